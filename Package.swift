@@ -1,0 +1,136 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "mailroom",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mailroom", targets: ["mailroom"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // Addresses, domains (IDN), shared errors: no dependencies.
+        .target(
+            name: "MailCore",
+            swiftSettings: swiftSettings
+        ),
+        // Metadata store (SQLite via GRDB): schema, migrations, directory records, audit.
+        .target(
+            name: "Storage",
+            dependencies: [
+                "MailCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Domains, accounts, aliases, lists: validation, resolution, passwords, admin operations.
+        .target(
+            name: "Directory",
+            dependencies: [
+                "MailCore", "Storage", "AdminModels",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // JSON request/response types of the admin API, shared by the server and the CLI.
+        .target(
+            name: "AdminModels",
+            swiftSettings: swiftSettings
+        ),
+        // The admin HTTP API (Hummingbird): routes, auth, errors, health, metrics.
+        .target(
+            name: "AdminAPI",
+            dependencies: [
+                "MailCore", "Storage", "Directory", "AdminModels",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Composition root: config, data directory, TLS material, listeners, lifecycle.
+        .target(
+            name: "MailroomServer",
+            dependencies: [
+                "MailCore", "Storage", "Directory", "AdminAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP client the CLI uses to reach the admin API.
+        .target(
+            name: "AdminClient",
+            dependencies: [
+                "AdminModels",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "mailroom",
+            dependencies: [
+                "MailroomServer", "AdminClient", "AdminModels", "MailCore", "Directory", "Storage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench-directory",
+            dependencies: ["MailCore", "Storage", "Directory", "MailroomServer", "AdminClient", "AdminModels"],
+            path: "bench/directory/Sources",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "MailCoreTests", dependencies: ["MailCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "MailCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "DirectoryTests", dependencies: ["Directory", "Storage", "MailCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AdminAPITests",
+            dependencies: [
+                "AdminAPI", "AdminModels", "Directory", "Storage", "MailCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["MailroomServer", "AdminClient", "AdminModels", "MailCore"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,246 @@
+import AdminModels
+import Directory
+import Foundation
+import Hummingbird
+import MailCore
+import Storage
+
+/// Builds the admin HTTP API: `/healthz`, `/metrics` and the token-protected `/api/v1/…`.
+/// docs/admin-api.md lists every route.
+public func buildAdminRouter(directory dir: DirectoryService, metrics: AdminMetrics) -> Router<AdminContext> {
+    let router = Router(context: AdminContext.self)
+    // Outermost first: metrics see the response the error middleware made of a thrown error.
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
+    router.add(middleware: ErrorMiddleware())
+
+    router.get("healthz") { _, _ -> Response in
+        do {
+            try await blocking { try dir.store.healthCheck() }
+            return try JSONBody.response(Health(status: "ok", store: "ok"))
+        } catch {
+            return try JSONBody.response(Health(status: "failing", store: "\(error)"), status: 503)
+        }
+    }
+    router.get("metrics") { _, _ -> Response in
+        JSONBody.text(metrics.render(directory: dir), contentType: "text/plain; version=0.0.4; charset=utf-8")
+    }
+
+    let api = router.group("api/v1").add(middleware: AuthMiddleware(directory: dir))
+    addDomainRoutes(api, dir)
+    addAccountRoutes(api, dir)
+    addAliasRoutes(api, dir)
+    addListRoutes(api, dir)
+    addAdminRoutes(api, dir)
+    return router
+}
+
+typealias APIGroup = RouterGroup<AdminContext>
+
+/// A path parameter, percent-decoded (addresses arrive as `alice%40example.org`).
+func param(_ context: AdminContext, _ name: String) throws -> String {
+    guard let raw = context.parameters.get(name) else { throw AdminError.invalid("missing_parameter", "\(name) is missing") }
+    return raw.removingPercentEncoding ?? raw
+}
+
+func query(_ request: Request, _ name: String) -> String? {
+    request.uri.queryParameters[Substring(name)].map { String($0).removingPercentEncoding ?? String($0) }
+}
+
+func intQuery(_ request: Request, _ name: String, default value: Int) throws -> Int {
+    guard let text = query(request, name) else { return value }
+    guard let n = Int(text) else { throw AdminError.invalid("invalid_\(name)", "\(name) must be a whole number") }
+    return n
+}
+
+/// Runs a directory operation for the authenticated actor, off the async executors.
+func run<T: Encodable & Sendable>(
+    _ context: AdminContext, status: Int = 200, _ body: @escaping @Sendable (Actor) throws -> T
+) async throws -> Response {
+    let actor = try context.requireActor()
+    return try JSONBody.response(try await blocking { try body(actor) }, status: status)
+}
+
+struct Empty: Codable, Sendable {}
+
+private func addDomainRoutes(_ api: APIGroup, _ dir: DirectoryService) {
+    api.get("domains") { _, ctx in try await run(ctx) { dir.domains(actor: $0) } }
+    api.post("domains") { req, ctx in
+        let body = try await JSONBody.decode(DomainCreate.self, from: req, context: ctx)
+        return try await run(ctx, status: 201) { try dir.addDomain(body, actor: $0) }
+    }
+    api.get("domains/:name") { _, ctx in
+        let name = try param(ctx, "name")
+        return try await run(ctx) { try dir.domain(name, actor: $0) }
+    }
+    api.patch("domains/:name") { req, ctx in
+        let name = try param(ctx, "name")
+        let body = try await JSONBody.decode(DomainUpdate.self, from: req, context: ctx)
+        return try await run(ctx) { try dir.updateDomain(name, body, actor: $0) }
+    }
+    api.delete("domains/:name") { _, ctx in
+        let name = try param(ctx, "name")
+        return try await run(ctx) { actor -> Empty in
+            try dir.removeDomain(name, actor: actor)
+            return Empty()
+        }
+    }
+}
+
+private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService) {
+    api.get("accounts") { req, ctx in
+        let domain = query(req, "domain")
+        let page = try intQuery(req, "page", default: 1)
+        let limit = try intQuery(req, "limit", default: 100)
+        return try await run(ctx) { try dir.accounts(domain: domain, page: page, limit: limit, actor: $0) }
+    }
+    api.post("accounts") { req, ctx in
+        let body = try await JSONBody.decode(AccountCreate.self, from: req, context: ctx)
+        return try await run(ctx, status: 201) { try dir.addAccount(body, actor: $0) }
+    }
+    api.post("accounts/import") { req, ctx in
+        var req = req
+        let partial = query(req, "partial") == "true"
+        let buffer = try await req.collectBody(upTo: ctx.maxUploadSize)
+        let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
+        let actor = try ctx.requireActor()
+        let report = try await blocking { try dir.importAccounts(csv: text, partial: partial, actor: actor) }
+        // Refused whole: 422 with the same report, so the client can list every bad line.
+        return try JSONBody.response(report, status: report.imported == 0 && !report.errors.isEmpty ? 422 : 200)
+    }
+    api.get("accounts/export") { req, ctx in
+        let domain = query(req, "domain")
+        let actor = try ctx.requireActor()
+        let csv = try await blocking { try dir.exportAccounts(domain: domain, actor: actor) }
+        return JSONBody.text(csv, contentType: "text/csv; charset=utf-8")
+    }
+    api.get("accounts/:address") { _, ctx in
+        let address = try param(ctx, "address")
+        return try await run(ctx) { try dir.account(address, actor: $0) }
+    }
+    api.patch("accounts/:address") { req, ctx in
+        let address = try param(ctx, "address")
+        let body = try await JSONBody.decode(AccountUpdate.self, from: req, context: ctx)
+        return try await run(ctx) { try dir.updateAccount(address, body, actor: $0) }
+    }
+    api.delete("accounts/:address") { _, ctx in
+        let address = try param(ctx, "address")
+        return try await run(ctx) { try dir.removeAccount(address, actor: $0) }
+    }
+    api.post("accounts/:address/password") { req, ctx in
+        let address = try param(ctx, "address")
+        let body = try await JSONBody.decode(PasswordSet.self, from: req, context: ctx)
+        return try await run(ctx) { actor -> [String: String] in
+            let generated = try dir.setPassword(address, body, actor: actor)
+            return generated.map { ["generated_password": $0] } ?? [:]
+        }
+    }
+    api.post("accounts/:address/rename") { req, ctx in
+        let address = try param(ctx, "address")
+        let body = try await JSONBody.decode(AccountRename.self, from: req, context: ctx)
+        return try await run(ctx) { try dir.renameAccount(address, body, actor: $0) }
+    }
+}
+
+private func addAliasRoutes(_ api: APIGroup, _ dir: DirectoryService) {
+    api.get("aliases") { req, ctx in
+        let domain = query(req, "domain")
+        return try await run(ctx) { try dir.aliases(domain: domain, actor: $0) }
+    }
+    api.post("aliases") { req, ctx in
+        let body = try await JSONBody.decode(AliasCreate.self, from: req, context: ctx)
+        return try await run(ctx, status: 201) { try dir.addAlias(body, actor: $0) }
+    }
+    api.get("aliases/:address") { _, ctx in
+        let address = try param(ctx, "address")
+        return try await run(ctx) { try dir.alias(address, actor: $0) }
+    }
+    api.delete("aliases/:address") { _, ctx in
+        let address = try param(ctx, "address")
+        return try await run(ctx) { actor -> Empty in
+            _ = try dir.removeAlias(address, targets: [], actor: actor)
+            return Empty()
+        }
+    }
+    api.post("aliases/:address/targets/remove") { req, ctx in
+        let address = try param(ctx, "address")
+        let body = try await JSONBody.decode(AliasTargets.self, from: req, context: ctx)
+        guard !body.targets.isEmpty else { throw AdminError.invalid("targets_required", "name the targets to remove") }
+        return try await run(ctx) { actor -> AliasView? in try dir.removeAlias(address, targets: body.targets, actor: actor) }
+    }
+}
+
+private func addListRoutes(_ api: APIGroup, _ dir: DirectoryService) {
+    api.get("lists") { req, ctx in
+        let domain = query(req, "domain")
+        return try await run(ctx) { try dir.lists(domain: domain, actor: $0) }
+    }
+    api.post("lists") { req, ctx in
+        let body = try await JSONBody.decode(ListCreate.self, from: req, context: ctx)
+        return try await run(ctx, status: 201) { try dir.createList(body, actor: $0) }
+    }
+    api.get("lists/:address") { _, ctx in
+        let address = try param(ctx, "address")
+        return try await run(ctx) { try dir.list(address, actor: $0) }
+    }
+    api.patch("lists/:address") { req, ctx in
+        let address = try param(ctx, "address")
+        let body = try await JSONBody.decode(ListUpdate.self, from: req, context: ctx)
+        return try await run(ctx) { try dir.updateList(address, body, actor: $0) }
+    }
+    api.delete("lists/:address") { _, ctx in
+        let address = try param(ctx, "address")
+        return try await run(ctx) { actor -> Empty in
+            try dir.deleteList(address, actor: actor)
+            return Empty()
+        }
+    }
+    api.post("lists/:address/members") { req, ctx in
+        let address = try param(ctx, "address")
+        let body = try await JSONBody.decode(MembersChange.self, from: req, context: ctx)
+        return try await run(ctx) { try dir.addMembers(address, body.members, actor: $0) }
+    }
+    api.post("lists/:address/members/remove") { req, ctx in
+        let address = try param(ctx, "address")
+        let body = try await JSONBody.decode(MembersChange.self, from: req, context: ctx)
+        return try await run(ctx) { try dir.removeMembers(address, body.members, actor: $0) }
+    }
+    api.get("lists/:address/expand") { _, ctx in
+        let address = try param(ctx, "address")
+        return try await run(ctx) { try dir.expandList(address, actor: $0) }
+    }
+}
+
+private func addAdminRoutes(_ api: APIGroup, _ dir: DirectoryService) {
+    api.get("resolve/:address") { _, ctx in
+        let address = try param(ctx, "address")
+        return try await run(ctx) { try dir.resolveView(address, actor: $0) }
+    }
+    api.get("tokens") { _, ctx in try await run(ctx) { try dir.tokens(actor: $0) } }
+    api.post("tokens") { req, ctx in
+        let body = try await JSONBody.decode(TokenCreate.self, from: req, context: ctx)
+        return try await run(ctx, status: 201) { try dir.createToken(body, actor: $0) }
+    }
+    api.delete("tokens/:id") { _, ctx in
+        guard let id = Int64(try param(ctx, "id")) else { throw AdminError.invalid("invalid_id", "token ids are numbers; see `mailroom token list`") }
+        return try await run(ctx) { actor -> Empty in
+            try dir.revokeToken(id, actor: actor)
+            return Empty()
+        }
+    }
+    api.get("audit") { req, ctx in
+        let since = try query(req, "since").map(parseSince)
+        let target = query(req, "target")
+        let limit = try intQuery(req, "limit", default: 100)
+        return try await run(ctx) { try dir.auditLog(since: since, target: target, limit: limit, actor: $0) }
+    }
+}
+
+/// `since` as an ISO 8601 time or a duration back from now: `30m`, `2h`, `7d`.
+func parseSince(_ text: String) throws -> Date {
+    if let d = ISO8601DateFormatter().date(from: text) { return d }
+    let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800]
+    if let unit = text.last, let mult = units[unit], let n = Double(text.dropLast()), n >= 0 {
+        return Date().addingTimeInterval(-n * mult)
+    }
+    throw AdminError.invalid("invalid_since", "since must be a time like 2026-11-29T10:00:00Z or a duration like 30m, 2h, 7d")
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// The JSON conventions of the admin API: snake_case keys, ISO 8601 dates, sorted keys (so that
+/// output is stable for scripts and tests).
+public enum AdminJSON {
+    public static func encoder(pretty: Bool = false) -> JSONEncoder {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.dateEncodingStrategy = .iso8601
+        e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }
+}
+
+/// A request body type that names the JSON fields it accepts, so that a misspelt field is an
+/// error rather than silently ignored.
+public protocol StrictRequest: Codable, Sendable {
+    static var fields: Set<String> { get }
+}
+
+/// The body of every error response: `{"error": {"code": "...", "message": "..."}}`.
+public struct ErrorBody: Codable, Sendable, Hashable {
+    public struct Detail: Codable, Sendable, Hashable {
+        public var code: String
+        public var message: String
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
+    }
+    public var error: Detail
+    public init(code: String, message: String) { self.error = Detail(code: code, message: message) }
+}
+
+public struct Page<Item: Codable & Sendable>: Codable, Sendable {
+    public var items: [Item]
+    public var total: Int
+    public var page: Int
+    public var limit: Int
+    public init(items: [Item], total: Int, page: Int, limit: Int) {
+        self.items = items
+        self.total = total
+        self.page = page
+        self.limit = limit
+    }
+}
+
+public struct Health: Codable, Sendable {
+    public var status: String
+    public var store: String
+    public init(status: String, store: String) {
+        self.status = status
+        self.store = store
+    }
+}

@@ -1,0 +1,151 @@
+public struct DomainCreate: StrictRequest {
+    public static let fields: Set<String> = ["name", "alias_of", "catch_all"]
+    public var name: String
+    public var aliasOf: String?
+    public var catchAll: String?
+    public init(name: String, aliasOf: String? = nil, catchAll: String? = nil) {
+        self.name = name
+        self.aliasOf = aliasOf
+        self.catchAll = catchAll
+    }
+}
+
+public struct DomainUpdate: StrictRequest {
+    public static let fields: Set<String> = ["catch_all"]
+    /// The catch-all target; an empty string removes it.
+    public var catchAll: String?
+    public init(catchAll: String?) { self.catchAll = catchAll }
+}
+
+public struct AccountCreate: StrictRequest {
+    public static let fields: Set<String> = ["address", "password", "generate_password", "name", "quota"]
+    public var address: String
+    public var password: String?
+    public var generatePassword: Bool?
+    public var name: String?
+    /// `5G`, `500M`, a number of bytes, or `unlimited`.
+    public var quota: String?
+    public init(address: String, password: String? = nil, generatePassword: Bool? = nil, name: String? = nil, quota: String? = nil) {
+        self.address = address
+        self.password = password
+        self.generatePassword = generatePassword
+        self.name = name
+        self.quota = quota
+    }
+}
+
+public struct AccountUpdate: StrictRequest {
+    public static let fields: Set<String> = ["name", "quota", "state"]
+    public var name: String?
+    public var quota: String?
+    /// `active` or `disabled`.
+    public var state: String?
+    public init(name: String? = nil, quota: String? = nil, state: String? = nil) {
+        self.name = name
+        self.quota = quota
+        self.state = state
+    }
+}
+
+public struct PasswordSet: StrictRequest {
+    public static let fields: Set<String> = ["password", "generate"]
+    public var password: String?
+    public var generate: Bool?
+    public init(password: String? = nil, generate: Bool? = nil) {
+        self.password = password
+        self.generate = generate
+    }
+}
+
+public struct AccountRename: StrictRequest {
+    public static let fields: Set<String> = ["new_address", "keep_alias"]
+    public var newAddress: String
+    /// Keep the old address working as an alias of the new one.
+    public var keepAlias: Bool?
+    public init(newAddress: String, keepAlias: Bool? = nil) {
+        self.newAddress = newAddress
+        self.keepAlias = keepAlias
+    }
+}
+
+public struct AliasCreate: StrictRequest {
+    public static let fields: Set<String> = ["address", "targets"]
+    public var address: String
+    public var targets: [String]
+    public init(address: String, targets: [String]) {
+        self.address = address
+        self.targets = targets
+    }
+}
+
+public struct AliasTargets: StrictRequest {
+    public static let fields: Set<String> = ["targets"]
+    public var targets: [String]
+    public init(targets: [String]) { self.targets = targets }
+}
+
+public struct ListCreate: StrictRequest {
+    public static let fields: Set<String> = ["address", "name", "description", "members"]
+    public var address: String
+    public var name: String?
+    public var description: String?
+    public var members: [String]?
+    public init(address: String, name: String? = nil, description: String? = nil, members: [String]? = nil) {
+        self.address = address
+        self.name = name
+        self.description = description
+        self.members = members
+    }
+}
+
+public struct ListUpdate: StrictRequest {
+    public static let fields: Set<String> = [
+        "name", "description", "posting_policy", "allowed_senders", "owners", "moderators", "subject_prefix",
+        "reply_to", "hidden_members",
+    ]
+    public var name: String?
+    public var description: String?
+    /// `anyone`, `members`, `organisation`, `senders` or `moderated`.
+    public var postingPolicy: String?
+    public var allowedSenders: [String]?
+    public var owners: [String]?
+    public var moderators: [String]?
+    public var subjectPrefix: String?
+    /// `list` or `sender`.
+    public var replyTo: String?
+    public var hiddenMembers: Bool?
+    public init(
+        name: String? = nil, description: String? = nil, postingPolicy: String? = nil, allowedSenders: [String]? = nil,
+        owners: [String]? = nil, moderators: [String]? = nil, subjectPrefix: String? = nil, replyTo: String? = nil,
+        hiddenMembers: Bool? = nil
+    ) {
+        self.name = name
+        self.description = description
+        self.postingPolicy = postingPolicy
+        self.allowedSenders = allowedSenders
+        self.owners = owners
+        self.moderators = moderators
+        self.subjectPrefix = subjectPrefix
+        self.replyTo = replyTo
+        self.hiddenMembers = hiddenMembers
+    }
+}
+
+public struct MembersChange: StrictRequest {
+    public static let fields: Set<String> = ["members"]
+    public var members: [String]
+    public init(members: [String]) { self.members = members }
+}
+
+public struct TokenCreate: StrictRequest {
+    public static let fields: Set<String> = ["name", "role", "domains"]
+    public var name: String
+    /// `server-admin` or `domain-admin`.
+    public var role: String
+    public var domains: [String]?
+    public init(name: String, role: String, domains: [String]? = nil) {
+        self.name = name
+        self.role = role
+        self.domains = domains
+    }
+}

@@ -1,0 +1,263 @@
+import Foundation
+
+public struct DomainView: Codable, Sendable, Hashable {
+    /// Canonical ASCII name (A-labels).
+    public var name: String
+    /// The name as people write it (U-labels).
+    public var displayName: String
+    /// The domain this one is an alias of.
+    public var aliasOf: String?
+    public var catchAll: String?
+    public var domainAliases: [String]
+    public var accounts: Int
+    public var aliases: Int
+    public var lists: Int
+    public var createdAt: Date
+
+    public init(
+        name: String, displayName: String, aliasOf: String?, catchAll: String?, domainAliases: [String], accounts: Int,
+        aliases: Int, lists: Int, createdAt: Date
+    ) {
+        self.name = name
+        self.displayName = displayName
+        self.aliasOf = aliasOf
+        self.catchAll = catchAll
+        self.domainAliases = domainAliases
+        self.accounts = accounts
+        self.aliases = aliases
+        self.lists = lists
+        self.createdAt = createdAt
+    }
+}
+
+public struct AccountView: Codable, Sendable, Hashable {
+    public var address: String
+    public var name: String
+    /// Quota in bytes; 0 means unlimited.
+    public var quota: Int64
+    /// `active` or `disabled`.
+    public var state: String
+    public var hasPassword: Bool
+    /// Lists and aliases that name this account directly.
+    public var memberOf: [String]?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        address: String, name: String, quota: Int64, state: String, hasPassword: Bool, memberOf: [String]?,
+        createdAt: Date, updatedAt: Date
+    ) {
+        self.address = address
+        self.name = name
+        self.quota = quota
+        self.state = state
+        self.hasPassword = hasPassword
+        self.memberOf = memberOf
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+public struct AccountCreated: Codable, Sendable {
+    public var account: AccountView
+    /// Present only when the server generated the password; shown once, never stored in clear.
+    public var generatedPassword: String?
+    public init(account: AccountView, generatedPassword: String?) {
+        self.account = account
+        self.generatedPassword = generatedPassword
+    }
+}
+
+public struct AccountRemoved: Codable, Sendable {
+    public var address: String
+    /// What went with the account, for the administrator's record.
+    public var removed: [String]
+    public init(address: String, removed: [String]) {
+        self.address = address
+        self.removed = removed
+    }
+}
+
+public struct AliasView: Codable, Sendable, Hashable {
+    public var address: String
+    public var targets: [String]
+    public var createdAt: Date
+    public init(address: String, targets: [String], createdAt: Date) {
+        self.address = address
+        self.targets = targets
+        self.createdAt = createdAt
+    }
+}
+
+public struct MemberView: Codable, Sendable, Hashable {
+    public var address: String
+    /// `account`, `alias`, `list`, `external`, `disabled` or `unknown`.
+    public var kind: String
+    public init(address: String, kind: String) {
+        self.address = address
+        self.kind = kind
+    }
+}
+
+public struct ListView: Codable, Sendable, Hashable {
+    public var address: String
+    public var name: String
+    public var description: String
+    public var memberCount: Int
+    public var members: [MemberView]?
+    public var postingPolicy: String
+    public var allowedSenders: [String]
+    public var owners: [String]
+    public var moderators: [String]
+    public var subjectPrefix: String
+    public var replyTo: String
+    public var hiddenMembers: Bool
+    public var createdAt: Date
+
+    public init(
+        address: String, name: String, description: String, memberCount: Int, members: [MemberView]?,
+        postingPolicy: String, allowedSenders: [String], owners: [String], moderators: [String],
+        subjectPrefix: String, replyTo: String, hiddenMembers: Bool, createdAt: Date
+    ) {
+        self.address = address
+        self.name = name
+        self.description = description
+        self.memberCount = memberCount
+        self.members = members
+        self.postingPolicy = postingPolicy
+        self.allowedSenders = allowedSenders
+        self.owners = owners
+        self.moderators = moderators
+        self.subjectPrefix = subjectPrefix
+        self.replyTo = replyTo
+        self.hiddenMembers = hiddenMembers
+        self.createdAt = createdAt
+    }
+}
+
+public struct RecipientView: Codable, Sendable, Hashable {
+    public var address: String
+    /// True for a local mailbox, false for an external address mail is forwarded to.
+    public var local: Bool
+    /// Aliases and lists passed through, outermost first.
+    public var path: [String]
+    public init(address: String, local: Bool, path: [String]) {
+        self.address = address
+        self.local = local
+        self.path = path
+    }
+}
+
+public struct SkippedView: Codable, Sendable, Hashable {
+    public var address: String
+    public var reason: String
+    public var path: [String]
+    public init(address: String, reason: String, path: [String]) {
+        self.address = address
+        self.reason = reason
+        self.path = path
+    }
+}
+
+public struct ResolutionView: Codable, Sendable, Hashable {
+    public var input: String
+    public var kind: String
+    public var canonical: String?
+    public var subaddressTag: String?
+    public var viaDomainAlias: String?
+    public var deliverable: Bool
+    public var recipients: [RecipientView]
+    public var skipped: [SkippedView]
+    public var truncated: Bool
+    public var error: String?
+
+    public init(
+        input: String, kind: String, canonical: String?, subaddressTag: String?, viaDomainAlias: String?,
+        deliverable: Bool, recipients: [RecipientView], skipped: [SkippedView], truncated: Bool, error: String?
+    ) {
+        self.input = input
+        self.kind = kind
+        self.canonical = canonical
+        self.subaddressTag = subaddressTag
+        self.viaDomainAlias = viaDomainAlias
+        self.deliverable = deliverable
+        self.recipients = recipients
+        self.skipped = skipped
+        self.truncated = truncated
+        self.error = error
+    }
+}
+
+public struct TokenView: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var name: String
+    public var role: String
+    public var domains: [String]
+    public var createdAt: Date
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
+    public init(
+        id: Int64, name: String, role: String, domains: [String], createdAt: Date, lastUsedAt: Date?, revokedAt: Date?
+    ) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.domains = domains
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+    }
+}
+
+public struct TokenCreated: Codable, Sendable {
+    public var token: TokenView
+    /// The bearer secret; shown once, stored only as a hash.
+    public var secret: String
+    public init(token: TokenView, secret: String) {
+        self.token = token
+        self.secret = secret
+    }
+}
+
+public struct AuditView: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var at: Date
+    public var actor: String
+    public var action: String
+    public var target: String
+    public var domain: String?
+    public var before: String?
+    public var after: String?
+    public var sourceIp: String?
+    public init(
+        id: Int64, at: Date, actor: String, action: String, target: String, domain: String?, before: String?,
+        after: String?, sourceIp: String?
+    ) {
+        self.id = id
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.domain = domain
+        self.before = before
+        self.after = after
+        self.sourceIp = sourceIp
+    }
+}
+
+public struct ImportReport: Codable, Sendable, Hashable {
+    public struct RowError: Codable, Sendable, Hashable {
+        public var line: Int
+        public var message: String
+        public init(line: Int, message: String) {
+            self.line = line
+            self.message = message
+        }
+    }
+    public var imported: Int
+    public var errors: [RowError]
+    public init(imported: Int, errors: [RowError]) {
+        self.imported = imported
+        self.errors = errors
+    }
+}

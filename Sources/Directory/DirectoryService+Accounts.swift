@@ -1,0 +1,279 @@
+import AdminModels
+import Foundation
+import MailCore
+import Storage
+
+extension DirectoryService {
+    public func addAccount(_ req: AccountCreate, actor: Actor) throws -> AccountCreated {
+        var generated: String?
+        let hash: String?
+        switch (req.password, req.generatePassword ?? false) {
+        case (.some, true):
+            throw AdminError.invalid("password_conflict", "give either a password or --generate-password, not both")
+        case (.some(let p), false):
+            hash = try hashPassword(p)
+        case (nil, true):
+            let p = PasswordPolicy.generate()
+            generated = p
+            hash = try hashPassword(p)
+        case (nil, false):
+            hash = nil
+        }
+        let name = req.name ?? ""
+        try Self.checkText(name, field: "name", max: 256)
+        let quota = try req.quota.map(Self.parseQuota) ?? 0
+        return try mutate { snap in
+            let address = try newEntryAddress(req.address, actor, in: snap)
+            var record = AccountRecord(address: address, name: name, passwordHash: hash, quotaBytes: quota, createdAt: clock())
+            let entry = audit(actor, "account.add", target: address.description, domain: address.domain, before: nil, after: record)
+            return ([.insertAccount(record)], [entry], { ids, s in
+                record.id = ids[0]
+                s.upsert(.account(record))
+                return AccountCreated(account: self.view(record, in: nil), generatedPassword: generated)
+            })
+        }
+    }
+
+    public func accounts(domain: String?, page: Int, limit: Int, actor: Actor) throws -> Page<AccountView> {
+        guard page >= 1 else { throw AdminError.invalid("invalid_page", "page starts at 1") }
+        guard (1...1000).contains(limit) else { throw AdminError.invalid("invalid_limit", "limit must be 1 to 1000") }
+        let snap = snapshot
+        var domainID: Int64?
+        if let domain {
+            domainID = try managedDomain(try Self.parseDomain(domain), actor, in: snap).id
+        } else if !actor.isServerAdmin {
+            throw AdminError.invalid("domain_required", "a domain admin must name the domain: --domain example.org")
+        }
+        let items = try store.accounts(domainID: domainID, offset: (page - 1) * limit, limit: limit)
+        let total = try store.accountCount(domainID: domainID)
+        return Page(items: items.map { view($0, in: nil) }, total: total, page: page, limit: limit)
+    }
+
+    public func account(_ address: String, actor: Actor) throws -> AccountView {
+        let snap = snapshot
+        let a = try existingAccount(address, actor, in: snap)
+        return view(a, in: snap)
+    }
+
+    public func updateAccount(_ address: String, _ req: AccountUpdate, actor: Actor) throws -> AccountView {
+        if let name = req.name { try Self.checkText(name, field: "name", max: 256) }
+        let quota = try req.quota.map(Self.parseQuota)
+        let state: AccountState? = try req.state.map { s in
+            guard let st = AccountState(rawValue: s) else {
+                throw AdminError.invalid("invalid_state", "state must be active or disabled")
+            }
+            return st
+        }
+        return try mutate { snap in
+            let before = try existingAccount(address, actor, in: snap)
+            var after = before
+            if let n = req.name { after.name = n }
+            if let quota { after.quotaBytes = quota }
+            if let state { after.state = state }
+            after.updatedAt = clock()
+            let action = state == .disabled ? "account.disable" : state == .active ? "account.enable" : "account.update"
+            let entry = audit(actor, action, target: after.address.description, domain: after.address.domain, before: before, after: after)
+            return ([.updateAccount(after)], [entry], { _, s in
+                s.upsert(.account(after))
+                return self.view(after, in: s)
+            })
+        }
+    }
+
+    /// Sets a new password; returns the generated one when asked to generate.
+    public func setPassword(_ address: String, _ req: PasswordSet, actor: Actor) throws -> String? {
+        var generated: String?
+        let hash: String
+        switch (req.password, req.generate ?? false) {
+        case (.some(let p), false): hash = try hashPassword(p)
+        case (nil, true):
+            let p = PasswordPolicy.generate()
+            generated = p
+            hash = try hashPassword(p)
+        default:
+            throw AdminError.invalid("password_required", "give exactly one of a password or --generate-password")
+        }
+        try mutate { snap in
+            let before = try existingAccount(address, actor, in: snap)
+            var after = before
+            after.passwordHash = hash
+            after.updatedAt = clock()
+            let entry = audit(actor, "account.passwd", target: after.address.description, domain: after.address.domain, before: nil, after: nil)
+            return ([.updateAccount(after)], [entry], { _, s in s.upsert(.account(after)) })
+        }
+        return generated
+    }
+
+    /// Gives an account a new address, keeping its mail. Aliases, lists and catch-alls that
+    /// named the old address are changed to the new one in the same transaction.
+    public func renameAccount(_ address: String, _ req: AccountRename, actor: Actor) throws -> AccountView {
+        try mutate { snap in
+            let before = try existingAccount(address, actor, in: snap)
+            let newAddress = try newEntryAddress(req.newAddress, actor, in: snap)
+            var after = before
+            after = AccountRecord(
+                id: before.id, address: newAddress, name: before.name, passwordHash: before.passwordHash,
+                quotaBytes: before.quotaBytes, state: before.state, createdAt: before.createdAt, updatedAt: clock())
+            var writes: [DirectoryWrite] = [.updateAccount(after)]
+            var entries = [audit(actor, "account.rename", target: newAddress.description, domain: newAddress.domain, before: before, after: after)]
+            var updatedEntries: [DirectorySnapshot.Entry] = []
+            var updatedDomains: [DomainRecord] = []
+            let oldKey = before.address.key
+            let swap: ([String]) -> [String] = { list in
+                list.map { (try? EmailAddress($0))?.key == oldKey ? newAddress.description : $0 }
+            }
+            for e in snap.entries.values {
+                switch e {
+                case .alias(var a):
+                    let t = swap(a.targets)
+                    if t != a.targets {
+                        a.targets = t
+                        writes.append(.updateAlias(a))
+                        updatedEntries.append(.alias(a))
+                    }
+                case .list(var l):
+                    let changed = (swap(l.members), swap(l.allowedSenders), swap(l.owners), swap(l.moderators))
+                    if changed != (l.members, l.allowedSenders, l.owners, l.moderators) {
+                        (l.members, l.allowedSenders, l.owners, l.moderators) = changed
+                        writes.append(.updateList(l))
+                        updatedEntries.append(.list(l))
+                    }
+                case .account: break
+                }
+            }
+            for var d in snap.domainsByID.values {
+                if let c = d.catchAll, (try? EmailAddress(c))?.key == oldKey {
+                    d.catchAll = newAddress.description
+                    writes.append(.updateDomain(d))
+                    updatedDomains.append(d)
+                }
+            }
+            var keptAlias: AliasRecord?
+            if req.keepAlias ?? false {
+                let alias = AliasRecord(address: before.address, targets: [newAddress.description], createdAt: clock())
+                writes.append(.insertAlias(alias))
+                entries.append(audit(actor, "alias.add", target: alias.address.description, domain: alias.address.domain, before: nil, after: alias))
+                keptAlias = alias
+            }
+            return (writes, entries, { ids, s in
+                s.remove(key: oldKey)
+                s.upsert(.account(after))
+                for e in updatedEntries { s.upsert(e) }
+                for d in updatedDomains { s.upsert(domain: d) }
+                if var alias = keptAlias {
+                    alias.id = ids.last!
+                    s.upsert(.alias(alias))
+                }
+                return self.view(after, in: s)
+            })
+        }
+    }
+
+    /// Removes an account and takes it out of every alias and list that named it.
+    public func removeAccount(_ address: String, actor: Actor) throws -> AccountRemoved {
+        try mutate { snap in
+            let before = try existingAccount(address, actor, in: snap)
+            var writes: [DirectoryWrite] = [.deleteAccount(id: before.id)]
+            var removed = ["the account \(before.address.displayForm) and its password"]
+            var updatedEntries: [DirectorySnapshot.Entry] = []
+            var removedKeys: [String] = []
+            let key = before.address.key
+            let drop: ([String]) -> [String] = { $0.filter { (try? EmailAddress($0))?.key != key } }
+            for e in snap.entries.values {
+                switch e {
+                case .alias(var a):
+                    let t = drop(a.targets)
+                    guard t != a.targets else { continue }
+                    if t.isEmpty {
+                        writes.append(.deleteAlias(id: a.id))
+                        removedKeys.append(a.address.key)
+                        removed.append("alias \(a.address.displayForm) (it pointed only to this account)")
+                    } else {
+                        a.targets = t
+                        writes.append(.updateAlias(a))
+                        updatedEntries.append(.alias(a))
+                        removed.append("target of alias \(a.address.displayForm)")
+                    }
+                case .list(var l):
+                    let m = drop(l.members)
+                    guard m != l.members || drop(l.owners) != l.owners || drop(l.moderators) != l.moderators
+                        || drop(l.allowedSenders) != l.allowedSenders
+                    else { continue }
+                    if m != l.members { removed.append("membership of list \(l.address.displayForm)") }
+                    l.members = m
+                    l.owners = drop(l.owners)
+                    l.moderators = drop(l.moderators)
+                    l.allowedSenders = drop(l.allowedSenders)
+                    writes.append(.updateList(l))
+                    updatedEntries.append(.list(l))
+                case .account: break
+                }
+            }
+            var updatedDomains: [DomainRecord] = []
+            for var d in snap.domainsByID.values {
+                if let c = d.catchAll, (try? EmailAddress(c))?.key == key {
+                    d.catchAll = nil
+                    writes.append(.updateDomain(d))
+                    updatedDomains.append(d)
+                    removed.append("catch-all of \(d.name.unicode)")
+                }
+            }
+            let entry = audit(actor, "account.remove", target: before.address.description, domain: before.address.domain, before: before, after: nil)
+            return (writes, [entry], { _, s in
+                s.remove(key: key)
+                for k in removedKeys { s.remove(key: k) }
+                for e in updatedEntries { s.upsert(e) }
+                for d in updatedDomains { s.upsert(domain: d) }
+                return AccountRemoved(address: before.address.description, removed: removed)
+            })
+        }
+    }
+
+    /// Checks a login: the account if the password is right and the account active.
+    public func authenticate(address: String, password: String) -> AccountRecord? {
+        guard let a = try? EmailAddress(address), let account = snapshot.account(a), account.state == .active,
+            let stored = account.passwordHash.flatMap(PasswordHash.init), stored.verify(password)
+        else { return nil }
+        return account
+    }
+
+    func existingAccount(_ text: String, _ actor: Actor, in snap: DirectorySnapshot) throws -> AccountRecord {
+        let address = try Self.parseAddress(text)
+        _ = try managedDomain(address.domain, actor, in: snap)
+        switch snap.entry(address) {
+        case .account(let a): return a
+        case .alias:
+            throw AdminError.notFound("not_an_account", "\(address.displayForm) is an alias, not an account — see `mailroom alias list`")
+        case .list:
+            throw AdminError.notFound("not_an_account", "\(address.displayForm) is a distribution list, not an account — see `mailroom list show \(address.displayForm)`")
+        case nil:
+            throw AdminError.notFound(
+                "account_not_found", "account \(address.displayForm) does not exist — add it with `mailroom account add \(address.displayForm)`")
+        }
+    }
+
+    func hashPassword(_ password: String) throws -> String {
+        if let problem = PasswordPolicy.problem(with: password) { throw AdminError.invalid("weak_password", problem) }
+        return try PasswordHash.make(password: password, iterations: passwordIterations).description
+    }
+
+    /// `snap` given: include what names the account directly.
+    func view(_ a: AccountRecord, in snap: DirectorySnapshot?) -> AccountView {
+        var memberOf: [String]?
+        if let snap {
+            let key = a.address.key
+            memberOf = snap.entries.values.compactMap { e -> String? in
+                switch e {
+                case .alias(let al) where al.targets.contains(where: { (try? EmailAddress($0))?.key == key }):
+                    return al.address.description
+                case .list(let l) where l.members.contains(where: { (try? EmailAddress($0))?.key == key }):
+                    return l.address.description
+                default: return nil
+                }
+            }.sorted()
+        }
+        return AccountView(
+            address: a.address.description, name: a.name, quota: a.quotaBytes, state: a.state.rawValue,
+            hasPassword: a.passwordHash != nil, memberOf: memberOf, createdAt: a.createdAt, updatedAt: a.updatedAt)
+    }
+}

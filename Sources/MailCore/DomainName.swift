@@ -1,0 +1,129 @@
+import Foundation
+
+/// A DNS domain name in its one canonical form: lower-case ASCII, internationalised labels as
+/// A-labels (`xn--…`), no trailing dot. Two spellings of one domain (`Example.ORG`,
+/// `bücher.example` / `xn--bcher-kva.example`) make equal values.
+///
+/// The IDNA mapping is the part of UTS #46 mail needs: Unicode lower-casing and NFC
+/// normalisation before Punycode; the full UTS #46 mapping table is not applied.
+public struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    /// The canonical ASCII form, e.g. `xn--bcher-kva.example`.
+    public let ascii: String
+
+    public static let maxLength = 253
+    public static let maxLabelLength = 63
+
+    public init(_ text: String) throws(AddressError) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { throw .domainInvalid(text, reason: "it is empty") }
+        guard !trimmed.hasSuffix(".") else {
+            throw .domainInvalid(text, reason: "it ends with a dot; write it without the trailing dot")
+        }
+        // Ideographic full stops are label separators in IDNA (RFC 3490 §3.1).
+        let unified = trimmed.replacingOccurrences(of: "\u{3002}", with: ".")
+            .replacingOccurrences(of: "\u{FF0E}", with: ".")
+            .replacingOccurrences(of: "\u{FF61}", with: ".")
+        var labels: [String] = []
+        for raw in unified.split(separator: ".", omittingEmptySubsequences: false) {
+            labels.append(try Self.aLabel(String(raw), whole: text))
+        }
+        guard labels.count >= 2 else {
+            throw .domainInvalid(text, reason: "it needs at least two labels, like example.org")
+        }
+        let ascii = labels.joined(separator: ".")
+        guard ascii.utf8.count <= Self.maxLength else {
+            throw .domainInvalid(text, reason: "it is longer than \(Self.maxLength) characters")
+        }
+        guard labels.last!.contains(where: { !$0.isNumber }) else {
+            throw .domainInvalid(text, reason: "the last label is numeric; IP addresses are not domains")
+        }
+        self.ascii = ascii
+    }
+
+    private static func aLabel(_ label: String, whole: String) throws(AddressError) -> String {
+        guard !label.isEmpty else { throw .domainInvalid(whole, reason: "it has an empty label (two dots in a row)") }
+        let ascii: String
+        if label.unicodeScalars.allSatisfy({ $0.isASCII }) {
+            ascii = label.lowercased()
+            if ascii.hasPrefix("xn--") {
+                let body = String(ascii.dropFirst(4))
+                guard let decoded = Punycode.decode(body), !decoded.isEmpty,
+                    Punycode.encode(decoded) == body,
+                    decoded.unicodeScalars.contains(where: { !$0.isASCII })
+                else { throw .domainInvalid(whole, reason: "label \"\(label)\" is not valid Punycode") }
+            }
+        } else {
+            let mapped = label.lowercased().precomposedStringWithCanonicalMapping
+            guard mapped.unicodeScalars.allSatisfy({ isAllowedUnicode($0) }) else {
+                throw .domainInvalid(whole, reason: "label \"\(label)\" has characters not allowed in domain names")
+            }
+            guard let encoded = Punycode.encode(mapped) else {
+                throw .domainInvalid(whole, reason: "label \"\(label)\" cannot be encoded")
+            }
+            ascii = "xn--" + encoded
+        }
+        guard ascii.utf8.count <= maxLabelLength else {
+            throw .domainInvalid(whole, reason: "label \"\(label)\" is longer than \(maxLabelLength) characters")
+        }
+        for scalar in ascii.unicodeScalars {
+            let ok = (scalar >= "a" && scalar <= "z") || (scalar >= "0" && scalar <= "9") || scalar == "-"
+            guard ok else {
+                throw .domainInvalid(whole, reason: "label \"\(label)\" may hold only letters, digits and hyphens")
+            }
+        }
+        guard !ascii.hasPrefix("-"), !ascii.hasSuffix("-") else {
+            throw .domainInvalid(whole, reason: "label \"\(label)\" starts or ends with a hyphen")
+        }
+        if !ascii.hasPrefix("xn--"), ascii.count >= 4, Array(ascii)[2...3] == ["-", "-"] {
+            throw .domainInvalid(whole, reason: "label \"\(label)\" has hyphens in the 3rd and 4th positions")
+        }
+        return ascii
+    }
+
+    private static func isAllowedUnicode(_ s: Unicode.Scalar) -> Bool {
+        if s.isASCII {
+            return (s >= "a" && s <= "z") || (s >= "0" && s <= "9") || s == "-"
+        }
+        let p = s.properties
+        if p.isWhitespace || p.generalCategory == .control || p.generalCategory == .format
+            || p.generalCategory == .privateUse || p.generalCategory == .unassigned
+            || p.generalCategory == .surrogate || p.isNoncharacterCodePoint
+        {
+            return false
+        }
+        switch p.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+            .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The Unicode form for display (U-labels), e.g. `bücher.example`.
+    public var unicode: String {
+        ascii.split(separator: ".").map { label -> String in
+            if label.hasPrefix("xn--"), let u = Punycode.decode(String(label.dropFirst(4))) { return u }
+            return String(label)
+        }.joined(separator: ".")
+    }
+
+    public var description: String { ascii }
+
+    public static func < (a: DomainName, b: DomainName) -> Bool { a.ascii < b.ascii }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        self = try DomainName(text)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(ascii)
+    }
+
+    /// True when this domain is `other` or below it.
+    public func isWithin(_ other: DomainName) -> Bool {
+        ascii == other.ascii || ascii.hasSuffix("." + other.ascii)
+    }
+}

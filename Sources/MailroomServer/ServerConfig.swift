@@ -1,0 +1,278 @@
+import Foundation
+import MailCore
+import TOMLKit
+
+/// A `host:port` to listen on. IPv6 hosts are written in brackets: `[::1]:8080`.
+public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public init?(_ text: String) {
+        let host: Substring
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else { return nil }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else { return nil }
+        self.host = String(host)
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// Loopback addresses only: 127.0.0.0/8, ::1, localhost.
+    public var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}
+
+/// Mailroom's configuration: defaults, overridden by `mailroom.toml`, overridden by flags.
+/// docs/configuration.md documents every key.
+public struct ServerConfig: Sendable {
+    public struct Listeners: Sendable {
+        public var admin = [ListenAddress(host: "127.0.0.1", port: 8080)]
+        // Reserved for the SMTP and IMAP services; validated now so a config file written today
+        // keeps working.
+        public var smtp = [ListenAddress(host: "127.0.0.1", port: 2525)]
+        public var submission = [ListenAddress(host: "127.0.0.1", port: 2587)]
+        public var submissions = [ListenAddress(host: "127.0.0.1", port: 2465)]
+        public var imap = [ListenAddress(host: "127.0.0.1", port: 2143)]
+        public var imaps = [ListenAddress(host: "127.0.0.1", port: 2993)]
+    }
+
+    public enum LogFormat: String, Sendable { case text, json }
+
+    public var hostname: String = ServerConfig.systemHostname()
+    public var dataDir: String = "./mailroom-data"
+    public var listeners = Listeners()
+    /// Certificate and key (PEM) for every TLS listener; nil = the generated self-signed one.
+    public var tlsCertFile: String?
+    public var tlsKeyFile: String?
+    /// Serve the admin API over HTTPS.
+    public var adminTLS = false
+    public var adminCertFile: String?
+    public var adminKeyFile: String?
+    public var logLevel = "info"
+    public var logFormat = LogFormat.text
+    /// PBKDF2 rounds for new password hashes.
+    public var passwordIterations = 210_000
+
+    public init() {}
+
+    static func systemHostname() -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buf, buf.count) == 0 else { return "localhost" }
+        let name = String(cString: buf)
+        return name.isEmpty ? "localhost" : name
+    }
+
+    /// Reads a config file; every unknown key and bad value is an error naming the key and line.
+    public static func load(file path: String) throws -> ServerConfig {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ConfigError(file: path, line: nil, message: "cannot read the file: \(error.localizedDescription)")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> ServerConfig {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
+            throw ConfigError(file: file, line: e.source.begin.line, message: e.description)
+        }
+        var config = ServerConfig()
+        let reader = ConfigReader(text: text, file: file)
+        try reader.checkKeys(table, allowed: ["hostname", "data_dir", "listeners", "tls", "admin", "log", "security"], path: "")
+        if let v = table["hostname"] {
+            let h = try reader.string(v, "hostname")
+            guard (try? DomainName(h)) != nil || h == "localhost" else {
+                throw reader.error("hostname", "\"\(h)\" is not a host name; write the server's fully qualified name, like mail.example.org")
+            }
+            config.hostname = h
+        }
+        if let v = table["data_dir"] { config.dataDir = try reader.string(v, "data_dir") }
+        if let v = table["listeners"] {
+            let t = try reader.table(v, "listeners")
+            try reader.checkKeys(t, allowed: ["admin", "smtp", "submission", "submissions", "imap", "imaps"], path: "listeners")
+            func listen(_ key: String) throws -> [ListenAddress]? {
+                guard let v = t[key] else { return nil }
+                return try reader.addresses(v, "listeners.\(key)")
+            }
+            if let a = try listen("admin") { config.listeners.admin = a }
+            if let a = try listen("smtp") { config.listeners.smtp = a }
+            if let a = try listen("submission") { config.listeners.submission = a }
+            if let a = try listen("submissions") { config.listeners.submissions = a }
+            if let a = try listen("imap") { config.listeners.imap = a }
+            if let a = try listen("imaps") { config.listeners.imaps = a }
+        }
+        if let v = table["tls"] {
+            let t = try reader.table(v, "tls")
+            try reader.checkKeys(t, allowed: ["cert_file", "key_file"], path: "tls")
+            config.tlsCertFile = try t["cert_file"].map { try reader.string($0, "tls.cert_file") }
+            config.tlsKeyFile = try t["key_file"].map { try reader.string($0, "tls.key_file") }
+            if (config.tlsCertFile == nil) != (config.tlsKeyFile == nil) {
+                throw reader.error(config.tlsCertFile == nil ? "tls.key_file" : "tls.cert_file", "give both tls.cert_file and tls.key_file, or neither")
+            }
+        }
+        if let v = table["admin"] {
+            let t = try reader.table(v, "admin")
+            try reader.checkKeys(t, allowed: ["tls", "cert_file", "key_file"], path: "admin")
+            if let b = t["tls"] { config.adminTLS = try reader.bool(b, "admin.tls") }
+            config.adminCertFile = try t["cert_file"].map { try reader.string($0, "admin.cert_file") }
+            config.adminKeyFile = try t["key_file"].map { try reader.string($0, "admin.key_file") }
+            if (config.adminCertFile == nil) != (config.adminKeyFile == nil) {
+                throw reader.error(config.adminCertFile == nil ? "admin.key_file" : "admin.cert_file", "give both admin.cert_file and admin.key_file, or neither")
+            }
+            if config.adminCertFile != nil {
+                if t["tls"] != nil && !config.adminTLS {
+                    throw reader.error("admin.tls", "admin.tls is false but admin.cert_file is set; remove one of them")
+                }
+                config.adminTLS = true
+            }
+        }
+        if let v = table["log"] {
+            let t = try reader.table(v, "log")
+            try reader.checkKeys(t, allowed: ["level", "format"], path: "log")
+            if let l = t["level"] {
+                let level = try reader.string(l, "log.level")
+                let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+                guard levels.contains(level) else { throw reader.error("log.level", "must be one of \(levels.joined(separator: ", "))") }
+                config.logLevel = level
+            }
+            if let f = t["format"] {
+                let s = try reader.string(f, "log.format")
+                guard let format = LogFormat(rawValue: s) else { throw reader.error("log.format", "must be text or json") }
+                config.logFormat = format
+            }
+        }
+        if let v = table["security"] {
+            let t = try reader.table(v, "security")
+            try reader.checkKeys(t, allowed: ["password_iterations"], path: "security")
+            if let i = t["password_iterations"] {
+                let n = try reader.int(i, "security.password_iterations")
+                guard n >= 100_000 && n <= 10_000_000 else {
+                    throw reader.error("security.password_iterations", "must be between 100000 and 10000000")
+                }
+                config.passwordIterations = n
+            }
+        }
+        return config
+    }
+
+    /// Checks that need the whole config: a non-loopback admin listener must use TLS, so that
+    /// an admin token never crosses a network in clear.
+    public func validate() throws {
+        if !adminTLS, let open = listeners.admin.first(where: { !$0.isLoopback }) {
+            throw ConfigError(
+                file: nil, line: nil,
+                message: "the admin listener \(open) is not on loopback but has no TLS: admin tokens would cross the "
+                    + "network in clear. Set `tls = true` (or cert_file/key_file) under [admin], or listen on 127.0.0.1")
+        }
+        guard !listeners.admin.isEmpty else {
+            throw ConfigError(file: nil, line: nil, message: "listeners.admin is empty: the CLI needs the admin API")
+        }
+    }
+}
+
+public struct ConfigError: Error, CustomStringConvertible {
+    public var file: String?
+    public var line: Int?
+    public var message: String
+
+    public var description: String {
+        switch (file, line) {
+        case (let f?, let l?): return "\(f):\(l): \(message)"
+        case (let f?, nil): return "\(f): \(message)"
+        default: return message
+        }
+    }
+}
+
+/// Reads typed values and finds the line a key is on (TOMLKit keeps no positions).
+struct ConfigReader {
+    let lines: [Substring]
+    let file: String
+
+    init(text: String, file: String) {
+        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        self.file = file
+    }
+
+    /// The 1-based line of `dotted` (`listeners.admin`): the key inside its `[table]`, or an
+    /// inline `listeners = {…}`/top-level key.
+    func line(of dotted: String) -> Int? {
+        let parts = dotted.split(separator: ".").map(String.init)
+        guard let key = parts.last else { return nil }
+        let table = parts.dropLast().joined(separator: ".")
+        var current = ""
+        for (i, raw) in lines.enumerated() {
+            let l = raw.trimmingCharacters(in: .whitespaces)
+            if l.hasPrefix("[") && !l.hasPrefix("[[") {
+                current = l.trimmingCharacters(in: CharacterSet(charactersIn: "[] ")).replacingOccurrences(of: "\"", with: "")
+                if current == dotted { return i + 1 }
+                continue
+            }
+            let bare = l.replacingOccurrences(of: "\"", with: "")
+            if current == table, bare.hasPrefix(key) {
+                let rest = bare.dropFirst(key.count).trimmingCharacters(in: .whitespaces)
+                if rest.hasPrefix("=") { return i + 1 }
+            }
+        }
+        return nil
+    }
+
+    func error(_ key: String, _ message: String) -> ConfigError {
+        ConfigError(file: file, line: line(of: key), message: "\(key): \(message)")
+    }
+
+    func checkKeys(_ table: TOMLTable, allowed: Set<String>, path: String) throws {
+        for key in table.keys where !allowed.contains(key) {
+            let full = path.isEmpty ? key : "\(path).\(key)"
+            throw ConfigError(
+                file: file, line: line(of: full),
+                message: "unknown key \"\(full)\"; \(path.isEmpty ? "top-level keys" : "keys in [\(path)]") are "
+                    + allowed.sorted().joined(separator: ", "))
+        }
+    }
+
+    func string(_ v: any TOMLValueConvertible, _ key: String) throws -> String {
+        guard let s = v.string else { throw error(key, "must be a string in quotes, not \(v.type)") }
+        return s
+    }
+
+    func bool(_ v: any TOMLValueConvertible, _ key: String) throws -> Bool {
+        guard let b = v.bool else { throw error(key, "must be true or false, not \(v.type)") }
+        return b
+    }
+
+    func int(_ v: any TOMLValueConvertible, _ key: String) throws -> Int {
+        guard let i = v.int else { throw error(key, "must be a whole number, not \(v.type)") }
+        return i
+    }
+
+    func table(_ v: any TOMLValueConvertible, _ key: String) throws -> TOMLTable {
+        guard let t = v.table else { throw error(key, "must be a table ([\(key)])") }
+        return t
+    }
+
+    func addresses(_ v: any TOMLValueConvertible, _ key: String) throws -> [ListenAddress] {
+        guard let array = v.array else { throw error(key, "must be a list of \"host:port\" strings, like [\"127.0.0.1:8080\"]") }
+        return try array.map { item in
+            guard let s = item.string, let a = ListenAddress(s) else {
+                throw error(key, "\(item.string.map { "\"\($0)\"" } ?? "a value") is not \"host:port\" (IPv6 as \"[::1]:8080\")")
+            }
+            return a
+        }
+    }
+}

@@ -1,0 +1,236 @@
+import AdminClient
+import AdminModels
+import ArgumentParser
+import Foundation
+
+struct AccountCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "account", abstract: "Mail accounts: create, change, disable, remove, import, export.",
+        subcommands: [
+            Add.self, List.self, Show.self, Passwd.self, Rename.self, Disable.self, Enable.self, Remove.self, SetFields.self,
+            Import.self, Export.self,
+        ])
+
+    struct PasswordOptions: ParsableArguments {
+        @Option(help: "The password (visible to other users in the process list; prefer --password-stdin).")
+        var password: String?
+        @Flag(help: "Read the password from the first line of standard input.") var passwordStdin = false
+        @Flag(help: "Let the server generate a strong password and print it once.") var generatePassword = false
+
+        func validate() throws {
+            if [password != nil, passwordStdin, generatePassword].filter({ $0 }).count > 1 {
+                throw ValidationError("give only one of --password, --password-stdin and --generate-password")
+            }
+        }
+
+        func resolved() throws -> String? { passwordStdin ? try readPasswordFromStdin() : password }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an account.")
+        @Argument(help: "The address, e.g. alice@example.org.") var address: String
+        @OptionGroup var pw: PasswordOptions
+        @Option(help: "Display name.") var name: String?
+        @Option(help: "Mailbox quota: 5G, 500M, or unlimited (default).") var quota: String?
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let body = AccountCreate(address: address, password: try pw.resolved(), generatePassword: pw.generatePassword ? true : nil, name: name, quota: quota)
+            let r = try await client.call(.POST, "/api/v1/accounts", body: body, as: AccountCreated.self)
+            guard !client.json else { return }
+            print("created account \(r.account.address)")
+            if let p = r.generatedPassword { print("password: \(p)   (shown only now)") }
+            if !r.account.hasPassword { print("note: it has no password yet, so it cannot log in — set one with `mailroom account passwd \(r.account.address)`") }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List accounts, sorted by address.")
+        @Option(help: "Only this domain.") var domain: String?
+        @Option(help: "Page number, from 1.") var page = 1
+        @Option(help: "Accounts per page (1-1000).") var limit = 100
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            var path = "/api/v1/accounts?page=\(page)&limit=\(limit)"
+            if let domain { path += "&domain=\(seg(domain))" }
+            let p = try await client.call(.GET, path, as: Page<AccountView>.self)
+            guard !client.json else { return }
+            printTable(["ADDRESS", "NAME", "QUOTA", "STATE"], p.items.map { [$0.address, $0.name, quotaText($0.quota), $0.state] })
+            let first = p.items.isEmpty ? 0 : (p.page - 1) * p.limit + 1
+            print("\(first)-\(first + max(p.items.count, 1) - 1) of \(p.total)" + (first + p.items.count - 1 < p.total ? " (next: --page \(p.page + 1))" : ""))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one account.")
+        @Argument var address: String
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let a = try await client.call(.GET, "/api/v1/accounts/\(seg(address))", as: AccountView.self)
+            guard !client.json else { return }
+            printFields([
+                ("address", a.address), ("name", a.name.isEmpty ? "-" : a.name), ("state", a.state),
+                ("quota", quotaText(a.quota)), ("password", a.hasPassword ? "set" : "not set (cannot log in)"),
+                ("member of", (a.memberOf ?? []).isEmpty ? "-" : (a.memberOf ?? []).joined(separator: ", ")),
+                ("created", dateText(a.createdAt)), ("updated", dateText(a.updatedAt)),
+            ])
+        }
+    }
+
+    struct Passwd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set a new password.")
+        @Argument var address: String
+        @OptionGroup var pw: PasswordOptions
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let password = try pw.resolved()
+            guard password != nil || pw.generatePassword else {
+                throw CLIError("give the new password with --password-stdin, --password or --generate-password")
+            }
+            let r = try await client.call(
+                .POST, "/api/v1/accounts/\(seg(address))/password",
+                body: PasswordSet(password: password, generate: pw.generatePassword ? true : nil), as: [String: String].self)
+            guard !client.json else { return }
+            print("password of \(address) changed")
+            if let g = r["generated_password"] { print("password: \(g)   (shown only now)") }
+        }
+    }
+
+    struct Rename: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give an account a new address, keeping its mail.",
+            discussion: "Aliases, lists and catch-alls that name the old address are changed to the new one.")
+        @Argument var address: String
+        @Argument var newAddress: String
+        @Flag(help: "Keep the old address working, as an alias of the new one.") var keepAlias = false
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let a = try await client.call(
+                .POST, "/api/v1/accounts/\(seg(address))/rename", body: AccountRename(newAddress: newAddress, keepAlias: keepAlias),
+                as: AccountView.self)
+            if !client.json { print("renamed \(address) to \(a.address)" + (keepAlias ? "; \(address) stays as an alias" : "")) }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable an account: it cannot log in and mail to it is refused.")
+        @Argument var address: String
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            _ = try await client.call(.PATCH, "/api/v1/accounts/\(seg(address))", body: AccountUpdate(state: "disabled"), as: AccountView.self)
+            if !client.json { print("disabled \(address)") }
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled account.")
+        @Argument var address: String
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            _ = try await client.call(.PATCH, "/api/v1/accounts/\(seg(address))", body: AccountUpdate(state: "active"), as: AccountView.self)
+            if !client.json { print("enabled \(address)") }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove an account (needs --yes).",
+            discussion: "The account, its password and its mail go; it is taken out of every alias and list.")
+        @Argument var address: String
+        @Flag(help: "Really remove it.") var yes = false
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            guard yes else {
+                throw CLIError(
+                    "removing \(address) deletes the account, its password and its mail, and takes it out of every alias and list. "
+                        + "Run again with --yes to do it (or `mailroom account disable \(address)` to keep the data)")
+            }
+            let r = try await client.call(.DELETE, "/api/v1/accounts/\(seg(address))", as: AccountRemoved.self)
+            guard !client.json else { return }
+            print("removed \(r.address):")
+            for line in r.removed { print("  - \(line)") }
+        }
+    }
+
+    struct SetFields: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Change an account's name or quota.")
+        @Argument var address: String
+        @Option(help: "Display name.") var name: String?
+        @Option(help: "Quota: 5G, 500M, or unlimited.") var quota: String?
+        @OptionGroup var client: ClientOptions
+
+        func validate() throws {
+            if name == nil && quota == nil { throw ValidationError("give --name and/or --quota") }
+        }
+
+        func run() async throws {
+            let a = try await client.call(.PATCH, "/api/v1/accounts/\(seg(address))", body: AccountUpdate(name: name, quota: quota), as: AccountView.self)
+            if !client.json { print("updated \(a.address): name \"\(a.name)\", quota \(quotaText(a.quota))") }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create accounts from a CSV file.",
+            discussion: """
+                The first line names the columns: address (required), name, quota, password,
+                password_hash (as `account export` writes). Every bad row is reported by line number;
+                nothing is imported unless all rows are good, or --partial is given.
+                """)
+        @Argument(help: "The CSV file.") var file: String
+        @Flag(help: "Import the good rows even if some are bad.") var partial = false
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let text = try readFile(file, what: "CSV")
+            let response: AdminClient.Response
+            do {
+                response = try await client.client().send(
+                    .POST, "/api/v1/accounts/import\(partial ? "?partial=true" : "")", body: Data(text.utf8), contentType: "text/csv")
+            } catch let e as ClientError { throw CLIError(e.description) }
+            guard response.status == 200 || response.status == 422,
+                let report = try? AdminJSON.decoder().decode(ImportReport.self, from: response.body)
+            else { throw CLIError(AdminClient.apiError(response).description) }
+            if client.json {
+                client.printJSON(report)
+            } else {
+                for e in report.errors { print("\(file):\(e.line): \(e.message)") }
+                if report.errors.isEmpty || partial {
+                    print("imported \(report.imported) account\(report.imported == 1 ? "" : "s")" + (report.errors.isEmpty ? "" : "; \(report.errors.count) bad row\(report.errors.count == 1 ? "" : "s") skipped"))
+                } else {
+                    print("nothing imported: fix the rows above, or run again with --partial to import the good rows")
+                }
+            }
+            if !report.errors.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write accounts as CSV (with password hashes) for backup or `account import`.")
+        @Option(help: "Only this domain.") var domain: String?
+        @Option(help: "Write to this file (mode 0600) instead of standard output.") var output: String?
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let response: AdminClient.Response
+            do {
+                response = try await client.client().send(.GET, "/api/v1/accounts/export" + (domain.map { "?domain=\(seg($0))" } ?? ""))
+            } catch let e as ClientError { throw CLIError(e.description) }
+            guard response.status == 200 else { throw CLIError(AdminClient.apiError(response).description) }
+            if let output {
+                FileManager.default.createFile(atPath: output, contents: response.body, attributes: [.posixPermissions: 0o600])
+                print("wrote \(output)")
+            } else {
+                FileHandle.standardOutput.write(response.body)
+            }
+        }
+    }
+}
