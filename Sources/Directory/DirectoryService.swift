@@ -19,7 +19,7 @@ public final class DirectoryService: Sendable {
     public let limits: ResolutionLimits
 
     public init(
-        store: SQLiteStore, clock: @escaping @Sendable () -> Date = { Date() },
+        store: SQLiteStore, clock: @escaping @Sendable () -> Date = DirectoryService.now,
         passwordIterations: Int = PasswordHash.defaultIterations, limits: ResolutionLimits = ResolutionLimits()
     ) throws {
         self.store = store
@@ -27,6 +27,12 @@ public final class DirectoryService: Sendable {
         self.clock = clock
         self.passwordIterations = passwordIterations
         self.limits = limits
+    }
+
+    /// The time in whole milliseconds since 1970, the form the store keeps, so that a record in
+    /// the snapshot equals the same record read back from the store.
+    public static func now() -> Date {
+        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 
     /// The current directory; a cheap copy that never changes under the caller.

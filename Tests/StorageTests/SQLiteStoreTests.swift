@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import MailCore
+@testable import Storage
+
+@Suite struct SQLiteStoreTests {
+    func tempDB() -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-store-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent("mailroom.db").path
+    }
+
+    @Test func recordsItsSchemaAndIsDurableWAL() throws {
+        let path = tempDB()
+        let store = try SQLiteStore(path: path)
+        #expect(try store.schemaVersion() == ["v1-directory"])
+        let (mode, sync) = try store.writer.read { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+        }
+        #expect(mode == "wal")
+        #expect(sync == 2)  // FULL
+    }
+
+    @Test func refusesASchemaFromANewerVersion() throws {
+        let path = tempDB()
+        do {
+            let store = try SQLiteStore(path: path)
+            try store.writer.write { db in
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-future')")
+            }
+        }
+        #expect {
+            _ = try SQLiteStore(path: path)
+        } throws: { error in
+            guard let e = error as? StoreError, case .schemaTooNew(let unknown) = e else { return false }
+            return unknown == ["v99-future"] && e.description.contains("newer Mailroom")
+        }
+    }
+
+    @Test func writesAreAtomicWithTheirAudit() throws {
+        let store = try SQLiteStore.inMemory()
+        let now = Date()
+        let domain = DomainRecord(name: try DomainName("example.org"), createdAt: now)
+        try store.write([.insertDomain(domain)], audit: [])
+        let a = AccountRecord(address: try EmailAddress("a@example.org"), createdAt: now)
+        let audit = AuditEntry(at: now, actor: "t", action: "x", target: "a", domain: nil, before: nil, after: nil, sourceIP: nil)
+        // The second write fails (same address): neither the account nor the audit entry stays.
+        #expect(throws: StoreError.self) {
+            try store.write([.insertAccount(a), .insertAlias(AliasRecord(address: try EmailAddress("A@example.org"), targets: [], createdAt: now))], audit: [audit])
+        }
+        #expect(try store.loadDirectory().accounts.isEmpty)
+        #expect(try store.auditEntries(since: nil, target: nil, domains: nil, limit: 10).isEmpty)
+        try store.write([.insertAccount(a)], audit: [audit])
+        #expect(try store.loadDirectory().accounts.map(\.address) == [a.address])
+    }
+
+    @Test func dataSurvivesReopening() throws {
+        let path = tempDB()
+        do {
+            let store = try SQLiteStore(path: path)
+            try store.write([.insertDomain(DomainRecord(name: try DomainName("bücher.example"), createdAt: Date()))], audit: [])
+        }
+        let again = try SQLiteStore(path: path)
+        #expect(try again.loadDirectory().domains.map(\.name.unicode) == ["bücher.example"])
+    }
+
+    @Test func accountPagesAreSortedAndBounded() throws {
+        let store = try SQLiteStore.inMemory()
+        let now = Date()
+        try store.write([.insertDomain(DomainRecord(name: try DomainName("example.org"), createdAt: now))], audit: [])
+        try store.write(
+            try (1...25).map { .insertAccount(AccountRecord(address: try EmailAddress(String(format: "u%02d@example.org", $0)), createdAt: now)) },
+            audit: [])
+        let page2 = try store.accounts(domainID: nil, offset: 10, limit: 10)
+        #expect(page2.map(\.address.localPart) == (11...20).map { String(format: "u%02d", $0) })
+        #expect(try store.accountCount(domainID: nil) == 25)
+    }
+}
