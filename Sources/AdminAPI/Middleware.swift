@@ -15,7 +15,7 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let e as AdminError {
             if e.status >= 500 { context.logger.error("admin request failed", metadata: ["error": "\(e.message)"]) }
             return JSONBody.error(status: e.status, code: e.code, message: e.message)
-        } catch let e as HTTPError {
+        } catch let e as any HTTPResponseError {
             let code: String
             let message: String
             switch e.status.code {
@@ -27,14 +27,12 @@ struct ErrorMiddleware: RouterMiddleware {
                 message = "\(request.method) is not allowed on \(request.uri.path)"
             case 413:
                 code = "body_too_large"
-                message = "the request body is larger than \(context.maxUploadSize / (1024 * 1024)) MiB"
+                message = "the request body is too large (JSON bodies up to 1 MiB, CSV imports up to 64 MiB)"
             default:
                 code = "http_\(e.status.code)"
-                message = e.body ?? e.status.reasonPhrase
+                message = (e as? HTTPError)?.body ?? e.status.reasonPhrase
             }
             return JSONBody.error(status: Int(e.status.code), code: code, message: message)
-        } catch let e as any HTTPResponseError {
-            return JSONBody.error(status: Int(e.status.code), code: "http_\(e.status.code)", message: e.status.reasonPhrase)
         } catch {
             context.logger.error("admin request failed", metadata: ["error": "\(error)"])
             return JSONBody.error(status: 500, code: "internal", message: "internal error; the server log has details")

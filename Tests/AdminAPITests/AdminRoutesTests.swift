@@ -1,0 +1,200 @@
+import AdminModels
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import AdminAPI
+@testable import Directory
+@testable import MailCore
+@testable import Storage
+
+/// One route of the API with a request that would succeed for a server admin, and what a domain
+/// admin of another domain gets.
+struct Route: Sendable, CustomTestStringConvertible {
+    var method: HTTPRequest.Method
+    var path: String
+    var body: String?
+    /// Status for a domain admin of other.org (lists are filtered rather than refused).
+    var otherDomainStatus: Int
+    var testDescription: String { "\(method) \(path)" }
+}
+
+struct Harness {
+    let dir: DirectoryService
+    let app: Application<RouterResponder<AdminContext>>
+    let serverToken: String
+    let otherDomainToken: String
+    let revokedToken: String
+
+    init() throws {
+        dir = try DirectoryService(store: try SQLiteStore.inMemory(), passwordIterations: 4096)
+        let admin = Actor(name: "setup", role: .serverAdmin)
+        _ = try dir.addDomain(DomainCreate(name: "example.org"), actor: admin)
+        _ = try dir.addDomain(DomainCreate(name: "other.org"), actor: admin)
+        _ = try dir.addAccount(AccountCreate(address: "alice@example.org", password: "alice-password-1"), actor: admin)
+        _ = try dir.addAccount(AccountCreate(address: "bob@other.org"), actor: admin)
+        _ = try dir.addAlias(AliasCreate(address: "postmaster@example.org", targets: ["alice@example.org", "x@ext.com"]), actor: admin)
+        _ = try dir.createList(ListCreate(address: "eng@example.org", members: ["alice@example.org"]), actor: admin)
+        serverToken = try dir.createToken(TokenCreate(name: "ops", role: "server-admin"), actor: admin).secret
+        otherDomainToken = try dir.createToken(TokenCreate(name: "other", role: "domain-admin", domains: ["other.org"]), actor: admin).secret
+        let revoked = try dir.createToken(TokenCreate(name: "old", role: "server-admin"), actor: admin)
+        try dir.revokeToken(revoked.token.id, actor: admin)
+        revokedToken = revoked.secret
+        app = Application(router: buildAdminRouter(directory: dir, metrics: AdminMetrics()))
+    }
+
+    func request(
+        _ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, token: String?, body: String? = nil
+    ) async throws -> (Int, String) {
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await client.execute(uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) {
+            (Int($0.status.code), String(buffer: $0.body))
+        }
+    }
+}
+
+@Suite struct AdminRoutesTests {
+    static let routes: [Route] = [
+        Route(method: .get, path: "/api/v1/domains", otherDomainStatus: 200),
+        Route(method: .post, path: "/api/v1/domains", body: #"{"name":"new.org"}"#, otherDomainStatus: 403),
+        Route(method: .get, path: "/api/v1/domains/example.org", otherDomainStatus: 403),
+        Route(method: .patch, path: "/api/v1/domains/example.org", body: #"{"catch_all":"alice@example.org"}"#, otherDomainStatus: 403),
+        Route(method: .get, path: "/api/v1/accounts?domain=example.org", otherDomainStatus: 403),
+        Route(method: .post, path: "/api/v1/accounts", body: #"{"address":"x@example.org"}"#, otherDomainStatus: 403),
+        Route(method: .post, path: "/api/v1/accounts/import", body: "address\ny@example.org\n", otherDomainStatus: 422),
+        Route(method: .get, path: "/api/v1/accounts/export?domain=example.org", otherDomainStatus: 403),
+        Route(method: .get, path: "/api/v1/accounts/alice%40example.org", otherDomainStatus: 403),
+        Route(method: .patch, path: "/api/v1/accounts/alice%40example.org", body: #"{"name":"A"}"#, otherDomainStatus: 403),
+        Route(method: .post, path: "/api/v1/accounts/alice%40example.org/password", body: #"{"generate":true}"#, otherDomainStatus: 403),
+        Route(method: .get, path: "/api/v1/aliases?domain=example.org", otherDomainStatus: 403),
+        Route(method: .post, path: "/api/v1/aliases", body: #"{"address":"a@example.org","targets":["alice@example.org"]}"#, otherDomainStatus: 403),
+        Route(method: .get, path: "/api/v1/aliases/postmaster@example.org", otherDomainStatus: 403),
+        Route(method: .post, path: "/api/v1/aliases/postmaster@example.org/targets/remove", body: #"{"targets":["x@ext.com"]}"#, otherDomainStatus: 403),
+        Route(method: .get, path: "/api/v1/lists?domain=example.org", otherDomainStatus: 403),
+        Route(method: .post, path: "/api/v1/lists", body: #"{"address":"l@example.org"}"#, otherDomainStatus: 403),
+        Route(method: .get, path: "/api/v1/lists/eng@example.org", otherDomainStatus: 403),
+        Route(method: .patch, path: "/api/v1/lists/eng@example.org", body: #"{"subject_prefix":"[eng]"}"#, otherDomainStatus: 403),
+        Route(method: .post, path: "/api/v1/lists/eng@example.org/members", body: #"{"members":["z@ext.com"]}"#, otherDomainStatus: 403),
+        Route(method: .post, path: "/api/v1/lists/eng@example.org/members/remove", body: #"{"members":["alice@example.org"]}"#, otherDomainStatus: 403),
+        Route(method: .get, path: "/api/v1/lists/eng@example.org/expand", otherDomainStatus: 403),
+        Route(method: .get, path: "/api/v1/resolve/alice@example.org", otherDomainStatus: 403),
+        Route(method: .get, path: "/api/v1/tokens", otherDomainStatus: 403),
+        Route(method: .post, path: "/api/v1/tokens", body: #"{"name":"n","role":"server-admin"}"#, otherDomainStatus: 403),
+        Route(method: .delete, path: "/api/v1/tokens/1", otherDomainStatus: 403),
+        Route(method: .get, path: "/api/v1/audit", otherDomainStatus: 200),
+        Route(method: .post, path: "/api/v1/accounts/alice%40example.org/rename", body: #"{"new_address":"al@example.org"}"#, otherDomainStatus: 403),
+        Route(method: .delete, path: "/api/v1/lists/eng@example.org", otherDomainStatus: 403),
+        Route(method: .delete, path: "/api/v1/aliases/postmaster@example.org", otherDomainStatus: 403),
+        Route(method: .delete, path: "/api/v1/accounts/alice%40example.org", otherDomainStatus: 403),
+        Route(method: .delete, path: "/api/v1/domains/example.org", otherDomainStatus: 403),
+    ]
+
+    @Test(arguments: routes)
+    func refusesMissingAndBadTokens(_ route: Route) async throws {
+        let h = try Harness()
+        try await h.app.test(.router) { client in
+            for (token, code) in [(nil as String?, "unauthenticated"), ("mrt_notatoken", "invalid_token"), (h.revokedToken, "invalid_token")] {
+                let (status, body) = try await h.request(client, route.method, route.path, token: token, body: route.body)
+                #expect(status == 401)
+                #expect(body.contains("\"code\":\"\(code)\""))
+            }
+        }
+        // Nothing changed: the directory is as it was set up.
+        #expect(h.dir.snapshot.entries.count == 4)
+    }
+
+    @Test(arguments: routes)
+    func domainAdminOfAnotherDomainIsRefused(_ route: Route) async throws {
+        let h = try Harness()
+        let before = h.dir.snapshot.entries
+        try await h.app.test(.router) { client in
+            let (status, body) = try await h.request(client, route.method, route.path, token: h.otherDomainToken, body: route.body)
+            #expect(status == route.otherDomainStatus, "\(body)")
+            if status == 200 { #expect(!body.contains("example.org") || route.path.hasSuffix("audit")) }
+            if route.path.hasSuffix("audit") { #expect(!body.contains("alice@example.org")) }
+        }
+        // A domain admin of the wrong domain changed nothing, whatever the status.
+        #expect(h.dir.snapshot.entries == before)
+    }
+
+    @Test(arguments: routes)
+    func serverAdminSucceeds(_ route: Route) async throws {
+        let h = try Harness()
+        try await h.app.test(.router) { client in
+            let (status, body) = try await h.request(client, route.method, route.path, token: h.serverToken, body: route.body)
+            // Removing a domain that still has accounts is refused with what to do, even for a server admin.
+            let expected = route.path == "/api/v1/domains/example.org" && route.method == .delete ? 409...409 : 200...201
+            #expect(expected.contains(status), "\(body)")
+        }
+    }
+
+    static let malformed: [(HTTPRequest.Method, String, String, Int, String)] = [
+        (.post, "/api/v1/domains", "{not json", 400, "invalid_json"),
+        (.post, "/api/v1/domains", "[1,2]", 400, "invalid_json"),
+        (.post, "/api/v1/domains", #"{"name":"x.org","colour":"red"}"#, 400, "unknown_field"),
+        (.post, "/api/v1/domains", #"{"name":42}"#, 400, "invalid_field"),
+        (.post, "/api/v1/domains", #"{}"#, 400, "missing_field"),
+        (.post, "/api/v1/domains", #"{"name":"bad domain"}"#, 400, "invalid_address"),
+        (.post, "/api/v1/accounts", #"{"address":"no-at-sign"}"#, 400, "invalid_address"),
+        (.post, "/api/v1/accounts", #"{"address":"x@example.org","quota":"lots"}"#, 400, "invalid_quota"),
+        (.post, "/api/v1/accounts", #"{"address":"x@example.org","name":"\#(String(repeating: "n", count: 5000))"}"#, 400, "field_too_long"),
+        (.post, "/api/v1/accounts", #"{"address":"x@example.org","password":"short"}"#, 400, "weak_password"),
+        (.post, "/api/v1/accounts", #"{"address":"alice@example.org"}"#, 409, "address_taken"),
+        (.get, "/api/v1/accounts/nobody@example.org", "", 404, "account_not_found"),
+        (.get, "/api/v1/accounts?page=0", "", 400, "invalid_page"),
+        (.get, "/api/v1/accounts?limit=abc", "", 400, "invalid_limit"),
+        (.get, "/api/v1/audit?since=yesterday", "", 400, "invalid_since"),
+        (.get, "/api/v1/nothing-here", "", 404, "not_found"),
+        (.delete, "/api/v1/tokens/abc", "", 400, "invalid_id"),
+        (.post, "/api/v1/lists/eng@example.org/members", #"{"members":"alice@example.org"}"#, 400, "invalid_field"),
+        (.post, "/api/v1/domains", "<1.1 MB>", 413, "body_too_large"),
+    ]
+
+    @Test(arguments: malformed)
+    func badInputGetsAStableErrorAndTheServerStaysUp(
+        method: HTTPRequest.Method, path: String, body: String, status: Int, code: String
+    ) async throws {
+        let h = try Harness()
+        try await h.app.test(.router) { client in
+            let payload = body == "<1.1 MB>" ? "{\"name\":\"" + String(repeating: "a", count: 1_100_000) + "\"}" : body
+            let (s, text) = try await h.request(client, method, path, token: h.serverToken, body: payload.isEmpty ? nil : payload)
+            #expect(s == status, "\(text.prefix(300))")
+            #expect(text.contains("\"code\":\"\(code)\""), "\(text.prefix(300))")
+            let (after, _) = try await h.request(client, .get, "/healthz", token: nil)
+            #expect(after == 200)
+        }
+    }
+
+    @Test func healthAndMetrics() async throws {
+        let h = try Harness()
+        try await h.app.test(.router) { client in
+            let (hs, hb) = try await h.request(client, .get, "/healthz", token: nil)
+            #expect(hs == 200 && hb.contains("\"status\":\"ok\""))
+            _ = try await h.request(client, .get, "/api/v1/domains", token: h.serverToken)
+            _ = try await h.request(client, .get, "/api/v1/domains", token: nil)
+            let (ms, mb) = try await h.request(client, .get, "/metrics", token: nil)
+            #expect(ms == 200)
+            #expect(mb.contains(#"mailroom_directory_entries{kind="accounts"} 2"#))
+            #expect(mb.contains(#"mailroom_directory_entries{kind="domains"} 2"#))
+            #expect(mb.contains(#"mailroom_admin_requests_total{route="/api/v1/domains",method="GET",status="200"} 1"#))
+            #expect(mb.contains(#"mailroom_admin_requests_total{route="/api/v1/domains",method="GET",status="401"} 1"#))
+            #expect(mb.contains("mailroom_admin_request_duration_seconds_bucket"))
+        }
+    }
+
+    @Test func auditRecordsActorAndSource() async throws {
+        let h = try Harness()
+        try await h.app.test(.router) { client in
+            _ = try await h.request(client, .patch, "/api/v1/accounts/alice@example.org", token: h.serverToken, body: #"{"quota":"2G"}"#)
+            let (_, body) = try await h.request(client, .get, "/api/v1/audit?target=alice@example.org&since=1h", token: h.serverToken)
+            let entries = try AdminJSON.decoder().decode([AuditView].self, from: Data(body.utf8))
+            let e = try #require(entries.first)
+            #expect(e.actor == "token:ops")
+            #expect(e.action == "account.update")
+            #expect(e.after?.contains("2147483648") == true)
+        }
+    }
+}
