@@ -134,8 +134,8 @@ extension DirectorySnapshot {
             r.canonical = canonical.description
             expander.visitedCatchAll.insert(canonical.domain.ascii)
             expander.expand(address: target, path: ["catch-all of \(canonical.domain.unicode)"], depth: 1)
-        case .entry(let entry, let canonical, let tag):
-            r.canonical = canonical.description
+        case .entry(let entry, _, let tag):
+            r.canonical = entry.address.description
             r.subaddressTag = tag
             switch entry {
             case .account(let a):

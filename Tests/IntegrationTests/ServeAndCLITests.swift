@@ -1,0 +1,195 @@
+import AdminModels
+import Foundation
+import Testing
+
+/// The whole program, as an administrator uses it: `mailroom serve` in one process, the CLI in
+/// others. Serialized: each test starts servers, and the machine has two cores.
+@Suite(.serialized) struct ServeAndCLITests {
+    @Test func administratorsDay() throws {
+        let s = try ServerProcess()
+        try s.start()
+        defer { s.stop() }
+        #expect(s.log.contains("admin API        http://127.0.0.1:"))
+        #expect(s.log.contains("created now"))
+
+        #expect(try s.cli(["domain", "add", "example.org"]).out.contains("added domain example.org"))
+        #expect(try s.cli(["domain", "add", "bücher.example"]).status == 0)
+        #expect(try s.cli(["domain", "add", "example.net", "--alias-of", "example.org"]).status == 0)
+
+        let alice = try s.cli(["account", "add", "alice@example.org", "--generate-password", "--name", "Alice", "--quota", "5G"])
+        #expect(alice.status == 0)
+        #expect(alice.out.contains("password: "))
+        let bob = try s.cli(["account", "add", "bob@example.org", "--password-stdin"], stdin: "bob-password-123\n")
+        #expect(bob.status == 0, "\(bob.err)")
+        #expect(try s.cli(["account", "add", "carol@example.org"]).status == 0)
+
+        // An error says what is wrong and what to do, and exits non-zero.
+        let missing = try s.cli(["account", "add", "x@nowhere.org"])
+        #expect(missing.status != 0)
+        #expect(missing.err.contains("domain nowhere.org does not exist — add it with `mailroom domain add nowhere.org`"))
+
+        #expect(try s.cli(["alias", "add", "postmaster@example.org", "alice@example.org"]).status == 0)
+        #expect(try s.cli(["list", "create", "eng@example.org", "--member", "bob@example.org"]).status == 0)
+        #expect(try s.cli(["list", "create", "all@example.org", "--name", "Everyone"]).status == 0)
+        #expect(try s.cli(["list", "add-member", "all@example.org", "eng@example.org", "carol@example.org", "partner@elsewhere.com"]).status == 0)
+        #expect(try s.cli(["list", "set", "all@example.org", "--policy", "members", "--subject-prefix", "[all]"]).status == 0)
+
+        let expand = try s.cli(["list", "expand", "all@example.org"])
+        #expect(expand.out.contains("bob@example.org"))
+        #expect(expand.out.contains("via all@example.org → eng@example.org"))
+        #expect(expand.out.contains("partner@elsewhere.com"))
+        #expect(expand.out.contains("3 recipients"))
+
+        let resolve = try s.cli(["resolve", "Alice+news@example.net"])
+        #expect(resolve.out.contains("is the account alice@example.org"))
+        #expect(resolve.out.contains("example.net is a domain alias"))
+        #expect(resolve.out.contains("subaddress +news"))
+        #expect(try s.cli(["resolve", "ghost@example.org"]).out.contains("does not exist"))
+        #expect(try s.cli(["resolve", "someone@gmail.com"]).out.contains("external"))
+
+        let listJSON = try s.cli(["account", "list", "--domain", "example.org", "--json"])
+        let page = try AdminJSON.decoder().decode(Page<AccountView>.self, from: Data(listJSON.out.utf8))
+        #expect(page.items.map(\.address) == ["alice@example.org", "bob@example.org", "carol@example.org"])
+        #expect(page.items[0].quota == 5 << 30)
+
+        let table = try s.cli(["account", "list"])
+        #expect(table.out.contains("ADDRESS"))
+        #expect(table.out.contains("1-3 of 3"))
+
+        #expect(try s.cli(["account", "rename", "carol@example.org", "caroline@example.org"]).status == 0)
+        #expect(try s.cli(["list", "show", "all@example.org"]).out.contains("caroline@example.org"))
+        #expect(try s.cli(["account", "disable", "bob@example.org"]).status == 0)
+        #expect(try s.cli(["resolve", "bob@example.org"]).out.contains("disabled"))
+
+        let noYes = try s.cli(["account", "remove", "alice@example.org"])
+        #expect(noYes.status != 0)
+        #expect(noYes.err.contains("--yes"))
+        let removed = try s.cli(["account", "remove", "alice@example.org", "--yes"])
+        #expect(removed.out.contains("alias postmaster@example.org"))
+
+        let audit = try s.cli(["audit", "--since", "1h"])
+        #expect(audit.out.contains("account.remove"))
+        #expect(audit.out.contains("token:local admin (data folder)"))
+        #expect(audit.out.contains("127.0.0.1"))
+
+        // Token roles, from the CLI.
+        let created = try s.cli(["token", "create", "helpdesk", "--role", "domain-admin", "--domain", "bücher.example"])
+        let secret = try #require(created.out.split(separator: "\n").first { $0.hasPrefix("secret: ") }).dropFirst(8)
+        let refused = try s.cli(["account", "list", "--domain", "example.org", "--token", String(secret)])
+        #expect(refused.status != 0)
+        #expect(refused.err.contains("may not manage example.org"))
+        #expect(try s.cli(["account", "add", "x@bücher.example", "--token", String(secret)]).status == 0)
+
+        // The data folder keeps its secrets private.
+        let attrs = try FileManager.default.attributesOfItem(atPath: s.dataDir + "/admin-token")
+        #expect((attrs[.posixPermissions] as? Int) == 0o600)
+        let dirAttrs = try FileManager.default.attributesOfItem(atPath: s.dataDir)
+        #expect((dirAttrs[.posixPermissions] as? Int) == 0o700)
+    }
+
+    @Test func bulkImportReportsBadLinesAndIsAllOrNothing() throws {
+        let s = try ServerProcess()
+        try s.start()
+        defer { s.stop() }
+        _ = try s.cli(["domain", "add", "example.org"])
+        let csv = s.root.appendingPathComponent("users.csv").path
+        try """
+            address,name,quota,password
+            ann@example.org,Ann,1G,ann-password-1
+            not-an-address,Broken,,
+            ben@example.org,Ben,,short
+            cat@example.org,"Cat, C.",,cat-password-1
+            """.write(toFile: csv, atomically: true, encoding: .utf8)
+        let all = try s.cli(["account", "import", csv])
+        #expect(all.status != 0)
+        #expect(all.out.contains("users.csv:3:"))
+        #expect(all.out.contains("users.csv:4:"))
+        #expect(all.out.contains("nothing imported"))
+        #expect(!(try s.cli(["account", "list"]).out.contains("ann@example.org")))
+
+        let partial = try s.cli(["account", "import", csv, "--partial"])
+        #expect(partial.out.contains("imported 2 accounts"))
+        let export = try s.cli(["account", "export"])
+        #expect(export.out.hasPrefix("address,name,quota,password_hash\n"))
+        #expect(export.out.contains("\"Cat, C.\""))
+        #expect(export.out.contains("SCRAM-SHA-256$100000:"))
+    }
+
+    @Test func lifecycleLockAndRestart() throws {
+        let s = try ServerProcess()
+        try s.start()
+        _ = try s.cli(["domain", "add", "example.org"])
+
+        // A second server on the same data folder refuses clearly.
+        let second = try ServerProcess.run(["serve", "--config", s.configPath], timeout: 30)
+        #expect(second.status != 0)
+        #expect(second.err.contains("already using the data folder"))
+
+        // SIGTERM stops it cleanly.
+        #expect(s.stop() == 0)
+        #expect(s.log.contains("Mailroom stopped."))
+        #expect(!FileManager.default.fileExists(atPath: s.dataDir + "/admin-url"))
+
+        // Restarting reuses the data and the token.
+        try s.start()
+        defer { s.stop() }
+        #expect(!s.log.contains("created now"))
+        #expect(try s.cli(["domain", "list"]).out.contains("example.org"))
+    }
+
+    @Test func adminOverHTTPSWithTheGeneratedCertificate() throws {
+        let s = try ServerProcess(config: "\n[admin]\ntls = true\n")
+        try s.start()
+        defer { s.stop() }
+        let url = try String(contentsOfFile: s.dataDir + "/admin-url", encoding: .utf8)
+        #expect(url.hasPrefix("https://127.0.0.1:"))
+        #expect(FileManager.default.fileExists(atPath: s.dataDir + "/tls/cert.pem"))
+        #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+        // Without the pinned certificate a client does not trust it.
+        let token = try String(contentsOfFile: s.dataDir + "/admin-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let untrusted = try ServerProcess.run(["domain", "list", "--server", url.trimmingCharacters(in: .whitespacesAndNewlines), "--token", token])
+        #expect(untrusted.status != 0)
+        let pinned = try ServerProcess.run([
+            "domain", "list", "--server", url.trimmingCharacters(in: .whitespacesAndNewlines), "--token", token, "--ca",
+            s.dataDir + "/tls/cert.pem",
+        ])
+        #expect(pinned.out.contains("example.org"), "\(pinned.err)")
+    }
+
+    @Test func nonLoopbackAdminWithoutTLSIsRefused() throws {
+        let s = try ServerProcess()
+        let config = try String(contentsOfFile: s.configPath, encoding: .utf8)
+            .replacingOccurrences(of: "admin = [\"127.0.0.1:0\"]", with: "admin = [\"0.0.0.0:0\"]")
+        try config.write(toFile: s.configPath, atomically: true, encoding: .utf8)
+        let r = try ServerProcess.run(["serve", "--config", s.configPath], timeout: 30)
+        #expect(r.status != 0)
+        #expect(r.err.contains("not on loopback but has no TLS"))
+    }
+
+    /// Each body follows a first line `data_dir = "…"`, so line numbers count from 2.
+    static let badConfigs: [(String, String)] = [
+        ("hostname = \"mail.example.org\"\ncolour = \"blue\"\n", "mailroom.toml:3: unknown key \"colour\""),
+        ("[listeners]\nadmin = [\"127.0.0.1:0\"]\nsmtp = [\"nonsense\"]\n", "mailroom.toml:4: listeners.smtp:"),
+        ("[listeners]\nadmin = \"127.0.0.1:8080\"\n", "mailroom.toml:3: listeners.admin: must be a list"),
+        ("[log]\nlevel = \"loud\"\n", "mailroom.toml:3: log.level: must be one of"),
+        ("[admin]\ntls = \"yes\"\n", "mailroom.toml:3: admin.tls: must be true or false"),
+        ("[tls]\ncert_file = \"/x.pem\"\n", "give both tls.cert_file and tls.key_file"),
+        ("hostname = \"not a host\"\n", "mailroom.toml:2: hostname:"),
+        ("[listeners\n", "mailroom.toml:2:"),
+        ("[listeners]\nimap = [\"127.0.0.1:99999\"]\n", "mailroom.toml:3: listeners.imap:"),
+    ]
+
+    @Test(arguments: badConfigs)
+    func configErrorsNameKeyAndLine(body: String, message: String) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-cfg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("mailroom.toml").path
+        try ("data_dir = \"\(dir.path)/data\"\n" + body).write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try ServerProcess.run(["serve", "--config", path], timeout: 30)
+        #expect(r.status != 0)
+        #expect(r.err.contains(message), "\(r.err)")
+        // Nothing was started or written for a config that does not load.
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/data"))
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+
+/// A real `mailroom serve` process on a temporary data folder, with its admin API on an
+/// ephemeral loopback port, driven by the real `mailroom` CLI.
+final class ServerProcess: @unchecked Sendable {
+    let root: URL
+    let configPath: String
+    let dataDir: String
+    private(set) var process: Process?
+    private(set) var output = URL(fileURLWithPath: "/dev/null")
+
+    static var binary: String {
+        // The test bundle lives in the build products folder, beside the `mailroom` executable.
+        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [
+            products.appendingPathComponent("mailroom").path,
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent(".build/debug/mailroom").path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
+    init(config extra: String = "") throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-it-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        dataDir = root.appendingPathComponent("data").path
+        configPath = root.appendingPathComponent("mailroom.toml").path
+        let config = """
+            hostname = "mail.example.org"
+            data_dir = "\(dataDir)"
+
+            [listeners]
+            admin = ["127.0.0.1:0"]
+
+            [security]
+            password_iterations = 100000
+            \(extra)
+            """
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    deinit {
+        if let p = process, p.isRunning { p.terminate() }
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    /// Starts the server and waits until its admin API listens.
+    func start() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = ["serve", "--config", configPath]
+        output = root.appendingPathComponent("serve-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        p.standardOutput = handle
+        p.standardError = handle
+        try? FileManager.default.removeItem(atPath: dataDir + "/admin-url")
+        try p.run()
+        process = p
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: dataDir + "/admin-url") { return }
+            if !p.isRunning { throw ProcessFailure(message: "server exited: \(log)") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ProcessFailure(message: "server did not start within 30 s: \(log)")
+    }
+
+    var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+
+    /// SIGTERM, then wait for a clean exit; returns the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        guard let p = process else { return -1 }
+        p.terminate()
+        let deadline = Date().addingTimeInterval(20)
+        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    struct Result {
+        var status: Int32
+        var out: String
+        var err: String
+    }
+
+    /// Runs the CLI against this server (it finds it through the config file).
+    func cli(_ args: [String], stdin: String? = nil, useConfig: Bool = true) throws -> Result {
+        try Self.run(args + (useConfig ? ["--config", configPath] : []), stdin: stdin)
+    }
+
+    static func run(_ args: [String], stdin: String? = nil, timeout: TimeInterval = 60) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        let input = Pipe()
+        p.standardInput = input
+        try p.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        // Read before waiting, so a full pipe cannot block the child.
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        if p.isRunning { p.terminate() }
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+}
+
+struct ProcessFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
