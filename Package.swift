@@ -116,6 +116,13 @@ let package = Package(
             path: "bench/directory/Sources",
             swiftSettings: swiftSettings
         ),
+        // Fuzz targets (a corpus replayer in normal builds; libFuzzer with fuzz/run).
+        .executableTarget(
+            name: "mailroom-fuzz",
+            dependencies: ["MailCore", "Directory"],
+            path: "fuzz/Sources",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "MailCore"], swiftSettings: swiftSettings),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory", "Storage", "MailCore"], swiftSettings: swiftSettings),

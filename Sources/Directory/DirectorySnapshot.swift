@@ -31,6 +31,9 @@ public struct DirectorySnapshot: Sendable {
     public private(set) var domainsByID: [Int64: DomainRecord] = [:]
     /// Accounts, aliases and lists by ``EmailAddress/key``.
     public private(set) var entries: [String: Entry] = [:]
+    /// Alias targets and list members, parsed once when the entry is stored, so that expansion
+    /// does not parse the same addresses on every resolution. nil marks an unparseable one.
+    private(set) var parsedTargets: [String: [EmailAddress?]] = [:]
     public private(set) var accountCount = 0
     public private(set) var aliasCount = 0
     public private(set) var listCount = 0
@@ -56,13 +59,20 @@ public struct DirectorySnapshot: Sendable {
     }
 
     public mutating func upsert(_ entry: Entry) {
-        let old = entries.updateValue(entry, forKey: entry.address.key)
+        let key = entry.address.key
+        let old = entries.updateValue(entry, forKey: key)
         if let old { count(old, -1) }
         count(entry, +1)
+        switch entry {
+        case .account: parsedTargets[key] = nil
+        case .alias(let a): parsedTargets[key] = a.targets.map { try? EmailAddress($0) }
+        case .list(let l): parsedTargets[key] = l.members.map { try? EmailAddress($0) }
+        }
     }
 
     public mutating func remove(key: String) {
         if let old = entries.removeValue(forKey: key) { count(old, -1) }
+        parsedTargets[key] = nil
     }
 
     private mutating func count(_ e: Entry, _ delta: Int) {

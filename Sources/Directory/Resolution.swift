@@ -187,21 +187,30 @@ private struct Expander {
                 skipped.append(.init(address: a.address.description, reason: .disabled, path: path))
             }
         case .alias(let alias):
-            guard expanded.insert(alias.address.key).inserted else { return }
-            for t in alias.targets { expand(address: t, path: path + [alias.address.description], depth: depth + 1) }
+            expandTargets(of: alias.address, alias.targets, path: path, depth: depth)
         case .list(let list):
-            guard expanded.insert(list.address.key).inserted else { return }
-            for m in list.members { expand(address: m, path: path + [list.address.description], depth: depth + 1) }
+            expandTargets(of: list.address, list.members, path: path, depth: depth)
         }
     }
 
+    mutating func expandTargets(of owner: EmailAddress, _ texts: [String], path: [String], depth: Int) {
+        guard expanded.insert(owner.key).inserted else { return }
+        let parsed = snapshot.parsedTargets[owner.key] ?? texts.map { try? EmailAddress($0) }
+        let inner = path + [owner.description]
+        for (text, address) in zip(texts, parsed) { expand(text, address, path: inner, depth: depth + 1) }
+    }
+
     mutating func expand(address text: String, path: [String], depth: Int) {
+        expand(text, try? EmailAddress(text), path: path, depth: depth)
+    }
+
+    mutating func expand(_ text: String, _ address: EmailAddress?, path: [String], depth: Int) {
         guard !truncated else { return }
         guard depth <= limits.maxDepth else {
             skipped.append(.init(address: text, reason: .tooDeep, path: path))
             return
         }
-        guard let address = try? EmailAddress(text) else {
+        guard let address else {
             skipped.append(.init(address: text, reason: .invalid, path: path))
             return
         }

@@ -14,13 +14,15 @@ public struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertibl
     public static let maxLabelLength = 63
 
     public init(_ text: String) throws(AddressError) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        // The common case, plain ASCII without spaces, skips the Foundation string work.
+        let plain = !text.isEmpty && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+        let trimmed = plain ? text : text.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { throw .domainInvalid(text, reason: "it is empty") }
         guard !trimmed.hasSuffix(".") else {
             throw .domainInvalid(text, reason: "it ends with a dot; write it without the trailing dot")
         }
         // Ideographic full stops are label separators in IDNA (RFC 3490 §3.1).
-        let unified = trimmed.replacingOccurrences(of: "\u{3002}", with: ".")
+        let unified = plain ? trimmed : trimmed.replacingOccurrences(of: "\u{3002}", with: ".")
             .replacingOccurrences(of: "\u{FF0E}", with: ".")
             .replacingOccurrences(of: "\u{FF61}", with: ".")
         var labels: [String] = []

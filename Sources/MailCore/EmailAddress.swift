@@ -10,6 +10,9 @@ public struct EmailAddress: Hashable, Sendable, CustomStringConvertible, Codable
     public let domain: DomainName
     /// Whether the local part had to be quoted (is not a dot-atom).
     public let isQuoted: Bool
+    /// The lookup key: local part case-folded and NFC-normalised, canonical domain. Computed
+    /// once, since equality, hashing and every directory lookup use it.
+    public let key: String
 
     /// RFC 5321 §4.5.3.1.1 / §4.5.3.1.3.
     public static let maxLocalPartOctets = 64
@@ -34,6 +37,7 @@ public struct EmailAddress: Hashable, Sendable, CustomStringConvertible, Codable
         self.localPart = local
         self.isQuoted = quoted
         self.domain = try DomainName(rawDomain)
+        self.key = Self.foldLocalPart(local) + "@" + domain.ascii
         guard self.description.utf8.count <= Self.maxOctets else { throw .tooLong(text, limit: Self.maxOctets) }
     }
 
@@ -48,6 +52,7 @@ public struct EmailAddress: Hashable, Sendable, CustomStringConvertible, Codable
         self.localPart = localPart
         self.isQuoted = !Self.isDotAtom(localPart)
         self.domain = domain
+        self.key = Self.foldLocalPart(localPart) + "@" + domain.ascii
     }
 
     private static func parseLocalPart(_ raw: String, whole: String) throws(AddressError) -> (String, Bool) {
@@ -115,11 +120,10 @@ public struct EmailAddress: Hashable, Sendable, CustomStringConvertible, Codable
         }
     }
 
-    /// The lookup key: local part case-folded and NFC-normalised, canonical domain.
-    public var key: String { Self.foldLocalPart(localPart) + "@" + domain.ascii }
-
     public static func foldLocalPart(_ s: String) -> String {
-        s.precomposedStringWithCanonicalMapping.lowercased()
+        // Normalisation is costly and a no-op on ASCII, which nearly every address is.
+        if s.utf8.allSatisfy({ $0 < 0x80 }) { return s.lowercased() }
+        return s.precomposedStringWithCanonicalMapping.lowercased()
     }
 
     /// The address as written for SMTP, quoting the local part when needed.
