@@ -56,7 +56,7 @@ struct AccountCommand: AsyncParsableCommand {
             if let domain { path += "&domain=\(seg(domain))" }
             let p = try await client.call(.GET, path, as: Page<AccountView>.self)
             guard !client.json else { return }
-            printTable(["ADDRESS", "NAME", "QUOTA", "STATE"], p.items.map { [$0.address, $0.name, quotaText($0.quota), $0.state] })
+            printTable(["ADDRESS", "NAME", "QUOTA", "STATE"], p.items.map { [shown($0.address), $0.name, quotaText($0.quota), $0.state] })
             let first = p.items.isEmpty ? 0 : (p.page - 1) * p.limit + 1
             print("\(first)-\(first + max(p.items.count, 1) - 1) of \(p.total)" + (first + p.items.count - 1 < p.total ? " (next: --page \(p.page + 1))" : ""))
         }
@@ -71,7 +71,7 @@ struct AccountCommand: AsyncParsableCommand {
             let a = try await client.call(.GET, "/api/v1/accounts/\(seg(address))", as: AccountView.self)
             guard !client.json else { return }
             printFields([
-                ("address", a.address), ("name", a.name.isEmpty ? "-" : a.name), ("state", a.state),
+                ("address", shown(a.address)), ("name", a.name.isEmpty ? "-" : a.name), ("state", a.state),
                 ("quota", quotaText(a.quota)), ("password", a.hasPassword ? "set" : "not set (cannot log in)"),
                 ("member of", (a.memberOf ?? []).isEmpty ? "-" : (a.memberOf ?? []).joined(separator: ", ")),
                 ("created", dateText(a.createdAt)), ("updated", dateText(a.updatedAt)),

@@ -54,7 +54,7 @@ struct AliasCommand: AsyncParsableCommand {
         func run() async throws {
             let list = try await client.call(.GET, "/api/v1/aliases" + (domain.map { "?domain=\(seg($0))" } ?? ""), as: [AliasView].self)
             guard !client.json else { return }
-            printTable(["ALIAS", "TARGETS"], list.map { [$0.address, $0.targets.joined(separator: ", ")] })
+            printTable(["ALIAS", "TARGETS"], list.map { [shown($0.address), $0.targets.map(shown).joined(separator: ", ")] })
         }
     }
 
@@ -66,7 +66,7 @@ struct AliasCommand: AsyncParsableCommand {
         func run() async throws {
             let a = try await client.call(.GET, "/api/v1/aliases/\(seg(source))", as: AliasView.self)
             guard !client.json else { return }
-            printFields([("alias", a.address), ("targets", a.targets.joined(separator: ", ")), ("created", dateText(a.createdAt))])
+            printFields([("alias", shown(a.address)), ("targets", a.targets.map(shown).joined(separator: ", ")), ("created", dateText(a.createdAt))])
         }
     }
 }

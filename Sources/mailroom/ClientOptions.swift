@@ -2,6 +2,7 @@ import AdminClient
 import AdminModels
 import ArgumentParser
 import Directory
+import MailCore
 import Foundation
 import MailroomServer
 
@@ -99,6 +100,11 @@ func printFields(_ fields: [(String, String)]) {
 }
 
 func seg(_ s: String) -> String { AdminClient.segment(s) }
+
+/// An address as people read it: internationalised domains as U-labels (`bücher.example`).
+func shown(_ address: String) -> String {
+    (try? EmailAddress(address))?.displayForm ?? address
+}
 
 func dateText(_ d: Date?) -> String {
     guard let d else { return "-" }

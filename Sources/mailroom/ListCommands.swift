@@ -34,14 +34,14 @@ struct ListCommand: AsyncParsableCommand {
             guard !client.json else { return }
             func join(_ a: [String]) -> String { a.isEmpty ? "-" : a.joined(separator: ", ") }
             printFields([
-                ("list", l.address), ("name", l.name.isEmpty ? "-" : l.name), ("description", l.description.isEmpty ? "-" : l.description),
+                ("list", shown(l.address)), ("name", l.name.isEmpty ? "-" : l.name), ("description", l.description.isEmpty ? "-" : l.description),
                 ("posting policy", l.postingPolicy), ("allowed senders", join(l.allowedSenders)), ("owners", join(l.owners)),
                 ("moderators", join(l.moderators)), ("subject prefix", l.subjectPrefix.isEmpty ? "-" : "\"\(l.subjectPrefix)\""),
                 ("reply-to", l.replyTo), ("hidden members", l.hiddenMembers ? "yes" : "no"), ("members", String(l.memberCount)),
             ])
             if let members = l.members, !members.isEmpty {
                 print("")
-                printTable(["MEMBER", "KIND"], members.map { [$0.address, $0.kind] })
+                printTable(["MEMBER", "KIND"], members.map { [shown($0.address), $0.kind] })
             }
         }
     }
@@ -54,7 +54,7 @@ struct ListCommand: AsyncParsableCommand {
         func run() async throws {
             let lists = try await client.call(.GET, "/api/v1/lists" + (domain.map { "?domain=\(seg($0))" } ?? ""), as: [ListView].self)
             guard !client.json else { return }
-            printTable(["LIST", "MEMBERS", "POLICY", "NAME"], lists.map { [$0.address, String($0.memberCount), $0.postingPolicy, $0.name] })
+            printTable(["LIST", "MEMBERS", "POLICY", "NAME"], lists.map { [shown($0.address), String($0.memberCount), $0.postingPolicy, $0.name] })
         }
     }
 
@@ -143,10 +143,10 @@ struct ListCommand: AsyncParsableCommand {
 
 /// `carol@example.org  via all@example.org → eng@example.org`, then what was skipped.
 func printResolution(_ r: ResolutionView) {
-    func via(_ path: [String]) -> String { path.isEmpty ? "" : "via " + path.joined(separator: " → ") }
+    func via(_ path: [String]) -> String { path.isEmpty ? "" : "via " + path.map(shown).joined(separator: " → ") }
     printTable(
         ["RECIPIENT", "", "PATH"],
-        r.recipients.map { [$0.address, $0.local ? "local" : "external", via($0.path)] })
+        r.recipients.map { [shown($0.address), $0.local ? "local" : "external", via($0.path)] })
     for s in r.skipped { print("skipped \(s.address): \(s.reason) \(via(s.path))") }
     if r.truncated { print("(stopped at the expansion limit; more recipients were not listed)") }
     print("\(r.recipients.count) recipient\(r.recipients.count == 1 ? "" : "s")")
