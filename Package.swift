@@ -53,6 +53,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // SMTP protocol core without I/O: command parser, replies, session state machine.
+        .target(
+            name: "SMTP",
+            swiftSettings: swiftSettings
+        ),
         // JSON request/response types of the admin API, shared by the server and the CLI.
         .target(
             name: "AdminModels",
@@ -124,6 +129,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "SMTPTests", dependencies: ["SMTP"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "MailCore"], swiftSettings: swiftSettings),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory", "Storage", "MailCore"], swiftSettings: swiftSettings),
         .testTarget(

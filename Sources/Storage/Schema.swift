@@ -83,6 +83,92 @@ enum Schema {
                     CREATE INDEX audit_domain ON audit(domain, at);
                     """)
         }
+        m.registerMigration("v2-mailstore") { db in
+            try db.execute(
+                sql: """
+                    -- Message bytes live in the blob store (files named by SHA-256); this counts
+                    -- references so a blob shared by many mailboxes is stored once.
+                    CREATE TABLE blobs (
+                        hash TEXT PRIMARY KEY,
+                        size INTEGER NOT NULL,
+                        refs INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE mailboxes (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        special_use TEXT,
+                        uidvalidity INTEGER NOT NULL,
+                        uidnext INTEGER NOT NULL DEFAULT 1,
+                        highestmodseq INTEGER NOT NULL DEFAULT 1,
+                        UNIQUE (account_id, name)
+                    );
+                    CREATE TABLE messages (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+                        uid INTEGER NOT NULL,
+                        modseq INTEGER NOT NULL,
+                        blob_hash TEXT NOT NULL REFERENCES blobs(hash),
+                        -- Per-recipient trace headers (Return-Path, Delivered-To) served before the blob.
+                        header_prefix BLOB NOT NULL DEFAULT X'',
+                        size INTEGER NOT NULL,
+                        internal_date REAL NOT NULL,
+                        flags TEXT NOT NULL DEFAULT '',
+                        queue_id TEXT,
+                        message_id TEXT,
+                        UNIQUE (mailbox_id, uid)
+                    );
+                    CREATE INDEX messages_queue ON messages(queue_id);
+                    -- Remote recipients waiting for the outbound queue runner.
+                    CREATE TABLE queue (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        queue_id TEXT NOT NULL,
+                        sender TEXT NOT NULL,
+                        recipient TEXT NOT NULL,
+                        blob_hash TEXT NOT NULL REFERENCES blobs(hash),
+                        header_prefix BLOB NOT NULL DEFAULT X'',
+                        size INTEGER NOT NULL,
+                        created_at REAL NOT NULL,
+                        next_attempt REAL NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        last_reply TEXT
+                    );
+                    CREATE INDEX queue_next ON queue(next_attempt);
+                    -- Messages held for a list moderator.
+                    CREATE TABLE held (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        queue_id TEXT NOT NULL,
+                        list_address TEXT NOT NULL,
+                        sender TEXT NOT NULL,
+                        blob_hash TEXT NOT NULL REFERENCES blobs(hash),
+                        header_prefix BLOB NOT NULL DEFAULT X'',
+                        size INTEGER NOT NULL,
+                        subject TEXT NOT NULL DEFAULT '',
+                        created_at REAL NOT NULL
+                    );
+                    -- Every stage of every message, for `mailroom trace`.
+                    CREATE TABLE delivery_events (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at REAL NOT NULL,
+                        queue_id TEXT NOT NULL,
+                        message_id TEXT,
+                        event TEXT NOT NULL,
+                        sender TEXT,
+                        recipient TEXT,
+                        client_ip TEXT,
+                        helo TEXT,
+                        tls TEXT,
+                        auth_user TEXT,
+                        detail TEXT,
+                        reply TEXT
+                    );
+                    CREATE INDEX events_queue ON delivery_events(queue_id);
+                    CREATE INDEX events_message ON delivery_events(message_id);
+                    CREATE INDEX events_sender ON delivery_events(sender, at);
+                    CREATE INDEX events_recipient ON delivery_events(recipient, at);
+                    CREATE INDEX events_at ON delivery_events(at);
+                    """)
+        }
         return m
     }
 

@@ -1,0 +1,297 @@
+import Foundation
+import GRDB
+
+/// One stage in a message's life, as `mailroom trace` tells it.
+public struct DeliveryEvent: Codable, Hashable, Sendable {
+    public enum Kind: String, Codable, Sendable {
+        /// The message was accepted (250) for the listed recipients.
+        case received
+        /// A recipient or the whole message was refused, with the reply given.
+        case rejected
+        /// A list or alias was expanded into final recipients.
+        case expanded
+        /// Stored in a local mailbox.
+        case stored
+        /// Put on the outbound queue for a remote recipient.
+        case queued
+        /// Held for a list moderator.
+        case held
+    }
+
+    public var id: Int64
+    public var at: Date
+    public var queueID: String
+    public var messageID: String?
+    public var event: Kind
+    public var sender: String?
+    public var recipient: String?
+    public var clientIP: String?
+    public var helo: String?
+    public var tls: String?
+    public var authUser: String?
+    public var detail: String?
+    public var reply: String?
+
+    public init(
+        id: Int64 = 0, at: Date, queueID: String, messageID: String?, event: Kind, sender: String?, recipient: String?,
+        clientIP: String?, helo: String?, tls: String?, authUser: String?, detail: String?, reply: String?
+    ) {
+        self.id = id
+        self.at = at
+        self.queueID = queueID
+        self.messageID = messageID
+        self.event = event
+        self.sender = sender
+        self.recipient = recipient
+        self.clientIP = clientIP
+        self.helo = helo
+        self.tls = tls
+        self.authUser = authUser
+        self.detail = detail
+        self.reply = reply
+    }
+}
+
+/// Everything one accepted message adds to the store, committed in one transaction.
+public struct MessageCommit: Sendable {
+    public struct LocalCopy: Sendable {
+        public var accountID: Int64
+        public var headerPrefix: [UInt8]
+        public init(accountID: Int64, headerPrefix: [UInt8]) {
+            self.accountID = accountID
+            self.headerPrefix = headerPrefix
+        }
+    }
+
+    public struct RemoteCopy: Sendable {
+        public var recipient: String
+        public var headerPrefix: [UInt8]
+        public init(recipient: String, headerPrefix: [UInt8]) {
+            self.recipient = recipient
+            self.headerPrefix = headerPrefix
+        }
+    }
+
+    public struct HeldCopy: Sendable {
+        public var listAddress: String
+        public var headerPrefix: [UInt8]
+        public var subject: String
+        public init(listAddress: String, headerPrefix: [UInt8], subject: String) {
+            self.listAddress = listAddress
+            self.headerPrefix = headerPrefix
+            self.subject = subject
+        }
+    }
+
+    public var queueID: String
+    public var messageID: String?
+    public var sender: String
+    public var blobHash: String
+    public var blobSize: Int
+    public var receivedAt: Date
+    public var local: [LocalCopy]
+    public var remote: [RemoteCopy]
+    public var held: [HeldCopy]
+    public var events: [DeliveryEvent]
+
+    public init(
+        queueID: String, messageID: String?, sender: String, blobHash: String, blobSize: Int, receivedAt: Date,
+        local: [LocalCopy], remote: [RemoteCopy], held: [HeldCopy], events: [DeliveryEvent]
+    ) {
+        self.queueID = queueID
+        self.messageID = messageID
+        self.sender = sender
+        self.blobHash = blobHash
+        self.blobSize = blobSize
+        self.receivedAt = receivedAt
+        self.local = local
+        self.remote = remote
+        self.held = held
+        self.events = events
+    }
+}
+
+/// A stored message as a mailbox holds it.
+public struct StoredMessage: Hashable, Sendable {
+    public var uid: Int64
+    public var modseq: Int64
+    public var blobHash: String
+    public var headerPrefix: [UInt8]
+    public var size: Int
+    public var internalDate: Date
+    public var flags: String
+    public var queueID: String?
+}
+
+extension SQLiteStore {
+    /// Commits many messages in one transaction: one fsync for all of them (group commit).
+    public func commit(_ batch: [MessageCommit]) throws {
+        try writer.write { db in
+            for m in batch { try Self.commitOne(m, db) }
+        }
+    }
+
+    static func commitOne(_ m: MessageCommit, _ db: Database) throws {
+        let refs = m.local.count + m.remote.count + m.held.count
+        if refs > 0 {
+            try db.execute(
+                sql: """
+                    INSERT INTO blobs (hash, size, refs) VALUES (?, ?, ?)
+                    ON CONFLICT(hash) DO UPDATE SET refs = refs + excluded.refs
+                    """,
+                arguments: [m.blobHash, m.blobSize, refs])
+        }
+        let at = m.receivedAt.timeIntervalSince1970
+        for copy in m.local {
+            let mailbox = try inbox(of: copy.accountID, db)
+            // UID and MODSEQ come from the mailbox row, bumped in the same transaction.
+            guard let row = try Row.fetchOne(
+                db, sql: "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING uidnext - 1 AS uid, highestmodseq AS modseq",
+                arguments: [mailbox])
+            else { throw StoreError.notFound("mailbox \(mailbox)") }
+            try db.execute(
+                sql: """
+                    INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, header_prefix, size, internal_date, queue_id, message_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    mailbox, row["uid"] as Int64, row["modseq"] as Int64, m.blobHash, Data(copy.headerPrefix),
+                    m.blobSize + copy.headerPrefix.count, at, m.queueID, m.messageID,
+                ])
+        }
+        for copy in m.remote {
+            try db.execute(
+                sql: """
+                    INSERT INTO queue (queue_id, sender, recipient, blob_hash, header_prefix, size, created_at, next_attempt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [m.queueID, m.sender, copy.recipient, m.blobHash, Data(copy.headerPrefix), m.blobSize + copy.headerPrefix.count, at, at])
+        }
+        for copy in m.held {
+            try db.execute(
+                sql: """
+                    INSERT INTO held (queue_id, list_address, sender, blob_hash, header_prefix, size, subject, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [m.queueID, copy.listAddress, m.sender, m.blobHash, Data(copy.headerPrefix), m.blobSize + copy.headerPrefix.count, copy.subject, at])
+        }
+        for e in m.events { try insertEvent(e, db) }
+    }
+
+    /// The account's INBOX, created on first delivery.
+    static func inbox(of accountID: Int64, _ db: Database) throws -> Int64 {
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'", arguments: [accountID]) {
+            return id
+        }
+        // UIDVALIDITY: seconds since 1970, unique enough per (account, name) and never reused.
+        try db.execute(
+            sql: "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity) VALUES (?, 'INBOX', NULL, ?)",
+            arguments: [accountID, Int64(Date().timeIntervalSince1970)])
+        return db.lastInsertedRowID
+    }
+
+    static func insertEvent(_ e: DeliveryEvent, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO delivery_events (at, queue_id, message_id, event, sender, recipient, client_ip, helo, tls, auth_user, detail, reply)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                e.at.timeIntervalSince1970, e.queueID, e.messageID, e.event.rawValue, e.sender, e.recipient, e.clientIP, e.helo,
+                e.tls, e.authUser, e.detail, e.reply,
+            ])
+    }
+
+    /// Records events that belong to no stored message (refused recipients and messages).
+    public func recordEvents(_ events: [DeliveryEvent]) throws {
+        guard !events.isEmpty else { return }
+        try writer.write { db in for e in events { try Self.insertEvent(e, db) } }
+    }
+
+    /// Events matching any of the filters, oldest first, with every other event of the same
+    /// queue ids so that each message's whole story is told.
+    public func traceEvents(messageID: String?, sender: String?, recipient: String?, since: Date?, limit: Int) throws -> [DeliveryEvent] {
+        try writer.read { db in
+            var clauses: [String] = []
+            var args: [any DatabaseValueConvertible] = []
+            if let messageID {
+                clauses.append("message_id = ?")
+                args.append(messageID.trimmingCharacters(in: CharacterSet(charactersIn: "<> ")))
+            }
+            if let sender {
+                clauses.append("sender = ? COLLATE NOCASE")
+                args.append(sender)
+            }
+            if let recipient {
+                clauses.append("recipient = ? COLLATE NOCASE")
+                args.append(recipient)
+            }
+            if let since {
+                clauses.append("at >= ?")
+                args.append(since.timeIntervalSince1970)
+            }
+            let whereSQL = clauses.isEmpty ? "1" : clauses.joined(separator: " AND ")
+            args.append(limit)
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM delivery_events WHERE queue_id IN (
+                        SELECT DISTINCT queue_id FROM delivery_events WHERE \(whereSQL) ORDER BY id DESC LIMIT ?)
+                    ORDER BY id
+                    """,
+                arguments: StatementArguments(args)
+            ).map(DeliveryEvent.init(row:))
+        }
+    }
+
+    /// The messages of an account's INBOX, oldest first.
+    public func inboxMessages(accountID: Int64) throws -> [StoredMessage] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.* FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+                    WHERE b.account_id = ? AND b.name = 'INBOX' ORDER BY m.uid
+                    """,
+                arguments: [accountID]
+            ).map {
+                StoredMessage(
+                    uid: $0["uid"], modseq: $0["modseq"], blobHash: $0["blob_hash"], headerPrefix: Array(($0["header_prefix"] as Data?) ?? Data()),
+                    size: $0["size"], internalDate: Date(unix: $0["internal_date"]), flags: $0["flags"], queueID: $0["queue_id"])
+            }
+        }
+    }
+
+    /// Bytes stored for an account (for quotas).
+    public func mailboxUsage(accountID: Int64) throws -> Int64 {
+        try writer.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
+                arguments: [accountID]) ?? 0
+        }
+    }
+
+    /// Remote recipients waiting on the outbound queue.
+    public func queuedRecipients() throws -> [(queueID: String, sender: String, recipient: String)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT queue_id, sender, recipient FROM queue ORDER BY id").map {
+                (queueID: $0["queue_id"], sender: $0["sender"], recipient: $0["recipient"])
+            }
+        }
+    }
+
+    /// Blob hashes the metadata refers to (for the crash test and consistency checks).
+    public func referencedBlobs() throws -> Set<String> {
+        try writer.read { db in Set(try String.fetchAll(db, sql: "SELECT hash FROM blobs")) }
+    }
+}
+
+extension DeliveryEvent {
+    init(row: Row) throws {
+        self.init(
+            id: row["id"], at: Date(unix: row["at"]), queueID: row["queue_id"], messageID: row["message_id"],
+            event: Kind(rawValue: row["event"]) ?? .received, sender: row["sender"], recipient: row["recipient"],
+            clientIP: row["client_ip"], helo: row["helo"], tls: row["tls"], authUser: row["auth_user"], detail: row["detail"],
+            reply: row["reply"])
+    }
+}
