@@ -58,6 +58,29 @@ let package = Package(
             name: "SMTP",
             swiftSettings: swiftSettings
         ),
+        // Local delivery: blob store, group commit, mailbox/queue entries, delivery events.
+        .target(
+            name: "Delivery",
+            dependencies: [
+                "MailCore", "Storage", "Directory",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The SMTP listeners (SwiftNIO) around the SMTP core, with the directory's policy.
+        .target(
+            name: "SMTPServer",
+            dependencies: [
+                "SMTP", "Delivery", "Directory", "Storage", "MailCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // JSON request/response types of the admin API, shared by the server and the CLI.
         .target(
             name: "AdminModels",
@@ -78,7 +101,7 @@ let package = Package(
         .target(
             name: "MailroomServer",
             dependencies: [
-                "MailCore", "Storage", "Directory", "AdminAPI",
+                "MailCore", "Storage", "Directory", "AdminAPI", "SMTP", "SMTPServer", "Delivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -130,6 +153,11 @@ let package = Package(
         ),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"], swiftSettings: swiftSettings),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SMTPServerTests",
+            dependencies: ["SMTPServer", "SMTP", "Delivery", "Directory", "Storage", "MailCore", "AdminModels"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "MailCore"], swiftSettings: swiftSettings),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory", "Storage", "MailCore"], swiftSettings: swiftSettings),
         .testTarget(

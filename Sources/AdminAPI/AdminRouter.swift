@@ -7,7 +7,9 @@ import Storage
 
 /// Builds the admin HTTP API: `/healthz`, `/metrics` and the token-protected `/api/v1/…`.
 /// docs/admin-api.md lists every route.
-public func buildAdminRouter(directory dir: DirectoryService, metrics: AdminMetrics) -> Router<AdminContext> {
+public func buildAdminRouter(
+    directory dir: DirectoryService, metrics: AdminMetrics, traceFlush: (@Sendable () async -> Void)? = nil
+) -> Router<AdminContext> {
     let router = Router(context: AdminContext.self)
     // Outermost first: metrics see the response the error middleware made of a thrown error.
     router.add(middleware: MetricsMiddleware(metrics: metrics))
@@ -30,7 +32,7 @@ public func buildAdminRouter(directory dir: DirectoryService, metrics: AdminMetr
     addAccountRoutes(api, dir)
     addAliasRoutes(api, dir)
     addListRoutes(api, dir)
-    addAdminRoutes(api, dir)
+    addAdminRoutes(api, dir, traceFlush: traceFlush)
     return router
 }
 
@@ -210,7 +212,7 @@ private func addListRoutes(_ api: APIGroup, _ dir: DirectoryService) {
     }
 }
 
-private func addAdminRoutes(_ api: APIGroup, _ dir: DirectoryService) {
+private func addAdminRoutes(_ api: APIGroup, _ dir: DirectoryService, traceFlush: (@Sendable () async -> Void)?) {
     api.get("resolve/:address") { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { try dir.resolveView(address, actor: $0) }
@@ -226,6 +228,15 @@ private func addAdminRoutes(_ api: APIGroup, _ dir: DirectoryService) {
             try dir.revokeToken(id, actor: actor)
             return Empty()
         }
+    }
+    api.get("trace") { req, ctx in
+        let messageID = query(req, "message_id")
+        let sender = query(req, "sender")
+        let recipient = query(req, "recipient")
+        let since = try query(req, "since").map(parseSince)
+        let limit = try intQuery(req, "limit", default: 50)
+        if let flush = traceFlush { await flush() }
+        return try await run(ctx) { try dir.trace(messageID: messageID, sender: sender, recipient: recipient, since: since, limit: limit, actor: $0) }
     }
     api.get("audit") { req, ctx in
         let since = try query(req, "since").map(parseSince)

@@ -261,3 +261,44 @@ public struct ImportReport: Codable, Sendable, Hashable {
         self.errors = errors
     }
 }
+
+public struct TraceEventView: Codable, Sendable, Hashable {
+    public var at: Date
+    public var event: String
+    public var sender: String?
+    public var recipient: String?
+    public var clientIp: String?
+    public var helo: String?
+    public var tls: String?
+    public var authUser: String?
+    public var detail: String?
+    public var reply: String?
+    public init(
+        at: Date, event: String, sender: String?, recipient: String?, clientIp: String?, helo: String?, tls: String?,
+        authUser: String?, detail: String?, reply: String?
+    ) {
+        self.at = at
+        self.event = event
+        self.sender = sender
+        self.recipient = recipient
+        self.clientIp = clientIp
+        self.helo = helo
+        self.tls = tls
+        self.authUser = authUser
+        self.detail = detail
+        self.reply = reply
+    }
+}
+
+/// One message's story: every event with its queue id, in time order. Refusals at RCPT (which
+/// have no message) have queue id `-`.
+public struct TraceView: Codable, Sendable, Hashable {
+    public var queueId: String
+    public var messageId: String?
+    public var events: [TraceEventView]
+    public init(queueId: String, messageId: String?, events: [TraceEventView]) {
+        self.queueId = queueId
+        self.messageId = messageId
+        self.events = events
+    }
+}

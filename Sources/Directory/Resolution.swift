@@ -108,6 +108,13 @@ extension DirectorySnapshot {
         return .unknown(local)
     }
 
+    /// The account, alias or list an address names, after domain aliases and subaddressing
+    /// (not catch-all).
+    public func resolvedEntry(_ address: EmailAddress) -> Entry? {
+        if case .entry(let e, _, _) = lookup(address) { return e }
+        return nil
+    }
+
     /// Resolves `input` to its final recipients.
     public func resolve(_ input: String, limits: ResolutionLimits = ResolutionLimits()) -> Resolution {
         var r = Resolution(

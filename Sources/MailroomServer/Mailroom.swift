@@ -1,4 +1,5 @@
 import AdminAPI
+import Delivery
 import Directory
 import Foundation
 import Hummingbird
@@ -6,6 +7,8 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import SMTP
+import SMTPServer
 import ServiceLifecycle
 import UnixSignals
 import HummingbirdCore
@@ -20,6 +23,8 @@ public final class Mailroom: Sendable {
     public let store: SQLiteStore
     public let directory: DirectoryService
     public let metrics: AdminMetrics
+    public let delivery: LocalDelivery
+    public let authLimiter: AuthLimiter
     public let tlsCert: String
     public let tlsKey: String
     public let tlsGenerated: Bool
@@ -40,6 +45,11 @@ public final class Mailroom: Sendable {
         }
         self.directory = try DirectoryService(store: store, passwordIterations: config.passwordIterations)
         self.metrics = AdminMetrics()
+        self.delivery = LocalDelivery(
+            store: store, directory: directory, blobs: BlobStore(root: dataDir.blobsPath),
+            maxReceivedHeaders: config.smtpLimits.maxReceivedHeaders)
+        self.authLimiter = AuthLimiter(
+            maxFailures: config.smtpLimits.maxAuthFailures, ban: TimeInterval(config.smtpLimits.authBanSeconds))
         let tls = try dataDir.tlsMaterial(certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, hostname: config.hostname)
         (self.tlsCert, self.tlsKey, self.tlsGenerated) = tls
         self.tokenCreated = try Self.ensureLocalToken(directory: directory, dataDir: dataDir)
@@ -63,9 +73,12 @@ public final class Mailroom: Sendable {
         return true
     }
 
-    /// The admin API listeners. `onListening` gets each one's URL once it is bound.
-    public func services(logger: Logger, onListening: @escaping @Sendable (String) async -> Void) throws -> [any Service] {
-        let router = buildAdminRouter(directory: directory, metrics: metrics)
+    /// Every listener: the admin API and SMTP. `onListening` gets each one's name and address
+    /// once it is bound (the admin API's as a URL).
+    public func services(logger: Logger, onListening: @escaping @Sendable (String, String) async -> Void) throws -> [any Service] {
+        let delivery = self.delivery
+        // A trace must show refusals that are still waiting in memory to be written.
+        let router = buildAdminRouter(directory: directory, metrics: metrics) { delivery.flushRefusals() }
         var server = HTTPServerBuilder.http1()
         var scheme_ = "http"
         if config.adminTLS {
@@ -79,7 +92,7 @@ public final class Mailroom: Sendable {
         }
         let dataDir = self.dataDir
         let scheme = scheme_
-        return config.listeners.admin.map { listen in
+        var services: [any Service] = config.listeners.admin.map { listen in
             Application(
                 router: router, server: server,
                 configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "Mailroom"),
@@ -89,19 +102,42 @@ public final class Mailroom: Sendable {
                     let url = "\(scheme)://\(host):\(port)"
                     // The CLI on this machine finds the running server here.
                     try? dataDir.writePrivate(url + "\n", to: dataDir.adminURLPath)
-                    await onListening(url)
+                    await onListening("admin API", url)
                 },
                 logger: logger)
         }
+        let smtp = config.listeners.smtp.map { SMTPListener(host: $0.host, port: $0.port, kind: .mx) }
+            + config.listeners.submission.map { SMTPListener(host: $0.host, port: $0.port, kind: .submission) }
+            + config.listeners.submissions.map { SMTPListener(host: $0.host, port: $0.port, kind: .submissions) }
+        if !smtp.isEmpty {
+            let tls = try NIOSSLContext(
+                configuration: TLSConfiguration.makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(tlsCert.utf8)).map { .certificate($0) },
+                    privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(tlsKey.utf8), format: .pem))))
+            let env = SMTPEnvironment(
+                hostname: config.hostname, directory: directory, delivery: delivery, tls: tls, limits: config.smtpLimits,
+                plaintextAuthOnLoopback: config.plaintextAuthOnLoopback, authLimiter: authLimiter,
+                authFailureDelay: .milliseconds(config.authFailureDelayMilliseconds), logger: logger)
+            services.append(
+                SMTPServerService(listeners: smtp, env: env) { listener, port in
+                    let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
+                    let name = ["smtp": "SMTP (MX)", "submission": "submission", "submissions": "submissions (TLS)"][listener.kind.rawValue]!
+                    await onListening(name, "\(host):\(port)")
+                })
+        }
+        return services
     }
 
     /// Runs until SIGTERM or SIGINT, then stops cleanly.
-    public func run(logger: Logger, onListening: @escaping @Sendable (String) async -> Void) async throws {
+    public func run(logger: Logger, onListening: @escaping @Sendable (String, String) async -> Void) async throws {
         let group = ServiceGroup(
             configuration: .init(
                 services: try services(logger: logger, onListening: onListening).map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        defer { try? FileManager.default.removeItem(atPath: dataDir.adminURLPath) }
+        defer {
+            delivery.stop()
+            try? FileManager.default.removeItem(atPath: dataDir.adminURLPath)
+        }
         try await group.run()
     }
 }

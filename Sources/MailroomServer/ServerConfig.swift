@@ -1,5 +1,7 @@
+import Directory
 import Foundation
 import MailCore
+import SMTP
 import TOMLKit
 
 /// A `host:port` to listen on. IPv6 hosts are written in brackets: `[::1]:8080`.
@@ -67,6 +69,12 @@ public struct ServerConfig: Sendable {
     public var logFormat = LogFormat.text
     /// PBKDF2 rounds for new password hashes.
     public var passwordIterations = 210_000
+    /// SMTP limits (message size, recipients, timeouts, connections).
+    public var smtpLimits = SMTPLimits()
+    /// Loopback clients may log in without TLS (client and server address both loopback).
+    public var plaintextAuthOnLoopback = true
+    /// Delay before answering a failed login, in milliseconds.
+    public var authFailureDelayMilliseconds = 1000
 
     public init() {}
 
@@ -93,7 +101,7 @@ public struct ServerConfig: Sendable {
         }
         var config = ServerConfig()
         let reader = ConfigReader(text: text, file: file)
-        try reader.checkKeys(table, allowed: ["hostname", "data_dir", "listeners", "tls", "admin", "log", "security"], path: "")
+        try reader.checkKeys(table, allowed: ["hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp"], path: "")
         if let v = table["hostname"] {
             let h = try reader.string(v, "hostname")
             guard (try? DomainName(h)) != nil || h == "localhost" else {
@@ -155,6 +163,39 @@ public struct ServerConfig: Sendable {
                 guard let format = LogFormat(rawValue: s) else { throw reader.error("log.format", "must be text or json") }
                 config.logFormat = format
             }
+        }
+        if let v = table["smtp"] {
+            let t = try reader.table(v, "smtp")
+            try reader.checkKeys(
+                t,
+                allowed: [
+                    "max_message_size", "max_recipients", "max_errors", "command_timeout", "data_timeout", "max_connections",
+                    "max_connections_per_ip", "max_auth_failures", "auth_ban_seconds", "auth_failure_delay_ms",
+                    "plaintext_auth_on_loopback",
+                ], path: "smtp")
+            func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+                guard let v = t[key] else { return nil }
+                let n = try reader.int(v, "smtp.\(key)")
+                guard range.contains(n) else { throw reader.error("smtp.\(key)", "must be between \(range.lowerBound) and \(range.upperBound)") }
+                return n
+            }
+            if let v = t["max_message_size"] {
+                let text = v.string ?? v.int.map(String.init) ?? ""
+                guard let n = ByteSize.parse(text), n >= 1024, n <= 2 << 30 else {
+                    throw reader.error("smtp.max_message_size", "must be a size from 1K to 2G, like \"50M\"")
+                }
+                config.smtpLimits.maxMessageSize = Int(n)
+            }
+            if let n = try int("max_recipients", 1...100_000) { config.smtpLimits.maxRecipients = n }
+            if let n = try int("max_errors", 1...1000) { config.smtpLimits.maxErrors = n }
+            if let n = try int("command_timeout", 10...3600) { config.smtpLimits.commandTimeoutSeconds = n }
+            if let n = try int("data_timeout", 10...7200) { config.smtpLimits.dataTimeoutSeconds = n }
+            if let n = try int("max_connections", 1...1_000_000) { config.smtpLimits.maxConnections = n }
+            if let n = try int("max_connections_per_ip", 1...100_000) { config.smtpLimits.maxConnectionsPerIP = n }
+            if let n = try int("max_auth_failures", 1...1000) { config.smtpLimits.maxAuthFailures = n }
+            if let n = try int("auth_ban_seconds", 0...86400 * 7) { config.smtpLimits.authBanSeconds = n }
+            if let n = try int("auth_failure_delay_ms", 0...60_000) { config.authFailureDelayMilliseconds = n }
+            if let b = t["plaintext_auth_on_loopback"] { config.plaintextAuthOnLoopback = try reader.bool(b, "smtp.plaintext_auth_on_loopback") }
         }
         if let v = table["security"] {
             let t = try reader.table(v, "security")

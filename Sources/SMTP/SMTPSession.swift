@@ -87,6 +87,8 @@ public struct SMTPSession {
         case startTLS
         case authenticate(user: String, password: String)
         case deliver(SMTPEnvelope, [UInt8])
+        /// A recipient was refused: for the delivery log (`mailroom trace`).
+        case rejected(recipient: String, sender: String?, reply: SMTPReply)
         case close
     }
 
@@ -488,7 +490,8 @@ public struct SMTPSession {
         }
         switch policy.checkRecipient(recipient, sender: tx.sender, authenticatedUser: authenticatedUser, mode: config.mode) {
         case .reject(let reply):
-            return reply.isTransient ? [.send(reply)] : fail(reply)
+            let logged = Action.rejected(recipient: recipient?.description ?? "<Postmaster>", sender: tx.sender?.description, reply: reply)
+            return [logged] + (reply.isTransient ? [.send(reply)] : fail(reply))
         case .accept(let r):
             if !tx.recipients.contains(r) { tx.recipients.append(r) }
             state = .mail(tx)

@@ -231,16 +231,20 @@ extension SQLiteStore {
                 args.append(since.timeIntervalSince1970)
             }
             let whereSQL = clauses.isEmpty ? "1" : clauses.joined(separator: " AND ")
-            args.append(limit)
-            return try Row.fetchAll(
+            let filterArgs = StatementArguments(args) ?? StatementArguments()
+            // Messages: every event of each matching queue id. Refusals at RCPT (queue id "-")
+            // belong to no message: only the matching ones.
+            let messages = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT * FROM delivery_events WHERE queue_id IN (
-                        SELECT DISTINCT queue_id FROM delivery_events WHERE \(whereSQL) ORDER BY id DESC LIMIT ?)
-                    ORDER BY id
+                        SELECT DISTINCT queue_id FROM delivery_events WHERE queue_id != '-' AND \(whereSQL) ORDER BY id DESC LIMIT ?)
                     """,
-                arguments: StatementArguments(args)
-            ).map(DeliveryEvent.init(row:))
+                arguments: filterArgs + [limit])
+            let refusals = try Row.fetchAll(
+                db, sql: "SELECT * FROM delivery_events WHERE queue_id = '-' AND \(whereSQL) ORDER BY id DESC LIMIT ?",
+                arguments: filterArgs + [limit])
+            return try (messages + refusals).map(DeliveryEvent.init(row:)).sorted { $0.id < $1.id }
         }
     }
 

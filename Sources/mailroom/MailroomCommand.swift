@@ -18,7 +18,7 @@ struct MailroomCommand: AsyncParsableCommand {
         version: Mailroom.version,
         subcommands: [
             Serve.self, DomainCommand.self, AccountCommand.self, AliasCommand.self, ListCommand.self,
-            ResolveCommand.self, TokenCommand.self, AuditCommand.self,
+            ResolveCommand.self, TraceCommand.self, TokenCommand.self, AuditCommand.self,
         ]
     )
 }
@@ -59,12 +59,14 @@ struct Serve: AsyncParsableCommand {
         print("  admin token      \(dir.tokenPath)\(server.tokenCreated ? "  (created now, readable only by you)" : "")")
         fflush(nil)
         do {
-            try await server.run(logger: logger) { url in
-                print("  admin API        \(url)  (health \(url)/healthz, metrics \(url)/metrics)")
-                print("Manage it from another terminal, e.g.:")
-                print("  \(cliHint) domain add example.org")
-                print("  \(cliHint) account add alice@example.org --generate-password")
-                print("Stop with Ctrl-C or SIGTERM.")
+            try await server.run(logger: logger) { name, address in
+                print("  \(name.padding(toLength: 19, withPad: " ", startingAt: 0))\(address)" + (name == "admin API" ? "  (health \(address)/healthz, metrics \(address)/metrics)" : ""))
+                if name == "admin API" {
+                    print("Manage it from another terminal, e.g.:")
+                    print("  \(cliHint) domain add example.org")
+                    print("  \(cliHint) account add alice@example.org --generate-password")
+                    print("Stop with Ctrl-C or SIGTERM.")
+                }
                 fflush(nil)
             }
         } catch {

@@ -9,7 +9,7 @@ import Testing
         let s = try ServerProcess()
         try s.start()
         defer { s.stop() }
-        #expect(s.log.contains("admin API        http://127.0.0.1:"))
+        #expect(s.log.contains("admin API          http://127.0.0.1:"))
         #expect(s.log.contains("created now"))
 
         #expect(try s.cli(["domain", "add", "example.org"]).out.contains("added domain example.org"))

@@ -29,6 +29,7 @@ struct Driver {
     var replies: [SMTPReply] = []
     var delivered: [(SMTPEnvelope, String)] = []
     var tlsStarts = 0
+    var rejections: [(String, Int)] = []
     var closed = false
     var deliveryReply = SMTPReply(250, "2.0.0", "queued as X")
 
@@ -49,6 +50,7 @@ struct Driver {
             switch a {
             case .send(let r): replies.append(r)
             case .close: closed = true
+            case .rejected(let rcpt, _, let reply): rejections.append((rcpt, reply.code))
             case .startTLS:
                 tlsStarts += 1
                 queue += session.tlsStarted()
@@ -76,6 +78,7 @@ struct Driver {
         #expect(d.delivered[0].1 == "Subject: hi\r\n\r\n.leading dot\r\nbody\r\n")
         #expect(d.delivered[0].0.recipients.map(\.address) == ["alice@example.org"])
         #expect(d.delivered[0].0.esmtp)
+        #expect(d.rejections.map(\.0) == ["ghost@example.org"])
     }
 
     @Test func ehloAdvertisesExtensions() {

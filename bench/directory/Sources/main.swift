@@ -66,6 +66,9 @@ print(String(format: "  built in %.1f s", Double((clock.now - buildStart).compon
 var config = ServerConfig()
 config.dataDir = dataDir.path
 config.listeners.admin = [ListenAddress(host: "127.0.0.1", port: 0)]
+config.listeners.smtp = []
+config.listeners.submission = []
+config.listeners.submissions = []
 let loadStart = clock.now
 let server = try Mailroom(config: config)
 let loadTime = clock.now - loadStart
@@ -108,7 +111,7 @@ print(String(format: "  all                        %8.2f %8.2f   (target: median
 // Account list pages through the admin API
 let url = AsyncStream<String>.makeStream()
 let logger = Logger(label: "bench")
-let serving = Task { try await server.run(logger: logger) { u in url.continuation.yield(u) } }
+let serving = Task { try await server.run(logger: logger) { name, u in if name == "admin API" { url.continuation.yield(u) } } }
 guard let base = await url.stream.first(where: { _ in true }) else { fatalError("server did not start") }
 let token = try String(contentsOfFile: dataDir.tokenPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
 let client = try AdminClient(url: base, token: token)

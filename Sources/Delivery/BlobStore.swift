@@ -1,0 +1,86 @@
+import Crypto
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Message bytes on the filesystem, named by their SHA-256 (`blobs/ab/cdef…`). A blob is
+/// written to a temporary file, fsynced, renamed into place and its directory fsynced, so it is
+/// on stable storage before any metadata refers to it.
+public struct BlobStore: Sendable {
+    public let root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public static func hash(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public func path(of hash: String) -> String {
+        "\(root)/\(hash.prefix(2))/\(hash.dropFirst(2))"
+    }
+
+    /// Stores `bytes` durably and returns their hash. Storing the same bytes again is free.
+    @discardableResult
+    public func put(_ bytes: [UInt8]) throws -> String {
+        let hash = Self.hash(bytes)
+        let final = path(of: hash)
+        if access(final, F_OK) == 0 { return hash }
+        let dir = "\(root)/\(hash.prefix(2))"
+        if mkdir(dir, 0o700) != 0 && errno != EEXIST { throw BlobError.io("mkdir \(dir)", errno) }
+        let tmp = "\(dir)/.tmp-\(hash.dropFirst(2))-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw BlobError.io("create \(tmp)", errno) }
+        var ok = false
+        defer {
+            if !ok { unlink(tmp) }
+        }
+        var written = 0
+        try bytes.withUnsafeBytes { raw in
+            while written < raw.count {
+                let n = write(fd, raw.baseAddress! + written, raw.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let e = errno
+                    close(fd)
+                    throw BlobError.io("write \(tmp)", e)
+                }
+                written += n
+            }
+        }
+        guard fsync(fd) == 0 else {
+            let e = errno
+            close(fd)
+            throw BlobError.io("fsync \(tmp)", e)
+        }
+        close(fd)
+        guard rename(tmp, final) == 0 else { throw BlobError.io("rename \(tmp)", errno) }
+        ok = true
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 {
+            defer { close(dfd) }
+            guard fsync(dfd) == 0 else { throw BlobError.io("fsync \(dir)", errno) }
+        }
+        return hash
+    }
+
+    public func get(_ hash: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path(of: hash)) else { throw BlobError.missing(hash) }
+        return Array(data)
+    }
+}
+
+public enum BlobError: Error, CustomStringConvertible {
+    case io(String, Int32)
+    case missing(String)
+
+    public var description: String {
+        switch self {
+        case .io(let what, let e): return "\(what): \(String(cString: strerror(e)))"
+        case .missing(let h): return "blob \(h) is missing"
+        }
+    }
+}

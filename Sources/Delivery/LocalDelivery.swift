@@ -1,0 +1,183 @@
+import Directory
+import Dispatch
+import Foundation
+import MailCore
+import Storage
+import Synchronization
+
+/// A message accepted by SMTP, with what is known of where it came from.
+public struct InboundMessage: Sendable {
+    /// nil for the null reverse-path (bounces).
+    public var sender: String?
+    /// RCPT TO addresses as accepted, in order.
+    public var recipients: [String]
+    public var data: [UInt8]
+    /// The `Received:` header to put on top (with its CRLF).
+    public var receivedHeader: String
+    public var clientIP: String?
+    public var helo: String?
+    public var tls: String?
+    public var authenticatedUser: String?
+
+    public init(
+        sender: String?, recipients: [String], data: [UInt8], receivedHeader: String, clientIP: String?, helo: String?,
+        tls: String?, authenticatedUser: String?
+    ) {
+        self.sender = sender
+        self.recipients = recipients
+        self.data = data
+        self.receivedHeader = receivedHeader
+        self.clientIP = clientIP
+        self.helo = helo
+        self.tls = tls
+        self.authenticatedUser = authenticatedUser
+    }
+}
+
+/// Why a message was refused at the end of DATA, with the SMTP reply to give.
+public struct DeliveryRefusal: Error, Hashable, Sendable {
+    public var code: Int
+    public var enhanced: String
+    public var text: String
+}
+
+/// Turns an accepted message into stored mail: one blob, a mailbox entry per local account, a
+/// queue entry per remote recipient, held copies for moderated lists, and the delivery events
+/// that `mailroom trace` reads — all in one group commit, after which the caller may say 250.
+public final class LocalDelivery: Sendable {
+    public let store: SQLiteStore
+    public let directory: DirectoryService
+    public let blobs: BlobStore
+    let committer: GroupCommitter
+    let maxReceived: Int
+    /// Bytes stored per account, loaded on first use and kept current by deliveries.
+    private let usage = Mutex<[Int64: Int64]>([:])
+    let refusals = Mutex<[DeliveryEvent]>([])
+
+    public init(store: SQLiteStore, directory: DirectoryService, blobs: BlobStore, maxReceivedHeaders: Int = 50) {
+        self.store = store
+        self.directory = directory
+        self.blobs = blobs
+        self.committer = GroupCommitter(store: store)
+        self.maxReceived = maxReceivedHeaders
+    }
+
+    public func stop() {
+        committer.stop()
+        flushRefusals()
+    }
+
+    public var commitStats: (batches: Int, messages: Int) { committer.batchStats }
+
+    /// Bytes stored for an account.
+    public func usage(of accountID: Int64) -> Int64 {
+        if let u = usage.withLock({ $0[accountID] }) { return u }
+        let u = (try? store.mailboxUsage(accountID: accountID)) ?? 0
+        usage.withLock { $0[accountID] = u }
+        return u
+    }
+
+    /// A new queue id: 12 characters, time-ordered enough to read in logs.
+    public static func newQueueID() -> String {
+        let t = UInt64(Date().timeIntervalSince1970 * 1000) & 0xFF_FFFF_FFFF
+        return String(t, radix: 16, uppercase: true) + String(UInt16.random(in: 0...UInt16.max), radix: 16, uppercase: true)
+    }
+
+    /// Stores the message durably. Returns the queue id; throws ``DeliveryRefusal`` for a
+    /// message that must be refused (loops), or another error when storage failed (then the
+    /// client is told to try again later).
+    public func deliver(_ m: InboundMessage, queueID: String = LocalDelivery.newQueueID()) async throws -> String {
+        let headers = HeaderSummary(m.data)
+        let now = DirectoryService.now()
+        func event(_ kind: DeliveryEvent.Kind, recipient: String?, detail: String? = nil, reply: String? = nil) -> DeliveryEvent {
+            DeliveryEvent(
+                at: now, queueID: queueID, messageID: headers.messageID, event: kind, sender: m.sender ?? "", recipient: recipient,
+                clientIP: m.clientIP, helo: m.helo, tls: m.tls, authUser: m.authenticatedUser, detail: detail, reply: reply)
+        }
+        if headers.receivedCount >= maxReceived {
+            let refusal = DeliveryRefusal(code: 554, enhanced: "5.4.6", text: "mail loop: \(headers.receivedCount) Received headers")
+            try? store.recordEvents([event(.rejected, recipient: m.recipients.joined(separator: ", "), detail: refusal.text, reply: "554 5.4.6")])
+            throw refusal
+        }
+        let snapshot = directory.snapshot
+        var local: [MessageCommit.LocalCopy] = []
+        var remote: [MessageCommit.RemoteCopy] = []
+        var held: [MessageCommit.HeldCopy] = []
+        var events: [DeliveryEvent] = [event(.received, recipient: nil, detail: "\(m.recipients.count) recipient(s), \(m.data.count) bytes")]
+        var seenAccounts: Set<Int64> = []
+        var seenRemote: Set<String> = []
+        let returnPath = "Return-Path: <\(m.sender ?? "")>\r\n"
+        for rcpt in m.recipients {
+            if headers.deliveredTo.contains(rcpt.lowercased()) {
+                let refusal = DeliveryRefusal(code: 554, enhanced: "5.4.6", text: "mail loop: already delivered to \(rcpt)")
+                try? store.recordEvents([event(.rejected, recipient: rcpt, detail: refusal.text, reply: "554 5.4.6")])
+                throw refusal
+            }
+            let prefix = Array((returnPath + "Delivered-To: \(rcpt)\r\n").utf8)
+            let r = snapshot.resolve(rcpt, limits: directory.limits)
+            if r.kind == .list, let address = try? EmailAddress(rcpt), case .list(let list)? = snapshot.resolvedEntry(address),
+                list.postingPolicy == .moderated
+            {
+                held.append(.init(listAddress: list.address.description, headerPrefix: prefix, subject: headers.subject ?? ""))
+                events.append(event(.held, recipient: rcpt, detail: "held for a moderator of \(list.address)"))
+                continue
+            }
+            if r.recipients.count > 1 || !(r.recipients.first?.path.isEmpty ?? true) || r.kind == .catchAll {
+                events.append(event(.expanded, recipient: rcpt, detail: "\(r.kind.rawValue) → \(r.recipients.count) recipient(s)"))
+            }
+            for s in r.skipped {
+                events.append(event(.rejected, recipient: s.address, detail: "skipped (\(s.reason.rawValue)) via \(s.path.joined(separator: " → "))"))
+            }
+            for target in r.recipients {
+                let via = target.path.isEmpty ? nil : "via " + target.path.joined(separator: " → ")
+                if let account = target.accountID {
+                    guard seenAccounts.insert(account).inserted else { continue }
+                    local.append(.init(accountID: account, headerPrefix: prefix))
+                    events.append(event(.stored, recipient: target.address, detail: ["INBOX", via].compactMap { $0 }.joined(separator: " ")))
+                } else {
+                    guard seenRemote.insert(target.address.lowercased()).inserted else { continue }
+                    remote.append(.init(recipient: target.address, headerPrefix: []))
+                    events.append(event(.queued, recipient: target.address, detail: via))
+                }
+            }
+        }
+        let body = Array(m.receivedHeader.utf8) + m.data
+        // fsync blocks: keep it off the async executors.
+        let blobs = self.blobs
+        let hash = try await withCheckedThrowingContinuation { (c: CheckedContinuation<String, any Error>) in
+            DispatchQueue.global().async { c.resume(with: Result { try blobs.put(body) }) }
+        }
+        let commit = MessageCommit(
+            queueID: queueID, messageID: headers.messageID, sender: m.sender ?? "", blobHash: hash, blobSize: body.count,
+            receivedAt: now, local: local, remote: remote, held: held, events: events)
+        try await committer.commit(commit)
+        usage.withLock { u in
+            for c in local where u[c.accountID] != nil { u[c.accountID]! += Int64(body.count + c.headerPrefix.count) }
+        }
+        return queueID
+    }
+}
+
+extension LocalDelivery {
+    /// Records refusals (unknown recipients, relay attempts) for `mailroom trace`. They are
+    /// written in batches, not each with its own fsync: a flood of refused recipients must not
+    /// cost a disk write apiece.
+    public func recordRefusal(_ event: DeliveryEvent) {
+        let batch = refusals.withLock { r -> [DeliveryEvent]? in
+            r.append(event)
+            guard r.count >= 64 || (r.first.map { event.at.timeIntervalSince($0.at) >= 1 } ?? false) else { return nil }
+            defer { r.removeAll() }
+            return r
+        }
+        if let batch { try? store.recordEvents(batch) }
+    }
+
+    /// Writes refusals still waiting (at shutdown, and before a trace is read).
+    public func flushRefusals() {
+        let batch = refusals.withLock { r -> [DeliveryEvent] in
+            defer { r.removeAll() }
+            return r
+        }
+        try? store.recordEvents(batch)
+    }
+}

@@ -1,0 +1,171 @@
+import Delivery
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import NIOTLS
+import SMTP
+import Storage
+
+/// Asks a connection to finish with 421 (server shutting down).
+struct SMTPShutdownEvent: Sendable {}
+
+/// The I/O shell around one ``SMTPSession``: moves bytes between the socket and the state
+/// machine, performs its requests (TLS, login checks, delivery) and feeds the results back.
+///
+/// A plain channel handler rather than an async channel, because STARTTLS needs exact control
+/// of reads: after the `220` for STARTTLS, reading stops until the TLS handler is in place, and
+/// any clear-text bytes that came with the command are thrown away (CVE-2011-0411).
+final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var session: SMTPSession
+    private let env: SMTPEnvironment
+    private var connection: ConnectionInfo
+    private var idleTimer: Scheduled<Void>?
+    /// Between the STARTTLS reply and the TLS handler: nothing read counts.
+    private var upgrading = false
+    /// An authentication or delivery is under way; input waits.
+    private var busy = false
+
+    init(session: SMTPSession, env: SMTPEnvironment, clientIP: String, implicitTLS: Bool) {
+        self.session = session
+        self.env = env
+        self.connection = ConnectionInfo(clientIP: clientIP, tls: implicitTLS ? "TLS" : nil)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        perform(session.start(), context: context)
+        resetTimer(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !upgrading, !session.isClosed else { return }
+        let buffer = unwrapInboundIn(data)
+        perform(session.receive(buffer.readableBytesView), context: context)
+        resetTimer(context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is SMTPShutdownEvent {
+            perform(session.shutdown(), context: context)
+        } else if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
+            let version = try? context.pipeline.syncOperations.nioSSL_tlsVersion()
+            connection.tls = version.map { "\($0)" } ?? "TLS"
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        env.logger.debug("SMTP connection error", metadata: ["client": "\(connection.clientIP)", "error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    private func resetTimer(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        let seconds = session.isReceivingData ? env.limits.dataTimeoutSeconds : env.limits.commandTimeoutSeconds
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleTask(in: .seconds(Int64(seconds))) {
+            let (handler, context) = bound.value
+            guard !handler.busy else { return }
+            handler.write(.timeout, context: context)
+            context.writeAndFlush(handler.wrapOutboundOut(ByteBuffer())).whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    private func write(_ reply: SMTPReply, context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(ByteBuffer(bytes: reply.encoded())), promise: nil)
+    }
+
+    private func perform(_ actions: [SMTPSession.Action], context: ChannelHandlerContext) {
+        for action in actions {
+            switch action {
+            case .send(let reply):
+                write(reply, context: context)
+            case .close:
+                idleTimer?.cancel()
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { _ in context.close(promise: nil) }
+                return
+            case .startTLS:
+                startTLS(context: context)
+                return
+            case .authenticate(let user, let password):
+                let env = self.env
+                let ip = connection.clientIP
+                suspend(context: context) { await env.authenticate(user: user, password: password, ip: ip) } resume: { handler, result in
+                    handler.session.authenticationFinished(result)
+                }
+                return
+            case .deliver(let envelope, let data):
+                let env = self.env
+                let info = connection
+                suspend(context: context) { await env.deliver(envelope, data, connection: info) } resume: { handler, reply in
+                    handler.session.deliveryFinished(reply)
+                }
+                return
+            case .rejected(let recipient, let sender, let reply):
+                env.delivery.recordRefusal(
+                    DeliveryEvent(
+                        at: Date(), queueID: "-", messageID: nil, event: .rejected, sender: sender ?? "", recipient: recipient,
+                        clientIP: connection.clientIP, helo: nil, tls: connection.tls, authUser: session.authenticatedUser,
+                        detail: "refused at RCPT", reply: "\(reply.code) \(reply.enhanced ?? "") \(reply.lines.joined(separator: " "))"))
+            }
+        }
+        context.flush()
+    }
+
+    /// Runs `work` off the event loop with reads paused, then hands its result back on the loop.
+    private func suspend<T: Sendable>(
+        context: ChannelHandlerContext, _ work: @escaping @Sendable () async -> T,
+        resume: @escaping (SMTPChannelHandler, T) -> [SMTPSession.Action]
+    ) {
+        context.flush()
+        busy = true
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        let bound = NIOLoopBound((self, context, resume), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        Task {
+            let result = await work()
+            loop.execute {
+                let (handler, context, resume) = bound.value
+                handler.busy = false
+                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+                handler.perform(resume(handler, result), context: context)
+            }
+        }
+    }
+
+    private func startTLS(context: ChannelHandlerContext) {
+        guard let tls = env.tls else { return }
+        upgrading = true
+        // Stop reading, send the 220 in clear, and only then put TLS in front of us: the next
+        // bytes read are the client's TLS handshake.
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { result in
+            let (handler, context) = bound.value
+            guard case .success = result else {
+                context.close(promise: nil)
+                return
+            }
+            do {
+                try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
+            } catch {
+                context.close(promise: nil)
+                return
+            }
+            handler.upgrading = false
+            handler.connection.tls = "TLS"
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            handler.perform(handler.session.tlsStarted(), context: context)
+        }
+    }
+}
