@@ -40,6 +40,9 @@ public struct AccountView: Codable, Sendable, Hashable {
     public var hasPassword: Bool
     /// Lists and aliases that name this account directly.
     public var memberOf: [String]?
+    /// Messages stored and their size in bytes (in `show` only).
+    public var messages: Int?
+    public var storedBytes: Int64?
     public var createdAt: Date
     public var updatedAt: Date
 

@@ -30,7 +30,10 @@ public struct BlobStore: Sendable {
         let final = path(of: hash)
         if access(final, F_OK) == 0 { return hash }
         let dir = "\(root)/\(hash.prefix(2))"
-        if mkdir(dir, 0o700) != 0 && errno != EEXIST { throw BlobError.io("mkdir \(dir)", errno) }
+        if mkdir(dir, 0o700) != 0 && errno != EEXIST {
+            guard errno == ENOENT else { throw BlobError.io("mkdir \(dir)", errno) }
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
         let tmp = "\(dir)/.tmp-\(hash.dropFirst(2))-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw BlobError.io("create \(tmp)", errno) }

@@ -52,7 +52,10 @@ extension DirectoryService {
     public func account(_ address: String, actor: Actor) throws -> AccountView {
         let snap = snapshot
         let a = try existingAccount(address, actor, in: snap)
-        return view(a, in: snap)
+        var v = view(a, in: snap)
+        let stats = try store.mailboxStats(accountID: a.id)
+        (v.messages, v.storedBytes) = (stats.messages, stats.bytes)
+        return v
     }
 
     public func updateAccount(_ address: String, _ req: AccountUpdate, actor: Actor) throws -> AccountView {

@@ -216,6 +216,7 @@ public struct SMTPSession {
                 switch outcome {
                 case .failed(let reply):
                     state = .greeted
+                    actions.append(refusedMessage(tx, reply))
                     actions += fail(reply)
                 case .complete(let message):
                     tx.chunks = message
@@ -246,6 +247,7 @@ public struct SMTPSession {
                 if t.chunkFailure == nil, let problem = DataReader.checkLines(t.chunks, limits: config.limits) { t.chunkFailure = problem }
                 if let failure = t.chunkFailure {
                     state = .greeted
+                    actions.append(refusedMessage(t, failure))
                     actions += fail(failure)
                     continue
                 }
@@ -497,6 +499,11 @@ public struct SMTPSession {
             state = .mail(tx)
             return [.send(.recipientOK)]
         }
+    }
+
+    /// The delivery-log entry for a message refused at the end of its data.
+    private func refusedMessage(_ tx: Transaction, _ reply: SMTPReply) -> Action {
+        .rejected(recipient: tx.recipients.map(\.address).joined(separator: ", "), sender: tx.sender?.description, reply: reply)
     }
 
     private mutating func finishMessage(_ tx: Transaction, chunked: Bool) -> [Action] {

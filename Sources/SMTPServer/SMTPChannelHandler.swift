@@ -116,7 +116,7 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
                     DeliveryEvent(
                         at: Date(), queueID: "-", messageID: nil, event: .rejected, sender: sender ?? "", recipient: recipient,
                         clientIP: connection.clientIP, helo: nil, tls: connection.tls, authUser: session.authenticatedUser,
-                        detail: "refused at RCPT", reply: "\(reply.code) \(reply.enhanced ?? "") \(reply.lines.joined(separator: " "))"))
+                        detail: session.isReceivingData || recipient.contains(",") ? "message refused" : "refused", reply: "\(reply.code) \(reply.enhanced ?? "") \(reply.lines.joined(separator: " "))"))
             }
         }
         context.flush()

@@ -275,6 +275,16 @@ extension SQLiteStore {
         }
     }
 
+    /// Messages and bytes stored for an account, over all its mailboxes.
+    public func mailboxStats(accountID: Int64) throws -> (messages: Int, bytes: Int64) {
+        try writer.read { db in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT COUNT(*) AS n, COALESCE(SUM(m.size), 0) AS bytes FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
+                arguments: [accountID])
+            return (row?["n"] ?? 0, row?["bytes"] ?? 0)
+        }
+    }
+
     /// Remote recipients waiting on the outbound queue.
     public func queuedRecipients() throws -> [(queueID: String, sender: String, recipient: String)] {
         try writer.read { db in

@@ -72,7 +72,9 @@ struct AccountCommand: AsyncParsableCommand {
             guard !client.json else { return }
             printFields([
                 ("address", shown(a.address)), ("name", a.name.isEmpty ? "-" : a.name), ("state", a.state),
-                ("quota", quotaText(a.quota)), ("password", a.hasPassword ? "set" : "not set (cannot log in)"),
+                ("quota", quotaText(a.quota)),
+                ("stored", "\(a.messages ?? 0) message\(a.messages == 1 ? "" : "s"), \(quotaText(a.storedBytes ?? 0) == "unlimited" ? "0 bytes" : quotaText(a.storedBytes ?? 0))"),
+                ("password", a.hasPassword ? "set" : "not set (cannot log in)"),
                 ("member of", (a.memberOf ?? []).isEmpty ? "-" : (a.memberOf ?? []).joined(separator: ", ")),
                 ("created", dateText(a.createdAt)), ("updated", dateText(a.updatedAt)),
             ])

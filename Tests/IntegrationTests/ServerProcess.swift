@@ -32,6 +32,12 @@ final class ServerProcess: @unchecked Sendable {
 
             [listeners]
             admin = ["127.0.0.1:0"]
+            smtp = ["127.0.0.1:0"]
+            submission = ["127.0.0.1:0"]
+            submissions = ["127.0.0.1:0"]
+
+            [smtp]
+            auth_failure_delay_ms = 20
 
             [security]
             password_iterations = 100000
@@ -68,6 +74,25 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+
+    /// The port a listener bound, from the start-up lines (`  SMTP (MX)          127.0.0.1:41234`).
+    func port(_ name: String) -> Int? {
+        for line in log.split(separator: "\n") where line.hasPrefix("  \(name) ") {
+            if let p = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) { return p }
+        }
+        return nil
+    }
+
+    /// Waits until every listener named has printed its port.
+    func waitForPorts(_ names: [String]) throws -> [Int] {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let ports = names.compactMap(port)
+            if ports.count == names.count { return ports }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ProcessFailure(message: "listeners \(names) did not start: \(log)")
+    }
 
     /// SIGTERM, then wait for a clean exit; returns the exit status.
     @discardableResult

@@ -1,0 +1,111 @@
+import AdminModels
+import Foundation
+import Testing
+
+@testable import Delivery
+@testable import Directory
+@testable import MailCore
+@testable import SMTP
+@testable import SMTPServer
+@testable import Storage
+
+@Suite struct LocalDeliveryTests {
+    func message(_ rcpts: [String], headers: String = "", body: String = "hello\r\n") -> InboundMessage {
+        InboundMessage(
+            sender: "sender@elsewhere.com", recipients: rcpts,
+            data: Array("Subject: test\r\nMessage-ID: <id-\(UUID().uuidString)@x>\r\n\(headers)\r\n\(body)".utf8),
+            receivedHeader: "Received: from test\r\n", clientIP: "192.0.2.1", helo: "client", tls: nil, authenticatedUser: nil)
+    }
+
+    func account(_ h: PolicyHarness, _ address: String) throws -> Int64 {
+        try #require(h.dir.snapshot.account(try EmailAddress(address))?.id)
+    }
+
+    @Test func aListMessageIsStoredOnceForAllMembers() async throws {
+        let h = try PolicyHarness()
+        let admin = Actor(name: "t", role: .serverAdmin)
+        let members = (1...200).map { "m\($0)@example.org" }
+        for m in members { _ = try h.dir.addAccount(AccountCreate(address: m), actor: admin) }
+        _ = try h.dir.createList(ListCreate(address: "all@example.org", members: members), actor: admin)
+        let qid = try await h.delivery.deliver(message(["all@example.org"]))
+        #expect(try h.delivery.store.referencedBlobs().count == 1)
+        let blobDir = h.delivery.blobs.root
+        let files = try FileManager.default.subpathsOfDirectory(atPath: blobDir).filter { !$0.contains("/.tmp") && $0.contains("/") }
+        #expect(files.count == 1)
+        let stored = try h.delivery.store.inboxMessages(accountID: try account(h, "m77@example.org"))
+        #expect(stored.count == 1)
+        #expect(stored[0].queueID == qid)
+        let prefix = String(decoding: stored[0].headerPrefix, as: UTF8.self)
+        #expect(prefix == "Return-Path: <sender@elsewhere.com>\r\nDelivered-To: all@example.org\r\n")
+        let blob = String(decoding: try h.delivery.blobs.get(stored[0].blobHash), as: UTF8.self)
+        #expect(blob.hasPrefix("Received: from test\r\nSubject: test\r\n"))
+        let trace = try h.dir.trace(messageID: nil, sender: nil, recipient: "m5@example.org", since: nil, limit: 10, actor: admin)
+        #expect(trace.first?.events.contains { $0.event == "stored" && $0.detail?.contains("via all@example.org") == true } == true)
+    }
+
+    @Test func eachRecipientGetsOneCopyAndUIDsIncrease() async throws {
+        let h = try PolicyHarness()
+        _ = try await h.delivery.deliver(message(["alice@example.org", "ALICE+x@example.net", "sales@example.org", "eng@example.org"]))
+        _ = try await h.delivery.deliver(message(["alice@example.org"]))
+        let inbox = try h.delivery.store.inboxMessages(accountID: try account(h, "alice@example.org"))
+        #expect(inbox.map(\.uid) == [1, 2])
+        #expect(inbox[1].modseq > inbox[0].modseq)
+        #expect(try h.delivery.store.inboxMessages(accountID: try account(h, "bob@example.org")).count == 1)
+    }
+
+    @Test func loopsAreRefused() async throws {
+        let h = try PolicyHarness()
+        await #expect(throws: DeliveryRefusal.self) {
+            _ = try await h.delivery.deliver(message(["alice@example.org"], headers: "Delivered-To: alice@example.org\r\n"))
+        }
+        let many = String(repeating: "Received: from a by b; Mon, 1 Jan 2026 00:00:00 +0000\r\n", count: 50)
+        do {
+            _ = try await h.delivery.deliver(message(["alice@example.org"], headers: many))
+            Issue.record("accepted a looping message")
+        } catch let r as DeliveryRefusal {
+            #expect(r.code == 554 && r.enhanced == "5.4.6")
+        }
+        #expect(try h.delivery.store.inboxMessages(accountID: try account(h, "alice@example.org")).isEmpty)
+    }
+
+    @Test func moderatedListsHoldMessages() async throws {
+        let h = try PolicyHarness()
+        let admin = Actor(name: "t", role: .serverAdmin)
+        _ = try h.dir.createList(ListCreate(address: "mod@example.org", members: ["carol@example.org"]), actor: admin)
+        _ = try h.dir.updateList("mod@example.org", ListUpdate(postingPolicy: "moderated", moderators: ["bob@example.org"]), actor: admin)
+        #expect(h.rcpt("<mod@example.org>") == 250)
+        _ = try await h.delivery.deliver(message(["mod@example.org"]))
+        #expect(try h.delivery.store.inboxMessages(accountID: try account(h, "carol@example.org")).isEmpty)
+        let trace = try h.dir.trace(messageID: nil, sender: nil, recipient: "mod@example.org", since: nil, limit: 10, actor: admin)
+        #expect(trace.first?.events.map(\.event).contains("held") == true)
+    }
+
+    @Test func remoteRecipientsAreQueuedInTheSameCommit() async throws {
+        let h = try PolicyHarness()
+        let admin = Actor(name: "t", role: .serverAdmin)
+        _ = try h.dir.addAlias(AliasCreate(address: "fwd@example.org", targets: ["friend@partner.test", "bob@example.org"]), actor: admin)
+        _ = try await h.delivery.deliver(message(["fwd@example.org", "other@remote.test"]))
+        let queued = try h.delivery.store.queuedRecipients().map(\.recipient).sorted()
+        #expect(queued == ["friend@partner.test", "other@remote.test"])
+    }
+
+    @Test func concurrentDeliveriesShareCommits() async throws {
+        let h = try PolicyHarness()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<40 {
+                group.addTask { _ = try? await h.delivery.deliver(self.message(["bob@example.org"])) }
+            }
+        }
+        #expect(try h.delivery.store.inboxMessages(accountID: try account(h, "bob@example.org")).count == 40)
+        let stats = h.delivery.commitStats
+        #expect(stats.messages == 40)
+        #expect(stats.batches <= 40)
+    }
+
+    @Test func fullMailboxesAreRefusedAtRCPT() async throws {
+        let h = try PolicyHarness()
+        #expect(h.rcpt("<full@example.org>") == 250)
+        _ = try await h.delivery.deliver(message(["full@example.org"], body: String(repeating: "x", count: 2000) + "\r\n"))
+        #expect(h.rcpt("<full@example.org>") == 452)
+    }
+}
