@@ -147,7 +147,7 @@ let package = Package(
         // Fuzz targets (a corpus replayer in normal builds; libFuzzer with fuzz/run).
         .executableTarget(
             name: "mailroom-fuzz",
-            dependencies: ["MailCore", "Directory"],
+            dependencies: ["MailCore", "Directory", "SMTP"],
             path: "fuzz/Sources",
             swiftSettings: swiftSettings
         ),

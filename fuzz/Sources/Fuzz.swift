@@ -7,9 +7,10 @@
 import Directory
 import Foundation
 import MailCore
+import SMTP
 
 enum FuzzTargets {
-    static let names = ["address", "domain", "punycode", "csv"]
+    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session"]
 
     static func run(_ target: String, _ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -40,10 +41,52 @@ enum FuzzTargets {
                         || records.contains(where: { $0.fields == [""] })
                 else { fatalError("csv round trip failed: \(text.debugDescription)") }
             }
+        case "smtp-command":
+            if case .mail(let m?, _) = try? SMTPCommandParser.parse(bytes) {
+                // A parsed path prints back to one that parses to the same mailbox.
+                guard case .mail(let again?, _) = try? SMTPCommandParser.parse(Array("MAIL FROM:<\(m.description)>".utf8)), again == m else {
+                    fatalError("path round trip failed: \(text.debugDescription)")
+                }
+            } else {
+                _ = try? SMTPCommandParser.parse(bytes)
+            }
+        case "smtp-session":
+            // Arbitrary bytes into a session (split in two reads at a data-chosen point); the
+            // machine must answer, never crash, and never deliver a message with a bare LF.
+            var session = SMTPSession(
+                config: SMTPSessionConfig(hostname: "fuzz.example", mode: .submission, tlsAvailable: true, implicitTLS: false, plaintextAuthAllowed: true, limits: SMTPLimits()),
+                policy: AcceptAll())
+            _ = session.start()
+            let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
+            var pending = session.receive(bytes[..<cut]) + session.receive(bytes[cut...])
+            var steps = 0
+            while !pending.isEmpty && steps < 10_000 {
+                steps += 1
+                switch pending.removeFirst() {
+                case .startTLS: pending += session.tlsStarted()
+                case .authenticate(let user, _): pending += session.authenticationFinished(.success(user))
+                case .deliver(_, let data):
+                    var i = 0
+                    while let lf = data[i...].firstIndex(of: 10) {
+                        guard lf > 0, data[lf - 1] == 13 else { fatalError("delivered a bare LF: \(text.debugDescription)") }
+                        i = lf + 1
+                    }
+                    pending += session.deliveryFinished(SMTPReply(250, "2.0.0", "ok"))
+                default: break
+                }
+            }
         default:
             fatalError("unknown fuzz target \(target); targets: \(names.joined(separator: ", "))")
         }
     }
+}
+
+/// Accepts every recipient and sender, so the fuzzer reaches DATA and BDAT.
+struct AcceptAll: SMTPPolicy {
+    func checkRecipient(_ r: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode) -> RecipientCheck {
+        .accept(SMTPRecipient(address: r?.description ?? "postmaster@fuzz.example", isLocal: true))
+    }
+    func checkSender(_ sender: SMTPMailbox?, authenticatedUser: String) -> SMTPReply? { nil }
 }
 
 #if FUZZING
