@@ -8,7 +8,8 @@ import Synchronization
 /// that holds its message returned, which is when it may answer 250.
 public final class GroupCommitter: Sendable {
     private struct Job {
-        var commit: MessageCommit
+        /// Committed together: the variants of one message.
+        var commit: [MessageCommit]
         var continuation: CheckedContinuation<Void, any Error>
     }
 
@@ -31,7 +32,7 @@ public final class GroupCommitter: Sendable {
         thread.start()
     }
 
-    public func commit(_ m: MessageCommit) async throws {
+    public func commit(_ m: [MessageCommit]) async throws {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
             let accepted = state.withLock { s -> Bool in
                 guard !s.stopped else { return false }
@@ -72,14 +73,14 @@ public final class GroupCommitter: Sendable {
 
     private func run(_ jobs: [Job]) {
         do {
-            try store.commit(jobs.map(\.commit))
+            try store.commit(jobs.flatMap(\.commit))
             stats.withLock { $0 = ($0.batches + 1, $0.messages + jobs.count) }
             for j in jobs { j.continuation.resume() }
         } catch {
             // One bad message must not fail the others: commit each alone.
             for j in jobs {
                 do {
-                    try store.commit([j.commit])
+                    try store.commit(j.commit)
                     j.continuation.resume()
                 } catch {
                     j.continuation.resume(throwing: error)

@@ -34,6 +34,15 @@ public struct InboundMessage: Sendable {
     }
 }
 
+/// The bytes one group of recipients gets, and who they are.
+struct Variant {
+    var data: [UInt8]
+    var local: [MessageCommit.LocalCopy] = []
+    var remote: [MessageCommit.RemoteCopy] = []
+    var held: [MessageCommit.HeldCopy] = []
+    var isEmpty: Bool { local.isEmpty && remote.isEmpty && held.isEmpty }
+}
+
 /// Why a message was refused at the end of DATA, with the SMTP reply to give.
 public struct DeliveryRefusal: Error, Hashable, Sendable {
     public var code: Int
@@ -100,9 +109,11 @@ public final class LocalDelivery: Sendable {
             throw refusal
         }
         let snapshot = directory.snapshot
-        var local: [MessageCommit.LocalCopy] = []
-        var remote: [MessageCommit.RemoteCopy] = []
-        var held: [MessageCommit.HeldCopy] = []
+        // One variant of the bytes per distribution list addressed (its List-* headers, subject
+        // prefix, Reply-To), and one for everything else; each variant is one blob however many
+        // mailboxes it goes to.
+        var variants: [String: Variant] = ["": Variant(data: m.data)]
+        var order = [""]
         var events: [DeliveryEvent] = [event(.received, recipient: nil, detail: "\(m.recipients.count) recipient(s), \(m.data.count) bytes")]
         var seenAccounts: Set<Int64> = []
         var seenRemote: Set<String> = []
@@ -115,12 +126,18 @@ public final class LocalDelivery: Sendable {
             }
             let prefix = Array((returnPath + "Delivered-To: \(rcpt)\r\n").utf8)
             let r = snapshot.resolve(rcpt, limits: directory.limits)
-            if r.kind == .list, let address = try? EmailAddress(rcpt), case .list(let list)? = snapshot.resolvedEntry(address),
-                list.postingPolicy == .moderated
-            {
-                held.append(.init(listAddress: list.address.description, headerPrefix: prefix, subject: headers.subject ?? ""))
-                events.append(event(.held, recipient: rcpt, detail: "held for a moderator of \(list.address)"))
-                continue
+            var key = ""
+            if r.kind == .list, let address = try? EmailAddress(rcpt), case .list(let list)? = snapshot.resolvedEntry(address) {
+                if list.postingPolicy == .moderated {
+                    variants[""]!.held.append(.init(listAddress: list.address.description, headerPrefix: prefix, subject: headers.subject ?? ""))
+                    events.append(event(.held, recipient: rcpt, detail: "held for a moderator of \(list.address)"))
+                    continue
+                }
+                key = list.address.key
+                if variants[key] == nil {
+                    variants[key] = Variant(data: ListHeaders.apply(list, to: m.data))
+                    order.append(key)
+                }
             }
             if r.recipients.count > 1 || !(r.recipients.first?.path.isEmpty ?? true) || r.kind == .catchAll {
                 events.append(event(.expanded, recipient: rcpt, detail: "\(r.kind.rawValue) → \(r.recipients.count) recipient(s)"))
@@ -132,27 +149,40 @@ public final class LocalDelivery: Sendable {
                 let via = target.path.isEmpty ? nil : "via " + target.path.joined(separator: " → ")
                 if let account = target.accountID {
                     guard seenAccounts.insert(account).inserted else { continue }
-                    local.append(.init(accountID: account, headerPrefix: prefix))
+                    variants[key]!.local.append(.init(accountID: account, headerPrefix: prefix))
                     events.append(event(.stored, recipient: target.address, detail: ["INBOX", via].compactMap { $0 }.joined(separator: " ")))
                 } else {
                     guard seenRemote.insert(target.address.lowercased()).inserted else { continue }
-                    remote.append(.init(recipient: target.address, headerPrefix: []))
+                    variants[key]!.remote.append(.init(recipient: target.address, headerPrefix: []))
                     events.append(event(.queued, recipient: target.address, detail: via))
                 }
             }
         }
-        let body = Array(m.receivedHeader.utf8) + m.data
+        let received = Array(m.receivedHeader.utf8)
+        let used = order.compactMap { k in variants[k].flatMap { $0.isEmpty ? nil : (k, $0) } }
+        let bodies = used.map { received + $0.1.data }
         // fsync blocks: keep it off the async executors.
         let blobs = self.blobs
-        let hash = try await withCheckedThrowingContinuation { (c: CheckedContinuation<String, any Error>) in
-            DispatchQueue.global().async { c.resume(with: Result { try blobs.put(body) }) }
+        let hashes = try await withCheckedThrowingContinuation { (c: CheckedContinuation<[String], any Error>) in
+            DispatchQueue.global().async { c.resume(with: Result { try bodies.map { try blobs.put($0) } }) }
         }
-        let commit = MessageCommit(
-            queueID: queueID, messageID: headers.messageID, sender: m.sender ?? "", blobHash: hash, blobSize: body.count,
-            receivedAt: now, local: local, remote: remote, held: held, events: events)
-        try await committer.commit(commit)
+        var commits: [MessageCommit] = []
+        for (i, (_, v)) in used.enumerated() {
+            commits.append(
+                MessageCommit(
+                    queueID: queueID, messageID: headers.messageID, sender: m.sender ?? "", blobHash: hashes[i],
+                    blobSize: bodies[i].count, receivedAt: now, local: v.local, remote: v.remote, held: v.held,
+                    events: i == 0 ? events : []))
+        }
+        if commits.isEmpty {
+            // Every recipient expanded to nobody (all skipped): keep the story all the same.
+            try store.recordEvents(events)
+            return queueID
+        }
+        try await committer.commit(commits)
+        let sizes = Dictionary(uniqueKeysWithValues: used.enumerated().flatMap { i, v in v.1.local.map { ($0.accountID, Int64(bodies[i].count + $0.headerPrefix.count)) } })
         usage.withLock { u in
-            for c in local where u[c.accountID] != nil { u[c.accountID]! += Int64(body.count + c.headerPrefix.count) }
+            for (account, size) in sizes where u[account] != nil { u[account]! += size }
         }
         return queueID
     }

@@ -168,8 +168,12 @@ public enum SMTPCommandParser {
     static func parseMailParameters(_ text: String) throws(SMTPError) -> MailParameters {
         var p = MailParameters()
         for item in text.split(separator: " ") {
-            let kv = item.split(separator: "=", maxSplits: 1)
-            let key = kv[0].uppercased()
+            // esmtp-param = esmtp-keyword ["=" esmtp-value]; esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
+            let kv = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let first = kv.first, !first.isEmpty, first.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+                throw SMTPError(501, "5.5.4", "malformed MAIL FROM parameter")
+            }
+            let key = first.uppercased()
             let value = kv.count == 2 ? String(kv[1]) : nil
             switch key {
             case "SIZE":

@@ -38,7 +38,7 @@ import Testing
         let prefix = String(decoding: stored[0].headerPrefix, as: UTF8.self)
         #expect(prefix == "Return-Path: <sender@elsewhere.com>\r\nDelivered-To: all@example.org\r\n")
         let blob = String(decoding: try h.delivery.blobs.get(stored[0].blobHash), as: UTF8.self)
-        #expect(blob.hasPrefix("Received: from test\r\nSubject: test\r\n"))
+        #expect(blob.hasPrefix("Received: from test\r\nList-Id: <all.example.org>\r\nList-Post: <mailto:all@example.org>\r\n"))
         let trace = try h.dir.trace(messageID: nil, sender: nil, recipient: "m5@example.org", since: nil, limit: 10, actor: admin)
         #expect(trace.first?.events.contains { $0.event == "stored" && $0.detail?.contains("via all@example.org") == true } == true)
     }
@@ -107,5 +107,64 @@ import Testing
         #expect(h.rcpt("<full@example.org>") == 250)
         _ = try await h.delivery.deliver(message(["full@example.org"], body: String(repeating: "x", count: 2000) + "\r\n"))
         #expect(h.rcpt("<full@example.org>") == 452)
+    }
+}
+
+@Suite struct ListHeadersTests {
+    func list(_ policy: PostingPolicy = .anyone, prefix: String = "", replyTo: ReplyToMode = .sender, owners: [String] = []) throws -> ListRecord {
+        ListRecord(
+            address: try EmailAddress("eng.team@example.org"), name: "Engineering", postingPolicy: policy, owners: owners,
+            subjectPrefix: prefix, replyTo: replyTo, createdAt: Date())
+    }
+
+    func apply(_ l: ListRecord, _ message: String) -> String {
+        String(decoding: ListHeaders.apply(l, to: Array(message.utf8)), as: UTF8.self)
+    }
+
+    @Test func addsListHeadersPrefixAndReplyTo() throws {
+        let out = apply(
+            try list(prefix: "[eng]", replyTo: .list, owners: ["boss@example.org"]),
+            "From: a@b.org\r\nSubject: build is\r\n\tbroken\r\nReply-To: a@b.org\r\n\r\nbody\r\n")
+        #expect(out.hasPrefix("List-Id: \"Engineering\" <eng-team.example.org>\r\nList-Post: <mailto:eng.team@example.org>\r\n"))
+        #expect(out.contains("List-Owner: <mailto:boss@example.org>\r\n"))
+        #expect(out.contains("Subject: [eng] build is\r\n\tbroken\r\n"))
+        #expect(out.contains("Reply-To: <eng.team@example.org>\r\n"))
+        #expect(!out.contains("Reply-To: a@b.org"))
+        #expect(!out.contains("List-Unsubscribe"))
+        #expect(out.hasSuffix("\r\n\r\nbody\r\n"))
+    }
+
+    @Test func prefixIsNotDoubledAndAnnouncementsCanBeLeft() throws {
+        let out = apply(try list(.senders, prefix: "[eng]"), "Subject: Re: [eng] build\r\n\r\nx\r\n")
+        #expect(out.contains("Subject: Re: [eng] build\r\n"))
+        #expect(out.contains("List-Unsubscribe: <mailto:postmaster@example.org?subject=unsubscribe%20eng%2Eteam%40example%2Eorg>"))
+    }
+
+    @Test func bodyAndMalformedHeaderLinesAreKept() throws {
+        let msg = "X-Weird\r\nSubject: s\r\n\r\nSubject: not a header\r\n"
+        let out = apply(try list(prefix: "[p]"), msg)
+        #expect(out.contains("X-Weird\r\nSubject: [p] s\r\n\r\nSubject: not a header\r\n"))
+    }
+
+    @Test func listMembersGetTheListVariantDirectRecipientsTheOriginal() async throws {
+        let h = try PolicyHarness()
+        let admin = Actor(name: "t", role: .serverAdmin)
+        _ = try h.dir.updateList("eng@example.org", ListUpdate(postingPolicy: "anyone", subjectPrefix: "[eng]", replyTo: "list"), actor: admin)
+        _ = try await h.delivery.deliver(
+            InboundMessage(
+                sender: "x@elsewhere.com", recipients: ["eng@example.org", "carol@example.org"],
+                data: Array("Subject: hi\r\n\r\nbody\r\n".utf8), receivedHeader: "Received: from t\r\n", clientIP: nil, helo: nil,
+                tls: nil, authenticatedUser: nil))
+        func stored(_ a: String) throws -> String {
+            let id = try #require(h.dir.snapshot.account(try EmailAddress(a))?.id)
+            let m = try #require(try h.delivery.store.inboxMessages(accountID: id).first)
+            return String(decoding: m.headerPrefix + (try h.delivery.blobs.get(m.blobHash)), as: UTF8.self)
+        }
+        let alice = try stored("alice@example.org")
+        #expect(alice.contains("Delivered-To: eng@example.org\r\nReceived: from t\r\nList-Id: <eng.example.org>"))
+        #expect(alice.contains("Subject: [eng] hi"))
+        let carol = try stored("carol@example.org")
+        #expect(carol.contains("Subject: hi") && !carol.contains("List-Id"))
+        #expect(try h.delivery.store.referencedBlobs().count == 2)
     }
 }

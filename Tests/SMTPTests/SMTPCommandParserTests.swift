@@ -56,6 +56,8 @@ import Testing
         ("BDAT -1", 501), ("BDAT 10 FIRST", 501), ("BDAT 1 LAST x", 501), ("AUTH", 501),
         ("RCPT TO:<" + String(repeating: "a", count: 300) + "@b.org>", 501),
         ("MAIL FROM:<a\u{1}b@example.org>", 500),
+        // Found by the fuzzer: a lone "=" crashed the parameter parser.
+        ("MAIL FROM:<a@b.org> =", 501), ("MAIL FROM:<a@b.org> =x", 501), ("MAIL FROM:<a@b.org> SIZE=1 ==", 501),
     ]
 
     @Test(arguments: malformed)
