@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "MailCore", "Storage", "Directory",
+                "MailCore", "Storage", "Directory", "AdminModels",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "MailCore", "Storage", "Directory", "AdminModels",
+                "MailCore", "Storage", "Directory", "AdminModels", "Delivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "AdminAPITests",
             dependencies: [
-                "AdminAPI", "AdminModels", "Directory", "Storage", "MailCore",
+                "AdminAPI", "AdminModels", "Directory", "Storage", "MailCore", "Delivery",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

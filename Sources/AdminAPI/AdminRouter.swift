@@ -1,4 +1,5 @@
 import AdminModels
+import Delivery
 import Directory
 import Foundation
 import Hummingbird
@@ -8,7 +9,7 @@ import Storage
 /// Builds the admin HTTP API: `/healthz`, `/metrics` and the token-protected `/api/v1/…`.
 /// docs/admin-api.md lists every route.
 public func buildAdminRouter(
-    directory dir: DirectoryService, metrics: AdminMetrics, traceFlush: (@Sendable () async -> Void)? = nil
+    directory dir: DirectoryService, metrics: AdminMetrics, delivery: LocalDelivery? = nil
 ) -> Router<AdminContext> {
     let router = Router(context: AdminContext.self)
     // Outermost first: metrics see the response the error middleware made of a thrown error.
@@ -32,7 +33,8 @@ public func buildAdminRouter(
     addAccountRoutes(api, dir)
     addAliasRoutes(api, dir)
     addListRoutes(api, dir)
-    addAdminRoutes(api, dir, traceFlush: traceFlush)
+    addAdminRoutes(api, dir, delivery: delivery)
+    if let delivery { addModerationRoutes(api, delivery) }
     return router
 }
 
@@ -212,7 +214,22 @@ private func addListRoutes(_ api: APIGroup, _ dir: DirectoryService) {
     }
 }
 
-private func addAdminRoutes(_ api: APIGroup, _ dir: DirectoryService, traceFlush: (@Sendable () async -> Void)?) {
+private func addModerationRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {
+    api.get("moderation") { req, ctx in
+        let list = query(req, "list")
+        return try await run(ctx) { try delivery.heldMessages(list: list, actor: $0) }
+    }
+    for action in ["approve", "reject"] {
+        api.post("moderation/:id/\(action)") { _, ctx in
+            guard let id = Int64(try param(ctx, "id")) else {
+                throw AdminError.invalid("invalid_id", "held message ids are numbers; see `mailroom moderation list`")
+            }
+            return try await run(ctx) { try delivery.moderate(id: id, approve: action == "approve", actor: $0) }
+        }
+    }
+}
+
+private func addAdminRoutes(_ api: APIGroup, _ dir: DirectoryService, delivery: LocalDelivery?) {
     api.get("resolve/:address") { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { try dir.resolveView(address, actor: $0) }
@@ -235,7 +252,8 @@ private func addAdminRoutes(_ api: APIGroup, _ dir: DirectoryService, traceFlush
         let recipient = query(req, "recipient")
         let since = try query(req, "since").map(parseSince)
         let limit = try intQuery(req, "limit", default: 50)
-        if let flush = traceFlush { await flush() }
+        // A trace must show refusals still waiting in memory to be written.
+        delivery?.flushRefusals()
         return try await run(ctx) { try dir.trace(messageID: messageID, sender: sender, recipient: recipient, since: since, limit: limit, actor: $0) }
     }
     api.get("audit") { req, ctx in

@@ -305,3 +305,34 @@ public struct TraceView: Codable, Sendable, Hashable {
         self.events = events
     }
 }
+
+public struct HeldView: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var list: String
+    public var sender: String
+    public var subject: String
+    public var size: Int
+    public var queueId: String
+    public var heldAt: Date
+    public init(id: Int64, list: String, sender: String, subject: String, size: Int, queueId: String, heldAt: Date) {
+        self.id = id
+        self.list = list
+        self.sender = sender
+        self.subject = subject
+        self.size = size
+        self.queueId = queueId
+        self.heldAt = heldAt
+    }
+}
+
+public struct ModerationResult: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var action: String
+    /// Final recipients the message went to (0 when rejected).
+    public var recipients: Int
+    public init(id: Int64, action: String, recipients: Int) {
+        self.id = id
+        self.action = action
+        self.recipients = recipients
+    }
+}

@@ -102,6 +102,11 @@ public final class DirectoryService: Sendable {
         return (try? authorize(actor, domain: d, in: snap)) != nil
     }
 
+    /// Whether `actor` may manage `domain` (a server admin always may).
+    public func may(_ actor: Actor, manageDomain domain: DomainName, in snap: DirectorySnapshot) -> Bool {
+        may(actor, manage: domain, in: snap)
+    }
+
     func requireServerAdmin(_ actor: Actor, _ what: String) throws {
         guard actor.isServerAdmin else {
             throw AdminError.forbidden("only a server admin may \(what); this token is a domain admin's")

@@ -76,9 +76,7 @@ public final class Mailroom: Sendable {
     /// Every listener: the admin API and SMTP. `onListening` gets each one's name and address
     /// once it is bound (the admin API's as a URL).
     public func services(logger: Logger, onListening: @escaping @Sendable (String, String) async -> Void) throws -> [any Service] {
-        let delivery = self.delivery
-        // A trace must show refusals that are still waiting in memory to be written.
-        let router = buildAdminRouter(directory: directory, metrics: metrics) { delivery.flushRefusals() }
+        let router = buildAdminRouter(directory: directory, metrics: metrics, delivery: delivery)
         var server = HTTPServerBuilder.http1()
         var scheme_ = "http"
         if config.adminTLS {

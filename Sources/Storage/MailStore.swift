@@ -309,3 +309,49 @@ extension DeliveryEvent {
             reply: row["reply"])
     }
 }
+
+/// A message held for a list's moderator.
+public struct HeldMessage: Hashable, Sendable {
+    public var id: Int64
+    public var queueID: String
+    public var listAddress: String
+    public var sender: String
+    public var blobHash: String
+    public var headerPrefix: [UInt8]
+    public var size: Int
+    public var subject: String
+    public var createdAt: Date
+}
+
+extension SQLiteStore {
+    public func heldMessages() throws -> [HeldMessage] {
+        try writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM held ORDER BY id").map(HeldMessage.init(row:)) }
+    }
+
+    public func heldMessage(id: Int64) throws -> HeldMessage? {
+        try writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM held WHERE id = ?", arguments: [id]).map(HeldMessage.init(row:)) }
+    }
+
+    /// Takes a held message out of moderation: delivers `release` (if any) and drops the held
+    /// copy's reference to its blob, in one transaction.
+    public func finishModeration(id: Int64, release: [MessageCommit], events: [DeliveryEvent]) throws {
+        try writer.write { db in
+            guard let hash = try String.fetchOne(db, sql: "SELECT blob_hash FROM held WHERE id = ?", arguments: [id]) else {
+                throw StoreError.notFound("held message \(id)")
+            }
+            try db.execute(sql: "DELETE FROM held WHERE id = ?", arguments: [id])
+            try db.execute(sql: "UPDATE blobs SET refs = refs - 1 WHERE hash = ?", arguments: [hash])
+            for m in release { try Self.commitOne(m, db) }
+            for e in events { try Self.insertEvent(e, db) }
+        }
+    }
+}
+
+extension HeldMessage {
+    init(row: Row) {
+        self.init(
+            id: row["id"], queueID: row["queue_id"], listAddress: row["list_address"], sender: row["sender"],
+            blobHash: row["blob_hash"], headerPrefix: Array((row["header_prefix"] as Data?) ?? Data()), size: row["size"],
+            subject: row["subject"], createdAt: Date(unix: row["created_at"]))
+    }
+}

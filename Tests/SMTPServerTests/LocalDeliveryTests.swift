@@ -168,3 +168,37 @@ import Testing
         #expect(try h.delivery.store.referencedBlobs().count == 2)
     }
 }
+
+@Suite struct ModerationTests {
+    @Test func approveDistributesRejectDrops() async throws {
+        let h = try PolicyHarness()
+        let admin = Actor(name: "token:ops", role: .serverAdmin)
+        _ = try h.dir.createList(ListCreate(address: "mod@example.org", members: ["carol@example.org", "friend@partner.test"]), actor: admin)
+        _ = try h.dir.updateList("mod@example.org", ListUpdate(postingPolicy: "moderated", moderators: ["bob@example.org"], subjectPrefix: "[mod]"), actor: admin)
+        for subject in ["first", "second"] {
+            _ = try await h.delivery.deliver(
+                InboundMessage(
+                    sender: "x@elsewhere.com", recipients: ["mod@example.org"], data: Array("Subject: \(subject)\r\n\r\nbody\r\n".utf8),
+                    receivedHeader: "Received: from t\r\n", clientIP: nil, helo: nil, tls: nil, authenticatedUser: nil))
+        }
+        let held = try h.delivery.heldMessages(list: nil, actor: admin)
+        #expect(held.map(\.subject) == ["first", "second"])
+        let other = Actor(name: "o", role: .domainAdmin, domains: [try DomainName("bücher.example")])
+        #expect(try h.delivery.heldMessages(list: nil, actor: other).isEmpty)
+        #expect(throws: AdminError.self) { try h.delivery.moderate(id: held[0].id, approve: true, actor: other) }
+
+        let approved = try h.delivery.moderate(id: held[0].id, approve: true, actor: admin)
+        #expect(approved.recipients == 2)
+        let carol = try #require(h.dir.snapshot.account(try EmailAddress("carol@example.org"))?.id)
+        let inbox = try h.delivery.store.inboxMessages(accountID: carol)
+        #expect(inbox.count == 1)
+        #expect(String(decoding: try h.delivery.blobs.get(inbox[0].blobHash), as: UTF8.self).contains("Subject: [mod] first"))
+        #expect(try h.delivery.store.queuedRecipients().map(\.recipient) == ["friend@partner.test"])
+
+        _ = try h.delivery.moderate(id: held[1].id, approve: false, actor: admin)
+        #expect(try h.delivery.heldMessages(list: nil, actor: admin).isEmpty)
+        #expect(try h.delivery.store.inboxMessages(accountID: carol).count == 1)
+        let story = try h.dir.trace(messageID: nil, sender: "x@elsewhere.com", recipient: nil, since: nil, limit: 10, actor: admin)
+        #expect(story.flatMap(\.events).contains { $0.detail == "rejected by moderator token:ops" })
+    }
+}
