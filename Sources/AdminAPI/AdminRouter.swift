@@ -252,9 +252,11 @@ private func addAdminRoutes(_ api: APIGroup, _ dir: DirectoryService, delivery: 
         let recipient = query(req, "recipient")
         let since = try query(req, "since").map(parseSince)
         let limit = try intQuery(req, "limit", default: 50)
-        // A trace must show refusals still waiting in memory to be written.
-        delivery?.flushRefusals()
-        return try await run(ctx) { try dir.trace(messageID: messageID, sender: sender, recipient: recipient, since: since, limit: limit, actor: $0) }
+        return try await run(ctx) { actor in
+            // A trace must show refusals still waiting in memory to be written.
+            delivery?.flushRefusals()
+            return try dir.trace(messageID: messageID, sender: sender, recipient: recipient, since: since, limit: limit, actor: actor)
+        }
     }
     api.get("audit") { req, ctx in
         let since = try query(req, "since").map(parseSince)

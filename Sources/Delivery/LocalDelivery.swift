@@ -199,7 +199,11 @@ extension LocalDelivery {
             defer { r.removeAll() }
             return r
         }
-        if let batch { try? store.recordEvents(batch) }
+        // Callers are on event loops: write elsewhere.
+        if let batch {
+            let store = self.store
+            DispatchQueue.global().async { try? store.recordEvents(batch) }
+        }
     }
 
     /// Writes refusals still waiting (at shutdown, and before a trace is read).

@@ -77,8 +77,8 @@ public final class Mailroom: Sendable {
     /// once it is bound (the admin API's as a URL).
     public func services(logger: Logger, onListening: @escaping @Sendable (String, String) async -> Void) throws -> [any Service] {
         let router = buildAdminRouter(directory: directory, metrics: metrics, delivery: delivery)
+        let scheme = config.adminTLS ? "https" : "http"
         var server = HTTPServerBuilder.http1()
-        var scheme_ = "http"
         if config.adminTLS {
             let cert = try config.adminCertFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? tlsCert
             let key = try config.adminKeyFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? tlsKey
@@ -86,10 +86,8 @@ public final class Mailroom: Sendable {
                 certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(cert.utf8)).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem)))
             server = try .tls(.http1(), tlsConfiguration: tls)
-            scheme_ = "https"
         }
         let dataDir = self.dataDir
-        let scheme = scheme_
         var services: [any Service] = config.listeners.admin.map { listen in
             Application(
                 router: router, server: server,

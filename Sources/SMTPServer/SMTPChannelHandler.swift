@@ -57,8 +57,8 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         if event is SMTPShutdownEvent {
             perform(session.shutdown(), context: context)
         } else if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
-            let version = try? context.pipeline.syncOperations.nioSSL_tlsVersion()
-            connection.tls = version.map { "\($0)" } ?? "TLS"
+            let version = (try? context.pipeline.syncOperations.nioSSL_tlsVersion()) ?? nil
+            connection.tls = version.map(Self.name) ?? "TLS"
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -67,6 +67,17 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         env.logger.debug("SMTP connection error", metadata: ["client": "\(connection.clientIP)", "error": "\(error)"])
         context.close(promise: nil)
+    }
+
+    /// The protocol as Received headers write it (`TLSv1.3`).
+    static func name(_ v: TLSVersion) -> String {
+        switch v {
+        case .tlsv1: return "TLSv1.0"
+        case .tlsv11: return "TLSv1.1"
+        case .tlsv12: return "TLSv1.2"
+        case .tlsv13: return "TLSv1.3"
+        default: return "\(v)"
+        }
     }
 
     private func resetTimer(context: ChannelHandlerContext) {
@@ -139,6 +150,7 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
                 handler.busy = false
                 context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
                 handler.perform(resume(handler, result), context: context)
+                handler.resetTimer(context: context)
             }
         }
     }
