@@ -59,11 +59,15 @@ public final class LocalDelivery: Sendable {
     public let blobs: BlobStore
     let committer: GroupCommitter
     let maxReceived: Int
+    /// Messages up to this size are kept in the database, committed (and fsynced) together
+    /// with their mailbox entries; larger ones become blob files, each fsynced on its own.
+    public let inlineLimit: Int
     /// Bytes stored per account, loaded on first use and kept current by deliveries.
     private let usage = Mutex<[Int64: Int64]>([:])
     let refusals = Mutex<[DeliveryEvent]>([])
 
-    public init(store: SQLiteStore, directory: DirectoryService, blobs: BlobStore, maxReceivedHeaders: Int = 50) {
+    public init(store: SQLiteStore, directory: DirectoryService, blobs: BlobStore, maxReceivedHeaders: Int = 50, inlineLimit: Int = 256 * 1024) {
+        self.inlineLimit = inlineLimit
         self.store = store
         self.directory = directory
         self.blobs = blobs
@@ -161,17 +165,13 @@ public final class LocalDelivery: Sendable {
         let received = Array(m.receivedHeader.utf8)
         let used = order.compactMap { k in variants[k].flatMap { $0.isEmpty ? nil : (k, $0) } }
         let bodies = used.map { received + $0.1.data }
-        // fsync blocks: keep it off the async executors.
-        let blobs = self.blobs
-        let hashes = try await withCheckedThrowingContinuation { (c: CheckedContinuation<[String], any Error>) in
-            DispatchQueue.global().async { c.resume(with: Result { try bodies.map { try blobs.put($0) } }) }
-        }
+        let hashes = try await store(bodies)
         var commits: [MessageCommit] = []
         for (i, (_, v)) in used.enumerated() {
             commits.append(
                 MessageCommit(
                     queueID: queueID, messageID: headers.messageID, sender: m.sender ?? "", blobHash: hashes[i],
-                    blobSize: bodies[i].count, receivedAt: now, local: v.local, remote: v.remote, held: v.held,
+                    blobSize: bodies[i].count, inlineData: bodies[i].count <= inlineLimit ? bodies[i] : nil, receivedAt: now, local: v.local, remote: v.remote, held: v.held,
                     events: i == 0 ? events : []))
         }
         if commits.isEmpty {
@@ -189,6 +189,24 @@ public final class LocalDelivery: Sendable {
 }
 
 extension LocalDelivery {
+    /// Hashes the bodies, and writes the large ones as blob files (fsynced, off the async
+    /// executors); small ones go into the database with the commit.
+    func store(_ bodies: [[UInt8]]) async throws -> [String] {
+        let blobs = self.blobs
+        let limit = inlineLimit
+        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<[String], any Error>) in
+            DispatchQueue.global().async {
+                c.resume(with: Result { try bodies.map { $0.count <= limit ? BlobStore.hash($0) : try blobs.put($0) } })
+            }
+        }
+    }
+
+    /// A stored message's bytes, wherever they are kept.
+    public func readBlob(_ hash: String) throws -> [UInt8] {
+        if let inline = try store.inlineBlob(hash) { return inline }
+        return try blobs.get(hash)
+    }
+
     /// Records refusals (unknown recipients, relay attempts) for `mailroom trace`. They are
     /// written in batches, not each with its own fsync: a flood of refused recipients must not
     /// cost a disk write apiece.

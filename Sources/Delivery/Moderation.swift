@@ -40,9 +40,10 @@ extension LocalDelivery {
         guard case .list(let list)? = snap.resolvedEntry(listAddress) else {
             throw AdminError.conflict("list_gone", "\(listAddress.displayForm) is no longer a list; reject the message instead")
         }
-        let original = try blobs.get(held.blobHash)
+        let original = try readBlob(held.blobHash)
         let body = ListHeaders.apply(list, to: original)
-        let hash = try blobs.put(body)
+        let inline = body.count <= inlineLimit
+        let hash = inline ? BlobStore.hash(body) : try blobs.put(body)
         var local: [MessageCommit.LocalCopy] = []
         var remote: [MessageCommit.RemoteCopy] = []
         var events = [event(.expanded, held.listAddress, "approved by moderator \(actor.name)")]
@@ -62,7 +63,7 @@ extension LocalDelivery {
         }
         let commit = MessageCommit(
             queueID: held.queueID, messageID: HeaderSummary(original).messageID, sender: held.sender, blobHash: hash,
-            blobSize: body.count, receivedAt: now, local: local, remote: remote, held: [], events: events)
+            blobSize: body.count, inlineData: inline ? body : nil, receivedAt: now, local: local, remote: remote, held: [], events: events)
         try store.finishModeration(id: id, release: [commit], events: [])
         return ModerationResult(id: id, action: "approved", recipients: local.count + remote.count)
     }

@@ -88,6 +88,8 @@ public struct MessageCommit: Sendable {
     public var sender: String
     public var blobHash: String
     public var blobSize: Int
+    /// The bytes, when they are kept in the database rather than as a blob file.
+    public var inlineData: [UInt8]?
     public var receivedAt: Date
     public var local: [LocalCopy]
     public var remote: [RemoteCopy]
@@ -95,9 +97,10 @@ public struct MessageCommit: Sendable {
     public var events: [DeliveryEvent]
 
     public init(
-        queueID: String, messageID: String?, sender: String, blobHash: String, blobSize: Int, receivedAt: Date,
-        local: [LocalCopy], remote: [RemoteCopy], held: [HeldCopy], events: [DeliveryEvent]
+        queueID: String, messageID: String?, sender: String, blobHash: String, blobSize: Int, inlineData: [UInt8]? = nil,
+        receivedAt: Date, local: [LocalCopy], remote: [RemoteCopy], held: [HeldCopy], events: [DeliveryEvent]
     ) {
+        self.inlineData = inlineData
         self.queueID = queueID
         self.messageID = messageID
         self.sender = sender
@@ -136,10 +139,10 @@ extension SQLiteStore {
         if refs > 0 {
             try db.execute(
                 sql: """
-                    INSERT INTO blobs (hash, size, refs) VALUES (?, ?, ?)
-                    ON CONFLICT(hash) DO UPDATE SET refs = refs + excluded.refs
+                    INSERT INTO blobs (hash, size, refs, data) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(hash) DO UPDATE SET refs = refs + excluded.refs, data = COALESCE(data, excluded.data)
                     """,
-                arguments: [m.blobHash, m.blobSize, refs])
+                arguments: [m.blobHash, m.blobSize, refs, m.inlineData.map { Data($0) }])
         }
         let at = m.receivedAt.timeIntervalSince1970
         for copy in m.local {
@@ -291,6 +294,13 @@ extension SQLiteStore {
             try Row.fetchAll(db, sql: "SELECT queue_id, sender, recipient FROM queue ORDER BY id").map {
                 (queueID: $0["queue_id"], sender: $0["sender"], recipient: $0["recipient"])
             }
+        }
+    }
+
+    /// The bytes of a blob kept in the database, or nil when it is a file.
+    public func inlineBlob(_ hash: String) throws -> [UInt8]? {
+        try writer.read { db in
+            try Data.fetchOne(db, sql: "SELECT data FROM blobs WHERE hash = ? AND data IS NOT NULL", arguments: [hash]).map { Array($0) }
         }
     }
 

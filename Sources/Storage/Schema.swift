@@ -86,13 +86,15 @@ enum Schema {
         m.registerMigration("v2-mailstore") { db in
             try db.execute(
                 sql: """
-                    -- Message bytes live in the blob store (files named by SHA-256); this counts
-                    -- references so a blob shared by many mailboxes is stored once.
+                    -- Message bytes by SHA-256, stored once however many mailboxes refer to them
+                    -- (refs counts them). Small messages keep their bytes here (data), so one
+                    -- commit makes them durable together; larger ones are files in blobs/.
                     CREATE TABLE blobs (
                         hash TEXT PRIMARY KEY,
                         size INTEGER NOT NULL,
-                        refs INTEGER NOT NULL
-                    ) WITHOUT ROWID;
+                        refs INTEGER NOT NULL,
+                        data BLOB
+                    );
                     CREATE TABLE mailboxes (
                         id INTEGER PRIMARY KEY AUTOINCREMENT,
                         account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,

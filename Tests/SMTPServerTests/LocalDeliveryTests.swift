@@ -29,18 +29,28 @@ import Testing
         _ = try h.dir.createList(ListCreate(address: "all@example.org", members: members), actor: admin)
         let qid = try await h.delivery.deliver(message(["all@example.org"]))
         #expect(try h.delivery.store.referencedBlobs().count == 1)
-        let blobDir = h.delivery.blobs.root
-        let files = try FileManager.default.subpathsOfDirectory(atPath: blobDir).filter { !$0.contains("/.tmp") && $0.contains("/") }
-        #expect(files.count == 1)
         let stored = try h.delivery.store.inboxMessages(accountID: try account(h, "m77@example.org"))
         #expect(stored.count == 1)
         #expect(stored[0].queueID == qid)
         let prefix = String(decoding: stored[0].headerPrefix, as: UTF8.self)
         #expect(prefix == "Return-Path: <sender@elsewhere.com>\r\nDelivered-To: all@example.org\r\n")
-        let blob = String(decoding: try h.delivery.blobs.get(stored[0].blobHash), as: UTF8.self)
+        let blob = String(decoding: try h.delivery.readBlob(stored[0].blobHash), as: UTF8.self)
         #expect(blob.hasPrefix("Received: from test\r\nList-Id: <all.example.org>\r\nList-Post: <mailto:all@example.org>\r\n"))
         let trace = try h.dir.trace(messageID: nil, sender: nil, recipient: "m5@example.org", since: nil, limit: 10, actor: admin)
         #expect(trace.first?.events.contains { $0.event == "stored" && $0.detail?.contains("via all@example.org") == true } == true)
+    }
+
+    @Test func largeMessagesBecomeBlobFilesSmallOnesStayInTheDatabase() async throws {
+        let h = try PolicyHarness()
+        _ = try await h.delivery.deliver(message(["alice@example.org"]))
+        let big = String(repeating: "0123456789abcdef\r\n", count: 20_000)
+        _ = try await h.delivery.deliver(message(["alice@example.org"], body: big))
+        let inbox = try h.delivery.store.inboxMessages(accountID: try account(h, "alice@example.org"))
+        #expect(try h.delivery.store.inlineBlob(inbox[0].blobHash) != nil)
+        #expect(try h.delivery.store.inlineBlob(inbox[1].blobHash) == nil)
+        #expect(FileManager.default.fileExists(atPath: h.delivery.blobs.path(of: inbox[1].blobHash)))
+        #expect(!FileManager.default.fileExists(atPath: h.delivery.blobs.path(of: inbox[0].blobHash)))
+        #expect(String(decoding: try h.delivery.readBlob(inbox[1].blobHash), as: UTF8.self).hasSuffix(big))
     }
 
     @Test func eachRecipientGetsOneCopyAndUIDsIncrease() async throws {
@@ -158,7 +168,7 @@ import Testing
         func stored(_ a: String) throws -> String {
             let id = try #require(h.dir.snapshot.account(try EmailAddress(a))?.id)
             let m = try #require(try h.delivery.store.inboxMessages(accountID: id).first)
-            return String(decoding: m.headerPrefix + (try h.delivery.blobs.get(m.blobHash)), as: UTF8.self)
+            return String(decoding: m.headerPrefix + (try h.delivery.readBlob(m.blobHash)), as: UTF8.self)
         }
         let alice = try stored("alice@example.org")
         #expect(alice.contains("Delivered-To: eng@example.org\r\nReceived: from t\r\nList-Id: <eng.example.org>"))
@@ -192,7 +202,7 @@ import Testing
         let carol = try #require(h.dir.snapshot.account(try EmailAddress("carol@example.org"))?.id)
         let inbox = try h.delivery.store.inboxMessages(accountID: carol)
         #expect(inbox.count == 1)
-        #expect(String(decoding: try h.delivery.blobs.get(inbox[0].blobHash), as: UTF8.self).contains("Subject: [mod] first"))
+        #expect(String(decoding: try h.delivery.readBlob(inbox[0].blobHash), as: UTF8.self).contains("Subject: [mod] first"))
         #expect(try h.delivery.store.queuedRecipients().map(\.recipient) == ["friend@partner.test"])
 
         _ = try h.delivery.moderate(id: held[1].id, approve: false, actor: admin)
