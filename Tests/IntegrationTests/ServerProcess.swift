@@ -117,9 +117,15 @@ final class ServerProcess: @unchecked Sendable {
         try Self.run(args + (useConfig ? ["--config", configPath] : []), stdin: stdin)
     }
 
+    /// Runs the `mailroom` binary.
     static func run(_ args: [String], stdin: String? = nil, timeout: TimeInterval = 60) throws -> Result {
+        try runTool(binary, args, stdin: stdin, timeout: timeout)
+    }
+
+    /// Runs any program with a time limit; returns its status and output.
+    static func runTool(_ path: String, _ args: [String], stdin: String? = nil, timeout: TimeInterval = 60) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
+        p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
         let out = Pipe()
         let err = Pipe()
