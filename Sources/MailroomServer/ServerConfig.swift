@@ -188,8 +188,8 @@ public struct ServerConfig: Sendable {
             }
             if let n = try int("max_recipients", 1...100_000) { config.smtpLimits.maxRecipients = n }
             if let n = try int("max_errors", 1...1000) { config.smtpLimits.maxErrors = n }
-            if let n = try int("command_timeout", 10...3600) { config.smtpLimits.commandTimeoutSeconds = n }
-            if let n = try int("data_timeout", 10...7200) { config.smtpLimits.dataTimeoutSeconds = n }
+            if let n = try int("command_timeout", 1...3600) { config.smtpLimits.commandTimeoutSeconds = n }
+            if let n = try int("data_timeout", 1...7200) { config.smtpLimits.dataTimeoutSeconds = n }
             if let n = try int("max_connections", 1...1_000_000) { config.smtpLimits.maxConnections = n }
             if let n = try int("max_connections_per_ip", 1...100_000) { config.smtpLimits.maxConnectionsPerIP = n }
             if let n = try int("max_auth_failures", 1...1000) { config.smtpLimits.maxAuthFailures = n }

@@ -70,8 +70,27 @@ import Testing
         #expect(goodbye.contains("421 4.3.2"), "\(goodbye)")
     }
 
+    @Test func idleSessionsAreClosedAfterTheTimeout() throws {
+        let s = try ServerProcess(smtp: "command_timeout = 1\nmax_connections_per_ip = 2")
+        try s.start()
+        defer { s.stop() }
+        let port = try s.waitForPorts(["SMTP (MX)"])[0]
+        let idle = try openSession(port: port)
+        let start = Date()
+        let rest = String(decoding: (try? idle.readToEnd()) ?? Data(), as: UTF8.self)
+        #expect(rest.contains("421 4.4.2"), "\(rest)")
+        #expect(Date().timeIntervalSince(start) < 10)
+        // Connections per client address are limited: the third one is told 421 at once.
+        let a = try openSession(port: port)
+        let b = try openSession(port: port)
+        let third = try openSession(port: port, expectBanner: false)
+        let refused = String(decoding: (try? third.readToEnd()) ?? Data(), as: UTF8.self)
+        #expect(refused.hasPrefix("421 4.7.0"), "\(refused)")
+        _ = (a, b)
+    }
+
     /// A raw connection that has read the banner; returns a handle for the rest.
-    func openSession(port: Int) throws -> FileHandle {
+    func openSession(port: Int, expectBanner: Bool = true) throws -> FileHandle {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
@@ -83,7 +102,7 @@ import Testing
         guard ok == 0 else { throw ProcessFailure(message: "connect failed") }
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         var banner = Data()
-        while !banner.contains(UInt8(ascii: "\n")) { banner.append(handle.readData(ofLength: 1)) }
+        while expectBanner && !banner.contains(UInt8(ascii: "\n")) { banner.append(handle.readData(ofLength: 1)) }
         return handle
     }
 }

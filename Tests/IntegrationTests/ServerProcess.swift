@@ -21,7 +21,8 @@ final class ServerProcess: @unchecked Sendable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
-    init(config extra: String = "") throws {
+    /// `extra` is appended to the config; `smtp` lines go into its `[smtp]` table.
+    init(config extra: String = "", smtp: String = "") throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         dataDir = root.appendingPathComponent("data").path
@@ -38,6 +39,7 @@ final class ServerProcess: @unchecked Sendable {
 
             [smtp]
             auth_failure_delay_ms = 20
+            \(smtp)
 
             [security]
             password_iterations = 100000
