@@ -56,6 +56,7 @@ let package = Package(
         // SMTP protocol core without I/O: command parser, replies, session state machine.
         .target(
             name: "SMTP",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // Local delivery: blob store, group commit, mailbox/queue entries, delivery events.

@@ -77,7 +77,7 @@ extension SMTPReply {
     static let authFailed = SMTPReply(535, "5.7.8", "authentication credentials invalid")
     static let authCancelled = SMTPReply(501, "5.0.0", "authentication cancelled")
     static let authNotAvailable = SMTPReply(502, "5.5.1", "AUTH is not offered here; use the submission port")
-    static let unsupportedMechanism = SMTPReply(504, "5.5.4", "unsupported authentication mechanism; use PLAIN or LOGIN")
+    static let unsupportedMechanism = SMTPReply(504, "5.5.4", "unsupported authentication mechanism; use SCRAM-SHA-256, PLAIN or LOGIN")
     static let messageTooBig = SMTPReply(552, "5.3.4", "message too big")
     static let bareCRLFInData = SMTPReply(554, "5.6.0", "message contains bare CR or LF; lines must end with CRLF")
     static let dataLineTooLong = SMTPReply(554, "5.6.0", "message has a line longer than 998 characters")

@@ -52,6 +52,12 @@ public protocol SMTPPolicy: Sendable {
     func checkRecipient(_ recipient: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode) -> RecipientCheck
     /// For submission: may this user send as `sender`? nil when allowed.
     func checkSender(_ sender: SMTPMailbox?, authenticatedUser: String) -> SMTPReply?
+    /// The user's SCRAM-SHA-256 keys, or nil when there is no such (active) user.
+    func scramCredentials(for user: String) -> SCRAMCredentials?
+}
+
+extension SMTPPolicy {
+    public func scramCredentials(for user: String) -> SCRAMCredentials? { nil }
 }
 
 /// One message ready for delivery.
@@ -86,6 +92,9 @@ public struct SMTPSession {
         case send(SMTPReply)
         case startTLS
         case authenticate(user: String, password: String)
+        /// A SCRAM exchange ended; the shell applies failure delays and bans, then answers
+        /// with `authenticationFinished`.
+        case authenticated(user: String?, success: Bool)
         case deliver(SMTPEnvelope, [UInt8])
         /// A recipient was refused: for the delivery log (`mailroom trace`).
         case rejected(recipient: String, sender: String?, reply: SMTPReply)
@@ -105,6 +114,9 @@ public struct SMTPSession {
         case plain
         case loginUser
         case loginPassword(String)
+        case scramFirst
+        case scramFinal(SCRAMServer)
+        case scramDone(user: String)
     }
 
     private enum State {
@@ -389,7 +401,7 @@ public struct SMTPSession {
         var ext = ["PIPELINING", "SIZE \(config.limits.maxMessageSize)", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES", "CHUNKING"]
         if config.tlsAvailable && !tlsActive { ext.append("STARTTLS") }
         if config.mode == .submission && (tlsActive || config.plaintextAuthAllowed) && authenticatedUser == nil {
-            ext.append("AUTH PLAIN LOGIN")
+            ext.append("AUTH SCRAM-SHA-256 PLAIN LOGIN")
         }
         return ext
     }
@@ -420,6 +432,12 @@ public struct SMTPSession {
                 return [.send(SMTPReply(334, nil, ""))]
             }
             return finishPlain(initial == "=" ? "" : initial)
+        case "SCRAM-SHA-256":
+            guard let initial else {
+                state = .auth(.scramFirst)
+                return [.send(SMTPReply(334, nil, ""))]
+            }
+            return scramFirst(initial)
         case "LOGIN":
             guard let initial else {
                 state = .auth(.loginUser)
@@ -448,6 +466,36 @@ public struct SMTPSession {
             guard let password = Self.base64(text) else { return fail(SMTPReply(501, "5.5.2", "invalid base64")) }
             state = .waiting
             return [.authenticate(user: user, password: password)]
+        case .scramFirst:
+            return scramFirst(text)
+        case .scramFinal(var server):
+            guard let message = Self.base64(text) else { return fail(SMTPReply(501, "5.5.2", "invalid base64")) }
+            switch server.finish(message) {
+            case .success(let user, let serverFinal):
+                // The server's proof goes out as a challenge; the client answers with an empty line.
+                state = .auth(.scramDone(user: user))
+                return [.send(SMTPReply(334, nil, Data(serverFinal.utf8).base64EncodedString()))]
+            case .failure(let user):
+                state = .waiting
+                return [.authenticated(user: user, success: false)]
+            case .challenge:
+                return fail(.authFailed)
+            }
+        case .scramDone(let user):
+            state = .waiting
+            return [.authenticated(user: user, success: true)]
+        }
+    }
+
+    private mutating func scramFirst(_ b64: String) -> [Action] {
+        guard let message = Self.base64(b64) else { return fail(SMTPReply(501, "5.5.2", "invalid base64")) }
+        var server = SCRAMServer()
+        switch server.start(message, lookup: policy.scramCredentials) {
+        case .challenge(let serverFirst):
+            state = .auth(.scramFinal(server))
+            return [.send(SMTPReply(334, nil, Data(serverFirst.utf8).base64EncodedString()))]
+        case .failure, .success:
+            return fail(SMTPReply(501, "5.5.2", "malformed SCRAM message (channel binding is not offered)"))
         }
     }
 

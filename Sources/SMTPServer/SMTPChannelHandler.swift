@@ -115,6 +115,13 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
                     handler.session.authenticationFinished(result)
                 }
                 return
+            case .authenticated(let user, let success):
+                let env = self.env
+                let ip = connection.clientIP
+                suspend(context: context) { await env.finishAuthentication(user: user, success: success, ip: ip) } resume: { handler, result in
+                    handler.session.authenticationFinished(result)
+                }
+                return
             case .deliver(let envelope, let data):
                 let env = self.env
                 let info = connection

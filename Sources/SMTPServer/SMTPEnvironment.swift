@@ -54,6 +54,20 @@ public struct SMTPEnvironment: Sendable {
         return authLimiter.isBanned(ip) ? .tempFailure : .failure
     }
 
+    /// The end of a SCRAM exchange (verified in the session): bans and failure delays as for
+    /// plain logins.
+    func finishAuthentication(user: String?, success: Bool, ip: String) async -> AuthResult {
+        if authLimiter.isBanned(ip) { return .tempFailure }
+        if success, let user, let address = try? EmailAddress(user), let account = directory.snapshot.account(address) {
+            authLimiter.recordSuccess(ip)
+            return .success(account.address.description)
+        }
+        authLimiter.recordFailure(ip)
+        logger.notice("SMTP login failed", metadata: ["client": "\(ip)", "user": "\(user ?? "?")", "mechanism": "SCRAM-SHA-256"])
+        try? await Task.sleep(for: authFailureDelay)
+        return authLimiter.isBanned(ip) ? .tempFailure : .failure
+    }
+
     func deliver(_ envelope: SMTPEnvelope, _ data: [UInt8], connection: ConnectionInfo) async -> SMTPReply {
         let queueID = LocalDelivery.newQueueID()
         let message = InboundMessage(

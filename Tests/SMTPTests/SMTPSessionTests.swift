@@ -56,6 +56,8 @@ struct Driver {
                 queue += session.tlsStarted()
             case .authenticate(let user, let password):
                 queue += session.authenticationFinished(password == "secret-password" ? .success(user) : .failure)
+            case .authenticated(let user, let success):
+                queue += session.authenticationFinished(success ? .success(user ?? "") : .failure)
             case .deliver(let env, let data):
                 delivered.append((env, String(decoding: data, as: UTF8.self)))
                 queue += session.deliveryFinished(deliveryReply)
@@ -91,7 +93,7 @@ struct Driver {
         #expect(!lines.contains { $0.hasPrefix("AUTH") })
         var t = Driver(mode: .submission, tls: true, implicitTLS: true)
         t.send("EHLO c\r\n")
-        #expect(t.last.lines.contains("AUTH PLAIN LOGIN"))
+        #expect(t.last.lines.contains("AUTH SCRAM-SHA-256 PLAIN LOGIN"))
         #expect(!t.last.lines.contains("STARTTLS"))
     }
 
