@@ -82,10 +82,7 @@ public final class Mailroom: Sendable {
         if config.adminTLS {
             let cert = try config.adminCertFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? tlsCert
             let key = try config.adminKeyFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? tlsKey
-            let tls = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(cert.utf8)).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem)))
-            server = try .tls(.http1(), tlsConfiguration: tls)
+            server = try .tls(.http1(), tlsConfiguration: try Self.serverTLS(cert: cert, key: key))
         }
         let dataDir = self.dataDir
         var services: [any Service] = config.listeners.admin.map { listen in
@@ -106,10 +103,7 @@ public final class Mailroom: Sendable {
             + config.listeners.submission.map { SMTPListener(host: $0.host, port: $0.port, kind: .submission) }
             + config.listeners.submissions.map { SMTPListener(host: $0.host, port: $0.port, kind: .submissions) }
         if !smtp.isEmpty {
-            let tls = try NIOSSLContext(
-                configuration: TLSConfiguration.makeServerConfiguration(
-                    certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(tlsCert.utf8)).map { .certificate($0) },
-                    privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(tlsKey.utf8), format: .pem))))
+            let tls = try NIOSSLContext(configuration: try Self.serverTLS(cert: tlsCert, key: tlsKey))
             let env = SMTPEnvironment(
                 hostname: config.hostname, directory: directory, delivery: delivery, tls: tls, limits: config.smtpLimits,
                 plaintextAuthOnLoopback: config.plaintextAuthOnLoopback, authLimiter: authLimiter,
@@ -117,11 +111,17 @@ public final class Mailroom: Sendable {
             services.append(
                 SMTPServerService(listeners: smtp, env: env) { listener, port in
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
-                    let name = ["smtp": "SMTP (MX)", "submission": "submission", "submissions": "submissions (TLS)"][listener.kind.rawValue]!
-                    await onListening(name, "\(host):\(port)")
+                    await onListening(listener.kind.displayName, "\(host):\(port)")
                 })
         }
         return services
+    }
+
+    /// A server TLS configuration from PEM texts (certificate chain, private key).
+    static func serverTLS(cert: String, key: String) throws -> TLSConfiguration {
+        TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(cert.utf8)).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem)))
     }
 
     /// Runs until SIGTERM or SIGINT, then stops cleanly.

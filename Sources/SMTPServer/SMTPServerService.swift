@@ -17,6 +17,15 @@ public struct SMTPListener: Sendable {
         case submission
         /// Port 465: submission over implicit TLS (RFC 8314).
         case submissions
+
+        /// How `mailroom serve` names it.
+        public var displayName: String {
+            switch self {
+            case .mx: return "SMTP (MX)"
+            case .submission: return "submission"
+            case .submissions: return "submissions (TLS)"
+            }
+        }
     }
 
     public var host: String
