@@ -182,9 +182,9 @@ struct AccountCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create accounts from a CSV file.",
             discussion: """
-                The first line names the columns: address (required), name, quota, password,
-                password_hash (as `account export` writes). Every bad row is reported by line number;
-                nothing is imported unless all rows are good, or --partial is given.
+                The first line names the columns: address (required), name, quota, password, password_hash (as \
+                `account export` writes). Every bad row is reported by line number; nothing is imported unless all \
+                rows are good, or --partial is given.
                 """)
         @Argument(help: "The CSV file.") var file: String
         @Flag(help: "Import the good rows even if some are bad.") var partial = false

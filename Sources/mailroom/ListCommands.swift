@@ -98,9 +98,9 @@ struct ListCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set", abstract: "Change a list's settings.",
             discussion: """
-                Posting policies: anyone; members (only the list's members); organisation (any address
-                in this server's domains); senders (only --allowed-senders); moderated (held for a
-                moderator). Address lists are comma-separated and replace the old ones.
+                Posting policies: anyone; members (only the list's members); organisation (any address in this \
+                server's domains); senders (only --allowed-senders); moderated (held for a moderator). Address lists \
+                are comma-separated and replace the old ones.
                 """)
         @Argument var address: String
         @Option(help: "Display name.") var name: String?

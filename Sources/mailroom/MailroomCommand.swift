@@ -10,10 +10,10 @@ struct MailroomCommand: AsyncParsableCommand {
         commandName: "mailroom",
         abstract: "Mailroom: a complete mail server, and the tool to run it.",
         discussion: """
-            Start the server with `mailroom serve`. Every other command talks to the running server's
-            admin API: on the server machine it finds the server and its admin token in the data
-            folder (./mailroom-data, or --data-dir / --config); elsewhere give --server URL and
-            --token (or MAILROOM_SERVER and MAILROOM_TOKEN).
+            Start the server with `mailroom serve`. Every other command talks to the running server's admin API: \
+            on the server machine it finds the server and its admin token in the data folder (./mailroom-data, \
+            or --data-dir / --config); elsewhere give --server URL and --token (or MAILROOM_SERVER and \
+            MAILROOM_TOKEN).
             """,
         version: Mailroom.version,
         subcommands: [
@@ -27,7 +27,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the server (on built-in defaults when there is no config file).",
         discussion: """
-            With no options the server keeps its data in ./mailroom-data and serves the admin API on
+            With no options the server keeps its data in ./mailroom-data and serves the admin API on \
             http://127.0.0.1:8080. SIGTERM or Ctrl-C stops it cleanly. See docs/configuration.md.
             """)
 

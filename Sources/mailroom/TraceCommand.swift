@@ -8,9 +8,9 @@ struct TraceCommand: AsyncParsableCommand {
         commandName: "trace",
         abstract: "Where did this message go? The story of each matching message, in time order.",
         discussion: """
-            Every message Mailroom accepts or refuses leaves events: received, expanded (aliases and
-            lists), stored (in which mailbox), queued (for which remote recipient), held (for a
-            moderator) and rejected (with the reply given). Give at least one filter.
+            Every message Mailroom accepts or refuses leaves events: received, expanded (aliases and lists), \
+            stored (in which mailbox), queued (for which remote recipient), held (for a moderator) and rejected \
+            (with the reply given). Give at least one filter.
             """)
     @Option(help: "The Message-ID header (with or without <>).") var messageId: String?
     @Option(help: "The envelope sender.") var sender: String?
