@@ -59,6 +59,11 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // DNS message codec (RFC 1035, EDNS0) without I/O, for the outbound stub resolver.
+        .target(
+            name: "DNS",
+            swiftSettings: swiftSettings
+        ),
         // Local delivery: blob store, group commit, mailbox/queue entries, delivery events.
         .target(
             name: "Delivery",
@@ -148,11 +153,12 @@ let package = Package(
         // Fuzz targets (a corpus replayer in normal builds; libFuzzer with fuzz/run).
         .executableTarget(
             name: "mailroom-fuzz",
-            dependencies: ["MailCore", "Directory", "SMTP"],
+            dependencies: ["MailCore", "Directory", "SMTP", "DNS"],
             path: "fuzz/Sources",
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "DNSTests", dependencies: ["DNS"], swiftSettings: swiftSettings),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPServerTests",

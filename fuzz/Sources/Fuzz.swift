@@ -4,13 +4,14 @@
 // crash a fuzzer found) through one target. Built with `fuzz/run` (libFuzzer, -DFUZZING), the
 // target named by MAILROOM_FUZZ_TARGET is fuzzed. Each target checks invariants, not just
 // "does not crash": whatever parses must print and parse back to the same value.
+import DNS
 import Directory
 import Foundation
 import MailCore
 import SMTP
 
 enum FuzzTargets {
-    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session"]
+    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session", "dns"]
 
     static func run(_ target: String, _ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -40,6 +41,13 @@ enum FuzzTargets {
                 guard let reparsed = try? CSV.parse(again), reparsed.map(\.fields) == records.map(\.fields)
                         || records.contains(where: { $0.fields == [""] })
                 else { fatalError("csv round trip failed: \(text.debugDescription)") }
+            }
+        case "dns":
+            // Whatever parses encodes and parses back to the same message.
+            if let m = try? DNSMessage(parsing: bytes) {
+                guard let again = try? DNSMessage(parsing: try m.encoded()), again == m else {
+                    fatalError("dns round trip failed: \(bytes)")
+                }
             }
         case "smtp-command":
             if case .mail(let m?, _) = try? SMTPCommandParser.parse(bytes) {
