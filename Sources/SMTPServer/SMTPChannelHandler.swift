@@ -109,18 +109,10 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
                 startTLS(context: context)
                 return
             case .authenticate(let user, let password):
-                let env = self.env
-                let ip = connection.clientIP
-                suspend(context: context) { await env.authenticate(user: user, password: password, ip: ip) } resume: { handler, result in
-                    handler.session.authenticationFinished(result)
-                }
+                checkLogin(context: context) { env, ip in await env.authenticate(user: user, password: password, ip: ip) }
                 return
             case .authenticated(let user, let success):
-                let env = self.env
-                let ip = connection.clientIP
-                suspend(context: context) { await env.finishAuthentication(user: user, success: success, ip: ip) } resume: { handler, result in
-                    handler.session.authenticationFinished(result)
-                }
+                checkLogin(context: context) { env, ip in await env.finishAuthentication(user: user, success: success, ip: ip) }
                 return
             case .deliver(let envelope, let data):
                 let env = self.env
@@ -138,6 +130,15 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         }
         context.flush()
+    }
+
+    /// Settles a login (limits, delays) off the event loop and gives the session the result.
+    private func checkLogin(context: ChannelHandlerContext, _ check: @escaping @Sendable (SMTPEnvironment, String) async -> AuthResult) {
+        let env = self.env
+        let ip = connection.clientIP
+        suspend(context: context) { await check(env, ip) } resume: { handler, result in
+            handler.session.authenticationFinished(result)
+        }
     }
 
     /// Runs `work` off the event loop with reads paused, then hands its result back on the loop.

@@ -40,30 +40,29 @@ public struct SMTPEnvironment: Sendable {
 
     var policy: DirectoryPolicy { DirectoryPolicy(directory: directory, delivery: delivery, hostname: hostname) }
 
+    /// A plain-password login (PLAIN, LOGIN), checked off the event loops.
     func authenticate(user: String, password: String, ip: String) async -> AuthResult {
         if authLimiter.isBanned(ip) { return .tempFailure }
         let dir = directory
         let account = try? await NIOThreadPool.singleton.runIfActive { dir.authenticate(address: user, password: password) }
-        if let account {
-            authLimiter.recordSuccess(ip)
-            return .success(account.address.description)
-        }
-        authLimiter.recordFailure(ip)
-        logger.notice("SMTP login failed", metadata: ["client": "\(ip)", "user": "\(user)"])
-        try? await Task.sleep(for: authFailureDelay)
-        return authLimiter.isBanned(ip) ? .tempFailure : .failure
+        return await conclude(login: user, account: account?.address.description, ip: ip)
     }
 
-    /// The end of a SCRAM exchange (verified in the session): bans and failure delays as for
-    /// plain logins.
+    /// The end of a SCRAM exchange, already verified in the session.
     func finishAuthentication(user: String?, success: Bool, ip: String) async -> AuthResult {
         if authLimiter.isBanned(ip) { return .tempFailure }
-        if success, let user, let address = try? EmailAddress(user), let account = directory.snapshot.account(address) {
+        let account = success ? user.flatMap { try? EmailAddress($0) }.flatMap { directory.snapshot.account($0) } : nil
+        return await conclude(login: user ?? "?", account: account?.address.description, ip: ip)
+    }
+
+    /// Bans and failure delays, the same for every mechanism.
+    private func conclude(login: String, account: String?, ip: String) async -> AuthResult {
+        if let account {
             authLimiter.recordSuccess(ip)
-            return .success(account.address.description)
+            return .success(account)
         }
         authLimiter.recordFailure(ip)
-        logger.notice("SMTP login failed", metadata: ["client": "\(ip)", "user": "\(user ?? "?")", "mechanism": "SCRAM-SHA-256"])
+        logger.notice("SMTP login failed", metadata: ["client": "\(ip)", "user": "\(login)"])
         try? await Task.sleep(for: authFailureDelay)
         return authLimiter.isBanned(ip) ? .tempFailure : .failure
     }
