@@ -113,44 +113,12 @@ extension DirectoryService {
         try mutate { snap in
             let before = try existingAccount(address, actor, in: snap)
             let newAddress = try newEntryAddress(req.newAddress, actor, in: snap)
-            var after = before
-            after = AccountRecord(
+            let after = AccountRecord(
                 id: before.id, address: newAddress, name: before.name, passwordHash: before.passwordHash,
                 quotaBytes: before.quotaBytes, state: before.state, createdAt: before.createdAt, updatedAt: clock())
-            var writes: [DirectoryWrite] = [.updateAccount(after)]
+            let refs = ReferenceRewrite(of: before.address.key, to: newAddress.description, in: snap)
+            var writes: [DirectoryWrite] = [.updateAccount(after)] + refs.writes
             var entries = [audit(actor, "account.rename", target: newAddress.description, domain: newAddress.domain, before: before, after: after)]
-            var updatedEntries: [DirectorySnapshot.Entry] = []
-            var updatedDomains: [DomainRecord] = []
-            let oldKey = before.address.key
-            let swap: ([String]) -> [String] = { list in
-                list.map { (try? EmailAddress($0))?.key == oldKey ? newAddress.description : $0 }
-            }
-            for e in snap.entries.values {
-                switch e {
-                case .alias(var a):
-                    let t = swap(a.targets)
-                    if t != a.targets {
-                        a.targets = t
-                        writes.append(.updateAlias(a))
-                        updatedEntries.append(.alias(a))
-                    }
-                case .list(var l):
-                    let changed = (swap(l.members), swap(l.allowedSenders), swap(l.owners), swap(l.moderators))
-                    if changed != (l.members, l.allowedSenders, l.owners, l.moderators) {
-                        (l.members, l.allowedSenders, l.owners, l.moderators) = changed
-                        writes.append(.updateList(l))
-                        updatedEntries.append(.list(l))
-                    }
-                case .account: break
-                }
-            }
-            for var d in snap.domainsByID.values {
-                if let c = d.catchAll, (try? EmailAddress(c))?.key == oldKey {
-                    d.catchAll = newAddress.description
-                    writes.append(.updateDomain(d))
-                    updatedDomains.append(d)
-                }
-            }
             var keptAlias: AliasRecord?
             if req.keepAlias ?? false {
                 let alias = AliasRecord(address: before.address, targets: [newAddress.description], createdAt: clock())
@@ -159,10 +127,9 @@ extension DirectoryService {
                 keptAlias = alias
             }
             return (writes, entries, { ids, s in
-                s.remove(key: oldKey)
+                s.remove(key: before.address.key)
                 s.upsert(.account(after))
-                for e in updatedEntries { s.upsert(e) }
-                for d in updatedDomains { s.upsert(domain: d) }
+                refs.apply(to: &s)
                 if var alias = keptAlias {
                     alias.id = ids.last!
                     s.upsert(.alias(alias))
@@ -176,58 +143,13 @@ extension DirectoryService {
     public func removeAccount(_ address: String, actor: Actor) throws -> AccountRemoved {
         try mutate { snap in
             let before = try existingAccount(address, actor, in: snap)
-            var writes: [DirectoryWrite] = [.deleteAccount(id: before.id)]
-            var removed = ["the account \(before.address.displayForm) and its password"]
-            var updatedEntries: [DirectorySnapshot.Entry] = []
-            var removedKeys: [String] = []
-            let key = before.address.key
-            let drop: ([String]) -> [String] = { $0.filter { (try? EmailAddress($0))?.key != key } }
-            for e in snap.entries.values {
-                switch e {
-                case .alias(var a):
-                    let t = drop(a.targets)
-                    guard t != a.targets else { continue }
-                    if t.isEmpty {
-                        writes.append(.deleteAlias(id: a.id))
-                        removedKeys.append(a.address.key)
-                        removed.append("alias \(a.address.displayForm) (it pointed only to this account)")
-                    } else {
-                        a.targets = t
-                        writes.append(.updateAlias(a))
-                        updatedEntries.append(.alias(a))
-                        removed.append("target of alias \(a.address.displayForm)")
-                    }
-                case .list(var l):
-                    let m = drop(l.members)
-                    guard m != l.members || drop(l.owners) != l.owners || drop(l.moderators) != l.moderators
-                        || drop(l.allowedSenders) != l.allowedSenders
-                    else { continue }
-                    if m != l.members { removed.append("membership of list \(l.address.displayForm)") }
-                    l.members = m
-                    l.owners = drop(l.owners)
-                    l.moderators = drop(l.moderators)
-                    l.allowedSenders = drop(l.allowedSenders)
-                    writes.append(.updateList(l))
-                    updatedEntries.append(.list(l))
-                case .account: break
-                }
-            }
-            var updatedDomains: [DomainRecord] = []
-            for var d in snap.domainsByID.values {
-                if let c = d.catchAll, (try? EmailAddress(c))?.key == key {
-                    d.catchAll = nil
-                    writes.append(.updateDomain(d))
-                    updatedDomains.append(d)
-                    removed.append("catch-all of \(d.name.unicode)")
-                }
-            }
+            let refs = ReferenceRewrite(of: before.address.key, to: nil, in: snap)
             let entry = audit(actor, "account.remove", target: before.address.description, domain: before.address.domain, before: before, after: nil)
-            return (writes, [entry], { _, s in
-                s.remove(key: key)
-                for k in removedKeys { s.remove(key: k) }
-                for e in updatedEntries { s.upsert(e) }
-                for d in updatedDomains { s.upsert(domain: d) }
-                return AccountRemoved(address: before.address.description, removed: removed)
+            return ([.deleteAccount(id: before.id)] + refs.writes, [entry], { _, s in
+                s.remove(key: before.address.key)
+                refs.apply(to: &s)
+                return AccountRemoved(
+                    address: before.address.description, removed: ["the account \(before.address.displayForm) and its password"] + refs.report)
             })
         }
     }
@@ -267,9 +189,9 @@ extension DirectoryService {
             let key = a.address.key
             memberOf = snap.entries.values.compactMap { e -> String? in
                 switch e {
-                case .alias(let al) where al.targets.contains(where: { (try? EmailAddress($0))?.key == key }):
+                case .alias(let al) where al.targets.contains(where: { addressKey($0) == key }):
                     return al.address.description
-                case .list(let l) where l.members.contains(where: { (try? EmailAddress($0))?.key == key }):
+                case .list(let l) where l.members.contains(where: { addressKey($0) == key }):
                     return l.address.description
                 default: return nil
                 }

@@ -12,13 +12,13 @@ extension DirectoryService {
         return try mutate { snap in
             let source = try Self.parseAddress(req.address)
             let targets = try checkTargets(req.targets, in: snap, what: "target")
-            if targets.contains(where: { (try? EmailAddress($0))?.key == source.key }) {
+            if targets.contains(where: { addressKey($0) == source.key }) {
                 throw AdminError.invalid("alias_loop", "an alias cannot point to itself")
             }
             if let existing = snap.alias(source) {
                 _ = try managedDomain(source.domain, actor, in: snap)
                 var after = existing
-                for t in targets where !after.targets.contains(where: { (try? EmailAddress($0))?.key == (try? EmailAddress(t))?.key }) {
+                for t in targets where !after.targets.contains(where: { addressKey($0) == addressKey(t) }) {
                     after.targets.append(t)
                 }
                 let entry = audit(actor, "alias.update", target: source.description, domain: source.domain, before: existing, after: after)
@@ -59,11 +59,11 @@ extension DirectoryService {
         try mutate { snap in
             let before = try existingAlias(address, actor, in: snap)
             let dropKeys = Set(try targets.map { try Self.parseAddress($0).key })
-            for k in dropKeys where !before.targets.contains(where: { (try? EmailAddress($0))?.key == k }) {
+            for k in dropKeys where !before.targets.contains(where: { addressKey($0) == k }) {
                 throw AdminError.notFound("target_not_found", "\(k) is not a target of \(before.address.displayForm)")
             }
             var after = before
-            after.targets = before.targets.filter { t in !dropKeys.contains((try? EmailAddress(t))?.key ?? t) }
+            after.targets = before.targets.filter { t in !dropKeys.contains(addressKey(t) ?? t) }
             if dropKeys.isEmpty || after.targets.isEmpty {
                 let entry = audit(actor, "alias.remove", target: before.address.description, domain: before.address.domain, before: before, after: nil)
                 return ([.deleteAlias(id: before.id)], [entry], { _, s in

@@ -89,13 +89,13 @@ extension DirectoryService {
             let before = try existingList(address, actor, in: snap)
             let key = before.address.key
             for e in snap.entries.values {
-                if case .list(let other) = e, other.members.contains(where: { (try? EmailAddress($0))?.key == key }) {
+                if case .list(let other) = e, other.members.contains(where: { addressKey($0) == key }) {
                     throw AdminError.conflict(
                         "list_in_use",
                         "\(before.address.displayForm) is a member of \(other.address.displayForm) — remove it there first "
                             + "(`mailroom list remove-member \(other.address.displayForm) \(before.address.displayForm)`)")
                 }
-                if case .alias(let a) = e, a.targets.contains(where: { (try? EmailAddress($0))?.key == key }) {
+                if case .alias(let a) = e, a.targets.contains(where: { addressKey($0) == key }) {
                     throw AdminError.conflict(
                         "list_in_use", "alias \(a.address.displayForm) points to \(before.address.displayForm) — change the alias first")
                 }
@@ -111,7 +111,7 @@ extension DirectoryService {
             let before = try existingList(address, actor, in: snap)
             let checked = try checkTargets(members, in: snap, what: "member")
             var after = before
-            let present = Set(before.members.compactMap { (try? EmailAddress($0))?.key })
+            let present = Set(before.members.compactMap { addressKey($0) })
             for m in checked {
                 let a = try Self.parseAddress(m)
                 if a.key == before.address.key { throw AdminError.invalid("list_loop", "a list cannot be a member of itself") }
@@ -132,12 +132,12 @@ extension DirectoryService {
         try mutate { snap in
             let before = try existingList(address, actor, in: snap)
             let keys = Set(try members.map { try Self.parseAddress($0).key })
-            let present = Set(before.members.compactMap { (try? EmailAddress($0))?.key })
+            let present = Set(before.members.compactMap { addressKey($0) })
             for k in keys where !present.contains(k) {
                 throw AdminError.notFound("member_not_found", "\(k) is not a member of \(before.address.displayForm)")
             }
             var after = before
-            after.members = before.members.filter { !keys.contains((try? EmailAddress($0))?.key ?? $0) }
+            after.members = before.members.filter { !keys.contains(addressKey($0) ?? $0) }
             let entry = audit(actor, "list.remove-member", target: after.address.description, domain: after.address.domain, before: before, after: after)
             return ([.updateList(after)], [entry], { _, s in
                 s.upsert(.list(after))
