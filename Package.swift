@@ -53,10 +53,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What the protocol cores and shells share for logins: SCRAM-SHA-256, login and
+        // connection limiters.
+        .target(
+            name: "LoginKit",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         // SMTP protocol core without I/O: command parser, replies, session state machine.
         .target(
             name: "SMTP",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["LoginKit", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // DNS message codec (RFC 1035, EDNS0) without I/O, for the outbound stub resolver.
@@ -77,7 +84,7 @@ let package = Package(
         .target(
             name: "SMTPServer",
             dependencies: [
-                "SMTP", "Delivery", "Directory", "Storage", "MailCore",
+                "SMTP", "LoginKit", "Delivery", "Directory", "Storage", "MailCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -107,7 +114,7 @@ let package = Package(
         .target(
             name: "MailroomServer",
             dependencies: [
-                "MailCore", "Storage", "Directory", "AdminAPI", "SMTP", "SMTPServer", "Delivery",
+                "MailCore", "Storage", "Directory", "AdminAPI", "SMTP", "SMTPServer", "Delivery", "LoginKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -162,7 +169,7 @@ let package = Package(
         .testTarget(name: "SMTPTests", dependencies: ["SMTP"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPServerTests",
-            dependencies: ["SMTPServer", "SMTP", "Delivery", "Directory", "Storage", "MailCore", "AdminModels"],
+            dependencies: ["SMTPServer", "SMTP", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "MailCore"], swiftSettings: swiftSettings),

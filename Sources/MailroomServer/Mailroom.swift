@@ -1,3 +1,4 @@
+import LoginKit
 import AdminAPI
 import Delivery
 import Directory

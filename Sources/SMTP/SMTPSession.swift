@@ -1,3 +1,4 @@
+import LoginKit
 import Foundation
 
 /// What a session needs to know about where it runs.

@@ -1,3 +1,4 @@
+import LoginKit
 import Delivery
 import Directory
 import MailCore

@@ -1,6 +1,7 @@
 import Delivery
 import Foundation
 import Logging
+import LoginKit
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -122,10 +123,7 @@ public final class SMTPServerService: Service, Sendable {
     private func track(_ c: any Channel) { connections.withLock { $0[ObjectIdentifier(c)] = c } }
     private func untrack(_ c: any Channel) { _ = connections.withLock { $0.removeValue(forKey: ObjectIdentifier(c)) } }
 
-    static func isLoopback(_ a: SocketAddress?) -> Bool {
-        guard let ip = a?.ipAddress else { return false }
-        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
-    }
+    static func isLoopback(_ a: SocketAddress?) -> Bool { isLoopbackAddress(a?.ipAddress) }
 }
 
 struct ListenerError: Error, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import LoginKit
 import Foundation
 import Synchronization
 import Testing

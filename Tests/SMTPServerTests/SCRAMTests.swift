@@ -1,3 +1,4 @@
+@testable import LoginKit
 import AdminModels
 import Crypto
 import Foundation

@@ -32,7 +32,7 @@ public final class ConnectionLimiter: Sendable {
 }
 
 /// Failed logins per client address; too many in a window and the address is refused for a
-/// while (shared by SMTP and, later, IMAP).
+/// while (shared by SMTP and IMAP, so a guesser cannot switch protocols).
 public final class AuthLimiter: Sendable {
     private let state = Mutex<[String: (failures: [Date], bannedUntil: Date?)]>([:])
     let maxFailures: Int
@@ -70,4 +70,11 @@ public final class AuthLimiter: Sendable {
     public func recordSuccess(_ ip: String) {
         state.withLock { s in s[ip]?.failures = [] }
     }
+}
+
+/// Whether an address is the local machine's (loopback connections count as secure, as
+/// Dovecot's `login_trusted_networks` default does for plaintext logins).
+public func isLoopbackAddress(_ ip: String?) -> Bool {
+    guard let ip else { return false }
+    return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
 }

@@ -24,8 +24,8 @@ public struct SCRAMCredentials: Sendable, Hashable {
 /// C: c=biws,r=<cnonce><snonce>,p=<proof>
 /// S: v=<server signature>
 /// ```
-struct SCRAMServer {
-    enum Step {
+public struct SCRAMServer {
+    public enum Step {
         case challenge(String)
         case success(user: String, serverFinal: String)
         case failure(user: String?)
@@ -39,7 +39,9 @@ struct SCRAMServer {
     private var credentials: SCRAMCredentials?
 
     /// client-first-message = gs2-header client-first-message-bare
-    mutating func start(_ message: String, lookup: (String) -> SCRAMCredentials?) -> Step {
+    public init() {}
+
+    public mutating func start(_ message: String, lookup: (String) -> SCRAMCredentials?) -> Step {
         let parts = message.split(separator: ",", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "n" || parts[0] == "y" else { return .failure(user: nil) }
         // a= (authzid), if given, must be the user itself.
@@ -67,7 +69,7 @@ struct SCRAMServer {
     }
 
     /// client-final-message = channel-binding "," nonce ["," extensions] "," proof
-    mutating func finish(_ message: String) -> Step {
+    public mutating func finish(_ message: String) -> Step {
         guard let proofRange = message.range(of: ",p=", options: .backwards) else { return .failure(user: user) }
         let withoutProof = String(message[..<proofRange.lowerBound])
         let attrs = Self.attributes(withoutProof)
