@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "Directory",
             dependencies: [
-                "MailCore", "Storage", "AdminModels",
+                "MailCore", "Storage", "AdminModels", "LoginKit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -66,6 +66,16 @@ let package = Package(
             dependencies: ["LoginKit", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // RFC 5322/MIME parsing: part tree, ENVELOPE and BODYSTRUCTURE, encoded words, text for search.
+        .target(
+            name: "MIME",
+            swiftSettings: swiftSettings
+        ),
+        // IMAP protocol grammar without I/O: command framing and parsing, response strings.
+        .target(
+            name: "IMAP",
+            swiftSettings: swiftSettings
+        ),
         // DNS message codec (RFC 1035, EDNS0) without I/O, for the outbound stub resolver.
         .target(
             name: "DNS",
@@ -75,7 +85,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "MailCore", "Storage", "Directory", "AdminModels",
+                "MailCore", "Storage", "Directory", "AdminModels", "MIME",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -85,6 +95,20 @@ let package = Package(
             name: "SMTPServer",
             dependencies: [
                 "SMTP", "LoginKit", "Delivery", "Directory", "Storage", "MailCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The IMAP listeners (SwiftNIO) and sessions over the mail store.
+        .target(
+            name: "IMAPServer",
+            dependencies: [
+                "IMAP", "MIME", "LoginKit", "Delivery", "Directory", "Storage", "MailCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -114,7 +138,7 @@ let package = Package(
         .target(
             name: "MailroomServer",
             dependencies: [
-                "MailCore", "Storage", "Directory", "AdminAPI", "SMTP", "SMTPServer", "Delivery", "LoginKit",
+                "MailCore", "Storage", "Directory", "AdminAPI", "SMTP", "SMTPServer", "Delivery", "LoginKit", "IMAPServer", "IMAP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -160,12 +184,19 @@ let package = Package(
         // Fuzz targets (a corpus replayer in normal builds; libFuzzer with fuzz/run).
         .executableTarget(
             name: "mailroom-fuzz",
-            dependencies: ["MailCore", "Directory", "SMTP", "DNS"],
+            dependencies: ["MailCore", "Directory", "SMTP", "DNS", "IMAP", "MIME"],
             path: "fuzz/Sources",
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"], swiftSettings: swiftSettings),
         .testTarget(name: "DNSTests", dependencies: ["DNS"], swiftSettings: swiftSettings),
+        .testTarget(name: "MIMETests", dependencies: ["MIME"], swiftSettings: swiftSettings),
+        .testTarget(name: "IMAPTests", dependencies: ["IMAP"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IMAPServerTests",
+            dependencies: ["IMAPServer", "IMAP", "MIME", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPServerTests",

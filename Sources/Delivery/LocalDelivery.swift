@@ -165,13 +165,14 @@ public final class LocalDelivery: Sendable {
         let received = Array(m.receivedHeader.utf8)
         let used = order.compactMap { k in variants[k].flatMap { $0.isEmpty ? nil : (k, $0) } }
         let bodies = used.map { received + $0.1.data }
-        let hashes = try await store(bodies)
+        let (hashes, metas) = try await store(bodies, needsMeta: used.map { !$0.1.local.isEmpty })
         var commits: [MessageCommit] = []
         for (i, (_, v)) in used.enumerated() {
             commits.append(
                 MessageCommit(
                     queueID: queueID, messageID: headers.messageID, sender: m.sender ?? "", blobHash: hashes[i],
-                    blobSize: bodies[i].count, inlineData: bodies[i].count <= inlineLimit ? bodies[i] : nil, receivedAt: now, local: v.local, remote: v.remote, held: v.held,
+                    blobSize: bodies[i].count, inlineData: bodies[i].count <= inlineLimit ? bodies[i] : nil, meta: metas[i],
+                    receivedAt: now, local: v.local, remote: v.remote, held: v.held,
                     events: i == 0 ? events : []))
         }
         if commits.isEmpty {
@@ -190,15 +191,42 @@ public final class LocalDelivery: Sendable {
 
 extension LocalDelivery {
     /// Hashes the bodies, and writes the large ones as blob files (fsynced, off the async
-    /// executors); small ones go into the database with the commit.
-    func store(_ bodies: [[UInt8]]) async throws -> [String] {
+    /// executors); small ones go into the database with the commit. Bodies bound for
+    /// mailboxes get their IMAP metadata computed here too.
+    func store(_ bodies: [[UInt8]], needsMeta: [Bool]) async throws -> ([String], [BlobMeta?]) {
         let blobs = self.blobs
         let limit = inlineLimit
-        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<[String], any Error>) in
+        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<([String], [BlobMeta?]), any Error>) in
             DispatchQueue.global().async {
-                c.resume(with: Result { try bodies.map { $0.count <= limit ? BlobStore.hash($0) : try blobs.put($0) } })
+                c.resume(
+                    with: Result {
+                        let hashes = try bodies.map { $0.count <= limit ? BlobStore.hash($0) : try blobs.put($0) }
+                        let metas = zip(bodies, needsMeta).map { $1 ? BlobMeta(parsing: $0) : nil }
+                        return (hashes, metas)
+                    })
             }
         }
+    }
+
+    /// Adds a message to a mailbox (IMAP APPEND), durably, within the account's quota (bytes,
+    /// 0 for none). Blocks: call it off the event loops.
+    public func append(
+        _ data: [UInt8], to mailboxID: Int64, accountID: Int64, quota: Int64, flags: [String], internalDate: Date
+    ) throws -> (uidValidity: Int64, uid: Int64) {
+        let hash = data.count <= inlineLimit ? BlobStore.hash(data) : try blobs.put(data)
+        let headers = HeaderSummary(data)
+        let result = try store.appendMessage(
+            NewMessage(
+                blobHash: hash, blobSize: data.count, inlineData: data.count <= inlineLimit ? data : nil, meta: BlobMeta(parsing: data),
+                flags: flags, internalDate: internalDate, messageID: headers.messageID),
+            mailboxID: mailboxID, accountID: accountID, quota: quota)
+        forgetUsage(of: accountID)
+        return result
+    }
+
+    /// Drops the cached usage of an account after mail was removed or copied outside delivery.
+    public func forgetUsage(of accountID: Int64) {
+        _ = usage.withLock { $0.removeValue(forKey: accountID) }
     }
 
     /// A stored message's bytes, wherever they are kept.

@@ -1,3 +1,4 @@
+import LoginKit
 import AdminModels
 import Foundation
 import MailCore
@@ -160,6 +161,14 @@ extension DirectoryService {
             let stored = account.passwordHash.flatMap(PasswordHash.init), stored.verify(password)
         else { return nil }
         return account
+    }
+
+    /// The SCRAM-SHA-256 keys of an active account (SMTP and IMAP logins), or nil.
+    public func scramCredentials(for user: String) -> SCRAMCredentials? {
+        guard let address = try? EmailAddress(user), let account = snapshot.account(address), account.state == .active,
+            let hash = account.passwordHash.flatMap(PasswordHash.init)
+        else { return nil }
+        return SCRAMCredentials(salt: hash.salt, iterations: hash.iterations, storedKey: hash.storedKey, serverKey: hash.serverKey)
     }
 
     func existingAccount(_ text: String, _ actor: Actor, in snap: DirectorySnapshot) throws -> AccountRecord {

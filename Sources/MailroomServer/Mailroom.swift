@@ -5,6 +5,7 @@ import Directory
 import Foundation
 import Hummingbird
 import HummingbirdTLS
+import IMAPServer
 import Logging
 import NIOCore
 import NIOSSL
@@ -74,7 +75,7 @@ public final class Mailroom: Sendable {
         return true
     }
 
-    /// Every listener: the admin API and SMTP. `onListening` gets each one's name and address
+    /// Every listener: the admin API, SMTP and IMAP. `onListening` gets each one's name and address
     /// once it is bound (the admin API's as a URL).
     public func services(logger: Logger, onListening: @escaping @Sendable (String, String) async -> Void) throws -> [any Service] {
         let router = buildAdminRouter(directory: directory, metrics: metrics, delivery: delivery)
@@ -113,6 +114,20 @@ public final class Mailroom: Sendable {
                 SMTPServerService(listeners: smtp, env: env) { listener, port in
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
                     await onListening(listener.kind.displayName, "\(host):\(port)")
+                })
+        }
+        let imap = config.listeners.imap.map { IMAPListener(host: $0.host, port: $0.port, implicitTLS: false) }
+            + config.listeners.imaps.map { IMAPListener(host: $0.host, port: $0.port, implicitTLS: true) }
+        if !imap.isEmpty {
+            let tls = try NIOSSLContext(configuration: try Self.serverTLS(cert: tlsCert, key: tlsKey))
+            let env = IMAPEnvironment(
+                hostname: config.hostname, directory: directory, delivery: delivery, tls: tls, limits: config.imapLimits,
+                plaintextAuthOnLoopback: config.plaintextAuthOnLoopback, authLimiter: authLimiter,
+                authFailureDelay: .milliseconds(config.authFailureDelayMilliseconds), logger: logger)
+            services.append(
+                IMAPServerService(listeners: imap, env: env) { listener, port in
+                    let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
+                    await onListening(listener.displayName, "\(host):\(port)")
                 })
         }
         return services

@@ -1,5 +1,6 @@
 import Directory
 import Foundation
+import IMAP
 import MailCore
 import SMTP
 import TOMLKit
@@ -44,8 +45,6 @@ public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
 public struct ServerConfig: Sendable {
     public struct Listeners: Sendable {
         public var admin = [ListenAddress(host: "127.0.0.1", port: 8080)]
-        // Reserved for the SMTP and IMAP services; validated now so a config file written today
-        // keeps working.
         public var smtp = [ListenAddress(host: "127.0.0.1", port: 2525)]
         public var submission = [ListenAddress(host: "127.0.0.1", port: 2587)]
         public var submissions = [ListenAddress(host: "127.0.0.1", port: 2465)]
@@ -71,6 +70,8 @@ public struct ServerConfig: Sendable {
     public var passwordIterations = 210_000
     /// SMTP limits (message size, recipients, timeouts, connections).
     public var smtpLimits = SMTPLimits()
+    /// IMAP limits (line and literal sizes, timeouts, connections).
+    public var imapLimits = IMAPLimits()
     /// Loopback clients may log in without TLS (client and server address both loopback).
     public var plaintextAuthOnLoopback = true
     /// Delay before answering a failed login, in milliseconds.
@@ -101,7 +102,7 @@ public struct ServerConfig: Sendable {
         }
         var config = ServerConfig()
         let reader = ConfigReader(text: text, file: file)
-        try reader.checkKeys(table, allowed: ["hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp"], path: "")
+        try reader.checkKeys(table, allowed: ["hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp", "imap"], path: "")
         if let v = table["hostname"] {
             let h = try reader.string(v, "hostname")
             guard (try? DomainName(h)) != nil || h == "localhost" else {
@@ -196,6 +197,40 @@ public struct ServerConfig: Sendable {
             if let n = try int("auth_ban_seconds", 0...86400 * 7) { config.smtpLimits.authBanSeconds = n }
             if let n = try int("auth_failure_delay_ms", 0...60_000) { config.authFailureDelayMilliseconds = n }
             if let b = t["plaintext_auth_on_loopback"] { config.plaintextAuthOnLoopback = try reader.bool(b, "smtp.plaintext_auth_on_loopback") }
+        }
+        if let v = table["imap"] {
+            let t = try reader.table(v, "imap")
+            try reader.checkKeys(
+                t,
+                allowed: [
+                    "max_line_length", "max_literal_size", "max_append_size", "max_search_depth", "max_bad_commands", "idle_timeout",
+                    "login_timeout", "max_connections", "max_connections_per_ip", "max_connections_per_user",
+                ], path: "imap")
+            func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+                guard let v = t[key] else { return nil }
+                let n = try reader.int(v, "imap.\(key)")
+                guard range.contains(n) else { throw reader.error("imap.\(key)", "must be between \(range.lowerBound) and \(range.upperBound)") }
+                return n
+            }
+            func size(_ key: String, _ range: ClosedRange<Int64>, _ example: String) throws -> Int? {
+                guard let v = t[key] else { return nil }
+                let text = v.string ?? v.int.map(String.init) ?? ""
+                guard let n = ByteSize.parse(text), range.contains(n) else {
+                    throw reader.error("imap.\(key)", "must be a size from \(range.lowerBound) to \(range.upperBound) bytes, like \"\(example)\"")
+                }
+                return Int(n)
+            }
+            if let n = try size("max_line_length", 1024...(16 << 20), "64K") { config.imapLimits.maxLineLength = n }
+            if let n = try size("max_literal_size", 1024...(16 << 20), "64K") { config.imapLimits.maxLiteralSize = n }
+            if let n = try size("max_append_size", 1024...(2 << 30), "50M") { config.imapLimits.maxAppendSize = n }
+            if let n = try int("max_search_depth", 1...1000) { config.imapLimits.maxSearchDepth = n }
+            if let n = try int("max_bad_commands", 1...1000) { config.imapLimits.maxBadCommands = n }
+            // RFC 9051 §5.4: an autologout timer must be at least 30 minutes.
+            if let n = try int("idle_timeout", 1800...86400) { config.imapLimits.idleTimeoutSeconds = n }
+            if let n = try int("login_timeout", 1...3600) { config.imapLimits.loginTimeoutSeconds = n }
+            if let n = try int("max_connections", 1...1_000_000) { config.imapLimits.maxConnections = n }
+            if let n = try int("max_connections_per_ip", 1...100_000) { config.imapLimits.maxConnectionsPerIP = n }
+            if let n = try int("max_connections_per_user", 1...10_000) { config.imapLimits.maxConnectionsPerUser = n }
         }
         if let v = table["security"] {
             let t = try reader.table(v, "security")

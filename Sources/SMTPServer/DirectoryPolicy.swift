@@ -98,12 +98,7 @@ public struct DirectoryPolicy: SMTPPolicy {
         SMTPReply(554, "5.7.1", "relay access denied for \(address): this server accepts mail only for its own domains")
     }
 
-    public func scramCredentials(for user: String) -> SCRAMCredentials? {
-        guard let address = try? EmailAddress(user), let account = directory.snapshot.account(address), account.state == .active,
-            let hash = account.passwordHash.flatMap(PasswordHash.init)
-        else { return nil }
-        return SCRAMCredentials(salt: hash.salt, iterations: hash.iterations, storedKey: hash.storedKey, serverKey: hash.serverKey)
-    }
+    public func scramCredentials(for user: String) -> SCRAMCredentials? { directory.scramCredentials(for: user) }
 
     public func checkSender(_ sender: SMTPMailbox?, authenticatedUser: String) -> SMTPReply? {
         guard let sender else { return SMTPReply(553, "5.7.1", "the null sender <> cannot be used for submission") }

@@ -90,6 +90,8 @@ public struct MessageCommit: Sendable {
     public var blobSize: Int
     /// The bytes, when they are kept in the database rather than as a blob file.
     public var inlineData: [UInt8]?
+    /// What IMAP serves about the message, computed from its bytes before the commit.
+    public var meta: BlobMeta?
     public var receivedAt: Date
     public var local: [LocalCopy]
     public var remote: [RemoteCopy]
@@ -98,9 +100,10 @@ public struct MessageCommit: Sendable {
 
     public init(
         queueID: String, messageID: String?, sender: String, blobHash: String, blobSize: Int, inlineData: [UInt8]? = nil,
-        receivedAt: Date, local: [LocalCopy], remote: [RemoteCopy], held: [HeldCopy], events: [DeliveryEvent]
+        meta: BlobMeta? = nil, receivedAt: Date, local: [LocalCopy], remote: [RemoteCopy], held: [HeldCopy], events: [DeliveryEvent]
     ) {
         self.inlineData = inlineData
+        self.meta = meta
         self.queueID = queueID
         self.messageID = messageID
         self.sender = sender
@@ -132,17 +135,23 @@ extension SQLiteStore {
         try writer.write { db in
             for m in batch { try Self.commitOne(m, db) }
         }
+        changes.publish(try mailboxesTouched(by: batch))
+    }
+
+    /// The INBOXes a batch delivered into, for the sessions watching them.
+    func mailboxesTouched(by batch: [MessageCommit]) throws -> Set<Int64> {
+        let accounts = Set(batch.flatMap { $0.local.map(\.accountID) })
+        guard !accounts.isEmpty else { return [] }
+        return try writer.read { db in
+            Set(try Int64.fetchAll(
+                db, sql: "SELECT id FROM mailboxes WHERE name = 'INBOX' AND account_id IN (\(accounts.map(String.init).joined(separator: ",")))"))
+        }
     }
 
     static func commitOne(_ m: MessageCommit, _ db: Database) throws {
         let refs = m.local.count + m.remote.count + m.held.count
         if refs > 0 {
-            try db.execute(
-                sql: """
-                    INSERT INTO blobs (hash, size, refs, data) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(hash) DO UPDATE SET refs = refs + excluded.refs, data = COALESCE(data, excluded.data)
-                    """,
-                arguments: [m.blobHash, m.blobSize, refs, m.inlineData.map { Data($0) }])
+            try insertBlob(hash: m.blobHash, size: m.blobSize, refs: refs, inlineData: m.inlineData, meta: m.meta, db)
         }
         let at = m.receivedAt.timeIntervalSince1970
         for copy in m.local {
@@ -181,16 +190,13 @@ extension SQLiteStore {
         for e in m.events { try insertEvent(e, db) }
     }
 
-    /// The account's INBOX, created on first delivery.
+    /// The account's INBOX (made with the other standard mailboxes if it is missing).
     static func inbox(of accountID: Int64, _ db: Database) throws -> Int64 {
         if let id = try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'", arguments: [accountID]) {
             return id
         }
-        // UIDVALIDITY: seconds since 1970, unique enough per (account, name) and never reused.
-        try db.execute(
-            sql: "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity) VALUES (?, 'INBOX', NULL, ?)",
-            arguments: [accountID, Int64(Date().timeIntervalSince1970)])
-        return db.lastInsertedRowID
+        try ensureDefaultMailboxes(accountID, db)
+        return try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'", arguments: [accountID])!
     }
 
     static func insertEvent(_ e: DeliveryEvent, _ db: Database) throws {

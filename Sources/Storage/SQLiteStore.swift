@@ -6,6 +6,8 @@ import MailCore
 /// committed transaction is on stable storage when the commit returns.
 public final class SQLiteStore: Sendable {
     let writer: any DatabaseWriter
+    /// Tells live IMAP sessions which mailboxes changed, after each commit.
+    public let changes = MailboxChangeHub()
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     public convenience init(path: String) throws {
@@ -215,7 +217,9 @@ extension SQLiteStore {
                     a.address.domain.ascii, a.address.description, a.address.key, a.name, a.passwordHash,
                     a.quotaBytes, a.state.rawValue, a.createdAt.timeIntervalSince1970, a.updatedAt.timeIntervalSince1970,
                 ])
-            return db.lastInsertedRowID
+            let id = db.lastInsertedRowID
+            try ensureDefaultMailboxes(id, db)
+            return id
         case .updateAccount(let a):
             try moveAddress(table: "accounts", id: a.id, to: a.address, kind: "account", db)
             try db.execute(

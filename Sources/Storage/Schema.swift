@@ -171,6 +171,48 @@ enum Schema {
                     CREATE INDEX events_at ON delivery_events(at);
                     """)
         }
+        m.registerMigration("v3-imap") { db in
+            try db.execute(
+                sql: """
+                    -- What IMAP serves about a message, computed once when its bytes are stored:
+                    -- ENVELOPE, BODYSTRUCTURE and BODY as the bytes to send, and the Date: header
+                    -- (for SENTBEFORE and friends).
+                    ALTER TABLE blobs ADD COLUMN envelope BLOB;
+                    ALTER TABLE blobs ADD COLUMN bodystructure BLOB;
+                    ALTER TABLE blobs ADD COLUMN body_simple BLOB;
+                    ALTER TABLE blobs ADD COLUMN sent_date REAL;
+                    -- Full-text index for SEARCH, one row per blob (rowid = blobs.rowid). Trigrams
+                    -- give IMAP's case-insensitive substring match exactly, for strings of 3
+                    -- characters or more. Contentless: the text is not stored twice.
+                    CREATE VIRTUAL TABLE blob_text USING fts5(
+                        subject, from_addr, to_addr, cc, bcc, headers, body, content = '', tokenize = 'trigram');
+                    ALTER TABLE mailboxes ADD COLUMN keywords TEXT NOT NULL DEFAULT '';
+                    CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
+                    CREATE INDEX messages_blob ON messages(blob_hash);
+                    -- UIDs removed from a mailbox, with the MODSEQ of their removal (QRESYNC, and
+                    -- how other sessions learn of expunges).
+                    CREATE TABLE expunged (
+                        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+                        uid INTEGER NOT NULL,
+                        modseq INTEGER NOT NULL,
+                        PRIMARY KEY (mailbox_id, uid)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);
+                    CREATE TABLE subscriptions (
+                        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        PRIMARY KEY (account_id, name)
+                    ) WITHOUT ROWID;
+                    -- Monotonic counters (UIDVALIDITY is never handed out twice).
+                    CREATE TABLE counters (
+                        name TEXT PRIMARY KEY,
+                        value INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+            for account in try Int64.fetchAll(db, sql: "SELECT id FROM accounts") {
+                try SQLiteStore.ensureDefaultMailboxes(account, db)
+            }
+        }
         return m
     }
 

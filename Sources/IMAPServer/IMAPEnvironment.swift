@@ -1,0 +1,70 @@
+import Delivery
+import Directory
+import Foundation
+import IMAP
+import Logging
+import LoginKit
+import NIOSSL
+import Storage
+
+/// What every IMAP connection shares: the directory, the mail store, TLS, limits, limiters.
+public struct IMAPEnvironment: Sendable {
+    public var hostname: String
+    public var directory: DirectoryService
+    public var delivery: LocalDelivery
+    public var tls: NIOSSLContext?
+    public var limits: IMAPLimits
+    /// Let loopback clients log in without TLS (as for SMTP).
+    public var plaintextAuthOnLoopback: Bool
+    /// Shared with SMTP: a password guesser cannot switch protocols to get more tries.
+    public var authLimiter: AuthLimiter
+    public var authFailureDelay: Duration
+    /// Logged-in connections per user.
+    public var userConnections: ConnectionLimiter
+    public var logger: Logger
+
+    public init(
+        hostname: String, directory: DirectoryService, delivery: LocalDelivery, tls: NIOSSLContext?, limits: IMAPLimits,
+        plaintextAuthOnLoopback: Bool, authLimiter: AuthLimiter, authFailureDelay: Duration, logger: Logger
+    ) {
+        self.hostname = hostname
+        self.directory = directory
+        self.delivery = delivery
+        self.tls = tls
+        self.limits = limits
+        self.plaintextAuthOnLoopback = plaintextAuthOnLoopback
+        self.authLimiter = authLimiter
+        self.authFailureDelay = authFailureDelay
+        self.userConnections = ConnectionLimiter(maxTotal: Int.max, maxPerIP: limits.maxConnectionsPerUser)
+        self.logger = logger
+    }
+
+    var store: SQLiteStore { delivery.store }
+}
+
+/// Collects a command's responses and hands them to the connection in pieces, so a large
+/// FETCH streams instead of piling up in memory.
+final class ResponseWriter {
+    private(set) var buffer: [UInt8] = []
+    private let sink: ([UInt8]) -> Void
+    let chunk: Int
+
+    init(chunk: Int = 256 * 1024, sink: @escaping ([UInt8]) -> Void) {
+        self.sink = sink
+        self.chunk = chunk
+        buffer.reserveCapacity(4096)
+    }
+
+    func write(_ bytes: [UInt8]) {
+        buffer += bytes
+        if buffer.count >= chunk { flush() }
+    }
+
+    func write(_ s: String) { write(Array(s.utf8)) }
+
+    func flush() {
+        guard !buffer.isEmpty else { return }
+        sink(buffer)
+        buffer = []
+    }
+}

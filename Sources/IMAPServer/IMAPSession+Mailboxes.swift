@@ -1,0 +1,326 @@
+import Directory
+import Delivery
+import Foundation
+import IMAP
+import MIME
+import Storage
+
+/// The mailbox a session has selected, as the session has told the client about it.
+struct SelectedMailbox {
+    var id: Int64
+    var name: String
+    var readOnly: Bool
+    /// UIDs by message sequence number (index + 1).
+    var uids: [Int64]
+    /// The MODSEQ up to which the client has been told of changes.
+    var modseq: Int64
+    var keywords: [String]
+    var token: MailboxChangeHub.Token
+    /// SEARCHRES's saved result (UIDs).
+    var saved: [Int64] = []
+
+    /// The sequence number of `uid`, if the client knows the message.
+    func msn(of uid: Int64) -> Int? {
+        var lo = 0, hi = uids.count - 1
+        while lo <= hi {
+            let mid = (lo + hi) / 2
+            if uids[mid] == uid { return mid + 1 }
+            if uids[mid] < uid { lo = mid + 1 } else { hi = mid - 1 }
+        }
+        return nil
+    }
+}
+
+/// Mailbox commands: SELECT/EXAMINE, CREATE, DELETE, RENAME, LIST, LSUB, STATUS, APPEND, quotas.
+extension IMAPSession {
+    static let systemFlags = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"]
+
+    /// A mailbox name as sent, decoded (modified UTF-7 unless UTF-8 is on), checked, with INBOX
+    /// in its canonical case. Names are always looked up within the logged-in account, so no
+    /// spelling reaches another user's mail; odd ones are refused all the same.
+    func mailboxName(_ name: MailboxName) throws -> String {
+        guard name.bytes.count <= env.limits.maxMailboxNameLength else { throw IMAPError.no("CANNOT", "Mailbox name too long") }
+        var text: String
+        if name.bytes.contains(where: { $0 >= 0x80 }) || utf8Names {
+            guard let s = String(validating: name.bytes, as: UTF8.self) else { throw IMAPError.bad("Mailbox name is not valid UTF-8") }
+            text = s
+        } else {
+            guard let s = ModifiedUTF7.decode(String(decoding: name.bytes, as: UTF8.self)) else {
+                throw IMAPError.bad("Mailbox name is not valid modified UTF-7")
+            }
+            text = s
+        }
+        if text.hasSuffix("/") { text.removeLast() }
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard !text.isEmpty else { throw IMAPError.no("CANNOT", "Empty mailbox name") }
+        guard parts.count <= env.limits.maxMailboxDepth else { throw IMAPError.no("CANNOT", "Mailbox name too deep") }
+        for part in parts {
+            guard !part.isEmpty, part != ".", part != ".." else { throw IMAPError.no("CANNOT", "Invalid mailbox name \(text)") }
+        }
+        guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == "*" || $0 == "%" }),
+            !text.hasPrefix("~"), !text.hasPrefix("#")
+        else { throw IMAPError.no("CANNOT", "Invalid mailbox name \(text)") }
+        if parts[0].caseInsensitiveCompare("INBOX") == .orderedSame {
+            text = (["INBOX"] + parts.dropFirst().map(String.init)).joined(separator: "/")
+        }
+        return text
+    }
+
+    /// How a name goes out: UTF-8 when the client enabled it, else modified UTF-7.
+    func encodeName(_ name: String) -> [UInt8] {
+        IMAPString.astring(Array((utf8Names ? name : ModifiedUTF7.encode(name)).utf8))
+    }
+
+    func existingMailbox(_ name: MailboxName) throws -> MailboxRecord {
+        let decoded = try mailboxName(name)
+        guard let m = try env.store.mailbox(accountID: account!.id, name: decoded) else {
+            throw IMAPError.no("NONEXISTENT", "Mailbox \(decoded) does not exist")
+        }
+        return m
+    }
+
+    func select(_ name: MailboxName, _ params: SelectParameters, readOnly: Bool, tag: String, out: ResponseWriter) throws -> Next {
+        if params.qresync != nil && !qresync { throw IMAPError.bad("ENABLE QRESYNC first") }
+        if params.condstore { enabled.insert("CONDSTORE") }
+        let wasSelected = selected != nil
+        deselect()
+        if wasSelected { out.write("* OK [CLOSED] Previous mailbox closed\r\n") }
+        let mailbox = try existingMailbox(name)
+        let states = try env.store.messageStates(mailboxID: mailbox.id)
+        let callback = onMailboxChange
+        let token = env.store.changes.subscribe(mailbox: mailbox.id) { callback?() }
+        selected = SelectedMailbox(
+            id: mailbox.id, name: mailbox.name, readOnly: readOnly, uids: states.map(\.uid),
+            modseq: max(mailbox.highestModseq, states.map(\.modseq).max() ?? 0), keywords: mailbox.keywords, token: token)
+        state = .selected
+        let flags = (Self.systemFlags + mailbox.keywords).joined(separator: " ")
+        out.write("* FLAGS (\(flags))\r\n")
+        out.write("* OK [PERMANENTFLAGS (\(readOnly ? "" : flags + " \\*"))] Flags permitted\r\n")
+        out.write("* \(states.count) EXISTS\r\n")
+        if !rev2 {
+            out.write("* 0 RECENT\r\n")
+            if let first = states.firstIndex(where: { !$0.flags.contains("\\Seen") }) {
+                out.write("* OK [UNSEEN \(first + 1)] First unseen\r\n")
+            }
+        }
+        out.write("* OK [UIDVALIDITY \(mailbox.uidValidity)] UIDs valid\r\n")
+        out.write("* OK [UIDNEXT \(mailbox.uidNext)] Predicted next UID\r\n")
+        out.write("* OK [HIGHESTMODSEQ \(selected!.modseq)] Highest\r\n")
+        if rev2 { out.write(Array("* LIST () \"/\" ".utf8) + encodeName(mailbox.name) + Array("\r\n".utf8)) }
+        if let q = params.qresync, q.uidValidity == mailbox.uidValidity {
+            try resync(q, states: states, out: out)
+        }
+        return ok(tag, readOnly ? "[READ-ONLY] EXAMINE completed" : "[READ-WRITE] SELECT completed", out: out)
+    }
+
+    /// QRESYNC on SELECT (RFC 7162 §3.2.5): what was expunged and what changed since the
+    /// client's MODSEQ.
+    func resync(_ q: QResync, states: [MessageState], out: ResponseWriter) throws {
+        let sel = selected!
+        let largest = UInt32(clamping: sel.uids.last ?? 0)
+        var vanished = try env.store.expungedSince(mailboxID: sel.id, modseq: Int64(q.modseq))
+        if let known = q.knownUIDs {
+            let ranges = known.resolve(largest: UInt32(clamping: max(Int64(largest), vanished.last ?? 0)))
+            vanished = vanished.filter { v in ranges.contains { $0.contains(UInt32(clamping: v)) } }
+        }
+        if !vanished.isEmpty {
+            out.write("* VANISHED (EARLIER) \(SequenceSet.compact(vanished.map { UInt32(clamping: $0) }))\r\n")
+        }
+        for (i, m) in states.enumerated() where m.modseq > Int64(q.modseq) {
+            if let known = q.knownUIDs, !known.contains(UInt32(clamping: m.uid), largest: largest) { continue }
+            out.write("* \(i + 1) FETCH (UID \(m.uid) FLAGS (\(m.flags.joined(separator: " "))) MODSEQ (\(m.modseq)))\r\n")
+        }
+    }
+
+    func create(_ name: MailboxName, _ uses: [String], tag: String, out: ResponseWriter) throws -> Next {
+        try requireAuthenticated()
+        let decoded = try mailboxName(name)
+        guard decoded != "INBOX" else { throw IMAPError.no("ALREADYEXISTS", "INBOX always exists") }
+        let allowed = ["\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"]
+        var use: String?
+        for u in uses {
+            guard let known = allowed.first(where: { $0.caseInsensitiveCompare(u) == .orderedSame }), known != "\\All", known != "\\Flagged" else {
+                throw IMAPError.no("USEATTR", "\(u) cannot be given to a mailbox here")
+            }
+            guard use == nil else { throw IMAPError.no("USEATTR", "one special use per mailbox") }
+            use = known
+        }
+        try env.store.createMailbox(accountID: account!.id, name: decoded, specialUse: use)
+        return ok(tag, "CREATE completed", out: out)
+    }
+
+    func delete(_ name: MailboxName, tag: String, out: ResponseWriter) throws -> Next {
+        try requireAuthenticated()
+        let decoded = try mailboxName(name)
+        if selected?.name == decoded { deselect() }
+        try env.store.deleteMailbox(accountID: account!.id, name: decoded)
+        env.delivery.forgetUsage(of: account!.id)
+        return ok(tag, "DELETE completed", out: out)
+    }
+
+    func rename(_ from: MailboxName, _ to: MailboxName, tag: String, out: ResponseWriter) throws -> Next {
+        try requireAuthenticated()
+        let old = try mailboxName(from), new = try mailboxName(to)
+        guard new != "INBOX", !new.hasPrefix(old + "/") else { throw IMAPError.no("CANNOT", "Cannot rename \(old) to \(new)") }
+        try env.store.renameMailbox(accountID: account!.id, from: old, to: new)
+        if var sel = selected, sel.name == old || sel.name.hasPrefix(old + "/") {
+            sel.name = new + sel.name.dropFirst(old.count)
+            selected = sel
+        }
+        return ok(tag, "RENAME completed", out: out)
+    }
+
+    // MARK: LIST
+
+    /// Whether `name` matches a LIST pattern: `*` matches anything, `%` anything but "/".
+    static func matches(_ name: String, pattern: String) -> Bool {
+        let n = Array(name.unicodeScalars), p = Array(pattern.unicodeScalars)
+        // match[j]: the first i characters of the name match the first j of the pattern.
+        var row = [Bool](repeating: false, count: p.count + 1)
+        row[0] = true
+        for j in p.indices where p[j] == "*" || p[j] == "%" { row[j + 1] = row[j] } 
+        for j in p.indices where !(p[j] == "*" || p[j] == "%") {
+            for k in (j + 1)...p.count { row[k] = false }
+            break
+        }
+        for c in n {
+            var next = [Bool](repeating: false, count: p.count + 1)
+            for j in p.indices {
+                switch p[j] {
+                case "*": next[j + 1] = next[j] || row[j + 1] || row[j]
+                case "%": next[j + 1] = next[j] || (c != "/" && (row[j + 1] || row[j]))
+                default: next[j + 1] = row[j] && p[j] == c
+                }
+            }
+            row = next
+        }
+        return row[p.count]
+    }
+
+    func list(_ list: ListCommand, tag: String, out: ResponseWriter) throws -> Next {
+        try requireAuthenticated()
+        let accountID = account!.id
+        let reference = try decodePattern(list.reference)
+        let patterns = try list.patterns.map { reference + (try decodePattern($0)) }
+        if patterns == [""] || (list.patterns.count == 1 && list.patterns[0].bytes.isEmpty) {
+            out.write("* LIST (\\Noselect) \"/\" \"\"\r\n")
+            return ok(tag, "LIST completed", out: out)
+        }
+        let select = Set(list.selectOptions)
+        let ret = Set(list.returnOptions)
+        let mailboxes = try env.store.mailboxes(accountID: accountID)
+        let subscribed = try env.store.subscriptions(accountID: accountID)
+        let names = Set(mailboxes.map(\.name))
+        var rows: [(name: String, attributes: [String], record: MailboxRecord?)] = []
+        for m in mailboxes {
+            var attributes = [names.contains { $0.hasPrefix(m.name + "/") } ? "\\HasChildren" : "\\HasNoChildren"]
+            if let use = m.specialUse { attributes.append(use) }
+            if subscribed.contains(m.name) && (select.contains("SUBSCRIBED") || ret.contains("SUBSCRIBED")) { attributes.append("\\Subscribed") }
+            if select.contains("SUBSCRIBED") && !subscribed.contains(m.name) { continue }
+            if select.contains("SPECIAL-USE") && m.specialUse == nil { continue }
+            rows.append((m.name, attributes, m))
+        }
+        if select.contains("SUBSCRIBED") {
+            for s in subscribed.sorted() where !names.contains(s) { rows.append((s, ["\\NonExistent", "\\Subscribed"], nil)) }
+        }
+        for row in rows where patterns.contains(where: { Self.matches(row.name, pattern: $0) || (row.name.hasPrefix("INBOX") && Self.matches(row.name, pattern: Self.inboxCase($0))) }) {
+            out.write(Array("* LIST (\(row.attributes.joined(separator: " "))) \"/\" ".utf8) + encodeName(row.name) + Array("\r\n".utf8))
+            if let items = list.returnStatus, let record = row.record {
+                try writeStatus(record, items, out: out)
+            }
+        }
+        return ok(tag, "LIST completed", out: out)
+    }
+
+    /// A pattern whose first level is "inbox" in any case, with INBOX as stored.
+    static func inboxCase(_ pattern: String) -> String {
+        guard pattern.count >= 5, pattern.prefix(5).caseInsensitiveCompare("INBOX") == .orderedSame else { return pattern }
+        return "INBOX" + pattern.dropFirst(5)
+    }
+
+    func decodePattern(_ name: MailboxName) throws -> String {
+        if name.bytes.contains(where: { $0 >= 0x80 }) || utf8Names {
+            guard let s = String(validating: name.bytes, as: UTF8.self) else { throw IMAPError.bad("Pattern is not valid UTF-8") }
+            return s
+        }
+        guard let s = ModifiedUTF7.decode(String(decoding: name.bytes, as: UTF8.self)) else { throw IMAPError.bad("Pattern is not valid modified UTF-7") }
+        return s
+    }
+
+    func lsub(_ reference: MailboxName, _ pattern: MailboxName, tag: String, out: ResponseWriter) throws -> Next {
+        try requireAuthenticated()
+        let full = try decodePattern(reference) + (try decodePattern(pattern))
+        let names = Set(try env.store.mailboxes(accountID: account!.id).map(\.name))
+        for s in try env.store.subscriptions(accountID: account!.id).sorted() where Self.matches(s, pattern: full) || Self.matches(s, pattern: Self.inboxCase(full)) {
+            out.write(Array("* LSUB (\(names.contains(s) ? "" : "\\Noselect")) \"/\" ".utf8) + encodeName(s) + Array("\r\n".utf8))
+        }
+        return ok(tag, "LSUB completed", out: out)
+    }
+
+    func status(_ name: MailboxName, _ items: [StatusAttribute], tag: String, out: ResponseWriter) throws -> Next {
+        try requireAuthenticated()
+        let mailbox = try existingMailbox(name)
+        try writeStatus(mailbox, items, out: out)
+        return ok(tag, "STATUS completed", out: out)
+    }
+
+    func writeStatus(_ mailbox: MailboxRecord, _ items: [StatusAttribute], out: ResponseWriter) throws {
+        let counts = try env.store.mailboxCounts(mailboxID: mailbox.id)
+        let values = items.map { item -> String in
+            let v: String
+            switch item {
+            case .messages: v = "\(counts.messages)"
+            case .recent: v = "0"
+            case .uidNext: v = "\(mailbox.uidNext)"
+            case .uidValidity: v = "\(mailbox.uidValidity)"
+            case .unseen: v = "\(counts.unseen)"
+            case .deleted: v = "\(counts.deleted)"
+            case .size: v = "\(counts.size)"
+            case .highestModseq: v = "\(mailbox.highestModseq)"
+            case .appendLimit: v = "\(env.limits.maxAppendSize)"
+            }
+            return "\(item.rawValue) \(v)"
+        }
+        out.write(Array("* STATUS ".utf8) + encodeName(mailbox.name) + Array(" (\(values.joined(separator: " ")))\r\n".utf8))
+    }
+
+    func append(_ name: MailboxName, _ flags: [String], _ date: Date?, _ message: [UInt8], tag: String, out: ResponseWriter) throws -> Next {
+        try requireAuthenticated()
+        let decoded = try mailboxName(name)
+        guard let mailbox = try env.store.mailbox(accountID: account!.id, name: decoded) else {
+            throw IMAPError.no("TRYCREATE", "Mailbox \(decoded) does not exist; create it first")
+        }
+        guard message.count <= env.limits.maxAppendSize else {
+            throw IMAPError.no("TOOBIG", "Message larger than the limit of \(env.limits.maxAppendSize) octets")
+        }
+        let account = self.account!
+        let (validity, uid) = try env.delivery.append(
+            message, to: mailbox.id, accountID: account.id, quota: account.quotaBytes, flags: flags.filter { $0 != "\\Recent" },
+            internalDate: date ?? Date())
+        reportChanges(out: out, expunges: true)
+        return ok(tag, "[APPENDUID \(validity) \(uid)] APPEND completed", out: out)
+    }
+
+    // MARK: Quota (RFC 9208): one root per account, "", with the account's storage quota.
+
+    func getQuota(_ root: String, tag: String, out: ResponseWriter) throws -> Next {
+        try requireAuthenticated()
+        guard root.isEmpty, account!.quotaBytes > 0 else { throw IMAPError.no("NONEXISTENT", "No such quota root") }
+        writeQuota(out: out)
+        return ok(tag, "GETQUOTA completed", out: out)
+    }
+
+    func getQuotaRoot(_ name: MailboxName, tag: String, out: ResponseWriter) throws -> Next {
+        try requireAuthenticated()
+        let mailbox = try existingMailbox(name)
+        let limited = account!.quotaBytes > 0
+        out.write(Array("* QUOTAROOT ".utf8) + encodeName(mailbox.name) + Array((limited ? " \"\"" : "").utf8) + Array("\r\n".utf8))
+        if limited { writeQuota(out: out) }
+        return ok(tag, "GETQUOTAROOT completed", out: out)
+    }
+
+    func writeQuota(out: ResponseWriter) {
+        let used = env.delivery.usage(of: account!.id)
+        out.write("* QUOTA \"\" (STORAGE \((used + 1023) / 1024) \(account!.quotaBytes / 1024))\r\n")
+    }
+}

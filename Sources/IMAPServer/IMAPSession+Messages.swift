@@ -1,0 +1,358 @@
+import Delivery
+import Foundation
+import IMAP
+import MIME
+import Storage
+
+/// Message commands on the selected mailbox: FETCH, STORE, COPY, MOVE, EXPUNGE, and the
+/// untagged updates that tell the client what others changed.
+extension IMAPSession {
+    /// The messages a set names, as (sequence number, UID) in sequence order. A sequence
+    /// number beyond the mailbox is the client's error (BAD); a UID that does not exist is not.
+    func targets(_ set: SequenceSet, uid: Bool) throws -> [(msn: Int, uid: Int64)] {
+        let sel = selected!
+        if case .lastResult = set {
+            return sel.saved.compactMap { u in sel.msn(of: u).map { ($0, u) } }
+        }
+        if uid {
+            let largest = UInt32(clamping: sel.uids.last ?? 0)
+            let ranges = set.resolve(largest: largest)
+            var out: [(Int, Int64)] = []
+            for (i, u) in sel.uids.enumerated() where ranges.contains(where: { $0.contains(UInt32(clamping: u)) }) { out.append((i + 1, u)) }
+            return out
+        }
+        let count = UInt32(sel.uids.count)
+        let ranges = set.resolve(largest: count)
+        guard count > 0 || ranges.isEmpty else { throw IMAPError.bad("No messages in the mailbox") }
+        var marks = [Bool](repeating: false, count: sel.uids.count)
+        for r in ranges {
+            guard r.upperBound <= count, r.lowerBound >= 1 else { throw IMAPError.bad("Message sequence number out of range (the mailbox has \(count))") }
+            for n in r { marks[Int(n) - 1] = true }
+        }
+        return marks.indices.filter { marks[$0] }.map { ($0 + 1, sel.uids[$0]) }
+    }
+
+    func fetch(_ set: SequenceSet, _ items: [FetchAttribute], _ modifiers: FetchModifiers, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
+        let list = try targets(set, uid: uid)
+        if modifiers.changedSince != nil || items.contains(.modseq) { enabled.insert("CONDSTORE") }
+        if modifiers.vanished, let since = modifiers.changedSince {
+            guard qresync else { throw IMAPError.bad("ENABLE QRESYNC first") }
+            let largest = UInt32(clamping: selected!.uids.last ?? 0)
+            let vanished = try env.store.expungedSince(mailboxID: selected!.id, modseq: Int64(since))
+                .filter { set.contains(UInt32(clamping: $0), largest: max(largest, UInt32(clamping: $0))) }
+            if !vanished.isEmpty { out.write("* VANISHED (EARLIER) \(SequenceSet.compact(vanished.map { UInt32(clamping: $0) }))\r\n") }
+        }
+        guard let lo = list.first?.uid, let hi = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
+        let wanted = Set(list.map(\.uid))
+        let needsMeta = items.contains { [.envelope, .bodyStructure, .body].contains($0) }
+        var details = try env.store.messageDetails(mailboxID: selected!.id, uids: lo, hi, meta: needsMeta) { wanted.contains($0) }
+        if let since = modifiers.changedSince { details = details.filter { $0.modseq > Int64(since) } }
+        // Reading a body marks the message \Seen, unless PEEK or read-only (RFC 9051 §6.4.5).
+        let setsSeen = !selected!.readOnly && items.contains { item in
+            switch item {
+            case .rfc822, .rfc822Text: return true
+            case .bodySection(_, _, let peek), .binary(_, _, let peek): return !peek
+            default: return false
+            }
+        }
+        var flagsChanged: Set<Int64> = []
+        if setsSeen {
+            let unseen = details.filter { !$0.flags.contains("\\Seen") }.map(\.uid)
+            if !unseen.isEmpty {
+                let r = try env.store.storeFlags(mailboxID: selected!.id, uids: unseen, change: .add, flags: ["\\Seen"], unchangedSince: nil)
+                let byUID = Dictionary(uniqueKeysWithValues: r.changed.map { ($0.uid, $0) })
+                for i in details.indices {
+                    if let m = byUID[details[i].uid] {
+                        details[i].flags = m.flags
+                        details[i].modseq = m.modseq
+                        flagsChanged.insert(m.uid)
+                    }
+                }
+            }
+        }
+        let withModseq = condstore
+        for d in details {
+            guard let msn = selected!.msn(of: d.uid) else { continue }
+            var parts: [[UInt8]] = []
+            var message: [UInt8]?
+            var parsed: ParsedMessage?
+            func bytes() throws -> [UInt8] {
+                if let message { return message }
+                let b = d.headerPrefix + (try env.delivery.readBlob(d.blobHash))
+                message = b
+                return b
+            }
+            func mime() throws -> ParsedMessage {
+                if let parsed { return parsed }
+                let p = ParsedMessage(parsing: try bytes())
+                parsed = p
+                return p
+            }
+            var meta: BlobMeta?
+            func metadata() throws -> BlobMeta {
+                if let meta { return meta }
+                let m = BlobMeta(parsing: try bytes())
+                meta = m
+                return m
+            }
+            for item in items {
+                switch item {
+                case .uid: parts.append(Array("UID \(d.uid)".utf8))
+                case .flags: parts.append(Array("FLAGS (\(d.flags.joined(separator: " ")))".utf8))
+                case .modseq: parts.append(Array("MODSEQ (\(d.modseq))".utf8))
+                case .internalDate: parts.append(Array("INTERNALDATE \"\(Self.internalDate(d.internalDate))\"".utf8))
+                case .rfc822Size: parts.append(Array("RFC822.SIZE \(d.size)".utf8))
+                case .envelope: parts.append(Array("ENVELOPE ".utf8) + (try d.envelope ?? metadata().envelope))
+                case .bodyStructure: parts.append(Array("BODYSTRUCTURE ".utf8) + (try d.bodyStructure ?? metadata().bodyStructure))
+                case .body: parts.append(Array("BODY ".utf8) + (try d.bodySimple ?? metadata().bodySimple))
+                case .rfc822: parts.append(Array("RFC822 ".utf8) + Self.literal(try bytes()))
+                case .rfc822Header:
+                    let m = try mime()
+                    parts.append(Array("RFC822.HEADER ".utf8) + Self.literal(Array(m.bytes[m.root.headerRange])))
+                case .rfc822Text:
+                    let m = try mime()
+                    parts.append(Array("RFC822.TEXT ".utf8) + Self.literal(Array(m.bytes[m.root.bodyRange])))
+                case .bodySection(let spec, let partial, _):
+                    let content = Self.section(spec, of: try mime())
+                    var label = "BODY[\(Self.label(spec))]"
+                    guard var content else {
+                        parts.append(Array("\(label) NIL".utf8))
+                        continue
+                    }
+                    if let partial {
+                        label += "<\(partial.lowerBound)>"
+                        content = Self.slice(content, partial)
+                    }
+                    parts.append(Array("\(label) ".utf8) + Self.literal(content))
+                case .binary(let part, let partial, _):
+                    guard var content = try Self.binary(part, of: try mime()) else {
+                        parts.append(Array("BINARY[\(part.map(String.init).joined(separator: "."))] NIL".utf8))
+                        continue
+                    }
+                    var label = "BINARY[\(part.map(String.init).joined(separator: "."))]"
+                    if let partial {
+                        label += "<\(partial.lowerBound)>"
+                        content = Self.slice(content, partial)
+                    }
+                    parts.append(Array("\(label) ".utf8) + Self.literal(content, binary: true))
+                case .binarySize(let part):
+                    guard let content = try Self.binary(part, of: try mime()) else {
+                        parts.append(Array("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] NIL".utf8))
+                        continue
+                    }
+                    parts.append(Array("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] \(content.count)".utf8))
+                }
+            }
+            if flagsChanged.contains(d.uid), !items.contains(.flags) { parts.append(Array("FLAGS (\(d.flags.joined(separator: " ")))".utf8)) }
+            if withModseq, !items.contains(.modseq) { parts.append(Array("MODSEQ (\(d.modseq))".utf8)) }
+            var line = Array("* \(msn) FETCH (".utf8)
+            for (i, p) in parts.enumerated() {
+                if i > 0 { line.append(0x20) }
+                line += p
+            }
+            line += Array(")\r\n".utf8)
+            out.write(line)
+        }
+        return ok(tag, "FETCH completed", out: out)
+    }
+
+    static func literal(_ bytes: [UInt8], binary: Bool = false) -> [UInt8] {
+        Array("\(binary && bytes.contains(0) ? "~" : ""){\(bytes.count)}\r\n".utf8) + bytes
+    }
+
+    static func slice(_ bytes: [UInt8], _ r: ClosedRange<Int>) -> [UInt8] {
+        guard r.lowerBound < bytes.count else { return [] }
+        return Array(bytes[r.lowerBound...min(r.upperBound, bytes.count - 1)])
+    }
+
+    /// INTERNALDATE's form: `17-Jul-1996 02:44:25 +0000`.
+    static func internalDate(_ d: Date) -> String {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "UTC")!
+        let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: d)
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ n: Int?) -> String { n.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
+        return "\(two(c.day))-\(months[(c.month ?? 1) - 1])-\(c.year ?? 1970) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) +0000"
+    }
+
+    /// How a section is named in the response (field names as the client gave them).
+    static func label(_ spec: SectionSpec) -> String {
+        var parts = spec.part.map(String.init)
+        switch spec.text {
+        case nil: break
+        case .header: parts.append("HEADER")
+        case .text: parts.append("TEXT")
+        case .mime: parts.append("MIME")
+        case .headerFields(let f): parts.append("HEADER.FIELDS (\(f.joined(separator: " ")))")
+        case .headerFieldsNot(let f): parts.append("HEADER.FIELDS.NOT (\(f.joined(separator: " ")))")
+        }
+        return parts.joined(separator: ".")
+    }
+
+    /// The octets of a body section (RFC 9051 §6.4.5), or nil when the message has no such part.
+    static func section(_ spec: SectionSpec, of m: ParsedMessage) -> [UInt8]? {
+        var entity = m.root
+        if !spec.part.isEmpty {
+            guard let part = m.part(at: spec.part) else { return nil }
+            switch spec.text {
+            case nil: return Array(m.bytes[part.bodyRange])
+            case .mime: return Array(m.bytes[part.headerRange])
+            default:
+                // HEADER and TEXT of a part are those of the message it encapsulates.
+                guard let inner = part.message else { return nil }
+                entity = inner
+            }
+        }
+        switch spec.text {
+        case nil: return m.bytes
+        case .header: return Array(m.bytes[entity.headerRange])
+        case .text: return Array(m.bytes[entity.bodyRange])
+        case .mime: return nil
+        case .headerFields(let names): return HeaderFields.select(m.bytes[entity.headerRange], names: names, keep: true)
+        case .headerFieldsNot(let names): return HeaderFields.select(m.bytes[entity.headerRange], names: names, keep: false)
+        }
+    }
+
+    /// BINARY[part]: the part's content with its transfer encoding undone (RFC 3516).
+    static func binary(_ part: [Int], of m: ParsedMessage) throws -> [UInt8]? {
+        if part.isEmpty { return m.bytes }
+        guard let p = m.part(at: part) else { return nil }
+        let encoding = p.encoding?.lowercased() ?? "7bit"
+        guard ["7bit", "8bit", "binary", "base64", "quoted-printable"].contains(encoding) else {
+            throw IMAPError.no("UNKNOWN-CTE", "Cannot decode the part's encoding \(encoding)")
+        }
+        return TransferEncoding.decode(m.bytes, p.bodyRange, encoding: encoding)
+    }
+
+    // MARK: STORE
+
+    func store(_ set: SequenceSet, _ flags: StoreFlags, unchangedSince: UInt64?, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
+        guard !selected!.readOnly else { throw IMAPError.no("READ-ONLY", "The mailbox is read-only (EXAMINE)") }
+        if unchangedSince != nil { enabled.insert("CONDSTORE") }
+        let list = try targets(set, uid: uid)
+        let change: FlagChange = flags.mode == .add ? .add : flags.mode == .remove ? .remove : .replace
+        let r = try env.store.storeFlags(
+            mailboxID: selected!.id, uids: list.map(\.uid), change: change, flags: flags.flags.filter { $0 != "\\Recent" },
+            unchangedSince: unchangedSince.map { Int64(clamping: $0) })
+        try announceNewKeywords(out: out)
+        var report = r.changed
+        if !flags.silent { report += r.unchanged }
+        for m in report.sorted(by: { $0.uid < $1.uid }) {
+            guard let msn = selected!.msn(of: m.uid) else { continue }
+            var items: [String] = []
+            if !flags.silent || condstore { items.append("FLAGS (\(m.flags.joined(separator: " ")))") }
+            if uid { items.append("UID \(m.uid)") }
+            if condstore { items.append("MODSEQ (\(m.modseq))") }
+            out.write("* \(msn) FETCH (\(items.joined(separator: " ")))\r\n")
+        }
+        if !r.failed.isEmpty {
+            let numbers = uid ? r.failed.map { UInt32(clamping: $0) } : r.failed.compactMap { selected!.msn(of: $0).map { UInt32($0) } }
+            return ok(tag, "[MODIFIED \(SequenceSet.compact(numbers.sorted()))] Conditional STORE failed", out: out)
+        }
+        return ok(tag, "STORE completed", out: out)
+    }
+
+    /// New keywords in the mailbox go out as FLAGS and PERMANENTFLAGS.
+    func announceNewKeywords(out: ResponseWriter) throws {
+        guard let sel = selected, let record = try env.store.mailbox(id: sel.id), record.keywords != sel.keywords else { return }
+        selected!.keywords = record.keywords
+        let flags = (Self.systemFlags + record.keywords).joined(separator: " ")
+        out.write("* FLAGS (\(flags))\r\n")
+        out.write("* OK [PERMANENTFLAGS (\(flags) \\*)] Flags permitted\r\n")
+    }
+
+    // MARK: COPY, MOVE, EXPUNGE
+
+    func copy(_ set: SequenceSet, to name: MailboxName, move: Bool, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
+        let command = move ? "MOVE" : "COPY"
+        if move, selected!.readOnly { throw IMAPError.no("READ-ONLY", "The mailbox is read-only (EXAMINE)") }
+        let decoded = try mailboxName(name)
+        guard let target = try env.store.mailbox(accountID: account!.id, name: decoded) else {
+            throw IMAPError.no("TRYCREATE", "Mailbox \(decoded) does not exist; create it first")
+        }
+        let list = try targets(set, uid: uid)
+        let result = try env.store.copyMessages(
+            from: selected!.id, uids: list.map(\.uid), to: target.id, move: move, accountID: account!.id, quota: account!.quotaBytes)
+        env.delivery.forgetUsage(of: account!.id)
+        guard !result.pairs.isEmpty else { return ok(tag, "\(command) completed (no messages)", out: out) }
+        let code = "COPYUID \(result.uidValidity) \(SequenceSet.compact(result.pairs.map { UInt32(clamping: $0.0) })) \(SequenceSet.compact(result.pairs.map { UInt32(clamping: $0.1) }))"
+        guard move else { return ok(tag, "[\(code)] COPY completed", out: out) }
+        out.write("* OK [\(code)] Moved\r\n")
+        announceExpunges(result.pairs.map(\.0), out: out)
+        return ok(tag, "MOVE completed", out: out)
+    }
+
+    func expunge(uids: SequenceSet?, tag: String, out: ResponseWriter) throws -> Next {
+        guard !selected!.readOnly else { throw IMAPError.no("READ-ONLY", "The mailbox is read-only (EXAMINE)") }
+        var only: Set<Int64>?
+        if let uids { only = Set(try targets(uids, uid: true).map(\.uid)) }
+        let removed = try env.store.expunge(mailboxID: selected!.id, uids: only)
+        env.delivery.forgetUsage(of: account!.id)
+        announceExpunges(removed, out: out)
+        reportChanges(out: out, expunges: true)
+        return ok(tag, "EXPUNGE completed", out: out)
+    }
+
+    /// Tells the client that messages are gone (VANISHED under QRESYNC, else EXPUNGE with the
+    /// sequence number each had at that moment), and forgets them.
+    func announceExpunges(_ uids: [Int64], out: ResponseWriter) {
+        let gone = uids.filter { selected!.msn(of: $0) != nil }.sorted()
+        guard !gone.isEmpty else { return }
+        if qresync {
+            out.write("* VANISHED \(SequenceSet.compact(gone.map { UInt32(clamping: $0) }))\r\n")
+            let set = Set(gone)
+            selected!.uids.removeAll { set.contains($0) }
+            return
+        }
+        for u in gone.reversed() {
+            // Highest first: each number is still right when the client reads it.
+            guard let msn = selected!.msn(of: u) else { continue }
+            out.write("* \(msn) EXPUNGE\r\n")
+            selected!.uids.remove(at: msn - 1)
+        }
+    }
+
+    /// Tells the client what changed in the selected mailbox since it was last told: expunges
+    /// (only where RFC 9051 §7.5.1 allows them), new messages, flag changes.
+    func reportChanges(out: ResponseWriter, expunges: Bool) {
+        guard expunges, let sel = selected else { return }
+        guard let (changed, expunged, mailbox) = try? env.store.changes(mailboxID: sel.id, since: sel.modseq), let mailbox else { return }
+        announceExpunges(expunged, out: out)
+        let last = selected!.uids.last ?? 0
+        let new = changed.filter { $0.uid > last }.map(\.uid)
+        if !new.isEmpty {
+            selected!.uids += new
+            out.write("* \(selected!.uids.count) EXISTS\r\n")
+        }
+        if mailbox.keywords != selected!.keywords { try? announceNewKeywords(out: out) }
+        for m in changed where m.uid <= last {
+            guard let msn = selected!.msn(of: m.uid) else { continue }
+            out.write("* \(msn) FETCH (UID \(m.uid) FLAGS (\(m.flags.joined(separator: " ")))\(condstore ? " MODSEQ (\(m.modseq))" : ""))\r\n")
+        }
+        selected!.modseq = max(selected!.modseq, mailbox.highestModseq)
+    }
+}
+
+/// Picks header fields out of a header section (HEADER.FIELDS and HEADER.FIELDS.NOT): whole
+/// fields with their continuation lines, then the empty line that ends a header.
+enum HeaderFields {
+    static func select(_ header: ArraySlice<UInt8>, names: [String], keep: Bool) -> [UInt8] {
+        let wanted = Set(names.map { $0.lowercased() })
+        var out: [UInt8] = []
+        var i = header.startIndex
+        var including = false
+        while i < header.endIndex {
+            let lineEnd = header[i...].firstIndex(of: 0x0A).map { $0 + 1 } ?? header.endIndex
+            let line = header[i..<lineEnd]
+            if line.first == 0x0D || line.first == 0x0A { break }
+            if line.first != 0x20 && line.first != 0x09 {
+                let colon = line.firstIndex(of: 0x3A) ?? line.endIndex
+                let name = String(decoding: header[i..<colon], as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+                including = wanted.contains(name) == keep
+            }
+            if including { out += line }
+            i = lineEnd
+        }
+        return out + [0x0D, 0x0A]
+    }
+}

@@ -1,0 +1,189 @@
+import Delivery
+import Foundation
+import IMAP
+import MIME
+import Storage
+
+/// SEARCH (RFC 9051 §6.4.4) with ESEARCH, SEARCHRES and MODSEQ. Text criteria of three
+/// characters or more come from the full-text index (trigrams: a case-insensitive substring
+/// match, exactly what IMAP asks); shorter ones and HEADER read the messages.
+extension IMAPSession {
+    func search(_ cmd: SearchCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
+        if let charset = cmd.charset, !["UTF-8", "US-ASCII"].contains(charset) {
+            throw IMAPError.no("BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset \(charset)")
+        }
+        if Self.uses(cmd.key, { if case .modseq = $0 { return true } else { return false } }) { enabled.insert("CONDSTORE") }
+        var evaluator = SearchEvaluator(session: self, selected: selected!)
+        let matches = try evaluator.run(cmd.key)
+        let numbers = matches.map { uid ? UInt32(clamping: $0.uid) : UInt32($0.msn) }
+        let modseq = evaluator.usesModseq ? matches.compactMap { evaluator.rows[$0.uid]?.modseq }.max() : nil
+        let options = cmd.returnOptions ?? (rev2 ? ["ALL"] : nil)
+        guard let options else {
+            var line = "* SEARCH"
+            for n in numbers { line += " \(n)" }
+            if let modseq { line += " (MODSEQ \(modseq))" }
+            out.write(line + "\r\n")
+            return ok(tag, "SEARCH completed", out: out)
+        }
+        let effective = options.isEmpty ? ["ALL"] : options
+        if effective.contains("SAVE") { selected!.saved = matches.map(\.uid) }
+        if effective == ["SAVE"] { return ok(tag, "SEARCH completed, result saved", out: out) }
+        var line = "* ESEARCH (TAG \"\(tag)\")\(uid ? " UID" : "")"
+        if effective.contains("MIN"), let first = numbers.min() { line += " MIN \(first)" }
+        if effective.contains("MAX"), let last = numbers.max() { line += " MAX \(last)" }
+        if effective.contains("COUNT") { line += " COUNT \(numbers.count)" }
+        if effective.contains("ALL"), !numbers.isEmpty { line += " ALL \(SequenceSet.compact(numbers.sorted()))" }
+        if let modseq { line += " MODSEQ \(modseq)" }
+        out.write(line + "\r\n")
+        return ok(tag, "SEARCH completed", out: out)
+    }
+
+    static func uses(_ key: SearchKey, _ test: (SearchKey) -> Bool) -> Bool {
+        if test(key) { return true }
+        switch key {
+        case .and(let keys): return keys.contains { uses($0, test) }
+        case .or(let a, let b): return uses(a, test) || uses(b, test)
+        case .not(let k): return uses(k, test)
+        default: return false
+        }
+    }
+}
+
+/// Evaluates a search key over the messages a session knows, loading only what the key needs.
+struct SearchEvaluator {
+    let session: IMAPSession
+    let selected: SelectedMailbox
+    /// Per-message metadata (flags, sizes, dates, MODSEQ), loaded when a key needs it.
+    var rows: [Int64: MessageDetail] = [:]
+    var usesModseq = false
+    /// UIDs matching each text criterion, computed once per criterion.
+    var textMatches: [SearchKey: Set<Int64>] = [:]
+
+    init(session: IMAPSession, selected: SelectedMailbox) {
+        self.session = session
+        self.selected = selected
+    }
+
+    mutating func run(_ key: SearchKey) throws -> [(msn: Int, uid: Int64)] {
+        let needsRows = IMAPSession.uses(key) { k in
+            switch k {
+            case .flag, .before, .on, .since, .sentBefore, .sentOn, .sentSince, .larger, .smaller, .modseq: return true
+            default: return false
+            }
+        }
+        usesModseq = IMAPSession.uses(key) { if case .modseq = $0 { return true } else { return false } }
+        if needsRows {
+            for r in try session.env.store.searchRows(mailboxID: selected.id) { rows[r.uid] = r }
+        }
+        try prepareText(key)
+        var out: [(Int, Int64)] = []
+        for (i, uid) in selected.uids.enumerated() where matches(key, msn: i + 1, uid: uid) { out.append((i + 1, uid)) }
+        return out
+    }
+
+    /// Runs each text criterion once, through the index or by reading messages.
+    mutating func prepareText(_ key: SearchKey) throws {
+        switch key {
+        case .and(let keys): for k in keys { try prepareText(k) }
+        case .or(let a, let b):
+            try prepareText(a)
+            try prepareText(b)
+        case .not(let k): try prepareText(k)
+        case .subject(let s), .from(let s), .to(let s), .cc(let s), .bcc(let s), .body(let s), .text(let s):
+            guard textMatches[key] == nil else { return }
+            let fields = Self.fields(key)
+            if s.unicodeScalars.count >= 3 {
+                textMatches[key] = try session.env.store.textSearch(mailboxID: selected.id, fields: fields, needle: s)
+            } else {
+                textMatches[key] = try scan { _, text in fields.contains { Self.contains(text.value(of: $0), s) } }
+            }
+        case .header(let name, let s):
+            guard textMatches[key] == nil else { return }
+            textMatches[key] = try scan { parsed, _ in
+                parsed.headerFields.contains { $0.name.caseInsensitiveCompare(name) == .orderedSame && Self.contains(EncodedWord.decode($0.value), s) }
+            }
+        default: break
+        }
+    }
+
+    static func fields(_ key: SearchKey) -> [SearchText.Field] {
+        switch key {
+        case .subject: return [.subject]
+        case .from: return [.from]
+        case .to: return [.to]
+        case .cc: return [.cc]
+        case .bcc: return [.bcc]
+        case .body: return [.body]
+        default: return [.headers, .body]
+        }
+    }
+
+    static func contains(_ haystack: String, _ needle: String) -> Bool {
+        needle.isEmpty || haystack.range(of: needle, options: [.caseInsensitive]) != nil
+    }
+
+    /// The UIDs whose message satisfies `test`, reading each message of the mailbox.
+    func scan(_ test: (ParsedMessage, SearchText) -> Bool) throws -> Set<Int64> {
+        guard let lo = selected.uids.first, let hi = selected.uids.last else { return [] }
+        let known = Set(selected.uids)
+        var out: Set<Int64> = []
+        for d in try session.env.store.messageDetails(mailboxID: selected.id, uids: lo, hi, meta: false, include: { known.contains($0) }) {
+            let bytes = d.headerPrefix + (try session.env.delivery.readBlob(d.blobHash))
+            let parsed = ParsedMessage(parsing: bytes)
+            if test(parsed, SearchText(parsed.searchFields())) { out.insert(d.uid) }
+        }
+        return out
+    }
+
+    func matches(_ key: SearchKey, msn: Int, uid: Int64) -> Bool {
+        switch key {
+        case .all: return true
+        case .and(let keys): return keys.allSatisfy { matches($0, msn: msn, uid: uid) }
+        case .or(let a, let b): return matches(a, msn: msn, uid: uid) || matches(b, msn: msn, uid: uid)
+        case .not(let k): return !matches(k, msn: msn, uid: uid)
+        case .flag(let flag, let set):
+            guard let r = rows[uid] else { return false }
+            return r.flags.contains { $0.caseInsensitiveCompare(flag) == .orderedSame } == set
+        case .new, .recent: return false
+        case .old: return true
+        case .before(let d): return rows[uid].map { Self.day($0.internalDate) < Self.day(d) } ?? false
+        case .on(let d): return rows[uid].map { Self.day($0.internalDate) == Self.day(d) } ?? false
+        case .since(let d): return rows[uid].map { Self.day($0.internalDate) >= Self.day(d) } ?? false
+        case .sentBefore(let d): return rows[uid]?.sentDate.map { Self.day($0) < Self.day(d) } ?? false
+        case .sentOn(let d): return rows[uid]?.sentDate.map { Self.day($0) == Self.day(d) } ?? false
+        case .sentSince(let d): return rows[uid]?.sentDate.map { Self.day($0) >= Self.day(d) } ?? false
+        case .larger(let n): return (rows[uid]?.size ?? 0) > n
+        case .smaller(let n): return (rows[uid]?.size ?? Int.max) < n
+        case .modseq(let n): return (rows[uid]?.modseq ?? 0) >= Int64(clamping: n)
+        case .uid(let set):
+            if case .lastResult = set { return selected.saved.contains(uid) }
+            return set.contains(UInt32(clamping: uid), largest: UInt32(clamping: selected.uids.last ?? 0))
+        case .sequence(let set):
+            if case .lastResult = set { return selected.saved.contains(uid) }
+            return set.contains(UInt32(msn), largest: UInt32(selected.uids.count))
+        case .subject, .from, .to, .cc, .bcc, .body, .text, .header:
+            return textMatches[key]?.contains(uid) ?? false
+        }
+    }
+
+    /// Days since 1970 in UTC: date criteria compare dates, not times.
+    static func day(_ d: Date) -> Int { Int((d.timeIntervalSince1970 / 86400).rounded(.down)) }
+}
+
+extension SearchText {
+    init(_ f: SearchFields) {
+        self.init(subject: f.subject, from: f.from, to: f.to, cc: f.cc, bcc: f.bcc, headers: f.headers, body: f.body)
+    }
+
+    func value(of field: Field) -> String {
+        switch field {
+        case .subject: return subject
+        case .from: return from
+        case .to: return to
+        case .cc: return cc
+        case .bcc: return bcc
+        case .headers: return headers
+        case .body: return body
+        }
+    }
+}

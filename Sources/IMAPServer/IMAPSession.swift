@@ -1,0 +1,310 @@
+import Delivery
+import Directory
+import Foundation
+import Logging
+import IMAP
+import LoginKit
+import MailCore
+import Storage
+
+/// One IMAP connection's protocol state: it takes framed commands and writes responses,
+/// reading and changing the mail store as the commands say (mox's `imapserver` shape).
+///
+/// Not thread-safe by design: the connection runs every call on its own serial queue, one at a
+/// time, off the event loops (store reads and writes block).
+final class IMAPSession: @unchecked Sendable {
+    enum State {
+        case notAuthenticated
+        case authenticated
+        case selected
+        case logout
+    }
+
+    /// What the connection must do after a command.
+    enum Next: Equatable {
+        case read
+        case close
+        /// Send nothing more in clear text; put TLS in front, then read.
+        case startTLS
+        /// Wait for DONE; report mailbox changes as they happen.
+        case idle
+        /// Read one SASL line for ``continueAuthentication(_:out:)``.
+        case saslLine
+        /// A failed login: answer after the failure delay.
+        case delayed(Duration)
+    }
+
+    let env: IMAPEnvironment
+    let clientIP: String
+    var tlsActive: Bool
+    let loopback: Bool
+    var state = State.notAuthenticated
+    var account: AccountRecord?
+    var selected: SelectedMailbox?
+    var enabled: Set<String> = []
+    var badCommands = 0
+    /// The tag of the command under way (IDLE, AUTHENTICATE).
+    var pendingTag = ""
+    var sasl: SASLExchange?
+    /// Called when the selected mailbox changes in the store (set by the connection).
+    var onMailboxChange: (@Sendable () -> Void)?
+
+    enum SASLExchange {
+        case plain
+        case scramFirst
+        case scramFinal(SCRAMServer)
+        case scramDone(user: String)
+    }
+
+    init(env: IMAPEnvironment, clientIP: String, tlsActive: Bool, loopback: Bool) {
+        self.env = env
+        self.clientIP = clientIP
+        self.tlsActive = tlsActive
+        self.loopback = loopback
+    }
+
+    deinit {
+        if let selected { env.store.changes.unsubscribe(mailbox: selected.id, token: selected.token) }
+    }
+
+    /// Logins allowed: over TLS, or on loopback when the configuration allows it.
+    var loginAllowed: Bool { tlsActive || (loopback && env.plaintextAuthOnLoopback) }
+    var utf8Names: Bool { enabled.contains("UTF8=ACCEPT") || enabled.contains("IMAP4REV2") }
+    var condstore: Bool { enabled.contains("CONDSTORE") || enabled.contains("QRESYNC") }
+    var qresync: Bool { enabled.contains("QRESYNC") }
+    var rev2: Bool { enabled.contains("IMAP4REV2") }
+
+    var capabilities: String {
+        var caps = ["IMAP4rev1", "IMAP4rev2"]
+        if state == .notAuthenticated {
+            if !tlsActive && env.tls != nil { caps.append("STARTTLS") }
+            if loginAllowed {
+                caps += ["AUTH=PLAIN", "AUTH=SCRAM-SHA-256"]
+            } else {
+                caps.append("LOGINDISABLED")
+            }
+            caps += ["SASL-IR"]
+        }
+        caps += [
+            "LITERAL+", "ENABLE", "ID", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE",
+            "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "STATUS=SIZE", "ESEARCH", "SEARCHRES", "CONDSTORE", "QRESYNC",
+            "QUOTA", "QUOTA=RES-STORAGE", "APPENDLIMIT=\(env.limits.maxAppendSize)", "UTF8=ACCEPT", "BINARY",
+        ]
+        return caps.joined(separator: " ")
+    }
+
+    func greeting() -> [UInt8] {
+        Array("* OK [CAPABILITY \(capabilities)] \(env.hostname) Mailroom IMAP ready\r\n".utf8)
+    }
+
+    /// One framed command.
+    func handle(_ bytes: [UInt8], out: ResponseWriter) -> Next {
+        let tagged: TaggedCommand
+        do {
+            tagged = try IMAPCommandParser.parse(bytes, limits: env.limits)
+        } catch let e as IMAPParseError {
+            return bad(tag: e.tag ?? "*", e.text, out: out)
+        } catch {
+            return bad(tag: "*", "Invalid command", out: out)
+        }
+        let tag = tagged.tag
+        do {
+            let next = try execute(tagged, out: out)
+            return next
+        } catch let e as IMAPError {
+            switch e {
+            case .bad(let text):
+                return bad(tag: tag, text, out: out)
+            case .no(let code, let text):
+                out.write("\(tag) NO \(code.map { "[\($0)] " } ?? "")\(text)\r\n")
+            }
+        } catch let e as MailboxError {
+            out.write("\(tag) NO \(Self.describe(e))\r\n")
+        } catch {
+            env.logger.error("IMAP command failed", metadata: ["client": "\(clientIP)", "error": "\(error)"])
+            out.write("\(tag) NO [SERVERBUG] The server could not do this; try again later\r\n")
+        }
+        return .read
+    }
+
+    func bad(tag: String, _ text: String, out: ResponseWriter) -> Next {
+        badCommands += 1
+        out.write("\(tag) BAD \(text)\r\n")
+        if badCommands >= env.limits.maxBadCommands {
+            out.write("* BYE Too many invalid commands\r\n")
+            return .close
+        }
+        return .read
+    }
+
+    static func describe(_ e: MailboxError) -> String {
+        switch e {
+        case .nonexistent(let name): return "[NONEXISTENT] Mailbox \(name) does not exist"
+        case .alreadyExists(let name): return "[ALREADYEXISTS] Mailbox \(name) already exists"
+        case .hasChildren(let name): return "[HASCHILDREN] Mailbox \(name) has mailboxes under it; delete those first"
+        case .cannotDelete(let name): return "[CANNOT] Mailbox \(name) cannot be deleted"
+        case .overQuota: return "[OVERQUOTA] Over quota: delete some mail first"
+        }
+    }
+
+    func execute(_ tagged: TaggedCommand, out: ResponseWriter) throws -> Next {
+        let tag = tagged.tag
+        switch tagged.command {
+        case .capability:
+            out.write("* CAPABILITY \(capabilities)\r\n")
+            return ok(tag, "CAPABILITY completed", out: out)
+        case .noop, .check:
+            try requireSelectedIfCheck(tagged.command)
+            reportChanges(out: out, expunges: true)
+            return ok(tag, "\(tagged.command == .check ? "CHECK" : "NOOP") completed", out: out)
+        case .logout:
+            out.write("* BYE Logging out\r\n")
+            out.write("\(tag) OK LOGOUT completed\r\n")
+            state = .logout
+            return .close
+        case .id:
+            out.write("* ID (\"name\" \"Mailroom\")\r\n")
+            return ok(tag, "ID completed", out: out)
+        case .starttls:
+            guard state == .notAuthenticated else { throw IMAPError.bad("STARTTLS only before login") }
+            guard !tlsActive, env.tls != nil else { throw IMAPError.bad("TLS is already active or not available") }
+            out.write("\(tag) OK Begin TLS negotiation now\r\n")
+            return .startTLS
+        case .login(let user, let password):
+            try requireState(.notAuthenticated)
+            guard loginAllowed else { throw IMAPError.no("PRIVACYREQUIRED", "Logins need TLS: use STARTTLS or port 993") }
+            pendingTag = tag
+            return finishLogin(user: user, account: checkPassword(user: user, password: password), out: out)
+        case .authenticate(let mechanism, let initial):
+            try requireState(.notAuthenticated)
+            guard loginAllowed else { throw IMAPError.no("PRIVACYREQUIRED", "Logins need TLS: use STARTTLS or port 993") }
+            pendingTag = tag
+            return startAuthentication(mechanism: mechanism, initial: initial, out: out)
+        case .enable(let caps):
+            try requireAuthenticated()
+            var now: [String] = []
+            for c in caps where ["CONDSTORE", "QRESYNC", "UTF8=ACCEPT", "IMAP4REV2"].contains(c) && !enabled.contains(c) {
+                enabled.insert(c)
+                now.append(c)
+            }
+            if !now.isEmpty { out.write("* ENABLED \(now.joined(separator: " "))\r\n") }
+            return ok(tag, "ENABLE completed", out: out)
+        case .namespace:
+            try requireAuthenticated()
+            out.write("* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n")
+            return ok(tag, "NAMESPACE completed", out: out)
+        case .select(let name, let params), .examine(let name, let params):
+            try requireAuthenticated()
+            var readOnly = false
+            if case .examine = tagged.command { readOnly = true }
+            return try select(name, params, readOnly: readOnly, tag: tag, out: out)
+        case .create(let name, let uses): return try create(name, uses, tag: tag, out: out)
+        case .delete(let name): return try delete(name, tag: tag, out: out)
+        case .rename(let from, let to): return try rename(from, to, tag: tag, out: out)
+        case .subscribe(let name), .unsubscribe(let name):
+            try requireAuthenticated()
+            let mailbox = try mailboxName(name)
+            var subscribe = false
+            if case .subscribe = tagged.command { subscribe = true }
+            try env.store.setSubscribed(accountID: account!.id, name: mailbox, subscribe)
+            return ok(tag, "\(subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE") completed", out: out)
+        case .list(let list): return try self.list(list, tag: tag, out: out)
+        case .lsub(let reference, let pattern): return try lsub(reference, pattern, tag: tag, out: out)
+        case .status(let name, let items): return try status(name, items, tag: tag, out: out)
+        case .append(let name, let flags, let date, let message): return try append(name, flags, date, message, tag: tag, out: out)
+        case .idle:
+            try requireAuthenticated()
+            pendingTag = tag
+            out.write("+ idling\r\n")
+            reportChanges(out: out, expunges: true)
+            return .idle
+        case .getQuota(let root): return try getQuota(root, tag: tag, out: out)
+        case .getQuotaRoot(let name): return try getQuotaRoot(name, tag: tag, out: out)
+        case .setQuota:
+            try requireAuthenticated()
+            throw IMAPError.no("NOPERM", "Quotas are set by the administrator (mailroom account update --quota)")
+        case .close, .unselect:
+            try requireSelected()
+            if tagged.command == .close, let sel = selected, !sel.readOnly {
+                // CLOSE expunges silently (RFC 9051 §6.4.1).
+                _ = try env.store.expunge(mailboxID: sel.id, uids: nil)
+                env.delivery.forgetUsage(of: account!.id)
+            }
+            deselect()
+            return ok(tag, "\(tagged.command == .close ? "CLOSE" : "UNSELECT") completed", out: out)
+        case .expunge:
+            try requireSelected()
+            return try expunge(uids: nil, tag: tag, out: out)
+        case .uidExpunge(let set):
+            try requireSelected()
+            return try expunge(uids: set, tag: tag, out: out)
+        case .search(let search, let uid):
+            try requireSelected()
+            return try self.search(search, uid: uid, tag: tag, out: out)
+        case .fetch(let set, let items, let modifiers, let uid):
+            try requireSelected()
+            return try fetch(set, items, modifiers, uid: uid, tag: tag, out: out)
+        case .store(let set, let flags, let unchangedSince, let uid):
+            try requireSelected()
+            return try store(set, flags, unchangedSince: unchangedSince, uid: uid, tag: tag, out: out)
+        case .copy(let set, let name, let uid):
+            try requireSelected()
+            return try copy(set, to: name, move: false, uid: uid, tag: tag, out: out)
+        case .move(let set, let name, let uid):
+            try requireSelected()
+            return try copy(set, to: name, move: true, uid: uid, tag: tag, out: out)
+        }
+    }
+
+    func ok(_ tag: String, _ text: String, out: ResponseWriter) -> Next {
+        out.write("\(tag) OK \(text)\r\n")
+        return .read
+    }
+
+    func requireState(_ s: State) throws {
+        guard state == s else {
+            throw IMAPError.bad(s == .notAuthenticated ? "Already logged in" : "Not allowed in this state")
+        }
+    }
+
+    func requireAuthenticated() throws {
+        guard state == .authenticated || state == .selected else { throw IMAPError.bad("Log in first") }
+    }
+
+    func requireSelected() throws {
+        guard state == .selected, selected != nil else { throw IMAPError.bad("Select a mailbox first") }
+    }
+
+    func requireSelectedIfCheck(_ c: IMAPCommand) throws {
+        if c == .check { try requireSelected() }
+    }
+
+    func deselect() {
+        if let selected { env.store.changes.unsubscribe(mailbox: selected.id, token: selected.token) }
+        selected = nil
+        state = .authenticated
+    }
+}
+
+/// A command that cannot be done: `BAD` (the client's mistake in the protocol) or `NO` with a
+/// response code (RFC 5530).
+enum IMAPError: Error {
+    case bad(String)
+    case no(String?, String)
+
+    static func no(_ text: String) -> IMAPError { .no(nil, text) }
+}
+
+extension IMAPSession {
+    /// The selected mailbox changed while the client idles: tell it now.
+    func idleUpdate(out: ResponseWriter) {
+        reportChanges(out: out, expunges: true)
+    }
+
+    /// The line that ends IDLE: `DONE`, or anything else (a protocol error, but IDLE ends).
+    func endIdle(_ line: [UInt8], out: ResponseWriter) -> Next {
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.uppercased() == "DONE" else { return bad(tag: pendingTag, "Expected DONE to end IDLE", out: out) }
+        return ok(pendingTag, "IDLE terminated", out: out)
+    }
+}

@@ -1,0 +1,57 @@
+/// Decoded text of a message for IMAP SEARCH (RFC 3501 §6.4.4): header values with RFC 2047
+/// words decoded, and the transfer- and charset-decoded text of its text parts.
+public struct SearchFields: Hashable, Sendable, Codable {
+    /// Every Subject field, decoded, joined by a space. The same for the four address fields.
+    public var subject = ""
+    public var from = ""
+    public var to = ""
+    public var cc = ""
+    public var bcc = ""
+    /// All top-level header fields, "Name: decoded value\n" each (SEARCH HEADER, TEXT).
+    public var headers = ""
+    /// The decoded text of every text/* part, message/rfc822 contents included, joined by "\n".
+    /// Attachments of other types contribute nothing.
+    public var body = ""
+
+    public init() {}
+}
+
+extension ParsedMessage {
+    /// Decoded header and body text for SEARCH.
+    public func searchFields() -> SearchFields {
+        var s = SearchFields()
+        for field in MIMEParser.headerFields(bytes, root.headerRange) {
+            let name = ASCII.string(bytes[field.name])
+            let value = EncodedWord.decode(ASCII.string(MIMEParser.unfolded(bytes, field.value)))
+            s.headers += name + ": " + value + "\n"
+            switch name.lowercased() {
+            case "subject": Self.join(&s.subject, value)
+            case "from": Self.join(&s.from, value)
+            case "to": Self.join(&s.to, value)
+            case "cc": Self.join(&s.cc, value)
+            case "bcc": Self.join(&s.bcc, value)
+            default: break
+            }
+        }
+        var texts: [String] = []
+        collectText(root, into: &texts)
+        s.body = texts.joined(separator: "\n")
+        return s
+    }
+
+    private static func join(_ field: inout String, _ value: String) {
+        field += field.isEmpty ? value : " " + value
+    }
+
+    /// Depth-first over the tree (bounded by the parser's depth limit).
+    private func collectText(_ part: MIMEPart, into texts: inout [String]) {
+        if part.isMultipart {
+            for child in part.children { collectText(child, into: &texts) }
+        } else if let message = part.message {
+            collectText(message, into: &texts)
+        } else if part.type == "text" {
+            let decoded = TransferEncoding.decode(bytes, part.bodyRange, encoding: part.encoding)
+            texts.append(Charset.decode(decoded, charset: part.parameter("charset")))
+        }
+    }
+}

@@ -1,0 +1,382 @@
+import Foundation
+import GRDB
+
+/// A message's UID, MODSEQ and flags: what a session keeps current.
+public struct MessageState: Hashable, Sendable {
+    public var uid: Int64
+    public var modseq: Int64
+    public var flags: [String]
+
+    init(row: Row) {
+        uid = row["uid"]
+        modseq = row["modseq"]
+        flags = Self.split(row["flags"])
+    }
+
+    public init(uid: Int64, modseq: Int64, flags: [String]) {
+        self.uid = uid
+        self.modseq = modseq
+        self.flags = flags
+    }
+
+    static func split(_ s: String?) -> [String] { (s ?? "").split(separator: " ").map(String.init) }
+}
+
+/// Everything stored about one message in a mailbox, for FETCH and SEARCH.
+public struct MessageDetail: Sendable {
+    public var uid: Int64
+    public var modseq: Int64
+    public var flags: [String]
+    public var internalDate: Date
+    public var size: Int
+    public var blobHash: String
+    public var headerPrefix: [UInt8]
+    public var envelope: [UInt8]?
+    public var bodyStructure: [UInt8]?
+    public var bodySimple: [UInt8]?
+    public var sentDate: Date?
+
+    init(row: Row, meta: Bool) {
+        uid = row["uid"]
+        modseq = row["modseq"]
+        flags = MessageState.split(row["flags"])
+        internalDate = Date(timeIntervalSince1970: row["internal_date"])
+        size = row["size"]
+        blobHash = row["blob_hash"]
+        headerPrefix = Array((row["header_prefix"] as Data?) ?? Data())
+        if meta {
+            envelope = (row["envelope"] as Data?).map(Array.init)
+            bodyStructure = (row["bodystructure"] as Data?).map(Array.init)
+            bodySimple = (row["body_simple"] as Data?).map(Array.init)
+            sentDate = (row["sent_date"] as Double?).map(Date.init(timeIntervalSince1970:))
+        }
+    }
+}
+
+/// How STORE changes flags.
+public enum FlagChange: Sendable, Hashable {
+    case add, remove, replace
+}
+
+/// A message to add to a mailbox (APPEND).
+public struct NewMessage: Sendable {
+    public var blobHash: String
+    public var blobSize: Int
+    public var inlineData: [UInt8]?
+    public var meta: BlobMeta?
+    public var flags: [String]
+    public var internalDate: Date
+    public var messageID: String?
+
+    public init(blobHash: String, blobSize: Int, inlineData: [UInt8]?, meta: BlobMeta?, flags: [String], internalDate: Date, messageID: String?) {
+        self.blobHash = blobHash
+        self.blobSize = blobSize
+        self.inlineData = inlineData
+        self.meta = meta
+        self.flags = flags
+        self.internalDate = internalDate
+        self.messageID = messageID
+    }
+}
+
+extension SQLiteStore {
+    static func insertBlob(hash: String, size: Int, refs: Int, inlineData: [UInt8]?, meta: BlobMeta?, _ db: Database) throws {
+        let existing = try Row.fetchOne(db, sql: "SELECT rowid, envelope IS NOT NULL AS indexed FROM blobs WHERE hash = ?", arguments: [hash])
+        if let existing {
+            try db.execute(
+                sql: "UPDATE blobs SET refs = refs + ?, data = COALESCE(data, ?) WHERE hash = ?",
+                arguments: [refs, inlineData.map { Data($0) }, hash])
+            if existing["indexed"] as Bool { return }
+        } else {
+            try db.execute(
+                sql: "INSERT INTO blobs (hash, size, refs, data) VALUES (?, ?, ?, ?)",
+                arguments: [hash, size, refs, inlineData.map { Data($0) }])
+        }
+        guard let meta else { return }
+        let rowid = existing?["rowid"] as Int64? ?? db.lastInsertedRowID
+        try db.execute(
+            sql: "UPDATE blobs SET envelope = ?, bodystructure = ?, body_simple = ?, sent_date = ? WHERE rowid = ?",
+            arguments: [Data(meta.envelope), Data(meta.bodyStructure), Data(meta.bodySimple), meta.sentDate?.timeIntervalSince1970, rowid])
+        let t = meta.text
+        try db.execute(
+            sql: "INSERT INTO blob_text (rowid, subject, from_addr, to_addr, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [rowid, t.subject, t.from, t.to, t.cc, t.bcc, t.headers, t.body])
+    }
+
+    /// UID, MODSEQ and flags of every message, by UID (what SELECT loads).
+    public func messageStates(mailboxID: Int64) throws -> [MessageState] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? ORDER BY uid", arguments: [mailboxID])
+                .map(MessageState.init(row:))
+        }
+    }
+
+    /// What changed in a mailbox since `modseq`: messages added or changed, UIDs expunged, and
+    /// the mailbox's state now.
+    public func changes(mailboxID: Int64, since modseq: Int64) throws -> (changed: [MessageState], expunged: [Int64], mailbox: MailboxRecord?) {
+        try writer.read { db in
+            let mailbox = try Row.fetchOne(db, sql: "SELECT * FROM mailboxes WHERE id = ?", arguments: [mailboxID]).map(MailboxRecord.init(row:))
+            let changed = try Row.fetchAll(
+                db, sql: "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
+                arguments: [mailboxID, modseq]
+            ).map(MessageState.init(row:))
+            let expunged = try Int64.fetchAll(
+                db, sql: "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid", arguments: [mailboxID, modseq])
+            return (changed, expunged, mailbox)
+        }
+    }
+
+    /// The messages with UIDs in `lo...hi` that `include` accepts, by UID; with the IMAP
+    /// metadata of their blobs when `meta` is set.
+    public func messageDetails(mailboxID: Int64, uids lo: Int64, _ hi: Int64, meta: Bool, include: (Int64) -> Bool) throws -> [MessageDetail] {
+        let columns = meta
+            ? "m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix, b.envelope, b.bodystructure, b.body_simple, b.sent_date"
+            : "m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix"
+        let join = meta ? "JOIN blobs b ON b.hash = m.blob_hash" : ""
+        return try writer.read { db in
+            var out: [MessageDetail] = []
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT \(columns) FROM messages m \(join) WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid",
+                arguments: [mailboxID, lo, hi])
+            while let row = try rows.next() {
+                let uid: Int64 = row["uid"]
+                if include(uid) { out.append(MessageDetail(row: row, meta: meta)) }
+            }
+            return out
+        }
+    }
+
+    /// Search metadata for every message: UID, MODSEQ, flags, size, dates.
+    public func searchRows(mailboxID: Int64) throws -> [MessageDetail] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_hash, X'' AS header_prefix, b.sent_date
+                    FROM messages m JOIN blobs b ON b.hash = m.blob_hash WHERE m.mailbox_id = ? ORDER BY m.uid
+                    """,
+                arguments: [mailboxID]
+            ).map {
+                var d = MessageDetail(row: $0, meta: false)
+                d.sentDate = ($0["sent_date"] as Double?).map(Date.init(timeIntervalSince1970:))
+                return d
+            }
+        }
+    }
+
+    /// UIDs of messages whose indexed `field` (or any field, for nil) contains `needle`, which
+    /// must be at least 3 characters (the index's trigrams).
+    public func textSearch(mailboxID: Int64, fields: [SearchText.Field], needle: String) throws -> Set<Int64> {
+        let phrase = "\"" + needle.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let query = "{\(fields.map(\.rawValue).joined(separator: " "))} : \(phrase)"
+        return try writer.read { db in
+            Set(try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT m.uid FROM messages m JOIN blobs b ON b.hash = m.blob_hash
+                    WHERE m.mailbox_id = ? AND b.rowid IN (SELECT rowid FROM blob_text WHERE blob_text MATCH ?)
+                    """,
+                arguments: [mailboxID, query]))
+        }
+    }
+
+    /// Changes the flags of the messages `uids` (STORE). With `unchangedSince`, messages
+    /// modified after it are left alone and returned in `failed` (RFC 7162 §3.1.3). Every
+    /// changed message gets the mailbox's next MODSEQ.
+    public func storeFlags(
+        mailboxID: Int64, uids: [Int64], change: FlagChange, flags: [String], unchangedSince: Int64?
+    ) throws -> (changed: [MessageState], unchanged: [MessageState], failed: [Int64]) {
+        guard let lo = uids.min(), let hi = uids.max() else { return ([], [], []) }
+        let wanted = Set(uids)
+        let result: ([MessageState], [MessageState], [Int64]) = try writer.write { db in
+            let current = try Row.fetchAll(
+                db, sql: "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid",
+                arguments: [mailboxID, lo, hi]
+            ).map(MessageState.init(row:)).filter { wanted.contains($0.uid) }
+            var changed: [MessageState] = []
+            var unchanged: [MessageState] = []
+            var failed: [Int64] = []
+            var modseq: Int64?
+            for var m in current {
+                if let unchangedSince, m.modseq > unchangedSince {
+                    failed.append(m.uid)
+                    continue
+                }
+                let new = Self.apply(change, flags, to: m.flags)
+                guard new != m.flags else {
+                    unchanged.append(m)
+                    continue
+                }
+                if modseq == nil {
+                    modseq = try Int64.fetchOne(
+                        db, sql: "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING highestmodseq",
+                        arguments: [mailboxID])
+                }
+                m.flags = new
+                m.modseq = modseq!
+                try db.execute(
+                    sql: "UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?",
+                    arguments: [new.joined(separator: " "), m.modseq, mailboxID, m.uid])
+                changed.append(m)
+            }
+            if change != .remove { try Self.noteKeywords(flags, mailboxID: mailboxID, db) }
+            return (changed, unchanged, failed)
+        }
+        if !result.0.isEmpty { changes.publish([mailboxID]) }
+        return result
+    }
+
+    /// Flags after a STORE: system flags first in a fixed order, then keywords as first set.
+    static func apply(_ change: FlagChange, _ flags: [String], to current: [String]) -> [String] {
+        var out: [String]
+        switch change {
+        case .replace: out = []
+        case .add, .remove: out = current
+        }
+        for f in flags {
+            let present = out.contains { $0.caseInsensitiveCompare(f) == .orderedSame }
+            if change == .remove {
+                out.removeAll { $0.caseInsensitiveCompare(f) == .orderedSame }
+            } else if !present {
+                out.append(f)
+            }
+        }
+        return out
+    }
+
+    /// Keeps the mailbox's list of keywords in use (for FLAGS) up to date.
+    static func noteKeywords(_ flags: [String], mailboxID: Int64, _ db: Database) throws {
+        let keywords = flags.filter { !$0.hasPrefix("\\") }
+        guard !keywords.isEmpty else { return }
+        let existing = MessageState.split(try String.fetchOne(db, sql: "SELECT keywords FROM mailboxes WHERE id = ?", arguments: [mailboxID]))
+        var all = existing
+        for k in keywords where !all.contains(where: { $0.caseInsensitiveCompare(k) == .orderedSame }) { all.append(k) }
+        if all.count != existing.count {
+            try db.execute(sql: "UPDATE mailboxes SET keywords = ? WHERE id = ?", arguments: [all.joined(separator: " "), mailboxID])
+        }
+    }
+
+    /// Removes the messages flagged \Deleted (only those in `uids`, when given) and returns
+    /// their UIDs. The removal is recorded with a new MODSEQ for other sessions and QRESYNC.
+    public func expunge(mailboxID: Int64, uids: Set<Int64>?) throws -> [Int64] {
+        let removed: [Int64] = try writer.write { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT uid, blob_hash FROM messages WHERE mailbox_id = ? AND instr(flags, '\\Deleted') > 0 ORDER BY uid",
+                arguments: [mailboxID]
+            ).filter { uids?.contains($0["uid"]) ?? true }
+            guard !rows.isEmpty else { return [] }
+            try Self.remove(rows.map { ($0["uid"], $0["blob_hash"]) }, mailboxID: mailboxID, db)
+            return rows.map { $0["uid"] }
+        }
+        if !removed.isEmpty { changes.publish([mailboxID]) }
+        return removed
+    }
+
+    static func remove(_ messages: [(uid: Int64, blob: String)], mailboxID: Int64, _ db: Database) throws {
+        let modseq = try Int64.fetchOne(
+            db, sql: "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING highestmodseq", arguments: [mailboxID])!
+        for m in messages {
+            try db.execute(sql: "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?", arguments: [mailboxID, m.uid])
+            try db.execute(sql: "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)", arguments: [mailboxID, m.uid, modseq])
+            // Blobs whose count reaches 0 stay until a collector removes them with their index rows.
+            try db.execute(sql: "UPDATE blobs SET refs = refs - 1 WHERE hash = ?", arguments: [m.blob])
+        }
+    }
+
+    /// Copies (or moves) messages to another mailbox of the same account; they share their
+    /// blobs. Returns the target's UIDVALIDITY and (source UID, new UID) pairs. `quota` (bytes,
+    /// 0 for none) is checked against the account's usage in the same transaction.
+    public func copyMessages(
+        from source: Int64, uids: [Int64], to target: Int64, move: Bool, accountID: Int64, quota: Int64
+    ) throws -> (uidValidity: Int64, pairs: [(Int64, Int64)]) {
+        let wanted = Set(uids)
+        guard let lo = uids.min(), let hi = uids.max() else {
+            let v = try mailbox(id: target)?.uidValidity ?? 0
+            return (v, [])
+        }
+        let result: (Int64, [(Int64, Int64)]) = try writer.write { db in
+            guard let validity = try Int64.fetchOne(db, sql: "SELECT uidvalidity FROM mailboxes WHERE id = ?", arguments: [target]) else {
+                throw MailboxError.nonexistent("\(target)")
+            }
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid",
+                arguments: [source, lo, hi]
+            ).filter { wanted.contains($0["uid"]) }
+            guard !rows.isEmpty else { return (validity, []) }
+            if quota > 0, !move || source == target {
+                let used = try Int64.fetchOne(
+                    db, sql: "SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
+                    arguments: [accountID]) ?? 0
+                let adding = rows.reduce(Int64(0)) { $0 + ($1["size"] as Int64) }
+                if used + adding > quota { throw MailboxError.overQuota }
+            }
+            let first = try Row.fetchOne(
+                db,
+                sql: "UPDATE mailboxes SET uidnext = uidnext + ?, highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING uidnext - ? AS uid, highestmodseq AS modseq",
+                arguments: [rows.count, target, rows.count])!
+            var next: Int64 = first["uid"]
+            let modseq: Int64 = first["modseq"]
+            var pairs: [(Int64, Int64)] = []
+            var keywords: [String] = []
+            for row in rows {
+                try db.execute(
+                    sql: """
+                        INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, header_prefix, size, internal_date, flags, queue_id, message_id)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        target, next, modseq, row["blob_hash"] as String, row["header_prefix"] as Data, row["size"] as Int64,
+                        row["internal_date"] as Double, row["flags"] as String, row["queue_id"] as String?, row["message_id"] as String?,
+                    ])
+                try db.execute(sql: "UPDATE blobs SET refs = refs + 1 WHERE hash = ?", arguments: [row["blob_hash"] as String])
+                keywords += MessageState.split(row["flags"])
+                pairs.append((row["uid"], next))
+                next += 1
+            }
+            try Self.noteKeywords(keywords, mailboxID: target, db)
+            if move { try Self.remove(rows.map { ($0["uid"], $0["blob_hash"]) }, mailboxID: source, db) }
+            return (validity, pairs)
+        }
+        changes.publish(move ? [source, target] : [target])
+        return result
+    }
+
+    /// Adds one message to a mailbox (APPEND), checking the quota (0: none) in the same
+    /// transaction. Returns the mailbox's UIDVALIDITY and the new UID.
+    public func appendMessage(_ m: NewMessage, mailboxID: Int64, accountID: Int64, quota: Int64) throws -> (uidValidity: Int64, uid: Int64) {
+        let result: (Int64, Int64) = try writer.write { db in
+            if quota > 0 {
+                let used = try Int64.fetchOne(
+                    db, sql: "SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
+                    arguments: [accountID]) ?? 0
+                if used + Int64(m.blobSize) > quota { throw MailboxError.overQuota }
+            }
+            try Self.insertBlob(hash: m.blobHash, size: m.blobSize, refs: 1, inlineData: m.inlineData, meta: m.meta, db)
+            guard let row = try Row.fetchOne(
+                db,
+                sql: "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING uidnext - 1 AS uid, highestmodseq AS modseq, uidvalidity",
+                arguments: [mailboxID])
+            else { throw MailboxError.nonexistent("\(mailboxID)") }
+            try db.execute(
+                sql: """
+                    INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, size, internal_date, flags, message_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    mailboxID, row["uid"] as Int64, row["modseq"] as Int64, m.blobHash, m.blobSize,
+                    m.internalDate.timeIntervalSince1970, m.flags.joined(separator: " "), m.messageID,
+                ])
+            try Self.noteKeywords(m.flags, mailboxID: mailboxID, db)
+            return (row["uidvalidity"], row["uid"])
+        }
+        changes.publish([mailboxID])
+        return result
+    }
+
+    /// The expunged UIDs of a mailbox after `modseq` (QRESYNC's VANISHED (EARLIER)).
+    public func expungedSince(mailboxID: Int64, modseq: Int64) throws -> [Int64] {
+        try writer.read { db in
+            try Int64.fetchAll(db, sql: "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid", arguments: [mailboxID, modseq])
+        }
+    }
+}
