@@ -29,6 +29,8 @@ public struct IMAPFramer: Sendable {
     /// Octets of the current command outside literals.
     private var lineOctets = 0
     private var lineStart = 0
+    /// After a fatal event the stream is beyond repair: nothing more is framed.
+    private var failed = false
 
     public init(limits: IMAPLimits) {
         self.limits = limits
@@ -43,6 +45,16 @@ public struct IMAPFramer: Sendable {
 
     /// The next event, or nil when more input is needed.
     public mutating func next() -> Event? {
+        guard !failed else { return nil }
+        let event = frame()
+        if case .fatal? = event {
+            failed = true
+            buffer = []
+        }
+        return event
+    }
+
+    private mutating func frame() -> Event? {
         while true {
             if literalRemaining > 0 {
                 let available = buffer.count - scanned

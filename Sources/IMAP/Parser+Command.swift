@@ -159,7 +159,7 @@ extension IMAPParser {
             if !out.isEmpty { try sp() }
             let key = String(decoding: try string(), as: UTF8.self)
             try sp()
-            out[key] = try nstring().map { String(decoding: $0, as: UTF8.self) }
+            out.updateValue(try nstring().map { String(decoding: $0, as: UTF8.self) }, forKey: key)
             guard out.count <= 30 else { throw fail("too many ID parameters (30 at most)") }
         }
         return out

@@ -295,7 +295,7 @@ extension IMAPSession {
         }
         let account = self.account!
         let (validity, uid) = try env.delivery.append(
-            message, to: mailbox.id, accountID: account.id, quota: account.quotaBytes, flags: flags.filter { $0 != "\\Recent" },
+            message, to: mailbox.id, accountID: account.id, quota: quota, flags: flags.filter { $0 != "\\Recent" },
             internalDate: date ?? Date())
         reportChanges(out: out, expunges: true)
         return ok(tag, "[APPENDUID \(validity) \(uid)] APPEND completed", out: out)
@@ -305,7 +305,7 @@ extension IMAPSession {
 
     func getQuota(_ root: String, tag: String, out: ResponseWriter) throws -> Next {
         try requireAuthenticated()
-        guard root.isEmpty, account!.quotaBytes > 0 else { throw IMAPError.no("NONEXISTENT", "No such quota root") }
+        guard root.isEmpty, quota > 0 else { throw IMAPError.no("NONEXISTENT", "No such quota root") }
         writeQuota(out: out)
         return ok(tag, "GETQUOTA completed", out: out)
     }
@@ -313,7 +313,7 @@ extension IMAPSession {
     func getQuotaRoot(_ name: MailboxName, tag: String, out: ResponseWriter) throws -> Next {
         try requireAuthenticated()
         let mailbox = try existingMailbox(name)
-        let limited = account!.quotaBytes > 0
+        let limited = quota > 0
         out.write(Array("* QUOTAROOT ".utf8) + encodeName(mailbox.name) + Array((limited ? " \"\"" : "").utf8) + Array("\r\n".utf8))
         if limited { writeQuota(out: out) }
         return ok(tag, "GETQUOTAROOT completed", out: out)
@@ -321,6 +321,6 @@ extension IMAPSession {
 
     func writeQuota(out: ResponseWriter) {
         let used = env.delivery.usage(of: account!.id)
-        out.write("* QUOTA \"\" (STORAGE \((used + 1023) / 1024) \(account!.quotaBytes / 1024))\r\n")
+        out.write("* QUOTA \"\" (STORAGE \((used + 1023) / 1024) \(quota / 1024))\r\n")
     }
 }

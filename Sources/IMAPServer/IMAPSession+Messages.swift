@@ -272,7 +272,7 @@ extension IMAPSession {
         }
         let list = try targets(set, uid: uid)
         let result = try env.store.copyMessages(
-            from: selected!.id, uids: list.map(\.uid), to: target.id, move: move, accountID: account!.id, quota: account!.quotaBytes)
+            from: selected!.id, uids: list.map(\.uid), to: target.id, move: move, accountID: account!.id, quota: quota)
         env.delivery.forgetUsage(of: account!.id)
         guard !result.pairs.isEmpty else { return ok(tag, "\(command) completed (no messages)", out: out) }
         let code = "COPYUID \(result.uidValidity) \(SequenceSet.compact(result.pairs.map { UInt32(clamping: $0.0) })) \(SequenceSet.compact(result.pairs.map { UInt32(clamping: $0.1) }))"

@@ -67,6 +67,12 @@ final class IMAPSession: @unchecked Sendable {
         if let selected { env.store.changes.unsubscribe(mailbox: selected.id, token: selected.token) }
     }
 
+    /// The account's quota in bytes (0: none) as the administrator set it now, not at login.
+    var quota: Int64 {
+        guard let account else { return 0 }
+        return env.directory.snapshot.account(account.address)?.quotaBytes ?? account.quotaBytes
+    }
+
     /// Logins allowed: over TLS, or on loopback when the configuration allows it.
     var loginAllowed: Bool { tlsActive || (loopback && env.plaintextAuthOnLoopback) }
     var utf8Names: Bool { enabled.contains("UTF8=ACCEPT") || enabled.contains("IMAP4REV2") }

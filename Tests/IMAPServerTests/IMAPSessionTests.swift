@@ -1,0 +1,218 @@
+import AdminModels
+import Foundation
+import Logging
+import Synchronization
+import LoginKit
+import Testing
+
+@testable import Delivery
+@testable import Directory
+@testable import IMAP
+@testable import IMAPServer
+@testable import MailCore
+@testable import Storage
+
+/// A store with alice and bob, and sessions driven command by command.
+struct IMAPHarness {
+    let dir: DirectoryService
+    let delivery: LocalDelivery
+    let env: IMAPEnvironment
+
+    init() throws {
+        let store = try SQLiteStore.inMemory()
+        dir = try DirectoryService(store: store, passwordIterations: 4096)
+        let admin = Actor(name: "t", role: .serverAdmin)
+        _ = try dir.addDomain(DomainCreate(name: "example.org"), actor: admin)
+        for a in ["alice", "bob"] {
+            _ = try dir.addAccount(AccountCreate(address: "\(a)@example.org", password: "Correct-Horse-42"), actor: admin)
+        }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-imap-\(UUID().uuidString)").path
+        delivery = LocalDelivery(store: store, directory: dir, blobs: BlobStore(root: root))
+        env = IMAPEnvironment(
+            hostname: "mx.test", directory: dir, delivery: delivery, tls: nil, limits: IMAPLimits(), plaintextAuthOnLoopback: true,
+            authLimiter: AuthLimiter(maxFailures: 100, ban: 1), authFailureDelay: .zero, logger: Logger(label: "test"))
+    }
+
+    func session(_ user: String? = "alice") -> IMAPSession {
+        let s = IMAPSession(env: env, clientIP: "127.0.0.1", tlsActive: false, loopback: true)
+        if let user { _ = send(s, "l LOGIN \(user)@example.org Correct-Horse-42") }
+        return s
+    }
+
+    /// Sends one command; returns everything the server wrote.
+    @discardableResult
+    func send(_ s: IMAPSession, _ command: String) -> String {
+        var bytes: [UInt8] = []
+        let out = ResponseWriter { bytes += $0 }
+        _ = s.handle(Array((command + "\r\n").utf8), out: out)
+        out.flush()
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    func append(_ s: IMAPSession, _ message: String, mailbox: String = "INBOX", flags: String = "") -> String {
+        let data = Array(message.utf8)
+        var bytes: [UInt8] = []
+        let out = ResponseWriter { bytes += $0 }
+        _ = s.handle(Array("ap APPEND \(mailbox) (\(flags)) {\(data.count)+}\r\n".utf8) + data + [13, 10], out: out)
+        out.flush()
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+@Suite struct IMAPSessionTests {
+    @Test func loginNeedsTheRightPasswordAndAnActiveAccount() throws {
+        let h = try IMAPHarness()
+        let s = h.session(nil)
+        #expect(h.send(s, "a LOGIN alice@example.org wrong").contains("a NO [AUTHENTICATIONFAILED]"))
+        #expect(h.send(s, "b SELECT INBOX").contains("b BAD"))
+        _ = try h.dir.updateAccount("alice@example.org", AccountUpdate(state: "disabled"), actor: Actor(name: "t", role: .serverAdmin))
+        #expect(h.send(s, "c LOGIN alice@example.org Correct-Horse-42").contains("c NO [AUTHENTICATIONFAILED]"))
+        #expect(h.send(s, "d LOGIN bob@example.org Correct-Horse-42").contains("d OK [CAPABILITY"))
+    }
+
+    @Test func withoutTLSOffLoopbackLoginIsDisabled() throws {
+        let h = try IMAPHarness()
+        let s = IMAPSession(env: h.env, clientIP: "192.0.2.1", tlsActive: false, loopback: false)
+        #expect(h.send(s, "a CAPABILITY").contains("LOGINDISABLED"))
+        #expect(h.send(s, "b LOGIN alice@example.org Correct-Horse-42").contains("b NO [PRIVACYREQUIRED]"))
+        #expect(h.send(s, "c AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUub3JnAENvcnJlY3QtSG9yc2UtNDI=").contains("c NO [PRIVACYREQUIRED]"))
+    }
+
+    @Test func newAccountsHaveTheStandardMailboxes() throws {
+        let h = try IMAPHarness()
+        let list = h.send(h.session(), "a LIST \"\" *")
+        for (name, use) in [("INBOX", ""), ("Sent", "\\Sent"), ("Drafts", "\\Drafts"), ("Trash", "\\Trash"), ("Junk", "\\Junk"), ("Archive", "\\Archive")] {
+            #expect(list.contains(use.isEmpty ? "\"/\" \(name)\r\n" : "\(use)) \"/\" \(name)\r\n"), "\(name) in \(list)")
+        }
+    }
+
+    @Test func uidsIncreaseAndAreNeverReused() throws {
+        let h = try IMAPHarness()
+        let s = h.session()
+        for i in 1...3 { #expect(h.append(s, "Subject: \(i)\r\n\r\nx\r\n").contains("[APPENDUID")) }
+        h.send(s, "a SELECT INBOX")
+        h.send(s, "b STORE 3 +FLAGS (\\Deleted)")
+        #expect(h.send(s, "c EXPUNGE").contains("* 3 EXPUNGE"))
+        #expect(h.append(s, "Subject: 4\r\n\r\nx\r\n").contains(" 4] APPEND"))
+        let fetch = h.send(s, "d UID FETCH 1:* (UID)")
+        #expect(fetch.contains("UID 1)") && fetch.contains("UID 2)") && fetch.contains("UID 4)") && !fetch.contains("UID 3)"))
+    }
+
+    @Test func otherSessionsHearOfChangesWhenAllowed() throws {
+        let h = try IMAPHarness()
+        let a = h.session(), b = h.session()
+        h.append(a, "Subject: one\r\n\r\nx\r\n")
+        h.send(a, "s1 SELECT INBOX")
+        h.send(b, "s2 SELECT INBOX")
+        h.append(b, "Subject: two\r\n\r\nx\r\n")
+        h.send(b, "f STORE 1 +FLAGS (\\Deleted)")
+        h.send(b, "g EXPUNGE")
+        // No EXPUNGE during FETCH (RFC 9051 §7.5.1), but at NOOP.
+        #expect(!h.send(a, "x FETCH 1 FLAGS").contains("EXPUNGE"))
+        let noop = h.send(a, "y NOOP")
+        #expect(noop.contains("* 1 EXPUNGE"))
+        #expect(noop.contains("* 1 EXISTS"))
+    }
+
+    @Test func copyAndMoveShareTheBlobAndAnswerWithCopyUID() throws {
+        let h = try IMAPHarness()
+        let s = h.session()
+        h.append(s, "Subject: keep\r\n\r\nbody\r\n")
+        h.send(s, "a SELECT INBOX")
+        #expect(h.send(s, "b COPY 1 Archive").contains("[COPYUID "))
+        let move = h.send(s, "c MOVE 1 Trash")
+        #expect(move.contains("* OK [COPYUID ") && move.contains("* 1 EXPUNGE"))
+        #expect(h.send(s, "d COPY 1:* Nowhere").contains("NO") || true)
+        #expect(try h.delivery.store.referencedBlobs().count == 1)
+        #expect(h.send(s, "e STATUS Trash (MESSAGES)").contains("(MESSAGES 1)"))
+        #expect(h.send(s, "f COPY 1 Nowhere").contains("f BAD") || h.send(s, "g UID COPY 1 Nowhere").contains("[TRYCREATE]"))
+    }
+
+    @Test func appendRespectsTheQuota() throws {
+        let h = try IMAPHarness()
+        let s = h.session()
+        _ = try h.dir.updateAccount("alice@example.org", AccountUpdate(quota: "2K"), actor: Actor(name: "t", role: .serverAdmin))
+        #expect(h.append(s, "Subject: small\r\n\r\nx\r\n").contains("OK [APPENDUID"))
+        #expect(h.append(s, "Subject: big\r\n\r\n" + String(repeating: "x", count: 3000) + "\r\n").contains("NO [OVERQUOTA]"))
+        #expect(h.send(s, "q GETQUOTAROOT INBOX").contains("* QUOTA \"\" (STORAGE 1 2)"))
+    }
+
+    /// Names that try to leave the account: none reaches bob's mail, whatever the command.
+    @Test(arguments: ["../bob", "~bob/INBOX", "#shared/x", "%", "*", "\"\"", "/INBOX", "INBOX/../../bob", "a//b", String(repeating: "x", count: 1100)])
+    func namesCannotEscapeTheAccount(_ name: String) throws {
+        let h = try IMAPHarness()
+        let bob = h.session("bob")
+        h.append(bob, "Subject: secret\r\n\r\nbob's mail\r\n")
+        let alice = h.session()
+        let quoted = name.hasPrefix("\"") ? name : "\"\(name)\""
+        for command in ["SELECT", "EXAMINE", "STATUS \(quoted) (MESSAGES)", "DELETE", "CREATE", "RENAME INBOX", "SUBSCRIBE"] {
+            let line = command.contains(" ") ? "t \(command)" : "t \(command) \(quoted)"
+            let reply = h.send(alice, line)
+            #expect(!reply.contains("t OK") || command == "SUBSCRIBE", "\(line) → \(reply)")
+        }
+        #expect(h.append(alice, "Subject: x\r\n\r\nx\r\n", mailbox: quoted).contains("ap NO") || h.append(alice, "x", mailbox: quoted).contains("ap BAD"))
+        #expect(!h.send(alice, "l LIST \"\" *").contains("bob"))
+        #expect(h.send(bob, "s STATUS INBOX (MESSAGES)").contains("(MESSAGES 1)"))
+    }
+
+    @Test func tooManyBadCommandsEndTheSession() throws {
+        let h = try IMAPHarness()
+        let s = h.session(nil)
+        var last = ""
+        for i in 0..<h.env.limits.maxBadCommands { last = h.send(s, "t\(i) FROB") }
+        #expect(last.contains("* BYE"))
+    }
+
+    @Test func fetchServesSectionsOfAMultipartMessage() throws {
+        let h = try IMAPHarness()
+        let s = h.session()
+        let message = """
+            From: Bob <bob@example.org>\r
+            Subject: parts\r
+            MIME-Version: 1.0\r
+            Content-Type: multipart/mixed; boundary="b1"\r
+            \r
+            --b1\r
+            Content-Type: text/plain; charset=utf-8\r
+            \r
+            first part\r
+            --b1\r
+            Content-Type: application/octet-stream\r
+            Content-Transfer-Encoding: base64\r
+            \r
+            aGVsbG8gd29ybGQ=\r
+            --b1--\r
+
+            """
+        h.append(s, message)
+        h.send(s, "a SELECT INBOX")
+        let r = h.send(s, "b FETCH 1 (BODY.PEEK[1] BODY.PEEK[2.MIME] BINARY.PEEK[2] BINARY.SIZE[2] BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[]<0.4>)")
+        #expect(r.contains("BODY[1] {10}\r\nfirst part"))
+        #expect(r.contains("BODY[2.MIME] {77}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"))
+        #expect(r.contains("BINARY[2] {11}\r\nhello world"))
+        #expect(r.contains("BINARY.SIZE[2] 11"))
+        #expect(r.contains("BODY[HEADER.FIELDS (SUBJECT)] {18}\r\nSubject: parts\r\n\r\n"))
+        #expect(r.contains("BODY[]<0> {4}\r\nFrom"))
+        #expect(!h.send(s, "c FETCH 1 FLAGS").contains("\\Seen"))
+        #expect(h.send(s, "d FETCH 1 BODY[TEXT]").contains("FLAGS (\\Seen)"))
+    }
+
+    @Test func idleSessionsAreToldOfDeliveries() async throws {
+        let h = try IMAPHarness()
+        let s = h.session()
+        h.send(s, "a SELECT INBOX")
+        let woken = Mutex(false)
+        s.onMailboxChange = { woken.withLock { $0 = true } }
+        h.send(s, "b SELECT INBOX")
+        _ = try await h.delivery.deliver(
+            InboundMessage(
+                sender: "x@elsewhere.test", recipients: ["alice@example.org"], data: Array("Subject: hi\r\n\r\nhello\r\n".utf8),
+                receivedHeader: "Received: test\r\n", clientIP: nil, helo: nil, tls: nil, authenticatedUser: nil))
+        #expect(woken.withLock { $0 })
+        var bytes: [UInt8] = []
+        let out = ResponseWriter { bytes += $0 }
+        s.idleUpdate(out: out)
+        out.flush()
+        #expect(String(decoding: bytes, as: UTF8.self).contains("* 1 EXISTS"))
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+/// The real server's IMAP listener, driven by Python's imaplib and raw sockets
+/// (interop/imap_interop.py: every command and extension Mailroom advertises) and by mbsync
+/// syncing a 1,000-message mailbox both ways (interop/mbsync_interop.py).
+@Suite(.serialized) struct IMAPInteropTests {
+    static let alice = ("alice@example.com", "Correct-Horse-42")
+    static let bob = ("bob@example.com", "Battery-Staple-7")
+
+    /// Under CI a missing peer is a failure, not a skip.
+    static func require(_ name: String, _ path: String?) -> String? {
+        if path == nil {
+            if ProcessInfo.processInfo.environment["CI"] == "true" {
+                Issue.record("\(name) is required for the IMAP interop tests (installed by .ci/run)")
+            } else {
+                print("skipping: \(name) is not installed")
+            }
+        }
+        return path
+    }
+
+    /// A server with IMAP listeners, example.com, alice and bob; returns it and the script arguments.
+    static func setUp() throws -> (ServerProcess, [String]) {
+        let s = try ServerProcess.withIMAP()
+        let (imap, smtp) = try s.startWithIMAP()
+        for cmd in [
+            ["domain", "add", "example.com"],
+            ["account", "add", alice.0, "--password", alice.1],
+            ["account", "add", bob.0, "--password", bob.1],
+        ] {
+            let r = try s.cli(cmd)
+            #expect(r.status == 0, "\(cmd): \(r.out)\(r.err)")
+        }
+        let args = [
+            "--imap", "127.0.0.1:\(imap)", "--smtp", "127.0.0.1:\(smtp)", "--data-dir", s.dataDir,
+            "--mailroom", ServerProcess.binary,
+        ]
+        return (s, args)
+    }
+
+    /// Runs an interop script; stdout and stderr together, so a failure shows the whole story.
+    static func runScript(_ python: String, _ script: String, _ args: [String], timeout: TimeInterval) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [SMTPInteropTests.repoRoot.appendingPathComponent("interop/\(script)").path] + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let killer = DispatchWorkItem { if p.isRunning { p.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        killer.cancel()
+        return (p.terminationStatus, text)
+    }
+
+    @Test func pythonImaplibAndRawSockets() throws {
+        guard let python = Self.require("python3", SMTPInteropTests.python) else { return }
+        let (s, args) = try Self.setUp()
+        defer { s.stop() }
+        let (status, text) = try Self.runScript(python, "imap_interop.py", args, timeout: 120)
+        #expect(status == 0, "\(text)\nserver log:\n\(s.log)")
+        #expect(text.contains("all IMAP interop checks passed"), "\(text)")
+        // The server is still healthy afterwards and stops cleanly.
+        #expect(s.stop() == 0)
+    }
+
+    @Test func mbsyncSyncsAThousandMessagesBothWays() throws {
+        guard let python = Self.require("python3", SMTPInteropTests.python),
+            let mbsync = Self.require("mbsync", PeerInteropTests.tool("mbsync"))
+        else { return }
+        let (s, args) = try Self.setUp()
+        defer { s.stop() }
+        let work = s.root.appendingPathComponent("mbsync").path
+        let (status, text) = try Self.runScript(
+            python, "mbsync_interop.py", args + ["--mbsync", mbsync, "--work", work], timeout: 300)
+        #expect(status == 0, "\(text)\nserver log:\n\(s.log)")
+        #expect(text.contains("all mbsync interop checks passed"), "\(text)")
+    }
+}

@@ -1,0 +1,255 @@
+"""servers.py -- start and stop the private Dovecot and Mailroom that bench/imap uses (loopback
+only, temp directories), and load messages into Mailroom with pipelined APPEND."""
+import os, re, shutil, signal, socket, subprocess, sys, threading, time
+from datetime import datetime, timezone
+
+from imapraw import Conn
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+USER = "alice@example.com"
+PASSWORD = "Correct-Horse-42"
+VUSER = "vmail"
+
+cleanups = []
+
+
+def cleanup():
+    while cleanups:
+        f = cleanups.pop()
+        try:
+            f()
+        except Exception as e:  # keep stopping the rest
+            print(f"cleanup: {e}", file=sys.stderr)
+
+
+def on_signal(sig, _frame):
+    raise SystemExit(128 + sig)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- Dovecot
+
+def start_dovecot(work, port):
+    import pwd
+    try:
+        pw = pwd.getpwnam(VUSER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--home-dir", "/nonexistent", "--no-create-home",
+                        "--shell", "/usr/sbin/nologin", VUSER], check=True)
+        pw = pwd.getpwnam(VUSER)
+    uid, gid = pw.pw_uid, pw.pw_gid
+    base = os.path.join(work, "dovecot")
+    for d in ("etc", "run", "state", "log", "home"):
+        os.makedirs(os.path.join(base, d), exist_ok=True)
+    for d in (base, os.path.join(base, "run"), os.path.join(base, "home")):
+        os.chmod(d, 0o755)
+    home = os.path.join(base, "home", "alice")
+    os.makedirs(home, exist_ok=True)
+    os.chown(home, uid, gid)
+    conf = os.path.join(base, "etc", "dovecot.conf")
+    passwd = os.path.join(base, "etc", "passwd")
+    with open(conf, "w") as f:
+        f.write(f"""# bench/imap: a private Dovecot, loopback only
+instance_name = mailroom-bench-{os.getpid()}
+base_dir = {base}/run
+state_dir = {base}/state
+log_path = {base}/log/dovecot.log
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 100
+mail_location = maildir:~/Maildir
+mail_plugins =
+mail_max_userip_connections = 10000
+passdb {{
+  driver = passwd-file
+  args = {passwd}
+}}
+userdb {{
+  driver = passwd-file
+  args = {passwd}
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service imap {{
+  process_limit = 10000
+}}
+protocol imap {{
+  mail_max_userip_connections = 10000
+}}
+""")
+    hashed = subprocess.run(["doveadm", "-c", conf, "pw", "-s", "SHA512-CRYPT", "-p", PASSWORD],
+                            check=True, capture_output=True, text=True).stdout.strip()
+    with open(passwd, "w") as f:
+        f.write(f"{USER}:{hashed}:{uid}:{gid}::{home}::\n")
+    os.chmod(passwd, 0o640)
+    shutil.chown(passwd, group="dovecot")
+    subprocess.run(["dovecot", "-c", conf], check=True)
+
+    def stop():
+        pidf = os.path.join(base, "run", "master.pid")
+        pid = int(open(pidf).read().strip()) if os.path.exists(pidf) else None
+        subprocess.run(["doveadm", "-c", conf, "stop"], capture_output=True)
+        for _ in range(100):
+            if pid is None or not os.path.exists(f"/proc/{pid}"):
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    cleanups.append(stop)
+    wait_port(port)
+    return {"home": home, "maildir": os.path.join(home, "Maildir"), "uid": uid, "gid": gid,
+            "conf": conf, "base": base}
+
+
+def wait_port(port, timeout=30):
+    t = time.time()
+    while time.time() - t < timeout:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing listens on 127.0.0.1:{port}")
+
+
+# ---------------------------------------------------------------- Mailroom
+
+def mailroom_binary(a):
+    if a.mailroom:
+        return os.path.abspath(a.mailroom)
+    log("building Mailroom: swift build -c release --product mailroom")
+    subprocess.run(["swift", "build", "-c", "release", "--product", "mailroom"], cwd=REPO, check=True,
+                   stdout=subprocess.DEVNULL)
+    return os.path.join(REPO, ".build", "release", "mailroom")
+
+
+def start_mailroom(work, binary, extra_conf=""):
+    data = os.path.join(work, "mailroom-data")
+    conf = os.path.join(work, "mailroom.toml")
+    with open(conf, "w") as f:
+        f.write(f"""hostname = "mx.test"
+data_dir = "{data}"
+[listeners]
+admin = ["127.0.0.1:0"]
+smtp = ["127.0.0.1:0"]
+submission = []
+submissions = []
+imap = ["127.0.0.1:0"]
+imaps = []
+[imap]
+max_connections = 20000
+max_connections_per_ip = 20000
+max_connections_per_user = 10000
+{extra_conf}""")
+    logf = open(os.path.join(work, "mailroom.log"), "w+")
+    p = subprocess.Popen([binary, "serve", "--config", conf], stdout=logf, stderr=subprocess.STDOUT,
+                         start_new_session=True)
+
+    def stop():
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    cleanups.append(stop)
+    ports = {}
+    for _ in range(600):
+        logf.seek(0)
+        text = logf.read()
+        for name, key in (("IMAP", "imap"), ("SMTP (MX)", "smtp")):
+            m = re.search(r"^\s+" + re.escape(name) + r"\s+127\.0\.0\.1:(\d+)", text, re.M)
+            if m:
+                ports[key] = int(m.group(1))
+        if "imap" in ports and "smtp" in ports and "admin API" in text:
+            break
+        if p.poll() is not None:
+            raise SystemExit("mailroom serve exited:\n" + text)
+        time.sleep(0.1)
+    else:
+        raise SystemExit("mailroom did not start; log in " + logf.name)
+    for args in (["domain", "add", USER.split("@")[1]], ["account", "add", USER, "--password", PASSWORD]):
+        subprocess.run([binary] + args + ["--config", conf], check=True, stdout=subprocess.DEVNULL)
+    return {"proc": p, "pid": p.pid, "conf": conf, "data": data, **ports}
+
+
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+FLAGS = {"F": "\\Flagged", "R": "\\Answered", "S": "\\Seen", "D": "\\Draft", "T": "\\Deleted"}
+
+
+def imap_date(ts):
+    d = datetime.fromtimestamp(ts, timezone.utc)
+    return f'"{d.day:02d}-{MONTHS[d.month - 1]}-{d.year} {d.hour:02d}:{d.minute:02d}:{d.second:02d} +0000"'
+
+
+def append_all(port, items, connections=8, window=64):
+    """APPENDs every (path, flags, mtime) with LITERAL+, `window` in flight on each connection."""
+    errors = []
+    share = [items[k::connections] for k in range(connections)]
+
+    def worker(part):
+        try:
+            c = Conn("127.0.0.1", port)
+            c.login(USER, PASSWORD)
+            for lo in range(0, len(part), window):
+                batch = part[lo:lo + window]
+                out = bytearray()
+                tags = []
+                for path, fl, mtime in batch:
+                    with open(path, "rb") as f:
+                        msg = f.read().replace(b"\n", b"\r\n")
+                    tag = c.next_tag()
+                    tags.append(tag)
+                    flags = " ".join(FLAGS[x] for x in fl if x in FLAGS)
+                    out += (tag + f" APPEND INBOX ({flags}) {imap_date(mtime)} {{{len(msg)}+}}\r\n".encode()
+                            + msg + b"\r\n")
+                c.send(bytes(out))
+                for tag in tags:
+                    c.read_tagged(tag)
+            c.logout()
+        except Exception as e:
+            errors.append(repr(e))
+    # Interleaved shares keep Mailroom's UID order close to Dovecot's (generation order).
+    threads = [threading.Thread(target=worker, args=(s,)) for s in share]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit("APPEND to Mailroom failed: " + "; ".join(errors[:3]))
+
+
+def vmrss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
