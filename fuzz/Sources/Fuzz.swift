@@ -1,4 +1,5 @@
-// Fuzz targets for Mailroom's parsers: email addresses, domain names (IDN/Punycode) and CSV.
+// Fuzz targets for Mailroom's parsers: addresses, domain names (IDN/Punycode), CSV, SMTP, DNS, IMAP
+// commands and MIME messages.
 //
 // Built normally, this is a replayer: `mailroom-fuzz TARGET FILE…` runs files (a corpus, or a
 // crash a fuzzer found) through one target. Built with `fuzz/run` (libFuzzer, -DFUZZING), the
@@ -7,11 +8,13 @@
 import DNS
 import Directory
 import Foundation
+import IMAP
+import MIME
 import MailCore
 import SMTP
 
 enum FuzzTargets {
-    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session", "dns"]
+    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session", "dns", "imap-command", "mime"]
 
     static func run(_ target: String, _ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -57,6 +60,80 @@ enum FuzzTargets {
                 }
             } else {
                 _ = try? SMTPCommandParser.parse(bytes)
+            }
+        case "mime":
+            // Any bytes parse; ENVELOPE and BODYSTRUCTURE come out as balanced IMAP data; every
+            // range in the part tree lies inside the input; section lookup and search decoding
+            // do not crash.  (Needs `import MIME` at the top of Fuzz.swift.)
+            let m = ParsedMessage(parsing: bytes)
+            func balanced(_ b: [UInt8]) -> Bool {
+                var depth = 0
+                var i = 0
+                while i < b.count {
+                    switch b[i] {
+                    case 40: depth += 1  // (
+                    case 41:  // )
+                        depth -= 1
+                        if depth < 0 { return false }
+                    case 34:  // quoted string: no CR, LF, NUL or 8-bit inside, must close
+                        i += 1
+                        while i < b.count && b[i] != 34 {
+                            if b[i] == 92 { i += 1 }
+                            if i < b.count && (b[i] == 13 || b[i] == 10 || b[i] == 0 || b[i] > 127) { return false }
+                            i += 1
+                        }
+                        if i >= b.count { return false }
+                    case 123:  // literal {n}CRLF<n bytes>
+                        var n = 0
+                        i += 1
+                        while i < b.count && b[i] >= 48 && b[i] <= 57 && n < 1 << 40 {
+                            n = n * 10 + Int(b[i] - 48)
+                            i += 1
+                        }
+                        guard i + 2 < b.count, b[i] == 125, b[i + 1] == 13, b[i + 2] == 10 else { return false }
+                        i += 2 + n
+                        if i >= b.count { return false }
+                    default: break
+                    }
+                    i += 1
+                }
+                return depth == 0
+            }
+            func inside(_ p: MIMEPart, _ depth: Int) -> Bool {
+                guard depth <= MIME.Limits.maxDepth + 2,
+                    p.headerRange.lowerBound >= 0, p.headerRange.upperBound <= p.bodyRange.lowerBound,
+                    p.bodyRange.upperBound <= bytes.count,
+                    p.children.count <= MIME.Limits.maxParts
+                else { return false }
+                if p.type == "multipart" && p.children.isEmpty { return false }  // IMAP needs ≥1 body
+                if let inner = p.message, !inside(inner, depth + 1) { return false }
+                return p.children.allSatisfy { inside($0, depth + 1) }
+            }
+            guard inside(m.root, 0) else { fatalError("mime: range outside the input: \(bytes)") }
+            for rendered in [m.envelope(), m.bodyStructure(extensible: true), m.bodyStructure(extensible: false)] {
+                guard balanced(rendered) else {
+                    fatalError("mime: unbalanced output \(String(decoding: rendered, as: UTF8.self).debugDescription) for \(bytes)")
+                }
+            }
+            _ = m.part(at: [1, 1, 1])
+            _ = m.part(at: [2, 1])
+            _ = m.searchFields()
+            _ = m.sentDate
+            _ = m.messageID
+        case "imap-command":
+            // Whatever parses encodes and parses back to the same command; framing never
+            // loses or invents bytes.
+            if let c = try? IMAPCommandParser.parse(bytes) {
+                guard let again = try? IMAPCommandParser.parse(c.encoded()), again == c else {
+                    fatalError("imap round trip failed: \(text.debugDescription) → \(String(decoding: c.encoded(), as: UTF8.self).debugDescription)")
+                }
+            }
+            var framer = IMAPFramer(limits: IMAPLimits())
+            framer.append(bytes)
+            var framed = 0
+            while let e = framer.next(), framed < 10_000 {
+                framed += 1
+                if case .command(let c) = e { _ = try? IMAPCommandParser.parse(c) }
             }
         case "smtp-session":
             // Arbitrary bytes into a session (split in two reads at a data-chosen point); the
