@@ -1,8 +1,10 @@
 import LoginKit
 import AdminModels
+import Crypto
 import Foundation
 import MailCore
 import Storage
+import Synchronization
 
 extension DirectoryService {
     public func addAccount(_ req: AccountCreate, actor: Actor) throws -> AccountCreated {
@@ -158,8 +160,15 @@ extension DirectoryService {
     /// Checks a login: the account if the password is right and the account active.
     public func authenticate(address: String, password: String) -> AccountRecord? {
         guard let a = try? EmailAddress(address), let account = snapshot.account(a), account.state == .active,
-            let stored = account.passwordHash.flatMap(PasswordHash.init), stored.verify(password)
+            let hashText = account.passwordHash, let stored = PasswordHash(hashText)
         else { return nil }
+        let proof = Array(HMAC<SHA256>.authenticationCode(for: Array((hashText + "\u{0}" + password).utf8), using: loginCacheKey))
+        if loginCache.withLock({ $0[account.address.key] }) == proof { return account }
+        guard stored.verify(password) else { return nil }
+        loginCache.withLock { cache in
+            if cache.count >= 100_000 { cache.removeAll() }
+            cache[account.address.key] = proof
+        }
         return account
     }
 

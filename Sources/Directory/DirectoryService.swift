@@ -17,6 +17,12 @@ public final class DirectoryService: Sendable {
     let clock: @Sendable () -> Date
     let passwordIterations: Int
     public let limits: ResolutionLimits
+    /// Logins verified lately: account key → HMAC (process-random key) of the stored hash and
+    /// the password. Mail clients reconnect all day; PBKDF2 at 210,000 rounds on each is
+    /// CPU thrown away (Dovecot keeps an auth cache for the same reason). A new password
+    /// changes the stored hash, so an entry for the old one never matches again.
+    let loginCache = Mutex<[String: [UInt8]]>([:])
+    let loginCacheKey = SymmetricKey(size: .bits256)
 
     public init(
         store: SQLiteStore, clock: @escaping @Sendable () -> Date = DirectoryService.now,

@@ -113,7 +113,8 @@ extension IMAPSession {
                     let m = try mime()
                     parts.append(Array("RFC822.TEXT ".utf8) + Self.literal(Array(m.bytes[m.root.bodyRange])))
                 case .bodySection(let spec, let partial, _):
-                    let content = Self.section(spec, of: try mime())
+                    // The whole message needs no MIME parsing.
+                    let content = spec == SectionSpec() ? try bytes() : Self.section(spec, of: try mime())
                     var label = "BODY[\(Self.label(spec))]"
                     guard var content else {
                         parts.append(Array("\(label) NIL".utf8))

@@ -36,6 +36,8 @@ final class ServerProcess: @unchecked Sendable {
             smtp = ["127.0.0.1:0"]
             submission = ["127.0.0.1:0"]
             submissions = ["127.0.0.1:0"]
+            imap = ["127.0.0.1:0"]
+            imaps = ["127.0.0.1:0"]
 
             [smtp]
             auth_failure_delay_ms = 20
