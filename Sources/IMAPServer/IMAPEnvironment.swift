@@ -6,6 +6,7 @@ import Logging
 import LoginKit
 import NIOSSL
 import Storage
+import Synchronization
 
 /// What every IMAP connection shares: the directory, the mail store, TLS, limits, limiters.
 public struct IMAPEnvironment: Sendable {
@@ -22,6 +23,8 @@ public struct IMAPEnvironment: Sendable {
     /// Logged-in connections per user.
     public var userConnections: ConnectionLimiter
     public var logger: Logger
+    /// UIDs of large mailboxes as of their last MODSEQ, so SELECT need not read them again.
+    let uidLists = UIDListCache()
 
     public init(
         hostname: String, directory: DirectoryService, delivery: LocalDelivery, tls: NIOSSLContext?, limits: IMAPLimits,
@@ -40,6 +43,27 @@ public struct IMAPEnvironment: Sendable {
     }
 
     var store: SQLiteStore { delivery.store }
+}
+
+/// The UID lists of recently selected large mailboxes, each valid for one HIGHESTMODSEQ: any
+/// change to a mailbox (new mail, flags, expunge) raises it, so a stale list is never used.
+final class UIDListCache: Sendable {
+    private let entries = Mutex<[Int64: (modseq: Int64, uids: [Int64])]>([:])
+    /// Small mailboxes are read fast enough; a bounded number of large ones is kept.
+    let minimumSize = 1000
+    let maxEntries = 256
+
+    func uids(_ mailbox: Int64, modseq: Int64) -> [Int64]? {
+        entries.withLock { e in e[mailbox].flatMap { $0.modseq == modseq ? $0.uids : nil } }
+    }
+
+    func store(_ mailbox: Int64, modseq: Int64, _ uids: [Int64]) {
+        guard uids.count >= minimumSize else { return }
+        entries.withLock { e in
+            if e.count >= maxEntries { e.removeAll() }
+            e[mailbox] = (modseq, uids)
+        }
+    }
 }
 
 /// Collects a command's responses and hands them to the connection in pieces, so a large

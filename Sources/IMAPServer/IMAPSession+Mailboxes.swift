@@ -85,30 +85,38 @@ extension IMAPSession {
         let wasSelected = selected != nil
         deselect()
         if wasSelected { out.write("* OK [CLOSED] Previous mailbox closed\r\n") }
-        let mailbox = try existingMailbox(name)
-        let states = try env.store.messageStates(mailboxID: mailbox.id)
+        let decoded = try mailboxName(name)
+        let mailbox: MailboxRecord, uids: [Int64]
+        if let record = try env.store.mailbox(accountID: account!.id, name: decoded),
+            let cached = env.uidLists.uids(record.id, modseq: record.highestModseq)
+        {
+            (mailbox, uids) = (record, cached)
+        } else {
+            guard let opened = try env.store.openMailbox(accountID: account!.id, name: decoded) else {
+                throw IMAPError.no("NONEXISTENT", "Mailbox \(decoded) does not exist")
+            }
+            (mailbox, uids) = opened
+            env.uidLists.store(mailbox.id, modseq: mailbox.highestModseq, uids)
+        }
         let callback = onMailboxChange
         let token = env.store.changes.subscribe(mailbox: mailbox.id) { callback?() }
         selected = SelectedMailbox(
-            id: mailbox.id, name: mailbox.name, readOnly: readOnly, uids: states.map(\.uid),
-            modseq: max(mailbox.highestModseq, states.map(\.modseq).max() ?? 0), keywords: mailbox.keywords, token: token)
+            id: mailbox.id, name: mailbox.name, readOnly: readOnly, uids: uids, modseq: mailbox.highestModseq, keywords: mailbox.keywords,
+            token: token)
         state = .selected
         let flags = (Self.systemFlags + mailbox.keywords).joined(separator: " ")
         out.write("* FLAGS (\(flags))\r\n")
         out.write("* OK [PERMANENTFLAGS (\(readOnly ? "" : flags + " \\*"))] Flags permitted\r\n")
-        out.write("* \(states.count) EXISTS\r\n")
-        if !rev2 {
-            out.write("* 0 RECENT\r\n")
-            if let first = states.firstIndex(where: { !$0.flags.contains("\\Seen") }) {
-                out.write("* OK [UNSEEN \(first + 1)] First unseen\r\n")
-            }
-        }
+        out.write("* \(uids.count) EXISTS\r\n")
+        // No [UNSEEN n]: finding it reads every message's flags, and clients use STATUS or
+        // SEARCH UNSEEN instead (RFC 9051 dropped it).
+        if !rev2 { out.write("* 0 RECENT\r\n") }
         out.write("* OK [UIDVALIDITY \(mailbox.uidValidity)] UIDs valid\r\n")
         out.write("* OK [UIDNEXT \(mailbox.uidNext)] Predicted next UID\r\n")
         out.write("* OK [HIGHESTMODSEQ \(selected!.modseq)] Highest\r\n")
         if rev2 { out.write(Array("* LIST () \"/\" ".utf8) + encodeName(mailbox.name) + Array("\r\n".utf8)) }
         if let q = params.qresync, q.uidValidity == mailbox.uidValidity {
-            try resync(q, states: states, out: out)
+            try resync(q, states: try env.store.messageStates(mailboxID: mailbox.id), out: out)
         }
         return ok(tag, readOnly ? "[READ-ONLY] EXAMINE completed" : "[READ-WRITE] SELECT completed", out: out)
     }

@@ -44,8 +44,16 @@ extension IMAPSession {
         }
         guard let lo = list.first?.uid, let hi = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
         let wanted = Set(list.map(\.uid))
-        let needsMeta = items.contains { [.envelope, .bodyStructure, .body].contains($0) }
-        var details = try env.store.messageDetails(mailboxID: selected!.id, uids: lo, hi, meta: needsMeta) { wanted.contains($0) }
+        var parts: SQLiteStore.DetailParts = []
+        for item in items {
+            switch item {
+            case .uid, .flags, .modseq: break
+            case .internalDate, .rfc822Size: parts.insert(.basics)
+            case .envelope, .bodyStructure, .body: parts.insert(.meta)
+            case .rfc822, .rfc822Header, .rfc822Text, .bodySection, .binary, .binarySize: parts.insert(.data)
+            }
+        }
+        var details = try env.store.messageDetails(mailboxID: selected!.id, uids: lo, hi, only: list.map(\.uid), parts: parts) { wanted.contains($0) }
         if let since = modifiers.changedSince { details = details.filter { $0.modseq > Int64(since) } }
         // Reading a body marks the message \Seen, unless PEEK or read-only (RFC 9051 §6.4.5).
         let setsSeen = !selected!.readOnly && items.contains { item in
@@ -78,7 +86,7 @@ extension IMAPSession {
             var parsed: ParsedMessage?
             func bytes() throws -> [UInt8] {
                 if let message { return message }
-                let b = d.headerPrefix + (try env.delivery.readBlob(d.blobHash))
+                let b = d.headerPrefix + (try d.inlineData ?? env.delivery.readBlob(d.blobHash))
                 message = b
                 return b
             }

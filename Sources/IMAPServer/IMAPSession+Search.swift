@@ -127,8 +127,8 @@ struct SearchEvaluator {
         guard let lo = selected.uids.first, let hi = selected.uids.last else { return [] }
         let known = Set(selected.uids)
         var out: Set<Int64> = []
-        for d in try session.env.store.messageDetails(mailboxID: selected.id, uids: lo, hi, meta: false, include: { known.contains($0) }) {
-            let bytes = d.headerPrefix + (try session.env.delivery.readBlob(d.blobHash))
+        for d in try session.env.store.messageDetails(mailboxID: selected.id, uids: lo, hi, parts: .data, include: { known.contains($0) }) {
+            let bytes = d.headerPrefix + (try d.inlineData ?? session.env.delivery.readBlob(d.blobHash))
             let parsed = ParsedMessage(parsing: bytes)
             if test(parsed, SearchText(parsed.searchFields())) { out.insert(d.uid) }
         }

@@ -36,20 +36,36 @@ public struct MessageDetail: Sendable {
     public var bodySimple: [UInt8]?
     public var sentDate: Date?
 
-    init(row: Row, meta: Bool) {
-        uid = row["uid"]
-        modseq = row["modseq"]
-        flags = MessageState.split(row["flags"])
-        internalDate = Date(timeIntervalSince1970: row["internal_date"])
-        size = row["size"]
-        blobHash = row["blob_hash"]
-        headerPrefix = Array((row["header_prefix"] as Data?) ?? Data())
-        if meta {
-            envelope = (row["envelope"] as Data?).map(Array.init)
-            bodyStructure = (row["bodystructure"] as Data?).map(Array.init)
-            bodySimple = (row["body_simple"] as Data?).map(Array.init)
-            sentDate = (row["sent_date"] as Double?).map(Date.init(timeIntervalSince1970:))
+    /// The bytes, when the query fetched them and they are kept in the database.
+    public var inlineData: [UInt8]?
+
+    /// Reads the columns ``SQLiteStore/messageDetails(mailboxID:uids:_:parts:include:)``
+    /// selected, by position (name lookups cost more than the rest of the row).
+    init(row: Row, parts: SQLiteStore.DetailParts) {
+        uid = row[0]
+        modseq = row[1]
+        flags = MessageState.split(row[2])
+        var i = 3
+        if parts.contains(.basics) || parts.contains(.data) {
+            internalDate = Date(timeIntervalSince1970: row[3])
+            size = row[4]
+            blobHash = row[5]
+            headerPrefix = Array((row[6] as Data?) ?? Data())
+            i = 7
+        } else {
+            internalDate = Date(timeIntervalSince1970: 0)
+            size = 0
+            blobHash = ""
+            headerPrefix = []
         }
+        if parts.contains(.meta) {
+            envelope = (row[i] as Data?).map(Array.init)
+            bodyStructure = (row[i + 1] as Data?).map(Array.init)
+            bodySimple = (row[i + 2] as Data?).map(Array.init)
+            sentDate = (row[i + 3] as Double?).map(Date.init(timeIntervalSince1970:))
+            i += 4
+        }
+        if parts.contains(.data) { inlineData = (row[i] as Data?).map(Array.init) }
     }
 }
 
@@ -111,6 +127,16 @@ extension SQLiteStore {
         }
     }
 
+    /// A mailbox and the UIDs of its messages, read together (SELECT).
+    public func openMailbox(accountID: Int64, name: String) throws -> (MailboxRecord, [Int64])? {
+        try writer.read { db in
+            guard let m = try Row.fetchOne(db, sql: "SELECT * FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, name])
+                .map(MailboxRecord.init(row:))
+            else { return nil }
+            return (m, try Int64.fetchAll(db, sql: "SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid", arguments: [m.id]))
+        }
+    }
+
     /// What changed in a mailbox since `modseq`: messages added or changed, UIDs expunged, and
     /// the mailbox's state now.
     public func changes(mailboxID: Int64, since modseq: Int64) throws -> (changed: [MessageState], expunged: [Int64], mailbox: MailboxRecord?) {
@@ -126,21 +152,46 @@ extension SQLiteStore {
         }
     }
 
-    /// The messages with UIDs in `lo...hi` that `include` accepts, by UID; with the IMAP
-    /// metadata of their blobs when `meta` is set.
-    public func messageDetails(mailboxID: Int64, uids lo: Int64, _ hi: Int64, meta: Bool, include: (Int64) -> Bool) throws -> [MessageDetail] {
-        let columns = meta
-            ? "m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix, b.envelope, b.bodystructure, b.body_simple, b.sent_date"
-            : "m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix"
-        let join = meta ? "JOIN blobs b ON b.hash = m.blob_hash" : ""
+    /// What a FETCH needs of each message, beyond UID, MODSEQ and flags.
+    public struct DetailParts: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// Internal date, size, blob and trace-header prefix.
+        public static let basics = DetailParts(rawValue: 1)
+        /// ENVELOPE, BODYSTRUCTURE, BODY and the Date: header.
+        public static let meta = DetailParts(rawValue: 2)
+        /// The bytes of messages kept in the database (saves a query per message).
+        public static let data = DetailParts(rawValue: 4)
+    }
+
+    /// The messages with UIDs in `lo...hi` that `include` accepts, by UID, with `parts`.
+    /// `only` (sorted UIDs), when given, lets a sparse set be looked up instead of scanned.
+    public func messageDetails(
+        mailboxID: Int64, uids lo: Int64, _ hi: Int64, only: [Int64]? = nil, parts: DetailParts, include: (Int64) -> Bool
+    ) throws -> [MessageDetail] {
+        var columns = "m.uid, m.modseq, m.flags"
+        if parts.contains(.basics) || parts.contains(.data) { columns += ", m.internal_date, m.size, m.blob_hash, m.header_prefix" }
+        if parts.contains(.meta) { columns += ", b.envelope, b.bodystructure, b.body_simple, b.sent_date" }
+        if parts.contains(.data) { columns += ", b.data" }
+        let join = parts.contains(.meta) || parts.contains(.data) ? "JOIN blobs b ON b.hash = m.blob_hash" : ""
         return try writer.read { db in
             var out: [MessageDetail] = []
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT \(columns) FROM messages m \(join) WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid",
-                arguments: [mailboxID, lo, hi])
-            while let row = try rows.next() {
-                let uid: Int64 = row["uid"]
-                if include(uid) { out.append(MessageDetail(row: row, meta: meta)) }
+            func read(_ sql: String, _ arguments: StatementArguments) throws {
+                let rows = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM messages m \(join) WHERE m.mailbox_id = ? AND \(sql) ORDER BY m.uid", arguments: arguments)
+                while let row = try rows.next() {
+                    let uid: Int64 = row[0]
+                    if include(uid) { out.append(MessageDetail(row: row, parts: parts)) }
+                }
+            }
+            if let few = only, few.count * 8 < Int(hi - lo + 1) {
+                // A few UIDs spread over a large mailbox: look them up, do not scan the range.
+                for chunk in stride(from: 0, to: few.count, by: 500) {
+                    let part = few[chunk..<min(few.count, chunk + 500)]
+                    try read("m.uid IN (\(part.map(String.init).joined(separator: ",")))", [mailboxID])
+                }
+                out.sort { $0.uid < $1.uid }
+            } else {
+                try read("m.uid BETWEEN ? AND ?", [mailboxID, lo, hi])
             }
             return out
         }
@@ -152,15 +203,11 @@ extension SQLiteStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_hash, X'' AS header_prefix, b.sent_date
+                    SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix, NULL, NULL, NULL, b.sent_date
                     FROM messages m JOIN blobs b ON b.hash = m.blob_hash WHERE m.mailbox_id = ? ORDER BY m.uid
                     """,
                 arguments: [mailboxID]
-            ).map {
-                var d = MessageDetail(row: $0, meta: false)
-                d.sentDate = ($0["sent_date"] as Double?).map(Date.init(timeIntervalSince1970:))
-                return d
-            }
+            ).map { MessageDetail(row: $0, parts: [.basics, .meta]) }
         }
     }
 
