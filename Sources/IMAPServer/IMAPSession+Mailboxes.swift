@@ -19,6 +19,16 @@ struct SelectedMailbox {
     /// SEARCHRES's saved result (UIDs).
     var saved: [Int64] = []
 
+    /// The index of the first UID at least `uid` (uids.count when there is none).
+    func firstIndex(atLeast uid: Int64) -> Int {
+        var lo = 0, hi = uids.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if uids[mid] < uid { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
     /// The sequence number of `uid`, if the client knows the message.
     func msn(of uid: Int64) -> Int? {
         var lo = 0, hi = uids.count - 1

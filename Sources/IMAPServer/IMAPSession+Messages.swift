@@ -16,10 +16,16 @@ extension IMAPSession {
         }
         if uid {
             let largest = UInt32(clamping: sel.uids.last ?? 0)
-            let ranges = set.resolve(largest: largest)
-            var out: [(Int, Int64)] = []
-            for (i, u) in sel.uids.enumerated() where ranges.contains(where: { $0.contains(UInt32(clamping: u)) }) { out.append((i + 1, u)) }
-            return out
+            // Each range is found by binary search in the sorted UIDs, not by a scan per range.
+            var marks = Set<Int>()
+            for r in set.resolve(largest: largest) {
+                var i = sel.firstIndex(atLeast: Int64(r.lowerBound))
+                while i < sel.uids.count, sel.uids[i] <= Int64(r.upperBound) {
+                    marks.insert(i)
+                    i += 1
+                }
+            }
+            return marks.sorted().map { ($0 + 1, sel.uids[$0]) }
         }
         let count = UInt32(sel.uids.count)
         let ranges = set.resolve(largest: count)
@@ -81,7 +87,7 @@ extension IMAPSession {
         let withModseq = condstore
         for d in details {
             guard let msn = selected!.msn(of: d.uid) else { continue }
-            var parts: [[UInt8]] = []
+            var line = FetchLine(msn: msn)
             var message: [UInt8]?
             var parsed: ParsedMessage?
             func bytes() throws -> [UInt8] {
@@ -105,37 +111,37 @@ extension IMAPSession {
             }
             for item in items {
                 switch item {
-                case .uid: parts.append(Array("UID \(d.uid)".utf8))
-                case .flags: parts.append(Array("FLAGS (\(d.flags.joined(separator: " ")))".utf8))
-                case .modseq: parts.append(Array("MODSEQ (\(d.modseq))".utf8))
-                case .internalDate: parts.append(Array("INTERNALDATE \"\(Self.internalDate(d.internalDate))\"".utf8))
-                case .rfc822Size: parts.append(Array("RFC822.SIZE \(d.size)".utf8))
-                case .envelope: parts.append(Array("ENVELOPE ".utf8) + (try d.envelope ?? metadata().envelope))
-                case .bodyStructure: parts.append(Array("BODYSTRUCTURE ".utf8) + (try d.bodyStructure ?? metadata().bodyStructure))
-                case .body: parts.append(Array("BODY ".utf8) + (try d.bodySimple ?? metadata().bodySimple))
-                case .rfc822: parts.append(Array("RFC822 ".utf8) + Self.literal(try bytes()))
+                case .uid: line.item("UID \(d.uid)")
+                case .flags: line.item("FLAGS (\(d.flags.joined(separator: " ")))")
+                case .modseq: line.item("MODSEQ (\(d.modseq))")
+                case .internalDate: line.item("INTERNALDATE \"\(Self.internalDate(d.internalDate))\"")
+                case .rfc822Size: line.item("RFC822.SIZE \(d.size)")
+                case .envelope: line.item("ENVELOPE ", (try d.envelope ?? metadata().envelope))
+                case .bodyStructure: line.item("BODYSTRUCTURE ", (try d.bodyStructure ?? metadata().bodyStructure))
+                case .body: line.item("BODY ", (try d.bodySimple ?? metadata().bodySimple))
+                case .rfc822: line.item("RFC822 ", Self.literal(try bytes()))
                 case .rfc822Header:
                     let m = try mime()
-                    parts.append(Array("RFC822.HEADER ".utf8) + Self.literal(Array(m.bytes[m.root.headerRange])))
+                    line.item("RFC822.HEADER ", Self.literal(Array(m.bytes[m.root.headerRange])))
                 case .rfc822Text:
                     let m = try mime()
-                    parts.append(Array("RFC822.TEXT ".utf8) + Self.literal(Array(m.bytes[m.root.bodyRange])))
+                    line.item("RFC822.TEXT ", Self.literal(Array(m.bytes[m.root.bodyRange])))
                 case .bodySection(let spec, let partial, _):
                     // The whole message needs no MIME parsing.
                     let content = spec == SectionSpec() ? try bytes() : Self.section(spec, of: try mime())
                     var label = "BODY[\(Self.label(spec))]"
                     guard var content else {
-                        parts.append(Array("\(label) NIL".utf8))
+                        line.item("\(label) NIL")
                         continue
                     }
                     if let partial {
                         label += "<\(partial.lowerBound)>"
                         content = Self.slice(content, partial)
                     }
-                    parts.append(Array("\(label) ".utf8) + Self.literal(content))
+                    line.item("\(label) ", Self.literal(content))
                 case .binary(let part, let partial, _):
                     guard var content = try Self.binary(part, of: try mime()) else {
-                        parts.append(Array("BINARY[\(part.map(String.init).joined(separator: "."))] NIL".utf8))
+                        line.item("BINARY[\(part.map(String.init).joined(separator: "."))] NIL")
                         continue
                     }
                     var label = "BINARY[\(part.map(String.init).joined(separator: "."))]"
@@ -143,24 +149,18 @@ extension IMAPSession {
                         label += "<\(partial.lowerBound)>"
                         content = Self.slice(content, partial)
                     }
-                    parts.append(Array("\(label) ".utf8) + Self.literal(content, binary: true))
+                    line.item("\(label) ", Self.literal(content, binary: true))
                 case .binarySize(let part):
                     guard let content = try Self.binary(part, of: try mime()) else {
-                        parts.append(Array("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] NIL".utf8))
+                        line.item("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] NIL")
                         continue
                     }
-                    parts.append(Array("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] \(content.count)".utf8))
+                    line.item("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] \(content.count)")
                 }
             }
-            if flagsChanged.contains(d.uid), !items.contains(.flags) { parts.append(Array("FLAGS (\(d.flags.joined(separator: " ")))".utf8)) }
-            if withModseq, !items.contains(.modseq) { parts.append(Array("MODSEQ (\(d.modseq))".utf8)) }
-            var line = Array("* \(msn) FETCH (".utf8)
-            for (i, p) in parts.enumerated() {
-                if i > 0 { line.append(0x20) }
-                line += p
-            }
-            line += Array(")\r\n".utf8)
-            out.write(line)
+            if flagsChanged.contains(d.uid), !items.contains(.flags) { line.item("FLAGS (\(d.flags.joined(separator: " ")))") }
+            if withModseq, !items.contains(.modseq) { line.item("MODSEQ (\(d.modseq))") }
+            out.write(line.finished())
         }
         return ok(tag, "FETCH completed", out: out)
     }
@@ -340,6 +340,26 @@ extension IMAPSession {
         }
         selected!.modseq = max(selected!.modseq, mailbox.highestModseq)
     }
+}
+
+/// One `* n FETCH (...)` response, built in one buffer.
+struct FetchLine {
+    private var bytes: [UInt8]
+    private var empty = true
+
+    init(msn: Int) {
+        bytes = Array("* \(msn) FETCH (".utf8)
+        bytes.reserveCapacity(128)
+    }
+
+    mutating func item(_ text: String, _ tail: [UInt8] = []) {
+        if !empty { bytes.append(0x20) }
+        empty = false
+        bytes.append(contentsOf: text.utf8)
+        bytes.append(contentsOf: tail)
+    }
+
+    func finished() -> [UInt8] { bytes + [0x29, 0x0D, 0x0A] }
 }
 
 /// Picks header fields out of a header section (HEADER.FIELDS and HEADER.FIELDS.NOT): whole
