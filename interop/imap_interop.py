@@ -967,6 +967,47 @@ check("APPEND over quota in a session logged in before the quota was set: NO [OV
 code, out = mailroom("account", "set", ALICE, "--quota", "unlimited")
 check("quota back to unlimited", code == 0, out)
 
+
+section("STARTTLS")
+import ssl, socket
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+T = imaplib.IMAP4(IMAP_HOST, IMAP_PORT, timeout=15)
+typ, dat = T.starttls(ssl_context=ctx)
+check("STARTTLS: OK, then TLS", typ == "OK" and isinstance(T.sock, ssl.SSLSocket), (typ, dat))
+typ, dat = T.capability()
+caps = dat[0].split()
+check("after STARTTLS: no STARTTLS advertised, logins offered", b"STARTTLS" not in caps and b"AUTH=PLAIN" in caps, dat)
+typ, dat = T.login(ALICE, ALICE_PW)
+check("LOGIN over STARTTLS", typ == "OK", dat)
+T.logout()
+# Commands pipelined after STARTTLS in clear text must be dropped, never run inside TLS.
+s0 = socket.create_connection((IMAP_HOST, int(IMAP_PORT)), timeout=10)
+s0.recv(4096)
+s0.sendall(b"S1 STARTTLS\r\nS2 LOGIN " + ALICE.encode() + b" " + ALICE_PW.encode() + b"\r\n")
+got = b""
+while not got.endswith(b"\r\n"):
+    chunk = s0.recv(1)
+    if not chunk:
+        break
+    got += chunk
+check("STARTTLS answered OK", got.startswith(b"S1 OK"), got)
+t0 = ctx.wrap_socket(s0, server_hostname="mx.test")
+t0.settimeout(2)
+t0.sendall(b"S3 NOOP\r\n")
+after = b""
+try:
+    while b"S3 " not in after:
+        chunk = t0.recv(4096)
+        if not chunk:
+            break
+        after += chunk
+except socket.timeout:
+    pass
+check("clear-text command pipelined after STARTTLS was not run", b"S2" not in after and b"S3 OK" in after, after)
+t0.close()
+
 section("LOGOUT")
 typ, dat = M.logout()
 check("LOGOUT: BYE then OK", typ == "BYE" or typ == "OK", (typ, dat))
