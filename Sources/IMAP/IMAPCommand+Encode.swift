@@ -207,24 +207,11 @@ struct CommandWriter {
         case .rfc822Header: raw("RFC822.HEADER")
         case .rfc822Text: raw("RFC822.TEXT")
         case .bodySection(let spec, let p, let peek):
-            raw((peek ? "BODY.PEEK[" : "BODY[") + Self.section(spec) + "]" + partial(p))
+            raw((peek ? "BODY.PEEK[" : "BODY[") + spec.description + "]" + partial(p))
         case .binary(let part, let p, let peek):
             raw((peek ? "BINARY.PEEK[" : "BINARY[") + part.map(String.init).joined(separator: ".") + "]" + partial(p))
         case .binarySize(let part): raw("BINARY.SIZE[" + part.map(String.init).joined(separator: ".") + "]")
         }
-    }
-
-    static func section(_ spec: SectionSpec) -> String {
-        var parts = spec.part.map(String.init)
-        switch spec.text {
-        case nil: break
-        case .header: parts.append("HEADER")
-        case .text: parts.append("TEXT")
-        case .mime: parts.append("MIME")
-        case .headerFields(let f): parts.append("HEADER.FIELDS (\(f.joined(separator: " ")))")
-        case .headerFieldsNot(let f): parts.append("HEADER.FIELDS.NOT (\(f.joined(separator: " ")))")
-        }
-        return parts.joined(separator: ".")
     }
 
     mutating func searchKey(_ key: SearchKey) {

@@ -164,6 +164,23 @@ public struct SectionSpec: Hashable, Sendable {
     }
 }
 
+extension SectionSpec: CustomStringConvertible {
+    /// The section as written between brackets, in commands and in FETCH responses:
+    /// `1.2.HEADER.FIELDS (Subject From)`.
+    public var description: String {
+        var parts = part.map(String.init)
+        switch text {
+        case nil: break
+        case .header: parts.append("HEADER")
+        case .text: parts.append("TEXT")
+        case .mime: parts.append("MIME")
+        case .headerFields(let f): parts.append("HEADER.FIELDS (\(f.joined(separator: " ")))")
+        case .headerFieldsNot(let f): parts.append("HEADER.FIELDS.NOT (\(f.joined(separator: " ")))")
+        }
+        return parts.joined(separator: ".")
+    }
+}
+
 /// SEARCH with its ESEARCH return options (RFC 4731) and charset.
 public struct SearchCommand: Hashable, Sendable {
     /// nil: a plain SEARCH, answered with `* SEARCH`; otherwise `RETURN (...)` options

@@ -4,7 +4,6 @@ import IMAP
 import Logging
 import NIOCore
 import NIOSSL
-import NIOTLS
 
 /// Asks a connection to end with `* BYE` (server shutting down).
 struct IMAPShutdownEvent: Sendable {}
@@ -81,8 +80,6 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IMAPShutdownEvent {
             close(context: context, bye: "* BYE Server shutting down\r\n")
-        } else if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
-            context.fireUserInboundEventTriggered(event)
         } else {
             context.fireUserInboundEventTriggered(event)
         }

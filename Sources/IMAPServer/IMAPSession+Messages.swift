@@ -129,7 +129,7 @@ extension IMAPSession {
                 case .bodySection(let spec, let partial, _):
                     // The whole message needs no MIME parsing.
                     let content = spec == SectionSpec() ? try bytes() : Self.section(spec, of: try mime())
-                    var label = "BODY[\(Self.label(spec))]"
+                    var label = "BODY[\(spec)]"
                     guard var content else {
                         line.item("\(label) NIL")
                         continue
@@ -182,20 +182,6 @@ extension IMAPSession {
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ n: Int?) -> String { n.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
         return "\(two(c.day))-\(months[(c.month ?? 1) - 1])-\(c.year ?? 1970) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) +0000"
-    }
-
-    /// How a section is named in the response (field names as the client gave them).
-    static func label(_ spec: SectionSpec) -> String {
-        var parts = spec.part.map(String.init)
-        switch spec.text {
-        case nil: break
-        case .header: parts.append("HEADER")
-        case .text: parts.append("TEXT")
-        case .mime: parts.append("MIME")
-        case .headerFields(let f): parts.append("HEADER.FIELDS (\(f.joined(separator: " ")))")
-        case .headerFieldsNot(let f): parts.append("HEADER.FIELDS.NOT (\(f.joined(separator: " ")))")
-        }
-        return parts.joined(separator: ".")
     }
 
     /// The octets of a body section (RFC 9051 §6.4.5), or nil when the message has no such part.

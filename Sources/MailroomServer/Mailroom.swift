@@ -104,8 +104,10 @@ public final class Mailroom: Sendable {
         let smtp = config.listeners.smtp.map { SMTPListener(host: $0.host, port: $0.port, kind: .mx) }
             + config.listeners.submission.map { SMTPListener(host: $0.host, port: $0.port, kind: .submission) }
             + config.listeners.submissions.map { SMTPListener(host: $0.host, port: $0.port, kind: .submissions) }
+        // One TLS context serves every mail listener (SMTP STARTTLS, submissions, IMAP, IMAPS).
+        let mailTLS = try NIOSSLContext(configuration: try Self.serverTLS(cert: tlsCert, key: tlsKey))
         if !smtp.isEmpty {
-            let tls = try NIOSSLContext(configuration: try Self.serverTLS(cert: tlsCert, key: tlsKey))
+            let tls = mailTLS
             let env = SMTPEnvironment(
                 hostname: config.hostname, directory: directory, delivery: delivery, tls: tls, limits: config.smtpLimits,
                 plaintextAuthOnLoopback: config.plaintextAuthOnLoopback, authLimiter: authLimiter,
@@ -119,7 +121,7 @@ public final class Mailroom: Sendable {
         let imap = config.listeners.imap.map { IMAPListener(host: $0.host, port: $0.port, implicitTLS: false) }
             + config.listeners.imaps.map { IMAPListener(host: $0.host, port: $0.port, implicitTLS: true) }
         if !imap.isEmpty {
-            let tls = try NIOSSLContext(configuration: try Self.serverTLS(cert: tlsCert, key: tlsKey))
+            let tls = mailTLS
             let env = IMAPEnvironment(
                 hostname: config.hostname, directory: directory, delivery: delivery, tls: tls, limits: config.imapLimits,
                 plaintextAuthOnLoopback: config.plaintextAuthOnLoopback, authLimiter: authLimiter,

@@ -119,13 +119,14 @@ struct IMAPHarness {
         let s = h.session()
         h.append(s, "Subject: keep\r\n\r\nbody\r\n")
         h.send(s, "a SELECT INBOX")
+        #expect(h.send(s, "n COPY 1 Nowhere").contains("n NO [TRYCREATE]"))
         #expect(h.send(s, "b COPY 1 Archive").contains("[COPYUID "))
         let move = h.send(s, "c MOVE 1 Trash")
         #expect(move.contains("* OK [COPYUID ") && move.contains("* 1 EXPUNGE"))
-        #expect(h.send(s, "d COPY 1:* Nowhere").contains("NO") || true)
         #expect(try h.delivery.store.referencedBlobs().count == 1)
         #expect(h.send(s, "e STATUS Trash (MESSAGES)").contains("(MESSAGES 1)"))
-        #expect(h.send(s, "f COPY 1 Nowhere").contains("f BAD") || h.send(s, "g UID COPY 1 Nowhere").contains("[TRYCREATE]"))
+        // INBOX is empty after the MOVE: sequence number 1 no longer exists.
+        #expect(h.send(s, "f COPY 1 Archive").contains("f BAD"))
     }
 
     @Test func appendRespectsTheQuota() throws {
@@ -150,7 +151,8 @@ struct IMAPHarness {
             let reply = h.send(alice, line)
             #expect(!reply.contains("t OK") || command == "SUBSCRIBE", "\(line) → \(reply)")
         }
-        #expect(h.append(alice, "Subject: x\r\n\r\nx\r\n", mailbox: quoted).contains("ap NO") || h.append(alice, "x", mailbox: quoted).contains("ap BAD"))
+        let appended = h.append(alice, "Subject: x\r\n\r\nx\r\n", mailbox: quoted)
+        #expect(appended.contains("ap NO") || appended.contains("ap BAD"), "APPEND \(quoted) → \(appended)")
         #expect(!h.send(alice, "l LIST \"\" *").contains("bob"))
         #expect(h.send(bob, "s STATUS INBOX (MESSAGES)").contains("(MESSAGES 1)"))
     }
