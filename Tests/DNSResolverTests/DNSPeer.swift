@@ -1,0 +1,202 @@
+import DNS
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Real name servers for the resolver tests, on loopback only: NSD serves the test zones and
+/// Unbound resolves them (stub zones to NSD) and refuses every other name, so nothing leaves the
+/// machine. Both run in the foreground from a temporary folder and are stopped by PID.
+///
+/// Without nsd/unbound the suite is skipped, unless `CI=true`, where it fails.
+final class DNSPeer: Sendable {
+    @TaskLocal static var current: DNSPeer?
+
+    static let nsdPath = tool("nsd")
+    static let unboundPath = tool("unbound")
+    static let available = nsdPath != nil && unboundPath != nil
+    static let requiredByCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    static let enabled = available || requiredByCI
+
+    let folder: URL
+    let nsdPort: Int
+    let unboundPort: Int
+    private let processes: [ChildProcess]
+
+    /// The Unbound resolver to point the resolver under test at.
+    var server: DNSServerAddress { DNSServerAddress(host: "127.0.0.1", port: unboundPort) }
+
+    private init(folder: URL, nsdPort: Int, unboundPort: Int, processes: [ChildProcess]) {
+        self.folder = folder
+        self.nsdPort = nsdPort
+        self.unboundPort = unboundPort
+        self.processes = processes
+    }
+
+    static func tool(_ name: String) -> String? {
+        let dirs =
+            ["/usr/sbin", "/usr/bin", "/usr/local/sbin"]
+            + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        return dirs.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static func start() async throws -> DNSPeer {
+        guard let nsd = nsdPath, let unbound = unboundPath else {
+            throw PeerError("nsd and unbound are required when CI=true: apt-get install nsd unbound")
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-dns-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("zones"), withIntermediateDirectories: true)
+        let nsdPort = try await freePort()
+        var unboundPort = try await freePort()
+        while unboundPort == nsdPort { unboundPort = try await freePort() }
+        for (file, text) in DNSPeerZones.zones {
+            try text.write(to: folder.appendingPathComponent("zones/\(file)"), atomically: true, encoding: .utf8)
+        }
+        try nsdConf(folder, port: nsdPort).write(
+            to: folder.appendingPathComponent("nsd.conf"), atomically: true, encoding: .utf8)
+        try unboundConf(folder, port: unboundPort, nsdPort: nsdPort).write(
+            to: folder.appendingPathComponent("unbound.conf"), atomically: true, encoding: .utf8)
+
+        var started: [ChildProcess] = []
+        let stderr = folder.appendingPathComponent("stderr.log").path
+        do {
+            started.append(
+                try ChildProcess(nsd, ["-d", "-c", folder.appendingPathComponent("nsd.conf").path], stderr: stderr))
+            try await waitForTCP(nsdPort, process: started[0], log: folder.appendingPathComponent("nsd.log"))
+            started.append(
+                try ChildProcess(
+                    unbound, ["-d", "-c", folder.appendingPathComponent("unbound.conf").path], stderr: stderr))
+            try await waitForTCP(unboundPort, process: started[1], log: folder.appendingPathComponent("unbound.log"))
+        } catch {
+            for p in started.reversed() { p.stop() }
+            throw error
+        }
+        return DNSPeer(folder: folder, nsdPort: nsdPort, unboundPort: unboundPort, processes: started)
+    }
+
+    func stop() {
+        for p in processes.reversed() { p.stop() }
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// A port free for both UDP and TCP on 127.0.0.1 (the kernel picks it; small race accepted).
+    static func freePort() async throws -> Int {
+        // Below the kernel's ephemeral range (32768 and up): no outgoing connection of a
+        // parallel test can take the port before NSD or Unbound binds it.
+        for _ in 0..<200 {
+            let port = Int.random(in: 20000..<32000)
+            guard let tcp = try? await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: port).get()
+            else { continue }
+            let udp = try? await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: port).get()
+            try await tcp.close()
+            if let udp {
+                try await udp.close()
+                return port
+            }
+        }
+        throw PeerError("no free port on 127.0.0.1")
+    }
+
+    private static func waitForTCP(_ port: Int, process: ChildProcess, log: URL) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            guard process.isRunning() else { break }
+            if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port).get()
+            {
+                try? await channel.close()
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        let stderr =
+            (try? String(
+                contentsOf: log.deletingLastPathComponent().appendingPathComponent("stderr.log"), encoding: .utf8))
+            ?? ""
+        throw PeerError("\(process.path) did not start on port \(port): \(text) \(stderr)")
+    }
+
+    private static func nsdConf(_ folder: URL, port: Int) -> String {
+        var text = """
+            server:
+              ip-address: 127.0.0.1@\(port)
+              do-ip6: no
+              username: ""
+              chroot: ""
+              zonesdir: "\(folder.path)/zones"
+              database: ""
+              zonelistfile: "\(folder.path)/nsd-zone.list"
+              xfrdfile: "\(folder.path)/nsd-xfrd.state"
+              xfrdir: "\(folder.path)"
+              pidfile: "\(folder.path)/nsd.pid"
+              logfile: "\(folder.path)/nsd.log"
+              server-count: 1
+              hide-version: yes
+            remote-control:
+              control-enable: no
+
+            """
+        for (file, _) in DNSPeerZones.zones {
+            text += "zone:\n  name: \(file.dropLast(5))\n  zonefile: \(file)\n"
+        }
+        return text
+    }
+
+    private static func unboundConf(_ folder: URL, port: Int, nsdPort: Int) -> String {
+        var text = """
+            server:
+              interface: 127.0.0.1@\(port)
+              port: \(port)
+              do-ip6: no
+              access-control: 127.0.0.0/8 allow
+              username: ""
+              chroot: ""
+              directory: "\(folder.path)"
+              pidfile: "\(folder.path)/unbound.pid"
+              logfile: "\(folder.path)/unbound.log"
+              use-syslog: no
+              verbosity: 1
+              module-config: "iterator"
+              do-not-query-localhost: no
+              qname-minimisation: no
+              num-threads: 1
+              local-zone: "." refuse
+
+            """
+        // The zones NSD serves, and lame.example, which NSD refuses: Unbound answers SERVFAIL.
+        let stubs = DNSPeerZones.zones.map { String($0.0.dropLast(5)) } + ["lame.example"]
+        for zone in stubs { text += "  local-zone: \"\(zone).\" transparent\n" }
+        for zone in stubs { text += "stub-zone:\n  name: \"\(zone).\"\n  stub-addr: 127.0.0.1@\(nsdPort)\n" }
+        text += "remote-control:\n  control-enable: no\n"
+        return text
+    }
+}
+
+struct PeerError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Starts NSD and Unbound once for the suite it is attached to, and stops them after it.
+struct DNSPeerTrait: SuiteTrait, TestScoping {
+    func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        let peer = try await DNSPeer.start()
+        do {
+            try await DNSPeer.$current.withValue(peer) { try await function() }
+        } catch {
+            peer.stop()
+            throw error
+        }
+        peer.stop()
+    }
+}
+
+extension Trait where Self == DNSPeerTrait {
+    static var dnsPeer: Self { DNSPeerTrait() }
+}
