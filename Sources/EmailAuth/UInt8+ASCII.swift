@@ -1,0 +1,12 @@
+/// The bytes DKIM's grammar names (RFC 5234 core rules).
+extension UInt8 {
+    static let cr: UInt8 = 0x0D
+    static let lf: UInt8 = 0x0A
+    static let space: UInt8 = 0x20
+    static let tab: UInt8 = 0x09
+    static let colon: UInt8 = 0x3A
+
+    var isWSP: Bool { self == .space || self == .tab }
+
+    var asciiLowercased: UInt8 { (0x41...0x5A).contains(self) ? self | 0x20 : self }
+}
