@@ -76,9 +76,53 @@ let package = Package(
             name: "IMAP",
             swiftSettings: swiftSettings
         ),
-        // DNS message codec (RFC 1035, EDNS0) without I/O, for the outbound stub resolver.
+        // DNS: the message codec (RFC 1035, EDNS0) and the stub resolver (UDP, TCP on
+        // truncation, cache) the outbound queue uses.
         .target(
             name: "DNS",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // DKIM signing (RFC 6376, RFC 8463): keys, canonicalisation, signatures. No I/O.
+        .target(
+            name: "EmailAuth",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The outbound SMTP client's connection (SwiftNIO) around the client state machine in SMTP.
+        .target(
+            name: "SMTPClient",
+            dependencies: [
+                "SMTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The outbound queue: runner, routing (MX, routes, relay host), DSNs, DKIM keys, queue admin.
+        .target(
+            name: "Outbound",
+            dependencies: [
+                "Delivery", "Directory", "AdminModels", "Storage", "MailCore", "DNS", "SMTP", "SMTPClient", "EmailAuth",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Peers for interop tests (a private Postfix, free ports, CI rules), shared by test targets.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
         // Local delivery: blob store, group commit, mailbox/queue entries, delivery events.
@@ -127,7 +171,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "MailCore", "Storage", "Directory", "AdminModels", "Delivery",
+                "MailCore", "Storage", "Directory", "AdminModels", "Delivery", "Outbound",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -139,6 +183,7 @@ let package = Package(
             name: "MailroomServer",
             dependencies: [
                 "MailCore", "Storage", "Directory", "AdminAPI", "SMTP", "SMTPServer", "Delivery", "LoginKit", "IMAPServer", "IMAP",
+                "Outbound", "DNS", "SMTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -190,6 +235,35 @@ let package = Package(
         ),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"], swiftSettings: swiftSettings),
         .testTarget(name: "DNSTests", dependencies: ["DNS"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DNSResolverTests",
+            dependencies: [
+                "DNS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "EmailAuthTests", dependencies: ["EmailAuth"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SMTPClientTests",
+            dependencies: [
+                "SMTPClient", "SMTP", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OutboundTests",
+            dependencies: [
+                "Outbound", "MailroomServer", "TestSupport", "Delivery", "Directory", "Storage", "LoginKit", "SMTPClient", "SMTP", "MIME",
+                "DNS", "MailCore", "AdminModels", "EmailAuth",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "MIMETests", dependencies: ["MIME"], swiftSettings: swiftSettings),
         .testTarget(name: "IMAPTests", dependencies: ["IMAP"], swiftSettings: swiftSettings),
         .testTarget(
@@ -215,7 +289,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MailroomServer", "AdminClient", "AdminModels", "MailCore"],
+            dependencies: ["MailroomServer", "AdminClient", "AdminModels", "MailCore", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

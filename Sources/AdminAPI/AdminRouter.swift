@@ -4,12 +4,13 @@ import Directory
 import Foundation
 import Hummingbird
 import MailCore
+import Outbound
 import Storage
 
 /// Builds the admin HTTP API: `/healthz`, `/metrics` and the token-protected `/api/v1/…`.
 /// docs/admin-api.md lists every route.
 public func buildAdminRouter(
-    directory dir: DirectoryService, metrics: AdminMetrics, delivery: LocalDelivery? = nil
+    directory dir: DirectoryService, metrics: AdminMetrics, delivery: LocalDelivery? = nil, outbound: OutboundAdmin? = nil
 ) -> Router<AdminContext> {
     let router = Router(context: AdminContext.self)
     // Outermost first: metrics see the response the error middleware made of a thrown error.
@@ -25,7 +26,7 @@ public func buildAdminRouter(
         }
     }
     router.get("metrics") { _, _ -> Response in
-        JSONBody.text(metrics.render(directory: dir), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        JSONBody.text(metrics.render(directory: dir, outbound: outbound), contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
 
     let api = router.group("api/v1").add(middleware: AuthMiddleware(directory: dir))
@@ -35,6 +36,7 @@ public func buildAdminRouter(
     addListRoutes(api, dir)
     addAdminRoutes(api, dir, delivery: delivery)
     if let delivery { addModerationRoutes(api, delivery) }
+    if let outbound { addOutboundRoutes(api, outbound) }
     return router
 }
 

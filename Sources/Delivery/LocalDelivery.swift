@@ -65,6 +65,7 @@ public final class LocalDelivery: Sendable {
     /// Bytes stored per account, loaded on first use and kept current by deliveries.
     private let usage = Mutex<[Int64: Int64]>([:])
     let refusals = Mutex<[DeliveryEvent]>([])
+    private let signerBox = Mutex<(any OutboundSigner)?>(nil)
 
     public init(store: SQLiteStore, directory: DirectoryService, blobs: BlobStore, maxReceivedHeaders: Int = 50, inlineLimit: Int = 256 * 1024) {
         self.inlineLimit = inlineLimit
@@ -100,6 +101,34 @@ public final class LocalDelivery: Sendable {
     /// message that must be refused (loops), or another error when storage failed (then the
     /// client is told to try again later).
     public func deliver(_ m: InboundMessage, queueID: String = LocalDelivery.newQueueID()) async throws -> String {
+        let prepared = try await prepare(m, queueID: queueID)
+        if prepared.commits.isEmpty {
+            // Every recipient expanded to nobody (all skipped): keep the story all the same.
+            try store.recordEvents(prepared.events)
+            return queueID
+        }
+        try await committer.commit(prepared.commits)
+        stored(prepared)
+        return queueID
+    }
+
+    /// Keeps the quota usage current after a prepared delivery was committed.
+    public func stored(_ prepared: PreparedDelivery) {
+        usage.withLock { u in
+            for (account, size) in prepared.sizes where u[account] != nil { u[account]! += size }
+        }
+    }
+
+    /// Signs mail that leaves for other domains (DKIM), when a key is configured.
+    public var signer: (any OutboundSigner)? {
+        get { signerBox.withLock { $0 } }
+        set { signerBox.withLock { $0 = newValue } }
+    }
+
+    /// Resolves the recipients and writes the message bytes, and returns what to commit; the
+    /// caller commits (alone, or with other changes in the same transaction, as the queue
+    /// runner does with the bounces it sends).
+    public func prepare(_ m: InboundMessage, queueID: String = LocalDelivery.newQueueID()) async throws -> PreparedDelivery {
         let headers = HeaderSummary(m.data)
         let now = DirectoryService.now()
         func event(_ kind: DeliveryEvent.Kind, recipient: String?, detail: String? = nil, reply: String? = nil) -> DeliveryEvent {
@@ -163,7 +192,15 @@ public final class LocalDelivery: Sendable {
             }
         }
         let received = Array(m.receivedHeader.utf8)
-        let used = order.compactMap { k in variants[k].flatMap { $0.isEmpty ? nil : (k, $0) } }
+        var used = order.compactMap { k in variants[k].flatMap { $0.isEmpty ? nil : (k, $0) } }
+        if let signer {
+            // Signed before it is queued: what leaves is exactly what was signed.
+            for i in used.indices where !used[i].1.remote.isEmpty {
+                if let signature = signer.signature(for: used[i].1.data, sender: m.sender) {
+                    used[i].1.data = Array(signature.utf8) + used[i].1.data
+                }
+            }
+        }
         let bodies = used.map { received + $0.1.data }
         let (hashes, metas) = try await store(bodies, needsMeta: used.map { !$0.1.local.isEmpty })
         var commits: [MessageCommit] = []
@@ -175,18 +212,25 @@ public final class LocalDelivery: Sendable {
                     receivedAt: now, local: v.local, remote: v.remote, held: v.held,
                     events: i == 0 ? events : []))
         }
-        if commits.isEmpty {
-            // Every recipient expanded to nobody (all skipped): keep the story all the same.
-            try store.recordEvents(events)
-            return queueID
-        }
-        try await committer.commit(commits)
         let sizes = Dictionary(uniqueKeysWithValues: used.enumerated().flatMap { i, v in v.1.local.map { ($0.accountID, Int64(bodies[i].count + $0.headerPrefix.count)) } })
-        usage.withLock { u in
-            for (account, size) in sizes where u[account] != nil { u[account]! += size }
-        }
-        return queueID
+        return PreparedDelivery(commits: commits, events: commits.isEmpty ? events : [], sizes: sizes)
     }
+}
+
+/// A message resolved and written, ready to commit.
+public struct PreparedDelivery: Sendable {
+    public var commits: [MessageCommit]
+    /// Events to record when there is nothing to commit (every recipient was skipped).
+    public var events: [DeliveryEvent]
+    /// Bytes added per account.
+    var sizes: [Int64: Int64]
+}
+
+/// Adds a signature header (DKIM) to mail leaving for other domains.
+public protocol OutboundSigner: Sendable {
+    /// The header field(s) to put on top of `message`, ending in CRLF, or nil when no key
+    /// applies (the From: domain, else the envelope sender's, has none).
+    func signature(for message: [UInt8], sender: String?) -> String?
 }
 
 extension LocalDelivery {

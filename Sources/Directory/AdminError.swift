@@ -43,10 +43,11 @@ public struct AdminError: Error, Hashable, Sendable, CustomStringConvertible {
             "domain \(domain.unicode) does not exist — add it with `mailroom domain add \(domain.unicode)`")
     }
 
-    static func from(_ error: StoreError) -> AdminError {
+    public static func from(_ error: StoreError) -> AdminError {
         switch error {
         case .addressTaken: return .conflict("address_taken", error.description + " — choose another address, or remove that one first")
         case .domainTaken: return .conflict("domain_exists", error.description)
+        case .conflict: return .conflict("conflict", error.description)
         case .notFound: return .notFound("not_found", error.description)
         case .schemaTooNew, .databaseLocked: return AdminError(status: 500, code: "store_error", message: error.description)
         }

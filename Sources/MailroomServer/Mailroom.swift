@@ -7,6 +7,8 @@ import Hummingbird
 import HummingbirdTLS
 import IMAPServer
 import Logging
+import DNS
+import Outbound
 import NIOCore
 import NIOSSL
 import SMTP
@@ -27,6 +29,9 @@ public final class Mailroom: Sendable {
     public let metrics: AdminMetrics
     public let delivery: LocalDelivery
     public let authLimiter: AuthLimiter
+    public let dkim: DKIMKeyring
+    /// Outbound settings with this server's hostname.
+    public let outbound: OutboundSettings
     public let tlsCert: String
     public let tlsKey: String
     public let tlsGenerated: Bool
@@ -50,6 +55,11 @@ public final class Mailroom: Sendable {
         self.delivery = LocalDelivery(
             store: store, directory: directory, blobs: BlobStore(root: dataDir.blobsPath),
             maxReceivedHeaders: config.smtpLimits.maxReceivedHeaders)
+        self.dkim = try DKIMKeyring(store: store, directory: directory)
+        delivery.signer = dkim
+        var outbound = config.outbound
+        outbound.hostname = config.hostname
+        self.outbound = outbound
         self.authLimiter = AuthLimiter(
             maxFailures: config.smtpLimits.maxAuthFailures, ban: TimeInterval(config.smtpLimits.authBanSeconds))
         let tls = try dataDir.tlsMaterial(certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, hostname: config.hostname)
@@ -78,7 +88,12 @@ public final class Mailroom: Sendable {
     /// Every listener: the admin API, SMTP and IMAP. `onListening` gets each one's name and address
     /// once it is bound (the admin API's as a URL).
     public func services(logger: Logger, onListening: @escaping @Sendable (String, String) async -> Void) throws -> [any Service] {
-        let router = buildAdminRouter(directory: directory, metrics: metrics, delivery: delivery)
+        let resolver = DNSResolver(
+            servers: config.dnsServers ?? DNSResolver.systemServers(), timeout: .milliseconds(config.dnsTimeoutMilliseconds))
+        let runner = QueueRunner(store: store, delivery: delivery, settings: outbound, resolver: resolver, logger: logger)
+        let admin = OutboundAdmin(
+            queue: QueueAdmin(store: store, directory: directory, delivery: delivery, hostname: config.hostname), dkim: dkim, stats: runner.stats)
+        let router = buildAdminRouter(directory: directory, metrics: metrics, delivery: delivery, outbound: admin)
         let scheme = config.adminTLS ? "https" : "http"
         var server = HTTPServerBuilder.http1()
         if config.adminTLS {
@@ -108,10 +123,11 @@ public final class Mailroom: Sendable {
         let mailTLS = try NIOSSLContext(configuration: try Self.serverTLS(cert: tlsCert, key: tlsKey))
         if !smtp.isEmpty {
             let tls = mailTLS
-            let env = SMTPEnvironment(
+            var env = SMTPEnvironment(
                 hostname: config.hostname, directory: directory, delivery: delivery, tls: tls, limits: config.smtpLimits,
                 plaintextAuthOnLoopback: config.plaintextAuthOnLoopback, authLimiter: authLimiter,
                 authFailureDelay: .milliseconds(config.authFailureDelayMilliseconds), logger: logger)
+            env.trustedNetworks = config.trustedNetworks
             services.append(
                 SMTPServerService(listeners: smtp, env: env) { listener, port in
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
@@ -132,6 +148,7 @@ public final class Mailroom: Sendable {
                     await onListening(listener.displayName, "\(host):\(port)")
                 })
         }
+        services.append(runner)
         return services
     }
 

@@ -1,7 +1,10 @@
+import DNS
 import Directory
 import Foundation
 import IMAP
+import LoginKit
 import MailCore
+import Outbound
 import SMTP
 import TOMLKit
 
@@ -76,6 +79,13 @@ public struct ServerConfig: Sendable {
     public var plaintextAuthOnLoopback = true
     /// Delay before answering a failed login, in milliseconds.
     public var authFailureDelayMilliseconds = 1000
+    /// `[smtp] trusted_networks`: clients that may relay without AUTH.
+    public var trustedNetworks: [IPNetwork] = []
+    /// `[routes]`, `[relay]` and `[queue]`: how outbound mail leaves (hostname is filled in at start).
+    public var outbound = OutboundSettings(hostname: "")
+    /// `[dns] servers`: resolvers to ask instead of those in /etc/resolv.conf.
+    public var dnsServers: [DNSServerAddress]?
+    public var dnsTimeoutMilliseconds = 3000
 
     public init() {}
 
@@ -102,7 +112,9 @@ public struct ServerConfig: Sendable {
         }
         var config = ServerConfig()
         let reader = ConfigReader(text: text, file: file)
-        try reader.checkKeys(table, allowed: ["hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp", "imap"], path: "")
+        try reader.checkKeys(table, allowed: [
+                "hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp", "imap", "routes", "relay", "queue", "dns",
+            ], path: "")
         if let v = table["hostname"] {
             let h = try reader.string(v, "hostname")
             guard (try? DomainName(h)) != nil || h == "localhost" else {
@@ -172,7 +184,7 @@ public struct ServerConfig: Sendable {
                 allowed: [
                     "max_message_size", "max_recipients", "max_errors", "command_timeout", "data_timeout", "max_connections",
                     "max_connections_per_ip", "max_auth_failures", "auth_ban_seconds", "auth_failure_delay_ms",
-                    "plaintext_auth_on_loopback",
+                    "plaintext_auth_on_loopback", "trusted_networks",
                 ], path: "smtp")
             func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
                 guard let v = t[key] else { return nil }
@@ -197,6 +209,14 @@ public struct ServerConfig: Sendable {
             if let n = try int("auth_ban_seconds", 0...86400 * 7) { config.smtpLimits.authBanSeconds = n }
             if let n = try int("auth_failure_delay_ms", 0...60_000) { config.authFailureDelayMilliseconds = n }
             if let b = t["plaintext_auth_on_loopback"] { config.plaintextAuthOnLoopback = try reader.bool(b, "smtp.plaintext_auth_on_loopback") }
+            if let v = t["trusted_networks"] {
+                config.trustedNetworks = try reader.strings(v, "smtp.trusted_networks", example: "[\"10.1.0.0/16\", \"127.0.0.1/32\"]").map {
+                    guard let n = IPNetwork($0) else {
+                        throw reader.error("smtp.trusted_networks", "\"\($0)\" is not a network; write an address or address/prefix like \"10.1.0.0/16\"")
+                    }
+                    return n
+                }
+            }
         }
         if let v = table["imap"] {
             let t = try reader.table(v, "imap")
@@ -232,6 +252,7 @@ public struct ServerConfig: Sendable {
             if let n = try int("max_connections_per_ip", 1...100_000) { config.imapLimits.maxConnectionsPerIP = n }
             if let n = try int("max_connections_per_user", 1...10_000) { config.imapLimits.maxConnectionsPerUser = n }
         }
+        try Self.parseOutbound(table, reader, &config)
         if let v = table["security"] {
             let t = try reader.table(v, "security")
             try reader.checkKeys(t, allowed: ["password_iterations"], path: "security")
@@ -335,6 +356,22 @@ struct ConfigReader {
     func int(_ v: any TOMLValueConvertible, _ key: String) throws -> Int {
         guard let i = v.int else { throw error(key, "must be a whole number, not \(v.type)") }
         return i
+    }
+
+    func strings(_ v: any TOMLValueConvertible, _ key: String, example: String) throws -> [String] {
+        guard let array = v.array else { throw error(key, "must be a list of strings, like \(example)") }
+        return try array.map { item in
+            guard let s = item.string else { throw error(key, "must be a list of strings, like \(example)") }
+            return s
+        }
+    }
+
+    /// A duration: seconds as a number, or a string with a unit, like "30s", "5m", "4h", "5d".
+    func duration(_ v: any TOMLValueConvertible, _ key: String) throws -> TimeInterval {
+        if let n = v.int, n >= 0 { return TimeInterval(n) }
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        if let s = v.string, let unit = s.last, let mult = units[unit], let n = Double(s.dropLast()), n >= 0 { return n * mult }
+        throw error(key, "must be a duration like \"30s\", \"5m\", \"4h\" or \"5d\"")
     }
 
     func table(_ v: any TOMLValueConvertible, _ key: String) throws -> TOMLTable {

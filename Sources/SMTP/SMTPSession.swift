@@ -19,6 +19,8 @@ public struct SMTPSessionConfig: Sendable {
     /// AUTH is allowed without TLS: true for loopback connections unless configured off.
     public var plaintextAuthAllowed: Bool
     public var limits: SMTPLimits
+    /// The client is in a trusted network: it may relay without AUTH (Postfix's `mynetworks`).
+    public var trustedClient = false
 
     public init(hostname: String, mode: Mode, tlsAvailable: Bool, implicitTLS: Bool, plaintextAuthAllowed: Bool, limits: SMTPLimits) {
         self.hostname = hostname
@@ -51,6 +53,10 @@ public enum RecipientCheck: Hashable, Sendable {
 public protocol SMTPPolicy: Sendable {
     /// nil `recipient` is `<Postmaster>`.
     func checkRecipient(_ recipient: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode) -> RecipientCheck
+    /// The same, knowing whether the client is in a trusted network (may relay).
+    func checkRecipient(
+        _ recipient: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode, trustedClient: Bool
+    ) -> RecipientCheck
     /// For submission: may this user send as `sender`? nil when allowed.
     func checkSender(_ sender: SMTPMailbox?, authenticatedUser: String) -> SMTPReply?
     /// The user's SCRAM-SHA-256 keys, or nil when there is no such (active) user.
@@ -59,6 +65,11 @@ public protocol SMTPPolicy: Sendable {
 
 extension SMTPPolicy {
     public func scramCredentials(for user: String) -> SCRAMCredentials? { nil }
+    public func checkRecipient(
+        _ recipient: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode, trustedClient: Bool
+    ) -> RecipientCheck {
+        checkRecipient(recipient, sender: sender, authenticatedUser: authenticatedUser, mode: mode)
+    }
 }
 
 /// One message ready for delivery.
@@ -539,7 +550,9 @@ public struct SMTPSession {
         if let r = recipient, !tx.parameters.smtpUTF8, !r.description.utf8.allSatisfy({ $0 < 0x80 }) {
             return fail(SMTPReply(553, "5.6.7", "non-ASCII address needs the SMTPUTF8 parameter"))
         }
-        switch policy.checkRecipient(recipient, sender: tx.sender, authenticatedUser: authenticatedUser, mode: config.mode) {
+        switch policy.checkRecipient(
+            recipient, sender: tx.sender, authenticatedUser: authenticatedUser, mode: config.mode, trustedClient: config.trustedClient)
+        {
         case .reject(let reply):
             let logged = Action.rejected(recipient: recipient?.description ?? "<Postmaster>", sender: tx.sender?.description, reply: reply)
             return [logged] + (reply.isTransient ? [.send(reply)] : fail(reply))

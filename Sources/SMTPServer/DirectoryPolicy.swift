@@ -22,18 +22,25 @@ public struct DirectoryPolicy: SMTPPolicy {
     public func checkRecipient(
         _ recipient: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode
     ) -> RecipientCheck {
+        checkRecipient(recipient, sender: sender, authenticatedUser: authenticatedUser, mode: mode, trustedClient: false)
+    }
+
+    public func checkRecipient(
+        _ recipient: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode, trustedClient: Bool
+    ) -> RecipientCheck {
+        // Mail for other domains: only from our authenticated users and trusted networks (no open relay).
+        let mayRelay = authenticatedUser != nil || trustedClient
         let snap = directory.snapshot
         guard let recipient else { return postmaster(snap) }
         let given = recipient.description
         if recipient.isAddressLiteral {
-            return authenticatedUser != nil ? .accept(SMTPRecipient(address: given, isLocal: false)) : .reject(relayDenied(given))
+            return mayRelay ? .accept(SMTPRecipient(address: given, isLocal: false)) : .reject(relayDenied(given))
         }
         guard let domain = try? DomainName(recipient.domain) else {
             return .reject(SMTPReply(501, "5.1.3", "bad destination domain in \(given)"))
         }
         guard snap.isLocal(domain) else {
-            // Mail for other domains: only from our authenticated users (no open relay).
-            return authenticatedUser != nil ? .accept(SMTPRecipient(address: given, isLocal: false)) : .reject(relayDenied(given))
+            return mayRelay ? .accept(SMTPRecipient(address: given, isLocal: false)) : .reject(relayDenied(given))
         }
         guard let address = try? EmailAddress(localPart: recipient.localPart, domain: domain) else {
             return .reject(SMTPReply(501, "5.1.3", "bad destination address \(given)"))

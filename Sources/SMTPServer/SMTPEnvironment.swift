@@ -23,6 +23,8 @@ public struct SMTPEnvironment: Sendable {
     /// Delay before answering a failed login.
     public var authFailureDelay: Duration
     public var logger: Logger
+    /// Clients that may relay without AUTH (none by default, not even loopback).
+    public var trustedNetworks: [IPNetwork] = []
 
     public init(
         hostname: String, directory: DirectoryService, delivery: LocalDelivery, tls: NIOSSLContext?, limits: SMTPLimits,

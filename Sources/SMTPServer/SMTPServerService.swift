@@ -101,9 +101,10 @@ public final class SMTPServerService: Service, Sendable {
                         registry.untrack(channel)
                     }
                     let loopback = Self.isLoopback(channel.remoteAddress) && Self.isLoopback(channel.localAddress)
-                    let config = SMTPSessionConfig(
+                    var config = SMTPSessionConfig(
                         hostname: env.hostname, mode: mode, tlsAvailable: env.tls != nil, implicitTLS: implicit,
                         plaintextAuthAllowed: env.plaintextAuthOnLoopback && loopback, limits: env.limits)
+                    config.trustedClient = env.trustedNetworks.contains { $0.contains(ip) }
                     return channel.eventLoop.makeCompletedFuture {
                         if implicit, let tls = env.tls {
                             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))

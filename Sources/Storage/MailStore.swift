@@ -16,6 +16,16 @@ public struct DeliveryEvent: Codable, Hashable, Sendable {
         case queued
         /// Held for a list moderator.
         case held
+        /// A delivery attempt failed for now; it will be retried.
+        case deferred
+        /// The remote server accepted the message (250).
+        case delivered
+        /// Delivery failed for good; the sender is told with a DSN.
+        case bounced
+        /// A delivery status notification (bounce or delay warning) was sent to the sender.
+        case notified
+        /// An administrator acted on a queued message (retry, hold, release, delete).
+        case admin
     }
 
     public var id: Int64
@@ -135,6 +145,7 @@ extension SQLiteStore {
         try writer.write { db in
             for m in batch { try Self.commitOne(m, db) }
         }
+        if batch.contains(where: { !$0.remote.isEmpty }) { outbound.signal() }
         changes.publish(try mailboxesTouched(by: batch))
     }
 
@@ -174,10 +185,13 @@ extension SQLiteStore {
         for copy in m.remote {
             try db.execute(
                 sql: """
-                    INSERT INTO queue (queue_id, sender, recipient, blob_hash, header_prefix, size, created_at, next_attempt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO queue (queue_id, message_id, sender, recipient, domain, blob_hash, header_prefix, size, created_at, next_attempt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [m.queueID, m.sender, copy.recipient, m.blobHash, Data(copy.headerPrefix), m.blobSize + copy.headerPrefix.count, at, at])
+                arguments: [
+                    m.queueID, m.messageID, m.sender, copy.recipient, QueueEntry.domain(of: copy.recipient), m.blobHash,
+                    Data(copy.headerPrefix), m.blobSize + copy.headerPrefix.count, at, at,
+                ])
         }
         for copy in m.held {
             try db.execute(
@@ -360,6 +374,7 @@ extension SQLiteStore {
             for m in release { try Self.commitOne(m, db) }
             for e in events { try Self.insertEvent(e, db) }
         }
+        if release.contains(where: { !$0.remote.isEmpty }) { outbound.signal() }
     }
 }
 

@@ -228,6 +228,8 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The database was written by a newer Mailroom.
     case schemaTooNew(unknown: [String])
     case databaseLocked(String)
+    /// Another record already has this name.
+    case conflict(String)
 
     public var description: String {
         switch self {
@@ -238,6 +240,7 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
             return "the database was upgraded by a newer Mailroom (schema steps \(unknown.joined(separator: ", ")) "
                 + "are unknown to this version); run the newer Mailroom, or restore a backup made before the upgrade"
         case .databaseLocked(let path): return "the database \(path) is in use by another process"
+        case .conflict(let what): return what
         }
     }
 }

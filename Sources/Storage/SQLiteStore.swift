@@ -8,6 +8,8 @@ public final class SQLiteStore: Sendable {
     let writer: any DatabaseWriter
     /// Tells live IMAP sessions which mailboxes changed, after each commit.
     public let changes = MailboxChangeHub()
+    /// Wakes the outbound queue runner when a commit added remote recipients.
+    public let outbound = Wakeup()
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     public convenience init(path: String) throws {

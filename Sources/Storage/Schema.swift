@@ -213,6 +213,46 @@ enum Schema {
                 try SQLiteStore.ensureDefaultMailboxes(account, db)
             }
         }
+        m.registerMigration("v4-outbound") { db in
+            try db.execute(
+                sql: """
+                    -- Outbound queue state per remote recipient: queued (never tried), active (a
+                    -- delivery is under way), deferred (waiting for next_attempt), held (by an admin).
+                    ALTER TABLE queue ADD COLUMN domain TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE queue ADD COLUMN status TEXT NOT NULL DEFAULT 'queued';
+                    ALTER TABLE queue ADD COLUMN message_id TEXT;
+                    ALTER TABLE queue ADD COLUMN last_attempt REAL;
+                    -- 1 once the sender was told the message is delayed.
+                    ALTER TABLE queue ADD COLUMN warned INTEGER NOT NULL DEFAULT 0;
+                    UPDATE queue SET domain = lower(substr(recipient, instr(recipient, '@') + 1));
+                    DROP INDEX queue_next;
+                    CREATE INDEX queue_due ON queue(status, next_attempt);
+                    CREATE INDEX queue_message ON queue(queue_id);
+                    CREATE INDEX queue_domain ON queue(domain);
+                    -- Each delivery attempt of a queued recipient (for `mailroom queue show`).
+                    CREATE TABLE queue_attempts (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        queue_row INTEGER NOT NULL REFERENCES queue(id) ON DELETE CASCADE,
+                        at REAL NOT NULL,
+                        mx TEXT,
+                        ip TEXT,
+                        tls TEXT,
+                        reply TEXT NOT NULL
+                    );
+                    CREATE INDEX queue_attempts_row ON queue_attempts(queue_row);
+                    -- DKIM signing keys; the active one of a domain signs its mail.
+                    CREATE TABLE dkim_keys (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        domain TEXT NOT NULL,
+                        selector TEXT NOT NULL,
+                        algorithm TEXT NOT NULL,
+                        private_key TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        active INTEGER NOT NULL DEFAULT 1,
+                        UNIQUE (domain, selector)
+                    );
+                    """)
+        }
         return m
     }
 

@@ -18,7 +18,8 @@ struct MailroomCommand: AsyncParsableCommand {
         version: Mailroom.version,
         subcommands: [
             Serve.self, DomainCommand.self, AccountCommand.self, AliasCommand.self, ListCommand.self,
-            ResolveCommand.self, TraceCommand.self, ModerationCommand.self, TokenCommand.self, AuditCommand.self,
+            ResolveCommand.self, TraceCommand.self, QueueCommand.self, DKIMCommand.self, ModerationCommand.self, TokenCommand.self,
+            AuditCommand.self,
         ]
     )
 }

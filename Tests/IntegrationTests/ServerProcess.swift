@@ -43,6 +43,12 @@ final class ServerProcess: @unchecked Sendable {
             auth_failure_delay_ms = 20
             \(smtp)
 
+            # Tests send nothing beyond loopback: no DNS server is asked (lookups fail for now,
+            # and mail for other domains waits in the queue) unless a test routes it.
+            [dns]
+            servers = ["127.0.0.1:9"]
+            timeout_ms = 200
+
             [security]
             password_iterations = 100000
             \(extra)

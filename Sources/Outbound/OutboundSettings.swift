@@ -1,0 +1,103 @@
+import Foundation
+import SMTPClient
+
+/// Where mail for a domain goes instead of its MX hosts: `host`, `host:port`, `[v6]:port`.
+public struct NextHop: Hashable, Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `mail.example.net`, `mail.example.net:2525`, `127.0.0.1:2526`, `[::1]:2526`.
+    public init?(parsing text: String, defaultPort: Int = 25) {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if t.hasPrefix("[") {
+            guard let close = t.firstIndex(of: "]") else { return nil }
+            host = String(t[t.index(after: t.startIndex)..<close])
+            let rest = t[t.index(after: close)...]
+            if rest.isEmpty {
+                port = defaultPort
+            } else {
+                guard rest.hasPrefix(":"), let p = Int(rest.dropFirst()), (1...65535).contains(p) else { return nil }
+                port = p
+            }
+        } else if t.filter({ $0 == ":" }).count == 1, let colon = t.firstIndex(of: ":") {
+            host = String(t[..<colon])
+            guard let p = Int(t[t.index(after: colon)...]), (1...65535).contains(p) else { return nil }
+            port = p
+        } else {
+            host = t
+            port = defaultPort
+        }
+        guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "/" }) else { return nil }
+    }
+
+    /// An IP literal needs no DNS.
+    public var isIPAddress: Bool { IPAddressText.isIP(host) }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// A smarthost: all outbound mail goes through it, with AUTH over required TLS.
+public struct RelayHost: Sendable {
+    public var hop: NextHop
+    public var username: String?
+    public var password: String?
+    public var tls: SMTPTLSPolicy
+
+    public init(hop: NextHop, username: String?, password: String?, tls: SMTPTLSPolicy = .required) {
+        self.hop = hop
+        self.username = username
+        self.password = password
+        self.tls = tls
+    }
+}
+
+/// How the queue runner delivers: routes, retries, limits, TLS.
+public struct OutboundSettings: Sendable {
+    /// Our name in EHLO and in bounces.
+    public var hostname: String
+    /// Static routes by destination domain (lower-case, ASCII).
+    public var routes: [String: NextHop] = [:]
+    public var relay: RelayHost?
+    /// Port of MX hosts.
+    public var mxPort = 25
+    /// First retry after this long, doubling up to `retryMax` (Postfix: 300 s, 4000 s).
+    public var retryMin: TimeInterval = 300
+    public var retryMax: TimeInterval = 4000
+    /// Give up (bounce) after this long in the queue (Postfix: 5 days).
+    public var lifetime: TimeInterval = 5 * 86400
+    /// Tell the sender once a message has waited this long; nil for never.
+    public var delayWarning: TimeInterval? = 4 * 3600
+    /// Connections at once to one destination domain, and in all.
+    public var destinationConcurrency = 20
+    public var maxConnections = 200
+    public var tls: SMTPTLSPolicy = .opportunistic
+    /// Domains that must be reached over TLS.
+    public var requireTLS: Set<String> = []
+    public var timeouts = SMTPClientTimeouts()
+    /// Queue entries in memory at once (claimed and not yet finished).
+    public var maxInFlight = 4000
+
+    public init(hostname: String) {
+        self.hostname = hostname
+    }
+
+    /// The delay before attempt number `attempts + 1`, with ±20% jitter so that retries of
+    /// many messages do not all fall in the same second.
+    public func retryDelay(afterAttempts attempts: Int) -> TimeInterval {
+        let base = min(retryMax, retryMin * pow(2, Double(max(0, attempts - 1))))
+        return base * Double.random(in: 0.8...1.2)
+    }
+}
+
+enum IPAddressText {
+    static func isIP(_ s: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return s.withCString { inet_pton(AF_INET, $0, &v4) == 1 || inet_pton(AF_INET6, $0, &v6) == 1 }
+    }
+}

@@ -1,0 +1,145 @@
+import AdminModels
+import Delivery
+import Directory
+import Foundation
+import MailCore
+import Storage
+
+/// The outbound queue as administrators see and act on it. A server admin sees everything; a
+/// domain admin sees mail sent from the domains it manages.
+public struct QueueAdmin: Sendable {
+    let store: SQLiteStore
+    let directory: DirectoryService
+    let delivery: LocalDelivery
+    let hostname: String
+
+    public init(store: SQLiteStore, directory: DirectoryService, delivery: LocalDelivery, hostname: String) {
+        self.store = store
+        self.directory = directory
+        self.delivery = delivery
+        self.hostname = hostname
+    }
+
+    func visible(_ entries: [QueueEntry], to actor: Actor) -> [QueueEntry] {
+        guard !actor.isServerAdmin else { return entries }
+        let snap = directory.snapshot
+        return entries.filter { e in
+            guard let d = try? DomainName(QueueEntry.domain(of: e.sender)) else { return false }
+            return directory.may(actor, manageDomain: d, in: snap)
+        }
+    }
+
+    static func view(_ e: QueueEntry, history: [QueueAttempt]? = nil) -> QueueEntryView {
+        QueueEntryView(
+            queueId: e.queueID, messageId: e.messageID, sender: e.sender, recipient: e.recipient, domain: e.domain, status: e.status.rawValue,
+            size: e.size, createdAt: e.createdAt, nextAttempt: e.nextAttempt, attempts: e.attempts, lastReply: e.lastReply,
+            lastAttempt: e.lastAttempt, history: history?.map { QueueAttemptView(at: $0.at, mx: $0.mx, ip: $0.ip, tls: $0.tls, reply: $0.reply) })
+    }
+
+    public func list(_ selection: QueueSelection, limit: Int, actor: Actor) throws -> [QueueEntryView] {
+        visible(try store.queueEntries(selection, limit: limit), to: actor).map { Self.view($0) }
+    }
+
+    /// Every recipient of one message still queued, with each attempt.
+    public func show(queueID: String, actor: Actor) throws -> [QueueEntryView] {
+        let entries = visible(try store.queueEntries(QueueSelection(queueID: queueID)), to: actor)
+        guard !entries.isEmpty else { throw Self.notQueued(queueID) }
+        let attempts = try store.queueAttempts(rowIDs: entries.map(\.id))
+        return entries.map { Self.view($0, history: attempts[$0.id] ?? []) }
+    }
+
+    public func act(_ action: QueueAction, _ selection: QueueSelection, actor: Actor) throws -> QueueActionResult {
+        var selection = selection
+        if !actor.isServerAdmin {
+            selection.ids = visible(try store.queueEntries(selection, limit: 1_000_000), to: actor).map(\.id)
+        }
+        if selection.ids?.isEmpty == true { return QueueActionResult(action: action.rawValue, recipients: 0, queueIds: []) }
+        let at = DirectoryService.now()
+        let changed = try store.updateQueue(selection, action: action, now: at) { e in
+            DeliveryEvent(
+                at: at, queueID: e.queueID, messageID: e.messageID, event: .admin, sender: e.sender, recipient: e.recipient, clientIP: nil,
+                helo: nil, tls: nil, authUser: actor.name, detail: "\(action.rawValue) by \(actor.name)", reply: nil)
+        }
+        if changed.isEmpty, let id = selection.queueID, try store.queueEntries(QueueSelection(queueID: id), limit: 1).isEmpty {
+            throw Self.notQueued(id)
+        }
+        return QueueActionResult(action: action.rawValue, recipients: changed.count, queueIds: Self.ids(changed))
+    }
+
+    /// Removes a message's queued recipients; with `bounce`, the sender gets a DSN saying so.
+    public func delete(queueID: String, bounce: Bool, actor: Actor) async throws -> QueueActionResult {
+        let entries = visible(try store.queueEntries(QueueSelection(queueID: queueID)), to: actor).filter { $0.status != .active }
+        guard !entries.isEmpty else {
+            if try !store.queueEntries(QueueSelection(queueID: queueID), limit: 1).isEmpty {
+                throw AdminError.conflict("delivery_in_progress", "message \(queueID) is being delivered right now; try again in a minute")
+            }
+            throw Self.notQueued(queueID)
+        }
+        let at = DirectoryService.now()
+        var events = entries.map { e in
+            DeliveryEvent(
+                at: at, queueID: e.queueID, messageID: e.messageID, event: .admin, sender: e.sender, recipient: e.recipient, clientIP: nil,
+                helo: nil, tls: nil, authUser: actor.name, detail: "deleted from the queue by \(actor.name)\(bounce ? ", sender notified" : "")",
+                reply: nil)
+        }
+        var messages: [MessageCommit] = []
+        var bounced = 0
+        if bounce, let first = entries.first, !first.sender.isEmpty {
+            let notice = DeliveryStatusNotice(
+                reportingMTA: hostname, originalSender: first.sender, queueID: queueID, arrival: first.createdAt,
+                recipients: entries.map {
+                    .init(address: $0.recipient, action: "failed", status: "5.0.0", diagnostic: "deleted from the queue by the mail administrator"
+                        + ($0.lastReply.map { "; last reply: \($0)" } ?? ""), remoteMTA: nil, lastAttempt: $0.lastAttempt)
+                },
+                original: (try? delivery.readBlob(first.blobHash)) ?? [], now: at)
+            let id = LocalDelivery.newQueueID()
+            let prepared = try await delivery.prepare(
+                InboundMessage(
+                    sender: nil, recipients: [first.sender], data: notice.rendered(),
+                    receivedHeader: "Received: by \(hostname) (Mailroom) id \(id);\r\n\t\(DeliveryStatusNotice.date(at))\r\n", clientIP: nil,
+                    helo: nil, tls: nil, authenticatedUser: actor.name),
+                queueID: id)
+            messages = prepared.commits
+            events += prepared.events
+            events.append(
+                DeliveryEvent(
+                    at: at, queueID: queueID, messageID: first.messageID, event: .notified, sender: first.sender, recipient: first.sender,
+                    clientIP: nil, helo: nil, tls: nil, authUser: actor.name, detail: "bounce sent to the sender as \(id)", reply: nil))
+            bounced = 1
+            let removed = try store.deleteQueueEntries(entries, events: events, messages: messages)
+            delivery.stored(prepared)
+            return QueueActionResult(action: "delete", recipients: removed.count, queueIds: Self.ids(removed), bounced: removed.isEmpty ? 0 : bounced)
+        }
+        let removed = try store.deleteQueueEntries(entries, events: events, messages: messages)
+        return QueueActionResult(action: "delete", recipients: removed.count, queueIds: Self.ids(removed))
+    }
+
+    /// Age buckets of `summary`, in minutes (as Postfix's qshape).
+    static let bucketMinutes = [5, 10, 20, 40, 80, 160, 320, 640, 1280]
+
+    public func summary(actor: Actor) throws -> QueueSummaryView {
+        let entries = visible(try store.queueEntries(QueueSelection(), limit: 10_000_000), to: actor)
+        let now = DirectoryService.now()
+        var rows: [String: [Int]] = [:]
+        var byStatus: [String: Int] = [:]
+        let n = Self.bucketMinutes.count + 1
+        for e in entries {
+            let minutes = now.timeIntervalSince(e.createdAt) / 60
+            let bucket = Self.bucketMinutes.firstIndex { minutes < Double($0) } ?? Self.bucketMinutes.count
+            rows[e.domain, default: Array(repeating: 0, count: n)][bucket] += 1
+            byStatus[e.status.rawValue, default: 0] += 1
+        }
+        let sorted = rows.map { QueueSummaryView.Row(domain: $0.key, total: $0.value.reduce(0, +), counts: $0.value) }
+            .sorted { ($0.total, $1.domain) > ($1.total, $0.domain) }
+        return QueueSummaryView(buckets: Self.bucketMinutes.map { "\($0)m" } + ["more"], rows: sorted, byStatus: byStatus)
+    }
+
+    static func ids(_ entries: [QueueEntry]) -> [String] {
+        var seen: Set<String> = []
+        return entries.map(\.queueID).filter { seen.insert($0).inserted }
+    }
+
+    static func notQueued(_ id: String) -> AdminError {
+        .notFound("not_queued", "no message \(id) is on the outbound queue — see `mailroom queue list`, or `mailroom trace` for where it went")
+    }
+}

@@ -1,0 +1,159 @@
+import DNS
+import Foundation
+import Testing
+
+@testable import LoginKit
+@testable import MailroomServer
+@testable import Outbound
+@testable import SMTPClient
+
+@Suite struct OutboundSettingsTests {
+    @Test(arguments: [
+        ("mail.example.net", "mail.example.net", 25),
+        ("mail.example.net:2525", "mail.example.net", 2525),
+        ("127.0.0.1:2526", "127.0.0.1", 2526),
+        ("[::1]:2526", "::1", 2526),
+        ("[::1]", "::1", 25),
+        (" 10.0.0.1 ", "10.0.0.1", 25),
+    ])
+    func nextHopsParse(_ text: String, _ host: String, _ port: Int) throws {
+        let hop = try #require(NextHop(parsing: text))
+        #expect(hop.host == host && hop.port == port)
+    }
+
+    @Test(arguments: ["", ":25", "host:", "host:0", "host:70000", "[::1", "[::1]x", "a b:25", "host:+25x"])
+    func badNextHopsAreRefused(_ text: String) {
+        #expect(NextHop(parsing: text) == nil)
+    }
+
+    @Test func retriesBackOffExponentiallyWithinBounds() {
+        var s = OutboundSettings(hostname: "mx.example.org")
+        s.retryMin = 300
+        s.retryMax = 4000
+        for (attempts, base) in [(1, 300.0), (2, 600), (3, 1200), (4, 2400), (5, 4000), (30, 4000)] {
+            let d = s.retryDelay(afterAttempts: attempts)
+            #expect(d >= base * 0.8 && d <= base * 1.2, "attempt \(attempts): \(d)")
+        }
+    }
+
+    @Test(arguments: [
+        ("10.1.0.0/16", "10.1.200.3", true),
+        ("10.1.0.0/16", "10.2.0.1", false),
+        ("127.0.0.1/32", "127.0.0.1", true),
+        ("127.0.0.1", "127.0.0.2", false),
+        ("10.1.2.3/16", "10.1.9.9", true),
+        ("0.0.0.0/0", "192.0.2.1", true),
+        ("2001:db8::/32", "2001:db8:1::5", true),
+        ("2001:db8::/32", "2001:db9::5", false),
+        ("127.0.0.0/8", "::ffff:127.0.0.5", true),
+        ("10.0.0.0/8", "::1", false),
+        ("10.0.0.0/8", "not-an-ip", false),
+    ])
+    func trustedNetworksMatchAddresses(_ network: String, _ ip: String, _ expected: Bool) throws {
+        #expect(try #require(IPNetwork(network)).contains(ip) == expected)
+    }
+
+    @Test(arguments: ["10.0.0.0/33", "10.0.0/8", "x/8", "::1/129", "10.0.0.0/", "10.0.0.0/+8"])
+    func badNetworksAreRefused(_ text: String) {
+        #expect(IPNetwork(text) == nil)
+    }
+
+    @Test func theConfigNamesRoutesRelayQueueAndDNS() throws {
+        let c = try ServerConfig.parse(
+            """
+            [smtp]
+            trusted_networks = ["10.1.0.0/16", "127.0.0.1/32"]
+            [routes]
+            "Example.NET" = "127.0.0.1:2526"
+            [queue]
+            retry_min = "1m"
+            retry_max = "2h"
+            lifetime = "3d"
+            delay_warning = "off"
+            destination_concurrency = 5
+            tls = "required"
+            require_tls = ["bank.example"]
+            [dns]
+            servers = ["127.0.0.1:5353", "[::1]"]
+            [relay]
+            host = "smtp.provider.example"
+            username = "me"
+            password = "secret"
+            """, file: "test.toml")
+        #expect(c.trustedNetworks.map(\.description) == ["10.1.0.0/16", "127.0.0.1/32"])
+        #expect(c.outbound.routes["example.net"] == NextHop(host: "127.0.0.1", port: 2526))
+        #expect(c.outbound.retryMin == 60 && c.outbound.retryMax == 7200 && c.outbound.lifetime == 3 * 86400)
+        #expect(c.outbound.delayWarning == nil && c.outbound.destinationConcurrency == 5)
+        #expect(c.outbound.requireTLS == ["bank.example"])
+        #expect(c.dnsServers?.map { "\($0.host):\($0.port)" } == ["127.0.0.1:5353", "::1:53"])
+        #expect(c.outbound.relay?.hop == NextHop(host: "smtp.provider.example", port: 587))
+        #expect(c.outbound.relay?.username == "me")
+    }
+
+    @Test(arguments: [
+        ("[routes]\n\"example.net\" = \"127.0.0.1:x\"", "routes.example.net"),
+        ("[smtp]\ntrusted_networks = [\"10.0.0.0/40\"]", "smtp.trusted_networks"),
+        ("[queue]\nretry_min = \"soon\"", "queue.retry_min"),
+        ("[queue]\ntls = \"maybe\"", "queue.tls"),
+        ("[dns]\nservers = [\"dns.example\"]", "dns.servers"),
+        ("[relay]\nusername = \"me\"", "relay.host"),
+        ("[queue]\nretries = 3", "queue.retries"),
+    ])
+    func badOutboundConfigSaysWhichKey(_ text: String, _ key: String) {
+        do {
+            _ = try ServerConfig.parse(text, file: "test.toml")
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect("\(error)".contains(key), "\(error)")
+        }
+    }
+
+    @Test func noTrustedNetworksByDefault() throws {
+        #expect(try ServerConfig.parse("", file: "t.toml").trustedNetworks.isEmpty)
+    }
+}
+
+@Suite struct DSNTests {
+    func notice(_ original: String, action: String = "failed") -> DeliveryStatusNotice {
+        DeliveryStatusNotice(
+            reportingMTA: "mx.example.org", originalSender: "alice@example.org", queueID: "Q1", arrival: Date(timeIntervalSince1970: 0),
+            recipients: [.init(address: "x@remote.test", action: action, status: "5.1.1", diagnostic: "550 5.1.1 no such user\r\nhere", remoteMTA: "mx.remote.test", lastAttempt: Date())],
+            original: Array(original.utf8), now: Date())
+    }
+
+    @Test(arguments: [
+        ("550 5.1.1 no such user", "5.1.1"),
+        ("451 4.7.1 greylisted", "4.7.1"),
+        ("550 no such user", "5.0.0"),
+        ("421 closing", "4.0.0"),
+        ("550 4.1.1 mismatched class", "5.0.0"),
+        ("garbage", "4.0.0"),
+        ("", "4.0.0"),
+    ])
+    func statusComesFromTheReply(_ reply: String, _ status: String) {
+        #expect(DeliveryStatusNotice.status(of: reply) == status)
+    }
+
+    @Test func theHeaderSectionIsAttachedWithoutTheBody() {
+        let n = notice("Subject: s\nFrom: a@b\n\nsecret body\n")
+        let text = String(decoding: n.rendered(), as: UTF8.self)
+        #expect(text.contains("Subject: s\r\nFrom: a@b\r\n"))
+        #expect(!text.contains("secret body"))
+        // A diagnostic with a line break stays one header line.
+        #expect(text.contains("Diagnostic-Code: smtp; 550 5.1.1 no such user  here\r\n"))
+        #expect(text.contains("Subject: Undelivered Mail Returned to Sender"))
+    }
+
+    @Test func aDelayNoticeSaysItWillBeRetried() {
+        let text = String(decoding: notice("Subject: s\r\n\r\nx", action: "delayed").rendered(), as: UTF8.self)
+        #expect(text.contains("Subject: Delayed Mail (still being retried)"))
+        #expect(text.contains("Action: delayed\r\n") && text.contains("Will-Retry-Until:"))
+    }
+
+    @Test(arguments: ["", "no header end", "\n\n", "Subject: x", "\r\n\r\nbody"])
+    func oddOriginalsStillMakeAWellFormedNotice(_ original: String) {
+        let text = String(decoding: notice(original).rendered(), as: UTF8.self)
+        #expect(text.hasSuffix("--\r\n"))
+        #expect(!text.contains("\n\n"))
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+
+/// Real peer software for interop tests: under CI (`CI=true`) a missing program is a failure,
+/// elsewhere the test is skipped.
+public enum Peers {
+    public static var underCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// The path of an installed program, or nil.
+    public static func find(_ name: String, in dirs: [String] = ["/usr/sbin", "/usr/bin", "/usr/local/bin", "/sbin", "/bin"]) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"].map { $0.split(separator: ":").map(String.init) } ?? []
+        return (dirs + path).map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// A TCP port on 127.0.0.1 that was free a moment ago. Chosen below the kernel's ephemeral
+    /// range (32768 and up), so that no outgoing connection of a parallel test takes it before
+    /// the peer binds it.
+    public static func freePort() -> Int {
+        for _ in 0..<1000 {
+            let port = Int.random(in: 20000..<32000)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = UInt16(port).bigEndian
+            let ok = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            if ok == 0 { return port }
+        }
+        return 0
+    }
+
+    /// Runs a program to its end; returns its exit status and output (stdout and stderr).
+    @discardableResult
+    public static func run(_ path: String, _ args: [String], input: String? = nil) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        let inPipe = Pipe()
+        if input != nil { p.standardInput = inPipe }
+        try p.run()
+        if let input {
+            inPipe.fileHandleForWriting.write(Data(input.utf8))
+            try? inPipe.fileHandleForWriting.close()
+        }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Waits up to `seconds` for `condition`, polling.
+    public static func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(50_000)
+        }
+        return try condition()
+    }
+}
+
+/// A private Postfix on 127.0.0.1 that accepts mail for one domain into Maildirs (one per
+/// local part, under `mailRoot/DOMAIN/USER/new`), never relays, and answers recipients listed
+/// in `access` with the reply given there (e.g. `450 4.2.0 try later`). Its log goes to
+/// `log`. Stop it with `stop()`.
+public final class PostfixPeer: @unchecked Sendable {
+    public let base: String
+    public let port: Int
+    public let domain: String
+    public var mailRoot: String { "\(base)/mail" }
+    public var log: String { "\(base)/log/maillog" }
+    private var conf: String { "\(base)/etc" }
+
+    /// nil when Postfix is not installed (the caller skips, or fails under CI).
+    public static func start(domain: String, port: Int = Peers.freePort(), access: [String: String] = [:]) throws -> PostfixPeer? {
+        guard Peers.find("postfix") != nil else { return nil }
+        let peer = PostfixPeer(domain: domain, port: port)
+        try peer.configure(access: access)
+        try peer.launch()
+        return peer
+    }
+
+    init(domain: String, port: Int) {
+        self.base = FileManager.default.temporaryDirectory.appendingPathComponent("mr-postfix-\(UUID().uuidString.prefix(8))").path
+        self.port = port
+        self.domain = domain
+    }
+
+    func configure(access: [String: String]) throws {
+        let fm = FileManager.default
+        for d in ["etc", "spool", "data", "mail", "log"] { try fm.createDirectory(atPath: "\(base)/\(d)", withIntermediateDirectories: true) }
+        if (try? Peers.run("/usr/bin/id", ["vmail"]))?.status != 0 {
+            try Peers.run("/usr/sbin/useradd", ["--system", "--home-dir", "/nonexistent", "--no-create-home", "--shell", "/usr/sbin/nologin", "vmail"])
+        }
+        let uid = try Peers.run("/usr/bin/id", ["-u", "vmail"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let gid = try Peers.run("/usr/bin/id", ["-g", "vmail"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        try Peers.run("/bin/chown", ["postfix:postfix", "\(base)/data"])
+        try Peers.run("/bin/chown", ["\(uid):\(gid)", "\(base)/mail"])
+        try Peers.run("/bin/chmod", ["755", base, "\(base)/etc", "\(base)/spool"])
+        try "@\(domain) \(domain)/catchall/\n".write(toFile: "\(conf)/vmailbox", atomically: true, encoding: .utf8)
+        try writeAccess(access)
+        let main = """
+            compatibility_level = 3.6
+            queue_directory = \(base)/spool
+            data_directory = \(base)/data
+            command_directory = /usr/sbin
+            daemon_directory = /usr/lib/postfix/sbin
+            meta_directory = /etc/postfix
+            shlib_directory = /usr/lib/postfix
+            mail_owner = postfix
+            setgid_group = postdrop
+            maillog_file = \(base)/log/maillog
+            maillog_file_prefixes = \(base)/log
+            syslog_name = mr-postfix-peer
+            myhostname = mx.\(domain)
+            mydomain = \(domain)
+            inet_interfaces = 127.0.0.1
+            inet_protocols = ipv4
+            mynetworks = 127.0.0.0/8
+            mydestination =
+            local_recipient_maps =
+            alias_maps =
+            alias_database =
+            relayhost =
+            default_transport = error:this test peer never delivers off-host
+            relay_transport = error:this test peer never relays
+            smtpd_relay_restrictions = reject_unauth_destination
+            smtpd_recipient_restrictions = check_recipient_access texthash:\(conf)/access
+            smtpd_banner = $myhostname ESMTP test peer
+            biff = no
+            smtputf8_enable = yes
+            virtual_mailbox_domains = \(domain)
+            virtual_mailbox_base = \(base)/mail
+            virtual_mailbox_maps = texthash:\(conf)/vmailbox
+            virtual_uid_maps = static:\(uid)
+            virtual_gid_maps = static:\(gid)
+            virtual_minimum_uid = 100
+            message_size_limit = 52428800
+            virtual_mailbox_limit = 0
+            in_flow_delay = 0
+
+            """
+        try main.write(toFile: "\(conf)/main.cf", atomically: true, encoding: .utf8)
+        let master = """
+            127.0.0.1:\(port) inet n - n - - smtpd
+            pickup    unix  n       -       n       60      1       pickup
+            cleanup   unix  n       -       n       -       0       cleanup
+            qmgr      unix  n       -       n       300     1       qmgr
+            rewrite   unix  -       -       n       -       -       trivial-rewrite
+            bounce    unix  -       -       n       -       0       bounce
+            defer     unix  -       -       n       -       0       bounce
+            trace     unix  -       -       n       -       0       bounce
+            verify    unix  -       -       n       -       1       verify
+            flush     unix  n       -       n       1000?   0       flush
+            proxymap  unix  -       -       n       -       -       proxymap
+            showq     unix  n       -       n       -       -       showq
+            error     unix  -       -       n       -       -       error
+            retry     unix  -       -       n       -       -       error
+            discard   unix  -       -       n       -       -       discard
+            virtual   unix  -       n       n       -       -       virtual
+            anvil     unix  -       -       n       -       1       anvil
+            scache    unix  -       -       n       -       1       scache
+            postlog   unix-dgram n  -       n       -       1       postlogd
+
+            """
+        try master.write(toFile: "\(conf)/master.cf", atomically: true, encoding: .utf8)
+    }
+
+    /// Replaces the recipient replies (`address` → `450 4.2.0 text`) and reloads Postfix.
+    public func setAccess(_ access: [String: String]) throws {
+        try writeAccess(access)
+        try Peers.run("/usr/sbin/postfix", ["-c", conf, "reload"])
+        // smtpd processes started before the reload keep the old table: let them go.
+        usleep(300_000)
+    }
+
+    private func writeAccess(_ access: [String: String]) throws {
+        let text = access.map { "\($0.key) \($0.value)" }.sorted().joined(separator: "\n") + "\n"
+        try text.write(toFile: "\(conf)/access", atomically: true, encoding: .utf8)
+    }
+
+    func launch() throws {
+        let r = try Peers.run("/usr/sbin/postfix", ["-c", conf, "start"])
+        let up = Peers.eventually(10) {
+            (try? Peers.run("/usr/bin/ss", ["-ltn", "sport = :\(port)"]).output.contains("LISTEN")) ?? false
+        }
+        guard up else {
+            let log = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw PeerError("postfix did not start on 127.0.0.1:\(port): \(r.output) \(log.suffix(2000))")
+        }
+    }
+
+    /// Messages delivered so far, as their bytes, from every Maildir of the domain.
+    public func delivered() -> [String] {
+        let root = "\(mailRoot)/\(domain)"
+        let fm = FileManager.default
+        var out: [String] = []
+        for user in (try? fm.contentsOfDirectory(atPath: root)) ?? [] {
+            for sub in ["new", "cur"] {
+                for f in ((try? fm.contentsOfDirectory(atPath: "\(root)/\(user)/\(sub)")) ?? []).sorted() {
+                    if let text = try? String(contentsOfFile: "\(root)/\(user)/\(sub)/\(f)", encoding: .utf8) { out.append(text) }
+                }
+            }
+        }
+        return out
+    }
+
+    public func logText() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+    public func stop() {
+        _ = try? Peers.run("/usr/sbin/postfix", ["-c", conf, "stop"])
+        _ = Peers.eventually(10) {
+            !((try? Peers.run("/usr/bin/ss", ["-ltn", "sport = :\(port)"]).output.contains("LISTEN")) ?? false)
+        }
+    }
+
+    /// Stops it and removes its files (kept with MAILROOM_KEEP_TEST_FILES=1, for a look at the log).
+    public func destroy() {
+        stop()
+        if ProcessInfo.processInfo.environment["MAILROOM_KEEP_TEST_FILES"] == "1" { return }
+        try? FileManager.default.removeItem(atPath: base)
+    }
+}
+
+public struct PeerError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
