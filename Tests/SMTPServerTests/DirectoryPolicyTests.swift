@@ -128,6 +128,21 @@ struct PolicyHarness {
         #expect(h.rcpt("<nobody@example.org>", user: "alice@example.org", mode: .submission) == 550)
     }
 
+    @Test func trustedNetworksMayRelayWithoutAuthButStillNotToUnknownLocalUsers() throws {
+        let h = try PolicyHarness()
+        func rcpt(_ address: String, trusted: Bool) -> Int {
+            let m = try? SMTPCommandParser.parsePath("<\(address)>")
+            switch h.policy.checkRecipient(m, sender: nil, authenticatedUser: nil, mode: .mx, trustedClient: trusted) {
+            case .accept: return 250
+            case .reject(let r): return r.code
+            }
+        }
+        #expect(rcpt("friend@partner.test", trusted: true) == 250)
+        #expect(rcpt("friend@partner.test", trusted: false) == 554)
+        #expect(rcpt("nobody@example.org", trusted: true) == 550)
+        #expect(rcpt("alice@example.org", trusted: true) == 250)
+    }
+
     @Test func sendersAuthenticatedUsersMayUse() throws {
         let h = try PolicyHarness()
         func may(_ user: String, _ sender: String?) -> Bool {

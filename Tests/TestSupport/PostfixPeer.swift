@@ -5,10 +5,11 @@ import Foundation
 public enum Peers {
     public static var underCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
-    /// The path of an installed program, or nil.
+    /// The path of an installed program (PATH first, as a shell would find it, then the
+    /// system folders that root's PATH may lack), or nil.
     public static func find(_ name: String, in dirs: [String] = ["/usr/sbin", "/usr/bin", "/usr/local/bin", "/sbin", "/bin"]) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"].map { $0.split(separator: ":").map(String.init) } ?? []
-        return (dirs + path).map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return (path + dirs).map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// A TCP port on 127.0.0.1 that was free a moment ago. Chosen below the kernel's ephemeral

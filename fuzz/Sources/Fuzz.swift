@@ -14,7 +14,7 @@ import MailCore
 import SMTP
 
 enum FuzzTargets {
-    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session", "dns", "imap-command", "mime"]
+    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session", "dns", "imap-command", "mime", "smtp-reply"]
 
     static func run(_ target: String, _ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -160,6 +160,31 @@ enum FuzzTargets {
                 default: break
                 }
             }
+        case "smtp-reply":
+            // Server replies as the outbound client reads them: whatever parses prints and
+            // parses back to the same reply (after one normalising pass), and the parser's
+            // buffer stays bounded however the bytes arrive.
+            for enhanced in [false, true] {
+                var parser = SMTPReplyParser(enhancedStatusCodes: enhanced)
+                var replies: [SMTPReply] = []
+                for chunk in bytes.chunks(of: max(1, Int(bytes.first ?? 7) % 64)) {
+                    parser.append(chunk)
+                    while let r = try? parser.next() { replies.append(r) }
+                    guard parser.bufferedCount <= parser.limits.replyLineOctets * 2 + 64 else {
+                        fatalError("reply parser buffer grew to \(parser.bufferedCount): \(text.debugDescription)")
+                    }
+                }
+                func reparse(_ r: SMTPReply) -> SMTPReply? {
+                    var p = SMTPReplyParser(enhancedStatusCodes: enhanced)
+                    p.append(r.encoded(enhancedCodes: enhanced))
+                    return try? p.next()
+                }
+                for r in replies {
+                    guard let once = reparse(r), let twice = reparse(once), once == twice else {
+                        fatalError("reply round trip failed: \(r.description.debugDescription)")
+                    }
+                }
+            }
         default:
             fatalError("unknown fuzz target \(target); targets: \(names.joined(separator: ", "))")
         }
@@ -207,3 +232,10 @@ struct Replayer {
     }
 }
 #endif
+
+extension Array {
+    /// Consecutive slices of at most `n` elements.
+    func chunks(of n: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: n).map { self[$0..<Swift.min($0 + n, count)] }
+    }
+}

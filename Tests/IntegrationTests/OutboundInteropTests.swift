@@ -1,0 +1,146 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The real server relaying to a private Postfix over a static route, driven as an
+/// administrator would: swaks to send, the CLI to look at and act on the queue, dkimpy to
+/// check the signature of what arrived, and kill -9 in the middle.
+@Suite(.serialized) struct OutboundInteropTests {
+    /// A server that routes remote.test to `port` and lets loopback relay (trusted network).
+    static func server(routeTo port: Int, extraRoutes: String = "") throws -> (ServerProcess, [Int]) {
+        let s = try ServerProcess(
+            config: """
+                [routes]
+                "remote.test" = "127.0.0.1:\(port)"
+                \(extraRoutes)
+                [queue]
+                retry_min = "1s"
+                retry_max = "2s"
+                """, smtp: "trusted_networks = [\"127.0.0.1/32\"]")
+        try s.start()
+        let ports = try s.waitForPorts(["SMTP (MX)", "submission"])
+        for cmd in [["domain", "add", "example.org"], ["account", "add", "alice@example.org", "--password", "alice-password-1"]] {
+            let r = try s.cli(cmd)
+            #expect(r.status == 0, "\(r.err)")
+        }
+        return (s, ports)
+    }
+
+    static func peers() -> (swaks: String, postfix: Bool)? {
+        let swaks = Peers.find("swaks")
+        let postfix = Peers.find("postfix") != nil
+        if swaks == nil || !postfix {
+            #expect(!Peers.underCI, "swaks and postfix are required under CI (.ci/run installs them)")
+            return nil
+        }
+        return (swaks!, postfix)
+    }
+
+    static func send(_ swaks: String, port: Int, from: String, to: String, subject: String, auth: Bool = false) throws -> ServerProcess.Result {
+        var args = ["--server", "127.0.0.1:\(port)", "--from", from, "--to", to, "--header", "Subject: \(subject)", "--helo", "app.example.net"]
+        if auth { args += ["--auth", "PLAIN", "--auth-user", "alice@example.org", "--auth-password", "alice-password-1"] }
+        return try ServerProcess.runTool(swaks, args)
+    }
+
+    @Test func trustedHostsAndUsersSendThroughPostfixSignedAndTraced() throws {
+        guard let tools = Self.peers(), let peer = try PostfixPeer.start(domain: "remote.test") else { return }
+        defer { peer.destroy() }
+        let (s, ports) = try Self.server(routeTo: peer.port)
+        defer { s.stop() }
+
+        // DKIM: a key for example.org, its DNS record printed for the administrator.
+        let generated = try s.cli(["dkim", "generate", "example.org", "--selector", "test1"])
+        #expect(generated.status == 0, "\(generated.err)")
+        #expect(generated.out.contains("test1._domainkey.example.org.  IN TXT"))
+        let keys = try s.cli(["dkim", "list", "--json"])
+        let record = try #require(
+            (try JSONSerialization.jsonObject(with: Data(keys.out.utf8)) as? [[String: Any]])?.first?["dns_record"] as? String)
+
+        // A trusted host relays without AUTH; a user submits with AUTH.
+        let relayed = try Self.send(tools.swaks, port: ports[0], from: "printer@example.org", to: "u@remote.test", subject: "scan")
+        #expect(relayed.status == 0, "\(relayed.out)")
+        let submitted = try Self.send(tools.swaks, port: ports[1], from: "alice@example.org", to: "v@remote.test", subject: "signed", auth: true)
+        #expect(submitted.status == 0, "\(submitted.out)")
+        #expect(Peers.eventually { peer.delivered().count == 2 }, "\(peer.logText())\n\(s.log)")
+
+        // What arrived verifies with dkimpy against the published record.
+        let signed = try #require(peer.delivered().first { $0.contains("Subject: signed") })
+        #expect(signed.contains("DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.org;"), "\(signed)")
+        #expect(signed.contains(" s=test1;"))
+        let python = try #require(Peers.find("python3"))
+        do {
+            let script = """
+                import sys, dkim
+                msg = sys.stdin.buffer.read()
+                record = \(String(reflecting: record)).encode()
+                ok = dkim.verify(msg, dnsfunc=lambda name, timeout=5: record if name == b"test1._domainkey.example.org." else None)
+                print("verified" if ok else "FAILED")
+                """
+            let r = try Peers.run(python, ["-c", script], input: signed.replacingOccurrences(of: "\n", with: "\r\n"))
+            #expect(r.output.contains("verified"), "\(r.output)")
+        }
+
+        // The trace tells the whole way, the queue is empty, metrics count the deliveries.
+        let trace = try s.cli(["trace", "--recipient", "v@remote.test"]).out
+        for word in ["received", "queued", "delivered"] { #expect(trace.contains(word), "\(trace)") }
+        #expect(try s.cli(["queue", "list"]).out.contains("the outbound queue is empty"))
+        let url = try String(contentsOfFile: s.dataDir + "/admin-url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let metrics = try Peers.run(python, ["-c", "import urllib.request; print(urllib.request.urlopen('\(url)/metrics').read().decode())"]).output
+        #expect(metrics.contains("mailroom_outbound_attempts_total{domain=\"remote.test\",result=\"delivered\"} 2"), "\(metrics)")
+        #expect(metrics.contains("mailroom_queue_recipients{status=\"deferred\"} 0"))
+    }
+
+    @Test func theAdministratorHoldsReleasesAndDeletesWithABounce() throws {
+        guard let tools = Self.peers() else { return }
+        let closed = Peers.freePort()
+        let (s, ports) = try Self.server(routeTo: closed)
+        defer { s.stop() }
+        let sent = try Self.send(tools.swaks, port: ports[1], from: "alice@example.org", to: "w@remote.test", subject: "waiting", auth: true)
+        #expect(sent.status == 0, "\(sent.out)")
+        // Nobody listens: deferred, with the reason.
+        #expect(Peers.eventually { ((try? s.cli(["queue", "list", "--status", "deferred"]).out) ?? "").contains("w@remote.test") })
+        let listed = try s.cli(["queue", "list", "--json"]).out
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]])?.first?["queue_id"] as? String)
+        let shown = try s.cli(["queue", "show", id]).out
+        #expect(shown.contains("to w@remote.test: deferred"), "\(shown)")
+        #expect(shown.contains("127.0.0.1"), "\(shown)")
+
+        #expect(try s.cli(["queue", "hold", id]).out.contains("held 1 recipient"))
+        #expect(try s.cli(["queue", "list", "--status", "held"]).out.contains(id))
+        #expect(try s.cli(["queue", "summary"]).out.contains("remote.test"))
+        #expect(try s.cli(["queue", "release", id]).out.contains("released 1 recipient"))
+        let missing = try s.cli(["queue", "show", "NOSUCHID"])
+        #expect(missing.status != 0 && missing.err.contains("mailroom trace"), "\(missing.err)")
+
+        // Delete with a bounce: the sender is told, the queue is empty.
+        #expect(Peers.eventually(10) { ((try? s.cli(["queue", "delete", id, "--bounce"]).out) ?? "").contains("the sender was sent a bounce") })
+        #expect(try s.cli(["queue", "list"]).out.contains("the outbound queue is empty"))
+        #expect(try s.cli(["account", "show", "alice@example.org"]).out.contains("1 message"))
+        let trace = try s.cli(["trace", "--sender", "alice@example.org"]).out
+        #expect(trace.contains("deleted from the queue") && trace.contains("bounce sent to the sender"), "\(trace)")
+    }
+
+    @Test func killedMidQueueNothingIsLostOrSentTwice() throws {
+        guard let tools = Self.peers() else { return }
+        let port = Peers.freePort()
+        let (s, ports) = try Self.server(routeTo: port)
+        for i in 0..<20 {
+            let r = try Self.send(tools.swaks, port: ports[0], from: "app@example.org", to: "u\(i % 3)@remote.test", subject: "n\(i)")
+            #expect(r.status == 0, "\(r.out)")
+        }
+        // The peer is down: everything waits. Then the server dies without warning.
+        #expect(Peers.eventually { ((try? s.cli(["queue", "list", "--status", "deferred"]).out) ?? "").split(separator: "\n").count == 21 })
+        kill(s.process!.processIdentifier, SIGKILL)
+        s.process!.waitUntilExit()
+        guard let peer = try PostfixPeer.start(domain: "remote.test", port: port) else { return }
+        defer { peer.destroy() }
+        try s.start()
+        defer { s.stop() }
+        _ = try s.cli(["queue", "retry", "--all"])
+        #expect(Peers.eventually(30) { peer.delivered().count == 20 }, "\(s.log)")
+        #expect(Peers.eventually { ((try? s.cli(["queue", "list"]).out) ?? "").contains("the outbound queue is empty") })
+        Thread.sleep(forTimeInterval: 1)
+        let subjects = peer.delivered().compactMap { $0.split(separator: "\n").first { $0.hasPrefix("Subject: ") } }
+        #expect(subjects.count == 20 && Set(subjects).count == 20)
+    }
+}
