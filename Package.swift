@@ -119,9 +119,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Peers for interop tests (a private Postfix, free ports, CI rules), shared by test targets.
+        // Peers for interop tests (a private Postfix, NSD+Unbound, free ports, CI rules), shared by test targets.
         .target(
             name: "TestSupport",
+            dependencies: [
+                "DNS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -238,7 +243,7 @@ let package = Package(
         .testTarget(
             name: "DNSResolverTests",
             dependencies: [
-                "DNS",
+                "DNS", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -1,4 +1,5 @@
 import DNS
+import TestSupport
 import Testing
 
 /// The resolver against an in-process server that misbehaves on purpose.

@@ -1,5 +1,6 @@
 import DNS
 import Foundation
+import TestSupport
 import Testing
 
 /// The resolver against Unbound and NSD on loopback (see ``DNSPeer``).

@@ -1,4 +1,5 @@
 import DNS
+import TestSupport
 import NIOCore
 import NIOPosix
 
@@ -16,18 +17,27 @@ struct FakeDNSServer {
         host: String = "127.0.0.1", udp: @escaping Reply, tcp: @escaping Reply = { _ in [] }
     ) async throws -> FakeDNSServer {
         let group = MultiThreadedEventLoopGroup.singleton
-        let udpChannel = try await DatagramBootstrap(group: group)
-            .channelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(UDPReplier(reply: udp)) }
+        // UDP takes any free port; TCP needs the same number, which an outgoing connection of a
+        // parallel test may hold: then try another.
+        for attempt in 1...20 {
+            let udpChannel = try await DatagramBootstrap(group: group)
+                .channelInitializer { ch in
+                    ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(UDPReplier(reply: udp)) }
+                }
+                .bind(host: host, port: 0).get()
+            do {
+                let tcpChannel = try await ServerBootstrap(group: group)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelInitializer { ch in
+                        ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(TCPReplier(reply: tcp)) }
+                    }
+                    .bind(host: host, port: udpChannel.localAddress!.port!).get()
+                return FakeDNSServer(host: host, udpChannel: udpChannel, tcpChannel: tcpChannel)
+            } catch where attempt < 20 {
+                try? await udpChannel.close()
             }
-            .bind(host: host, port: 0).get()
-        let tcpChannel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(TCPReplier(reply: tcp)) }
-            }
-            .bind(host: host, port: udpChannel.localAddress!.port!).get()
-        return FakeDNSServer(host: host, udpChannel: udpChannel, tcpChannel: tcpChannel)
+        }
+        throw PeerError("no port free for both UDP and TCP")
     }
 
     func stop() async {

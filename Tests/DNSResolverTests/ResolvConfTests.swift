@@ -1,5 +1,6 @@
 import DNS
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct ResolvConfTests {

@@ -1,5 +1,6 @@
 import DNS
 import Foundation
+import TestSupport
 import NIOCore
 import NIOPosix
 import Synchronization

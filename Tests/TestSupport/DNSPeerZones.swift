@@ -1,14 +1,14 @@
 /// The zones NSD serves in the resolver tests (file name = zone name + ".zone").
-enum DNSPeerZones {
-    static let tlsaData = (0..<32).map { UInt8($0 * 7 & 0xFF) }
-    static let bigCount = 120
-    static let longTXT =
+public enum DNSPeerZones {
+    public static let tlsaData = (0..<32).map { UInt8($0 * 7 & 0xFF) }
+    public static let bigCount = 120
+    public static let longTXT =
         String(repeating: "a", count: 255) + String(repeating: "b", count: 255)
         + String(repeating: "c", count: 100)
 
-    static let soa = "@ IN SOA ns1.mailroom.example. hostmaster.mailroom.example. ( 1 3600 600 86400 60 )"
+    public static let soa = "@ IN SOA ns1.mailroom.example. hostmaster.mailroom.example. ( 1 3600 600 86400 60 )"
 
-    static var zones: [(String, String)] {
+    public static var zones: [(String, String)] {
         [
             ("mailroom.example.zone", mailroom),
             ("2.0.192.in-addr.arpa.zone", reverse4),
@@ -16,7 +16,7 @@ enum DNSPeerZones {
         ]
     }
 
-    static var mailroom: String {
+    public static var mailroom: String {
         let tlsaHex = tlsaData.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
         let big = (1...bigCount).map { "big IN A 198.51.100.\($0)" }.joined(separator: "\n")
         return """
@@ -35,6 +35,11 @@ enum DNSPeerZones {
             v6only IN AAAA 2001:db8::6
             nomx IN A 192.0.2.3
             nullmx IN MX 0 .
+            mx1a IN A 127.0.0.11
+            mx1b IN A 127.0.0.12
+            mx2 IN A 127.0.0.20
+            mx3 IN A 127.0.0.30
+            mx3 IN AAAA ::1
             alias1 IN CNAME alias2
             alias2 IN CNAME host
             dangling IN CNAME missing
@@ -48,7 +53,7 @@ enum DNSPeerZones {
             """
     }
 
-    static let reverse4 = """
+    public static let reverse4 = """
         $ORIGIN 2.0.192.in-addr.arpa.
         $TTL 300
         \(soa)
@@ -58,7 +63,7 @@ enum DNSPeerZones {
         """
 
     /// 2001:db8::1
-    static let reverse6 = """
+    public static let reverse6 = """
         $ORIGIN 8.b.d.0.1.0.0.2.ip6.arpa.
         $TTL 300
         \(soa)

@@ -9,22 +9,22 @@ import Testing
 /// machine. Both run in the foreground from a temporary folder and are stopped by PID.
 ///
 /// Without nsd/unbound the suite is skipped, unless `CI=true`, where it fails.
-final class DNSPeer: Sendable {
-    @TaskLocal static var current: DNSPeer?
+public final class DNSPeer: Sendable {
+    @TaskLocal public static var current: DNSPeer?
 
-    static let nsdPath = tool("nsd")
-    static let unboundPath = tool("unbound")
-    static let available = nsdPath != nil && unboundPath != nil
-    static let requiredByCI = ProcessInfo.processInfo.environment["CI"] == "true"
-    static let enabled = available || requiredByCI
+    public static let nsdPath = tool("nsd")
+    public static let unboundPath = tool("unbound")
+    public static let available = nsdPath != nil && unboundPath != nil
+    public static let requiredByCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    public static let enabled = available || requiredByCI
 
-    let folder: URL
-    let nsdPort: Int
-    let unboundPort: Int
+    public let folder: URL
+    public let nsdPort: Int
+    public let unboundPort: Int
     private let processes: [ChildProcess]
 
     /// The Unbound resolver to point the resolver under test at.
-    var server: DNSServerAddress { DNSServerAddress(host: "127.0.0.1", port: unboundPort) }
+    public var server: DNSServerAddress { DNSServerAddress(host: "127.0.0.1", port: unboundPort) }
 
     private init(folder: URL, nsdPort: Int, unboundPort: Int, processes: [ChildProcess]) {
         self.folder = folder
@@ -33,14 +33,27 @@ final class DNSPeer: Sendable {
         self.processes = processes
     }
 
-    static func tool(_ name: String) -> String? {
+    public static func tool(_ name: String) -> String? {
         let dirs =
             ["/usr/sbin", "/usr/bin", "/usr/local/sbin"]
             + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
         return dirs.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    static func start() async throws -> DNSPeer {
+    /// Starts both, on fresh ports. A port can be taken between the check and the bind (by a
+    /// peer of a suite running in parallel): then it tries again on other ports.
+    public static func start() async throws -> DNSPeer {
+        for attempt in 1...5 {
+            do {
+                return try await startOnce()
+            } catch let e as PeerError where e.description.contains("already in use") && attempt < 5 {
+                continue
+            }
+        }
+        throw PeerError("unreachable")
+    }
+
+    static func startOnce() async throws -> DNSPeer {
         guard let nsd = nsdPath, let unbound = unboundPath else {
             throw PeerError("nsd and unbound are required when CI=true: apt-get install nsd unbound")
         }
@@ -68,20 +81,26 @@ final class DNSPeer: Sendable {
                 try ChildProcess(
                     unbound, ["-d", "-c", folder.appendingPathComponent("unbound.conf").path], stderr: stderr))
             try await waitForTCP(unboundPort, process: started[1], log: folder.appendingPathComponent("unbound.log"))
+            // Listening is not enough (the port may be another suite's server): it must answer.
+            let probe = DNSResolver(servers: [DNSServerAddress(host: "127.0.0.1", port: unboundPort)], timeout: .seconds(2))
+            guard (try? await probe.addresses("host.mailroom.example")) == ["192.0.2.1", "2001:db8::1"] else {
+                throw PeerError("unbound on port \(unboundPort) does not answer (port already in use?)")
+            }
         } catch {
             for p in started.reversed() { p.stop() }
+            try? FileManager.default.removeItem(at: folder)
             throw error
         }
         return DNSPeer(folder: folder, nsdPort: nsdPort, unboundPort: unboundPort, processes: started)
     }
 
-    func stop() {
+    public func stop() {
         for p in processes.reversed() { p.stop() }
         try? FileManager.default.removeItem(at: folder)
     }
 
     /// A port free for both UDP and TCP on 127.0.0.1 (the kernel picks it; small race accepted).
-    static func freePort() async throws -> Int {
+    public static func freePort() async throws -> Int {
         // Below the kernel's ephemeral range (32768 and up): no outgoing connection of a
         // parallel test can take the port before NSD or Unbound binds it.
         for _ in 0..<200 {
@@ -164,6 +183,9 @@ final class DNSPeer: Sendable {
               do-not-query-localhost: no
               qname-minimisation: no
               num-threads: 1
+              # Unbound queries NSD from random ports; keep them out of the range test peers
+              # listen in (Peers.freePort), or a parallel suite's server could not bind.
+              outgoing-port-avoid: 20000-32000
               local-zone: "." refuse
 
             """
@@ -176,14 +198,11 @@ final class DNSPeer: Sendable {
     }
 }
 
-struct PeerError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
 
 /// Starts NSD and Unbound once for the suite it is attached to, and stops them after it.
-struct DNSPeerTrait: SuiteTrait, TestScoping {
-    func provideScope(
+public struct DNSPeerTrait: SuiteTrait, TestScoping {
+    public init() {}
+    public func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
         let peer = try await DNSPeer.start()
@@ -198,5 +217,5 @@ struct DNSPeerTrait: SuiteTrait, TestScoping {
 }
 
 extension Trait where Self == DNSPeerTrait {
-    static var dnsPeer: Self { DNSPeerTrait() }
+    public static var dnsPeer: Self { DNSPeerTrait() }
 }

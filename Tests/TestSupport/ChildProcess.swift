@@ -7,11 +7,11 @@
 /// A server the tests start and stop by PID. Spawned with posix_spawn and an empty signal mask:
 /// the test process blocks most signals on its threads, and a child inheriting that mask (as
 /// with Foundation's `Process`) ignores SIGTERM — NSD does not reset it.
-final class ChildProcess: Sendable {
-    let path: String
-    let pid: pid_t
+public final class ChildProcess: Sendable {
+    public let path: String
+    public let pid: pid_t
 
-    init(_ path: String, _ arguments: [String], stderr: String) throws {
+    public init(_ path: String, _ arguments: [String], stderr: String) throws {
         self.path = path
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -41,13 +41,13 @@ final class ChildProcess: Sendable {
     }
 
     /// Still running (reaps it if it has exited).
-    func isRunning() -> Bool {
+    public func isRunning() -> Bool {
         var status: Int32 = 0
         return waitpid(pid, &status, WNOHANG) == 0
     }
 
     /// SIGTERM, then SIGKILL after 5 s; always reaped.
-    func stop() {
+    public func stop() {
         guard isRunning() else { return }
         kill(pid, SIGTERM)
         for _ in 0..<500 {
