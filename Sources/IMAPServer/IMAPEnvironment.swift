@@ -86,6 +86,12 @@ final class ResponseWriter {
 
     func write(_ s: String) { write(Array(s.utf8)) }
 
+    /// Builds a response straight in the buffer (for long runs of small lines).
+    func write(_ build: (inout [UInt8]) -> Void) {
+        build(&buffer)
+        if buffer.count >= chunk { flush() }
+    }
+
     func flush() {
         guard !buffer.isEmpty else { return }
         sink(buffer)

@@ -16,16 +16,20 @@ extension IMAPSession {
         }
         if uid {
             let largest = UInt32(clamping: sel.uids.last ?? 0)
-            // Each range is found by binary search in the sorted UIDs, not by a scan per range.
-            var marks = Set<Int>()
+            // Each range is found by binary search in the sorted UIDs, not by a scan per range;
+            // marks in sequence order dedupe overlapping ranges without sorting.
+            var marks = [Bool](repeating: false, count: sel.uids.count)
+            var out: [(msn: Int, uid: Int64)] = []
             for r in set.resolve(largest: largest) {
                 var i = sel.firstIndex(atLeast: Int64(r.lowerBound))
                 while i < sel.uids.count, sel.uids[i] <= Int64(r.upperBound) {
-                    marks.insert(i)
+                    marks[i] = true
                     i += 1
                 }
             }
-            return marks.sorted().map { ($0 + 1, sel.uids[$0]) }
+            out.reserveCapacity(sel.uids.count)
+            for i in marks.indices where marks[i] { out.append((i + 1, sel.uids[i])) }
+            return out
         }
         let count = UInt32(sel.uids.count)
         let ranges = set.resolve(largest: count)
@@ -49,6 +53,10 @@ extension IMAPSession {
             if !vanished.isEmpty { out.write("* VANISHED (EARLIER) \(SequenceSet.compact(vanished.map { UInt32(clamping: $0) }))\r\n") }
         }
         guard let lo = list.first?.uid, let hi = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
+        if items.allSatisfy({ $0 == .uid || $0 == .flags || $0 == .modseq }), list.count * 8 >= Int(hi - lo + 1) {
+            try fetchFlags(list, items, changedSince: modifiers.changedSince.map { Int64($0) }, out: out)
+            return ok(tag, "FETCH completed", out: out)
+        }
         let wanted = Set(list.map(\.uid))
         var parts: SQLiteStore.DetailParts = []
         for item in items {
@@ -163,6 +171,43 @@ extension IMAPSession {
             out.write(line.finished())
         }
         return ok(tag, "FETCH completed", out: out)
+    }
+
+    /// FETCH of UID, FLAGS and MODSEQ only (what clients ask for whole mailboxes when they
+    /// sync): the stored flags text goes straight into the response, no value per message.
+    func fetchFlags(_ list: [(msn: Int, uid: Int64)], _ items: [FetchAttribute], changedSince: Int64?, out: ResponseWriter) throws {
+        let withModseq = condstore && !items.contains(.modseq)
+        var k = 0
+        try env.store.scanFlags(mailboxID: selected!.id, uids: list[0].uid, list[list.count - 1].uid) { uid, modseq, flags in
+            while k < list.count && list[k].uid < uid { k += 1 }
+            guard k < list.count, list[k].uid == uid else { return }
+            if let changedSince, modseq <= changedSince { return }
+            let msn = list[k].msn
+            out.write { b in
+                b += [0x2A, 0x20]  // "* "
+                b.appendDecimal(Int64(msn))
+                b += Array(" FETCH (".utf8)
+                var first = true
+                for item in items + (withModseq ? [.modseq] : []) {
+                    if !first { b.append(0x20) }
+                    first = false
+                    switch item {
+                    case .uid:
+                        b += [0x55, 0x49, 0x44, 0x20]  // "UID "
+                        b.appendDecimal(uid)
+                    case .flags:
+                        b += [0x46, 0x4C, 0x41, 0x47, 0x53, 0x20, 0x28]  // "FLAGS ("
+                        b += flags
+                        b.append(0x29)
+                    default:
+                        b += [0x4D, 0x4F, 0x44, 0x53, 0x45, 0x51, 0x20, 0x28]  // "MODSEQ ("
+                        b.appendDecimal(modseq)
+                        b.append(0x29)
+                    }
+                }
+                b += [0x29, 0x0D, 0x0A]
+            }
+        }
     }
 
     static func literal(_ bytes: [UInt8], binary: Bool = false) -> [UInt8] {
@@ -369,5 +414,18 @@ enum HeaderFields {
             i = lineEnd
         }
         return out + [0x0D, 0x0A]
+    }
+}
+
+extension [UInt8] {
+    /// Appends a non-negative number in decimal, without making a String.
+    mutating func appendDecimal(_ value: Int64) {
+        var n = UInt64(clamping: value)
+        let start = count
+        repeat {
+            append(UInt8(truncatingIfNeeded: 48 + n % 10))
+            n /= 10
+        } while n > 0
+        self[start...].reverse()
     }
 }

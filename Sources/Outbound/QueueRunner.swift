@@ -355,6 +355,9 @@ extension Error {
         switch e {
         case .rejected(let stage, let reply): return "\(reply.description.replacingOccurrences(of: "\r\n", with: " ")) (in reply to \(stage))"
         case .authFailed(let reply): return "\(reply.description.replacingOccurrences(of: "\r\n", with: " ")) (in reply to AUTH)"
+        // RFC 6531 §3.5 and RFC 3463: the codes a bounce for these should carry.
+        case .smtputf8Unsupported: return "553 5.6.7 \(e): the recipient's server cannot take internationalised addresses"
+        case .messageTooBig: return "552 5.3.4 \(e)"
         default: return "\(e.isPermanent ? "554 5.4.0" : "451 4.4.0") \(e)"
         }
     }

@@ -197,6 +197,20 @@ extension SQLiteStore {
         }
     }
 
+    /// UID, MODSEQ and the flags as stored (space-separated) of the messages in a UID range, in
+    /// UID order, handed over row by row without building a value per message: the fast path
+    /// of FETCH FLAGS, which clients send for whole mailboxes.
+    public func scanFlags(mailboxID: Int64, uids lo: Int64, _ hi: Int64, _ body: (Int64, Int64, Data) -> Void) throws {
+        try writer.read { db in
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid",
+                arguments: [mailboxID, lo, hi])
+            while let row = try rows.next() {
+                try row.withUnsafeData(atIndex: 2) { flags in body(row[0], row[1], flags ?? Data()) }
+            }
+        }
+    }
+
     /// Search metadata for every message: UID, MODSEQ, flags, size, dates.
     public func searchRows(mailboxID: Int64) throws -> [MessageDetail] {
         try writer.read { db in

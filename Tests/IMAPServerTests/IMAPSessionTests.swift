@@ -86,6 +86,35 @@ struct IMAPHarness {
         }
     }
 
+    @Test func fetchingOnlyFlagsAnswersLikeTheGeneralPath() throws {
+        let h = try IMAPHarness()
+        let s = h.session()
+        for i in 1...6 { h.append(s, "Subject: \(i)\r\n\r\nx\r\n") }
+        h.send(s, "a SELECT INBOX")
+        h.send(s, "b STORE 2 +FLAGS (\\Flagged $Important)")
+        h.send(s, "c STORE 5 +FLAGS (\\Deleted)")
+        h.send(s, "d EXPUNGE")
+        // FLAGS alone (fast path) and FLAGS with INTERNALDATE (general path) agree line by line.
+        func flagsOnly(_ text: String) -> [String] {
+            text.split(separator: "\r\n").filter { $0.hasPrefix("* ") }.map { line in
+                String(line.replacingOccurrences(of: #" INTERNALDATE "[^"]*""#, with: "", options: .regularExpression))
+            }
+        }
+        let fast = h.send(s, "e UID FETCH 1:* (UID FLAGS)")
+        let general = h.send(s, "f UID FETCH 1:* (UID FLAGS INTERNALDATE)")
+        #expect(flagsOnly(fast).count == 5)
+        #expect(flagsOnly(fast) == flagsOnly(general), "\(fast)\n\(general)")
+        #expect(fast.contains("* 2 FETCH (UID 2 FLAGS (\\Flagged $Important))"))
+        #expect(fast.contains("* 5 FETCH (UID 6 FLAGS ())"))
+        // Sequence sets with overlaps and gaps, and MODSEQ with CHANGEDSINCE.
+        let some = h.send(s, "g FETCH 4,1:2,2 (FLAGS)")
+        #expect(flagsOnly(some) == ["* 1 FETCH (FLAGS ())", "* 2 FETCH (FLAGS (\\Flagged $Important))", "* 4 FETCH (FLAGS ())"])
+        let changed = h.send(s, "h UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1)")
+        #expect(changed.contains("FLAGS (\\Flagged $Important) MODSEQ ("), "\(changed)")
+        let modseqs = h.send(s, "i FETCH 1:* (MODSEQ)")
+        #expect(flagsOnly(modseqs).count == 5 && flagsOnly(modseqs).allSatisfy { $0.contains("MODSEQ (") })
+    }
+
     @Test func uidsIncreaseAndAreNeverReused() throws {
         let h = try IMAPHarness()
         let s = h.session()

@@ -52,9 +52,16 @@ import Testing
         let generated = try s.cli(["dkim", "generate", "example.org", "--selector", "test1"])
         #expect(generated.status == 0, "\(generated.err)")
         #expect(generated.out.contains("test1._domainkey.example.org.  IN TXT"))
+        #expect(generated.out.contains("k=rsa"))
+        // Rotation makes a new selector the active one; the old key stays listed.
+        let rotated = try s.cli(["dkim", "rotate", "example.org", "--algorithm", "ed25519"])
+        #expect(rotated.status == 0 && rotated.out.contains("k=ed25519"), "\(rotated.out)\(rotated.err)")
+        let listed = try s.cli(["dkim", "list"]).out
+        #expect(listed.contains("test1") && listed.contains("ed25519"), "\(listed)")
+        _ = try s.cli(["dkim", "generate", "example.org", "--selector", "test2"])
         let keys = try s.cli(["dkim", "list", "--json"])
         let record = try #require(
-            (try JSONSerialization.jsonObject(with: Data(keys.out.utf8)) as? [[String: Any]])?.first?["dns_record"] as? String)
+            (try JSONSerialization.jsonObject(with: Data(keys.out.utf8)) as? [[String: Any]])?.first { ($0["active"] as? Bool) == true }?["dns_record"] as? String)
 
         // A trusted host relays without AUTH; a user submits with AUTH.
         let relayed = try Self.send(tools.swaks, port: ports[0], from: "printer@example.org", to: "u@remote.test", subject: "scan")
@@ -66,14 +73,14 @@ import Testing
         // What arrived verifies with dkimpy against the published record.
         let signed = try #require(peer.delivered().first { $0.contains("Subject: signed") })
         #expect(signed.contains("DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.org;"), "\(signed)")
-        #expect(signed.contains(" s=test1;"))
+        #expect(signed.contains(" s=test2;"))
         let python = try #require(Peers.find("python3"))
         do {
             let script = """
                 import sys, dkim
                 msg = sys.stdin.buffer.read()
                 record = \(String(reflecting: record)).encode()
-                ok = dkim.verify(msg, dnsfunc=lambda name, timeout=5: record if name == b"test1._domainkey.example.org." else None)
+                ok = dkim.verify(msg, dnsfunc=lambda name, timeout=5: record if name == b"test2._domainkey.example.org." else None)
                 print("verified" if ok else "FAILED")
                 """
             let r = try Peers.run(python, ["-c", script], input: signed.replacingOccurrences(of: "\n", with: "\r\n"))
@@ -88,6 +95,38 @@ import Testing
         let metrics = try Peers.run(python, ["-c", "import urllib.request; print(urllib.request.urlopen('\(url)/metrics').read().decode())"]).output
         #expect(metrics.contains("mailroom_outbound_attempts_total{domain=\"remote.test\",result=\"delivered\"} 2"), "\(metrics)")
         #expect(metrics.contains("mailroom_queue_recipients{status=\"deferred\"} 0"))
+    }
+
+    @Test func aRelayHostTakesEverythingWithAuthOverTLS() throws {
+        guard let tools = Self.peers(), let peer = try PostfixPeer.start(domain: "remote.test") else { return }
+        defer { peer.destroy() }
+        // The smarthost: another Mailroom whose submission port wants STARTTLS and AUTH, and
+        // which routes remote.test to Postfix.
+        let (relay, relayPorts) = try Self.server(routeTo: peer.port)
+        defer { relay.stop() }
+        _ = try relay.cli(["account", "add", "relay-user@example.org", "--password", "relay-password-1"])
+        let s = try ServerProcess(
+            config: """
+                [relay]
+                host = "127.0.0.1:\(relayPorts[1])"
+                username = "relay-user@example.org"
+                password = "relay-password-1"
+                tls = "required"
+                """, smtp: "trusted_networks = [\"127.0.0.1/32\"]")
+        try s.start()
+        defer { s.stop() }
+        let mx = try s.waitForPorts(["SMTP (MX)"])[0]
+        // The smarthost lets its user send only as itself, as providers do.
+        let sent = try Self.send(tools.swaks, port: mx, from: "relay-user@example.org", to: "u@remote.test", subject: "via the smarthost")
+        #expect(sent.status == 0, "\(sent.out)")
+        #expect(Peers.eventually(30) { peer.delivered().count == 1 }, "\(s.log)\n\(relay.log)")
+        let mail = peer.delivered().first ?? ""
+        #expect(mail.contains("Subject: via the smarthost"))
+        // It went through the relay, over TLS, authenticated.
+        #expect(mail.contains("with ESMTPSA"), "\(mail)")
+        #expect(mail.contains("(authenticated as relay-user@example.org)"))
+        let trace = try s.cli(["trace", "--recipient", "u@remote.test"]).out
+        #expect(trace.contains("delivered") && trace.contains("TLS"), "\(trace)")
     }
 
     @Test func theAdministratorHoldsReleasesAndDeletesWithABounce() throws {

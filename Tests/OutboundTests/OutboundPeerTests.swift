@@ -70,8 +70,8 @@ final class RunnerHarness: Sendable {
 
 @Suite(.serialized) struct OutboundPeerTests {
     /// A Postfix for remote.test, or nil (skipped; under CI a failure).
-    func peer(port: Int = Peers.freePort(), access: [String: String] = [:]) throws -> PostfixPeer? {
-        let p = try PostfixPeer.start(domain: "remote.test", port: port, access: access)
+    func peer(port: Int = Peers.freePort(), access: [String: String] = [:], mainCF: String = "") throws -> PostfixPeer? {
+        let p = try PostfixPeer.start(domain: "remote.test", port: port, access: access, mainCF: mainCF)
         if p == nil { #expect(!Peers.underCI, "postfix is required under CI (.ci/run installs it)") }
         return p
     }
@@ -149,6 +149,42 @@ final class RunnerHarness: Sendable {
         #expect(events.map(\.event).contains(.bounced))
         let all = try h.store.traceEvents(messageID: nil, sender: "alice@example.org", recipient: nil, since: nil, limit: 10)
         #expect(all.contains { $0.event == .notified && $0.detail?.contains("bounce") == true })
+    }
+
+    @Test func anInternationalAddressToAServerWithoutSMTPUTF8Bounces() async throws {
+        guard let peer = try peer(mainCF: "smtputf8_enable = no") else { return }
+        defer { peer.destroy() }
+        let h = try OutboundHarness()
+        let r = RunnerHarness(h, port: peer.port)
+        r.start()
+        try await h.send(to: ["josé@remote.test", "u@remote.test"])
+        #expect(await r.until { r.entries().isEmpty })
+        #expect(await r.until { (try? h.inbox("alice@example.org").count) == 1 })
+        await r.stop()
+        #expect(peer.delivered().isEmpty)
+        let dsn = String(decoding: try h.inbox("alice@example.org")[0], as: UTF8.self)
+        #expect(dsn.contains("Status: 5.6.7"), "\(dsn)")
+        #expect(dsn.contains("cannot take internationalised addresses"))
+    }
+
+    @Test func aBounceThatFailsIsNotBouncedAgain() async throws {
+        guard let peer = try peer(access: ["nobody@remote.test": "550 5.1.1 no such user"]) else { return }
+        defer { peer.destroy() }
+        let h = try OutboundHarness()
+        let r = RunnerHarness(h, port: peer.port)
+        r.start()
+        // A message with the null sender (a bounce itself) to a recipient that refuses it.
+        _ = try await h.delivery.deliver(
+            InboundMessage(
+                sender: nil, recipients: ["nobody@remote.test"], data: Array("Subject: a bounce\r\n\r\nx\r\n".utf8),
+                receivedHeader: "Received: from test\r\n", clientIP: "192.0.2.1", helo: "client", tls: nil, authenticatedUser: nil))
+        #expect(await r.until { r.entries().isEmpty })
+        try await Task.sleep(for: .milliseconds(300))
+        await r.stop()
+        let events = try h.store.traceEvents(messageID: nil, sender: nil, recipient: "nobody@remote.test", since: nil, limit: 10)
+        #expect(events.map(\.event) == [.received, .queued, .bounced])
+        #expect(try h.store.queueEntries(QueueSelection()).isEmpty)
+        #expect(try h.inbox("alice@example.org").isEmpty)
     }
 
     @Test func aPeerThatIsDownIsTriedAgainUntilItIsUp() async throws {

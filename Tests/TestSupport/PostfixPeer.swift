@@ -77,10 +77,11 @@ public final class PostfixPeer: @unchecked Sendable {
     private var conf: String { "\(base)/etc" }
 
     /// nil when Postfix is not installed (the caller skips, or fails under CI).
-    public static func start(domain: String, port: Int = Peers.freePort(), access: [String: String] = [:]) throws -> PostfixPeer? {
+    /// `mainCF` lines are added to its main.cf (e.g. `smtputf8_enable = no`).
+    public static func start(domain: String, port: Int = Peers.freePort(), access: [String: String] = [:], mainCF: String = "") throws -> PostfixPeer? {
         guard Peers.find("postfix") != nil else { return nil }
         let peer = PostfixPeer(domain: domain, port: port)
-        try peer.configure(access: access)
+        try peer.configure(access: access, extra: mainCF)
         try peer.launch()
         return peer
     }
@@ -91,7 +92,7 @@ public final class PostfixPeer: @unchecked Sendable {
         self.domain = domain
     }
 
-    func configure(access: [String: String]) throws {
+    func configure(access: [String: String], extra: String) throws {
         let fm = FileManager.default
         for d in ["etc", "spool", "data", "mail", "log"] { try fm.createDirectory(atPath: "\(base)/\(d)", withIntermediateDirectories: true) }
         if (try? Peers.run("/usr/bin/id", ["vmail"]))?.status != 0 {
@@ -143,6 +144,7 @@ public final class PostfixPeer: @unchecked Sendable {
             message_size_limit = 52428800
             virtual_mailbox_limit = 0
             in_flow_delay = 0
+            \(extra)
 
             """
         try main.write(toFile: "\(conf)/main.cf", atomically: true, encoding: .utf8)
