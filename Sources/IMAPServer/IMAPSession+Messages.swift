@@ -176,7 +176,7 @@ extension IMAPSession {
     /// FETCH of UID, FLAGS and MODSEQ only (what clients ask for whole mailboxes when they
     /// sync): the stored flags text goes straight into the response, no value per message.
     func fetchFlags(_ list: [(msn: Int, uid: Int64)], _ items: [FetchAttribute], changedSince: Int64?, out: ResponseWriter) throws {
-        let withModseq = condstore && !items.contains(.modseq)
+        let wanted = items + (condstore && !items.contains(.modseq) ? [.modseq] : [])
         var k = 0
         try env.store.scanFlags(mailboxID: selected!.id, uids: list[0].uid, list[list.count - 1].uid) { uid, modseq, flags in
             while k < list.count && list[k].uid < uid { k += 1 }
@@ -184,28 +184,26 @@ extension IMAPSession {
             if let changedSince, modseq <= changedSince { return }
             let msn = list[k].msn
             out.write { b in
-                b += [0x2A, 0x20]  // "* "
+                b.append(contentsOf: FlagsText.star)
                 b.appendDecimal(Int64(msn))
-                b += Array(" FETCH (".utf8)
-                var first = true
-                for item in items + (withModseq ? [.modseq] : []) {
-                    if !first { b.append(0x20) }
-                    first = false
+                b.append(contentsOf: FlagsText.fetch)
+                for (i, item) in wanted.enumerated() {
+                    if i > 0 { b.append(0x20) }
                     switch item {
                     case .uid:
-                        b += [0x55, 0x49, 0x44, 0x20]  // "UID "
+                        b.append(contentsOf: FlagsText.uid)
                         b.appendDecimal(uid)
                     case .flags:
-                        b += [0x46, 0x4C, 0x41, 0x47, 0x53, 0x20, 0x28]  // "FLAGS ("
-                        b += flags
+                        b.append(contentsOf: FlagsText.flags)
+                        b.append(contentsOf: flags)
                         b.append(0x29)
                     default:
-                        b += [0x4D, 0x4F, 0x44, 0x53, 0x45, 0x51, 0x20, 0x28]  // "MODSEQ ("
+                        b.append(contentsOf: FlagsText.modseq)
                         b.appendDecimal(modseq)
                         b.append(0x29)
                     }
                 }
-                b += [0x29, 0x0D, 0x0A]
+                b.append(contentsOf: FlagsText.end)
             }
         }
     }
@@ -428,4 +426,14 @@ extension [UInt8] {
         } while n > 0
         self[start...].reverse()
     }
+}
+
+/// The fixed parts of a flags-only FETCH line, made once.
+enum FlagsText {
+    static let star = Array("* ".utf8)
+    static let fetch = Array(" FETCH (".utf8)
+    static let uid = Array("UID ".utf8)
+    static let flags = Array("FLAGS (".utf8)
+    static let modseq = Array("MODSEQ (".utf8)
+    static let end = Array(")\r\n".utf8)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// A message's UID, MODSEQ and flags: what a session keeps current.
 public struct MessageState: Hashable, Sendable {
@@ -200,13 +201,23 @@ extension SQLiteStore {
     /// UID, MODSEQ and the flags as stored (space-separated) of the messages in a UID range, in
     /// UID order, handed over row by row without building a value per message: the fast path
     /// of FETCH FLAGS, which clients send for whole mailboxes.
-    public func scanFlags(mailboxID: Int64, uids lo: Int64, _ hi: Int64, _ body: (Int64, Int64, Data) -> Void) throws {
+    /// Steps the statement itself (no GRDB row per message): the flags bytes are only valid
+    /// during `body`.
+    public func scanFlags(mailboxID: Int64, uids lo: Int64, _ hi: Int64, _ body: (Int64, Int64, UnsafeRawBufferPointer) -> Void) throws {
         try writer.read { db in
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid",
-                arguments: [mailboxID, lo, hi])
-            while let row = try rows.next() {
-                try row.withUnsafeData(atIndex: 2) { flags in body(row[0], row[1], flags ?? Data()) }
+            let statement = try db.makeStatement(
+                sql: "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid")
+            try statement.setArguments([mailboxID, lo, hi])
+            let s = statement.sqliteStatement
+            defer { sqlite3_reset(s) }
+            while true {
+                let rc = sqlite3_step(s)
+                if rc == SQLITE_DONE { return }
+                guard rc == SQLITE_ROW else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+                let flags = UnsafeRawBufferPointer(start: sqlite3_column_text(s, 2), count: Int(sqlite3_column_bytes(s, 2)))
+                body(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), flags)
             }
         }
     }
