@@ -238,11 +238,27 @@ extension SQLiteStore {
 
     /// UIDs of messages whose indexed `field` (or any field, for nil) contains `needle`, which
     /// must be at least 3 characters (the index's trigrams).
-    public func textSearch(mailboxID: Int64, fields: [SearchText.Field], needle: String) throws -> Set<Int64> {
+    /// Up to `lookupLimit` matching messages are looked up one by one; more, and the mailbox is
+    /// read in one pass.
+    public func textSearch(mailboxID: Int64, fields: [SearchText.Field], needle: String, lookupLimit: Int = 2000) throws -> Set<Int64> {
         let phrase = "\"" + needle.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         let query = "{\(fields.map(\.rawValue).joined(separator: " "))} : \(phrase)"
         return try writer.read { db in
-            Set(try Int64.fetchAll(
+            let blobs = try Int64.fetchAll(db, sql: "SELECT rowid FROM blob_text WHERE blob_text MATCH ?", arguments: [query])
+            guard !blobs.isEmpty else { return [] }
+            if blobs.count <= lookupLimit {
+                // Few matches: look each one up (the work follows the matches, not the mailbox).
+                return Set(try Int64.fetchAll(
+                    db,
+                    sql: """
+                        SELECT m.uid FROM blobs b CROSS JOIN messages m INDEXED BY messages_blob ON m.blob_hash = b.hash
+                        WHERE b.rowid IN (\(blobs.map(String.init).joined(separator: ","))) AND m.mailbox_id = ?
+                        """,
+                    arguments: [mailboxID]))
+            }
+            // Many: one pass over the mailbox's messages (blob rowids from the covering index)
+            // costs less than a lookup per match.
+            return Set(try Int64.fetchAll(
                 db,
                 sql: """
                     SELECT m.uid FROM messages m JOIN blobs b ON b.hash = m.blob_hash

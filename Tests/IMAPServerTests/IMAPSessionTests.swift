@@ -115,6 +115,21 @@ struct IMAPHarness {
         #expect(flagsOnly(modseqs).count == 5 && flagsOnly(modseqs).allSatisfy { $0.contains("MODSEQ (") })
     }
 
+    @Test func textSearchFindsTheSameByLookupAndByScan() throws {
+        let h = try IMAPHarness()
+        let s = h.session()
+        for i in 1...30 { h.append(s, "Subject: note \(i)\r\n\r\n\(i % 3 == 0 ? "budget meeting" : "lunch")\r\n") }
+        h.append(s, "Subject: elsewhere\r\n\r\nbudget meeting\r\n", mailbox: "Archive")
+        h.send(s, "a SELECT INBOX")
+        let alice = try #require(h.dir.snapshot.account(try EmailAddress("alice@example.org"))?.id)
+        let inbox = try #require(try h.env.store.mailbox(accountID: alice, name: "INBOX"))
+        let looked = try h.env.store.textSearch(mailboxID: inbox.id, fields: [.body], needle: "meeting")
+        let scanned = try h.env.store.textSearch(mailboxID: inbox.id, fields: [.body], needle: "meeting", lookupLimit: 0)
+        #expect(looked == scanned)
+        #expect(looked.count == 10)
+        #expect(h.send(s, "b UID SEARCH BODY meeting").contains("* SEARCH 3 6 9 12 15 18 21 24 27 30\r\n"))
+    }
+
     @Test func uidsIncreaseAndAreNeverReused() throws {
         let h = try IMAPHarness()
         let s = h.session()
