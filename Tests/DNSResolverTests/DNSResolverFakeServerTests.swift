@@ -15,7 +15,7 @@ import Testing
 
     func withServer(
         udp: @escaping FakeDNSServer.Reply, tcp: @escaping FakeDNSServer.Reply,
-        timeout: Duration = .milliseconds(150), attempts: Int = 1,
+        timeout: Duration = .seconds(1), attempts: Int = 1,
         _ body: (DNSResolver) async throws -> Void
     ) async throws {
         let server = try await FakeDNSServer.start(udp: udp, tcp: tcp)

@@ -118,14 +118,17 @@ final class RunnerHarness: Sendable {
         r.advance(200)
         try await Task.sleep(for: .milliseconds(500))
         #expect(r.entries().first?.attempts == 1)
-        // The peer recovers; at the retry time the message goes.
+        // The peer recovers; at the retry time the message goes. (An smtpd Postfix started
+        // before the reload may still answer 450 once: then the next retry delivers.)
         try peer.setAccess([:])
         r.advance(200)
+        for _ in 0..<4 where !(await r.until(5) { peer.delivered().count == 1 }) { r.advance(5000) }
         #expect(await r.until { peer.delivered().count == 1 })
         #expect(await r.until { r.entries().isEmpty })
         await r.stop()
         let events = try h.store.traceEvents(messageID: nil, sender: nil, recipient: "later@remote.test", since: nil, limit: 10)
-        #expect(events.map(\.event) == [.received, .queued, .deferred, .delivered])
+        #expect(events.map(\.event).prefix(3) == [.received, .queued, .deferred])
+        #expect(events.last?.event == .delivered)
     }
 
     @Test func permanentFailuresBounceToTheSendersInbox() async throws {
