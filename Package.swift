@@ -188,7 +188,7 @@ let package = Package(
             name: "MailroomServer",
             dependencies: [
                 "MailCore", "Storage", "Directory", "AdminAPI", "SMTP", "SMTPServer", "Delivery", "LoginKit", "IMAPServer", "IMAP",
-                "Outbound", "DNS", "SMTPClient",
+                "Outbound", "DNS", "SMTPClient", "MIME",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

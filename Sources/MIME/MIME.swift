@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Namespace for Mailroom's MIME support (RFC 2045–2049, RFC 2231, RFC 5322) and the IMAP
 /// renderings built on it (ENVELOPE and BODYSTRUCTURE, RFC 3501 §7.4.2 / RFC 9051 §7.5.2).
 ///
@@ -6,8 +8,13 @@
 public enum MIME {
     /// Every limit the MIME parser enforces, in one place. They keep hostile input linear.
     public enum Limits {
-        /// Multiparts and message/rfc822 parts nested deeper than this are opaque leaves.
-        public static let maxDepth = 64
+        /// Multiparts and message/rfc822 parts nested deeper than this are opaque leaves (and
+        /// BODYSTRUCTURE stops there). The server sets it once at start from `imap.max_mime_depth`.
+        public static var maxDepth: Int {
+            get { depthSetting.load(ordering: .relaxed) }
+            set { depthSetting.store(max(1, min(newValue, 1000)), ordering: .relaxed) }
+        }
+        private static let depthSetting = Atomic<Int>(64)
         /// Parts in one message, counted over all levels; later delimiters are ignored.
         public static let maxParts = 10_000
         /// Parameters kept per Content-Type / Content-Disposition field.

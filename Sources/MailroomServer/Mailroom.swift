@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTLS
 import IMAPServer
 import Logging
+import MIME
 import DNS
 import Outbound
 import NIOCore
@@ -44,6 +45,7 @@ public final class Mailroom: Sendable {
     public init(config: ServerConfig) throws {
         try config.validate()
         self.config = config
+        MIME.Limits.maxDepth = config.mimeMaxDepth
         self.dataDir = DataDirectory(path: config.dataDir)
         try dataDir.create()
         self.lock = try dataDir.lock()

@@ -75,6 +75,9 @@ public struct ServerConfig: Sendable {
     public var smtpLimits = SMTPLimits()
     /// IMAP limits (line and literal sizes, timeouts, connections).
     public var imapLimits = IMAPLimits()
+    /// `[imap] max_mime_depth`: MIME nesting parsed (and shown in BODYSTRUCTURE) before parts
+    /// become opaque.
+    public var mimeMaxDepth = 64
     /// Loopback clients may log in without TLS (client and server address both loopback).
     public var plaintextAuthOnLoopback = true
     /// Delay before answering a failed login, in milliseconds.
@@ -223,7 +226,7 @@ public struct ServerConfig: Sendable {
             try reader.checkKeys(
                 t,
                 allowed: [
-                    "max_line_length", "max_literal_size", "max_append_size", "max_search_depth", "max_bad_commands", "idle_timeout",
+                    "max_line_length", "max_literal_size", "max_append_size", "max_search_depth", "max_mime_depth", "max_bad_commands", "idle_timeout",
                     "login_timeout", "max_connections", "max_connections_per_ip", "max_connections_per_user",
                 ], path: "imap")
             func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
@@ -244,6 +247,7 @@ public struct ServerConfig: Sendable {
             if let n = try size("max_literal_size", 1024...(16 << 20), "64K") { config.imapLimits.maxLiteralSize = n }
             if let n = try size("max_append_size", 1024...(2 << 30), "50M") { config.imapLimits.maxAppendSize = n }
             if let n = try int("max_search_depth", 1...1000) { config.imapLimits.maxSearchDepth = n }
+            if let n = try int("max_mime_depth", 1...1000) { config.mimeMaxDepth = n }
             if let n = try int("max_bad_commands", 1...1000) { config.imapLimits.maxBadCommands = n }
             // RFC 9051 §5.4: an autologout timer must be at least 30 minutes.
             if let n = try int("idle_timeout", 1800...86400) { config.imapLimits.idleTimeoutSeconds = n }

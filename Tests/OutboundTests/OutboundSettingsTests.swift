@@ -108,6 +108,12 @@ import Testing
         }
     }
 
+    @Test func theMIMENestingLimitIsConfigurable() throws {
+        #expect(try ServerConfig.parse("[imap]\nmax_mime_depth = 8", file: "t.toml").mimeMaxDepth == 8)
+        #expect(try ServerConfig.parse("", file: "t.toml").mimeMaxDepth == 64)
+        #expect(throws: (any Error).self) { try ServerConfig.parse("[imap]\nmax_mime_depth = 0", file: "t.toml") }
+    }
+
     @Test func noTrustedNetworksByDefault() throws {
         #expect(try ServerConfig.parse("", file: "t.toml").trustedNetworks.isEmpty)
     }

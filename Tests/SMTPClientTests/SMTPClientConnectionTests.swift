@@ -1,3 +1,4 @@
+import TestSupport
 import NIOCore
 import NIOPosix
 import SMTPClient
@@ -150,9 +151,9 @@ import Testing
     }
 
     @Test func connectRefused() async throws {
-        let server = try await ScriptedSMTPServer.start()
-        let port = server.port
-        await server.stop()
+        // A port nothing listens on (not a just-closed ephemeral one, which a parallel test's
+        // connection could take meanwhile).
+        let port = Peers.freePort()
         do {
             _ = try await SMTPClientConnection.connect(
                 host: "127.0.0.1", port: port, heloName: "c", tls: .none, serverName: nil)
