@@ -77,22 +77,63 @@ public final class PostfixPeer: @unchecked Sendable {
     private var conf: String { "\(base)/etc" }
 
     /// nil when Postfix is not installed (the caller skips, or fails under CI).
-    /// `mainCF` lines are added to its main.cf (e.g. `smtputf8_enable = no`).
-    public static func start(domain: String, port: Int = Peers.freePort(), access: [String: String] = [:], mainCF: String = "") throws -> PostfixPeer? {
+    /// `mainCF` lines are added to its main.cf (e.g. `smtputf8_enable = no`). With `tls`, the
+    /// smtpd on `port` offers STARTTLS (a self-signed certificate made with openssl); a
+    /// `plainPort` adds a second smtpd without it.
+    public static func start(
+        domain: String, port: Int = Peers.freePort(), access: [String: String] = [:], mainCF: String = "", tls: Bool = false,
+        plainPort: Int? = nil
+    ) throws -> PostfixPeer? {
         guard Peers.find("postfix") != nil else { return nil }
-        let peer = PostfixPeer(domain: domain, port: port)
-        try peer.configure(access: access, extra: mainCF)
+        let peer = PostfixPeer(domain: domain, port: port, plainPort: plainPort)
+        var extra = mainCF
+        if tls { extra = try peer.makeCertificate() + extra }
+        try peer.configure(access: access, extra: extra, tls: tls, plainPort: plainPort)
         try peer.launch()
         return peer
     }
 
-    init(domain: String, port: Int) {
+    /// The second smtpd, without STARTTLS, when one was asked for.
+    public let plainPort: Int?
+
+    init(domain: String, port: Int, plainPort: Int? = nil) {
+        self.plainPort = plainPort
         self.base = FileManager.default.temporaryDirectory.appendingPathComponent("mr-postfix-\(UUID().uuidString.prefix(8))").path
         self.port = port
         self.domain = domain
     }
 
-    func configure(access: [String: String], extra: String) throws {
+    /// A self-signed P-256 certificate for STARTTLS; returns the main.cf lines that use it.
+    func makeCertificate() throws -> String {
+        try FileManager.default.createDirectory(atPath: conf, withIntermediateDirectories: true)
+        let cert = "\(conf)/cert.pem", key = "\(conf)/key.pem"
+        let r = try Peers.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                "-days", "2", "-subj", "/CN=localhost",
+            ])
+        guard r.status == 0 else { throw PeerError("openssl: \(r.output)") }
+        return """
+            smtpd_tls_security_level = may
+            smtpd_tls_cert_file = \(cert)
+            smtpd_tls_key_file = \(key)
+            smtpd_tls_loglevel = 1
+
+            """
+    }
+
+    /// Messages on Postfix's hold queue (with `smtpd_end_of_data_restrictions = check_client_access static:HOLD`).
+    public func holdCount() -> Int {
+        let hold = "\(base)/spool/hold"
+        guard let e = FileManager.default.enumerator(atPath: hold) else { return 0 }
+        return e.allObjects.compactMap { $0 as? String }.filter { name in
+            var isDir: ObjCBool = false
+            return FileManager.default.fileExists(atPath: "\(hold)/\(name)", isDirectory: &isDir) && !isDir.boolValue
+        }.count
+    }
+
+    func configure(access: [String: String], extra: String, tls: Bool, plainPort: Int?) throws {
         let fm = FileManager.default
         for d in ["etc", "spool", "data", "mail", "log"] { try fm.createDirectory(atPath: "\(base)/\(d)", withIntermediateDirectories: true) }
         if (try? Peers.run("/usr/bin/id", ["vmail"]))?.status != 0 {
@@ -150,6 +191,7 @@ public final class PostfixPeer: @unchecked Sendable {
         try main.write(toFile: "\(conf)/main.cf", atomically: true, encoding: .utf8)
         let master = """
             127.0.0.1:\(port) inet n - n - - smtpd
+            \(plainPort.map { "127.0.0.1:\($0) inet n - n - - smtpd\n  -o smtpd_tls_security_level=none" } ?? "")
             pickup    unix  n       -       n       60      1       pickup
             cleanup   unix  n       -       n       -       0       cleanup
             qmgr      unix  n       -       n       300     1       qmgr
@@ -168,6 +210,7 @@ public final class PostfixPeer: @unchecked Sendable {
             anvil     unix  -       -       n       -       1       anvil
             scache    unix  -       -       n       -       1       scache
             postlog   unix-dgram n  -       n       -       1       postlogd
+            \(tls ? "tlsmgr    unix  -       -       n       1000?   1       tlsmgr" : "")
 
             """
         try master.write(toFile: "\(conf)/master.cf", atomically: true, encoding: .utf8)
