@@ -1,6 +1,6 @@
 /// Textual IP addresses without the C library: parsing (as `inet_pton` does), RFC 5952
 /// formatting, and reverse-lookup names (RFC 1035 §3.5, RFC 3596 §2.5).
-enum IPAddressText {
+public enum IPAddressText {
     /// `192.0.2.1`: four decimal octets, no leading zeros.
     static func parseIPv4<S: StringProtocol>(_ text: S) -> [UInt8]? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
@@ -78,7 +78,7 @@ enum IPAddressText {
     }
 
     /// An IP literal, optionally with an IPv6 zone id (`fe80::1%eth0`).
-    static func isIPLiteral(_ text: String) -> Bool {
+    public static func isIPLiteral(_ text: String) -> Bool {
         if parseIPv4(text) != nil { return true }
         let parts = text.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false)
         if parts.count == 2, parts[1].isEmpty || parts[1].count > 64 { return false }

@@ -3,6 +3,8 @@
 public struct HeaderSummary: Sendable, Hashable {
     public var messageID: String?
     public var subject: String?
+    /// The first `From:` field's value, unfolded.
+    public var from: String?
     public var receivedCount = 0
     /// `Delivered-To:` values, lower-cased, for loop detection.
     public var deliveredTo: [String] = []
@@ -47,6 +49,8 @@ public struct HeaderSummary: Sendable, Hashable {
                 messageID = v.hasPrefix("<") && v.hasSuffix(">") ? String(v.dropFirst().dropLast()) : v
             case "subject" where subject == nil:
                 subject = value
+            case "from" where from == nil:
+                from = value
             case "received":
                 receivedCount += 1
             case "delivered-to":

@@ -196,7 +196,7 @@ public final class LocalDelivery: Sendable {
         if let signer {
             // Signed before it is queued: what leaves is exactly what was signed.
             for i in used.indices where !used[i].1.remote.isEmpty {
-                if let signature = signer.signature(for: used[i].1.data, sender: m.sender) {
+                if let signature = signer.signature(for: used[i].1.data, from: headers.from, sender: m.sender) {
                     used[i].1.data = Array(signature.utf8) + used[i].1.data
                 }
             }
@@ -220,7 +220,8 @@ public final class LocalDelivery: Sendable {
 /// A message resolved and written, ready to commit.
 public struct PreparedDelivery: Sendable {
     public var commits: [MessageCommit]
-    /// Events to record when there is nothing to commit (every recipient was skipped).
+    /// Events the caller records beside the commits: the message's story when there is
+    /// nothing to commit (every recipient was skipped), and what callers add.
     public var events: [DeliveryEvent]
     /// Bytes added per account.
     var sizes: [Int64: Int64]
@@ -229,8 +230,9 @@ public struct PreparedDelivery: Sendable {
 /// Adds a signature header (DKIM) to mail leaving for other domains.
 public protocol OutboundSigner: Sendable {
     /// The header field(s) to put on top of `message`, ending in CRLF, or nil when no key
-    /// applies (the From: domain, else the envelope sender's, has none).
-    func signature(for message: [UInt8], sender: String?) -> String?
+    /// applies (the domain of `from`, the From: field's value, else the envelope sender's, has
+    /// none).
+    func signature(for message: [UInt8], from: String?, sender: String?) -> String?
 }
 
 extension LocalDelivery {

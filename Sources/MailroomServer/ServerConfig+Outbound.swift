@@ -50,12 +50,7 @@ extension ServerConfig {
                 let off = d.string == "off" || d.int == 0
                 config.outbound.delayWarning = off ? nil : try reader.duration(d, "queue.delay_warning")
             }
-            func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
-                guard let v = t[key] else { return nil }
-                let n = try reader.int(v, "queue.\(key)")
-                guard range.contains(n) else { throw reader.error("queue.\(key)", "must be between \(range.lowerBound) and \(range.upperBound)") }
-                return n
-            }
+            func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? { try reader.int(in: t, "queue", key, range) }
             if let n = try int("destination_concurrency", 1...1000) { config.outbound.destinationConcurrency = n }
             if let n = try int("max_connections", 1...10_000) { config.outbound.maxConnections = n }
             if let n = try int("mx_port", 1...65535) { config.outbound.mxPort = n }

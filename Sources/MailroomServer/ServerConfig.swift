@@ -189,12 +189,7 @@ public struct ServerConfig: Sendable {
                     "max_connections_per_ip", "max_auth_failures", "auth_ban_seconds", "auth_failure_delay_ms",
                     "plaintext_auth_on_loopback", "trusted_networks",
                 ], path: "smtp")
-            func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
-                guard let v = t[key] else { return nil }
-                let n = try reader.int(v, "smtp.\(key)")
-                guard range.contains(n) else { throw reader.error("smtp.\(key)", "must be between \(range.lowerBound) and \(range.upperBound)") }
-                return n
-            }
+            func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? { try reader.int(in: t, "smtp", key, range) }
             if let v = t["max_message_size"] {
                 let text = v.string ?? v.int.map(String.init) ?? ""
                 guard let n = ByteSize.parse(text), n >= 1024, n <= 2 << 30 else {
@@ -229,12 +224,7 @@ public struct ServerConfig: Sendable {
                     "max_line_length", "max_literal_size", "max_append_size", "max_search_depth", "max_mime_depth", "max_bad_commands", "idle_timeout",
                     "login_timeout", "max_connections", "max_connections_per_ip", "max_connections_per_user",
                 ], path: "imap")
-            func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
-                guard let v = t[key] else { return nil }
-                let n = try reader.int(v, "imap.\(key)")
-                guard range.contains(n) else { throw reader.error("imap.\(key)", "must be between \(range.lowerBound) and \(range.upperBound)") }
-                return n
-            }
+            func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? { try reader.int(in: t, "imap", key, range) }
             func size(_ key: String, _ range: ClosedRange<Int64>, _ example: String) throws -> Int? {
                 guard let v = t[key] else { return nil }
                 let text = v.string ?? v.int.map(String.init) ?? ""
@@ -376,6 +366,14 @@ struct ConfigReader {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
         if let s = v.string, let unit = s.last, let mult = units[unit], let n = Double(s.dropLast()), n >= 0 { return n * mult }
         throw error(key, "must be a duration like \"30s\", \"5m\", \"4h\" or \"5d\"")
+    }
+
+    /// `table.key` as a whole number within `range`, or nil when it is not set.
+    func int(in t: TOMLTable, _ table: String, _ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+        guard let v = t[key] else { return nil }
+        let n = try int(v, "\(table).\(key)")
+        guard range.contains(n) else { throw error("\(table).\(key)", "must be between \(range.lowerBound) and \(range.upperBound)") }
+        return n
     }
 
     func table(_ v: any TOMLValueConvertible, _ key: String) throws -> TOMLTable {

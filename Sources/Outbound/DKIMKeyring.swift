@@ -33,35 +33,17 @@ public final class DKIMKeyring: OutboundSigner {
     }
 
     /// Signs with the key of the From: domain; when it has none, with the envelope sender's.
-    public func signature(for message: [UInt8], sender: String?) -> String? {
+    public func signature(for message: [UInt8], from: String?, sender: String?) -> String? {
         let keys = signers.withLock { $0 }
         guard !keys.isEmpty else { return nil }
-        let candidates = [Self.fromDomain(message), sender.map(QueueEntry.domain(of:))].compactMap { $0 }
+        let candidates = [from.flatMap(Self.domain(ofField:)), sender.map(QueueEntry.domain(of:))].compactMap { $0 }
         guard let signer = candidates.lazy.compactMap({ keys[$0] }).first else { return nil }
         return signer.signature(for: message)
     }
 
-    /// The domain of the (first) address in the From: header field.
-    static func fromDomain(_ message: [UInt8]) -> String? {
-        var lineStart = 0
-        var i = 0
-        var value: [UInt8]?
-        while i < message.count {
-            if message[i] == 0x0A {
-                let line = message[lineStart..<i]
-                if line.isEmpty || line == [0x0D] { break }
-                if let v = value {
-                    guard line.first == 0x20 || line.first == 0x09 else { break }
-                    value = v + line
-                } else if line.count > 5, line.prefix(5).map({ $0 | 0x20 }) == Array("from:".utf8) {
-                    value = Array(line.dropFirst(5))
-                }
-                lineStart = i + 1
-            }
-            i += 1
-        }
-        guard let v = value, let text = String(bytes: v, encoding: .utf8) else { return nil }
-        let address = text.firstIndex(of: "<").map { text[text.index(after: $0)...].prefix { $0 != ">" } } ?? Substring(text)
+    /// The domain of the (first) address in a From: field's value (`Name <a@b>` or `a@b`).
+    static func domain(ofField value: String) -> String? {
+        let address = value.firstIndex(of: "<").map { value[value.index(after: $0)...].prefix { $0 != ">" } } ?? Substring(value)
         guard let at = address.lastIndex(of: "@") else { return nil }
         let domain = address[address.index(after: at)...].prefix { !" \t\r\n>,;()".contains($0) }
         return domain.isEmpty ? nil : domain.lowercased()

@@ -1,4 +1,7 @@
+import Delivery
 import Foundation
+import MailCore
+import Storage
 
 /// A delivery status notification (RFC 3464): a multipart/report telling the sender which
 /// recipients failed (or are delayed) and why, with the original message's header attached.
@@ -46,7 +49,7 @@ struct DeliveryStatusNotice {
         out += "From: Mail Delivery System <MAILER-DAEMON@\(reportingMTA)>\r\n"
         out += "To: <\(originalSender)>\r\n"
         out += "Subject: \(subject)\r\n"
-        out += "Date: \(Self.date(now))\r\n"
+        out += "Date: \(RFC5322Date.string(now))\r\n"
         out += "Message-ID: <\(queueID).\(UInt32.random(in: 0...UInt32.max))@\(reportingMTA)>\r\n"
         out += "Auto-Submitted: auto-replied\r\n"
         out += "MIME-Version: 1.0\r\n"
@@ -59,15 +62,15 @@ struct DeliveryStatusNotice {
         out += "\r\n--\(boundary)\r\nContent-Type: message/delivery-status\r\n\r\n"
         out += "Reporting-MTA: dns; \(reportingMTA)\r\n"
         out += "X-Mailroom-Queue-ID: \(queueID)\r\n"
-        out += "Arrival-Date: \(Self.date(arrival))\r\n"
+        out += "Arrival-Date: \(RFC5322Date.string(arrival))\r\n"
         for r in recipients {
             out += "\r\nFinal-Recipient: rfc822; \(r.address)\r\n"
             out += "Action: \(r.action)\r\n"
             out += "Status: \(r.status)\r\n"
             if let mta = r.remoteMTA { out += "Remote-MTA: dns; \(mta)\r\n" }
             out += "Diagnostic-Code: smtp; \(Self.oneLine(r.diagnostic))\r\n"
-            if let at = r.lastAttempt { out += "Last-Attempt-Date: \(Self.date(at))\r\n" }
-            if r.action == "delayed" { out += "Will-Retry-Until: \(Self.date(arrival.addingTimeInterval(5 * 86400)))\r\n" }
+            if let at = r.lastAttempt { out += "Last-Attempt-Date: \(RFC5322Date.string(at))\r\n" }
+            if r.action == "delayed" { out += "Will-Retry-Until: \(RFC5322Date.string(arrival.addingTimeInterval(5 * 86400)))\r\n" }
         }
 
         out += "\r\n--\(boundary)\r\nContent-Type: text/rfc822-headers\r\n\r\n"
@@ -122,11 +125,21 @@ struct DeliveryStatusNotice {
         String(s.unicodeScalars.map { $0 == "\r" || $0 == "\n" ? " " : Character($0) }.prefix(900))
     }
 
-    static func date(_ d: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
-        return f.string(from: d)
+    /// Addresses the notice to the original sender from the null sender (into a local mailbox,
+    /// or onto the queue), and adds the event that tells of it to the original message's
+    /// trace. The caller commits the result together with the change that caused it.
+    func prepare(delivery: LocalDelivery, messageID: String?, authUser: String?, what: String) async throws -> PreparedDelivery {
+        let id = LocalDelivery.newQueueID()
+        var prepared = try await delivery.prepare(
+            InboundMessage(
+                sender: nil, recipients: [originalSender], data: rendered(),
+                receivedHeader: "Received: by \(reportingMTA) (Mailroom) id \(id);\r\n\t\(RFC5322Date.string(now))\r\n", clientIP: nil,
+                helo: nil, tls: nil, authenticatedUser: authUser),
+            queueID: id)
+        prepared.events.append(
+            DeliveryEvent(
+                at: now, queueID: queueID, messageID: messageID, event: .notified, sender: originalSender, recipient: originalSender,
+                clientIP: nil, helo: nil, tls: nil, authUser: authUser, detail: "\(what) sent to the sender as \(id)", reply: nil))
+        return prepared
     }
 }

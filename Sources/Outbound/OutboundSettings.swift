@@ -1,3 +1,4 @@
+import DNS
 import Foundation
 import SMTPClient
 
@@ -36,7 +37,7 @@ public struct NextHop: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// An IP literal needs no DNS.
-    public var isIPAddress: Bool { IPAddressText.isIP(host) }
+    public var isIPAddress: Bool { IPAddressText.isIPLiteral(host) }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
@@ -91,13 +92,5 @@ public struct OutboundSettings: Sendable {
     public func retryDelay(afterAttempts attempts: Int) -> TimeInterval {
         let base = min(retryMax, retryMin * pow(2, Double(max(0, attempts - 1))))
         return base * Double.random(in: 0.8...1.2)
-    }
-}
-
-enum IPAddressText {
-    static func isIP(_ s: String) -> Bool {
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        return s.withCString { inet_pton(AF_INET, $0, &v4) == 1 || inet_pton(AF_INET6, $0, &v6) == 1 }
     }
 }

@@ -76,42 +76,29 @@ public struct QueueAdmin: Sendable {
             throw Self.notQueued(queueID)
         }
         let at = DirectoryService.now()
-        var events = entries.map { e in
+        let events = entries.map { e in
             DeliveryEvent(
                 at: at, queueID: e.queueID, messageID: e.messageID, event: .admin, sender: e.sender, recipient: e.recipient, clientIP: nil,
                 helo: nil, tls: nil, authUser: actor.name, detail: "deleted from the queue by \(actor.name)\(bounce ? ", sender notified" : "")",
                 reply: nil)
         }
-        var messages: [MessageCommit] = []
-        var bounced = 0
-        if bounce, let first = entries.first, !first.sender.isEmpty {
-            let notice = DeliveryStatusNotice(
-                reportingMTA: hostname, originalSender: first.sender, queueID: queueID, arrival: first.createdAt,
-                recipients: entries.map {
-                    .init(address: $0.recipient, action: "failed", status: "5.0.0", diagnostic: "deleted from the queue by the mail administrator"
-                        + ($0.lastReply.map { "; last reply: \($0)" } ?? ""), remoteMTA: nil, lastAttempt: $0.lastAttempt)
-                },
-                original: (try? delivery.readBlob(first.blobHash)) ?? [], now: at)
-            let id = LocalDelivery.newQueueID()
-            let prepared = try await delivery.prepare(
-                InboundMessage(
-                    sender: nil, recipients: [first.sender], data: notice.rendered(),
-                    receivedHeader: "Received: by \(hostname) (Mailroom) id \(id);\r\n\t\(DeliveryStatusNotice.date(at))\r\n", clientIP: nil,
-                    helo: nil, tls: nil, authenticatedUser: actor.name),
-                queueID: id)
-            messages = prepared.commits
-            events += prepared.events
-            events.append(
-                DeliveryEvent(
-                    at: at, queueID: queueID, messageID: first.messageID, event: .notified, sender: first.sender, recipient: first.sender,
-                    clientIP: nil, helo: nil, tls: nil, authUser: actor.name, detail: "bounce sent to the sender as \(id)", reply: nil))
-            bounced = 1
-            let removed = try store.deleteQueueEntries(entries, events: events, messages: messages)
-            delivery.stored(prepared)
-            return QueueActionResult(action: "delete", recipients: removed.count, queueIds: Self.ids(removed), bounced: removed.isEmpty ? 0 : bounced)
+        guard bounce, let first = entries.first, !first.sender.isEmpty else {
+            let removed = try store.deleteQueueEntries(entries, events: events, messages: [])
+            return QueueActionResult(action: "delete", recipients: removed.count, queueIds: Self.ids(removed))
         }
-        let removed = try store.deleteQueueEntries(entries, events: events, messages: messages)
-        return QueueActionResult(action: "delete", recipients: removed.count, queueIds: Self.ids(removed))
+        let notice = DeliveryStatusNotice(
+            reportingMTA: hostname, originalSender: first.sender, queueID: queueID, arrival: first.createdAt,
+            recipients: entries.map {
+                .init(
+                    address: $0.recipient, action: "failed", status: "5.0.0",
+                    diagnostic: "deleted from the queue by the mail administrator" + ($0.lastReply.map { "; last reply: \($0)" } ?? ""),
+                    remoteMTA: nil, lastAttempt: $0.lastAttempt)
+            },
+            original: (try? delivery.readBlob(first.blobHash)) ?? [], now: at)
+        let prepared = try await notice.prepare(delivery: delivery, messageID: first.messageID, authUser: actor.name, what: "bounce")
+        let removed = try store.deleteQueueEntries(entries, events: events + prepared.events, messages: prepared.commits)
+        if !removed.isEmpty { delivery.stored(prepared) }
+        return QueueActionResult(action: "delete", recipients: removed.count, queueIds: Self.ids(removed), bounced: removed.isEmpty ? 0 : 1)
     }
 
     /// Age buckets of `summary`, in minutes (as Postfix's qshape).

@@ -171,23 +171,23 @@ public final class QueueRunner: Service, Sendable {
                 reused = false
                 switch await connect(domain: job.domain) {
                 case .success(let s): session = s
-                case .failure(let failure): return await conclude(job, replies: entries.map { _ in failure.reply }, hop: nil, tls: nil)
+                case .failure(let failure): return await conclude(job, replies: entries.map { _ in failure.reply }, hop: nil, tls: nil, original: data)
                 }
             }
             guard let s = session else { break }
             do {
                 let result = try await s.connection.send(envelope)
-                return await conclude(job, replies: Self.replies(result, count: entries.count), hop: s.hop, tls: s.connection.tlsDescription)
+                return await conclude(job, replies: Self.replies(result, count: entries.count), hop: s.hop, tls: s.connection.tlsDescription, original: data)
             } catch {
                 session = nil
                 await s.connection.quit()
                 // A reused connection the server had closed meanwhile: try once on a fresh one.
                 if reused, !error.isPermanent { continue }
                 let reply: Reply = error.isPermanent ? .permanent(error.replyText) : .temporary(error.replyText)
-                return await conclude(job, replies: entries.map { _ in reply }, hop: s.hop, tls: s.connection.tlsDescription)
+                return await conclude(job, replies: entries.map { _ in reply }, hop: s.hop, tls: s.connection.tlsDescription, original: data)
             }
         }
-        return await conclude(job, replies: entries.map { _ in .temporary("451 4.4.1 no connection could be made") }, hop: nil, tls: nil)
+        return await conclude(job, replies: entries.map { _ in .temporary("451 4.4.1 no connection could be made") }, hop: nil, tls: nil, original: data)
     }
 
     /// What the remote said about one recipient.
@@ -259,7 +259,7 @@ public final class QueueRunner: Service, Sendable {
     // MARK: - Outcomes
 
     /// Turns the replies into queue outcomes, events, and the bounce or delay notice.
-    func conclude(_ job: Job, replies: [Reply], hop: ResolvedHop?, tls: String?) async -> RecordItem {
+    func conclude(_ job: Job, replies: [Reply], hop: ResolvedHop?, tls: String?, original: [UInt8]? = nil) async -> RecordItem {
         let t = now()
         var item = RecordItem()
         var failed: [DeliveryStatusNotice.Recipient] = []
@@ -301,35 +301,26 @@ public final class QueueRunner: Service, Sendable {
             }
         }
         for group in [failed, delayed] where !group.isEmpty {
-            await notify(job.entries[0], group, into: &item, at: t)
+            await notify(job.entries[0], group, original: original, into: &item, at: t)
         }
         return item
     }
 
     /// Builds the DSN for the sender and adds it (and the event telling of it) to `item`.
     /// Nothing is sent for the null sender: no bounce to a bounce, so no loops.
-    func notify(_ entry: QueueEntry, _ recipients: [DeliveryStatusNotice.Recipient], into item: inout RecordItem, at t: Date) async {
+    func notify(_ entry: QueueEntry, _ recipients: [DeliveryStatusNotice.Recipient], original: [UInt8]?, into item: inout RecordItem, at t: Date) async {
         guard !entry.sender.isEmpty else { return }
-        let original = (try? delivery.readBlob(entry.blobHash)) ?? []
         let notice = DeliveryStatusNotice(
             reportingMTA: settings.hostname, originalSender: entry.sender, queueID: entry.queueID, arrival: entry.createdAt,
-            recipients: recipients, original: original, now: t)
-        let queueID = LocalDelivery.newQueueID()
-        let message = InboundMessage(
-            sender: nil, recipients: [entry.sender], data: notice.rendered(),
-            receivedHeader: "Received: by \(settings.hostname) (Mailroom) id \(queueID);\r\n\t\(DeliveryStatusNotice.date(t))\r\n",
-            clientIP: nil, helo: nil, tls: nil, authenticatedUser: nil)
+            recipients: recipients, original: original ?? (try? delivery.readBlob(entry.blobHash)) ?? [], now: t)
         let kind = notice.isDelay ? "delay notice" : "bounce"
         do {
-            let prepared = try await delivery.prepare(message, queueID: queueID)
+            let prepared = try await notice.prepare(
+                delivery: delivery, messageID: entry.messageID, authUser: nil,
+                what: "\(kind) for \(recipients.map(\.address).joined(separator: ", "))")
             item.messages += prepared.commits
             item.prepared.append(prepared)
             item.events += prepared.events
-            item.events.append(
-                DeliveryEvent(
-                    at: t, queueID: entry.queueID, messageID: entry.messageID, event: .notified, sender: entry.sender, recipient: entry.sender,
-                    clientIP: nil, helo: nil, tls: nil, authUser: nil,
-                    detail: "\(kind) for \(recipients.map(\.address).joined(separator: ", ")) sent to the sender as \(queueID)", reply: nil))
         } catch {
             logger.error("cannot build a \(kind)", metadata: ["queue_id": "\(entry.queueID)", "error": "\(error)"])
         }

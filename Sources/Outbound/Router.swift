@@ -30,7 +30,7 @@ struct Router {
             // An address literal: user@[192.0.2.1] or user@[IPv6:2001:db8::1].
             var ip = String(domain.dropFirst().dropLast())
             if ip.lowercased().hasPrefix("ipv6:") { ip = String(ip.dropFirst(5)) }
-            guard IPAddressText.isIP(ip) else { throw RouteFailure(reply: "501 5.1.2 bad address literal \(domain)", permanent: true) }
+            guard IPAddressText.isIPLiteral(ip) else { throw RouteFailure(reply: "501 5.1.2 bad address literal \(domain)", permanent: true) }
             return [ResolvedHop(name: ip, ip: ip, port: settings.mxPort)]
         }
         let mx: MXLookup

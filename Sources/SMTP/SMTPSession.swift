@@ -51,9 +51,8 @@ public enum RecipientCheck: Hashable, Sendable {
 /// The server's decisions the protocol core asks for. Implemented over the directory; called
 /// synchronously (answers come from an in-memory snapshot).
 public protocol SMTPPolicy: Sendable {
-    /// nil `recipient` is `<Postmaster>`.
-    func checkRecipient(_ recipient: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode) -> RecipientCheck
-    /// The same, knowing whether the client is in a trusted network (may relay).
+    /// nil `recipient` is `<Postmaster>`. `trustedClient`: the client is in a trusted network
+    /// (may relay without AUTH).
     func checkRecipient(
         _ recipient: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode, trustedClient: Bool
     ) -> RecipientCheck
@@ -65,10 +64,9 @@ public protocol SMTPPolicy: Sendable {
 
 extension SMTPPolicy {
     public func scramCredentials(for user: String) -> SCRAMCredentials? { nil }
-    public func checkRecipient(
-        _ recipient: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode, trustedClient: Bool
-    ) -> RecipientCheck {
-        checkRecipient(recipient, sender: sender, authenticatedUser: authenticatedUser, mode: mode)
+    /// For a client outside the trusted networks.
+    public func checkRecipient(_ recipient: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode) -> RecipientCheck {
+        checkRecipient(recipient, sender: sender, authenticatedUser: authenticatedUser, mode: mode, trustedClient: false)
     }
 }
 

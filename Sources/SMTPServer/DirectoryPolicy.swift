@@ -20,12 +20,6 @@ public struct DirectoryPolicy: SMTPPolicy {
     }
 
     public func checkRecipient(
-        _ recipient: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode
-    ) -> RecipientCheck {
-        checkRecipient(recipient, sender: sender, authenticatedUser: authenticatedUser, mode: mode, trustedClient: false)
-    }
-
-    public func checkRecipient(
         _ recipient: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode, trustedClient: Bool
     ) -> RecipientCheck {
         // Mail for other domains: only from our authenticated users and trusted networks (no open relay).

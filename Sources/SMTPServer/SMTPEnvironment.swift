@@ -94,19 +94,11 @@ public struct SMTPEnvironment: Sendable {
         if let tls = connection.tls { h += "\r\n\t(\(tls))" }
         if let user = e.authenticatedUser { h += "\r\n\t(authenticated as \(sanitize(user)))" }
         if e.recipients.count == 1 { h += "\r\n\tfor <\(sanitize(e.recipients[0].address))>" }
-        return h + ";\r\n\t" + rfc5322Date(Date()) + "\r\n"
+        return h + ";\r\n\t" + RFC5322Date.string(Date()) + "\r\n"
     }
 
     static func sanitize(_ s: String) -> String {
         String(s.unicodeScalars.filter { $0.value >= 0x21 && $0.value != 0x7F && $0 != "(" && $0 != ")" }.prefix(255).map(Character.init))
-    }
-
-    static func rfc5322Date(_ d: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
-        return f.string(from: d)
     }
 }
 

@@ -5,7 +5,9 @@ import Testing
 
 /// A policy over a tiny directory: example.org has alice and bob; dave is disabled.
 struct FakePolicy: SMTPPolicy {
-    func checkRecipient(_ r: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode) -> RecipientCheck {
+    func checkRecipient(
+        _ r: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode, trustedClient: Bool
+    ) -> RecipientCheck {
         guard let r else { return .accept(SMTPRecipient(address: "postmaster@example.org", isLocal: true)) }
         if r.domain.lowercased() != "example.org" {
             return authenticatedUser != nil ? .accept(SMTPRecipient(address: r.description, isLocal: false)) : .reject(.relayDenied(r.description))

@@ -193,7 +193,9 @@ enum FuzzTargets {
 
 /// Accepts every recipient and sender, so the fuzzer reaches DATA and BDAT.
 struct AcceptAll: SMTPPolicy {
-    func checkRecipient(_ r: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode) -> RecipientCheck {
+    func checkRecipient(
+        _ r: SMTPMailbox?, sender: SMTPMailbox?, authenticatedUser: String?, mode: SMTPSessionConfig.Mode, trustedClient: Bool
+    ) -> RecipientCheck {
         .accept(SMTPRecipient(address: r?.description ?? "postmaster@fuzz.example", isLocal: true))
     }
     func checkSender(_ sender: SMTPMailbox?, authenticatedUser: String) -> SMTPReply? { nil }
