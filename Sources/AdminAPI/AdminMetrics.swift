@@ -40,29 +40,50 @@ public final class AdminMetrics: Sendable {
                 name: "mailroom_directory_entries", labels: [("kind", kind)], help: "Entries in the directory by kind"
             ).set(Double(n))
         }
-        if let outbound { renderOutbound(outbound, directory: directory) }
-        return registry.emitToString()
+        guard let outbound else { return registry.emitToString() }
+        setQueueGauges(directory: directory)
+        return registry.emitToString() + Self.attemptCounters(outbound.stats.byDomain)
     }
 }
 
 extension AdminMetrics {
-    /// Queue size by state, and deliveries, deferrals and bounces by destination domain.
-    func renderOutbound(_ outbound: OutboundAdmin, directory: DirectoryService) {
+    /// Queue size by state.
+    func setQueueGauges(directory: DirectoryService) {
         let counts = (try? directory.store.queueCounts()) ?? [:]
         for status in QueueEntry.Status.allCases {
             registry.makeGauge(
                 name: "mailroom_queue_recipients", labels: [("status", status.rawValue)], help: "Recipients on the outbound queue by status"
             ).set(Double(counts[status] ?? 0))
         }
-        for (domain, c) in outbound.stats.byDomain {
+    }
+
+    /// Deliveries, deferrals and bounces by destination domain. The runner's ``OutboundStats``
+    /// is the one place these are counted; they are written out from it at each scrape rather
+    /// than copied into registry counters, which would keep them twice.
+    static func attemptCounters(_ byDomain: [String: OutboundStats.Counts]) -> String {
+        guard !byDomain.isEmpty else { return "" }
+        let name = "mailroom_outbound_attempts_total"
+        var text = "# HELP \(name) Outbound delivery attempts by destination domain and result\n# TYPE \(name) counter\n"
+        for domain in byDomain.keys.sorted() {
+            let c = byDomain[domain]!
             for (result, n) in [("delivered", c.delivered), ("deferred", c.deferred), ("bounced", c.bounced)] {
-                // Counters only go up: set the gauge-like total through a counter's increments.
-                let counter = registry.makeCounter(
-                    name: "mailroom_outbound_attempts_total", labels: [("domain", domain), ("result", result)],
-                    help: "Outbound delivery attempts by destination domain and result")
-                counter.reset()
-                counter.increment(by: Int64(n))
+                text += "\(name){domain=\"\(labelValue(domain))\",result=\"\(result)\"} \(n)\n"
             }
         }
+        return text
+    }
+
+    /// A label value in the text exposition format: backslash, quote and newline escaped.
+    static func labelValue(_ value: String) -> String {
+        var out = ""
+        for ch in value {
+            switch ch {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(ch)
+            }
+        }
+        return out
     }
 }

@@ -21,6 +21,8 @@ public final class DNSResolver: Sendable {
     private let now: @Sendable () -> Date
     private let cache = Mutex(DNSCache())
     private let sent = Atomic<Int>(0)
+    private let sentOverTCP = Atomic<Int>(0)
+    private let asked = Atomic<Int>(0)
 
     public init(
         servers: [DNSServerAddress], timeout: Duration = .seconds(3), attempts: Int = 2,
@@ -44,8 +46,13 @@ public final class DNSResolver: Sendable {
         return servers.isEmpty ? [.loopback] : servers
     }
 
-    /// Queries sent so far (UDP and TCP), for tests and metrics.
+    /// Datagrams and TCP queries sent so far, retries included, for tests and metrics.
     public var queriesSent: Int { sent.load(ordering: .relaxed) }
+    /// The part of ``queriesSent`` that went over TCP (after a truncated UDP answer).
+    public var tcpQueriesSent: Int { sentOverTCP.load(ordering: .relaxed) }
+    /// Questions the cache could not answer and that went to the network, however many
+    /// tries each took: what a cache hit saves.
+    public var questionsAsked: Int { asked.load(ordering: .relaxed) }
 
     /// Forgets every cached answer.
     public func flushCache() { cache.withLock { $0 = DNSCache() } }
@@ -130,6 +137,7 @@ public final class DNSResolver: Sendable {
         var malformed: String?
         var silence: String?
         let what = "\(name) \(Self.typeName(type))"
+        asked.add(1, ordering: .relaxed)
         for _ in 0..<attempts {
             for (index, server) in servers.enumerated() where !settled.contains(index) {
                 if Task.isCancelled { throw .timeout("lookup of \(what) cancelled") }
@@ -171,6 +179,7 @@ public final class DNSResolver: Sendable {
         let udp = await transport.udp(Self.makeQuery(name, type), to: address, timeout: amount)
         guard case .response(let message) = udp, message.truncated else { return udp }
         sent.add(1, ordering: .relaxed)
+        sentOverTCP.add(1, ordering: .relaxed)
         return await transport.tcp(Self.makeQuery(name, type), to: address, timeout: amount)
     }
 

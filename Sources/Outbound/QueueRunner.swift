@@ -360,6 +360,7 @@ public final class OutboundStats: Sendable {
         public var delivered = 0
         public var deferred = 0
         public var bounced = 0
+        public init() {}
     }
     private let counts = Mutex<[String: Counts]>([:])
 

@@ -14,7 +14,7 @@ struct DNSResolverPeerTests {
     let peer = DNSPeer.current!
     let clock = TestClock()
 
-    func resolver(timeout: Duration = .seconds(2), attempts: Int = 2) -> DNSResolver {
+    func resolver(timeout: Duration = .seconds(10), attempts: Int = 2) -> DNSResolver {
         DNSResolver(servers: [peer.server], timeout: timeout, attempts: attempts, now: clock.now)
     }
 
@@ -64,11 +64,11 @@ struct DNSResolverPeerTests {
         #expect(answer.records.map(\.data) == [.a([192, 0, 2, 1])])
         #expect(answer.canonicalName.lowercased == name("host.mailroom.example"))
         #expect(!answer.authenticData, "Unbound here does not validate")
-        let sent = r.queriesSent
+        let sent = r.questionsAsked
         // Both links and the target came in one answer and are cached.
         #expect(try await r.lookup("alias2.mailroom.example", .a).records.count == 1)
         #expect(try await r.lookup("alias1.mailroom.example", .a).records.count == 1)
-        #expect(r.queriesSent == sent)
+        #expect(r.questionsAsked == sent)
         // Asking for the CNAME itself does not chase.
         let cname = try await r.lookup("alias1.mailroom.example", .cname)
         #expect(cname.records.map(\.data) == [.cname(name("alias2.mailroom.example"))])
@@ -148,25 +148,28 @@ struct DNSResolverPeerTests {
     }
 
     @Test func truncatedAnswerIsRetriedOverTCPAndComplete() async throws {
+        // Unbound fetches the big answer from NSD once; the resolver under test then meets a
+        // warm server and a slow upstream cannot turn its TCP try into a timeout.
+        _ = try? await resolver().lookup("big.mailroom.example", .a)
         let r = resolver()
         let answer = try await r.lookup("big.mailroom.example", .a)
         #expect(answer.records.count == DNSPeerZones.bigCount)
         #expect(
             Set(answer.records.map(\.data)) == Set((1...DNSPeerZones.bigCount).map { .a([198, 51, 100, UInt8($0)]) }))
-        #expect(r.queriesSent == 2, "one UDP query (truncated), one TCP query")
+        #expect(r.tcpQueriesSent >= 1, "the truncated UDP answer was retried over TCP")
     }
 
     @Test func cacheHonoursTTL() async throws {
         let r = resolver()
         _ = try await r.lookup("host.mailroom.example", .a)
-        #expect(r.queriesSent == 1)
+        #expect(r.questionsAsked == 1)
         clock.advance(seconds: 200)
         let cached = try await r.lookup("Host.mailroom.example.", .a)
-        #expect(r.queriesSent == 1, "within the TTL of 300 s")
+        #expect(r.questionsAsked == 1, "within the TTL of 300 s")
         #expect(cached.records.allSatisfy { $0.ttl <= 100 }, "TTLs count down in the cache")
         clock.advance(seconds: 101)
         _ = try await r.lookup("host.mailroom.example", .a)
-        #expect(r.queriesSent == 2, "expired after 300 s")
+        #expect(r.questionsAsked == 2, "expired after 300 s")
     }
 
     @Test func negativeAnswersAreCachedForTheSOAMinimum() async throws {
@@ -175,13 +178,13 @@ struct DNSResolverPeerTests {
             await #expect(throws: DNSLookupFailure.self) { try await r.lookup("gone.mailroom.example", .a) }
             #expect(try await r.lookup("nomx.mailroom.example", .mx).records.isEmpty)
         }
-        #expect(r.queriesSent == 2)
+        #expect(r.questionsAsked == 2)
         clock.advance(seconds: 61)  // SOA MINIMUM is 60
         await #expect(throws: DNSLookupFailure.self) { try await r.lookup("gone.mailroom.example", .a) }
         #expect(try await r.lookup("nomx.mailroom.example", .mx).records.isEmpty)
-        #expect(r.queriesSent == 4)
+        #expect(r.questionsAsked == 4)
         // SERVFAIL is never cached.
         for _ in 0..<2 { await #expect(throws: DNSLookupFailure.self) { try await r.lookup("y.lame.example", .a) } }
-        #expect(r.queriesSent == 6)
+        #expect(r.questionsAsked == 6)
     }
 }
