@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -15,6 +16,10 @@ public struct BlobStore: Sendable {
         self.root = root
     }
 
+    /// Orders "this file exists, and is now fresh" in ``put(_:)`` against the sweeper's "this
+    /// file is old, remove it": a delivery reusing a file never sees it vanish before its commit.
+    private static let reuseLock = Mutex(())
+
     public static func hash(_ bytes: [UInt8]) -> String {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
@@ -28,7 +33,9 @@ public struct BlobStore: Sendable {
     public func put(_ bytes: [UInt8]) throws -> String {
         let hash = Self.hash(bytes)
         let final = path(of: hash)
-        if access(final, F_OK) == 0 { return hash }
+        // Reusing a file marks it fresh (mtime now), so the sweeper leaves it alone while the
+        // delivery that reuses it has not committed yet.
+        if Self.reuseLock.withLock({ _ in utimensat(AT_FDCWD, final, nil, 0) == 0 }) { return hash }
         let dir = "\(root)/\(hash.prefix(2))"
         if mkdir(dir, 0o700) != 0 && errno != EEXIST {
             guard errno == ENOENT else { throw BlobError.io("mkdir \(dir)", errno) }
@@ -68,6 +75,32 @@ public struct BlobStore: Sendable {
             guard fsync(dfd) == 0 else { throw BlobError.io("fsync \(dir)", errno) }
         }
         return hash
+    }
+
+    public enum Removal: Sendable, Equatable {
+        case removed(bytes: Int64)
+        /// Written or reused after the cut-off: perhaps about to be referred to again.
+        case recent
+        case absent
+    }
+
+    /// Removes a blob's file unless it was written or reused at or after `cutoff`.
+    public func remove(_ hash: String, unlessTouchedSince cutoff: Date) throws -> Removal {
+        let file = path(of: hash)
+        return try Self.reuseLock.withLock { _ in
+            var st = stat()
+            guard stat(file, &st) == 0 else {
+                if errno == ENOENT { return .absent }
+                throw BlobError.io("stat \(file)", errno)
+            }
+            let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+            if modified >= cutoff.timeIntervalSince1970 { return .recent }
+            guard unlink(file) == 0 else {
+                if errno == ENOENT { return .absent }
+                throw BlobError.io("unlink \(file)", errno)
+            }
+            return .removed(bytes: Int64(st.st_size))
+        }
     }
 
     public func get(_ hash: String) throws -> [UInt8] {

@@ -113,7 +113,7 @@ public final class DirectoryService: Sendable {
         may(actor, manage: domain, in: snap)
     }
 
-    func requireServerAdmin(_ actor: Actor, _ what: String) throws {
+    public func requireServerAdmin(_ actor: Actor, _ what: String) throws {
         guard actor.isServerAdmin else {
             throw AdminError.forbidden("only a server admin may \(what); this token is a domain admin's")
         }

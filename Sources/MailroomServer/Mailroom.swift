@@ -151,6 +151,9 @@ public final class Mailroom: Sendable {
                 })
         }
         services.append(runner)
+        if config.sweepInterval > 0 {
+            services.append(BlobSweepService(delivery: delivery, interval: config.sweepInterval, logger: logger))
+        }
         return services
     }
 

@@ -89,6 +89,9 @@ public struct ServerConfig: Sendable {
     /// `[dns] servers`: resolvers to ask instead of those in /etc/resolv.conf.
     public var dnsServers: [DNSServerAddress]?
     public var dnsTimeoutMilliseconds = 3000
+    /// `[storage] sweep_interval`: seconds between sweeps of unreferenced message bytes; 0 turns
+    /// the timer off (`mailroom storage sweep` still works).
+    public var sweepInterval: TimeInterval = 3600
 
     public init() {}
 
@@ -116,7 +119,7 @@ public struct ServerConfig: Sendable {
         var config = ServerConfig()
         let reader = ConfigReader(text: text, file: file)
         try reader.checkKeys(table, allowed: [
-                "hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp", "imap", "routes", "relay", "queue", "dns",
+                "hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp", "imap", "routes", "relay", "queue", "dns", "storage",
             ], path: "")
         if let v = table["hostname"] {
             let h = try reader.string(v, "hostname")
@@ -247,6 +250,11 @@ public struct ServerConfig: Sendable {
             if let n = try int("max_connections_per_user", 1...10_000) { config.imapLimits.maxConnectionsPerUser = n }
         }
         try Self.parseOutbound(table, reader, &config)
+        if let v = table["storage"] {
+            let t = try reader.table(v, "storage")
+            try reader.checkKeys(t, allowed: ["sweep_interval"], path: "storage")
+            if let d = t["sweep_interval"] { config.sweepInterval = try reader.duration(d, "storage.sweep_interval") }
+        }
         if let v = table["security"] {
             let t = try reader.table(v, "security")
             try reader.checkKeys(t, allowed: ["password_iterations"], path: "security")

@@ -101,7 +101,7 @@ extension SQLiteStore {
         let existing = try Row.fetchOne(db, sql: "SELECT rowid, envelope IS NOT NULL AS indexed FROM blobs WHERE hash = ?", arguments: [hash])
         if let existing {
             try db.execute(
-                sql: "UPDATE blobs SET refs = refs + ?, data = COALESCE(data, ?) WHERE hash = ?",
+                sql: "UPDATE blobs SET refs = refs + ?, data = COALESCE(data, ?), gone = 0 WHERE hash = ?",
                 arguments: [refs, inlineData.map { Data($0) }, hash])
             if existing["indexed"] as Bool { return }
         } else {

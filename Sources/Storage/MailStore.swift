@@ -326,7 +326,7 @@ extension SQLiteStore {
 
     /// Blob hashes the metadata refers to (for the crash test and consistency checks).
     public func referencedBlobs() throws -> Set<String> {
-        try writer.read { db in Set(try String.fetchAll(db, sql: "SELECT hash FROM blobs")) }
+        try writer.read { db in Set(try String.fetchAll(db, sql: "SELECT hash FROM blobs WHERE gone = 0")) }
     }
 }
 

@@ -253,6 +253,20 @@ enum Schema {
                     );
                     """)
         }
+        m.registerMigration("v5-blob-sweep") { db in
+            try db.execute(
+                sql: """
+                    -- 0: referenced or not yet swept. 1: no message, queue entry or held message
+                    -- refers to the blob; its inline bytes are gone and its file is to be removed.
+                    -- 2: the file is removed too. The row stays so that its rowid, which keys the
+                    -- contentless search index, is never handed to another blob; storing the same
+                    -- bytes again brings it back to 0.
+                    ALTER TABLE blobs ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX blobs_gone ON blobs(gone) WHERE gone = 1;
+                    CREATE INDEX queue_blob ON queue(blob_hash);
+                    CREATE INDEX held_blob ON held(blob_hash);
+                    """)
+        }
         return m
     }
 

@@ -1,5 +1,6 @@
 import AdminModels
 import Foundation
+import TestSupport
 import Testing
 
 /// The whole program, as an administrator uses it: `mailroom serve` in one process, the CLI in
@@ -114,6 +115,51 @@ import Testing
         #expect(export.out.hasPrefix("address,name,quota,password_hash\n"))
         #expect(export.out.contains("\"Cat, C.\""))
         #expect(export.out.contains("SCRAM-SHA-256$100000:"))
+    }
+
+    /// An administrator removes an account and gets the disk space back with one command.
+    @Test func removingAnAccountAndSweepingFreesItsMail() throws {
+        guard let python = SMTPInteropTests.python else {
+            #expect(!Peers.underCI, "python3 is required under CI")
+            return
+        }
+        let s = try ServerProcess()
+        try s.start()
+        defer { s.stop() }
+        let smtp = try s.waitForPorts(["SMTP (MX)"])[0]
+        #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+        #expect(try s.cli(["account", "add", "carol@example.org"]).status == 0)
+        let send = """
+            import smtplib, sys
+            body = "Subject: big\\r\\n\\r\\n" + ("0123456789" * 60 + "\\r\\n") * 700
+            with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as c:
+                c.sendmail("someone@elsewhere.test", ["carol@example.org"], body)
+            """
+        let sent = try ServerProcess.runTool(python, ["-c", send, String(smtp)])
+        #expect(sent.status == 0, "\(sent.err)")
+        let blobs = URL(fileURLWithPath: s.dataDir).appendingPathComponent("blobs")
+        func files() -> [URL] {
+            let walk = FileManager.default.enumerator(at: blobs, includingPropertiesForKeys: [.isRegularFileKey])
+            return (walk?.allObjects as? [URL] ?? []).filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
+        }
+        let stored = files()
+        #expect(stored.count == 1, "the 420 KB message is a file")
+
+        // Written moments ago: a sweep leaves it for later.
+        #expect(try s.cli(["account", "remove", "carol@example.org", "--yes"]).status == 0)
+        let early = try s.cli(["storage", "sweep"])
+        #expect(early.status == 0, "\(early.err)")
+        #expect(early.out.contains("files kept for a later sweep (written or reused in the last 10 minutes): 1"), "\(early.out)")
+        #expect(files().count == 1)
+
+        // As if delivered an hour ago.
+        for f in stored { try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: f.path) }
+        let swept = try s.cli(["storage", "sweep"])
+        #expect(swept.out.contains("files removed: 1 (4"), "\(swept.out)")
+        #expect(files().isEmpty)
+        let again = try s.cli(["storage", "sweep", "--json"])
+        let report = try JSONSerialization.jsonObject(with: Data(again.out.utf8)) as? [String: Int]
+        #expect(report?["files_removed"] == 0 && report?["unreferenced"] == 0, "nothing left: \(again.out)")
     }
 
     @Test func lifecycleLockAndRestart() throws {

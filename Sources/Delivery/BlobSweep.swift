@@ -1,0 +1,50 @@
+import Directory
+import Foundation
+import Storage
+import Synchronization
+
+extension LocalDelivery {
+    /// How long a blob file must have gone unwritten and unreused before a sweep may remove it.
+    /// A delivery that reuses a file commits well within this (see ``BlobStore/put(_:)``).
+    public static let blobSweepGrace: TimeInterval = 600
+
+    /// One sweep at a time, whether the timer or an administrator started it.
+    private static let sweeping = Mutex(())
+
+    /// A sweep started by an administrator (server admins only).
+    public func sweepBlobs(actor: Actor) throws -> BlobSweepReport {
+        try directory.requireServerAdmin(actor, "sweep the message store")
+        return try sweepBlobs()
+    }
+
+    /// Frees the bytes of messages that nothing refers to any more: expunged everywhere, their
+    /// mailbox or account deleted, delivered off the queue, or released from moderation. Inline
+    /// bytes go at once; files go once untouched for `grace` seconds. Search-index rows of the
+    /// freed messages stay (the index cannot drop a row without its text) and match nothing.
+    public func sweepBlobs(grace: TimeInterval = blobSweepGrace, now: Date = Date()) throws -> BlobSweepReport {
+        try Self.sweeping.withLock { _ in
+            var report = BlobSweepReport()
+            (report.unreferenced, report.inlineBytesFreed) = try store.markUnreferencedBlobs()
+            let cutoff = now.addingTimeInterval(-grace)
+            var finished: [String] = []
+            for (hash, _) in try store.blobsAwaitingRemoval() {
+                switch try blobs.remove(hash, unlessTouchedSince: cutoff) {
+                case .removed(let bytes):
+                    finished.append(hash)
+                    report.filesRemoved += 1
+                    report.fileBytesFreed += bytes
+                case .absent:
+                    finished.append(hash)
+                case .recent:
+                    report.filesKept += 1
+                }
+                if finished.count >= 1_000 {
+                    try store.blobsRemoved(finished)
+                    finished.removeAll()
+                }
+            }
+            try store.blobsRemoved(finished)
+            return report
+        }
+    }
+}

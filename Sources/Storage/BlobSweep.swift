@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+
+/// What one sweep of unreferenced message bytes found and freed.
+public struct BlobSweepReport: Codable, Hashable, Sendable {
+    /// Blobs no message, queue entry or held message refers to any more, found by this sweep.
+    public var unreferenced = 0
+    /// Bytes of those that were kept inside the database and are now freed.
+    public var inlineBytesFreed: Int64 = 0
+    /// Blob files removed, and their bytes.
+    public var filesRemoved = 0
+    public var fileBytesFreed: Int64 = 0
+    /// Unreferenced files left for a later sweep because they were written or reused moments ago
+    /// (a delivery of the same bytes may be about to refer to them).
+    public var filesKept = 0
+
+    public init() {}
+}
+
+extension SQLiteStore {
+    /// Blobs examined per write transaction when marking, so that deliveries wait at most one
+    /// short batch for the writer.
+    static let sweepBatch: Int64 = 5_000
+
+    /// Marks every blob that nothing refers to (counting the references again rather than
+    /// trusting `refs`, which account removal does not lower) and frees its inline bytes.
+    /// Returns how many were marked and the inline bytes freed.
+    public func markUnreferencedBlobs() throws -> (count: Int, inlineBytes: Int64) {
+        let top = try writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(rowid) FROM blobs") } ?? 0
+        var from: Int64 = 0
+        var count = 0
+        var bytes: Int64 = 0
+        while from < top {
+            let to = from + Self.sweepBatch
+            try writer.write { db in
+                let unreferenced = """
+                    gone = 0 AND rowid > \(from) AND rowid <= \(to)
+                    AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_hash = blobs.hash)
+                    AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.blob_hash = blobs.hash)
+                    AND NOT EXISTS (SELECT 1 FROM held h WHERE h.blob_hash = blobs.hash)
+                    """
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT COUNT(*) AS n, COALESCE(SUM(length(data)), 0) AS bytes FROM blobs WHERE \(unreferenced)")
+                count += row?["n"] ?? 0
+                bytes += row?["bytes"] ?? 0
+                try db.execute(sql: "UPDATE blobs SET gone = 1, refs = 0, data = NULL WHERE \(unreferenced)")
+            }
+            from = to
+        }
+        return (count, bytes)
+    }
+
+    /// Marked blobs whose file may still be on disk, with their sizes.
+    public func blobsAwaitingRemoval() throws -> [(hash: String, size: Int64)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT hash, size FROM blobs WHERE gone = 1").map { ($0["hash"], $0["size"]) }
+        }
+    }
+
+    /// Records that these blobs' files are removed; a blob stored again meanwhile stays live.
+    public func blobsRemoved(_ hashes: [String]) throws {
+        guard !hashes.isEmpty else { return }
+        try writer.write { db in
+            for hash in hashes {
+                try db.execute(sql: "UPDATE blobs SET gone = 2 WHERE hash = ? AND gone = 1", arguments: [hash])
+            }
+        }
+    }
+}
