@@ -143,7 +143,7 @@ let package = Package(
         .target(
             name: "SMTPServer",
             dependencies: [
-                "SMTP", "LoginKit", "Delivery", "Directory", "Storage", "MailCore",
+                "SMTP", "LoginKit", "ServerKit", "Delivery", "Directory", "Storage", "MailCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -153,11 +153,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What the SMTP and IMAP listeners share: binding, connection limits, shutdown, STARTTLS.
+        .target(
+            name: "ServerKit",
+            dependencies: [
+                "LoginKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The IMAP listeners (SwiftNIO) and sessions over the mail store.
         .target(
             name: "IMAPServer",
             dependencies: [
-                "IMAP", "MIME", "LoginKit", "Delivery", "Directory", "Storage", "MailCore",
+                "IMAP", "MIME", "LoginKit", "ServerKit", "Delivery", "Directory", "Storage", "MailCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

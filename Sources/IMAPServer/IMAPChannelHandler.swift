@@ -4,6 +4,7 @@ import IMAP
 import Logging
 import NIOCore
 import NIOSSL
+import ServerKit
 
 /// Asks a connection to end with `* BYE` (server shutting down).
 struct IMAPShutdownEvent: Sendable {}
@@ -211,23 +212,9 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         mode = .upgrading
         // Whatever the client sent after STARTTLS in clear text is dropped (RFC 9051 §6.2.1).
         framer = IMAPFramer(limits: env.limits)
-        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { result in
-            let (handler, context) = bound.value
-            guard case .success = result else {
-                context.close(promise: nil)
-                return
-            }
-            do {
-                try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
-            } catch {
-                context.close(promise: nil)
-                return
-            }
-            handler.session.tlsActive = true
-            handler.mode = .commands
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        ServerKit.startTLS(context: context, tls: tls) { [self] _ in
+            session.tlsActive = true
+            mode = .commands
         }
     }
 }

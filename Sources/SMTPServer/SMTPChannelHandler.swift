@@ -5,6 +5,7 @@ import NIOCore
 import NIOSSL
 import NIOTLS
 import SMTP
+import ServerKit
 import Storage
 
 /// Asks a connection to finish with 421 (server shutting down).
@@ -166,26 +167,10 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func startTLS(context: ChannelHandlerContext) {
         guard let tls = env.tls else { return }
         upgrading = true
-        // Stop reading, send the 220 in clear, and only then put TLS in front of us: the next
-        // bytes read are the client's TLS handshake.
-        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { result in
-            let (handler, context) = bound.value
-            guard case .success = result else {
-                context.close(promise: nil)
-                return
-            }
-            do {
-                try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
-            } catch {
-                context.close(promise: nil)
-                return
-            }
-            handler.upgrading = false
-            handler.connection.tls = "TLS"
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-            handler.perform(handler.session.tlsStarted(), context: context)
+        ServerKit.startTLS(context: context, tls: tls) { [self] context in
+            upgrading = false
+            connection.tls = "TLS"
+            perform(session.tlsStarted(), context: context)
         }
     }
 }

@@ -1,13 +1,11 @@
 import Delivery
 import Foundation
-import Logging
 import LoginKit
 import NIOCore
-import NIOPosix
 import NIOSSL
 import SMTP
+import ServerKit
 import ServiceLifecycle
-import Synchronization
 
 /// One SMTP listening address and what it serves.
 public struct SMTPListener: Sendable {
@@ -46,87 +44,35 @@ public final class SMTPServerService: Service, Sendable {
     let listeners: [SMTPListener]
     let env: SMTPEnvironment
     let onListening: @Sendable (SMTPListener, Int) async -> Void
-    private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
-    private let limiter: ConnectionLimiter
+    private let group: ListenerGroup
 
     public init(listeners: [SMTPListener], env: SMTPEnvironment, onListening: @escaping @Sendable (SMTPListener, Int) async -> Void) {
         self.listeners = listeners
         self.env = env
         self.onListening = onListening
-        self.limiter = ConnectionLimiter(maxTotal: env.limits.maxConnections, maxPerIP: env.limits.maxConnectionsPerIP)
+        self.group = ListenerGroup(
+            maxConnections: env.limits.maxConnections, maxPerIP: env.limits.maxConnectionsPerIP, backlog: 256,
+            refusal: SMTPReply.tooManyConnections.encoded(), shutdownEvent: SMTPShutdownEvent())
     }
 
     public func run() async throws {
-        var servers: [any Channel] = []
-        do {
-            for l in listeners {
-                let channel = try await bind(l)
-                servers.append(channel)
-                await onListening(l, channel.localAddress?.port ?? l.port)
+        let (env, listeners) = (self.env, self.listeners)
+        try await group.serve(
+            listeners.map { ListenerGroup.Listener(host: $0.host, port: $0.port, name: $0.kind.rawValue) },
+            onListening: { await onListening(listeners[$0], $1) }
+        ) { channel, index, client in
+            let kind = listeners[index].kind
+            let implicit = kind == .submissions
+            var config = SMTPSessionConfig(
+                hostname: env.hostname, mode: kind == .mx ? .mx : .submission, tlsAvailable: env.tls != nil, implicitTLS: implicit,
+                plaintextAuthAllowed: env.plaintextAuthOnLoopback && client.loopback, limits: env.limits)
+            config.trustedClient = env.trustedNetworks.contains { $0.contains(client.ip) }
+            if implicit, let tls = env.tls {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
             }
-        } catch {
-            for s in servers { try? await s.close() }
-            throw error
+            try channel.pipeline.syncOperations.addHandler(
+                SMTPChannelHandler(session: SMTPSession(config: config, policy: env.policy), env: env, clientIP: client.ip, implicitTLS: implicit))
         }
-        // Serve until the service group shuts down.
-        try? await gracefulShutdown()
-        for s in servers { try? await s.close() }
-        let open = connections.withLock { Array($0.values) }
-        for c in open { c.pipeline.fireUserInboundEventTriggered(SMTPShutdownEvent()) }
-        for c in open { _ = try? await c.closeFuture.get() }
         env.delivery.flushRefusals()
     }
-
-    private func bind(_ l: SMTPListener) async throws -> any Channel {
-        let env = self.env
-        let limiter = self.limiter
-        let registry = self
-        let mode: SMTPSessionConfig.Mode = l.kind == .mx ? .mx : .submission
-        let implicit = l.kind == .submissions
-        do {
-            return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.backlog, value: 256)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.so_keepalive), value: 1)
-                .childChannelInitializer { channel in
-                    let ip = channel.remoteAddress?.ipAddress ?? "unknown"
-                    guard limiter.acquire(ip) else {
-                        channel.writeAndFlush(ByteBuffer(bytes: SMTPReply.tooManyConnections.encoded()))
-                            .whenComplete { _ in channel.close(promise: nil) }
-                        return channel.eventLoop.makeSucceededVoidFuture()
-                    }
-                    registry.track(channel)
-                    channel.closeFuture.whenComplete { _ in
-                        limiter.release(ip)
-                        registry.untrack(channel)
-                    }
-                    let loopback = Self.isLoopback(channel.remoteAddress) && Self.isLoopback(channel.localAddress)
-                    var config = SMTPSessionConfig(
-                        hostname: env.hostname, mode: mode, tlsAvailable: env.tls != nil, implicitTLS: implicit,
-                        plaintextAuthAllowed: env.plaintextAuthOnLoopback && loopback, limits: env.limits)
-                    config.trustedClient = env.trustedNetworks.contains { $0.contains(ip) }
-                    return channel.eventLoop.makeCompletedFuture {
-                        if implicit, let tls = env.tls {
-                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
-                        }
-                        try channel.pipeline.syncOperations.addHandler(
-                            SMTPChannelHandler(
-                                session: SMTPSession(config: config, policy: env.policy), env: env, clientIP: ip, implicitTLS: implicit))
-                    }
-                }
-                .bind(host: l.host, port: l.port)
-                .get()
-        } catch {
-            throw ListenerError(description: "cannot listen for \(l.kind.rawValue) on \(l.host):\(l.port): \(error)")
-        }
-    }
-
-    private func track(_ c: any Channel) { connections.withLock { $0[ObjectIdentifier(c)] = c } }
-    private func untrack(_ c: any Channel) { _ = connections.withLock { $0.removeValue(forKey: ObjectIdentifier(c)) } }
-
-    static func isLoopback(_ a: SocketAddress?) -> Bool { isLoopbackAddress(a?.ipAddress) }
-}
-
-struct ListenerError: Error, CustomStringConvertible {
-    var description: String
 }

@@ -1,0 +1,111 @@
+import LoginKit
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// What a listener group tells the protocol about a connection it admitted.
+public struct AdmittedConnection: Sendable {
+    /// The client's address as text.
+    public var ip: String
+    /// Client and server address both loopback (a connection that may count as secure).
+    public var loopback: Bool
+}
+
+/// The listening sockets of one protocol (SMTP's, IMAP's), served as one: binds them all,
+/// admits connections within the total and per-address limits, serves until graceful shutdown,
+/// then tells every open connection to finish and waits until each has closed.
+public final class ListenerGroup: Sendable {
+    public struct Listener: Sendable {
+        public var host: String
+        public var port: Int
+        /// The config key it comes from (`imaps`, `submission`…), for error messages.
+        public var name: String
+
+        public init(host: String, port: Int, name: String) {
+            self.host = host
+            self.port = port
+            self.name = name
+        }
+    }
+
+    private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let limiter: ConnectionLimiter
+    private let backlog: Int32
+    private let refusal: [UInt8]
+    private let shutdownEvent: any Sendable
+
+    /// `refusal` is written to a connection over the limits before it is closed; `shutdownEvent`
+    /// is fired into every open connection's pipeline at shutdown (its handler says goodbye).
+    public init(maxConnections: Int, maxPerIP: Int, backlog: Int32, refusal: [UInt8], shutdownEvent: any Sendable) {
+        self.limiter = ConnectionLimiter(maxTotal: maxConnections, maxPerIP: maxPerIP)
+        self.backlog = backlog
+        self.refusal = refusal
+        self.shutdownEvent = shutdownEvent
+    }
+
+    /// Binds `listeners` (or none: a failure closes those already bound and is thrown), reports
+    /// each one's port, and serves until graceful shutdown. `setUp` adds a protocol's handlers to
+    /// an admitted connection; it runs on the connection's event loop.
+    public func serve(
+        _ listeners: [Listener],
+        onListening: (_ index: Int, _ port: Int) async -> Void,
+        setUp: @escaping @Sendable (_ channel: any Channel, _ index: Int, _ client: AdmittedConnection) throws -> Void
+    ) async throws {
+        var servers: [any Channel] = []
+        do {
+            for (index, l) in listeners.enumerated() {
+                let channel = try await bind(l, index: index, setUp: setUp)
+                servers.append(channel)
+                await onListening(index, channel.localAddress?.port ?? l.port)
+            }
+        } catch {
+            for s in servers { try? await s.close() }
+            throw error
+        }
+        try? await gracefulShutdown()
+        for s in servers { try? await s.close() }
+        let open = connections.withLock { Array($0.values) }
+        for c in open { c.pipeline.fireUserInboundEventTriggered(shutdownEvent) }
+        for c in open { _ = try? await c.closeFuture.get() }
+    }
+
+    private func bind(
+        _ l: Listener, index: Int, setUp: @escaping @Sendable (any Channel, Int, AdmittedConnection) throws -> Void
+    ) async throws -> any Channel {
+        let limiter = self.limiter
+        let refusal = self.refusal
+        do {
+            return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.backlog, value: backlog)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.so_keepalive), value: 1)
+                .childChannelInitializer { [self] channel in
+                    let ip = channel.remoteAddress?.ipAddress ?? "unknown"
+                    guard limiter.acquire(ip) else {
+                        channel.writeAndFlush(ByteBuffer(bytes: refusal)).whenComplete { _ in channel.close(promise: nil) }
+                        return channel.eventLoop.makeSucceededVoidFuture()
+                    }
+                    track(channel)
+                    channel.closeFuture.whenComplete { [self] _ in
+                        limiter.release(ip)
+                        untrack(channel)
+                    }
+                    let loopback = isLoopbackAddress(ip) && isLoopbackAddress(channel.localAddress?.ipAddress)
+                    let client = AdmittedConnection(ip: ip, loopback: loopback)
+                    return channel.eventLoop.makeCompletedFuture { try setUp(channel, index, client) }
+                }
+                .bind(host: l.host, port: l.port)
+                .get()
+        } catch {
+            throw ListenerError(description: "cannot listen for \(l.name) on \(l.host):\(l.port): \(error)")
+        }
+    }
+
+    private func track(_ c: any Channel) { connections.withLock { $0[ObjectIdentifier(c)] = c } }
+    private func untrack(_ c: any Channel) { _ = connections.withLock { $0.removeValue(forKey: ObjectIdentifier(c)) } }
+}
+
+public struct ListenerError: Error, CustomStringConvertible {
+    public var description: String
+}
