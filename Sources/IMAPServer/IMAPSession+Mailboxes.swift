@@ -18,6 +18,15 @@ struct SelectedMailbox {
     var token: MailboxChangeHub.Token
     /// SEARCHRES's saved result (UIDs).
     var saved: [Int64] = []
+    /// The UIDs that are \Recent in this session (RFC 3501 §2.3.2), as ranges; usually one.
+    var recent: [ClosedRange<Int64>] = []
+
+    func isRecent(_ uid: Int64) -> Bool { recent.contains { $0.contains(uid) } }
+
+    /// Recent messages still in the mailbox.
+    var recentCount: Int {
+        recent.reduce(0) { $0 + firstIndex(atLeast: $1.upperBound + 1) - firstIndex(atLeast: $1.lowerBound) }
+    }
 
     /// The index of the first UID at least `uid` (uids.count when there is none).
     func firstIndex(atLeast uid: Int64) -> Int {
@@ -120,7 +129,8 @@ extension IMAPSession {
         out.write("* \(uids.count) EXISTS\r\n")
         // No [UNSEEN n]: finding it reads every message's flags, and clients use STATUS or
         // SEARCH UNSEEN instead (RFC 9051 dropped it).
-        if !rev2 { out.write("* 0 RECENT\r\n") }
+        takeRecent(through: uids.last ?? 0, after: 0, claimedUpTo: mailbox.recentUID)
+        if !rev2 { out.write("* \(selected!.recentCount) RECENT\r\n") }
         out.write("* OK [UIDVALIDITY \(mailbox.uidValidity)] UIDs valid\r\n")
         out.write("* OK [UIDNEXT \(mailbox.uidNext)] Predicted next UID\r\n")
         out.write("* OK [HIGHESTMODSEQ \(selected!.modseq)] Highest\r\n")
@@ -129,6 +139,26 @@ extension IMAPSession {
             try resync(q, states: try env.store.messageStates(mailboxID: mailbox.id), out: out)
         }
         return ok(tag, readOnly ? "[READ-ONLY] EXAMINE completed" : "[READ-WRITE] SELECT completed", out: out)
+    }
+
+    /// Makes the messages above `after`, up to `top`, that no session was shown as \Recent yet
+    /// recent in this one (`claimedUpTo`: the mailbox's mark as last read). SELECT takes them
+    /// from every other session; EXAMINE only looks, as RFC 3501 §6.3.2 asks.
+    func takeRecent(through top: Int64, after known: Int64, claimedUpTo: Int64) {
+        guard top > claimedUpTo, top > known, let sel = selected else { return }
+        var from = claimedUpTo
+        if !sel.readOnly {
+            guard let claimed = try? env.store.claimRecent(mailboxID: sel.id, through: top) else { return }
+            from = claimed
+        }
+        from = max(from, known)
+        if from < top { selected!.recent.append((from + 1)...top) }
+    }
+
+    /// A message's flags as this session shows them: with \Recent for an IMAP4rev1 client.
+    func flagList(_ flags: [String], uid: Int64) -> String {
+        guard !rev2, selected?.isRecent(uid) == true else { return flags.joined(separator: " ") }
+        return (flags + ["\\Recent"]).joined(separator: " ")
     }
 
     /// QRESYNC on SELECT (RFC 7162 §3.2.5): what was expunged and what changed since the
@@ -146,7 +176,7 @@ extension IMAPSession {
         }
         for (i, m) in states.enumerated() where m.modseq > Int64(q.modseq) {
             if let known = q.knownUIDs, !known.contains(UInt32(clamping: m.uid), largest: largest) { continue }
-            out.write("* \(i + 1) FETCH (UID \(m.uid) FLAGS (\(m.flags.joined(separator: " "))) MODSEQ (\(m.modseq)))\r\n")
+            out.write("* \(i + 1) FETCH (UID \(m.uid) FLAGS (\(flagList(m.flags, uid: m.uid))) MODSEQ (\(m.modseq)))\r\n")
         }
     }
 
@@ -284,11 +314,12 @@ extension IMAPSession {
 
     func writeStatus(_ mailbox: MailboxRecord, _ items: [StatusAttribute], out: ResponseWriter) throws {
         let counts = try env.store.mailboxCounts(mailboxID: mailbox.id)
+        let recent = items.contains(.recent) ? try env.store.unclaimedRecent(mailbox) : 0
         let values = items.map { item -> String in
             let v: String
             switch item {
             case .messages: v = "\(counts.messages)"
-            case .recent: v = "0"
+            case .recent: v = "\(recent)"
             case .uidNext: v = "\(mailbox.uidNext)"
             case .uidValidity: v = "\(mailbox.uidValidity)"
             case .unseen: v = "\(counts.unseen)"

@@ -120,7 +120,7 @@ extension IMAPSession {
             for item in items {
                 switch item {
                 case .uid: line.item("UID \(d.uid)")
-                case .flags: line.item("FLAGS (\(d.flags.joined(separator: " ")))")
+                case .flags: line.item("FLAGS (\(flagList(d.flags, uid: d.uid)))")
                 case .modseq: line.item("MODSEQ (\(d.modseq))")
                 case .internalDate: line.item("INTERNALDATE \"\(Self.internalDate(d.internalDate))\"")
                 case .rfc822Size: line.item("RFC822.SIZE \(d.size)")
@@ -166,7 +166,7 @@ extension IMAPSession {
                     line.item("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] \(content.count)")
                 }
             }
-            if flagsChanged.contains(d.uid), !items.contains(.flags) { line.item("FLAGS (\(d.flags.joined(separator: " ")))") }
+            if flagsChanged.contains(d.uid), !items.contains(.flags) { line.item("FLAGS (\(flagList(d.flags, uid: d.uid)))") }
             if withModseq, !items.contains(.modseq) { line.item("MODSEQ (\(d.modseq))") }
             out.write(line.finished())
         }
@@ -177,6 +177,7 @@ extension IMAPSession {
     /// sync): the stored flags text goes straight into the response, no value per message.
     func fetchFlags(_ list: [(msn: Int, uid: Int64)], _ items: [FetchAttribute], changedSince: Int64?, out: ResponseWriter) throws {
         let wanted = items + (condstore && !items.contains(.modseq) ? [.modseq] : [])
+        let showRecent = !rev2 && !selected!.recent.isEmpty
         var k = 0
         try env.store.scanFlags(mailboxID: selected!.id, uids: list[0].uid, list[list.count - 1].uid) { uid, modseq, flags in
             while k < list.count && list[k].uid < uid { k += 1 }
@@ -196,6 +197,10 @@ extension IMAPSession {
                     case .flags:
                         b.append(contentsOf: FlagsText.flags)
                         b.append(contentsOf: flags)
+                        if showRecent && selected!.isRecent(uid) {
+                            if !flags.isEmpty { b.append(0x20) }
+                            b.append(contentsOf: FlagsText.recent)
+                        }
                         b.append(0x29)
                     default:
                         b.append(contentsOf: FlagsText.modseq)
@@ -278,7 +283,7 @@ extension IMAPSession {
         for m in report.sorted(by: { $0.uid < $1.uid }) {
             guard let msn = selected!.msn(of: m.uid) else { continue }
             var items: [String] = []
-            if !flags.silent || condstore { items.append("FLAGS (\(m.flags.joined(separator: " ")))") }
+            if !flags.silent || condstore { items.append("FLAGS (\(flagList(m.flags, uid: m.uid)))") }
             if uid { items.append("UID \(m.uid)") }
             if condstore { items.append("MODSEQ (\(m.modseq))") }
             out.write("* \(msn) FETCH (\(items.joined(separator: " ")))\r\n")
@@ -360,12 +365,14 @@ extension IMAPSession {
         let new = changed.filter { $0.uid > last }.map(\.uid)
         if !new.isEmpty {
             selected!.uids += new
+            takeRecent(through: new[new.count - 1], after: last, claimedUpTo: mailbox.recentUID)
             out.write("* \(selected!.uids.count) EXISTS\r\n")
+            if !rev2 { out.write("* \(selected!.recentCount) RECENT\r\n") }
         }
         if mailbox.keywords != selected!.keywords { try? announceNewKeywords(out: out) }
         for m in changed where m.uid <= last {
             guard let msn = selected!.msn(of: m.uid) else { continue }
-            out.write("* \(msn) FETCH (UID \(m.uid) FLAGS (\(m.flags.joined(separator: " ")))\(condstore ? " MODSEQ (\(m.modseq))" : ""))\r\n")
+            out.write("* \(msn) FETCH (UID \(m.uid) FLAGS (\(flagList(m.flags, uid: m.uid)))\(condstore ? " MODSEQ (\(m.modseq))" : ""))\r\n")
         }
         selected!.modseq = max(selected!.modseq, mailbox.highestModseq)
     }
@@ -434,6 +441,7 @@ enum FlagsText {
     static let fetch = Array(" FETCH (".utf8)
     static let uid = Array("UID ".utf8)
     static let flags = Array("FLAGS (".utf8)
+    static let recent = Array("\\Recent".utf8)
     static let modseq = Array("MODSEQ (".utf8)
     static let end = Array(")\r\n".utf8)
 }

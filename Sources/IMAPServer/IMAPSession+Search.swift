@@ -67,7 +67,7 @@ struct SearchEvaluator {
     mutating func run(_ key: SearchKey) throws -> [(msn: Int, uid: Int64)] {
         let needsRows = IMAPSession.uses(key) { k in
             switch k {
-            case .flag, .before, .on, .since, .sentBefore, .sentOn, .sentSince, .larger, .smaller, .modseq: return true
+            case .flag, .new, .before, .on, .since, .sentBefore, .sentOn, .sentSince, .larger, .smaller, .modseq: return true
             default: return false
             }
         }
@@ -144,8 +144,11 @@ struct SearchEvaluator {
         case .flag(let flag, let set):
             guard let r = rows[uid] else { return false }
             return r.flags.contains { $0.caseInsensitiveCompare(flag) == .orderedSame } == set
-        case .new, .recent: return false
-        case .old: return true
+        case .recent: return selected.isRecent(uid)
+        case .new:
+            guard selected.isRecent(uid), let r = rows[uid] else { return false }
+            return !r.flags.contains { $0.caseInsensitiveCompare("\\Seen") == .orderedSame }
+        case .old: return !selected.isRecent(uid)
         case .before(let d): return rows[uid].map { Self.day($0.internalDate) < Self.day(d) } ?? false
         case .on(let d): return rows[uid].map { Self.day($0.internalDate) == Self.day(d) } ?? false
         case .since(let d): return rows[uid].map { Self.day($0.internalDate) >= Self.day(d) } ?? false

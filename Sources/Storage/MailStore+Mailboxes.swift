@@ -43,6 +43,8 @@ public struct MailboxRecord: Hashable, Sendable {
     public var highestModseq: Int64
     /// Keywords ever set on a message here (for FLAGS).
     public var keywords: [String]
+    /// The highest UID a session has already been shown as \Recent.
+    public var recentUID: Int64
 
     init(row: Row) {
         id = row["id"]
@@ -53,6 +55,7 @@ public struct MailboxRecord: Hashable, Sendable {
         uidNext = row["uidnext"]
         highestModseq = row["highestmodseq"]
         keywords = (row["keywords"] as String? ?? "").split(separator: " ").map(String.init)
+        recentUID = row["recent_uid"] ?? 0
     }
 }
 
@@ -101,6 +104,27 @@ extension SQLiteStore {
     }
 
     /// An account's mailboxes, by name.
+    /// Claims the messages up to `uid` as \Recent for the calling session (RFC 3501 §2.3.2: a
+    /// message is recent in one session only) and returns the UID up to which others had
+    /// claimed them: the caller's recent messages are those above it, up to `uid`.
+    public func claimRecent(mailboxID: Int64, through uid: Int64) throws -> Int64 {
+        try writer.write { db in
+            let claimed = try Int64.fetchOne(db, sql: "SELECT recent_uid FROM mailboxes WHERE id = ?", arguments: [mailboxID]) ?? uid
+            if claimed < uid {
+                try db.execute(sql: "UPDATE mailboxes SET recent_uid = ? WHERE id = ?", arguments: [uid, mailboxID])
+            }
+            return claimed
+        }
+    }
+
+    /// Messages no session has been shown as \Recent yet (STATUS RECENT).
+    public func unclaimedRecent(_ mailbox: MailboxRecord) throws -> Int {
+        try writer.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM messages WHERE mailbox_id = ? AND uid > ?", arguments: [mailbox.id, mailbox.recentUID]) ?? 0
+        }
+    }
+
     public func mailboxes(accountID: Int64) throws -> [MailboxRecord] {
         try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM mailboxes WHERE account_id = ? ORDER BY name", arguments: [accountID]).map(MailboxRecord.init(row:))

@@ -265,6 +265,11 @@ enum Schema {
                     CREATE INDEX blobs_gone ON blobs(gone) WHERE gone = 1;
                     CREATE INDEX queue_blob ON queue(blob_hash);
                     CREATE INDEX held_blob ON held(blob_hash);
+                    -- The highest UID some session has already seen as \\Recent (RFC 3501
+                    -- §2.3.2): messages above it are recent for the next session to notice them.
+                    -- Mail already stored counts as seen.
+                    ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
+                    UPDATE mailboxes SET recent_uid = uidnext - 1;
                     """)
         }
         return m

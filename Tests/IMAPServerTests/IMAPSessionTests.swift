@@ -90,6 +90,7 @@ struct IMAPHarness {
         let h = try IMAPHarness()
         let s = h.session()
         for i in 1...6 { h.append(s, "Subject: \(i)\r\n\r\nx\r\n") }
+        h.send(h.session(), "z SELECT INBOX")  // another session takes \Recent (RecentFlagTests)
         h.send(s, "a SELECT INBOX")
         h.send(s, "b STORE 2 +FLAGS (\\Flagged $Important)")
         h.send(s, "c STORE 5 +FLAGS (\\Deleted)")
@@ -240,7 +241,7 @@ struct IMAPHarness {
         #expect(r.contains("BODY[HEADER.FIELDS (SUBJECT)] {18}\r\nSubject: parts\r\n\r\n"))
         #expect(r.contains("BODY[]<0> {4}\r\nFrom"))
         #expect(!h.send(s, "c FETCH 1 FLAGS").contains("\\Seen"))
-        #expect(h.send(s, "d FETCH 1 BODY[TEXT]").contains("FLAGS (\\Seen)"))
+        #expect(h.send(s, "d FETCH 1 BODY[TEXT]").contains("FLAGS (\\Seen \\Recent)"))
     }
 
     @Test func idleSessionsAreToldOfDeliveries() async throws {
@@ -260,5 +261,59 @@ struct IMAPHarness {
         s.idleUpdate(out: out)
         out.flush()
         #expect(String(decoding: bytes, as: UTF8.self).contains("* 1 EXISTS"))
+    }
+}
+
+/// \Recent (RFC 3501 §2.3.2): a new message is recent in exactly one session, the first to
+/// SELECT the mailbox (or to learn of the message while it has it selected); EXAMINE looks
+/// without taking; IMAP4rev2 clients never see it.
+@Suite struct RecentFlagTests {
+    @Test func theFirstSessionToSelectGetsTheNewMessagesAsRecent() throws {
+        let h = try IMAPHarness()
+        let a = h.session()
+        for n in 1...2 { _ = h.append(a, "Subject: r\(n)\r\n\r\nbody\r\n") }
+        #expect(h.send(a, "s STATUS INBOX (RECENT)").contains("* STATUS INBOX (RECENT 2)"))
+
+        let examiner = h.session()
+        let examined = h.send(examiner, "e EXAMINE INBOX")
+        #expect(examined.contains("* 2 RECENT"), "\(examined)")
+        #expect(h.send(examiner, "f FETCH 1 FLAGS").contains("FLAGS (\\Recent)"))
+        #expect(h.send(a, "s STATUS INBOX (RECENT)").contains("(RECENT 2)"), "EXAMINE does not take them")
+
+        let first = h.session()
+        #expect(h.send(first, "s SELECT INBOX").contains("* 2 RECENT"))
+        let flags = h.send(first, "f UID FETCH 1:* (FLAGS)")
+        #expect(flags.contains("* 1 FETCH (UID 1 FLAGS (\\Recent))") && flags.contains("* 2 FETCH (UID 2 FLAGS (\\Recent))"), "\(flags)")
+        #expect(h.send(first, "g FETCH 1 (FLAGS RFC822.SIZE)").contains("FLAGS (\\Recent)"), "the general FETCH path too")
+        #expect(h.send(first, "r SEARCH RECENT").contains("* SEARCH 1 2\r\n"))
+        #expect(h.send(first, "t STORE 1 +FLAGS (\\Seen)").contains("FLAGS (\\Seen \\Recent)"))
+        #expect(h.send(first, "n SEARCH NEW").contains("* SEARCH 2\r\n"))
+        #expect(h.send(first, "o SEARCH OLD").contains("* SEARCH\r\n"))
+        #expect(h.send(a, "s STATUS INBOX (RECENT)").contains("(RECENT 0)"))
+
+        let second = h.session()
+        #expect(h.send(second, "s SELECT INBOX").contains("* 0 RECENT"))
+        #expect(h.send(second, "f FETCH 2 FLAGS").contains("FLAGS ()"))
+        #expect(h.send(second, "o SEARCH OLD").contains("* SEARCH 1 2\r\n"))
+
+        // A message that arrives while both have the mailbox open goes to whichever hears first.
+        _ = h.append(a, "Subject: r3\r\n\r\nbody\r\n")
+        let heard = h.send(first, "n NOOP")
+        #expect(heard.contains("* 3 EXISTS\r\n* 3 RECENT\r\n"), "\(heard)")
+        let late = h.send(second, "n NOOP")
+        #expect(late.contains("* 3 EXISTS\r\n* 0 RECENT\r\n"), "\(late)")
+        #expect(h.send(second, "r SEARCH RECENT").contains("* SEARCH\r\n"))
+    }
+
+    @Test func imap4rev2ClientsNeverSeeRecent() throws {
+        let h = try IMAPHarness()
+        let a = h.session()
+        _ = h.append(a, "Subject: r\r\n\r\nbody\r\n")
+        let s = h.session()
+        _ = h.send(s, "e ENABLE IMAP4rev2")
+        let selected = h.send(s, "s SELECT INBOX")
+        #expect(!selected.contains("RECENT"), "\(selected)")
+        #expect(h.send(s, "f FETCH 1 FLAGS").contains("FLAGS ()"))
+        #expect(h.send(a, "s STATUS INBOX (RECENT)").contains("(RECENT 0)"), "taken all the same: a rev1 client after it must not see it")
     }
 }
