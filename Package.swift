@@ -285,13 +285,20 @@ let package = Package(
         .testTarget(name: "IMAPTests", dependencies: ["IMAP"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IMAPServerTests",
-            dependencies: ["IMAPServer", "IMAP", "MIME", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels"],
+            dependencies: [
+                "IMAPServer", "IMAP", "MIME", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels", "TestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPServerTests",
-            dependencies: ["SMTPServer", "SMTP", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels"],
+            dependencies: [
+                "SMTPServer", "SMTP", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "MailCore"], swiftSettings: swiftSettings),

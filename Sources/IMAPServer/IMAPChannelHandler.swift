@@ -66,6 +66,8 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         queue.async {
             session.deselect()
             session.releaseUser()
+            // The callback holds this handler, which holds the session: let go of both.
+            session.onMailboxChange = nil
         }
         context.fireChannelInactive()
     }
@@ -199,6 +201,8 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func resetTimer(context: ChannelHandlerContext) {
         idleTimer?.cancel()
+        // Never for a closed connection: the timer would keep this handler alive until it fired.
+        guard mode != .closed else { return }
         let seconds = loggedIn ? env.limits.idleTimeoutSeconds : env.limits.loginTimeoutSeconds
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         idleTimer = context.eventLoop.scheduleTask(in: .seconds(Int64(seconds))) {

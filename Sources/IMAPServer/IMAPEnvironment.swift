@@ -25,6 +25,8 @@ public struct IMAPEnvironment: Sendable {
     public var logger: Logger
     /// UIDs of large mailboxes as of their last MODSEQ, so SELECT need not read them again.
     let uidLists = UIDListCache()
+    /// Sessions alive in memory; once their connections closed, this must fall back to zero.
+    let liveSessions = LiveCount()
 
     public init(
         hostname: String, directory: DirectoryService, delivery: LocalDelivery, tls: NIOSSLContext?, limits: IMAPLimits,
@@ -43,6 +45,13 @@ public struct IMAPEnvironment: Sendable {
     }
 
     var store: SQLiteStore { delivery.store }
+}
+
+/// A count of live objects of one kind (a leak shows as a count that never falls).
+final class LiveCount: Sendable {
+    private let count = Atomic<Int>(0)
+    func add(_ n: Int) { count.add(n, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
 }
 
 /// The UID lists of recently selected large mailboxes, each valid for one HIGHESTMODSEQ: any

@@ -148,6 +148,7 @@ extension IMAPSession {
         guard top > claimedUpTo, top > known, let sel = selected else { return }
         var from = claimedUpTo
         if !sel.readOnly {
+            // A failed write costs only the flag: nothing is shown as recent.
             guard let claimed = try? env.store.claimRecent(mailboxID: sel.id, through: top) else { return }
             from = claimed
         }

@@ -61,10 +61,12 @@ final class IMAPSession: @unchecked Sendable {
         self.clientIP = clientIP
         self.tlsActive = tlsActive
         self.loopback = loopback
+        env.liveSessions.add(1)
     }
 
     deinit {
         if let selected { env.store.changes.unsubscribe(mailbox: selected.id, token: selected.token) }
+        env.liveSessions.add(-1)
     }
 
     /// The account's quota in bytes (0: none) as the administrator set it now, not at login.

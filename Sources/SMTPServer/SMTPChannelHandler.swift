@@ -25,6 +25,8 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let env: SMTPEnvironment
     private var connection: ConnectionInfo
     private var idleTimer: Scheduled<Void>?
+    /// Set once the connection is closed: no timer may be scheduled after that.
+    private var inactive = false
     /// Between the STARTTLS reply and the TLS handler: nothing read counts.
     private var upgrading = false
     /// An authentication or delivery is under way; input waits.
@@ -43,6 +45,7 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        inactive = true
         idleTimer?.cancel()
         context.fireChannelInactive()
     }
@@ -83,6 +86,9 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func resetTimer(context: ChannelHandlerContext) {
         idleTimer?.cancel()
+        // A timer scheduled after the connection closed (the QUIT just read closed it) would
+        // keep this handler and its buffers alive until it fired, minutes later.
+        guard !inactive else { return }
         let seconds = session.isReceivingData ? env.limits.dataTimeoutSeconds : env.limits.commandTimeoutSeconds
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         idleTimer = context.eventLoop.scheduleTask(in: .seconds(Int64(seconds))) {
