@@ -288,6 +288,7 @@ let package = Package(
             dependencies: [
                 "IMAPServer", "IMAP", "MIME", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -104,6 +104,7 @@ final class ResponseWriter {
     func flush() {
         guard !buffer.isEmpty else { return }
         sink(buffer)
-        buffer = []
+        // The sink copies what it is given: the buffer's memory is reused, not grown again.
+        buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -43,7 +43,7 @@ extension IMAPSession {
     }
 
     func fetch(_ set: SequenceSet, _ items: [FetchAttribute], _ modifiers: FetchModifiers, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
-        let list = try targets(set, uid: uid)
+        var list = try targets(set, uid: uid)
         if modifiers.changedSince != nil || items.contains(.modseq) { enabled.insert("CONDSTORE") }
         if modifiers.vanished, let since = modifiers.changedSince {
             guard qresync else { throw IMAPError.bad("ENABLE QRESYNC first") }
@@ -52,10 +52,12 @@ extension IMAPSession {
                 .filter { set.contains(UInt32(clamping: $0), largest: max(largest, UInt32(clamping: $0))) }
             if !vanished.isEmpty { out.write("* VANISHED (EARLIER) \(SequenceSet.compact(vanished.map { UInt32(clamping: $0) }))\r\n") }
         }
-        guard let lo = list.first?.uid, let hi = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
-        if items.allSatisfy({ $0 == .uid || $0 == .flags || $0 == .modseq }), list.count * 8 >= Int(hi - lo + 1) {
-            try fetchFlags(list, items, changedSince: modifiers.changedSince.map { Int64($0) }, out: out)
-            return ok(tag, "FETCH completed", out: out)
+        guard var lo = list.first?.uid, var hi = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
+        if items.allSatisfy(Self.isStored), list.count * 8 >= Int(hi - lo + 1) {
+            // Messages stored before their ENVELOPE was kept go the long way below.
+            list = try fetchStored(list, items, changedSince: modifiers.changedSince.map { Int64($0) }, out: out)
+            guard let first = list.first?.uid, let last = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
+            (lo, hi) = (first, last)
         }
         let wanted = Set(list.map(\.uid))
         var parts: SQLiteStore.DetailParts = []
@@ -173,16 +175,34 @@ extension IMAPSession {
         return ok(tag, "FETCH completed", out: out)
     }
 
-    /// FETCH of UID, FLAGS and MODSEQ only (what clients ask for whole mailboxes when they
-    /// sync): the stored flags text goes straight into the response, no value per message.
-    func fetchFlags(_ list: [(msn: Int, uid: Int64)], _ items: [FetchAttribute], changedSince: Int64?, out: ResponseWriter) throws {
+    /// What FETCH can answer from stored columns alone, without the message's bytes.
+    static func isStored(_ item: FetchAttribute) -> Bool {
+        switch item {
+        case .uid, .flags, .modseq, .internalDate, .rfc822Size, .envelope, .bodyStructure, .body: return true
+        default: return false
+        }
+    }
+
+    /// FETCH of stored items only (flags for a sync, ENVELOPE for a message list: what clients
+    /// ask of whole mailboxes): the stored bytes go straight into the response, with no value
+    /// built per message. Returns the messages it could not answer (no ENVELOPE kept).
+    func fetchStored(
+        _ list: [(msn: Int, uid: Int64)], _ items: [FetchAttribute], changedSince: Int64?, out: ResponseWriter
+    ) throws -> [(msn: Int, uid: Int64)] {
         let wanted = items + (condstore && !items.contains(.modseq) ? [.modseq] : [])
+        let meta = items.contains { $0 == .envelope || $0 == .bodyStructure || $0 == .body }
         let showRecent = !rev2 && !selected!.recent.isEmpty
+        var missed: [(msn: Int, uid: Int64)] = []
         var k = 0
-        try env.store.scanFlags(mailboxID: selected!.id, uids: list[0].uid, list[list.count - 1].uid) { uid, modseq, flags in
-            while k < list.count && list[k].uid < uid { k += 1 }
-            guard k < list.count, list[k].uid == uid else { return }
-            if let changedSince, modseq <= changedSince { return }
+        let basics = items.contains { $0 == .internalDate || $0 == .rfc822Size }
+        try env.store.scanMessages(mailboxID: selected!.id, uids: list[0].uid, list[list.count - 1].uid, basics: basics, meta: meta) { m in
+            while k < list.count && list[k].uid < m.uid { k += 1 }
+            guard k < list.count, list[k].uid == m.uid else { return }
+            if let changedSince, m.modseq <= changedSince { return }
+            if meta && (m.envelope == nil || m.bodyStructure == nil || m.bodySimple == nil) {
+                missed.append(list[k])
+                return
+            }
             let msn = list[k].msn
             out.write { b in
                 b.append(contentsOf: FlagsText.star)
@@ -193,24 +213,39 @@ extension IMAPSession {
                     switch item {
                     case .uid:
                         b.append(contentsOf: FlagsText.uid)
-                        b.appendDecimal(uid)
+                        b.appendDecimal(m.uid)
                     case .flags:
                         b.append(contentsOf: FlagsText.flags)
-                        b.append(contentsOf: flags)
-                        if showRecent && selected!.isRecent(uid) {
-                            if !flags.isEmpty { b.append(0x20) }
+                        b.append(contentsOf: m.flags)
+                        if showRecent && selected!.isRecent(m.uid) {
+                            if !m.flags.isEmpty { b.append(0x20) }
                             b.append(contentsOf: FlagsText.recent)
                         }
                         b.append(0x29)
+                    case .internalDate:
+                        b.append(contentsOf: "INTERNALDATE \"\(Self.internalDate(Date(timeIntervalSince1970: m.internalDate)))\"".utf8)
+                    case .rfc822Size:
+                        b.append(contentsOf: FlagsText.size)
+                        b.appendDecimal(m.size)
+                    case .envelope:
+                        b.append(contentsOf: FlagsText.envelope)
+                        b.append(contentsOf: m.envelope!)
+                    case .bodyStructure:
+                        b.append(contentsOf: FlagsText.bodyStructure)
+                        b.append(contentsOf: m.bodyStructure!)
+                    case .body:
+                        b.append(contentsOf: FlagsText.body)
+                        b.append(contentsOf: m.bodySimple!)
                     default:
                         b.append(contentsOf: FlagsText.modseq)
-                        b.appendDecimal(modseq)
+                        b.appendDecimal(m.modseq)
                         b.append(0x29)
                     }
                 }
                 b.append(contentsOf: FlagsText.end)
             }
         }
+        return missed
     }
 
     static func literal(_ bytes: [UInt8], binary: Bool = false) -> [UInt8] {
@@ -442,6 +477,10 @@ enum FlagsText {
     static let uid = Array("UID ".utf8)
     static let flags = Array("FLAGS (".utf8)
     static let recent = Array("\\Recent".utf8)
+    static let size = Array("RFC822.SIZE ".utf8)
+    static let envelope = Array("ENVELOPE ".utf8)
+    static let bodyStructure = Array("BODYSTRUCTURE ".utf8)
+    static let body = Array("BODY ".utf8)
     static let modseq = Array("MODSEQ (".utf8)
     static let end = Array(")\r\n".utf8)
 }

@@ -198,26 +198,61 @@ extension SQLiteStore {
         }
     }
 
-    /// UID, MODSEQ and the flags as stored (space-separated) of the messages in a UID range, in
-    /// UID order, handed over row by row without building a value per message: the fast path
-    /// of FETCH FLAGS, which clients send for whole mailboxes.
-    /// Steps the statement itself (no GRDB row per message): the flags bytes are only valid
-    /// during `body`.
-    public func scanFlags(mailboxID: Int64, uids lo: Int64, _ hi: Int64, _ body: (Int64, Int64, UnsafeRawBufferPointer) -> Void) throws {
+    /// What ``SQLiteStore/scanMessages(mailboxID:uids:_:meta:_:)`` hands over for one message.
+    /// The byte views are only valid during the call; a view is nil when its column is NULL
+    /// (or was not asked for).
+    public struct ScannedMessage {
+        public var uid: Int64
+        public var modseq: Int64
+        /// The flags as stored: space-separated.
+        public var flags: UnsafeRawBufferPointer
+        public var internalDate: Double
+        public var size: Int64
+        public var envelope: UnsafeRawBufferPointer?
+        public var bodyStructure: UnsafeRawBufferPointer?
+        public var bodySimple: UnsafeRawBufferPointer?
+    }
+
+    /// The stored columns of the messages in a UID range, in UID order, handed over row by row
+    /// without building a value per message: the fast path of FETCHes that ask only for what
+    /// is stored (FLAGS; with `basics` INTERNALDATE and RFC822.SIZE; with `meta` those and
+    /// ENVELOPE, BODYSTRUCTURE, BODY), which clients send for whole mailboxes. Steps the
+    /// statement itself.
+    public func scanMessages(
+        mailboxID: Int64, uids lo: Int64, _ hi: Int64, basics: Bool, meta: Bool, _ body: (ScannedMessage) -> Void
+    ) throws {
+        let basics = basics || meta
+        let sql =
+            meta
+            ? """
+            SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, b.envelope, b.bodystructure, b.body_simple
+            FROM messages m JOIN blobs b ON b.hash = m.blob_hash
+            WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid
+            """
+            : basics
+                ? "SELECT uid, modseq, flags, internal_date, size FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid"
+                : "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid"
         try writer.read { db in
-            let statement = try db.makeStatement(
-                sql: "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid")
+            let statement = try db.makeStatement(sql: sql)
             try statement.setArguments([mailboxID, lo, hi])
             let s = statement.sqliteStatement
             defer { sqlite3_reset(s) }
+            func bytes(_ column: Int32) -> UnsafeRawBufferPointer? {
+                guard sqlite3_column_type(s, column) != SQLITE_NULL else { return nil }
+                return UnsafeRawBufferPointer(start: sqlite3_column_blob(s, column), count: Int(sqlite3_column_bytes(s, column)))
+            }
             while true {
                 let rc = sqlite3_step(s)
                 if rc == SQLITE_DONE { return }
                 guard rc == SQLITE_ROW else {
                     throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
-                let flags = UnsafeRawBufferPointer(start: sqlite3_column_text(s, 2), count: Int(sqlite3_column_bytes(s, 2)))
-                body(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), flags)
+                body(
+                    ScannedMessage(
+                        uid: sqlite3_column_int64(s, 0), modseq: sqlite3_column_int64(s, 1),
+                        flags: UnsafeRawBufferPointer(start: sqlite3_column_text(s, 2), count: Int(sqlite3_column_bytes(s, 2))),
+                        internalDate: basics ? sqlite3_column_double(s, 3) : 0, size: basics ? sqlite3_column_int64(s, 4) : 0,
+                        envelope: meta ? bytes(5) : nil, bodyStructure: meta ? bytes(6) : nil, bodySimple: meta ? bytes(7) : nil))
             }
         }
     }

@@ -1,5 +1,6 @@
 import AdminModels
 import Foundation
+import GRDB
 import Logging
 import Synchronization
 import LoginKit
@@ -95,14 +96,15 @@ struct IMAPHarness {
         h.send(s, "b STORE 2 +FLAGS (\\Flagged $Important)")
         h.send(s, "c STORE 5 +FLAGS (\\Deleted)")
         h.send(s, "d EXPUNGE")
-        // FLAGS alone (fast path) and FLAGS with INTERNALDATE (general path) agree line by line.
+        // FLAGS alone (fast path) and FLAGS with BINARY.SIZE (general path: it reads the
+        // message) agree line by line.
         func flagsOnly(_ text: String) -> [String] {
             text.split(separator: "\r\n").filter { $0.hasPrefix("* ") }.map { line in
-                String(line.replacingOccurrences(of: #" INTERNALDATE "[^"]*""#, with: "", options: .regularExpression))
+                String(line.replacingOccurrences(of: #" BINARY.SIZE\[1\] \d+"#, with: "", options: .regularExpression))
             }
         }
         let fast = h.send(s, "e UID FETCH 1:* (UID FLAGS)")
-        let general = h.send(s, "f UID FETCH 1:* (UID FLAGS INTERNALDATE)")
+        let general = h.send(s, "f UID FETCH 1:* (UID FLAGS BINARY.SIZE[1])")
         #expect(flagsOnly(fast).count == 5)
         #expect(flagsOnly(fast) == flagsOnly(general), "\(fast)\n\(general)")
         #expect(fast.contains("* 2 FETCH (UID 2 FLAGS (\\Flagged $Important))"))
@@ -114,6 +116,35 @@ struct IMAPHarness {
         #expect(changed.contains("FLAGS (\\Flagged $Important) MODSEQ ("), "\(changed)")
         let modseqs = h.send(s, "i FETCH 1:* (MODSEQ)")
         #expect(flagsOnly(modseqs).count == 5 && flagsOnly(modseqs).allSatisfy { $0.contains("MODSEQ (") })
+    }
+
+    @Test func storedItemsAnswerLikeTheGeneralPathAndWithoutAStoredEnvelopeToo() throws {
+        let h = try IMAPHarness()
+        let s = h.session()
+        h.append(s, "From: Ann <ann@example.net>\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\nDate: Mon, 2 Mar 2026 10:00:00 +0100\r\n\r\nplain\r\n")
+        h.append(s, "Subject: two\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n")
+        h.append(s, "Subject: three\r\n\r\nthird\r\n")
+        h.send(s, "a SELECT INBOX")
+        let items = "UID FLAGS ENVELOPE BODYSTRUCTURE BODY INTERNALDATE RFC822.SIZE"
+        func lines(_ text: String) -> [String] {
+            text.split(separator: "\r\n").filter { $0.hasPrefix("* ") }.map {
+                String($0.replacingOccurrences(of: #" BINARY.SIZE\[1\] \d+"#, with: "", options: .regularExpression))
+            }
+        }
+        let fast = h.send(s, "b FETCH 1:* (\(items))")
+        let general = h.send(s, "c FETCH 1:* (\(items) BINARY.SIZE[1])")
+        #expect(lines(fast).count == 3)
+        #expect(lines(fast) == lines(general), "\(fast)\n\(general)")
+        #expect(fast.contains("ENVELOPE (\"Mon, 2 Mar 2026 10:00:00 +0100\" \"=?utf-8?q?caf=C3=A9?=\" ((\"Ann\" NIL \"ann\" \"example.net\"))"), "\(fast)")
+        #expect(fast.contains("BODYSTRUCTURE ((\"TEXT\" \"PLAIN\""), "the multipart one")
+
+        // A message whose ENVELOPE and BODYSTRUCTURE were not kept (stored by an older
+        // version) is answered from its bytes, in the same FETCH.
+        try h.delivery.store.writer.write { db in
+            try db.execute(sql: "UPDATE blobs SET envelope = NULL, bodystructure = NULL, body_simple = NULL WHERE hash IN (SELECT blob_hash FROM messages WHERE uid = 2)")
+        }
+        let mixed = h.send(s, "d FETCH 1:* (\(items))")
+        #expect(Set(lines(mixed)) == Set(lines(fast)), "\(mixed)")
     }
 
     @Test func textSearchFindsTheSameByLookupAndByScan() throws {
