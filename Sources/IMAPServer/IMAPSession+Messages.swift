@@ -189,12 +189,29 @@ extension IMAPSession {
     func fetchStored(
         _ list: [(msn: Int, uid: Int64)], _ items: [FetchAttribute], changedSince: Int64?, out: ResponseWriter
     ) throws -> [(msn: Int, uid: Int64)] {
-        let wanted = items + (condstore && !items.contains(.modseq) ? [.modseq] : [])
-        let meta = items.contains { $0 == .envelope || $0 == .bodyStructure || $0 == .body }
+        /// The items as a plain enum, so that the loop per message copies no payloads.
+        enum Field { case uid, flags, modseq, internalDate, size, envelope, bodyStructure, body }
+        let fields: [Field] = (items + (condstore && !items.contains(.modseq) ? [.modseq] : [])).map {
+            switch $0 {
+            case .uid: return .uid
+            case .flags: return .flags
+            case .internalDate: return .internalDate
+            case .rfc822Size: return .size
+            case .envelope: return .envelope
+            case .bodyStructure: return .bodyStructure
+            case .body: return .body
+            default: return .modseq
+            }
+        }
+        let meta = fields.contains { $0 == .envelope || $0 == .bodyStructure || $0 == .body }
+        let basics = fields.contains { $0 == .internalDate || $0 == .size }
         let showRecent = !rev2 && !selected!.recent.isEmpty
+        // The fixed texts, read once rather than through their globals per message.
+        let (star, fetch, uidText, flagsText, recent) = (FlagsText.star, FlagsText.fetch, FlagsText.uid, FlagsText.flags, FlagsText.recent)
+        let (sizeText, envelope, bodyStructure, body) = (FlagsText.size, FlagsText.envelope, FlagsText.bodyStructure, FlagsText.body)
+        let (modseqText, end) = (FlagsText.modseq, FlagsText.end)
         var missed: [(msn: Int, uid: Int64)] = []
         var k = 0
-        let basics = items.contains { $0 == .internalDate || $0 == .rfc822Size }
         try env.store.scanMessages(mailboxID: selected!.id, uids: list[0].uid, list[list.count - 1].uid, basics: basics, meta: meta) { m in
             while k < list.count && list[k].uid < m.uid { k += 1 }
             guard k < list.count, list[k].uid == m.uid else { return }
@@ -205,44 +222,44 @@ extension IMAPSession {
             }
             let msn = list[k].msn
             out.write { b in
-                b.append(contentsOf: FlagsText.star)
+                b.append(contentsOf: star)
                 b.appendDecimal(Int64(msn))
-                b.append(contentsOf: FlagsText.fetch)
-                for (i, item) in wanted.enumerated() {
+                b.append(contentsOf: fetch)
+                for (i, field) in fields.enumerated() {
                     if i > 0 { b.append(0x20) }
-                    switch item {
+                    switch field {
                     case .uid:
-                        b.append(contentsOf: FlagsText.uid)
+                        b.append(contentsOf: uidText)
                         b.appendDecimal(m.uid)
                     case .flags:
-                        b.append(contentsOf: FlagsText.flags)
+                        b.append(contentsOf: flagsText)
                         b.append(contentsOf: m.flags)
                         if showRecent && selected!.isRecent(m.uid) {
                             if !m.flags.isEmpty { b.append(0x20) }
-                            b.append(contentsOf: FlagsText.recent)
+                            b.append(contentsOf: recent)
                         }
+                        b.append(0x29)
+                    case .modseq:
+                        b.append(contentsOf: modseqText)
+                        b.appendDecimal(m.modseq)
                         b.append(0x29)
                     case .internalDate:
                         b.append(contentsOf: "INTERNALDATE \"\(Self.internalDate(Date(timeIntervalSince1970: m.internalDate)))\"".utf8)
-                    case .rfc822Size:
-                        b.append(contentsOf: FlagsText.size)
+                    case .size:
+                        b.append(contentsOf: sizeText)
                         b.appendDecimal(m.size)
                     case .envelope:
-                        b.append(contentsOf: FlagsText.envelope)
+                        b.append(contentsOf: envelope)
                         b.append(contentsOf: m.envelope!)
                     case .bodyStructure:
-                        b.append(contentsOf: FlagsText.bodyStructure)
+                        b.append(contentsOf: bodyStructure)
                         b.append(contentsOf: m.bodyStructure!)
                     case .body:
-                        b.append(contentsOf: FlagsText.body)
+                        b.append(contentsOf: body)
                         b.append(contentsOf: m.bodySimple!)
-                    default:
-                        b.append(contentsOf: FlagsText.modseq)
-                        b.appendDecimal(m.modseq)
-                        b.append(0x29)
                     }
                 }
-                b.append(contentsOf: FlagsText.end)
+                b.append(contentsOf: end)
             }
         }
         return missed
@@ -461,12 +478,23 @@ extension [UInt8] {
     /// Appends a non-negative number in decimal, without making a String.
     mutating func appendDecimal(_ value: Int64) {
         var n = UInt64(clamping: value)
+        var width = 1
+        var rest = n
+        while rest >= 10 {
+            rest /= 10
+            width += 1
+        }
         let start = count
-        repeat {
-            append(UInt8(truncatingIfNeeded: 48 + n % 10))
-            n /= 10
-        } while n > 0
-        self[start...].reverse()
+        append(contentsOf: repeatElement(0x30, count: width))
+        // Digits written in place from the last: no reversing, no slice.
+        withUnsafeMutableBufferPointer { p in
+            var i = start + width - 1
+            repeat {
+                p[i] = UInt8(truncatingIfNeeded: 48 + n % 10)
+                n /= 10
+                i -= 1
+            } while n > 0
+        }
     }
 }
 
