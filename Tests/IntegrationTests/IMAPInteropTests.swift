@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The real server's IMAP listener, driven by Python's imaplib and raw sockets
@@ -69,7 +70,7 @@ import Testing
 
     @Test func mbsyncSyncsAThousandMessagesBothWays() throws {
         guard let python = Self.require("python3", SMTPInteropTests.python),
-            let mbsync = Self.require("mbsync", PeerInteropTests.tool("mbsync"))
+            let mbsync = Self.require("mbsync", Peers.find("mbsync"))
         else { return }
         let (s, args) = try Self.setUp()
         defer { s.stop() }

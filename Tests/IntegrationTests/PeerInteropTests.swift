@@ -1,16 +1,13 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Real mail software nobody here wrote, against the real server: swaks submits with TLS and
 /// AUTH; a private Postfix relays into Mailroom as a peer MTA would.
 @Suite(.serialized) struct PeerInteropTests {
-    static func tool(_ name: String) -> String? {
-        ["/usr/bin/\(name)", "/usr/sbin/\(name)", "/usr/local/bin/\(name)"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
     /// Under CI a missing peer is a failure, not a skip.
     static func require(_ name: String) -> String? {
-        let path = tool(name)
+        let path = Peers.find(name)
         if path == nil { #expect(ProcessInfo.processInfo.environment["CI"] != "true", "\(name) is required (installed by .ci/run)") }
         return path
     }

@@ -12,8 +12,8 @@ import Testing
 public final class DNSPeer: Sendable {
     @TaskLocal public static var current: DNSPeer?
 
-    public static let nsdPath = tool("nsd")
-    public static let unboundPath = tool("unbound")
+    public static let nsdPath = Peers.find("nsd")
+    public static let unboundPath = Peers.find("unbound")
     public static let available = nsdPath != nil && unboundPath != nil
     public static let requiredByCI = ProcessInfo.processInfo.environment["CI"] == "true"
     public static let enabled = available || requiredByCI
@@ -31,13 +31,6 @@ public final class DNSPeer: Sendable {
         self.nsdPort = nsdPort
         self.unboundPort = unboundPort
         self.processes = processes
-    }
-
-    public static func tool(_ name: String) -> String? {
-        let dirs =
-            ["/usr/sbin", "/usr/bin", "/usr/local/sbin"]
-            + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        return dirs.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// Starts both, on fresh ports. A port can be taken between the check and the bind (by a
