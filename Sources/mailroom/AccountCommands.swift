@@ -73,7 +73,7 @@ struct AccountCommand: AsyncParsableCommand {
             printFields([
                 ("address", shown(a.address)), ("name", a.name.isEmpty ? "-" : a.name), ("state", a.state),
                 ("quota", quotaText(a.quota)),
-                ("stored", "\(a.messages ?? 0) message\(a.messages == 1 ? "" : "s"), \(quotaText(a.storedBytes ?? 0) == "unlimited" ? "0 bytes" : quotaText(a.storedBytes ?? 0))"),
+                ("stored", "\(counted(a.messages ?? 0, "message")), \(quotaText(a.storedBytes ?? 0) == "unlimited" ? "0 bytes" : quotaText(a.storedBytes ?? 0))"),
                 ("password", a.hasPassword ? "set" : "not set (cannot log in)"),
                 ("member of", (a.memberOf ?? []).isEmpty ? "-" : (a.memberOf ?? []).joined(separator: ", ")),
                 ("created", dateText(a.createdAt)), ("updated", dateText(a.updatedAt)),
@@ -205,7 +205,7 @@ struct AccountCommand: AsyncParsableCommand {
             } else {
                 for e in report.errors { print("\(file):\(e.line): \(e.message)") }
                 if report.errors.isEmpty || partial {
-                    print("imported \(report.imported) account\(report.imported == 1 ? "" : "s")" + (report.errors.isEmpty ? "" : "; \(report.errors.count) bad row\(report.errors.count == 1 ? "" : "s") skipped"))
+                    print("imported \(counted(report.imported, "account"))" + (report.errors.isEmpty ? "" : "; \(counted(report.errors.count, "bad row")) skipped"))
                 } else {
                     print("nothing imported: fix the rows above, or run again with --partial to import the good rows")
                 }

@@ -82,6 +82,11 @@ func readFile(_ path: String, what: String) throws -> String {
 }
 
 /// Prints rows as aligned columns under a header.
+/// "1 recipient", "3 recipients".
+func counted(_ n: Int, _ noun: String) -> String {
+    "\(n) \(noun)\(n == 1 ? "" : "s")"
+}
+
 func printTable(_ header: [String], _ rows: [[String]]) {
     var widths = header.map(\.count)
     for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }

@@ -20,7 +20,7 @@ struct ListCommand: AsyncParsableCommand {
             let l = try await client.call(
                 .POST, "/api/v1/lists", body: ListCreate(address: address, name: name, description: description, members: members.isEmpty ? nil : members),
                 as: ListView.self)
-            if !client.json { print("created list \(l.address) with \(l.memberCount) member\(l.memberCount == 1 ? "" : "s") (posting policy: \(l.postingPolicy))") }
+            if !client.json { print("created list \(l.address) with \(counted(l.memberCount, "member")) (posting policy: \(l.postingPolicy))") }
         }
     }
 
@@ -78,7 +78,7 @@ struct ListCommand: AsyncParsableCommand {
 
         func run() async throws {
             let l = try await client.call(.POST, "/api/v1/lists/\(seg(list))/members", body: MembersChange(members: members), as: ListView.self)
-            if !client.json { print("\(l.address) now has \(l.memberCount) member\(l.memberCount == 1 ? "" : "s")") }
+            if !client.json { print("\(l.address) now has \(counted(l.memberCount, "member"))") }
         }
     }
 
@@ -90,7 +90,7 @@ struct ListCommand: AsyncParsableCommand {
 
         func run() async throws {
             let l = try await client.call(.POST, "/api/v1/lists/\(seg(list))/members/remove", body: MembersChange(members: members), as: ListView.self)
-            if !client.json { print("\(l.address) now has \(l.memberCount) member\(l.memberCount == 1 ? "" : "s")") }
+            if !client.json { print("\(l.address) now has \(counted(l.memberCount, "member"))") }
         }
     }
 
@@ -149,5 +149,5 @@ func printResolution(_ r: ResolutionView) {
         r.recipients.map { [shown($0.address), $0.local ? "local" : "external", via($0.path)] })
     for s in r.skipped { print("skipped \(s.address): \(s.reason) \(via(s.path))") }
     if r.truncated { print("(stopped at the expansion limit; more recipients were not listed)") }
-    print("\(r.recipients.count) recipient\(r.recipients.count == 1 ? "" : "s")")
+    print("\(counted(r.recipients.count, "recipient"))")
 }

@@ -30,7 +30,7 @@ struct ModerationCommand: AsyncParsableCommand {
 
         func run() async throws {
             let r = try await client.call(.POST, "/api/v1/moderation/\(id)/approve", as: ModerationResult.self)
-            if !client.json { print("approved message \(id): delivered to \(r.recipients) recipient\(r.recipients == 1 ? "" : "s")") }
+            if !client.json { print("approved message \(id): delivered to \(counted(r.recipients, "recipient"))") }
         }
     }
 

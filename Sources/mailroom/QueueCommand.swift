@@ -60,7 +60,7 @@ struct QueueCommand: AsyncParsableCommand {
             print("queued:     \(dateText(first.createdAt))")
             for e in entries {
                 print("")
-                print("to \(shown(e.recipient)): \(e.status), \(e.attempts) attempt\(e.attempts == 1 ? "" : "s")"
+                print("to \(shown(e.recipient)): \(e.status), \(counted(e.attempts, "attempt"))"
                     + (e.status == "held" ? " (held: `mailroom queue release \(e.queueId)` to send it)" : ", next try \(dateText(e.nextAttempt))"))
                 for a in e.history ?? [] {
                     let host = [a.mx, a.ip.map { "[\($0)]" }].compactMap { $0 }.joined()
@@ -107,7 +107,7 @@ struct QueueCommand: AsyncParsableCommand {
                 path = "/api/v1/queue/retry?all=true"
             }
             let r = try await client.call(.POST, path, as: QueueActionResult.self)
-            if !client.json { print("retrying \(r.recipients) recipient\(r.recipients == 1 ? "" : "s") now") }
+            if !client.json { print("retrying \(counted(r.recipients, "recipient")) now") }
         }
     }
 
@@ -118,7 +118,7 @@ struct QueueCommand: AsyncParsableCommand {
 
         func run() async throws {
             let r = try await client.call(.POST, "/api/v1/queue/\(seg(id))/hold", as: QueueActionResult.self)
-            if !client.json { print("held \(r.recipients) recipient\(r.recipients == 1 ? "" : "s") of \(id); `mailroom queue release \(id)` sends it") }
+            if !client.json { print("held \(counted(r.recipients, "recipient")) of \(id); `mailroom queue release \(id)` sends it") }
         }
     }
 
@@ -129,7 +129,7 @@ struct QueueCommand: AsyncParsableCommand {
 
         func run() async throws {
             let r = try await client.call(.POST, "/api/v1/queue/\(seg(id))/release", as: QueueActionResult.self)
-            if !client.json { print("released \(r.recipients) recipient\(r.recipients == 1 ? "" : "s") of \(id)") }
+            if !client.json { print("released \(counted(r.recipients, "recipient")) of \(id)") }
         }
     }
 
@@ -142,7 +142,7 @@ struct QueueCommand: AsyncParsableCommand {
         func run() async throws {
             let r = try await client.call(.DELETE, "/api/v1/queue/\(seg(id))" + (bounce ? "?bounce=true" : ""), as: QueueActionResult.self)
             if !client.json {
-                print("deleted \(r.recipients) recipient\(r.recipients == 1 ? "" : "s") of \(id)" + (r.bounced > 0 ? "; the sender was sent a bounce" : ""))
+                print("deleted \(counted(r.recipients, "recipient")) of \(id)" + (r.bounced > 0 ? "; the sender was sent a bounce" : ""))
             }
         }
     }
