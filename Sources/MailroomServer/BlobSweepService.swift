@@ -1,6 +1,7 @@
 import Delivery
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import Storage
 
@@ -24,7 +25,9 @@ struct BlobSweepService: Service {
             wait = interval
             let delivery = self.delivery
             do {
-                let report = try await Task.detached { try delivery.sweepBlobs() }.value
+                // On NIO's blocking pool: a sweep takes seconds of disk work, which must not hold
+                // one of the few threads that every async task shares.
+                let report = try await NIOThreadPool.singleton.runIfActive { try delivery.sweepBlobs() }
                 guard report.unreferenced > 0 || report.filesRemoved > 0 else { continue }
                 logger.info(
                     "swept the message store",

@@ -162,6 +162,35 @@ import Testing
         #expect(report?["files_removed"] == 0 && report?["unreferenced"] == 0, "nothing left: \(again.out)")
     }
 
+    /// The server sweeps by itself every `storage.sweep_interval`.
+    @Test func theServerSweepsOnItsOwn() throws {
+        guard let python = SMTPInteropTests.python else {
+            #expect(!Peers.underCI, "python3 is required under CI")
+            return
+        }
+        let s = try ServerProcess(config: "[storage]\nsweep_interval = \"1s\"\n")
+        try s.start()
+        defer { s.stop() }
+        let smtp = try s.waitForPorts(["SMTP (MX)"])[0]
+        #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+        #expect(try s.cli(["account", "add", "dan@example.org"]).status == 0)
+        let send = """
+            import smtplib, sys
+            body = "Subject: big\\r\\n\\r\\n" + ("9876543210" * 60 + "\\r\\n") * 700
+            with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as c:
+                c.sendmail("someone@elsewhere.test", ["dan@example.org"], body)
+            """
+        #expect(try ServerProcess.runTool(python, ["-c", send, String(smtp)]).status == 0)
+        let blobs = URL(fileURLWithPath: s.dataDir).appendingPathComponent("blobs")
+        let walk = FileManager.default.enumerator(at: blobs, includingPropertiesForKeys: [.isRegularFileKey])
+        let stored = (walk?.allObjects as? [URL] ?? []).filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
+        #expect(stored.count == 1)
+        for f in stored { try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: f.path) }
+        #expect(try s.cli(["account", "remove", "dan@example.org", "--yes"]).status == 0)
+        #expect(Peers.eventually(30) { stored.allSatisfy { !FileManager.default.fileExists(atPath: $0.path) } }, "\(s.log)")
+        #expect(s.log.contains("swept the message store"), "\(s.log)")
+    }
+
     @Test func lifecycleLockAndRestart() throws {
         let s = try ServerProcess()
         try s.start()
