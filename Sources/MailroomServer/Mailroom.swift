@@ -112,9 +112,10 @@ public final class Mailroom: Sendable {
                     let port = channel.localAddress?.port ?? listen.port
                     let host = listen.host.contains(":") ? "[\(listen.host)]" : listen.host
                     let url = "\(scheme)://\(host):\(port)"
-                    // The CLI on this machine finds the running server here.
-                    try? dataDir.writePrivate(url + "\n", to: dataDir.adminURLPath)
                     await onListening("admin API", url)
+                    // The CLI on this machine finds the running server here. Written after the
+                    // start-up line, so that whoever waits for this file sees the line too.
+                    try? dataDir.writePrivate(url + "\n", to: dataDir.adminURLPath)
                 },
                 logger: logger)
         }
