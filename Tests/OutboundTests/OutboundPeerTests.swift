@@ -59,8 +59,12 @@ final class RunnerHarness: Sendable {
 
     /// Waits (real time) until the condition holds.
     func until(_ seconds: Double = 20, _ condition: () throws -> Bool) async rethrows -> Bool {
+        // Tries as well as time: while blocking tests hold the shared threads, neither this
+        // task nor the queue runner it waits for may run for many seconds.
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        var tries = 0
+        while Date() < deadline || tries < Int(seconds * 20) {
+            tries += 1
             if try condition() { return true }
             try? await Task.sleep(for: .milliseconds(50))
         }

@@ -113,8 +113,13 @@ public final class DNSPeer: Sendable {
     }
 
     private static func waitForTCP(_ port: Int, process: ChildProcess, log: URL) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
+        // Both a time and a number of tries: when blocking tests hold every thread of the shared
+        // pool, this task may not run for many seconds, and the time alone would be spent
+        // without a single try (as happened under a full parallel run).
+        let deadline = ContinuousClock.now + .seconds(30)
+        var tries = 0
+        while ContinuousClock.now < deadline || tries < 250 {
+            tries += 1
             guard process.isRunning() else { break }
             if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: "127.0.0.1", port: port).get()
