@@ -27,7 +27,7 @@ extension LocalDelivery {
             (report.unreferenced, report.inlineBytesFreed) = try store.markUnreferencedBlobs()
             let cutoff = now.addingTimeInterval(-grace)
             var finished: [String] = []
-            for (hash, _) in try store.blobsAwaitingRemoval() {
+            for hash in try store.blobsAwaitingRemoval() {
                 switch try blobs.remove(hash, unlessTouchedSince: cutoff) {
                 case .removed(let bytes):
                     finished.append(hash)

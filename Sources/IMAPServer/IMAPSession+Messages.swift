@@ -206,10 +206,6 @@ extension IMAPSession {
         let meta = fields.contains { $0 == .envelope || $0 == .bodyStructure || $0 == .body }
         let basics = fields.contains { $0 == .internalDate || $0 == .size }
         let showRecent = !rev2 && !selected!.recent.isEmpty
-        // The fixed texts, read once rather than through their globals per message.
-        let (star, fetch, uidText, flagsText, recent) = (FlagsText.star, FlagsText.fetch, FlagsText.uid, FlagsText.flags, FlagsText.recent)
-        let (sizeText, envelope, bodyStructure, body) = (FlagsText.size, FlagsText.envelope, FlagsText.bodyStructure, FlagsText.body)
-        let (modseqText, end) = (FlagsText.modseq, FlagsText.end)
         var missed: [(msn: Int, uid: Int64)] = []
         var k = 0
         try env.store.scanMessages(mailboxID: selected!.id, uids: list[0].uid, list[list.count - 1].uid, basics: basics, meta: meta) { m in
@@ -222,44 +218,44 @@ extension IMAPSession {
             }
             let msn = list[k].msn
             out.write { b in
-                b.append(contentsOf: star)
+                b.append(contentsOf: FlagsText.star)
                 b.appendDecimal(Int64(msn))
-                b.append(contentsOf: fetch)
+                b.append(contentsOf: FlagsText.fetch)
                 for (i, field) in fields.enumerated() {
                     if i > 0 { b.append(0x20) }
                     switch field {
                     case .uid:
-                        b.append(contentsOf: uidText)
+                        b.append(contentsOf: FlagsText.uid)
                         b.appendDecimal(m.uid)
                     case .flags:
-                        b.append(contentsOf: flagsText)
+                        b.append(contentsOf: FlagsText.flags)
                         b.append(contentsOf: m.flags)
                         if showRecent && selected!.isRecent(m.uid) {
                             if !m.flags.isEmpty { b.append(0x20) }
-                            b.append(contentsOf: recent)
+                            b.append(contentsOf: FlagsText.recent)
                         }
                         b.append(0x29)
                     case .modseq:
-                        b.append(contentsOf: modseqText)
+                        b.append(contentsOf: FlagsText.modseq)
                         b.appendDecimal(m.modseq)
                         b.append(0x29)
                     case .internalDate:
                         b.append(contentsOf: "INTERNALDATE \"\(Self.internalDate(Date(timeIntervalSince1970: m.internalDate)))\"".utf8)
                     case .size:
-                        b.append(contentsOf: sizeText)
+                        b.append(contentsOf: FlagsText.size)
                         b.appendDecimal(m.size)
                     case .envelope:
-                        b.append(contentsOf: envelope)
+                        b.append(contentsOf: FlagsText.envelope)
                         b.append(contentsOf: m.envelope!)
                     case .bodyStructure:
-                        b.append(contentsOf: bodyStructure)
+                        b.append(contentsOf: FlagsText.bodyStructure)
                         b.append(contentsOf: m.bodyStructure!)
                     case .body:
-                        b.append(contentsOf: body)
+                        b.append(contentsOf: FlagsText.body)
                         b.append(contentsOf: m.bodySimple!)
                     }
                 }
-                b.append(contentsOf: end)
+                b.append(contentsOf: FlagsText.end)
             }
         }
         return missed
@@ -498,7 +494,7 @@ extension [UInt8] {
     }
 }
 
-/// The fixed parts of a flags-only FETCH line, made once.
+/// The fixed parts of a stored-items FETCH line, made once.
 enum FlagsText {
     static let star = Array("* ".utf8)
     static let fetch = Array(" FETCH (".utf8)

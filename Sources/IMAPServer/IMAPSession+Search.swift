@@ -145,9 +145,7 @@ struct SearchEvaluator {
             guard let r = rows[uid] else { return false }
             return r.flags.contains { $0.caseInsensitiveCompare(flag) == .orderedSame } == set
         case .recent: return selected.isRecent(uid)
-        case .new:
-            guard selected.isRecent(uid), let r = rows[uid] else { return false }
-            return !r.flags.contains { $0.caseInsensitiveCompare("\\Seen") == .orderedSame }
+        case .new: return selected.isRecent(uid) && matches(.flag("\\Seen", set: false), msn: msn, uid: uid)
         case .old: return !selected.isRecent(uid)
         case .before(let d): return rows[uid].map { Self.day($0.internalDate) < Self.day(d) } ?? false
         case .on(let d): return rows[uid].map { Self.day($0.internalDate) == Self.day(d) } ?? false

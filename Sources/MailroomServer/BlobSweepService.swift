@@ -19,9 +19,8 @@ struct BlobSweepService: Service {
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
             } catch {
-                return
+                return  // shutting down: the sleep was cancelled
             }
-            if Task.isCancelled || Task.isShuttingDownGracefully { return }
             wait = interval
             let delivery = self.delivery
             do {

@@ -33,28 +33,32 @@ extension SQLiteStore {
         while from < top {
             let to = from + Self.sweepBatch
             try writer.write { db in
-                let unreferenced = """
-                    gone = 0 AND rowid > \(from) AND rowid <= \(to)
-                    AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_hash = blobs.hash)
-                    AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.blob_hash = blobs.hash)
-                    AND NOT EXISTS (SELECT 1 FROM held h WHERE h.blob_hash = blobs.hash)
-                    """
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT COUNT(*) AS n, COALESCE(SUM(length(data)), 0) AS bytes FROM blobs WHERE \(unreferenced)")
-                count += row?["n"] ?? 0
-                bytes += row?["bytes"] ?? 0
-                try db.execute(sql: "UPDATE blobs SET gone = 1, refs = 0, data = NULL WHERE \(unreferenced)")
+                // One pass finds them (the reference checks are the costly part); the update
+                // then goes by rowid.
+                let found = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT rowid, length(data) FROM blobs
+                        WHERE gone = 0 AND rowid > ? AND rowid <= ?
+                        AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_hash = blobs.hash)
+                        AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.blob_hash = blobs.hash)
+                        AND NOT EXISTS (SELECT 1 FROM held h WHERE h.blob_hash = blobs.hash)
+                        """,
+                    arguments: [from, to])
+                guard !found.isEmpty else { return }
+                count += found.count
+                bytes += found.reduce(0) { $0 + ($1[1] as Int64? ?? 0) }
+                let rowids = found.map { String($0[0] as Int64) }.joined(separator: ",")
+                try db.execute(sql: "UPDATE blobs SET gone = 1, refs = 0, data = NULL WHERE rowid IN (\(rowids))")
             }
             from = to
         }
         return (count, bytes)
     }
 
-    /// Marked blobs whose file may still be on disk, with their sizes.
-    public func blobsAwaitingRemoval() throws -> [(hash: String, size: Int64)] {
-        try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT hash, size FROM blobs WHERE gone = 1").map { ($0["hash"], $0["size"]) }
-        }
+    /// Marked blobs whose file may still be on disk.
+    public func blobsAwaitingRemoval() throws -> [String] {
+        try writer.read { db in try String.fetchAll(db, sql: "SELECT hash FROM blobs WHERE gone = 1") }
     }
 
     /// Records that these blobs' files are removed; a blob stored again meanwhile stays live.

@@ -198,7 +198,7 @@ extension SQLiteStore {
         }
     }
 
-    /// What ``SQLiteStore/scanMessages(mailboxID:uids:_:meta:_:)`` hands over for one message.
+    /// What ``SQLiteStore/scanMessages(mailboxID:uids:_:basics:meta:_:)`` hands over for one message.
     /// The byte views are only valid during the call; a view is nil when its column is NULL
     /// (or was not asked for).
     public struct ScannedMessage {

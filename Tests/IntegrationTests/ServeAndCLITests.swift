@@ -117,47 +117,59 @@ import Testing
         #expect(export.out.contains("SCRAM-SHA-256$100000:"))
     }
 
-    /// An administrator removes an account and gets the disk space back with one command.
-    @Test func removingAnAccountAndSweepingFreesItsMail() throws {
+    /// A server with `[storage] extra` whose account `address` has one message large enough
+    /// to be a blob file (420 KB, sent with python's smtplib); returns the server and the file.
+    static func serverWithOneBlobFile(for address: String, storage: String) throws -> (ServerProcess, URL)? {
         guard let python = SMTPInteropTests.python else {
             #expect(!Peers.underCI, "python3 is required under CI")
-            return
+            return nil
         }
-        // Only the administrator sweeps here, so the counts are the command's own.
-        let s = try ServerProcess(config: "[storage]\nsweep_interval = 0\n")
+        let s = try ServerProcess(config: "[storage]\n\(storage)\n")
         try s.start()
-        defer { s.stop() }
         let smtp = try s.waitForPorts(["SMTP (MX)"])[0]
         #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
-        #expect(try s.cli(["account", "add", "carol@example.org"]).status == 0)
+        #expect(try s.cli(["account", "add", address]).status == 0)
         let send = """
             import smtplib, sys
             body = "Subject: big\\r\\n\\r\\n" + ("0123456789" * 60 + "\\r\\n") * 700
             with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as c:
-                c.sendmail("someone@elsewhere.test", ["carol@example.org"], body)
+                c.sendmail("someone@elsewhere.test", [sys.argv[2]], body)
             """
-        let sent = try ServerProcess.runTool(python, ["-c", send, String(smtp)])
+        let sent = try ServerProcess.runTool(python, ["-c", send, String(smtp), address])
         #expect(sent.status == 0, "\(sent.err)")
-        let blobs = URL(fileURLWithPath: s.dataDir).appendingPathComponent("blobs")
-        func files() -> [URL] {
-            let walk = FileManager.default.enumerator(at: blobs, includingPropertiesForKeys: [.isRegularFileKey])
-            return (walk?.allObjects as? [URL] ?? []).filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
-        }
-        let stored = files()
+        let stored = blobFiles(s)
         #expect(stored.count == 1, "the 420 KB message is a file")
+        return stored.first.map { (s, $0) }
+    }
+
+    static func blobFiles(_ s: ServerProcess) -> [URL] {
+        let blobs = URL(fileURLWithPath: s.dataDir).appendingPathComponent("blobs")
+        let walk = FileManager.default.enumerator(at: blobs, includingPropertiesForKeys: [.isRegularFileKey])
+        return (walk?.allObjects as? [URL] ?? []).filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
+    }
+
+    /// Sets a file's time back an hour: as if delivered then.
+    static func age(_ file: URL) throws {
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: file.path)
+    }
+
+    /// An administrator removes an account and gets the disk space back with one command.
+    @Test func removingAnAccountAndSweepingFreesItsMail() throws {
+        // Only the administrator sweeps here, so the counts are the command's own.
+        guard let (s, file) = try Self.serverWithOneBlobFile(for: "carol@example.org", storage: "sweep_interval = 0") else { return }
+        defer { s.stop() }
 
         // Written moments ago: a sweep leaves it for later.
         #expect(try s.cli(["account", "remove", "carol@example.org", "--yes"]).status == 0)
         let early = try s.cli(["storage", "sweep"])
         #expect(early.status == 0, "\(early.err)")
         #expect(early.out.contains("files kept for a later sweep (written or reused in the last 10 minutes): 1"), "\(early.out)")
-        #expect(files().count == 1)
+        #expect(Self.blobFiles(s).count == 1)
 
-        // As if delivered an hour ago.
-        for f in stored { try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: f.path) }
+        try Self.age(file)
         let swept = try s.cli(["storage", "sweep"])
         #expect(swept.out.contains("files removed: 1 (4"), "\(swept.out)")
-        #expect(files().isEmpty)
+        #expect(Self.blobFiles(s).isEmpty)
         let again = try s.cli(["storage", "sweep", "--json"])
         let report = try JSONSerialization.jsonObject(with: Data(again.out.utf8)) as? [String: Int]
         #expect(report?["files_removed"] == 0 && report?["unreferenced"] == 0, "nothing left: \(again.out)")
@@ -165,34 +177,14 @@ import Testing
 
     /// The server sweeps by itself every `storage.sweep_interval`.
     @Test func theServerSweepsOnItsOwn() throws {
-        guard let python = SMTPInteropTests.python else {
-            #expect(!Peers.underCI, "python3 is required under CI")
-            return
-        }
-        let s = try ServerProcess(config: "[storage]\nsweep_interval = \"1s\"\n")
-        try s.start()
+        guard let (s, file) = try Self.serverWithOneBlobFile(for: "dan@example.org", storage: "sweep_interval = \"1s\"") else { return }
         defer { s.stop() }
-        let smtp = try s.waitForPorts(["SMTP (MX)"])[0]
-        #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
-        #expect(try s.cli(["account", "add", "dan@example.org"]).status == 0)
-        let send = """
-            import smtplib, sys
-            body = "Subject: big\\r\\n\\r\\n" + ("9876543210" * 60 + "\\r\\n") * 700
-            with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as c:
-                c.sendmail("someone@elsewhere.test", ["dan@example.org"], body)
-            """
-        #expect(try ServerProcess.runTool(python, ["-c", send, String(smtp)]).status == 0)
-        let blobs = URL(fileURLWithPath: s.dataDir).appendingPathComponent("blobs")
-        let walk = FileManager.default.enumerator(at: blobs, includingPropertiesForKeys: [.isRegularFileKey])
-        let stored = (walk?.allObjects as? [URL] ?? []).filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
-        #expect(stored.count == 1)
-        for f in stored { try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: f.path) }
+        try Self.age(file)
         #expect(try s.cli(["account", "remove", "dan@example.org", "--yes"]).status == 0)
         // The file goes first, the log line after the sweep: wait for both.
         #expect(
-            Peers.eventually(30) {
-                stored.allSatisfy { !FileManager.default.fileExists(atPath: $0.path) } && s.log.contains("swept the message store")
-            }, "\(s.log)")
+            Peers.eventually(30) { !FileManager.default.fileExists(atPath: file.path) && s.log.contains("swept the message store") },
+            "\(s.log)")
     }
 
     @Test func lifecycleLockAndRestart() throws {
