@@ -15,7 +15,7 @@ import Testing
 
     func withServer(
         udp: @escaping FakeDNSServer.Reply, tcp: @escaping FakeDNSServer.Reply,
-        timeout: Duration = .seconds(2), attempts: Int = 1,
+        timeout: Duration = .seconds(10), attempts: Int = 1,
         _ body: (DNSResolver) async throws -> Void
     ) async throws {
         let server = try await FakeDNSServer.start(udp: udp, tcp: tcp)
@@ -44,7 +44,7 @@ import Testing
                 var r = FakeDNSServer.response(to: q, answers: [Self.a])
                 r.id = q.id &+ 1
                 return [Self.encode(r)]
-            }, tcp: Self.noTCP
+            }, tcp: Self.noTCP, timeout: .milliseconds(500)
         ) { resolver in
             guard case .timeout = await failure(resolver) else { throw PeerError("expected a timeout") }
         }
@@ -153,9 +153,9 @@ import Testing
                 await bad.stop(); await good.stop()
             }
         }
-        let both = DNSResolver(servers: [bad.address, good.address], timeout: .seconds(3))
+        let both = DNSResolver(servers: [bad.address, good.address], timeout: .seconds(10))
         #expect(try await both.addresses("mx.example.org") == ["192.0.2.7"])
-        let onlyBad = DNSResolver(servers: [bad.address], timeout: .seconds(3), attempts: 3)
+        let onlyBad = DNSResolver(servers: [bad.address], timeout: .seconds(10), attempts: 3)
         guard case .serverFailure = await failure(onlyBad) else { throw PeerError("expected SERVFAIL") }
         #expect(onlyBad.queriesSent == 1, "a server that answered SERVFAIL is not asked again in later rounds")
     }

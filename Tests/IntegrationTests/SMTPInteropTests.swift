@@ -79,7 +79,7 @@ import Testing
         let start = Date()
         let rest = String(decoding: (try? idle.readToEnd()) ?? Data(), as: UTF8.self)
         #expect(rest.contains("421 4.4.2"), "\(rest)")
-        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(Date().timeIntervalSince(start) < 30, "closed by the 1 s timeout, not by something else")
         // Connections per client address are limited: the third one is told 421 at once.
         let a = try openSession(port: port)
         let b = try openSession(port: port)

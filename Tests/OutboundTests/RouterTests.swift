@@ -12,7 +12,7 @@ import Testing
         let peer = try #require(DNSPeer.current)
         var s = OutboundSettings(hostname: "mx.example.org")
         configure(&s)
-        return Router(settings: s, resolver: DNSResolver(servers: [peer.server], timeout: .seconds(2)))
+        return Router(settings: s, resolver: DNSResolver(servers: [peer.server], timeout: .seconds(10)))
     }
 
     @Test func mxHostsInPreferenceOrderWithTheirAddresses() async throws {

@@ -64,7 +64,7 @@ import Testing
         await connection.quit()
 
         var held = 0
-        for _ in 0..<100 {
+        for _ in 0..<400 {
             held = postfix.holdCount()
             if held >= 2 { break }
             try await Task.sleep(for: .milliseconds(50))

@@ -31,7 +31,7 @@ import Testing
 
         // smtp-sink prints "sess=N quit=N mesg=N\r" whenever a session ends or "." arrives.
         var count = 0
-        for _ in 0..<100 {
+        for _ in 0..<400 {
             let output = sink.output
             if let range = output.range(of: "mesg=", options: .backwards) {
                 count = Int(output[range.upperBound...].prefix { $0.isNumber }) ?? 0
