@@ -261,7 +261,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "EmailAuthTests", dependencies: ["EmailAuth"], swiftSettings: swiftSettings),
+        .testTarget(name: "EmailAuthTests", dependencies: ["EmailAuth", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPClientTests",
             dependencies: [

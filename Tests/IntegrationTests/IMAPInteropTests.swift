@@ -57,27 +57,31 @@ import Testing
         return (p.terminationStatus, text)
     }
 
-    @Test func pythonImaplibAndRawSockets() throws {
-        guard let python = Self.require("python3", SMTPInteropTests.python) else { return }
-        let (s, args) = try Self.setUp()
-        defer { s.stop() }
-        let (status, text) = try Self.runScript(python, "imap_interop.py", args, timeout: 120)
-        #expect(status == 0, "\(text)\nserver log:\n\(s.log)")
-        #expect(text.contains("all IMAP interop checks passed"), "\(text)")
-        // The server is still healthy afterwards and stops cleanly.
-        #expect(s.stop() == 0)
+    @Test func pythonImaplibAndRawSockets() async throws {
+        try await blocking {
+            guard let python = Self.require("python3", SMTPInteropTests.python) else { return }
+            let (s, args) = try Self.setUp()
+            defer { s.stop() }
+            let (status, text) = try Self.runScript(python, "imap_interop.py", args, timeout: 120)
+            #expect(status == 0, "\(text)\nserver log:\n\(s.log)")
+            #expect(text.contains("all IMAP interop checks passed"), "\(text)")
+            // The server is still healthy afterwards and stops cleanly.
+            #expect(s.stop() == 0)
+        }
     }
 
-    @Test func mbsyncSyncsAThousandMessagesBothWays() throws {
-        guard let python = Self.require("python3", SMTPInteropTests.python),
-            let mbsync = Self.require("mbsync", Peers.find("mbsync"))
-        else { return }
-        let (s, args) = try Self.setUp()
-        defer { s.stop() }
-        let work = s.root.appendingPathComponent("mbsync").path
-        let (status, text) = try Self.runScript(
-            python, "mbsync_interop.py", args + ["--mbsync", mbsync, "--work", work], timeout: 300)
-        #expect(status == 0, "\(text)\nserver log:\n\(s.log)")
-        #expect(text.contains("all mbsync interop checks passed"), "\(text)")
+    @Test func mbsyncSyncsAThousandMessagesBothWays() async throws {
+        try await blocking {
+            guard let python = Self.require("python3", SMTPInteropTests.python),
+                let mbsync = Self.require("mbsync", Peers.find("mbsync"))
+            else { return }
+            let (s, args) = try Self.setUp()
+            defer { s.stop() }
+            let work = s.root.appendingPathComponent("mbsync").path
+            let (status, text) = try Self.runScript(
+                python, "mbsync_interop.py", args + ["--mbsync", mbsync, "--work", work], timeout: 300)
+            #expect(status == 0, "\(text)\nserver log:\n\(s.log)")
+            #expect(text.contains("all mbsync interop checks passed"), "\(text)")
+        }
     }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 
@@ -15,78 +16,82 @@ import Testing
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    @Test func pythonSmtplibAndRawSockets() throws {
-        guard let python = Self.python else {
-            // Under CI a missing peer is a failure, not a skip.
-            #expect(ProcessInfo.processInfo.environment["CI"] != "true", "python3 is required for the SMTP interop test")
-            return
+    @Test func pythonSmtplibAndRawSockets() async throws {
+        try await blocking {
+            guard let python = Self.python else {
+                // Under CI a missing peer is a failure, not a skip.
+                #expect(ProcessInfo.processInfo.environment["CI"] != "true", "python3 is required for the SMTP interop test")
+                return
+            }
+            let s = try ServerProcess()
+            try s.start()
+            defer { s.stop() }
+            let ports = try s.waitForPorts(["SMTP (MX)", "submission", "submissions (TLS)"])
+            for cmd in [
+                ["domain", "add", "example.org"], ["account", "add", "alice@example.org", "--password", "alice-password-1"],
+                ["account", "add", "bob@example.org"], ["account", "add", "josé@example.org"],
+            ] {
+                let r = try s.cli(cmd)
+                #expect(r.status == 0, "\(cmd): \(r.err)")
+            }
+
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: python)
+            p.arguments = [Self.repoRoot.appendingPathComponent("interop/smtp_interop.py").path] + ports.map(String.init)
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = out
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "\(text)\nserver log:\n\(s.log)")
+            #expect(text.contains("all SMTP interop checks passed"))
+
+            // What the administrator sees afterwards.
+            let alice = try s.cli(["account", "show", "alice@example.org"]).out
+            #expect(alice.contains("4 messages"), "\(alice)")  // plain-mx, partial, pipelined, chunked
+            #expect(try s.cli(["account", "show", "bob@example.org"]).out.contains("3 messages"))  // starttls-mx, submission, implicit-tls
+            #expect(try s.cli(["account", "show", "josé@example.org"]).out.contains("1 message"))
+
+            let traced = try s.cli(["trace", "--message-id", "<submission@interop>"]).out
+            #expect(traced.contains("authenticated as alice@example.org"), "\(traced)")
+            #expect(traced.contains("stored    bob@example.org"))
+            #expect(traced.contains("queued    friend@partner.example"))
+            let refused = try s.cli(["trace", "--recipient", "nobody@example.org"]).out
+            #expect(refused.contains("550 5.1.1"), "\(refused)")
+            let relay = try s.cli(["trace", "--recipient", "victim@relay-target.example"]).out
+            #expect(relay.contains("554 5.7.1"), "\(relay)")
+            // The smuggled message was never accepted; its carrier was refused as a whole.
+            #expect(try s.cli(["trace", "--sender", "evil@elsewhere.example"]).out.contains("no messages match"))
+            #expect(try s.cli(["trace", "--sender", "s@elsewhere.example"]).out.contains("554 5.6.0"))
+
+            // SIGTERM with idle sessions open: they are told 421 and the server stops cleanly.
+            let idle = try openSession(port: ports[0])
+            #expect(s.stop() == 0)
+            let goodbye = String(decoding: (try? idle.readToEnd()) ?? Data(), as: UTF8.self)
+            #expect(goodbye.contains("421 4.3.2"), "\(goodbye)")
         }
-        let s = try ServerProcess()
-        try s.start()
-        defer { s.stop() }
-        let ports = try s.waitForPorts(["SMTP (MX)", "submission", "submissions (TLS)"])
-        for cmd in [
-            ["domain", "add", "example.org"], ["account", "add", "alice@example.org", "--password", "alice-password-1"],
-            ["account", "add", "bob@example.org"], ["account", "add", "josé@example.org"],
-        ] {
-            let r = try s.cli(cmd)
-            #expect(r.status == 0, "\(cmd): \(r.err)")
-        }
-
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [Self.repoRoot.appendingPathComponent("interop/smtp_interop.py").path] + ports.map(String.init)
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(text)\nserver log:\n\(s.log)")
-        #expect(text.contains("all SMTP interop checks passed"))
-
-        // What the administrator sees afterwards.
-        let alice = try s.cli(["account", "show", "alice@example.org"]).out
-        #expect(alice.contains("4 messages"), "\(alice)")  // plain-mx, partial, pipelined, chunked
-        #expect(try s.cli(["account", "show", "bob@example.org"]).out.contains("3 messages"))  // starttls-mx, submission, implicit-tls
-        #expect(try s.cli(["account", "show", "josé@example.org"]).out.contains("1 message"))
-
-        let traced = try s.cli(["trace", "--message-id", "<submission@interop>"]).out
-        #expect(traced.contains("authenticated as alice@example.org"), "\(traced)")
-        #expect(traced.contains("stored    bob@example.org"))
-        #expect(traced.contains("queued    friend@partner.example"))
-        let refused = try s.cli(["trace", "--recipient", "nobody@example.org"]).out
-        #expect(refused.contains("550 5.1.1"), "\(refused)")
-        let relay = try s.cli(["trace", "--recipient", "victim@relay-target.example"]).out
-        #expect(relay.contains("554 5.7.1"), "\(relay)")
-        // The smuggled message was never accepted; its carrier was refused as a whole.
-        #expect(try s.cli(["trace", "--sender", "evil@elsewhere.example"]).out.contains("no messages match"))
-        #expect(try s.cli(["trace", "--sender", "s@elsewhere.example"]).out.contains("554 5.6.0"))
-
-        // SIGTERM with idle sessions open: they are told 421 and the server stops cleanly.
-        let idle = try openSession(port: ports[0])
-        #expect(s.stop() == 0)
-        let goodbye = String(decoding: (try? idle.readToEnd()) ?? Data(), as: UTF8.self)
-        #expect(goodbye.contains("421 4.3.2"), "\(goodbye)")
     }
 
-    @Test func idleSessionsAreClosedAfterTheTimeout() throws {
-        let s = try ServerProcess(smtp: "command_timeout = 1\nmax_connections_per_ip = 2")
-        try s.start()
-        defer { s.stop() }
-        let port = try s.waitForPorts(["SMTP (MX)"])[0]
-        let idle = try openSession(port: port)
-        let start = Date()
-        let rest = String(decoding: (try? idle.readToEnd()) ?? Data(), as: UTF8.self)
-        #expect(rest.contains("421 4.4.2"), "\(rest)")
-        #expect(Date().timeIntervalSince(start) < 30, "closed by the 1 s timeout, not by something else")
-        // Connections per client address are limited: the third one is told 421 at once.
-        let a = try openSession(port: port)
-        let b = try openSession(port: port)
-        let third = try openSession(port: port, expectBanner: false)
-        let refused = String(decoding: (try? third.readToEnd()) ?? Data(), as: UTF8.self)
-        #expect(refused.hasPrefix("421 4.7.0"), "\(refused)")
-        _ = (a, b)
+    @Test func idleSessionsAreClosedAfterTheTimeout() async throws {
+        try await blocking {
+            let s = try ServerProcess(smtp: "command_timeout = 1\nmax_connections_per_ip = 2")
+            try s.start()
+            defer { s.stop() }
+            let port = try s.waitForPorts(["SMTP (MX)"])[0]
+            let idle = try openSession(port: port)
+            let start = Date()
+            let rest = String(decoding: (try? idle.readToEnd()) ?? Data(), as: UTF8.self)
+            #expect(rest.contains("421 4.4.2"), "\(rest)")
+            #expect(Date().timeIntervalSince(start) < 30, "closed by the 1 s timeout, not by something else")
+            // Connections per client address are limited: the third one is told 421 at once.
+            let a = try openSession(port: port)
+            let b = try openSession(port: port)
+            let third = try openSession(port: port, expectBanner: false)
+            let refused = String(decoding: (try? third.readToEnd()) ?? Data(), as: UTF8.self)
+            #expect(refused.hasPrefix("421 4.7.0"), "\(refused)")
+            _ = (a, b)
+        }
     }
 
     /// A raw connection that has read the banner; returns a handle for the rest.

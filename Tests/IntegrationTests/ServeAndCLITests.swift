@@ -6,115 +6,119 @@ import Testing
 /// The whole program, as an administrator uses it: `mailroom serve` in one process, the CLI in
 /// others. Serialized: each test starts servers, and the machine has two cores.
 @Suite(.serialized) struct ServeAndCLITests {
-    @Test func administratorsDay() throws {
-        let s = try ServerProcess()
-        try s.start()
-        defer { s.stop() }
-        #expect(s.log.contains("admin API          http://127.0.0.1:"))
-        #expect(s.log.contains("created now"))
+    @Test func administratorsDay() async throws {
+        try await blocking {
+            let s = try ServerProcess()
+            try s.start()
+            defer { s.stop() }
+            #expect(s.log.contains("admin API          http://127.0.0.1:"))
+            #expect(s.log.contains("created now"))
 
-        #expect(try s.cli(["domain", "add", "example.org"]).out.contains("added domain example.org"))
-        #expect(try s.cli(["domain", "add", "bücher.example"]).status == 0)
-        #expect(try s.cli(["domain", "add", "example.net", "--alias-of", "example.org"]).status == 0)
+            #expect(try s.cli(["domain", "add", "example.org"]).out.contains("added domain example.org"))
+            #expect(try s.cli(["domain", "add", "bücher.example"]).status == 0)
+            #expect(try s.cli(["domain", "add", "example.net", "--alias-of", "example.org"]).status == 0)
 
-        let alice = try s.cli(["account", "add", "alice@example.org", "--generate-password", "--name", "Alice", "--quota", "5G"])
-        #expect(alice.status == 0)
-        #expect(alice.out.contains("password: "))
-        let bob = try s.cli(["account", "add", "bob@example.org", "--password-stdin"], stdin: "bob-password-123\n")
-        #expect(bob.status == 0, "\(bob.err)")
-        let carol = try s.cli(["account", "add", "carol@example.org"])
-        #expect(carol.status == 0, "\(carol.err)\n\(s.log)")
+            let alice = try s.cli(["account", "add", "alice@example.org", "--generate-password", "--name", "Alice", "--quota", "5G"])
+            #expect(alice.status == 0)
+            #expect(alice.out.contains("password: "))
+            let bob = try s.cli(["account", "add", "bob@example.org", "--password-stdin"], stdin: "bob-password-123\n")
+            #expect(bob.status == 0, "\(bob.err)")
+            let carol = try s.cli(["account", "add", "carol@example.org"])
+            #expect(carol.status == 0, "\(carol.err)\n\(s.log)")
 
-        // An error says what is wrong and what to do, and exits non-zero.
-        let missing = try s.cli(["account", "add", "x@nowhere.org"])
-        #expect(missing.status != 0)
-        #expect(missing.err.contains("domain nowhere.org does not exist — add it with `mailroom domain add nowhere.org`"))
+            // An error says what is wrong and what to do, and exits non-zero.
+            let missing = try s.cli(["account", "add", "x@nowhere.org"])
+            #expect(missing.status != 0)
+            #expect(missing.err.contains("domain nowhere.org does not exist — add it with `mailroom domain add nowhere.org`"))
 
-        #expect(try s.cli(["alias", "add", "postmaster@example.org", "alice@example.org"]).status == 0)
-        #expect(try s.cli(["list", "create", "eng@example.org", "--member", "bob@example.org"]).status == 0)
-        #expect(try s.cli(["list", "create", "all@example.org", "--name", "Everyone"]).status == 0)
-        #expect(try s.cli(["list", "add-member", "all@example.org", "eng@example.org", "carol@example.org", "partner@elsewhere.com"]).status == 0)
-        #expect(try s.cli(["list", "set", "all@example.org", "--policy", "members", "--subject-prefix", "[all]"]).status == 0)
+            #expect(try s.cli(["alias", "add", "postmaster@example.org", "alice@example.org"]).status == 0)
+            #expect(try s.cli(["list", "create", "eng@example.org", "--member", "bob@example.org"]).status == 0)
+            #expect(try s.cli(["list", "create", "all@example.org", "--name", "Everyone"]).status == 0)
+            #expect(try s.cli(["list", "add-member", "all@example.org", "eng@example.org", "carol@example.org", "partner@elsewhere.com"]).status == 0)
+            #expect(try s.cli(["list", "set", "all@example.org", "--policy", "members", "--subject-prefix", "[all]"]).status == 0)
 
-        let expand = try s.cli(["list", "expand", "all@example.org"])
-        #expect(expand.out.contains("bob@example.org"))
-        #expect(expand.out.contains("via all@example.org → eng@example.org"))
-        #expect(expand.out.contains("partner@elsewhere.com"))
-        #expect(expand.out.contains("3 recipients"))
+            let expand = try s.cli(["list", "expand", "all@example.org"])
+            #expect(expand.out.contains("bob@example.org"))
+            #expect(expand.out.contains("via all@example.org → eng@example.org"))
+            #expect(expand.out.contains("partner@elsewhere.com"))
+            #expect(expand.out.contains("3 recipients"))
 
-        let resolve = try s.cli(["resolve", "Alice+news@example.net"])
-        #expect(resolve.out.contains("is the account alice@example.org"))
-        #expect(resolve.out.contains("example.net is a domain alias"))
-        #expect(resolve.out.contains("subaddress +news"))
-        #expect(try s.cli(["resolve", "ghost@example.org"]).out.contains("does not exist"))
-        #expect(try s.cli(["resolve", "someone@gmail.com"]).out.contains("external"))
+            let resolve = try s.cli(["resolve", "Alice+news@example.net"])
+            #expect(resolve.out.contains("is the account alice@example.org"))
+            #expect(resolve.out.contains("example.net is a domain alias"))
+            #expect(resolve.out.contains("subaddress +news"))
+            #expect(try s.cli(["resolve", "ghost@example.org"]).out.contains("does not exist"))
+            #expect(try s.cli(["resolve", "someone@gmail.com"]).out.contains("external"))
 
-        let listJSON = try s.cli(["account", "list", "--domain", "example.org", "--json"])
-        let page = try AdminJSON.decoder().decode(Page<AccountView>.self, from: Data(listJSON.out.utf8))
-        #expect(page.items.map(\.address) == ["alice@example.org", "bob@example.org", "carol@example.org"])
-        #expect(page.items[0].quota == 5 << 30)
+            let listJSON = try s.cli(["account", "list", "--domain", "example.org", "--json"])
+            let page = try AdminJSON.decoder().decode(Page<AccountView>.self, from: Data(listJSON.out.utf8))
+            #expect(page.items.map(\.address) == ["alice@example.org", "bob@example.org", "carol@example.org"])
+            #expect(page.items[0].quota == 5 << 30)
 
-        let table = try s.cli(["account", "list"])
-        #expect(table.out.contains("ADDRESS"))
-        #expect(table.out.contains("1-3 of 3"))
+            let table = try s.cli(["account", "list"])
+            #expect(table.out.contains("ADDRESS"))
+            #expect(table.out.contains("1-3 of 3"))
 
-        #expect(try s.cli(["account", "rename", "carol@example.org", "caroline@example.org"]).status == 0)
-        #expect(try s.cli(["list", "show", "all@example.org"]).out.contains("caroline@example.org"))
-        #expect(try s.cli(["account", "disable", "bob@example.org"]).status == 0)
-        #expect(try s.cli(["resolve", "bob@example.org"]).out.contains("disabled"))
+            #expect(try s.cli(["account", "rename", "carol@example.org", "caroline@example.org"]).status == 0)
+            #expect(try s.cli(["list", "show", "all@example.org"]).out.contains("caroline@example.org"))
+            #expect(try s.cli(["account", "disable", "bob@example.org"]).status == 0)
+            #expect(try s.cli(["resolve", "bob@example.org"]).out.contains("disabled"))
 
-        let noYes = try s.cli(["account", "remove", "alice@example.org"])
-        #expect(noYes.status != 0)
-        #expect(noYes.err.contains("--yes"))
-        let removed = try s.cli(["account", "remove", "alice@example.org", "--yes"])
-        #expect(removed.out.contains("alias postmaster@example.org"))
+            let noYes = try s.cli(["account", "remove", "alice@example.org"])
+            #expect(noYes.status != 0)
+            #expect(noYes.err.contains("--yes"))
+            let removed = try s.cli(["account", "remove", "alice@example.org", "--yes"])
+            #expect(removed.out.contains("alias postmaster@example.org"))
 
-        let audit = try s.cli(["audit", "--since", "1h"])
-        #expect(audit.out.contains("account.remove"))
-        #expect(audit.out.contains("token:local admin (data folder)"))
-        #expect(audit.out.contains("127.0.0.1"))
+            let audit = try s.cli(["audit", "--since", "1h"])
+            #expect(audit.out.contains("account.remove"))
+            #expect(audit.out.contains("token:local admin (data folder)"))
+            #expect(audit.out.contains("127.0.0.1"))
 
-        // Token roles, from the CLI.
-        let created = try s.cli(["token", "create", "helpdesk", "--role", "domain-admin", "--domain", "bücher.example"])
-        let secret = try #require(created.out.split(separator: "\n").first { $0.hasPrefix("secret: ") }).dropFirst(8)
-        let refused = try s.cli(["account", "list", "--domain", "example.org", "--token", String(secret)])
-        #expect(refused.status != 0)
-        #expect(refused.err.contains("may not manage example.org"))
-        #expect(try s.cli(["account", "add", "x@bücher.example", "--token", String(secret)]).status == 0)
+            // Token roles, from the CLI.
+            let created = try s.cli(["token", "create", "helpdesk", "--role", "domain-admin", "--domain", "bücher.example"])
+            let secret = try #require(created.out.split(separator: "\n").first { $0.hasPrefix("secret: ") }).dropFirst(8)
+            let refused = try s.cli(["account", "list", "--domain", "example.org", "--token", String(secret)])
+            #expect(refused.status != 0)
+            #expect(refused.err.contains("may not manage example.org"))
+            #expect(try s.cli(["account", "add", "x@bücher.example", "--token", String(secret)]).status == 0)
 
-        // The data folder keeps its secrets private.
-        let attrs = try FileManager.default.attributesOfItem(atPath: s.dataDir + "/admin-token")
-        #expect((attrs[.posixPermissions] as? Int) == 0o600)
-        let dirAttrs = try FileManager.default.attributesOfItem(atPath: s.dataDir)
-        #expect((dirAttrs[.posixPermissions] as? Int) == 0o700)
+            // The data folder keeps its secrets private.
+            let attrs = try FileManager.default.attributesOfItem(atPath: s.dataDir + "/admin-token")
+            #expect((attrs[.posixPermissions] as? Int) == 0o600)
+            let dirAttrs = try FileManager.default.attributesOfItem(atPath: s.dataDir)
+            #expect((dirAttrs[.posixPermissions] as? Int) == 0o700)
+        }
     }
 
-    @Test func bulkImportReportsBadLinesAndIsAllOrNothing() throws {
-        let s = try ServerProcess()
-        try s.start()
-        defer { s.stop() }
-        _ = try s.cli(["domain", "add", "example.org"])
-        let csv = s.root.appendingPathComponent("users.csv").path
-        try """
-            address,name,quota,password
-            ann@example.org,Ann,1G,ann-password-1
-            not-an-address,Broken,,
-            ben@example.org,Ben,,short
-            cat@example.org,"Cat, C.",,cat-password-1
-            """.write(toFile: csv, atomically: true, encoding: .utf8)
-        let all = try s.cli(["account", "import", csv])
-        #expect(all.status != 0)
-        #expect(all.out.contains("users.csv:3:"))
-        #expect(all.out.contains("users.csv:4:"))
-        #expect(all.out.contains("nothing imported"))
-        #expect(!(try s.cli(["account", "list"]).out.contains("ann@example.org")))
+    @Test func bulkImportReportsBadLinesAndIsAllOrNothing() async throws {
+        try await blocking {
+            let s = try ServerProcess()
+            try s.start()
+            defer { s.stop() }
+            _ = try s.cli(["domain", "add", "example.org"])
+            let csv = s.root.appendingPathComponent("users.csv").path
+            try """
+                address,name,quota,password
+                ann@example.org,Ann,1G,ann-password-1
+                not-an-address,Broken,,
+                ben@example.org,Ben,,short
+                cat@example.org,"Cat, C.",,cat-password-1
+                """.write(toFile: csv, atomically: true, encoding: .utf8)
+            let all = try s.cli(["account", "import", csv])
+            #expect(all.status != 0)
+            #expect(all.out.contains("users.csv:3:"))
+            #expect(all.out.contains("users.csv:4:"))
+            #expect(all.out.contains("nothing imported"))
+            #expect(!(try s.cli(["account", "list"]).out.contains("ann@example.org")))
 
-        let partial = try s.cli(["account", "import", csv, "--partial"])
-        #expect(partial.out.contains("imported 2 accounts"))
-        let export = try s.cli(["account", "export"])
-        #expect(export.out.hasPrefix("address,name,quota,password_hash\n"))
-        #expect(export.out.contains("\"Cat, C.\""))
-        #expect(export.out.contains("SCRAM-SHA-256$100000:"))
+            let partial = try s.cli(["account", "import", csv, "--partial"])
+            #expect(partial.out.contains("imported 2 accounts"))
+            let export = try s.cli(["account", "export"])
+            #expect(export.out.hasPrefix("address,name,quota,password_hash\n"))
+            #expect(export.out.contains("\"Cat, C.\""))
+            #expect(export.out.contains("SCRAM-SHA-256$100000:"))
+        }
     }
 
     /// A server with `[storage] extra` whose account `address` has one message large enough
@@ -154,88 +158,98 @@ import Testing
     }
 
     /// An administrator removes an account and gets the disk space back with one command.
-    @Test func removingAnAccountAndSweepingFreesItsMail() throws {
-        // Only the administrator sweeps here, so the counts are the command's own.
-        guard let (s, file) = try Self.serverWithOneBlobFile(for: "carol@example.org", storage: "sweep_interval = 0") else { return }
-        defer { s.stop() }
+    @Test func removingAnAccountAndSweepingFreesItsMail() async throws {
+        try await blocking {
+            // Only the administrator sweeps here, so the counts are the command's own.
+            guard let (s, file) = try Self.serverWithOneBlobFile(for: "carol@example.org", storage: "sweep_interval = 0") else { return }
+            defer { s.stop() }
 
-        // Written moments ago: a sweep leaves it for later.
-        #expect(try s.cli(["account", "remove", "carol@example.org", "--yes"]).status == 0)
-        let early = try s.cli(["storage", "sweep"])
-        #expect(early.status == 0, "\(early.err)")
-        #expect(early.out.contains("files kept for a later sweep (written or reused in the last 10 minutes): 1"), "\(early.out)")
-        #expect(Self.blobFiles(s).count == 1)
+            // Written moments ago: a sweep leaves it for later.
+            #expect(try s.cli(["account", "remove", "carol@example.org", "--yes"]).status == 0)
+            let early = try s.cli(["storage", "sweep"])
+            #expect(early.status == 0, "\(early.err)")
+            #expect(early.out.contains("files kept for a later sweep (written or reused in the last 10 minutes): 1"), "\(early.out)")
+            #expect(Self.blobFiles(s).count == 1)
 
-        try Self.age(file)
-        let swept = try s.cli(["storage", "sweep"])
-        #expect(swept.out.contains("files removed: 1 (4"), "\(swept.out)")
-        #expect(Self.blobFiles(s).isEmpty)
-        let again = try s.cli(["storage", "sweep", "--json"])
-        let report = try JSONSerialization.jsonObject(with: Data(again.out.utf8)) as? [String: Int]
-        #expect(report?["files_removed"] == 0 && report?["unreferenced"] == 0, "nothing left: \(again.out)")
+            try Self.age(file)
+            let swept = try s.cli(["storage", "sweep"])
+            #expect(swept.out.contains("files removed: 1 (4"), "\(swept.out)")
+            #expect(Self.blobFiles(s).isEmpty)
+            let again = try s.cli(["storage", "sweep", "--json"])
+            let report = try JSONSerialization.jsonObject(with: Data(again.out.utf8)) as? [String: Int]
+            #expect(report?["files_removed"] == 0 && report?["unreferenced"] == 0, "nothing left: \(again.out)")
+        }
     }
 
     /// The server sweeps by itself every `storage.sweep_interval`.
-    @Test func theServerSweepsOnItsOwn() throws {
-        guard let (s, file) = try Self.serverWithOneBlobFile(for: "dan@example.org", storage: "sweep_interval = \"1s\"") else { return }
-        defer { s.stop() }
-        try Self.age(file)
-        #expect(try s.cli(["account", "remove", "dan@example.org", "--yes"]).status == 0)
-        // The file goes first, the log line after the sweep: wait for both.
-        #expect(
-            Peers.eventually(30) { !FileManager.default.fileExists(atPath: file.path) && s.log.contains("swept the message store") },
-            "\(s.log)")
+    @Test func theServerSweepsOnItsOwn() async throws {
+        try await blocking {
+            guard let (s, file) = try Self.serverWithOneBlobFile(for: "dan@example.org", storage: "sweep_interval = \"1s\"") else { return }
+            defer { s.stop() }
+            try Self.age(file)
+            #expect(try s.cli(["account", "remove", "dan@example.org", "--yes"]).status == 0)
+            // The file goes first, the log line after the sweep: wait for both.
+            #expect(
+                Peers.eventually(30) { !FileManager.default.fileExists(atPath: file.path) && s.log.contains("swept the message store") },
+                "\(s.log)")
+        }
     }
 
-    @Test func lifecycleLockAndRestart() throws {
-        let s = try ServerProcess()
-        try s.start()
-        _ = try s.cli(["domain", "add", "example.org"])
+    @Test func lifecycleLockAndRestart() async throws {
+        try await blocking {
+            let s = try ServerProcess()
+            try s.start()
+            _ = try s.cli(["domain", "add", "example.org"])
 
-        // A second server on the same data folder refuses clearly.
-        let second = try ServerProcess.run(["serve", "--config", s.configPath], timeout: 30)
-        #expect(second.status != 0)
-        #expect(second.err.contains("already using the data folder"))
+            // A second server on the same data folder refuses clearly.
+            let second = try ServerProcess.run(["serve", "--config", s.configPath], timeout: 30)
+            #expect(second.status != 0)
+            #expect(second.err.contains("already using the data folder"))
 
-        // SIGTERM stops it cleanly.
-        #expect(s.stop() == 0)
-        #expect(s.log.contains("Mailroom stopped."))
-        #expect(!FileManager.default.fileExists(atPath: s.dataDir + "/admin-url"))
+            // SIGTERM stops it cleanly.
+            #expect(s.stop() == 0)
+            #expect(s.log.contains("Mailroom stopped."))
+            #expect(!FileManager.default.fileExists(atPath: s.dataDir + "/admin-url"))
 
-        // Restarting reuses the data and the token.
-        try s.start()
-        defer { s.stop() }
-        #expect(!s.log.contains("created now"))
-        #expect(try s.cli(["domain", "list"]).out.contains("example.org"))
+            // Restarting reuses the data and the token.
+            try s.start()
+            defer { s.stop() }
+            #expect(!s.log.contains("created now"))
+            #expect(try s.cli(["domain", "list"]).out.contains("example.org"))
+        }
     }
 
-    @Test func adminOverHTTPSWithTheGeneratedCertificate() throws {
-        let s = try ServerProcess(config: "\n[admin]\ntls = true\n")
-        try s.start()
-        defer { s.stop() }
-        let url = try String(contentsOfFile: s.dataDir + "/admin-url", encoding: .utf8)
-        #expect(url.hasPrefix("https://127.0.0.1:"))
-        #expect(FileManager.default.fileExists(atPath: s.dataDir + "/tls/cert.pem"))
-        #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
-        // Without the pinned certificate a client does not trust it.
-        let token = try String(contentsOfFile: s.dataDir + "/admin-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let untrusted = try ServerProcess.run(["domain", "list", "--server", url.trimmingCharacters(in: .whitespacesAndNewlines), "--token", token])
-        #expect(untrusted.status != 0)
-        let pinned = try ServerProcess.run([
-            "domain", "list", "--server", url.trimmingCharacters(in: .whitespacesAndNewlines), "--token", token, "--ca",
-            s.dataDir + "/tls/cert.pem",
-        ])
-        #expect(pinned.out.contains("example.org"), "\(pinned.err)")
+    @Test func adminOverHTTPSWithTheGeneratedCertificate() async throws {
+        try await blocking {
+            let s = try ServerProcess(config: "\n[admin]\ntls = true\n")
+            try s.start()
+            defer { s.stop() }
+            let url = try String(contentsOfFile: s.dataDir + "/admin-url", encoding: .utf8)
+            #expect(url.hasPrefix("https://127.0.0.1:"))
+            #expect(FileManager.default.fileExists(atPath: s.dataDir + "/tls/cert.pem"))
+            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+            // Without the pinned certificate a client does not trust it.
+            let token = try String(contentsOfFile: s.dataDir + "/admin-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let untrusted = try ServerProcess.run(["domain", "list", "--server", url.trimmingCharacters(in: .whitespacesAndNewlines), "--token", token])
+            #expect(untrusted.status != 0)
+            let pinned = try ServerProcess.run([
+                "domain", "list", "--server", url.trimmingCharacters(in: .whitespacesAndNewlines), "--token", token, "--ca",
+                s.dataDir + "/tls/cert.pem",
+            ])
+            #expect(pinned.out.contains("example.org"), "\(pinned.err)")
+        }
     }
 
-    @Test func nonLoopbackAdminWithoutTLSIsRefused() throws {
-        let s = try ServerProcess()
-        let config = try String(contentsOfFile: s.configPath, encoding: .utf8)
-            .replacingOccurrences(of: "admin = [\"127.0.0.1:0\"]", with: "admin = [\"0.0.0.0:0\"]")
-        try config.write(toFile: s.configPath, atomically: true, encoding: .utf8)
-        let r = try ServerProcess.run(["serve", "--config", s.configPath], timeout: 30)
-        #expect(r.status != 0)
-        #expect(r.err.contains("not on loopback but has no TLS"))
+    @Test func nonLoopbackAdminWithoutTLSIsRefused() async throws {
+        try await blocking {
+            let s = try ServerProcess()
+            let config = try String(contentsOfFile: s.configPath, encoding: .utf8)
+                .replacingOccurrences(of: "admin = [\"127.0.0.1:0\"]", with: "admin = [\"0.0.0.0:0\"]")
+            try config.write(toFile: s.configPath, atomically: true, encoding: .utf8)
+            let r = try ServerProcess.run(["serve", "--config", s.configPath], timeout: 30)
+            #expect(r.status != 0)
+            #expect(r.err.contains("not on loopback but has no TLS"))
+        }
     }
 
     /// Each body follows a first line `data_dir = "…"`, so line numbers count from 2.
@@ -252,16 +266,18 @@ import Testing
     ]
 
     @Test(arguments: badConfigs)
-    func configErrorsNameKeyAndLine(body: String, message: String) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-cfg-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("mailroom.toml").path
-        try ("data_dir = \"\(dir.path)/data\"\n" + body).write(toFile: path, atomically: true, encoding: .utf8)
-        let r = try ServerProcess.run(["serve", "--config", path], timeout: 30)
-        #expect(r.status != 0)
-        #expect(r.err.contains(message), "\(r.err)")
-        // Nothing was started or written for a config that does not load.
-        #expect(!FileManager.default.fileExists(atPath: dir.path + "/data"))
+    func configErrorsNameKeyAndLine(body: String, message: String) async throws {
+        try await blocking {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-cfg-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let path = dir.appendingPathComponent("mailroom.toml").path
+            try ("data_dir = \"\(dir.path)/data\"\n" + body).write(toFile: path, atomically: true, encoding: .utf8)
+            let r = try ServerProcess.run(["serve", "--config", path], timeout: 30)
+            #expect(r.status != 0)
+            #expect(r.err.contains(message), "\(r.err)")
+            // Nothing was started or written for a config that does not load.
+            #expect(!FileManager.default.fileExists(atPath: dir.path + "/data"))
+        }
     }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import EmailAuth
 import Foundation
 import Testing
@@ -35,41 +36,43 @@ struct DkimpyInteropTests {
             if: Peers.shouldRun(hasDkimpy),
             "python3 with dkimpy and PyNaCl not found (pip install dkimpy pynacl); skipped")
     )
-    func verify() throws {
-        let python = try #require(Self.python, "CI=true but python3 is not on PATH")
-        try #require(
-            Self.hasDkimpy,
-            "CI=true but the python3 on PATH cannot `import dkim, nacl`: pip install dkimpy pynacl (PyNaCl is what dkimpy verifies Ed25519 with)"
-        )
-        let fixture = InteropFixture.shared
-        let directory = try Peers.temporaryDirectory("dkimpy")
-        defer { try? FileManager.default.removeItem(at: directory) }
+    func verify() async throws {
+        try await blocking {
+            let python = try #require(Self.python, "CI=true but python3 is not on PATH")
+            try #require(
+                Self.hasDkimpy,
+                "CI=true but the python3 on PATH cannot `import dkim, nacl`: pip install dkimpy pynacl (PyNaCl is what dkimpy verifies Ed25519 with)"
+            )
+            let fixture = InteropFixture.shared
+            let directory = try Peers.temporaryDirectory("dkimpy")
+            defer { try? FileManager.default.removeItem(at: directory) }
 
-        var records: [String: String] = [:]
-        for algorithm in DKIMAlgorithm.allCases {
-            var name = DKIMKey.dnsName(domain: InteropFixture.domain, selector: InteropFixture.selector(algorithm))
-            name.removeLast()
-            records[name] = fixture.key(algorithm).dnsRecord
-        }
-        let scriptURL = directory.appendingPathComponent("verify.py")
-        try Self.script.write(to: scriptURL, atomically: true, encoding: .utf8)
-        var paths: [String] = []
-        for testCase in fixture.cases {
-            let url = directory.appendingPathComponent(testCase.name)
-            try Data(testCase.message).write(to: url)
-            paths.append(url.path)
-        }
-        let recordsJSON = String(decoding: try JSONSerialization.data(withJSONObject: records), as: UTF8.self)
-        let result = try Peers.run(python, [scriptURL.path, recordsJSON] + paths)
-        #expect(result.status == 0, "dkimpy script failed: \(result.stderr)")
+            var records: [String: String] = [:]
+            for algorithm in DKIMAlgorithm.allCases {
+                var name = DKIMKey.dnsName(domain: InteropFixture.domain, selector: InteropFixture.selector(algorithm))
+                name.removeLast()
+                records[name] = fixture.key(algorithm).dnsRecord
+            }
+            let scriptURL = directory.appendingPathComponent("verify.py")
+            try Self.script.write(to: scriptURL, atomically: true, encoding: .utf8)
+            var paths: [String] = []
+            for testCase in fixture.cases {
+                let url = directory.appendingPathComponent(testCase.name)
+                try Data(testCase.message).write(to: url)
+                paths.append(url.path)
+            }
+            let recordsJSON = String(decoding: try JSONSerialization.data(withJSONObject: records), as: UTF8.self)
+            let result = try Peers.run(python, [scriptURL.path, recordsJSON] + paths)
+            #expect(result.status == 0, "dkimpy script failed: \(result.stderr)")
 
-        var verdicts: [String: String] = [:]
-        for line in result.stdout.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2 { verdicts[String(parts[0])] = String(parts[1]) }
-        }
-        for testCase in fixture.cases {
-            #expect(verdicts[testCase.name] == (testCase.shouldVerify ? "pass" : "fail"), "dkimpy, \(testCase.name)")
+            var verdicts: [String: String] = [:]
+            for line in result.stdout.split(separator: "\n") {
+                let parts = line.split(separator: " ")
+                if parts.count == 2 { verdicts[String(parts[0])] = String(parts[1]) }
+            }
+            for testCase in fixture.cases {
+                #expect(verdicts[testCase.name] == (testCase.shouldVerify ? "pass" : "fail"), "dkimpy, \(testCase.name)")
+            }
         }
     }
 }

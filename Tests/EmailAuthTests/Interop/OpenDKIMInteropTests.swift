@@ -1,3 +1,4 @@
+import TestSupport
 import EmailAuth
 import Foundation
 import Testing
@@ -60,58 +61,60 @@ struct OpenDKIMInteropTests {
             if: Peers.shouldRun(available),
             "needs opendkim-testmsg (opendkim-tools), nsd, ip and root for unshare; skipped")
     )
-    func verify() throws {
-        let testmsg = try #require(
-            Self.testmsg, "CI=true but opendkim-testmsg is missing: apt-get install opendkim-tools")
-        let nsd = try #require(Self.nsd, "CI=true but nsd is missing: apt-get install nsd")
-        let ip = try #require(Self.ip, "CI=true but ip is missing: apt-get install iproute2")
-        let unshare = try #require(Self.unshare, "CI=true but unshare is missing: apt-get install util-linux")
-        try #require(Self.canUnshare, "CI=true but `unshare --net --mount` is refused: run the tests as root")
+    func verify() async throws {
+        try await blocking {
+            let testmsg = try #require(
+                Self.testmsg, "CI=true but opendkim-testmsg is missing: apt-get install opendkim-tools")
+            let nsd = try #require(Self.nsd, "CI=true but nsd is missing: apt-get install nsd")
+            let ip = try #require(Self.ip, "CI=true but ip is missing: apt-get install iproute2")
+            let unshare = try #require(Self.unshare, "CI=true but unshare is missing: apt-get install util-linux")
+            try #require(Self.canUnshare, "CI=true but `unshare --net --mount` is refused: run the tests as root")
 
-        let fixture = InteropFixture.shared
-        let work = try Peers.temporaryDirectory("opendkim")
-        defer {
-            // MAILROOM_KEEP_TEST_FILES=1 keeps the zone, messages and tool outputs for a look.
-            if ProcessInfo.processInfo.environment["MAILROOM_KEEP_TEST_FILES"] == nil {
-                try? FileManager.default.removeItem(at: work)
+            let fixture = InteropFixture.shared
+            let work = try Peers.temporaryDirectory("opendkim")
+            defer {
+                // MAILROOM_KEEP_TEST_FILES=1 keeps the zone, messages and tool outputs for a look.
+                if ProcessInfo.processInfo.environment["MAILROOM_KEEP_TEST_FILES"] == nil {
+                    try? FileManager.default.removeItem(at: work)
+                }
             }
-        }
-        let messages = work.appendingPathComponent("messages")
-        try FileManager.default.createDirectory(at: messages, withIntermediateDirectories: true)
-        for testCase in fixture.cases {
-            try Data(testCase.message).write(to: messages.appendingPathComponent(testCase.name))
-        }
-        try fixture.zoneFile().write(to: work.appendingPathComponent("zone"), atomically: true, encoding: .utf8)
-        try "nameserver 127.0.0.1\noptions timeout:2 attempts:1\n".write(
-            to: work.appendingPathComponent("resolv.conf"), atomically: true, encoding: .utf8)
-        try Self.nsdConfig(work: work.path).write(
-            to: work.appendingPathComponent("nsd.conf"), atomically: true, encoding: .utf8)
-        let scriptURL = work.appendingPathComponent("run.sh")
-        try Self.script.write(to: scriptURL, atomically: true, encoding: .utf8)
-
-        let result = try Peers.run(
-            unshare,
-            ["--net", "--mount", "/bin/sh", scriptURL.path, work.path, ip, nsd, testmsg, Self.dkimverify ?? ""],
-            timeout: 60)
-        try #require(result.status == 0, "namespace script failed (\(result.status)): \(result.stderr)")
-
-        var statuses: [String: Int] = [:]
-        for line in result.stdout.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 3, let status = Int(parts[2]) { statuses["\(parts[0]) \(parts[1])"] = status }
-        }
-        let tools = ["opendkim-testmsg"] + (Self.dkimverify == nil ? [] : ["dkimverify"])
-        for tool in tools {
+            let messages = work.appendingPathComponent("messages")
+            try FileManager.default.createDirectory(at: messages, withIntermediateDirectories: true)
             for testCase in fixture.cases {
-                let output =
-                    (try? String(
-                        contentsOf: work.appendingPathComponent("\(testCase.name).\(tool).out"), encoding: .utf8)) ?? ""
-                let status = try #require(
-                    statuses["\(tool) \(testCase.name)"], "\(tool) did not run on \(testCase.name)")
-                if testCase.shouldVerify {
-                    #expect(status == 0, "\(tool) rejected \(testCase.name): \(output)")
-                } else {
-                    #expect(status != 0, "\(tool) accepted the altered message \(testCase.name)")
+                try Data(testCase.message).write(to: messages.appendingPathComponent(testCase.name))
+            }
+            try fixture.zoneFile().write(to: work.appendingPathComponent("zone"), atomically: true, encoding: .utf8)
+            try "nameserver 127.0.0.1\noptions timeout:2 attempts:1\n".write(
+                to: work.appendingPathComponent("resolv.conf"), atomically: true, encoding: .utf8)
+            try Self.nsdConfig(work: work.path).write(
+                to: work.appendingPathComponent("nsd.conf"), atomically: true, encoding: .utf8)
+            let scriptURL = work.appendingPathComponent("run.sh")
+            try Self.script.write(to: scriptURL, atomically: true, encoding: .utf8)
+
+            let result = try Peers.run(
+                unshare,
+                ["--net", "--mount", "/bin/sh", scriptURL.path, work.path, ip, nsd, testmsg, Self.dkimverify ?? ""],
+                timeout: 60)
+            try #require(result.status == 0, "namespace script failed (\(result.status)): \(result.stderr)")
+
+            var statuses: [String: Int] = [:]
+            for line in result.stdout.split(separator: "\n") {
+                let parts = line.split(separator: " ")
+                if parts.count == 3, let status = Int(parts[2]) { statuses["\(parts[0]) \(parts[1])"] = status }
+            }
+            let tools = ["opendkim-testmsg"] + (Self.dkimverify == nil ? [] : ["dkimverify"])
+            for tool in tools {
+                for testCase in fixture.cases {
+                    let output =
+                        (try? String(
+                            contentsOf: work.appendingPathComponent("\(testCase.name).\(tool).out"), encoding: .utf8)) ?? ""
+                    let status = try #require(
+                        statuses["\(tool) \(testCase.name)"], "\(tool) did not run on \(testCase.name)")
+                    if testCase.shouldVerify {
+                        #expect(status == 0, "\(tool) rejected \(testCase.name): \(output)")
+                    } else {
+                        #expect(status != 0, "\(tool) accepted the altered message \(testCase.name)")
+                    }
                 }
             }
         }
