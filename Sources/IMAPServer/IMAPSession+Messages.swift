@@ -407,7 +407,8 @@ extension IMAPSession {
     /// (only where RFC 9051 §7.5.1 allows them), new messages, flag changes.
     func reportChanges(out: ResponseWriter, expunges: Bool) {
         guard expunges, let sel = selected else { return }
-        guard let (changed, expunged, mailbox) = try? env.store.changes(mailboxID: sel.id, since: sel.modseq), let mailbox else { return }
+        guard let news = try? env.store.changes(mailboxID: sel.id, since: sel.modseq), let mailbox = news.mailbox else { return }
+        let (changed, expunged) = (news.changed, news.expunged)
         announceExpunges(expunged, out: out)
         let last = selected!.uids.last ?? 0
         let new = changed.filter { $0.uid > last }.map(\.uid)

@@ -103,18 +103,21 @@ extension SQLiteStore {
         return db.lastInsertedRowID
     }
 
-    /// An account's mailboxes, by name.
     /// Claims the messages up to `uid` as \Recent for the calling session (RFC 3501 §2.3.2: a
     /// message is recent in one session only) and returns the UID up to which others had
     /// claimed them: the caller's recent messages are those above it, up to `uid`.
     public func claimRecent(mailboxID: Int64, through uid: Int64) throws -> Int64 {
-        try writer.write { db in
+        let claimed = try writer.write { db in
             let claimed = try Int64.fetchOne(db, sql: "SELECT recent_uid FROM mailboxes WHERE id = ?", arguments: [mailboxID]) ?? uid
             if claimed < uid {
                 try db.execute(sql: "UPDATE mailboxes SET recent_uid = ? WHERE id = ?", arguments: [uid, mailboxID])
             }
             return claimed
         }
+        // The other sessions told of these messages then read the claim from the kept changes
+        // instead of each taking the writer to find it made.
+        if claimed < uid { changes.invalidate(mailboxID) }
+        return claimed
     }
 
     /// Messages no session has been shown as \Recent yet (STATUS RECENT).
@@ -125,6 +128,7 @@ extension SQLiteStore {
         }
     }
 
+    /// An account's mailboxes, by name.
     public func mailboxes(accountID: Int64) throws -> [MailboxRecord] {
         try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM mailboxes WHERE account_id = ? ORDER BY name", arguments: [accountID]).map(MailboxRecord.init(row:))

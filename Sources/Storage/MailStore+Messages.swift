@@ -140,16 +140,18 @@ extension SQLiteStore {
 
     /// What changed in a mailbox since `modseq`: messages added or changed, UIDs expunged, and
     /// the mailbox's state now.
-    public func changes(mailboxID: Int64, since modseq: Int64) throws -> (changed: [MessageState], expunged: [Int64], mailbox: MailboxRecord?) {
-        try writer.read { db in
-            let mailbox = try Row.fetchOne(db, sql: "SELECT * FROM mailboxes WHERE id = ?", arguments: [mailboxID]).map(MailboxRecord.init(row:))
-            let changed = try Row.fetchAll(
-                db, sql: "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
-                arguments: [mailboxID, modseq]
-            ).map(MessageState.init(row:))
-            let expunged = try Int64.fetchAll(
-                db, sql: "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid", arguments: [mailboxID, modseq])
-            return (changed, expunged, mailbox)
+    public func changes(mailboxID: Int64, since modseq: Int64) throws -> MailboxChanges {
+        try changes.changes(mailbox: mailboxID, since: modseq) {
+            try writer.read { db in
+                let mailbox = try Row.fetchOne(db, sql: "SELECT * FROM mailboxes WHERE id = ?", arguments: [mailboxID]).map(MailboxRecord.init(row:))
+                let changed = try Row.fetchAll(
+                    db, sql: "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
+                    arguments: [mailboxID, modseq]
+                ).map(MessageState.init(row:))
+                let expunged = try Int64.fetchAll(
+                    db, sql: "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid", arguments: [mailboxID, modseq])
+                return MailboxChanges(changed: changed, expunged: expunged, mailbox: mailbox)
+            }
         }
     }
 
