@@ -103,6 +103,28 @@ public struct BlobStore: Sendable {
         }
     }
 
+    /// The blob files and leftover temporary files in one of the 256 directories (`00`…`ff`).
+    public func files(in directory: String) -> (blobs: [String], temporary: [String]) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "\(root)/\(directory)") else { return ([], []) }
+        var blobs: [String] = []
+        var temporary: [String] = []
+        for name in names {
+            if name.hasPrefix(".tmp-") {
+                temporary.append("\(root)/\(directory)/\(name)")
+            } else if name.count == 62, name.allSatisfy(\.isHexDigit) {
+                blobs.append(directory + name)
+            }
+        }
+        return (blobs, temporary)
+    }
+
+    /// Removes a temporary file left by an interrupted write, unless modified at or after `cutoff`.
+    public func removeTemporary(_ file: String, unlessTouchedSince cutoff: Date) -> Int64? {
+        var st = stat()
+        guard stat(file, &st) == 0, Double(st.st_mtim.tv_sec) < cutoff.timeIntervalSince1970, unlink(file) == 0 else { return nil }
+        return Int64(st.st_size)
+    }
+
     public func get(_ hash: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path(of: hash)) else { throw BlobError.missing(hash) }
         return Array(data)

@@ -19,7 +19,8 @@ extension LocalDelivery {
 
     /// Frees the bytes of messages that nothing refers to any more: expunged everywhere, their
     /// mailbox or account deleted, delivered off the queue, or released from moderation. Inline
-    /// bytes go at once; files go once untouched for `grace` seconds. Search-index rows of the
+    /// bytes go at once; files go once untouched for `grace` seconds, as do files no record
+    /// names (left by interrupted deliveries). Search-index rows of the
     /// freed messages stay (the index cannot drop a row without its text) and match nothing.
     public func sweepBlobs(grace: TimeInterval = blobSweepGrace, now: Date = Date()) throws -> BlobSweepReport {
         try Self.sweeping.withLock { _ in
@@ -44,7 +45,27 @@ extension LocalDelivery {
                 }
             }
             try store.blobsRemoved(finished)
+            try sweepStrayFiles(before: cutoff, into: &report)
             return report
+        }
+    }
+
+    /// Removes files that no record names (see ``BlobSweepReport/strayFilesRemoved``), one
+    /// directory at a time. The same grace applies: a delivery that has written its file and
+    /// not yet committed is never touched.
+    private func sweepStrayFiles(before cutoff: Date, into report: inout BlobSweepReport) throws {
+        for n in 0..<256 {
+            let (files, temporary) = blobs.files(in: String(format: "%02x", n))
+            for file in temporary {
+                guard let bytes = blobs.removeTemporary(file, unlessTouchedSince: cutoff) else { continue }
+                report.strayFilesRemoved += 1
+                report.strayBytesFreed += bytes
+            }
+            for hash in try store.blobsWithoutRecord(files) {
+                guard case .removed(let bytes) = try blobs.remove(hash, unlessTouchedSince: cutoff) else { continue }
+                report.strayFilesRemoved += 1
+                report.strayBytesFreed += bytes
+            }
         }
     }
 }

@@ -13,6 +13,11 @@ public struct BlobSweepReport: Codable, Hashable, Sendable {
     /// Unreferenced files left for a later sweep because they were written or reused moments ago
     /// (a delivery of the same bytes may be about to refer to them).
     public var filesKept = 0
+    /// Files no message record names, left by deliveries that failed or were cut off (a crash,
+    /// `kill -9`) between writing the bytes and committing, and their bytes. Temporary files
+    /// of interrupted writes are counted here too.
+    public var strayFilesRemoved = 0
+    public var strayBytesFreed: Int64 = 0
 
     public init() {}
 }
@@ -68,6 +73,23 @@ extension SQLiteStore {
             for hash in hashes {
                 try db.execute(sql: "UPDATE blobs SET gone = 2 WHERE hash = ? AND gone = 1", arguments: [hash])
             }
+        }
+    }
+
+    /// Which of these blob files no live record names: no row at all, or a row whose file was
+    /// already removed (`gone = 2`). Rows marked for removal (`gone = 1`) are the sweep's own.
+    public func blobsWithoutRecord(_ hashes: [String]) throws -> [String] {
+        guard !hashes.isEmpty else { return [] }
+        return try writer.read { db in
+            var named = Set<String>()
+            for start in stride(from: 0, to: hashes.count, by: 500) {
+                let chunk = Array(hashes[start..<min(start + 500, hashes.count)])
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                named.formUnion(
+                    try String.fetchAll(
+                        db, sql: "SELECT hash FROM blobs WHERE gone < 2 AND hash IN (\(marks))", arguments: StatementArguments(chunk)))
+            }
+            return hashes.filter { !named.contains($0) }
         }
     }
 }

@@ -26,6 +26,9 @@ struct StorageCommand: AsyncParsableCommand {
             print("unreferenced messages found: \(r.unreferenced)")
             print("files removed: \(r.filesRemoved) (\(byteText(r.fileBytesFreed)))")
             print("freed inside the database: \(byteText(r.inlineBytesFreed)) (reused by new mail; the file shrinks only with VACUUM)")
+            if r.strayFilesRemoved > 0 {
+                print("files of interrupted deliveries removed: \(r.strayFilesRemoved) (\(byteText(r.strayBytesFreed)))")
+            }
             if r.filesKept > 0 { print("files kept for a later sweep (written or reused in the last 10 minutes): \(r.filesKept)") }
         }
     }

@@ -87,6 +87,41 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: file))
     }
 
+    /// Ages a file, as if written an hour ago.
+    func age(_ path: String) throws {
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: path)
+    }
+
+    @Test func filesOfInterruptedDeliveriesAreRemovedAfterTheGrace() async throws {
+        let h = try PolicyHarness()
+        let live = message(["alice@example.org"], body: String(repeating: "kept 0123456789\r\n", count: 20_000))
+        _ = try await h.delivery.deliver(live)
+        let liveFile = h.delivery.blobs.path(of: try inbox(h, "alice@example.org")[0].blobHash)
+        // Bytes whose file a sweep removed, written again by a delivery that then failed.
+        let again = message(["bob@example.org"], body: String(repeating: "again 0123456789\r\n", count: 20_000))
+        _ = try await h.delivery.deliver(again)
+        try emptyInbox(h, "bob@example.org")
+        #expect(try h.delivery.sweepBlobs(grace: 0, now: Date().addingTimeInterval(1)).filesRemoved == 1)
+        let rewritten = h.delivery.blobs.path(of: try h.delivery.blobs.put(Array(again.receivedHeader.utf8) + again.data))
+        // Bytes written as a delivery would, with no commit after them; and a write cut off
+        // before its rename.
+        let stray = h.delivery.blobs.path(of: try h.delivery.blobs.put(Array(String(repeating: "y", count: 300_000).utf8)))
+        let temporary = h.delivery.blobs.root + "/ab/.tmp-cdef-123"
+        try FileManager.default.createDirectory(atPath: h.delivery.blobs.root + "/ab", withIntermediateDirectories: true)
+        try Data("half a message".utf8).write(to: URL(fileURLWithPath: temporary))
+
+        var report = try h.delivery.sweepBlobs()
+        #expect(report.strayFilesRemoved == 0, "written moments ago: perhaps a delivery about to commit")
+        for file in [liveFile, stray, temporary, rewritten] { #expect(FileManager.default.fileExists(atPath: file)) }
+
+        for file in [liveFile, stray, temporary, rewritten] { try age(file) }
+        report = try h.delivery.sweepBlobs()
+        #expect(report.strayFilesRemoved == 3 && report.strayBytesFreed > 600_000)
+        for file in [stray, temporary, rewritten] { #expect(!FileManager.default.fileExists(atPath: file), "\(file)") }
+        #expect(try h.delivery.readBlob(try inbox(h, "alice@example.org")[0].blobHash) == Array(live.receivedHeader.utf8) + live.data)
+        #expect(try h.delivery.sweepBlobs() == BlobSweepReport(), "nothing left")
+    }
+
     @Test func onlyServerAdminsMaySweep() throws {
         let h = try PolicyHarness()
         let domainAdmin = Actor(name: "d", role: .domainAdmin, domains: [try DomainName("example.org")])
