@@ -232,7 +232,7 @@ let package = Package(
         .executableTarget(
             name: "mailroom",
             dependencies: [
-                "MailroomServer", "AdminClient", "AdminModels", "MailCore", "Directory", "Storage",
+                "MailroomServer", "AdminClient", "AdminModels", "MailCore", "Directory", "Storage", "Delivery", "MIME",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

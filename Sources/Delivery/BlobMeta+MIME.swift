@@ -3,15 +3,23 @@ import Storage
 
 extension BlobMeta {
     /// What IMAP needs about a message, computed from its bytes once, before they are stored.
-    /// Text kept for search is capped, so one huge message cannot bloat the index.
-    public init(parsing bytes: [UInt8], textLimit: Int = 1 << 20) {
+    public init(parsing bytes: [UInt8], textLimit: Int = SearchText.limit) {
         let parsed = ParsedMessage(parsing: bytes)
-        let f = parsed.searchFields()
-        func cap(_ s: String) -> String { s.utf8.count <= textLimit ? s : String(decoding: Array(s.utf8.prefix(textLimit)), as: UTF8.self) }
         self.init(
             envelope: parsed.envelope(), bodyStructure: parsed.bodyStructure(extensible: true),
             bodySimple: parsed.bodyStructure(extensible: false), sentDate: parsed.sentDate,
-            text: SearchText(
-                subject: f.subject, from: f.from, to: f.to, cc: f.cc, bcc: f.bcc, headers: cap(f.headers), body: cap(f.body)))
+            text: SearchText(parsed, textLimit: textLimit))
+    }
+}
+
+extension SearchText {
+    /// Text kept for search is capped, so one huge message cannot bloat the index.
+    public static let limit = 1 << 20
+
+    /// A message's text as the full-text index keeps it.
+    public init(_ parsed: ParsedMessage, textLimit: Int = limit) {
+        let f = parsed.searchFields()
+        func cap(_ s: String) -> String { s.utf8.count <= textLimit ? s : String(decoding: Array(s.utf8.prefix(textLimit)), as: UTF8.self) }
+        self.init(subject: f.subject, from: f.from, to: f.to, cc: f.cc, bcc: f.bcc, headers: cap(f.headers), body: cap(f.body))
     }
 }

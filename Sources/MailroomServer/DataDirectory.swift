@@ -45,15 +45,20 @@ public struct DataDirectory: Sendable {
     }
 
     /// Takes the data folder's lock for this process's lifetime; a second server on the same
-    /// folder gets a clear refusal instead of a corrupted database.
-    public func lock() throws -> DataLock {
+    /// folder gets a clear refusal instead of a corrupted database. `task` names what needs
+    /// the folder to itself when that is not serving (an offline maintenance command).
+    public func lock(for task: String? = nil) throws -> DataLock {
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ServerError("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             close(fd)
+            let pid = holder.isEmpty ? "unknown" : holder
+            if let task {
+                throw ServerError("the Mailroom server (pid \(pid)) is running on \(path): stop it, \(task), then start it again")
+            }
             throw ServerError(
-                "another Mailroom server (pid \(holder.isEmpty ? "unknown" : holder)) is already using the data folder \(path) — "
+                "another Mailroom server (pid \(pid)) is already using the data folder \(path) — "
                     + "stop it first, or start this one with another --data-dir")
         }
         let pid = "\(getpid())\n"

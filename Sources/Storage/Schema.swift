@@ -3,6 +3,10 @@ import GRDB
 /// The database schema, as named migrations. A landed migration is never edited: a change is a
 /// new migration appended here.
 enum Schema {
+    /// The full-text index's definition as v3-imap made it; `mailroom storage compact` builds a
+    /// fresh index from it. A migration that changes the index changes this too.
+    static let searchIndexColumns = "subject, from_addr, to_addr, cc, bcc, headers, body, content = '', tokenize = 'trigram'"
+
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-directory") { db in

@@ -181,6 +181,32 @@ import Testing
         }
     }
 
+    /// `storage compact` refuses while the server runs, and with it stopped sweeps, rebuilds the
+    /// search index and shrinks the database; the server then starts as before.
+    @Test func anAdministratorCompactsTheStoreWithTheServerStopped() async throws {
+        try await blocking {
+            guard let (s, file) = try Self.serverWithOneBlobFile(for: "erin@example.org", storage: "sweep_interval = 0") else { return }
+            defer { s.stop() }
+            #expect(try s.cli(["account", "remove", "erin@example.org", "--yes"]).status == 0)
+            let running = try s.cli(["storage", "compact"])
+            #expect(running.status != 0)
+            #expect(running.err.contains("is running on") && running.err.contains("stop it, run `mailroom storage compact`, then start it again"), "\(running.err)")
+            #expect(FileManager.default.fileExists(atPath: file.path), "nothing done while the server runs")
+
+            #expect(s.stop() == 0)
+            let compacted = try s.cli(["storage", "compact"])
+            #expect(compacted.status == 0, "\(compacted.err)")
+            for line in ["swept: 1 unreferenced messages, 1 files (4", "search index rebuilt from 0 messages", "records of swept messages deleted: 1", "database: "] {
+                #expect(compacted.out.contains(line), "\(line) in \(compacted.out)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: file.path))
+
+            try s.start()
+            let accounts = try s.cli(["account", "list"])
+            #expect(accounts.status == 0 && !accounts.out.contains("erin@"), "\(accounts.out)")
+        }
+    }
+
     /// The server sweeps by itself every `storage.sweep_interval`.
     @Test func theServerSweepsOnItsOwn() async throws {
         try await blocking {
