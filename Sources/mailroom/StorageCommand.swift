@@ -77,8 +77,11 @@ extension StorageCommand {
                     store: store, directory: try DirectoryService(store: store, passwordIterations: cfg.passwordIterations),
                     blobs: BlobStore(root: dir.blobsPath))
                 print("compacting \(dir.databasePath) (\(byteText(before)))")
+                var shown = 0
                 report = try delivery.compact { n in
-                    if n % 20_000 == 0 { print("  \(n) messages indexed") }
+                    guard n / 20_000 > shown / 20_000 else { return }
+                    shown = n
+                    print("  \(n) messages indexed")
                 }
             } catch let e as ServerError {
                 throw CLIError(e.description)
