@@ -452,6 +452,8 @@ for name in ("Entwürfe", "日本語", "Entwürfe/Ünter"):
 st, t, u = run(M, "LIST", '""', '"*"')
 allnames = b"\n".join(u.get("LIST", []))
 check("LIST after ENABLE UTF8=ACCEPT shows UTF-8 names raw", "Entwürfe".encode() in allnames and "日本語".encode() in allnames, allnames)
+check("…as quoted strings, not literals (RFC 9051 uQUOTED-CHAR)",
+      '"Entwürfe"'.encode() in allnames and '"日本語"'.encode() in allnames and b"}\r\n" not in allnames, allnames)
 M2 = connect()  # without UTF8=ACCEPT: modified UTF-7
 st, t, u = run(M2, "LIST", '""', '"*"')
 allnames7 = b"\n".join(u.get("LIST", []))

@@ -87,7 +87,7 @@ extension IMAPSession {
 
     /// How a name goes out: UTF-8 when the client enabled it, else modified UTF-7.
     func encodeName(_ name: String) -> [UInt8] {
-        IMAPString.astring(Array((utf8Names ? name : ModifiedUTF7.encode(name)).utf8))
+        utf8Names ? IMAPString.astring(Array(name.utf8), utf8: true) : IMAPString.astring(Array(ModifiedUTF7.encode(name).utf8))
     }
 
     func existingMailbox(_ name: MailboxName) throws -> MailboxRecord {

@@ -27,9 +27,14 @@ public enum IMAPString {
     ///
     ///     astring = 1*ASTRING-CHAR / string
     ///     ASTRING-CHAR = ATOM-CHAR / resp-specials
-    public static func astring(_ bytes: [UInt8]) -> [UInt8] {
+    ///
+    /// `utf8`: the bytes are valid UTF-8 and the client accepts it in quoted strings (RFC 9051
+    /// `uQUOTED-CHAR`, or UTF8=ACCEPT), so non-ASCII text is quoted rather than sent as a literal.
+    public static func astring(_ bytes: [UInt8], utf8: Bool = false) -> [UInt8] {
         if !bytes.isEmpty && bytes.allSatisfy({ isAtomChar($0) || $0 == ASCII.closeBracket }) { return bytes }
-        return quoted(bytes)
+        var out: [UInt8] = []
+        append(bytes, to: &out, utf8: utf8)
+        return out
     }
 
     /// ATOM-CHAR: any CHAR except atom-specials `( ) { SP CTL % * " \ ]`.
@@ -42,12 +47,12 @@ public enum IMAPString {
     }
 
     /// Appends the `nstring` form of `bytes` to `out`, without building a temporary array.
-    static func append(_ bytes: [UInt8]?, to out: inout [UInt8]) {
+    static func append(_ bytes: [UInt8]?, to out: inout [UInt8], utf8: Bool = false) {
         guard let bytes else {
             out += [78, 73, 76]  // NIL
             return
         }
-        let canQuote = bytes.allSatisfy { $0 != 0 && $0 < 128 && $0 != ASCII.cr && $0 != ASCII.lf }
+        let canQuote = bytes.allSatisfy { $0 != 0 && ($0 < 128 || utf8) && $0 != ASCII.cr && $0 != ASCII.lf }
         if canQuote {
             out.append(ASCII.quote)
             for b in bytes {
