@@ -218,6 +218,7 @@ private func addListRoutes(_ api: APIGroup, _ dir: DirectoryService) {
 
 private func addModerationRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {
     api.post("storage/sweep") { _, ctx in try await run(ctx) { try delivery.sweepBlobs(actor: $0) } }
+    api.get("storage") { _, ctx in try await run(ctx) { try delivery.storageUsage(actor: $0) } }
     api.get("moderation") { req, ctx in
         let list = query(req, "list")
         return try await run(ctx) { try delivery.heldMessages(list: list, actor: $0) }

@@ -17,6 +17,12 @@ extension LocalDelivery {
         return try sweepBlobs()
     }
 
+    /// What the message store holds (server admins only).
+    public func storageUsage(actor: Actor) throws -> StorageUsage {
+        try directory.requireServerAdmin(actor, "see the message store's size")
+        return try store.storageUsage()
+    }
+
     /// Frees the bytes of messages that nothing refers to any more: expunged everywhere, their
     /// mailbox or account deleted, delivered off the queue, or released from moderation. Inline
     /// bytes go at once; files go once untouched for `grace` seconds, as do files no record

@@ -93,3 +93,59 @@ extension SQLiteStore {
         }
     }
 }
+
+/// What the message store holds, for `mailroom storage show`: enough to tell whether a sweep or
+/// a compaction would give space back.
+public struct StorageUsage: Codable, Hashable, Sendable {
+    /// The database file's pages, and those of them that are free (reused by new data; given
+    /// back to the disk only by `mailroom storage compact`).
+    public var databaseBytes: Int64 = 0
+    public var freeBytes: Int64 = 0
+    /// Mailbox entries, and the distinct messages behind them (stored once however many
+    /// mailboxes hold them).
+    public var mailboxEntries = 0
+    public var storedMessages = 0
+    /// Bytes of stored messages kept inside the database.
+    public var inlineBytes: Int64 = 0
+    /// Stored messages kept as files in `blobs/`, and their bytes.
+    public var files = 0
+    public var fileBytes: Int64 = 0
+    /// Messages found unreferenced whose file a later sweep removes.
+    public var awaitingRemoval = 0
+    /// Records of swept messages: their words stay in the search index until a compaction.
+    public var sweptRecords = 0
+
+    public init() {}
+}
+
+extension SQLiteStore {
+    public func storageUsage() throws -> StorageUsage {
+        try writer.read { db in
+            var u = StorageUsage()
+            let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0
+            u.databaseBytes = (try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0) * pageSize
+            u.freeBytes = (try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0) * pageSize
+            u.mailboxEntries = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages") ?? 0
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FILTER (WHERE gone = 0),
+                           TOTAL(length(data)) FILTER (WHERE gone = 0),
+                           COUNT(*) FILTER (WHERE gone = 0 AND data IS NULL),
+                           TOTAL(size) FILTER (WHERE gone = 0 AND data IS NULL),
+                           COUNT(*) FILTER (WHERE gone = 1),
+                           COUNT(*) FILTER (WHERE gone = 2)
+                    FROM blobs
+                    """)
+            if let row {
+                u.storedMessages = row[0]
+                u.inlineBytes = Int64(row[1] as Double)
+                u.files = row[2]
+                u.fileBytes = Int64(row[3] as Double)
+                u.awaitingRemoval = row[4]
+                u.sweptRecords = row[5]
+            }
+            return u
+        }
+    }
+}

@@ -11,7 +11,30 @@ struct StorageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "storage",
         abstract: "The message store on disk.",
-        subcommands: [Sweep.self, Compact.self])
+        subcommands: [Show.self, Sweep.self, Compact.self])
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "How much the message store holds, and what a sweep or compaction would give back.",
+            discussion: "Server admins only.")
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let u = try await client.call(.GET, "/api/v1/storage", as: StorageUsage.self)
+            guard !client.json else { return }
+            print("database (mailroom.db)   \(byteText(u.databaseBytes)), of which free inside: \(byteText(u.freeBytes))")
+            print("mailbox entries          \(u.mailboxEntries)")
+            print("stored messages          \(u.storedMessages) (each stored once, however many mailboxes hold it)")
+            print("  inside the database    \(byteText(u.inlineBytes))")
+            print("  files in blobs/        \(u.files) (\(byteText(u.fileBytes)))")
+            if u.awaitingRemoval > 0 {
+                print("files a sweep removes    \(u.awaitingRemoval) (unreferenced; waiting out the 10-minute grace)")
+            }
+            if u.sweptRecords > 0 {
+                print("swept messages           \(u.sweptRecords): their words stay in the search index until `mailroom storage compact`")
+            }
+        }
+    }
 
     struct Sweep: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

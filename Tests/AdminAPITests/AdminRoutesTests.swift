@@ -106,6 +106,8 @@ struct Harness {
         Route(method: .delete, path: "/api/v1/aliases/postmaster@example.org", otherDomainStatus: 403),
         Route(method: .delete, path: "/api/v1/accounts/alice%40example.org", otherDomainStatus: 403),
         Route(method: .delete, path: "/api/v1/domains/example.org", otherDomainStatus: 403),
+        Route(method: .get, path: "/api/v1/storage", otherDomainStatus: 403),
+        Route(method: .post, path: "/api/v1/storage/sweep", otherDomainStatus: 403),
     ]
 
     @Test(arguments: routes)

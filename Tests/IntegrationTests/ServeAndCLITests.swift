@@ -187,7 +187,12 @@ import Testing
         try await blocking {
             guard let (s, file) = try Self.serverWithOneBlobFile(for: "erin@example.org", storage: "sweep_interval = 0") else { return }
             defer { s.stop() }
+            let before = try s.cli(["storage", "show"])
+            #expect(before.out.contains("stored messages          1 ") && before.out.contains("files in blobs/        1 (4"), "\(before.out)")
             #expect(try s.cli(["account", "remove", "erin@example.org", "--yes"]).status == 0)
+            #expect(try s.cli(["storage", "sweep"]).status == 0)
+            let waiting = try s.cli(["storage", "show"])
+            #expect(waiting.out.contains("files a sweep removes    1"), "\(waiting.out)")
             let running = try s.cli(["storage", "compact"])
             #expect(running.status != 0)
             #expect(running.err.contains("is running on") && running.err.contains("stop it, run `mailroom storage compact`, then start it again"), "\(running.err)")
@@ -196,7 +201,7 @@ import Testing
             #expect(s.stop() == 0)
             let compacted = try s.cli(["storage", "compact"])
             #expect(compacted.status == 0, "\(compacted.err)")
-            for line in ["swept: 1 unreferenced messages, 1 files (4", "search index rebuilt from 0 messages", "records of swept messages deleted: 1", "database: "] {
+            for line in ["swept: 0 unreferenced messages, 1 files (4", "search index rebuilt from 0 messages", "records of swept messages deleted: 1", "database: "] {
                 #expect(compacted.out.contains(line), "\(line) in \(compacted.out)")
             }
             #expect(!FileManager.default.fileExists(atPath: file.path))
@@ -204,6 +209,8 @@ import Testing
             try s.start()
             let accounts = try s.cli(["account", "list"])
             #expect(accounts.status == 0 && !accounts.out.contains("erin@"), "\(accounts.out)")
+            let after = try s.cli(["storage", "show"])
+            #expect(after.out.contains("stored messages          0 ") && !after.out.contains("sweep removes"), "\(after.out)")
         }
     }
 
