@@ -1,5 +1,6 @@
 import DNS
 import Foundation
+import NIOSSL
 import Outbound
 import SMTPClient
 import TOMLKit
@@ -18,7 +19,7 @@ extension ServerConfig {
         }
         if let v = table["relay"] {
             let t = try reader.table(v, "relay")
-            try reader.checkKeys(t, allowed: ["host", "username", "password", "password_file", "tls"], path: "relay")
+            try reader.checkKeys(t, allowed: ["host", "username", "password", "password_file", "tls", "ca_file"], path: "relay")
             guard let h = t["host"], let text = h.string, let hop = NextHop(parsing: text, defaultPort: 587) else {
                 throw reader.error("relay.host", "is required: the smarthost as \"host:port\", like \"smtp.provider.net:587\"")
             }
@@ -33,6 +34,13 @@ extension ServerConfig {
                 relay.password = text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
             if let p = t["tls"] { relay.tls = try tlsPolicy(p, "relay.tls", reader) }
+            if let f = t["ca_file"] {
+                let path = try reader.string(f, "relay.ca_file")
+                guard (try? NIOSSLCertificate.fromPEMFile(path))?.isEmpty == false else {
+                    throw reader.error("relay.ca_file", "cannot read PEM certificates from \(path)")
+                }
+                relay.caFile = path
+            }
             config.outbound.relay = relay
         }
         if let v = table["queue"] {
@@ -41,7 +49,7 @@ extension ServerConfig {
                 t,
                 allowed: [
                     "retry_min", "retry_max", "lifetime", "delay_warning", "destination_concurrency", "max_connections", "tls", "require_tls",
-                    "mx_port",
+                    "verify_tls", "mx_port",
                 ], path: "queue")
             if let d = t["retry_min"] { config.outbound.retryMin = max(1, try reader.duration(d, "queue.retry_min")) }
             if let d = t["retry_max"] { config.outbound.retryMax = max(1, try reader.duration(d, "queue.retry_max")) }
@@ -57,6 +65,9 @@ extension ServerConfig {
             if let p = t["tls"] { config.outbound.tls = try tlsPolicy(p, "queue.tls", reader) }
             if let r = t["require_tls"] {
                 config.outbound.requireTLS = Set(try reader.strings(r, "queue.require_tls", example: "[\"bank.example\"]").map { $0.lowercased() })
+            }
+            if let r = t["verify_tls"] {
+                config.outbound.verifyTLS = Set(try reader.strings(r, "queue.verify_tls", example: "[\"bank.example\"]").map { $0.lowercased() })
             }
         }
         if let v = table["dns"] {
@@ -82,8 +93,11 @@ extension ServerConfig {
         switch v.string {
         case "opportunistic": return .opportunistic
         case "required": return .required
+        case "verify": return .verify
         case "none": return .none
-        default: throw reader.error(key, "must be \"opportunistic\" (STARTTLS when offered), \"required\" or \"none\"")
+        default:
+            throw reader.error(
+                key, "must be \"opportunistic\" (STARTTLS when offered), \"required\", \"verify\" (required, with a valid certificate) or \"none\"")
         }
     }
 }

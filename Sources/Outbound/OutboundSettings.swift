@@ -1,5 +1,7 @@
 import DNS
 import Foundation
+import NIOSSL
+import SMTP
 import SMTPClient
 
 /// Where mail for a domain goes instead of its MX hosts: `host`, `host:port`, `[v6]:port`.
@@ -42,18 +44,22 @@ public struct NextHop: Hashable, Sendable, CustomStringConvertible {
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
-/// A smarthost: all outbound mail goes through it, with AUTH over required TLS.
+/// A smarthost: all outbound mail goes through it, with AUTH over TLS whose certificate is
+/// verified by default, since the password crosses it.
 public struct RelayHost: Sendable {
     public var hop: NextHop
     public var username: String?
     public var password: String?
     public var tls: SMTPTLSPolicy
+    /// CA certificates (PEM) to verify the relay's certificate with instead of the system's.
+    public var caFile: String?
 
-    public init(hop: NextHop, username: String?, password: String?, tls: SMTPTLSPolicy = .required) {
+    public init(hop: NextHop, username: String?, password: String?, tls: SMTPTLSPolicy = .verify, caFile: String? = nil) {
         self.hop = hop
         self.username = username
         self.password = password
         self.tls = tls
+        self.caFile = caFile
     }
 }
 
@@ -77,14 +83,34 @@ public struct OutboundSettings: Sendable {
     public var destinationConcurrency = 20
     public var maxConnections = 200
     public var tls: SMTPTLSPolicy = .opportunistic
-    /// Domains that must be reached over TLS.
+    /// Domains that must be reached over TLS, and those whose MX certificates must also verify
+    /// (against the system's CAs, for the MX host's name).
     public var requireTLS: Set<String> = []
+    public var verifyTLS: Set<String> = []
     public var timeouts = SMTPClientTimeouts()
     /// Queue entries in memory at once (claimed and not yet finished).
     public var maxInFlight = 4000
 
     public init(hostname: String) {
         self.hostname = hostname
+    }
+
+    /// How to use TLS towards `domain`: the relay's policy when there is a relay, else the
+    /// domain's own, else the default; with the configuration that verifies certificates where
+    /// the policy says to.
+    public func tls(for domain: String) -> (policy: SMTPTLSPolicy, configuration: TLSConfiguration?) {
+        let policy: SMTPTLSPolicy
+        if let relay {
+            policy = relay.tls
+        } else if verifyTLS.contains(domain) {
+            policy = .verify
+        } else if requireTLS.contains(domain) {
+            policy = .required
+        } else {
+            policy = tls
+        }
+        guard policy == .verify else { return (policy, nil) }
+        return (policy, SMTPClientTLS.verifying(caFile: relay?.caFile))
     }
 
     /// The delay before attempt number `attempts + 1`, with ±20% jitter so that retries of

@@ -228,11 +228,11 @@ public final class QueueRunner: Service, Sendable {
         var failures: [String] = []
         var permanent = false
         for hop in hops {
-            let policy = settings.relay?.tls ?? (settings.requireTLS.contains(domain) ? .required : settings.tls)
+            let tls = settings.tls(for: domain)
             do {
                 let c = try await SMTPClientConnection.connect(
-                    host: hop.ip, port: hop.port, heloName: settings.hostname, tls: policy, serverName: hop.name,
-                    timeouts: settings.timeouts, group: group)
+                    host: hop.ip, port: hop.port, heloName: settings.hostname, tls: tls.policy, tlsConfiguration: tls.configuration,
+                    serverName: hop.name, timeouts: settings.timeouts, group: group)
                 if let relay = settings.relay, let user = relay.username {
                     do {
                         try await c.authenticate(user: user, password: relay.password ?? "")

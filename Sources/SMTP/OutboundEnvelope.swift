@@ -62,6 +62,12 @@ public enum SMTPTLSPolicy: Hashable, Sendable {
     /// STARTTLS must succeed, else the connection fails with a temporary error (Postfix
     /// "encrypt"). Certificates are verified only if the TLS configuration says so.
     case required
+    /// As `required`, and the certificate must chain to a trusted CA and name the host
+    /// connected to, or its IP address (Postfix "verify").
+    case verify
+
+    /// The connection fails rather than go on without TLS.
+    public var requiresTLS: Bool { self == .required || self == .verify }
 }
 
 /// Time allowed for each stage (RFC 5321 §4.5.3.2). Every one can be overridden.

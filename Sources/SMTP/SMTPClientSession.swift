@@ -343,7 +343,7 @@ public struct SMTPClientSession {
                 state = .tlsHandshake
                 return [.startTLS]
             }
-            if configuration.tlsPolicy == .required || reply.code == 421 {
+            if configuration.tlsPolicy.requiresTLS || reply.code == 421 {
                 return fail(.rejected(stage: "STARTTLS", reply))
             }
             // Opportunistic: carry on in plaintext.
@@ -389,7 +389,7 @@ public struct SMTPClientSession {
             state = .starttls
             return [.write(line("STARTTLS"))]
         }
-        if !tlsActive && configuration.tlsPolicy == .required { return fail(.tlsUnavailable) }
+        if !tlsActive && configuration.tlsPolicy.requiresTLS { return fail(.tlsUnavailable) }
         state = .idle
         return [.ready]
     }

@@ -135,8 +135,20 @@ final class SMTPClientHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        perform(session.connectionClosed(error: "\(error)"))
+        perform(session.connectionClosed(error: describe(error, peer: context.remoteAddress)))
         close()
+    }
+
+    /// Certificate failures in words an administrator can act on; other errors as they are.
+    private func describe(_ error: any Error, peer: SocketAddress?) -> String {
+        let name = serverName ?? peer?.ipAddress ?? "the server"
+        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
+            return "the certificate is not for \(name) (certificate verification is on for this destination)"
+        }
+        if case NIOSSLError.handshakeFailed(let inner) = error, "\(inner)".contains("CERTIFICATE_VERIFY_FAILED") {
+            return "the certificate of \(name) did not verify: not issued by a CA this server trusts, expired, or not for \(name)"
+        }
+        return "\(error)"
     }
 
     // MARK: - Actions
@@ -228,7 +240,8 @@ final class SMTPClientHandler: ChannelInboundHandler {
 
     private func startTLS(context: ChannelHandlerContext) {
         do {
-            let configuration = tlsConfiguration ?? Self.opportunisticConfiguration
+            let configuration =
+                tlsConfiguration ?? (session.configuration.tlsPolicy == .verify ? Self.verifyingConfiguration : Self.opportunisticConfiguration)
             let sslContext = try NIOSSLContext(configuration: configuration)
             // SNI takes a host name, never an IP literal.
             let sni = serverName.flatMap { (try? SocketAddress(ipAddress: $0, port: 0)) == nil ? $0 : nil }
@@ -300,6 +313,8 @@ final class SMTPClientHandler: ChannelInboundHandler {
         configuration.certificateVerification = .none
         return configuration
     }()
+
+    static let verifyingConfiguration = SMTPClientTLS.verifying(caFile: nil)
 
     static func describe(_ version: TLSVersion) -> String {
         switch version {

@@ -108,17 +108,29 @@ import Testing
             let (relay, relayPorts) = try Self.server(routeTo: peer.port)
             defer { relay.stop() }
             _ = try relay.cli(["account", "add", "relay-user@example.org", "--password", "relay-password-1"])
-            let s = try ServerProcess(
-                config: """
-                    [relay]
-                    host = "127.0.0.1:\(relayPorts[1])"
-                    username = "relay-user@example.org"
-                    password = "relay-password-1"
-                    tls = "required"
-                    """, smtp: "trusted_networks = [\"127.0.0.1/32\"]")
-            try s.start()
+            func sender(_ tls: String) throws -> (ServerProcess, Int) {
+                let s = try ServerProcess(
+                    config: """
+                        [relay]
+                        host = "127.0.0.1:\(relayPorts[1])"
+                        username = "relay-user@example.org"
+                        password = "relay-password-1"
+                        \(tls)
+                        """, smtp: "trusted_networks = [\"127.0.0.1/32\"]")
+                try s.start()
+                return (s, try s.waitForPorts(["SMTP (MX)"])[0])
+            }
+            // By default the relay's certificate must verify: its self-signed one does not, so
+            // the password is never sent and the mail waits, saying why.
+            let (unverified, unverifiedMX) = try sender("")
+            defer { unverified.stop() }
+            #expect(try Self.send(tools.swaks, port: unverifiedMX, from: "relay-user@example.org", to: "w@remote.test", subject: "unverified").status == 0)
+            #expect(
+                Peers.eventually(30) { (try? unverified.cli(["queue", "list", "--json"]).out.contains("did not verify")) == true },
+                "\((try? unverified.cli(["queue", "list", "--json"]).out) ?? "")")
+            // Trusting the relay's certificate (a CA file) lets it through, verified.
+            let (s, mx) = try sender("tls = \"verify\"\nca_file = \"\(relay.dataDir)/tls/cert.pem\"")
             defer { s.stop() }
-            let mx = try s.waitForPorts(["SMTP (MX)"])[0]
             // The smarthost lets its user send only as itself, as providers do.
             let sent = try Self.send(tools.swaks, port: mx, from: "relay-user@example.org", to: "u@remote.test", subject: "via the smarthost")
             #expect(sent.status == 0, "\(sent.out)")
@@ -128,6 +140,7 @@ import Testing
             // It went through the relay, over TLS, authenticated.
             #expect(mail.contains("with ESMTPSA"), "\(mail)")
             #expect(mail.contains("(authenticated as relay-user@example.org)"))
+            #expect(!peer.delivered().joined().contains("Subject: unverified"), "the unverified relay got nothing")
             let trace = try s.cli(["trace", "--recipient", "u@remote.test"]).out
             #expect(trace.contains("delivered") && trace.contains("TLS"), "\(trace)")
         }

@@ -88,7 +88,45 @@ import Testing
         #expect(c.dnsServers?.map { "\($0.host):\($0.port)" } == ["127.0.0.1:5353", "::1:53"])
         #expect(c.outbound.relay?.hop == NextHop(host: "smtp.provider.example", port: 587))
         #expect(c.outbound.relay?.username == "me")
+        #expect(c.outbound.relay?.tls == .verify, "a relay gets the password: its certificate is verified by default")
     }
+
+    @Test func eachDestinationGetsItsTLSPolicy() throws {
+        var s = try ServerConfig.parse(
+            """
+            [queue]
+            require_tls = ["bank.example"]
+            verify_tls = ["payroll.example"]
+            """, file: "t.toml"
+        ).outbound
+        #expect(s.tls(for: "example.net").policy == .opportunistic && s.tls(for: "example.net").configuration == nil)
+        #expect(s.tls(for: "bank.example").policy == .required && s.tls(for: "bank.example").configuration == nil)
+        let verified = s.tls(for: "payroll.example")
+        #expect(verified.policy == .verify && verified.configuration?.certificateVerification == .fullVerification)
+        // With a relay, everything takes the relay's policy and its CA file.
+        let ca = FileManager.default.temporaryDirectory.appendingPathComponent("ca-\(UUID().uuidString).pem").path
+        try Self.selfSignedPEM.write(toFile: ca, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: ca) }
+        s = try ServerConfig.parse("[relay]\nhost = \"smtp.provider.example\"\nca_file = \"\(ca)\"", file: "t.toml").outbound
+        let relayed = s.tls(for: "bank.example")
+        #expect(relayed.policy == .verify && relayed.configuration?.trustRoots == .file(ca))
+        s = try ServerConfig.parse("[relay]\nhost = \"smtp.provider.example\"\ntls = \"required\"", file: "t.toml").outbound
+        #expect(s.tls(for: "payroll.example").policy == .required)
+    }
+
+    /// Any certificate will do for parsing a CA file.
+    static let selfSignedPEM = """
+        -----BEGIN CERTIFICATE-----
+        MIIBezCCASGgAwIBAgIUIQVH60VrZHrOiX70VzAii4C3brswCgYIKoZIzj0EAwIw
+        EjEQMA4GA1UEAwwHdGVzdC1jYTAgFw0yNjExMzAwMDIzMDFaGA8yMTI2MTEwNjAw
+        MjMwMVowEjEQMA4GA1UEAwwHdGVzdC1jYTBZMBMGByqGSM49AgEGCCqGSM49AwEH
+        A0IABJBZJl72S21QnVqMgf39eK8Z13JT5Er0rgt71Md+jRB02jRjXJaYbMb9g6vz
+        1KIcxzt79On4DK7UXpgfpdRMrPajUzBRMB0GA1UdDgQWBBS+ez47PCHYu3ENoIxx
+        CyYX9aoYaTAfBgNVHSMEGDAWgBS+ez47PCHYu3ENoIxxCyYX9aoYaTAPBgNVHRMB
+        Af8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQDfGtKHRj1yB+Msx9FLOo/jq9p6
+        aRA7QLUFgGd8M1PkEwIgJt+qKaMkQA1h077p4N5MYza48DqRZUrd6f22MjpV7sQ=
+        -----END CERTIFICATE-----
+        """
 
     @Test(arguments: [
         ("[routes]\n\"example.net\" = \"127.0.0.1:x\"", "routes.example.net"),
@@ -98,6 +136,9 @@ import Testing
         ("[dns]\nservers = [\"dns.example\"]", "dns.servers"),
         ("[relay]\nusername = \"me\"", "relay.host"),
         ("[queue]\nretries = 3", "queue.retries"),
+        ("[queue]\nverify_tls = \"bank.example\"", "queue.verify_tls"),
+        ("[relay]\nhost = \"smtp.provider.example\"\ntls = \"verified\"", "relay.tls"),
+        ("[relay]\nhost = \"smtp.provider.example\"\nca_file = \"/nonexistent/ca.pem\"", "relay.ca_file"),
     ])
     func badOutboundConfigSaysWhichKey(_ text: String, _ key: String) {
         do {

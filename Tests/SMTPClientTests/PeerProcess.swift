@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import NIOCore
 import NIOPosix
+import NIOSSL
 import SMTPClient
 import Testing
 
@@ -52,14 +53,14 @@ enum Peer {
 
     /// Connects, retrying while the peer is still starting (at most `seconds`).
     static func connectWhenListening(
-        port: Int, tls: SMTPTLSPolicy, seconds: Int = 10
+        port: Int, tls: SMTPTLSPolicy, tlsConfiguration: TLSConfiguration? = nil, serverName: String = "localhost", seconds: Int = 10
     ) async throws -> SMTPClientConnection {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while true {
             do {
                 return try await SMTPClientConnection.connect(
-                    host: "127.0.0.1", port: port, heloName: "client.test", tls: tls, serverName: "localhost",
-                    timeouts: SMTPClientTimeouts(all: .seconds(10)))
+                    host: "127.0.0.1", port: port, heloName: "client.test", tls: tls, tlsConfiguration: tlsConfiguration,
+                    serverName: serverName, timeouts: SMTPClientTimeouts(all: .seconds(10)))
             } catch {
                 guard case .connectFailed = error, ContinuousClock.now < deadline else { throw error }
                 try await Task.sleep(for: .milliseconds(50))

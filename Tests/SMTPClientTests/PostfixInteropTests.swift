@@ -72,6 +72,27 @@ import Testing
         #expect(held == 2, "messages on hold")
         #expect(postfix.logText().contains("TLS connection established"))
 
+        // Verified TLS: the self-signed certificate is refused unless trusted, and then only for
+        // the name it carries (CN=localhost).
+        do {
+            _ = try await Peer.connectWhenListening(port: postfix.port, tls: .verify)
+            Issue.record("an untrusted certificate was accepted")
+        } catch let error as SMTPClientError {
+            #expect(!error.isPermanent, "a certificate problem defers: \(error)")
+            #expect("\(error)".contains("the certificate of localhost did not verify"), "\(error)")
+        }
+        let trusted = SMTPClientTLS.verifying(caFile: postfix.certificatePath)
+        let verified = try await Peer.connectWhenListening(port: postfix.port, tls: .verify, tlsConfiguration: trusted)
+        #expect(verified.tlsDescription?.hasPrefix("TLSv1.") == true)
+        await verified.quit()
+        do {
+            _ = try await Peer.connectWhenListening(port: postfix.port, tls: .verify, tlsConfiguration: trusted, serverName: "mx.other.test")
+            Issue.record("a certificate for another name was accepted")
+        } catch let error as SMTPClientError {
+            #expect(!error.isPermanent)
+            #expect("\(error)".contains("mx.other.test"), "\(error)")
+        }
+
         // Required TLS against the smtpd without STARTTLS fails, temporarily.
         do {
             _ = try await Peer.connectWhenListening(port: try #require(postfix.plainPort), tls: .required)

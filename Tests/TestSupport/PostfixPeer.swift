@@ -129,6 +129,9 @@ public final class PostfixPeer: @unchecked Sendable {
         self.domain = domain
     }
 
+    /// The self-signed certificate smtpd offers with STARTTLS (CN=localhost), once made.
+    public var certificatePath: String { "\(conf)/cert.pem" }
+
     /// A self-signed P-256 certificate for STARTTLS; returns the main.cf lines that use it.
     func makeCertificate() throws -> String {
         try FileManager.default.createDirectory(atPath: conf, withIntermediateDirectories: true)
