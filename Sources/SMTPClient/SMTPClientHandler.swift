@@ -128,7 +128,8 @@ final class SMTPClientHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
             let version = try? context.pipeline.syncOperations.nioSSL_tlsVersion()
-            tlsDescription = version.map(Self.describe) ?? "TLS"
+            let verified = session.configuration.tlsPolicy == .verify ? ", certificate verified" : ""
+            tlsDescription = (version.map(Self.describe) ?? "TLS") + verified
             perform(session.tlsEstablished())
         }
         context.fireUserInboundEventTriggered(event)

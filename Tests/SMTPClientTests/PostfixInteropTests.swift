@@ -83,7 +83,7 @@ import Testing
         }
         let trusted = SMTPClientTLS.verifying(caFile: postfix.certificatePath)
         let verified = try await Peer.connectWhenListening(port: postfix.port, tls: .verify, tlsConfiguration: trusted)
-        #expect(verified.tlsDescription?.hasPrefix("TLSv1.") == true)
+        #expect(verified.tlsDescription?.hasPrefix("TLSv1.") == true && verified.tlsDescription?.hasSuffix(", certificate verified") == true)
         await verified.quit()
         do {
             _ = try await Peer.connectWhenListening(port: postfix.port, tls: .verify, tlsConfiguration: trusted, serverName: "mx.other.test")
