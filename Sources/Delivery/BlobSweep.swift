@@ -26,8 +26,8 @@ extension LocalDelivery {
     /// Frees the bytes of messages that nothing refers to any more: expunged everywhere, their
     /// mailbox or account deleted, delivered off the queue, or released from moderation. Inline
     /// bytes go at once; files go once untouched for `grace` seconds, as do files no record
-    /// names (left by interrupted deliveries). Search-index rows of the
-    /// freed messages stay (the index cannot drop a row without its text) and match nothing.
+    /// names (left by interrupted deliveries). Search-index rows of the freed messages stay
+    /// (the index cannot drop a row without its text) and match nothing until ``compact(progress:)``.
     public func sweepBlobs(grace: TimeInterval = blobSweepGrace, now: Date = Date()) throws -> BlobSweepReport {
         try Self.sweeping.withLock { _ in
             var report = BlobSweepReport()

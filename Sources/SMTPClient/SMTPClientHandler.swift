@@ -243,7 +243,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
         do {
             let configuration =
                 tlsConfiguration ?? (session.configuration.tlsPolicy == .verify ? Self.verifyingConfiguration : Self.opportunisticConfiguration)
-            let sslContext = try NIOSSLContext(configuration: configuration)
+            let sslContext = try SMTPClientTLS.context(for: configuration)
             // SNI takes a host name, never an IP literal.
             let sni = serverName.flatMap { (try? SocketAddress(ipAddress: $0, port: 0)) == nil ? $0 : nil }
             let handler = try NIOSSLClientHandler(context: sslContext, serverHostname: sni)

@@ -1,4 +1,5 @@
 import NIOSSL
+import Synchronization
 
 /// TLS configurations for outbound connections.
 public enum SMTPClientTLS {
@@ -11,4 +12,19 @@ public enum SMTPClientTLS {
         if let caFile { configuration.trustRoots = .file(caFile) }
         return configuration
     }
+
+    /// The TLS context for a configuration, made once: a verifying one reads the system's CA
+    /// bundle, which is too slow to do for every connection. Few configurations are in use
+    /// (one per policy and CA file), so a short list is searched.
+    static func context(for configuration: TLSConfiguration) throws -> NIOSSLContext {
+        if let known = contexts.withLock({ $0.first { $0.0.bestEffortEquals(configuration) }?.1 }) { return known }
+        let made = try NIOSSLContext(configuration: configuration)
+        contexts.withLock { list in
+            if list.count >= 16 { list.removeFirst() }
+            list.append((configuration, made))
+        }
+        return made
+    }
+
+    private static let contexts = Mutex<[(TLSConfiguration, NIOSSLContext)]>([])
 }
