@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Real peer software for interop tests: under CI (`CI=true`) a missing program is a failure,
 /// elsewhere the test is skipped.
@@ -58,25 +59,52 @@ public enum Peers {
         return String(decoding: received, as: UTF8.self)
     }
 
-    /// Runs a program to its end; returns its exit status and output (stdout and stderr).
+    /// Whether a test needing a peer that is `available` should run: always under CI (so that
+    /// it fails there when the peer is missing), otherwise only when the peer is installed.
+    public static func shouldRun(_ available: Bool) -> Bool { available || underCI }
+
+    /// A fresh temporary directory for one test's files.
+    public static func temporaryDirectory(_ prefix: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    public struct RunResult: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        /// Both, standard output first.
+        public var output: String { stdout + stderr }
+    }
+
+    /// Runs a program to its end, feeding it `input`; stopped (and the test told) after
+    /// `timeout` seconds. Output goes through files, so a chatty program never blocks on a
+    /// full pipe.
     @discardableResult
-    public static func run(_ path: String, _ args: [String], input: String? = nil) throws -> (status: Int32, output: String) {
+    public static func run(_ path: String, _ args: [String], input: String? = nil, timeout: TimeInterval = 60) throws -> RunResult {
+        let scratch = try temporaryDirectory("run")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let files = ["in", "out", "err"].map { scratch.appendingPathComponent($0) }
+        try Data((input ?? "").utf8).write(to: files[0])
+        for file in files.dropFirst() { FileManager.default.createFile(atPath: file.path, contents: nil) }
+        let handles = [try FileHandle(forReadingFrom: files[0]), try FileHandle(forWritingTo: files[1]), try FileHandle(forWritingTo: files[2])]
+        defer { for h in handles { try? h.close() } }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        let inPipe = Pipe()
-        if input != nil { p.standardInput = inPipe }
+        (p.standardInput, p.standardOutput, p.standardError) = (handles[0], handles[1], handles[2])
         try p.run()
-        if let input {
-            inPipe.fileHandleForWriting.write(Data(input.utf8))
-            try? inPipe.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning, Date() < deadline { usleep(10_000) }
+        if p.isRunning {
+            p.terminate()
+            Issue.record("\(path) \(args.joined(separator: " ")) ran longer than \(timeout) s and was stopped")
         }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        return RunResult(
+            status: p.terminationStatus, stdout: String(decoding: try Data(contentsOf: files[1]), as: UTF8.self),
+            stderr: String(decoding: try Data(contentsOf: files[2]), as: UTF8.self))
     }
 
     /// Waits up to `seconds` for `condition`, polling.
