@@ -656,7 +656,7 @@ SRCH = [
     message("alpha report", body="The quarterly numbers are in.\r\n", frm="Dora <dora@example.net>", to="alice@example.com",
             date="Tue, 01 Sep 2026 08:00:00 +0000", extra="X-Tracking: one\r\n"),
     message("beta meeting", body="Let us meet about the zeppelin.\r\n" + "padding line\r\n" * 200, frm="Eve <eve@example.org>",
-            to="team@example.com", date="Thu, 15 Oct 2026 12:00:00 +0000"),
+            to="team@example.com", date="Thu, 15 Oct 2026 23:30:00 -0500"),  # 16 Oct in UTC
     message("Grüße aus Köln", body="Schöne Grüße, Jürgen\r\n", frm="Jürgen <juergen@example.de>", to="alice@example.com",
             date="Sun, 01 Nov 2026 09:00:00 +0100", extra="MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n")
     .replace(b"Subject: Gr\xc3\xbc\xc3\x9fe aus K\xc3\xb6ln", b"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe_aus_K=C3=B6ln?="),
@@ -686,6 +686,8 @@ for crit, want in [
     (("HEADER", "X-Tracking", "one"), [1]), (("HEADER", "X-Tracking", '""'), [1]), (("LARGER", "2000"), [2]), (("SMALLER", "2000"), [1, 3, 4]),
     (("SINCE", "15-Oct-2026"), [2, 3, 4]), (("BEFORE", "15-Oct-2026"), [1]), (("ON", "15-Oct-2026"), [2]),
     (("SENTSINCE", "01-Nov-2026"), [3, 4]), (("SENTBEFORE", "01-Oct-2026"), [1]), (("SENTON", "02-Nov-2026"), [4]),
+    # The sender's calendar day, not the UTC one (RFC 3501 §6.4.4: "disregarding time and timezone").
+    (("SENTON", "15-Oct-2026"), [2]), (("SENTON", "16-Oct-2026"), []), (("SENTBEFORE", "16-Oct-2026"), [1, 2]),
     (("2:3",), [2, 3]), (("1,4",), [1, 4]), (("*",), [4]), (("OR", "SEEN", "FLAGGED"), [1, 2, 3]), (("NOT", "SEEN"), [2, 4]),
     (("(SEEN", "FROM", "dora)"), [1]), (("OR", "(FROM", "eve)", "(SUBJECT", "gamma)"), [2, 4]),
     (("NOT", "(OR", "SEEN", "FLAGGED)"), [4]), (("SUBJECT", '"Köln"'), [3]), (("BODY", '"Jürgen"'), [3]),

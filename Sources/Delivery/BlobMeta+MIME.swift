@@ -5,9 +5,10 @@ extension BlobMeta {
     /// What IMAP needs about a message, computed from its bytes once, before they are stored.
     public init(parsing bytes: [UInt8], textLimit: Int = SearchText.limit) {
         let parsed = ParsedMessage(parsing: bytes)
+        let sent = parsed.sentDateAndZone
         self.init(
             envelope: parsed.envelope(), bodyStructure: parsed.bodyStructure(extensible: true),
-            bodySimple: parsed.bodyStructure(extensible: false), sentDate: parsed.sentDate,
+            bodySimple: parsed.bodyStructure(extensible: false), sentDate: sent?.date, sentZone: sent?.zoneMinutes,
             text: SearchText(parsed, textLimit: textLimit))
     }
 }

@@ -25,6 +25,12 @@ public enum DateParser {
     }
 
     public static func parse(_ value: [UInt8]) -> Date? {
+        parseWithZone(value)?.date
+    }
+
+    /// The instant, and the zone it was written in (minutes east of UTC): SEARCH SENTON and
+    /// its kin compare the date as the sender wrote it, not the UTC day (RFC 3501 §6.4.4).
+    public static func parseWithZone(_ value: [UInt8]) -> (date: Date, zoneMinutes: Int)? {
         let t = tokenize(value)
         var i = 0
         func next() -> Token? { i < t.count ? t[i] : nil }
@@ -81,7 +87,7 @@ public enum DateParser {
         else { return nil }
         let days = daysFromCivil(year: year, month: mon, day: day)
         let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset * 60
-        return Date(timeIntervalSince1970: TimeInterval(seconds))
+        return (Date(timeIntervalSince1970: TimeInterval(seconds)), offset)
     }
 
     private static let namedZones: [String: Int] = [

@@ -82,9 +82,12 @@ public struct ParsedMessage: Sendable, Codable {
     }
 
     /// The Date: field parsed (RFC 5322 §3.3 and obsolete forms), for SEARCH SENTBEFORE etc.
-    public var sentDate: Date? {
+    public var sentDate: Date? { sentDateAndZone?.date }
+
+    /// The Date: field's instant and the zone it was written in (minutes east of UTC).
+    public var sentDateAndZone: (date: Date, zoneMinutes: Int)? {
         let fields = MIMEParser.headerFields(bytes, root.headerRange)
-        return MIMEParser.firstValue(bytes, fields, "date").flatMap(DateParser.parse)
+        return MIMEParser.firstValue(bytes, fields, "date").flatMap(DateParser.parseWithZone)
     }
 
     /// The Message-ID without its angle brackets (RFC 5322 §3.6.4 `msg-id`).

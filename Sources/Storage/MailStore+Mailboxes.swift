@@ -7,13 +7,16 @@ public struct BlobMeta: Sendable {
     public var bodyStructure: [UInt8]
     public var bodySimple: [UInt8]
     public var sentDate: Date?
+    /// The zone the Date: field was written in, minutes east of UTC.
+    public var sentZone: Int?
     public var text: SearchText
 
-    public init(envelope: [UInt8], bodyStructure: [UInt8], bodySimple: [UInt8], sentDate: Date?, text: SearchText) {
+    public init(envelope: [UInt8], bodyStructure: [UInt8], bodySimple: [UInt8], sentDate: Date?, sentZone: Int? = nil, text: SearchText) {
         self.envelope = envelope
         self.bodyStructure = bodyStructure
         self.bodySimple = bodySimple
         self.sentDate = sentDate
+        self.sentZone = sentZone
         self.text = text
     }
 }

@@ -36,6 +36,14 @@ public struct MessageDetail: Sendable {
     public var bodyStructure: [UInt8]?
     public var bodySimple: [UInt8]?
     public var sentDate: Date?
+    /// The zone the Date: field was written in (minutes east of UTC); nil for mail stored
+    /// before it was kept, whose sent dates are compared as UTC days.
+    public var sentZone: Int?
+
+    /// The calendar day of the Date: field as its writer saw it, in days since 1970.
+    public var sentDay: Int? {
+        sentDate.map { Int((($0.timeIntervalSince1970 + Double((sentZone ?? 0) * 60)) / 86400).rounded(.down)) }
+    }
 
     /// The bytes, when the query fetched them and they are kept in the database.
     public var inlineData: [UInt8]?
@@ -64,7 +72,8 @@ public struct MessageDetail: Sendable {
             bodyStructure = (row[i + 1] as Data?).map(Array.init)
             bodySimple = (row[i + 2] as Data?).map(Array.init)
             sentDate = (row[i + 3] as Double?).map(Date.init(timeIntervalSince1970:))
-            i += 4
+            sentZone = row[i + 4]
+            i += 5
         }
         if parts.contains(.data) { inlineData = (row[i] as Data?).map(Array.init) }
     }
@@ -112,8 +121,10 @@ extension SQLiteStore {
         guard let meta else { return }
         let rowid = existing?["rowid"] as Int64? ?? db.lastInsertedRowID
         try db.execute(
-            sql: "UPDATE blobs SET envelope = ?, bodystructure = ?, body_simple = ?, sent_date = ? WHERE rowid = ?",
-            arguments: [Data(meta.envelope), Data(meta.bodyStructure), Data(meta.bodySimple), meta.sentDate?.timeIntervalSince1970, rowid])
+            sql: "UPDATE blobs SET envelope = ?, bodystructure = ?, body_simple = ?, sent_date = ?, sent_zone = ? WHERE rowid = ?",
+            arguments: [
+                Data(meta.envelope), Data(meta.bodyStructure), Data(meta.bodySimple), meta.sentDate?.timeIntervalSince1970, meta.sentZone, rowid,
+            ])
         let t = meta.text
         try db.execute(
             sql: "INSERT INTO blob_text (rowid, subject, from_addr, to_addr, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -174,7 +185,7 @@ extension SQLiteStore {
     ) throws -> [MessageDetail] {
         var columns = "m.uid, m.modseq, m.flags"
         if parts.contains(.basics) || parts.contains(.data) { columns += ", m.internal_date, m.size, m.blob_hash, m.header_prefix" }
-        if parts.contains(.meta) { columns += ", b.envelope, b.bodystructure, b.body_simple, b.sent_date" }
+        if parts.contains(.meta) { columns += ", b.envelope, b.bodystructure, b.body_simple, b.sent_date, b.sent_zone" }
         if parts.contains(.data) { columns += ", b.data" }
         let join = parts.contains(.meta) || parts.contains(.data) ? "JOIN blobs b ON b.hash = m.blob_hash" : ""
         return try writer.read { db in
@@ -265,7 +276,7 @@ extension SQLiteStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix, NULL, NULL, NULL, b.sent_date
+                    SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix, NULL, NULL, NULL, b.sent_date, b.sent_zone
                     FROM messages m JOIN blobs b ON b.hash = m.blob_hash WHERE m.mailbox_id = ? ORDER BY m.uid
                     """,
                 arguments: [mailboxID]

@@ -276,6 +276,12 @@ enum Schema {
                     UPDATE mailboxes SET recent_uid = uidnext - 1;
                     """)
         }
+        m.registerMigration("v6-sent-zone") { db in
+            // The zone a message's Date: field was written in (minutes east of UTC), so that
+            // SEARCH SENTON and its kin compare the sender's calendar day. Mail stored before
+            // has none and is compared by its UTC day, as before.
+            try db.execute(sql: "ALTER TABLE blobs ADD COLUMN sent_zone INTEGER")
+        }
         return m
     }
 

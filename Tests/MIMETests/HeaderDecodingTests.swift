@@ -91,6 +91,15 @@ import Testing
         #expect(DateParser.parse(value).map { Int($0.timeIntervalSince1970) } == expected)
     }
 
+    /// The zone as written, in minutes east of UTC (named and missing zones included).
+    @Test(arguments: [
+        ("Mon, 7 Feb 1994 21:52:25 -0800", -480), ("Mon, 7 Feb 94 21:52:25 PST", -480), ("Tue, 8 Feb 1994 05:52:25", 0),
+        ("Thu, 15 Oct 2026 23:30:00 +0530", 330), ("Thu, 15 Oct 2026 23:30:00 -0930", -570), ("1 Jan 2000 00:00:00 EDT", -240),
+    ])
+    func dateZone(value: String, minutes: Int) {
+        #expect(DateParser.parseWithZone(Array(value.utf8))?.zoneMinutes == minutes)
+    }
+
     /// (bytes, IMAP string form)
     static let strings: [([UInt8]?, String)] = [
         (nil, "NIL"),
