@@ -90,7 +90,8 @@ public enum CSV {
     /// character are quoted too, which keeps spreadsheets from running them).
     public static func format(_ fields: [String]) -> String {
         fields.map { f in
-            let needsQuotes = f.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+            // By scalar: "\r\n" is one Character, equal to neither "\r" nor "\n".
+            let needsQuotes = f.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
                 || f.first.map { "=+-@".contains($0) } == true
             return needsQuotes ? "\"" + f.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : f
         }.joined(separator: ",")

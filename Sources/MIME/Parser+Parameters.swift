@@ -36,6 +36,8 @@ struct FieldCursor {
                     }
                     pos += 1
                 }
+                // A quoted-pair's backslash as the last byte steps past the end.
+                pos = min(pos, bytes.count)
             } else {
                 return
             }

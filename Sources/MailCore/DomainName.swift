@@ -53,6 +53,13 @@ public struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertibl
                     Punycode.encode(decoded) == body,
                     decoded.unicodeScalars.contains(where: { !$0.isASCII })
                 else { throw .domainInvalid(whole, reason: "label \"\(label)\" is not valid Punycode") }
+                // An A-label must be the encoding of a label we would accept written out
+                // (IDNA2008): otherwise its two spellings would not name the same domain.
+                guard decoded == decoded.lowercased().precomposedStringWithCanonicalMapping,
+                    decoded.unicodeScalars.allSatisfy({ isAllowedUnicode($0) })
+                else {
+                    throw .domainInvalid(whole, reason: "label \"\(label)\" decodes to characters not allowed in domain names")
+                }
             }
         } else {
             let mapped = label.lowercased().precomposedStringWithCanonicalMapping

@@ -36,6 +36,9 @@ import Testing
         ("empty boundary", Array("Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n".utf8)),
         ("only delimiters", Array("Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n--x\r\n--x\r\n--x--".utf8)),
         ("unclosed comment", Array("Content-Type: text/plain (oops\r\nFrom: (a (b) <x@y>\r\n\r\n".utf8)),
+        // Found by fuzzing: the quoted-pair's backslash at the very end stepped past the value.
+        ("comment ending in a backslash", Array("Content-Type: (x\\\r\n\r\nbody".utf8)),
+        ("type then comment ending in a backslash", Array("Content-Type: text/(\\\r\nContent-Disposition: (\\\r\n\r\n".utf8)),
         ("unclosed quotes", Array("From: \"a <x@y>\r\nContent-Type: text/plain; name=\"x\r\n\r\n".utf8)),
         ("address specials", Array("To: <<<>>>@@@,,,;;;:::\r\nCc: :;:;:;\r\nBcc: [[[\r\n\r\n".utf8)),
         ("1000 nested multiparts", nestedMultiparts(1000)),

@@ -32,7 +32,10 @@ import Testing
     static let invalid: [String] = [
         "", "   ", "example", "example.org.", ".example.org", "exa..mple.org", "-example.org", "example-.org",
         "exa_mple.org", "exa mple.org", "example.org:25", "[192.0.2.1]", "192.0.2.1", "ab--cd.org",
-        "xn--zz.example", "xn--abc-.example", String(repeating: "a", count: 64) + ".org",
+        "xn--zz.example", "xn--abc-.example",
+        // Valid Punycode of symbols no domain name may hold (found by fuzzing: its Unicode
+        // spelling was refused while the A-label was taken).
+        "xn--bchekva.example", String(repeating: "a", count: 64) + ".org",
         String(repeating: "abcdefghi.", count: 26) + "org", "ex@mple.org", "\u{202E}evil.org", "e\u{0000}x.org",
     ]
 

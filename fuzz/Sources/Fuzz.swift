@@ -118,7 +118,9 @@ enum FuzzTargets {
             _ = m.part(at: [1, 1, 1])
             _ = m.part(at: [2, 1])
             _ = m.searchFields()
-            _ = m.sentDate
+            if let sent = m.sentDateAndZone, abs(sent.zoneMinutes) >= 24 * 60 {
+                fatalError("mime: a Date: zone of \(sent.zoneMinutes) minutes for \(bytes)")
+            }
             _ = m.messageID
         case "imap-command":
             // Whatever parses encodes and parses back to the same command; framing never
