@@ -90,10 +90,19 @@ public enum CSV {
     /// character are quoted too, which keeps spreadsheets from running them).
     public static func format(_ fields: [String]) -> String {
         fields.map { f in
-            // By scalar: "\r\n" is one Character, equal to neither "\r" nor "\n".
+            // By scalar, as the parser reads: "\r\n" is one Character, equal to neither "\r" nor
+            // "\n", and a quote followed by a combining mark is one Character that is not "\"".
             let needsQuotes = f.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                || f.first.map { "=+-@".contains($0) } == true
-            return needsQuotes ? "\"" + f.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : f
+                || f.unicodeScalars.first.map { "=+-@".unicodeScalars.contains($0) } == true
+            guard needsQuotes else { return f }
+            var quoted = String.UnicodeScalarView()
+            quoted.append("\"")
+            for s in f.unicodeScalars {
+                if s == "\"" { quoted.append("\"") }
+                quoted.append(s)
+            }
+            quoted.append("\"")
+            return String(quoted)
         }.joined(separator: ",")
     }
 }

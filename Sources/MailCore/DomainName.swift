@@ -55,8 +55,10 @@ public struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertibl
                 else { throw .domainInvalid(whole, reason: "label \"\(label)\" is not valid Punycode") }
                 // An A-label must be the encoding of a label we would accept written out
                 // (IDNA2008): otherwise its two spellings would not name the same domain.
-                guard decoded == decoded.lowercased().precomposedStringWithCanonicalMapping,
-                    decoded.unicodeScalars.allSatisfy({ isAllowedUnicode($0) })
+                // By scalar: String's == holds for canonically equivalent strings whose marks
+                // are in another order, and those encode differently.
+                guard decoded.unicodeScalars.elementsEqual(decoded.lowercased().precomposedStringWithCanonicalMapping.unicodeScalars),
+                    decoded.unicodeScalars.allSatisfy({ isAllowedUnicode($0) }), !hasHyphensAt3And4(decoded), !startsWithMark(decoded)
                 else {
                     throw .domainInvalid(whole, reason: "label \"\(label)\" decodes to characters not allowed in domain names")
                 }
@@ -65,6 +67,12 @@ public struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertibl
             let mapped = label.lowercased().precomposedStringWithCanonicalMapping
             guard mapped.unicodeScalars.allSatisfy({ isAllowedUnicode($0) }) else {
                 throw .domainInvalid(whole, reason: "label \"\(label)\" has characters not allowed in domain names")
+            }
+            guard !hasHyphensAt3And4(mapped) else {
+                throw .domainInvalid(whole, reason: "label \"\(label)\" has hyphens in the 3rd and 4th positions")
+            }
+            guard !startsWithMark(mapped) else {
+                throw .domainInvalid(whole, reason: "label \"\(label)\" starts with a combining mark")
             }
             guard let encoded = Punycode.encode(mapped) else {
                 throw .domainInvalid(whole, reason: "label \"\(label)\" cannot be encoded")
@@ -87,6 +95,18 @@ public struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertibl
             throw .domainInvalid(whole, reason: "label \"\(label)\" has hyphens in the 3rd and 4th positions")
         }
         return ascii
+    }
+
+    /// `ab--…`: reserved for A-labels (RFC 5891 §4.2.3.1), so no U-label may look like one.
+    private static func hasHyphensAt3And4(_ label: String) -> Bool {
+        let scalars = Array(label.unicodeScalars)
+        return scalars.count >= 4 && scalars[2] == "-" && scalars[3] == "-"
+    }
+
+    /// RFC 5891 §4.2.3.2: a label may not begin with a combining mark.
+    private static func startsWithMark(_ label: String) -> Bool {
+        guard let first = label.unicodeScalars.first else { return false }
+        return [.nonspacingMark, .spacingMark, .enclosingMark].contains(first.properties.generalCategory)
     }
 
     private static func isAllowedUnicode(_ s: Unicode.Scalar) -> Bool {

@@ -37,7 +37,8 @@ import Testing
 
     @Test func formatRoundTrips() throws {
         // "\r\n" is one Character in Swift: the CRLF field must still be quoted (found by fuzzing).
-        let rows = [["plain", "with,comma", "with \"quote\"", "=cmd()", "line\nbreak", "crlf\r\nbreak", "lone\rcr", ""]]
+        let rows = [["plain", "with,comma", "with \"quote\"", "=cmd()", "line\nbreak", "crlf\r\nbreak", "lone\rcr",
+            "quote then combining mark: \"\u{07AD}", "\u{07AD}\"", ""]]
         let text = rows.map(CSV.format).joined(separator: "\n")
         #expect(try CSV.parse(text).map(\.fields) == rows)
     }

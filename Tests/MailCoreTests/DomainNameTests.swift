@@ -35,7 +35,9 @@ import Testing
         "xn--zz.example", "xn--abc-.example",
         // Valid Punycode of symbols no domain name may hold (found by fuzzing: its Unicode
         // spelling was refused while the A-label was taken).
-        "xn--bchekva.example", String(repeating: "a", count: 64) + ".org",
+        "xn--bchekva.example",
+        // An A-label whose Unicode form would itself look like an A-label, and that form.
+        "xn--xn--9chekva.example", "ab--ü.example", "\u{0301}abc.example", String(repeating: "a", count: 64) + ".org",
         String(repeating: "abcdefghi.", count: 26) + "org", "ex@mple.org", "\u{202E}evil.org", "e\u{0000}x.org",
     ]
 
