@@ -91,7 +91,7 @@ public struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertibl
         guard !ascii.hasPrefix("-"), !ascii.hasSuffix("-") else {
             throw .domainInvalid(whole, reason: "label \"\(label)\" starts or ends with a hyphen")
         }
-        if !ascii.hasPrefix("xn--"), ascii.count >= 4, Array(ascii)[2...3] == ["-", "-"] {
+        if !ascii.hasPrefix("xn--"), hasHyphensAt3And4(ascii) {
             throw .domainInvalid(whole, reason: "label \"\(label)\" has hyphens in the 3rd and 4th positions")
         }
         return ascii
