@@ -86,21 +86,28 @@ public struct BlobStore: Sendable {
 
     /// Removes a blob's file unless it was written or reused at or after `cutoff`.
     public func remove(_ hash: String, unlessTouchedSince cutoff: Date) throws -> Removal {
-        let file = path(of: hash)
-        return try Self.reuseLock.withLock { _ in
-            var st = stat()
-            guard stat(file, &st) == 0 else {
-                if errno == ENOENT { return .absent }
-                throw BlobError.io("stat \(file)", errno)
-            }
-            let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
-            if modified >= cutoff.timeIntervalSince1970 { return .recent }
-            guard unlink(file) == 0 else {
-                if errno == ENOENT { return .absent }
-                throw BlobError.io("unlink \(file)", errno)
-            }
-            return .removed(bytes: Int64(st.st_size))
+        try Self.reuseLock.withLock { _ in try Self.removeFile(path(of: hash), unlessTouchedSince: cutoff) }
+    }
+
+    /// Removes a temporary file left by an interrupted write, unless modified at or after
+    /// `cutoff`. No lock: nothing reuses a temporary file.
+    public func removeTemporary(_ file: String, unlessTouchedSince cutoff: Date) throws -> Removal {
+        try Self.removeFile(file, unlessTouchedSince: cutoff)
+    }
+
+    private static func removeFile(_ file: String, unlessTouchedSince cutoff: Date) throws -> Removal {
+        var st = stat()
+        guard stat(file, &st) == 0 else {
+            if errno == ENOENT { return .absent }
+            throw BlobError.io("stat \(file)", errno)
         }
+        let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+        if modified >= cutoff.timeIntervalSince1970 { return .recent }
+        guard unlink(file) == 0 else {
+            if errno == ENOENT { return .absent }
+            throw BlobError.io("unlink \(file)", errno)
+        }
+        return .removed(bytes: Int64(st.st_size))
     }
 
     /// The blob files and leftover temporary files in one of the 256 directories (`00`…`ff`).
@@ -118,12 +125,6 @@ public struct BlobStore: Sendable {
         return (blobs, temporary)
     }
 
-    /// Removes a temporary file left by an interrupted write, unless modified at or after `cutoff`.
-    public func removeTemporary(_ file: String, unlessTouchedSince cutoff: Date) -> Int64? {
-        var st = stat()
-        guard stat(file, &st) == 0, Double(st.st_mtim.tv_sec) < cutoff.timeIntervalSince1970, unlink(file) == 0 else { return nil }
-        return Int64(st.st_size)
-    }
 
     public func get(_ hash: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path(of: hash)) else { throw BlobError.missing(hash) }

@@ -62,13 +62,10 @@ extension LocalDelivery {
     private func sweepStrayFiles(before cutoff: Date, into report: inout BlobSweepReport) throws {
         for n in 0..<256 {
             let (files, temporary) = blobs.files(in: String(format: "%02x", n))
-            for file in temporary {
-                guard let bytes = blobs.removeTemporary(file, unlessTouchedSince: cutoff) else { continue }
-                report.strayFilesRemoved += 1
-                report.strayBytesFreed += bytes
-            }
-            for hash in try store.blobsWithoutRecord(files) {
-                guard case .removed(let bytes) = try blobs.remove(hash, unlessTouchedSince: cutoff) else { continue }
+            let removals =
+                try temporary.map { try blobs.removeTemporary($0, unlessTouchedSince: cutoff) }
+                + store.blobsWithoutRecord(files).map { try blobs.remove($0, unlessTouchedSince: cutoff) }
+            for case .removed(let bytes) in removals {
                 report.strayFilesRemoved += 1
                 report.strayBytesFreed += bytes
             }

@@ -150,9 +150,9 @@ struct SearchEvaluator {
         case .before(let d): return rows[uid].map { Self.day($0.internalDate) < Self.day(d) } ?? false
         case .on(let d): return rows[uid].map { Self.day($0.internalDate) == Self.day(d) } ?? false
         case .since(let d): return rows[uid].map { Self.day($0.internalDate) >= Self.day(d) } ?? false
-        case .sentBefore(let d): return rows[uid]?.sentDay.map { $0 < Self.day(d) } ?? false
-        case .sentOn(let d): return rows[uid]?.sentDay.map { $0 == Self.day(d) } ?? false
-        case .sentSince(let d): return rows[uid]?.sentDay.map { $0 >= Self.day(d) } ?? false
+        case .sentBefore(let d): return rows[uid]?.sentWallClock.map { Self.day($0) < Self.day(d) } ?? false
+        case .sentOn(let d): return rows[uid]?.sentWallClock.map { Self.day($0) == Self.day(d) } ?? false
+        case .sentSince(let d): return rows[uid]?.sentWallClock.map { Self.day($0) >= Self.day(d) } ?? false
         case .larger(let n): return (rows[uid]?.size ?? 0) > n
         case .smaller(let n): return (rows[uid]?.size ?? Int.max) < n
         case .modseq(let n): return (rows[uid]?.modseq ?? 0) >= Int64(clamping: n)

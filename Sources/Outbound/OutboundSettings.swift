@@ -96,8 +96,8 @@ public struct OutboundSettings: Sendable {
     }
 
     /// How to use TLS towards `domain`: the relay's policy when there is a relay, else the
-    /// domain's own, else the default; with the configuration that verifies certificates where
-    /// the policy says to.
+    /// domain's own, else the default. A configuration only when the relay names its own CAs:
+    /// otherwise the connection's policy alone says whether to verify (against the system's).
     public func tls(for domain: String) -> (policy: SMTPTLSPolicy, configuration: TLSConfiguration?) {
         let policy: SMTPTLSPolicy
         if let relay {
@@ -109,8 +109,8 @@ public struct OutboundSettings: Sendable {
         } else {
             policy = tls
         }
-        guard policy == .verify else { return (policy, nil) }
-        return (policy, SMTPClientTLS.verifying(caFile: relay?.caFile))
+        guard policy == .verify, let caFile = relay?.caFile else { return (policy, nil) }
+        return (policy, SMTPClientTLS.verifying(caFile: caFile))
     }
 
     /// The delay before attempt number `attempts + 1`, with ±20% jitter so that retries of

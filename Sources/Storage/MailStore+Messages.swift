@@ -40,9 +40,10 @@ public struct MessageDetail: Sendable {
     /// before it was kept, whose sent dates are compared as UTC days.
     public var sentZone: Int?
 
-    /// The calendar day of the Date: field as its writer saw it, in days since 1970.
-    public var sentDay: Int? {
-        sentDate.map { Int((($0.timeIntervalSince1970 + Double((sentZone ?? 0) * 60)) / 86400).rounded(.down)) }
+    /// The Date: field's wall-clock time as its writer saw it, read as UTC: its UTC calendar
+    /// day is the writer's day.
+    public var sentWallClock: Date? {
+        sentDate.map { $0.addingTimeInterval(TimeInterval((sentZone ?? 0) * 60)) }
     }
 
     /// The bytes, when the query fetched them and they are kept in the database.

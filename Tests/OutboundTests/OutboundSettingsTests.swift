@@ -102,7 +102,9 @@ import Testing
         #expect(s.tls(for: "example.net").policy == .opportunistic && s.tls(for: "example.net").configuration == nil)
         #expect(s.tls(for: "bank.example").policy == .required && s.tls(for: "bank.example").configuration == nil)
         let verified = s.tls(for: "payroll.example")
-        #expect(verified.policy == .verify && verified.configuration?.certificateVerification == .fullVerification)
+        // No configuration: the connection verifies by its policy, against the system's CAs.
+        #expect(verified.policy == .verify && verified.configuration == nil)
+        #expect(SMTPClientHandler.verifyingConfiguration.certificateVerification == .fullVerification)
         // With a relay, everything takes the relay's policy and its CA file.
         let ca = FileManager.default.temporaryDirectory.appendingPathComponent("ca-\(UUID().uuidString).pem").path
         try Self.selfSignedPEM.write(toFile: ca, atomically: true, encoding: .utf8)
