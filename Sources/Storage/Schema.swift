@@ -282,6 +282,17 @@ enum Schema {
             // has none and is compared by its UTC day, as before.
             try db.execute(sql: "ALTER TABLE blobs ADD COLUMN sent_zone INTEGER")
         }
+        m.registerMigration("v7-repair-recent-uid") { db in
+            // v5-blob-sweep gained `recent_uid` after it had landed, so a database that ran the
+            // first v5 never got the column. Add it there, with the same meaning: mail already
+            // stored counts as seen.
+            guard try !db.columns(in: "mailboxes").contains(where: { $0.name == "recent_uid" }) else { return }
+            try db.execute(
+                sql: """
+                    ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
+                    UPDATE mailboxes SET recent_uid = uidnext - 1;
+                    """)
+        }
         return m
     }
 
