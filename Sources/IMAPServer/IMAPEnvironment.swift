@@ -22,6 +22,9 @@ public struct IMAPEnvironment: Sendable {
     public var authFailureDelay: Duration
     /// Logged-in connections per user.
     public var userConnections: ConnectionLimiter
+    /// Clients not held to the per-address connection limit (loopback by default; the config's
+    /// `connection_limit_exceptions`).
+    public var connectionLimitExceptions: [IPNetwork] = IPNetwork.loopback
     public var logger: Logger
     /// UIDs of large mailboxes as of their last MODSEQ, so SELECT need not read them again.
     let uidLists = UIDListCache()

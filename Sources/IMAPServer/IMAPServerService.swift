@@ -37,7 +37,8 @@ public final class IMAPServerService: Service, Sendable {
         self.env = env
         self.onListening = onListening
         self.group = ListenerGroup(
-            maxConnections: env.limits.maxConnections, maxPerIP: env.limits.maxConnectionsPerIP, backlog: 1024,
+            maxConnections: env.limits.maxConnections, maxPerIP: env.limits.maxConnectionsPerIP,
+            exceptions: env.connectionLimitExceptions, backlog: 1024,
             refusal: Array("* BYE Too many connections from your address\r\n".utf8), shutdownEvent: IMAPShutdownEvent())
     }
 

@@ -29,6 +29,9 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
         bytes = b
     }
 
+    /// This host's own addresses: 127.0.0.0/8 and ::1.
+    public static let loopback = [IPNetwork("127.0.0.0/8")!, IPNetwork("::1/128")!]
+
     public func contains(_ ip: String) -> Bool {
         guard var a = Self.parse(ip) else { return false }
         // IPv4-mapped IPv6 (::ffff:10.1.2.3) is the IPv4 address.

@@ -12,10 +12,11 @@ public final class ConnectionLimiter: Sendable {
         self.maxPerIP = maxPerIP
     }
 
-    /// Takes a slot for `ip`; false when a limit is reached.
-    public func acquire(_ ip: String) -> Bool {
+    /// Takes a slot for `ip`; false when a limit is reached. An `exempt` address counts
+    /// towards the total only.
+    public func acquire(_ ip: String, exempt: Bool = false) -> Bool {
         counts.withLock { c in
-            guard c.total < maxTotal, c.byIP[ip, default: 0] < maxPerIP else { return false }
+            guard c.total < maxTotal, exempt || c.byIP[ip, default: 0] < maxPerIP else { return false }
             c.total += 1
             c.byIP[ip, default: 0] += 1
             return true

@@ -131,6 +131,7 @@ public final class Mailroom: Sendable {
                 plaintextAuthOnLoopback: config.plaintextAuthOnLoopback, authLimiter: authLimiter,
                 authFailureDelay: .milliseconds(config.authFailureDelayMilliseconds), logger: logger)
             env.trustedNetworks = config.trustedNetworks
+            env.connectionLimitExceptions = config.smtpConnectionLimitExceptions
             services.append(
                 SMTPServerService(listeners: smtp, env: env) { listener, port in
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
@@ -141,10 +142,11 @@ public final class Mailroom: Sendable {
             + config.listeners.imaps.map { IMAPListener(host: $0.host, port: $0.port, implicitTLS: true) }
         if !imap.isEmpty {
             let tls = mailTLS
-            let env = IMAPEnvironment(
+            var env = IMAPEnvironment(
                 hostname: config.hostname, directory: directory, delivery: delivery, tls: tls, limits: config.imapLimits,
                 plaintextAuthOnLoopback: config.plaintextAuthOnLoopback, authLimiter: authLimiter,
                 authFailureDelay: .milliseconds(config.authFailureDelayMilliseconds), logger: logger)
+            env.connectionLimitExceptions = config.imapConnectionLimitExceptions
             services.append(
                 IMAPServerService(listeners: imap, env: env) { listener, port in
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host

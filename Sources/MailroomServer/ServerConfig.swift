@@ -84,6 +84,10 @@ public struct ServerConfig: Sendable {
     public var authFailureDelayMilliseconds = 1000
     /// `[smtp] trusted_networks`: clients that may relay without AUTH.
     public var trustedNetworks: [IPNetwork] = []
+    /// `[smtp|imap] connection_limit_exceptions`: clients not held to `max_connections_per_ip`
+    /// (loopback by default; for SMTP, trusted networks are exempt too).
+    public var smtpConnectionLimitExceptions: [IPNetwork] = IPNetwork.loopback
+    public var imapConnectionLimitExceptions: [IPNetwork] = IPNetwork.loopback
     /// `[routes]`, `[relay]` and `[queue]`: how outbound mail leaves (hostname is filled in at start).
     public var outbound = OutboundSettings(hostname: "")
     /// `[dns] servers`: resolvers to ask instead of those in /etc/resolv.conf.
@@ -190,7 +194,7 @@ public struct ServerConfig: Sendable {
                 allowed: [
                     "max_message_size", "max_recipients", "max_errors", "command_timeout", "data_timeout", "max_connections",
                     "max_connections_per_ip", "max_auth_failures", "auth_ban_seconds", "auth_failure_delay_ms",
-                    "plaintext_auth_on_loopback", "trusted_networks",
+                    "plaintext_auth_on_loopback", "trusted_networks", "connection_limit_exceptions",
                 ], path: "smtp")
             func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? { try reader.int(in: t, "smtp", key, range) }
             if let v = t["max_message_size"] {
@@ -210,13 +214,9 @@ public struct ServerConfig: Sendable {
             if let n = try int("auth_ban_seconds", 0...86400 * 7) { config.smtpLimits.authBanSeconds = n }
             if let n = try int("auth_failure_delay_ms", 0...60_000) { config.authFailureDelayMilliseconds = n }
             if let b = t["plaintext_auth_on_loopback"] { config.plaintextAuthOnLoopback = try reader.bool(b, "smtp.plaintext_auth_on_loopback") }
-            if let v = t["trusted_networks"] {
-                config.trustedNetworks = try reader.strings(v, "smtp.trusted_networks", example: "[\"10.1.0.0/16\", \"127.0.0.1/32\"]").map {
-                    guard let n = IPNetwork($0) else {
-                        throw reader.error("smtp.trusted_networks", "\"\($0)\" is not a network; write an address or address/prefix like \"10.1.0.0/16\"")
-                    }
-                    return n
-                }
+            if let v = t["trusted_networks"] { config.trustedNetworks = try reader.networks(v, "smtp.trusted_networks") }
+            if let v = t["connection_limit_exceptions"] {
+                config.smtpConnectionLimitExceptions = try reader.networks(v, "smtp.connection_limit_exceptions")
             }
         }
         if let v = table["imap"] {
@@ -226,6 +226,7 @@ public struct ServerConfig: Sendable {
                 allowed: [
                     "max_line_length", "max_literal_size", "max_append_size", "max_search_depth", "max_mime_depth", "max_bad_commands", "idle_timeout",
                     "login_timeout", "max_connections", "max_connections_per_ip", "max_connections_per_user",
+                    "connection_limit_exceptions",
                 ], path: "imap")
             func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? { try reader.int(in: t, "imap", key, range) }
             func size(_ key: String, _ range: ClosedRange<Int64>, _ example: String) throws -> Int? {
@@ -248,6 +249,9 @@ public struct ServerConfig: Sendable {
             if let n = try int("max_connections", 1...1_000_000) { config.imapLimits.maxConnections = n }
             if let n = try int("max_connections_per_ip", 1...100_000) { config.imapLimits.maxConnectionsPerIP = n }
             if let n = try int("max_connections_per_user", 1...10_000) { config.imapLimits.maxConnectionsPerUser = n }
+            if let v = t["connection_limit_exceptions"] {
+                config.imapConnectionLimitExceptions = try reader.networks(v, "imap.connection_limit_exceptions")
+            }
         }
         try Self.parseOutbound(table, reader, &config)
         if let v = table["storage"] {
@@ -365,6 +369,16 @@ struct ConfigReader {
         return try array.map { item in
             guard let s = item.string else { throw error(key, "must be a list of strings, like \(example)") }
             return s
+        }
+    }
+
+    /// A list of networks: addresses or address/prefix.
+    func networks(_ v: any TOMLValueConvertible, _ key: String) throws -> [IPNetwork] {
+        try strings(v, key, example: "[\"10.1.0.0/16\", \"127.0.0.1/32\"]").map {
+            guard let n = IPNetwork($0) else {
+                throw error(key, "\"\($0)\" is not a network; write an address or address/prefix like \"10.1.0.0/16\"")
+            }
+            return n
         }
     }
 

@@ -25,6 +25,9 @@ public struct SMTPEnvironment: Sendable {
     public var logger: Logger
     /// Clients that may relay without AUTH (none by default, not even loopback).
     public var trustedNetworks: [IPNetwork] = []
+    /// Clients not held to the per-address connection limit (loopback by default; the config's
+    /// `connection_limit_exceptions`).
+    public var connectionLimitExceptions: [IPNetwork] = IPNetwork.loopback
 
     public init(
         hostname: String, directory: DirectoryService, delivery: LocalDelivery, tls: NIOSSLContext?, limits: SMTPLimits,

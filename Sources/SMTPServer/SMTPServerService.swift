@@ -51,7 +51,8 @@ public final class SMTPServerService: Service, Sendable {
         self.env = env
         self.onListening = onListening
         self.group = ListenerGroup(
-            maxConnections: env.limits.maxConnections, maxPerIP: env.limits.maxConnectionsPerIP, backlog: 256,
+            maxConnections: env.limits.maxConnections, maxPerIP: env.limits.maxConnectionsPerIP,
+            exceptions: env.connectionLimitExceptions + env.trustedNetworks, backlog: 256,
             refusal: SMTPReply.tooManyConnections.encoded(), shutdownEvent: SMTPShutdownEvent())
     }
 

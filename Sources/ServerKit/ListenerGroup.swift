@@ -31,14 +31,21 @@ public final class ListenerGroup: Sendable {
 
     private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
     private let limiter: ConnectionLimiter
+    private let exceptions: [IPNetwork]
     private let backlog: Int32
     private let refusal: [UInt8]
     private let shutdownEvent: any Sendable
 
     /// `refusal` is written to a connection over the limits before it is closed; `shutdownEvent`
     /// is fired into every open connection's pipeline at shutdown (its handler says goodbye).
-    public init(maxConnections: Int, maxPerIP: Int, backlog: Int32, refusal: [UInt8], shutdownEvent: any Sendable) {
+    /// Clients in `exceptions` count towards `maxConnections` only, not the per-address limit
+    /// (Postfix's `smtpd_client_event_limit_exceptions`): an application server or a
+    /// benchmark on the same host is not a flood.
+    public init(
+        maxConnections: Int, maxPerIP: Int, exceptions: [IPNetwork] = [], backlog: Int32, refusal: [UInt8], shutdownEvent: any Sendable
+    ) {
         self.limiter = ConnectionLimiter(maxTotal: maxConnections, maxPerIP: maxPerIP)
+        self.exceptions = exceptions
         self.backlog = backlog
         self.refusal = refusal
         self.shutdownEvent = shutdownEvent
@@ -73,7 +80,7 @@ public final class ListenerGroup: Sendable {
     private func bind(
         _ l: Listener, index: Int, setUp: @escaping @Sendable (any Channel, Int, AdmittedConnection) throws -> Void
     ) async throws -> any Channel {
-        let limiter = self.limiter
+        let (limiter, exceptions) = (self.limiter, self.exceptions)
         let refusal = self.refusal
         do {
             return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -82,7 +89,7 @@ public final class ListenerGroup: Sendable {
                 .childChannelOption(.socketOption(.so_keepalive), value: 1)
                 .childChannelInitializer { [self] channel in
                     let ip = channel.remoteAddress?.ipAddress ?? "unknown"
-                    guard limiter.acquire(ip) else {
+                    guard limiter.acquire(ip, exempt: exceptions.contains { $0.contains(ip) }) else {
                         channel.writeAndFlush(ByteBuffer(bytes: refusal)).whenComplete { _ in channel.close(promise: nil) }
                         return channel.eventLoop.makeSucceededVoidFuture()
                     }
