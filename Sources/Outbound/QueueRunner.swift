@@ -51,6 +51,11 @@ public final class QueueRunner: Service, Sendable {
     let recorder: OutcomeRecorder
     public let stats = OutboundStats()
     private let stopping = Atomic<Bool>(false)
+    private let passes = Atomic<Int>(0)
+
+    /// How many times the runner has looked for due entries (and claimed what was due). A
+    /// test that moves its clock waits for the next pass to know the runner saw the new time.
+    public var schedulingPasses: Int { passes.load(ordering: .acquiring) }
 
     public init(
         store: SQLiteStore, delivery: LocalDelivery, settings: OutboundSettings, resolver: DNSResolver, logger: Logger,
@@ -107,6 +112,7 @@ public final class QueueRunner: Service, Sendable {
                     claimedAll = true
                 }
             }
+            passes.add(1, ordering: .releasing)
             if !claimedAll && room > 0 { continue }
             await store.outbound.wait(timeout: .seconds(1))
             // Destinations left without a worker (the connection limit was reached) get one.

@@ -181,13 +181,21 @@ public final class PostfixPeer: @unchecked Sendable {
     }
 
     /// Messages on Postfix's hold queue (with `smtpd_end_of_data_restrictions = check_client_access static:HOLD`).
-    public func holdCount() -> Int {
-        let hold = "\(base)/spool/hold"
-        guard let e = FileManager.default.enumerator(atPath: hold) else { return 0 }
-        return e.allObjects.compactMap { $0 as? String }.filter { name in
-            var isDir: ObjCBool = false
-            return FileManager.default.fileExists(atPath: "\(hold)/\(name)", isDirectory: &isDir) && !isDir.boolValue
-        }.count
+    public func holdCount() -> Int { queueFiles(["hold"]) }
+
+    /// Messages Postfix has accepted and not yet delivered (or given up on): when this is 0
+    /// after the last client left, `delivered()` holds everything it will ever deliver.
+    public func undeliveredCount() -> Int { queueFiles(["maildrop", "incoming", "active", "deferred", "hold"]) }
+
+    func queueFiles(_ queues: [String]) -> Int {
+        queues.reduce(0) { count, queue in
+            let dir = "\(base)/spool/\(queue)"
+            guard let e = FileManager.default.enumerator(atPath: dir) else { return count }
+            return count + e.allObjects.compactMap { $0 as? String }.filter { name in
+                var isDir: ObjCBool = false
+                return FileManager.default.fileExists(atPath: "\(dir)/\(name)", isDirectory: &isDir) && !isDir.boolValue
+            }.count
+        }
     }
 
     func configure(access: [String: String], extra: String, tls: Bool, plainPort: Int?) throws {
