@@ -174,7 +174,12 @@ struct AccountCommand: AsyncParsableCommand {
 
         func run() async throws {
             let a = try await client.call(.PATCH, "/api/v1/accounts/\(seg(address))", body: AccountUpdate(name: name, quota: quota), as: AccountView.self)
-            if !client.json { print("updated \(a.address): name \"\(a.name)\", quota \(quotaText(a.quota))") }
+            guard !client.json else { return }
+            // Only what this command changed: the rest of the account is `account show`'s.
+            var changed: [String] = []
+            if name != nil { changed.append("name \"\(a.name)\"") }
+            if quota != nil { changed.append("quota \(quotaText(a.quota))") }
+            print("updated \(a.address): \(changed.joined(separator: ", "))")
         }
     }
 

@@ -26,6 +26,10 @@ import Testing
             let carol = try s.cli(["account", "add", "carol@example.org"])
             #expect(carol.status == 0, "\(carol.err)\n\(s.log)")
 
+            // A change says only what it changed.
+            let quota = try s.cli(["account", "set", "carol@example.org", "--quota", "1G"])
+            #expect(quota.out == "updated carol@example.org: quota 1G\n", "\(quota.out)\(quota.err)")
+
             // An error says what is wrong and what to do, and exits non-zero.
             let missing = try s.cli(["account", "add", "x@nowhere.org"])
             #expect(missing.status != 0)
