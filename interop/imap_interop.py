@@ -570,8 +570,10 @@ check("ENVELOPE date/subject/from/to/cc/message-id",
       and b'"<multipart@interop>"' in resp, resp)
 st, resp = fetch(M, "1", "(BODYSTRUCTURE)")
 low = resp.lower()
-check("BODYSTRUCTURE: text/plain part with charset, 7bit and size",
-      f'("text" "plain" ("charset" "utf-8") nil nil "7bit" {len(PART1)} 1'.encode() in low, resp)
+# Lines are the part's own line breaks: the CRLF before the boundary is the boundary's.
+part1_lines = PART1.count(b"\n")
+check("BODYSTRUCTURE: text/plain part with charset, 7bit, size and lines",
+      f'("text" "plain" ("charset" "utf-8") nil nil "7bit" {len(PART1)} {part1_lines}'.encode() in low, resp)
 check("BODYSTRUCTURE: base64 attachment with name and disposition",
       f'("application" "octet-stream" ("name" "data.bin") nil nil "base64" {len(ATT_B64) - 2}'.encode() in low
       and b'("attachment" ("filename" "data.bin"))' in low, resp)

@@ -38,10 +38,12 @@ enum AddressParser {
     ///     group        = display-name ":" [group-list] ";" [CFWS]
     ///     obs-route    = obs-domain-list ":"
     ///
-    /// Comments are dropped; quoted display names are unquoted; RFC 2047 words are left as
-    /// they are. Garbage between addresses is skipped; an unclosed group is closed at the end.
+    /// Comments are dropped, except one right after an addr-spec, which names it as the old
+    /// form `user@host (Real Name)` does (Dovecot and Cyrus show it in ENVELOPE); quoted display
+    /// names are unquoted; RFC 2047 words are left as they are. Garbage between addresses is
+    /// skipped; an unclosed group is closed at the end.
     static func parse(_ value: [UInt8]) -> [Address] {
-        let tokens = tokenize(value)
+        let (tokens, commentAfter) = tokenize(value)
         var out: [Address] = []
         var inGroup = false
         var i = 0
@@ -91,7 +93,8 @@ enum AddressParser {
                     domain.append(raw)
                     i += 1
                 }
-                out.append(mailbox(local: phrase.map(\.raw), domain: domain, name: nil))
+                let comment = commentAfter[i - 1].flatMap { $0.isEmpty ? nil : $0 }
+                out.append(mailbox(local: phrase.map(\.raw), domain: domain, name: comment))
             case ASCII.colon where !inGroup:
                 inGroup = true
                 out.append(.groupStart(displayName(phrase) ?? []))
@@ -139,12 +142,21 @@ enum AddressParser {
         return out.isEmpty ? nil : out
     }
 
-    /// Splits an unfolded address header into words and specials, dropping CFWS.
-    private static func tokenize(_ v: [UInt8]) -> [AddressToken] {
+    /// Splits an unfolded address header into words and specials, dropping CFWS; the text of
+    /// the first comment after each token is kept by that token's index.
+    private static func tokenize(_ v: [UInt8]) -> (tokens: [AddressToken], commentAfter: [Int: [UInt8]]) {
         var tokens: [AddressToken] = []
+        var commentAfter: [Int: [UInt8]] = [:]
         var c = FieldCursor(v)
         while true {
-            c.skipCFWS()
+            while let b = c.current, ASCII.isWhitespace(b) || b == ASCII.openParen {
+                if b == ASCII.openParen {
+                    let text = c.comment()
+                    if !tokens.isEmpty && commentAfter[tokens.count - 1] == nil { commentAfter[tokens.count - 1] = text }
+                } else {
+                    c.pos += 1
+                }
+            }
             guard let b = c.current else { break }
             switch b {
             case ASCII.less, ASCII.greater, ASCII.at, ASCII.comma, ASCII.semicolon, ASCII.colon:
@@ -177,6 +189,6 @@ enum AddressParser {
                 tokens.append(.word(raw: v[start..<c.pos], text: Array(v[start..<c.pos])))
             }
         }
-        return tokens
+        return (tokens, commentAfter)
     }
 }

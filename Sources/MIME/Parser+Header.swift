@@ -95,11 +95,12 @@ extension MIMEParser {
         return nil
     }
 
-    /// Lines in a body: LF count, plus one for a last line without a line ending.
+    /// Lines in a body, as BODYSTRUCTURE's body-fld-lines: its line breaks. A part of a
+    /// multipart ends without one, the CRLF before the boundary belonging to the boundary
+    /// (RFC 2046 §5.1.1), so its last line is not counted again (as Dovecot and Cyrus count).
     static func countLines(_ bytes: [UInt8], _ range: Range<Int>) -> Int {
         var n = 0
         for i in range where bytes[i] == ASCII.lf { n += 1 }
-        if !range.isEmpty && bytes[range.upperBound - 1] != ASCII.lf { n += 1 }
         return n
     }
 }

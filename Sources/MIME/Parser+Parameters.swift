@@ -14,6 +14,41 @@ struct FieldCursor {
     ///     ccontent = ctext / quoted-pair / comment
     ///
     /// An unclosed comment runs to the end of the value.
+    /// One comment, from its "(" to the matching ")": its text with quoted-pairs undone,
+    /// nested comments kept as written, white space runs as one space, trimmed.
+    ///
+    ///     comment = "(" *([FWS] ccontent) [FWS] ")"       ; RFC 5322 §3.2.2
+    ///     ccontent = ctext / quoted-pair / comment
+    mutating func comment() -> [UInt8] {
+        var text: [UInt8] = []
+        var depth = 0
+        while pos < bytes.count {
+            let c = bytes[pos]
+            pos += 1
+            if c == ASCII.backslash {
+                if pos < bytes.count {
+                    text.append(bytes[pos])
+                    pos += 1
+                }
+                continue
+            }
+            if c == ASCII.openParen {
+                depth += 1
+                if depth == 1 { continue }
+            } else if c == ASCII.closeParen {
+                depth -= 1
+                if depth == 0 { break }
+            }
+            if ASCII.isWhitespace(c) {
+                if let last = text.last, last != ASCII.space { text.append(ASCII.space) }
+            } else {
+                text.append(c)
+            }
+        }
+        while text.last == ASCII.space { text.removeLast() }
+        return text
+    }
+
     mutating func skipCFWS() {
         while pos < bytes.count {
             let b = bytes[pos]

@@ -22,14 +22,15 @@ extension ParsedMessage {
         var s = SearchFields()
         for field in MIMEParser.headerFields(bytes, root.headerRange) {
             let name = ASCII.string(bytes[field.name])
-            let value = EncodedWord.decode(ASCII.string(MIMEParser.unfolded(bytes, field.value)))
+            let raw = MIMEParser.unfolded(bytes, field.value)
+            let value = EncodedWord.decode(ASCII.string(raw))
             s.headers += name + ": " + value + "\n"
             switch name.lowercased() {
             case "subject": Self.join(&s.subject, value)
-            case "from": Self.join(&s.from, value)
-            case "to": Self.join(&s.to, value)
-            case "cc": Self.join(&s.cc, value)
-            case "bcc": Self.join(&s.bcc, value)
+            case "from": Self.join(&s.from, Self.addressText(value, raw))
+            case "to": Self.join(&s.to, Self.addressText(value, raw))
+            case "cc": Self.join(&s.cc, Self.addressText(value, raw))
+            case "bcc": Self.join(&s.bcc, Self.addressText(value, raw))
             default: break
             }
         }
@@ -37,6 +38,26 @@ extension ParsedMessage {
         collectText(root, into: &texts)
         s.body = texts.joined(separator: "\n")
         return s
+    }
+
+    /// An address field as written (decoded), then as ENVELOPE shows it: each address as
+    /// `Name <mailbox@host>` with comments and routes gone, groups as `group:`. SEARCH FROM
+    /// then finds `user@host` in `<user (x) @ (y) host>` and the name in `user@host (Name)`.
+    static func addressText(_ decoded: String, _ raw: [UInt8]) -> String {
+        let addresses = AddressParser.parse(raw)
+        var shown: [String] = []
+        for a in addresses {
+            guard let mailbox = a.mailbox else { continue }  // a group's end
+            guard let host = a.host else {
+                shown.append(ASCII.string(mailbox) + ":")
+                continue
+            }
+            let spec = ASCII.string(mailbox) + "@" + ASCII.string(host)
+            if let name = a.name { shown.append(EncodedWord.decode(ASCII.string(name)) + " <" + spec + ">") } else { shown.append(spec) }
+        }
+        // Most fields are written as shown already: the index then holds them once.
+        let rendered = shown.joined(separator: ", ")
+        return rendered.isEmpty || rendered == decoded ? decoded : decoded + "\n" + rendered
     }
 
     private static func join(_ field: inout String, _ value: String) {

@@ -39,7 +39,8 @@ public enum TransferEncoding {
     }
 
     /// Quoted-printable (RFC 2045 §6.7): `=XX` is a byte, `=` at a line end is a soft break,
-    /// and a malformed `=` is kept literally (rule 6.7 "robust implementation").
+    /// white space at the end of a line is dropped (rule 3: transport added it), and a
+    /// malformed `=` is kept literally (the "robust implementation" note).
     static func quotedPrintable(_ input: ArraySlice<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(input.count)
@@ -47,6 +48,14 @@ public enum TransferEncoding {
         let end = input.endIndex
         while i < end {
             let b = input[i]
+            if ASCII.isWSP(b) {
+                var j = i + 1
+                while j < end && ASCII.isWSP(input[j]) { j += 1 }
+                let atLineEnd = j == end || input[j] == ASCII.lf || (input[j] == ASCII.cr && j + 1 < end && input[j + 1] == ASCII.lf)
+                if !atLineEnd { out += input[i..<j] }
+                i = j
+                continue
+            }
             guard b == ASCII.equals else {
                 out.append(b)
                 i += 1

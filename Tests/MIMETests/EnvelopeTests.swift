@@ -42,7 +42,11 @@ import Testing
         ("<a@b.c>", #"((NIL NIL "a" "b.c"))"#),
         ("A B <a@b.c>", #"(("A B" NIL "a" "b.c"))"#),
         (#""A \\ B" <a@b.c>"#, #"(("A \\ B" NIL "a" "b.c"))"#),
-        ("a@b.c (Comment)", #"((NIL NIL "a" "b.c"))"#),
+        // The old form: a comment after an addr-spec is its name (as Dovecot and Cyrus show it).
+        ("a@b.c (Comment)", #"(("Comment" NIL "a" "b.c"))"#),
+        ("a@b.c (Real (nested) \\) Name)", #"(("Real (nested) ) Name" NIL "a" "b.c"))"#),
+        ("a@b.c ()", #"((NIL NIL "a" "b.c"))"#),
+        ("(before) a@b.c", #"((NIL NIL "a" "b.c"))"#),
         (#""john smith"@b.c"#, #"((NIL NIL "\"john smith\"" "b.c"))"#),
         ("a@[192.0.2.1]", #"((NIL NIL "a" "[192.0.2.1]"))"#),
         ("<a@>", #"((NIL NIL "a" "MISSING_DOMAIN"))"#),

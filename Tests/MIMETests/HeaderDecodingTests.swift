@@ -127,4 +127,15 @@ import Testing
         #expect(TransferEncoding.base64(Array("SGVsbG8".utf8)[...]) == Array("Hello".utf8))
         #expect(TransferEncoding.quotedPrintable(Array("a=3Db=\r\nc=\nd =ZZ=4".utf8)[...]) == Array("a=bcd =ZZ=4".utf8))
     }
+
+    /// Quoted-printable, RFC 2045 §6.7: white space that ends an encoded line was added in
+    /// transport and is deleted (rule 3); white space inside a line, or encoded (=20), stays.
+    @Test(arguments: [
+        ("a  \r\nb", "a\r\nb"), ("a \t \nb", "a\nb"), ("a b\r\n", "a b\r\n"), ("trailing  ", "trailing"),
+        ("a=20\r\n", "a \r\n"), ("a=20 \r\n", "a \r\n"), ("soft=  \r\nbreak", "softbreak"), ("   \r\n", "\r\n"),
+        ("a \rb", "a \rb"), ("=41 =42", "A B"),
+    ])
+    func quotedPrintableDropsTransportWhiteSpace(encoded: String, decoded: String) {
+        #expect(Fixtures.text(TransferEncoding.quotedPrintable(Array(encoded.utf8)[...])) == decoded)
+    }
 }

@@ -73,7 +73,20 @@ import Testing
         #expect(pdf.disposition == MIMEDisposition(type: "attachment", parameters: [MIMEParameter(name: "filename", value: "report.pdf")]))
         #expect(m.part(at: [2])?.id == "<logo@example.com>")
         #expect(m.root.parameter("type") == "multipart/mixed")
-        #expect(m.part(at: [1, 1, 1])?.bodyLines == 1)
+        // "Caf=C3=A9 report" then the boundary: the CRLF before it is the boundary's.
+        #expect(m.part(at: [1, 1, 1])?.bodyLines == 0)
+    }
+
+    /// body-fld-lines counts a body's line breaks; in a multipart, the CRLF before a boundary
+    /// belongs to the boundary (RFC 2046 §5.1.1), so a part's last line adds none.
+    @Test(arguments: [
+        ("one line", 0), ("one line\r\n", 1), ("a\r\nb", 1), ("a\r\nb\r\n", 2), ("a\nb\n\n", 3), ("", 0),
+    ])
+    func linesOfAPartCountItsOwnLineBreaks(body: String, lines: Int) throws {
+        let message = Array("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\n\(body)\r\n--b--\r\n".utf8)
+        #expect(ParsedMessage(parsing: message).part(at: [1])?.bodyLines == lines)
+        // A single-part message counts the same way.
+        #expect(ParsedMessage(parsing: Array("Subject: x\r\n\r\n\(body)".utf8)).root.bodyLines == lines)
     }
 
     @Test func rfc2231Parameters() throws {
