@@ -208,14 +208,26 @@ extension IMAPParser {
         try expect(0x29, ")")
     }
 
+    /// Selection and return options this server knows (RFC 5258 §3, RFC 6154 §5.1, RFC 5819).
+    /// Others are the client's error: "the server MUST return a tagged BAD" (RFC 5258 §3).
+    static let listSelectOptions: Set<String> = ["SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE"]
+    static let listReturnOptions: Set<String> = ["SUBSCRIBED", "CHILDREN", "SPECIAL-USE"]
+
     /// list = "LIST" [SP list-select-opts] SP mailbox SP mbox-or-pat [SP list-return-opts]   (RFC 5258)
+    /// list-select-opts = "(" [(*(list-select-mod SP) list-select-base-opt *(SP list-select-opt))] ")"
+    /// list-select-mod = "RECURSIVEMATCH"   ; only beside a base option (REMOTE is none)
     mutating func listCommand() throws -> ListCommand {
         try sp()
         var selectOptions: [String] = []
         if skip(0x28) {
             while !skip(0x29) {
                 if !selectOptions.isEmpty { try sp() }
-                selectOptions.append(try keyword())
+                let option = try keyword()
+                guard Self.listSelectOptions.contains(option) else { throw fail("unknown LIST selection option \(option.prefix(40))") }
+                selectOptions.append(option)
+            }
+            if selectOptions.contains("RECURSIVEMATCH") && !selectOptions.contains(where: { $0 != "RECURSIVEMATCH" && $0 != "REMOTE" }) {
+                throw fail("RECURSIVEMATCH needs another selection option, such as SUBSCRIBED")
             }
             try sp()
         }
@@ -243,6 +255,7 @@ extension IMAPParser {
                     try sp()
                     list.returnStatus = try statusAttributes()
                 } else {
+                    guard Self.listReturnOptions.contains(option) else { throw fail("unknown LIST return option \(option.prefix(40))") }
                     list.returnOptions.append(option)
                 }
             }

@@ -64,8 +64,9 @@ extension IMAPSession {
             guard let s = String(validating: name.bytes, as: UTF8.self) else { throw IMAPError.bad("Mailbox name is not valid UTF-8") }
             text = s
         } else {
+            // A well-formed atom that is not modified UTF-7 names no mailbox: NO, not BAD.
             guard let s = ModifiedUTF7.decode(String(decoding: name.bytes, as: UTF8.self)) else {
-                throw IMAPError.bad("Mailbox name is not valid modified UTF-7")
+                throw IMAPError.no("NONEXISTENT", "No mailbox has this name: it is not valid modified UTF-7 (RFC 3501 §5.1.3)")
             }
             text = s
         }
@@ -127,10 +128,15 @@ extension IMAPSession {
         out.write("* FLAGS (\(flags))\r\n")
         out.write("* OK [PERMANENTFLAGS (\(readOnly ? "" : flags + " \\*"))] Flags permitted\r\n")
         out.write("* \(uids.count) EXISTS\r\n")
-        // No [UNSEEN n]: finding it reads every message's flags, and clients use STATUS or
-        // SEARCH UNSEEN instead (RFC 9051 dropped it).
         takeRecent(through: uids.last ?? 0, after: 0, claimedUpTo: mailbox.recentUID)
-        if !rev2 { out.write("* \(selected!.recentCount) RECENT\r\n") }
+        if !rev2 {
+            out.write("* \(selected!.recentCount) RECENT\r\n")
+            // IMAP4rev1 clients open the mailbox at the first unseen message (RFC 3501 §6.3.1);
+            // RFC 9051 dropped it.
+            if let unseen = try env.store.firstUnseenUID(mailboxID: mailbox.id), let msn = selected!.msn(of: unseen) {
+                out.write("* OK [UNSEEN \(msn)] First unseen\r\n")
+            }
+        }
         out.write("* OK [UIDVALIDITY \(mailbox.uidValidity)] UIDs valid\r\n")
         out.write("* OK [UIDNEXT \(mailbox.uidNext)] Predicted next UID\r\n")
         out.write("* OK [HIGHESTMODSEQ \(selected!.modseq)] Highest\r\n")
@@ -259,26 +265,56 @@ extension IMAPSession {
         let ret = Set(list.returnOptions)
         let mailboxes = try env.store.mailboxes(accountID: accountID)
         let subscribed = try env.store.subscriptions(accountID: accountID)
-        let names = Set(mailboxes.map(\.name))
-        var rows: [(name: String, attributes: [String], record: MailboxRecord?)] = []
-        for m in mailboxes {
-            var attributes = [names.contains { $0.hasPrefix(m.name + "/") } ? "\\HasChildren" : "\\HasNoChildren"]
-            if let use = m.specialUse { attributes.append(use) }
-            if subscribed.contains(m.name) && (select.contains("SUBSCRIBED") || ret.contains("SUBSCRIBED")) { attributes.append("\\Subscribed") }
-            if select.contains("SUBSCRIBED") && !subscribed.contains(m.name) { continue }
-            if select.contains("SPECIAL-USE") && m.specialUse == nil { continue }
-            rows.append((m.name, attributes, m))
+        let records = Dictionary(mailboxes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let matched = { (name: String) in Self.matches(name, patterns: patterns) }
+        // What the selection options ask for, besides the patterns: each one a mailbox meets.
+        let criteria = ["SUBSCRIBED", "SPECIAL-USE"].filter(select.contains)
+        func meets(_ name: String) -> [String] {
+            criteria.filter { $0 == "SUBSCRIBED" ? subscribed.contains(name) : records[name]?.specialUse != nil }
         }
-        if select.contains("SUBSCRIBED") {
-            for s in subscribed.sorted() where !names.contains(s) { rows.append((s, ["\\NonExistent", "\\Subscribed"], nil)) }
+        func isSelected(_ name: String) -> Bool { meets(name).count == criteria.count }
+        // Candidates: existing mailboxes, and subscribed names whether they exist or not.
+        var names = Set(records.keys)
+        if select.contains("SUBSCRIBED") { names.formUnion(subscribed) }
+        // RECURSIVEMATCH (RFC 5258 §3.5): a matching parent that is not selected itself, with a
+        // selected descendant the patterns do not match, is listed with CHILDINFO naming the
+        // criteria that descendant meets.
+        var childInfo: [String: Set<String>] = [:]
+        if select.contains("RECURSIVEMATCH") {
+            for name in names where isSelected(name) && !matched(name) {
+                var parent = Substring(name)
+                while let slash = parent.lastIndex(of: "/") {
+                    parent = parent[..<slash]
+                    childInfo[String(parent), default: []].formUnion(meets(name))
+                }
+            }
+            names.formUnion(childInfo.keys)
         }
-        for row in rows where patterns.contains(where: { Self.matches(row.name, pattern: $0) || (row.name.hasPrefix("INBOX") && Self.matches(row.name, pattern: Self.inboxCase($0))) }) {
-            out.write(Array("* LIST (\(row.attributes.joined(separator: " "))) \"/\" ".utf8) + encodeName(row.name) + Array("\r\n".utf8))
-            if let items = list.returnStatus, let record = row.record {
+        let wantsSubscribed = select.contains("SUBSCRIBED") || ret.contains("SUBSCRIBED")
+        for name in names.sorted() where matched(name) {
+            let selectedHere = isSelected(name)
+            guard selectedHere || childInfo[name] != nil else { continue }
+            let record = records[name]
+            var attributes: [String] = []
+            if record == nil { attributes.append("\\NonExistent") }
+            attributes.append(names.contains { $0.hasPrefix(name + "/") } || records.keys.contains { $0.hasPrefix(name + "/") } ? "\\HasChildren" : "\\HasNoChildren")
+            if let use = record?.specialUse { attributes.append(use) }
+            if wantsSubscribed && subscribed.contains(name) { attributes.append("\\Subscribed") }
+            var line = Array("* LIST (\(attributes.joined(separator: " "))) \"/\" ".utf8) + encodeName(name)
+            if !selectedHere, let info = childInfo[name] {
+                line += Array(" (\"CHILDINFO\" (\(info.sorted().map { "\"\($0)\"" }.joined(separator: " "))))".utf8)
+            }
+            out.write(line + Array("\r\n".utf8))
+            if let items = list.returnStatus, let record, selectedHere {
                 try writeStatus(record, items, out: out)
             }
         }
         return ok(tag, "LIST completed", out: out)
+    }
+
+    /// Whether `name` matches any of the patterns, INBOX in any case.
+    static func matches(_ name: String, patterns: [String]) -> Bool {
+        patterns.contains { matches(name, pattern: $0) || (name.hasPrefix("INBOX") && matches(name, pattern: inboxCase($0))) }
     }
 
     /// A pattern whose first level is "inbox" in any case, with INBOX as stored.
@@ -298,10 +334,22 @@ extension IMAPSession {
 
     func lsub(_ reference: MailboxName, _ pattern: MailboxName, tag: String, out: ResponseWriter) throws -> Next {
         try requireAuthenticated()
-        let full = try decodePattern(reference) + (try decodePattern(pattern))
+        let full = [try decodePattern(reference) + (try decodePattern(pattern))]
         let names = Set(try env.store.mailboxes(accountID: account!.id).map(\.name))
-        for s in try env.store.subscriptions(accountID: account!.id).sorted() where Self.matches(s, pattern: full) || Self.matches(s, pattern: Self.inboxCase(full)) {
-            out.write(Array("* LSUB (\(names.contains(s) ? "" : "\\Noselect")) \"/\" ".utf8) + encodeName(s) + Array("\r\n".utf8))
+        let subscribed = try env.store.subscriptions(accountID: account!.id)
+        // A parent that is not subscribed, of a subscribed mailbox the pattern does not reach
+        // (`%` stops at "/"), is listed as \Noselect (RFC 3501 §6.3.9).
+        var parents: Set<String> = []
+        for s in subscribed where !Self.matches(s, patterns: full) {
+            var parent = Substring(s)
+            while let slash = parent.lastIndex(of: "/") {
+                parent = parent[..<slash]
+                if !subscribed.contains(String(parent)) { parents.insert(String(parent)) }
+            }
+        }
+        for s in subscribed.union(parents).sorted() where Self.matches(s, patterns: full) {
+            let selectable = names.contains(s) && !parents.contains(s)
+            out.write(Array("* LSUB (\(selectable ? "" : "\\Noselect")) \"/\" ".utf8) + encodeName(s) + Array("\r\n".utf8))
         }
         return ok(tag, "LSUB completed", out: out)
     }

@@ -367,9 +367,15 @@ extension IMAPSession {
         env.delivery.forgetUsage(of: account!.id)
         guard !result.pairs.isEmpty else { return ok(tag, "\(command) completed (no messages)", out: out) }
         let code = "COPYUID \(result.uidValidity) \(SequenceSet.compact(result.pairs.map { UInt32(clamping: $0.0) })) \(SequenceSet.compact(result.pairs.map { UInt32(clamping: $0.1) }))"
-        guard move else { return ok(tag, "[\(code)] COPY completed", out: out) }
+        // Into the selected mailbox itself: the copies are new messages there (`* n EXISTS`).
+        let intoSelected = target.id == selected!.id
+        guard move else {
+            if intoSelected { reportChanges(out: out, expunges: true) }
+            return ok(tag, "[\(code)] COPY completed", out: out)
+        }
         out.write("* OK [\(code)] Moved\r\n")
         announceExpunges(result.pairs.map(\.0), out: out)
+        if intoSelected { reportChanges(out: out, expunges: true) }
         return ok(tag, "MOVE completed", out: out)
     }
 

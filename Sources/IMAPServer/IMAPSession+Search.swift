@@ -16,9 +16,13 @@ extension IMAPSession {
         var evaluator = SearchEvaluator(session: self, selected: selected!)
         let matches = try evaluator.run(cmd.key)
         let numbers = matches.map { uid ? UInt32(clamping: $0.uid) : UInt32($0.msn) }
-        let modseq = evaluator.usesModseq ? matches.compactMap { evaluator.rows[$0.uid]?.modseq }.max() : nil
+        func modseq(of found: ArraySlice<(msn: Int, uid: Int64)>) -> UInt64? {
+            guard evaluator.usesModseq else { return nil }
+            return found.compactMap { evaluator.rows[$0.uid]?.modseq }.max().map { UInt64(clamping: $0) }
+        }
         let options = cmd.returnOptions ?? (rev2 ? ["ALL"] : nil)
         guard let options else {
+            let modseq = modseq(of: matches[...])
             var line = "* SEARCH"
             for n in numbers { line += " \(n)" }
             if let modseq { line += " (MODSEQ \(modseq))" }
@@ -26,14 +30,22 @@ extension IMAPSession {
             return ok(tag, "SEARCH completed", out: out)
         }
         let effective = options.isEmpty ? ["ALL"] : options
-        if effective.contains("SAVE") { selected!.saved = matches.map(\.uid) }
+        // With only MIN and/or MAX asked for, those messages are what the search returns: what
+        // SAVE keeps (RFC 5182 §2.4) and whose MODSEQ is given (RFC 7162 §3.1.5). Matches are
+        // in sequence order, which is UID order too: MIN is the first, MAX the last.
+        var returned = matches[...]
+        if !effective.contains("ALL") && !effective.contains("COUNT") && (effective.contains("MIN") || effective.contains("MAX")) {
+            let ends = (effective.contains("MIN") ? Array(matches.prefix(1)) : []) + (effective.contains("MAX") ? Array(matches.suffix(1)) : [])
+            returned = ArraySlice(ends.count == 2 && ends[0].uid == ends[1].uid ? [ends[0]] : ends)
+        }
+        if effective.contains("SAVE") { selected!.saved = returned.map(\.uid) }
         if effective == ["SAVE"] { return ok(tag, "SEARCH completed, result saved", out: out) }
         var line = "* ESEARCH (TAG \"\(tag)\")\(uid ? " UID" : "")"
-        if effective.contains("MIN"), let first = numbers.min() { line += " MIN \(first)" }
-        if effective.contains("MAX"), let last = numbers.max() { line += " MAX \(last)" }
+        if effective.contains("MIN"), let first = numbers.first { line += " MIN \(first)" }
+        if effective.contains("MAX"), let last = numbers.last { line += " MAX \(last)" }
         if effective.contains("COUNT") { line += " COUNT \(numbers.count)" }
-        if effective.contains("ALL"), !numbers.isEmpty { line += " ALL \(SequenceSet.compact(numbers.sorted()))" }
-        if let modseq { line += " MODSEQ \(modseq)" }
+        if effective.contains("ALL"), !numbers.isEmpty { line += " ALL \(SequenceSet.compact(numbers))" }
+        if let modseq = modseq(of: returned) { line += " MODSEQ \(modseq)" }
         out.write(line + "\r\n")
         return ok(tag, "SEARCH completed", out: out)
     }

@@ -81,7 +81,7 @@ extension SQLiteStore {
     static func ensureDefaultMailboxes(_ accountID: Int64, _ db: Database) throws {
         for (name, use) in defaultMailboxes {
             if try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, name]) == nil {
-                _ = try insertMailbox(accountID, name: name, specialUse: use, db)
+                _ = try insertMailbox(accountID, name: name, specialUse: use, subscribe: true, db)
             }
         }
     }
@@ -98,12 +98,17 @@ extension SQLiteStore {
         return next
     }
 
-    static func insertMailbox(_ accountID: Int64, name: String, specialUse: String?, _ db: Database) throws -> Int64 {
+    /// A new mailbox. Only the mailboxes an account starts with are subscribed here: IMAP
+    /// CREATE does not subscribe (RFC 3501 §6.3.3), the client sends SUBSCRIBE if it wants to.
+    static func insertMailbox(_ accountID: Int64, name: String, specialUse: String?, subscribe: Bool = false, _ db: Database) throws -> Int64 {
         try db.execute(
             sql: "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity) VALUES (?, ?, ?, ?)",
             arguments: [accountID, name, specialUse, try nextUIDValidity(db)])
-        try db.execute(sql: "INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?, ?)", arguments: [accountID, name])
-        return db.lastInsertedRowID
+        let id = db.lastInsertedRowID
+        if subscribe {
+            try db.execute(sql: "INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?, ?)", arguments: [accountID, name])
+        }
+        return id
     }
 
     /// Claims the messages up to `uid` as \Recent for the calling session (RFC 3501 §2.3.2: a
@@ -213,7 +218,7 @@ extension SQLiteStore {
             }
             if from == "INBOX" {
                 try db.execute(sql: "UPDATE mailboxes SET name = ?, special_use = NULL WHERE id = ?", arguments: [to, id])
-                _ = try Self.insertMailbox(accountID, name: "INBOX", specialUse: nil, db)
+                _ = try Self.insertMailbox(accountID, name: "INBOX", specialUse: nil, subscribe: true, db)
                 return [id]
             }
             let prefix = from + String(separator)
@@ -244,6 +249,16 @@ extension SQLiteStore {
             } else {
                 try db.execute(sql: "DELETE FROM subscriptions WHERE account_id = ? AND name = ?", arguments: [accountID, name])
             }
+        }
+    }
+
+    /// The UID of the first message without \Seen (SELECT's `[UNSEEN n]`), through the index
+    /// of unseen messages, so a large mailbox read to its end costs no scan.
+    public func firstUnseenUID(mailboxID: Int64) throws -> Int64? {
+        try writer.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT uid FROM messages WHERE mailbox_id = ? AND instr(flags, '\\Seen') = 0 ORDER BY uid LIMIT 1",
+                arguments: [mailboxID])
         }
     }
 

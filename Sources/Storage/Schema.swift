@@ -293,6 +293,12 @@ enum Schema {
                     UPDATE mailboxes SET recent_uid = uidnext - 1;
                     """)
         }
+        m.registerMigration("v8-unseen-index") { db in
+            // SELECT tells IMAP4rev1 clients the first unseen message (RFC 3501 §6.3.1); this
+            // finds it without reading a mailbox's seen messages first. The condition must be
+            // written the same way in the query for SQLite to use it.
+            try db.execute(sql: "CREATE INDEX messages_unseen ON messages(mailbox_id, uid) WHERE instr(flags, '\\Seen') = 0")
+        }
         return m
     }
 
