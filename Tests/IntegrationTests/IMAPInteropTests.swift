@@ -70,6 +70,20 @@ import Testing
         }
     }
 
+    /// The same messages and commands to Mailroom and to a private Dovecot: the answers
+    /// must be the same (interop/dovecot_differential.py says what it compares and why).
+    @Test(.enabled(if: Peers.shouldRun(Peers.find("dovecot") != nil)))
+    func answersAsDovecotDoes() async throws {
+        try await blocking {
+            guard let python = Self.require("python3", SMTPInteropTests.python),
+                Self.require("dovecot", Peers.find("dovecot")) != nil
+            else { return }
+            let (status, text) = try Self.runScript(python, "dovecot_differential.py", ["--mailroom", ServerProcess.binary], timeout: 180)
+            #expect(status == 0, "\(text)")
+            #expect(text.contains(" same, 0 different"), "\(text)")
+        }
+    }
+
     @Test func mbsyncSyncsAThousandMessagesBothWays() async throws {
         try await blocking {
             guard let python = Self.require("python3", SMTPInteropTests.python),
