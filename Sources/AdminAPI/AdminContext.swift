@@ -8,7 +8,7 @@ public struct AdminContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
     /// The authenticated caller; set for every `/api/v1` route.
-    public var actor: Actor?
+    public var actor: AdminActor?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -20,7 +20,7 @@ public struct AdminContext: RequestContext, RemoteAddressRequestContext {
     public var maxUploadSize: Int { 64 * 1024 * 1024 }
 
     /// The authenticated actor; routes behind ``AuthMiddleware`` always have one.
-    func requireActor() throws -> Actor {
+    func requireActor() throws -> AdminActor {
         guard let actor else { throw AdminError.unauthenticated }
         return actor
     }

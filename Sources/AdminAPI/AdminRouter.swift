@@ -60,7 +60,7 @@ func intQuery(_ request: Request, _ name: String, default value: Int) throws -> 
 
 /// Runs a directory operation for the authenticated actor, off the async executors.
 func run<T: Encodable & Sendable>(
-    _ context: AdminContext, status: Int = 200, _ body: @escaping @Sendable (Actor) throws -> T
+    _ context: AdminContext, status: Int = 200, _ body: @escaping @Sendable (AdminActor) throws -> T
 ) async throws -> Response {
     let actor = try context.requireActor()
     return try JSONBody.response(try await blocking { try body(actor) }, status: status)

@@ -12,13 +12,13 @@ extension LocalDelivery {
     private static let sweeping = Mutex(())
 
     /// A sweep started by an administrator (server admins only).
-    public func sweepBlobs(actor: Actor) throws -> BlobSweepReport {
+    public func sweepBlobs(actor: AdminActor) throws -> BlobSweepReport {
         try directory.requireServerAdmin(actor, "sweep the message store")
         return try sweepBlobs()
     }
 
     /// What the message store holds (server admins only).
-    public func storageUsage(actor: Actor) throws -> StorageUsage {
+    public func storageUsage(actor: AdminActor) throws -> StorageUsage {
         try directory.requireServerAdmin(actor, "see the message store's size")
         return try store.storageUsage()
     }

@@ -7,7 +7,7 @@ import Storage
 /// Held list messages: listed, approved (distributed to the list as if just posted) or rejected.
 /// Server admins, and domain admins of the list's domain, may moderate.
 extension LocalDelivery {
-    public func heldMessages(list: String?, actor: Actor) throws -> [HeldView] {
+    public func heldMessages(list: String?, actor: AdminActor) throws -> [HeldView] {
         let snap = directory.snapshot
         let only = try list.map { try EmailAddress($0).key }
         return try store.heldMessages().filter { h in
@@ -19,7 +19,7 @@ extension LocalDelivery {
         }
     }
 
-    public func moderate(id: Int64, approve: Bool, actor: Actor) throws -> ModerationResult {
+    public func moderate(id: Int64, approve: Bool, actor: AdminActor) throws -> ModerationResult {
         guard let held = try store.heldMessage(id: id), let listAddress = try? EmailAddress(held.listAddress) else {
             throw AdminError.notFound("held_not_found", "no held message \(id) — see `mailroom moderation list`")
         }

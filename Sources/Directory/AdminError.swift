@@ -55,7 +55,7 @@ public struct AdminError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Who is making an admin change, and what they may touch.
-public struct Actor: Sendable, Hashable {
+public struct AdminActor: Sendable, Hashable {
     public var name: String
     public var role: TokenRole
     /// For a domain admin, the domains it manages (and their domain aliases).
@@ -70,7 +70,7 @@ public struct Actor: Sendable, Hashable {
     }
 
     /// The server itself (start-up tasks), with every right.
-    public static let system = Actor(name: "system", role: .serverAdmin)
+    public static let system = AdminActor(name: "system", role: .serverAdmin)
 
     public var isServerAdmin: Bool { role == .serverAdmin }
 }

@@ -7,7 +7,7 @@ import Storage
 import Synchronization
 
 extension DirectoryService {
-    public func addAccount(_ req: AccountCreate, actor: Actor) throws -> AccountCreated {
+    public func addAccount(_ req: AccountCreate, actor: AdminActor) throws -> AccountCreated {
         var generated: String?
         let hash: String?
         switch (req.password, req.generatePassword ?? false) {
@@ -37,7 +37,7 @@ extension DirectoryService {
         }
     }
 
-    public func accounts(domain: String?, page: Int, limit: Int, actor: Actor) throws -> Page<AccountView> {
+    public func accounts(domain: String?, page: Int, limit: Int, actor: AdminActor) throws -> Page<AccountView> {
         guard page >= 1 else { throw AdminError.invalid("invalid_page", "page starts at 1") }
         guard (1...1000).contains(limit) else { throw AdminError.invalid("invalid_limit", "limit must be 1 to 1000") }
         let snap = snapshot
@@ -52,7 +52,7 @@ extension DirectoryService {
         return Page(items: items.map { view($0, in: nil) }, total: total, page: page, limit: limit)
     }
 
-    public func account(_ address: String, actor: Actor) throws -> AccountView {
+    public func account(_ address: String, actor: AdminActor) throws -> AccountView {
         let snap = snapshot
         let a = try existingAccount(address, actor, in: snap)
         var v = view(a, in: snap)
@@ -61,7 +61,7 @@ extension DirectoryService {
         return v
     }
 
-    public func updateAccount(_ address: String, _ req: AccountUpdate, actor: Actor) throws -> AccountView {
+    public func updateAccount(_ address: String, _ req: AccountUpdate, actor: AdminActor) throws -> AccountView {
         if let name = req.name { try Self.checkText(name, field: "name", max: 256) }
         let quota = try req.quota.map(Self.parseQuota)
         let state: AccountState? = try req.state.map { s in
@@ -87,7 +87,7 @@ extension DirectoryService {
     }
 
     /// Sets a new password; returns the generated one when asked to generate.
-    public func setPassword(_ address: String, _ req: PasswordSet, actor: Actor) throws -> String? {
+    public func setPassword(_ address: String, _ req: PasswordSet, actor: AdminActor) throws -> String? {
         var generated: String?
         let hash: String
         switch (req.password, req.generate ?? false) {
@@ -112,7 +112,7 @@ extension DirectoryService {
 
     /// Gives an account a new address, keeping its mail. Aliases, lists and catch-alls that
     /// named the old address are changed to the new one in the same transaction.
-    public func renameAccount(_ address: String, _ req: AccountRename, actor: Actor) throws -> AccountView {
+    public func renameAccount(_ address: String, _ req: AccountRename, actor: AdminActor) throws -> AccountView {
         try mutate { snap in
             let before = try existingAccount(address, actor, in: snap)
             let newAddress = try newEntryAddress(req.newAddress, actor, in: snap)
@@ -143,7 +143,7 @@ extension DirectoryService {
     }
 
     /// Removes an account and takes it out of every alias and list that named it.
-    public func removeAccount(_ address: String, actor: Actor) throws -> AccountRemoved {
+    public func removeAccount(_ address: String, actor: AdminActor) throws -> AccountRemoved {
         try mutate { snap in
             let before = try existingAccount(address, actor, in: snap)
             let refs = ReferenceRewrite(of: before.address.key, to: nil, in: snap)
@@ -180,7 +180,7 @@ extension DirectoryService {
         return SCRAMCredentials(salt: hash.salt, iterations: hash.iterations, storedKey: hash.storedKey, serverKey: hash.serverKey)
     }
 
-    func existingAccount(_ text: String, _ actor: Actor, in snap: DirectorySnapshot) throws -> AccountRecord {
+    func existingAccount(_ text: String, _ actor: AdminActor, in snap: DirectorySnapshot) throws -> AccountRecord {
         let address = try Self.parseAddress(text)
         _ = try managedDomain(address.domain, actor, in: snap)
         switch snap.entry(address) {

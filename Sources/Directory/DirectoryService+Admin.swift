@@ -10,7 +10,7 @@ import Synchronization
 extension DirectoryService {
     // MARK: Tokens
 
-    public func createToken(_ req: TokenCreate, actor: Actor) throws -> TokenCreated {
+    public func createToken(_ req: TokenCreate, actor: AdminActor) throws -> TokenCreated {
         try requireServerAdmin(actor, "create tokens")
         try Self.checkText(req.name, field: "name", max: 128)
         guard !req.name.isEmpty else { throw AdminError.invalid("name_required", "give the token a name saying who or what uses it") }
@@ -52,12 +52,12 @@ extension DirectoryService {
         SHA256.hash(data: Array(secret.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    public func tokens(actor: Actor) throws -> [TokenView] {
+    public func tokens(actor: AdminActor) throws -> [TokenView] {
         try requireServerAdmin(actor, "list tokens")
         return try store.tokens().map(view)
     }
 
-    public func revokeToken(_ id: Int64, actor: Actor) throws {
+    public func revokeToken(_ id: Int64, actor: AdminActor) throws {
         try requireServerAdmin(actor, "revoke tokens")
         guard let t = try store.tokens().first(where: { $0.id == id }) else {
             throw AdminError.notFound("token_not_found", "token \(id) does not exist — see `mailroom token list`")
@@ -67,7 +67,7 @@ extension DirectoryService {
     }
 
     /// The actor a bearer secret stands for, or nil when it is unknown or revoked.
-    public func actor(bearer secret: String, sourceIP: String?) -> Actor? {
+    public func actor(bearer secret: String, sourceIP: String?) -> AdminActor? {
         guard secret.hasPrefix("mrt_"), secret.utf8.count < 200,
             let t = try? store.token(secretHash: Self.tokenHash(secret)), t.revokedAt == nil
         else { return nil }
@@ -76,7 +76,7 @@ extension DirectoryService {
         if t.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
             try? store.markTokenUsed(id: t.id, at: now)
         }
-        return Actor(name: "token:\(t.name)", role: t.role, domains: Set(t.domains), sourceIP: sourceIP)
+        return AdminActor(name: "token:\(t.name)", role: t.role, domains: Set(t.domains), sourceIP: sourceIP)
     }
 
     func view(_ t: TokenRecord) -> TokenView {
@@ -87,7 +87,7 @@ extension DirectoryService {
 
     // MARK: Audit
 
-    public func auditLog(since: Date?, target: String?, limit: Int, actor: Actor) throws -> [AuditView] {
+    public func auditLog(since: Date?, target: String?, limit: Int, actor: AdminActor) throws -> [AuditView] {
         guard (1...10_000).contains(limit) else { throw AdminError.invalid("invalid_limit", "limit must be 1 to 10000") }
         var domains: [String]?
         if !actor.isServerAdmin {
@@ -108,7 +108,7 @@ extension DirectoryService {
     /// Imports accounts from CSV (header row naming the columns; `address` required; `name`,
     /// `quota`, `password`, `password_hash` optional). With `partial` false nothing is imported
     /// if any row is bad; every bad row is reported with its line either way.
-    public func importAccounts(csv: String, partial: Bool, actor: Actor) throws -> ImportReport {
+    public func importAccounts(csv: String, partial: Bool, actor: AdminActor) throws -> ImportReport {
         let records: [CSV.Record]
         do { records = try CSV.parse(csv) } catch {
             return ImportReport(imported: 0, errors: [.init(line: error.line, message: error.message)])
@@ -201,7 +201,7 @@ extension DirectoryService {
 
     /// All accounts (of one domain, or all the actor manages) as CSV with password hashes, in
     /// the form `importAccounts` reads.
-    public func exportAccounts(domain: String?, actor: Actor) throws -> String {
+    public func exportAccounts(domain: String?, actor: AdminActor) throws -> String {
         let snap = snapshot
         var only: DomainName?
         if let domain { only = try managedDomain(try Self.parseDomain(domain), actor, in: snap).name }

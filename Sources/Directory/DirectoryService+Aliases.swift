@@ -4,7 +4,7 @@ import Storage
 
 extension DirectoryService {
     /// Creates an alias, or adds targets to an existing one.
-    public func addAlias(_ req: AliasCreate, actor: Actor) throws -> AliasView {
+    public func addAlias(_ req: AliasCreate, actor: AdminActor) throws -> AliasView {
         guard !req.targets.isEmpty else {
             throw AdminError.invalid("targets_required", "an alias needs at least one target address")
         }
@@ -38,7 +38,7 @@ extension DirectoryService {
         }
     }
 
-    public func aliases(domain: String?, actor: Actor) throws -> [AliasView] {
+    public func aliases(domain: String?, actor: AdminActor) throws -> [AliasView] {
         let snap = snapshot
         var only: DomainName?
         if let domain { only = try managedDomain(try Self.parseDomain(domain), actor, in: snap).name }
@@ -49,13 +49,13 @@ extension DirectoryService {
         }.sorted { $0.address.key < $1.address.key }.map(view)
     }
 
-    public func alias(_ address: String, actor: Actor) throws -> AliasView {
+    public func alias(_ address: String, actor: AdminActor) throws -> AliasView {
         let snap = snapshot
         return view(try existingAlias(address, actor, in: snap))
     }
 
     /// Removes the whole alias, or only `targets` from it (the alias goes when none are left).
-    public func removeAlias(_ address: String, targets: [String], actor: Actor) throws -> AliasView? {
+    public func removeAlias(_ address: String, targets: [String], actor: AdminActor) throws -> AliasView? {
         try mutate { snap in
             let before = try existingAlias(address, actor, in: snap)
             let dropKeys = Set(try targets.map { try Self.parseAddress($0).key })
@@ -79,7 +79,7 @@ extension DirectoryService {
         }
     }
 
-    func existingAlias(_ text: String, _ actor: Actor, in snap: DirectorySnapshot) throws -> AliasRecord {
+    func existingAlias(_ text: String, _ actor: AdminActor, in snap: DirectorySnapshot) throws -> AliasRecord {
         let address = try Self.parseAddress(text)
         _ = try managedDomain(address.domain, actor, in: snap)
         guard let a = snap.alias(address) else {
@@ -94,7 +94,7 @@ extension DirectoryService {
 
     // MARK: Resolve
 
-    public func resolveView(_ address: String, actor: Actor) throws -> ResolutionView {
+    public func resolveView(_ address: String, actor: AdminActor) throws -> ResolutionView {
         let snap = snapshot
         if let a = try? EmailAddress(address), snap.isLocal(a.domain) {
             _ = try managedDomain(a.domain, actor, in: snap)

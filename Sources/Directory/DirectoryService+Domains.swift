@@ -3,7 +3,7 @@ import MailCore
 import Storage
 
 extension DirectoryService {
-    public func addDomain(_ req: DomainCreate, actor: Actor) throws -> DomainView {
+    public func addDomain(_ req: DomainCreate, actor: AdminActor) throws -> DomainView {
         try requireServerAdmin(actor, "add domains")
         let name = try Self.parseDomain(req.name)
         return try mutate { snap in
@@ -35,7 +35,7 @@ extension DirectoryService {
         }
     }
 
-    public func domains(actor: Actor) -> [DomainView] {
+    public func domains(actor: AdminActor) -> [DomainView] {
         let snap = snapshot
         var counts: [Int64: (Int, Int, Int)] = [:]
         for e in snap.entries.values {
@@ -57,14 +57,14 @@ extension DirectoryService {
             }
     }
 
-    public func domain(_ name: String, actor: Actor) throws -> DomainView {
+    public func domain(_ name: String, actor: AdminActor) throws -> DomainView {
         let snap = snapshot
         let d = try managedDomain(try Self.parseDomain(name), actor, in: snap)
         return view(d, in: snap)
     }
 
     /// Sets or (with an empty string) clears the catch-all target.
-    public func updateDomain(_ name: String, _ req: DomainUpdate, actor: Actor) throws -> DomainView {
+    public func updateDomain(_ name: String, _ req: DomainUpdate, actor: AdminActor) throws -> DomainView {
         let domainName = try Self.parseDomain(name)
         return try mutate { snap in
             let before = try managedDomain(domainName, actor, in: snap)
@@ -87,7 +87,7 @@ extension DirectoryService {
         }
     }
 
-    public func removeDomain(_ name: String, actor: Actor) throws {
+    public func removeDomain(_ name: String, actor: AdminActor) throws {
         try requireServerAdmin(actor, "remove domains")
         let domainName = try Self.parseDomain(name)
         try mutate { snap in

@@ -5,7 +5,7 @@ import Storage
 extension DirectoryService {
     public static let maxListMembers = 100_000
 
-    public func createList(_ req: ListCreate, actor: Actor) throws -> ListView {
+    public func createList(_ req: ListCreate, actor: AdminActor) throws -> ListView {
         let name = req.name ?? ""
         let description = req.description ?? ""
         try Self.checkText(name, field: "name", max: 256)
@@ -23,7 +23,7 @@ extension DirectoryService {
         }
     }
 
-    public func lists(domain: String?, actor: Actor) throws -> [ListView] {
+    public func lists(domain: String?, actor: AdminActor) throws -> [ListView] {
         let snap = snapshot
         var only: DomainName?
         if let domain { only = try managedDomain(try Self.parseDomain(domain), actor, in: snap).name }
@@ -34,12 +34,12 @@ extension DirectoryService {
         }.sorted { $0.address.key < $1.address.key }.map { view($0, in: snap, withMembers: false) }
     }
 
-    public func list(_ address: String, actor: Actor) throws -> ListView {
+    public func list(_ address: String, actor: AdminActor) throws -> ListView {
         let snap = snapshot
         return view(try existingList(address, actor, in: snap), in: snap, withMembers: true)
     }
 
-    public func updateList(_ address: String, _ req: ListUpdate, actor: Actor) throws -> ListView {
+    public func updateList(_ address: String, _ req: ListUpdate, actor: AdminActor) throws -> ListView {
         if let n = req.name { try Self.checkText(n, field: "name", max: 256) }
         if let d = req.description { try Self.checkText(d, field: "description", max: 4096) }
         if let p = req.subjectPrefix { try Self.checkText(p, field: "subject prefix", max: 64) }
@@ -84,7 +84,7 @@ extension DirectoryService {
         }
     }
 
-    public func deleteList(_ address: String, actor: Actor) throws {
+    public func deleteList(_ address: String, actor: AdminActor) throws {
         try mutate { snap in
             let before = try existingList(address, actor, in: snap)
             let key = before.address.key
@@ -105,7 +105,7 @@ extension DirectoryService {
         }
     }
 
-    public func addMembers(_ address: String, _ members: [String], actor: Actor) throws -> ListView {
+    public func addMembers(_ address: String, _ members: [String], actor: AdminActor) throws -> ListView {
         guard !members.isEmpty else { throw AdminError.invalid("members_required", "name at least one member to add") }
         return try mutate { snap in
             let before = try existingList(address, actor, in: snap)
@@ -128,7 +128,7 @@ extension DirectoryService {
         }
     }
 
-    public func removeMembers(_ address: String, _ members: [String], actor: Actor) throws -> ListView {
+    public func removeMembers(_ address: String, _ members: [String], actor: AdminActor) throws -> ListView {
         try mutate { snap in
             let before = try existingList(address, actor, in: snap)
             let keys = Set(try members.map { try Self.parseAddress($0).key })
@@ -147,13 +147,13 @@ extension DirectoryService {
     }
 
     /// Every final recipient of the list with the path that leads to it.
-    public func expandList(_ address: String, actor: Actor) throws -> ResolutionView {
+    public func expandList(_ address: String, actor: AdminActor) throws -> ResolutionView {
         let snap = snapshot
         let l = try existingList(address, actor, in: snap)
         return Self.view(snap.resolve(l.address.description, limits: limits))
     }
 
-    func existingList(_ text: String, _ actor: Actor, in snap: DirectorySnapshot) throws -> ListRecord {
+    func existingList(_ text: String, _ actor: AdminActor, in snap: DirectorySnapshot) throws -> ListRecord {
         let address = try Self.parseAddress(text)
         _ = try managedDomain(address.domain, actor, in: snap)
         guard let l = snap.list(address) else {

@@ -5,7 +5,7 @@ import Storage
 
 extension DirectoryService {
     /// The stories of the messages matching the filters (at least one is required).
-    public func trace(messageID: String?, sender: String?, recipient: String?, since: Date?, limit: Int, actor: Actor) throws -> [TraceView] {
+    public func trace(messageID: String?, sender: String?, recipient: String?, since: Date?, limit: Int, actor: AdminActor) throws -> [TraceView] {
         guard messageID != nil || sender != nil || recipient != nil else {
             throw AdminError.invalid("filter_required", "give --message-id, --sender or --recipient")
         }

@@ -64,7 +64,7 @@ public final class DirectoryService: Sendable {
     }
 
     func audit(
-        _ actor: Actor, _ action: String, target: String, domain: DomainName?, before: (any Encodable)?,
+        _ actor: AdminActor, _ action: String, target: String, domain: DomainName?, before: (any Encodable)?,
         after: (any Encodable)?
     ) -> AuditEntry {
         AuditEntry(
@@ -86,7 +86,7 @@ public final class DirectoryService: Sendable {
     // MARK: Rights
 
     /// The domain record for `name` if it exists and the actor may manage it.
-    func managedDomain(_ name: DomainName, _ actor: Actor, in snap: DirectorySnapshot) throws -> DomainRecord {
+    func managedDomain(_ name: DomainName, _ actor: AdminActor, in snap: DirectorySnapshot) throws -> DomainRecord {
         guard let d = snap.domain(name) else {
             // A domain admin learns nothing about domains that are not theirs.
             if !actor.isServerAdmin { throw AdminError.forbidden(notYours(name)) }
@@ -96,24 +96,24 @@ public final class DirectoryService: Sendable {
         return d
     }
 
-    func authorize(_ actor: Actor, domain: DomainRecord, in snap: DirectorySnapshot) throws {
+    func authorize(_ actor: AdminActor, domain: DomainRecord, in snap: DirectorySnapshot) throws {
         guard !actor.isServerAdmin else { return }
         if actor.domains.contains(domain.name) { return }
         if let target = domain.aliasOf, let t = snap.domainsByID[target], actor.domains.contains(t.name) { return }
         throw AdminError.forbidden(notYours(domain.name))
     }
 
-    func may(_ actor: Actor, manage domain: DomainName, in snap: DirectorySnapshot) -> Bool {
+    func may(_ actor: AdminActor, manage domain: DomainName, in snap: DirectorySnapshot) -> Bool {
         guard let d = snap.domain(domain) else { return actor.isServerAdmin }
         return (try? authorize(actor, domain: d, in: snap)) != nil
     }
 
     /// Whether `actor` may manage `domain` (a server admin always may).
-    public func may(_ actor: Actor, manageDomain domain: DomainName, in snap: DirectorySnapshot) -> Bool {
+    public func may(_ actor: AdminActor, manageDomain domain: DomainName, in snap: DirectorySnapshot) -> Bool {
         may(actor, manage: domain, in: snap)
     }
 
-    public func requireServerAdmin(_ actor: Actor, _ what: String) throws {
+    public func requireServerAdmin(_ actor: AdminActor, _ what: String) throws {
         guard actor.isServerAdmin else {
             throw AdminError.forbidden("only a server admin may \(what); this token is a domain admin's")
         }
@@ -133,7 +133,7 @@ public final class DirectoryService: Sendable {
 
     /// An address for a new directory entry: a plain dot-atom local part in a managed domain
     /// that is not itself a domain alias.
-    func newEntryAddress(_ text: String, _ actor: Actor, in snap: DirectorySnapshot) throws -> EmailAddress {
+    func newEntryAddress(_ text: String, _ actor: AdminActor, in snap: DirectorySnapshot) throws -> EmailAddress {
         let address = try Self.parseAddress(text)
         guard !address.isQuoted else {
             throw AdminError.invalid(

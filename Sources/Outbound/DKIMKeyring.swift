@@ -58,7 +58,7 @@ public final class DKIMKeyring: OutboundSigner {
             dnsName: "\(r.selector)._domainkey.\(r.domain)", dnsRecord: record)
     }
 
-    public func list(actor: Actor) throws -> [DKIMKeyView] {
+    public func list(actor: AdminActor) throws -> [DKIMKeyView] {
         let snap = directory.snapshot
         return try store.dkimKeys().filter { r in
             actor.isServerAdmin || ((try? DomainName(r.domain)).map { directory.may(actor, manageDomain: $0, in: snap) } ?? false)
@@ -68,7 +68,7 @@ public final class DKIMKeyring: OutboundSigner {
     /// Makes a new key for a local domain and makes it the active one. `rotate` is the same
     /// with a fresh selector: the old key stays (inactive) so its DNS record can be kept until
     /// mail signed with it has been delivered and checked.
-    public func generate(_ request: DKIMGenerate, actor: Actor) throws -> DKIMKeyView {
+    public func generate(_ request: DKIMGenerate, actor: AdminActor) throws -> DKIMKeyView {
         let domain: DomainName
         do { domain = try DomainName(request.domain) } catch {
             throw AdminError.invalid("invalid_domain", "\(request.domain) is not a domain name")

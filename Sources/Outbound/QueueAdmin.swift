@@ -20,7 +20,7 @@ public struct QueueAdmin: Sendable {
         self.hostname = hostname
     }
 
-    func visible(_ entries: [QueueEntry], to actor: Actor) -> [QueueEntry] {
+    func visible(_ entries: [QueueEntry], to actor: AdminActor) -> [QueueEntry] {
         guard !actor.isServerAdmin else { return entries }
         let snap = directory.snapshot
         return entries.filter { e in
@@ -36,19 +36,19 @@ public struct QueueAdmin: Sendable {
             lastAttempt: e.lastAttempt, history: history?.map { QueueAttemptView(at: $0.at, mx: $0.mx, ip: $0.ip, tls: $0.tls, reply: $0.reply) })
     }
 
-    public func list(_ selection: QueueSelection, limit: Int, actor: Actor) throws -> [QueueEntryView] {
+    public func list(_ selection: QueueSelection, limit: Int, actor: AdminActor) throws -> [QueueEntryView] {
         visible(try store.queueEntries(selection, limit: limit), to: actor).map { Self.view($0) }
     }
 
     /// Every recipient of one message still queued, with each attempt.
-    public func show(queueID: String, actor: Actor) throws -> [QueueEntryView] {
+    public func show(queueID: String, actor: AdminActor) throws -> [QueueEntryView] {
         let entries = visible(try store.queueEntries(QueueSelection(queueID: queueID)), to: actor)
         guard !entries.isEmpty else { throw Self.notQueued(queueID) }
         let attempts = try store.queueAttempts(rowIDs: entries.map(\.id))
         return entries.map { Self.view($0, history: attempts[$0.id] ?? []) }
     }
 
-    public func act(_ action: QueueAction, _ selection: QueueSelection, actor: Actor) throws -> QueueActionResult {
+    public func act(_ action: QueueAction, _ selection: QueueSelection, actor: AdminActor) throws -> QueueActionResult {
         var selection = selection
         if !actor.isServerAdmin {
             selection.ids = visible(try store.queueEntries(selection, limit: 1_000_000), to: actor).map(\.id)
@@ -67,7 +67,7 @@ public struct QueueAdmin: Sendable {
     }
 
     /// Removes a message's queued recipients; with `bounce`, the sender gets a DSN saying so.
-    public func delete(queueID: String, bounce: Bool, actor: Actor) async throws -> QueueActionResult {
+    public func delete(queueID: String, bounce: Bool, actor: AdminActor) async throws -> QueueActionResult {
         let entries = visible(try store.queueEntries(QueueSelection(queueID: queueID)), to: actor).filter { $0.status != .active }
         guard !entries.isEmpty else {
             if try !store.queueEntries(QueueSelection(queueID: queueID), limit: 1).isEmpty {
@@ -104,7 +104,7 @@ public struct QueueAdmin: Sendable {
     /// Age buckets of `summary`, in minutes (as Postfix's qshape).
     static let bucketMinutes = [5, 10, 20, 40, 80, 160, 320, 640, 1280]
 
-    public func summary(actor: Actor) throws -> QueueSummaryView {
+    public func summary(actor: AdminActor) throws -> QueueSummaryView {
         let entries = visible(try store.queueEntries(QueueSelection(), limit: 10_000_000), to: actor)
         let now = DirectoryService.now()
         var rows: [String: [Int]] = [:]

@@ -32,7 +32,7 @@ struct Harness {
 
     init() throws {
         dir = try DirectoryService(store: try SQLiteStore.inMemory(), passwordIterations: 4096)
-        let admin = Actor(name: "setup", role: .serverAdmin)
+        let admin = AdminActor(name: "setup", role: .serverAdmin)
         _ = try dir.addDomain(DomainCreate(name: "example.org"), actor: admin)
         _ = try dir.addDomain(DomainCreate(name: "other.org"), actor: admin)
         _ = try dir.addAccount(AccountCreate(address: "alice@example.org", password: "alice-password-1"), actor: admin)

@@ -9,7 +9,7 @@ import Testing
 /// Admin operations against a real (in-memory) store.
 @Suite struct DirectoryServiceTests {
     let dir: DirectoryService
-    let admin = Actor(name: "test", role: .serverAdmin)
+    let admin = AdminActor(name: "test", role: .serverAdmin)
 
     init() throws {
         dir = try DirectoryService(store: try SQLiteStore.inMemory(), passwordIterations: 4096)
@@ -112,7 +112,7 @@ import Testing
     }
 
     @Test func domainAdminSeesOnlyItsDomains() throws {
-        let da = Actor(name: "da", role: .domainAdmin, domains: [try DomainName("other.org")])
+        let da = AdminActor(name: "da", role: .domainAdmin, domains: [try DomainName("other.org")])
         #expect(dir.domains(actor: da).map(\.name) == ["other.org"])
         #expect(code { _ = try dir.addAccount(AccountCreate(address: "x@example.org"), actor: da) } == "forbidden")
         #expect(code { _ = try dir.account("alice@example.org", actor: da) } == "forbidden")

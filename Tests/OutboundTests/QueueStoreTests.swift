@@ -15,7 +15,7 @@ struct OutboundHarness {
     let store: SQLiteStore
     let dir: DirectoryService
     let delivery: LocalDelivery
-    static let admin = Actor(name: "t", role: .serverAdmin)
+    static let admin = AdminActor(name: "t", role: .serverAdmin)
 
     init() throws {
         store = try SQLiteStore.inMemory()
@@ -123,7 +123,7 @@ struct OutboundHarness {
         let h = try OutboundHarness()
         try await h.send(to: ["x@remote.test"])
         try await h.send(from: "olga@other.org", to: ["y@remote.test"])
-        let other = Actor(name: "d", role: .domainAdmin, domains: [try DomainName("other.org")])
+        let other = AdminActor(name: "d", role: .domainAdmin, domains: [try DomainName("other.org")])
         #expect(try h.queue.list(QueueSelection(), limit: 100, actor: other).map(\.sender) == ["olga@other.org"])
         let r = try h.queue.act(.hold, QueueSelection(domain: "remote.test"), actor: other)
         #expect(r.recipients == 1)

@@ -10,7 +10,7 @@ import Testing
 
 /// Sweeping the bytes of messages nothing refers to any more.
 @Suite struct BlobSweepTests {
-    let admin = Actor(name: "t", role: .serverAdmin)
+    let admin = AdminActor(name: "t", role: .serverAdmin)
 
     func message(_ rcpts: [String], body: String) -> InboundMessage {
         InboundMessage(
@@ -124,7 +124,7 @@ import Testing
 
     @Test func onlyServerAdminsMaySweep() throws {
         let h = try PolicyHarness()
-        let domainAdmin = Actor(name: "d", role: .domainAdmin, domains: [try DomainName("example.org")])
+        let domainAdmin = AdminActor(name: "d", role: .domainAdmin, domains: [try DomainName("example.org")])
         #expect(throws: AdminError.self) { try h.delivery.sweepBlobs(actor: domainAdmin) }
         #expect(try h.delivery.sweepBlobs(actor: admin) == BlobSweepReport())
     }

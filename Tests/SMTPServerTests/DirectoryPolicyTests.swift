@@ -17,7 +17,7 @@ struct PolicyHarness {
     init() throws {
         let store = try SQLiteStore.inMemory()
         dir = try DirectoryService(store: store, passwordIterations: 4096)
-        let admin = Actor(name: "t", role: .serverAdmin)
+        let admin = AdminActor(name: "t", role: .serverAdmin)
         _ = try dir.addDomain(DomainCreate(name: "example.org"), actor: admin)
         _ = try dir.addDomain(DomainCreate(name: "example.net", aliasOf: "example.org"), actor: admin)
         _ = try dir.addDomain(DomainCreate(name: "bücher.example"), actor: admin)

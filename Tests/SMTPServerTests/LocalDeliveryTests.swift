@@ -23,7 +23,7 @@ import Testing
 
     @Test func aListMessageIsStoredOnceForAllMembers() async throws {
         let h = try PolicyHarness()
-        let admin = Actor(name: "t", role: .serverAdmin)
+        let admin = AdminActor(name: "t", role: .serverAdmin)
         let members = (1...200).map { "m\($0)@example.org" }
         for m in members { _ = try h.dir.addAccount(AccountCreate(address: m), actor: admin) }
         _ = try h.dir.createList(ListCreate(address: "all@example.org", members: members), actor: admin)
@@ -80,7 +80,7 @@ import Testing
 
     @Test func moderatedListsHoldMessages() async throws {
         let h = try PolicyHarness()
-        let admin = Actor(name: "t", role: .serverAdmin)
+        let admin = AdminActor(name: "t", role: .serverAdmin)
         _ = try h.dir.createList(ListCreate(address: "mod@example.org", members: ["carol@example.org"]), actor: admin)
         _ = try h.dir.updateList("mod@example.org", ListUpdate(postingPolicy: "moderated", moderators: ["bob@example.org"]), actor: admin)
         #expect(h.rcpt("<mod@example.org>") == 250)
@@ -92,7 +92,7 @@ import Testing
 
     @Test func remoteRecipientsAreQueuedInTheSameCommit() async throws {
         let h = try PolicyHarness()
-        let admin = Actor(name: "t", role: .serverAdmin)
+        let admin = AdminActor(name: "t", role: .serverAdmin)
         _ = try h.dir.addAlias(AliasCreate(address: "fwd@example.org", targets: ["friend@partner.test", "bob@example.org"]), actor: admin)
         _ = try await h.delivery.deliver(message(["fwd@example.org", "other@remote.test"]))
         let queued = try h.delivery.store.queuedRecipients().map(\.recipient).sorted()
@@ -158,7 +158,7 @@ import Testing
 
     @Test func listMembersGetTheListVariantDirectRecipientsTheOriginal() async throws {
         let h = try PolicyHarness()
-        let admin = Actor(name: "t", role: .serverAdmin)
+        let admin = AdminActor(name: "t", role: .serverAdmin)
         _ = try h.dir.updateList("eng@example.org", ListUpdate(postingPolicy: "anyone", subjectPrefix: "[eng]", replyTo: "list"), actor: admin)
         _ = try await h.delivery.deliver(
             InboundMessage(
@@ -182,7 +182,7 @@ import Testing
 @Suite struct ModerationTests {
     @Test func approveDistributesRejectDrops() async throws {
         let h = try PolicyHarness()
-        let admin = Actor(name: "token:ops", role: .serverAdmin)
+        let admin = AdminActor(name: "token:ops", role: .serverAdmin)
         _ = try h.dir.createList(ListCreate(address: "mod@example.org", members: ["carol@example.org", "friend@partner.test"]), actor: admin)
         _ = try h.dir.updateList("mod@example.org", ListUpdate(postingPolicy: "moderated", moderators: ["bob@example.org"], subjectPrefix: "[mod]"), actor: admin)
         for subject in ["first", "second"] {
@@ -193,7 +193,7 @@ import Testing
         }
         let held = try h.delivery.heldMessages(list: nil, actor: admin)
         #expect(held.map(\.subject) == ["first", "second"])
-        let other = Actor(name: "o", role: .domainAdmin, domains: [try DomainName("bücher.example")])
+        let other = AdminActor(name: "o", role: .domainAdmin, domains: [try DomainName("bücher.example")])
         #expect(try h.delivery.heldMessages(list: nil, actor: other).isEmpty)
         #expect(throws: AdminError.self) { try h.delivery.moderate(id: held[0].id, approve: true, actor: other) }
 

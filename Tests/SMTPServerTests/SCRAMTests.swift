@@ -20,7 +20,7 @@ import Testing
 
     func login(_ user: String, password: String, cnonce: String = "fyko+d2lbbFgONRv9qkxdawL") throws -> Outcome {
         let h = try PolicyHarness()
-        _ = try h.dir.setPassword("alice@example.org", PasswordSet(password: "alice-password-1"), actor: Actor(name: "t", role: .serverAdmin))
+        _ = try h.dir.setPassword("alice@example.org", PasswordSet(password: "alice-password-1"), actor: AdminActor(name: "t", role: .serverAdmin))
         var session = SMTPSession(
             config: SMTPSessionConfig(hostname: "mx", mode: .submission, tlsAvailable: false, implicitTLS: false, plaintextAuthAllowed: true, limits: SMTPLimits()),
             policy: h.policy)
