@@ -165,14 +165,33 @@ struct CommandWriter {
             if let r = s.returnOptions { raw(" RETURN (\(r.joined(separator: " ")))") }
             if let cs = s.charset { raw(" CHARSET \(cs)") }
             raw(" ")
-            if case .and(let keys) = s.key, !keys.isEmpty {
-                for (i, k) in keys.enumerated() {
-                    if i > 0 { raw(" ") }
-                    searchKey(k)
+            searchKeys(s.key)
+        case .sort(let s, let uid):
+            raw(uid ? "UID SORT" : "SORT")
+            if let r = s.returnOptions {
+                raw(" RETURN ")
+                list(r) { w, o in
+                    switch o {
+                    case .min: w.raw("MIN")
+                    case .max: w.raw("MAX")
+                    case .all: w.raw("ALL")
+                    case .count: w.raw("COUNT")
+                    case .save: w.raw("SAVE")
+                    case .partial(let range): w.raw("PARTIAL \(range.lowerBound):\(range.upperBound)")
+                    }
                 }
-            } else {
-                searchKey(s.key)
             }
+            raw(" ")
+            list(s.criteria) { w, c in w.raw((c.reverse ? "REVERSE " : "") + c.key.rawValue) }
+            raw(" ")
+            astring(s.charset)
+            raw(" ")
+            searchKeys(s.key)
+        case .thread(let t, let uid):
+            raw((uid ? "UID THREAD " : "THREAD ") + t.algorithm.rawValue + " ")
+            astring(t.charset)
+            raw(" ")
+            searchKeys(t.key)
         case .fetch(let set, let items, let modifiers, let uid):
             raw((uid ? "UID FETCH " : "FETCH ") + "\(set) ")
             list(items) { w, item in w.fetchItem(item) }
@@ -211,6 +230,18 @@ struct CommandWriter {
         case .binary(let part, let p, let peek):
             raw((peek ? "BINARY.PEEK[" : "BINARY[") + part.map(String.init).joined(separator: ".") + "]" + partial(p))
         case .binarySize(let part): raw("BINARY.SIZE[" + part.map(String.init).joined(separator: ".") + "]")
+        }
+    }
+
+    /// A search program's keys: the top-level AND written as a plain list.
+    mutating func searchKeys(_ key: SearchKey) {
+        if case .and(let keys) = key, !keys.isEmpty {
+            for (i, k) in keys.enumerated() {
+                if i > 0 { raw(" ") }
+                searchKey(k)
+            }
+        } else {
+            searchKey(key)
         }
     }
 
@@ -259,6 +290,8 @@ struct CommandWriter {
         case .uid(let set): raw("UID \(set)")
         case .sequence(let set): raw("\(set)")
         case .modseq(let n): raw("MODSEQ \(n)")
+        case .older(let n): raw("OLDER \(n)")
+        case .younger(let n): raw("YOUNGER \(n)")
         }
     }
 }

@@ -55,6 +55,10 @@ public enum IMAPCommand: Hashable, Sendable {
     case expunge
     case uidExpunge(SequenceSet)
     case search(SearchCommand, uid: Bool)
+    /// RFC 5256 SORT and UID SORT, with RFC 5267 ESORT return options.
+    case sort(SortCommand, uid: Bool)
+    /// RFC 5256 THREAD and UID THREAD.
+    case thread(ThreadCommand, uid: Bool)
     case fetch(SequenceSet, [FetchAttribute], FetchModifiers, uid: Bool)
     case store(SequenceSet, StoreFlags, unchangedSince: UInt64?, uid: Bool)
     case copy(SequenceSet, MailboxName, uid: Bool)
@@ -214,4 +218,6 @@ public indirect enum SearchKey: Hashable, Sendable {
     case uid(SequenceSet)
     case sequence(SequenceSet)
     case modseq(UInt64)
+    /// RFC 5032 WITHIN: the internal date is at least / less than this many seconds ago.
+    case older(UInt32), younger(UInt32)
 }

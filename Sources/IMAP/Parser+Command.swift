@@ -119,6 +119,8 @@ extension IMAPParser {
             i = bytes.count  // the limits themselves do not matter: setting quotas is the administrator's
             return .setQuota(root)
         case "SEARCH": return .search(try searchCommand(), uid: false)
+        case "SORT": return .sort(try sortCommand(), uid: false)
+        case "THREAD": return .thread(try threadCommand(), uid: false)
         case "FETCH": return try fetch(uid: false)
         case "STORE": return try store(uid: false)
         case "COPY", "MOVE":
@@ -132,6 +134,8 @@ extension IMAPParser {
             let sub = try keyword()
             switch sub {
             case "SEARCH": return .search(try searchCommand(), uid: true)
+            case "SORT": return .sort(try sortCommand(), uid: true)
+            case "THREAD": return .thread(try threadCommand(), uid: true)
             case "FETCH": return try fetch(uid: true)
             case "STORE": return try store(uid: true)
             case "COPY", "MOVE":
@@ -143,7 +147,7 @@ extension IMAPParser {
             case "EXPUNGE":
                 try sp()
                 return .uidExpunge(try sequenceSet())
-            default: throw fail("UID \(sub) is not a command (UID goes with FETCH, SEARCH, STORE, COPY, MOVE or EXPUNGE)")
+            default: throw fail("UID \(sub) is not a command (UID goes with FETCH, SEARCH, SORT, THREAD, STORE, COPY, MOVE or EXPUNGE)")
             }
         default:
             throw fail("Unknown command \(name.prefix(40))")

@@ -26,12 +26,17 @@ extension IMAPParser {
             charset = try astringText().uppercased()
             try sp()
         }
+        return SearchCommand(returnOptions: returnOptions, charset: charset, key: try searchKeys())
+    }
+
+    /// search-key *(SP search-key), the keys of a search program: one key, or all of them.
+    mutating func searchKeys() throws -> SearchKey {
         var keys = [try searchKey()]
         while skip(0x20) {
             keys.append(try searchKey())
             guard keys.count <= 1000 else { throw fail("too many search keys") }
         }
-        return SearchCommand(returnOptions: returnOptions, charset: charset, key: keys.count == 1 ? keys[0] : .and(keys))
+        return keys.count == 1 ? keys[0] : .and(keys)
     }
 
     mutating func searchString() throws -> String { String(decoding: try astring(), as: UTF8.self) }
@@ -102,6 +107,11 @@ extension IMAPParser {
         case "UID":
             try sp()
             return .uid(try sequenceSet())
+        case "OLDER", "YOUNGER":
+            // search-key =/ ( "OLDER" / "YOUNGER" ) SP nz-number   (RFC 5032 §4)
+            try sp()
+            let seconds = try nzNumber()
+            return name == "OLDER" ? .older(seconds) : .younger(seconds)
         case "NOT":
             try sp()
             try nest()

@@ -70,6 +70,8 @@ struct SearchEvaluator {
     var usesModseq = false
     /// UIDs matching each text criterion, computed once per criterion.
     var textMatches: [SearchKey: Set<Int64>] = [:]
+    /// WITHIN's reference time (RFC 5032 §3): one instant for the whole search.
+    let now = Date()
 
     init(session: IMAPSession, selected: SelectedMailbox) {
         self.session = session
@@ -79,7 +81,7 @@ struct SearchEvaluator {
     mutating func run(_ key: SearchKey) throws -> [(msn: Int, uid: Int64)] {
         let needsRows = IMAPSession.uses(key) { k in
             switch k {
-            case .flag, .new, .before, .on, .since, .sentBefore, .sentOn, .sentSince, .larger, .smaller, .modseq: return true
+            case .flag, .new, .before, .on, .since, .sentBefore, .sentOn, .sentSince, .larger, .smaller, .modseq, .older, .younger: return true
             default: return false
             }
         }
@@ -168,6 +170,9 @@ struct SearchEvaluator {
         case .larger(let n): return (rows[uid]?.size ?? 0) > n
         case .smaller(let n): return (rows[uid]?.size ?? Int.max) < n
         case .modseq(let n): return (rows[uid]?.modseq ?? 0) >= Int64(clamping: n)
+        // RFC 5032 §3: exact internal dates, at least (OLDER) or less than (YOUNGER) n seconds ago.
+        case .older(let n): return rows[uid].map { now.timeIntervalSince($0.internalDate) >= Double(n) } ?? false
+        case .younger(let n): return rows[uid].map { now.timeIntervalSince($0.internalDate) < Double(n) } ?? false
         case .uid(let set):
             if case .lastResult = set { return selected.saved.contains(uid) }
             return set.contains(UInt32(clamping: uid), largest: UInt32(clamping: selected.uids.last ?? 0))

@@ -97,6 +97,7 @@ final class IMAPSession: @unchecked Sendable {
             "LITERAL+", "ENABLE", "ID", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE",
             "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "STATUS=SIZE", "ESEARCH", "SEARCHRES", "CONDSTORE", "QRESYNC",
             "QUOTA", "QUOTA=RES-STORAGE", "APPENDLIMIT=\(env.limits.maxAppendSize)", "UTF8=ACCEPT", "BINARY",
+            "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESORT", "WITHIN",
         ]
         return caps.joined(separator: " ")
     }
@@ -249,6 +250,12 @@ final class IMAPSession: @unchecked Sendable {
         case .search(let search, let uid):
             try requireSelected()
             return try self.search(search, uid: uid, tag: tag, out: out)
+        case .sort(let sort, let uid):
+            try requireSelected()
+            return try self.sort(sort, uid: uid, tag: tag, out: out)
+        case .thread(let thread, let uid):
+            try requireSelected()
+            return try self.thread(thread, uid: uid, tag: tag, out: out)
         case .fetch(let set, let items, let modifiers, let uid):
             try requireSelected()
             return try fetch(set, items, modifiers, uid: uid, tag: tag, out: out)

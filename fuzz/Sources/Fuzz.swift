@@ -115,6 +115,13 @@ enum FuzzTargets {
                     fatalError("mime: unbalanced output \(String(decoding: rendered, as: UTF8.self).debugDescription) for \(bytes)")
                 }
             }
+            // SORT and THREAD read every envelope we render back; their header helpers never crash.
+            guard let fields = EnvelopeFields(imap: m.envelope()) else {
+                fatalError("mime: envelope does not read back: \(String(decoding: m.envelope(), as: UTF8.self).debugDescription)")
+            }
+            _ = BaseSubject(String(decoding: fields.subject ?? [], as: UTF8.self))
+            _ = fields.from?.displayName
+            _ = MessageIDs.threadReferences(message: bytes)
             _ = m.part(at: [1, 1, 1])
             _ = m.part(at: [2, 1])
             _ = m.searchFields()

@@ -1,0 +1,78 @@
+/// SORT's ordering (RFC 5256 §3, RFC 5957), over keys the session has gathered per message.
+///
+/// Strings compare with i;ascii-casemap (RFC 5256 §3: the default collation): octet by octet
+/// after mapping a-z to A-Z, which ``SortRecord/casemap(_:)`` does once per message, not per
+/// comparison. Messages equal under every criterion keep mailbox order (sequence numbers).
+public struct SortRecord: Hashable, Sendable {
+    /// What the response names the message by: its sequence number or its UID.
+    public var number: UInt32
+    /// INTERNALDATE, seconds since 1970 (ARRIVAL).
+    public var arrival: Double = 0
+    /// The Date: field's instant, or the internal date when it has none (RFC 5256 §2.2).
+    public var date: Double = 0
+    public var size: Int = 0
+    /// Casemapped: the base subject (§2.1), the first From/To/Cc addr-mailbox, and the
+    /// RFC 5957 display names.
+    public var subject: [UInt8] = []
+    public var from: [UInt8] = []
+    public var to: [UInt8] = []
+    public var cc: [UInt8] = []
+    public var displayFrom: [UInt8] = []
+    public var displayTo: [UInt8] = []
+
+    public init(number: UInt32) { self.number = number }
+
+    /// i;ascii-casemap: US-ASCII letters uppercased, every other octet as it is (RFC 4790 §9.2).
+    public static func casemap(_ s: String) -> [UInt8] {
+        s.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
+    }
+
+    public static func casemap(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
+    }
+}
+
+public enum MessageSorter {
+    /// The records in SORT order. `records` must be in mailbox (sequence) order: that is the
+    /// order of last resort.
+    public static func sort(_ records: [SortRecord], by criteria: [SortCriterion]) -> [SortRecord] {
+        // Indices into a buffer, so that a comparison copies no record (and retains no array).
+        let order = records.withUnsafeBufferPointer { r in
+            r.indices.sorted { a, b in
+                for c in criteria {
+                    let d = compare(r, a, b, c.key)
+                    if d != 0 { return c.reverse ? d > 0 : d < 0 }
+                }
+                return a < b
+            }
+        }
+        return order.map { records[$0] }
+    }
+
+    /// -1, 0 or 1 as `r[a]` sorts before, with or after `r[b]` by `key`.
+    static func compare(_ r: UnsafeBufferPointer<SortRecord>, _ a: Int, _ b: Int, _ key: SortCriterion.Key) -> Int {
+        switch key {
+        case .arrival: return compare(r[a].arrival, r[b].arrival)
+        case .date: return compare(r[a].date, r[b].date)
+        case .size: return compare(r[a].size, r[b].size)
+        case .subject: return compare(r[a].subject, r[b].subject)
+        case .from: return compare(r[a].from, r[b].from)
+        case .to: return compare(r[a].to, r[b].to)
+        case .cc: return compare(r[a].cc, r[b].cc)
+        case .displayFrom: return compare(r[a].displayFrom, r[b].displayFrom)
+        case .displayTo: return compare(r[a].displayTo, r[b].displayTo)
+        }
+    }
+
+    static func compare<T: Comparable>(_ x: T, _ y: T) -> Int { x < y ? -1 : x > y ? 1 : 0 }
+
+    static func compare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                let n = Swift.min(a.count, b.count)
+                for i in 0..<n where a[i] != b[i] { return a[i] < b[i] ? -1 : 1 }
+                return a.count < b.count ? -1 : a.count > b.count ? 1 : 0
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Delivery
+import Foundation
+import IMAP
+import MIME
+import Storage
+
+/// SORT and THREAD (RFC 5256), ESORT's answers (RFC 5267), SORT=DISPLAY (RFC 5957). Both run
+/// over SEARCH's result; the fields they compare come from the ENVELOPE and Date: instant kept
+/// for each message when it was stored, so sorting reads no message (THREAD=REFERENCES reads
+/// the headers, for References).
+extension IMAPSession {
+    func sort(_ cmd: SortCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
+        let matches = try sortAndThreadMatches(cmd.key, charset: cmd.charset)
+        let keys = Set(cmd.criteria.map(\.key))
+        let envelopes = !keys.isSubset(of: [.arrival, .date, .size])
+        var records = matches.map { SortRecord(number: uid ? UInt32(clamping: $0.uid) : UInt32($0.msn)) }
+        try readSortFields(matches, envelopes: envelopes) { i, f in
+            records[i].arrival = f.internalDate
+            records[i].date = f.sentDate ?? f.internalDate
+            records[i].size = f.size
+            guard let e = f.envelope else { return }
+            if keys.contains(.subject) {
+                records[i].subject = SortRecord.casemap(
+                    BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self)).text)
+            }
+            // RFC 5256 §3: FROM, TO and CC compare the first address's addr-mailbox.
+            if keys.contains(.from) { records[i].from = SortRecord.casemap(e.from?.mailbox ?? []) }
+            if keys.contains(.to) { records[i].to = SortRecord.casemap(e.to?.mailbox ?? []) }
+            if keys.contains(.cc) { records[i].cc = SortRecord.casemap(e.cc?.mailbox ?? []) }
+            if keys.contains(.displayFrom) { records[i].displayFrom = SortRecord.casemap(e.from?.displayName ?? "") }
+            if keys.contains(.displayTo) { records[i].displayTo = SortRecord.casemap(e.to?.displayName ?? "") }
+        }
+        let sorted = MessageSorter.sort(records, by: cmd.criteria).map(\.number)
+        guard let options = cmd.returnOptions else {
+            out.write("* SORT" + sorted.map { " \($0)" }.joined() + "\r\n")
+            return ok(tag, "SORT completed", out: out)
+        }
+        let effective = options.isEmpty ? [.all] : options
+        if effective.contains(.save) { selected!.saved = matches.map(\.uid) }
+        if effective == [.save] { return ok(tag, "SORT completed, result saved", out: out) }
+        // RFC 5267 §3: MIN and MAX are the first and last in sort order; ALL and PARTIAL list
+        // the messages in sort order.
+        var line = "* ESEARCH (TAG \"\(tag)\")\(uid ? " UID" : "")"
+        for option in effective {
+            switch option {
+            case .min: if let first = sorted.first { line += " MIN \(first)" }
+            case .max: if let last = sorted.last { line += " MAX \(last)" }
+            case .count: line += " COUNT \(sorted.count)"
+            case .all: if !sorted.isEmpty { line += " ALL \(Self.orderedSet(sorted[...]))" }
+            case .partial(let range):
+                // partial-range positions are 1-based; beyond the result, the answer is NIL.
+                let lo = Int(range.lowerBound) - 1
+                let hi = min(Int(range.upperBound), sorted.count)
+                let part = lo < hi ? Self.orderedSet(sorted[lo..<hi]) : "NIL"
+                line += " PARTIAL (\(range.lowerBound):\(range.upperBound) \(part))"
+            case .save: break
+            }
+        }
+        out.write(line + "\r\n")
+        return ok(tag, "SORT completed", out: out)
+    }
+
+    func thread(_ cmd: ThreadCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
+        let matches = try sortAndThreadMatches(cmd.key, charset: cmd.charset)
+        var messages = matches.map {
+            ThreadMessage(
+                number: uid ? UInt32(clamping: $0.uid) : UInt32($0.msn), messageID: nil, references: [],
+                baseSubject: "",
+                isReplyOrForward: false, date: 0)
+        }
+        try readSortFields(matches, envelopes: true) { i, f in
+            messages[i].date = f.sentDate ?? f.internalDate
+            guard let e = f.envelope else { return }
+            let subject = BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self))
+            messages[i].baseSubject = String(decoding: SortRecord.casemap(subject.text), as: UTF8.self)
+            messages[i].isReplyOrForward = subject.isReplyOrForward
+            messages[i].messageID = e.messageID.flatMap { MessageIDs.first(in: $0) }
+        }
+        let threads: [ThreadNode]
+        switch cmd.algorithm {
+        case .orderedSubject:
+            threads = Threader.orderedSubject(messages)
+        case .references:
+            // References is not among the stored fields: read each message's header.
+            if let lo = matches.first?.uid, let hi = matches.last?.uid {
+                var index: [Int64: Int] = [:]
+                for (i, m) in matches.enumerated() { index[m.uid] = i }
+                let details = try env.store.messageDetails(
+                    mailboxID: selected!.id, uids: lo, hi, only: matches.map(\.uid), parts: .data,
+                    include: { index[$0] != nil })
+                for d in details {
+                    guard let i = index[d.uid] else { continue }
+                    let bytes = d.headerPrefix + (try d.inlineData ?? env.delivery.readBlob(d.blobHash))
+                    messages[i].references = MessageIDs.threadReferences(message: bytes)
+                }
+            }
+            threads = Threader.references(messages)
+        }
+        out.write("* THREAD" + (threads.isEmpty ? "" : " " + Threader.encode(threads)) + "\r\n")
+        return ok(tag, "THREAD completed", out: out)
+    }
+
+    /// The messages a SORT or THREAD program selects, in mailbox order.
+    private func sortAndThreadMatches(_ key: SearchKey, charset: String) throws -> [(msn: Int, uid: Int64)] {
+        guard ["UTF-8", "US-ASCII"].contains(charset) else {
+            throw IMAPError.no("BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset \(charset)")
+        }
+        var evaluator = SearchEvaluator(session: self, selected: selected!)
+        return try evaluator.run(key)
+    }
+
+    /// What SORT and THREAD compare, as stored for one message.
+    struct StoredSortFields {
+        var internalDate: Double
+        var size: Int
+        /// The Date: field's instant, nil without a usable one.
+        var sentDate: Double?
+        /// Read when asked for; nil if the stored envelope does not parse.
+        var envelope: EnvelopeFields?
+    }
+
+    /// Calls `body` with each message's index in `matches` and its stored fields. Mail stored
+    /// before ENVELOPEs were kept is read and parsed instead.
+    private func readSortFields(
+        _ matches: [(msn: Int, uid: Int64)], envelopes: Bool, _ body: (Int, StoredSortFields) -> Void
+    ) throws {
+        guard let lo = matches.first?.uid, let hi = matches.last?.uid else { return }
+        var index: [Int64: Int] = [:]
+        index.reserveCapacity(matches.count)
+        for (i, m) in matches.enumerated() { index[m.uid] = i }
+        var unindexed: [Int64] = []
+        try env.store.scanSortFields(mailboxID: selected!.id, uids: lo, hi) { row in
+            guard let i = index[row.uid] else { return }
+            var envelope: EnvelopeFields?
+            if envelopes {
+                guard let stored = row.envelope else { return unindexed.append(row.uid) }
+                envelope = EnvelopeFields(imap: stored)
+            }
+            body(
+                i,
+                StoredSortFields(
+                    internalDate: row.internalDate, size: Int(row.size), sentDate: row.sentDate, envelope: envelope))
+        }
+        guard let first = unindexed.first, let last = unindexed.last else { return }
+        let wanted = Set(unindexed)
+        for d in try env.store.messageDetails(
+            mailboxID: selected!.id, uids: first, last, only: unindexed, parts: .data, include: { wanted.contains($0) })
+        {
+            guard let i = index[d.uid] else { continue }
+            let parsed = ParsedMessage(
+                parsing: d.headerPrefix + (try d.inlineData ?? env.delivery.readBlob(d.blobHash)))
+            body(
+                i,
+                StoredSortFields(
+                    internalDate: d.internalDate.timeIntervalSince1970, size: d.size,
+                    sentDate: parsed.sentDate?.timeIntervalSince1970,
+                    envelope: EnvelopeFields(imap: parsed.envelope())))
+        }
+    }
+
+    /// Numbers in the order given, as a sequence-set: only ascending runs become ranges, so the
+    /// order survives (RFC 5267 §3.2).
+    static func orderedSet(_ numbers: ArraySlice<UInt32>) -> String {
+        var parts: [String] = []
+        var i = numbers.startIndex
+        while i < numbers.endIndex {
+            var j = i
+            while j + 1 < numbers.endIndex, numbers[j + 1] == numbers[j] + 1 { j += 1 }
+            parts.append(j == i ? "\(numbers[i])" : "\(numbers[i]):\(numbers[j])")
+            i = j + 1
+        }
+        return parts.joined(separator: ",")
+    }
+}

@@ -1,0 +1,50 @@
+import GRDB
+import GRDBSQLite
+
+extension SQLiteStore {
+    /// What ``SQLiteStore/scanSortFields(mailboxID:uids:_:_:)`` hands over for one message.
+    /// `envelope` is only valid during the call, and nil for mail stored before ENVELOPEs were kept.
+    public struct SortScanRow {
+        public var uid: Int64
+        public var internalDate: Double
+        public var size: Int64
+        public var envelope: UnsafeRawBufferPointer?
+        /// The Date: field's instant (seconds since 1970); nil without a usable Date: field.
+        public var sentDate: Double?
+    }
+
+    /// The stored columns SORT and THREAD read, for the messages in a UID range in UID order,
+    /// row by row and without copying the envelopes: sorting a large mailbox reads no message.
+    public func scanSortFields(mailboxID: Int64, uids lo: Int64, _ hi: Int64, _ body: (SortScanRow) -> Void) throws {
+        let sql = """
+            SELECT m.uid, m.internal_date, m.size, b.envelope, b.sent_date
+            FROM messages m JOIN blobs b ON b.hash = m.blob_hash
+            WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid
+            """
+        try writer.read { db in
+            let statement = try db.makeStatement(sql: sql)
+            try statement.setArguments([mailboxID, lo, hi])
+            let s = statement.sqliteStatement
+            defer { sqlite3_reset(s) }
+            while true {
+                let rc = sqlite3_step(s)
+                if rc == SQLITE_DONE { return }
+                guard rc == SQLITE_ROW else {
+                    throw DatabaseError(
+                        resultCode: ResultCode(rawValue: rc),
+                        message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+                let envelope =
+                    sqlite3_column_type(s, 3) == SQLITE_NULL
+                    ? nil
+                    : UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 3), count: Int(sqlite3_column_bytes(s, 3)))
+                body(
+                    SortScanRow(
+                        uid: sqlite3_column_int64(s, 0), internalDate: sqlite3_column_double(s, 1),
+                        size: sqlite3_column_int64(s, 2),
+                        envelope: envelope,
+                        sentDate: sqlite3_column_type(s, 4) == SQLITE_NULL ? nil : sqlite3_column_double(s, 4)))
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+
+@testable import IMAP
+
+/// THREAD's two algorithms and its response (RFC 5256 §3, §4, §5), and SORT's ordering.
+struct ThreadingTests {
+    /// A message for the tables: number, Message-ID, References, subject, date (and Re: flag).
+    static func m(_ n: UInt32, id: String? = nil, refs: [String] = [], _ subject: String = "", reply: Bool = false, date: Double? = nil) -> ThreadMessage {
+        ThreadMessage(number: n, messageID: id, references: refs, baseSubject: subject, isReplyOrForward: reply, date: date ?? Double(n))
+    }
+
+    @Test func encodesTheRFCExamples() {
+        // RFC 5256 §5: 2, and 3 with 6 under it, 4 (with 23) and 44 (with 7, with 96) under 6.
+        let threads = [
+            ThreadNode(2),
+            ThreadNode(3, [ThreadNode(6, [ThreadNode(4, [ThreadNode(23)]), ThreadNode(44, [ThreadNode(7, [ThreadNode(96)])])])]),
+        ]
+        #expect(Threader.encode(threads) == "(2)(3 6 (4 23)(44 7 96))")
+        // A dummy parent of 3 and 5.
+        #expect(Threader.encode([ThreadNode(nil, [ThreadNode(3), ThreadNode(5)])]) == "((3)(5))")
+        #expect(Threader.encode([]) == "")
+    }
+
+    /// RFC 5256 §4's ORDEREDSUBJECT answer (177 not in the search result), from messages that produce it: 174's subject has
+    /// five more messages, 181 sent before 180; 172 follows 169.
+    @Test func orderedSubjectReproducesTheRFCExample() {
+        var messages: [ThreadMessage] = []
+        for n: UInt32 in 166...181 where n != 177 {
+            let subject: String
+            switch n {
+            case 169, 172: subject = "B"
+            case 174, 175, 176, 178, 180, 181: subject = "A"
+            default: subject = "S\(n)"
+            }
+            messages.append(Self.m(n, subject, date: n == 181 ? 179.5 : n == 179 ? 200 : Double(n)))
+        }
+        #expect(Threader.encode(Threader.orderedSubject(messages)) == "(166)(167)(168)(169 172)(170)(171)(173)(174 (175)(176)(178)(181)(180))(179)")
+    }
+
+    /// RFC 5256 §4's REFERENCES answer for the same mailbox: 170 and 179 answer one missing
+    /// message (a dummy parent); 174 to 181 answer another; 172 answers 169.
+    @Test func referencesReproducesTheRFCExample() {
+        var messages: [ThreadMessage] = []
+        for n: UInt32 in 166...181 where n != 177 {
+            var refs: [String] = []
+            switch n {
+            case 172: refs = ["169@x"]
+            case 170, 179: refs = ["gone1@x"]
+            case 174, 175, 176, 178, 180, 181: refs = ["gone2@x"]
+            default: break
+            }
+            messages.append(Self.m(n, id: "\(n)@x", refs: refs, "S\(n)", date: n == 181 ? 179.5 : n == 179 ? 200 : Double(n)))
+        }
+        #expect(Threader.encode(Threader.references(messages)) == "(166)(167)(168)(169 172)((170)(179))(171)(173)((174)(175)(176)(178)(181)(180))")
+    }
+
+    static let referenceTables: [(String, [ThreadMessage], String)] = [
+        ("a chain, a reply to a reply",
+            [m(1, id: "a@x", "hi"), m(2, id: "b@x", refs: ["a@x"], "hi", reply: true), m(3, id: "c@x", refs: ["a@x", "b@x"], "hi", reply: true)],
+            "(1 2 3)"),
+        ("two replies to one message, sorted by date",
+            [m(1, id: "a@x", "hi"), m(2, id: "b@x", refs: ["a@x"], "hi", reply: true, date: 9), m(3, id: "c@x", refs: ["a@x"], "hi", reply: true, date: 5)],
+            "(1 (3)(2))"),
+        ("In-Reply-To alone links (the session passes it as the only reference)",
+            [m(1, id: "a@x", "x"), m(2, id: "b@x", refs: ["a@x"], "y")],
+            "(1 2)"),
+        ("a reply whose parent is missing, alone: the dummy is pruned",
+            [m(1, id: "b@x", refs: ["gone@x"], "hi", reply: true)],
+            "(1)"),
+        ("a missing middle message: the grandchild hangs under the first",
+            [m(1, id: "a@x", "t"), m(2, id: "c@x", refs: ["a@x", "b@x"], "t", reply: true)],
+            "(1 2)"),
+        ("a message's own References replace a link from another's truncated ones",
+            [m(1, id: "a@x", "t"), m(2, id: "z@x", refs: ["a@x", "c@x"], "t"), m(3, id: "b@x", refs: ["a@x"], "t"), m(4, id: "c@x", refs: ["a@x", "b@x"], "t")],
+            "(1 3 4 2)"),
+        ("a loop in References is not followed",
+            [m(1, id: "a@x", refs: ["b@x"], "t"), m(2, id: "b@x", refs: ["a@x"], "t")],
+            "(2 1)"),
+        ("duplicate Message-IDs: the second is a message of its own",
+            [m(1, id: "a@x", "one"), m(2, id: "a@x", "two")],
+            "(1)(2)"),
+        ("no references: same base subject groups; the reply goes under the original",
+            [m(1, id: "a@x", "lunch", reply: true), m(2, id: "b@x", "lunch"), m(3, id: "c@x", "other")],
+            "(2 1)(3)"),
+        ("same subject, neither a reply: a dummy holds both",
+            [m(1, id: "a@x", "report"), m(2, id: "b@x", "report")],
+            "((1)(2))"),
+        ("empty subjects are not gathered",
+            [m(1, id: "a@x", ""), m(2, id: "b@x", "")],
+            "(1)(2)"),
+        ("threads go by the date of their first message; ties by mailbox order",
+            [m(1, id: "a@x", "p", date: 50), m(2, id: "b@x", "q", date: 10), m(3, id: "c@x", "r", date: 10)],
+            "(2)(3)(1)"),
+        ("a dummy root sorts by its first child",
+            [m(1, id: "a@x", "p", date: 5), m(2, id: "b@x", refs: ["gone@x"], "q", date: 9), m(3, id: "c@x", refs: ["gone@x"], "q", date: 1)],
+            "((3)(2))(1)"),
+        ("no Message-ID at all",
+            [m(1, "s"), m(2, refs: ["zz@x"], "t", reply: true)],
+            "(1)(2)"),
+    ]
+
+    @Test(arguments: referenceTables.indices)
+    func references(_ i: Int) {
+        let (what, messages, expected) = Self.referenceTables[i]
+        #expect(Threader.encode(Threader.references(messages)) == expected, "\(what)")
+    }
+
+    @Test func orderedSubjectWithinAThreadGoesByDate() {
+        let messages = [Self.m(1, "b", date: 30), Self.m(2, "a", date: 20), Self.m(3, "b", date: 10), Self.m(4, "b", date: 10)]
+        #expect(Threader.encode(Threader.orderedSubject(messages)) == "(3 (4)(1))(2)")
+    }
+
+    static func record(_ n: UInt32, date: Double = 0, size: Int = 0, subject: String = "", from: String = "") -> SortRecord {
+        var r = SortRecord(number: n)
+        r.date = date
+        r.arrival = Double(n)
+        r.size = size
+        r.subject = SortRecord.casemap(subject)
+        r.from = SortRecord.casemap(from)
+        return r
+    }
+
+    @Test func sortsByCriteriaThenMailboxOrder() {
+        let records = [
+            Self.record(1, date: 3, size: 10, subject: "b", from: "Zed"),
+            Self.record(2, date: 1, size: 30, subject: "A", from: "amy"),
+            Self.record(3, date: 3, size: 20, subject: "a", from: "bob"),
+            Self.record(4, date: 2, size: 10, subject: "c", from: "_x"),
+        ]
+        func order(_ c: [SortCriterion]) -> [UInt32] { MessageSorter.sort(records, by: c).map(\.number) }
+        #expect(order([SortCriterion(.date)]) == [2, 4, 1, 3])
+        // Equal keys stay in mailbox order even in reverse (RFC 5256 §3).
+        #expect(order([SortCriterion(.date, reverse: true)]) == [1, 3, 4, 2])
+        #expect(order([SortCriterion(.subject), SortCriterion(.size, reverse: true)]) == [2, 3, 1, 4])
+        #expect(order([SortCriterion(.size), SortCriterion(.date, reverse: true)]) == [1, 4, 3, 2])
+        #expect(order([SortCriterion(.arrival, reverse: true)]) == [4, 3, 2, 1])
+        // i;ascii-casemap compares uppercased: "_" (0x5F) sorts after the letters.
+        #expect(order([SortCriterion(.from)]) == [2, 3, 1, 4])
+    }
+}
