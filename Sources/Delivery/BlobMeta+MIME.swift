@@ -2,14 +2,15 @@ import MIME
 import Storage
 
 extension BlobMeta {
-    /// What IMAP needs about a message, computed from its bytes once, before they are stored.
-    public init(parsing bytes: [UInt8], textLimit: Int = SearchText.limit) {
+    /// What IMAP needs about a message, computed from its bytes once, before they are stored;
+    /// without `indexText`, the search text is left to the background indexer.
+    public init(parsing bytes: [UInt8], indexText: Bool = true, textLimit: Int = SearchText.limit) {
         let parsed = ParsedMessage(parsing: bytes)
         let sent = parsed.sentDateAndZone
         self.init(
             envelope: parsed.envelope(), bodyStructure: parsed.bodyStructure(extensible: true),
             bodySimple: parsed.bodyStructure(extensible: false), sentDate: sent?.date, sentZone: sent?.zoneMinutes,
-            text: SearchText(parsed, textLimit: textLimit))
+            text: indexText ? SearchText(parsed, textLimit: textLimit) : nil)
     }
 }
 

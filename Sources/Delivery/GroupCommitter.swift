@@ -19,14 +19,17 @@ public final class GroupCommitter: Sendable {
     }
 
     private let store: SQLiteStore
+    /// Called after each commit (the search indexer's doorbell).
+    private let afterCommit: @Sendable () -> Void
     private let state = Mutex(State())
     private let wakeup = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
     /// Sizes of the batches committed, for metrics and tests.
     private let stats = Mutex<(batches: Int, messages: Int)>((0, 0))
 
-    public init(store: SQLiteStore) {
+    public init(store: SQLiteStore, afterCommit: @escaping @Sendable () -> Void = {}) {
         self.store = store
+        self.afterCommit = afterCommit
         let thread = Thread { [self] in self.loop() }
         thread.name = "mailroom-commit"
         thread.start()
@@ -76,12 +79,14 @@ public final class GroupCommitter: Sendable {
             try store.commit(jobs.flatMap(\.commit))
             stats.withLock { $0 = ($0.batches + 1, $0.messages + jobs.count) }
             for j in jobs { j.continuation.resume() }
+            afterCommit()
         } catch {
             // One bad message must not fail the others: commit each alone.
             for j in jobs {
                 do {
                     try store.commit(j.commit)
                     j.continuation.resume()
+                    afterCommit()
                 } catch {
                     j.continuation.resume(throwing: error)
                 }

@@ -58,6 +58,7 @@ public final class LocalDelivery: Sendable {
     public let directory: DirectoryService
     public let blobs: BlobStore
     let committer: GroupCommitter
+    let indexer: SearchIndexer
     let maxReceived: Int
     /// Messages up to this size are kept in the database, committed (and fsynced) together
     /// with their mailbox entries; larger ones become blob files, each fsynced on its own.
@@ -72,14 +73,22 @@ public final class LocalDelivery: Sendable {
         self.store = store
         self.directory = directory
         self.blobs = blobs
-        self.committer = GroupCommitter(store: store)
+        let indexer = SearchIndexer(store: store, blobs: blobs)
+        self.indexer = indexer
+        self.committer = GroupCommitter(store: store) { indexer.signal() }
         self.maxReceived = maxReceivedHeaders
+        indexer.start()
     }
 
     public func stop() {
         committer.stop()
+        indexer.stop()
         flushRefusals()
     }
+
+    /// Adds every message still waiting to the search index now, on the caller's thread
+    /// (the background indexer does the same in its own time).
+    public func indexWaitingMessages() throws { try indexer.drain() }
 
     public var commitStats: (batches: Int, messages: Int) { committer.batchStats }
 
@@ -247,7 +256,8 @@ extension LocalDelivery {
                 c.resume(
                     with: Result {
                         let hashes = try bodies.map { $0.count <= limit ? BlobStore.hash($0) : try blobs.put($0) }
-                        let metas = zip(bodies, needsMeta).map { $1 ? BlobMeta(parsing: $0) : nil }
+                        // The search text is left to the background indexer.
+                        let metas = zip(bodies, needsMeta).map { $1 ? BlobMeta(parsing: $0, indexText: false) : nil }
                         return (hashes, metas)
                     })
             }

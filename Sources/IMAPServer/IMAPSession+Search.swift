@@ -107,7 +107,14 @@ struct SearchEvaluator {
             guard textMatches[key] == nil else { return }
             let fields = Self.fields(key)
             if s.unicodeScalars.count >= 3 {
-                textMatches[key] = try session.env.store.textSearch(mailboxID: selected.id, fields: fields, needle: s)
+                // Messages the background indexer has not reached yet are read directly. Asked
+                // first: one indexed in between is then found one way or the other.
+                let unindexed = try session.env.store.unindexedUIDs(mailboxID: selected.id)
+                var found = try session.env.store.textSearch(mailboxID: selected.id, fields: fields, needle: s)
+                if !unindexed.isEmpty {
+                    found.formUnion(try scan(only: unindexed) { _, text in fields.contains { Self.contains(text.value(of: $0), s) } })
+                }
+                textMatches[key] = found
             } else {
                 textMatches[key] = try scan { _, text in fields.contains { Self.contains(text.value(of: $0), s) } }
             }
@@ -136,12 +143,13 @@ struct SearchEvaluator {
         needle.isEmpty || haystack.range(of: needle, options: [.caseInsensitive]) != nil
     }
 
-    /// The UIDs whose message satisfies `test`, reading each message of the mailbox.
-    func scan(_ test: (ParsedMessage, SearchText) -> Bool) throws -> Set<Int64> {
-        guard let lo = selected.uids.first, let hi = selected.uids.last else { return [] }
-        let known = Set(selected.uids)
+    /// The UIDs whose message satisfies `test`, reading each message of the mailbox (or only
+    /// those of `only`, sorted UIDs).
+    func scan(only: [Int64]? = nil, _ test: (ParsedMessage, SearchText) -> Bool) throws -> Set<Int64> {
+        guard let lo = (only ?? selected.uids).first, let hi = (only ?? selected.uids).last else { return [] }
+        let known = only.map { Set($0).intersection(selected.uids) } ?? Set(selected.uids)
         var out: Set<Int64> = []
-        for d in try session.env.store.messageDetails(mailboxID: selected.id, uids: lo, hi, parts: .data, include: { known.contains($0) }) {
+        for d in try session.env.store.messageDetails(mailboxID: selected.id, uids: lo, hi, only: only, parts: .data, include: { known.contains($0) }) {
             let bytes = d.headerPrefix + (try d.inlineData ?? session.env.delivery.readBlob(d.blobHash))
             let parsed = ParsedMessage(parsing: bytes)
             if test(parsed, SearchText(parsed.searchFields())) { out.insert(d.uid) }

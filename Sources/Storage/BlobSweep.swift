@@ -114,6 +114,9 @@ public struct StorageUsage: Codable, Hashable, Sendable {
     public var awaitingRemoval = 0
     /// Records of swept messages: their words stay in the search index until a compaction.
     public var sweptRecords = 0
+    /// Delivered messages the background indexer has not added to the search index yet
+    /// (SEARCH reads them directly meanwhile).
+    public var indexBacklog = 0
 
     public init() {}
 }
@@ -145,6 +148,7 @@ extension SQLiteStore {
                 u.awaitingRemoval = row[4]
                 u.sweptRecords = row[5]
             }
+            u.indexBacklog = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM index_backlog") ?? 0
             return u
         }
     }

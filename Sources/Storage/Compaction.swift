@@ -53,6 +53,8 @@ extension SQLiteStore {
             try db.execute(sql: "UPDATE blobs SET envelope = NULL WHERE gone = 1")
             try db.execute(sql: "DROP TABLE blob_text")
             try db.execute(sql: "ALTER TABLE blob_text_rebuild RENAME TO blob_text")
+            // The rebuilt index holds every live message, those that waited for the indexer too.
+            try db.execute(sql: "DELETE FROM index_backlog")
             return removed
         }
     }

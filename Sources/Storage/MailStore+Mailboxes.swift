@@ -9,9 +9,10 @@ public struct BlobMeta: Sendable {
     public var sentDate: Date?
     /// The zone the Date: field was written in, minutes east of UTC.
     public var sentZone: Int?
-    public var text: SearchText
+    /// The text for the search index; nil leaves indexing to the background indexer.
+    public var text: SearchText?
 
-    public init(envelope: [UInt8], bodyStructure: [UInt8], bodySimple: [UInt8], sentDate: Date?, sentZone: Int? = nil, text: SearchText) {
+    public init(envelope: [UInt8], bodyStructure: [UInt8], bodySimple: [UInt8], sentDate: Date?, sentZone: Int? = nil, text: SearchText?) {
         self.envelope = envelope
         self.bodyStructure = bodyStructure
         self.bodySimple = bodySimple

@@ -126,7 +126,10 @@ extension SQLiteStore {
             arguments: [
                 Data(meta.envelope), Data(meta.bodyStructure), Data(meta.bodySimple), meta.sentDate?.timeIntervalSince1970, meta.sentZone, rowid,
             ])
-        let t = meta.text
+        guard let t = meta.text else {
+            try db.execute(sql: "INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)", arguments: [rowid])
+            return
+        }
         try db.execute(
             sql: "INSERT INTO blob_text (rowid, subject, from_addr, to_addr, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             arguments: [rowid, t.subject, t.from, t.to, t.cc, t.bcc, t.headers, t.body])

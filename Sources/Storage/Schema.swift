@@ -299,6 +299,12 @@ enum Schema {
             // written the same way in the query for SQLite to use it.
             try db.execute(sql: "CREATE INDEX messages_unseen ON messages(mailbox_id, uid) WHERE instr(flags, '\\Seen') = 0")
         }
+        m.registerMigration("v9-index-backlog") { db in
+            // Messages whose words are not in the search index yet: delivery leaves indexing
+            // (the costliest part of storing a message) to a background indexer, off the path
+            // to 250. SEARCH reads these messages directly until they are indexed.
+            try db.execute(sql: "CREATE TABLE index_backlog (blob_rowid INTEGER PRIMARY KEY)")
+        }
         return m
     }
 

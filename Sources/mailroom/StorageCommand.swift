@@ -33,6 +33,9 @@ struct StorageCommand: AsyncParsableCommand {
             if u.sweptRecords > 0 {
                 print("swept messages           \(u.sweptRecords): their words stay in the search index until `mailroom storage compact`")
             }
+            if u.indexBacklog > 0 {
+                print("waiting to be indexed    \(u.indexBacklog) (the background indexer adds them; SEARCH reads them directly meanwhile)")
+            }
         }
     }
 

@@ -72,6 +72,7 @@ import Testing
         #expect(try h.delivery.readBlob(stored[0].blobHash) == Array(big.receivedHeader.utf8) + big.data)
         let account = try #require(h.dir.snapshot.account(try EmailAddress("carol@example.org"))?.id)
         let mailbox = try #require(try h.delivery.store.mailbox(accountID: account, name: "INBOX"))
+        try h.delivery.indexWaitingMessages()
         #expect(try h.delivery.store.textSearch(mailboxID: mailbox.id, fields: [.body], needle: "quokkasight") == [stored[0].uid])
         #expect(try h.delivery.sweepBlobs(grace: 0, now: Date().addingTimeInterval(1)) == BlobSweepReport(), "live again")
         #expect(try h.delivery.readBlob(stored[0].blobHash).count > 300_000)

@@ -16,7 +16,9 @@ import Testing
 
     /// Index rows holding `word`, whatever mailbox or message they belong to.
     func indexRows(_ h: PolicyHarness, _ word: String) throws -> Int {
-        try h.delivery.store.writer.read { db in
+        // Delivery leaves the words to the background indexer: let it finish first.
+        try h.delivery.indexWaitingMessages()
+        return try h.delivery.store.writer.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blob_text WHERE blob_text MATCH ?", arguments: ["\"\(word)\""]) ?? -1
         }
     }
@@ -24,6 +26,7 @@ import Testing
     func search(_ h: PolicyHarness, _ address: String, _ word: String) throws -> Set<Int64> {
         let account = try #require(h.dir.snapshot.account(try EmailAddress(address))?.id)
         let inbox = try #require(try h.delivery.store.mailbox(accountID: account, name: "INBOX"))
+        try h.delivery.indexWaitingMessages()
         return try h.delivery.store.textSearch(mailboxID: inbox.id, fields: [.body], needle: word)
     }
 

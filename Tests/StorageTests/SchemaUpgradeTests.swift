@@ -96,7 +96,7 @@ import Testing
             }
         }
         let store = try SQLiteStore(path: path)
-        #expect(try store.schemaVersion().suffix(2) == ["v7-repair-recent-uid", "v8-unseen-index"])
+        #expect(try store.schemaVersion() == Self.steps)
         #expect(try store.writer.read(Self.shape) == (try Self.newestShape))
         let recentUID = try store.writer.read { db in try Int64.fetchOne(db, sql: "SELECT recent_uid FROM mailboxes WHERE id = 100") }
         #expect(recentUID == 6)

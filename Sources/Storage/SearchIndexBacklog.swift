@@ -1,0 +1,74 @@
+import Foundation
+import GRDB
+
+/// A message waiting for the search indexer: its blob's rowid (the index row's key), and its
+/// bytes when kept inline (else they are read from the blob file).
+public struct PendingIndex: Sendable {
+    public let rowid: Int64
+    public let hash: String
+    public let inline: [UInt8]?
+    /// Swept since it was stored: nothing to index.
+    public let gone: Bool
+}
+
+/// The search-index backlog: delivery commits a message without its words (writing the
+/// trigram index is the costliest part of storing one), and the indexer adds them in batches
+/// afterwards. SEARCH stays exact meanwhile: messages in the backlog are read directly.
+extension SQLiteStore {
+    /// The oldest `limit` messages waiting to be indexed.
+    public func indexBacklog(limit: Int) throws -> [PendingIndex] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT b.rowid, b.hash, b.data, b.gone FROM index_backlog q JOIN blobs b ON b.rowid = q.blob_rowid
+                    ORDER BY q.blob_rowid LIMIT ?
+                    """,
+                arguments: [limit]
+            ).map { PendingIndex(rowid: $0[0], hash: $0[1], inline: ($0[2] as Data?).map { Array($0) }, gone: ($0[3] as Int) != 0) }
+        }
+    }
+
+    /// Adds the words of indexed messages and takes every one of `done` off the backlog, in
+    /// one transaction. A message another writer took off meanwhile is not indexed twice. A
+    /// swept message (in `done`, without text) loses its cached ENVELOPE, so that storing the
+    /// same bytes again indexes them again.
+    public func finishIndexing(_ rows: [(rowid: Int64, text: SearchText)], done: [Int64]) throws {
+        guard !done.isEmpty else { return }
+        let texts = Dictionary(rows.map { ($0.rowid, $0.text) }, uniquingKeysWith: { a, _ in a })
+        try writer.write { db in
+            let take = try db.makeStatement(sql: "DELETE FROM index_backlog WHERE blob_rowid = ?")
+            let insert = try db.makeStatement(
+                sql: "INSERT INTO blob_text (rowid, subject, from_addr, to_addr, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            for rowid in done {
+                try take.execute(arguments: [rowid])
+                guard db.changesCount == 1 else { continue }
+                if let t = texts[rowid] {
+                    try insert.execute(arguments: [rowid, t.subject, t.from, t.to, t.cc, t.bcc, t.headers, t.body])
+                } else {
+                    try db.execute(sql: "UPDATE blobs SET envelope = NULL WHERE rowid = ? AND gone != 0", arguments: [rowid])
+                }
+            }
+        }
+    }
+
+    /// How many messages wait for the indexer.
+    public func indexBacklogCount() throws -> Int {
+        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM index_backlog") ?? 0 }
+    }
+
+    /// UIDs of the mailbox's messages that are not in the search index yet. Ask this before
+    /// the index: a message the indexer moves between the two answers is then in one of them.
+    public func unindexedUIDs(mailboxID: Int64) throws -> [Int64] {
+        try writer.read { db in
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT m.uid FROM index_backlog q JOIN blobs b ON b.rowid = q.blob_rowid
+                    CROSS JOIN messages m INDEXED BY messages_blob ON m.blob_hash = b.hash
+                    WHERE m.mailbox_id = ? ORDER BY m.uid
+                    """,
+                arguments: [mailboxID])
+        }
+    }
+}
