@@ -133,7 +133,7 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             let next = work(session, out)
             let rest = out.buffer
-            let loggedIn = session.state != .notAuthenticated
+            let loggedIn = session.hasLoggedIn
             loop.execute {
                 let (handler, context) = bound.value
                 handler.loggedIn = loggedIn

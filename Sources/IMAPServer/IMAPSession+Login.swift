@@ -33,8 +33,7 @@ extension IMAPSession {
             out.write("\(tag) NO [LIMIT] Too many connections for \(account.address); close some first\r\n")
             return .read
         }
-        self.account = account
-        state = .authenticated
+        logIn(account)
         out.write("\(tag) OK [CAPABILITY \(capabilities)] Logged in\r\n")
         return .read
     }
