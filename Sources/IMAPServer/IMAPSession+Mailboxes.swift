@@ -54,6 +54,11 @@ struct SelectedMailbox {
 extension IMAPSession {
     static let systemFlags = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"]
 
+    /// PERMANENTFLAGS's response code: the flags a client can store (`\*`: new keywords too).
+    static func permanentFlagsCode(_ flags: [String]) -> String {
+        "PERMANENTFLAGS (\(flags.joined(separator: " ")))"
+    }
+
     /// A mailbox name as sent, decoded (modified UTF-7 unless UTF-8 is on), checked, with INBOX
     /// in its canonical case. Names are always looked up within the logged-in account, so no
     /// spelling reaches another user's mail; odd ones are refused all the same.
@@ -106,7 +111,7 @@ extension IMAPSession {
         if params.condstore { enabled.insert("CONDSTORE") }
         let wasSelected = selected != nil
         deselect()
-        if wasSelected { out.write("* OK [CLOSED] Previous mailbox closed\r\n") }
+        if wasSelected { out.write(.untagged(.ok, code: "CLOSED", "Previous mailbox closed")) }
         let decoded = try mailboxName(name)
         let mailbox: MailboxRecord, uids: [Int64]
         if let record = try env.store.mailbox(accountID: account.id, name: decoded),
@@ -125,28 +130,29 @@ extension IMAPSession {
         var sel = SelectedMailbox(
             id: mailbox.id, name: mailbox.name, readOnly: readOnly, uids: uids, modseq: mailbox.highestModseq, keywords: mailbox.keywords,
             token: token)
-        let flags = (Self.systemFlags + mailbox.keywords).joined(separator: " ")
-        out.write("* FLAGS (\(flags))\r\n")
-        out.write("* OK [PERMANENTFLAGS (\(readOnly ? "" : flags + " \\*"))] Flags permitted\r\n")
-        out.write("* \(uids.count) EXISTS\r\n")
+        let flags = Self.systemFlags + mailbox.keywords
+        out.write(.flags(flags))
+        out.write(.untagged(.ok, code: Self.permanentFlagsCode(readOnly ? [] : flags + ["\\*"]), "Flags permitted"))
+        out.write(.exists(uids.count))
         takeRecent(into: &sel, through: uids.last ?? 0, after: 0, claimedUpTo: mailbox.recentUID)
         enterSelected(sel)
         if !rev2 {
-            out.write("* \(sel.recentCount) RECENT\r\n")
+            out.write(.recent(sel.recentCount))
             // IMAP4rev1 clients open the mailbox at the first unseen message (RFC 3501 §6.3.1);
             // RFC 9051 dropped it.
             if let unseen = try env.store.firstUnseenUID(mailboxID: mailbox.id), let msn = sel.msn(of: unseen) {
-                out.write("* OK [UNSEEN \(msn)] First unseen\r\n")
+                out.write(.untagged(.ok, code: "UNSEEN \(msn)", "First unseen"))
             }
         }
-        out.write("* OK [UIDVALIDITY \(mailbox.uidValidity)] UIDs valid\r\n")
-        out.write("* OK [UIDNEXT \(mailbox.uidNext)] Predicted next UID\r\n")
-        out.write("* OK [HIGHESTMODSEQ \(sel.modseq)] Highest\r\n")
+        out.write(.untagged(.ok, code: "UIDVALIDITY \(mailbox.uidValidity)", "UIDs valid"))
+        out.write(.untagged(.ok, code: "UIDNEXT \(mailbox.uidNext)", "Predicted next UID"))
+        out.write(.untagged(.ok, code: "HIGHESTMODSEQ \(sel.modseq)", "Highest"))
         if rev2 { out.write(Array("* LIST () \"/\" ".utf8) + encodeName(mailbox.name) + Array("\r\n".utf8)) }
         if let q = params.qresync, q.uidValidity == mailbox.uidValidity {
             try resync(q, states: try env.store.messageStates(mailboxID: mailbox.id), in: sel, out: out)
         }
-        return ok(tag, readOnly ? "[READ-ONLY] EXAMINE completed" : "[READ-WRITE] SELECT completed", out: out)
+        if readOnly { return ok(tag, code: "READ-ONLY", "EXAMINE completed", out: out) }
+        return ok(tag, code: "READ-WRITE", "SELECT completed", out: out)
     }
 
     /// Makes the messages above `after`, up to `top`, that no session was shown as \Recent yet
@@ -180,7 +186,7 @@ extension IMAPSession {
             vanished = vanished.filter { v in ranges.contains { $0.contains(UInt32(clamping: v)) } }
         }
         if !vanished.isEmpty {
-            out.write("* VANISHED (EARLIER) \(SequenceSet.compact(vanished.map { UInt32(clamping: $0) }))\r\n")
+            out.write(.vanished(earlier: true, vanished.map { UInt32(clamping: $0) }))
         }
         for (i, m) in states.enumerated() where m.modseq > Int64(q.modseq) {
             if let known = q.knownUIDs, !known.contains(UInt32(clamping: m.uid), largest: largest) { continue }
@@ -394,7 +400,7 @@ extension IMAPSession {
             message, to: mailbox.id, accountID: account.id, quota: quota, flags: flags.filter { $0 != "\\Recent" },
             internalDate: date ?? Date())
         reportChanges(out: out, expunges: true)
-        return ok(tag, "[APPENDUID \(validity) \(uid)] APPEND completed", out: out)
+        return ok(tag, code: "APPENDUID \(validity) \(uid)", "APPEND completed", out: out)
     }
 
     // MARK: Quota (RFC 9208): one root per account, "", with the account's storage quota.

@@ -50,7 +50,7 @@ extension IMAPSession {
             let largest = UInt32(clamping: sel.uids.last ?? 0)
             let vanished = try env.store.expungedSince(mailboxID: sel.id, modseq: Int64(since))
                 .filter { set.contains(UInt32(clamping: $0), largest: max(largest, UInt32(clamping: $0))) }
-            if !vanished.isEmpty { out.write("* VANISHED (EARLIER) \(SequenceSet.compact(vanished.map { UInt32(clamping: $0) }))\r\n") }
+            if !vanished.isEmpty { out.write(.vanished(earlier: true, vanished.map { UInt32(clamping: $0) })) }
         }
         guard var lo = list.first?.uid, var hi = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
         if items.allSatisfy(Self.isStored), list.count * 8 >= Int(hi - lo + 1) {
@@ -341,7 +341,8 @@ extension IMAPSession {
         }
         if !r.failed.isEmpty {
             let numbers = uid ? r.failed.map { UInt32(clamping: $0) } : r.failed.compactMap { sel.msn(of: $0).map { UInt32($0) } }
-            return ok(tag, "[MODIFIED \(SequenceSet.compact(numbers.sorted()))] Conditional STORE failed", out: out)
+            let code = "MODIFIED \(SequenceSet.compact(numbers.sorted()))"
+            return ok(tag, code: code, "Conditional STORE failed", out: out)
         }
         return ok(tag, "STORE completed", out: out)
     }
@@ -350,9 +351,9 @@ extension IMAPSession {
     func announceNewKeywords(in sel: inout SelectedMailbox, out: ResponseWriter) throws {
         guard let record = try env.store.mailbox(id: sel.id), record.keywords != sel.keywords else { return }
         sel.keywords = record.keywords
-        let flags = (Self.systemFlags + record.keywords).joined(separator: " ")
-        out.write("* FLAGS (\(flags))\r\n")
-        out.write("* OK [PERMANENTFLAGS (\(flags) \\*)] Flags permitted\r\n")
+        let flags = Self.systemFlags + record.keywords
+        out.write(.flags(flags))
+        out.write(.untagged(.ok, code: Self.permanentFlagsCode(flags + ["\\*"]), "Flags permitted"))
     }
 
     // MARK: COPY, MOVE, EXPUNGE
@@ -375,9 +376,9 @@ extension IMAPSession {
         let intoSelected = target.id == sel.id
         guard move else {
             if intoSelected { reportChanges(out: out, expunges: true) }
-            return ok(tag, "[\(code)] COPY completed", out: out)
+            return ok(tag, code: code, "COPY completed", out: out)
         }
-        out.write("* OK [\(code)] Moved\r\n")
+        out.write(.untagged(.ok, code: code, "Moved"))
         updateSelected { announceExpunges(result.pairs.map(\.0), in: &$0, out: out) }
         if intoSelected { reportChanges(out: out, expunges: true) }
         return ok(tag, "MOVE completed", out: out)
@@ -401,7 +402,7 @@ extension IMAPSession {
         let gone = uids.filter { sel.msn(of: $0) != nil }.sorted()
         guard !gone.isEmpty else { return }
         if qresync {
-            out.write("* VANISHED \(SequenceSet.compact(gone.map { UInt32(clamping: $0) }))\r\n")
+            out.write(.vanished(earlier: false, gone.map { UInt32(clamping: $0) }))
             let set = Set(gone)
             sel.uids.removeAll { set.contains($0) }
             return
@@ -409,7 +410,7 @@ extension IMAPSession {
         for u in gone.reversed() {
             // Highest first: each number is still right when the client reads it.
             guard let msn = sel.msn(of: u) else { continue }
-            out.write("* \(msn) EXPUNGE\r\n")
+            out.write(.expunge(msn))
             sel.uids.remove(at: msn - 1)
         }
     }
@@ -429,8 +430,8 @@ extension IMAPSession {
             if !new.isEmpty {
                 sel.uids += new
                 takeRecent(into: &sel, through: new[new.count - 1], after: last, claimedUpTo: mailbox.recentUID)
-                out.write("* \(sel.uids.count) EXISTS\r\n")
-                if !rev2 { out.write("* \(sel.recentCount) RECENT\r\n") }
+                out.write(.exists(sel.uids.count))
+                if !rev2 { out.write(.recent(sel.recentCount)) }
             }
             if mailbox.keywords != sel.keywords { try? announceNewKeywords(in: &sel, out: out) }
             for m in changed where m.uid <= last {

@@ -87,7 +87,7 @@ final class IMAPSession: @unchecked Sendable {
     var qresync: Bool { enabled.contains("QRESYNC") }
     var rev2: Bool { enabled.contains("IMAP4REV2") }
 
-    var capabilities: String {
+    var capabilities: [String] {
         var caps = ["IMAP4rev1", "IMAP4rev2"]
         if case .notAuthenticated = state {
             if !tlsActive && env.tls != nil { caps.append("STARTTLS") }
@@ -104,11 +104,14 @@ final class IMAPSession: @unchecked Sendable {
             "QUOTA", "QUOTA=RES-STORAGE", "APPENDLIMIT=\(env.limits.maxAppendSize)", "UTF8=ACCEPT", "BINARY",
             "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESORT", "WITHIN",
         ]
-        return caps.joined(separator: " ")
+        return caps
     }
 
+    /// The CAPABILITY response code of the greeting and of a login's `OK`.
+    var capabilityCode: String { "CAPABILITY " + capabilities.joined(separator: " ") }
+
     func greeting() -> [UInt8] {
-        Array("* OK [CAPABILITY \(capabilities)] \(env.hostname) Mailroom IMAP ready\r\n".utf8)
+        IMAPResponse.untagged(.ok, code: capabilityCode, "\(env.hostname) Mailroom IMAP ready").bytes
     }
 
     /// One framed command.
@@ -130,34 +133,37 @@ final class IMAPSession: @unchecked Sendable {
             case .bad(let text):
                 return bad(tag: tag, text, out: out)
             case .no(let code, let text):
-                out.write("\(tag) NO \(code.map { "[\($0)] " } ?? "")\(text)\r\n")
+                out.write(.tagged(tag, .no, code: code, text))
             }
         } catch let e as MailboxError {
-            out.write("\(tag) NO \(Self.describe(e))\r\n")
+            let (code, text) = Self.describe(e)
+            out.write(.tagged(tag, .no, code: code, text))
         } catch {
             env.logger.error("IMAP command failed", metadata: ["client": "\(clientIP)", "error": "\(error)"])
-            out.write("\(tag) NO [SERVERBUG] The server could not do this; try again later\r\n")
+            out.write(.tagged(tag, .no, code: "SERVERBUG", "The server could not do this; try again later"))
         }
         return .read
     }
 
     func bad(tag: String, _ text: String, out: ResponseWriter) -> Next {
         badCommands += 1
-        out.write("\(tag) BAD \(text)\r\n")
+        out.write(.tagged(tag, .bad, text))
         if badCommands >= env.limits.maxBadCommands {
-            out.write("* BYE Too many invalid commands\r\n")
+            out.write(.bye("Too many invalid commands"))
             return .close
         }
         return .read
     }
 
-    static func describe(_ e: MailboxError) -> String {
+    /// The store's refusal as a `NO`'s response code and text.
+    static func describe(_ e: MailboxError) -> (code: String, text: String) {
         switch e {
-        case .nonexistent(let name): return "[NONEXISTENT] Mailbox \(name) does not exist"
-        case .alreadyExists(let name): return "[ALREADYEXISTS] Mailbox \(name) already exists"
-        case .hasChildren(let name): return "[HASCHILDREN] Mailbox \(name) has mailboxes under it; delete those first"
-        case .cannotDelete(let name): return "[CANNOT] Mailbox \(name) cannot be deleted"
-        case .overQuota: return "[OVERQUOTA] Over quota: delete some mail first"
+        case .nonexistent(let name): return ("NONEXISTENT", "Mailbox \(name) does not exist")
+        case .alreadyExists(let name): return ("ALREADYEXISTS", "Mailbox \(name) already exists")
+        case .hasChildren(let name):
+            return ("HASCHILDREN", "Mailbox \(name) has mailboxes under it; delete those first")
+        case .cannotDelete(let name): return ("CANNOT", "Mailbox \(name) cannot be deleted")
+        case .overQuota: return ("OVERQUOTA", "Over quota: delete some mail first")
         }
     }
 
@@ -165,15 +171,15 @@ final class IMAPSession: @unchecked Sendable {
         let tag = tagged.tag
         switch tagged.command {
         case .capability:
-            out.write("* CAPABILITY \(capabilities)\r\n")
+            out.write(.capability(capabilities))
             return ok(tag, "CAPABILITY completed", out: out)
         case .noop, .check:
             try requireSelectedIfCheck(tagged.command)
             reportChanges(out: out, expunges: true)
             return ok(tag, "\(tagged.command == .check ? "CHECK" : "NOOP") completed", out: out)
         case .logout:
-            out.write("* BYE Logging out\r\n")
-            out.write("\(tag) OK LOGOUT completed\r\n")
+            out.write(.bye("Logging out"))
+            out.write(.tagged(tag, .ok, "LOGOUT completed"))
             logOut()
             return .close
         case .id:
@@ -182,7 +188,7 @@ final class IMAPSession: @unchecked Sendable {
         case .starttls:
             guard case .notAuthenticated = state else { throw IMAPError.bad("STARTTLS only before login") }
             guard !tlsActive, env.tls != nil else { throw IMAPError.bad("TLS is already active or not available") }
-            out.write("\(tag) OK Begin TLS negotiation now\r\n")
+            out.write(.tagged(tag, .ok, "Begin TLS negotiation now"))
             return .startTLS
         case .login(let user, let password):
             try requireNotAuthenticated()
@@ -201,7 +207,7 @@ final class IMAPSession: @unchecked Sendable {
                 enabled.insert(c)
                 now.append(c)
             }
-            if !now.isEmpty { out.write("* ENABLED \(now.joined(separator: " "))\r\n") }
+            if !now.isEmpty { out.write(.enabled(now)) }
             return ok(tag, "ENABLE completed", out: out)
         case .namespace:
             try requireAuthenticated()
@@ -228,7 +234,7 @@ final class IMAPSession: @unchecked Sendable {
         case .idle:
             try requireAuthenticated()
             pendingTag = tag
-            out.write("+ idling\r\n")
+            out.write(.continuation("idling"))
             reportChanges(out: out, expunges: true)
             return .idle
         case .getQuota(let root): return try getQuota(root, tag: tag, out: out)
@@ -266,8 +272,8 @@ final class IMAPSession: @unchecked Sendable {
         }
     }
 
-    func ok(_ tag: String, _ text: String, out: ResponseWriter) -> Next {
-        out.write("\(tag) OK \(text)\r\n")
+    func ok(_ tag: String, code: String? = nil, _ text: String, out: ResponseWriter) -> Next {
+        out.write(.tagged(tag, .ok, code: code, text))
         return .read
     }
 
