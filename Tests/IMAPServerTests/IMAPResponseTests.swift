@@ -7,7 +7,7 @@ import Testing
     static let cases: [(IMAPResponse, String)] = [
         (.tagged("a1", .ok, "NOOP completed"), "a1 OK NOOP completed\r\n"),
         (.tagged("a2", .ok, code: "READ-WRITE", "SELECT completed"), "a2 OK [READ-WRITE] SELECT completed\r\n"),
-        (.tagged("a3", .no, code: "TRYCREATE", "Mailbox X does not exist"), "a3 NO [TRYCREATE] Mailbox X does not exist\r\n"),
+        (.tagged("a3", .no, code: "TRYCREATE", "No mailbox X"), "a3 NO [TRYCREATE] No mailbox X\r\n"),
         (.tagged("a4", .no, code: nil, "Not now"), "a4 NO Not now\r\n"),
         (.tagged("a5", .bad, "Invalid command"), "a5 BAD Invalid command\r\n"),
         (.tagged("*", .no, code: "TOOBIG", "Too large"), "* NO [TOOBIG] Too large\r\n"),
