@@ -82,7 +82,7 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IMAPShutdownEvent {
-            close(context: context, bye: "* BYE Server shutting down\r\n")
+            close(context: context, bye: .bye("Server shutting down"))
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -98,13 +98,12 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         while !busy, mode != .closed, mode != .upgrading, let event = framer.next() {
             switch event {
             case .continuationNeeded:
-                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "+ Ready for literal data\r\n")), promise: nil)
+                send(.continuation("Ready for literal data"), context: context)
             case .literalTooLarge(let tag, let size, let limit):
-                context.writeAndFlush(
-                    wrapOutboundOut(ByteBuffer(string: "\(tag ?? "*") NO [TOOBIG] Literal of \(size) octets is larger than the limit of \(limit)\r\n")),
-                    promise: nil)
+                let text = "Literal of \(size) octets is larger than the limit of \(limit)"
+                send(.tagged(tag ?? "*", .no, code: "TOOBIG", text), context: context)
             case .fatal(let text):
-                close(context: context, bye: "* BYE \(text)\r\n")
+                close(context: context, bye: .bye(text))
             case .command(let bytes):
                 let mode = self.mode
                 run(context: context) { session, out in
@@ -133,7 +132,7 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             let next = work(session, out)
             let rest = out.buffer
-            let loggedIn = session.state != .notAuthenticated
+            let loggedIn = session.hasLoggedIn
             loop.execute {
                 let (handler, context) = bound.value
                 handler.loggedIn = loggedIn
@@ -190,11 +189,15 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func close(context: ChannelHandlerContext, bye: String?) {
+    private func send(_ response: IMAPResponse, context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: response.bytes)), promise: nil)
+    }
+
+    private func close(context: ChannelHandlerContext, bye: IMAPResponse?) {
         guard mode != .closed else { return }
         mode = .closed
         idleTimer?.cancel()
-        if let bye { context.write(wrapOutboundOut(ByteBuffer(string: bye)), promise: nil) }
+        if let bye { context.write(wrapOutboundOut(ByteBuffer(bytes: bye.bytes)), promise: nil) }
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { _ in channel.close(promise: nil) }
     }
@@ -207,7 +210,7 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         idleTimer = context.eventLoop.scheduleTask(in: .seconds(Int64(seconds))) {
             let (handler, context) = bound.value
-            handler.close(context: context, bye: "* BYE Autologout: idle for too long\r\n")
+            handler.close(context: context, bye: .bye("Autologout: idle for too long"))
         }
     }
 

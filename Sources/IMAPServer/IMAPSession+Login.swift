@@ -19,23 +19,23 @@ extension IMAPSession {
         let tag = pendingTag
         sasl = nil
         if env.authLimiter.isBanned(clientIP) {
-            out.write("\(tag) NO [UNAVAILABLE] Too many failed logins from your address; try again later\r\n")
+            let text = "Too many failed logins from your address; try again later"
+            out.write(.tagged(tag, .no, code: "UNAVAILABLE", text))
             return .delayed(env.authFailureDelay)
         }
         guard let account else {
             env.authLimiter.recordFailure(clientIP)
             env.logger.notice("IMAP login failed", metadata: ["client": "\(clientIP)", "user": "\(user)"])
-            out.write("\(tag) NO [AUTHENTICATIONFAILED] Authentication failed\r\n")
+            out.write(.tagged(tag, .no, code: "AUTHENTICATIONFAILED", "Authentication failed"))
             return .delayed(env.authFailureDelay)
         }
         env.authLimiter.recordSuccess(clientIP)
         guard env.userConnections.acquire(account.address.key) else {
-            out.write("\(tag) NO [LIMIT] Too many connections for \(account.address); close some first\r\n")
+            out.write(.tagged(tag, .no, code: "LIMIT", "Too many connections for \(account.address); close some first"))
             return .read
         }
-        self.account = account
-        state = .authenticated
-        out.write("\(tag) OK [CAPABILITY \(capabilities)] Logged in\r\n")
+        logIn(account)
+        out.write(.tagged(tag, .ok, code: capabilityCode, "Logged in"))
         return .read
     }
 
@@ -51,11 +51,12 @@ extension IMAPSession {
         case "SCRAM-SHA-256":
             sasl = .scramFirst
         default:
-            out.write("\(pendingTag) NO [CANNOT] Unsupported mechanism \(mechanism.prefix(40)); use PLAIN or SCRAM-SHA-256\r\n")
+            let text = "Unsupported mechanism \(mechanism.prefix(40)); use PLAIN or SCRAM-SHA-256"
+            out.write(.tagged(pendingTag, .no, code: "CANNOT", text))
             return .read
         }
         guard let initial else {
-            out.write("+ \r\n")
+            out.write(.continuation(""))
             return .saslLine
         }
         // RFC 4959: "=" is an empty initial response.
@@ -88,7 +89,7 @@ extension IMAPSession {
             switch server.start(String(decoding: decoded, as: UTF8.self), lookup: { self.env.directory.scramCredentials(for: $0) }) {
             case .challenge(let first):
                 sasl = .scramFinal(server)
-                out.write("+ \(Data(first.utf8).base64EncodedString())\r\n")
+                out.write(.continuation(Data(first.utf8).base64EncodedString()))
                 return .saslLine
             case .failure(let user):
                 return finishLogin(user: user ?? "?", account: nil, out: out)
@@ -99,7 +100,7 @@ extension IMAPSession {
             switch server.finish(String(decoding: decoded, as: UTF8.self)) {
             case .success(let user, let serverFinal):
                 sasl = .scramDone(user: user)
-                out.write("+ \(Data(serverFinal.utf8).base64EncodedString())\r\n")
+                out.write(.continuation(Data(serverFinal.utf8).base64EncodedString()))
                 return .saslLine
             case .failure(let user):
                 return finishLogin(user: user ?? "?", account: nil, out: out)

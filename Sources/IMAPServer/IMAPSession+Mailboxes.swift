@@ -54,6 +54,11 @@ struct SelectedMailbox {
 extension IMAPSession {
     static let systemFlags = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"]
 
+    /// PERMANENTFLAGS's response code: the flags a client can store (`\*`: new keywords too).
+    static func permanentFlagsCode(_ flags: [String]) -> String {
+        "PERMANENTFLAGS (\(flags.joined(separator: " ")))"
+    }
+
     /// A mailbox name as sent, decoded (modified UTF-7 unless UTF-8 is on), checked, with INBOX
     /// in its canonical case. Names are always looked up within the logged-in account, so no
     /// spelling reaches another user's mail; odd ones are refused all the same.
@@ -92,27 +97,29 @@ extension IMAPSession {
     }
 
     func existingMailbox(_ name: MailboxName) throws -> MailboxRecord {
+        let account = try authenticatedAccount()
         let decoded = try mailboxName(name)
-        guard let m = try env.store.mailbox(accountID: account!.id, name: decoded) else {
+        guard let m = try env.store.mailbox(accountID: account.id, name: decoded) else {
             throw IMAPError.no("NONEXISTENT", "Mailbox \(decoded) does not exist")
         }
         return m
     }
 
     func select(_ name: MailboxName, _ params: SelectParameters, readOnly: Bool, tag: String, out: ResponseWriter) throws -> Next {
+        let account = try authenticatedAccount()
         if params.qresync != nil && !qresync { throw IMAPError.bad("ENABLE QRESYNC first") }
         if params.condstore { enabled.insert("CONDSTORE") }
         let wasSelected = selected != nil
         deselect()
-        if wasSelected { out.write("* OK [CLOSED] Previous mailbox closed\r\n") }
+        if wasSelected { out.write(.untagged(.ok, code: "CLOSED", "Previous mailbox closed")) }
         let decoded = try mailboxName(name)
         let mailbox: MailboxRecord, uids: [Int64]
-        if let record = try env.store.mailbox(accountID: account!.id, name: decoded),
+        if let record = try env.store.mailbox(accountID: account.id, name: decoded),
             let cached = env.uidLists.uids(record.id, modseq: record.highestModseq)
         {
             (mailbox, uids) = (record, cached)
         } else {
-            guard let opened = try env.store.openMailbox(accountID: account!.id, name: decoded) else {
+            guard let opened = try env.store.openMailbox(accountID: account.id, name: decoded) else {
                 throw IMAPError.no("NONEXISTENT", "Mailbox \(decoded) does not exist")
             }
             (mailbox, uids) = opened
@@ -120,38 +127,39 @@ extension IMAPSession {
         }
         let callback = onMailboxChange
         let token = env.store.changes.subscribe(mailbox: mailbox.id) { callback?() }
-        selected = SelectedMailbox(
+        var sel = SelectedMailbox(
             id: mailbox.id, name: mailbox.name, readOnly: readOnly, uids: uids, modseq: mailbox.highestModseq, keywords: mailbox.keywords,
             token: token)
-        state = .selected
-        let flags = (Self.systemFlags + mailbox.keywords).joined(separator: " ")
-        out.write("* FLAGS (\(flags))\r\n")
-        out.write("* OK [PERMANENTFLAGS (\(readOnly ? "" : flags + " \\*"))] Flags permitted\r\n")
-        out.write("* \(uids.count) EXISTS\r\n")
-        takeRecent(through: uids.last ?? 0, after: 0, claimedUpTo: mailbox.recentUID)
+        let flags = Self.systemFlags + mailbox.keywords
+        out.write(.flags(flags))
+        out.write(.untagged(.ok, code: Self.permanentFlagsCode(readOnly ? [] : flags + ["\\*"]), "Flags permitted"))
+        out.write(.exists(uids.count))
+        takeRecent(into: &sel, through: uids.last ?? 0, after: 0, claimedUpTo: mailbox.recentUID)
+        enterSelected(sel)
         if !rev2 {
-            out.write("* \(selected!.recentCount) RECENT\r\n")
+            out.write(.recent(sel.recentCount))
             // IMAP4rev1 clients open the mailbox at the first unseen message (RFC 3501 §6.3.1);
             // RFC 9051 dropped it.
-            if let unseen = try env.store.firstUnseenUID(mailboxID: mailbox.id), let msn = selected!.msn(of: unseen) {
-                out.write("* OK [UNSEEN \(msn)] First unseen\r\n")
+            if let unseen = try env.store.firstUnseenUID(mailboxID: mailbox.id), let msn = sel.msn(of: unseen) {
+                out.write(.untagged(.ok, code: "UNSEEN \(msn)", "First unseen"))
             }
         }
-        out.write("* OK [UIDVALIDITY \(mailbox.uidValidity)] UIDs valid\r\n")
-        out.write("* OK [UIDNEXT \(mailbox.uidNext)] Predicted next UID\r\n")
-        out.write("* OK [HIGHESTMODSEQ \(selected!.modseq)] Highest\r\n")
+        out.write(.untagged(.ok, code: "UIDVALIDITY \(mailbox.uidValidity)", "UIDs valid"))
+        out.write(.untagged(.ok, code: "UIDNEXT \(mailbox.uidNext)", "Predicted next UID"))
+        out.write(.untagged(.ok, code: "HIGHESTMODSEQ \(sel.modseq)", "Highest"))
         if rev2 { out.write(Array("* LIST () \"/\" ".utf8) + encodeName(mailbox.name) + Array("\r\n".utf8)) }
         if let q = params.qresync, q.uidValidity == mailbox.uidValidity {
-            try resync(q, states: try env.store.messageStates(mailboxID: mailbox.id), out: out)
+            try resync(q, states: try env.store.messageStates(mailboxID: mailbox.id), in: sel, out: out)
         }
-        return ok(tag, readOnly ? "[READ-ONLY] EXAMINE completed" : "[READ-WRITE] SELECT completed", out: out)
+        if readOnly { return ok(tag, code: "READ-ONLY", "EXAMINE completed", out: out) }
+        return ok(tag, code: "READ-WRITE", "SELECT completed", out: out)
     }
 
     /// Makes the messages above `after`, up to `top`, that no session was shown as \Recent yet
     /// recent in this one (`claimedUpTo`: the mailbox's mark as last read). SELECT takes them
     /// from every other session; EXAMINE only looks, as RFC 3501 §6.3.2 asks.
-    func takeRecent(through top: Int64, after known: Int64, claimedUpTo: Int64) {
-        guard top > claimedUpTo, top > known, let sel = selected else { return }
+    func takeRecent(into sel: inout SelectedMailbox, through top: Int64, after known: Int64, claimedUpTo: Int64) {
+        guard top > claimedUpTo, top > known else { return }
         var from = claimedUpTo
         if !sel.readOnly {
             // A failed write costs only the flag: nothing is shown as recent.
@@ -159,19 +167,18 @@ extension IMAPSession {
             from = claimed
         }
         from = max(from, known)
-        if from < top { selected!.recent.append((from + 1)...top) }
+        if from < top { sel.recent.append((from + 1)...top) }
     }
 
     /// A message's flags as this session shows them: with \Recent for an IMAP4rev1 client.
-    func flagList(_ flags: [String], uid: Int64) -> String {
-        guard !rev2, selected?.isRecent(uid) == true else { return flags.joined(separator: " ") }
+    func flagList(_ flags: [String], uid: Int64, in sel: SelectedMailbox) -> String {
+        guard !rev2, sel.isRecent(uid) else { return flags.joined(separator: " ") }
         return (flags + ["\\Recent"]).joined(separator: " ")
     }
 
     /// QRESYNC on SELECT (RFC 7162 §3.2.5): what was expunged and what changed since the
     /// client's MODSEQ.
-    func resync(_ q: QResync, states: [MessageState], out: ResponseWriter) throws {
-        let sel = selected!
+    func resync(_ q: QResync, states: [MessageState], in sel: SelectedMailbox, out: ResponseWriter) throws {
         let largest = UInt32(clamping: sel.uids.last ?? 0)
         var vanished = try env.store.expungedSince(mailboxID: sel.id, modseq: Int64(q.modseq))
         if let known = q.knownUIDs {
@@ -179,16 +186,16 @@ extension IMAPSession {
             vanished = vanished.filter { v in ranges.contains { $0.contains(UInt32(clamping: v)) } }
         }
         if !vanished.isEmpty {
-            out.write("* VANISHED (EARLIER) \(SequenceSet.compact(vanished.map { UInt32(clamping: $0) }))\r\n")
+            out.write(.vanished(earlier: true, vanished.map { UInt32(clamping: $0) }))
         }
         for (i, m) in states.enumerated() where m.modseq > Int64(q.modseq) {
             if let known = q.knownUIDs, !known.contains(UInt32(clamping: m.uid), largest: largest) { continue }
-            out.write("* \(i + 1) FETCH (UID \(m.uid) FLAGS (\(flagList(m.flags, uid: m.uid))) MODSEQ (\(m.modseq)))\r\n")
+            out.write("* \(i + 1) FETCH (UID \(m.uid) FLAGS (\(flagList(m.flags, uid: m.uid, in: sel))) MODSEQ (\(m.modseq)))\r\n")
         }
     }
 
     func create(_ name: MailboxName, _ uses: [String], tag: String, out: ResponseWriter) throws -> Next {
-        try requireAuthenticated()
+        let account = try authenticatedAccount()
         let decoded = try mailboxName(name)
         guard decoded != "INBOX" else { throw IMAPError.no("ALREADYEXISTS", "INBOX always exists") }
         let allowed = ["\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"]
@@ -200,27 +207,26 @@ extension IMAPSession {
             guard use == nil else { throw IMAPError.no("USEATTR", "one special use per mailbox") }
             use = known
         }
-        try env.store.createMailbox(accountID: account!.id, name: decoded, specialUse: use)
+        try env.store.createMailbox(accountID: account.id, name: decoded, specialUse: use)
         return ok(tag, "CREATE completed", out: out)
     }
 
     func delete(_ name: MailboxName, tag: String, out: ResponseWriter) throws -> Next {
-        try requireAuthenticated()
+        let account = try authenticatedAccount()
         let decoded = try mailboxName(name)
         if selected?.name == decoded { deselect() }
-        try env.store.deleteMailbox(accountID: account!.id, name: decoded)
-        env.delivery.forgetUsage(of: account!.id)
+        try env.store.deleteMailbox(accountID: account.id, name: decoded)
+        env.delivery.forgetUsage(of: account.id)
         return ok(tag, "DELETE completed", out: out)
     }
 
     func rename(_ from: MailboxName, _ to: MailboxName, tag: String, out: ResponseWriter) throws -> Next {
-        try requireAuthenticated()
+        let account = try authenticatedAccount()
         let old = try mailboxName(from), new = try mailboxName(to)
         guard new != "INBOX", !new.hasPrefix(old + "/") else { throw IMAPError.no("CANNOT", "Cannot rename \(old) to \(new)") }
-        try env.store.renameMailbox(accountID: account!.id, from: old, to: new)
-        if var sel = selected, sel.name == old || sel.name.hasPrefix(old + "/") {
-            sel.name = new + sel.name.dropFirst(old.count)
-            selected = sel
+        try env.store.renameMailbox(accountID: account.id, from: old, to: new)
+        updateSelected { sel in
+            if sel.name == old || sel.name.hasPrefix(old + "/") { sel.name = new + sel.name.dropFirst(old.count) }
         }
         return ok(tag, "RENAME completed", out: out)
     }
@@ -253,8 +259,7 @@ extension IMAPSession {
     }
 
     func list(_ list: ListCommand, tag: String, out: ResponseWriter) throws -> Next {
-        try requireAuthenticated()
-        let accountID = account!.id
+        let accountID = try authenticatedAccount().id
         let reference = try decodePattern(list.reference)
         let patterns = try list.patterns.map { reference + (try decodePattern($0)) }
         if patterns == [""] || (list.patterns.count == 1 && list.patterns[0].bytes.isEmpty) {
@@ -333,10 +338,10 @@ extension IMAPSession {
     }
 
     func lsub(_ reference: MailboxName, _ pattern: MailboxName, tag: String, out: ResponseWriter) throws -> Next {
-        try requireAuthenticated()
+        let account = try authenticatedAccount()
         let full = [try decodePattern(reference) + (try decodePattern(pattern))]
-        let names = Set(try env.store.mailboxes(accountID: account!.id).map(\.name))
-        let subscribed = try env.store.subscriptions(accountID: account!.id)
+        let names = Set(try env.store.mailboxes(accountID: account.id).map(\.name))
+        let subscribed = try env.store.subscriptions(accountID: account.id)
         // A parent that is not subscribed, of a subscribed mailbox the pattern does not reach
         // (`%` stops at "/"), is listed as \Noselect (RFC 3501 §6.3.9).
         var parents: Set<String> = []
@@ -383,42 +388,41 @@ extension IMAPSession {
     }
 
     func append(_ name: MailboxName, _ flags: [String], _ date: Date?, _ message: [UInt8], tag: String, out: ResponseWriter) throws -> Next {
-        try requireAuthenticated()
+        let account = try authenticatedAccount()
         let decoded = try mailboxName(name)
-        guard let mailbox = try env.store.mailbox(accountID: account!.id, name: decoded) else {
+        guard let mailbox = try env.store.mailbox(accountID: account.id, name: decoded) else {
             throw IMAPError.no("TRYCREATE", "Mailbox \(decoded) does not exist; create it first")
         }
         guard message.count <= env.limits.maxAppendSize else {
             throw IMAPError.no("TOOBIG", "Message larger than the limit of \(env.limits.maxAppendSize) octets")
         }
-        let account = self.account!
         let (validity, uid) = try env.delivery.append(
             message, to: mailbox.id, accountID: account.id, quota: quota, flags: flags.filter { $0 != "\\Recent" },
             internalDate: date ?? Date())
         reportChanges(out: out, expunges: true)
-        return ok(tag, "[APPENDUID \(validity) \(uid)] APPEND completed", out: out)
+        return ok(tag, code: "APPENDUID \(validity) \(uid)", "APPEND completed", out: out)
     }
 
     // MARK: Quota (RFC 9208): one root per account, "", with the account's storage quota.
 
     func getQuota(_ root: String, tag: String, out: ResponseWriter) throws -> Next {
-        try requireAuthenticated()
+        let account = try authenticatedAccount()
         guard root.isEmpty, quota > 0 else { throw IMAPError.no("NONEXISTENT", "No such quota root") }
-        writeQuota(out: out)
+        writeQuota(account, out: out)
         return ok(tag, "GETQUOTA completed", out: out)
     }
 
     func getQuotaRoot(_ name: MailboxName, tag: String, out: ResponseWriter) throws -> Next {
-        try requireAuthenticated()
+        let account = try authenticatedAccount()
         let mailbox = try existingMailbox(name)
         let limited = quota > 0
         out.write(Array("* QUOTAROOT ".utf8) + encodeName(mailbox.name) + Array((limited ? " \"\"" : "").utf8) + Array("\r\n".utf8))
-        if limited { writeQuota(out: out) }
+        if limited { writeQuota(account, out: out) }
         return ok(tag, "GETQUOTAROOT completed", out: out)
     }
 
-    func writeQuota(out: ResponseWriter) {
-        let used = env.delivery.usage(of: account!.id)
+    func writeQuota(_ account: AccountRecord, out: ResponseWriter) {
+        let used = env.delivery.usage(of: account.id)
         out.write("* QUOTA \"\" (STORAGE \((used + 1023) / 1024) \(quota / 1024))\r\n")
     }
 }

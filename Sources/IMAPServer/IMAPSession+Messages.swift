@@ -9,8 +9,7 @@ import Storage
 extension IMAPSession {
     /// The messages a set names, as (sequence number, UID) in sequence order. A sequence
     /// number beyond the mailbox is the client's error (BAD); a UID that does not exist is not.
-    func targets(_ set: SequenceSet, uid: Bool) throws -> [(msn: Int, uid: Int64)] {
-        let sel = selected!
+    func targets(_ set: SequenceSet, uid: Bool, in sel: SelectedMailbox) throws -> [(msn: Int, uid: Int64)] {
         if case .lastResult = set {
             return sel.saved.compactMap { u in sel.msn(of: u).map { ($0, u) } }
         }
@@ -43,19 +42,20 @@ extension IMAPSession {
     }
 
     func fetch(_ set: SequenceSet, _ items: [FetchAttribute], _ modifiers: FetchModifiers, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
-        var list = try targets(set, uid: uid)
+        let sel = try selectedMailbox()
+        var list = try targets(set, uid: uid, in: sel)
         if modifiers.changedSince != nil || items.contains(.modseq) { enabled.insert("CONDSTORE") }
         if modifiers.vanished, let since = modifiers.changedSince {
             guard qresync else { throw IMAPError.bad("ENABLE QRESYNC first") }
-            let largest = UInt32(clamping: selected!.uids.last ?? 0)
-            let vanished = try env.store.expungedSince(mailboxID: selected!.id, modseq: Int64(since))
+            let largest = UInt32(clamping: sel.uids.last ?? 0)
+            let vanished = try env.store.expungedSince(mailboxID: sel.id, modseq: Int64(since))
                 .filter { set.contains(UInt32(clamping: $0), largest: max(largest, UInt32(clamping: $0))) }
-            if !vanished.isEmpty { out.write("* VANISHED (EARLIER) \(SequenceSet.compact(vanished.map { UInt32(clamping: $0) }))\r\n") }
+            if !vanished.isEmpty { out.write(.vanished(earlier: true, vanished.map { UInt32(clamping: $0) })) }
         }
         guard var lo = list.first?.uid, var hi = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
         if items.allSatisfy(Self.isStored), list.count * 8 >= Int(hi - lo + 1) {
             // Messages stored before their ENVELOPE was kept go the long way below.
-            list = try fetchStored(list, items, changedSince: modifiers.changedSince.map { Int64($0) }, out: out)
+            list = try fetchStored(list, items, changedSince: modifiers.changedSince.map { Int64($0) }, in: sel, out: out)
             guard let first = list.first?.uid, let last = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
             (lo, hi) = (first, last)
         }
@@ -69,10 +69,10 @@ extension IMAPSession {
             case .rfc822, .rfc822Header, .rfc822Text, .bodySection, .binary, .binarySize: parts.insert(.data)
             }
         }
-        var details = try env.store.messageDetails(mailboxID: selected!.id, uids: lo, hi, only: list.map(\.uid), parts: parts) { wanted.contains($0) }
+        var details = try env.store.messageDetails(mailboxID: sel.id, uids: lo, hi, only: list.map(\.uid), parts: parts) { wanted.contains($0) }
         if let since = modifiers.changedSince { details = details.filter { $0.modseq > Int64(since) } }
         // Reading a body marks the message \Seen, unless PEEK or read-only (RFC 9051 §6.4.5).
-        let setsSeen = !selected!.readOnly && items.contains { item in
+        let setsSeen = !sel.readOnly && items.contains { item in
             switch item {
             case .rfc822, .rfc822Text: return true
             case .bodySection(_, _, let peek), .binary(_, _, let peek): return !peek
@@ -83,7 +83,7 @@ extension IMAPSession {
         if setsSeen {
             let unseen = details.filter { !$0.flags.contains("\\Seen") }.map(\.uid)
             if !unseen.isEmpty {
-                let r = try env.store.storeFlags(mailboxID: selected!.id, uids: unseen, change: .add, flags: ["\\Seen"], unchangedSince: nil)
+                let r = try env.store.storeFlags(mailboxID: sel.id, uids: unseen, change: .add, flags: ["\\Seen"], unchangedSince: nil)
                 let byUID = Dictionary(uniqueKeysWithValues: r.changed.map { ($0.uid, $0) })
                 for i in details.indices {
                     if let m = byUID[details[i].uid] {
@@ -96,7 +96,7 @@ extension IMAPSession {
         }
         let withModseq = condstore
         for d in details {
-            guard let msn = selected!.msn(of: d.uid) else { continue }
+            guard let msn = sel.msn(of: d.uid) else { continue }
             var line = FetchLine(msn: msn)
             var message: [UInt8]?
             var parsed: ParsedMessage?
@@ -122,7 +122,7 @@ extension IMAPSession {
             for item in items {
                 switch item {
                 case .uid: line.item("UID \(d.uid)")
-                case .flags: line.item("FLAGS (\(flagList(d.flags, uid: d.uid)))")
+                case .flags: line.item("FLAGS (\(flagList(d.flags, uid: d.uid, in: sel)))")
                 case .modseq: line.item("MODSEQ (\(d.modseq))")
                 case .internalDate: line.item("INTERNALDATE \"\(Self.internalDate(d.internalDate))\"")
                 case .rfc822Size: line.item("RFC822.SIZE \(d.size)")
@@ -168,7 +168,7 @@ extension IMAPSession {
                     line.item("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] \(content.count)")
                 }
             }
-            if flagsChanged.contains(d.uid), !items.contains(.flags) { line.item("FLAGS (\(flagList(d.flags, uid: d.uid)))") }
+            if flagsChanged.contains(d.uid), !items.contains(.flags) { line.item("FLAGS (\(flagList(d.flags, uid: d.uid, in: sel)))") }
             if withModseq, !items.contains(.modseq) { line.item("MODSEQ (\(d.modseq))") }
             out.write(line.finished())
         }
@@ -187,7 +187,8 @@ extension IMAPSession {
     /// ask of whole mailboxes): the stored bytes go straight into the response, with no value
     /// built per message. Returns the messages it could not answer (no ENVELOPE kept).
     func fetchStored(
-        _ list: [(msn: Int, uid: Int64)], _ items: [FetchAttribute], changedSince: Int64?, out: ResponseWriter
+        _ list: [(msn: Int, uid: Int64)], _ items: [FetchAttribute], changedSince: Int64?, in sel: SelectedMailbox,
+        out: ResponseWriter
     ) throws -> [(msn: Int, uid: Int64)] {
         /// The items as a plain enum, so that the loop per message copies no payloads.
         enum Field { case uid, flags, modseq, internalDate, size, envelope, bodyStructure, body }
@@ -205,10 +206,10 @@ extension IMAPSession {
         }
         let meta = fields.contains { $0 == .envelope || $0 == .bodyStructure || $0 == .body }
         let basics = fields.contains { $0 == .internalDate || $0 == .size }
-        let showRecent = !rev2 && !selected!.recent.isEmpty
+        let showRecent = !rev2 && !sel.recent.isEmpty
         var missed: [(msn: Int, uid: Int64)] = []
         var k = 0
-        try env.store.scanMessages(mailboxID: selected!.id, uids: list[0].uid, list[list.count - 1].uid, basics: basics, meta: meta) { m in
+        try env.store.scanMessages(mailboxID: sel.id, uids: list[0].uid, list[list.count - 1].uid, basics: basics, meta: meta) { m in
             while k < list.count && list[k].uid < m.uid { k += 1 }
             guard k < list.count, list[k].uid == m.uid else { return }
             if let changedSince, m.modseq <= changedSince { return }
@@ -230,7 +231,7 @@ extension IMAPSession {
                     case .flags:
                         b.append(contentsOf: FlagsText.flags)
                         b.append(contentsOf: m.flags)
-                        if showRecent && selected!.isRecent(m.uid) {
+                        if showRecent && sel.isRecent(m.uid) {
                             if !m.flags.isEmpty { b.append(0x20) }
                             b.append(contentsOf: FlagsText.recent)
                         }
@@ -318,118 +319,128 @@ extension IMAPSession {
     // MARK: STORE
 
     func store(_ set: SequenceSet, _ flags: StoreFlags, unchangedSince: UInt64?, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
-        guard !selected!.readOnly else { throw IMAPError.no("READ-ONLY", "The mailbox is read-only (EXAMINE)") }
+        let sel = try selectedMailbox()
+        guard !sel.readOnly else { throw IMAPError.no("READ-ONLY", "The mailbox is read-only (EXAMINE)") }
         if unchangedSince != nil { enabled.insert("CONDSTORE") }
-        let list = try targets(set, uid: uid)
+        let list = try targets(set, uid: uid, in: sel)
         let change: FlagChange = flags.mode == .add ? .add : flags.mode == .remove ? .remove : .replace
         let r = try env.store.storeFlags(
-            mailboxID: selected!.id, uids: list.map(\.uid), change: change, flags: flags.flags.filter { $0 != "\\Recent" },
+            mailboxID: sel.id, uids: list.map(\.uid), change: change, flags: flags.flags.filter { $0 != "\\Recent" },
             unchangedSince: unchangedSince.map { Int64(clamping: $0) })
-        try announceNewKeywords(out: out)
+        // New keywords change only the mailbox's keyword list: `sel` still has its messages right.
+        try updateSelected { try announceNewKeywords(in: &$0, out: out) }
         var report = r.changed
         if !flags.silent { report += r.unchanged }
         for m in report.sorted(by: { $0.uid < $1.uid }) {
-            guard let msn = selected!.msn(of: m.uid) else { continue }
+            guard let msn = sel.msn(of: m.uid) else { continue }
             var items: [String] = []
-            if !flags.silent || condstore { items.append("FLAGS (\(flagList(m.flags, uid: m.uid)))") }
+            if !flags.silent || condstore { items.append("FLAGS (\(flagList(m.flags, uid: m.uid, in: sel)))") }
             if uid { items.append("UID \(m.uid)") }
             if condstore { items.append("MODSEQ (\(m.modseq))") }
             out.write("* \(msn) FETCH (\(items.joined(separator: " ")))\r\n")
         }
         if !r.failed.isEmpty {
-            let numbers = uid ? r.failed.map { UInt32(clamping: $0) } : r.failed.compactMap { selected!.msn(of: $0).map { UInt32($0) } }
-            return ok(tag, "[MODIFIED \(SequenceSet.compact(numbers.sorted()))] Conditional STORE failed", out: out)
+            let numbers = uid ? r.failed.map { UInt32(clamping: $0) } : r.failed.compactMap { sel.msn(of: $0).map { UInt32($0) } }
+            let code = "MODIFIED \(SequenceSet.compact(numbers.sorted()))"
+            return ok(tag, code: code, "Conditional STORE failed", out: out)
         }
         return ok(tag, "STORE completed", out: out)
     }
 
     /// New keywords in the mailbox go out as FLAGS and PERMANENTFLAGS.
-    func announceNewKeywords(out: ResponseWriter) throws {
-        guard let sel = selected, let record = try env.store.mailbox(id: sel.id), record.keywords != sel.keywords else { return }
-        selected!.keywords = record.keywords
-        let flags = (Self.systemFlags + record.keywords).joined(separator: " ")
-        out.write("* FLAGS (\(flags))\r\n")
-        out.write("* OK [PERMANENTFLAGS (\(flags) \\*)] Flags permitted\r\n")
+    func announceNewKeywords(in sel: inout SelectedMailbox, out: ResponseWriter) throws {
+        guard let record = try env.store.mailbox(id: sel.id), record.keywords != sel.keywords else { return }
+        sel.keywords = record.keywords
+        let flags = Self.systemFlags + record.keywords
+        out.write(.flags(flags))
+        out.write(.untagged(.ok, code: Self.permanentFlagsCode(flags + ["\\*"]), "Flags permitted"))
     }
 
     // MARK: COPY, MOVE, EXPUNGE
 
     func copy(_ set: SequenceSet, to name: MailboxName, move: Bool, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
         let command = move ? "MOVE" : "COPY"
-        if move, selected!.readOnly { throw IMAPError.no("READ-ONLY", "The mailbox is read-only (EXAMINE)") }
+        let sel = try selectedMailbox(), account = try authenticatedAccount()
+        if move, sel.readOnly { throw IMAPError.no("READ-ONLY", "The mailbox is read-only (EXAMINE)") }
         let decoded = try mailboxName(name)
-        guard let target = try env.store.mailbox(accountID: account!.id, name: decoded) else {
+        guard let target = try env.store.mailbox(accountID: account.id, name: decoded) else {
             throw IMAPError.no("TRYCREATE", "Mailbox \(decoded) does not exist; create it first")
         }
-        let list = try targets(set, uid: uid)
+        let list = try targets(set, uid: uid, in: sel)
         let result = try env.store.copyMessages(
-            from: selected!.id, uids: list.map(\.uid), to: target.id, move: move, accountID: account!.id, quota: quota)
-        env.delivery.forgetUsage(of: account!.id)
+            from: sel.id, uids: list.map(\.uid), to: target.id, move: move, accountID: account.id, quota: quota)
+        env.delivery.forgetUsage(of: account.id)
         guard !result.pairs.isEmpty else { return ok(tag, "\(command) completed (no messages)", out: out) }
         let code = "COPYUID \(result.uidValidity) \(SequenceSet.compact(result.pairs.map { UInt32(clamping: $0.0) })) \(SequenceSet.compact(result.pairs.map { UInt32(clamping: $0.1) }))"
         // Into the selected mailbox itself: the copies are new messages there (`* n EXISTS`).
-        let intoSelected = target.id == selected!.id
+        let intoSelected = target.id == sel.id
         guard move else {
             if intoSelected { reportChanges(out: out, expunges: true) }
-            return ok(tag, "[\(code)] COPY completed", out: out)
+            return ok(tag, code: code, "COPY completed", out: out)
         }
-        out.write("* OK [\(code)] Moved\r\n")
-        announceExpunges(result.pairs.map(\.0), out: out)
+        out.write(.untagged(.ok, code: code, "Moved"))
+        updateSelected { announceExpunges(result.pairs.map(\.0), in: &$0, out: out) }
         if intoSelected { reportChanges(out: out, expunges: true) }
         return ok(tag, "MOVE completed", out: out)
     }
 
     func expunge(uids: SequenceSet?, tag: String, out: ResponseWriter) throws -> Next {
-        guard !selected!.readOnly else { throw IMAPError.no("READ-ONLY", "The mailbox is read-only (EXAMINE)") }
+        let sel = try selectedMailbox(), account = try authenticatedAccount()
+        guard !sel.readOnly else { throw IMAPError.no("READ-ONLY", "The mailbox is read-only (EXAMINE)") }
         var only: Set<Int64>?
-        if let uids { only = Set(try targets(uids, uid: true).map(\.uid)) }
-        let removed = try env.store.expunge(mailboxID: selected!.id, uids: only)
-        env.delivery.forgetUsage(of: account!.id)
-        announceExpunges(removed, out: out)
+        if let uids { only = Set(try targets(uids, uid: true, in: sel).map(\.uid)) }
+        let removed = try env.store.expunge(mailboxID: sel.id, uids: only)
+        env.delivery.forgetUsage(of: account.id)
+        updateSelected { announceExpunges(removed, in: &$0, out: out) }
         reportChanges(out: out, expunges: true)
         return ok(tag, "EXPUNGE completed", out: out)
     }
 
     /// Tells the client that messages are gone (VANISHED under QRESYNC, else EXPUNGE with the
     /// sequence number each had at that moment), and forgets them.
-    func announceExpunges(_ uids: [Int64], out: ResponseWriter) {
-        let gone = uids.filter { selected!.msn(of: $0) != nil }.sorted()
+    func announceExpunges(_ uids: [Int64], in sel: inout SelectedMailbox, out: ResponseWriter) {
+        let gone = uids.filter { sel.msn(of: $0) != nil }.sorted()
         guard !gone.isEmpty else { return }
         if qresync {
-            out.write("* VANISHED \(SequenceSet.compact(gone.map { UInt32(clamping: $0) }))\r\n")
+            out.write(.vanished(earlier: false, gone.map { UInt32(clamping: $0) }))
             let set = Set(gone)
-            selected!.uids.removeAll { set.contains($0) }
+            sel.uids.removeAll { set.contains($0) }
             return
         }
         for u in gone.reversed() {
             // Highest first: each number is still right when the client reads it.
-            guard let msn = selected!.msn(of: u) else { continue }
-            out.write("* \(msn) EXPUNGE\r\n")
-            selected!.uids.remove(at: msn - 1)
+            guard let msn = sel.msn(of: u) else { continue }
+            out.write(.expunge(msn))
+            sel.uids.remove(at: msn - 1)
         }
     }
 
     /// Tells the client what changed in the selected mailbox since it was last told: expunges
     /// (only where RFC 9051 §7.5.1 allows them), new messages, flag changes.
     func reportChanges(out: ResponseWriter, expunges: Bool) {
-        guard expunges, let sel = selected else { return }
-        guard let news = try? env.store.changes(mailboxID: sel.id, since: sel.modseq), let mailbox = news.mailbox else { return }
-        let (changed, expunged) = (news.changed, news.expunged)
-        announceExpunges(expunged, out: out)
-        let last = selected!.uids.last ?? 0
-        let new = changed.filter { $0.uid > last }.map(\.uid)
-        if !new.isEmpty {
-            selected!.uids += new
-            takeRecent(through: new[new.count - 1], after: last, claimedUpTo: mailbox.recentUID)
-            out.write("* \(selected!.uids.count) EXISTS\r\n")
-            if !rev2 { out.write("* \(selected!.recentCount) RECENT\r\n") }
+        guard expunges else { return }
+        updateSelected { sel in
+            guard let news = try? env.store.changes(mailboxID: sel.id, since: sel.modseq), let mailbox = news.mailbox else {
+                return
+            }
+            let (changed, expunged) = (news.changed, news.expunged)
+            announceExpunges(expunged, in: &sel, out: out)
+            let last = sel.uids.last ?? 0
+            let new = changed.filter { $0.uid > last }.map(\.uid)
+            if !new.isEmpty {
+                sel.uids += new
+                takeRecent(into: &sel, through: new[new.count - 1], after: last, claimedUpTo: mailbox.recentUID)
+                out.write(.exists(sel.uids.count))
+                if !rev2 { out.write(.recent(sel.recentCount)) }
+            }
+            if mailbox.keywords != sel.keywords { try? announceNewKeywords(in: &sel, out: out) }
+            for m in changed where m.uid <= last {
+                guard let msn = sel.msn(of: m.uid) else { continue }
+                let modseq = condstore ? " MODSEQ (\(m.modseq))" : ""
+                out.write("* \(msn) FETCH (UID \(m.uid) FLAGS (\(flagList(m.flags, uid: m.uid, in: sel)))\(modseq))\r\n")
+            }
+            sel.modseq = max(sel.modseq, mailbox.highestModseq)
         }
-        if mailbox.keywords != selected!.keywords { try? announceNewKeywords(out: out) }
-        for m in changed where m.uid <= last {
-            guard let msn = selected!.msn(of: m.uid) else { continue }
-            out.write("* \(msn) FETCH (UID \(m.uid) FLAGS (\(flagList(m.flags, uid: m.uid)))\(condstore ? " MODSEQ (\(m.modseq))" : ""))\r\n")
-        }
-        selected!.modseq = max(selected!.modseq, mailbox.highestModseq)
     }
 }
 

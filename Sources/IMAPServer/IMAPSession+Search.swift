@@ -9,11 +9,12 @@ import Storage
 /// match, exactly what IMAP asks); shorter ones and HEADER read the messages.
 extension IMAPSession {
     func search(_ cmd: SearchCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
+        let sel = try selectedMailbox()
         if let charset = cmd.charset, !["UTF-8", "US-ASCII"].contains(charset) {
             throw IMAPError.no("BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset \(charset)")
         }
         if Self.uses(cmd.key, { if case .modseq = $0 { return true } else { return false } }) { enabled.insert("CONDSTORE") }
-        var evaluator = SearchEvaluator(session: self, selected: selected!)
+        var evaluator = SearchEvaluator(session: self, selected: sel)
         let matches = try evaluator.run(cmd.key)
         let numbers = matches.map { uid ? UInt32(clamping: $0.uid) : UInt32($0.msn) }
         func modseq(of found: ArraySlice<(msn: Int, uid: Int64)>) -> UInt64? {
@@ -38,7 +39,7 @@ extension IMAPSession {
             let ends = (effective.contains("MIN") ? Array(matches.prefix(1)) : []) + (effective.contains("MAX") ? Array(matches.suffix(1)) : [])
             returned = ArraySlice(ends.count == 2 && ends[0].uid == ends[1].uid ? [ends[0]] : ends)
         }
-        if effective.contains("SAVE") { selected!.saved = returned.map(\.uid) }
+        if effective.contains("SAVE") { updateSelected { $0.saved = returned.map(\.uid) } }
         if effective == ["SAVE"] { return ok(tag, "SEARCH completed, result saved", out: out) }
         var line = "* ESEARCH (TAG \"\(tag)\")\(uid ? " UID" : "")"
         if effective.contains("MIN"), let first = numbers.first { line += " MIN \(first)" }

@@ -10,11 +10,12 @@ import Storage
 /// the headers, for References).
 extension IMAPSession {
     func sort(_ cmd: SortCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
-        let matches = try sortAndThreadMatches(cmd.key, charset: cmd.charset)
+        let sel = try selectedMailbox()
+        let matches = try sortAndThreadMatches(cmd.key, charset: cmd.charset, in: sel)
         let keys = Set(cmd.criteria.map(\.key))
         let envelopes = !keys.isSubset(of: [.arrival, .date, .size])
         var records = matches.map { SortRecord(number: uid ? UInt32(clamping: $0.uid) : UInt32($0.msn)) }
-        try readSortFields(matches, envelopes: envelopes) { i, f in
+        try readSortFields(matches, in: sel, envelopes: envelopes) { i, f in
             records[i].arrival = f.internalDate
             records[i].date = f.sentDate ?? f.internalDate
             records[i].size = f.size
@@ -36,7 +37,7 @@ extension IMAPSession {
             return ok(tag, "SORT completed", out: out)
         }
         let effective = options.isEmpty ? [.all] : options
-        if effective.contains(.save) { selected!.saved = matches.map(\.uid) }
+        if effective.contains(.save) { updateSelected { $0.saved = matches.map(\.uid) } }
         if effective == [.save] { return ok(tag, "SORT completed, result saved", out: out) }
         // RFC 5267 §3: MIN and MAX are the first and last in sort order; ALL and PARTIAL list
         // the messages in sort order.
@@ -61,14 +62,15 @@ extension IMAPSession {
     }
 
     func thread(_ cmd: ThreadCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
-        let matches = try sortAndThreadMatches(cmd.key, charset: cmd.charset)
+        let sel = try selectedMailbox()
+        let matches = try sortAndThreadMatches(cmd.key, charset: cmd.charset, in: sel)
         var messages = matches.map {
             ThreadMessage(
                 number: uid ? UInt32(clamping: $0.uid) : UInt32($0.msn), messageID: nil, references: [],
                 baseSubject: "",
                 isReplyOrForward: false, date: 0)
         }
-        try readSortFields(matches, envelopes: true) { i, f in
+        try readSortFields(matches, in: sel, envelopes: true) { i, f in
             messages[i].date = f.sentDate ?? f.internalDate
             guard let e = f.envelope else { return }
             let subject = BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self))
@@ -86,7 +88,7 @@ extension IMAPSession {
                 var index: [Int64: Int] = [:]
                 for (i, m) in matches.enumerated() { index[m.uid] = i }
                 let details = try env.store.messageDetails(
-                    mailboxID: selected!.id, uids: lo, hi, only: matches.map(\.uid), parts: .data,
+                    mailboxID: sel.id, uids: lo, hi, only: matches.map(\.uid), parts: .data,
                     include: { index[$0] != nil })
                 for d in details {
                     guard let i = index[d.uid] else { continue }
@@ -101,11 +103,13 @@ extension IMAPSession {
     }
 
     /// The messages a SORT or THREAD program selects, in mailbox order.
-    private func sortAndThreadMatches(_ key: SearchKey, charset: String) throws -> [(msn: Int, uid: Int64)] {
+    private func sortAndThreadMatches(
+        _ key: SearchKey, charset: String, in sel: SelectedMailbox
+    ) throws -> [(msn: Int, uid: Int64)] {
         guard ["UTF-8", "US-ASCII"].contains(charset) else {
             throw IMAPError.no("BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset \(charset)")
         }
-        var evaluator = SearchEvaluator(session: self, selected: selected!)
+        var evaluator = SearchEvaluator(session: self, selected: sel)
         return try evaluator.run(key)
     }
 
@@ -122,14 +126,15 @@ extension IMAPSession {
     /// Calls `body` with each message's index in `matches` and its stored fields. Mail stored
     /// before ENVELOPEs were kept is read and parsed instead.
     private func readSortFields(
-        _ matches: [(msn: Int, uid: Int64)], envelopes: Bool, _ body: (Int, StoredSortFields) -> Void
+        _ matches: [(msn: Int, uid: Int64)], in sel: SelectedMailbox, envelopes: Bool,
+        _ body: (Int, StoredSortFields) -> Void
     ) throws {
         guard let lo = matches.first?.uid, let hi = matches.last?.uid else { return }
         var index: [Int64: Int] = [:]
         index.reserveCapacity(matches.count)
         for (i, m) in matches.enumerated() { index[m.uid] = i }
         var unindexed: [Int64] = []
-        try env.store.scanSortFields(mailboxID: selected!.id, uids: lo, hi) { row in
+        try env.store.scanSortFields(mailboxID: sel.id, uids: lo, hi) { row in
             guard let i = index[row.uid] else { return }
             var envelope: EnvelopeFields?
             if envelopes {
@@ -144,7 +149,7 @@ extension IMAPSession {
         guard let first = unindexed.first, let last = unindexed.last else { return }
         let wanted = Set(unindexed)
         for d in try env.store.messageDetails(
-            mailboxID: selected!.id, uids: first, last, only: unindexed, parts: .data, include: { wanted.contains($0) })
+            mailboxID: sel.id, uids: first, last, only: unindexed, parts: .data, include: { wanted.contains($0) })
         {
             guard let i = index[d.uid] else { continue }
             let parsed = ParsedMessage(

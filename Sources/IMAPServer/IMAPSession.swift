@@ -13,11 +13,15 @@ import Storage
 /// Not thread-safe by design: the connection runs every call on its own serial queue, one at a
 /// time, off the event loops (store reads and writes block).
 final class IMAPSession: @unchecked Sendable {
+    /// Where the session is in RFC 9051 §3, with what each state has: the compiler rules out
+    /// an account before login or a mailbox outside the selected state.
     enum State {
         case notAuthenticated
-        case authenticated
-        case selected
-        case logout
+        case authenticated(AccountRecord)
+        case selected(AccountRecord, SelectedMailbox)
+        /// After LOGOUT, with the account that was logged in, if any: its connection slot is
+        /// given back when the connection closes (``releaseUser()``).
+        case logout(AccountRecord?)
     }
 
     /// What the connection must do after a command.
@@ -38,9 +42,8 @@ final class IMAPSession: @unchecked Sendable {
     let clientIP: String
     var tlsActive: Bool
     let loopback: Bool
-    var state = State.notAuthenticated
-    var account: AccountRecord?
-    var selected: SelectedMailbox?
+    /// Changed only by the transitions in this file.
+    private(set) var state = State.notAuthenticated
     var enabled: Set<String> = []
     var badCommands = 0
     /// The tag of the command under way (IDLE, AUTHENTICATE).
@@ -65,7 +68,9 @@ final class IMAPSession: @unchecked Sendable {
     }
 
     deinit {
-        if let selected { env.store.changes.unsubscribe(mailbox: selected.id, token: selected.token) }
+        if case .selected(_, let selected) = state {
+            env.store.changes.unsubscribe(mailbox: selected.id, token: selected.token)
+        }
         env.liveSessions.add(-1)
     }
 
@@ -82,9 +87,9 @@ final class IMAPSession: @unchecked Sendable {
     var qresync: Bool { enabled.contains("QRESYNC") }
     var rev2: Bool { enabled.contains("IMAP4REV2") }
 
-    var capabilities: String {
+    var capabilities: [String] {
         var caps = ["IMAP4rev1", "IMAP4rev2"]
-        if state == .notAuthenticated {
+        if case .notAuthenticated = state {
             if !tlsActive && env.tls != nil { caps.append("STARTTLS") }
             if loginAllowed {
                 caps += ["AUTH=PLAIN", "AUTH=SCRAM-SHA-256"]
@@ -99,11 +104,14 @@ final class IMAPSession: @unchecked Sendable {
             "QUOTA", "QUOTA=RES-STORAGE", "APPENDLIMIT=\(env.limits.maxAppendSize)", "UTF8=ACCEPT", "BINARY",
             "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESORT", "WITHIN",
         ]
-        return caps.joined(separator: " ")
+        return caps
     }
 
+    /// The CAPABILITY response code of the greeting and of a login's `OK`.
+    var capabilityCode: String { "CAPABILITY " + capabilities.joined(separator: " ") }
+
     func greeting() -> [UInt8] {
-        Array("* OK [CAPABILITY \(capabilities)] \(env.hostname) Mailroom IMAP ready\r\n".utf8)
+        IMAPResponse.untagged(.ok, code: capabilityCode, "\(env.hostname) Mailroom IMAP ready").bytes
     }
 
     /// One framed command.
@@ -125,34 +133,37 @@ final class IMAPSession: @unchecked Sendable {
             case .bad(let text):
                 return bad(tag: tag, text, out: out)
             case .no(let code, let text):
-                out.write("\(tag) NO \(code.map { "[\($0)] " } ?? "")\(text)\r\n")
+                out.write(.tagged(tag, .no, code: code, text))
             }
         } catch let e as MailboxError {
-            out.write("\(tag) NO \(Self.describe(e))\r\n")
+            let (code, text) = Self.describe(e)
+            out.write(.tagged(tag, .no, code: code, text))
         } catch {
             env.logger.error("IMAP command failed", metadata: ["client": "\(clientIP)", "error": "\(error)"])
-            out.write("\(tag) NO [SERVERBUG] The server could not do this; try again later\r\n")
+            out.write(.tagged(tag, .no, code: "SERVERBUG", "The server could not do this; try again later"))
         }
         return .read
     }
 
     func bad(tag: String, _ text: String, out: ResponseWriter) -> Next {
         badCommands += 1
-        out.write("\(tag) BAD \(text)\r\n")
+        out.write(.tagged(tag, .bad, text))
         if badCommands >= env.limits.maxBadCommands {
-            out.write("* BYE Too many invalid commands\r\n")
+            out.write(.bye("Too many invalid commands"))
             return .close
         }
         return .read
     }
 
-    static func describe(_ e: MailboxError) -> String {
+    /// The store's refusal as a `NO`'s response code and text.
+    static func describe(_ e: MailboxError) -> (code: String, text: String) {
         switch e {
-        case .nonexistent(let name): return "[NONEXISTENT] Mailbox \(name) does not exist"
-        case .alreadyExists(let name): return "[ALREADYEXISTS] Mailbox \(name) already exists"
-        case .hasChildren(let name): return "[HASCHILDREN] Mailbox \(name) has mailboxes under it; delete those first"
-        case .cannotDelete(let name): return "[CANNOT] Mailbox \(name) cannot be deleted"
-        case .overQuota: return "[OVERQUOTA] Over quota: delete some mail first"
+        case .nonexistent(let name): return ("NONEXISTENT", "Mailbox \(name) does not exist")
+        case .alreadyExists(let name): return ("ALREADYEXISTS", "Mailbox \(name) already exists")
+        case .hasChildren(let name):
+            return ("HASCHILDREN", "Mailbox \(name) has mailboxes under it; delete those first")
+        case .cannotDelete(let name): return ("CANNOT", "Mailbox \(name) cannot be deleted")
+        case .overQuota: return ("OVERQUOTA", "Over quota: delete some mail first")
         }
     }
 
@@ -160,32 +171,32 @@ final class IMAPSession: @unchecked Sendable {
         let tag = tagged.tag
         switch tagged.command {
         case .capability:
-            out.write("* CAPABILITY \(capabilities)\r\n")
+            out.write(.capability(capabilities))
             return ok(tag, "CAPABILITY completed", out: out)
         case .noop, .check:
             try requireSelectedIfCheck(tagged.command)
             reportChanges(out: out, expunges: true)
             return ok(tag, "\(tagged.command == .check ? "CHECK" : "NOOP") completed", out: out)
         case .logout:
-            out.write("* BYE Logging out\r\n")
-            out.write("\(tag) OK LOGOUT completed\r\n")
-            state = .logout
+            out.write(.bye("Logging out"))
+            out.write(.tagged(tag, .ok, "LOGOUT completed"))
+            logOut()
             return .close
         case .id:
             out.write("* ID (\"name\" \"Mailroom\")\r\n")
             return ok(tag, "ID completed", out: out)
         case .starttls:
-            guard state == .notAuthenticated else { throw IMAPError.bad("STARTTLS only before login") }
+            guard case .notAuthenticated = state else { throw IMAPError.bad("STARTTLS only before login") }
             guard !tlsActive, env.tls != nil else { throw IMAPError.bad("TLS is already active or not available") }
-            out.write("\(tag) OK Begin TLS negotiation now\r\n")
+            out.write(.tagged(tag, .ok, "Begin TLS negotiation now"))
             return .startTLS
         case .login(let user, let password):
-            try requireState(.notAuthenticated)
+            try requireNotAuthenticated()
             guard loginAllowed else { throw IMAPError.no("PRIVACYREQUIRED", "Logins need TLS: use STARTTLS or port 993") }
             pendingTag = tag
             return finishLogin(user: user, account: checkPassword(user: user, password: password), out: out)
         case .authenticate(let mechanism, let initial):
-            try requireState(.notAuthenticated)
+            try requireNotAuthenticated()
             guard loginAllowed else { throw IMAPError.no("PRIVACYREQUIRED", "Logins need TLS: use STARTTLS or port 993") }
             pendingTag = tag
             return startAuthentication(mechanism: mechanism, initial: initial, out: out)
@@ -196,14 +207,13 @@ final class IMAPSession: @unchecked Sendable {
                 enabled.insert(c)
                 now.append(c)
             }
-            if !now.isEmpty { out.write("* ENABLED \(now.joined(separator: " "))\r\n") }
+            if !now.isEmpty { out.write(.enabled(now)) }
             return ok(tag, "ENABLE completed", out: out)
         case .namespace:
             try requireAuthenticated()
             out.write("* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n")
             return ok(tag, "NAMESPACE completed", out: out)
         case .select(let name, let params), .examine(let name, let params):
-            try requireAuthenticated()
             var readOnly = false
             if case .examine = tagged.command { readOnly = true }
             return try select(name, params, readOnly: readOnly, tag: tag, out: out)
@@ -211,11 +221,11 @@ final class IMAPSession: @unchecked Sendable {
         case .delete(let name): return try delete(name, tag: tag, out: out)
         case .rename(let from, let to): return try rename(from, to, tag: tag, out: out)
         case .subscribe(let name), .unsubscribe(let name):
-            try requireAuthenticated()
+            let account = try authenticatedAccount()
             let mailbox = try mailboxName(name)
             var subscribe = false
             if case .subscribe = tagged.command { subscribe = true }
-            try env.store.setSubscribed(accountID: account!.id, name: mailbox, subscribe)
+            try env.store.setSubscribed(accountID: account.id, name: mailbox, subscribe)
             return ok(tag, "\(subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE") completed", out: out)
         case .list(let list): return try self.list(list, tag: tag, out: out)
         case .lsub(let reference, let pattern): return try lsub(reference, pattern, tag: tag, out: out)
@@ -224,7 +234,7 @@ final class IMAPSession: @unchecked Sendable {
         case .idle:
             try requireAuthenticated()
             pendingTag = tag
-            out.write("+ idling\r\n")
+            out.write(.continuation("idling"))
             reportChanges(out: out, expunges: true)
             return .idle
         case .getQuota(let root): return try getQuota(root, tag: tag, out: out)
@@ -233,71 +243,130 @@ final class IMAPSession: @unchecked Sendable {
             try requireAuthenticated()
             throw IMAPError.no("NOPERM", "Quotas are set by the administrator (mailroom account update --quota)")
         case .close, .unselect:
-            try requireSelected()
-            if tagged.command == .close, let sel = selected, !sel.readOnly {
+            let sel = try selectedMailbox()
+            if tagged.command == .close, !sel.readOnly {
                 // CLOSE expunges silently (RFC 9051 §6.4.1).
                 _ = try env.store.expunge(mailboxID: sel.id, uids: nil)
-                env.delivery.forgetUsage(of: account!.id)
+                env.delivery.forgetUsage(of: try authenticatedAccount().id)
             }
             deselect()
             return ok(tag, "\(tagged.command == .close ? "CLOSE" : "UNSELECT") completed", out: out)
         case .expunge:
-            try requireSelected()
             return try expunge(uids: nil, tag: tag, out: out)
         case .uidExpunge(let set):
-            try requireSelected()
             return try expunge(uids: set, tag: tag, out: out)
         case .search(let search, let uid):
-            try requireSelected()
             return try self.search(search, uid: uid, tag: tag, out: out)
         case .sort(let sort, let uid):
-            try requireSelected()
             return try self.sort(sort, uid: uid, tag: tag, out: out)
         case .thread(let thread, let uid):
-            try requireSelected()
             return try self.thread(thread, uid: uid, tag: tag, out: out)
         case .fetch(let set, let items, let modifiers, let uid):
-            try requireSelected()
             return try fetch(set, items, modifiers, uid: uid, tag: tag, out: out)
         case .store(let set, let flags, let unchangedSince, let uid):
-            try requireSelected()
             return try store(set, flags, unchangedSince: unchangedSince, uid: uid, tag: tag, out: out)
         case .copy(let set, let name, let uid):
-            try requireSelected()
             return try copy(set, to: name, move: false, uid: uid, tag: tag, out: out)
         case .move(let set, let name, let uid):
-            try requireSelected()
             return try copy(set, to: name, move: true, uid: uid, tag: tag, out: out)
         }
     }
 
-    func ok(_ tag: String, _ text: String, out: ResponseWriter) -> Next {
-        out.write("\(tag) OK \(text)\r\n")
+    func ok(_ tag: String, code: String? = nil, _ text: String, out: ResponseWriter) -> Next {
+        out.write(.tagged(tag, .ok, code: code, text))
         return .read
     }
 
-    func requireState(_ s: State) throws {
-        guard state == s else {
-            throw IMAPError.bad(s == .notAuthenticated ? "Already logged in" : "Not allowed in this state")
+    // MARK: State
+
+    /// The logged-in account, for a command that needs one (`BAD` before login).
+    func authenticatedAccount() throws -> AccountRecord {
+        switch state {
+        case .authenticated(let account), .selected(let account, _): return account
+        case .notAuthenticated, .logout: throw IMAPError.bad("Log in first")
         }
     }
 
-    func requireAuthenticated() throws {
-        guard state == .authenticated || state == .selected else { throw IMAPError.bad("Log in first") }
+    /// The selected mailbox as the client knows it, for a command that needs one (`BAD`
+    /// otherwise). A copy: changes go through ``updateSelected(_:)``.
+    func selectedMailbox() throws -> SelectedMailbox {
+        guard case .selected(_, let mailbox) = state else { throw IMAPError.bad("Select a mailbox first") }
+        return mailbox
     }
 
-    func requireSelected() throws {
-        guard state == .selected, selected != nil else { throw IMAPError.bad("Select a mailbox first") }
+    /// For a command that needs the authenticated state but not the account.
+    func requireAuthenticated() throws {
+        _ = try authenticatedAccount()
+    }
+
+    func requireNotAuthenticated() throws {
+        guard case .notAuthenticated = state else { throw IMAPError.bad("Already logged in") }
     }
 
     func requireSelectedIfCheck(_ c: IMAPCommand) throws {
-        if c == .check { try requireSelected() }
+        if c == .check { _ = try selectedMailbox() }
     }
 
+    /// The logged-in account, if any; after LOGOUT, the one that was (its connection slot is
+    /// still held).
+    var account: AccountRecord? {
+        switch state {
+        case .authenticated(let account), .selected(let account, _): return account
+        case .logout(let account): return account
+        case .notAuthenticated: return nil
+        }
+    }
+
+    /// The selected mailbox, if any (read-only: changes go through ``updateSelected(_:)``).
+    var selected: SelectedMailbox? {
+        guard case .selected(_, let mailbox) = state else { return nil }
+        return mailbox
+    }
+
+    /// Whether a login has succeeded on this connection (the autologout time depends on it).
+    var hasLoggedIn: Bool {
+        if case .notAuthenticated = state { return false }
+        return true
+    }
+
+    /// Changes the selected mailbox and writes it back; nothing (nil) when none is selected.
+    ///
+    /// While `change` runs the session is in the authenticated state, so the mailbox it is
+    /// given is the only reference and its UID list changes in place rather than being copied
+    /// (a large mailbox's list is long): `change` must read only that mailbox, not the session's.
+    @discardableResult
+    func updateSelected<R>(_ change: (inout SelectedMailbox) throws -> R) rethrows -> R? {
+        guard case .selected(let account, var mailbox) = state else { return nil }
+        state = .authenticated(account)
+        defer { state = .selected(account, mailbox) }
+        return try change(&mailbox)
+    }
+
+    /// LOGIN or AUTHENTICATE succeeded.
+    func logIn(_ account: AccountRecord) {
+        state = .authenticated(account)
+    }
+
+    /// SELECT or EXAMINE opened `mailbox` (after ``deselect()``).
+    func enterSelected(_ mailbox: SelectedMailbox) {
+        guard case .authenticated(let account) = state else {
+            preconditionFailure("A mailbox is selected only from the authenticated state")
+        }
+        state = .selected(account, mailbox)
+    }
+
+    /// Leaves the selected state, if in it, and stops listening for the mailbox's changes.
     func deselect() {
-        if let selected { env.store.changes.unsubscribe(mailbox: selected.id, token: selected.token) }
-        selected = nil
-        state = .authenticated
+        guard case .selected(let account, let mailbox) = state else { return }
+        env.store.changes.unsubscribe(mailbox: mailbox.id, token: mailbox.token)
+        state = .authenticated(account)
+    }
+
+    /// LOGOUT: the mailbox's changes are of no more interest; the account's connection slot
+    /// stays held until the connection closes.
+    func logOut() {
+        deselect()
+        state = .logout(account)
     }
 }
 
