@@ -8,8 +8,9 @@
 public struct EnvelopeFields: Hashable, Sendable {
     public var date: [UInt8]?
     public var subject: [UInt8]?
-    /// The first mailbox of each list (group markers skipped): what SORT FROM/TO/CC and
-    /// DISPLAYFROM/DISPLAYTO use (RFC 5256 §3, RFC 5957 §2).
+    /// The first address of each list: what SORT FROM/TO/CC and DISPLAYFROM/DISPLAYTO use
+    /// (RFC 5256 §3, RFC 5957 §2). For `group: a@x;` that is the group's start, whose
+    /// addr-mailbox is the group name and whose host is NIL (Dovecot sorts it so too).
     public var from: EnvelopeAddress?
     public var to: EnvelopeAddress?
     public var cc: EnvelopeAddress?
@@ -95,7 +96,7 @@ public struct EnvelopeFields: Hashable, Sendable {
             }
         }
 
-        /// `"(" 1*address ")" / nil`: the first address that is a mailbox.
+        /// `"(" 1*address ")" / nil`: the first address.
         mutating func addressList() -> EnvelopeAddress?? {
             if skip(ASCII.openParen) {
                 var first: EnvelopeAddress?
@@ -104,8 +105,7 @@ public struct EnvelopeFields: Hashable, Sendable {
                         skip(ASCII.space),
                         let mailbox = nstring(), skip(ASCII.space), let host = nstring(), skip(ASCII.closeParen)
                     else { return nil }
-                    // A NIL host marks the start or end of a group, not a mailbox.
-                    if first == nil, host != nil { first = EnvelopeAddress(name: name, mailbox: mailbox, host: host) }
+                    if first == nil { first = EnvelopeAddress(name: name, mailbox: mailbox, host: host) }
                 }
                 return .some(first)
             }
@@ -137,7 +137,10 @@ public struct EnvelopeAddress: Hashable, Sendable {
         return addrSpec
     }
 
+    /// `mailbox@host`; a group's start (NIL host) is its name alone.
     public var addrSpec: String {
-        String(decoding: mailbox ?? [], as: UTF8.self) + "@" + String(decoding: host ?? [], as: UTF8.self)
+        let local = String(decoding: mailbox ?? [], as: UTF8.self)
+        guard let host else { return local }
+        return local + "@" + String(decoding: host, as: UTF8.self)
     }
 }

@@ -138,4 +138,14 @@ struct ThreadingTests {
         // i;ascii-casemap compares uppercased: "_" (0x5F) sorts after the letters.
         #expect(order([SortCriterion(.from)]) == [2, 3, 1, 4])
     }
+
+    /// Beyond US-ASCII, i;unicode-casemap: titlecase, then NFKD (a base letter and its marks).
+    @Test func nonASCIIKeysSortBesideTheirBaseLetters() {
+        let words = ["Weekly", "Überprüfung", "urgent", "uber", "Ábc", "abd"]
+        let records = words.enumerated().map { i, w in Self.record(UInt32(i + 1), subject: w) }
+        let order = MessageSorter.sort(records, by: [SortCriterion(.subject)]).map { words[Int($0.number) - 1] }
+        #expect(order == ["abd", "Ábc", "uber", "urgent", "Überprüfung", "Weekly"])
+        // Titlecase, not uppercase: the digraph "dž" maps to its titlecase form "Dž", as "Dž" does.
+        #expect(SortRecord.casemap("ǆ") == SortRecord.casemap("ǅ"))
+    }
 }
