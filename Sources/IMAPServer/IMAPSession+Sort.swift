@@ -10,7 +10,7 @@ import Storage
 /// the headers, for References).
 extension IMAPSession {
     func sort(_ cmd: SortCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
-        let matches = try sortAndThreadMatches(cmd.key, charset: cmd.charset)
+        let (matches, modseq) = try sortAndThreadMatches(cmd.key, charset: cmd.charset)
         let keys = Set(cmd.criteria.map(\.key))
         let envelopes = !keys.isSubset(of: [.arrival, .date, .size])
         var records = matches.map { SortRecord(number: uid ? UInt32(clamping: $0.uid) : UInt32($0.msn)) }
@@ -32,7 +32,8 @@ extension IMAPSession {
         }
         let sorted = MessageSorter.sort(records, by: cmd.criteria).map(\.number)
         guard let options = cmd.returnOptions else {
-            out.write("* SORT" + sorted.map { " \($0)" }.joined() + "\r\n")
+            // RFC 7162 §3.1.5: a MODSEQ criterion adds the highest MODSEQ of the result.
+            out.write("* SORT" + sorted.map { " \($0)" }.joined() + (modseq.map { " (MODSEQ \($0))" } ?? "") + "\r\n")
             return ok(tag, "SORT completed", out: out)
         }
         let effective = options.isEmpty ? [.all] : options
@@ -56,12 +57,13 @@ extension IMAPSession {
             case .save: break
             }
         }
+        if let modseq { line += " MODSEQ \(modseq)" }
         out.write(line + "\r\n")
         return ok(tag, "SORT completed", out: out)
     }
 
     func thread(_ cmd: ThreadCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
-        let matches = try sortAndThreadMatches(cmd.key, charset: cmd.charset)
+        let matches = try sortAndThreadMatches(cmd.key, charset: cmd.charset).matches
         var messages = matches.map {
             ThreadMessage(
                 number: uid ? UInt32(clamping: $0.uid) : UInt32($0.msn), messageID: nil, references: [],
@@ -76,37 +78,53 @@ extension IMAPSession {
             messages[i].isReplyOrForward = subject.isReplyOrForward
             messages[i].messageID = e.messageID.flatMap { MessageIDs.first(in: $0) }
         }
-        let threads: [ThreadNode]
+        let threads: ThreadForest
         switch cmd.algorithm {
         case .orderedSubject:
             threads = Threader.orderedSubject(messages)
         case .references:
             // References is not among the stored fields: read each message's header.
-            if let lo = matches.first?.uid, let hi = matches.last?.uid {
-                var index: [Int64: Int] = [:]
-                for (i, m) in matches.enumerated() { index[m.uid] = i }
-                let details = try env.store.messageDetails(
-                    mailboxID: selected!.id, uids: lo, hi, only: matches.map(\.uid), parts: .data,
-                    include: { index[$0] != nil })
-                for d in details {
-                    guard let i = index[d.uid] else { continue }
-                    let bytes = d.headerPrefix + (try d.inlineData ?? env.delivery.readBlob(d.blobHash))
-                    messages[i].references = MessageIDs.threadReferences(message: bytes)
-                }
+            var index: [Int64: Int] = [:]
+            for (i, m) in matches.enumerated() { index[m.uid] = i }
+            try forEachMessage(matches.map(\.uid)) { d, bytes in
+                if let i = index[d.uid] { messages[i].references = MessageIDs.threadReferences(message: bytes) }
             }
             threads = Threader.references(messages)
         }
-        out.write("* THREAD" + (threads.isEmpty ? "" : " " + Threader.encode(threads)) + "\r\n")
+        out.write("* THREAD" + (threads.roots.isEmpty ? "" : " " + Threader.encode(threads)) + "\r\n")
         return ok(tag, "THREAD completed", out: out)
     }
 
-    /// The messages a SORT or THREAD program selects, in mailbox order.
-    private func sortAndThreadMatches(_ key: SearchKey, charset: String) throws -> [(msn: Int, uid: Int64)] {
+    /// The messages a SORT or THREAD program selects, in mailbox order, and with a MODSEQ
+    /// criterion the highest MODSEQ among them (as SEARCH does).
+    private func sortAndThreadMatches(
+        _ key: SearchKey, charset: String
+    ) throws -> (matches: [(msn: Int, uid: Int64)], modseq: Int64?) {
         guard ["UTF-8", "US-ASCII"].contains(charset) else {
             throw IMAPError.no("BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset \(charset)")
         }
+        if Self.uses(key, { if case .modseq = $0 { return true } else { return false } }) {
+            enabled.insert("CONDSTORE")
+        }
         var evaluator = SearchEvaluator(session: self, selected: selected!)
-        return try evaluator.run(key)
+        let matches = try evaluator.run(key)
+        let modseq = evaluator.usesModseq ? matches.compactMap { evaluator.rows[$0.uid]?.modseq }.max() : nil
+        return (matches, modseq)
+    }
+
+    /// Calls `body` with each message of `uids` (ascending) and its bytes, a few hundred
+    /// messages read at a time so that a large mailbox is never in memory at once.
+    private func forEachMessage(_ uids: [Int64], _ body: (MessageDetail, [UInt8]) throws -> Void) throws {
+        for start in stride(from: 0, to: uids.count, by: 500) {
+            let chunk = Array(uids[start..<min(uids.count, start + 500)])
+            let wanted = Set(chunk)
+            for d in try env.store.messageDetails(
+                mailboxID: selected!.id, uids: chunk[0], chunk[chunk.count - 1], only: chunk, parts: .data,
+                include: { wanted.contains($0) })
+            {
+                try body(d, d.headerPrefix + (try d.inlineData ?? env.delivery.readBlob(d.blobHash)))
+            }
+        }
     }
 
     /// What SORT and THREAD compare, as stored for one message.
@@ -141,20 +159,15 @@ extension IMAPSession {
                 StoredSortFields(
                     internalDate: row.internalDate, size: Int(row.size), sentDate: row.sentDate, envelope: envelope))
         }
-        guard let first = unindexed.first, let last = unindexed.last else { return }
-        let wanted = Set(unindexed)
-        for d in try env.store.messageDetails(
-            mailboxID: selected!.id, uids: first, last, only: unindexed, parts: .data, include: { wanted.contains($0) })
-        {
-            guard let i = index[d.uid] else { continue }
-            let parsed = ParsedMessage(
-                parsing: d.headerPrefix + (try d.inlineData ?? env.delivery.readBlob(d.blobHash)))
+        try forEachMessage(unindexed) { d, bytes in
+            guard let i = index[d.uid] else { return }
+            let parsed = ParsedMessage(parsing: bytes)
             body(
                 i,
                 StoredSortFields(
                     internalDate: d.internalDate.timeIntervalSince1970, size: d.size,
-                    sentDate: parsed.sentDate?.timeIntervalSince1970,
-                    envelope: EnvelopeFields(imap: parsed.envelope())))
+                    sentDate: parsed.sentDate?.timeIntervalSince1970, envelope: EnvelopeFields(imap: parsed.envelope()))
+            )
         }
     }
 

@@ -88,6 +88,13 @@ import Testing
         #expect(Self.sorted(h.send(s, "b SORT (DATE) US-ASCII SUBJECT budget")) == [2, 4, 1])
         #expect(Self.sorted(h.send(s, "c UID SORT (REVERSE SIZE) UTF-8 2:4")) == [4, 5, 3])
         #expect(h.send(s, "d SORT (DATE) UTF-8 KEYWORD $Nothing").contains("* SORT\r\nd OK"))
+        // RFC 7162 §3.1.5: with a MODSEQ criterion, the highest MODSEQ of the result.
+        h.send(s, "f STORE 4 +FLAGS (\\Flagged)")
+        let flagged = h.send(s, "f2 FETCH 4 (MODSEQ)")
+        let modseq = flagged.firstMatch(of: /MODSEQ \((\d+)\)/).map { String($0.1) } ?? "?"
+        let withModseq = h.send(s, "g SORT (REVERSE DATE) UTF-8 MODSEQ \(modseq)")
+        #expect(withModseq.contains("* SORT 4 (MODSEQ \(modseq))\r\n"), "\(flagged)\(withModseq)")
+        #expect(h.send(s, "h SORT RETURN (COUNT) (DATE) UTF-8 MODSEQ 1").contains("COUNT 5 MODSEQ \(modseq)\r\n"))
         let nope = h.send(s, "e SORT (DATE) KOI8-R ALL")
         #expect(nope.contains("e NO [BADCHARSET (UTF-8 US-ASCII)]"), "\(nope)")
     }

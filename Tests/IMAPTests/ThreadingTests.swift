@@ -16,10 +16,10 @@ struct ThreadingTests {
             ThreadNode(2),
             ThreadNode(3, [ThreadNode(6, [ThreadNode(4, [ThreadNode(23)]), ThreadNode(44, [ThreadNode(7, [ThreadNode(96)])])])]),
         ]
-        #expect(Threader.encode(threads) == "(2)(3 6 (4 23)(44 7 96))")
+        #expect(Threader.encode(ThreadForest(threads)) == "(2)(3 6 (4 23)(44 7 96))")
         // A dummy parent of 3 and 5.
-        #expect(Threader.encode([ThreadNode(nil, [ThreadNode(3), ThreadNode(5)])]) == "((3)(5))")
-        #expect(Threader.encode([]) == "")
+        #expect(Threader.encode(ThreadForest([ThreadNode(nil, [ThreadNode(3), ThreadNode(5)])])) == "((3)(5))")
+        #expect(Threader.encode(ThreadForest()) == "")
     }
 
     /// RFC 5256 §4's ORDEREDSUBJECT answer (177 not in the search result), from messages that produce it: 174's subject has
@@ -104,6 +104,18 @@ struct ThreadingTests {
     func references(_ i: Int) {
         let (what, messages, expected) = Self.referenceTables[i]
         #expect(Threader.encode(Threader.references(messages)) == expected, "\(what)")
+    }
+
+    /// A reply chain 100,000 messages deep (a bot answering itself): no recursion, no walk up
+    /// the chain per message.
+    @Test func aVeryLongReplyChainIsOneFlatThread() {
+        let n = 100_000
+        let messages = (1...n).map { i in
+            Self.m(UInt32(i), id: "\(i)@x", refs: i > 1 ? ["\(i - 1)@x"] : [], "build failed", reply: i > 1)
+        }
+        let expected = "(" + (1...n).map(String.init).joined(separator: " ") + ")"
+        #expect(Threader.encode(Threader.references(messages)) == expected)
+        #expect(Threader.encode(Threader.orderedSubject(Array(messages.prefix(3)))) == "(1 (2)(3))")
     }
 
     @Test func orderedSubjectWithinAThreadGoesByDate() {
