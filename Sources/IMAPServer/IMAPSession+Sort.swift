@@ -14,21 +14,31 @@ extension IMAPSession {
         let keys = Set(cmd.criteria.map(\.key))
         let envelopes = !keys.isSubset(of: [.arrival, .date, .size])
         var records = matches.map { SortRecord(number: uid ? UInt32(clamping: $0.uid) : UInt32($0.msn)) }
-        try readSortFields(matches, envelopes: envelopes) { i, f in
-            records[i].arrival = f.internalDate
-            records[i].date = f.sentDate ?? f.internalDate
-            records[i].size = f.size
-            guard let e = f.envelope else { return }
-            if keys.contains(.subject) {
-                records[i].subject = SortRecord.casemap(
-                    BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self)).text)
+        // Keys other sessions already computed come from the shared cache; the rest (the first
+        // SORT of a mailbox by these keys, or new mail) from the stored envelopes.
+        let uids = matches.map(\.uid)
+        let missing = env.sortKeys.fill(&records, uids: uids, mailbox: selected!.id, keys: keys)
+        if !missing.isEmpty {
+            try readSortFields(missing.map { matches[$0] }, envelopes: envelopes) { j, f in
+                let i = missing[j]
+                records[i].arrival = f.internalDate
+                records[i].date = f.sentDate ?? f.internalDate
+                records[i].size = f.size
+                guard let e = f.envelope else { return }
+                if keys.contains(.subject) {
+                    records[i].subject = SortRecord.casemap(
+                        BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self)).text)
+                }
+                // RFC 5256 §3: FROM, TO and CC compare the first address's addr-mailbox.
+                if keys.contains(.from) { records[i].from = SortRecord.casemap(e.from?.mailbox ?? []) }
+                if keys.contains(.to) { records[i].to = SortRecord.casemap(e.to?.mailbox ?? []) }
+                if keys.contains(.cc) { records[i].cc = SortRecord.casemap(e.cc?.mailbox ?? []) }
+                if keys.contains(.displayFrom) {
+                    records[i].displayFrom = SortRecord.casemap(e.from?.displayName ?? "")
+                }
+                if keys.contains(.displayTo) { records[i].displayTo = SortRecord.casemap(e.to?.displayName ?? "") }
             }
-            // RFC 5256 §3: FROM, TO and CC compare the first address's addr-mailbox.
-            if keys.contains(.from) { records[i].from = SortRecord.casemap(e.from?.mailbox ?? []) }
-            if keys.contains(.to) { records[i].to = SortRecord.casemap(e.to?.mailbox ?? []) }
-            if keys.contains(.cc) { records[i].cc = SortRecord.casemap(e.cc?.mailbox ?? []) }
-            if keys.contains(.displayFrom) { records[i].displayFrom = SortRecord.casemap(e.from?.displayName ?? "") }
-            if keys.contains(.displayTo) { records[i].displayTo = SortRecord.casemap(e.to?.displayName ?? "") }
+            env.sortKeys.store(records, uids: uids, indices: missing, mailbox: selected!.id, keys: keys)
         }
         let sorted = MessageSorter.sort(records, by: cmd.criteria).map(\.number)
         guard let options = cmd.returnOptions else {

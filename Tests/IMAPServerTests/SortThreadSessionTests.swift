@@ -160,6 +160,25 @@ import Testing
         #expect(h.send(s, "c THREAD REFERENCES UTF-8 ALL").contains("* THREAD (2 1 4)((3)(5))\r\n"))
     }
 
+    /// Keys computed by one SORT serve the next, in any session; new mail and new keys are
+    /// read when needed, and expunged mail drops out.
+    @Test func sortKeysAreSharedAndStayRight() throws {
+        let (h, s) = try Self.selected()
+        #expect(Self.sorted(h.send(s, "a SORT (DATE) UTF-8 ALL")) == [2, 4, 1, 3, 5])
+        let other = h.session()
+        h.send(other, "s SELECT INBOX")
+        #expect(Self.sorted(h.send(other, "b SORT (SUBJECT DATE) UTF-8 ALL")) == [2, 4, 1, 3, 5])
+        let late = "From: aaron@example.com\r\nSubject: Aardvark\r\nDate: Sun, 1 Mar 2026 00:00:00 +0000\r\n\r\nx\r\n"
+        h.send(other, "ap APPEND INBOX {\(late.utf8.count)+}\r\n\(late)")
+        h.send(s, "n NOOP")
+        #expect(Self.sorted(h.send(s, "c SORT (DATE) UTF-8 ALL")) == [6, 2, 4, 1, 3, 5])
+        #expect(Self.sorted(h.send(s, "d SORT (SUBJECT) UTF-8 ALL")) == [6, 1, 2, 4, 3, 5])
+        #expect(Self.sorted(h.send(s, "e SORT (FROM) UTF-8 ALL")) == [6, 2, 5, 3, 4, 1])
+        h.send(s, "f STORE 2 +FLAGS (\\Deleted)")
+        h.send(s, "g EXPUNGE")
+        #expect(Self.sorted(h.send(s, "h SORT (FROM) UTF-8 ALL")) == [5, 4, 2, 3, 1])
+    }
+
     @Test func capabilitiesNameTheExtensions() throws {
         let h = try IMAPHarness()
         let caps = h.send(h.session(), "a CAPABILITY")
