@@ -12,7 +12,11 @@ extension IMAPSession {
     func sort(_ cmd: SortCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
         let (matches, modseq) = try sortAndThreadMatches(cmd.key, charset: cmd.charset)
         let keys = Set(cmd.criteria.map(\.key))
-        let envelopes = !keys.isSubset(of: [.arrival, .date, .size])
+        var envelopes: EnvelopeFields.Parts = []
+        if keys.contains(.subject) { envelopes.insert(.subject) }
+        if keys.contains(.from) || keys.contains(.displayFrom) { envelopes.insert(.from) }
+        if keys.contains(.to) || keys.contains(.displayTo) { envelopes.insert(.to) }
+        if keys.contains(.cc) { envelopes.insert(.cc) }
         var records = matches.map { SortRecord(number: uid ? UInt32(clamping: $0.uid) : UInt32($0.msn)) }
         // Keys other sessions already computed come from the shared cache; the rest (the first
         // SORT of a mailbox by these keys, or new mail) from the stored envelopes.
@@ -80,7 +84,7 @@ extension IMAPSession {
                 baseSubject: "",
                 isReplyOrForward: false, date: 0)
         }
-        try readSortFields(matches, envelopes: true) { i, f in
+        try readSortFields(matches, envelopes: [.subject, .ids]) { i, f in
             messages[i].date = f.sentDate ?? f.internalDate
             guard let e = f.envelope else { return }
             let subject = BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self))
@@ -150,19 +154,19 @@ extension IMAPSession {
     /// Calls `body` with each message's index in `matches` and its stored fields. Mail stored
     /// before ENVELOPEs were kept is read and parsed instead.
     private func readSortFields(
-        _ matches: [(msn: Int, uid: Int64)], envelopes: Bool, _ body: (Int, StoredSortFields) -> Void
+        _ matches: [(msn: Int, uid: Int64)], envelopes: EnvelopeFields.Parts, _ body: (Int, StoredSortFields) -> Void
     ) throws {
         guard let lo = matches.first?.uid, let hi = matches.last?.uid else { return }
         var index: [Int64: Int] = [:]
         index.reserveCapacity(matches.count)
         for (i, m) in matches.enumerated() { index[m.uid] = i }
         var unindexed: [Int64] = []
-        try env.store.scanSortFields(mailboxID: selected!.id, uids: lo, hi) { row in
+        try env.store.scanSortFields(mailboxID: selected!.id, uids: lo, hi, envelopes: !envelopes.isEmpty) { row in
             guard let i = index[row.uid] else { return }
             var envelope: EnvelopeFields?
-            if envelopes {
+            if !envelopes.isEmpty {
                 guard let stored = row.envelope else { return unindexed.append(row.uid) }
-                envelope = EnvelopeFields(imap: stored)
+                envelope = EnvelopeFields(imap: stored, parts: envelopes)
             }
             body(
                 i,

@@ -77,6 +77,10 @@ struct BaseSubjectTests {
         #expect(f?.cc?.displayName == "Ann \"A\" Lee")
         #expect(f?.messageID.flatMap { MessageIDs.first(in: $0) } == "m1@example.net")
         #expect(f?.inReplyTo.flatMap { MessageIDs.first(in: $0) } == "m0@example.net")
+        // Only the parts asked for are copied out.
+        let some = EnvelopeFields(imap: envelope, parts: [.to, .ids])
+        #expect(some?.to == f?.to && some?.messageID == f?.messageID && some?.inReplyTo == f?.inReplyTo)
+        #expect(some?.date == nil && some?.subject == nil && some?.from == nil && some?.cc == nil)
         // Without a display name, the addr-spec (RFC 5957).
         #expect(EnvelopeAddress(name: nil, mailbox: Array("bob".utf8), host: Array("example.org".utf8)).displayName == "bob@example.org")
         // Literals, as an envelope with 8-bit text holds them.
