@@ -79,6 +79,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mailroom", default=os.environ.get("MAILROOM_BIN", os.path.join(HERE, "..", ".build", "debug", "mailroom")))
     ap.add_argument("--messages", type=int, default=3000, help="realistic messages from genmail.py, after the hand-made ones")
+    ap.add_argument("--explain", action="store_true", help="print the headers of the messages where answers differ")
     a = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("run as root (Dovecot switches to the vmail user)")
@@ -127,10 +128,17 @@ def main():
             print(f"same     {cmd}")
             continue
         failed += 1
-        mt, dt = " ".join(m).split(), " ".join(d).split()
+        mt, dt = re.findall(r"\d+|[()]|[A-Z]+", " ".join(m)), re.findall(r"\d+|[()]|[A-Z]+", " ".join(d))
         k = next((k for k in range(min(len(mt), len(dt))) if mt[k] != dt[k]), min(len(mt), len(dt)))
-        print(f"DIFFERS  {cmd}: from token {k}\n  Mailroom {' '.join(mt[max(0, k - 3):k + 25])}\n"
-              f"  Dovecot  {' '.join(dt[max(0, k - 3):k + 25])}")
+        print(f"DIFFERS  {cmd}: from token {k}\n  Mailroom {' '.join(mt[max(0, k - 12):k + 30])}\n"
+              f"  Dovecot  {' '.join(dt[max(0, k - 12):k + 30])}")
+        if a.explain:
+            shown = {int(t) for t in mt[max(0, k - 12):k + 30] + dt[max(0, k - 12):k + 30] if t.isdigit()}
+            for n in sorted(shown)[:40]:
+                if n <= len(items):
+                    head = open(items[n - 1][0], "rb").read().split(b"\n\n")[0]
+                    keep = [ln for ln in head.split(b"\n") if ln[:5].lower() in (b"subje", b"date:", b"messa", b"in-re", b"refer")]
+                    print(f"    {n}: " + " | ".join(x.decode("utf-8", "replace")[:90] for x in keep))
     print(f"{len(COMMANDS) - failed} of {len(COMMANDS)} answers the same")
     sys.exit(1 if failed else 0)
 

@@ -231,9 +231,13 @@ struct ReferenceThreader {
         containers[child].parent = nil
     }
 
+    /// The message whose base subject is a thread's: its own, or a dummy's earliest child's
+    /// (RFC 5256 5.B.i says "first child", before step 6 sorts them; by date, the answer does
+    /// not depend on the order links were made, and Dovecot reads it so too).
     func subject(_ c: Int) -> ThreadMessage? {
         if let m = containers[c].message { return messages[m] }
-        return containers[c].children.first.flatMap { containers[$0].message.map { messages[$0] } }
+        guard let first = containers[c].children.min(by: precedes) else { return nil }
+        return containers[first].message.map { messages[$0] }
     }
 
     /// (4) Dummies without children go; dummies with children give way to them, except at the
