@@ -186,8 +186,11 @@ struct ReferenceThreader {
         }
         // (2) The root set; (3) the ID table is no longer needed; (4) prune dummies.
         var roots = prune(containers.indices.filter { containers[$0].parent == nil })
-        // (5) Gather roots that share a base subject.
-        roots = gatherBySubject(roots)
+        // (5) Gather roots that share a base subject, going through them by date: the RFC
+        // leaves the order open, and the answer depends on it (a reply joins the original
+        // under it if it comes before a second original makes a dummy of both). By date, it
+        // does not depend on mailbox order, and Dovecot goes this way too.
+        roots = gatherBySubject(roots.sorted(by: precedes))
         // (6) Siblings by sent date (a dummy, only ever a root, by its first child).
         for c in containers.indices where containers[c].children.count > 1 {
             let sorted = containers[c].children.sorted(by: precedes)
@@ -235,9 +238,8 @@ struct ReferenceThreader {
     /// (RFC 5256 5.B.i says "first child", before step 6 sorts them; by date, the answer does
     /// not depend on the order links were made, and Dovecot reads it so too).
     func subject(_ c: Int) -> ThreadMessage? {
-        if let m = containers[c].message { return messages[m] }
-        guard let first = containers[c].children.min(by: precedes) else { return nil }
-        return containers[first].message.map { messages[$0] }
+        let k = key(c)
+        return k.index == Int.max ? nil : messages[k.index]
     }
 
     /// (4) Dummies without children go; dummies with children give way to them, except at the
@@ -311,11 +313,17 @@ struct ReferenceThreader {
         return roots.filter { !removed.contains($0) } + added.filter { !removed.contains($0) }
     }
 
-    /// The sort key of a container: its message's, or a dummy's first child's.
+    /// The sort key of a container: its message's, or a dummy's earliest child's (a dummy's
+    /// children are messages: pruning leaves dummies only at the root).
     func key(_ c: Int) -> (date: Double, index: Int) {
         if let m = containers[c].message { return (messages[m].date, m) }
-        guard let first = containers[c].children.first else { return (0, Int.max) }
-        return key(first)
+        var best = (date: Double.infinity, index: Int.max)
+        for child in containers[c].children {
+            guard let m = containers[child].message else { continue }
+            let k = (date: messages[m].date, index: m)
+            if k.date < best.date || (k.date == best.date && k.index < best.index) { best = k }
+        }
+        return best
     }
 
     /// (6) Sent date, then mailbox order.
