@@ -1,8 +1,10 @@
+import Foundation
+
 /// SORT's ordering (RFC 5256 §3, RFC 5957), over keys the session has gathered per message.
 ///
-/// Strings compare with i;ascii-casemap (RFC 5256 §3: the default collation): octet by octet
-/// after mapping a-z to A-Z, which ``SortRecord/casemap(_:)`` does once per message, not per
-/// comparison. Messages equal under every criterion keep mailbox order (sequence numbers).
+/// Strings compare by the keys ``SortRecord/casemap(_:)`` makes once per message (not per
+/// comparison): i;ascii-casemap (RFC 5256 §3's default) on US-ASCII, i;unicode-casemap beyond.
+/// Messages equal under every criterion keep mailbox order (sequence numbers).
 public struct SortRecord: Hashable, Sendable {
     /// What the response names the message by: its sequence number or its UID.
     public var number: UInt32
@@ -22,13 +24,20 @@ public struct SortRecord: Hashable, Sendable {
 
     public init(number: UInt32) { self.number = number }
 
-    /// i;ascii-casemap: US-ASCII letters uppercased, every other octet as it is (RFC 4790 §9.2).
+    /// The comparison key of a string: i;unicode-casemap (RFC 5051 §2: each character
+    /// titlecased, then NFKD), compared octet by octet. On US-ASCII text this is exactly
+    /// RFC 5256's default i;ascii-casemap (a-z uppercased), and that text takes a fast path;
+    /// beyond it, "Über" sorts beside "Uber" rather than after "Zed", as Dovecot sorts it too.
     public static func casemap(_ s: String) -> [UInt8] {
-        s.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
+        if s.utf8.allSatisfy({ $0 < 0x80 }) { return s.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 } }
+        var titled = ""
+        for scalar in s.unicodeScalars { titled += scalar.properties.titlecaseMapping }
+        return Array(titled.decomposedStringWithCompatibilityMapping.utf8)
     }
 
     public static func casemap(_ bytes: [UInt8]) -> [UInt8] {
-        bytes.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
+        if bytes.allSatisfy({ $0 < 0x80 }) { return bytes.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 } }
+        return casemap(String(decoding: bytes, as: UTF8.self))
     }
 }
 

@@ -6,7 +6,7 @@ public struct ThreadMessage: Hashable, Sendable {
     public var messageID: String?
     /// The References IDs, oldest first; when there are none, the first In-Reply-To ID.
     public var references: [String]
-    /// The base subject (RFC 5256 §2.1), casemapped for i;ascii-casemap comparison.
+    /// The base subject (RFC 5256 §2.1), as ``SortRecord/casemap(_:)`` maps it.
     public var baseSubject: String
     /// The subject had a reply or forward marker ("Re:", "Fwd:", "(fwd)", "[fwd: ...]").
     public var isReplyOrForward: Bool
@@ -26,8 +26,9 @@ public struct ThreadMessage: Hashable, Sendable {
     }
 }
 
-/// A thread: a message (nil for a dummy standing in for a parent not in the result) and its
-/// replies.
+/// A thread written as nested values: a message (nil for a dummy standing in for a parent
+/// not in the result) and its replies. Handy for small hand-made trees; the algorithms answer
+/// a ``ThreadForest``.
 public struct ThreadNode: Hashable, Sendable {
     public var number: UInt32?
     public var children: [ThreadNode]
@@ -38,13 +39,38 @@ public struct ThreadNode: Hashable, Sendable {
     }
 }
 
+/// Threads as flat arrays: node `i` is message `numbers[i]` (nil: a dummy) with replies
+/// `children[i]`. Flat, so that a reply chain thousands of messages long costs no recursion
+/// (nested values would recurse to build, compare, encode and free).
+public struct ThreadForest: Hashable, Sendable {
+    public var numbers: [UInt32?] = []
+    public var children: [[Int]] = []
+    /// The threads, in answer order.
+    public var roots: [Int] = []
+
+    public init() {}
+
+    /// From nested nodes (small trees: this recurses).
+    public init(_ nodes: [ThreadNode]) {
+        func add(_ n: ThreadNode, to forest: inout ThreadForest) -> Int {
+            let i = forest.numbers.count
+            forest.numbers.append(n.number)
+            forest.children.append([])
+            let kids = n.children.map { add($0, to: &forest) }
+            forest.children[i] = kids
+            return i
+        }
+        roots = nodes.map { add($0, to: &self) }
+    }
+}
+
 /// THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256 §3), and the THREAD response.
 ///
 /// Input messages are in mailbox (sequence) order: ties of sent date keep that order.
 public enum Threader {
     /// ORDEREDSUBJECT: messages of one base subject form one thread, the earliest as the
     /// parent of all the others (in sent-date order); threads go by their first message's date.
-    public static func orderedSubject(_ messages: [ThreadMessage]) -> [ThreadNode] {
+    public static func orderedSubject(_ messages: [ThreadMessage]) -> ThreadForest {
         let order = messages.indices.sorted { a, b in
             let x = messages[a]
             let y = messages[b]
@@ -54,26 +80,25 @@ public enum Threader {
             if x.date != y.date { return x.date < y.date }
             return a < b
         }
-        var threads: [(first: Int, node: ThreadNode)] = []
+        // Node i is message i.
+        var forest = ThreadForest()
+        forest.numbers = messages.map(\.number)
+        forest.children = Array(repeating: [], count: messages.count)
         var i = 0
         while i < order.count {
             var j = i + 1
             while j < order.count, messages[order[j]].baseSubject == messages[order[i]].baseSubject { j += 1 }
-            let children = order[(i + 1)..<j].map { ThreadNode(messages[$0].number) }
-            threads.append((order[i], ThreadNode(messages[order[i]].number, children)))
+            forest.children[order[i]] = Array(order[(i + 1)..<j])
+            forest.roots.append(order[i])
             i = j
         }
-        threads.sort { x, y in
-            let a = messages[x.first]
-            let b = messages[y.first]
-            return a.date != b.date ? a.date < b.date : x.first < y.first
-        }
-        return threads.map(\.node)
+        forest.roots.sort { a, b in messages[a].date != messages[b].date ? messages[a].date < messages[b].date : a < b }
+        return forest
     }
 
     /// REFERENCES: threads by Message-ID, References and In-Reply-To, then threads whose
     /// roots share a base subject gathered together (RFC 5256 §3, steps 1 to 6).
-    public static func references(_ messages: [ThreadMessage]) -> [ThreadNode] {
+    public static func references(_ messages: [ThreadMessage]) -> ThreadForest {
         var t = ReferenceThreader(messages)
         return t.run()
     }
@@ -83,37 +108,34 @@ public enum Threader {
     ///     thread-list    = "(" (thread-members / thread-nested) ")"   ; RFC 5256 §5
     ///     thread-members = nz-number *(SP nz-number) [SP thread-nested]
     ///     thread-nested  = 2*thread-list
-    public static func encode(_ threads: [ThreadNode]) -> String {
+    public static func encode(_ forest: ThreadForest) -> String {
+        enum Step {
+            case list(Int)
+            case close
+        }
         var out = ""
-        for t in threads { list(t, into: &out) }
-        return out
-    }
-
-    private static func list(_ node: ThreadNode, into out: inout String) {
-        out += "("
-        members(node, into: &out)
-        out += ")"
-    }
-
-    /// A chain of single replies is written flat; more than one reply, each as a list.
-    private static func members(_ node: ThreadNode, into out: inout String) {
-        var node = node
-        var separator = ""
-        while true {
-            if let n = node.number {
-                out += separator + String(n)
-                separator = " "
-            }
-            if node.children.count == 1 && node.number != nil {
-                node = node.children[0]
+        var steps: [Step] = forest.roots.reversed().map { .list($0) }
+        while let step = steps.popLast() {
+            guard case .list(var node) = step else {
+                out += ")"
                 continue
             }
-            if !node.children.isEmpty {
-                out += separator
-                for c in node.children { list(c, into: &out) }
+            out += "("
+            // A chain of single replies is written flat; more than one reply, each as a list.
+            var separator = ""
+            while true {
+                if let n = forest.numbers[node] {
+                    out += separator + String(n)
+                    separator = " "
+                }
+                guard forest.children[node].count == 1, forest.numbers[node] != nil else { break }
+                node = forest.children[node][0]
             }
-            return
+            if !forest.children[node].isEmpty { out += separator }
+            steps.append(.close)
+            steps += forest.children[node].reversed().map { .list($0) }
         }
+        return out
     }
 }
 
@@ -133,7 +155,7 @@ struct ReferenceThreader {
         self.messages = messages
     }
 
-    mutating func run() -> [ThreadNode] {
+    mutating func run() -> ThreadForest {
         // (1) Link by references.
         for (m, message) in messages.enumerated() {
             let own: Int
@@ -163,12 +185,22 @@ struct ReferenceThreader {
             if let p = previous, !wouldLoop(parent: p, child: own) { link(parent: p, child: own) }
         }
         // (2) The root set; (3) the ID table is no longer needed; (4) prune dummies.
-        var roots = prune(containers.indices.filter { containers[$0].parent == nil }, atRoot: true)
-        // (5) Gather roots that share a base subject.
-        roots = gatherBySubject(roots)
-        // (6) Siblings by sent date, deepest first (a dummy goes by its first child).
-        roots = sorted(roots)
-        return roots.map(node)
+        var roots = prune(containers.indices.filter { containers[$0].parent == nil })
+        // (5) Gather roots that share a base subject, going through them by date: the RFC
+        // leaves the order open, and the answer depends on it (a reply joins the original
+        // under it if it comes before a second original makes a dummy of both). By date, it
+        // does not depend on mailbox order, and Dovecot goes this way too.
+        roots = gatherBySubject(roots.sorted(by: precedes))
+        // (6) Siblings by sent date (a dummy, only ever a root, by its first child).
+        for c in containers.indices where containers[c].children.count > 1 {
+            let sorted = containers[c].children.sorted(by: precedes)
+            containers[c].children = sorted
+        }
+        var forest = ThreadForest()
+        forest.numbers = containers.map { $0.message.map { messages[$0].number } }
+        forest.children = containers.map(\.children)
+        forest.roots = roots.sorted(by: precedes)
+        return forest
     }
 
     mutating func container(for id: String) -> Int {
@@ -180,6 +212,9 @@ struct ReferenceThreader {
 
     /// Whether `child` is `parent` or one of its ancestors.
     func wouldLoop(parent: Int, child: Int) -> Bool {
+        // Without replies of its own, `child` is no one's ancestor: the common case, a new
+        // message under its parent, costs no walk up the thread.
+        if containers[child].children.isEmpty { return parent == child }
         var p: Int? = parent
         while let c = p {
             if c == child { return true }
@@ -199,28 +234,40 @@ struct ReferenceThreader {
         containers[child].parent = nil
     }
 
+    /// The message whose base subject is a thread's: its own, or a dummy's earliest child's
+    /// (RFC 5256 5.B.i says "first child", before step 6 sorts them; by date, the answer does
+    /// not depend on the order links were made, and Dovecot reads it so too).
     func subject(_ c: Int) -> ThreadMessage? {
-        if let m = containers[c].message { return messages[m] }
-        return containers[c].children.first.flatMap { containers[$0].message.map { messages[$0] } }
+        let k = key(c)
+        return k.index == Int.max ? nil : messages[k.index]
     }
 
     /// (4) Dummies without children go; dummies with children give way to them, except at the
-    /// root where that would split a thread (more than one child).
-    mutating func prune(_ list: [Int], atRoot: Bool) -> [Int] {
+    /// root where that would split a thread (more than one child). Children before parents, by
+    /// walking the trees once without recursion.
+    mutating func prune(_ roots: [Int]) -> [Int] {
+        var preorder: [Int] = []
+        var stack = roots
+        while let c = stack.popLast() {
+            preorder.append(c)
+            stack += containers[c].children
+        }
+        /// What stands in a container's place under its parent once it is pruned.
+        var replacement: [Int: [Int]] = [:]
+        for c in preorder.reversed() {
+            let kids = containers[c].children.flatMap { replacement[$0] ?? [$0] }
+            containers[c].children = kids
+            for k in kids { containers[k].parent = c }
+            replacement[c] = containers[c].message != nil ? [c] : kids
+        }
         var out: [Int] = []
-        for c in list {
-            let children = prune(containers[c].children, atRoot: false)
-            containers[c].children = children
-            for child in children { containers[child].parent = c }
-            if containers[c].message != nil {
+        for c in roots {
+            let kids = containers[c].children
+            if containers[c].message != nil || kids.count > 1 {
                 out.append(c)
-            } else if children.isEmpty {
-                continue
-            } else if !atRoot || children.count == 1 {
-                for child in children { containers[child].parent = atRoot ? nil : containers[c].parent }
-                out += children
-            } else {
-                out.append(c)
+            } else if let only = kids.first {
+                containers[only].parent = nil
+                out.append(only)
             }
         }
         return out
@@ -266,24 +313,23 @@ struct ReferenceThreader {
         return roots.filter { !removed.contains($0) } + added.filter { !removed.contains($0) }
     }
 
-    /// The sort key of a container: its message, or a dummy's first child's.
+    /// The sort key of a container: its message's, or a dummy's earliest child's (a dummy's
+    /// children are messages: pruning leaves dummies only at the root).
     func key(_ c: Int) -> (date: Double, index: Int) {
         if let m = containers[c].message { return (messages[m].date, m) }
-        guard let first = containers[c].children.first else { return (0, Int.max) }
-        return key(first)
-    }
-
-    /// (6)
-    mutating func sorted(_ list: [Int]) -> [Int] {
-        for c in list { containers[c].children = sorted(containers[c].children) }
-        return list.sorted { a, b in
-            let x = key(a)
-            let y = key(b)
-            return x.date != y.date ? x.date < y.date : x.index < y.index
+        var best = (date: Double.infinity, index: Int.max)
+        for child in containers[c].children {
+            guard let m = containers[child].message else { continue }
+            let k = (date: messages[m].date, index: m)
+            if k.date < best.date || (k.date == best.date && k.index < best.index) { best = k }
         }
+        return best
     }
 
-    func node(_ c: Int) -> ThreadNode {
-        ThreadNode(containers[c].message.map { messages[$0].number }, containers[c].children.map(node))
+    /// (6) Sent date, then mailbox order.
+    func precedes(_ a: Int, _ b: Int) -> Bool {
+        let x = key(a)
+        let y = key(b)
+        return x.date != y.date ? x.date < y.date : x.index < y.index
     }
 }

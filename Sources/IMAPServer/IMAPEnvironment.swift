@@ -28,6 +28,8 @@ public struct IMAPEnvironment: Sendable {
     public var logger: Logger
     /// UIDs of large mailboxes as of their last MODSEQ, so SELECT need not read them again.
     let uidLists = UIDListCache()
+    /// What SORT compares of each message, computed once for all sessions.
+    let sortKeys = SortKeyCache()
     /// Sessions alive in memory; once their connections closed, this must fall back to zero.
     let liveSessions = LiveCount()
 

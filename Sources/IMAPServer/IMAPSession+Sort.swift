@@ -10,30 +10,44 @@ import Storage
 /// the headers, for References).
 extension IMAPSession {
     func sort(_ cmd: SortCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
-        let sel = try selectedMailbox()
-        let matches = try sortAndThreadMatches(cmd.key, charset: cmd.charset, in: sel)
+        let (matches, modseq) = try sortAndThreadMatches(cmd.key, charset: cmd.charset)
         let keys = Set(cmd.criteria.map(\.key))
-        let envelopes = !keys.isSubset(of: [.arrival, .date, .size])
+        var envelopes: EnvelopeFields.Parts = []
+        if keys.contains(.subject) { envelopes.insert(.subject) }
+        if keys.contains(.from) || keys.contains(.displayFrom) { envelopes.insert(.from) }
+        if keys.contains(.to) || keys.contains(.displayTo) { envelopes.insert(.to) }
+        if keys.contains(.cc) { envelopes.insert(.cc) }
         var records = matches.map { SortRecord(number: uid ? UInt32(clamping: $0.uid) : UInt32($0.msn)) }
-        try readSortFields(matches, in: sel, envelopes: envelopes) { i, f in
-            records[i].arrival = f.internalDate
-            records[i].date = f.sentDate ?? f.internalDate
-            records[i].size = f.size
-            guard let e = f.envelope else { return }
-            if keys.contains(.subject) {
-                records[i].subject = SortRecord.casemap(
-                    BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self)).text)
+        // Keys other sessions already computed come from the shared cache; the rest (the first
+        // SORT of a mailbox by these keys, or new mail) from the stored envelopes.
+        let uids = matches.map(\.uid)
+        let missing = env.sortKeys.fill(&records, uids: uids, mailbox: try selectedMailbox().id, keys: keys)
+        if !missing.isEmpty {
+            try readSortFields(missing.map { matches[$0] }, envelopes: envelopes) { j, f in
+                let i = missing[j]
+                records[i].arrival = f.internalDate
+                records[i].date = f.sentDate ?? f.internalDate
+                records[i].size = f.size
+                guard let e = f.envelope else { return }
+                if keys.contains(.subject) {
+                    records[i].subject = SortRecord.casemap(
+                        BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self)).text)
+                }
+                // RFC 5256 §3: FROM, TO and CC compare the first address's addr-mailbox.
+                if keys.contains(.from) { records[i].from = SortRecord.casemap(e.from?.mailbox ?? []) }
+                if keys.contains(.to) { records[i].to = SortRecord.casemap(e.to?.mailbox ?? []) }
+                if keys.contains(.cc) { records[i].cc = SortRecord.casemap(e.cc?.mailbox ?? []) }
+                if keys.contains(.displayFrom) {
+                    records[i].displayFrom = SortRecord.casemap(e.from?.displayName ?? "")
+                }
+                if keys.contains(.displayTo) { records[i].displayTo = SortRecord.casemap(e.to?.displayName ?? "") }
             }
-            // RFC 5256 §3: FROM, TO and CC compare the first address's addr-mailbox.
-            if keys.contains(.from) { records[i].from = SortRecord.casemap(e.from?.mailbox ?? []) }
-            if keys.contains(.to) { records[i].to = SortRecord.casemap(e.to?.mailbox ?? []) }
-            if keys.contains(.cc) { records[i].cc = SortRecord.casemap(e.cc?.mailbox ?? []) }
-            if keys.contains(.displayFrom) { records[i].displayFrom = SortRecord.casemap(e.from?.displayName ?? "") }
-            if keys.contains(.displayTo) { records[i].displayTo = SortRecord.casemap(e.to?.displayName ?? "") }
+            env.sortKeys.store(records, uids: uids, indices: missing, mailbox: try selectedMailbox().id, keys: keys)
         }
         let sorted = MessageSorter.sort(records, by: cmd.criteria).map(\.number)
         guard let options = cmd.returnOptions else {
-            out.write("* SORT" + sorted.map { " \($0)" }.joined() + "\r\n")
+            // RFC 7162 §3.1.5: a MODSEQ criterion adds the highest MODSEQ of the result.
+            out.write("* SORT" + sorted.map { " \($0)" }.joined() + (modseq.map { " (MODSEQ \($0))" } ?? "") + "\r\n")
             return ok(tag, "SORT completed", out: out)
         }
         let effective = options.isEmpty ? [.all] : options
@@ -57,20 +71,20 @@ extension IMAPSession {
             case .save: break
             }
         }
+        if let modseq { line += " MODSEQ \(modseq)" }
         out.write(line + "\r\n")
         return ok(tag, "SORT completed", out: out)
     }
 
     func thread(_ cmd: ThreadCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
-        let sel = try selectedMailbox()
-        let matches = try sortAndThreadMatches(cmd.key, charset: cmd.charset, in: sel)
+        let matches = try sortAndThreadMatches(cmd.key, charset: cmd.charset).matches
         var messages = matches.map {
             ThreadMessage(
                 number: uid ? UInt32(clamping: $0.uid) : UInt32($0.msn), messageID: nil, references: [],
                 baseSubject: "",
                 isReplyOrForward: false, date: 0)
         }
-        try readSortFields(matches, in: sel, envelopes: true) { i, f in
+        try readSortFields(matches, envelopes: [.subject, .ids]) { i, f in
             messages[i].date = f.sentDate ?? f.internalDate
             guard let e = f.envelope else { return }
             let subject = BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self))
@@ -78,39 +92,53 @@ extension IMAPSession {
             messages[i].isReplyOrForward = subject.isReplyOrForward
             messages[i].messageID = e.messageID.flatMap { MessageIDs.first(in: $0) }
         }
-        let threads: [ThreadNode]
+        let threads: ThreadForest
         switch cmd.algorithm {
         case .orderedSubject:
             threads = Threader.orderedSubject(messages)
         case .references:
             // References is not among the stored fields: read each message's header.
-            if let lo = matches.first?.uid, let hi = matches.last?.uid {
-                var index: [Int64: Int] = [:]
-                for (i, m) in matches.enumerated() { index[m.uid] = i }
-                let details = try env.store.messageDetails(
-                    mailboxID: sel.id, uids: lo, hi, only: matches.map(\.uid), parts: .data,
-                    include: { index[$0] != nil })
-                for d in details {
-                    guard let i = index[d.uid] else { continue }
-                    let bytes = d.headerPrefix + (try d.inlineData ?? env.delivery.readBlob(d.blobHash))
-                    messages[i].references = MessageIDs.threadReferences(message: bytes)
-                }
+            var index: [Int64: Int] = [:]
+            for (i, m) in matches.enumerated() { index[m.uid] = i }
+            try forEachMessage(matches.map(\.uid)) { d, bytes in
+                if let i = index[d.uid] { messages[i].references = MessageIDs.threadReferences(message: bytes) }
             }
             threads = Threader.references(messages)
         }
-        out.write("* THREAD" + (threads.isEmpty ? "" : " " + Threader.encode(threads)) + "\r\n")
+        out.write("* THREAD" + (threads.roots.isEmpty ? "" : " " + Threader.encode(threads)) + "\r\n")
         return ok(tag, "THREAD completed", out: out)
     }
 
-    /// The messages a SORT or THREAD program selects, in mailbox order.
+    /// The messages a SORT or THREAD program selects, in mailbox order, and with a MODSEQ
+    /// criterion the highest MODSEQ among them (as SEARCH does).
     private func sortAndThreadMatches(
-        _ key: SearchKey, charset: String, in sel: SelectedMailbox
-    ) throws -> [(msn: Int, uid: Int64)] {
+        _ key: SearchKey, charset: String
+    ) throws -> (matches: [(msn: Int, uid: Int64)], modseq: Int64?) {
         guard ["UTF-8", "US-ASCII"].contains(charset) else {
             throw IMAPError.no("BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset \(charset)")
         }
-        var evaluator = SearchEvaluator(session: self, selected: sel)
-        return try evaluator.run(key)
+        if Self.uses(key, { if case .modseq = $0 { return true } else { return false } }) {
+            enabled.insert("CONDSTORE")
+        }
+        var evaluator = SearchEvaluator(session: self, selected: try selectedMailbox())
+        let matches = try evaluator.run(key)
+        let modseq = evaluator.usesModseq ? matches.compactMap { evaluator.rows[$0.uid]?.modseq }.max() : nil
+        return (matches, modseq)
+    }
+
+    /// Calls `body` with each message of `uids` (ascending) and its bytes, a few hundred
+    /// messages read at a time so that a large mailbox is never in memory at once.
+    private func forEachMessage(_ uids: [Int64], _ body: (MessageDetail, [UInt8]) throws -> Void) throws {
+        for start in stride(from: 0, to: uids.count, by: 500) {
+            let chunk = Array(uids[start..<min(uids.count, start + 500)])
+            let wanted = Set(chunk)
+            for d in try env.store.messageDetails(
+                mailboxID: try selectedMailbox().id, uids: chunk[0], chunk[chunk.count - 1], only: chunk, parts: .data,
+                include: { wanted.contains($0) })
+            {
+                try body(d, d.headerPrefix + (try d.inlineData ?? env.delivery.readBlob(d.blobHash)))
+            }
+        }
     }
 
     /// What SORT and THREAD compare, as stored for one message.
@@ -126,40 +154,34 @@ extension IMAPSession {
     /// Calls `body` with each message's index in `matches` and its stored fields. Mail stored
     /// before ENVELOPEs were kept is read and parsed instead.
     private func readSortFields(
-        _ matches: [(msn: Int, uid: Int64)], in sel: SelectedMailbox, envelopes: Bool,
-        _ body: (Int, StoredSortFields) -> Void
+        _ matches: [(msn: Int, uid: Int64)], envelopes: EnvelopeFields.Parts, _ body: (Int, StoredSortFields) -> Void
     ) throws {
         guard let lo = matches.first?.uid, let hi = matches.last?.uid else { return }
         var index: [Int64: Int] = [:]
         index.reserveCapacity(matches.count)
         for (i, m) in matches.enumerated() { index[m.uid] = i }
         var unindexed: [Int64] = []
-        try env.store.scanSortFields(mailboxID: sel.id, uids: lo, hi) { row in
+        try env.store.scanSortFields(mailboxID: try selectedMailbox().id, uids: lo, hi, envelopes: !envelopes.isEmpty) { row in
             guard let i = index[row.uid] else { return }
             var envelope: EnvelopeFields?
-            if envelopes {
+            if !envelopes.isEmpty {
                 guard let stored = row.envelope else { return unindexed.append(row.uid) }
-                envelope = EnvelopeFields(imap: stored)
+                envelope = EnvelopeFields(imap: stored, parts: envelopes)
             }
             body(
                 i,
                 StoredSortFields(
                     internalDate: row.internalDate, size: Int(row.size), sentDate: row.sentDate, envelope: envelope))
         }
-        guard let first = unindexed.first, let last = unindexed.last else { return }
-        let wanted = Set(unindexed)
-        for d in try env.store.messageDetails(
-            mailboxID: sel.id, uids: first, last, only: unindexed, parts: .data, include: { wanted.contains($0) })
-        {
-            guard let i = index[d.uid] else { continue }
-            let parsed = ParsedMessage(
-                parsing: d.headerPrefix + (try d.inlineData ?? env.delivery.readBlob(d.blobHash)))
+        try forEachMessage(unindexed) { d, bytes in
+            guard let i = index[d.uid] else { return }
+            let parsed = ParsedMessage(parsing: bytes)
             body(
                 i,
                 StoredSortFields(
                     internalDate: d.internalDate.timeIntervalSince1970, size: d.size,
-                    sentDate: parsed.sentDate?.timeIntervalSince1970,
-                    envelope: EnvelopeFields(imap: parsed.envelope())))
+                    sentDate: parsed.sentDate?.timeIntervalSince1970, envelope: EnvelopeFields(imap: parsed.envelope()))
+            )
         }
     }
 

@@ -8,8 +8,9 @@
 public struct EnvelopeFields: Hashable, Sendable {
     public var date: [UInt8]?
     public var subject: [UInt8]?
-    /// The first mailbox of each list (group markers skipped): what SORT FROM/TO/CC and
-    /// DISPLAYFROM/DISPLAYTO use (RFC 5256 §3, RFC 5957 §2).
+    /// The first address of each list: what SORT FROM/TO/CC and DISPLAYFROM/DISPLAYTO use
+    /// (RFC 5256 §3, RFC 5957 §2). For `group: a@x;` that is the group's start, whose
+    /// addr-mailbox is the group name and whose host is NIL (Dovecot sorts it so too).
     public var from: EnvelopeAddress?
     public var to: EnvelopeAddress?
     public var cc: EnvelopeAddress?
@@ -18,33 +19,54 @@ public struct EnvelopeFields: Hashable, Sendable {
 
     public init() {}
 
+    /// Which fields to copy out; the others are only stepped over (a SORT by one key parses
+    /// every envelope of the mailbox, and copies cost more than stepping).
+    public struct Parts: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        public static let date = Parts(rawValue: 1)
+        public static let subject = Parts(rawValue: 2)
+        public static let from = Parts(rawValue: 4)
+        public static let to = Parts(rawValue: 8)
+        public static let cc = Parts(rawValue: 16)
+        /// In-Reply-To and Message-ID.
+        public static let ids = Parts(rawValue: 32)
+        public static let all: Parts = [.date, .subject, .from, .to, .cc, .ids]
+    }
+
     /// nil when the bytes are not an envelope.
-    public init?(imap bytes: [UInt8]) {
-        guard let f = bytes.withUnsafeBytes({ EnvelopeFields(imap: $0) }) else { return nil }
+    public init?(imap bytes: [UInt8], parts: Parts = .all) {
+        guard let f = bytes.withUnsafeBytes({ EnvelopeFields(imap: $0, parts: parts) }) else { return nil }
         self = f
     }
 
-    public init?(imap bytes: UnsafeRawBufferPointer) {
+    public init?(imap bytes: UnsafeRawBufferPointer, parts: Parts = .all) {
         var r = Reader(bytes: bytes)
-        guard r.skip(ASCII.openParen), let date = r.nstring(), r.skip(ASCII.space), let subject = r.nstring() else {
-            return nil
-        }
-        self.date = date
-        self.subject = subject
-        for list in 0..<6 {
-            guard r.skip(ASCII.space), let first = r.addressList() else { return nil }
+        guard r.skip(ASCII.openParen), let date = r.nstring(keep: parts.contains(.date)), r.skip(ASCII.space),
+            let subject = r.nstring(keep: parts.contains(.subject))
+        else { return nil }
+        if parts.contains(.date) { self.date = date }
+        if parts.contains(.subject) { self.subject = subject }
+        let lists: [Parts] = [.from, [], [], .to, .cc, []]
+        for list in lists {
+            guard r.skip(ASCII.space), let first = r.addressList(keep: parts.contains(list) && !list.isEmpty) else {
+                return nil
+            }
             switch list {
-            case 0: from = first
-            case 3: to = first
-            case 4: cc = first
+            case .from: from = first
+            case .to: to = first
+            case .cc: cc = first
             default: break
             }
         }
-        guard r.skip(ASCII.space), let inReplyTo = r.nstring(), r.skip(ASCII.space), let messageID = r.nstring(),
-            r.skip(ASCII.closeParen)
+        let ids = parts.contains(.ids)
+        guard r.skip(ASCII.space), let inReplyTo = r.nstring(keep: ids), r.skip(ASCII.space),
+            let messageID = r.nstring(keep: ids), r.skip(ASCII.closeParen)
         else { return nil }
-        self.inReplyTo = inReplyTo
-        self.messageID = messageID
+        if ids {
+            self.inReplyTo = inReplyTo
+            self.messageID = messageID
+        }
     }
 
     private struct Reader {
@@ -57,8 +79,9 @@ public struct EnvelopeFields: Hashable, Sendable {
             return true
         }
 
-        /// The outer optional: parsed or not; the inner: the value, nil for NIL.
-        mutating func nstring() -> [UInt8]?? {
+        /// The outer optional: parsed or not; the inner: the value, nil for NIL (and nil
+        /// whatever the value, without `keep`).
+        mutating func nstring(keep: Bool = true) -> [UInt8]?? {
             guard i < bytes.count else { return nil }
             switch bytes[i] {
             case 78:  // NIL
@@ -71,13 +94,13 @@ public struct EnvelopeFields: Hashable, Sendable {
                 while i < bytes.count {
                     var b = bytes[i]
                     i += 1
-                    if b == ASCII.quote { return .some(out) }
+                    if b == ASCII.quote { return .some(keep ? out : nil) }
                     if b == ASCII.backslash {
                         guard i < bytes.count else { return nil }
                         b = bytes[i]
                         i += 1
                     }
-                    out.append(b)
+                    if keep { out.append(b) }
                 }
                 return nil
             case 123:  // {n}CRLF
@@ -89,27 +112,27 @@ public struct EnvelopeFields: Hashable, Sendable {
                 }
                 guard skip(125), skip(ASCII.cr), skip(ASCII.lf), i + n <= bytes.count else { return nil }
                 defer { i += n }
-                return .some(Array(bytes[i..<(i + n)]))
+                return .some(keep ? Array(bytes[i..<(i + n)]) : nil)
             default:
                 return nil
             }
         }
 
-        /// `"(" 1*address ")" / nil`: the first address that is a mailbox.
-        mutating func addressList() -> EnvelopeAddress?? {
+        /// `"(" 1*address ")" / nil`: the first address.
+        mutating func addressList(keep: Bool) -> EnvelopeAddress?? {
             if skip(ASCII.openParen) {
                 var first: EnvelopeAddress?
                 while !skip(ASCII.closeParen) {
-                    guard skip(ASCII.openParen), let name = nstring(), skip(ASCII.space), nstring() != nil,
-                        skip(ASCII.space),
-                        let mailbox = nstring(), skip(ASCII.space), let host = nstring(), skip(ASCII.closeParen)
+                    let wanted = keep && first == nil
+                    guard skip(ASCII.openParen), let name = nstring(keep: wanted), skip(ASCII.space),
+                        nstring(keep: false) != nil, skip(ASCII.space), let mailbox = nstring(keep: wanted),
+                        skip(ASCII.space), let host = nstring(keep: wanted), skip(ASCII.closeParen)
                     else { return nil }
-                    // A NIL host marks the start or end of a group, not a mailbox.
-                    if first == nil, host != nil { first = EnvelopeAddress(name: name, mailbox: mailbox, host: host) }
+                    if wanted { first = EnvelopeAddress(name: name, mailbox: mailbox, host: host) }
                 }
                 return .some(first)
             }
-            guard nstring() != nil else { return nil }
+            guard nstring(keep: false) != nil else { return nil }
             return .some(nil)
         }
     }
@@ -137,7 +160,10 @@ public struct EnvelopeAddress: Hashable, Sendable {
         return addrSpec
     }
 
+    /// `mailbox@host`; a group's start (NIL host) is its name alone.
     public var addrSpec: String {
-        String(decoding: mailbox ?? [], as: UTF8.self) + "@" + String(decoding: host ?? [], as: UTF8.self)
+        let local = String(decoding: mailbox ?? [], as: UTF8.self)
+        guard let host else { return local }
+        return local + "@" + String(decoding: host, as: UTF8.self)
     }
 }

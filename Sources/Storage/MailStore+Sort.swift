@@ -15,9 +15,12 @@ extension SQLiteStore {
 
     /// The stored columns SORT and THREAD read, for the messages in a UID range in UID order,
     /// row by row and without copying the envelopes: sorting a large mailbox reads no message.
-    public func scanSortFields(mailboxID: Int64, uids lo: Int64, _ hi: Int64, _ body: (SortScanRow) -> Void) throws {
+    /// Without `envelopes`, the envelope column is not read (nil in every row).
+    public func scanSortFields(
+        mailboxID: Int64, uids lo: Int64, _ hi: Int64, envelopes: Bool = true, _ body: (SortScanRow) -> Void
+    ) throws {
         let sql = """
-            SELECT m.uid, m.internal_date, m.size, b.envelope, b.sent_date
+            SELECT m.uid, m.internal_date, m.size, \(envelopes ? "b.envelope" : "NULL"), b.sent_date
             FROM messages m JOIN blobs b ON b.hash = m.blob_hash
             WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid
             """

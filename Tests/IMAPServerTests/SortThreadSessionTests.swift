@@ -88,6 +88,13 @@ import Testing
         #expect(Self.sorted(h.send(s, "b SORT (DATE) US-ASCII SUBJECT budget")) == [2, 4, 1])
         #expect(Self.sorted(h.send(s, "c UID SORT (REVERSE SIZE) UTF-8 2:4")) == [4, 5, 3])
         #expect(h.send(s, "d SORT (DATE) UTF-8 KEYWORD $Nothing").contains("* SORT\r\nd OK"))
+        // RFC 7162 §3.1.5: with a MODSEQ criterion, the highest MODSEQ of the result.
+        h.send(s, "f STORE 4 +FLAGS (\\Flagged)")
+        let flagged = h.send(s, "f2 FETCH 4 (MODSEQ)")
+        let modseq = flagged.firstMatch(of: /MODSEQ \((\d+)\)/).map { String($0.1) } ?? "?"
+        let withModseq = h.send(s, "g SORT (REVERSE DATE) UTF-8 MODSEQ \(modseq)")
+        #expect(withModseq.contains("* SORT 4 (MODSEQ \(modseq))\r\n"), "\(flagged)\(withModseq)")
+        #expect(h.send(s, "h SORT RETURN (COUNT) (DATE) UTF-8 MODSEQ 1").contains("COUNT 5 MODSEQ \(modseq)\r\n"))
         let nope = h.send(s, "e SORT (DATE) KOI8-R ALL")
         #expect(nope.contains("e NO [BADCHARSET (UTF-8 US-ASCII)]"), "\(nope)")
     }
@@ -151,6 +158,25 @@ import Testing
         #expect(Self.sorted(h.send(s, "a SORT (DATE) UTF-8 ALL")) == [2, 4, 1, 3, 5])
         #expect(Self.sorted(h.send(s, "b SORT (DISPLAYFROM) UTF-8 ALL")) == [5, 2, 3, 4, 1])
         #expect(h.send(s, "c THREAD REFERENCES UTF-8 ALL").contains("* THREAD (2 1 4)((3)(5))\r\n"))
+    }
+
+    /// Keys computed by one SORT serve the next, in any session; new mail and new keys are
+    /// read when needed, and expunged mail drops out.
+    @Test func sortKeysAreSharedAndStayRight() throws {
+        let (h, s) = try Self.selected()
+        #expect(Self.sorted(h.send(s, "a SORT (DATE) UTF-8 ALL")) == [2, 4, 1, 3, 5])
+        let other = h.session()
+        h.send(other, "s SELECT INBOX")
+        #expect(Self.sorted(h.send(other, "b SORT (SUBJECT DATE) UTF-8 ALL")) == [2, 4, 1, 3, 5])
+        let late = "From: aaron@example.com\r\nSubject: Aardvark\r\nDate: Sun, 1 Mar 2026 00:00:00 +0000\r\n\r\nx\r\n"
+        h.send(other, "ap APPEND INBOX {\(late.utf8.count)+}\r\n\(late)")
+        h.send(s, "n NOOP")
+        #expect(Self.sorted(h.send(s, "c SORT (DATE) UTF-8 ALL")) == [6, 2, 4, 1, 3, 5])
+        #expect(Self.sorted(h.send(s, "d SORT (SUBJECT) UTF-8 ALL")) == [6, 1, 2, 4, 3, 5])
+        #expect(Self.sorted(h.send(s, "e SORT (FROM) UTF-8 ALL")) == [6, 2, 5, 3, 4, 1])
+        h.send(s, "f STORE 2 +FLAGS (\\Deleted)")
+        h.send(s, "g EXPUNGE")
+        #expect(Self.sorted(h.send(s, "h SORT (FROM) UTF-8 ALL")) == [5, 4, 2, 3, 1])
     }
 
     @Test func capabilitiesNameTheExtensions() throws {

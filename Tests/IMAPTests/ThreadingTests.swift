@@ -16,10 +16,10 @@ struct ThreadingTests {
             ThreadNode(2),
             ThreadNode(3, [ThreadNode(6, [ThreadNode(4, [ThreadNode(23)]), ThreadNode(44, [ThreadNode(7, [ThreadNode(96)])])])]),
         ]
-        #expect(Threader.encode(threads) == "(2)(3 6 (4 23)(44 7 96))")
+        #expect(Threader.encode(ThreadForest(threads)) == "(2)(3 6 (4 23)(44 7 96))")
         // A dummy parent of 3 and 5.
-        #expect(Threader.encode([ThreadNode(nil, [ThreadNode(3), ThreadNode(5)])]) == "((3)(5))")
-        #expect(Threader.encode([]) == "")
+        #expect(Threader.encode(ThreadForest([ThreadNode(nil, [ThreadNode(3), ThreadNode(5)])])) == "((3)(5))")
+        #expect(Threader.encode(ThreadForest()) == "")
     }
 
     /// RFC 5256 §4's ORDEREDSUBJECT answer (177 not in the search result), from messages that produce it: 174's subject has
@@ -95,6 +95,16 @@ struct ThreadingTests {
         ("a dummy root sorts by its first child",
             [m(1, id: "a@x", "p", date: 5), m(2, id: "b@x", refs: ["gone@x"], "q", date: 9), m(3, id: "c@x", refs: ["gone@x"], "q", date: 1)],
             "((3)(2))(1)"),
+        ("a reply whose parent is missing joins the original by subject: step 4 promotes it before step 5 gathers",
+            [m(1, id: "a@x", "weekly"), m(2, id: "b@x", refs: ["gone@x"], "weekly", reply: true)],
+            "(1 2)"),
+        ("a dummy's subject is its earliest child's",
+            [m(1, id: "a@x", refs: ["gone@x"], "late", date: 9), m(2, id: "b@x", refs: ["gone@x"], "early", date: 1),
+             m(3, id: "c@x", "early", date: 5)],
+            "((2)(3)(1))"),
+        ("roots are gathered by date: the reply meets the original before the second original does",
+            [m(1, id: "a@x", "offer", date: 1), m(2, id: "b@x", "offer", date: 9), m(3, id: "c@x", refs: ["gone@x"], "offer", reply: true, date: 5)],
+            "((1 3)(2))"),
         ("no Message-ID at all",
             [m(1, "s"), m(2, refs: ["zz@x"], "t", reply: true)],
             "(1)(2)"),
@@ -104,6 +114,18 @@ struct ThreadingTests {
     func references(_ i: Int) {
         let (what, messages, expected) = Self.referenceTables[i]
         #expect(Threader.encode(Threader.references(messages)) == expected, "\(what)")
+    }
+
+    /// A reply chain 100,000 messages deep (a bot answering itself): no recursion, no walk up
+    /// the chain per message.
+    @Test func aVeryLongReplyChainIsOneFlatThread() {
+        let n = 100_000
+        let messages = (1...n).map { i in
+            Self.m(UInt32(i), id: "\(i)@x", refs: i > 1 ? ["\(i - 1)@x"] : [], "build failed", reply: i > 1)
+        }
+        let expected = "(" + (1...n).map(String.init).joined(separator: " ") + ")"
+        #expect(Threader.encode(Threader.references(messages)) == expected)
+        #expect(Threader.encode(Threader.orderedSubject(Array(messages.prefix(3)))) == "(1 (2)(3))")
     }
 
     @Test func orderedSubjectWithinAThreadGoesByDate() {
@@ -137,5 +159,15 @@ struct ThreadingTests {
         #expect(order([SortCriterion(.arrival, reverse: true)]) == [4, 3, 2, 1])
         // i;ascii-casemap compares uppercased: "_" (0x5F) sorts after the letters.
         #expect(order([SortCriterion(.from)]) == [2, 3, 1, 4])
+    }
+
+    /// Beyond US-ASCII, i;unicode-casemap: titlecase, then NFKD (a base letter and its marks).
+    @Test func nonASCIIKeysSortBesideTheirBaseLetters() {
+        let words = ["Weekly", "Überprüfung", "urgent", "uber", "Ábc", "abd"]
+        let records = words.enumerated().map { i, w in Self.record(UInt32(i + 1), subject: w) }
+        let order = MessageSorter.sort(records, by: [SortCriterion(.subject)]).map { words[Int($0.number) - 1] }
+        #expect(order == ["abd", "Ábc", "uber", "urgent", "Überprüfung", "Weekly"])
+        // Titlecase, not uppercase: the digraph "dž" maps to its titlecase form "Dž", as "Dž" does.
+        #expect(SortRecord.casemap("ǆ") == SortRecord.casemap("ǅ"))
     }
 }

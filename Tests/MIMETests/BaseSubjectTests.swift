@@ -56,6 +56,7 @@ struct BaseSubjectTests {
             Date: Mon, 2 Mar 2026 10:00:00 +0100\r
             Subject: =?utf-8?q?R=C3=A9?= "quoted" \\ back\r
             From: undisclosed:;, "Ann \\"A\\" Lee" <Ann@Example.NET>\r
+            Cc: "Ann \\"A\\" Lee" <Ann@Example.NET>\r
             To: =?iso-8859-1?q?Andr=E9?= <andre@example.org>, bob@example.org\r
             Message-ID: <m1@example.net>\r
             In-Reply-To: <m0@example.net>\r
@@ -68,13 +69,18 @@ struct BaseSubjectTests {
         #expect(f != nil, "\(String(decoding: envelope, as: UTF8.self))")
         #expect(f?.date == Array("Mon, 2 Mar 2026 10:00:00 +0100".utf8))
         #expect(f.map { String(decoding: $0.subject ?? [], as: UTF8.self) } == "=?utf-8?q?R=C3=A9?= \"quoted\" \\ back")
-        // The group marker is skipped: the first mailbox counts.
-        #expect(f?.from?.mailbox == Array("Ann".utf8))
-        #expect(f?.from?.displayName == "Ann \"A\" Lee")
+        // The first address is the group's start: its name is the addr-mailbox.
+        #expect(f?.from == EnvelopeAddress(name: nil, mailbox: Array("undisclosed".utf8), host: nil))
+        #expect(f?.from?.displayName == "undisclosed")
         #expect(f?.to?.displayName == "André")
-        #expect(f?.cc == nil)
+        #expect(f?.cc?.mailbox == Array("Ann".utf8))
+        #expect(f?.cc?.displayName == "Ann \"A\" Lee")
         #expect(f?.messageID.flatMap { MessageIDs.first(in: $0) } == "m1@example.net")
         #expect(f?.inReplyTo.flatMap { MessageIDs.first(in: $0) } == "m0@example.net")
+        // Only the parts asked for are copied out.
+        let some = EnvelopeFields(imap: envelope, parts: [.to, .ids])
+        #expect(some?.to == f?.to && some?.messageID == f?.messageID && some?.inReplyTo == f?.inReplyTo)
+        #expect(some?.date == nil && some?.subject == nil && some?.from == nil && some?.cc == nil)
         // Without a display name, the addr-spec (RFC 5957).
         #expect(EnvelopeAddress(name: nil, mailbox: Array("bob".utf8), host: Array("example.org".utf8)).displayName == "bob@example.org")
         // Literals, as an envelope with 8-bit text holds them.
