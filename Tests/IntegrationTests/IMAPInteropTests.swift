@@ -84,6 +84,21 @@ import Testing
         }
     }
 
+    /// SORT, THREAD, ESORT and WITHIN answers beside Dovecot's on the same messages (RFC 5256
+    /// corners and 1,000 generated ones): interop/sort_thread_dovecot.py.
+    @Test(.enabled(if: Peers.shouldRun(Peers.find("dovecot") != nil)))
+    func sortsAndThreadsAsDovecotDoes() async throws {
+        try await blocking {
+            guard let python = Self.require("python3", SMTPInteropTests.python),
+                Self.require("dovecot", Peers.find("dovecot")) != nil
+            else { return }
+            let (status, text) = try Self.runScript(
+                python, "sort_thread_dovecot.py", ["--mailroom", ServerProcess.binary, "--messages", "1000"], timeout: 300)
+            #expect(status == 0, "\(text)")
+            #expect(text.contains(" answers the same"), "\(text)")
+        }
+    }
+
     @Test func mbsyncSyncsAThousandMessagesBothWays() async throws {
         try await blocking {
             guard let python = Self.require("python3", SMTPInteropTests.python),
