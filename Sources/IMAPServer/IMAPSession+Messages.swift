@@ -2,6 +2,7 @@ import Delivery
 import Foundation
 import IMAP
 import MIME
+import MailCore
 import Storage
 
 /// Message commands on the selected mailbox: FETCH, STORE, COPY, MOVE, EXPUNGE, and the
@@ -273,12 +274,8 @@ extension IMAPSession {
 
     /// INTERNALDATE's form: `17-Jul-1996 02:44:25 +0000`.
     static func internalDate(_ d: Date) -> String {
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = TimeZone(identifier: "UTC")!
-        let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: d)
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ n: Int?) -> String { n.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
-        return "\(two(c.day))-\(months[(c.month ?? 1) - 1])-\(c.year ?? 1970) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) +0000"
+        let c = UTCTime(d)
+        return "\(c.two(c.day))-\(RFC5322Date.months[c.month - 1])-\(c.year) \(c.two(c.hour)):\(c.two(c.minute)):\(c.two(c.second)) +0000"
     }
 
     /// The octets of a body section (RFC 9051 §6.4.5), or nil when the message has no such part.
