@@ -15,10 +15,15 @@ final class SearchIndexer: Sendable {
     private let logger: Logger
     private let wakeup = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
-    private let state = Mutex<(stopped: Bool, running: Bool)>((false, false))
+    /// `pending`: a signal came since the thread last looked, so a burst of commits wakes it
+    /// once, not once per commit.
+    private let state = Mutex<(stopped: Bool, running: Bool, pending: Bool)>((false, false, false))
     /// Messages per transaction: small enough that a commit waiting for the writer waits
     /// a few milliseconds, large enough that the index's own per-transaction cost is shared.
     static let batch = 64
+    /// How long the indexer lets new mail gather after it is woken: one commit per message (a
+    /// single sending session) would otherwise get an indexing transaction, and its fsync, each.
+    static let gather: TimeInterval = 0.2
 
     init(store: SQLiteStore, blobs: BlobStore, logger: Logger = Logger(label: "mailroom.indexer")) {
         self.store = store
@@ -32,11 +37,17 @@ final class SearchIndexer: Sendable {
         thread.name = "mailroom-index"
         state.withLock { $0.running = true }
         thread.start()
-        wakeup.signal()
+        signal()
     }
 
     /// Something new waits to be indexed.
-    func signal() { wakeup.signal() }
+    func signal() {
+        let wake = state.withLock { s -> Bool in
+            defer { s.pending = true }
+            return !s.pending
+        }
+        if wake { wakeup.signal() }
+    }
 
     /// Finishes the batch under way and stops the thread (what waits stays in the backlog).
     func stop() {
@@ -52,7 +63,12 @@ final class SearchIndexer: Sendable {
     private func loop() {
         while true {
             wakeup.wait()
-            if state.withLock({ $0.stopped }) { break }
+            let stopped = state.withLock { s -> Bool in
+                s.pending = false
+                return s.stopped
+            }
+            if stopped { break }
+            Thread.sleep(forTimeInterval: Self.gather)
             do {
                 while try indexBatch() == Self.batch {
                     if state.withLock({ $0.stopped }) { break }
@@ -60,7 +76,7 @@ final class SearchIndexer: Sendable {
             } catch {
                 logger.error("search indexing failed; the messages stay searchable and are tried again", metadata: ["error": "\(error)"])
                 Thread.sleep(forTimeInterval: 1)
-                wakeup.signal()
+                signal()
             }
         }
         done.signal()
