@@ -302,7 +302,8 @@ extension IMAPSession {
             let record = records[name]
             var attributes: [String] = []
             if record == nil { attributes.append("\\NonExistent") }
-            attributes.append(names.contains { $0.hasPrefix(name + "/") } || records.keys.contains { $0.hasPrefix(name + "/") } ? "\\HasChildren" : "\\HasNoChildren")
+            // Children that exist: a subscription to a missing mailbox is nobody's child.
+            attributes.append(records.keys.contains { $0.hasPrefix(name + "/") } ? "\\HasChildren" : "\\HasNoChildren")
             if let use = record?.specialUse { attributes.append(use) }
             if wantsSubscribed && subscribed.contains(name) { attributes.append("\\Subscribed") }
             var line = Array("* LIST (\(attributes.joined(separator: " "))) \"/\" ".utf8) + encodeName(name)
