@@ -148,7 +148,7 @@ def mailroom_binary(a):
     return os.path.join(REPO, ".build", "release", "mailroom")
 
 
-def start_mailroom(work, binary, extra_conf=""):
+def start_mailroom(work, binary, extra_conf="", imaps=False):
     data = os.path.join(work, "mailroom-data")
     conf = os.path.join(work, "mailroom.toml")
     with open(conf, "w") as f:
@@ -160,7 +160,7 @@ smtp = ["127.0.0.1:0"]
 submission = []
 submissions = []
 imap = ["127.0.0.1:0"]
-imaps = []
+imaps = [{'"127.0.0.1:0"' if imaps else ''}]
 [imap]
 max_connections = 20000
 max_connections_per_ip = 20000
@@ -183,11 +183,11 @@ max_connections_per_user = 10000
     for _ in range(600):
         logf.seek(0)
         text = logf.read()
-        for name, key in (("IMAP", "imap"), ("SMTP (MX)", "smtp")):
+        for name, key in (("IMAP", "imap"), ("SMTP (MX)", "smtp"), ("IMAPS (TLS)", "imaps")):
             m = re.search(r"^\s+" + re.escape(name) + r"\s+127\.0\.0\.1:(\d+)", text, re.M)
             if m:
                 ports[key] = int(m.group(1))
-        if "imap" in ports and "smtp" in ports and "admin API" in text:
+        if "imap" in ports and "smtp" in ports and (not imaps or "imaps" in ports) and "admin API" in text:
             break
         if p.poll() is not None:
             raise SystemExit("mailroom serve exited:\n" + text)
