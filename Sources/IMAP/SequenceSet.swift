@@ -58,7 +58,8 @@ extension SequenceSet: CustomStringConvertible {
         }
     }
 
-    /// The compact form of a sorted list of numbers: `1:3,5,8:9`.
+    /// The compact form of a list of numbers: `1:3,5,8:9`. Only ascending runs become ranges,
+    /// so a list in another order (ESORT's) keeps it.
     public static func compact(_ numbers: [UInt32]) -> String {
         var out: [String] = []
         var i = 0

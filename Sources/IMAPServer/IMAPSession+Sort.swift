@@ -187,15 +187,5 @@ extension IMAPSession {
 
     /// Numbers in the order given, as a sequence-set: only ascending runs become ranges, so the
     /// order survives (RFC 5267 §3.2).
-    static func orderedSet(_ numbers: ArraySlice<UInt32>) -> String {
-        var parts: [String] = []
-        var i = numbers.startIndex
-        while i < numbers.endIndex {
-            var j = i
-            while j + 1 < numbers.endIndex, numbers[j + 1] == numbers[j] + 1 { j += 1 }
-            parts.append(j == i ? "\(numbers[i])" : "\(numbers[i]):\(numbers[j])")
-            i = j + 1
-        }
-        return parts.joined(separator: ",")
-    }
+    static func orderedSet(_ numbers: ArraySlice<UInt32>) -> String { SequenceSet.compact(Array(numbers)) }
 }
