@@ -57,7 +57,7 @@ import Testing
         return (p.terminationStatus, text)
     }
 
-    @Test func pythonImaplibAndRawSockets() async throws {
+    @Test(.enabled(if: Peers.shouldRun(SMTPInteropTests.python != nil))) func pythonImaplibAndRawSockets() async throws {
         try await blocking {
             guard let python = Self.require("python3", SMTPInteropTests.python) else { return }
             let (s, args) = try Self.setUp()
@@ -72,7 +72,7 @@ import Testing
 
     /// The same messages and commands to Mailroom and to a private Dovecot: the answers
     /// must be the same (interop/dovecot_differential.py says what it compares and why).
-    @Test(.enabled(if: Peers.shouldRun(Peers.find("dovecot") != nil)))
+    @Test(.enabled(if: Peers.shouldRun(SMTPInteropTests.python != nil && Peers.find("dovecot") != nil)))
     func answersAsDovecotDoes() async throws {
         try await blocking {
             guard let python = Self.require("python3", SMTPInteropTests.python),
@@ -86,7 +86,7 @@ import Testing
 
     /// SORT, THREAD, ESORT and WITHIN answers beside Dovecot's on the same messages (RFC 5256
     /// corners and 1,000 generated ones): interop/sort_thread_dovecot.py.
-    @Test(.enabled(if: Peers.shouldRun(Peers.find("dovecot") != nil)))
+    @Test(.enabled(if: Peers.shouldRun(SMTPInteropTests.python != nil && Peers.find("dovecot") != nil)))
     func sortsAndThreadsAsDovecotDoes() async throws {
         try await blocking {
             guard let python = Self.require("python3", SMTPInteropTests.python),
@@ -99,7 +99,8 @@ import Testing
         }
     }
 
-    @Test func mbsyncSyncsAThousandMessagesBothWays() async throws {
+    @Test(.enabled(if: Peers.shouldRun(SMTPInteropTests.python != nil && Peers.find("mbsync") != nil)))
+    func mbsyncSyncsAThousandMessagesBothWays() async throws {
         try await blocking {
             guard let python = Self.require("python3", SMTPInteropTests.python),
                 let mbsync = Self.require("mbsync", Peers.find("mbsync"))

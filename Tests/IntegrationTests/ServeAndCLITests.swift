@@ -127,6 +127,7 @@ import Testing
 
     /// A server with `[storage] extra` whose account `address` has one message large enough
     /// to be a blob file (420 KB, sent with python's smtplib); returns the server and the file.
+    /// Its tests are skipped without python3 (and fail under CI, where nil is an issue).
     static func serverWithOneBlobFile(for address: String, storage: String) throws -> (ServerProcess, URL)? {
         guard let python = SMTPInteropTests.python else {
             #expect(!Peers.underCI, "python3 is required under CI")
@@ -162,7 +163,7 @@ import Testing
     }
 
     /// An administrator removes an account and gets the disk space back with one command.
-    @Test func removingAnAccountAndSweepingFreesItsMail() async throws {
+    @Test(.enabled(if: Peers.shouldRun(SMTPInteropTests.python != nil))) func removingAnAccountAndSweepingFreesItsMail() async throws {
         try await blocking {
             // Only the administrator sweeps here, so the counts are the command's own.
             guard let (s, file) = try Self.serverWithOneBlobFile(for: "carol@example.org", storage: "sweep_interval = 0") else { return }
@@ -187,7 +188,7 @@ import Testing
 
     /// `storage compact` refuses while the server runs, and with it stopped sweeps, rebuilds the
     /// search index and shrinks the database; the server then starts as before.
-    @Test func anAdministratorCompactsTheStoreWithTheServerStopped() async throws {
+    @Test(.enabled(if: Peers.shouldRun(SMTPInteropTests.python != nil))) func anAdministratorCompactsTheStoreWithTheServerStopped() async throws {
         try await blocking {
             guard let (s, file) = try Self.serverWithOneBlobFile(for: "erin@example.org", storage: "sweep_interval = 0") else { return }
             defer { s.stop() }
@@ -219,7 +220,7 @@ import Testing
     }
 
     /// The server sweeps by itself every `storage.sweep_interval`.
-    @Test func theServerSweepsOnItsOwn() async throws {
+    @Test(.enabled(if: Peers.shouldRun(SMTPInteropTests.python != nil))) func theServerSweepsOnItsOwn() async throws {
         try await blocking {
             guard let (s, file) = try Self.serverWithOneBlobFile(for: "dan@example.org", storage: "sweep_interval = \"1s\"") else { return }
             defer { s.stop() }
