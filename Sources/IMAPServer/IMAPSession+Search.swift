@@ -13,14 +13,10 @@ extension IMAPSession {
         if let charset = cmd.charset, !["UTF-8", "US-ASCII"].contains(charset) {
             throw IMAPError.no("BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset \(charset)")
         }
-        if Self.uses(cmd.key, { if case .modseq = $0 { return true } else { return false } }) { enabled.insert("CONDSTORE") }
         var evaluator = SearchEvaluator(session: self, selected: sel)
         let matches = try evaluator.run(cmd.key)
         let numbers = matches.map { uid ? UInt32(clamping: $0.uid) : UInt32($0.msn) }
-        func modseq(of found: ArraySlice<(msn: Int, uid: Int64)>) -> UInt64? {
-            guard evaluator.usesModseq else { return nil }
-            return found.compactMap { evaluator.rows[$0.uid]?.modseq }.max().map { UInt64(clamping: $0) }
-        }
+        func modseq(of found: ArraySlice<(msn: Int, uid: Int64)>) -> Int64? { evaluator.highestModseq(of: found) }
         let options = cmd.returnOptions ?? (rev2 ? ["ALL"] : nil)
         guard let options else {
             let modseq = modseq(of: matches[...])
@@ -71,6 +67,12 @@ struct SearchEvaluator {
     var usesModseq = false
     /// UIDs matching each text criterion, computed once per criterion.
     var textMatches: [SearchKey: Set<Int64>] = [:]
+    /// With a MODSEQ criterion, the highest MODSEQ among `found` (RFC 7162 §3.1.5); else nil.
+    func highestModseq(of found: some Sequence<(msn: Int, uid: Int64)>) -> Int64? {
+        guard usesModseq else { return nil }
+        return found.compactMap { rows[$0.uid]?.modseq }.max()
+    }
+
     /// WITHIN's reference time (RFC 5032 §3): one instant for the whole search.
     let now = Date()
 
@@ -87,6 +89,8 @@ struct SearchEvaluator {
             }
         }
         usesModseq = IMAPSession.uses(key) { if case .modseq = $0 { return true } else { return false } }
+        // A MODSEQ criterion turns CONDSTORE on (RFC 7162 §3.1), for SEARCH, SORT and THREAD alike.
+        if usesModseq { session.enabled.insert("CONDSTORE") }
         if needsRows {
             for r in try session.env.store.searchRows(mailboxID: selected.id) { rows[r.uid] = r }
         }

@@ -117,13 +117,9 @@ extension IMAPSession {
         guard ["UTF-8", "US-ASCII"].contains(charset) else {
             throw IMAPError.no("BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset \(charset)")
         }
-        if Self.uses(key, { if case .modseq = $0 { return true } else { return false } }) {
-            enabled.insert("CONDSTORE")
-        }
         var evaluator = SearchEvaluator(session: self, selected: try selectedMailbox())
         let matches = try evaluator.run(key)
-        let modseq = evaluator.usesModseq ? matches.compactMap { evaluator.rows[$0.uid]?.modseq }.max() : nil
-        return (matches, modseq)
+        return (matches, evaluator.highestModseq(of: matches))
     }
 
     /// Calls `body` with each message of `uids` (ascending) and its bytes, a few hundred
