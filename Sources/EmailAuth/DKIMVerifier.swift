@@ -1,0 +1,244 @@
+import Crypto
+import CryptoExtras
+import Foundation
+
+/// A DKIM result word of RFC 8601 §2.7.1.
+public enum DKIMResult: String, Hashable, Sendable {
+    case none, pass, fail, policy, neutral, temperror, permerror
+}
+
+/// What the check of one `DKIM-Signature` found.
+public struct DKIMVerification: Hashable, Sendable {
+    public var result: DKIMResult
+    /// `d=` (empty when the field did not parse far enough).
+    public var domain: String
+    public var selector: String
+    /// `i=`, or `@d`.
+    public var identity: String
+    public var algorithm: String
+    /// The first characters of `b=` (RFC 6008 `header.b`), to tell several signatures apart.
+    public var headerB: String
+    /// Why, in words an administrator reads: "signature verified (rsa-sha256, 2048-bit key)".
+    public var reason: String
+    /// The key record is in test mode (`t=y`).
+    public var testing = false
+}
+
+/// Verifies the DKIM signatures of a message (RFC 6376 §6, RFC 8463, RFC 8301): RSA keys of
+/// 1024 to 4096 bits with SHA-256, Ed25519; both canonicalizations; `l=`; `x=`.
+///
+/// A signature with `l=` that leaves body bytes unsigned is reported as `policy`, never `pass`:
+/// whatever follows the signed part could be anything, so it must not make DMARC pass.
+public struct DKIMVerifier: Sendable {
+    /// At most this many signatures are checked (each costs a DNS lookup and a public-key operation).
+    public var maxSignatures = 5
+    public let dns: any AuthDNS
+    let now: @Sendable () -> Date
+
+    public init(dns: any AuthDNS, now: @escaping @Sendable () -> Date = Date.init) {
+        self.dns = dns
+        self.now = now
+    }
+
+    /// One result per `DKIM-Signature` field, top to bottom; empty when there is none.
+    public func verify(_ message: [UInt8]) async -> [DKIMVerification] {
+        await verify(DKIMMessage(message))
+    }
+
+    public func verify(_ message: DKIMMessage) async -> [DKIMVerification] {
+        let fields = message.headerFields.filter { $0.lowercasedName == "dkim-signature" }
+        var results: [DKIMVerification] = []
+        for field in fields.prefix(maxSignatures) {
+            results.append(await verify(field, in: message))
+        }
+        for _ in fields.dropFirst(maxSignatures) {
+            results.append(DKIMVerification(
+                result: .neutral, domain: "", selector: "", identity: "", algorithm: "", headerB: "",
+                reason: "not checked: more than \(maxSignatures) signatures"))
+        }
+        return results
+    }
+
+    func verify(_ field: DKIMHeaderField, in message: DKIMMessage) async -> DKIMVerification {
+        let value = String(decoding: field.value, as: UTF8.self)
+        var outcome = DKIMVerification(
+            result: .permerror, domain: "", selector: "", identity: "", algorithm: "", headerB: "", reason: "")
+        let signature: DKIMSignatureField
+        do {
+            signature = try DKIMSignatureField(value)
+        } catch {
+            // Tell the administrator whose signature it was, when that much can be read.
+            let tags = try? DKIMTagList(value)
+            outcome.domain = tags?["d"]?.lowercased() ?? ""
+            outcome.selector = tags?["s"]?.lowercased() ?? ""
+            outcome.reason = "the signature cannot be read: \(error)"
+            return outcome
+        }
+        outcome.domain = signature.domain
+        outcome.selector = signature.selector
+        outcome.identity = signature.identity
+        outcome.algorithm = signature.algorithm.rawValue
+        outcome.headerB = String(signature.signatureText.prefix(8))
+
+        if signature.algorithm == .rsaSHA1 {
+            outcome.reason = "rsa-sha1 signatures are not accepted (RFC 8301)"
+            return outcome
+        }
+        if let expiry = signature.expiration, Int64(now().timeIntervalSince1970) > expiry {
+            outcome.reason = "the signature expired at \(Date(timeIntervalSince1970: TimeInterval(expiry)))"
+            return outcome
+        }
+
+        let record: DKIMPublicKeyRecord
+        do {
+            let texts = try await dns.txt(signature.keyName)
+            guard !texts.isEmpty else {
+                outcome.reason = "no key published at \(signature.keyName)"
+                return outcome
+            }
+            var parsed: DKIMPublicKeyRecord?
+            var lastError: DKIMVerifyError?
+            for text in texts {
+                do {
+                    parsed = try DKIMPublicKeyRecord(text)
+                    break
+                } catch {
+                    lastError = error
+                }
+            }
+            guard let parsed else {
+                outcome.reason = "the key record at \(signature.keyName) cannot be read: \(lastError.map { "\($0)" } ?? "")"
+                return outcome
+            }
+            record = parsed
+        } catch {
+            switch error {
+            case .notFound:
+                outcome.reason = "no key published at \(signature.keyName)"
+            case .temporary(let why):
+                outcome.result = .temperror
+                outcome.reason = "the key at \(signature.keyName) could not be looked up: \(why)"
+            }
+            return outcome
+        }
+        outcome.testing = record.testing
+        if let why = Self.refusal(of: record, for: signature) {
+            outcome.reason = why
+            return outcome
+        }
+
+        // Body hash (RFC 6376 §3.7): canonical body, cut at l=.
+        var body = signature.bodyCanonicalization == .relaxed
+            ? DKIMCanonical.relaxedBody(message.body) : DKIMCanonical.simpleBody(message.body)
+        var unsigned = 0
+        if let length = signature.bodyLength {
+            guard length <= body.count else {
+                outcome.result = .fail
+                outcome.reason = "l=\(length) is longer than the body (\(body.count) bytes): the body was cut"
+                return outcome
+            }
+            unsigned = body.count - length
+            body.removeLast(unsigned)
+        }
+        guard Array(SHA256.hash(data: body)) == signature.bodyHash else {
+            outcome.result = .fail
+            outcome.reason = "the body hash did not verify: the body was changed after signing"
+            return outcome
+        }
+
+        // Header hash: the h= fields, then this field with an empty b= and without its CRLF.
+        var data: [UInt8] = []
+        for signed in message.fields(forSignedHeaders: signature.signedHeaders) {
+            data += canonical(signed, signature.headerCanonicalization)
+        }
+        var own = canonical(DKIMHeaderField(raw: Self.emptyingB(field.raw)), signature.headerCanonicalization)
+        if own.suffix(2) == [.cr, .lf] { own.removeLast(2) }
+        data += own
+        let digest = SHA256.hash(data: data)
+
+        let verified: Bool
+        let keyText: String
+        switch signature.algorithm {
+        case .ed25519SHA256:
+            guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: record.publicKey) else {
+                outcome.reason = "the key at \(signature.keyName) is not an Ed25519 public key"
+                return outcome
+            }
+            verified = key.isValidSignature(signature.signature, for: Array(digest))
+            keyText = "Ed25519 key"
+        case .rsaSHA256, .rsaSHA1:
+            // swift-crypto refuses RSA keys under 1024 bits here, as RFC 8301 §3.2 asks.
+            guard let key = try? _RSA.Signing.PublicKey(unsafeDERRepresentation: record.publicKey),
+                key.keySizeInBits >= 1024
+            else {
+                outcome.reason = "the key at \(signature.keyName) is not an RSA public key of at least 1024 bits (RFC 8301)"
+                return outcome
+            }
+            guard key.keySizeInBits <= 8192 else {
+                outcome.reason = "the RSA key at \(signature.keyName) has \(key.keySizeInBits) bits, more than this server checks"
+                return outcome
+            }
+            verified = key.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: signature.signature), for: digest, padding: .insecurePKCS1v1_5)
+            keyText = "\(key.keySizeInBits)-bit key"
+        }
+        guard verified else {
+            outcome.result = .fail
+            outcome.reason = "the signature did not verify: a signed header field was changed, or the key does not match"
+            return outcome
+        }
+        if unsigned > 0 {
+            outcome.result = .policy
+            outcome.reason = "signature verified, but \(unsigned) bytes of the body after l=\(signature.bodyLength ?? 0) are not signed"
+            return outcome
+        }
+        outcome.result = .pass
+        outcome.reason = "signature verified (\(signature.algorithm.rawValue), \(keyText)\(record.testing ? ", key in test mode" : ""))"
+        return outcome
+    }
+
+    /// Why a key record cannot verify this signature (RFC 6376 §6.1.2), or nil.
+    static func refusal(of record: DKIMPublicKeyRecord, for signature: DKIMSignatureField) -> String? {
+        if record.publicKey.isEmpty { return "the key at \(signature.keyName) was revoked (empty p=)" }
+        if record.keyType != signature.algorithm.keyType {
+            return "the key at \(signature.keyName) is k=\(record.keyType), the signature is a=\(signature.algorithm.rawValue)"
+        }
+        if let hashes = record.hashAlgorithms, !hashes.contains("sha256") {
+            return "the key at \(signature.keyName) does not allow sha256 (h=\(hashes.joined(separator: ":")))"
+        }
+        if !record.serviceTypes.contains("*"), !record.serviceTypes.contains("email") {
+            return "the key at \(signature.keyName) is not for email (s=\(record.serviceTypes.joined(separator: ":")))"
+        }
+        if record.strict {
+            let idDomain = signature.identity.split(separator: "@").last.map { $0.lowercased() } ?? ""
+            if idDomain != signature.domain {
+                return "the key at \(signature.keyName) is strict (t=s) and i=\(signature.identity) is in a subdomain"
+            }
+        }
+        return nil
+    }
+
+    func canonical(_ field: DKIMHeaderField, _ c: DKIMCanonicalization) -> [UInt8] {
+        c == .relaxed ? (DKIMCanonical.relaxedHeader(field) ?? []) : DKIMCanonical.simpleHeader(field)
+    }
+
+    /// The field with the value of its `b=` tag removed, everything else byte for byte (RFC 6376
+    /// §3.7: the value, with the white space around it, is treated as empty).
+    static func emptyingB(_ raw: [UInt8]) -> [UInt8] {
+        guard let colon = raw.firstIndex(of: .colon) else { return raw }
+        var end = raw.count
+        if end >= 2, raw[end - 2] == .cr, raw[end - 1] == .lf { end -= 2 }
+        var start = colon + 1
+        while start <= end {
+            let semicolon = raw[start..<end].firstIndex(of: 0x3B) ?? end
+            if let equals = raw[start..<semicolon].firstIndex(of: 0x3D) {
+                let name = raw[start..<equals].filter { !($0.isWSP || $0 == .cr || $0 == .lf) }
+                if name == [0x62] {  // "b"
+                    return Array(raw[...equals]) + Array(raw[semicolon...])
+                }
+            }
+            start = semicolon + 1
+        }
+        return raw
+    }
+}
