@@ -22,6 +22,20 @@ public struct DKIMVerification: Hashable, Sendable {
     public var reason: String
     /// The key record is in test mode (`t=y`).
     public var testing = false
+
+    public init(
+        result: DKIMResult, domain: String, selector: String, identity: String, algorithm: String, headerB: String, reason: String,
+        testing: Bool = false
+    ) {
+        self.result = result
+        self.domain = domain
+        self.selector = selector
+        self.identity = identity
+        self.algorithm = algorithm
+        self.headerB = headerB
+        self.reason = reason
+        self.testing = testing
+    }
 }
 
 /// Verifies the DKIM signatures of a message (RFC 6376 §6, RFC 8463, RFC 8301): RSA keys of
