@@ -118,3 +118,50 @@ struct DMARCTests {
         #expect(await Self.evaluate("sample.test", sample: 50).disposition == .quarantine)
     }
 }
+
+@Suite("Authentication-Results")
+struct AuthenticationResultsTests {
+    @Test func field() {
+        let results = AuthenticationResults(authservID: "mx.example.org", entries: [
+            .init(method: "spf", result: "pass", properties: [("smtp.mailfrom", "ann@example.net")]),
+            .init(method: "dkim", result: "fail", comment: "body (changed) \\ after", properties: [("header.d", "example.net"), ("header.b", "Hx3W+v1/")]),
+            .init(method: "dmarc", result: "fail", comment: "p=reject", properties: [("header.from", "example.net")]),
+            .init(method: "spf", result: "none", properties: [("smtp.mailfrom", "odd name\"@example.net")]),
+        ])
+        #expect(results.field == """
+            Authentication-Results: mx.example.org;\r
+            \tspf=pass smtp.mailfrom=ann@example.net;\r
+            \tdkim=fail (body changed  after) header.d=example.net header.b="Hx3W+v1/";\r
+            \tdmarc=fail (p=reject) header.from=example.net;\r
+            \tspf=none smtp.mailfrom="odd name\\"@example.net"\r
+
+            """)
+        #expect(AuthenticationResults(authservID: "mx.example.org", entries: []).field == "Authentication-Results: mx.example.org; none\r\n")
+    }
+
+    /// RFC 8601 §5: fields claiming our authserv-id are removed; other servers' stay.
+    @Test func removesForgedResults() {
+        let message = """
+            Authentication-Results: MX.example.org; dkim=pass header.d=bank.test\r
+            Authentication-Results: (forged) mx.example.org;\r
+             spf=pass\r
+            From: a@bank.test\r
+            Authentication-Results: relay.example.net; spf=pass\r
+            Authentication-Results: mx.example.org.evil; spf=pass\r
+            \r
+            Authentication-Results: mx.example.org; in the body stays\r
+
+            """
+        let cleaned = String(decoding: AuthenticationResults.removingOurs(from: Array(message.utf8), authservID: "mx.example.org"), as: UTF8.self)
+        #expect(cleaned == """
+            From: a@bank.test\r
+            Authentication-Results: relay.example.net; spf=pass\r
+            Authentication-Results: mx.example.org.evil; spf=pass\r
+            \r
+            Authentication-Results: mx.example.org; in the body stays\r
+
+            """)
+        let untouched = Array("From: a@b.test\r\n\r\nbody".utf8)
+        #expect(AuthenticationResults.removingOurs(from: untouched, authservID: "mx.example.org") == untouched)
+    }
+}

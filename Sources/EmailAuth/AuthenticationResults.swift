@@ -1,0 +1,128 @@
+/// The `Authentication-Results` header field (RFC 8601): one per message, written by the server
+/// that checked it, named by its authserv-id (our `hostname`).
+///
+///     Authentication-Results: mx.example.org;
+///     	spf=pass smtp.mailfrom=ann@example.net;
+///     	dkim=pass header.d=example.net header.s=mail2026 header.b=Hx3WUv1w;
+///     	dmarc=pass (p=reject) header.from=example.net
+public struct AuthenticationResults: Hashable, Sendable {
+    /// One method's result: `dkim=pass (comment) header.d=example.net`.
+    public struct Entry: Hashable, Sendable {
+        public var method: String
+        public var result: String
+        public var comment: String?
+        public var properties: [(name: String, value: String)]
+
+        public init(method: String, result: String, comment: String? = nil, properties: [(name: String, value: String)] = []) {
+            self.method = method
+            self.result = result
+            self.comment = comment
+            self.properties = properties
+        }
+
+        public static func == (a: Entry, b: Entry) -> Bool {
+            a.method == b.method && a.result == b.result && a.comment == b.comment
+                && a.properties.map(\.name) == b.properties.map(\.name) && a.properties.map(\.value) == b.properties.map(\.value)
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(method)
+            hasher.combine(result)
+        }
+
+        var text: String {
+            var s = "\(method)=\(result)"
+            if let comment { s += " (\(AuthenticationResults.commentText(comment)))" }
+            for p in properties { s += " \(p.name)=\(AuthenticationResults.value(p.value))" }
+            return s
+        }
+    }
+
+    public var authservID: String
+    public var entries: [Entry]
+
+    public init(authservID: String, entries: [Entry]) {
+        self.authservID = authservID
+        self.entries = entries
+    }
+
+    /// The whole field, folded one method per line, ending in CRLF. With no entries it says
+    /// `none` (RFC 8601 §2.2).
+    public var field: String {
+        var lines = ["Authentication-Results: \(authservID);"]
+        if entries.isEmpty {
+            lines[0] += " none"
+        } else {
+            for (i, entry) in entries.enumerated() {
+                lines.append("\t" + entry.text + (i < entries.count - 1 ? ";" : ""))
+            }
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// A property value: a token as it is, anything else as a quoted-string (RFC 8601 §2.2,
+    /// RFC 2045 `value`); an address's `@` is allowed bare (RFC 8601 `pvalue`).
+    static func value(_ s: String) -> String {
+        let special = Set("()<>,;:\\\"/[]?= \t")
+        let plain = !s.isEmpty && s.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && !special.contains(Character($0)) }
+        if plain { return s }
+        let escaped = s.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map { $0 == "\"" || $0 == "\\" ? "\\\($0)" : String($0) }
+        return "\"" + escaped.joined() + "\""
+    }
+
+    /// Comment text without parentheses, backslashes or control characters, at most 200 characters.
+    static func commentText(_ s: String) -> String {
+        String(s.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F && $0 != "(" && $0 != ")" && $0 != "\\" }
+            .prefix(200).map(Character.init))
+    }
+
+    /// The message without the `Authentication-Results` fields that carry `authservID`: a
+    /// sender could have written them to look checked by us (RFC 8601 §5). Other servers'
+    /// fields stay. Only the header section is read; the body is returned as it was.
+    public static func removingOurs(from message: [UInt8], authservID: String) -> [UInt8] {
+        let parsed = DKIMMessage(message)
+        let ours = authservID.lowercased()
+        guard parsed.headerFields.contains(where: { isOurs($0, ours) }) else { return message }
+        var out: [UInt8] = []
+        out.reserveCapacity(message.count)
+        // Fields as DKIMMessage read them (a bare LF there becomes CRLF; SMTP refuses bare LFs
+        // anyway), then the empty line and body exactly as they were.
+        for field in parsed.headerFields where !isOurs(field, ours) { out += field.raw }
+        out += message[Self.headerSectionEnd(message)...]
+        return out
+    }
+
+    static func isOurs(_ field: DKIMHeaderField, _ authservID: String) -> Bool {
+        guard field.lowercasedName == "authentication-results" else { return false }
+        // authserv-id is the first token of the value, after optional CFWS, before ";" or CFWS.
+        var value = String(decoding: field.value, as: UTF8.self)
+        value = stripComments(value)
+        let id = value.split(whereSeparator: { $0 == ";" || $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }).first ?? ""
+        return id.lowercased() == authservID
+    }
+
+    static func stripComments(_ s: String) -> String {
+        var depth = 0
+        var out = ""
+        for c in s {
+            if c == "(" { depth += 1 } else if c == ")", depth > 0 { depth -= 1 } else if depth == 0 { out.append(c) }
+        }
+        return out
+    }
+
+    /// The offset of the empty line that ends the header section (its CRLF or LF included in
+    /// the body side), or the end of the message.
+    static func headerSectionEnd(_ m: [UInt8]) -> Int {
+        var i = 0
+        var lineStart = 0
+        while i < m.count {
+            if m[i] == .lf {
+                let line = m[lineStart..<i]
+                if line.isEmpty || line == [.cr] { return lineStart }
+                lineStart = i + 1
+            }
+            i += 1
+        }
+        return m.count
+    }
+}
