@@ -144,7 +144,7 @@ let package = Package(
         .target(
             name: "SMTPServer",
             dependencies: [
-                "SMTP", "LoginKit", "ServerKit", "Delivery", "Directory", "Storage", "MailCore",
+                "SMTP", "LoginKit", "ServerKit", "Delivery", "Directory", "Storage", "MailCore", "EmailAuth", "DNS", "MIME",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -18,6 +18,10 @@ public struct InboundMessage: Sendable {
     public var helo: String?
     public var tls: String?
     public var authenticatedUser: String?
+    /// What the inbound checks found (SPF, DKIM, DMARC), for the delivery log.
+    public var checks: String?
+    /// Why the message goes to the recipients' Junk folders instead of INBOX; nil for INBOX.
+    public var junkReason: String?
 
     public init(
         sender: String?, recipients: [String], data: [UInt8], receivedHeader: String, clientIP: String?, helo: String?,
@@ -157,6 +161,9 @@ public final class LocalDelivery: Sendable {
         var variants: [String: Variant] = ["": Variant(data: m.data)]
         var order = [""]
         var events: [DeliveryEvent] = [event(.received, recipient: nil, detail: "\(m.recipients.count) recipient(s), \(m.data.count) bytes")]
+        if let checks = m.checks { events.append(event(.checked, recipient: nil, detail: checks)) }
+        let folder = m.junkReason.map { "Junk (\($0))" } ?? "INBOX"
+        let specialUse = m.junkReason == nil ? nil : "\\Junk"
         var seenAccounts: Set<Int64> = []
         var seenRemote: Set<String> = []
         let returnPath = "Return-Path: <\(m.sender ?? "")>\r\n"
@@ -191,8 +198,8 @@ public final class LocalDelivery: Sendable {
                 let via = target.path.isEmpty ? nil : "via " + target.path.joined(separator: " → ")
                 if let account = target.accountID {
                     guard seenAccounts.insert(account).inserted else { continue }
-                    variants[key]!.local.append(.init(accountID: account, headerPrefix: prefix))
-                    events.append(event(.stored, recipient: target.address, detail: ["INBOX", via].compactMap { $0 }.joined(separator: " ")))
+                    variants[key]!.local.append(.init(accountID: account, headerPrefix: prefix, specialUse: specialUse))
+                    events.append(event(.stored, recipient: target.address, detail: [folder, via].compactMap { $0 }.joined(separator: " ")))
                 } else {
                     guard seenRemote.insert(target.address.lowercased()).inserted else { continue }
                     variants[key]!.remote.append(.init(recipient: target.address, headerPrefix: []))

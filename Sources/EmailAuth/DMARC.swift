@@ -150,7 +150,7 @@ public struct DMARCVerifier: Sendable {
 
     /// Identifier alignment (RFC 7489 §3.1): strict means the same name, relaxed the same
     /// organizational domain.
-    func aligns(_ domain: String, _ from: String, _ mode: DMARCRecord.Alignment) -> Bool {
+    public func aligns(_ domain: String, _ from: String, _ mode: DMARCRecord.Alignment) -> Bool {
         let d = Self.normalized(domain)
         if d == from { return true }
         guard mode == .relaxed, !d.isEmpty else { return false }

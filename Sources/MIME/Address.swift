@@ -192,3 +192,16 @@ enum AddressParser {
         return (tokens, commentAfter)
     }
 }
+
+/// The mailboxes an address header names, for checks on the sender (DMARC's From domain).
+public enum HeaderMailboxes {
+    /// Each mailbox's local part and domain (lower case), groups opened; a mailbox without a
+    /// domain has domain "".
+    public static func parse(_ value: some Collection<UInt8>) -> [(local: String, domain: String)] {
+        AddressParser.parse(Array(value)).compactMap { a in
+            guard let host = a.host, let mailbox = a.mailbox else { return nil }  // group start or end
+            let domain = host == Address.missingDomain ? "" : String(decoding: host, as: UTF8.self).lowercased()
+            return (String(decoding: mailbox, as: UTF8.self), domain)
+        }
+    }
+}

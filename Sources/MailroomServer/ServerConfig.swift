@@ -6,6 +6,7 @@ import LoginKit
 import MailCore
 import Outbound
 import SMTP
+import SMTPServer
 import TOMLKit
 
 /// A `host:port` to listen on. IPv6 hosts are written in brackets: `[::1]:8080`.
@@ -96,6 +97,8 @@ public struct ServerConfig: Sendable {
     /// `[storage] sweep_interval`: seconds between sweeps of unreferenced message bytes; 0 turns
     /// the timer off (`mailroom storage sweep` still works).
     public var sweepInterval: TimeInterval = 3600
+    /// `[inbound]`: SPF, DKIM and DMARC on mail from outside.
+    public var inbound = InboundSettings()
 
     public init() {}
 
@@ -124,6 +127,7 @@ public struct ServerConfig: Sendable {
         let reader = ConfigReader(text: text, file: file)
         try reader.checkKeys(table, allowed: [
                 "hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp", "imap", "routes", "relay", "queue", "dns", "storage",
+                "inbound",
             ], path: "")
         if let v = table["hostname"] {
             let h = try reader.string(v, "hostname")
@@ -218,6 +222,18 @@ public struct ServerConfig: Sendable {
             if let v = t["connection_limit_exceptions"] {
                 config.smtpConnectionLimitExceptions = try reader.networks(v, "smtp.connection_limit_exceptions")
             }
+        }
+        if let v = table["inbound"] {
+            let t = try reader.table(v, "inbound")
+            try reader.checkKeys(t, allowed: ["spf", "dkim", "dmarc", "dmarc_reject", "protect_own_domains"], path: "inbound")
+            func flag(_ key: String, _ set: (inout InboundSettings, Bool) -> Void) throws {
+                if let b = t[key] { set(&config.inbound, try reader.bool(b, "inbound.\(key)")) }
+            }
+            try flag("spf") { $0.spf = $1 }
+            try flag("dkim") { $0.dkim = $1 }
+            try flag("dmarc") { $0.dmarc = $1 }
+            try flag("dmarc_reject") { $0.dmarcReject = $1 }
+            try flag("protect_own_domains") { $0.protectOwnDomains = $1 }
         }
         if let v = table["imap"] {
             let t = try reader.table(v, "imap")

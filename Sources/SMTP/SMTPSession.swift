@@ -106,6 +106,9 @@ public struct SMTPSession {
         /// with `authenticationFinished`.
         case authenticated(user: String?, success: Bool)
         case deliver(SMTPEnvelope, [UInt8])
+        /// MAIL was accepted: the shell may start checks on the sender (SPF) while the client
+        /// sends the rest of the transaction.
+        case transactionStarted(sender: SMTPMailbox?, helo: String)
         /// A recipient was refused: for the delivery log (`mailroom trace`).
         case rejected(recipient: String, sender: String?, reply: SMTPReply)
         case close
@@ -539,7 +542,7 @@ public struct SMTPSession {
         }
         if let user = authenticatedUser, let refusal = policy.checkSender(sender, authenticatedUser: user) { return fail(refusal) }
         state = .mail(Transaction(sender: sender, parameters: params))
-        return [.send(.senderOK)]
+        return [.transactionStarted(sender: sender, helo: helo ?? ""), .send(.senderOK)]
     }
 
     private mutating func rcpt(_ recipient: SMTPMailbox?) -> [Action] {

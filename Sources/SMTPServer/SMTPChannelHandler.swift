@@ -1,4 +1,5 @@
 import Delivery
+import EmailAuth
 import Foundation
 import Logging
 import NIOCore
@@ -31,6 +32,8 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var upgrading = false
     /// An authentication or delivery is under way; input waits.
     private var busy = false
+    /// SPF for the current transaction, started at MAIL FROM.
+    private var senderCheck: Task<SPFOutcome?, Never>?
 
     init(session: SMTPSession, env: SMTPEnvironment, clientIP: String, implicitTLS: Bool) {
         self.session = session
@@ -46,6 +49,7 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         inactive = true
+        senderCheck?.cancel()
         idleTimer?.cancel()
         context.fireChannelInactive()
     }
@@ -121,10 +125,15 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .authenticated(let user, let success):
                 checkLogin(context: context) { env, ip in await env.finishAuthentication(user: user, success: success, ip: ip) }
                 return
+            case .transactionStarted(let sender, let helo):
+                senderCheck?.cancel()
+                senderCheck = env.startSenderCheck(sender, helo: helo, connection: connection, authenticated: session.authenticatedUser != nil)
             case .deliver(let envelope, let data):
                 let env = self.env
                 let info = connection
-                suspend(context: context) { await env.deliver(envelope, data, connection: info) } resume: { handler, reply in
+                let check = senderCheck
+                senderCheck = nil
+                suspend(context: context) { await env.deliver(envelope, data, connection: info, senderCheck: check) } resume: { handler, reply in
                     handler.session.deliveryFinished(reply)
                 }
                 return

@@ -1,5 +1,6 @@
 import LoginKit
 import Delivery
+import EmailAuth
 import Directory
 import Foundation
 import Logging
@@ -28,6 +29,8 @@ public struct SMTPEnvironment: Sendable {
     /// Clients not held to the per-address connection limit (loopback by default; the config's
     /// `connection_limit_exceptions`).
     public var connectionLimitExceptions: [IPNetwork] = IPNetwork.loopback
+    /// SPF, DKIM and DMARC on mail from unauthenticated clients; nil checks nothing.
+    var inbound: InboundChecks?
 
     public init(
         hostname: String, directory: DirectoryService, delivery: LocalDelivery, tls: NIOSSLContext?, limits: SMTPLimits,
@@ -42,6 +45,19 @@ public struct SMTPEnvironment: Sendable {
         self.authLimiter = authLimiter
         self.authFailureDelay = authFailureDelay
         self.logger = logger
+    }
+
+    /// Turns on the inbound checks, looking names up through `dns` (the server's resolver).
+    public mutating func checkInbound(_ settings: InboundSettings, dns: any AuthDNS) {
+        inbound = InboundChecks(hostname: hostname, settings: settings, dns: dns)
+    }
+
+    /// Starts SPF for a transaction from an unauthenticated client, to run while the client
+    /// sends its recipients and data.
+    func startSenderCheck(_ sender: SMTPMailbox?, helo: String, connection: ConnectionInfo, authenticated: Bool) -> Task<SPFOutcome?, Never>? {
+        guard !authenticated, let inbound else { return nil }
+        let ip = connection.clientIP
+        return Task { await inbound.checkSender(ip: ip, sender: sender, helo: helo) }
     }
 
     var policy: DirectoryPolicy { DirectoryPolicy(directory: directory, delivery: delivery, hostname: hostname) }
@@ -73,12 +89,39 @@ public struct SMTPEnvironment: Sendable {
         return authLimiter.isBanned(ip) ? .tempFailure : .failure
     }
 
-    func deliver(_ envelope: SMTPEnvelope, _ data: [UInt8], connection: ConnectionInfo) async -> SMTPReply {
+    func deliver(
+        _ envelope: SMTPEnvelope, _ data: [UInt8], connection: ConnectionInfo, senderCheck: Task<SPFOutcome?, Never>? = nil
+    ) async -> SMTPReply {
         let queueID = LocalDelivery.newQueueID()
-        let message = InboundMessage(
+        var data = data
+        var traceHeaders = Self.receivedHeader(envelope, connection: connection, host: hostname, queueID: queueID)
+        var verdict: InboundVerdict?
+        if envelope.authenticatedUser == nil, let inbound {
+            let spf = await senderCheck?.value
+            let snapshot = directory.snapshot
+            let judged = await inbound.judge(
+                data, sender: envelope.sender, spf: spf, trusted: trustedNetworks.contains { $0.contains(connection.clientIP) },
+                isOurs: { (try? DomainName($0)).map(snapshot.isLocal) ?? false })
+            if let refusal = judged.refusal {
+                delivery.recordRefusal(
+                    DeliveryEvent(
+                        at: Date(), queueID: queueID, messageID: HeaderSummary(data).messageID, event: .rejected,
+                        sender: envelope.sender?.description ?? "", recipient: envelope.recipients.map(\.address).joined(separator: ", "),
+                        clientIP: connection.clientIP, helo: envelope.helo, tls: connection.tls, authUser: nil, detail: judged.story,
+                        reply: "\(refusal.code) \(refusal.enhanced ?? "") \(refusal.lines.joined(separator: " "))"))
+                return refusal
+            }
+            data = judged.data
+            // Newest trace field on top: our results, then our Received (RFC 8601 §4).
+            traceHeaders = judged.header + traceHeaders
+            verdict = judged
+        }
+        var message = InboundMessage(
             sender: envelope.sender?.description, recipients: envelope.recipients.map(\.address), data: data,
-            receivedHeader: Self.receivedHeader(envelope, connection: connection, host: hostname, queueID: queueID),
+            receivedHeader: traceHeaders,
             clientIP: connection.clientIP, helo: envelope.helo, tls: connection.tls, authenticatedUser: envelope.authenticatedUser)
+        message.checks = verdict?.story
+        message.junkReason = verdict?.junkReason
         do {
             let id = try await delivery.deliver(message, queueID: queueID)
             return SMTPReply(250, "2.0.0", "OK queued as \(id)")

@@ -6,6 +6,8 @@ public struct DeliveryEvent: Codable, Hashable, Sendable {
     public enum Kind: String, Codable, Sendable {
         /// The message was accepted (250) for the listed recipients.
         case received
+        /// What the inbound checks (SPF, DKIM, DMARC) found, and what was decided.
+        case checked
         /// A recipient or the whole message was refused, with the reply given.
         case rejected
         /// A list or alias was expanded into final recipients.
@@ -67,9 +69,12 @@ public struct MessageCommit: Sendable {
     public struct LocalCopy: Sendable {
         public var accountID: Int64
         public var headerPrefix: [UInt8]
-        public init(accountID: Int64, headerPrefix: [UInt8]) {
+        /// The mailbox with this special use (`\\Junk`) instead of INBOX.
+        public var specialUse: String?
+        public init(accountID: Int64, headerPrefix: [UInt8], specialUse: String? = nil) {
             self.accountID = accountID
             self.headerPrefix = headerPrefix
+            self.specialUse = specialUse
         }
     }
 
@@ -149,13 +154,17 @@ extension SQLiteStore {
         changes.publish(try mailboxesTouched(by: batch))
     }
 
-    /// The INBOXes a batch delivered into, for the sessions watching them.
+    /// The mailboxes a batch delivered into, for the sessions watching them.
     func mailboxesTouched(by batch: [MessageCommit]) throws -> Set<Int64> {
-        let accounts = Set(batch.flatMap { $0.local.map(\.accountID) })
-        guard !accounts.isEmpty else { return [] }
+        let copies = batch.flatMap(\.local)
+        let accounts = Set(copies.filter { $0.specialUse == nil }.map(\.accountID))
+        let elsewhere = copies.filter { $0.specialUse != nil }
+        guard !accounts.isEmpty || !elsewhere.isEmpty else { return [] }
         return try writer.read { db in
-            Set(try Int64.fetchAll(
+            var touched = Set(try Int64.fetchAll(
                 db, sql: "SELECT id FROM mailboxes WHERE name = 'INBOX' AND account_id IN (\(accounts.map(String.init).joined(separator: ",")))"))
+            for copy in elsewhere { touched.insert(try Self.mailbox(of: copy.accountID, specialUse: copy.specialUse, db)) }
+            return touched
         }
     }
 
@@ -166,7 +175,7 @@ extension SQLiteStore {
         }
         let at = m.receivedAt.timeIntervalSince1970
         for copy in m.local {
-            let mailbox = try inbox(of: copy.accountID, db)
+            let mailbox = try mailbox(of: copy.accountID, specialUse: copy.specialUse, db)
             // UID and MODSEQ come from the mailbox row, bumped in the same transaction.
             guard let row = try Row.fetchOne(
                 db, sql: "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING uidnext - 1 AS uid, highestmodseq AS modseq",
@@ -202,6 +211,16 @@ extension SQLiteStore {
                 arguments: [m.queueID, copy.listAddress, m.sender, m.blobHash, Data(copy.headerPrefix), m.blobSize + copy.headerPrefix.count, copy.subject, at])
         }
         for e in m.events { try insertEvent(e, db) }
+    }
+
+    /// The account's mailbox with `specialUse`, or its INBOX when it has none such (or
+    /// `specialUse` is nil).
+    static func mailbox(of accountID: Int64, specialUse: String?, _ db: Database) throws -> Int64 {
+        guard let specialUse else { return try inbox(of: accountID, db) }
+        let sql = "SELECT id FROM mailboxes WHERE account_id = ? AND special_use = ? ORDER BY id LIMIT 1"
+        if let id = try Int64.fetchOne(db, sql: sql, arguments: [accountID, specialUse]) { return id }
+        let inbox = try inbox(of: accountID, db)  // makes the standard mailboxes of a new account
+        return try Int64.fetchOne(db, sql: sql, arguments: [accountID, specialUse]) ?? inbox
     }
 
     /// The account's INBOX (made with the other standard mailboxes if it is missing).

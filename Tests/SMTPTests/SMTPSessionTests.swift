@@ -30,6 +30,8 @@ struct Driver {
     var session: SMTPSession
     var replies: [SMTPReply] = []
     var delivered: [(SMTPEnvelope, String)] = []
+    /// Senders of the transactions MAIL started (`<>` for the null sender).
+    var started: [String] = []
     var tlsStarts = 0
     var rejections: [(String, Int)] = []
     var closed = false
@@ -63,6 +65,8 @@ struct Driver {
             case .deliver(let env, let data):
                 delivered.append((env, String(decoding: data, as: UTF8.self)))
                 queue += session.deliveryFinished(deliveryReply)
+            case .transactionStarted(let sender, _):
+                started.append(sender?.description ?? "<>")
             }
         }
     }
@@ -83,6 +87,10 @@ struct Driver {
         #expect(d.delivered[0].0.recipients.map(\.address) == ["alice@example.org"])
         #expect(d.delivered[0].0.esmtp)
         #expect(d.rejections.map(\.0) == ["ghost@example.org"])
+        // The shell heard of the transaction at MAIL, before the data (to start SPF early).
+        #expect(d.started == ["sender@elsewhere.com"])
+        d.send("MAIL FROM:<>\r\nRSET\r\nMAIL FROM:<bad\r\n")
+        #expect(d.started == ["sender@elsewhere.com", "<>"])
     }
 
     @Test func ehloAdvertisesExtensions() {
