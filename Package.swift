@@ -124,7 +124,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "DNS",
+                "DNS", "EmailAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -297,7 +297,8 @@ let package = Package(
         .testTarget(
             name: "SMTPServerTests",
             dependencies: [
-                "SMTPServer", "SMTP", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels",
+                "SMTPServer", "SMTP", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels", "EmailAuth",
+                "TestSupport",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -867,21 +867,24 @@ b.close()
 
 # =============================================================================================
 section("SMTP delivery read back byte-identical via BODY[]")
-PLAIN = (b"From: Sender <sender@example.net>\r\nTo: alice@example.com\r\nSubject: byte-exact plain\r\n"
+# Senders outside the server's domains: mail on the MX that claims example.com from outside,
+# unsigned, is refused (own-domain protection).
+PLAIN = (b"From: Sender <sender@elsewhere.test>\r\nTo: alice@example.com\r\nSubject: byte-exact plain\r\n"
          b"Date: Mon, 02 Nov 2026 10:00:00 +0000\r\nMessage-ID: <exact-plain@interop>\r\n\r\n"
          b"Line one.\r\n..leading dot preserved\r\n  indented\t tab \r\n\r\nlast line\r\n")
-MP_SMTP = MULTIPART.replace(b"<multipart@interop>", b"<exact-multipart@interop>")
-UTF8 = ("From: Søren <soren@example.net>\r\nTo: alice@example.com\r\nSubject: Grüße — ünïcödé 日本語\r\n"
+MP_SMTP = MULTIPART.replace(b"<multipart@interop>", b"<exact-multipart@interop>").replace(
+    b"From: Alice Example <alice@example.com>", b"From: Alice Example <alice@elsewhere.test>")
+UTF8 = ("From: Søren <soren@elsewhere.test>\r\nTo: alice@example.com\r\nSubject: Grüße — ünïcödé 日本語\r\n"
         "Date: Mon, 02 Nov 2026 10:00:00 +0000\r\nMessage-ID: <exact-utf8@interop>\r\nMIME-Version: 1.0\r\n"
         "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
         "Schöne Grüße aus Köln — 日本語のテキスト\r\n").encode()
 s = smtplib.SMTP(SMTP_HOST, SMTP_PORT, timeout=15)
 s.ehlo("interop.example.net")
 for raw, opts in ((PLAIN, []), (MP_SMTP, []), (UTF8, ["SMTPUTF8", "BODY=8BITMIME"])):
-    check("SMTP accepts the message", s.sendmail("sender@example.net", [ALICE], raw, mail_options=opts) == {})
+    check("SMTP accepts the message", s.sendmail("sender@elsewhere.test", [ALICE], raw, mail_options=opts) == {})
 s.quit()
 run(M, "SELECT", "INBOX")
-TRACE = re.compile(rb"^(Return-Path|Delivered-To|Received):[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*", re.I)
+TRACE = re.compile(rb"^(Return-Path|Delivered-To|Authentication-Results|Received):[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*", re.I)
 for label, raw, mid in (("plain", PLAIN, "exact-plain"), ("multipart", MP_SMTP, "exact-multipart"), ("8-bit UTF-8", UTF8, "exact-utf8")):
     st, t, u = run(M, "UID", "SEARCH", "HEADER", "Message-ID", f"<{mid}@interop>")
     found = b" ".join(u.get("SEARCH", [b""])).split()
@@ -894,8 +897,8 @@ for label, raw, mid in (("plain", PLAIN, "exact-plain"), ("multipart", MP_SMTP, 
     while (m := TRACE.match(stripped)):
         added.append(m.group(1).lower())
         stripped = stripped[m.end():]
-    check(f"{label}: Mailroom added Return-Path, Delivered-To, Received on top",
-          {b"return-path", b"delivered-to", b"received"} <= set(added), body[:400])
+    check(f"{label}: Mailroom added Return-Path, Delivered-To, Authentication-Results, Received on top",
+          {b"return-path", b"delivered-to", b"authentication-results", b"received"} <= set(added), body[:400])
     check(f"{label}: BODY[] below the trace headers is byte-identical to what was sent", stripped == raw,
           (stripped[:300], raw[:300]))
     st, resp = fetch(M, found[0].decode(), "(RFC822.SIZE)", uid=True)

@@ -45,10 +45,10 @@ public enum IPAddressText {
         return head + Array(repeating: 0, count: 16 - head.count - tail.count) + tail
     }
 
-    static func formatIPv4(_ b: [UInt8]) -> String { b.map(String.init).joined(separator: ".") }
+    public static func formatIPv4(_ b: [UInt8]) -> String { b.map(String.init).joined(separator: ".") }
 
     /// RFC 5952 §4: lower case, no leading zeros, the longest run (≥ 2) of zero groups as `::`.
-    static func formatIPv6(_ b: [UInt8]) -> String {
+    public static func formatIPv6(_ b: [UInt8]) -> String {
         precondition(b.count == 16, "IPv6 address of \(b.count) octets")
         let g = (0..<8).map { UInt16(b[2 * $0]) << 8 | UInt16(b[2 * $0 + 1]) }
         var best = (start: -1, length: 0)

@@ -1,5 +1,6 @@
 import EmailAuth
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("DKIM verifier")
@@ -8,15 +9,15 @@ struct DKIMVerifierTests {
     static let ed25519 = DKIMKey.generate(.ed25519)
     static let message = Array(RFC8463Tests.message.utf8)
 
-    static func dns(_ records: [String: String]) -> TableDNS {
-        TableDNS(txt: records.mapValues { [$0] })
+    static func dns(_ records: [String: String]) -> FakeAuthDNS {
+        FakeAuthDNS(records.mapValues { [.txt($0)] })
     }
 
     static func signed(_ key: DKIMKey, domain: String = "football.example.com", selector: String = "sel", _ message: [UInt8] = message) -> [UInt8] {
         Array(DKIMSigner(domain: domain, selector: selector, key: key).signature(for: message).utf8) + message
     }
 
-    static func verify(_ message: [UInt8], _ dns: TableDNS, at now: Date = Date()) async -> [DKIMVerification] {
+    static func verify(_ message: [UInt8], _ dns: FakeAuthDNS, at now: Date = Date()) async -> [DKIMVerification] {
         await DKIMVerifier(dns: dns, now: { now }).verify(message)
     }
 
@@ -90,9 +91,9 @@ struct DKIMVerifierTests {
     @Test func keyProblems() async {
         let signed = Self.signed(Self.rsa)
         let name = "sel._domainkey.football.example.com"
-        let cases: [(TableDNS, DKIMResult, String)] = [
-            (TableDNS(), .permerror, "no key published at \(name)"),
-            (TableDNS(failing: [name]), .temperror, "the key at \(name) could not be looked up: SERVFAIL for \(name)"),
+        let cases: [(FakeAuthDNS, DKIMResult, String)] = [
+            (FakeAuthDNS([:]), .permerror, "no key published at \(name)"),
+            (FakeAuthDNS([name: [.timeout]]), .temperror, "the key at \(name) could not be looked up: \(name): timeout"),
             (Self.dns([name: "v=DKIM1; k=rsa; p="]), .permerror, "the key at \(name) was revoked (empty p=)"),
             (Self.dns([name: Self.ed25519.dnsRecord]), .permerror, "the key at \(name) is k=ed25519, the signature is a=rsa-sha256"),
             (Self.dns([name: "v=DKIM1; h=sha1; p=\(Self.rsa.publicKeyBase64)"]), .permerror,
@@ -145,24 +146,24 @@ struct DKIMVerifierTests {
         ]
         for (value, reason) in cases {
             let message = Array("DKIM-Signature: \(value)\r\n".utf8) + Self.message
-            let got = await Self.verify(message, TableDNS())
+            let got = await Self.verify(message, FakeAuthDNS([:]))
             #expect(got.map(\.result) == [.permerror], "\(value)")
             #expect(got.first?.reason == "the signature cannot be read: \(reason)")
         }
         let sha1 = Array("DKIM-Signature: v=1; a=rsa-sha1; d=example.org; s=s; h=from; bh=AAAA; b=AAAA\r\n".utf8) + Self.message
-        #expect(await Self.verify(sha1, TableDNS()).first?.reason == "rsa-sha1 signatures are not accepted (RFC 8301)")
+        #expect(await Self.verify(sha1, FakeAuthDNS([:])).first?.reason == "rsa-sha1 signatures are not accepted (RFC 8301)")
     }
 
     @Test func expiredSignature() async {
         let value = "v=1; a=rsa-sha256; d=example.org; s=s; h=from; bh=AAAA; b=AAAA; t=100; x=200"
         let message = Array("DKIM-Signature: \(value)\r\n".utf8) + Self.message
-        let got = await Self.verify(message, TableDNS(), at: Date(timeIntervalSince1970: 201))
+        let got = await Self.verify(message, FakeAuthDNS([:]), at: Date(timeIntervalSince1970: 201))
         #expect(got.first?.result == .permerror)
         #expect(got.first?.reason.hasPrefix("the signature expired at 1970-01-01 00:03:20") == true)
     }
 
     @Test func noSignatureNoResult() async {
-        #expect(await Self.verify(Self.message, TableDNS()).isEmpty)
+        #expect(await Self.verify(Self.message, FakeAuthDNS([:])).isEmpty)
     }
 
     @Test func atMostFiveSignaturesAreChecked() async {

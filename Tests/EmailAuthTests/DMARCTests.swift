@@ -1,4 +1,5 @@
 import EmailAuth
+import TestSupport
 import Testing
 
 @Suite("Public Suffix List")
@@ -61,16 +62,15 @@ struct DMARCTests {
         DKIMVerification(result: result, domain: domain, selector: "s", identity: "@\(domain)", algorithm: "ed25519-sha256", headerB: "", reason: "")
     }
 
-    static let dns = TableDNS(
-        txt: [
-            "_dmarc.example.org": ["v=DMARC1; p=reject; sp=quarantine"],
-            "_dmarc.strict.test": ["v=DMARC1; p=reject; adkim=s; aspf=s"],
-            "_dmarc.sample.test": ["v=DMARC1; p=reject; pct=50"],
-            "_dmarc.two.test": ["v=DMARC1; p=reject", "v=DMARC1; p=none"],
-            "_dmarc.broken.test": ["v=DMARC1; p=reject; pct=x"],
-            "_dmarc.other.test": ["some other text"],
-        ],
-        failing: ["_dmarc.flaky.test"])
+    static let dns = FakeAuthDNS([
+        "_dmarc.example.org": [.txt("v=DMARC1; p=reject; sp=quarantine")],
+        "_dmarc.strict.test": [.txt("v=DMARC1; p=reject; adkim=s; aspf=s")],
+        "_dmarc.sample.test": [.txt("v=DMARC1; p=reject; pct=50")],
+        "_dmarc.two.test": [.txt("v=DMARC1; p=reject"), .txt("v=DMARC1; p=none")],
+        "_dmarc.broken.test": [.txt("v=DMARC1; p=reject; pct=x")],
+        "_dmarc.other.test": [.txt("some other text")],
+        "_dmarc.flaky.test": [.timeout],
+    ])
 
     static func evaluate(_ from: String, spf: (String, String)? = nil, dkim: [DKIMVerification] = [], sample: Int = 0) async -> DMARCOutcome {
         await DMARCVerifier(dns: dns, sample: { sample }).evaluate(fromDomain: from, spf: spf.map { (result: $0.0, domain: $0.1) }, dkim: dkim)

@@ -1,10 +1,11 @@
 import EmailAuth
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("SPF evaluation")
 struct SPFVerifierTests {
-    typealias R = SPFFakeDNS.Record
+    typealias R = FakeAuthDNS.Record
 
     static let tenNames = (1...10).map { "a:h\($0).limits.example" }.joined(separator: " ")
 
@@ -65,7 +66,7 @@ struct SPFVerifierTests {
     }()
 
     static let verifier = SPFVerifier(
-        dns: SPFFakeDNS(zone), receiver: "mx.receiver.example", clock: { Date(timeIntervalSince1970: 1_700_000_000) })
+        dns: FakeAuthDNS(zone), receiver: "mx.receiver.example", clock: { Date(timeIntervalSince1970: 1_700_000_000) })
 
     struct Case: Sendable, CustomTestStringConvertible {
         var domain: String

@@ -1,12 +1,12 @@
 import EmailAuth
 
-/// An in-memory ``AuthDNS`` for SPF tests: a table of names and records.
+/// An in-memory ``AuthDNS`` for SPF, DKIM and DMARC tests: a table of names and records.
 ///
 /// A name not in the table is NXDOMAIN; a name with records but none of the type asked is
 /// NODATA; `.timeout` makes every query of that name a temporary failure. A CNAME is followed
 /// once. PTR queries look up the reverse name (`3.2.0.192.in-addr.arpa`, nibbles for IPv6).
-struct SPFFakeDNS: AuthDNS {
-    enum Record: Hashable, Sendable {
+public struct FakeAuthDNS: AuthDNS {
+    public enum Record: Hashable, Sendable {
         case txt(String)
         case a(String)
         case aaaa(String)
@@ -21,7 +21,7 @@ struct SPFFakeDNS: AuthDNS {
     /// name with a label over 63 characters is a temporary failure.
     var suiteConventions = false
 
-    init(_ zone: [String: [Record]], suiteConventions: Bool = false) {
+    public init(_ zone: [String: [Record]], suiteConventions: Bool = false) {
         self.zone = Dictionary(zone.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: +)
         self.suiteConventions = suiteConventions
     }
@@ -50,11 +50,11 @@ struct SPFFakeDNS: AuthDNS {
         return found
     }
 
-    func txt(_ name: String) async throws(AuthDNSFailure) -> [String] {
+    public func txt(_ name: String) async throws(AuthDNSFailure) -> [String] {
         try records(name) { if case .txt(let t) = $0 { t } else { nil } }
     }
 
-    func addresses(_ name: String, ipv6: Bool) async throws(AuthDNSFailure) -> [String] {
+    public func addresses(_ name: String, ipv6: Bool) async throws(AuthDNSFailure) -> [String] {
         try records(name) {
             switch $0 {
             case .a(let ip) where !ipv6: ip
@@ -64,11 +64,11 @@ struct SPFFakeDNS: AuthDNS {
         }
     }
 
-    func mx(_ name: String) async throws(AuthDNSFailure) -> [String] {
+    public func mx(_ name: String) async throws(AuthDNSFailure) -> [String] {
         try records(name) { if case .mx(let n) = $0 { n } else { nil } }
     }
 
-    func ptr(_ ip: String) async throws(AuthDNSFailure) -> [String] {
+    public func ptr(_ ip: String) async throws(AuthDNSFailure) -> [String] {
         guard let address = SPFAddress(ip) else { throw .notFound(ip) }
         let reverse =
             address.isIPv6

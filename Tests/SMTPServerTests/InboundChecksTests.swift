@@ -1,0 +1,187 @@
+import Delivery
+import Directory
+import EmailAuth
+import Foundation
+import Logging
+import LoginKit
+import MailCore
+import Storage
+import TestSupport
+import Testing
+
+@testable import SMTP
+@testable import SMTPServer
+
+/// SPF, DKIM and DMARC on mail arriving on the MX, through the real delivery path (a message
+/// goes from `SMTPEnvironment.deliver` into the store) with DNS answered from a table.
+@Suite struct InboundChecksTests {
+    static let partnerKey = DKIMKey.generate(.ed25519)
+    static let ourKey = DKIMKey.generate(.ed25519)
+    static let client = "192.0.2.1"
+
+    static let dns = FakeAuthDNS([
+        "partner.test": [.txt("v=spf1 ip4:192.0.2.1 -all")],
+        "sel._domainkey.partner.test": [.txt(partnerKey.dnsRecord)],
+        "_dmarc.partner.test": [.txt("v=DMARC1; p=reject")],
+        "bank.test": [.txt("v=spf1 ip4:198.51.100.0/24 -all")],
+        "_dmarc.bank.test": [.txt("v=DMARC1; p=reject")],
+        "shop.test": [.txt("v=spf1 -all")],
+        "_dmarc.shop.test": [.txt("v=DMARC1; p=quarantine")],
+        "relaxed.test": [.txt("v=spf1 ?all")],
+        "sel._domainkey.example.org": [.txt(ourKey.dnsRecord)],
+    ])
+
+    struct Setup {
+        let harness: PolicyHarness
+        var env: SMTPEnvironment
+
+        init(_ settings: InboundSettings = InboundSettings(), trusted: [IPNetwork] = []) throws {
+            harness = try PolicyHarness()
+            env = SMTPEnvironment(
+                hostname: "mx.example.org", directory: harness.dir, delivery: harness.delivery, tls: nil, limits: SMTPLimits(),
+                plaintextAuthOnLoopback: false, authLimiter: AuthLimiter(maxFailures: 10, ban: 1), authFailureDelay: .zero,
+                logger: Logger(label: "test"))
+            env.trustedNetworks = trusted
+            env.checkInbound(settings, dns: InboundChecksTests.dns)
+        }
+
+        /// Sends one message as the MX receives it: SPF started at MAIL FROM, the rest at the end of DATA.
+        func send(from sender: String, _ message: String, to recipient: String = "alice@example.org", ip: String = client, user: String? = nil) async -> SMTPReply {
+            let mailbox = sender.isEmpty ? nil : try? SMTPCommandParser.parsePath("<\(sender)>")
+            let connection = ConnectionInfo(clientIP: ip, tls: nil)
+            let check = env.startSenderCheck(mailbox, helo: "client.partner.test", connection: connection, authenticated: user != nil)
+            let envelope = SMTPEnvelope(
+                sender: mailbox, recipients: [SMTPRecipient(address: recipient, isLocal: true)], parameters: MailParameters(),
+                helo: "client.partner.test", esmtp: true, tls: false, authenticatedUser: user, chunked: false)
+            return await env.deliver(envelope, Array(message.utf8), connection: connection, senderCheck: check)
+        }
+
+        func account(_ address: String) throws -> Int64 {
+            try #require(harness.dir.snapshot.account(try EmailAddress(address))?.id)
+        }
+
+        /// The stored copies in alice's INBOX, as the client reads them.
+        func inbox() throws -> [String] {
+            try harness.delivery.store.inboxMessages(accountID: try account("alice@example.org")).map {
+                String(decoding: $0.headerPrefix + (try harness.delivery.readBlob($0.blobHash)), as: UTF8.self)
+            }
+        }
+
+        func junkCount() throws -> Int64 {
+            try #require(try harness.delivery.store.mailbox(accountID: try account("alice@example.org"), name: "Junk")).uidNext - 1
+        }
+
+        func trace() throws -> [DeliveryEvent] {
+            harness.delivery.flushRefusals()
+            return try harness.delivery.store.traceEvents(messageID: nil, sender: nil, recipient: nil, since: nil, limit: 100)
+        }
+    }
+
+    static func message(from: String, subject: String = "Hello", extra: String = "") -> String {
+        "\(extra)From: Sender <\(from)>\r\nTo: alice@example.org\r\nSubject: \(subject)\r\nMessage-ID: <\(UUID())@test>\r\n\r\nHi Alice.\r\n"
+    }
+
+    static func signed(_ message: String, domain: String, key: DKIMKey) -> String {
+        DKIMSigner(domain: domain, selector: "sel", key: key).signature(for: Array(message.utf8)) + message
+    }
+
+    @Test func aSignedMessageFromAnAlignedSenderPassesAndSaysSo() async throws {
+        let s = try Setup()
+        let reply = await s.send(from: "ann@partner.test", Self.signed(Self.message(from: "ann@partner.test"), domain: "partner.test", key: Self.partnerKey))
+        #expect(reply.code == 250)
+        let stored = try #require(try s.inbox().first)
+        #expect(stored.contains("Authentication-Results: mx.example.org;\r\n\tspf=pass"))
+        #expect(stored.contains("smtp.mailfrom=ann@partner.test;\r\n\tdkim=pass (signature verified ed25519-sha256, Ed25519 key) header.d=partner.test header.s=sel"))
+        #expect(stored.contains("\tdmarc=pass (p=reject) header.from=partner.test\r\n"))
+        // Our results sit above our Received field.
+        #expect(stored.range(of: "Authentication-Results:")!.lowerBound < stored.range(of: "Received:")!.lowerBound)
+        let checked = try s.trace().first { $0.event == .checked }
+        #expect(checked?.detail?.contains("DMARC pass for partner.test (DKIM signature of partner.test aligns with From partner.test)") == true)
+    }
+
+    @Test func dmarcRejectRefusesAtTheEndOfData() async throws {
+        let s = try Setup()
+        let reply = await s.send(from: "ceo@bank.test", Self.message(from: "ceo@bank.test"))
+        #expect(reply.code == 550)
+        #expect(reply.enhanced == "5.7.1")
+        #expect(reply.lines.joined().hasPrefix("bank.test publishes a DMARC policy of reject and this message fails it"))
+        #expect(try s.inbox().isEmpty)
+        let refused = try s.trace().first { $0.event == .rejected }
+        #expect(refused?.detail?.contains("SPF fail for bank.test") == true)
+        #expect(refused?.reply?.hasPrefix("550 5.7.1") == true)
+    }
+
+    @Test func dmarcRejectGoesToJunkWhenRejectionIsOff() async throws {
+        var settings = InboundSettings()
+        settings.dmarcReject = false
+        let s = try Setup(settings)
+        #expect(await s.send(from: "ceo@bank.test", Self.message(from: "ceo@bank.test")).code == 250)
+        #expect(try s.inbox().isEmpty)
+        #expect(try s.junkCount() == 1)
+    }
+
+    @Test func dmarcQuarantineFilesInJunk() async throws {
+        let s = try Setup()
+        #expect(await s.send(from: "offers@shop.test", Self.message(from: "offers@shop.test")).code == 250)
+        #expect(try s.inbox().isEmpty)
+        #expect(try s.junkCount() == 1)
+        let stored = try s.trace().first { $0.event == .stored }
+        #expect(stored?.detail == "Junk (DMARC policy quarantine of shop.test)")
+    }
+
+    /// The spoof the issue was filed for: our own domain from an unauthenticated client.
+    @Test func ourOwnDomainCannotBeSpoofedFromOutside() async throws {
+        let s = try Setup()
+        let forged = await s.send(from: "ben@example.org", Self.message(from: "ben@example.org"))
+        #expect(forged.code == 550)
+        #expect(forged.enhanced == "5.7.1")
+        #expect(forged.lines.joined() == "example.org is a domain of this server, and this message from outside passes neither SPF nor DKIM for it (own-domain protection)")
+        // The From field alone is enough to be refused, whatever MAIL FROM says.
+        #expect(await s.send(from: "ann@relaxed.test", Self.message(from: "ceo@example.org")).code == 550)
+        // Signed with our key (mail we sent, coming back through a forwarder): accepted.
+        let signed = Self.signed(Self.message(from: "ben@example.org"), domain: "example.org", key: Self.ourKey)
+        #expect(await s.send(from: "ben@example.org", signed).code == 250)
+        // From a trusted network, or authenticated: accepted.
+        let trusted = try Setup(trusted: [try #require(IPNetwork("192.0.2.0/24"))])
+        #expect(await trusted.send(from: "ben@example.org", Self.message(from: "ben@example.org")).code == 250)
+        #expect(await s.send(from: "ben@example.org", Self.message(from: "ben@example.org"), user: "ben@example.org").code == 250)
+        #expect(try s.inbox().count == 2)
+    }
+
+    @Test func forgedResultsWithOurNameAreRemoved() async throws {
+        let s = try Setup()
+        let forged = "Authentication-Results: mx.example.org; dmarc=pass header.from=bank.test\r\n"
+        #expect(await s.send(from: "ann@relaxed.test", Self.message(from: "ann@relaxed.test", extra: forged)).code == 250)
+        let stored = try #require(try s.inbox().first)
+        #expect(!stored.contains("dmarc=pass header.from=bank.test"))
+        #expect(stored.contains("\tspf=neutral"))
+        #expect(stored.contains("\tdkim=none;"))
+        #expect(stored.contains("\tdmarc=none header.from=relaxed.test"))
+    }
+
+    @Test func severalFromDomainsAreRefused() async throws {
+        let s = try Setup()
+        let two = Self.message(from: "ann@relaxed.test", extra: "From: ceo@bank.test\r\n")
+        let reply = await s.send(from: "ann@relaxed.test", two)
+        #expect(reply.code == 550)
+        #expect(reply.lines.joined().contains("one From field"))
+    }
+
+    @Test func authenticatedMailIsNotChecked() async throws {
+        let s = try Setup()
+        #expect(await s.send(from: "ceo@bank.test", Self.message(from: "ceo@bank.test"), user: "alice@example.org").code == 250)
+        #expect(try s.inbox().first.map { !$0.contains("Authentication-Results") } == true)
+    }
+
+    @Test func checksCanBeTurnedOff() async throws {
+        var settings = InboundSettings()
+        settings.spf = false
+        settings.dkim = false
+        settings.dmarc = false
+        settings.protectOwnDomains = false
+        let s = try Setup(settings)
+        #expect(await s.send(from: "ceo@bank.test", Self.message(from: "ceo@bank.test")).code == 250)
+        #expect(await s.send(from: "ben@example.org", Self.message(from: "ben@example.org")).code == 250)
+        #expect(try s.inbox().first?.contains("Authentication-Results: mx.example.org; none\r\n") == true)
+    }
+}
