@@ -86,6 +86,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // One HTTP/1.1 request at a time over SwiftNIO: the CLI's admin client, rspamd, ACME.
+        .target(
+            name: "HTTPClientKit",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Spam and malware: the built-in score (DNS blocklists, FCrDNS, HELO, GTUBE), rspamd and
+        // clamd clients. Decisions are pure functions; lookups go through EmailAuth's AuthDNS.
+        .target(
+            name: "Filtering",
+            dependencies: [
+                "EmailAuth", "HTTPClientKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // DKIM signing (RFC 6376, RFC 8463): keys, canonicalisation, signatures. No I/O.
         .target(
             name: "EmailAuth",
@@ -144,7 +167,7 @@ let package = Package(
         .target(
             name: "SMTPServer",
             dependencies: [
-                "SMTP", "LoginKit", "ServerKit", "Delivery", "Directory", "Storage", "MailCore", "EmailAuth", "DNS", "MIME",
+                "SMTP", "LoginKit", "ServerKit", "Delivery", "Directory", "Storage", "MailCore", "EmailAuth", "DNS", "MIME", "Filtering",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -200,6 +223,7 @@ let package = Package(
         .target(
             name: "MailroomServer",
             dependencies: [
+                "Filtering",
                 "MailCore", "Storage", "Directory", "AdminAPI", "SMTP", "SMTPServer", "Delivery", "LoginKit", "IMAPServer", "IMAP",
                 "Outbound", "DNS", "SMTPClient", "MIME",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -222,7 +246,7 @@ let package = Package(
         .target(
             name: "AdminClient",
             dependencies: [
-                "AdminModels",
+                "AdminModels", "HTTPClientKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -263,6 +287,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EmailAuthTests", dependencies: ["EmailAuth", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "FilteringTests", dependencies: ["Filtering", "EmailAuth", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPClientTests",
             dependencies: [
@@ -276,6 +301,7 @@ let package = Package(
         .testTarget(
             name: "OutboundTests",
             dependencies: [
+                "Filtering", "SMTPServer",
                 "Outbound", "MailroomServer", "TestSupport", "Delivery", "Directory", "Storage", "LoginKit", "SMTPClient", "SMTP", "MIME",
                 "DNS", "MailCore", "AdminModels", "EmailAuth",
                 .product(name: "Logging", package: "swift-log"),

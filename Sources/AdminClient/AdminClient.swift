@@ -1,5 +1,6 @@
 import AdminModels
 import Foundation
+import HTTPClientKit
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -63,71 +64,18 @@ public struct AdminClient: Sendable {
             }
             tlsContext = try NIOSSLContext(configuration: tls)
         }
-        let host = self.host
-        let isIP = host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
-        let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+        var headers: [(String, String)] = [("User-Agent", "mailroom-cli"), ("Accept", "application/json")]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        if body != nil { headers.append(("Content-Type", contentType)) }
         do {
-            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(.seconds(10))
-                .connect(host: host, port: port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        if let tlsContext {
-                            try channel.pipeline.syncOperations.addHandler(
-                                try NIOSSLClientHandler(context: tlsContext, serverHostname: isIP ? nil : host))
-                        }
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
-                    }
-                }
-        } catch {
-            throw ClientError.unreachable(baseURL, "\(error)")
-        }
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
-        headers.add(name: "User-Agent", value: "mailroom-cli")
-        headers.add(name: "Connection", value: "close")
-        headers.add(name: "Accept", value: "application/json")
-        if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let body {
-            headers.add(name: "Content-Type", value: contentType)
-            headers.add(name: "Content-Length", value: String(body.count))
-        } else if method == .POST || method == .PATCH {
-            headers.add(name: "Content-Length", value: "0")
-        }
-        let head = HTTPRequestHead(version: .http1_1, method: method.nio, uri: path, headers: headers)
-        let deadline = NIODeadline.now() + timeout
-        return try await withThrowingTaskGroup(of: Response?.self) { group in
-            group.addTask {
-                try await channel.executeThenClose { inbound, outbound in
-                    try await outbound.write(.head(head))
-                    if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-                    try await outbound.write(.end(nil))
-                    var status = 0
-                    var contentType: String?
-                    var data = Data()
-                    for try await part in inbound {
-                        switch part {
-                        case .head(let h):
-                            status = Int(h.status.code)
-                            contentType = h.headers.first(name: "Content-Type")
-                        case .body(let b):
-                            data.append(contentsOf: b.readableBytesView)
-                        case .end:
-                            return Response(status: status, body: data, contentType: contentType)
-                        }
-                    }
-                    throw ClientError.protocolError("the server closed the connection before the response was complete")
-                }
-            }
-            group.addTask {
-                try await Task.sleep(nanoseconds: UInt64(max(0, (deadline - .now()).nanoseconds)))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let response = first else {
-                throw ClientError.protocolError("no answer from \(baseURL) within \(timeout.nanoseconds / 1_000_000_000) s")
-            }
-            return response
+            let r = try await HTTPExchange.send(
+                host: host, port: port, tls: tlsContext, method: method.nio, path: path, headers: headers, body: body.map(Array.init),
+                timeout: timeout)
+            return Response(status: r.status, body: Data(r.body), contentType: r.header("Content-Type"))
+        } catch HTTPExchange.Failure.unreachable(let why) {
+            throw ClientError.unreachable(baseURL, why)
+        } catch HTTPExchange.Failure.protocolError(let why) {
+            throw ClientError.protocolError(why)
         }
     }
 

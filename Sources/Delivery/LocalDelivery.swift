@@ -22,6 +22,8 @@ public struct InboundMessage: Sendable {
     public var checks: String?
     /// Why the message goes to the recipients' Junk folders instead of INBOX; nil for INBOX.
     public var junkReason: String?
+    /// Why the message is held in quarantine instead of delivered; nil to deliver.
+    public var quarantineReason: String?
 
     public init(
         sender: String?, recipients: [String], data: [UInt8], receivedHeader: String, clientIP: String?, helo: String?,

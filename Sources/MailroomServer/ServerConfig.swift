@@ -7,6 +7,7 @@ import MailCore
 import Outbound
 import SMTP
 import SMTPServer
+import Filtering
 import TOMLKit
 
 /// A `host:port` to listen on. IPv6 hosts are written in brackets: `[::1]:8080`.
@@ -127,7 +128,7 @@ public struct ServerConfig: Sendable {
         let reader = ConfigReader(text: text, file: file)
         try reader.checkKeys(table, allowed: [
                 "hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp", "imap", "routes", "relay", "queue", "dns", "storage",
-                "inbound",
+                "inbound", "spam", "antivirus",
             ], path: "")
         if let v = table["hostname"] {
             let h = try reader.string(v, "hostname")
@@ -225,7 +226,13 @@ public struct ServerConfig: Sendable {
         }
         if let v = table["inbound"] {
             let t = try reader.table(v, "inbound")
-            try reader.checkKeys(t, allowed: ["spf", "dkim", "dmarc", "dmarc_reject", "protect_own_domains"], path: "inbound")
+            try reader.checkKeys(t, allowed: ["spf", "dkim", "dmarc", "dmarc_reject", "protect_own_domains", "dnsbl"], path: "inbound")
+            if let v = t["dnsbl"] {
+                config.inbound.dnsbl = try reader.strings(v, "inbound.dnsbl", example: "[\"zen.spamhaus.org\"]").map { zone in
+                    guard (try? DomainName(zone)) != nil else { throw reader.error("inbound.dnsbl", "\"\(zone)\" is not a DNS zone") }
+                    return zone.lowercased()
+                }
+            }
             func flag(_ key: String, _ set: (inout InboundSettings, Bool) -> Void) throws {
                 if let b = t[key] { set(&config.inbound, try reader.bool(b, "inbound.\(key)")) }
             }
@@ -234,6 +241,35 @@ public struct ServerConfig: Sendable {
             try flag("dmarc") { $0.dmarc = $1 }
             try flag("dmarc_reject") { $0.dmarcReject = $1 }
             try flag("protect_own_domains") { $0.protectOwnDomains = $1 }
+        }
+        if let v = table["spam"] {
+            let t = try reader.table(v, "spam")
+            try reader.checkKeys(t, allowed: ["rspamd_url", "junk_score", "quarantine_score", "reject_score", "domains"], path: "spam")
+            if let v = t["rspamd_url"] {
+                let url = try reader.string(v, "spam.rspamd_url")
+                guard let r = Rspamd(url: url) else { throw reader.error("spam.rspamd_url", "must be an http:// URL, like \"http://127.0.0.1:11333\"") }
+                config.inbound.rspamd = r
+            }
+            config.inbound.thresholds = try reader.thresholds(t, "spam", base: config.inbound.thresholds)
+            if let v = t["domains"] {
+                let domains = try reader.table(v, "spam.domains")
+                for key in domains.keys {
+                    guard (try? DomainName(key)) != nil, let value = domains[key] else { throw reader.error("spam.domains", "\"\(key)\" is not a domain") }
+                    let d = try reader.table(value, "spam.domains.\(key)")
+                    config.inbound.domainThresholds[key.lowercased()] = try reader.thresholds(d, "spam.domains.\(key)", base: config.inbound.thresholds)
+                }
+            }
+        }
+        if let v = table["antivirus"] {
+            let t = try reader.table(v, "antivirus")
+            try reader.checkKeys(t, allowed: ["clamd"], path: "antivirus")
+            if let v = t["clamd"] {
+                let text = try reader.string(v, "antivirus.clamd")
+                guard let address = Clamd.Address(text) else {
+                    throw reader.error("antivirus.clamd", "must be \"unix:/run/clamav/clamd.ctl\" or \"127.0.0.1:3310\"")
+                }
+                config.inbound.clamd = Clamd(address: address)
+            }
         }
         if let v = table["imap"] {
             let t = try reader.table(v, "imap")
@@ -399,6 +435,22 @@ struct ConfigReader {
     }
 
     /// A duration: seconds as a number, or a string with a unit, like "30s", "5m", "4h", "5d".
+    /// `junk_score`, `quarantine_score`, `reject_score` of a table: a number, or `"off"`.
+    func thresholds(_ t: TOMLTable, _ path: String, base: SpamThresholds) throws -> SpamThresholds {
+        if path != "spam" { try checkKeys(t, allowed: ["junk_score", "quarantine_score", "reject_score"], path: path) }
+        var result = base
+        func score(_ key: String) throws -> Double?? {
+            guard let v = t[key] else { return .none }
+            if v.string == "off" { return .some(nil) }
+            if let d = v.double ?? v.int.map(Double.init), d.isFinite { return .some(d) }
+            throw error("\(path).\(key)", "must be a number like 5 or 7.5, or \"off\"")
+        }
+        if let v = try score("junk_score") { result.junk = v }
+        if let v = try score("quarantine_score") { result.quarantine = v }
+        if let v = try score("reject_score") { result.reject = v }
+        return result
+    }
+
     func duration(_ v: any TOMLValueConvertible, _ key: String) throws -> TimeInterval {
         if let n = v.int, n >= 0 { return TimeInterval(n) }
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]

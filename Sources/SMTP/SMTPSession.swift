@@ -156,6 +156,8 @@ public struct SMTPSession {
     private var skippingLongLine = false
     /// Held between `.deliver` and `deliveryFinished`, or `.authenticate` and its answer.
     private var pendingTransaction: Transaction?
+    /// The client was refused at connection time: every command but QUIT gets this.
+    private var refusal: SMTPReply?
 
     public init(config: SMTPSessionConfig, policy: any SMTPPolicy) {
         self.config = config
@@ -163,9 +165,12 @@ public struct SMTPSession {
         self.tlsActive = config.implicitTLS
     }
 
-    /// The greeting to send when the connection opens.
-    public mutating func start() -> [Action] {
-        [.send(.greeting(config.hostname))]
+    /// The greeting to send when the connection opens. With a `refusal` (a client on a
+    /// blocklist) the greeting is that reply, and every later command but QUIT gets it too
+    /// (RFC 5321 §3.1: a 554 greeting, then wait for QUIT).
+    public mutating func start(refusal: SMTPReply? = nil) -> [Action] {
+        self.refusal = refusal
+        return [.send(refusal ?? .greeting(config.hostname))]
     }
 
     /// Whether the peer is sending message data (for the longer data timeout).
@@ -362,6 +367,12 @@ public struct SMTPSession {
         if case .auth(let step) = state { return continueAuth(step, line) }
         let command: SMTPCommand
         do { command = try SMTPCommandParser.parse(line) } catch { return fail(error.reply) }
+        if let refusal {
+            switch command {
+            case .quit, .bdat: break  // BDAT's bytes must still be read past (no transaction can exist)
+            default: return fail(refusal)
+            }
+        }
         switch command {
         case .ehlo(let name), .helo(let name):
             if case .ehlo = command { esmtp = true } else { esmtp = false }

@@ -1,5 +1,6 @@
 import Directory
 import EmailAuth
+import Filtering
 import Foundation
 import MIME
 import MailCore
@@ -19,22 +20,73 @@ public struct InboundSettings: Sendable {
     /// Mail from outside `trusted_networks` whose MAIL FROM or From is one of our domains must
     /// pass SPF or (aligned) DKIM for that domain, with or without a DMARC record.
     public var protectOwnDomains = true
+    /// DNS blocklist zones asked at connection time (`["zen.spamhaus.org"]`); none by default.
+    public var dnsbl: [String] = []
+    /// What a built-in (or rspamd) score leads to, for every domain without its own.
+    public var thresholds = SpamThresholds()
+    /// Per recipient domain (lower case). A message to several domains gets the strictest.
+    public var domainThresholds: [String: SpamThresholds] = [:]
+    /// rspamd, when configured; its action replaces the built-in score.
+    public var rspamd: Rspamd?
+    /// clamd, when configured: infected mail is refused, and mail is refused for now when
+    /// clamd cannot scan it.
+    public var clamd: Clamd?
 
     public init() {}
+
+    /// The strictest thresholds of the recipients' domains.
+    func thresholds(for recipients: [String]) -> SpamThresholds {
+        let domains = Set(recipients.compactMap { $0.split(separator: "@").last.map { $0.lowercased() } })
+        var result: SpamThresholds?
+        for domain in domains {
+            let t = domainThresholds[domain] ?? thresholds
+            result = result.map { $0.stricter(t) } ?? t
+        }
+        return result ?? thresholds
+    }
+}
+
+/// Score thresholds: at or above `junk` the message goes to Junk, at or above `quarantine` it is
+/// held in quarantine, at or above `reject` it is refused (554 5.7.1). nil turns a step off.
+public struct SpamThresholds: Hashable, Sendable {
+    public var junk: Double? = 5
+    public var quarantine: Double? = nil
+    public var reject: Double? = 12
+
+    public init(junk: Double? = 5, quarantine: Double? = nil, reject: Double? = 12) {
+        self.junk = junk
+        self.quarantine = quarantine
+        self.reject = reject
+    }
+
+    func stricter(_ other: SpamThresholds) -> SpamThresholds {
+        func low(_ a: Double?, _ b: Double?) -> Double? { a.flatMap { a in b.map { min(a, $0) } ?? a } ?? b }
+        return SpamThresholds(junk: low(junk, other.junk), quarantine: low(quarantine, other.quarantine), reject: low(reject, other.reject))
+    }
 }
 
 /// What the inbound checks decided about one message.
 struct InboundVerdict: Sendable {
+    enum Decision: Hashable, Sendable {
+        case deliver
+        /// Into each recipient's Junk folder, for this reason.
+        case junk(String)
+        /// Held in quarantine, for this reason.
+        case quarantine(String)
+        case refuse(SMTPReply)
+    }
+
     /// The message without `Authentication-Results` fields that claim to be ours.
     var data: [UInt8]
     /// Our `Authentication-Results` field, CRLF-terminated.
     var header: String
     /// One line for the delivery log (`mailroom trace`).
     var story: String
-    /// The reply refusing the message, or nil to accept it.
-    var refusal: SMTPReply?
-    /// Why it goes to Junk, or nil for INBOX.
-    var junkReason: String?
+    var decision: Decision
+    var refusal: SMTPReply? {
+        if case .refuse(let reply) = decision { return reply }
+        return nil
+    }
 }
 
 /// SPF, DKIM and DMARC for mail arriving on the MX, with one `Authentication-Results` field
@@ -46,8 +98,10 @@ struct InboundChecks: Sendable {
     let spf: SPFVerifier
     let dkim: DKIMVerifier
     let dmarc: DMARCVerifier
+    let dns: any AuthDNS
 
     init(hostname: String, settings: InboundSettings, dns: any AuthDNS, suffixes: PublicSuffixList = .embedded) {
+        self.dns = dns
         self.hostname = hostname
         self.settings = settings
         self.spf = SPFVerifier(dns: dns, receiver: hostname)
@@ -65,23 +119,161 @@ struct InboundChecks: Sendable {
     /// Verifies the message and decides. `isOurs` tells whether a domain is one of ours;
     /// `trusted` clients (in `trusted_networks`) are checked and reported, never refused.
     func judge(
-        _ data: [UInt8], sender: SMTPMailbox?, spf spfOutcome: SPFOutcome?, trusted: Bool, isOurs: (String) -> Bool
+        _ data: [UInt8], sender: SMTPMailbox?, recipients: [String], client: Client, spf spfOutcome: SPFOutcome?, trusted: Bool,
+        isOurs: (String) -> Bool
     ) async -> InboundVerdict {
         let message = AuthenticationResults.removingOurs(from: data, authservID: hostname)
         let parsed = DKIMMessage(message)
+        async let reverse = trusted ? ReverseDNS.Result.unknown : ReverseDNS.check(client.ip, dns: dns)
         let signatures = settings.dkim ? await dkim.verify(parsed) : []
-        let fromFields = parsed.headerFields.filter { $0.lowercasedName == "from" }
-        let fromDomains = Array(Set(fromFields.flatMap { HeaderMailboxes.parse($0.value).map(\.domain) })).sorted()
-        let mailFromDomain = sender.map { $0.domain.lowercased() }
-
-        var entries: [AuthenticationResults.Entry] = []
-        var story: [String] = []
+        var report = Report(hostname: hostname)
         if let s = spfOutcome {
             let identity = sender.map { ("smtp.mailfrom", "\($0.localPart)@\($0.domain)") } ?? ("smtp.helo", s.domain)
-            entries.append(.init(method: "spf", result: s.result.rawValue, comment: s.reason, properties: [identity]))
-            story.append("SPF \(s.result) for \(s.domain) (\(s.reason))")
+            report.entries.append(.init(method: "spf", result: s.result.rawValue, comment: s.reason, properties: [identity]))
+            report.story.append("SPF \(s.result) for \(s.domain) (\(s.reason))")
         }
-        if settings.dkim {
+        if settings.dkim { report.add(signatures) }
+
+        let fromFields = parsed.headerFields.filter { $0.lowercasedName == "from" }
+        let fromDomains = Array(Set(fromFields.flatMap { HeaderMailboxes.parse($0.value).map(\.domain) })).sorted()
+        var decision = InboundVerdict.Decision.deliver
+        var dmarcResult: DMARCResult?
+        func decide(_ d: InboundVerdict.Decision) { if !trusted, decision == .deliver { decision = d } }
+
+        // More than one From field, or From addresses in several domains: whose policy would
+        // apply is ambiguous, and that ambiguity is how DMARC gets bypassed (RFC 7489 §6.6.1).
+        if fromFields.count > 1 || fromDomains.count > 1 {
+            report.story.append("DMARC not applicable: \(fromFields.count) From fields naming \(fromDomains.count) domains")
+            report.entries.append(.init(method: "dmarc", result: "permerror", comment: "not exactly one From domain"))
+            decide(.refuse(SMTPReply(550, "5.7.1", "a message must have one From field with addresses in one domain (RFC 5322 §3.6, RFC 7489 §6.6.1)")))
+        } else if settings.dmarc, let from = fromDomains.first, !from.isEmpty {
+            let outcome = await dmarc.evaluate(fromDomain: from, spf: spfOutcome.map { (result: $0.result.rawValue, domain: $0.domain) }, dkim: signatures)
+            dmarcResult = outcome.result
+            var comment = outcome.policy.map { "p=\($0.rawValue)" } ?? ""
+            if outcome.result == .fail { comment += " dis=\(outcome.disposition.rawValue)" }
+            report.entries.append(.init(method: "dmarc", result: outcome.result.rawValue, comment: comment.isEmpty ? nil : comment, properties: [("header.from", from)]))
+            report.story.append("DMARC \(outcome.result.rawValue) for \(from) (\(outcome.reason))")
+            if outcome.result == .fail {
+                switch outcome.disposition {
+                case .reject where settings.dmarcReject:
+                    decide(.refuse(SMTPReply(550, "5.7.1", "\(from) publishes a DMARC policy of reject and this message fails it: \(outcome.reason)")))
+                case .reject, .quarantine:
+                    decide(.junk("DMARC policy \(outcome.policy?.rawValue ?? "") of \(from)"))
+                case .none:
+                    break
+                }
+            }
+        }
+
+        // Our own domains, with or without a DMARC record.
+        let mailFromDomain = sender.map { $0.domain.lowercased() }
+        if settings.protectOwnDomains, !trusted, decision.isDeliverOrJunk {
+            let claimed = ([mailFromDomain].compactMap { $0 } + fromDomains).filter { !$0.isEmpty && isOurs($0) }
+            for domain in Set(claimed).sorted() {
+                let spfPasses = spfOutcome?.result == .pass && mailFromDomain.map { dmarc.aligns($0, domain, .relaxed) } == true
+                let dkimPasses = signatures.contains { $0.result == .pass && dmarc.aligns($0.domain, domain, .relaxed) }
+                if !spfPasses && !dkimPasses {
+                    decision = .refuse(SMTPReply(
+                        550, "5.7.1",
+                        "\(domain) is a domain of this server, and this message from outside passes neither SPF nor DKIM for it (own-domain protection)"))
+                    report.story.append("refused: \(domain) is ours, and neither SPF nor DKIM passed for it")
+                    break
+                }
+            }
+        }
+
+        // Spam and malware, unless the message is refused already.
+        if decision.isDeliverOrJunk {
+            let aligned = fromDomains.count == 1 && signatures.contains { $0.result == .pass && dmarc.aligns($0.domain, fromDomains[0], .relaxed) }
+            let facts = SpamFacts(
+                clientIP: client.ip, helo: client.helo, hostname: hostname, reverseDNS: await reverse, spf: spfOutcome?.result,
+                dkim: signatures.map(\.result), alignedDKIMPass: aligned, dmarc: dmarcResult,
+                hasDate: parsed.count(of: "date") > 0, hasMessageID: parsed.count(of: "message-id") > 0)
+            let spam = await filter(message, facts: facts, recipients: recipients, sender: sender, client: client, trusted: trusted, report: &report)
+            // The strictest decision stands; clients in trusted networks are only refused for
+            // what no network makes acceptable (malware, GTUBE, an unavailable scanner).
+            if case .refuse = spam { decision = spam } else if !trusted, spam.rank > decision.rank { decision = spam }
+        }
+        switch decision {
+        case .junk(let why): report.story.append("filed in Junk: \(why)")
+        case .quarantine(let why): report.story.append("held in quarantine: \(why)")
+        case .refuse(let reply) where !report.story.contains(where: { $0.hasPrefix("refused") }):
+            report.story.append("refused: \(reply.lines.joined(separator: " "))")
+        default: break
+        }
+        return InboundVerdict(
+            data: message, header: AuthenticationResults(authservID: hostname, entries: report.entries).field,
+            story: report.story.joined(separator: "; "), decision: decision)
+    }
+
+    /// Where the message came from.
+    struct Client: Sendable {
+        var ip: String
+        var helo: String
+        var queueID: String
+    }
+
+    /// GTUBE, clamd, then rspamd or the built-in score, against the recipients' thresholds.
+    func filter(
+        _ message: [UInt8], facts: SpamFacts, recipients: [String], sender: SMTPMailbox?, client: Client, trusted: Bool, report: inout Report
+    ) async -> InboundVerdict.Decision {
+        if GTUBE.contains(message) {
+            report.story.append("spam: the GTUBE test pattern")
+            return .refuse(SMTPReply(554, "5.7.1", "message refused as spam: it holds the GTUBE test pattern"))
+        }
+        if let clamd = settings.clamd {
+            do {
+                switch try await clamd.scan(message) {
+                case .clean:
+                    report.story.append("clamd: clean")
+                case .infected(let signature):
+                    report.story.append("malware: \(signature)")
+                    return .refuse(SMTPReply(554, "5.7.1", "message refused: it contains malware (\(signature))"))
+                }
+            } catch {
+                report.story.append("not scanned: \(error)")
+                return .refuse(SMTPReply(451, "4.3.0", "the virus scanner is not available; try again later"))
+            }
+        }
+        let limits = settings.thresholds(for: recipients)
+        if let rspamd = settings.rspamd {
+            do {
+                let verdict = try await rspamd.check(
+                    message,
+                    envelope: Rspamd.Envelope(
+                        clientIP: client.ip, helo: client.helo, sender: sender.map { "\($0.localPart)@\($0.domain)" }, recipients: recipients,
+                        queueID: client.queueID, hostname: hostname))
+                let score = SpamScore.format(verdict.score)
+                report.story.append("rspamd: \(verdict.action.rawValue), score \(score)" + (verdict.symbols.isEmpty ? "" : " (\(verdict.symbols.prefix(8).joined(separator: ", ")))"))
+                switch verdict.action {
+                case .reject: return .refuse(SMTPReply(554, "5.7.1", "message refused as spam (rspamd score \(score))"))
+                case .greylist: return .refuse(SMTPReply(451, "4.7.1", "greylisted: try again later"))
+                case .softReject: return .refuse(SMTPReply(451, "4.7.1", "message deferred by the spam filter: try again later"))
+                case .addHeader, .rewriteSubject: return .junk("rspamd: \(verdict.action.rawValue), score \(score)")
+                case .noAction: return .deliver
+                }
+            } catch {
+                report.story.append("rspamd unavailable (\(error)), built-in score used")
+            }
+        }
+        let score = SpamScore.score(facts)
+        report.story.append("score \(score)")
+        let total = score.total
+        if let reject = limits.reject, total >= reject {
+            return .refuse(SMTPReply(554, "5.7.1", "message refused as spam (score \(SpamScore.format(total)), at least \(SpamScore.format(reject)) is refused)"))
+        }
+        if let quarantine = limits.quarantine, total >= quarantine { return .quarantine("score \(SpamScore.format(total))") }
+        if let junk = limits.junk, total >= junk { return .junk("score \(SpamScore.format(total))") }
+        return .deliver
+    }
+
+    /// The Authentication-Results entries and the story being written.
+    struct Report {
+        let hostname: String
+        var entries: [AuthenticationResults.Entry] = []
+        var story: [String] = []
+
+        mutating func add(_ signatures: [DKIMVerification]) {
             if signatures.isEmpty {
                 entries.append(.init(method: "dkim", result: "none"))
                 story.append("DKIM none (no signature)")
@@ -95,53 +287,31 @@ struct InboundChecks: Sendable {
                 story.append("DKIM \(sig.result.rawValue) for \(sig.domain.isEmpty ? "an unreadable signature" : sig.domain) (\(sig.reason))")
             }
         }
-        let spfForDMARC = spfOutcome.map { (result: $0.result.rawValue, domain: $0.domain) }
+    }
 
-        var refusal: SMTPReply?
-        var junk: String?
-        // More than one From field, or From addresses in several domains: whose policy would
-        // apply is ambiguous, and that ambiguity is how DMARC gets bypassed (RFC 7489 §6.6.1).
-        if fromFields.count > 1 || fromDomains.count > 1 {
-            story.append("DMARC not applicable: \(fromFields.count) From fields naming \(fromDomains.count) domains")
-            entries.append(.init(method: "dmarc", result: "permerror", comment: "not exactly one From domain"))
-            if !trusted {
-                refusal = SMTPReply(550, "5.7.1", "a message must have one From field with addresses in one domain (RFC 5322 §3.6, RFC 7489 §6.6.1)")
-            }
-        } else if settings.dmarc, let from = fromDomains.first, !from.isEmpty {
-            let outcome = await dmarc.evaluate(fromDomain: from, spf: spfForDMARC, dkim: signatures)
-            var comment = outcome.policy.map { "p=\($0.rawValue)" } ?? ""
-            if outcome.result == .fail { comment += " dis=\(outcome.disposition.rawValue)" }
-            entries.append(.init(method: "dmarc", result: outcome.result.rawValue, comment: comment.isEmpty ? nil : comment, properties: [("header.from", from)]))
-            story.append("DMARC \(outcome.result.rawValue) for \(from) (\(outcome.reason))")
-            if outcome.result == .fail, !trusted {
-                switch outcome.disposition {
-                case .reject where settings.dmarcReject:
-                    refusal = SMTPReply(550, "5.7.1", "\(from) publishes a DMARC policy of reject and this message fails it: \(outcome.reason)")
-                case .reject, .quarantine:
-                    junk = "DMARC policy \(outcome.policy?.rawValue ?? "") of \(from)"
-                case .none:
-                    break
-                }
-            }
-        }
+    /// The connection-time check: the first blocklist that names the client, as the reply
+    /// that refuses it.
+    func blocklistRefusal(ip: String) async -> (SMTPReply, String)? {
+        guard let listing = await Blocklists.check(ip, zones: settings.dnsbl, dns: dns) else { return nil }
+        let why = listing.reason.map { ": \($0)" } ?? ""
+        return (SMTPReply(554, "5.7.1", "\(ip) is listed by \(listing.zone)\(why)"), listing.zone)
+    }
+}
 
-        // Our own domains, with or without a DMARC record.
-        if refusal == nil, settings.protectOwnDomains, !trusted {
-            let claimed = ([mailFromDomain].compactMap { $0 } + fromDomains).filter { !$0.isEmpty && isOurs($0) }
-            for domain in Set(claimed).sorted() {
-                let spfPasses = spfOutcome?.result == .pass && mailFromDomain.map { dmarc.aligns($0, domain, .relaxed) } == true
-                let dkimPasses = signatures.contains { $0.result == .pass && dmarc.aligns($0.domain, domain, .relaxed) }
-                if !spfPasses && !dkimPasses {
-                    refusal = SMTPReply(
-                        550, "5.7.1",
-                        "\(domain) is a domain of this server, and this message from outside passes neither SPF nor DKIM for it (own-domain protection)")
-                    story.append("refused: \(domain) is ours, and neither SPF nor DKIM passed for it")
-                    break
-                }
-            }
+extension InboundVerdict.Decision {
+    var rank: Int {
+        switch self {
+        case .deliver: 0
+        case .junk: 1
+        case .quarantine: 2
+        case .refuse: 3
         }
-        if let junk { story.append("filed in Junk: \(junk)") }
-        let header = AuthenticationResults(authservID: hostname, entries: entries).field
-        return InboundVerdict(data: message, header: header, story: story.joined(separator: "; "), refusal: refusal, junkReason: junk)
+    }
+
+    var isDeliverOrJunk: Bool {
+        switch self {
+        case .deliver, .junk: true
+        case .quarantine, .refuse: false
+        }
     }
 }

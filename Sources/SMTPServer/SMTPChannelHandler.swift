@@ -35,14 +35,29 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// SPF for the current transaction, started at MAIL FROM.
     private var senderCheck: Task<SPFOutcome?, Never>?
 
-    init(session: SMTPSession, env: SMTPEnvironment, clientIP: String, implicitTLS: Bool) {
+    /// Ask the connection-time checks (DNS blocklists) before greeting: MX connections.
+    private let screen: Bool
+
+    init(session: SMTPSession, env: SMTPEnvironment, clientIP: String, implicitTLS: Bool, screen: Bool = false) {
+        self.screen = screen
         self.session = session
         self.env = env
         self.connection = ConnectionInfo(clientIP: clientIP, tls: implicitTLS ? "TLS" : nil)
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        perform(session.start(), context: context)
+        if screen {
+            let env = self.env
+            let ip = connection.clientIP
+            suspend(context: context) { await env.connectionRefusal(ip: ip) } resume: { handler, refusal in
+                if let refusal {
+                    handler.env.logger.notice("SMTP client refused", metadata: ["client": "\(ip)", "reply": "\(refusal)"])
+                }
+                return handler.session.start(refusal: refusal)
+            }
+        } else {
+            perform(session.start(), context: context)
+        }
         resetTimer(context: context)
         context.fireChannelActive()
     }

@@ -89,6 +89,17 @@ public struct SMTPEnvironment: Sendable {
         return authLimiter.isBanned(ip) ? .tempFailure : .failure
     }
 
+    /// The connection-time checks (DNS blocklists) for a client on the MX; nil lets it in.
+    func connectionRefusal(ip: String) async -> SMTPReply? {
+        guard let inbound, !inbound.settings.dnsbl.isEmpty, !trustedNetworks.contains(where: { $0.contains(ip) }) else { return nil }
+        guard let (reply, zone) = await inbound.blocklistRefusal(ip: ip) else { return nil }
+        delivery.recordRefusal(
+            DeliveryEvent(
+                at: Date(), queueID: "-", messageID: nil, event: .rejected, sender: "", recipient: nil, clientIP: ip, helo: nil, tls: nil,
+                authUser: nil, detail: "connection refused: listed by \(zone)", reply: "\(reply.code) \(reply.enhanced ?? "") \(reply.lines.joined(separator: " "))"))
+        return reply
+    }
+
     func deliver(
         _ envelope: SMTPEnvelope, _ data: [UInt8], connection: ConnectionInfo, senderCheck: Task<SPFOutcome?, Never>? = nil
     ) async -> SMTPReply {
@@ -99,14 +110,17 @@ public struct SMTPEnvironment: Sendable {
         if envelope.authenticatedUser == nil, let inbound {
             let spf = await senderCheck?.value
             let snapshot = directory.snapshot
+            let recipients = envelope.recipients.map(\.address)
             let judged = await inbound.judge(
-                data, sender: envelope.sender, spf: spf, trusted: trustedNetworks.contains { $0.contains(connection.clientIP) },
+                data, sender: envelope.sender, recipients: recipients,
+                client: InboundChecks.Client(ip: connection.clientIP, helo: envelope.helo, queueID: queueID), spf: spf,
+                trusted: trustedNetworks.contains { $0.contains(connection.clientIP) },
                 isOurs: { (try? DomainName($0)).map(snapshot.isLocal) ?? false })
             if let refusal = judged.refusal {
                 delivery.recordRefusal(
                     DeliveryEvent(
                         at: Date(), queueID: queueID, messageID: HeaderSummary(data).messageID, event: .rejected,
-                        sender: envelope.sender?.description ?? "", recipient: envelope.recipients.map(\.address).joined(separator: ", "),
+                        sender: envelope.sender?.description ?? "", recipient: recipients.joined(separator: ", "),
                         clientIP: connection.clientIP, helo: envelope.helo, tls: connection.tls, authUser: nil, detail: judged.story,
                         reply: "\(refusal.code) \(refusal.enhanced ?? "") \(refusal.lines.joined(separator: " "))"))
                 return refusal
@@ -121,7 +135,11 @@ public struct SMTPEnvironment: Sendable {
             receivedHeader: traceHeaders,
             clientIP: connection.clientIP, helo: envelope.helo, tls: connection.tls, authenticatedUser: envelope.authenticatedUser)
         message.checks = verdict?.story
-        message.junkReason = verdict?.junkReason
+        switch verdict?.decision {
+        case .junk(let why)?: message.junkReason = why
+        case .quarantine(let why)?: message.quarantineReason = why
+        default: break
+        }
         do {
             let id = try await delivery.deliver(message, queueID: queueID)
             return SMTPReply(250, "2.0.0", "OK queued as \(id)")

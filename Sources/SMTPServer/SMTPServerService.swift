@@ -72,7 +72,9 @@ public final class SMTPServerService: Service, Sendable {
                 try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
             }
             try channel.pipeline.syncOperations.addHandler(
-                SMTPChannelHandler(session: SMTPSession(config: config, policy: env.policy), env: env, clientIP: client.ip, implicitTLS: implicit))
+                SMTPChannelHandler(
+                    session: SMTPSession(config: config, policy: env.policy), env: env, clientIP: client.ip, implicitTLS: implicit,
+                    screen: kind == .mx && !(env.inbound?.settings.dnsbl.isEmpty ?? true)))
         }
         env.delivery.flushRefusals()
     }

@@ -1,0 +1,101 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// One HTTP/1.1 request and its whole response, on SwiftNIO: what the CLI needs to talk to the
+/// admin API (with a pinned certificate) and the server to talk to rspamd and ACME servers.
+public enum HTTPExchange {
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(name: String, value: String)]
+        public var body: [UInt8]
+
+        public func header(_ name: String) -> String? {
+            headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        }
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        /// No connection could be made.
+        case unreachable(String)
+        /// The peer broke HTTP, or did not answer in time.
+        case protocolError(String)
+
+        public var description: String {
+            switch self {
+            case .unreachable(let why): why
+            case .protocolError(let why): why
+            }
+        }
+    }
+
+    /// Sends `method path` to `host:port` (TLS when `tls` is given) with `Connection: close`,
+    /// and returns the response once it is complete or throws after `timeout`.
+    public static func send(
+        host: String, port: Int, tls: NIOSSLContext? = nil, method: HTTPMethod, path: String,
+        headers extra: [(String, String)] = [], body: [UInt8]? = nil, timeout: TimeAmount = .seconds(30)
+    ) async throws -> Response {
+        let isIP = host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
+        let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(min(timeout, .seconds(10)))
+                .connect(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            try channel.pipeline.syncOperations.addHandler(
+                                try NIOSSLClientHandler(context: tls, serverHostname: isIP ? nil : host))
+                        }
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw Failure.unreachable("\(error)")
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
+        headers.add(name: "Connection", value: "close")
+        for (name, value) in extra { headers.add(name: name, value: value) }
+        if let body {
+            headers.add(name: "Content-Length", value: String(body.count))
+        } else if method == .POST || method == .PATCH || method == .PUT {
+            headers.add(name: "Content-Length", value: "0")
+        }
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
+        let deadline = NIODeadline.now() + timeout
+        return try await withThrowingTaskGroup(of: Response?.self) { group in
+            group.addTask {
+                try await channel.executeThenClose { inbound, outbound in
+                    try await outbound.write(.head(head))
+                    if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+                    try await outbound.write(.end(nil))
+                    var response = Response(status: 0, headers: [], body: [])
+                    for try await part in inbound {
+                        switch part {
+                        case .head(let h):
+                            response.status = Int(h.status.code)
+                            response.headers = h.headers.map { ($0.name, $0.value) }
+                        case .body(let b):
+                            response.body.append(contentsOf: b.readableBytesView)
+                        case .end:
+                            return response
+                        }
+                    }
+                    throw Failure.protocolError("the server closed the connection before the response was complete")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(max(0, (deadline - .now()).nanoseconds)))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let response = first else {
+                throw Failure.protocolError("no answer from \(host):\(port) within \(timeout.nanoseconds / 1_000_000_000) s")
+            }
+            return response
+        }
+    }
+}
