@@ -336,3 +336,58 @@ public struct ModerationResult: Codable, Sendable, Hashable {
         self.recipients = recipients
     }
 }
+
+/// A message held in quarantine by the inbound checks.
+public struct QuarantineView: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var queueId: String
+    public var messageId: String?
+    public var sender: String
+    public var recipients: [String]
+    public var subject: String
+    public var size: Int
+    /// Why it was held ("score 11.5").
+    public var reason: String
+    /// What the checks found (SPF, DKIM, DMARC, the score and its rules).
+    public var checks: String?
+    public var clientIp: String?
+    public var heldAt: Date
+    public init(
+        id: Int64, queueId: String, messageId: String?, sender: String, recipients: [String], subject: String, size: Int, reason: String,
+        checks: String?, clientIp: String?, heldAt: Date
+    ) {
+        self.id = id
+        self.queueId = queueId
+        self.messageId = messageId
+        self.sender = sender
+        self.recipients = recipients
+        self.subject = subject
+        self.size = size
+        self.reason = reason
+        self.checks = checks
+        self.clientIp = clientIp
+        self.heldAt = heldAt
+    }
+}
+
+/// A quarantined message with its full text.
+public struct QuarantineMessageView: Codable, Sendable, Hashable {
+    public var entry: QuarantineView
+    public var message: String
+    public init(entry: QuarantineView, message: String) {
+        self.entry = entry
+        self.message = message
+    }
+}
+
+public struct QuarantineResult: Codable, Sendable, Hashable {
+    public var id: Int64
+    /// "released" or "deleted".
+    public var action: String
+    public var recipients: Int
+    public init(id: Int64, action: String, recipients: Int) {
+        self.id = id
+        self.action = action
+        self.recipients = recipients
+    }
+}

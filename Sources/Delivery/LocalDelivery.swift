@@ -116,6 +116,7 @@ public final class LocalDelivery: Sendable {
     /// message that must be refused (loops), or another error when storage failed (then the
     /// client is told to try again later).
     public func deliver(_ m: InboundMessage, queueID: String = LocalDelivery.newQueueID()) async throws -> String {
+        if let reason = m.quarantineReason { return try await holdInQuarantine(m, reason: reason, queueID: queueID) }
         let prepared = try await prepare(m, queueID: queueID)
         if prepared.commits.isEmpty {
             // Every recipient expanded to nobody (all skipped): keep the story all the same.

@@ -72,6 +72,12 @@ public final class DirectoryService: Sendable {
             before: before.map(Self.auditJSON), after: after.map(Self.auditJSON), sourceIP: actor.sourceIP)
     }
 
+    /// An audit entry for an action outside the directory (quarantine, queue), to be written
+    /// in the same transaction as the action.
+    public func auditEntry(_ actor: AdminActor, _ action: String, target: String, domain: DomainName? = nil) -> AuditEntry {
+        audit(actor, action, target: target, domain: domain, before: nil, after: nil)
+    }
+
     /// JSON for the audit log. Password hashes never go there.
     static func auditJSON(_ value: any Encodable) -> String {
         let encoder = AdminJSON.encoder()

@@ -48,6 +48,7 @@ extension SQLiteStore {
                         AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_hash = blobs.hash)
                         AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.blob_hash = blobs.hash)
                         AND NOT EXISTS (SELECT 1 FROM held h WHERE h.blob_hash = blobs.hash)
+                        AND NOT EXISTS (SELECT 1 FROM quarantine qq WHERE qq.blob_hash = blobs.hash)
                         """,
                     arguments: [from, to])
                 guard !found.isEmpty else { return }

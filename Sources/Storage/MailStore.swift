@@ -18,6 +18,8 @@ public struct DeliveryEvent: Codable, Hashable, Sendable {
         case queued
         /// Held for a list moderator.
         case held
+        /// Held in quarantine by the inbound checks (spam score, policy).
+        case quarantined
         /// A delivery attempt failed for now; it will be retried.
         case deferred
         /// The remote server accepted the message (250).

@@ -305,6 +305,30 @@ enum Schema {
             // to 250. SEARCH reads these messages directly until they are indexed.
             try db.execute(sql: "CREATE TABLE index_backlog (blob_rowid INTEGER PRIMARY KEY)")
         }
+        m.registerMigration("v10-quarantine") { db in
+            // Messages the inbound checks held instead of delivering, with their envelope, so
+            // that a release delivers them as they would have been.
+            try db.execute(
+                sql: """
+                    CREATE TABLE quarantine (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        queue_id TEXT NOT NULL,
+                        message_id TEXT,
+                        sender TEXT NOT NULL,
+                        recipients TEXT NOT NULL,
+                        blob_hash TEXT NOT NULL REFERENCES blobs(hash),
+                        size INTEGER NOT NULL,
+                        subject TEXT NOT NULL DEFAULT '',
+                        reason TEXT NOT NULL,
+                        checks TEXT,
+                        client_ip TEXT,
+                        helo TEXT,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX quarantine_blob ON quarantine(blob_hash);
+                    CREATE INDEX quarantine_created ON quarantine(created_at);
+                    """)
+        }
         return m
     }
 
