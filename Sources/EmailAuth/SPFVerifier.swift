@@ -129,7 +129,8 @@ struct SPFEvaluation {
         }
         let spf = texts.filter(SPFRecord.isSPFRecord)
         guard spf.count <= 1 else {
-            throw .permerror("\(domain) publishes \(spf.count) SPF records; it must publish exactly one (RFC 7208 §4.5)")
+            throw .permerror(
+                "\(domain) publishes \(spf.count) SPF records; it must publish exactly one (RFC 7208 §4.5)")
         }
         guard let text = spf.first else { return nil }
         do {
@@ -151,18 +152,24 @@ struct SPFEvaluation {
                 match.result = qualifier.result
                 match.mechanism = term.description
                 match.mechanismDomain = domain
-                match.reason = "matched \(term) in \(domain)'s record" + (match.reason.isEmpty ? "" : " (\(match.reason))")
+                match.reason =
+                    "matched \(term) in \(domain)'s record" + (match.reason.isEmpty ? "" : " (\(match.reason))")
                 if match.result == .fail, let exp = record.explanation {
                     match.explanation = await explanation(exp, domain: domain)
                 }
                 return match
             }
             if let redirect = record.redirect {
-                let target = try await countedTarget(redirect, domain: domain, term: "redirect=\(redirect)")
+                guard let target = try await countedTarget(redirect, domain: domain, term: "redirect=\(redirect)")
+                else {
+                    throw .permerror(
+                        "redirect=\(redirect) in \(domain)'s record does not expand to a valid domain name")
+                }
                 var inner = await check(target)
                 switch inner.result {
                 case .none:
-                    throw .permerror("redirect=\(redirect) in \(domain)'s record names \(target), which has no SPF record")
+                    throw .permerror(
+                        "redirect=\(redirect) in \(domain)'s record names \(target), which has no SPF record")
                 case .temperror, .permerror:
                     return inner
                 default:
@@ -170,7 +177,8 @@ struct SPFEvaluation {
                     return inner
                 }
             }
-            return SPFConclusion(result: .neutral, reason: "no mechanism matched in \(domain)'s record; the default is neutral")
+            return SPFConclusion(
+                result: .neutral, reason: "no mechanism matched in \(domain)'s record; the default is neutral")
         } catch {
             switch error {
             case .permerror(let why): return SPFConclusion(result: .permerror, reason: why)
@@ -179,21 +187,30 @@ struct SPFEvaluation {
         }
     }
 
-    /// Counts one DNS-querying term (§4.6.4) and expands its domain-spec.
-    mutating func countedTarget(_ spec: String, domain: String, term: String) async throws(Stop) -> String {
+    /// Counts one DNS-querying term (§4.6.4) and expands its domain-spec. Nil if the expansion
+    /// is not a name DNS can be asked about (an empty label, a label over 63 characters): the
+    /// test suite's "treat as non-existent" (RFC 7208 §4.8 leaves it open), so a sender cannot
+    /// turn a `-all` into `permerror` with a long local-part.
+    mutating func countedTarget(_ spec: String, domain: String, term: String) async throws(Stop) -> String? {
         lookups += 1
         guard lookups <= SPFLimits.dnsTerms else {
             throw .permerror(
-                "\(term) in \(domain)'s record is DNS-querying term number \(lookups); at most \(SPFLimits.dnsTerms) are allowed (RFC 7208 §4.6.4)")
+                "\(term) in \(domain)'s record is DNS-querying term number \(lookups); at most \(SPFLimits.dnsTerms) are allowed (RFC 7208 §4.6.4)"
+            )
         }
-        return try await expand(spec, domain: domain)
+        let name = try await expand(spec, domain: domain)
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.allSatisfy({ (1...63).contains($0.utf8.count) }) else { return nil }
+        return name
     }
 
     /// Expands a domain-spec for a query, looking up `%{p}` first if it is used.
     mutating func expand(_ spec: String, domain: String) async throws(Stop) -> String {
         var context = SPFMacro.Context(
             sender: sender, domain: domain, ip: ip, helo: helo, receiver: verifier.receiver, now: verifier.clock())
-        if SPFMacro.usesValidatedName(spec) { context.validatedName = try await validatedNameOfIP(domain: domain, counted: true) }
+        if SPFMacro.usesValidatedName(spec) {
+            context.validatedName = try await validatedNameOfIP(domain: domain, counted: true)
+        }
         do {
             return Self.normalised(try SPFMacro.expand(spec, context))
         } catch {
@@ -205,7 +222,9 @@ struct SPFEvaluation {
     mutating func explanation(_ spec: String, domain: String) async -> String? {
         var context = SPFMacro.Context(
             sender: sender, domain: domain, ip: ip, helo: helo, receiver: verifier.receiver, now: verifier.clock())
-        if SPFMacro.usesValidatedName(spec) { context.validatedName = try? await validatedNameOfIP(domain: domain, counted: false) }
+        if SPFMacro.usesValidatedName(spec) {
+            context.validatedName = try? await validatedNameOfIP(domain: domain, counted: false)
+        }
         guard let name = try? SPFMacro.expand(spec, context),
             let texts = try? await dns.txt(Self.normalised(name)), texts.count == 1
         else { return nil }
