@@ -271,7 +271,7 @@ let package = Package(
         // Fuzz targets (a corpus replayer in normal builds; libFuzzer with fuzz/run).
         .executableTarget(
             name: "mailroom-fuzz",
-            dependencies: ["MailCore", "Directory", "SMTP", "DNS", "IMAP", "MIME"],
+            dependencies: ["MailCore", "Directory", "SMTP", "DNS", "IMAP", "MIME", "EmailAuth"],
             path: "fuzz/Sources",
             swiftSettings: swiftSettings
         ),
@@ -286,7 +286,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "EmailAuthTests", dependencies: ["EmailAuth", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EmailAuthTests", dependencies: ["EmailAuth", "TestSupport"],
+            exclude: ["Fixtures"],  // the OpenSPF suite (YAML) and its licence, read by SPFTestSuiteTests
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "FilteringTests", dependencies: ["Filtering", "EmailAuth", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPClientTests",

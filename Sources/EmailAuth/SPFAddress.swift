@@ -108,7 +108,8 @@ public struct SPFAddress: Hashable, Sendable, CustomStringConvertible {
                     guard let v4 = parseIPv4(piece) else { return nil }
                     out += [UInt16(v4[0]) << 8 | UInt16(v4[1]), UInt16(v4[2]) << 8 | UInt16(v4[3])]
                 } else {
-                    guard (1...4).contains(piece.count), piece.allSatisfy(\.isHexDigit), let g = UInt16(piece, radix: 16)
+                    guard (1...4).contains(piece.count), piece.allSatisfy(\.isHexDigit),
+                        let g = UInt16(piece, radix: 16)
                     else { return nil }
                     out.append(g)
                 }

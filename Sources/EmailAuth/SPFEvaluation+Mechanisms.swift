@@ -12,7 +12,9 @@ extension SPFEvaluation {
 
         case .include(let spec):
             // §5.2: pass matches; fail, softfail and neutral do not; errors propagate; none is permerror.
-            let target = try await countedTarget(spec, domain: domain, term: term)
+            guard let target = try await countedTarget(spec, domain: domain, term: term) else {
+                throw .permerror("\(term) in \(domain)'s record does not expand to a valid domain name")
+            }
             let inner = await check(target)
             switch inner.result {
             case .pass:
@@ -22,22 +24,27 @@ extension SPFEvaluation {
             case .temperror, .permerror:
                 throw inner.result == .temperror ? .temperror(inner.reason) : .permerror(inner.reason)
             case .none:
-                throw .permerror("\(term) in \(domain)'s record: \(inner.reason) (an include of no record is permerror, RFC 7208 §5.2)")
+                throw .permerror(
+                    "\(term) in \(domain)'s record: \(inner.reason) (an include of no record is permerror, RFC 7208 §5.2)"
+                )
             }
 
         case .a(let spec, let cidr):
             // §5.3: any A (IPv4 client) or AAAA (IPv6 client) record of the target in the network.
-            let target = try await countedTarget(spec ?? domain, domain: domain, term: term)
+            guard let target = try await countedTarget(spec ?? domain, domain: domain, term: term) else { return nil }
             let found = try await addresses(target, term: term, domain: domain, countVoid: true)
             return found.contains { ip.matches($0, prefix: ip.isIPv6 ? cidr.ipv6 : cidr.ipv4) } ? hit : nil
 
         case .mx(let spec, let cidr):
             // §5.4: the addresses of at most 10 MX names.
-            let target = try await countedTarget(spec ?? domain, domain: domain, term: term)
-            let names = try await lookup(term: term, domain: domain, countVoid: true) { dns throws(AuthDNSFailure) in try await dns.mx(target) }
+            guard let target = try await countedTarget(spec ?? domain, domain: domain, term: term) else { return nil }
+            let names = try await lookup(term: term, domain: domain, countVoid: true) { dns throws(AuthDNSFailure) in
+                try await dns.mx(target)
+            }
             guard names.count <= SPFLimits.mxNames else {
                 throw .permerror(
-                    "\(term) in \(domain)'s record: \(target) has \(names.count) MX records; at most \(SPFLimits.mxNames) are allowed (RFC 7208 §4.6.4)")
+                    "\(term) in \(domain)'s record: \(target) has \(names.count) MX records; at most \(SPFLimits.mxNames) are allowed (RFC 7208 §4.6.4)"
+                )
             }
             for name in names {
                 let found = try await addresses(Self.normalised(name), term: term, domain: domain, countVoid: false)
@@ -47,13 +54,13 @@ extension SPFEvaluation {
 
         case .ptr(let spec):
             // §5.5: a validated PTR name equal to or under the target.
-            let target = try await countedTarget(spec ?? domain, domain: domain, term: term)
+            guard let target = try await countedTarget(spec ?? domain, domain: domain, term: term) else { return nil }
             let names = await validatedNames { name in name == target || name.hasSuffix("." + target) }
             return names.isEmpty ? nil : hit
 
         case .exists(let spec):
             // §5.7: any A record, whatever the client's address family.
-            let target = try await countedTarget(spec, domain: domain, term: term)
+            guard let target = try await countedTarget(spec, domain: domain, term: term) else { return nil }
             let found = try await lookup(term: term, domain: domain, countVoid: true) { dns throws(AuthDNSFailure) in
                 try await dns.addresses(target, ipv6: false)
             }
@@ -80,7 +87,8 @@ extension SPFEvaluation {
             voidLookups += 1
             guard voidLookups <= SPFLimits.voidLookups else {
                 throw .permerror(
-                    "\(term) in \(domain)'s record is lookup number \(voidLookups) that found nothing; at most \(SPFLimits.voidLookups) are allowed (RFC 7208 §4.6.4)")
+                    "\(term) in \(domain)'s record is lookup number \(voidLookups) that found nothing; at most \(SPFLimits.voidLookups) are allowed (RFC 7208 §4.6.4)"
+                )
             }
         }
         return answer
@@ -102,7 +110,9 @@ extension SPFEvaluation {
         guard let names = try? await dns.ptr(ip.description) else { return [] }
         var validated: [String] = []
         for name in names.prefix(SPFLimits.ptrNames).map(Self.normalised) where accept(name) {
-            if let found = try? await dns.addresses(name, ipv6: ip.isIPv6), found.compactMap(SPFAddress.init).contains(ip) {
+            if let found = try? await dns.addresses(name, ipv6: ip.isIPv6),
+                found.compactMap(SPFAddress.init).contains(ip)
+            {
                 validated.append(name)
             }
         }
@@ -116,7 +126,8 @@ extension SPFEvaluation {
             lookups += 1
             guard lookups <= SPFLimits.dnsTerms else {
                 throw .permerror(
-                    "%{p} in \(domain)'s record is DNS lookup number \(lookups); at most \(SPFLimits.dnsTerms) are allowed (RFC 7208 §4.6.4)")
+                    "%{p} in \(domain)'s record is DNS lookup number \(lookups); at most \(SPFLimits.dnsTerms) are allowed (RFC 7208 §4.6.4)"
+                )
             }
         }
         var names = validatedNamesOfIP ?? []

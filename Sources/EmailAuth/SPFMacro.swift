@@ -161,13 +161,19 @@ public enum SPFMacro {
             let ch = chars[i]
             guard ch == "%" else {
                 guard let ascii = ch.asciiValue, (0x21...0x7E).contains(ascii) || (explanation && ascii == 0x20) else {
-                    throw .invalidMacro(text, reason: "\(ch.unicodeScalars.first.map { "U+" + String($0.value, radix: 16, uppercase: true) } ?? "?") is not allowed here")
+                    throw .invalidMacro(
+                        text,
+                        reason:
+                            "\(ch.unicodeScalars.first.map { "U+" + String($0.value, radix: 16, uppercase: true) } ?? "?") is not allowed here"
+                    )
                 }
                 literal.append(ch)
                 i += 1
                 continue
             }
-            guard i + 1 < chars.count else { throw .invalidMacro(text, reason: "a lone % at the end; write %% for a percent sign") }
+            guard i + 1 < chars.count else {
+                throw .invalidMacro(text, reason: "a lone % at the end; write %% for a percent sign")
+            }
             switch chars[i + 1] {
             case "%": literal += "%"
             case "_": literal += " "
@@ -193,10 +199,13 @@ public enum SPFMacro {
         -> Macro
     {
         guard let first = body.first, first.isASCII, first.isLetter else {
-            throw .invalidMacro(text, reason: "a macro needs a letter: %{s}, %{l}, %{o}, %{d}, %{i}, %{p}, %{v} or %{h}")
+            throw .invalidMacro(
+                text, reason: "a macro needs a letter: %{s}, %{l}, %{o}, %{d}, %{i}, %{p}, %{v} or %{h}")
         }
         let letter = Character(first.lowercased())
-        let allowed: Set<Character> = explanation ? ["s", "l", "o", "d", "i", "p", "v", "h", "c", "r", "t"] : ["s", "l", "o", "d", "i", "p", "v", "h"]
+        let allowed: Set<Character> =
+            explanation
+            ? ["s", "l", "o", "d", "i", "p", "v", "h", "c", "r", "t"] : ["s", "l", "o", "d", "i", "p", "v", "h"]
         guard allowed.contains(letter) else {
             throw .invalidMacro(
                 text,

@@ -35,7 +35,8 @@ extension SPFRecord {
             case "redirect": return .redirect(try domainSpec(value, term: term))
             case "exp": return .explanation(try domainSpec(value, term: term))
             default:
-                _ = try SPFMacro.tokens(value, explanation: false)
+                // Never expanded, so any macro letter is let through (c, r and t too).
+                _ = try SPFMacro.tokens(value, explanation: true)
                 return .unknownModifier(name: name, value: value)
             }
         }
@@ -71,7 +72,9 @@ extension SPFRecord {
             let d = hasColon ? try domainSpec(String(rest), term: term) : nil
             return name == "a" ? .a(d, cidr) : .mx(d, cidr)
         case "ptr":
-            guard hasColon || argument.isEmpty else { throw .invalidArgument(term: term, reason: "ptr takes no prefix length") }
+            guard hasColon || argument.isEmpty else {
+                throw .invalidArgument(term: term, reason: "ptr takes no prefix length")
+            }
             return .ptr(hasColon ? try domainSpec(String(argument), term: term) : nil)
         case "ip4", "ip6":
             // ip4 = "ip4" ":" ip4-network [ ip4-cidr-length ] ; ip6 likewise

@@ -125,7 +125,9 @@ public struct SPFRecord: Hashable, Sendable, CustomStringConvertible {
     /// (§4.5): the test for which TXT records are SPF records.
     public static func isSPFRecord(_ text: String) -> Bool {
         let utf8 = Array(text.utf8.prefix(7))
-        guard utf8.count >= 6, String(decoding: utf8[0..<6], as: UTF8.self).lowercased() == "v=spf1" else { return false }
+        guard utf8.count >= 6, String(decoding: utf8[0..<6], as: UTF8.self).lowercased() == "v=spf1" else {
+            return false
+        }
         return utf8.count == 6 || utf8[6] == .space
     }
 }

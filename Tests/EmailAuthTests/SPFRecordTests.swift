@@ -10,14 +10,26 @@ struct SPFRecordTests {
         ("V=SPF1 +ALL", "v=spf1 all"),
         ("v=spf1  ~all   ", "v=spf1 ~all"),
         ("v=spf1 ?all", "v=spf1 ?all"),
-        ("v=spf1 ip4:192.0.2.0/24 ip4:192.0.2.1 ip4:192.0.2.1/32 -all", "v=spf1 ip4:192.0.2.0/24 ip4:192.0.2.1 ip4:192.0.2.1 -all"),
+        (
+            "v=spf1 ip4:192.0.2.0/24 ip4:192.0.2.1 ip4:192.0.2.1/32 -all",
+            "v=spf1 ip4:192.0.2.0/24 ip4:192.0.2.1 ip4:192.0.2.1 -all"
+        ),
         ("v=spf1 ip4:0.0.0.0/0", "v=spf1 ip4:0.0.0.0/0"),
         ("v=spf1 ip6:2001:DB8::/32 ip6:2001:db8:0:0:0:0:0:1/128", "v=spf1 ip6:2001:db8::/32 ip6:2001:db8::1"),
         ("v=spf1 ip6:::ffff:192.0.2.1/96", "v=spf1 ip6:::ffff:c000:201/96"),
-        ("v=spf1 a a/24 a//64 a/24//64 a:mail.example.org a:mail.example.org/28//48", "v=spf1 a a/24 a//64 a/24//64 a:mail.example.org a:mail.example.org/28//48"),
-        ("v=spf1 mx mx/30 mx:example.org mx:example.org//56 -all", "v=spf1 mx mx/30 mx:example.org mx:example.org//56 -all"),
+        (
+            "v=spf1 a a/24 a//64 a/24//64 a:mail.example.org a:mail.example.org/28//48",
+            "v=spf1 a a/24 a//64 a/24//64 a:mail.example.org a:mail.example.org/28//48"
+        ),
+        (
+            "v=spf1 mx mx/30 mx:example.org mx:example.org//56 -all",
+            "v=spf1 mx mx/30 mx:example.org mx:example.org//56 -all"
+        ),
         ("v=spf1 ptr ptr:example.org -all", "v=spf1 ptr ptr:example.org -all"),
-        ("v=spf1 include:_spf.example.net include:example.com. -all", "v=spf1 include:_spf.example.net include:example.com. -all"),
+        (
+            "v=spf1 include:_spf.example.net include:example.com. -all",
+            "v=spf1 include:_spf.example.net include:example.com. -all"
+        ),
         ("v=spf1 exists:%{ir}.%{l1r+-}._spf.%{d} -all", "v=spf1 exists:%{ir}.%{l1r+-}._spf.%{d} -all"),
         ("v=spf1 -exists:%{i}.dnsbl.example.org +a:%{d2}", "v=spf1 -exists:%{i}.dnsbl.example.org a:%{d2}"),
         ("v=spf1 a:macro%%percent%_space%-url.example.com", "v=spf1 a:macro%%percent%_space%-url.example.com"),
@@ -26,6 +38,7 @@ struct SPFRecordTests {
         ("v=spf1 -all exp=explain._spf.%{d}", "v=spf1 -all exp=explain._spf.%{d}"),
         ("v=spf1 mx moo=cow foo.bar_baz-1=%{s} -all", "v=spf1 mx moo=cow foo.bar_baz-1=%{s} -all"),
         ("v=spf1 x-empty= -all", "v=spf1 x-empty= -all"),
+        ("v=spf1 x-trace=%{c}@%{t} -all", "v=spf1 x-trace=%{c}@%{t} -all"),
         ("v=spf1 a:foo-bar.com a:foo.c-om a:foo.co1 a:x.1a", "v=spf1 a:foo-bar.com a:foo.c-om a:foo.co1 a:x.1a"),
         ("v=spf1 a:path/like.example.com", "v=spf1 a:path/like.example.com"),
     ]
@@ -38,7 +51,9 @@ struct SPFRecordTests {
     }
 
     @Test func termsAreTyped() throws {
-        let record = try SPFRecord(parsing: "v=spf1 ~a:mail.example.org/24//64 ip6:2001:db8::/32 ?mx -ptr redirect=x.example exp=e.example foo=bar")
+        let record = try SPFRecord(
+            parsing:
+                "v=spf1 ~a:mail.example.org/24//64 ip6:2001:db8::/32 ?mx -ptr redirect=x.example exp=e.example foo=bar")
         #expect(
             record.terms == [
                 .directive(.softfail, .a("mail.example.org", SPFRecord.CIDR(ipv4: 24, ipv6: 64))),
@@ -132,7 +147,9 @@ struct SPFRecordTests {
         #expect(SPFAddress(printed) == address)
     }
 
-    @Test(arguments: ["", "1.2.3", "1.2.3.4.5", "01.2.3.4", "256.1.1.1", ":::", "1:2:3:4:5:6:7", "g::1", "12345::", "1.2.3.4:5::"])
+    @Test(arguments: [
+        "", "1.2.3", "1.2.3.4.5", "01.2.3.4", "256.1.1.1", ":::", "1:2:3:4:5:6:7", "g::1", "12345::", "1.2.3.4:5::",
+    ])
     func invalidAddresses(text: String) {
         #expect(SPFAddress(text) == nil)
     }

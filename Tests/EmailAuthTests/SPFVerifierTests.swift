@@ -36,7 +36,9 @@ struct SPFVerifierTests {
             "syntax.example": [.txt("v=spf1 ip4:300.1.1.1 -all")],
             "temp.example": [.timeout],
             "include.example": [.txt("v=spf1 include:ip4.example -all")],
-            "incsoft.example": [.txt("v=spf1 include:softfail.example include:neutral.example -include:ip6.example ?all")],
+            "incsoft.example": [
+                .txt("v=spf1 include:softfail.example include:neutral.example -include:ip6.example ?all")
+            ],
             "incnone.example": [.txt("v=spf1 include:nxdomain.example -all")],
             "inctemp.example": [.txt("v=spf1 include:temp.example -all")],
             "incperm.example": [.txt("v=spf1 include:syntax.example -all")],
@@ -166,30 +168,47 @@ struct SPFVerifierTests {
         #expect(await reason("ip4.example", "192.0.2.5") == "matched ip4:192.0.2.0/24 in ip4.example's record")
         #expect(
             await reason("include.example", "192.0.2.5")
-                == "matched include:ip4.example in include.example's record (matched ip4:192.0.2.0/24 in ip4.example's record)")
+                == "matched include:ip4.example in include.example's record (matched ip4:192.0.2.0/24 in ip4.example's record)"
+        )
         #expect(
             await reason("redirect.example", "192.0.2.5")
-                == "matched ip4:192.0.2.0/24 in ip4.example's record, through redirect=ip4.example in redirect.example's record")
-        #expect(await reason("default.example", "192.0.2.5") == "no mechanism matched in default.example's record; the default is neutral")
-        #expect(await reason("limit11.example", "10.0.0.1").contains("a:h11.limits.example in limit11.example's record is DNS-querying term number 11"))
+                == "matched ip4:192.0.2.0/24 in ip4.example's record, through redirect=ip4.example in redirect.example's record"
+        )
+        #expect(
+            await reason("default.example", "192.0.2.5")
+                == "no mechanism matched in default.example's record; the default is neutral")
+        #expect(
+            await reason("limit11.example", "10.0.0.1").contains(
+                "a:h11.limits.example in limit11.example's record is DNS-querying term number 11"))
         #expect(await reason("void3.example", "10.0.0.1").contains("exists:nx3.example"))
         #expect(await reason("two.example", "10.0.0.1").contains("publishes 2 SPF records"))
         #expect(await reason("syntax.example", "10.0.0.1").contains("\"ip4:300.1.1.1\" does not hold a valid address"))
         #expect(await reason("temp.example", "10.0.0.1").contains("temp.example: timeout"))
-        let outcome = await Self.verifier.verify(ip: SPFAddress("192.0.2.5")!, mailFrom: "ann@include.example", helo: "h.example")
+        let outcome = await Self.verifier.verify(
+            ip: SPFAddress("192.0.2.5")!, mailFrom: "ann@include.example", helo: "h.example")
         #expect(outcome.description == "pass (include.example: \(outcome.reason))")
         #expect(outcome.mechanismDomain == "include.example")
     }
 
     /// §6.2: exp= is fetched and expanded for fail only; any failure means no explanation.
-    @Test(arguments: [
-        ("exp.example", "192.0.2.3", "192.0.2.3 is not one of exp.example's designated mail servers (ann, 192.0.2.3)"),
-        ("exp.example", "2001:db8::1", "2.0.0.1.0.d.b.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1 is not one of exp.example's designated mail servers (ann, 2001:db8::1)"),
-        ("expredirect.example", "192.0.2.3", "192.0.2.3 is not one of exp.example's designated mail servers (ann, 192.0.2.3)"),
-        ("expmissing.example", "192.0.2.3", nil),
-        ("exptwo.example", "192.0.2.3", nil),
-        ("ip4.example", "10.0.0.1", nil),
-    ] as [(String, String, String?)])
+    @Test(
+        arguments: [
+            (
+                "exp.example", "192.0.2.3",
+                "192.0.2.3 is not one of exp.example's designated mail servers (ann, 192.0.2.3)"
+            ),
+            (
+                "exp.example", "2001:db8::1",
+                "2.0.0.1.0.d.b.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1 is not one of exp.example's designated mail servers (ann, 2001:db8::1)"
+            ),
+            (
+                "expredirect.example", "192.0.2.3",
+                "192.0.2.3 is not one of exp.example's designated mail servers (ann, 192.0.2.3)"
+            ),
+            ("expmissing.example", "192.0.2.3", nil),
+            ("exptwo.example", "192.0.2.3", nil),
+            ("ip4.example", "10.0.0.1", nil),
+        ] as [(String, String, String?)])
     func explanation(domain: String, ip: String, text: String?) async {
         let outcome = await Self.verifier.verify(ip: SPFAddress(ip)!, mailFrom: "ann@\(domain)", helo: "h.example")
         #expect(outcome.result == .fail)
@@ -207,7 +226,13 @@ struct SPFVerifierTests {
     }
 
     /// §4.3: a sender without a local-part is postmaster.
-    @Test(arguments: [("@localpart.example", SPFResult.pass), ("localpart.example", .pass), ("ann@localpart.example", .fail)])
+    ///
+    /// A local-part that makes a label over 63 characters makes the mechanism not match (RFC
+    /// 7208 §4.8 leaves it open); it must not turn -all into permerror.
+    @Test(arguments: [
+        ("@localpart.example", SPFResult.pass), ("localpart.example", .pass), ("ann@localpart.example", .fail),
+        (String(repeating: "x", count: 64) + "@localpart.example", .fail),
+    ])
     func localPartDefaultsToPostmaster(mailFrom: String, result: SPFResult) async {
         let outcome = await Self.verifier.verify(ip: SPFAddress("192.0.2.1")!, mailFrom: mailFrom, helo: "h.example")
         #expect(outcome.result == result, "\(outcome.reason)")
@@ -215,6 +240,9 @@ struct SPFVerifierTests {
 
     @Test func everyResultIsReached() {
         #expect(Set(Self.cases.map(\.result)) == Set(SPFResult.allCases))
-        #expect(SPFResult.allCases.map(\.rawValue) == ["none", "neutral", "pass", "fail", "softfail", "temperror", "permerror"])
+        #expect(
+            SPFResult.allCases.map(\.rawValue) == [
+                "none", "neutral", "pass", "fail", "softfail", "temperror", "permerror",
+            ])
     }
 }

@@ -72,7 +72,8 @@ public struct FakeAuthDNS: AuthDNS {
         guard let address = SPFAddress(ip) else { throw .notFound(ip) }
         let reverse =
             address.isIPv6
-            ? address.bytes.reversed().flatMap { [String($0 & 0xF, radix: 16), String($0 >> 4, radix: 16)] }.joined(separator: ".")
+            ? address.bytes.reversed().flatMap { [String($0 & 0xF, radix: 16), String($0 >> 4, radix: 16)] }.joined(
+                separator: ".")
                 + ".ip6.arpa"
             : address.bytes.reversed().map(String.init).joined(separator: ".") + ".in-addr.arpa"
         return try records(reverse) { if case .ptr(let n) = $0 { n } else { nil } }

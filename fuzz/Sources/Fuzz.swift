@@ -1,5 +1,5 @@
 // Fuzz targets for Mailroom's parsers: addresses, domain names (IDN/Punycode), CSV, SMTP, DNS, IMAP
-// commands and MIME messages.
+// commands, MIME messages and SPF records.
 //
 // Built normally, this is a replayer: `mailroom-fuzz TARGET FILE…` runs files (a corpus, or a
 // crash a fuzzer found) through one target. Built with `fuzz/run` (libFuzzer, -DFUZZING), the
@@ -7,6 +7,7 @@
 // "does not crash": whatever parses must print and parse back to the same value.
 import DNS
 import Directory
+import EmailAuth
 import Foundation
 import IMAP
 import MIME
@@ -14,7 +15,7 @@ import MailCore
 import SMTP
 
 enum FuzzTargets {
-    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session", "dns", "imap-command", "mime", "smtp-reply"]
+    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session", "dns", "imap-command", "mime", "smtp-reply", "spf"]
 
     static func run(_ target: String, _ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -194,8 +195,58 @@ enum FuzzTargets {
                     }
                 }
             }
+        case "spf":
+            // An SPF record: whatever parses prints and parses back to the same record, every
+            // modifier value expands, and every domain-spec expands (fixed inputs) to a name of
+            // at most 253 characters. The input as explanation text expands or throws, never traps.
+            let record = try? SPFRecord(parsing: text.hasPrefix("v=spf1") ? text : "v=spf1 " + text)
+            if let record {
+                guard let again = try? SPFRecord(parsing: record.description), again == record else {
+                    fatalError("spf round trip failed: \(text.debugDescription) → \(record.description.debugDescription)")
+                }
+                for context in SPFFuzz.contexts {
+                    for case .unknownModifier(let name, let value) in record.terms {
+                        guard (try? SPFMacro.expand(value, context, explanation: true)) != nil else {
+                            fatalError("spf: parsed modifier \(name)=\(value.debugDescription) does not expand")
+                        }
+                    }
+                    for spec in SPFFuzz.domainSpecs(record) {
+                        guard let name = try? SPFMacro.expand(spec, context) else {
+                            fatalError("spf: parsed domain-spec \(spec.debugDescription) does not expand")
+                        }
+                        guard name.utf8.count <= 253 || !name.contains(".") else {
+                            fatalError("spf: \(spec.debugDescription) expanded to \(name.utf8.count) characters")
+                        }
+                    }
+                }
+            }
+            _ = try? SPFMacro.expand(text, SPFFuzz.contexts[0], explanation: true)
         default:
             fatalError("unknown fuzz target \(target); targets: \(names.joined(separator: ", "))")
+        }
+    }
+}
+
+/// Fixed inputs for the `spf` target's macro expansion: an IPv4 and an IPv6 client, a sender
+/// with a long local-part and one with delimiters in it.
+enum SPFFuzz {
+    static let contexts = [
+        SPFMacro.Context(
+            sender: "strong-bad@email.example.com", domain: "email.example.com", ip: SPFAddress("192.0.2.3")!,
+            helo: "mx.example.org", validatedName: "mx.example.org"),
+        SPFMacro.Context(
+            sender: String(repeating: "a.b-c+d=", count: 40) + "@" + String(repeating: "sub.", count: 60) + "example.com",
+            domain: String(repeating: "x.", count: 100) + "example.com", ip: SPFAddress("2001:db8::cb01")!,
+            helo: "[192.0.2.1]"),
+    ]
+
+    static func domainSpecs(_ record: SPFRecord) -> [String] {
+        record.terms.compactMap { term -> String? in
+            switch term {
+            case .directive(_, .include(let d)), .directive(_, .exists(let d)), .redirect(let d), .explanation(let d): d
+            case .directive(_, .a(let d?, _)), .directive(_, .mx(let d?, _)), .directive(_, .ptr(let d?)): d
+            default: nil
+            }
         }
     }
 }
