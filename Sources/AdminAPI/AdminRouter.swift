@@ -35,7 +35,10 @@ public func buildAdminRouter(
     addAliasRoutes(api, dir)
     addListRoutes(api, dir)
     addAdminRoutes(api, dir, delivery: delivery)
-    if let delivery { addModerationRoutes(api, delivery) }
+    if let delivery {
+        addModerationRoutes(api, delivery)
+        addQuarantineRoutes(api, delivery)
+    }
     if let outbound { addOutboundRoutes(api, outbound) }
     return router
 }
@@ -64,6 +67,14 @@ func run<T: Encodable & Sendable>(
 ) async throws -> Response {
     let actor = try context.requireActor()
     return try JSONBody.response(try await blocking { try body(actor) }, status: status)
+}
+
+/// Runs an async operation (one that delivers mail) for the authenticated actor.
+func runAsync<T: Encodable & Sendable>(
+    _ context: AdminContext, status: Int = 200, _ body: @escaping @Sendable (AdminActor) async throws -> T
+) async throws -> Response {
+    let actor = try context.requireActor()
+    return try JSONBody.response(try await body(actor), status: status)
 }
 
 struct Empty: Codable, Sendable {}
@@ -213,6 +224,28 @@ private func addListRoutes(_ api: APIGroup, _ dir: DirectoryService) {
     api.get("lists/:address/expand") { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { try dir.expandList(address, actor: $0) }
+    }
+}
+
+private func quarantineID(_ ctx: AdminContext) throws -> Int64 {
+    guard let id = Int64(try param(ctx, "id")) else {
+        throw AdminError.invalid("invalid_id", "quarantined message ids are numbers; see `mailroom quarantine list`")
+    }
+    return id
+}
+
+private func addQuarantineRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {    api.get("quarantine") { _, ctx in try await run(ctx) { try delivery.quarantined(actor: $0) } }
+    api.get("quarantine/:id") { _, ctx in
+        let id = try quarantineID(ctx)
+        return try await run(ctx) { try delivery.quarantinedMessage(id: id, actor: $0) }
+    }
+    api.post("quarantine/:id/release") { _, ctx in
+        let id = try quarantineID(ctx)
+        return try await runAsync(ctx) { try await delivery.releaseFromQuarantine(id: id, actor: $0) }
+    }
+    api.delete("quarantine/:id") { _, ctx in
+        let id = try quarantineID(ctx)
+        return try await run(ctx) { try delivery.deleteFromQuarantine(id: id, actor: $0) }
     }
 }
 

@@ -5,11 +5,14 @@ import NIOPosix
 import ServiceLifecycle
 import Storage
 
-/// Sweeps unreferenced message bytes from the store a minute after start, then every
-/// `interval` (``LocalDelivery/sweepBlobs(grace:now:)``).
+/// The store's upkeep, a minute after start and then every `interval`: quarantined messages
+/// older than `quarantineKeep` expire, and (when `sweep` is on) unreferenced message bytes are
+/// swept (``LocalDelivery/sweepBlobs(grace:now:)``).
 struct BlobSweepService: Service {
     let delivery: LocalDelivery
     let interval: TimeInterval
+    let sweep: Bool
+    let quarantineKeep: TimeInterval
     let logger: Logger
 
     func run() async throws {
@@ -23,6 +26,14 @@ struct BlobSweepService: Service {
             }
             wait = interval
             let delivery = self.delivery
+            let keep = quarantineKeep
+            do {
+                let expired = try await NIOThreadPool.singleton.runIfActive { try delivery.expireQuarantine(keep: keep) }
+                if expired > 0 { logger.info("quarantined messages expired", metadata: ["count": "\(expired)"]) }
+            } catch {
+                logger.error("expiring the quarantine failed; it is tried again later", metadata: ["error": "\(error)"])
+            }
+            guard sweep else { continue }
             do {
                 // On NIO's blocking pool: a sweep takes seconds of disk work, which must not hold
                 // one of the few threads that every async task shares.

@@ -155,9 +155,10 @@ public final class Mailroom: Sendable {
                 })
         }
         services.append(runner)
-        if config.sweepInterval > 0 {
-            services.append(BlobSweepService(delivery: delivery, interval: config.sweepInterval, logger: logger))
-        }
+        services.append(
+            BlobSweepService(
+                delivery: delivery, interval: config.sweepInterval > 0 ? config.sweepInterval : 3600, sweep: config.sweepInterval > 0,
+                quarantineKeep: config.quarantineKeep, logger: logger))
         return services
     }
 

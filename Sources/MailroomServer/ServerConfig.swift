@@ -100,6 +100,8 @@ public struct ServerConfig: Sendable {
     public var sweepInterval: TimeInterval = 3600
     /// `[inbound]`: SPF, DKIM and DMARC on mail from outside.
     public var inbound = InboundSettings()
+    /// `[quarantine] keep`: how long quarantined messages are kept before they expire.
+    public var quarantineKeep: TimeInterval = 30 * 86400
 
     public init() {}
 
@@ -128,7 +130,7 @@ public struct ServerConfig: Sendable {
         let reader = ConfigReader(text: text, file: file)
         try reader.checkKeys(table, allowed: [
                 "hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp", "imap", "routes", "relay", "queue", "dns", "storage",
-                "inbound", "spam", "antivirus",
+                "inbound", "spam", "antivirus", "quarantine",
             ], path: "")
         if let v = table["hostname"] {
             let h = try reader.string(v, "hostname")
@@ -258,6 +260,14 @@ public struct ServerConfig: Sendable {
                     let d = try reader.table(value, "spam.domains.\(key)")
                     config.inbound.domainThresholds[key.lowercased()] = try reader.thresholds(d, "spam.domains.\(key)", base: config.inbound.thresholds)
                 }
+            }
+        }
+        if let v = table["quarantine"] {
+            let t = try reader.table(v, "quarantine")
+            try reader.checkKeys(t, allowed: ["keep"], path: "quarantine")
+            if let v = t["keep"] {
+                config.quarantineKeep = try reader.duration(v, "quarantine.keep")
+                guard config.quarantineKeep >= 3600 else { throw reader.error("quarantine.keep", "must be at least \"1h\"") }
             }
         }
         if let v = table["antivirus"] {
