@@ -212,6 +212,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
+                "Filtering",
                 "MailCore", "Storage", "Directory", "AdminModels", "Delivery", "Outbound",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -328,7 +329,7 @@ let package = Package(
             name: "SMTPServerTests",
             dependencies: [
                 "SMTPServer", "SMTP", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels", "EmailAuth",
-                "TestSupport",
+                "TestSupport", "Filtering",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,4 +1,5 @@
 import Directory
+import Filtering
 import Foundation
 import Outbound
 import Storage
@@ -13,8 +14,12 @@ public final class AdminMetrics: Sendable {
         .milliseconds(500), .seconds(1), .seconds(5),
     ]
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    /// What the inbound checks counted (the SMTP listeners write, scrapes read).
+    public let inbound: InboundStats
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), inbound: InboundStats = InboundStats()) {
         self.registry = registry
+        self.inbound = inbound
     }
 
     func record(route: String, method: String, status: Int, duration: Duration) {
@@ -40,9 +45,10 @@ public final class AdminMetrics: Sendable {
                 name: "mailroom_directory_entries", labels: [("kind", kind)], help: "Entries in the directory by kind"
             ).set(Double(n))
         }
-        guard let outbound else { return registry.emitToString() }
+        let inboundText = inbound.exposition(escape: Self.labelValue)
+        guard let outbound else { return registry.emitToString() + inboundText }
         setQueueGauges(directory: directory)
-        return registry.emitToString() + Self.attemptCounters(outbound.stats.byDomain)
+        return registry.emitToString() + Self.attemptCounters(outbound.stats.byDomain) + inboundText
     }
 }
 

@@ -132,7 +132,7 @@ public final class Mailroom: Sendable {
                 authFailureDelay: .milliseconds(config.authFailureDelayMilliseconds), logger: logger)
             env.trustedNetworks = config.trustedNetworks
             env.connectionLimitExceptions = config.smtpConnectionLimitExceptions
-            env.checkInbound(config.inbound, dns: ResolverAuthDNS(resolver))
+            env.checkInbound(config.inbound, dns: ResolverAuthDNS(resolver), stats: metrics.inbound)
             services.append(
                 SMTPServerService(listeners: smtp, env: env) { listener, port in
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host

@@ -99,8 +99,10 @@ struct InboundChecks: Sendable {
     let dkim: DKIMVerifier
     let dmarc: DMARCVerifier
     let dns: any AuthDNS
+    let stats: InboundStats
 
-    init(hostname: String, settings: InboundSettings, dns: any AuthDNS, suffixes: PublicSuffixList = .embedded) {
+    init(hostname: String, settings: InboundSettings, dns: any AuthDNS, stats: InboundStats = InboundStats(), suffixes: PublicSuffixList = .embedded) {
+        self.stats = stats
         self.dns = dns
         self.hostname = hostname
         self.settings = settings
@@ -201,6 +203,8 @@ struct InboundChecks: Sendable {
             report.story.append("refused: \(reply.lines.joined(separator: " "))")
         default: break
         }
+        for entry in report.entries { stats.result(entry.method, entry.result) }
+        stats.decision(decision.metricName)
         return InboundVerdict(
             data: message, header: AuthenticationResults(authservID: hostname, entries: report.entries).field,
             story: report.story.joined(separator: "; "), decision: decision)
@@ -293,12 +297,23 @@ struct InboundChecks: Sendable {
     /// that refuses it.
     func blocklistRefusal(ip: String) async -> (SMTPReply, String)? {
         guard let listing = await Blocklists.check(ip, zones: settings.dnsbl, dns: dns) else { return nil }
+        stats.blocked(by: listing.zone)
         let why = listing.reason.map { ": \($0)" } ?? ""
         return (SMTPReply(554, "5.7.1", "\(ip) is listed by \(listing.zone)\(why)"), listing.zone)
     }
 }
 
 extension InboundVerdict.Decision {
+    /// The `decision` label of `mailroom_inbound_decisions_total`; a 4xx refusal is `defer`.
+    var metricName: String {
+        switch self {
+        case .deliver: "deliver"
+        case .junk: "junk"
+        case .quarantine: "quarantine"
+        case .refuse(let reply): reply.code < 500 ? "defer" : "refuse"
+        }
+    }
+
     var rank: Int {
         switch self {
         case .deliver: 0

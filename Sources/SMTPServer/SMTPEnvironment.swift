@@ -1,6 +1,7 @@
 import LoginKit
 import Delivery
 import EmailAuth
+import Filtering
 import Directory
 import Foundation
 import Logging
@@ -48,8 +49,8 @@ public struct SMTPEnvironment: Sendable {
     }
 
     /// Turns on the inbound checks, looking names up through `dns` (the server's resolver).
-    public mutating func checkInbound(_ settings: InboundSettings, dns: any AuthDNS) {
-        inbound = InboundChecks(hostname: hostname, settings: settings, dns: dns)
+    public mutating func checkInbound(_ settings: InboundSettings, dns: any AuthDNS, stats: InboundStats = InboundStats()) {
+        inbound = InboundChecks(hostname: hostname, settings: settings, dns: dns, stats: stats)
     }
 
     /// Starts SPF for a transaction from an unauthenticated client, to run while the client
