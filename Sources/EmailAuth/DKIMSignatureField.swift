@@ -38,14 +38,23 @@ public struct DKIMSignatureField: Sendable {
     /// The `b=` value as written (for `header.b` in Authentication-Results).
     public var signatureText: String
 
-    /// Parses the value of the field (the text after `DKIM-Signature:`).
-    public init(_ value: String) throws(DKIMVerifyError) {
+    /// `i=` of an ARC-Message-Signature: its ARC instance (RFC 8617 §4.1.2).
+    public var arcInstance: Int?
+
+    /// Parses the value of the field (the text after `DKIM-Signature:`), or of an
+    /// `ARC-Message-Signature` (`arc`: no `v=`, and `i=` is the instance number).
+    public init(_ value: String, arc: Bool = false) throws(DKIMVerifyError) {
         let tags = try DKIMTagList(value)
         func required(_ name: String) throws(DKIMVerifyError) -> String {
             guard let v = tags[name] else { throw .syntax("the signature has no \(name)= tag") }
             return v
         }
-        guard try required("v") == "1" else { throw .syntax("v=\(tags["v"] ?? "") is not DKIM version 1") }
+        if arc {
+            guard let i = Int(try required("i")), (1...50).contains(i) else { throw .syntax("i=\(tags["i"] ?? "") is not an ARC instance 1 to 50") }
+            self.arcInstance = i
+        } else {
+            guard try required("v") == "1" else { throw .syntax("v=\(tags["v"] ?? "") is not DKIM version 1") }
+        }
         let a = try required("a").lowercased()
         guard let algorithm = DKIMSigningAlgorithm(rawValue: a) else { throw .unsupported("the algorithm a=\(a)") }
         self.algorithm = algorithm
@@ -73,7 +82,7 @@ public struct DKIMSignatureField: Sendable {
         guard signedHeaders.contains(where: { $0.lowercased() == "from" }) else {
             throw .syntax("h= does not sign From (RFC 6376 §5.4)")
         }
-        self.identity = tags["i"] ?? "@\(d)"
+        self.identity = arc ? "@\(d)" : tags["i"] ?? "@\(d)"
         if let at = identity.lastIndex(of: "@") {
             let idDomain = identity[identity.index(after: at)...].lowercased()
             guard idDomain == d || idDomain.hasSuffix("." + d) else {

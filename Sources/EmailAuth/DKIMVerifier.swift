@@ -73,13 +73,15 @@ public struct DKIMVerifier: Sendable {
         return results
     }
 
-    func verify(_ field: DKIMHeaderField, in message: DKIMMessage) async -> DKIMVerification {
+    /// Checks one signature field: a `DKIM-Signature`, or with `arc` an `ARC-Message-Signature`
+    /// (the same hashing, RFC 8617 §4.1.2).
+    func verify(_ field: DKIMHeaderField, in message: DKIMMessage, arc: Bool = false) async -> DKIMVerification {
         let value = String(decoding: field.value, as: UTF8.self)
         var outcome = DKIMVerification(
             result: .permerror, domain: "", selector: "", identity: "", algorithm: "", headerB: "", reason: "")
         let signature: DKIMSignatureField
         do {
-            signature = try DKIMSignatureField(value)
+            signature = try DKIMSignatureField(value, arc: arc)
         } catch {
             // Tell the administrator whose signature it was, when that much can be read.
             let tags = try? DKIMTagList(value)
@@ -104,36 +106,13 @@ public struct DKIMVerifier: Sendable {
         }
 
         let record: DKIMPublicKeyRecord
-        do {
-            let texts = try await dns.txt(signature.keyName)
-            guard !texts.isEmpty else {
-                outcome.reason = "no key published at \(signature.keyName)"
-                return outcome
-            }
-            var parsed: DKIMPublicKeyRecord?
-            var lastError: DKIMVerifyError?
-            for text in texts {
-                do {
-                    parsed = try DKIMPublicKeyRecord(text)
-                    break
-                } catch {
-                    lastError = error
-                }
-            }
-            guard let parsed else {
-                outcome.reason = "the key record at \(signature.keyName) cannot be read: \(lastError.map { "\($0)" } ?? "")"
-                return outcome
-            }
-            record = parsed
-        } catch {
-            switch error {
-            case .notFound:
-                outcome.reason = "no key published at \(signature.keyName)"
-            case .temporary(let why):
-                outcome.result = .temperror
-                outcome.reason = "the key at \(signature.keyName) could not be looked up: \(why)"
-            }
+        switch await key(at: signature.keyName) {
+        case .failed(let result, let why):
+            outcome.result = result
+            outcome.reason = why
             return outcome
+        case .found(let r):
+            record = r
         }
         outcome.testing = record.testing
         if let why = Self.refusal(of: record, for: signature) {
@@ -172,29 +151,12 @@ public struct DKIMVerifier: Sendable {
 
         let verified: Bool
         let keyText: String
-        switch signature.algorithm {
-        case .ed25519SHA256:
-            guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: record.publicKey) else {
-                outcome.reason = "the key at \(signature.keyName) is not an Ed25519 public key"
-                return outcome
-            }
-            verified = key.isValidSignature(signature.signature, for: Array(digest))
-            keyText = "Ed25519 key"
-        case .rsaSHA256, .rsaSHA1:
-            // swift-crypto refuses RSA keys under 1024 bits here, as RFC 8301 §3.2 asks.
-            guard let key = try? _RSA.Signing.PublicKey(unsafeDERRepresentation: record.publicKey),
-                key.keySizeInBits >= 1024
-            else {
-                outcome.reason = "the key at \(signature.keyName) is not an RSA public key of at least 1024 bits (RFC 8301)"
-                return outcome
-            }
-            guard key.keySizeInBits <= 8192 else {
-                outcome.reason = "the RSA key at \(signature.keyName) has \(key.keySizeInBits) bits, more than this server checks"
-                return outcome
-            }
-            verified = key.isValidSignature(
-                _RSA.Signing.RSASignature(rawRepresentation: signature.signature), for: digest, padding: .insecurePKCS1v1_5)
-            keyText = "\(key.keySizeInBits)-bit key"
+        switch Self.check(signature.signature, digest: digest, algorithm: signature.algorithm, key: record.publicKey, keyName: signature.keyName) {
+        case .failure(let refusal):
+            outcome.reason = refusal.why
+            return outcome
+        case .success(let checked):
+            (verified, keyText) = checked
         }
         guard verified else {
             outcome.result = .fail
@@ -209,6 +171,63 @@ public struct DKIMVerifier: Sendable {
         outcome.result = .pass
         outcome.reason = "signature verified (\(signature.algorithm.rawValue), \(keyText)\(record.testing ? ", key in test mode" : ""))"
         return outcome
+    }
+
+    enum KeyLookup {
+        case found(DKIMPublicKeyRecord)
+        case failed(DKIMResult, String)
+    }
+
+    /// The key record at `name` (`selector._domainkey.domain`): the first TXT record that
+    /// parses; a missing or unreadable key is `permerror`, a DNS failure `temperror`.
+    func key(at name: String) async -> KeyLookup {
+        let texts: [String]
+        do {
+            texts = try await dns.txt(name)
+        } catch {
+            switch error {
+            case .notFound: return .failed(.permerror, "no key published at \(name)")
+            case .temporary(let why): return .failed(.temperror, "the key at \(name) could not be looked up: \(why)")
+            }
+        }
+        guard !texts.isEmpty else { return .failed(.permerror, "no key published at \(name)") }
+        var lastError: DKIMVerifyError?
+        for text in texts {
+            do {
+                return .found(try DKIMPublicKeyRecord(text))
+            } catch {
+                lastError = error
+            }
+        }
+        return .failed(.permerror, "the key record at \(name) cannot be read: \(lastError.map { "\($0)" } ?? "")")
+    }
+
+    struct KeyRefusal: Error {
+        var why: String
+    }
+
+    /// Checks `signature` over `digest` with the public key: whether it verified, and the key
+    /// in words ("2048-bit key"); a key that cannot be used is a ``KeyRefusal``.
+    static func check(
+        _ signature: [UInt8], digest: SHA256Digest, algorithm: DKIMSigningAlgorithm, key: [UInt8], keyName: String
+    ) -> Result<(Bool, String), KeyRefusal> {
+        switch algorithm {
+        case .ed25519SHA256:
+            guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: key) else {
+                return .failure(KeyRefusal(why: "the key at \(keyName) is not an Ed25519 public key"))
+            }
+            return .success((key.isValidSignature(signature, for: Array(digest)), "Ed25519 key"))
+        case .rsaSHA256, .rsaSHA1:
+            // swift-crypto refuses RSA keys under 1024 bits here, as RFC 8301 §3.2 asks.
+            guard let key = try? _RSA.Signing.PublicKey(unsafeDERRepresentation: key), key.keySizeInBits >= 1024 else {
+                return .failure(KeyRefusal(why: "the key at \(keyName) is not an RSA public key of at least 1024 bits (RFC 8301)"))
+            }
+            guard key.keySizeInBits <= 8192 else {
+                return .failure(KeyRefusal(why: "the RSA key at \(keyName) has \(key.keySizeInBits) bits, more than this server checks"))
+            }
+            let ok = key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: digest, padding: .insecurePKCS1v1_5)
+            return .success((ok, "\(key.keySizeInBits)-bit key"))
+        }
     }
 
     /// Why a key record cannot verify this signature (RFC 6376 §6.1.2), or nil.

@@ -7,6 +7,10 @@ public final class InboundStats: Sendable {
     public struct Key: Hashable, Sendable {
         public var name: String
         public var value: String
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
     }
 
     private let results = Mutex<[Key: Int]>([:])
