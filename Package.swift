@@ -329,7 +329,7 @@ let package = Package(
             name: "SMTPServerTests",
             dependencies: [
                 "SMTPServer", "SMTP", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels", "EmailAuth",
-                "TestSupport", "Filtering",
+                "TestSupport", "Filtering", "Outbound",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

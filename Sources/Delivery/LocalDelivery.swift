@@ -24,6 +24,9 @@ public struct InboundMessage: Sendable {
     public var junkReason: String?
     /// Why the message is held in quarantine instead of delivered; nil to deliver.
     public var quarantineReason: String?
+    /// What the inbound checks found, for the ARC set added when the message is passed on to
+    /// other servers (aliases and lists with external members); nil for mail from our users.
+    public var arc: ARCContext?
 
     public init(
         sender: String?, recipients: [String], data: [UInt8], receivedHeader: String, clientIP: String?, helo: String?,
@@ -37,6 +40,22 @@ public struct InboundMessage: Sendable {
         self.helo = helo
         self.tls = tls
         self.authenticatedUser = authenticatedUser
+    }
+}
+
+/// Our authentication results for a message from outside, sealed into an ARC set (RFC 8617)
+/// when we forward it, so that the next server can trust what we checked.
+public struct ARCContext: Sendable, Hashable {
+    /// The Authentication-Results payload: `mx.example.org; spf=pass …`.
+    public var results: String
+    /// ARC sets the message arrived with, and whether that chain verified.
+    public var instances: Int
+    public var chainPassed: Bool
+
+    public init(results: String, instances: Int, chainPassed: Bool) {
+        self.results = results
+        self.instances = instances
+        self.chainPassed = chainPassed
     }
 }
 
@@ -220,7 +239,18 @@ public final class LocalDelivery: Sendable {
                 }
             }
         }
-        let bodies = used.map { received + $0.1.data }
+        var bodies = used.map { received + $0.1.data }
+        if let arc = m.arc, let signer {
+            // Forwarded to other servers: seal what we found, as the forwarding domain (the
+            // list's, or the domain of the address that expanded).
+            let forwarder = m.recipients.lazy.compactMap { try? EmailAddress($0) }.first { snapshot.isLocal($0.domain) }?.domain.ascii
+            for i in used.indices where !used[i].1.remote.isEmpty {
+                let domain = used[i].0.isEmpty ? forwarder : used[i].0.split(separator: "@").last.map(String.init)
+                if let domain, let set = signer.arcSet(for: bodies[i], domain: domain, context: arc) {
+                    bodies[i] = Array(set.utf8) + bodies[i]
+                }
+            }
+        }
         let (hashes, metas) = try await store(bodies, needsMeta: used.map { !$0.1.local.isEmpty })
         var commits: [MessageCommit] = []
         for (i, (_, v)) in used.enumerated() {
@@ -252,6 +282,13 @@ public protocol OutboundSigner: Sendable {
     /// applies (the domain of `from`, the From: field's value, else the envelope sender's, has
     /// none).
     func signature(for message: [UInt8], from: String?, sender: String?) -> String?
+    /// The ARC set (ARC-Seal, ARC-Message-Signature, ARC-Authentication-Results, ending in CRLF)
+    /// to put on top of a message forwarded by `domain`, or nil when the domain has no key.
+    func arcSet(for message: [UInt8], domain: String, context: ARCContext) -> String?
+}
+
+extension OutboundSigner {
+    public func arcSet(for message: [UInt8], domain: String, context: ARCContext) -> String? { nil }
 }
 
 extension LocalDelivery {

@@ -14,6 +14,13 @@ public struct ARCVerification: Hashable, Sendable {
     /// The sealers' domains, oldest first.
     public var sealers: [String]
     public var reason: String
+
+    public init(result: ARCResult, instances: Int, sealers: [String], reason: String) {
+        self.result = result
+        self.instances = instances
+        self.sealers = sealers
+        self.reason = reason
+    }
 }
 
 /// Verifies the Authenticated Received Chain of a message (RFC 8617 §5.2): every set complete

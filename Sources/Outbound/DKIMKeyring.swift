@@ -41,6 +41,14 @@ public final class DKIMKeyring: OutboundSigner {
         return signer.signature(for: message)
     }
 
+    /// Seals a forwarded message with the forwarding domain's active key (RFC 8617 §5.1).
+    public func arcSet(for message: [UInt8], domain: String, context: ARCContext) -> String? {
+        guard let signer = signers.withLock({ $0[domain.lowercased()] }) else { return nil }
+        let chain = ARCVerification(
+            result: context.chainPassed ? .pass : .fail, instances: context.instances, sealers: [], reason: "")
+        return ARCSealer(domain: signer.domain, selector: signer.selector, key: signer.key).seal(message, results: context.results, chain: chain)
+    }
+
     /// The domain of the (first) address in a From: field's value (`Name <a@b>` or `a@b`).
     static func domain(ofField value: String) -> String? {
         let address = value.firstIndex(of: "<").map { value[value.index(after: $0)...].prefix { $0 != ">" } } ?? Substring(value)

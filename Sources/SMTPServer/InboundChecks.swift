@@ -1,3 +1,4 @@
+import Delivery
 import Directory
 import EmailAuth
 import Filtering
@@ -83,6 +84,8 @@ struct InboundVerdict: Sendable {
     /// One line for the delivery log (`mailroom trace`).
     var story: String
     var decision: Decision
+    /// For the ARC set sealed when the message is forwarded to other servers.
+    var arc: ARCContext?
     var refusal: SMTPReply? {
         if case .refuse(let reply) = decision { return reply }
         return nil
@@ -128,6 +131,7 @@ struct InboundChecks: Sendable {
         let parsed = DKIMMessage(message)
         async let reverse = trusted ? ReverseDNS.Result.unknown : ReverseDNS.check(client.ip, dns: dns)
         let signatures = settings.dkim ? await dkim.verify(parsed) : []
+        let arcChain = settings.dkim ? await ARCVerifier(dns: dns).verify(parsed) : nil
         var report = Report(hostname: hostname)
         if let s = spfOutcome {
             let identity = sender.map { ("smtp.mailfrom", "\($0.localPart)@\($0.domain)") } ?? ("smtp.helo", s.domain)
@@ -135,6 +139,10 @@ struct InboundChecks: Sendable {
             report.story.append("SPF \(s.result) for \(s.domain) (\(s.reason))")
         }
         if settings.dkim { report.add(signatures) }
+        if let arcChain {
+            report.entries.append(.init(method: "arc", result: arcChain.result.rawValue, comment: arcChain.result == .none ? nil : arcChain.reason))
+            if arcChain.result != .none { report.story.append("ARC \(arcChain.result.rawValue) (\(arcChain.reason))") }
+        }
 
         let fromFields = parsed.headerFields.filter { $0.lowercasedName == "from" }
         let fromDomains = Array(Set(fromFields.flatMap { HeaderMailboxes.parse($0.value).map(\.domain) })).sorted()
@@ -205,9 +213,11 @@ struct InboundChecks: Sendable {
         }
         for entry in report.entries { stats.result(entry.method, entry.result) }
         stats.decision(decision.metricName)
+        let field = AuthenticationResults(authservID: hostname, entries: report.entries).field
+        let payload = String(field.dropFirst("Authentication-Results: ".count).dropLast(2))
         return InboundVerdict(
-            data: message, header: AuthenticationResults(authservID: hostname, entries: report.entries).field,
-            story: report.story.joined(separator: "; "), decision: decision)
+            data: message, header: field, story: report.story.joined(separator: "; "), decision: decision,
+            arc: ARCContext(results: payload, instances: arcChain?.instances ?? 0, chainPassed: arcChain?.result != .fail))
     }
 
     /// Where the message came from.

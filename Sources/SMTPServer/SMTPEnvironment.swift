@@ -136,6 +136,7 @@ public struct SMTPEnvironment: Sendable {
             receivedHeader: traceHeaders,
             clientIP: connection.clientIP, helo: envelope.helo, tls: connection.tls, authenticatedUser: envelope.authenticatedUser)
         message.checks = verdict?.story
+        message.arc = verdict?.arc
         switch verdict?.decision {
         case .junk(let why)?: message.junkReason = why
         case .quarantine(let why)?: message.quarantineReason = why

@@ -1,6 +1,8 @@
 import Delivery
 import Directory
+import AdminModels
 import EmailAuth
+import Outbound
 import Filtering
 import Foundation
 import Logging
@@ -179,6 +181,31 @@ import Testing
         let s = try Setup()
         #expect(await s.send(from: "ceo@bank.test", Self.message(from: "ceo@bank.test"), user: "alice@example.org").code == 250)
         #expect(try s.inbox().first.map { !$0.contains("Authentication-Results") } == true)
+    }
+
+    /// Mail from outside forwarded by an alias to another domain is ARC-sealed by the alias's
+    /// domain, so that the next server can trust what we checked (RFC 8617).
+    @Test func forwardedMailIsSealed() async throws {
+        let s = try Setup()
+        let admin = AdminActor(name: "t", role: .serverAdmin)
+        _ = try s.harness.dir.addAlias(AliasCreate(address: "fwd@example.org", targets: ["bob@far.test"]), actor: admin)
+        let keyring = try DKIMKeyring(store: s.harness.delivery.store, directory: s.harness.dir)
+        _ = try keyring.generate(DKIMGenerate(domain: "example.org", algorithm: "ed25519", selector: "arc"), actor: admin)
+        s.harness.delivery.signer = keyring
+        let message = Self.signed(Self.message(from: "ann@partner.test"), domain: "partner.test", key: Self.partnerKey)
+        #expect(await s.send(from: "ann@partner.test", message, to: "fwd@example.org").code == 250)
+        let queued = try #require(try s.harness.delivery.store.queueEntries(QueueSelection(recipient: "bob@far.test")).first)
+        let bytes = try s.harness.delivery.readBlob(queued.blobHash)
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.hasPrefix("ARC-Seal: i=1; a=ed25519-sha256; t="), "\(text.prefix(600))")
+        #expect(text.contains("ARC-Authentication-Results: i=1; mx.example.org;\r\n\tspf=pass"))
+        // The next server verifies our seal with the key we publish.
+        let key = try #require(try s.harness.delivery.store.dkimKeys().first { $0.selector == "arc" })
+        let record = try DKIMKey(algorithm: .ed25519, privateKeyPEM: key.privateKeyPEM).dnsRecord
+        let next = FakeAuthDNS(["arc._domainkey.example.org": [.txt(record)]])
+        let chain = await ARCVerifier(dns: next).verify(DKIMMessage(bytes))
+        #expect(chain.result == .pass, "\(chain.reason)")
+        #expect(chain.sealers == ["example.org"])
     }
 
     @Test func checksCanBeTurnedOff() async throws {
