@@ -101,7 +101,7 @@ public struct ListCreate: StrictRequest {
 public struct ListUpdate: StrictRequest {
     public static let fields: Set<String> = [
         "name", "description", "posting_policy", "allowed_senders", "owners", "moderators", "subject_prefix",
-        "reply_to", "hidden_members",
+        "reply_to", "hidden_members", "dmarc_rewrite",
     ]
     public var name: String?
     public var description: String?
@@ -114,11 +114,14 @@ public struct ListUpdate: StrictRequest {
     /// `list` or `sender`.
     public var replyTo: String?
     public var hiddenMembers: Bool?
+    /// `auto`, `always` or `never`.
+    public var dmarcRewrite: String?
     public init(
         name: String? = nil, description: String? = nil, postingPolicy: String? = nil, allowedSenders: [String]? = nil,
         owners: [String]? = nil, moderators: [String]? = nil, subjectPrefix: String? = nil, replyTo: String? = nil,
-        hiddenMembers: Bool? = nil
+        hiddenMembers: Bool? = nil, dmarcRewrite: String? = nil
     ) {
+        self.dmarcRewrite = dmarcRewrite
         self.name = name
         self.description = description
         self.postingPolicy = postingPolicy

@@ -115,13 +115,16 @@ public struct ListView: Codable, Sendable, Hashable {
     public var subjectPrefix: String
     public var replyTo: String
     public var hiddenMembers: Bool
+    /// `auto`, `always` or `never`: From rewritten to the list's address for DMARC.
+    public var dmarcRewrite: String
     public var createdAt: Date
 
     public init(
         address: String, name: String, description: String, memberCount: Int, members: [MemberView]?,
         postingPolicy: String, allowedSenders: [String], owners: [String], moderators: [String],
-        subjectPrefix: String, replyTo: String, hiddenMembers: Bool, createdAt: Date
+        subjectPrefix: String, replyTo: String, hiddenMembers: Bool, dmarcRewrite: String = "auto", createdAt: Date
     ) {
+        self.dmarcRewrite = dmarcRewrite
         self.address = address
         self.name = name
         self.description = description

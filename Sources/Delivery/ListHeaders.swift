@@ -11,7 +11,9 @@ public enum ListHeaders {
         list.postingPolicy == .senders || list.postingPolicy == .moderated
     }
 
-    public static func apply(_ list: ListRecord, to message: [UInt8]) -> [UInt8] {
+    /// `strictSenderPolicy`: the poster's From domain publishes DMARC `p=reject` or
+    /// `p=quarantine` (what the inbound checks found), for `dmarcRewrite = auto`.
+    public static func apply(_ list: ListRecord, to message: [UInt8], strictSenderPolicy: Bool = false) -> [UInt8] {
         let (headerEnd, bodyStart) = headerBounds(message)
         var fields = splitFields(Array(message[..<headerEnd]))
         let address = list.address.description
@@ -49,6 +51,20 @@ public enum ListHeaders {
         if list.replyTo == .list {
             fields.removeAll { $0.name.lowercased() == "reply-to" }
             added.append("Reply-To: <\(address)>")
+        }
+        // DMARC-safe From (as Mailman 3): the list's address with the poster's name, the poster
+        // in Reply-To, so that servers checking the poster's strict DMARC policy accept the copy.
+        let rewrite = list.dmarcRewrite == .always || (list.dmarcRewrite == .auto && strictSenderPolicy)
+        if rewrite, let i = fields.firstIndex(where: { $0.name.lowercased() == "from" }) {
+            let original = String(decoding: fields[i].value, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            let poster = Self.displayName(original)
+            let listName = list.name.isEmpty ? list.address.localPart : list.name
+            let phrase = "\(poster) via \(listName)".replacingOccurrences(of: "\\", with: "").replacingOccurrences(of: "\"", with: "'")
+            fields.remove(at: i)
+            added.append("From: \"\(phrase)\" <\(address)>")
+            if list.replyTo == .sender, !fields.contains(where: { $0.name.lowercased() == "reply-to" }) {
+                added.append("Reply-To: \(original)")
+            }
         }
         var out: [UInt8] = []
         for line in added { out += Array(line.utf8) + [13, 10] }
@@ -97,5 +113,18 @@ public enum ListHeaders {
             i = end + 1
         }
         return fields
+    }
+
+    /// The poster's name for "Name via List": the display name of a From value, unquoted and
+    /// unfolded, or the address when there is none.
+    static func displayName(_ from: String) -> String {
+        let unfolded = from.replacingOccurrences(of: "\r\n", with: "").replacingOccurrences(of: "\t", with: " ")
+        if let lt = unfolded.firstIndex(of: "<") {
+            var name = unfolded[..<lt].trimmingCharacters(in: .whitespaces)
+            if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 { name = String(name.dropFirst().dropLast()) }
+            if !name.isEmpty { return name }
+            return String(unfolded[unfolded.index(after: lt)...].prefix { $0 != ">" })
+        }
+        return unfolded
     }
 }

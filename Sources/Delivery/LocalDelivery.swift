@@ -27,6 +27,8 @@ public struct InboundMessage: Sendable {
     /// What the inbound checks found, for the ARC set added when the message is passed on to
     /// other servers (aliases and lists with external members); nil for mail from our users.
     public var arc: ARCContext?
+    /// The From domain publishes DMARC `p=reject` or `p=quarantine` (lists rewrite From).
+    public var strictSenderPolicy = false
 
     public init(
         sender: String?, recipients: [String], data: [UInt8], receivedHeader: String, clientIP: String?, helo: String?,
@@ -206,7 +208,7 @@ public final class LocalDelivery: Sendable {
                 }
                 key = list.address.key
                 if variants[key] == nil {
-                    variants[key] = Variant(data: ListHeaders.apply(list, to: m.data))
+                    variants[key] = Variant(data: ListHeaders.apply(list, to: m.data, strictSenderPolicy: m.strictSenderPolicy))
                     order.append(key)
                 }
             }

@@ -55,6 +55,12 @@ extension DirectoryService {
             guard let v = ReplyToMode(rawValue: r) else { throw AdminError.invalid("invalid_reply_to", "reply-to must be list or sender") }
             return v
         }
+        let rewrite = try req.dmarcRewrite.map { r in
+            guard let v = DMARCRewrite(rawValue: r) else {
+                throw AdminError.invalid("invalid_dmarc_rewrite", "dmarc-rewrite must be auto, always or never")
+            }
+            return v
+        }
         return try mutate { snap in
             let before = try existingList(address, actor, in: snap)
             var after = before
@@ -62,6 +68,7 @@ extension DirectoryService {
             if let d = req.description { after.description = d }
             if let policy { after.postingPolicy = policy }
             if let replyTo { after.replyTo = replyTo }
+            if let rewrite { after.dmarcRewrite = rewrite }
             if let p = req.subjectPrefix { after.subjectPrefix = p }
             if let h = req.hiddenMembers { after.hiddenMembers = h }
             // Senders, owners and moderators may be anyone, inside or outside: only their form is checked.
@@ -179,6 +186,6 @@ extension DirectoryService {
             address: l.address.description, name: l.name, description: l.description, memberCount: l.members.count,
             members: members, postingPolicy: l.postingPolicy.rawValue, allowedSenders: l.allowedSenders,
             owners: l.owners, moderators: l.moderators, subjectPrefix: l.subjectPrefix, replyTo: l.replyTo.rawValue,
-            hiddenMembers: l.hiddenMembers, createdAt: l.createdAt)
+            hiddenMembers: l.hiddenMembers, dmarcRewrite: l.dmarcRewrite.rawValue, createdAt: l.createdAt)
     }
 }

@@ -86,6 +86,8 @@ struct InboundVerdict: Sendable {
     var decision: Decision
     /// For the ARC set sealed when the message is forwarded to other servers.
     var arc: ARCContext?
+    /// The From domain's DMARC policy is reject or quarantine (lists rewrite From for it).
+    var strictSenderPolicy = false
     var refusal: SMTPReply? {
         if case .refuse(let reply) = decision { return reply }
         return nil
@@ -148,6 +150,7 @@ struct InboundChecks: Sendable {
         let fromDomains = Array(Set(fromFields.flatMap { HeaderMailboxes.parse($0.value).map(\.domain) })).sorted()
         var decision = InboundVerdict.Decision.deliver
         var dmarcResult: DMARCResult?
+        var strictPolicy = false
         func decide(_ d: InboundVerdict.Decision) { if !trusted, decision == .deliver { decision = d } }
 
         // More than one From field, or From addresses in several domains: whose policy would
@@ -159,6 +162,7 @@ struct InboundChecks: Sendable {
         } else if settings.dmarc, let from = fromDomains.first, !from.isEmpty {
             let outcome = await dmarc.evaluate(fromDomain: from, spf: spfOutcome.map { (result: $0.result.rawValue, domain: $0.domain) }, dkim: signatures)
             dmarcResult = outcome.result
+            strictPolicy = outcome.policy == .reject || outcome.policy == .quarantine
             var comment = outcome.policy.map { "p=\($0.rawValue)" } ?? ""
             if outcome.result == .fail { comment += " dis=\(outcome.disposition.rawValue)" }
             report.entries.append(.init(method: "dmarc", result: outcome.result.rawValue, comment: comment.isEmpty ? nil : comment, properties: [("header.from", from)]))
@@ -217,7 +221,8 @@ struct InboundChecks: Sendable {
         let payload = String(field.dropFirst("Authentication-Results: ".count).dropLast(2))
         return InboundVerdict(
             data: message, header: field, story: report.story.joined(separator: "; "), decision: decision,
-            arc: ARCContext(results: payload, instances: arcChain?.instances ?? 0, chainPassed: arcChain?.result != .fail))
+            arc: ARCContext(results: payload, instances: arcChain?.instances ?? 0, chainPassed: arcChain?.result != .fail),
+            strictSenderPolicy: strictPolicy)
     }
 
     /// Where the message came from.

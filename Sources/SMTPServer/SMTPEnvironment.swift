@@ -137,6 +137,7 @@ public struct SMTPEnvironment: Sendable {
             clientIP: connection.clientIP, helo: envelope.helo, tls: connection.tls, authenticatedUser: envelope.authenticatedUser)
         message.checks = verdict?.story
         message.arc = verdict?.arc
+        message.strictSenderPolicy = verdict?.strictSenderPolicy ?? false
         switch verdict?.decision {
         case .junk(let why)?: message.junkReason = why
         case .quarantine(let why)?: message.quarantineReason = why

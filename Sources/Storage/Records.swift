@@ -87,6 +87,13 @@ public enum ReplyToMode: String, Codable, Hashable, Sendable, CaseIterable {
     case sender
 }
 
+/// Whether a list rewrites From to its own address, as Mailman 3 does, so that a copy sent on
+/// to other servers does not fail the poster's DMARC: `auto` when the poster's domain publishes
+/// `p=reject` or `p=quarantine`, `always`, or `never`.
+public enum DMARCRewrite: String, Codable, Hashable, Sendable, CaseIterable {
+    case auto, always, never
+}
+
 public struct ListRecord: Codable, Hashable, Sendable {
     public var id: Int64
     public var address: EmailAddress
@@ -102,6 +109,7 @@ public struct ListRecord: Codable, Hashable, Sendable {
     public var replyTo: ReplyToMode
     /// Members are not disclosed to non-owners.
     public var hiddenMembers: Bool
+    public var dmarcRewrite: DMARCRewrite = .auto
     public var createdAt: Date
 
     public init(

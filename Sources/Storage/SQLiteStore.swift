@@ -277,7 +277,9 @@ extension SQLiteStore {
                     VALUES ((SELECT id FROM domains WHERE name = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: listArguments(l) + [l.createdAt.timeIntervalSince1970])
-            return db.lastInsertedRowID
+            let id = db.lastInsertedRowID
+            try db.execute(sql: "UPDATE lists SET dmarc_rewrite = ? WHERE id = ?", arguments: [l.dmarcRewrite.rawValue, id])
+            return id
         case .updateList(let l):
             try moveAddress(table: "lists", id: l.id, to: l.address, kind: "list", db)
             try db.execute(
@@ -289,6 +291,7 @@ extension SQLiteStore {
                     """,
                 arguments: listArguments(l) + [l.id])
             try requireChange(db, "list \(l.address)")
+            try db.execute(sql: "UPDATE lists SET dmarc_rewrite = ? WHERE id = ?", arguments: [l.dmarcRewrite.rawValue, l.id])
             return l.id
         case .deleteList(let id):
             return try deleteAddressOwner(table: "lists", id: id, db)
@@ -406,6 +409,7 @@ extension ListRecord {
                 moderators: SQLiteStore.strings(row["moderators"]), subjectPrefix: row["subject_prefix"],
                 replyTo: ReplyToMode(rawValue: row["reply_to"]) ?? .sender, hiddenMembers: row["hidden_members"],
                 createdAt: Date(unix: row["created_at"]))
+            self.dmarcRewrite = DMARCRewrite(rawValue: row["dmarc_rewrite"] ?? "auto") ?? .auto
         } catch { throw CorruptRow(description: "lists row \(row["id"] as Int64): \(error)") }
     }
 }

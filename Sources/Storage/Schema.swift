@@ -329,6 +329,10 @@ enum Schema {
                     CREATE INDEX quarantine_created ON quarantine(created_at);
                     """)
         }
+        m.registerMigration("v11-list-dmarc-rewrite") { db in
+            // Lists rewrite From for posters whose domain publishes a strict DMARC policy.
+            try db.execute(sql: "ALTER TABLE lists ADD COLUMN dmarc_rewrite TEXT NOT NULL DEFAULT 'auto'")
+        }
         return m
     }
 

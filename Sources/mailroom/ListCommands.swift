@@ -37,7 +37,8 @@ struct ListCommand: AsyncParsableCommand {
                 ("list", shown(l.address)), ("name", l.name.isEmpty ? "-" : l.name), ("description", l.description.isEmpty ? "-" : l.description),
                 ("posting policy", l.postingPolicy), ("allowed senders", join(l.allowedSenders)), ("owners", join(l.owners)),
                 ("moderators", join(l.moderators)), ("subject prefix", l.subjectPrefix.isEmpty ? "-" : "\"\(l.subjectPrefix)\""),
-                ("reply-to", l.replyTo), ("hidden members", l.hiddenMembers ? "yes" : "no"), ("members", String(l.memberCount)),
+                ("reply-to", l.replyTo), ("hidden members", l.hiddenMembers ? "yes" : "no"), ("dmarc rewrite", l.dmarcRewrite),
+                ("members", String(l.memberCount)),
             ])
             if let members = l.members, !members.isEmpty {
                 print("")
@@ -112,6 +113,10 @@ struct ListCommand: AsyncParsableCommand {
         @Option(help: "Put before every subject, e.g. \"[eng]\" (empty to remove).") var subjectPrefix: String?
         @Option(help: "Where replies go: list or sender.") var replyTo: String?
         @Option(help: "Hide the member list from non-owners: true or false.") var hiddenMembers: Bool?
+        @Option(
+            help: """
+                Rewrite From to the list's address (original in Reply-To), so copies sent to other servers pass DMARC:                 auto (when the poster's domain publishes p=reject or p=quarantine), always, or never.
+                """) var dmarcRewrite: String?
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
@@ -121,7 +126,7 @@ struct ListCommand: AsyncParsableCommand {
             let body = ListUpdate(
                 name: name, description: description, postingPolicy: policy, allowedSenders: split(allowedSenders),
                 owners: split(owners), moderators: split(moderators), subjectPrefix: subjectPrefix, replyTo: replyTo,
-                hiddenMembers: hiddenMembers)
+                hiddenMembers: hiddenMembers, dmarcRewrite: dmarcRewrite)
             let l = try await client.call(.PATCH, "/api/v1/lists/\(seg(address))", body: body, as: ListView.self)
             if !client.json { print("updated \(l.address) (posting policy: \(l.postingPolicy))") }
         }
