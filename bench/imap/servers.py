@@ -253,3 +253,99 @@ def vmrss_kb(pid):
     return 0
 
 
+CLOCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process and its threads so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK
+
+
+def peak_rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def start_postfix(work, port, maildir_root, milter=None):
+    """A private Postfix on loopback delivering to Maildir; `milter` (inet:127.0.0.1:PORT) filters what it accepts."""
+    pf = os.path.join(work, "postfix")
+    for d in ("etc", "spool", "data", "log"):
+        os.makedirs(os.path.join(pf, d), exist_ok=True)
+    for d in (work, pf, os.path.join(pf, "etc"), os.path.join(pf, "spool")):
+        os.chmod(d, 0o755)
+    shutil.chown(os.path.join(pf, "data"), "postfix", "postfix")
+    uid, gid = int(subprocess.check_output(["id", "-u", "vmail"])), int(subprocess.check_output(["id", "-g", "vmail"]))
+    domain, local = USER.split("@")[1], USER.split("@")[0]
+    with open(os.path.join(pf, "etc", "vmailbox"), "w") as f:
+        f.write(f"{USER} {domain}/{local}/\n")
+    with open(os.path.join(pf, "etc", "main.cf"), "w") as f:
+        f.write(f"""compatibility_level = 3.6
+queue_directory = {pf}/spool
+data_directory = {pf}/data
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+meta_directory = /etc/postfix
+shlib_directory = /usr/lib/postfix
+mail_owner = postfix
+setgid_group = postdrop
+maillog_file = {pf}/log/maillog
+maillog_file_prefixes = {pf}/log
+myhostname = pf.test.example
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+mydestination =
+local_recipient_maps =
+alias_maps =
+default_transport = error:bench never relays
+relay_transport = error:bench never relays
+smtpd_relay_restrictions = reject_unauth_destination
+virtual_mailbox_domains = {domain}
+virtual_mailbox_base = {maildir_root}
+virtual_mailbox_maps = texthash:{pf}/etc/vmailbox
+virtual_uid_maps = static:{uid}
+virtual_gid_maps = static:{gid}
+virtual_minimum_uid = 100
+message_size_limit = 52428800
+virtual_mailbox_limit = 0
+""" + (f"smtpd_milters = {milter}\nmilter_default_action = tempfail\nmilter_protocol = 6\n" if milter else ""))
+    with open(os.path.join(pf, "etc", "master.cf"), "w") as f:
+        f.write(f"""127.0.0.1:{port} inet n - n - - smtpd
+pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+proxymap unix - - n - - proxymap
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+virtual unix - n n - - virtual
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+""")
+    # Postfix writes its errors to a terminal; script(1) gives it one.
+    subprocess.run(["script", "-qec", f"postfix -c {pf}/etc start", "/dev/null"], check=True, stdout=subprocess.DEVNULL)
+    cleanups.append(lambda: subprocess.run(["script", "-qec", f"postfix -c {pf}/etc stop", "/dev/null"], stdout=subprocess.DEVNULL))
+    wait_port(port)
+    return pf
+
+
+def queued(pf):
+    return sum(len(files) for q in ("incoming", "active", "deferred", "maildrop") for _, _, files in os.walk(os.path.join(pf, "spool", q)))
+
+
+def smtp_source(port, sessions, count, message, sender="bench@elsewhere.example"):
+    t = time.perf_counter()
+    subprocess.run(["smtp-source", "-s", str(sessions), "-m", str(count), "-F", message, "-f", sender,
+                    "-t", USER, f"127.0.0.1:{port}"], check=True)
+    return time.perf_counter() - t
