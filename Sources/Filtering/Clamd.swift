@@ -1,3 +1,4 @@
+import HTTPClientKit
 import NIOCore
 import NIOPosix
 
@@ -89,44 +90,34 @@ public struct Clamd: Sendable {
         } catch {
             throw Failure.unreachable("\(address): \(error)")
         }
-        let deadline = NIODeadline.now() + .seconds(timeout.components.seconds)
-        return try await withThrowingTaskGroup(of: String?.self) { group in
-            group.addTask {
-                try await channel.executeThenClose { inbound, outbound in
-                    var buffer = ByteBuffer(string: "zINSTREAM\0")
-                    try await outbound.write(buffer)
-                    let chunk = 64 * 1024
-                    var offset = 0
-                    while offset < message.count {
-                        let end = min(offset + chunk, message.count)
-                        buffer = ByteBuffer()
-                        buffer.writeInteger(UInt32(end - offset), endianness: .big)
-                        buffer.writeBytes(message[offset..<end])
-                        try await outbound.write(buffer)
-                        offset = end
-                    }
+        let answer = try await withDeadline(.seconds(timeout.components.seconds)) {
+            try await channel.executeThenClose { inbound, outbound in
+                var buffer = ByteBuffer(string: "zINSTREAM\0")
+                try await outbound.write(buffer)
+                let chunk = 64 * 1024
+                var offset = 0
+                while offset < message.count {
+                    let end = min(offset + chunk, message.count)
                     buffer = ByteBuffer()
-                    buffer.writeInteger(UInt32(0))
+                    buffer.writeInteger(UInt32(end - offset), endianness: .big)
+                    buffer.writeBytes(message[offset..<end])
                     try await outbound.write(buffer)
-                    var answer: [UInt8] = []
-                    for try await part in inbound {
-                        answer += part.readableBytesView
-                        if let nul = answer.firstIndex(of: 0) { return String(decoding: answer[..<nul], as: UTF8.self) }
-                        if answer.count > 4096 { break }
-                    }
-                    return String(decoding: answer, as: UTF8.self).trimmingCharacters(in: [" ", "\n", "\0"])
+                    offset = end
                 }
+                buffer = ByteBuffer()
+                buffer.writeInteger(UInt32(0))
+                try await outbound.write(buffer)
+                var answer: [UInt8] = []
+                for try await part in inbound {
+                    answer += part.readableBytesView
+                    if let nul = answer.firstIndex(of: 0) { return String(decoding: answer[..<nul], as: UTF8.self) }
+                    if answer.count > 4096 { break }
+                }
+                return String(decoding: answer, as: UTF8.self).trimmingCharacters(in: [" ", "\n", "\0"])
             }
-            group.addTask {
-                try await Task.sleep(nanoseconds: UInt64(max(0, (deadline - .now()).nanoseconds)))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let answer = first else {
-                throw Failure.error("no verdict within \(timeout.components.seconds) s")
-            }
-            return answer
         }
+        guard let answer else { throw Failure.error("no verdict within \(timeout.components.seconds) s") }
+        return answer
     }
 }
 

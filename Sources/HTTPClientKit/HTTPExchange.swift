@@ -65,37 +65,29 @@ public enum HTTPExchange {
             headers.add(name: "Content-Length", value: "0")
         }
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
-        let deadline = NIODeadline.now() + timeout
-        return try await withThrowingTaskGroup(of: Response?.self) { group in
-            group.addTask {
-                try await channel.executeThenClose { inbound, outbound in
-                    try await outbound.write(.head(head))
-                    if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-                    try await outbound.write(.end(nil))
-                    var response = Response(status: 0, headers: [], body: [])
-                    for try await part in inbound {
-                        switch part {
-                        case .head(let h):
-                            response.status = Int(h.status.code)
-                            response.headers = h.headers.map { ($0.name, $0.value) }
-                        case .body(let b):
-                            response.body.append(contentsOf: b.readableBytesView)
-                        case .end:
-                            return response
-                        }
+        let response = try await withDeadline(timeout) {
+            try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(.head(head))
+                if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+                try await outbound.write(.end(nil))
+                var response = Response(status: 0, headers: [], body: [])
+                for try await part in inbound {
+                    switch part {
+                    case .head(let h):
+                        response.status = Int(h.status.code)
+                        response.headers = h.headers.map { ($0.name, $0.value) }
+                    case .body(let b):
+                        response.body.append(contentsOf: b.readableBytesView)
+                    case .end:
+                        return response
                     }
-                    throw Failure.protocolError("the server closed the connection before the response was complete")
                 }
+                throw Failure.protocolError("the server closed the connection before the response was complete")
             }
-            group.addTask {
-                try await Task.sleep(nanoseconds: UInt64(max(0, (deadline - .now()).nanoseconds)))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let response = first else {
-                throw Failure.protocolError("no answer from \(host):\(port) within \(timeout.nanoseconds / 1_000_000_000) s")
-            }
-            return response
         }
+        guard let response else {
+            throw Failure.protocolError("no answer from \(host):\(port) within \(timeout.nanoseconds / 1_000_000_000) s")
+        }
+        return response
     }
 }

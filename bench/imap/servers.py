@@ -245,12 +245,21 @@ def append_all(port, items, connections=8, window=64):
         raise SystemExit("APPEND to Mailroom failed: " + "; ".join(errors[:3]))
 
 
-def vmrss_kb(pid):
+def status_kb(pid, field):
+    """A memory line of /proc/PID/status in KiB: VmRSS (now), VmHWM (peak)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def vmrss_kb(pid):
+    return status_kb(pid, "VmRSS")
+
+
+def peak_rss_kb(pid):
+    return status_kb(pid, "VmHWM")
 
 
 CLOCK = os.sysconf("SC_CLK_TCK")
@@ -261,14 +270,6 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK
-
-
-def peak_rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def start_postfix(work, port, maildir_root, milter=None):

@@ -1,0 +1,17 @@
+import NIOCore
+
+/// Runs `body`, giving up after `timeout`: its result, or nil when the time ran out first (the
+/// body is then cancelled). For exchanges with peers that may stop answering (rspamd, clamd,
+/// ACME servers).
+public func withDeadline<T: Sendable>(_ timeout: TimeAmount, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
+    let deadline = NIODeadline.now() + timeout
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(nanoseconds: UInt64(max(0, (deadline - .now()).nanoseconds)))
+            return nil
+        }
+        defer { group.cancelAll() }
+        return try await group.next() ?? nil
+    }
+}
