@@ -164,4 +164,18 @@ struct AuthenticationResultsTests {
         let untouched = Array("From: a@b.test\r\n\r\nbody".utf8)
         #expect(AuthenticationResults.removingOurs(from: untouched, authservID: "mx.example.org") == untouched)
     }
+
+    /// A field whose authserv-id is on a continuation line, or followed directly by the line
+    /// break, is ours too: CRLF is folding white space (RFC 8601 §2.2, RFC 5322 §3.2.2).
+    @Test(arguments: [
+        "Authentication-Results:\r\n mx.example.org; spf=pass\r\n",
+        "Authentication-Results: mx.example.org\r\n ; spf=pass\r\n",
+        "Authentication-Results: (forged)\r\n\tmx.example.org; spf=pass\r\n",
+        "Authentication-Results: mx.example.org\r\n\t1; spf=pass\r\n",
+    ])
+    func removesFoldedForgedResults(field: String) {
+        let message = Array((field + "From: a@bank.test\r\n\r\nbody\r\n").utf8)
+        let cleaned = String(decoding: AuthenticationResults.removingOurs(from: message, authservID: "mx.example.org"), as: UTF8.self)
+        #expect(cleaned == "From: a@bank.test\r\n\r\nbody\r\n")
+    }
 }
