@@ -46,7 +46,9 @@ enum AuthFuzz {
             let message = DKIMMessage(bytes + Array("\r\n\r\n".utf8) + body)
             let fields = message.headerFields.filter { $0.lowercasedName == "dkim-signature" }
             for field in fields {
-                guard let signature = try? DKIMSignatureField(String(decoding: field.value, as: UTF8.self)) else { continue }
+                guard let signature = try? DKIMSignatureField(String(decoding: field.value, as: UTF8.self)) else {
+                    continue
+                }
                 guard signature.domain == signature.domain.lowercased(), !signature.domain.hasSuffix("."),
                     signature.identity.contains("@"), (signature.bodyLength ?? 0) >= 0,
                     signature.signedHeaders.contains(where: { $0.lowercased() == "from" })
@@ -55,7 +57,8 @@ enum AuthFuzz {
             if fields.isEmpty { _ = try? DKIMSignatureField(text) }
             let results = wait { await DKIMVerifier(dns: FixedKeyDNS()).verify(message) }
             guard results.count == fields.count else {
-                fatalError("dkim-signature: \(results.count) results for \(fields.count) signatures: \(text.debugDescription)")
+                fatalError(
+                    "dkim-signature: \(results.count) results for \(fields.count) signatures: \(text.debugDescription)")
             }
             for r in results where r.domain != r.domain.lowercased() {
                 fatalError("dkim-signature: d=\(r.domain) not in lower case: \(text.debugDescription)")
@@ -70,14 +73,17 @@ enum AuthFuzz {
             }
         case "dmarc":
             if let record = try? DMARCRecord(text) {
-                guard (0...100).contains(record.percent) else { fatalError("dmarc: pct=\(record.percent): \(text.debugDescription)") }
+                guard (0...100).contains(record.percent) else {
+                    fatalError("dmarc: pct=\(record.percent): \(text.debugDescription)")
+                }
                 guard record.aggregateReportURIs.allSatisfy({ $0.lowercased().hasPrefix("mailto:") }) else {
                     fatalError("dmarc: a non-mailto rua: \(text.debugDescription)")
                 }
             }
             let suffixes = PublicSuffixList.embedded
             let organization = suffixes.organizationalDomain(of: text)
-            let normalized = text.lowercased().split(separator: ".", omittingEmptySubsequences: true).joined(separator: ".")
+            let normalized = text.lowercased().split(separator: ".", omittingEmptySubsequences: true).joined(
+                separator: ".")
             guard normalized == organization || normalized.hasSuffix("." + organization) || organization.isEmpty,
                 suffixes.organizationalDomain(of: organization) == organization
             else {
@@ -89,9 +95,13 @@ enum AuthFuzz {
                 fatalError("auth-results: the message grew: \(text.debugDescription)")
             }
             let twice = AuthenticationResults.removingOurs(from: once, authservID: "mx.example.org")
-            guard twice == once else { fatalError("auth-results: a second pass removed more: \(text.debugDescription)") }
+            guard twice == once else {
+                fatalError("auth-results: a second pass removed more: \(text.debugDescription)")
+            }
             if let end = AuthFuzz.headerEnd(bytes), let endOut = AuthFuzz.headerEnd(once) {
-                guard bytes[end...] == once[endOut...] else { fatalError("auth-results: the body changed: \(text.debugDescription)") }
+                guard bytes[end...] == once[endOut...] else {
+                    fatalError("auth-results: the body changed: \(text.debugDescription)")
+                }
             }
         default:
             fatalError("unknown EmailAuth fuzz target \(target)")

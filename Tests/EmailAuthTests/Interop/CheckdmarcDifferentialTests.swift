@@ -49,15 +49,21 @@ struct CheckdmarcDifferentialTests {
         /// Why this record is not compared, when RFC 7489 (us) and RFC 9989 (checkdmarc) differ.
         var exclusion: String? {
             if upperCaseTag {
-                return "tag names: RFC 7489 §6.3 uses DKIM's tag-list, whose tags are case-sensitive (RFC 6376 §3.2); checkdmarc lowercases them"
+                return
+                    "tag names: RFC 7489 §6.3 uses DKIM's tag-list, whose tags are case-sensitive (RFC 6376 §3.2); checkdmarc lowercases them"
             }
-            if invalidPct { return "pct=: RFC 9989 removed it and checkdmarc ignores any value; RFC 7489 §6.3 allows 0-100 only" }
+            if invalidPct {
+                return "pct=: RFC 9989 removed it and checkdmarc ignores any value; RFC 7489 §6.3 allows 0-100 only"
+            }
             if alignmentInvalid {
                 return "adkim/aspf: RFC 9989 §4.8 discards an invalid value; under RFC 7489 §6.4 it is a syntax error"
             }
-            if pMissing && !rua { return "no p=: RFC 9989 reads it as p=none; RFC 7489 §6.6.3 applies no DMARC (we throw)" }
+            if pMissing && !rua {
+                return "no p=: RFC 9989 reads it as p=none; RFC 7489 §6.6.3 applies no DMARC (we throw)"
+            }
             if (pInvalid || spInvalid) && rua {
-                return "invalid p=/sp= with a rua=: RFC 7489 §6.6.3 step 6 reads it as p=none; checkdmarc rejects the value"
+                return
+                    "invalid p=/sp= with a rua=: RFC 7489 §6.6.3 step 6 reads it as p=none; checkdmarc rejects the value"
             }
             return nil
         }
@@ -100,7 +106,9 @@ struct CheckdmarcDifferentialTests {
             }
             if chance(0.4) {
                 r.rua = true
-                tags.append("rua=\(pick(["mailto:d@example.org", "mailto:a@example.org,mailto:b@example.net!10m", "mailto:agg@example.com"]))")
+                tags.append(
+                    "rua=\(pick(["mailto:d@example.org", "mailto:a@example.org,mailto:b@example.net!10m", "mailto:agg@example.com"]))"
+                )
             }
             if chance(0.2) { tags.append("ruf=mailto:f@example.org") }
             if chance(0.2) { tags.append("fo=\(pick(["0", "1", "d", "s", "1:d"]))") }
@@ -116,8 +124,10 @@ struct CheckdmarcDifferentialTests {
             records.append(r)
         }
         // Fixed edge cases.
-        for text in ["v=DMARC1", "p=reject; v=DMARC1", "v=dmarc1; p=none", "v=DMARC2; p=none", "v=DMARC1; p=none; p=reject",
-                     "v=DMARC1; p=reject;", "v=DMARC1;p=reject;sp=none;adkim=s;aspf=s", "V=DMARC1; p=none", "v=DMARC1 p=none"] {
+        for text in [
+            "v=DMARC1", "p=reject; v=DMARC1", "v=dmarc1; p=none", "v=DMARC2; p=none", "v=DMARC1; p=none; p=reject",
+            "v=DMARC1; p=reject;", "v=DMARC1;p=reject;sp=none;adkim=s;aspf=s", "V=DMARC1; p=none", "v=DMARC1 p=none",
+        ] {
             var r = Record(text: text)
             r.pMissing = text == "v=DMARC1"
             r.upperCaseTag = text.hasPrefix("V=")
@@ -139,7 +149,8 @@ struct CheckdmarcDifferentialTests {
         let labels = ["mail", "www", "a", "b-c", "example", "shop", "xn--bcher-kva", "sub", "x1"]
         return (0..<count).map { _ in
             let n = Int.random(in: 0...3, using: &rng)
-            let domain = ((0..<n).map { _ in labels.randomElement(using: &rng)! } + [suffixes.randomElement(using: &rng)!])
+            let domain =
+                ((0..<n).map { _ in labels.randomElement(using: &rng)! } + [suffixes.randomElement(using: &rng)!])
                 .joined(separator: ".")
             return Bool.random(using: &rng) && Bool.random(using: &rng) ? domain.uppercased() + "." : domain
         }
@@ -156,7 +167,8 @@ struct CheckdmarcDifferentialTests {
 
     @Test(
         "at least 200 records and 200 domains: same validity, policies, alignment modes and organizational domains",
-        .enabled(if: Peers.shouldRun(hasCheckdmarc), "python3 with checkdmarc not found (pip install checkdmarc); skipped")
+        .enabled(
+            if: Peers.shouldRun(hasCheckdmarc), "python3 with checkdmarc not found (pip install checkdmarc); skipped")
     )
     func sameAsCheckdmarc() async throws {
         let records = Self.generate(seed: 0xD3A2_C001, count: 400)
@@ -167,7 +179,8 @@ struct CheckdmarcDifferentialTests {
             let directory = try Peers.temporaryDirectory("checkdmarc")
             defer { try? FileManager.default.removeItem(at: directory) }
             let inputURL = directory.appendingPathComponent("input.json")
-            try JSONSerialization.data(withJSONObject: ["records": records.map(\.text), "domains": domains]).write(to: inputURL)
+            try JSONSerialization.data(withJSONObject: ["records": records.map(\.text), "domains": domains]).write(
+                to: inputURL)
             let scriptURL = directory.appendingPathComponent("dmarc_oracle.py")
             try Self.script.write(to: scriptURL, atomically: true, encoding: .utf8)
             let result = try Peers.run(python, [scriptURL.path, inputURL.path], timeout: 120)
@@ -189,12 +202,18 @@ struct CheckdmarcDifferentialTests {
             switch (ours, their.ok) {
             case (nil, false): continue
             case (let ours?, true):
-                let mine = [ours.policy.rawValue, (ours.subdomainPolicy ?? ours.policy).rawValue, ours.dkimAlignment.rawValue, ours.spfAlignment.rawValue]
+                let mine = [
+                    ours.policy.rawValue, (ours.subdomainPolicy ?? ours.policy).rawValue, ours.dkimAlignment.rawValue,
+                    ours.spfAlignment.rawValue,
+                ]
                 let other = [their.p, their.sp, their.adkim, their.aspf].map { $0 ?? "" }
-                if mine != other { mismatches.append("\(record.text.debugDescription): ours \(mine), checkdmarc \(other)") }
+                if mine != other {
+                    mismatches.append("\(record.text.debugDescription): ours \(mine), checkdmarc \(other)")
+                }
             case (let ours, _):
                 mismatches.append(
-                    "\(record.text.debugDescription): ours \(ours == nil ? "invalid" : "valid"), checkdmarc \(their.error ?? "valid")")
+                    "\(record.text.debugDescription): ours \(ours == nil ? "invalid" : "valid"), checkdmarc \(their.error ?? "valid")"
+                )
             }
         }
         #expect(compared >= 200, "only \(compared) records compared; excluded: \(excluded)")
@@ -204,21 +223,29 @@ struct CheckdmarcDifferentialTests {
             let mine = suffixes.organizationalDomain(of: domain)
             // get_base_domain keeps a trailing dot and the case it was given for public suffixes.
             let other = base.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
-            if mine != other { mismatches.append("organizational domain of \(domain): ours \(mine), checkdmarc \(base)") }
+            if mine != other {
+                mismatches.append("organizational domain of \(domain): ours \(mine), checkdmarc \(base)")
+            }
         }
         // Relaxed alignment is "same organizational domain": pairs of the generated domains.
         let verifier = DMARCVerifier(dns: FakeAuthDNS([:]))
         var aligned = 0
         for i in stride(from: 0, to: domains.count - 1, by: 2) {
             let from = DMARCVerifier.normalizedForTest(domains[i + 1])
-            let theirs = theirs.domains[i].lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+            let theirs =
+                theirs.domains[i].lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
                 == theirs.domains[i + 1].lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
             let ours = verifier.aligns(domains[i], from, .relaxed)
             if ours { aligned += 1 }
-            if ours != theirs { mismatches.append("relaxed alignment of \(domains[i]) with \(domains[i + 1]): ours \(ours), checkdmarc \(theirs)") }
+            if ours != theirs {
+                mismatches.append(
+                    "relaxed alignment of \(domains[i]) with \(domains[i + 1]): ours \(ours), checkdmarc \(theirs)")
+            }
         }
         #expect(aligned > 0, "no generated pair aligns; the generator has drifted")
-        #expect(mismatches.isEmpty, "\(mismatches.count) disagreements with checkdmarc:\n\(mismatches.joined(separator: "\n"))")
+        #expect(
+            mismatches.isEmpty,
+            "\(mismatches.count) disagreements with checkdmarc:\n\(mismatches.joined(separator: "\n"))")
     }
 }
 

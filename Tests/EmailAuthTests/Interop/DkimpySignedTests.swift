@@ -97,7 +97,9 @@ struct DkimpySignedTests {
     func verifyDkimpySignatures() async throws {
         let (messages, records) = try await blocking { () throws -> ([PeerSignedMessage], [String: String]) in
             let python = try #require(DkimpyInteropTests.python, "CI=true but python3 is not on PATH")
-            try #require(DkimpyInteropTests.hasDkimpy, "CI=true but python3 cannot `import dkim, nacl`: pip install dkimpy pynacl")
+            try #require(
+                DkimpyInteropTests.hasDkimpy,
+                "CI=true but python3 cannot `import dkim, nacl`: pip install dkimpy pynacl")
             try #require(Self.openssl != nil, "CI=true but openssl is missing: apt-get install openssl")
             let directory = try Peers.temporaryDirectory("dkimpy-sign")
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -105,7 +107,8 @@ struct DkimpySignedTests {
             try Data(PeerSignedMessage.message).write(to: messageURL)
             let scriptURL = directory.appendingPathComponent("sign.py")
             try Self.script.write(to: scriptURL, atomically: true, encoding: .utf8)
-            let result = try Peers.run(python, [scriptURL.path, messageURL.path, PeerSignedMessage.domain], timeout: 120)
+            let result = try Peers.run(
+                python, [scriptURL.path, messageURL.path, PeerSignedMessage.domain], timeout: 120)
             try #require(result.status == 0, "the dkimpy signing script failed: \(result.stderr)")
             let output = try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8))
             let messages = try output.cases.map { c in
@@ -117,6 +120,8 @@ struct DkimpySignedTests {
         }
         #expect(messages.count == 50)
         let wrong = await PeerSignedMessage.disagreements(messages, records: records)
-        #expect(wrong.isEmpty, "\(wrong.count) of \(messages.count) dkimpy-signed messages:\n\(wrong.joined(separator: "\n"))")
+        #expect(
+            wrong.isEmpty,
+            "\(wrong.count) of \(messages.count) dkimpy-signed messages:\n\(wrong.joined(separator: "\n"))")
     }
 }

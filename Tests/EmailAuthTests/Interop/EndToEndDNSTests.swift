@@ -75,7 +75,9 @@ struct EndToEndDNSTests {
     func endToEnd() async throws {
         let (record, signed) = try await blocking { () throws -> (String, [[UInt8]]) in
             let python = try #require(DkimpyInteropTests.python, "CI=true but python3 is not on PATH")
-            try #require(DkimpyInteropTests.hasDkimpy, "CI=true but python3 cannot `import dkim, nacl`: pip install dkimpy pynacl")
+            try #require(
+                DkimpyInteropTests.hasDkimpy,
+                "CI=true but python3 cannot `import dkim, nacl`: pip install dkimpy pynacl")
             let directory = try Peers.temporaryDirectory("e2e-dkim")
             defer { try? FileManager.default.removeItem(at: directory) }
             var paths: [String] = []
@@ -118,30 +120,37 @@ struct EndToEndDNSTests {
         let dmarc = DMARCVerifier(dns: dns, sample: { 0 })
 
         // Aligned, signed, from a listed address.
-        let spfPass = await spf.verify(ip: try #require(SPFAddress("192.0.2.25")), mailFrom: "ann@sender.example", helo: "mail.sender.example")
+        let spfPass = await spf.verify(
+            ip: try #require(SPFAddress("192.0.2.25")), mailFrom: "ann@sender.example", helo: "mail.sender.example")
         #expect(spfPass.result == .pass, "\(spfPass)")
         let dkimPass = await dkim.verify(signed[0])
         #expect(dkimPass.map(\.result) == [.pass], "\(dkimPass.map(\.reason))")
         let dmarcPass = await dmarc.evaluate(
-            fromDomain: "sender.example", spf: (result: spfPass.result.rawValue, domain: spfPass.domain), dkim: dkimPass)
+            fromDomain: "sender.example", spf: (result: spfPass.result.rawValue, domain: spfPass.domain), dkim: dkimPass
+        )
         #expect(dmarcPass.result == .pass, "\(dmarcPass.reason)")
         #expect(dmarcPass.policyDomain == "sender.example")
         #expect(dmarcPass.disposition == .none)
 
         // From reject.example, sent from elsewhere, signed only by sender.example.
-        let spfFail = await spf.verify(ip: try #require(SPFAddress("198.51.100.66")), mailFrom: "ceo@reject.example", helo: "evil.example")
+        let spfFail = await spf.verify(
+            ip: try #require(SPFAddress("198.51.100.66")), mailFrom: "ceo@reject.example", helo: "evil.example")
         #expect(spfFail.result == .fail, "\(spfFail)")
         let dkimOther = await dkim.verify(signed[1])
-        #expect(dkimOther.map(\.result) == [.pass] && dkimOther.first?.domain == "sender.example", "\(dkimOther.map(\.reason))")
+        #expect(
+            dkimOther.map(\.result) == [.pass] && dkimOther.first?.domain == "sender.example",
+            "\(dkimOther.map(\.reason))")
         let dmarcFail = await dmarc.evaluate(
-            fromDomain: "reject.example", spf: (result: spfFail.result.rawValue, domain: spfFail.domain), dkim: dkimOther)
+            fromDomain: "reject.example", spf: (result: spfFail.result.rawValue, domain: spfFail.domain),
+            dkim: dkimOther)
         #expect(dmarcFail.result == .fail, "\(dmarcFail.reason)")
         #expect(dmarcFail.policy == .reject)
         #expect(dmarcFail.disposition == .reject)
         #expect(dmarcFail.policyDomain == "reject.example")
 
         // A name the zones do not have: SPF none, DMARC none (NXDOMAIN through Unbound).
-        let none = await spf.verify(ip: try #require(SPFAddress("192.0.2.25")), mailFrom: "x@nosuch.sender.example", helo: "h")
+        let none = await spf.verify(
+            ip: try #require(SPFAddress("192.0.2.25")), mailFrom: "x@nosuch.sender.example", helo: "h")
         #expect(none.result == .none, "\(none)")
     }
 }

@@ -37,7 +37,8 @@ struct OpenDKIMSignedTests {
         let made = try Peers.run(openssl, generate, timeout: 120)
         try #require(made.status == 0, "openssl genpkey failed: \(made.stderr)")
         let der = directory.appendingPathComponent("\(selector).der")
-        let exported = try Peers.run(openssl, ["pkey", "-in", file.path, "-pubout", "-outform", "DER", "-out", der.path])
+        let exported = try Peers.run(
+            openssl, ["pkey", "-in", file.path, "-pubout", "-outform", "DER", "-out", der.path])
         try #require(exported.status == 0, "openssl pkey failed: \(exported.stderr)")
         let spki = try Data(contentsOf: der)
         // RSA: p= is the SubjectPublicKeyInfo; Ed25519: the raw 32-byte key at its end (RFC 8463 §4.2).
@@ -57,16 +58,16 @@ struct OpenDKIMSignedTests {
         let configURL = directory.appendingPathComponent("\(name).conf")
         try Data(message).write(to: messageURL)
         try """
-            Domain \(PeerSignedMessage.domain)
-            Selector \(key.selector)
-            KeyFile \(key.file.path)
-            Canonicalization \(canonicalization)
-            SignatureAlgorithm \(key.algorithm)
-            Mode s
-            Syslog no
-            RequireSafeKeys no
+        Domain \(PeerSignedMessage.domain)
+        Selector \(key.selector)
+        KeyFile \(key.file.path)
+        Canonicalization \(canonicalization)
+        SignatureAlgorithm \(key.algorithm)
+        Mode s
+        Syslog no
+        RequireSafeKeys no
 
-            """.write(to: configURL, atomically: true, encoding: .utf8)
+        """.write(to: configURL, atomically: true, encoding: .utf8)
         let result = try Peers.run(opendkim, ["-x", configURL.path, "-t", messageURL.path, "-vv"], timeout: 60)
         let marker = "hname='DKIM-Signature' hvalue='"
         guard result.status == 0, let start = result.stdout.range(of: marker),
@@ -99,14 +100,16 @@ struct OpenDKIMSignedTests {
             for key in keys {
                 for canonicalization in ["simple/simple", "simple/relaxed", "relaxed/simple", "relaxed/relaxed"]
                 where key.algorithm == "rsa-sha256" || canonicalization.hasPrefix("relaxed/") {
-                    let signed = try Self.sign(message, key, canonicalization: canonicalization, in: directory, opendkim: opendkim)
+                    let signed = try Self.sign(
+                        message, key, canonicalization: canonicalization, in: directory, opendkim: opendkim)
                     let name = "\(key.selector)-\(canonicalization.replacingOccurrences(of: "/", with: "-"))"
                     messages.append(PeerSignedMessage(name: name, message: signed, expected: [.pass]))
                     guard canonicalization == "relaxed/relaxed" else { continue }
                     messages.append(
                         PeerSignedMessage(
                             name: "\(key.selector)-header-changed",
-                            message: PeerSignedMessage.replace("Quarterly numbers", with: "Quarterly figures", in: signed),
+                            message: PeerSignedMessage.replace(
+                                "Quarterly numbers", with: "Quarterly figures", in: signed),
                             expected: [.fail]))
                     messages.append(
                         PeerSignedMessage(
@@ -116,8 +119,10 @@ struct OpenDKIMSignedTests {
                 }
             }
             // Two signatures: RSA first, then Ed25519 over the signed message (on top).
-            let once = try Self.sign(message, keys[1], canonicalization: "relaxed/simple", in: directory, opendkim: opendkim)
-            let twice = try Self.sign(once, keys[3], canonicalization: "relaxed/relaxed", in: directory, opendkim: opendkim)
+            let once = try Self.sign(
+                message, keys[1], canonicalization: "relaxed/simple", in: directory, opendkim: opendkim)
+            let twice = try Self.sign(
+                once, keys[3], canonicalization: "relaxed/relaxed", in: directory, opendkim: opendkim)
             messages.append(PeerSignedMessage(name: "two-signatures", message: twice, expected: [.pass, .pass]))
             let records = Dictionary(
                 uniqueKeysWithValues: keys.map { ("\($0.selector)._domainkey.\(PeerSignedMessage.domain)", $0.record) })
@@ -125,6 +130,8 @@ struct OpenDKIMSignedTests {
         }
         #expect(messages.count == 23)
         let wrong = await PeerSignedMessage.disagreements(messages, records: records)
-        #expect(wrong.isEmpty, "\(wrong.count) of \(messages.count) OpenDKIM-signed messages:\n\(wrong.joined(separator: "\n"))")
+        #expect(
+            wrong.isEmpty,
+            "\(wrong.count) of \(messages.count) OpenDKIM-signed messages:\n\(wrong.joined(separator: "\n"))")
     }
 }

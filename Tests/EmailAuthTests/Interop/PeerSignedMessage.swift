@@ -18,7 +18,8 @@ struct PeerSignedMessage: Sendable, CustomStringConvertible {
     /// The message the peers sign: folded Subject, UTF-8, trailing white space and empty lines
     /// at the end (so the two body canonicalizations differ), CRLF throughout. From is in
     /// `domain`: OpenDKIM signs only mail from the domain it signs for.
-    static let message = InteropFixture.replace("<ann@mailroom.test>", with: "<ann@\(domain)>", in: InteropFixture.message)
+    static let message = InteropFixture.replace(
+        "<ann@mailroom.test>", with: "<ann@\(domain)>", in: InteropFixture.message)
 
     /// Our verdicts on every message, against the records (TXT per name), with a clock inside
     /// any `x=` the peer might set. Returns "name: expected [...], got [...] (reasons)" for each

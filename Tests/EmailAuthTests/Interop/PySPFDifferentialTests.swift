@@ -129,6 +129,8 @@ struct PySPFDifferentialTests {
         for word in ["pass", "fail", "softfail", "neutral", "none", "permerror", "temperror"] {
             #expect(tally[word, default: 0] > 0, "no case gave \(word): \(tally)")
         }
-        #expect(mismatches.isEmpty, "\(mismatches.count) of \(compared) cases differ:\n\(mismatches.joined(separator: "\n\n"))")
+        #expect(
+            mismatches.isEmpty,
+            "\(mismatches.count) of \(compared) cases differ:\n\(mismatches.joined(separator: "\n\n"))")
     }
 }

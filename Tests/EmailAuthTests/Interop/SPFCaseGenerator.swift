@@ -32,9 +32,10 @@ struct SPFCaseGenerator {
         /// A record of this case names its own domain in `include:`.
         var includesItself: Bool {
             zone.contains { name, record in
-                record.count == 2 && record[0] == "TXT" && record[1].split(separator: " ").contains { term in
-                    term.drop { "+-~?".contains($0) }.lowercased() == "include:\(name)"
-                }
+                record.count == 2 && record[0] == "TXT"
+                    && record[1].split(separator: " ").contains { term in
+                        term.drop { "+-~?".contains($0) }.lowercased() == "include:\(name)"
+                    }
             }
         }
 
@@ -159,7 +160,10 @@ struct SPFCaseGenerator {
             // exists with macros: %{ir} (v4 only), %{l}, %{d}, %{o}, %{h}, %{v}.
             let (spec, name) = pick([
                 ("%{l}.users.%{d}", "LOCAL.users.\(domain)"),
-                ("%{ir}.%{v}.rbl.%{d}", v6 ? "" : client.split(separator: ".").reversed().joined(separator: ".") + ".in-addr.rbl.\(domain)"),
+                (
+                    "%{ir}.%{v}.rbl.%{d}",
+                    v6 ? "" : client.split(separator: ".").reversed().joined(separator: ".") + ".in-addr.rbl.\(domain)"
+                ),
                 ("%{h}.helo.%{o}", "mail.\(domain).helo.\(domain)"),
                 ("%{d2}", domain.split(separator: ".").suffix(2).joined(separator: ".")),
                 ("%{l-}.parts.%{d}", "LOCAL.parts.\(domain)"),
@@ -174,7 +178,9 @@ struct SPFCaseGenerator {
             if zone[reverse] == nil {
                 let name = chance(0.7) ? "mail.\(domain)" : fresh("other", "example")
                 add(reverse, ["PTR", name])
-                if zone[name]?.contains(where: { $0[0] == "A" }) != true { add(name, ["A", chance(0.8) ? client : v4()]) }
+                if zone[name]?.contains(where: { $0[0] == "A" }) != true {
+                    add(name, ["A", chance(0.8) ? client : v4()])
+                }
             }
             return chance(0.5) ? "ptr" : "ptr:\(domain)"
         default:
@@ -232,15 +238,22 @@ struct SPFCaseGenerator {
             add(domain, ["TXT", terms.joined(separator: " ")])
         case 4:
             // Syntax errors.
-            let bad = pick(["ip4:300.1.1.1", "ip4:192.0.2.0/33", "ip6:2001:db8::/129", "foo", "a:", "mx:%{z}.example",
-                            "include", "exists:%{i}", "redirect=a redirect=b", "a:example.123", "ip4:192.0.2.1/024"])
+            let bad = pick([
+                "ip4:300.1.1.1", "ip4:192.0.2.0/33", "ip6:2001:db8::/129", "foo", "a:", "mx:%{z}.example",
+                "include", "exists:%{i}", "redirect=a redirect=b", "a:example.123", "ip4:192.0.2.1/024",
+            ])
             add(domain, ["TXT", "v=spf1 \(bad) -all"])
         case 5:
             // An include loop through a second domain.
             let other = fresh("loop", domain)
             add(domain, ["TXT", "v=spf1 include:\(other) -all"])
-            add(other, ["TXT", "v=spf1 \(chance(0.5) ? "include" : "redirect=")\(chance(0.5) ? ":" : "")\(domain)"
-                .replacingOccurrences(of: "redirect=:", with: "redirect=")])
+            add(
+                other,
+                [
+                    "TXT",
+                    "v=spf1 \(chance(0.5) ? "include" : "redirect=")\(chance(0.5) ? ":" : "")\(domain)"
+                        .replacingOccurrences(of: "redirect=:", with: "redirect="),
+                ])
         default:
             add(domain, ["TXT", record(domain, client: client, depth: 0, ptrOK: ptrOK)])
             if chance(0.1) { add(domain, ["TXT", "some other TXT record"]) }
