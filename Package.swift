@@ -288,7 +288,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "EmailAuthTests", dependencies: ["EmailAuth", "TestSupport"],
+            name: "EmailAuthTests", dependencies: ["EmailAuth", "TestSupport", "DNS", "SMTPServer"],
             exclude: ["Fixtures"],  // the OpenSPF suite (YAML) and its licence, read by SPFTestSuiteTests
             swiftSettings: swiftSettings
         ),

@@ -97,7 +97,10 @@ public struct AuthenticationResults: Hashable, Sendable {
         // authserv-id is the first token of the value, after optional CFWS, before ";" or CFWS.
         var value = String(decoding: field.value, as: UTF8.self)
         value = stripComments(value)
-        let id = value.split(whereSeparator: { $0 == ";" || $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }).first ?? ""
+        // Split on scalars: as a Character, a folding "\r\n" is neither "\r" nor "\n", so a
+        // field with the id on a continuation line would not be recognised (and would stay).
+        let id = value.unicodeScalars.split(whereSeparator: { $0 == ";" || $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }).first
+            .map { String(String.UnicodeScalarView($0)) } ?? ""
         return id.lowercased() == authservID
     }
 

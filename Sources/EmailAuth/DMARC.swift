@@ -25,21 +25,26 @@ public struct DMARCRecord: Hashable, Sendable {
     public var aggregateReportURIs: [String] = []
     public var failureReportURIs: [String] = []
 
-    /// Parses a TXT record. A record without a valid `p=` is still a DMARC record when `rua=` is
-    /// valid: it is read as `p=none` (RFC 7489 §6.6.3).
+    /// Parses a TXT record. A record without a valid `p=`, or with an invalid `sp=`, is still a
+    /// DMARC record when `rua=` is valid: it is read as `p=none` (RFC 7489 §6.6.3 step 6).
     public init(_ text: String) throws(DKIMVerifyError) {
         let tags = try DKIMTagList(text)
         guard tags.tags.first?.name == "v", tags["v"] == "DMARC1" else { throw .syntax("not a DMARC1 record") }
         self.aggregateReportURIs = Self.uris(tags["rua"])
         self.failureReportURIs = Self.uris(tags["ruf"])
-        if let p = tags["p"].flatMap({ Policy(rawValue: $0.lowercased()) }) {
+        let p = tags["p"].flatMap { Policy(rawValue: $0.lowercased()) }
+        let sp = tags["sp"].map { Policy(rawValue: $0.lowercased()) }
+        // A valid sp= stays when p= is read as none; an invalid one reads as absent.
+        self.subdomainPolicy = sp ?? nil
+        if let p, sp != .some(nil) {
             self.policy = p
         } else if !aggregateReportURIs.isEmpty {
             self.policy = .none
-        } else {
+        } else if p == nil {
             throw .syntax("p=\(tags["p"] ?? "") is not none, quarantine or reject")
+        } else {
+            throw .syntax("sp=\(tags["sp"] ?? "") is not none, quarantine or reject")
         }
-        self.subdomainPolicy = tags["sp"].flatMap { Policy(rawValue: $0.lowercased()) }
         if let pct = tags["pct"] {
             guard let n = Int(pct), (0...100).contains(n) else { throw .syntax("pct=\(pct) is not 0 to 100") }
             self.percent = n

@@ -38,6 +38,8 @@ struct DMARCTests {
         ("v=DMARC1;p=quarantine;sp=none;pct=20;adkim=s", .quarantine, .some(DMARCRecord.Policy.none), 20),
         ("v=DMARC1; p=bogus; rua=mailto:agg@example.org", .none, nil, 100),  // RFC 7489 §6.6.3
         ("v=DMARC1; p=NONE; rua=mailto:a@example.org, mailto:b@example.org", .none, nil, 100),
+        // An invalid sp= is treated as an invalid p= (RFC 7489 §6.6.3 step 6): p=none with a rua=.
+        ("v=DMARC1; p=reject; sp=bogus; rua=mailto:agg@example.org", .none, nil, 100),
     ])
     func records(_ text: String, _ policy: DMARCRecord.Policy, _ sp: DMARCRecord.Policy?, _ pct: Int) throws {
         let record = try DMARCRecord(text)
@@ -50,6 +52,7 @@ struct DMARCTests {
         ("p=reject; v=DMARC1", "not a DMARC1 record"),
         ("v=DMARC2; p=reject", "not a DMARC1 record"),
         ("v=DMARC1; p=bogus", "p=bogus is not none, quarantine or reject"),
+        ("v=DMARC1; p=reject; sp=bogus", "sp=bogus is not none, quarantine or reject"),
         ("v=DMARC1; p=reject; pct=101", "pct=101 is not 0 to 100"),
         ("v=DMARC1; p=reject; adkim=x", "adkim=x is not r or s"),
         ("v=DMARC1; p=reject; p=none", "the tag p= appears twice"),
@@ -163,5 +166,19 @@ struct AuthenticationResultsTests {
             """)
         let untouched = Array("From: a@b.test\r\n\r\nbody".utf8)
         #expect(AuthenticationResults.removingOurs(from: untouched, authservID: "mx.example.org") == untouched)
+    }
+
+    /// A field whose authserv-id is on a continuation line, or followed directly by the line
+    /// break, is ours too: CRLF is folding white space (RFC 8601 §2.2, RFC 5322 §3.2.2).
+    @Test(arguments: [
+        "Authentication-Results:\r\n mx.example.org; spf=pass\r\n",
+        "Authentication-Results: mx.example.org\r\n ; spf=pass\r\n",
+        "Authentication-Results: (forged)\r\n\tmx.example.org; spf=pass\r\n",
+        "Authentication-Results: mx.example.org\r\n\t1; spf=pass\r\n",
+    ])
+    func removesFoldedForgedResults(field: String) {
+        let message = Array((field + "From: a@bank.test\r\n\r\nbody\r\n").utf8)
+        let cleaned = String(decoding: AuthenticationResults.removingOurs(from: message, authservID: "mx.example.org"), as: UTF8.self)
+        #expect(cleaned == "From: a@bank.test\r\n\r\nbody\r\n")
     }
 }

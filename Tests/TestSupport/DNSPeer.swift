@@ -35,10 +35,13 @@ public final class DNSPeer: Sendable {
 
     /// Starts both, on fresh ports. A port can be taken between the check and the bind (by a
     /// peer of a suite running in parallel): then it tries again on other ports.
-    public static func start() async throws -> DNSPeer {
+    ///
+    /// `extraZones` (file name = zone name + ".zone", text) are served beside
+    /// ``DNSPeerZones/zones``, e.g. a sender domain with keys made by the test.
+    public static func start(extraZones: [(String, String)] = []) async throws -> DNSPeer {
         for attempt in 1...5 {
             do {
-                return try await startOnce()
+                return try await startOnce(zones: DNSPeerZones.zones + extraZones)
             } catch let e as PeerError where e.description.contains("already in use") && attempt < 5 {
                 continue
             }
@@ -46,7 +49,7 @@ public final class DNSPeer: Sendable {
         throw PeerError("unreachable")
     }
 
-    static func startOnce() async throws -> DNSPeer {
+    static func startOnce(zones: [(String, String)]) async throws -> DNSPeer {
         guard let nsd = nsdPath, let unbound = unboundPath else {
             throw PeerError("nsd and unbound are required when CI=true: apt-get install nsd unbound")
         }
@@ -56,12 +59,12 @@ public final class DNSPeer: Sendable {
         let nsdPort = try await freePort()
         var unboundPort = try await freePort()
         while unboundPort == nsdPort { unboundPort = try await freePort() }
-        for (file, text) in DNSPeerZones.zones {
+        for (file, text) in zones {
             try text.write(to: folder.appendingPathComponent("zones/\(file)"), atomically: true, encoding: .utf8)
         }
-        try nsdConf(folder, port: nsdPort).write(
+        try nsdConf(folder, port: nsdPort, zones: zones).write(
             to: folder.appendingPathComponent("nsd.conf"), atomically: true, encoding: .utf8)
-        try unboundConf(folder, port: unboundPort, nsdPort: nsdPort).write(
+        try unboundConf(folder, port: unboundPort, nsdPort: nsdPort, zones: zones).write(
             to: folder.appendingPathComponent("unbound.conf"), atomically: true, encoding: .utf8)
 
         var started: [ChildProcess] = []
@@ -137,7 +140,7 @@ public final class DNSPeer: Sendable {
         throw PeerError("\(process.path) did not start on port \(port): \(text) \(stderr)")
     }
 
-    private static func nsdConf(_ folder: URL, port: Int) -> String {
+    private static func nsdConf(_ folder: URL, port: Int, zones: [(String, String)]) -> String {
         var text = """
             server:
               ip-address: 127.0.0.1@\(port)
@@ -157,13 +160,13 @@ public final class DNSPeer: Sendable {
               control-enable: no
 
             """
-        for (file, _) in DNSPeerZones.zones {
+        for (file, _) in zones {
             text += "zone:\n  name: \(file.dropLast(5))\n  zonefile: \(file)\n"
         }
         return text
     }
 
-    private static func unboundConf(_ folder: URL, port: Int, nsdPort: Int) -> String {
+    private static func unboundConf(_ folder: URL, port: Int, nsdPort: Int, zones: [(String, String)]) -> String {
         var text = """
             server:
               interface: 127.0.0.1@\(port)
@@ -188,7 +191,7 @@ public final class DNSPeer: Sendable {
 
             """
         // The zones NSD serves, and lame.example, which NSD refuses: Unbound answers SERVFAIL.
-        let stubs = DNSPeerZones.zones.map { String($0.0.dropLast(5)) } + ["lame.example"]
+        let stubs = zones.map { String($0.0.dropLast(5)) } + ["lame.example"]
         for zone in stubs { text += "  local-zone: \"\(zone).\" transparent\n" }
         for zone in stubs { text += "stub-zone:\n  name: \"\(zone).\"\n  stub-addr: 127.0.0.1@\(nsdPort)\n" }
         text += "remote-control:\n  control-enable: no\n"
