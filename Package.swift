@@ -97,12 +97,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Spam and malware: the built-in score (DNS blocklists, FCrDNS, HELO, GTUBE), rspamd and
-        // clamd clients. Decisions are pure functions; lookups go through EmailAuth's AuthDNS.
+        // Spam and malware: the built-in score (DNS blocklists, FCrDNS, HELO, GTUBE), the per-user
+        // junk classifier, rspamd and clamd clients. Decisions are pure functions; lookups go
+        // through EmailAuth's AuthDNS.
         .target(
             name: "Filtering",
             dependencies: [
-                "EmailAuth", "HTTPClientKit",
+                "EmailAuth", "HTTPClientKit", "MIME",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -158,7 +159,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "MailCore", "Storage", "Directory", "AdminModels", "MIME",
+                "MailCore", "Storage", "Directory", "AdminModels", "MIME", "Filtering",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -86,6 +86,8 @@ public final class LocalDelivery: Sendable {
     public let blobs: BlobStore
     let committer: GroupCommitter
     let indexer: SearchIndexer
+    /// Learns each user's junk classifier from the messages moved into and out of Junk.
+    public let junkTrainer: JunkTrainer
     let maxReceived: Int
     /// Messages up to this size are kept in the database, committed (and fsynced) together
     /// with their mailbox entries; larger ones become blob files, each fsynced on its own.
@@ -104,12 +106,18 @@ public final class LocalDelivery: Sendable {
         self.indexer = indexer
         self.committer = GroupCommitter(store: store) { indexer.signal() }
         self.maxReceived = maxReceivedHeaders
+        self.junkTrainer = JunkTrainer(store: store) { hash in
+            if let inline = try store.inlineBlob(hash) { return inline }
+            return try blobs.get(hash)
+        }
         indexer.start()
+        junkTrainer.start()
     }
 
     public func stop() {
         committer.stop()
         indexer.stop()
+        junkTrainer.stop()
         flushRefusals()
     }
 

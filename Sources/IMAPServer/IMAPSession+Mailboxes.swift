@@ -400,6 +400,11 @@ extension IMAPSession {
         let (validity, uid) = try env.delivery.append(
             message, to: mailbox.id, accountID: account.id, quota: quota, flags: flags.filter { $0 != "\\Recent" },
             internalDate: date ?? Date())
+        // A message a client files in Junk itself (a client-side filter, or a MOVE emulated by
+        // APPEND) teaches spam.
+        if mailbox.specialUse == "\\Junk" {
+            env.delivery.junkTrainer.learn([.init(accountID: account.id, mailboxID: mailbox.id, uid: uid, junkClass: .spam)])
+        }
         reportChanges(out: out, expunges: true)
         return ok(tag, code: "APPENDUID \(validity) \(uid)", "APPEND completed", out: out)
     }

@@ -368,6 +368,10 @@ extension IMAPSession {
             from: sel.id, uids: list.map(\.uid), to: target.id, move: move, accountID: account.id, quota: quota)
         env.delivery.forgetUsage(of: account.id)
         guard !result.pairs.isEmpty else { return ok(tag, "\(command) completed (no messages)", out: out) }
+        if let junkClass = try junkLesson(from: sel.id, to: target, move: move) {
+            env.delivery.junkTrainer.learn(
+                result.pairs.map { .init(accountID: account.id, mailboxID: target.id, uid: $0.1, junkClass: junkClass) })
+        }
         let code = "COPYUID \(result.uidValidity) \(SequenceSet.compact(result.pairs.map { UInt32(clamping: $0.0) })) \(SequenceSet.compact(result.pairs.map { UInt32(clamping: $0.1) }))"
         // Into the selected mailbox itself: the copies are new messages there (`* n EXISTS`).
         let intoSelected = target.id == sel.id
@@ -379,6 +383,16 @@ extension IMAPSession {
         updateSelected { announceExpunges(result.pairs.map(\.0), in: &$0, out: out) }
         if intoSelected { reportChanges(out: out, expunges: true) }
         return ok(tag, "MOVE completed", out: out)
+    }
+
+    /// What a COPY or MOVE teaches the account's junk classifier: into `\Junk` (from any other
+    /// mailbox) is spam; a MOVE out of `\Junk` into any mailbox but `\Trash` is ham (deleting
+    /// junk says nothing about it; a COPY out leaves it in Junk, so it says nothing either).
+    func junkLesson(from source: Int64, to target: MailboxRecord, move: Bool) throws -> JunkClass? {
+        guard source != target.id else { return nil }
+        if target.specialUse == "\\Junk" { return .spam }
+        guard move, target.specialUse != "\\Trash", try env.store.mailbox(id: source)?.specialUse == "\\Junk" else { return nil }
+        return .ham
     }
 
     func expunge(uids: SequenceSet?, tag: String, out: ResponseWriter) throws -> Next {

@@ -127,7 +127,7 @@ struct InboundChecks: Sendable {
     /// `trusted` clients (in `trusted_networks`) are checked and reported, never refused.
     func judge(
         _ data: [UInt8], sender: SMTPMailbox?, recipients: [String], client: Client, spf spfOutcome: SPFOutcome?, trusted: Bool,
-        isOurs: (String) -> Bool
+        isOurs: (String) -> Bool, junk: JunkLookup? = nil
     ) async -> InboundVerdict {
         let message = AuthenticationResults.removingOurs(from: data, authservID: hostname)
         let parsed = DKIMMessage(message)
@@ -203,7 +203,8 @@ struct InboundChecks: Sendable {
                 clientIP: client.ip, helo: client.helo, hostname: hostname, reverseDNS: await reverse, spf: spfOutcome?.result,
                 dkim: signatures.map(\.result), alignedDKIMPass: aligned, dmarc: dmarcResult,
                 hasDate: parsed.count(of: "date") > 0, hasMessageID: parsed.count(of: "message-id") > 0)
-            let spam = await filter(message, facts: facts, recipients: recipients, sender: sender, client: client, trusted: trusted, report: &report)
+            let spam = await filter(
+                message, facts: facts, recipients: recipients, sender: sender, client: client, trusted: trusted, junk: junk, report: &report)
             // The strictest decision stands; clients in trusted networks are only refused for
             // what no network makes acceptable (malware, GTUBE, an unavailable scanner).
             if case .refuse = spam { decision = spam } else if !trusted, spam.rank > decision.rank { decision = spam }
@@ -232,9 +233,16 @@ struct InboundChecks: Sendable {
         var queueID: String
     }
 
-    /// GTUBE, clamd, then rspamd or the built-in score, against the recipients' thresholds.
+    /// The recipients' junk classifiers: the verdict of the strictest one (highest spam
+    /// probability) with its account, nil when none has learned enough. Asked only when the
+    /// built-in score is computed.
+    typealias JunkLookup = @Sendable () async -> (account: String, verdict: JunkVerdict)?
+
+    /// GTUBE, clamd, then rspamd or the built-in score (with the recipients' junk classifier),
+    /// against the recipients' thresholds.
     func filter(
-        _ message: [UInt8], facts: SpamFacts, recipients: [String], sender: SMTPMailbox?, client: Client, trusted: Bool, report: inout Report
+        _ message: [UInt8], facts: SpamFacts, recipients: [String], sender: SMTPMailbox?, client: Client, trusted: Bool,
+        junk: JunkLookup? = nil, report: inout Report
     ) async -> InboundVerdict.Decision {
         if GTUBE.contains(message) {
             report.story.append("spam: the GTUBE test pattern")
@@ -275,7 +283,11 @@ struct InboundChecks: Sendable {
                 report.story.append("rspamd unavailable (\(error)), built-in score used")
             }
         }
-        let score = SpamScore.score(facts)
+        var score = SpamScore.score(facts)
+        if let junk, let (account, verdict) = await junk() {
+            score.add(verdict, of: account)
+            report.story.append("junk classifier of \(account): \(verdict.rule?.name ?? "no rule") at probability \(verdict)")
+        }
         report.story.append("score \(score)")
         let total = score.total
         if let reject = limits.reject, total >= reject {

@@ -116,7 +116,7 @@ public struct SMTPEnvironment: Sendable {
                 data, sender: envelope.sender, recipients: recipients,
                 client: InboundChecks.Client(ip: connection.clientIP, helo: envelope.helo, queueID: queueID), spf: spf,
                 trusted: trustedNetworks.contains { $0.contains(connection.clientIP) },
-                isOurs: { (try? DomainName($0)).map(snapshot.isLocal) ?? false })
+                isOurs: { (try? DomainName($0)).map(snapshot.isLocal) ?? false }, junk: junkLookup(data, recipients: recipients))
             if let refusal = judged.refusal {
                 delivery.recordRefusal(
                     DeliveryEvent(

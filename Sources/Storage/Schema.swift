@@ -333,6 +333,34 @@ enum Schema {
             // Lists rewrite From for posters whose domain publishes a strict DMARC policy.
             try db.execute(sql: "ALTER TABLE lists ADD COLUMN dmarc_rewrite TEXT NOT NULL DEFAULT 'auto'")
         }
+        m.registerMigration("v12-junk") { db in
+            // Per-user junk learning: how many ham and spam messages each account trained, in
+            // how many of each every token was seen, and which messages (by blob, so that
+            // every copy counts once) were trained as what, so that moving one back out of
+            // Junk can undo its spam training.
+            try db.execute(
+                sql: """
+                    CREATE TABLE junk_totals (
+                        account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+                        ham INTEGER NOT NULL DEFAULT 0,
+                        spam INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE junk_tokens (
+                        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                        token TEXT NOT NULL,
+                        ham INTEGER NOT NULL DEFAULT 0,
+                        spam INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (account_id, token)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE junk_trained (
+                        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                        blob_hash TEXT NOT NULL,
+                        class TEXT NOT NULL,
+                        trained_at REAL NOT NULL,
+                        PRIMARY KEY (account_id, blob_hash)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 

@@ -1,0 +1,168 @@
+import Dispatch
+import Filtering
+import Foundation
+import Logging
+import Storage
+import Synchronization
+
+/// Teaches each user's junk classifier from what the user does in IMAP: a message moved or
+/// copied into Junk (or appended there) is spam, one moved out of Junk is ham. The session
+/// only hands over which messages (an in-memory append, no I/O); this thread reads and
+/// tokenizes them and writes the counts, each message in its own transaction, after the
+/// client has had its answer. A crash loses at most the training still waiting, never mail.
+public final class JunkTrainer: Sendable {
+    /// A message to learn from: where it is now, and what the user said it is.
+    public struct Lesson: Hashable, Sendable {
+        public var accountID: Int64
+        public var mailboxID: Int64
+        public var uid: Int64
+        public var junkClass: JunkClass
+
+        public init(accountID: Int64, mailboxID: Int64, uid: Int64, junkClass: JunkClass) {
+            self.accountID = accountID
+            self.mailboxID = mailboxID
+            self.uid = uid
+            self.junkClass = junkClass
+        }
+    }
+
+    private struct State {
+        var lessons: [Lesson] = []
+        /// A batch is being learned (taken off `lessons`, not yet written).
+        var busy = false
+        var stopped = false
+        var running = false
+        var learned = 0
+    }
+
+    private let store: SQLiteStore
+    private let read: @Sendable (String) throws -> [UInt8]
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let wakeup = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+    /// Lessons waiting beyond this are dropped (and logged): a client moving a million
+    /// messages must not grow the server's memory without bound.
+    static let maximumWaiting = 100_000
+
+    init(
+        store: SQLiteStore, read: @escaping @Sendable (String) throws -> [UInt8],
+        logger: Logger = Logger(label: "mailroom.junk")
+    ) {
+        self.store = store
+        self.read = read
+        self.logger = logger
+    }
+
+    func start() {
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "mailroom-junk"
+        state.withLock { $0.running = true }
+        thread.start()
+    }
+
+    /// Finishes the lesson under way and stops the thread; lessons still waiting are lost.
+    func stop() {
+        let running = state.withLock { s -> Bool in
+            defer { s.stopped = true }
+            return s.running && !s.stopped
+        }
+        guard running else { return }
+        wakeup.signal()
+        done.wait()
+    }
+
+    /// Queues lessons; returns at once.
+    public func learn(_ lessons: [Lesson]) {
+        guard !lessons.isEmpty else { return }
+        let wake = state.withLock { s -> Bool in
+            let room = max(0, Self.maximumWaiting - s.lessons.count)
+            if room < lessons.count {
+                logger.warning(
+                    "junk training backlog full; lessons dropped", metadata: ["dropped": "\(lessons.count - room)"])
+            }
+            s.lessons += lessons.prefix(room)
+            return !s.busy
+        }
+        if wake { wakeup.signal() }
+    }
+
+    /// Waits until every lesson queued so far is learned (tests, the bench's admin path).
+    public func waitUntilIdle(timeout: Duration = .seconds(30)) {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if state.withLock({ $0.lessons.isEmpty && !$0.busy }) { return }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+    }
+
+    /// Messages learned since start.
+    public var learnedCount: Int { state.withLock { $0.learned } }
+
+    private func loop() {
+        while true {
+            wakeup.wait()
+            if state.withLock({ $0.stopped }) { break }
+            while true {
+                let batch = state.withLock { s -> [Lesson]? in
+                    guard !s.stopped, !s.lessons.isEmpty else {
+                        s.busy = false
+                        return nil
+                    }
+                    s.busy = true
+                    defer { s.lessons.removeAll() }
+                    return s.lessons
+                }
+                guard let batch else { break }
+                for lesson in batch { learnOne(lesson) }
+                state.withLock { $0.learned += batch.count }
+            }
+        }
+        done.signal()
+    }
+
+    /// Learns one message now, on the caller's thread. A message expunged meanwhile is
+    /// skipped.
+    func learnOne(_ lesson: Lesson) {
+        do {
+            guard let hash = try store.blobHashes(mailboxID: lesson.mailboxID, uids: [lesson.uid]).first else { return }
+            // Already taught this class (a second copy of the same message): skip the reading.
+            if try store.junkTraining(accountID: lesson.accountID, blobHash: hash) == lesson.junkClass { return }
+            let tokens = JunkTokenizer.tokens(try read(hash))
+            try store.trainJunk(accountID: lesson.accountID, blobHash: hash, tokens: tokens, as: lesson.junkClass)
+        } catch {
+            logger.error(
+                "junk training failed for a message; the classifier misses this lesson",
+                metadata: [
+                    "account": "\(lesson.accountID)", "mailbox": "\(lesson.mailboxID)", "uid": "\(lesson.uid)",
+                    "error": "\(error)",
+                ])
+        }
+    }
+}
+
+extension LocalDelivery {
+    /// The classifier verdict with the highest spam probability among `accounts` (each with
+    /// enough training), with whose it is; nil when none of them has a verdict. Blocks on the
+    /// store: call it off the event loops.
+    public func junkVerdict(
+        for message: [UInt8], accounts: [(id: Int64, address: String)], classifier: JunkClassifier = JunkClassifier()
+    )
+        -> (account: String, verdict: JunkVerdict)?
+    {
+        guard !accounts.isEmpty else { return nil }
+        let tokens = JunkTokenizer.tokens(message)
+        var best: (account: String, verdict: JunkVerdict)?
+        for account in accounts {
+            guard let counts = try? store.junkCounts(accountID: account.id, tokens: tokens),
+                counts.hamMessages >= classifier.minimumHam, counts.spamMessages >= classifier.minimumSpam
+            else { continue }
+            let model = JunkModel(
+                hamMessages: counts.hamMessages, spamMessages: counts.spamMessages,
+                tokens: counts.tokens.mapValues { JunkTokenCounts(ham: $0.ham, spam: $0.spam) })
+            guard let verdict = classifier.classify(tokens, model: model) else { continue }
+            if best.map({ verdict.probability > $0.verdict.probability }) ?? true { best = (account.address, verdict) }
+        }
+        return best
+    }
+}

@@ -1,0 +1,74 @@
+import Delivery
+import Filtering
+import Foundation
+import MailCore
+import SMTP
+import Storage
+import Testing
+
+@testable import SMTPServer
+
+/// A recipient's trained junk classifier adds its rule to the built-in score on the MX.
+@Suite struct JunkLearningTests {
+    static let spamWords = [
+        "viagra", "pills", "winner", "lottery", "casino", "bitcoin", "cheap", "offer", "prize", "discount",
+    ]
+    static let hamWords = [
+        "meeting", "agenda", "report", "project", "lunch", "review", "budget", "schedule", "draft", "minutes",
+    ]
+
+    static func message(_ words: [String], subject: String) -> String {
+        "From: Ann <ann@relaxed.test>\r\nTo: alice@example.org\r\nSubject: \(subject)\r\nDate: Mon, 1 Jun 2026 10:00:00 +0000\r\n"
+            + "Message-ID: <\(UUID())@relaxed.test>\r\n\r\n\(words.joined(separator: " "))\r\n"
+    }
+
+    /// Teaches alice 12 spam and 12 ham messages through the store.
+    static func train(_ s: InboundChecksTests.Setup) throws {
+        let alice = try s.account("alice@example.org")
+        for i in 0..<12 {
+            let spam = Self.message((0..<5).map { spamWords[(i + $0) % 10] }, subject: "great \(spamWords[i % 10])")
+            let ham = Self.message((0..<5).map { hamWords[(i + $0) % 10] }, subject: "about the \(hamWords[i % 10])")
+            try s.harness.delivery.store.trainJunk(
+                accountID: alice, blobHash: "spam\(i)", tokens: JunkTokenizer.tokens(Array(spam.utf8)), as: .spam)
+            try s.harness.delivery.store.trainJunk(
+                accountID: alice, blobHash: "ham\(i)", tokens: JunkTokenizer.tokens(Array(ham.utf8)), as: .ham)
+        }
+    }
+
+    @Test func aTrainedUsersSpamGoesToJunkAndHamToTheInbox() async throws {
+        let s = try InboundChecksTests.Setup()
+        let spam = Self.message(["cheap", "viagra", "pills", "casino", "prize"], subject: "great offer")
+        let ham = Self.message(["agenda", "budget", "review", "meeting"], subject: "about the project")
+        // Untrained: both arrive in INBOX.
+        #expect(await s.send(from: "ann@relaxed.test", spam).code == 250)
+        #expect(try s.junkCount() == 0)
+        #expect(try s.inbox().count == 1)
+
+        try Self.train(s)
+        #expect(await s.send(from: "ann@relaxed.test", spam).code == 250)
+        #expect(try s.junkCount() == 1)
+        #expect(await s.send(from: "ann@relaxed.test", ham).code == 250)
+        #expect(try s.junkCount() == 1)
+        #expect(try s.inbox().count == 2)
+
+        let checks = try s.trace().filter { $0.event == .checked }.compactMap(\.detail)
+        let spamStory = try #require(checks.first { $0.contains("BAYES_SPAM") })
+        #expect(
+            spamStory.contains("junk classifier of alice@example.org: BAYES_SPAM at probability 0.9")
+                || spamStory.contains("BAYES_SPAM at probability 1 ("))
+        #expect(spamStory.contains("filed in Junk: score"))
+        #expect(checks.contains { $0.contains("BAYES_HAM -2") })
+    }
+
+    @Test func theStrictestRecipientDecides() async throws {
+        let s = try InboundChecksTests.Setup()
+        try Self.train(s)
+        let spam = Self.message(["cheap", "viagra", "pills", "casino", "prize"], subject: "great offer")
+        // To alice (trained) and bob (untrained, no verdict): alice's verdict stands for both.
+        let env = s.env
+        let verdict = await env.junkLookup(Array(spam.utf8), recipients: ["bob@example.org", "alice@example.org"])()
+        #expect(verdict?.account == "alice@example.org")
+        #expect((verdict?.verdict.probability ?? 0) > 0.9)
+        #expect(await env.junkLookup(Array(spam.utf8), recipients: ["bob@example.org"])() == nil)
+    }
+}
