@@ -110,10 +110,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // DKIM signing (RFC 6376, RFC 8463): keys, canonicalisation, signatures. No I/O.
+        // SPF, DKIM (signing and verification), DMARC, ARC, Authentication-Results: sans-I/O
+        // parsers and evaluators over the AuthDNS protocol, which the DNS stub resolver answers.
         .target(
             name: "EmailAuth",
             dependencies: [
+                "DNS",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
@@ -213,6 +215,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
+                "Doctor",
                 "Filtering",
                 "MailCore", "Storage", "Directory", "AdminModels", "Delivery", "Outbound",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -221,11 +224,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The DNS records to publish for a domain, and `mailroom doctor`'s checks of them.
+        .target(
+            name: "Doctor",
+            dependencies: [
+                "AdminModels", "EmailAuth", "Filtering",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Composition root: config, data directory, TLS material, listeners, lifecycle.
         .target(
             name: "MailroomServer",
             dependencies: [
-                "Filtering",
+                "Filtering", "Doctor", "EmailAuth",
                 "MailCore", "Storage", "Directory", "AdminAPI", "SMTP", "SMTPServer", "Delivery", "LoginKit", "IMAPServer", "IMAP",
                 "Outbound", "DNS", "SMTPClient", "MIME",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -293,6 +308,7 @@ let package = Package(
             exclude: ["Fixtures"],  // the OpenSPF suite (YAML) and its licence, read by SPFTestSuiteTests
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "DoctorTests", dependencies: ["Doctor", "AdminModels", "EmailAuth", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "FilteringTests", dependencies: ["Filtering", "EmailAuth", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPClientTests",

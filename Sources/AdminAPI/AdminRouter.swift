@@ -1,6 +1,7 @@
 import AdminModels
 import Delivery
 import Directory
+import Doctor
 import Foundation
 import Hummingbird
 import MailCore
@@ -10,7 +11,8 @@ import Storage
 /// Builds the admin HTTP API: `/healthz`, `/metrics` and the token-protected `/api/v1/…`.
 /// docs/admin-api.md lists every route.
 public func buildAdminRouter(
-    directory dir: DirectoryService, metrics: AdminMetrics, delivery: LocalDelivery? = nil, outbound: OutboundAdmin? = nil
+    directory dir: DirectoryService, metrics: AdminMetrics, delivery: LocalDelivery? = nil, outbound: OutboundAdmin? = nil,
+    setup: SetupContext? = nil
 ) -> Router<AdminContext> {
     let router = Router(context: AdminContext.self)
     // Outermost first: metrics see the response the error middleware made of a thrown error.
@@ -40,6 +42,7 @@ public func buildAdminRouter(
         addQuarantineRoutes(api, delivery)
     }
     if let outbound { addOutboundRoutes(api, outbound) }
+    if let outbound, let setup { addSetupRoutes(api, dir, outbound, setup) }
     return router
 }
 

@@ -9,6 +9,8 @@ import IMAPServer
 import Logging
 import MIME
 import DNS
+import Doctor
+import EmailAuth
 import Outbound
 import NIOCore
 import NIOSSL
@@ -95,7 +97,9 @@ public final class Mailroom: Sendable {
         let runner = QueueRunner(store: store, delivery: delivery, settings: outbound, resolver: resolver, logger: logger)
         let admin = OutboundAdmin(
             queue: QueueAdmin(store: store, directory: directory, delivery: delivery, hostname: config.hostname), dkim: dkim, stats: runner.stats)
-        let router = buildAdminRouter(directory: directory, metrics: metrics, delivery: delivery, outbound: admin)
+        let router = buildAdminRouter(
+            directory: directory, metrics: metrics, delivery: delivery, outbound: admin,
+            setup: SetupContext(facts: serverFacts(), dns: ResolverAuthDNS(resolver)))
         let scheme = config.adminTLS ? "https" : "http"
         var server = HTTPServerBuilder.http1()
         if config.adminTLS {
@@ -160,6 +164,22 @@ public final class Mailroom: Sendable {
                 delivery: delivery, interval: config.sweepInterval > 0 ? config.sweepInterval : 3600, sweep: config.sweepInterval > 0,
                 quarantineKeep: config.quarantineKeep, logger: logger))
         return services
+    }
+
+    /// What `mailroom doctor` and `dns records` need to know of this server. Listeners on port 0
+    /// (a port chosen at start, as in tests) are left out.
+    func serverFacts() -> ServerFacts {
+        let l = config.listeners
+        let named: [(String, [ListenAddress])] = [
+            ("SMTP (MX)", l.smtp), ("submission", l.submission), ("submissions (TLS)", l.submissions), ("IMAP", l.imap),
+            ("IMAPS (TLS)", l.imaps), ("admin API", l.admin),
+        ]
+        let listeners = named.flatMap { name, addresses in
+            addresses.filter { $0.port != 0 }.map { ServerFacts.Listener(name: name, host: $0.host, port: $0.port) }
+        }
+        return ServerFacts(
+            hostname: config.hostname, listeners: listeners, certificatePEM: tlsCert, certificateGenerated: tlsGenerated,
+            dnsbl: config.inbound.dnsbl)
     }
 
     /// A server TLS configuration from PEM texts (certificate chain, private key).

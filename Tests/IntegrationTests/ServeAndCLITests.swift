@@ -95,6 +95,32 @@ import Testing
         }
     }
 
+    /// Going live: the records to publish, and the doctor's verdict on what is (not) published.
+    /// Tests ask no DNS server, so every lookup fails and the doctor must say so and exit 1.
+    @Test func dnsRecordsAndDoctor() async throws {
+        try await blocking {
+            let s = try ServerProcess()
+            try s.start()
+            defer { s.stop() }
+            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+            #expect(try s.cli(["dkim", "generate", "example.org", "--algorithm", "ed25519", "--selector", "mr1"]).status == 0)
+            let records = try s.cli(["dns", "records", "example.org"])
+            #expect(records.status == 0, "\(records.err)")
+            #expect(records.out.contains("example.org. IN MX 10 mail.example.org.\n"), "\(records.out)")
+            #expect(records.out.contains("mr1._domainkey.example.org. IN TXT \"v=DKIM1; k=ed25519; p="))
+            #expect(records.out.contains("_dmarc.example.org. IN TXT \"v=DMARC1; p=reject; rua=mailto:postmaster@example.org\""))
+            let json = try s.cli(["dns", "records", "example.org", "--json"])
+            #expect(json.out.contains("\"type\" : \"MX\"") || json.out.contains("\"type\":\"MX\""), "\(json.out)")
+            #expect(try s.cli(["dns", "records", "nowhere.org"]).status != 0)
+
+            let doctor = try s.cli(["doctor", "example.org"])
+            #expect(doctor.status == 1, "\(doctor.out)\(doctor.err)")
+            #expect(doctor.out.contains("FAIL  mx "), "\(doctor.out)")
+            #expect(doctor.out.contains("→ publish `example.org. IN MX 10 mail.example.org.`"), "\(doctor.out)")
+            #expect(doctor.out.contains("warn  certificate  the certificate is the self-signed one Mailroom generated"), "\(doctor.out)")
+        }
+    }
+
     @Test func bulkImportReportsBadLinesAndIsAllOrNothing() async throws {
         try await blocking {
             let s = try ServerProcess()
