@@ -80,6 +80,8 @@ public struct AuthenticationResults: Hashable, Sendable {
     /// sender could have written them to look checked by us (RFC 8601 §5). Other servers'
     /// fields stay. Only the header section is read; the body is returned as it was.
     public static func removingOurs(from message: [UInt8], authservID: String) -> [UInt8] {
+        // Most messages carry no such field: find that out without parsing the header.
+        guard mentionsResults(message[..<headerSectionEnd(message)]) else { return message }
         let parsed = DKIMMessage(message)
         let ours = authservID.lowercased()
         guard parsed.headerFields.contains(where: { isOurs($0, ours) }) else { return message }
@@ -90,6 +92,23 @@ public struct AuthenticationResults: Hashable, Sendable {
         for field in parsed.headerFields where !isOurs(field, ours) { out += field.raw }
         out += message[Self.headerSectionEnd(message)...]
         return out
+    }
+
+    /// Whether a line of the header section starts with `Authentication-Results:` (any case).
+    static func mentionsResults(_ header: ArraySlice<UInt8>) -> Bool {
+        let name = Array("authentication-results".utf8)
+        var lineStart = true
+        var i = header.startIndex
+        while i < header.endIndex {
+            if lineStart, header.endIndex - i > name.count, header[i].asciiLowercased == name[0],
+                zip(header[i..<(i + name.count)], name).allSatisfy({ $0.asciiLowercased == $1 })
+            {
+                return true
+            }
+            lineStart = header[i] == .lf
+            i += 1
+        }
+        return false
     }
 
     static func isOurs(_ field: DKIMHeaderField, _ authservID: String) -> Bool {
