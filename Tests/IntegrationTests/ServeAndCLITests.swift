@@ -207,8 +207,9 @@ import Testing
             #expect(swept.out.contains("files removed: 1 (4"), "\(swept.out)")
             #expect(Self.blobFiles(s).isEmpty)
             let again = try s.cli(["storage", "sweep", "--json"])
-            let report = try JSONSerialization.jsonObject(with: Data(again.out.utf8)) as? [String: Int]
-            #expect(report?["files_removed"] == 0 && report?["unreferenced"] == 0, "nothing left: \(again.out)")
+            #expect(again.status == 0, "storage sweep --json: \(again.err)\n\(s.log)")
+            let report = (try? JSONSerialization.jsonObject(with: Data(again.out.utf8))) as? [String: Int]
+            #expect(report?["files_removed"] == 0 && report?["unreferenced"] == 0, "nothing left: \(again.out) \(again.err)")
         }
     }
 
