@@ -10,7 +10,8 @@ import Storage
 /// Builds the admin HTTP API: `/healthz`, `/metrics` and the token-protected `/api/v1/…`.
 /// docs/admin-api.md lists every route.
 public func buildAdminRouter(
-    directory dir: DirectoryService, metrics: AdminMetrics, delivery: LocalDelivery? = nil, outbound: OutboundAdmin? = nil
+    directory dir: DirectoryService, metrics: AdminMetrics, delivery: LocalDelivery? = nil, outbound: OutboundAdmin? = nil,
+    tls: (any TLSAdmin)? = nil
 ) -> Router<AdminContext> {
     let router = Router(context: AdminContext.self)
     // Outermost first: metrics see the response the error middleware made of a thrown error.
@@ -40,6 +41,7 @@ public func buildAdminRouter(
         addQuarantineRoutes(api, delivery)
     }
     if let outbound { addOutboundRoutes(api, outbound) }
+    if let tls { addTLSRoutes(api, dir, tls) }
     return router
 }
 

@@ -19,7 +19,7 @@ struct MailroomCommand: AsyncParsableCommand {
         subcommands: [
             Serve.self, DomainCommand.self, AccountCommand.self, AliasCommand.self, ListCommand.self,
             ResolveCommand.self, TraceCommand.self, QueueCommand.self, DKIMCommand.self, ModerationCommand.self, QuarantineCommand.self, TokenCommand.self,
-            AuditCommand.self, StorageCommand.self,
+            AuditCommand.self, StorageCommand.self, TLSCommand.self,
         ]
     )
 }
