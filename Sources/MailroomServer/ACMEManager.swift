@@ -88,6 +88,7 @@ public final class ACMEManager: Sendable {
                 s.lastError = nil
                 s.lastErrorAt = nil
                 s.lastRenewal = Date()
+                s.nextAttempt = cert.notAfter.addingTimeInterval(-settings.renewBefore)
             }
             logger.info(
                 "new TLS certificate in use",

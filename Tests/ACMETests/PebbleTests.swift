@@ -240,6 +240,9 @@ struct PebbleTests {
                 "a new connection gets the new certificate without a restart")
             #expect(after.verified, "\(after.output)")
             #expect(renewed.certificates.first?.lastRenewal != nil)
+            #expect(
+                renewed.certificates.first?.nextRenewal
+                    == renewed.certificates.first.map { $0.notAfter.addingTimeInterval(-30 * 86400) })
         }
     }
 }
