@@ -97,6 +97,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // ACME (RFC 8555) client: JWS, account, orders, HTTP-01, CSR, certificate download, over
+        // HTTPClientKit (or any ACMETransport, for tests).
+        .target(
+            name: "ACME",
+            dependencies: [
+                "HTTPClientKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Spam and malware: the built-in score (DNS blocklists, FCrDNS, HELO, GTUBE), the per-user
         // junk classifier, rspamd and clamd clients. Decisions are pure functions; lookups go
         // through EmailAuth's AuthDNS.
@@ -242,7 +257,7 @@ let package = Package(
             dependencies: [
                 "Filtering", "Doctor", "EmailAuth",
                 "MailCore", "Storage", "Directory", "AdminAPI", "SMTP", "SMTPServer", "Delivery", "LoginKit", "IMAPServer", "IMAP",
-                "Outbound", "DNS", "SMTPClient", "MIME",
+                "Outbound", "DNS", "SMTPClient", "MIME", "ACME", "ServerKit", "AdminModels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -327,6 +342,21 @@ let package = Package(
                 "Outbound", "MailroomServer", "TestSupport", "Delivery", "Directory", "Storage", "LoginKit", "SMTPClient", "SMTP", "MIME",
                 "DNS", "MailCore", "AdminModels", "EmailAuth",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ACMETests",
+            dependencies: [
+                "ACME", "HTTPClientKit", "TestSupport", "MailroomServer", "AdminModels",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -12,7 +12,8 @@ import Storage
 /// docs/admin-api.md lists every route.
 public func buildAdminRouter(
     directory dir: DirectoryService, metrics: AdminMetrics, delivery: LocalDelivery? = nil, outbound: OutboundAdmin? = nil,
-    setup: SetupContext? = nil
+    setup: SetupContext? = nil,
+    tls: (any TLSAdmin)? = nil
 ) -> Router<AdminContext> {
     let router = Router(context: AdminContext.self)
     // Outermost first: metrics see the response the error middleware made of a thrown error.
@@ -43,6 +44,7 @@ public func buildAdminRouter(
     }
     if let outbound { addOutboundRoutes(api, outbound) }
     if let outbound, let setup { addSetupRoutes(api, dir, outbound, setup) }
+    if let tls { addTLSRoutes(api, dir, tls) }
     return router
 }
 

@@ -94,7 +94,8 @@ public struct Doctor: Sendable {
         func finding(_ status: String, _ detail: String, _ fix: String? = nil) -> DoctorFinding {
             DoctorFinding(domain: nil, check: "certificate", status: status, detail: detail, fix: fix)
         }
-        guard let pem = facts.certificatePEM.components(separatedBy: "-----END CERTIFICATE-----").first.map({ $0 + "-----END CERTIFICATE-----" }),
+        let (chain, generated) = facts.certificate()
+        guard let pem = chain.components(separatedBy: "-----END CERTIFICATE-----").first.map({ $0 + "-----END CERTIFICATE-----" }),
             let cert = try? Certificate(pemEncoded: pem)
         else {
             return [finding("error", "the TLS certificate cannot be read", "configure tls.cert_file and tls.key_file with a PEM chain")]
@@ -120,7 +121,7 @@ public struct Doctor: Sendable {
         } else {
             out.append(finding("ok", "the certificate is valid for \(days) more days"))
         }
-        if facts.certificateGenerated {
+        if generated {
             out.append(finding("warning", "the certificate is the self-signed one Mailroom generated: mail clients warn, and senders that check TLS (MTA-STS, DANE) refuse it",
                                "configure tls.cert_file and tls.key_file with a certificate from a public CA"))
         }

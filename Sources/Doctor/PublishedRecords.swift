@@ -19,18 +19,20 @@ public struct ServerFacts: Sendable {
 
     public var hostname: String
     public var listeners: [Listener]
-    /// The PEM chain every TLS listener serves.
-    public var certificatePEM: String
-    /// The certificate is the one Mailroom generated (self-signed).
-    public var certificateGenerated: Bool
+    /// The PEM chain every TLS listener serves now (ACME may replace it), and whether it is the
+    /// one Mailroom generated (self-signed).
+    public var certificate: @Sendable () -> (pem: String, generated: Bool)
     public var dnsbl: [String]
 
-    public init(hostname: String, listeners: [Listener], certificatePEM: String, certificateGenerated: Bool, dnsbl: [String]) {
+    public init(hostname: String, listeners: [Listener], certificate: @escaping @Sendable () -> (pem: String, generated: Bool), dnsbl: [String]) {
         self.hostname = hostname
         self.listeners = listeners
-        self.certificatePEM = certificatePEM
-        self.certificateGenerated = certificateGenerated
+        self.certificate = certificate
         self.dnsbl = dnsbl
+    }
+
+    public init(hostname: String, listeners: [Listener], certificatePEM: String, certificateGenerated: Bool, dnsbl: [String]) {
+        self.init(hostname: hostname, listeners: listeners, certificate: { (certificatePEM, certificateGenerated) }, dnsbl: dnsbl)
     }
 
     /// The standard port of a service, or the configured one when it is not standard.

@@ -5,6 +5,7 @@ import IMAP
 import Logging
 import LoginKit
 import NIOSSL
+import ServerKit
 import Storage
 import Synchronization
 
@@ -13,7 +14,10 @@ public struct IMAPEnvironment: Sendable {
     public var hostname: String
     public var directory: DirectoryService
     public var delivery: LocalDelivery
-    public var tls: NIOSSLContext?
+    /// The TLS context for new connections and STARTTLS, read when each starts (so a renewed
+    /// certificate applies without a restart); nil offers no TLS.
+    public var tlsBox: TLSContextBox?
+    public var tls: NIOSSLContext? { tlsBox?.current }
     public var limits: IMAPLimits
     /// Let loopback clients log in without TLS (as for SMTP).
     public var plaintextAuthOnLoopback: Bool
@@ -40,7 +44,7 @@ public struct IMAPEnvironment: Sendable {
         self.hostname = hostname
         self.directory = directory
         self.delivery = delivery
-        self.tls = tls
+        self.tlsBox = tls.map { TLSContextBox($0) }
         self.limits = limits
         self.plaintextAuthOnLoopback = plaintextAuthOnLoopback
         self.authLimiter = authLimiter

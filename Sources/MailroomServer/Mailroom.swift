@@ -38,6 +38,8 @@ public final class Mailroom: Sendable {
     public let tlsCert: String
     public let tlsKey: String
     public let tlsGenerated: Bool
+    /// Where the mail listeners' certificate comes from at start: `acme`, `file` or `self-signed`.
+    public let tlsSource: String
     /// Whether the admin-token file was (re)written at this start.
     public let tokenCreated: Bool
     private let lock: DataLock
@@ -66,8 +68,16 @@ public final class Mailroom: Sendable {
         self.outbound = outbound
         self.authLimiter = AuthLimiter(
             maxFailures: config.smtpLimits.maxAuthFailures, ban: TimeInterval(config.smtpLimits.authBanSeconds))
-        let tls = try dataDir.tlsMaterial(certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, hostname: config.hostname)
-        (self.tlsCert, self.tlsKey, self.tlsGenerated) = tls
+        if let acme = config.acme, let issued = dataDir.acmeCertificate(),
+            Set(acme.names(hostname: config.hostname)).isSubset(of: Set(issued.names))
+        {
+            (self.tlsCert, self.tlsKey, self.tlsGenerated, self.tlsSource) = (issued.chainPEM, issued.keyPEM, false, "acme")
+        } else {
+            // With [acme] and no certificate yet, the generated one serves until the first arrives.
+            let tls = try dataDir.tlsMaterial(certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, hostname: config.hostname)
+            (self.tlsCert, self.tlsKey, self.tlsGenerated) = tls
+            self.tlsSource = config.tlsCertFile == nil ? "self-signed" : "file"
+        }
         self.tokenCreated = try Self.ensureLocalToken(directory: directory, dataDir: dataDir)
     }
 
@@ -97,9 +107,22 @@ public final class Mailroom: Sendable {
         let runner = QueueRunner(store: store, delivery: delivery, settings: outbound, resolver: resolver, logger: logger)
         let admin = OutboundAdmin(
             queue: QueueAdmin(store: store, directory: directory, delivery: delivery, hostname: config.hostname), dkim: dkim, stats: runner.stats)
+        // One TLS context serves every mail listener (SMTP STARTTLS, submissions, IMAP, IMAPS),
+        // replaced in place when ACME brings a new certificate.
+        let l = config.listeners
+        let mailTLS = try MailTLS(
+            chain: tlsCert, key: tlsKey, source: tlsSource,
+            listeners: [("smtp", l.smtp), ("submission", l.submission), ("submissions", l.submissions), ("imap", l.imap), ("imaps", l.imaps)]
+                .filter { !$0.1.isEmpty }.map(\.0))
+        let acme = config.acme.map { settings in
+            ACMEManager(settings: settings, names: settings.names(hostname: config.hostname), dataDir: self.dataDir, logger: logger) { cert in
+                try mailTLS.install(cert)
+            }
+        }
         let router = buildAdminRouter(
             directory: directory, metrics: metrics, delivery: delivery, outbound: admin,
-            setup: SetupContext(facts: serverFacts(), dns: ResolverAuthDNS(resolver)))
+            setup: SetupContext(facts: serverFacts(mailTLS), dns: ResolverAuthDNS(resolver)), tls: MailTLSAdmin(mail: mailTLS, acme: acme))
+        let dataDir = self.dataDir
         let scheme = config.adminTLS ? "https" : "http"
         var server = HTTPServerBuilder.http1()
         if config.adminTLS {
@@ -107,7 +130,6 @@ public final class Mailroom: Sendable {
             let key = try config.adminKeyFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? tlsKey
             server = try .tls(.http1(), tlsConfiguration: try Self.serverTLS(cert: cert, key: key))
         }
-        let dataDir = self.dataDir
         var services: [any Service] = config.listeners.admin.map { listen in
             Application(
                 router: router, server: server,
@@ -126,14 +148,12 @@ public final class Mailroom: Sendable {
         let smtp = config.listeners.smtp.map { SMTPListener(host: $0.host, port: $0.port, kind: .mx) }
             + config.listeners.submission.map { SMTPListener(host: $0.host, port: $0.port, kind: .submission) }
             + config.listeners.submissions.map { SMTPListener(host: $0.host, port: $0.port, kind: .submissions) }
-        // One TLS context serves every mail listener (SMTP STARTTLS, submissions, IMAP, IMAPS).
-        let mailTLS = try NIOSSLContext(configuration: try Self.serverTLS(cert: tlsCert, key: tlsKey))
         if !smtp.isEmpty {
-            let tls = mailTLS
             var env = SMTPEnvironment(
-                hostname: config.hostname, directory: directory, delivery: delivery, tls: tls, limits: config.smtpLimits,
+                hostname: config.hostname, directory: directory, delivery: delivery, tls: nil, limits: config.smtpLimits,
                 plaintextAuthOnLoopback: config.plaintextAuthOnLoopback, authLimiter: authLimiter,
                 authFailureDelay: .milliseconds(config.authFailureDelayMilliseconds), logger: logger)
+            env.tlsBox = mailTLS.box
             env.trustedNetworks = config.trustedNetworks
             env.connectionLimitExceptions = config.smtpConnectionLimitExceptions
             env.checkInbound(config.inbound, dns: ResolverAuthDNS(resolver), stats: metrics.inbound)
@@ -146,17 +166,21 @@ public final class Mailroom: Sendable {
         let imap = config.listeners.imap.map { IMAPListener(host: $0.host, port: $0.port, implicitTLS: false) }
             + config.listeners.imaps.map { IMAPListener(host: $0.host, port: $0.port, implicitTLS: true) }
         if !imap.isEmpty {
-            let tls = mailTLS
             var env = IMAPEnvironment(
-                hostname: config.hostname, directory: directory, delivery: delivery, tls: tls, limits: config.imapLimits,
+                hostname: config.hostname, directory: directory, delivery: delivery, tls: nil, limits: config.imapLimits,
                 plaintextAuthOnLoopback: config.plaintextAuthOnLoopback, authLimiter: authLimiter,
                 authFailureDelay: .milliseconds(config.authFailureDelayMilliseconds), logger: logger)
+            env.tlsBox = mailTLS.box
             env.connectionLimitExceptions = config.imapConnectionLimitExceptions
             services.append(
                 IMAPServerService(listeners: imap, env: env) { listener, port in
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
                     await onListening(listener.displayName, "\(host):\(port)")
                 })
+        }
+        if let acme {
+            services += ACMEResponder.services(listeners: config.listeners.acmeHTTP, manager: acme, logger: logger, onListening: onListening)
+            services.append(ACMEService(manager: acme))
         }
         services.append(runner)
         services.append(
@@ -168,7 +192,7 @@ public final class Mailroom: Sendable {
 
     /// What `mailroom doctor` and `dns records` need to know of this server. Listeners on port 0
     /// (a port chosen at start, as in tests) are left out.
-    func serverFacts() -> ServerFacts {
+    func serverFacts(_ mailTLS: MailTLS) -> ServerFacts {
         let l = config.listeners
         let named: [(String, [ListenAddress])] = [
             ("SMTP (MX)", l.smtp), ("submission", l.submission), ("submissions (TLS)", l.submissions), ("IMAP", l.imap),
@@ -178,7 +202,7 @@ public final class Mailroom: Sendable {
             addresses.filter { $0.port != 0 }.map { ServerFacts.Listener(name: name, host: $0.host, port: $0.port) }
         }
         return ServerFacts(
-            hostname: config.hostname, listeners: listeners, certificatePEM: tlsCert, certificateGenerated: tlsGenerated,
+            hostname: config.hostname, listeners: listeners, certificate: { (mailTLS.chainPEM, mailTLS.source == "self-signed") },
             dnsbl: config.inbound.dnsbl)
     }
 

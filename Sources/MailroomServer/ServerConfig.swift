@@ -55,6 +55,8 @@ public struct ServerConfig: Sendable {
         public var submissions = [ListenAddress(host: "127.0.0.1", port: 2465)]
         public var imap = [ListenAddress(host: "127.0.0.1", port: 2143)]
         public var imaps = [ListenAddress(host: "127.0.0.1", port: 2993)]
+        /// ACME HTTP-01 answers (`/.well-known/acme-challenge/`); none by default.
+        public var acmeHTTP: [ListenAddress] = []
     }
 
     public enum LogFormat: String, Sendable { case text, json }
@@ -102,6 +104,8 @@ public struct ServerConfig: Sendable {
     public var inbound = InboundSettings()
     /// `[quarantine] keep`: how long quarantined messages are kept before they expire.
     public var quarantineKeep: TimeInterval = 30 * 86400
+    /// `[acme]`: certificates from an ACME CA; nil = the configured or generated certificate.
+    public var acme: ACMESettings?
 
     public init() {}
 
@@ -130,7 +134,7 @@ public struct ServerConfig: Sendable {
         let reader = ConfigReader(text: text, file: file)
         try reader.checkKeys(table, allowed: [
                 "hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp", "imap", "routes", "relay", "queue", "dns", "storage",
-                "inbound", "spam", "antivirus", "quarantine",
+                "inbound", "spam", "antivirus", "quarantine", "acme",
             ], path: "")
         if let v = table["hostname"] {
             let h = try reader.string(v, "hostname")
@@ -142,7 +146,7 @@ public struct ServerConfig: Sendable {
         if let v = table["data_dir"] { config.dataDir = try reader.string(v, "data_dir") }
         if let v = table["listeners"] {
             let t = try reader.table(v, "listeners")
-            try reader.checkKeys(t, allowed: ["admin", "smtp", "submission", "submissions", "imap", "imaps"], path: "listeners")
+            try reader.checkKeys(t, allowed: ["admin", "smtp", "submission", "submissions", "imap", "imaps", "acme_http"], path: "listeners")
             func listen(_ key: String) throws -> [ListenAddress]? {
                 guard let v = t[key] else { return nil }
                 return try reader.addresses(v, "listeners.\(key)")
@@ -153,6 +157,7 @@ public struct ServerConfig: Sendable {
             if let a = try listen("submissions") { config.listeners.submissions = a }
             if let a = try listen("imap") { config.listeners.imap = a }
             if let a = try listen("imaps") { config.listeners.imaps = a }
+            if let a = try listen("acme_http") { config.listeners.acmeHTTP = a }
         }
         if let v = table["tls"] {
             let t = try reader.table(v, "tls")
@@ -316,6 +321,7 @@ public struct ServerConfig: Sendable {
             }
         }
         try Self.parseOutbound(table, reader, &config)
+        try Self.parseACME(table, reader, &config)
         if let v = table["storage"] {
             let t = try reader.table(v, "storage")
             try reader.checkKeys(t, allowed: ["sweep_interval"], path: "storage")
@@ -347,6 +353,7 @@ public struct ServerConfig: Sendable {
         guard !listeners.admin.isEmpty else {
             throw ConfigError(file: nil, line: nil, message: "listeners.admin is empty: the CLI needs the admin API")
         }
+        try validateACME()
     }
 }
 

@@ -9,6 +9,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import SMTP
+import ServerKit
 import Storage
 import MailCore
 
@@ -17,7 +18,10 @@ public struct SMTPEnvironment: Sendable {
     public var hostname: String
     public var directory: DirectoryService
     public var delivery: LocalDelivery
-    public var tls: NIOSSLContext?
+    /// The TLS context for new connections and STARTTLS, read when each starts (so a renewed
+    /// certificate applies without a restart); nil offers no TLS.
+    public var tlsBox: TLSContextBox?
+    public var tls: NIOSSLContext? { tlsBox?.current }
     public var limits: SMTPLimits
     /// Let loopback clients AUTH without TLS (Dovecot's convention).
     public var plaintextAuthOnLoopback: Bool
@@ -40,7 +44,7 @@ public struct SMTPEnvironment: Sendable {
         self.hostname = hostname
         self.directory = directory
         self.delivery = delivery
-        self.tls = tls
+        self.tlsBox = tls.map { TLSContextBox($0) }
         self.limits = limits
         self.plaintextAuthOnLoopback = plaintextAuthOnLoopback
         self.authLimiter = authLimiter

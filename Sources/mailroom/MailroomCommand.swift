@@ -18,8 +18,8 @@ struct MailroomCommand: AsyncParsableCommand {
         version: Mailroom.version,
         subcommands: [
             Serve.self, DomainCommand.self, AccountCommand.self, AliasCommand.self, ListCommand.self,
-            ResolveCommand.self, TraceCommand.self, QueueCommand.self, DKIMCommand.self, ModerationCommand.self, QuarantineCommand.self, DNSCommand.self, DoctorCommand.self, TokenCommand.self,
-            AuditCommand.self, StorageCommand.self,
+            ResolveCommand.self, TraceCommand.self, QueueCommand.self, DKIMCommand.self, ModerationCommand.self, QuarantineCommand.self,
+            DNSCommand.self, DoctorCommand.self, TokenCommand.self, AuditCommand.self, StorageCommand.self, TLSCommand.self,
         ]
     )
 }

@@ -1,0 +1,248 @@
+import ACME
+import AdminModels
+import Foundation
+import HTTPClientKit
+import Logging
+import MailroomServer
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import ServiceLifecycle
+import SwiftASN1
+import Synchronization
+import Testing
+import TestSupport
+import X509
+
+/// Mailroom's ACME against Pebble: real HTTP-01 validation of our `acme_http` listener,
+/// certificates that chain to Pebble's root, a failed validation retried, a forced renewal
+/// seen by a new TLS connection.
+@Suite(.serialized, .enabled(if: Peers.shouldRun(PebblePeer.available)))
+struct PebbleTests {
+    /// A whole Mailroom in this process with `[acme]` pointing at `pebble`, its IMAPS on a free port.
+    final class Server: Sendable {
+        let mailroom: Mailroom
+        let group: ServiceGroup
+        let task: Task<Void, any Error>
+        let imapsPort: Int
+        let adminURL = URLBox()
+        let dataDir: DataDirectory
+
+        init(pebble: PebblePeer, httpPort: Int, names: [String], folder: URL) throws {
+            var c = ServerConfig()
+            c.hostname = "mail.example.org"
+            c.dataDir = folder.path
+            imapsPort = Peers.freePort()
+            c.listeners.admin = [ListenAddress(host: "127.0.0.1", port: 0)]
+            (c.listeners.smtp, c.listeners.submission, c.listeners.submissions, c.listeners.imap) = ([], [], [], [])
+            c.listeners.imaps = [ListenAddress(host: "127.0.0.1", port: imapsPort)]
+            c.listeners.acmeHTTP = [ListenAddress(host: "127.0.0.1", port: httpPort)]
+            c.passwordIterations = 100_000
+            c.sweepInterval = 0
+            var acme = ACMESettings()
+            acme.directoryURL = pebble.directoryURL
+            acme.caFile = pebble.caFile
+            acme.email = "postmaster@example.org"
+            acme.names = names
+            acme.firstRetry = 1
+            acme.maxRetry = 2
+            acme.pollTimeout = .seconds(30)
+            c.acme = acme
+            mailroom = try Mailroom(config: c)
+            dataDir = mailroom.dataDir
+            let url = adminURL
+            var logger = Logger(label: "pebble-test")
+            logger.logLevel = .critical
+            let services = try mailroom.services(logger: logger) { name, address in
+                if name == "admin API" { url.value.withLock { $0 = address } }
+            }
+            group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
+            let group = self.group
+            task = Task { try await group.run() }
+        }
+
+        func stop() async {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+        }
+
+        /// An admin API call with the data folder's token.
+        func admin(_ method: HTTPMethod, _ path: String) async throws -> TLSStatusView {
+            var url: String?
+            for _ in 0..<200 {
+                url = adminURL.value.withLock { $0 }
+                if url != nil { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let base = try #require(url.flatMap { URL(string: $0) })
+            let token = try String(contentsOfFile: dataDir.tokenPath, encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines)
+            let r = try await HTTPExchange.send(
+                host: "127.0.0.1", port: base.port!, method: method, path: path,
+                headers: [("Authorization", "Bearer \(token)")],
+                timeout: .seconds(90))
+            guard r.status == 200 else {
+                throw PeerError("\(method) \(path): \(r.status) \(String(decoding: r.body, as: UTF8.self))")
+            }
+            return try AdminJSON.decoder().decode(TLSStatusView.self, from: Data(r.body))
+        }
+
+        /// Waits (up to `seconds`) for the status to satisfy `condition`, returning it.
+        func status(within seconds: Double = 60, _ condition: (TLSCertificateView) -> Bool) async throws
+            -> TLSCertificateView?
+        {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if let c = try await admin(.GET, "/api/v1/tls").certificates.first, condition(c) { return c }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            return nil
+        }
+    }
+
+    final class URLBox: Sendable {
+        let value = Mutex<String?>(nil)
+    }
+
+    /// Pebble's root: the management API's /roots/0.
+    static func root(_ pebble: PebblePeer) async throws -> Certificate {
+        var config = TLSConfiguration.makeClientConfiguration()
+        config.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pebble.caFile))
+        let r = try await HTTPExchange.send(
+            host: "127.0.0.1", port: pebble.managementPort, tls: try NIOSSLContext(configuration: config), method: .GET,
+            path: "/roots/0")
+        return try Certificate(pemEncoded: String(decoding: r.body, as: UTF8.self))
+    }
+
+    static func chain(_ pem: String) throws -> [Certificate] {
+        try PEMDocument.parseMultiple(pemString: pem).map { try Certificate(pemDocument: $0) }
+    }
+
+    /// The leaf a new TLS connection to 127.0.0.1:`port` is given, as openssl s_client sees it,
+    /// verified against `rootFile` for `name`.
+    static func servedLeaf(port: Int, name: String, rootFile: String) throws -> (
+        leaf: Certificate, verified: Bool, output: String
+    ) {
+        let r = try Peers.run(
+            "/usr/bin/openssl",
+            [
+                "s_client", "-connect", "127.0.0.1:\(port)", "-servername", name, "-CAfile", rootFile,
+                "-verify_hostname", name,
+            ], input: "",
+            timeout: 20)
+        let pem = try #require(
+            r.stdout.range(of: "-----BEGIN CERTIFICATE-----").flatMap { start in
+                r.stdout.range(of: "-----END CERTIFICATE-----", range: start.lowerBound..<r.stdout.endIndex).map {
+                    String(r.stdout[start.lowerBound..<$0.upperBound])
+                }
+            }, "openssl s_client printed no certificate: \(r.output)")
+        return (try Certificate(pemEncoded: pem), r.stdout.contains("Verify return code: 0 (ok)"), r.output)
+    }
+
+    func withPebble(_ body: (PebblePeer, Int, URL) async throws -> Void) async throws {
+        let httpPort = Peers.freePort()
+        let pebble = try PebblePeer.start(httpPort: httpPort)
+        let folder = try Peers.temporaryDirectory("mailroom-acme")
+        defer {
+            pebble.stop()
+            try? FileManager.default.removeItem(at: folder)
+        }
+        do { try await body(pebble, httpPort, folder) } catch {
+            Issue.record("pebble's log: \(pebble.log.suffix(3000))")
+            throw error
+        }
+    }
+
+    @Test func obtainsACertificateForTwoNamesByHTTP01() async throws {
+        try await withPebble { pebble, httpPort, folder in
+            let names = ["mail.example.org", "mta-sts.example.org"]
+            let data = folder.appendingPathComponent("data")
+            // In a function of its own, so that the server (and its hold on the data folder) is
+            // gone before the restart below.
+            func firstRun() async throws -> (TLSCertificateView?, DataDirectory) {
+                let server = try Server(pebble: pebble, httpPort: httpPort, names: names, folder: data)
+                let status = try await server.status { $0.source == "acme" }
+                await server.stop()
+                return (status, server.dataDir)
+            }
+            let (status, dataDir) = try await firstRun()
+            let got = try #require(status, "no ACME certificate within 60 s")
+            #expect(Set(got.names) == Set(names))
+            #expect(got.lastError == nil)
+            #expect(got.issuer.contains("Pebble"))
+            #expect(
+                got.nextRenewal.map { abs($0.timeIntervalSince(got.notAfter.addingTimeInterval(-30 * 86400))) < 5 }
+                    == true)
+            // Chains to Pebble's root: leaf ← intermediate ← root.
+            let chain = try Self.chain(try String(contentsOfFile: dataDir.acmeCertPath, encoding: .utf8))
+            let root = try await Self.root(pebble)
+            #expect(chain.count >= 2)
+            #expect(chain[1].publicKey.isValidSignature(chain[0].signature, for: chain[0]))
+            #expect(root.publicKey.isValidSignature(chain[chain.count - 1].signature, for: chain[chain.count - 1]))
+            for path in [dataDir.acmeCertPath, dataDir.acmeKeyPath, dataDir.acmeAccountKeyPath] {
+                let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+                #expect(mode == 0o600, "\(path)")
+            }
+            // A restart serves the stored certificate from the first connection, without asking the CA.
+            let again = try Server(pebble: pebble, httpPort: httpPort, names: names, folder: data)
+            #expect(again.mailroom.tlsSource == "acme")
+            await again.stop()
+        }
+    }
+
+    @Test func aFailedValidationIsReportedAndRetried() async throws {
+        try await withPebble { pebble, httpPort, folder in
+            // bad.example.org resolves to 127.0.0.2, where nothing answers: Pebble's HTTP-01 fails.
+            func challtest(_ request: (path: String, body: String)) async throws {
+                let r = try await HTTPExchange.send(
+                    host: "127.0.0.1", port: pebble.challtestsrvManagementPort, method: .POST, path: request.path,
+                    body: Array(request.body.utf8))
+                #expect(r.status == 200, "challtestsrv \(request.path)")
+            }
+            try await challtest(PebblePeer.addA(host: "bad.example.org", address: "127.0.0.2"))
+            let server = try Server(
+                pebble: pebble, httpPort: httpPort, names: ["mail.example.org", "bad.example.org"],
+                folder: folder.appendingPathComponent("data"))
+            let failed = try await server.status { $0.lastError != nil }
+            let error = try #require(failed?.lastError)
+            #expect(failed?.source == "self-signed", "the generated certificate serves meanwhile")
+            #expect(error.contains("could not validate bad.example.org"))
+            #expect(error.contains("connection") || error.contains("Connection"), "Pebble's detail: \(error)")
+            #expect(failed?.nextRenewal != nil)
+            // Retried with backoff: once the name resolves to us, the next attempt succeeds.
+            try await challtest(PebblePeer.clearA(host: "bad.example.org"))
+            let recovered = try await server.status { $0.source == "acme" }
+            await server.stop()
+            #expect(recovered?.lastError == nil)
+            #expect(Set(recovered?.names ?? []) == ["mail.example.org", "bad.example.org"])
+        }
+    }
+
+    @Test func aForcedRenewalReachesNewConnections() async throws {
+        try await withPebble { pebble, httpPort, folder in
+            let server = try Server(
+                pebble: pebble, httpPort: httpPort, names: ["mail.example.org"],
+                folder: folder.appendingPathComponent("data"))
+            let first = try await server.status { $0.source == "acme" }
+            #expect(first != nil)
+            let rootFile = folder.appendingPathComponent("root.pem").path
+            try (try await Self.root(pebble)).serializeAsPEM().pemString.write(
+                toFile: rootFile, atomically: true, encoding: .utf8)
+            let before = try Self.servedLeaf(port: server.imapsPort, name: "mail.example.org", rootFile: rootFile)
+            #expect(before.verified, "\(before.output)")
+            let renewed = try await server.admin(.POST, "/api/v1/tls/renew")
+            let after = try Self.servedLeaf(port: server.imapsPort, name: "mail.example.org", rootFile: rootFile)
+            await server.stop()
+            let onDisk = try Self.chain(try String(contentsOfFile: server.dataDir.acmeCertPath, encoding: .utf8))[0]
+            #expect(onDisk.serialNumber != before.leaf.serialNumber, "the renewal stored a new certificate")
+            #expect(
+                after.leaf.serialNumber == onDisk.serialNumber,
+                "a new connection gets the new certificate without a restart")
+            #expect(after.verified, "\(after.output)")
+            #expect(renewed.certificates.first?.lastRenewal != nil)
+            #expect(
+                renewed.certificates.first?.nextRenewal
+                    == renewed.certificates.first.map { $0.notAfter.addingTimeInterval(-30 * 86400) })
+        }
+    }
+}
