@@ -153,7 +153,12 @@ final class ServerProcess: @unchecked Sendable {
         while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         if p.isRunning { p.terminate() }
         p.waitUntilExit()
-        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+        let result = Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+        if result.status != 0 {
+            // In the test log, so that an unexpected failure says why.
+            print("[\(URL(fileURLWithPath: path).lastPathComponent) \(args.prefix(4).joined(separator: " "))] exit \(result.status): \(result.err.prefix(2000))")
+        }
+        return result
     }
 }
 

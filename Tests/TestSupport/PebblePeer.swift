@@ -36,8 +36,26 @@ public final class PebblePeer: Sendable {
         self.processes = processes
     }
 
-    /// Starts both; Pebble validates HTTP-01 on 127.0.0.1:`httpPort`.
+    /// Starts both; Pebble validates HTTP-01 on 127.0.0.1:`httpPort`. A port taken by a peer
+    /// of a test running in parallel between choosing and binding it makes one of them exit:
+    /// then everything starts again on other ports.
     public static func start(httpPort: Int) throws -> PebblePeer {
+        var lastError: (any Error)?
+        for _ in 1...5 {
+            do {
+                let peer = try startOnce(httpPort: httpPort)
+                usleep(200_000)
+                if peer.processes.allSatisfy({ $0.isRunning() }) { return peer }
+                lastError = PeerError("pebble or challtestsrv exited after start (a port was taken): \(peer.log.suffix(1000))")
+                peer.stop()
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? PeerError("pebble did not start")
+    }
+
+    static func startOnce(httpPort: Int) throws -> PebblePeer {
         guard let pebble = pebblePath, let challtestsrv = challtestsrvPath, let openssl = Peers.find("openssl") else {
             throw PeerError("pebble is required when CI=true: apt-get install pebble")
         }
