@@ -383,17 +383,9 @@ public struct QuarantineMessageView: Codable, Sendable, Hashable {
     }
 }
 
-public struct QuarantineResult: Codable, Sendable, Hashable {
-    public var id: Int64
-    /// "released" or "deleted".
-    public var action: String
-    public var recipients: Int
-    public init(id: Int64, action: String, recipients: Int) {
-        self.id = id
-        self.action = action
-        self.recipients = recipients
-    }
-}
+/// What happened to a quarantined message: the same answer as for a held list message
+/// (`action` is "released" or "deleted").
+public typealias QuarantineResult = ModerationResult
 
 /// One DNS record to publish for a domain, as a zone file would hold it.
 public struct DNSRecordView: Codable, Sendable, Hashable {

@@ -154,11 +154,9 @@ import Testing
     /// A server with `[storage] extra` whose account `address` has one message large enough
     /// to be a blob file (420 KB, sent with python's smtplib); returns the server and the file.
     /// Its tests are skipped without python3 (and fail under CI, where nil is an issue).
-    static func serverWithOneBlobFile(for address: String, storage: String) throws -> (ServerProcess, URL)? {
-        guard let python = SMTPInteropTests.python else {
-            #expect(!Peers.underCI, "python3 is required under CI")
-            return nil
-        }
+    /// Callers are enabled only where python3 is (or under CI, where its absence must fail).
+    static func serverWithOneBlobFile(for address: String, storage: String) throws -> (ServerProcess, URL) {
+        let python = try #require(SMTPInteropTests.python, "python3 is required (CI=true): it sends the message")
         let s = try ServerProcess(config: "[storage]\n\(storage)\n")
         try s.start()
         let smtp = try s.waitForPorts(["SMTP (MX)"])[0]
@@ -173,8 +171,9 @@ import Testing
         let sent = try ServerProcess.runTool(python, ["-c", send, String(smtp), address])
         #expect(sent.status == 0, "\(sent.err)")
         let stored = blobFiles(s)
-        #expect(stored.count == 1, "the 420 KB message is a file")
-        return stored.first.map { (s, $0) }
+        let file = try #require(stored.first, "the 420 KB message is a file")
+        #expect(stored.count == 1, "the 420 KB message is one file")
+        return (s, file)
     }
 
     static func blobFiles(_ s: ServerProcess) -> [URL] {
@@ -192,7 +191,7 @@ import Testing
     @Test(.enabled(if: Peers.shouldRun(SMTPInteropTests.python != nil))) func removingAnAccountAndSweepingFreesItsMail() async throws {
         try await blocking {
             // Only the administrator sweeps here, so the counts are the command's own.
-            guard let (s, file) = try Self.serverWithOneBlobFile(for: "carol@example.org", storage: "sweep_interval = 0") else { return }
+            let (s, file) = try Self.serverWithOneBlobFile(for: "carol@example.org", storage: "sweep_interval = 0")
             defer { s.stop() }
 
             // Written moments ago: a sweep leaves it for later.
@@ -217,7 +216,7 @@ import Testing
     /// search index and shrinks the database; the server then starts as before.
     @Test(.enabled(if: Peers.shouldRun(SMTPInteropTests.python != nil))) func anAdministratorCompactsTheStoreWithTheServerStopped() async throws {
         try await blocking {
-            guard let (s, file) = try Self.serverWithOneBlobFile(for: "erin@example.org", storage: "sweep_interval = 0") else { return }
+            let (s, file) = try Self.serverWithOneBlobFile(for: "erin@example.org", storage: "sweep_interval = 0")
             defer { s.stop() }
             let before = try s.cli(["storage", "show"])
             #expect(before.out.contains("stored messages          1 ") && before.out.contains("files in blobs/        1 (4"), "\(before.out)")
@@ -249,7 +248,7 @@ import Testing
     /// The server sweeps by itself every `storage.sweep_interval`.
     @Test(.enabled(if: Peers.shouldRun(SMTPInteropTests.python != nil))) func theServerSweepsOnItsOwn() async throws {
         try await blocking {
-            guard let (s, file) = try Self.serverWithOneBlobFile(for: "dan@example.org", storage: "sweep_interval = \"1s\"") else { return }
+            let (s, file) = try Self.serverWithOneBlobFile(for: "dan@example.org", storage: "sweep_interval = \"1s\"")
             defer { s.stop() }
             try Self.age(file)
             #expect(try s.cli(["account", "remove", "dan@example.org", "--yes"]).status == 0)
