@@ -68,9 +68,20 @@ public struct AdminClient: Sendable {
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         if body != nil { headers.append(("Content-Type", contentType)) }
         do {
-            let r = try await HTTPExchange.send(
-                host: host, port: port, tls: tlsContext, method: method.nio, path: path, headers: headers, body: body.map(Array.init),
-                timeout: timeout)
+            let (tls, fields) = (tlsContext, headers)
+            let send = { @Sendable in
+                try await HTTPExchange.send(
+                    host: host, port: port, tls: tls, method: method.nio, path: path, headers: fields, body: body.map(Array.init),
+                    timeout: timeout)
+            }
+            let r: HTTPExchange.Response
+            do {
+                r = try await send()
+            } catch let error as ChannelError where error == .ioOnClosedChannel && method == .GET {
+                // The connection was closed before the request went out (seen under heavy load):
+                // a GET changes nothing, so asking again is safe.
+                r = try await send()
+            }
             return Response(status: r.status, body: Data(r.body), contentType: r.header("Content-Type"))
         } catch HTTPExchange.Failure.unreachable(let why) {
             throw ClientError.unreachable(baseURL, why)
