@@ -90,7 +90,7 @@ public struct Clamd: Sendable {
         } catch {
             throw Failure.unreachable("\(address): \(error)")
         }
-        let answer = try await withDeadline(.seconds(timeout.components.seconds)) {
+        let answer = try await withDeadline(.seconds(timeout.components.seconds), closing: channel.channel) {
             try await channel.executeThenClose { inbound, outbound in
                 var buffer = ByteBuffer(string: "zINSTREAM\0")
                 try await outbound.write(buffer)

@@ -71,7 +71,7 @@ public enum HTTPExchange {
             headers.add(name: "Content-Length", value: "0")
         }
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
-        let response = try await withDeadline(timeout) {
+        let response = try await withDeadline(timeout, closing: channel.channel) {
             try await channel.executeThenClose { inbound, outbound in
                 try await outbound.write(.head(head))
                 if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }

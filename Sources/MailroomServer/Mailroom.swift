@@ -213,12 +213,16 @@ public final class Mailroom: Sendable {
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem)))
     }
 
-    /// Runs until SIGTERM or SIGINT, then stops cleanly.
+    /// Runs until SIGTERM or SIGINT, then stops cleanly. A stop always ends: sessions get 30 s
+    /// to finish, then everything is cancelled, and what has not ended 15 s later ends with the
+    /// process (mail is acknowledged only once stored, so nothing is lost).
     public func run(logger: Logger, onListening: @escaping @Sendable (String, String) async -> Void) async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: try services(logger: logger, onListening: onListening).map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var configuration = ServiceGroupConfiguration(
+            services: try services(logger: logger, onListening: onListening).map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(30)
+        configuration.maximumCancellationDuration = .seconds(15)
+        let group = ServiceGroup(configuration: configuration)
         defer {
             delivery.stop()
             try? FileManager.default.removeItem(atPath: dataDir.adminURLPath)

@@ -56,7 +56,9 @@ struct PebbleTests {
             let services = try mailroom.services(logger: logger) { name, address in
                 if name == "admin API" { url.value.withLock { $0 = address } }
             }
-            group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
+            var configuration = ServiceGroupConfiguration(services: services.map { .init(service: $0) }, logger: logger)
+            configuration.maximumGracefulShutdownDuration = .seconds(30)  // a stuck stop fails the test, not the run
+            group = ServiceGroup(configuration: configuration)
             let group = self.group
             task = Task { try await group.run() }
         }

@@ -42,19 +42,9 @@ import Testing
 
     /// Runs an interop script; stdout and stderr together, so a failure shows the whole story.
     static func runScript(_ python: String, _ script: String, _ args: [String], timeout: TimeInterval) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [SMTPInteropTests.repoRoot.appendingPathComponent("interop/\(script)").path] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let killer = DispatchWorkItem { if p.isRunning { p.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        killer.cancel()
-        return (p.terminationStatus, text)
+        let script = SMTPInteropTests.repoRoot.appendingPathComponent("interop/\(script)").path
+        let r = try Peers.run(python, [script] + args, timeout: timeout)
+        return (r.status, r.output)
     }
 
     @Test(.enabled(if: Peers.shouldRun(SMTPInteropTests.python != nil))) func pythonImaplibAndRawSockets() async throws {

@@ -35,16 +35,10 @@ import Testing
                 #expect(r.status == 0, "\(cmd): \(r.err)")
             }
 
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: python)
-            p.arguments = [Self.repoRoot.appendingPathComponent("interop/smtp_interop.py").path] + ports.map(String.init)
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = out
-            try p.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0, "\(text)\nserver log:\n\(s.log)")
+            let run = try Peers.run(
+                python, [Self.repoRoot.appendingPathComponent("interop/smtp_interop.py").path] + ports.map(String.init), timeout: 120)
+            let text = run.output
+            #expect(run.status == 0, "\(text)\nserver log:\n\(s.log)")
             #expect(text.contains("all SMTP interop checks passed"))
 
             // What the administrator sees afterwards.

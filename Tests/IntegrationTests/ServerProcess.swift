@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A real `mailroom serve` process on a temporary data folder, with its admin API on an
@@ -134,26 +135,8 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Runs any program with a time limit; returns its status and output.
     static func runTool(_ path: String, _ args: [String], stdin: String? = nil, timeout: TimeInterval = 60) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        let input = Pipe()
-        p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        // Read before waiting, so a full pipe cannot block the child.
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        if p.isRunning { p.terminate() }
-        p.waitUntilExit()
-        let result = Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+        let r = try Peers.run(path, args, input: stdin, timeout: timeout)
+        let result = Result(status: r.status, out: r.stdout, err: r.stderr)
         if result.status != 0 {
             // In the test log, so that an unexpected failure says why.
             print("[\(URL(fileURLWithPath: path).lastPathComponent) \(args.prefix(4).joined(separator: " "))] exit \(result.status): \(result.err.prefix(2000))")

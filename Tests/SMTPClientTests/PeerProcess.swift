@@ -28,24 +28,8 @@ enum Peer {
     /// Runs a program to completion off the cooperative pool; returns status and output.
     @discardableResult
     static func run(_ path: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: path)
-                process.arguments = arguments
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                process.standardError = pipe
-                do {
-                    try process.run()
-                    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
+        let r = try await blocking { try Peers.run(path, arguments) }
+        return (r.status, r.output)
     }
 
     /// A port free on 127.0.0.1 just now.

@@ -79,8 +79,11 @@ public enum Peers {
     }
 
     /// Runs a program to its end, feeding it `input`; stopped (and the test told) after
-    /// `timeout` seconds. Output goes through files, so a chatty program never blocks on a
-    /// full pipe.
+    /// `timeout` seconds. Every test runs its programs through here, so none can hang a test
+    /// run: output goes through files (a chatty program never blocks on a full pipe, and a
+    /// daemon it leaves behind holding the output open never keeps us reading), and SIGKILL
+    /// follows SIGTERM, which a child of Foundation's `Process` may have blocked (it inherits
+    /// the test process's signal mask).
     @discardableResult
     public static func run(_ path: String, _ args: [String], input: String? = nil, timeout: TimeInterval = 60) throws -> RunResult {
         let scratch = try temporaryDirectory("run")
@@ -100,6 +103,9 @@ public enum Peers {
         if p.isRunning {
             p.terminate()
             Issue.record("\(path) \(args.joined(separator: " ")) ran longer than \(timeout) s and was stopped")
+            let grace = Date().addingTimeInterval(5)
+            while p.isRunning, Date() < grace { usleep(10_000) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
         }
         p.waitUntilExit()
         return RunResult(
