@@ -67,6 +67,16 @@ public struct DataDirectory: Sendable {
         return DataLock(fd: fd)
     }
 
+    /// The pid of the server that holds the lock, read without taking it (a probe that locked,
+    /// however briefly, could make a server starting at that moment refuse): the pid the lock
+    /// file names, when that process is alive.
+    public func runningServerPID() -> Int32? {
+        guard let text = try? String(contentsOfFile: lockPath, encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, kill(pid, 0) == 0 || errno == EPERM
+        else { return nil }
+        return pid
+    }
+
     /// Writes `contents` to `file` readable only by the owner, atomically.
     public func writePrivate(_ contents: String, to file: String) throws {
         let tmp = file + ".tmp"

@@ -75,6 +75,8 @@ public struct ServerConfig: Sendable {
     public var logFormat = LogFormat.text
     /// PBKDF2 rounds for new password hashes.
     public var passwordIterations = 210_000
+    /// `[security] user`: started as root, the server runs as this user (see ``Privileges``).
+    public var user: String?
     /// SMTP limits (message size, recipients, timeouts, connections).
     public var smtpLimits = SMTPLimits()
     /// IMAP limits (line and literal sizes, timeouts, connections).
@@ -329,7 +331,14 @@ public struct ServerConfig: Sendable {
         }
         if let v = table["security"] {
             let t = try reader.table(v, "security")
-            try reader.checkKeys(t, allowed: ["password_iterations"], path: "security")
+            try reader.checkKeys(t, allowed: ["password_iterations", "user"], path: "security")
+            if let u = t["user"] {
+                let name = try reader.string(u, "security.user")
+                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+                    throw reader.error("security.user", "\"\(name)\" is not a user name")
+                }
+                config.user = name
+            }
             if let i = t["password_iterations"] {
                 let n = try reader.int(i, "security.password_iterations")
                 guard n >= 100_000 && n <= 10_000_000 else {

@@ -38,6 +38,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Data folder; overrides data_dir in the config.", valueName: "dir"))
     var dataDir: String?
 
+    @Flag(
+        name: .long,
+        help: "Read and check the configuration (certificates, user, data folder), print what the server would run with, and exit. Binds no port and takes no lock: safe beside the running server.")
+    var checkConfig = false
+
     func run() async throws {
         var cfg: ServerConfig
         do {
@@ -47,6 +52,18 @@ struct Serve: AsyncParsableCommand {
             throw CLIError("\(error)")
         }
         if let dataDir { cfg.dataDir = dataDir }
+        if checkConfig {
+            let file = config ?? ProcessInfo.processInfo.environment["MAILROOM_CONFIG"] ?? "the built-in defaults"
+            do {
+                let lines = try ConfigCheck.run(cfg)
+                print("Configuration OK: \(file)")
+                for line in lines { print("  \(line)") }
+            } catch { throw CLIError("\(error)") }
+            return
+        }
+        if let user = cfg.user {
+            do { try Privileges.become(user, dataDir: cfg.dataDir) } catch { throw CLIError("\(error)") }
+        }
         LogSetup.bootstrap(level: cfg.logLevel, json: cfg.logFormat == .json)
         let logger = Logger(label: "mailroom")
         let server: Mailroom

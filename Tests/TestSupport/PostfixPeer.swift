@@ -16,9 +16,9 @@ public enum Peers {
     /// A TCP port on 127.0.0.1 that was free a moment ago. Chosen below the kernel's ephemeral
     /// range (32768 and up), so that no outgoing connection of a parallel test takes it before
     /// the peer binds it.
-    public static func freePort() -> Int {
+    public static func freePort(in range: Range<Int> = 20000..<32000) -> Int {
         for _ in 0..<1000 {
-            let port = Int.random(in: 20000..<32000)
+            let port = Int.random(in: range)
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             let ok = onLoopback(port) { bind(fd, $0, $1) }
             close(fd)
