@@ -199,7 +199,7 @@ let package = Package(
         .target(
             name: "ServerKit",
             dependencies: [
-                "LoginKit",
+                "LoginKit", "MailCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

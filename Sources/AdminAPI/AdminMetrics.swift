@@ -3,7 +3,9 @@ import Filtering
 import Foundation
 import Outbound
 import Storage
+import MailCore
 import Prometheus
+import Synchronization
 
 /// The admin API's own Prometheus registry (not the process-wide MetricsSystem, so that several
 /// servers, as in tests, can live in one process).
@@ -16,6 +18,14 @@ public final class AdminMetrics: Sendable {
 
     /// What the inbound checks counted (the SMTP listeners write, scrapes read).
     public let inbound: InboundStats
+    /// What the listeners count (connections, messages, logins, commands) and the gauges the
+    /// refreshers set at each scrape.
+    public let stats = Stats()
+    private let refreshers = Mutex<[@Sendable (Stats) -> Void]>([])
+
+    /// `refresh` runs at each scrape, before the text is written: for values read then (queue
+    /// age, store size, certificate expiry) rather than counted as they change.
+    public func refresh(_ refresh: @escaping @Sendable (Stats) -> Void) { refreshers.withLock { $0.append(refresh) } }
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), inbound: InboundStats = InboundStats()) {
         self.registry = registry
@@ -45,10 +55,11 @@ public final class AdminMetrics: Sendable {
                 name: "mailroom_directory_entries", labels: [("kind", kind)], help: "Entries in the directory by kind"
             ).set(Double(n))
         }
-        let inboundText = inbound.exposition(escape: Self.labelValue)
+        for refresh in refreshers.withLock({ $0 }) { refresh(stats) }
+        let inboundText = inbound.exposition(escape: Self.labelValue) + stats.exposition()
         guard let outbound else { return registry.emitToString() + inboundText }
         setQueueGauges(directory: directory)
-        return registry.emitToString() + Self.attemptCounters(outbound.stats.byDomain) + inboundText
+        return registry.emitToString() + Self.attemptCounters(outbound.stats.byDomain) + outbound.stats.timing.exposition() + inboundText
     }
 }
 

@@ -29,7 +29,9 @@ public func buildAdminRouter(
         }
     }
     router.get("metrics") { _, _ -> Response in
-        JSONBody.text(metrics.render(directory: dir, outbound: outbound), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        // Off the event loop: a scrape reads the queue and store sizes from the database.
+        let text = try await blocking { metrics.render(directory: dir, outbound: outbound) }
+        return JSONBody.text(text, contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
 
     let api = router.group("api/v1").add(middleware: AuthMiddleware(directory: dir))

@@ -10,6 +10,16 @@ public enum DNSLookupFailure: Error, Hashable, Sendable, CustomStringConvertible
     /// An answer that could not be parsed or did not match the question: temporary.
     case malformed(String)
 
+    /// A metrics label: `nxdomain`, `servfail`, `timeout` or `malformed`.
+    public var outcome: String {
+        switch self {
+        case .nameNotFound: return "nxdomain"
+        case .serverFailure: return "servfail"
+        case .timeout: return "timeout"
+        case .malformed: return "malformed"
+        }
+    }
+
     public var isTemporary: Bool {
         switch self {
         case .nameNotFound: return false

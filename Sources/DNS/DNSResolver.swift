@@ -23,6 +23,7 @@ public final class DNSResolver: Sendable {
     private let sent = Atomic<Int>(0)
     private let sentOverTCP = Atomic<Int>(0)
     private let asked = Atomic<Int>(0)
+    private let outcomes = Mutex<[String: Int]>([:])
 
     public init(
         servers: [DNSServerAddress], timeout: Duration = .seconds(3), attempts: Int = 2,
@@ -63,6 +64,21 @@ public final class DNSResolver: Sendable {
     }
 
     public func lookup(_ name: DNSName, _ type: DNSRecordType) async throws(DNSLookupFailure) -> DNSAnswer {
+        do {
+            let answer = try await resolve(name, type)
+            outcomes.withLock { $0[answer.records.isEmpty ? "nodata" : "ok", default: 0] += 1 }
+            return answer
+        } catch {
+            outcomes.withLock { $0[error.outcome, default: 0] += 1 }
+            throw error
+        }
+    }
+
+    /// Lookups so far by outcome (`ok`, `nodata`, `nxdomain`, `servfail`, `timeout`,
+    /// `malformed`), cache hits included, for metrics.
+    public var lookupOutcomes: [String: Int] { outcomes.withLock { $0 } }
+
+    private func resolve(_ name: DNSName, _ type: DNSRecordType) async throws(DNSLookupFailure) -> DNSAnswer {
         var current = name
         var followed = 0
         var authentic = true

@@ -4,6 +4,7 @@ import Foundation
 import IMAP
 import Logging
 import LoginKit
+import MailCore
 import NIOSSL
 import ServerKit
 import Storage
@@ -30,6 +31,8 @@ public struct IMAPEnvironment: Sendable {
     /// `connection_limit_exceptions`).
     public var connectionLimitExceptions: [IPNetwork] = IPNetwork.loopback
     public var logger: Logger
+    /// What the listeners count for `/metrics` (connections, commands, logins).
+    public var stats = Stats()
     /// UIDs of large mailboxes as of their last MODSEQ, so SELECT need not read them again.
     let uidLists = UIDListCache()
     /// What SORT compares of each message, computed once for all sessions.

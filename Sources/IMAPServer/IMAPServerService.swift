@@ -39,7 +39,8 @@ public final class IMAPServerService: Service, Sendable {
         self.group = ListenerGroup(
             maxConnections: env.limits.maxConnections, maxPerIP: env.limits.maxConnectionsPerIP,
             exceptions: env.connectionLimitExceptions, backlog: 1024,
-            refusal: Array("* BYE Too many connections from your address\r\n".utf8), shutdownEvent: IMAPShutdownEvent())
+            refusal: Array("* BYE Too many connections from your address\r\n".utf8), shutdownEvent: IMAPShutdownEvent(),
+            stats: env.stats, protocolName: "imap")
     }
 
     public func run() async throws {

@@ -19,12 +19,14 @@ extension IMAPSession {
         let tag = pendingTag
         sasl = nil
         if env.authLimiter.isBanned(clientIP) {
+            env.stats.add(MetricCatalog.authFailures, ["protocol": "imap", "reason": "banned"])
             let text = "Too many failed logins from your address; try again later"
             out.write(.tagged(tag, .no, code: "UNAVAILABLE", text))
             return .delayed(env.authFailureDelay)
         }
         guard let account else {
             env.authLimiter.recordFailure(clientIP)
+            env.stats.add(MetricCatalog.authFailures, ["protocol": "imap", "reason": "credentials"])
             env.logger.notice("IMAP login failed", metadata: ["client": "\(clientIP)", "user": "\(user)"])
             out.write(.tagged(tag, .no, code: "AUTHENTICATIONFAILED", "Authentication failed"))
             return .delayed(env.authFailureDelay)

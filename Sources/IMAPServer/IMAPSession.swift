@@ -114,6 +114,18 @@ final class IMAPSession: @unchecked Sendable {
         IMAPResponse.untagged(.ok, code: capabilityCode, "\(env.hostname) Mailroom IMAP ready").bytes
     }
 
+    /// A parsed command's name as the client wrote it, upper-case (`FETCH`, `UID FETCH`): a
+    /// metrics label from the small set of commands the parser accepts.
+    static func commandName(_ bytes: [UInt8]) -> String {
+        let words = bytes.prefix(64).split(separator: UInt8(ascii: " "), maxSplits: 3, omittingEmptySubsequences: false)
+        guard words.count > 1 else { return "?" }
+        func word(_ i: Int) -> String {
+            String(decoding: words[i].prefix { $0 != 13 && $0 != 10 && $0 != UInt8(ascii: "{") }, as: UTF8.self).uppercased()
+        }
+        let name = word(1)
+        return name == "UID" && words.count > 2 ? "UID " + word(2) : name
+    }
+
     /// One framed command.
     func handle(_ bytes: [UInt8], out: ResponseWriter) -> Next {
         let tagged: TaggedCommand
@@ -125,6 +137,7 @@ final class IMAPSession: @unchecked Sendable {
             return bad(tag: "*", "Invalid command", out: out)
         }
         let tag = tagged.tag
+        env.stats.add(MetricCatalog.imapCommands, ["command": Self.commandName(bytes)])
         do {
             let next = try execute(tagged, out: out)
             return next

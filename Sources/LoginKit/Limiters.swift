@@ -71,6 +71,12 @@ public final class AuthLimiter: Sendable {
     public func recordSuccess(_ ip: String) {
         state.withLock { s in s[ip]?.failures = [] }
     }
+
+    /// Addresses banned now, for metrics.
+    public var bannedCount: Int {
+        let now = clock()
+        return state.withLock { s in s.values.filter { ($0.bannedUntil ?? .distantPast) > now }.count }
+    }
 }
 
 /// Whether an address is the local machine's (loopback connections count as secure, as

@@ -1,5 +1,6 @@
 import LoginKit
 import AdminAPI
+import AdminModels
 import Delivery
 import Directory
 import Foundation
@@ -7,6 +8,7 @@ import Hummingbird
 import HummingbirdTLS
 import IMAPServer
 import Logging
+import MailCore
 import MIME
 import DNS
 import Doctor
@@ -157,6 +159,7 @@ public final class Mailroom: Sendable {
             env.trustedNetworks = config.trustedNetworks
             env.connectionLimitExceptions = config.smtpConnectionLimitExceptions
             env.checkInbound(config.inbound, dns: ResolverAuthDNS(resolver), stats: metrics.inbound)
+            env.stats = metrics.stats
             services.append(
                 SMTPServerService(listeners: smtp, env: env) { listener, port in
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
@@ -172,12 +175,14 @@ public final class Mailroom: Sendable {
                 authFailureDelay: .milliseconds(config.authFailureDelayMilliseconds), logger: logger)
             env.tlsBox = mailTLS.box
             env.connectionLimitExceptions = config.imapConnectionLimitExceptions
+            env.stats = metrics.stats
             services.append(
                 IMAPServerService(listeners: imap, env: env) { listener, port in
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
                     await onListening(listener.displayName, "\(host):\(port)")
                 })
         }
+        refreshMetrics(resolver: resolver, mailTLS: mailTLS)
         if let acme {
             services += ACMEResponder.services(listeners: config.listeners.acmeHTTP, manager: acme, logger: logger, onListening: onListening)
             services.append(ACMEService(manager: acme))
@@ -188,6 +193,31 @@ public final class Mailroom: Sendable {
                 delivery: delivery, interval: config.sweepInterval > 0 ? config.sweepInterval : 3600, sweep: config.sweepInterval > 0,
                 quarantineKeep: config.quarantineKeep, logger: logger))
         return services
+    }
+
+    /// The gauges read at each scrape: queue age, store size, certificate expiry, bans, and the
+    /// DNS resolver's lookups.
+    func refreshMetrics(resolver: DNSResolver, mailTLS: MailTLS) {
+        let (store, dataDir, authLimiter) = (self.store, self.dataDir, self.authLimiter)
+        metrics.refresh { stats in
+            let oldest = (try? store.oldestQueued()) ?? nil
+            stats.set(MetricCatalog.queueOldest, [:], oldest.map { max(0, Date().timeIntervalSince($0)) } ?? 0)
+            stats.set(MetricCatalog.storeBytes, ["part": "messages"], Double((try? store.storedMessageBytes()) ?? 0))
+            let files = [dataDir.databasePath, dataDir.databasePath + "-wal"]
+            let database = files.compactMap { (try? FileManager.default.attributesOfItem(atPath: $0))?[.size] as? Int }.reduce(0, +)
+            stats.set(MetricCatalog.storeBytes, ["part": "database"], Double(database))
+            if let fs = try? FileManager.default.attributesOfFileSystem(forPath: dataDir.path),
+                let size = fs[.systemSize] as? Int, let free = fs[.systemFreeSize] as? Int
+            {
+                stats.set(MetricCatalog.filesystemBytes, ["kind": "size"], Double(size))
+                stats.set(MetricCatalog.filesystemBytes, ["kind": "free"], Double(free))
+            }
+            if let expiry = MailTLSAdmin(mail: mailTLS, acme: nil).status().certificates.first?.notAfter {
+                stats.set(MetricCatalog.certificateExpiry, [:], expiry.timeIntervalSince1970)
+            }
+            stats.set(MetricCatalog.bannedAddresses, [:], Double(authLimiter.bannedCount))
+            for (outcome, n) in resolver.lookupOutcomes { stats.set(MetricCatalog.dnsLookups, ["result": outcome], Double(n)) }
+        }
     }
 
     /// What `mailroom doctor` and `dns records` need to know of this server. Listeners on port 0

@@ -52,16 +52,12 @@ public enum Privileges {
                 throw ServerError("cannot give the new data folder \(dataDir) to \(user): \(String(cString: strerror(errno)))")
             }
         }
-        var owners = Set<uid_t>()
+        func owner(_ path: String) -> UInt? { (try? fm.attributesOfItem(atPath: path))?[.ownerAccountID] as? UInt }
+        var owners: Set<UInt?> = [owner(dataDir)]
         if let files = fm.enumerator(atPath: dataDir) {
-            for case let file as String in files {
-                var s = stat()
-                if lstat(dataDir + "/" + file, &s) == 0 { owners.insert(s.st_uid) }
-            }
+            for case let file as String in files { owners.insert(owner(dataDir + "/" + file)) }
         }
-        var s = stat()
-        if stat(dataDir, &s) == 0 { owners.insert(s.st_uid) }
-        guard owners == [uid] else {
+        guard owners == [UInt(uid)] else {
             throw ServerError(
                 "the data folder \(dataDir) (or something in it) does not belong to \(user), which the server runs as (security.user): run `chown -R \(user): \(dataDir)` and start it again")
         }

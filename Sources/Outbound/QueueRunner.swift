@@ -3,6 +3,7 @@ import Delivery
 import Dispatch
 import Foundation
 import Logging
+import MailCore
 import NIOCore
 import NIOPosix
 import SMTP
@@ -136,7 +137,7 @@ public final class QueueRunner: Service, Sendable {
                 idle = 0
                 let item = await attempt(job, session: &session)
                 recorder.add(item)
-                stats.record(item.outcomes, domain: domain)
+                stats.record(item.outcomes, domain: domain, entries: job.entries)
                 if dispatcher.finished(job.entries.count, maxInFlight: settings.maxInFlight) { store.outbound.signal() }
                 continue
             }
@@ -369,8 +370,19 @@ public final class OutboundStats: Sendable {
         public init() {}
     }
     private let counts = Mutex<[String: Counts]>([:])
+    /// How long delivery took, from queueing to the end (`mailroom_outbound_delivery_duration_seconds`).
+    public let timing = Stats()
 
-    func record(_ outcomes: [QueueOutcome], domain: String) {
+    func record(_ outcomes: [QueueOutcome], domain: String, entries: [QueueEntry] = [], now: Date = Date()) {
+        let queuedAt = Dictionary(entries.map { ($0.id, $0.createdAt) }, uniquingKeysWith: { a, _ in a })
+        for o in outcomes {
+            guard let start = queuedAt[o.rowID] else { continue }
+            switch o.result {
+            case .delivered: timing.observe(MetricCatalog.deliveryDuration, ["result": "delivered"], now.timeIntervalSince(start))
+            case .failed: timing.observe(MetricCatalog.deliveryDuration, ["result": "bounced"], now.timeIntervalSince(start))
+            case .deferred: break
+            }
+        }
         counts.withLock { c in
             for o in outcomes {
                 switch o.result {

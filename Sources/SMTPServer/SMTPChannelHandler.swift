@@ -2,6 +2,7 @@ import Delivery
 import EmailAuth
 import Foundation
 import Logging
+import MailCore
 import NIOCore
 import NIOSSL
 import NIOTLS
@@ -37,9 +38,12 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Ask the connection-time checks (DNS blocklists) before greeting: MX connections.
     private let screen: Bool
+    /// The listener's config name (`smtp`, `submission`, `submissions`), for metrics.
+    private let listener: String
 
-    init(session: SMTPSession, env: SMTPEnvironment, clientIP: String, implicitTLS: Bool, screen: Bool = false) {
+    init(session: SMTPSession, env: SMTPEnvironment, clientIP: String, implicitTLS: Bool, screen: Bool = false, listener: String = "smtp") {
         self.screen = screen
+        self.listener = listener
         self.session = session
         self.env = env
         self.connection = ConnectionInfo(clientIP: clientIP, tls: implicitTLS ? "TLS" : nil)
@@ -149,10 +153,13 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let check = senderCheck
                 senderCheck = nil
                 suspend(context: context) { await env.deliver(envelope, data, connection: info, senderCheck: check) } resume: { handler, reply in
-                    handler.session.deliveryFinished(reply)
+                    let result = reply.code < 400 ? "accepted" : reply.code < 500 ? "deferred" : "refused"
+                    env.stats.add(MetricCatalog.smtpMessages, ["listener": handler.listener, "result": result])
+                    return handler.session.deliveryFinished(reply)
                 }
                 return
             case .rejected(let recipient, let sender, let reply):
+                if !session.isReceivingData { env.stats.add(MetricCatalog.smtpRecipientsRefused, ["listener": listener]) }
                 env.delivery.recordRefusal(
                     DeliveryEvent(
                         at: Date(), queueID: "-", messageID: nil, event: .rejected, sender: sender ?? "", recipient: recipient,

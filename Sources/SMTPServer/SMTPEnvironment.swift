@@ -29,6 +29,8 @@ public struct SMTPEnvironment: Sendable {
     /// Delay before answering a failed login.
     public var authFailureDelay: Duration
     public var logger: Logger
+    /// What the listeners count for `/metrics` (connections, messages, logins).
+    public var stats = Stats()
     /// Clients that may relay without AUTH (none by default, not even loopback).
     public var trustedNetworks: [IPNetwork] = []
     /// Clients not held to the per-address connection limit (loopback by default; the config's
@@ -69,7 +71,7 @@ public struct SMTPEnvironment: Sendable {
 
     /// A plain-password login (PLAIN, LOGIN), checked off the event loops.
     func authenticate(user: String, password: String, ip: String) async -> AuthResult {
-        if authLimiter.isBanned(ip) { return .tempFailure }
+        if authLimiter.isBanned(ip) { return banned() }
         let dir = directory
         let account = try? await NIOThreadPool.singleton.runIfActive { dir.authenticate(address: user, password: password) }
         return await conclude(login: user, account: account?.address.description, ip: ip)
@@ -77,9 +79,14 @@ public struct SMTPEnvironment: Sendable {
 
     /// The end of a SCRAM exchange, already verified in the session.
     func finishAuthentication(user: String?, success: Bool, ip: String) async -> AuthResult {
-        if authLimiter.isBanned(ip) { return .tempFailure }
+        if authLimiter.isBanned(ip) { return banned() }
         let account = success ? user.flatMap { try? EmailAddress($0) }.flatMap { directory.snapshot.account($0) } : nil
         return await conclude(login: user ?? "?", account: account?.address.description, ip: ip)
+    }
+
+    private func banned() -> AuthResult {
+        stats.add(MetricCatalog.authFailures, ["protocol": "smtp", "reason": "banned"])
+        return .tempFailure
     }
 
     /// Bans and failure delays, the same for every mechanism.
@@ -89,6 +96,7 @@ public struct SMTPEnvironment: Sendable {
             return .success(account)
         }
         authLimiter.recordFailure(ip)
+        stats.add(MetricCatalog.authFailures, ["protocol": "smtp", "reason": "credentials"])
         logger.notice("SMTP login failed", metadata: ["client": "\(ip)", "user": "\(login)"])
         try? await Task.sleep(for: authFailureDelay)
         return authLimiter.isBanned(ip) ? .tempFailure : .failure

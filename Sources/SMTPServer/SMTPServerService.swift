@@ -53,7 +53,7 @@ public final class SMTPServerService: Service, Sendable {
         self.group = ListenerGroup(
             maxConnections: env.limits.maxConnections, maxPerIP: env.limits.maxConnectionsPerIP,
             exceptions: env.connectionLimitExceptions + env.trustedNetworks, backlog: 256,
-            refusal: SMTPReply.tooManyConnections.encoded(), shutdownEvent: SMTPShutdownEvent())
+            refusal: SMTPReply.tooManyConnections.encoded(), shutdownEvent: SMTPShutdownEvent(), stats: env.stats, protocolName: "smtp")
     }
 
     public func run() async throws {
@@ -74,7 +74,7 @@ public final class SMTPServerService: Service, Sendable {
             try channel.pipeline.syncOperations.addHandler(
                 SMTPChannelHandler(
                     session: SMTPSession(config: config, policy: env.policy), env: env, clientIP: client.ip, implicitTLS: implicit,
-                    screen: kind == .mx && !(env.inbound?.settings.dnsbl.isEmpty ?? true)))
+                    screen: kind == .mx && !(env.inbound?.settings.dnsbl.isEmpty ?? true), listener: kind.rawValue))
         }
         env.delivery.flushRefusals()
     }

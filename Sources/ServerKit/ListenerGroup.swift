@@ -1,4 +1,5 @@
 import LoginKit
+import MailCore
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -35,6 +36,9 @@ public final class ListenerGroup: Sendable {
     private let backlog: Int32
     private let refusal: [UInt8]
     private let shutdownEvent: any Sendable
+    /// Connections counted per `protocolName` and listener name.
+    private let stats: Stats
+    private let protocolName: String
 
     /// `refusal` is written to a connection over the limits before it is closed; `shutdownEvent`
     /// is fired into every open connection's pipeline at shutdown (its handler says goodbye).
@@ -42,8 +46,11 @@ public final class ListenerGroup: Sendable {
     /// (Postfix's `smtpd_client_event_limit_exceptions`): an application server or a
     /// benchmark on the same host is not a flood.
     public init(
-        maxConnections: Int, maxPerIP: Int, exceptions: [IPNetwork] = [], backlog: Int32, refusal: [UInt8], shutdownEvent: any Sendable
+        maxConnections: Int, maxPerIP: Int, exceptions: [IPNetwork] = [], backlog: Int32, refusal: [UInt8], shutdownEvent: any Sendable,
+        stats: Stats = Stats(), protocolName: String = ""
     ) {
+        self.stats = stats
+        self.protocolName = protocolName
         self.limiter = ConnectionLimiter(maxTotal: maxConnections, maxPerIP: maxPerIP)
         self.exceptions = exceptions
         self.backlog = backlog
@@ -82,6 +89,7 @@ public final class ListenerGroup: Sendable {
     ) async throws -> any Channel {
         let (limiter, exceptions) = (self.limiter, self.exceptions)
         let refusal = self.refusal
+        let (stats, labels): (Stats, KeyValuePairs<String, String>) = (self.stats, ["protocol": protocolName, "listener": l.name])
         do {
             return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.backlog, value: backlog)
@@ -90,13 +98,17 @@ public final class ListenerGroup: Sendable {
                 .childChannelInitializer { [self] channel in
                     let ip = channel.remoteAddress?.ipAddress ?? "unknown"
                     guard limiter.acquire(ip, exempt: exceptions.contains { $0.contains(ip) }) else {
+                        stats.add(MetricCatalog.connectionsRefused, labels)
                         channel.writeAndFlush(ByteBuffer(bytes: refusal)).whenComplete { _ in channel.close(promise: nil) }
                         return channel.eventLoop.makeSucceededVoidFuture()
                     }
                     track(channel)
+                    stats.add(MetricCatalog.connections, labels)
+                    stats.add(MetricCatalog.connectionsOpen, labels)
                     channel.closeFuture.whenComplete { [self] _ in
                         limiter.release(ip)
                         untrack(channel)
+                        stats.add(MetricCatalog.connectionsOpen, labels, -1)
                     }
                     let loopback = isLoopbackAddress(ip) && isLoopbackAddress(channel.localAddress?.ipAddress)
                     let client = AdmittedConnection(ip: ip, loopback: loopback)

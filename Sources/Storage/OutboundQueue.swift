@@ -295,6 +295,19 @@ extension SQLiteStore {
         return removed
     }
 
+    /// When the oldest entry still on the queue was queued, for metrics; nil when it is empty.
+    public func oldestQueued() throws -> Date? {
+        try writer.read { db in
+            try Double.fetchOne(db, sql: "SELECT MIN(created_at) FROM queue").map { Date(unix: $0) }
+        }
+    }
+
+    /// The bytes of every message stored, each counted once however many mailboxes hold it
+    /// (a scan of the blob table: for metrics, not for every request).
+    public func storedMessageBytes() throws -> Int {
+        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM blobs") ?? 0 }
+    }
+
     /// Entries by status, for metrics.
     public func queueCounts() throws -> [QueueEntry.Status: Int] {
         try writer.read { db in
