@@ -16,10 +16,8 @@ public final class AdminMetrics: Sendable {
         .milliseconds(500), .seconds(1), .seconds(5),
     ]
 
-    /// What the inbound checks counted (the SMTP listeners write, scrapes read).
-    public let inbound: InboundStats
-    /// What the listeners count (connections, messages, logins, commands) and the gauges the
-    /// refreshers set at each scrape.
+    /// What the listeners count (connections, messages, logins, commands, the inbound checks'
+    /// results and decisions) and the gauges the refreshers set at each scrape.
     public let stats = Stats()
     private let refreshers = Mutex<[@Sendable (Stats) -> Void]>([])
 
@@ -27,9 +25,8 @@ public final class AdminMetrics: Sendable {
     /// age, store size, certificate expiry) rather than counted as they change.
     public func refresh(_ refresh: @escaping @Sendable (Stats) -> Void) { refreshers.withLock { $0.append(refresh) } }
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), inbound: InboundStats = InboundStats()) {
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        self.inbound = inbound
     }
 
     func record(route: String, method: String, status: Int, duration: Duration) {
@@ -56,10 +53,9 @@ public final class AdminMetrics: Sendable {
             ).set(Double(n))
         }
         for refresh in refreshers.withLock({ $0 }) { refresh(stats) }
-        let inboundText = inbound.exposition(escape: Self.labelValue) + stats.exposition()
-        guard let outbound else { return registry.emitToString() + inboundText }
+        guard let outbound else { return registry.emitToString() + stats.exposition() }
         setQueueGauges(directory: directory)
-        return registry.emitToString() + Self.attemptCounters(outbound.stats.byDomain) + outbound.stats.timing.exposition() + inboundText
+        return registry.emitToString() + Self.attemptCounters(outbound.stats.byDomain) + outbound.stats.timing.exposition() + stats.exposition()
     }
 }
 

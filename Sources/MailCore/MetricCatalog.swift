@@ -12,6 +12,12 @@ public enum MetricCatalog {
         "mailroom_smtp_messages_total", .counter, "Messages at the end of DATA, by listener and result (accepted, deferred, refused)")
     public static let smtpRecipientsRefused = Stats.Metric(
         "mailroom_smtp_recipients_refused_total", .counter, "Recipients refused at RCPT TO, by listener")
+    public static let inboundResults = Stats.Metric(
+        "mailroom_inbound_results_total", .counter, "Inbound authentication results by method and result")
+    public static let inboundDecisions = Stats.Metric(
+        "mailroom_inbound_decisions_total", .counter, "Messages from outside by decision (deliver, junk, quarantine, refuse, defer)")
+    public static let inboundBlocklisted = Stats.Metric(
+        "mailroom_inbound_blocklisted_connections_total", .counter, "Connections refused because a DNS blocklist names the client")
     public static let authFailures = Stats.Metric(
         "mailroom_auth_failures_total", .counter, "Failed logins by protocol and reason (credentials, banned)")
     public static let imapCommands = Stats.Metric("mailroom_imap_commands_total", .counter, "IMAP commands by name")

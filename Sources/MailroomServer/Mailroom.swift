@@ -158,8 +158,8 @@ public final class Mailroom: Sendable {
             env.tlsBox = mailTLS.box
             env.trustedNetworks = config.trustedNetworks
             env.connectionLimitExceptions = config.smtpConnectionLimitExceptions
-            env.checkInbound(config.inbound, dns: ResolverAuthDNS(resolver), stats: metrics.inbound)
             env.stats = metrics.stats
+            env.checkInbound(config.inbound, dns: ResolverAuthDNS(resolver))
             services.append(
                 SMTPServerService(listeners: smtp, env: env) { listener, port in
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host

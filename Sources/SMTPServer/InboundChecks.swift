@@ -104,9 +104,10 @@ struct InboundChecks: Sendable {
     let dkim: DKIMVerifier
     let dmarc: DMARCVerifier
     let dns: any AuthDNS
-    let stats: InboundStats
+    /// Counts each method's result and each decision (the SMTP listeners' ``Stats``).
+    let stats: Stats
 
-    init(hostname: String, settings: InboundSettings, dns: any AuthDNS, stats: InboundStats = InboundStats(), suffixes: PublicSuffixList = .embedded) {
+    init(hostname: String, settings: InboundSettings, dns: any AuthDNS, stats: Stats = Stats(), suffixes: PublicSuffixList = .embedded) {
         self.stats = stats
         self.dns = dns
         self.hostname = hostname
@@ -216,8 +217,8 @@ struct InboundChecks: Sendable {
             report.story.append("refused: \(reply.lines.joined(separator: " "))")
         default: break
         }
-        for entry in report.entries { stats.result(entry.method, entry.result) }
-        stats.decision(decision.metricName)
+        for entry in report.entries { stats.add(MetricCatalog.inboundResults, ["method": entry.method, "result": entry.result]) }
+        stats.add(MetricCatalog.inboundDecisions, ["decision": decision.metricName])
         let field = AuthenticationResults(authservID: hostname, entries: report.entries).field
         let payload = String(field.dropFirst("Authentication-Results: ".count).dropLast(2))
         return InboundVerdict(
@@ -324,7 +325,7 @@ struct InboundChecks: Sendable {
     /// that refuses it.
     func blocklistRefusal(ip: String) async -> (SMTPReply, String)? {
         guard let listing = await Blocklists.check(ip, zones: settings.dnsbl, dns: dns) else { return nil }
-        stats.blocked(by: listing.zone)
+        stats.add(MetricCatalog.inboundBlocklisted, ["list": listing.zone])
         let why = listing.reason.map { ": \($0)" } ?? ""
         return (SMTPReply(554, "5.7.1", "\(ip) is listed by \(listing.zone)\(why)"), listing.zone)
     }

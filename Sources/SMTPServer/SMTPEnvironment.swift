@@ -55,7 +55,8 @@ public struct SMTPEnvironment: Sendable {
     }
 
     /// Turns on the inbound checks, looking names up through `dns` (the server's resolver).
-    public mutating func checkInbound(_ settings: InboundSettings, dns: any AuthDNS, stats: InboundStats = InboundStats()) {
+    /// They count into `stats` as it is now: set that first.
+    public mutating func checkInbound(_ settings: InboundSettings, dns: any AuthDNS) {
         inbound = InboundChecks(hostname: hostname, settings: settings, dns: dns, stats: stats)
     }
 
