@@ -232,7 +232,7 @@ let package = Package(
             dependencies: [
                 "Doctor",
                 "Filtering",
-                "MailCore", "Storage", "Directory", "AdminModels", "Delivery", "Outbound",
+                "LoginKit", "MailCore", "Storage", "Directory", "AdminModels", "Delivery", "Outbound",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

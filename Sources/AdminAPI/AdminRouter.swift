@@ -4,6 +4,7 @@ import Directory
 import Doctor
 import Foundation
 import Hummingbird
+import LoginKit
 import MailCore
 import Outbound
 import Storage
@@ -13,7 +14,7 @@ import Storage
 public func buildAdminRouter(
     directory dir: DirectoryService, metrics: AdminMetrics, delivery: LocalDelivery? = nil, outbound: OutboundAdmin? = nil,
     setup: SetupContext? = nil,
-    tls: (any TLSAdmin)? = nil
+    tls: (any TLSAdmin)? = nil, bans: AuthLimiter? = nil
 ) -> Router<AdminContext> {
     let router = Router(context: AdminContext.self)
     // Outermost first: metrics see the response the error middleware made of a thrown error.
@@ -36,7 +37,7 @@ public func buildAdminRouter(
 
     let api = router.group("api/v1").add(middleware: AuthMiddleware(directory: dir))
     addDomainRoutes(api, dir)
-    addAccountRoutes(api, dir)
+    addAccountRoutes(api, dir, bans)
     addAliasRoutes(api, dir)
     addListRoutes(api, dir)
     addAdminRoutes(api, dir, delivery: delivery)
@@ -47,6 +48,7 @@ public func buildAdminRouter(
     if let outbound { addOutboundRoutes(api, outbound) }
     if let outbound, let setup { addSetupRoutes(api, dir, outbound, setup) }
     if let tls { addTLSRoutes(api, dir, tls) }
+    if let bans { addBanRoutes(api, dir, bans) }
     return router
 }
 
@@ -110,7 +112,7 @@ private func addDomainRoutes(_ api: APIGroup, _ dir: DirectoryService) {
     }
 }
 
-private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService) {
+private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: AuthLimiter?) {
     api.get("accounts") { req, ctx in
         let domain = query(req, "domain")
         let page = try intQuery(req, "page", default: 1)
@@ -139,7 +141,13 @@ private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService) {
     }
     api.get("accounts/:address") { _, ctx in
         let address = try param(ctx, "address")
-        return try await run(ctx) { try dir.account(address, actor: $0) }
+        return try await run(ctx) { actor in
+            var view = try dir.account(address, actor: actor)
+            // Bans in force on the addresses this account's logins came from.
+            let seen = Set(((view.lastLogins ?? []) + (view.loginFailures ?? [])).map(\.ip))
+            view.bans = (bans?.bans() ?? []).filter { seen.contains($0.ip) }.map { BanView(ip: $0.ip, until: $0.until, failures: $0.failures) }
+            return view
+        }
     }
     api.patch("accounts/:address") { req, ctx in
         let address = try param(ctx, "address")

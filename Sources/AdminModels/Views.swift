@@ -45,6 +45,11 @@ public struct AccountView: Codable, Sendable, Hashable {
     public var storedBytes: Int64?
     public var createdAt: Date
     public var updatedAt: Date
+    /// `show` only: the last successful login per protocol, recent failed ones (newest first),
+    /// and the bans in force on addresses those came from.
+    public var lastLogins: [LoginView]?
+    public var loginFailures: [LoginView]?
+    public var bans: [BanView]?
 
     public init(
         address: String, name: String, quota: Int64, state: String, hasPassword: Bool, memberOf: [String]?,
@@ -430,4 +435,41 @@ public struct DoctorRequest: StrictRequest {
     /// The domains to check; empty or absent checks every domain.
     public var domains: [String]?
     public init(domains: [String]? = nil) { self.domains = domains }
+}
+
+/// One login: a success, or a failure with its reason (wrong password, account disabled,
+/// address banned, …).
+public struct LoginView: Codable, Sendable, Hashable {
+    /// `smtp` or `imap`.
+    public var `protocol`: String
+    public var at: Date
+    public var ip: String
+    public var reason: String?
+
+    public init(protocol: String, at: Date, ip: String, reason: String? = nil) {
+        self.protocol = `protocol`
+        self.at = at
+        self.ip = ip
+        self.reason = reason
+    }
+}
+
+/// A client address banned after failed logins (SMTP and IMAP share bans).
+public struct BanView: Codable, Sendable, Hashable {
+    public var ip: String
+    public var until: Date
+    /// Failed logins from it within the counting window.
+    public var failures: Int
+
+    public init(ip: String, until: Date, failures: Int) {
+        self.ip = ip
+        self.until = until
+        self.failures = failures
+    }
+}
+
+/// What `DELETE /api/v1/bans[/IP]` did.
+public struct BansLifted: Codable, Sendable, Hashable {
+    public var lifted: Int
+    public init(lifted: Int) { self.lifted = lifted }
 }

@@ -58,6 +58,7 @@ extension DirectoryService {
         var v = view(a, in: snap)
         let stats = try store.mailboxStats(accountID: a.id)
         (v.messages, v.storedBytes) = (stats.messages, stats.bytes)
+        try addLogins(to: &v, accountID: a.id)
         return v
     }
 

@@ -20,6 +20,7 @@ extension IMAPSession {
         sasl = nil
         if env.authLimiter.isBanned(clientIP) {
             env.stats.add(MetricCatalog.authFailures, ["protocol": "imap", "reason": "banned"])
+            env.directory.recordLoginFailure(login: user, protocol: "imap", ip: clientIP, reason: .banned)
             let text = "Too many failed logins from your address; try again later"
             out.write(.tagged(tag, .no, code: "UNAVAILABLE", text))
             return .delayed(env.authFailureDelay)
@@ -27,16 +28,19 @@ extension IMAPSession {
         guard let account else {
             env.authLimiter.recordFailure(clientIP)
             env.stats.add(MetricCatalog.authFailures, ["protocol": "imap", "reason": "credentials"])
+            env.directory.recordLoginFailure(login: user, protocol: "imap", ip: clientIP)
             env.logger.notice("IMAP login failed", metadata: ["client": "\(clientIP)", "user": "\(user)"])
             out.write(.tagged(tag, .no, code: "AUTHENTICATIONFAILED", "Authentication failed"))
             return .delayed(env.authFailureDelay)
         }
         env.authLimiter.recordSuccess(clientIP)
         guard env.userConnections.acquire(account.address.key) else {
+            env.directory.recordLoginFailure(login: user, protocol: "imap", ip: clientIP, reason: .connectionLimit)
             out.write(.tagged(tag, .no, code: "LIMIT", "Too many connections for \(account.address); close some first"))
             return .read
         }
         logIn(account)
+        env.directory.recordLoginSuccess(account, protocol: "imap", ip: clientIP)
         out.write(.tagged(tag, .ok, code: capabilityCode, "Logged in"))
         return .read
     }

@@ -73,9 +73,32 @@ public final class AuthLimiter: Sendable {
     }
 
     /// Addresses banned now, for metrics.
-    public var bannedCount: Int {
+    public var bannedCount: Int { bans().count }
+
+    /// The bans in force: each address, until when, and its failures within the window.
+    public func bans() -> [(ip: String, until: Date, failures: Int)] {
         let now = clock()
-        return state.withLock { s in s.values.filter { ($0.bannedUntil ?? .distantPast) > now }.count }
+        return state.withLock { s in
+            s.compactMap { ip, e in
+                guard let until = e.bannedUntil, until > now else { return nil }
+                return (ip, until, e.failures.filter { now.timeIntervalSince($0) < window }.count)
+            }.sorted { $0.ip < $1.ip }
+        }
+    }
+
+    /// Lifts the ban on `ip` (and forgets its failures), or on every address when nil; returns
+    /// how many bans were lifted.
+    @discardableResult
+    public func clear(_ ip: String?) -> Int {
+        let banned = Set(bans().map(\.ip))
+        return state.withLock { s in
+            guard let ip else {
+                s.removeAll()
+                return banned.count
+            }
+            s[ip] = nil
+            return banned.contains(ip) ? 1 : 0
+        }
     }
 }
 

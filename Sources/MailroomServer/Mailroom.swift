@@ -123,7 +123,7 @@ public final class Mailroom: Sendable {
         }
         let router = buildAdminRouter(
             directory: directory, metrics: metrics, delivery: delivery, outbound: admin,
-            setup: SetupContext(facts: serverFacts(mailTLS), dns: ResolverAuthDNS(resolver)), tls: MailTLSAdmin(mail: mailTLS, acme: acme))
+            setup: SetupContext(facts: serverFacts(mailTLS), dns: ResolverAuthDNS(resolver)), tls: MailTLSAdmin(mail: mailTLS, acme: acme), bans: authLimiter)
         let dataDir = self.dataDir
         let scheme = config.adminTLS ? "https" : "http"
         var server = HTTPServerBuilder.http1()

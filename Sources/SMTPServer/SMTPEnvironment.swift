@@ -72,7 +72,7 @@ public struct SMTPEnvironment: Sendable {
 
     /// A plain-password login (PLAIN, LOGIN), checked off the event loops.
     func authenticate(user: String, password: String, ip: String) async -> AuthResult {
-        if authLimiter.isBanned(ip) { return banned() }
+        if authLimiter.isBanned(ip) { return banned(login: user, ip: ip) }
         let dir = directory
         let account = try? await NIOThreadPool.singleton.runIfActive { dir.authenticate(address: user, password: password) }
         return await conclude(login: user, account: account?.address.description, ip: ip)
@@ -80,23 +80,36 @@ public struct SMTPEnvironment: Sendable {
 
     /// The end of a SCRAM exchange, already verified in the session.
     func finishAuthentication(user: String?, success: Bool, ip: String) async -> AuthResult {
-        if authLimiter.isBanned(ip) { return banned() }
+        if authLimiter.isBanned(ip) { return banned(login: user ?? "", ip: ip) }
         let account = success ? user.flatMap { try? EmailAddress($0) }.flatMap { directory.snapshot.account($0) } : nil
         return await conclude(login: user ?? "?", account: account?.address.description, ip: ip)
     }
 
-    private func banned() -> AuthResult {
+    private func banned(login: String, ip: String) -> AuthResult {
         stats.add(MetricCatalog.authFailures, ["protocol": "smtp", "reason": "banned"])
+        journal { $0.recordLoginFailure(login: login, protocol: "smtp", ip: ip, reason: .banned) }
         return .tempFailure
+    }
+
+    /// Writes to the login journal off the event loops, without holding up the reply.
+    private func journal(_ write: @escaping @Sendable (DirectoryService) -> Void) {
+        let dir = directory
+        NIOThreadPool.singleton.submit { state in if case .active = state { write(dir) } }
     }
 
     /// Bans and failure delays, the same for every mechanism.
     private func conclude(login: String, account: String?, ip: String) async -> AuthResult {
         if let account {
             authLimiter.recordSuccess(ip)
+            journal { dir in
+                if let record = (try? EmailAddress(account)).flatMap({ dir.snapshot.account($0) }) {
+                    dir.recordLoginSuccess(record, protocol: "smtp", ip: ip)
+                }
+            }
             return .success(account)
         }
         authLimiter.recordFailure(ip)
+        journal { $0.recordLoginFailure(login: login, protocol: "smtp", ip: ip) }
         stats.add(MetricCatalog.authFailures, ["protocol": "smtp", "reason": "credentials"])
         logger.notice("SMTP login failed", metadata: ["client": "\(ip)", "user": "\(login)"])
         try? await Task.sleep(for: authFailureDelay)

@@ -361,6 +361,30 @@ enum Schema {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v14-login-history") { db in
+            // "Why can't this user log in?": each account's last successful login per protocol,
+            // and its recent failed ones with the reason (a few per account, so that guessing
+            // cannot grow the table).
+            try db.execute(
+                sql: """
+                    CREATE TABLE login_success (
+                        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                        protocol TEXT NOT NULL,
+                        at REAL NOT NULL,
+                        ip TEXT NOT NULL,
+                        PRIMARY KEY (account_id, protocol)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE login_failures (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                        protocol TEXT NOT NULL,
+                        at REAL NOT NULL,
+                        ip TEXT NOT NULL,
+                        reason TEXT NOT NULL
+                    );
+                    CREATE INDEX login_failures_account ON login_failures(account_id, id);
+                    """)
+        }
         return m
     }
 

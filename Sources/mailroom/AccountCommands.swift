@@ -78,6 +78,18 @@ struct AccountCommand: AsyncParsableCommand {
                 ("member of", (a.memberOf ?? []).isEmpty ? "-" : (a.memberOf ?? []).joined(separator: ", ")),
                 ("created", dateText(a.createdAt)), ("updated", dateText(a.updatedAt)),
             ])
+            // "Why can't this user log in?", answered in one place.
+            let logins = a.lastLogins ?? []
+            print("\nLast successful logins:" + (logins.isEmpty ? " none recorded" : ""))
+            for l in logins { print("  \(l.protocol.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0)) \(dateText(l.at))  from \(l.ip)") }
+            let failures = a.loginFailures ?? []
+            print("Recent failed logins:" + (failures.isEmpty ? " none" : ""))
+            for l in failures {
+                print("  \(l.protocol.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0)) \(dateText(l.at))  from \(l.ip): \(l.reason ?? "?")")
+            }
+            for b in a.bans ?? [] {
+                print("BANNED: \(b.ip) may not log in until \(dateText(b.until)) (\(b.failures) failures); lift it with `mailroom bans clear \(b.ip)`")
+            }
         }
     }
 
