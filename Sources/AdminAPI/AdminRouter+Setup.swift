@@ -8,7 +8,9 @@ import Outbound
 
 /// `GET /api/v1/domains/NAME/dns-records` and `POST /api/v1/doctor`: what to publish for a
 /// domain, and whether what is published is right.
-func addSetupRoutes(_ api: APIGroup, _ dir: DirectoryService, _ outbound: OutboundAdmin, _ setup: SetupContext) {
+func addSetupRoutes(
+    _ api: APIGroup, _ dir: DirectoryService, _ outbound: OutboundAdmin, _ setup: SetupContext, status: (any StatusSource)? = nil
+) {
     api.get("domains/:name/dns-records") { _, ctx in
         let name = try param(ctx, "name")
         return try await run(ctx) { actor in
@@ -33,6 +35,8 @@ func addSetupRoutes(_ api: APIGroup, _ dir: DirectoryService, _ outbound: Outbou
         var findings = await doctor.run(domains: domains, dkim: keys)
         // The server's own findings are for server admins; domain admins see their domains'.
         if !actor.isServerAdmin { findings.removeAll { $0.domain == nil } }
+        // A whole run by a server admin is what `mailroom status` shows as the last doctor.
+        if actor.isServerAdmin, body.domains?.isEmpty ?? true { status?.doctorRan(findings) }
         return try JSONBody.response(findings)
     }
 }

@@ -14,7 +14,7 @@ import Storage
 public func buildAdminRouter(
     directory dir: DirectoryService, metrics: AdminMetrics, delivery: LocalDelivery? = nil, outbound: OutboundAdmin? = nil,
     setup: SetupContext? = nil,
-    tls: (any TLSAdmin)? = nil, bans: AuthLimiter? = nil
+    tls: (any TLSAdmin)? = nil, bans: AuthLimiter? = nil, status: (any StatusSource)? = nil
 ) -> Router<AdminContext> {
     let router = Router(context: AdminContext.self)
     // Outermost first: metrics see the response the error middleware made of a thrown error.
@@ -46,9 +46,10 @@ public func buildAdminRouter(
         addQuarantineRoutes(api, delivery)
     }
     if let outbound { addOutboundRoutes(api, outbound) }
-    if let outbound, let setup { addSetupRoutes(api, dir, outbound, setup) }
+    if let outbound, let setup { addSetupRoutes(api, dir, outbound, setup, status: status) }
     if let tls { addTLSRoutes(api, dir, tls) }
     if let bans { addBanRoutes(api, dir, bans) }
+    if let status { addStatusRoutes(api, dir, status) }
     return router
 }
 

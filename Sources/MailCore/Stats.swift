@@ -67,6 +67,11 @@ public final class Stats: Sendable {
         }
     }
 
+    /// The sum of every series of a counter or gauge (all labels).
+    public func total(_ metric: Metric) -> Double {
+        values.withLock { $0.filter { $0.key.metric == metric.name }.values.reduce(0, +) }
+    }
+
     /// The current value of a counter or gauge series (tests, `mailroom status`).
     public func value(_ metric: Metric, _ labels: KeyValuePairs<String, String> = [:]) -> Double {
         values.withLock { $0[Self.series(metric, labels)] ?? 0 }

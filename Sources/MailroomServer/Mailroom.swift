@@ -22,6 +22,7 @@ import ServiceLifecycle
 import UnixSignals
 import HummingbirdCore
 import Storage
+import Synchronization
 
 /// One Mailroom instance on one data folder: the composition root that `mailroom serve` and the
 /// integration tests share. `open` does every start-up step that can fail before any listener
@@ -116,6 +117,13 @@ public final class Mailroom: Sendable {
             chain: tlsCert, key: tlsKey, source: tlsSource,
             listeners: [("smtp", l.smtp), ("submission", l.submission), ("submissions", l.submissions), ("imap", l.imap), ("imaps", l.imaps)]
                 .filter { !$0.1.isEmpty }.map(\.0))
+        let status = ServerStatus(
+            hostname: config.hostname, alertEmail: config.alerts.email, store: store, mailTLS: mailTLS, authLimiter: authLimiter)
+        // Every listener, as it binds, is announced and remembered for `mailroom status`.
+        let announce: @Sendable (String, String) async -> Void = { name, address in
+            status.listening(name, address)
+            await onListening(name, address)
+        }
         let acme = config.acme.map { settings in
             ACMEManager(settings: settings, names: settings.names(hostname: config.hostname), dataDir: self.dataDir, logger: logger) { cert in
                 try mailTLS.install(cert)
@@ -123,7 +131,7 @@ public final class Mailroom: Sendable {
         }
         let router = buildAdminRouter(
             directory: directory, metrics: metrics, delivery: delivery, outbound: admin,
-            setup: SetupContext(facts: serverFacts(mailTLS), dns: ResolverAuthDNS(resolver)), tls: MailTLSAdmin(mail: mailTLS, acme: acme), bans: authLimiter)
+            setup: SetupContext(facts: serverFacts(mailTLS), dns: ResolverAuthDNS(resolver)), tls: MailTLSAdmin(mail: mailTLS, acme: acme), bans: authLimiter, status: status)
         let dataDir = self.dataDir
         let scheme = config.adminTLS ? "https" : "http"
         var server = HTTPServerBuilder.http1()
@@ -140,7 +148,7 @@ public final class Mailroom: Sendable {
                     let port = channel.localAddress?.port ?? listen.port
                     let host = listen.host.contains(":") ? "[\(listen.host)]" : listen.host
                     let url = "\(scheme)://\(host):\(port)"
-                    await onListening("admin API", url)
+                    await announce("admin API", url)
                     // The CLI on this machine finds the running server here. Written after the
                     // start-up line, so that whoever waits for this file sees the line too.
                     try? dataDir.writePrivate(url + "\n", to: dataDir.adminURLPath)
@@ -163,7 +171,7 @@ public final class Mailroom: Sendable {
             services.append(
                 SMTPServerService(listeners: smtp, env: env) { listener, port in
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
-                    await onListening(listener.kind.displayName, "\(host):\(port)")
+                    await announce(listener.kind.displayName, "\(host):\(port)")
                 })
         }
         let imap = config.listeners.imap.map { IMAPListener(host: $0.host, port: $0.port, implicitTLS: false) }
@@ -179,12 +187,13 @@ public final class Mailroom: Sendable {
             services.append(
                 IMAPServerService(listeners: imap, env: env) { listener, port in
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
-                    await onListening(listener.displayName, "\(host):\(port)")
+                    await announce(listener.displayName, "\(host):\(port)")
                 })
         }
         refreshMetrics(resolver: resolver, mailTLS: mailTLS)
+        services.append(alertMonitor(mailTLS: mailTLS, status: status, logger: logger))
         if let acme {
-            services += ACMEResponder.services(listeners: config.listeners.acmeHTTP, manager: acme, logger: logger, onListening: onListening)
+            services += ACMEResponder.services(listeners: config.listeners.acmeHTTP, manager: acme, logger: logger, onListening: announce)
             services.append(ACMEService(manager: acme))
         }
         services.append(runner)
@@ -193,6 +202,28 @@ public final class Mailroom: Sendable {
                 delivery: delivery, interval: config.sweepInterval > 0 ? config.sweepInterval : 3600, sweep: config.sweepInterval > 0,
                 quarantineKeep: config.quarantineKeep, logger: logger))
         return services
+    }
+
+    /// The server's own alerts, for `mailroom status` and `[alerts] email`.
+    func alertMonitor(mailTLS: MailTLS, status: ServerStatus, logger: Logger) -> AlertMonitor {
+        let (store, dataDir, stats, delivery, hostname) = (self.store, self.dataDir, metrics.stats, self.delivery, config.hostname)
+        let email = config.alerts.email
+        let monitor = AlertMonitor(
+            settings: config.alerts, hostname: hostname, logger: logger,
+            read: {
+                let fs = try? FileManager.default.attributesOfFileSystem(forPath: dataDir.path)
+                return AlertMonitor.Readings(
+                    deferred: ((try? store.queueCounts()) ?? [:])[.deferred] ?? 0, oldestQueued: (try? store.oldestQueued()) ?? nil,
+                    certificateExpiry: MailTLSAdmin(mail: mailTLS, acme: nil).status().certificates.first?.notAfter,
+                    authFailures: stats.total(MetricCatalog.authFailures),
+                    diskFree: (fs?[.systemFreeSize] as? Int).map(Double.init), diskSize: (fs?[.systemSize] as? Int).map(Double.init))
+            },
+            send: { subject, body in
+                guard let email else { return }
+                try await delivery.deliverNotice(to: email, from: hostname, subject: subject, body: body)
+            })
+        status.alerts.withLock { $0 = monitor }
+        return monitor
     }
 
     /// The gauges read at each scrape: queue age, store size, certificate expiry, bans, and the

@@ -106,6 +106,8 @@ public struct ServerConfig: Sendable {
     public var inbound = InboundSettings()
     /// `[quarantine] keep`: how long quarantined messages are kept before they expire.
     public var quarantineKeep: TimeInterval = 30 * 86400
+    /// `[alerts]`: the server's own checks of what the Prometheus rules alert on.
+    public var alerts = AlertSettings()
     /// `[acme]`: certificates from an ACME CA; nil = the configured or generated certificate.
     public var acme: ACMESettings?
 
@@ -136,7 +138,7 @@ public struct ServerConfig: Sendable {
         let reader = ConfigReader(text: text, file: file)
         try reader.checkKeys(table, allowed: [
                 "hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp", "imap", "routes", "relay", "queue", "dns", "storage",
-                "inbound", "spam", "antivirus", "quarantine", "acme",
+                "inbound", "spam", "antivirus", "quarantine", "acme", "alerts",
             ], path: "")
         if let v = table["hostname"] {
             let h = try reader.string(v, "hostname")
@@ -268,6 +270,20 @@ public struct ServerConfig: Sendable {
                     config.inbound.domainThresholds[key.lowercased()] = try reader.thresholds(d, "spam.domains.\(key)", base: config.inbound.thresholds)
                 }
             }
+        }
+        if let v = table["alerts"] {
+            let t = try reader.table(v, "alerts")
+            try reader.checkKeys(t, allowed: ["email", "interval", "repeat"], path: "alerts")
+            if let e = t["email"] {
+                let text = try reader.string(e, "alerts.email")
+                guard (try? EmailAddress(text)) != nil else { throw reader.error("alerts.email", "\"\(text)\" is not an e-mail address") }
+                config.alerts.email = text
+            }
+            if let i = t["interval"] {
+                config.alerts.interval = try reader.duration(i, "alerts.interval")
+                guard config.alerts.interval >= 1 else { throw reader.error("alerts.interval", "must be at least \"1s\"") }
+            }
+            if let r = t["repeat"] { config.alerts.repeatAfter = try reader.duration(r, "alerts.repeat") }
         }
         if let v = table["quarantine"] {
             let t = try reader.table(v, "quarantine")
