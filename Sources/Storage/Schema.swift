@@ -361,6 +361,11 @@ enum Schema {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v13-domain-mta-sts") { db in
+            // Each domain's MTA-STS policy mode, served by the web listener; existing domains
+            // start in testing, as new ones do.
+            try db.execute(sql: "ALTER TABLE domains ADD COLUMN mta_sts TEXT NOT NULL DEFAULT 'testing'")
+        }
         return m
     }
 
