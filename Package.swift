@@ -130,7 +130,7 @@ let package = Package(
         .target(
             name: "EmailAuth",
             dependencies: [
-                "DNS",
+                "DNS", "MailCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
@@ -243,7 +243,7 @@ let package = Package(
         .target(
             name: "Doctor",
             dependencies: [
-                "AdminModels", "EmailAuth", "Filtering",
+                "AdminModels", "EmailAuth", "Filtering", "MailCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -323,7 +323,7 @@ let package = Package(
             exclude: ["Fixtures"],  // the OpenSPF suite (YAML) and its licence, read by SPFTestSuiteTests
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "DoctorTests", dependencies: ["Doctor", "AdminModels", "EmailAuth", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DoctorTests", dependencies: ["Doctor", "AdminModels", "EmailAuth", "MailCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "FilteringTests", dependencies: ["Filtering", "EmailAuth", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPClientTests",

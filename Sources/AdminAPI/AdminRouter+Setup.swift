@@ -14,7 +14,8 @@ func addSetupRoutes(_ api: APIGroup, _ dir: DirectoryService, _ outbound: Outbou
         return try await run(ctx) { actor in
             let domain = try dir.domain(name, actor: actor)  // exists, and the actor manages it
             let keys = try outbound.dkim.list(actor: actor).filter { $0.domain == domain.name }
-            return PublishedRecords.records(domain: domain.name, facts: setup.facts, dkim: keys, policyID: SetupIDs.policyID())
+            return PublishedRecords.records(
+                domain: domain.name, facts: setup.facts, dkim: keys, mtaSTS: MTASTSMode(rawValue: domain.mtaSts) ?? .testing)
         }
     }
     api.post("doctor") { req, ctx in
@@ -34,13 +35,5 @@ func addSetupRoutes(_ api: APIGroup, _ dir: DirectoryService, _ outbound: Outbou
         // The server's own findings are for server admins; domain admins see their domains'.
         if !actor.isServerAdmin { findings.removeAll { $0.domain == nil } }
         return try JSONBody.response(findings)
-    }
-}
-
-/// A policy id for the MTA-STS record: the day, so that a record printed today is new.
-enum SetupIDs {
-    static func policyID(_ date: Date = Date()) -> String {
-        let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
-        return String(format: "%04d%02d%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
     }
 }

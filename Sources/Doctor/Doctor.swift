@@ -249,7 +249,7 @@ public struct Doctor: Sendable {
             }
         }
 
-        // TLS reporting (MTA-STS needs the web listener, which is not built yet).
+        // TLS reporting.
         let tlsrpt = ((try? await dns.txt("_smtp._tls.\(domain)")) ?? []).filter { $0.hasPrefix("v=TLSRPTv1") }
         if tlsrpt.isEmpty {
             add("tls-rpt", "warning", "\(domain) publishes no TLS-RPT record: nobody tells you when senders cannot reach you over TLS",
