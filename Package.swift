@@ -251,13 +251,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The web listener (HTTPS, Hummingbird): MTA-STS policies and mail client autoconfiguration.
+        .target(
+            name: "Web",
+            dependencies: [
+                "EmailAuth", "MailCore", "ServerKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Composition root: config, data directory, TLS material, listeners, lifecycle.
         .target(
             name: "MailroomServer",
             dependencies: [
                 "Filtering", "Doctor", "EmailAuth",
                 "MailCore", "Storage", "Directory", "AdminAPI", "SMTP", "SMTPServer", "Delivery", "LoginKit", "IMAPServer", "IMAP",
-                "Outbound", "DNS", "SMTPClient", "MIME", "ACME", "ServerKit", "AdminModels",
+                "Outbound", "DNS", "SMTPClient", "MIME", "ACME", "ServerKit", "AdminModels", "Web",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -392,6 +407,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "WebTests", dependencies: ["Web", "EmailAuth", "MailCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["MailroomServer", "AdminClient", "AdminModels", "MailCore", "TestSupport"],

@@ -20,6 +20,8 @@ import ServiceLifecycle
 import UnixSignals
 import HummingbirdCore
 import Storage
+import Synchronization
+import Web
 
 /// One Mailroom instance on one data folder: the composition root that `mailroom serve` and the
 /// integration tests share. `open` does every start-up step that can fail before any listener
@@ -56,7 +58,8 @@ public final class Mailroom: Sendable {
         do { self.store = try SQLiteStore(path: dataDir.databasePath) } catch let e as StoreError {
             throw ServerError(e.description)
         }
-        self.directory = try DirectoryService(store: store, passwordIterations: config.passwordIterations)
+        let directory = try DirectoryService(store: store, passwordIterations: config.passwordIterations)
+        self.directory = directory
         self.metrics = AdminMetrics()
         self.delivery = LocalDelivery(
             store: store, directory: directory, blobs: BlobStore(root: dataDir.blobsPath),
@@ -99,8 +102,8 @@ public final class Mailroom: Sendable {
         return true
     }
 
-    /// Every listener: the admin API, SMTP and IMAP. `onListening` gets each one's name and address
-    /// once it is bound (the admin API's as a URL).
+    /// Every listener: the admin API, SMTP, IMAP, the web listener, ACME's HTTP-01. `onListening`
+    /// gets each one's name and address once it is bound (the admin API's as a URL).
     public func services(logger: Logger, onListening: @escaping @Sendable (String, String) async -> Void) throws -> [any Service] {
         let resolver = DNSResolver(
             servers: config.dnsServers ?? DNSResolver.systemServers(), timeout: .milliseconds(config.dnsTimeoutMilliseconds))
@@ -114,14 +117,17 @@ public final class Mailroom: Sendable {
             chain: tlsCert, key: tlsKey, source: tlsSource,
             listeners: [("smtp", l.smtp), ("submission", l.submission), ("submissions", l.submissions), ("imap", l.imap), ("imaps", l.imaps)]
                 .filter { !$0.1.isEmpty }.map(\.0))
+        let (directory, config) = (self.directory, self.config)
         let acme = config.acme.map { settings in
             ACMEManager(settings: settings, names: settings.names(hostname: config.hostname), dataDir: self.dataDir, logger: logger) { cert in
                 try mailTLS.install(cert)
             }
         }
+        let facts = serverFacts(mailTLS)
         let router = buildAdminRouter(
             directory: directory, metrics: metrics, delivery: delivery, outbound: admin,
-            setup: SetupContext(facts: serverFacts(mailTLS), dns: ResolverAuthDNS(resolver)), tls: MailTLSAdmin(mail: mailTLS, acme: acme))
+            setup: SetupContext(facts: facts, dns: ResolverAuthDNS(resolver)), tls: MailTLSAdmin(mail: mailTLS, acme: acme))
+        let bound = BoundPorts()
         let dataDir = self.dataDir
         let scheme = config.adminTLS ? "https" : "http"
         var server = HTTPServerBuilder.http1()
@@ -159,6 +165,7 @@ public final class Mailroom: Sendable {
             env.checkInbound(config.inbound, dns: ResolverAuthDNS(resolver), stats: metrics.inbound)
             services.append(
                 SMTPServerService(listeners: smtp, env: env) { listener, port in
+                    bound.add(listener.kind.rawValue, port)
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
                     await onListening(listener.kind.displayName, "\(host):\(port)")
                 })
@@ -174,9 +181,24 @@ public final class Mailroom: Sendable {
             env.connectionLimitExceptions = config.imapConnectionLimitExceptions
             services.append(
                 IMAPServerService(listeners: imap, env: env) { listener, port in
+                    bound.add(listener.implicitTLS ? "imaps" : "imap", port)
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
                     await onListening(listener.displayName, "\(host):\(port)")
                 })
+        }
+        if !config.listeners.web.isEmpty {
+            let hostname = config.hostname
+            let site = WebSite(
+                mode: { domain in directory.snapshot.domain(domain)?.mtaSTS },
+                policy: { facts.mtaSTSPolicy(mode: $0) },
+                settings: {
+                    ClientSettings(
+                        hostname: hostname, imaps: bound("imaps"), imap: bound("imap"), submissions: bound("submissions"),
+                        submission: bound("submission"))
+                })
+            services += WebListener.services(
+                listeners: config.listeners.web.map { ($0.host, $0.port) }, site: site, tls: mailTLS.box, logger: logger,
+                onListening: onListening)
         }
         if let acme {
             services += ACMEResponder.services(listeners: config.listeners.acmeHTTP, manager: acme, logger: logger, onListening: onListening)
@@ -190,20 +212,31 @@ public final class Mailroom: Sendable {
         return services
     }
 
+    /// The ports the listeners are bound to, by config key (`imaps`, `submission`…); with port
+    /// 0 in the config they are known only once bound.
+    final class BoundPorts: Sendable {
+        private let ports = Mutex<[String: [Int]]>([:])
+        func add(_ key: String, _ port: Int) { ports.withLock { $0[key, default: []].append(port) } }
+        func callAsFunction(_ key: String) -> [Int] { ports.withLock { $0[key] ?? [] } }
+    }
+
     /// What `mailroom doctor` and `dns records` need to know of this server. Listeners on port 0
     /// (a port chosen at start, as in tests) are left out.
     func serverFacts(_ mailTLS: MailTLS) -> ServerFacts {
         let l = config.listeners
         let named: [(String, [ListenAddress])] = [
             ("SMTP (MX)", l.smtp), ("submission", l.submission), ("submissions (TLS)", l.submissions), ("IMAP", l.imap),
-            ("IMAPS (TLS)", l.imaps), ("admin API", l.admin),
+            ("IMAPS (TLS)", l.imaps), ("admin API", l.admin), (WebListener.displayName, l.web),
         ]
         let listeners = named.flatMap { name, addresses in
             addresses.filter { $0.port != 0 }.map { ServerFacts.Listener(name: name, host: $0.host, port: $0.port) }
         }
+        let webPorts = l.web.map(\.port).filter { $0 != 0 }
         return ServerFacts(
             hostname: config.hostname, listeners: listeners, certificate: { (mailTLS.chainPEM, mailTLS.source == "self-signed") },
-            dnsbl: config.inbound.dnsbl)
+            dnsbl: config.inbound.dnsbl,
+            web: l.web.isEmpty
+                ? nil : ServerFacts.Web(port: webPorts.contains(443) ? 443 : webPorts.first ?? 443, mtaSTSMaxAge: config.mtaSTSMaxAge))
     }
 
     /// A server TLS configuration from PEM texts (certificate chain, private key).
