@@ -363,7 +363,7 @@ let package = Package(
         .testTarget(
             name: "ACMETests",
             dependencies: [
-                "ACME", "HTTPClientKit", "TestSupport", "MailroomServer", "AdminModels",
+                "ACME", "HTTPClientKit", "TestSupport", "MailroomServer", "AdminModels", "Directory",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

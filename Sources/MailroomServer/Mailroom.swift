@@ -71,8 +71,8 @@ public final class Mailroom: Sendable {
         self.outbound = outbound
         self.authLimiter = AuthLimiter(
             maxFailures: config.smtpLimits.maxAuthFailures, ban: TimeInterval(config.smtpLimits.authBanSeconds))
-        if let acme = config.acme, let issued = dataDir.acmeCertificate(),
-            Set(acme.names(hostname: config.hostname)).isSubset(of: Set(issued.names))
+        if config.acme != nil, let issued = dataDir.acmeCertificate(),
+            Set(Self.acmeNames(config, directory)).isSubset(of: Set(issued.names))
         {
             (self.tlsCert, self.tlsKey, self.tlsGenerated, self.tlsSource) = (issued.chainPEM, issued.keyPEM, false, "acme")
         } else {
@@ -119,7 +119,7 @@ public final class Mailroom: Sendable {
                 .filter { !$0.1.isEmpty }.map(\.0))
         let (directory, config) = (self.directory, self.config)
         let acme = config.acme.map { settings in
-            ACMEManager(settings: settings, names: settings.names(hostname: config.hostname), dataDir: self.dataDir, logger: logger) { cert in
+            ACMEManager(settings: settings, names: { Self.acmeNames(config, directory) }, dataDir: self.dataDir, logger: logger) { cert in
                 try mailTLS.install(cert)
             }
         }
@@ -218,6 +218,15 @@ public final class Mailroom: Sendable {
         private let ports = Mutex<[String: [Int]]>([:])
         func add(_ key: String, _ port: Int) { ports.withLock { $0[key, default: []].append(port) } }
         func callAsFunction(_ key: String) -> [Int] { ports.withLock { $0[key] ?? [] } }
+    }
+
+    /// The names the ACME certificate should carry. With a web listener they include names of
+    /// each domain, which live in the database rather than the config: they are read whenever
+    /// a certificate is wanted (at start, at each renewal, at `mailroom tls renew`), so a domain
+    /// added while the server runs is on the certificate from the next of those on.
+    static func acmeNames(_ config: ServerConfig, _ directory: DirectoryService) -> [String] {
+        let domains = config.listeners.web.isEmpty ? [] : directory.snapshot.domainsByName.keys.sorted()
+        return config.acme?.names(hostname: config.hostname, webDomains: domains) ?? []
     }
 
     /// What `mailroom doctor` and `dns records` need to know of this server. Listeners on port 0
