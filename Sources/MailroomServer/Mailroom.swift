@@ -58,8 +58,7 @@ public final class Mailroom: Sendable {
         do { self.store = try SQLiteStore(path: dataDir.databasePath) } catch let e as StoreError {
             throw ServerError(e.description)
         }
-        let directory = try DirectoryService(store: store, passwordIterations: config.passwordIterations)
-        self.directory = directory
+        self.directory = try DirectoryService(store: store, passwordIterations: config.passwordIterations)
         self.metrics = AdminMetrics()
         self.delivery = LocalDelivery(
             store: store, directory: directory, blobs: BlobStore(root: dataDir.blobsPath),
@@ -71,8 +70,11 @@ public final class Mailroom: Sendable {
         self.outbound = outbound
         self.authLimiter = AuthLimiter(
             maxFailures: config.smtpLimits.maxAuthFailures, ban: TimeInterval(config.smtpLimits.authBanSeconds))
-        if config.acme != nil, let issued = dataDir.acmeCertificate(),
-            Set(Self.acmeNames(config, directory)).isSubset(of: Set(issued.names))
+        // The stored certificate serves from the start when it names the configured host
+        // names; one that lacks only names of domains (added since it was issued) serves too,
+        // rather than the self-signed one, until ACME brings a certificate with them all.
+        if let acme = config.acme, let issued = dataDir.acmeCertificate(),
+            Set(acme.names(hostname: config.hostname)).isSubset(of: Set(issued.names))
         {
             (self.tlsCert, self.tlsKey, self.tlsGenerated, self.tlsSource) = (issued.chainPEM, issued.keyPEM, false, "acme")
         } else {

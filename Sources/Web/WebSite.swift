@@ -95,8 +95,10 @@ public struct WebSite: Sendable {
     }
 
     func mtaSTS(_ request: WebRequest) -> WebResponse {
-        guard let host = request.host?.lowercased(), host.hasPrefix("mta-sts."),
-            let domain = try? DomainName(String(host.dropFirst("mta-sts.".count))), let mode = mode(domain)
+        // A fully qualified Host (with the root's dot) names the same host.
+        let host = request.host.map { $0.hasSuffix(".") ? String($0.dropLast()) : $0 }?.lowercased() ?? ""
+        guard host.hasPrefix("mta-sts."), let domain = try? DomainName(String(host.dropFirst("mta-sts.".count))),
+            let mode = mode(domain)
         else { return .notFound }
         // RFC 8461 §3.3: served as text/plain; some senders refuse any other type.
         return WebResponse(status: 200, contentType: "text/plain", body: policy(mode).text)

@@ -23,7 +23,7 @@ import Testing
                     status: 200, contentType: "text/plain",
                     body: "version: STSv1\r\nmode: enforce\r\nmx: mail.example.org\r\nmax_age: 86400\r\n"))
         let none = Self.site.answer(
-            WebRequest(method: "GET", path: "/.well-known/mta-sts.txt", host: "mta-sts.example.net"))
+            WebRequest(method: "GET", path: "/.well-known/mta-sts.txt", host: "mta-sts.example.net."))
         #expect(none.body.contains("mode: none\r\n"))
         for host in ["mta-sts.example.com", "example.org", "mta-sts.", "mta-sts..org", nil] {
             #expect(
