@@ -21,9 +21,9 @@ func addSetupRoutes(_ api: APIGroup, _ dir: DirectoryService, _ outbound: Outbou
     api.post("doctor") { req, ctx in
         let body = try await JSONBody.decode(DoctorRequest.self, from: req, context: ctx)
         let actor = try ctx.requireActor()
-        let (domains, keys) = try await blocking { () throws -> ([String], [DKIMKeyView]) in
-            let all = dir.domains(actor: actor).map(\.name)
-            let asked = try (body.domains ?? []).map { try dir.domain($0, actor: actor).name }
+        let (domains, keys) = try await blocking { () throws -> ([DomainView], [DKIMKeyView]) in
+            let all = dir.domains(actor: actor)
+            let asked = try (body.domains ?? []).map { try dir.domain($0, actor: actor) }
             return (asked.isEmpty ? all : asked, try outbound.dkim.list(actor: actor))
         }
         let snapshot = dir.snapshot
@@ -31,7 +31,9 @@ func addSetupRoutes(_ api: APIGroup, _ dir: DirectoryService, _ outbound: Outbou
             facts: setup.facts, dns: setup.dns,
             receives: { address in (try? EmailAddress(address)).map { snapshot.resolve($0.description, limits: dir.limits).recipients.isEmpty == false } ?? false },
             isOurs: { domain in (try? DomainName(domain)).map(snapshot.isLocal) ?? false })
-        var findings = await doctor.run(domains: domains, dkim: keys)
+        var findings = await doctor.run(
+            domains: domains.map(\.name), dkim: keys,
+            mtaSTS: Dictionary(domains.map { ($0.name, MTASTSMode(rawValue: $0.mtaSts) ?? .testing) }, uniquingKeysWith: { a, _ in a }))
         // The server's own findings are for server admins; domain admins see their domains'.
         if !actor.isServerAdmin { findings.removeAll { $0.domain == nil } }
         return try JSONBody.response(findings)

@@ -109,6 +109,31 @@ import Testing
         #expect(findings.filter { $0.status == "error" }.allSatisfy { $0.fix != nil })
     }
 
+    @Test func mtaSTSRecordsNameTheServedPolicy() async {
+        let served = Self.facts().mtaSTSPolicy(mode: .enforce)
+        func findings(_ records: [String: [FakeAuthDNS.Record]], mode: MTASTSMode = .enforce) async -> [DoctorFinding] {
+            await Self.doctor(FakeAuthDNS(records), facts: Self.facts(listeners: [.init(name: "SMTP (MX)", host: "127.0.0.1", port: 1)]))
+                .run(domains: ["example.org"], dkim: [], mtaSTS: ["example.org": mode]).filter { $0.check == "mta-sts" }
+        }
+        let host: [String: [FakeAuthDNS.Record]] = ["mta-sts.example.org": [.a("192.0.2.25")]]
+        let right = await findings(host.merging(["_mta-sts.example.org": [.txt(served.record)]]) { a, _ in a })
+        #expect(right.map(\.status) == ["ok"], "\(right)")
+        let stale = await findings(host.merging(["_mta-sts.example.org": [.txt("v=STSv1; id=20261203")]]) { a, _ in a })
+        #expect(stale.map(\.status) == ["error"])
+        #expect(stale.first?.detail.contains("has id=20261203, not the id of the policy served now (\(served.id), mode enforce)") == true)
+        #expect(stale.first?.fix == "replace it: publish `_mta-sts.example.org. IN TXT \"\(served.record)\"`")
+        let noHost = await findings(["_mta-sts.example.org": [.txt(served.record)]])
+        #expect(noHost.map(\.status) == ["ok", "error"] && noHost.last?.detail == "mta-sts.example.org has no address: senders cannot fetch the policy")
+        #expect(await findings([:]).map(\.status) == ["warning"])
+        #expect(await findings([:], mode: .none).map(\.status) == ["ok"])
+        let two = await findings(host.merging(["_mta-sts.example.org": [.txt(served.record), .txt("v=STSv1; id=1")]]) { a, _ in a })
+        #expect(two.first?.detail == "example.org publishes 2 MTA-STS records, so senders apply none")
+        // Without a web listener no policy is served, and nothing is checked.
+        let none = await Self.doctor(FakeAuthDNS([:]), facts: Self.facts(listeners: [.init(name: "SMTP (MX)", host: "127.0.0.1", port: 1)], web: nil))
+            .run(domains: ["example.org"], dkim: [], mtaSTS: ["example.org": .enforce])
+        #expect(!none.contains { $0.check == "mta-sts" })
+    }
+
     static let python = Peers.find("openssl")
 
     @Test(.enabled(if: Peers.shouldRun(python != nil), "needs openssl"))

@@ -112,6 +112,11 @@ struct WebListenerTests {
             #expect(noneID == String(withdrawn.sha256.prefix(20)) && noneID != enforced)
             #expect(try s.cli(["domain", "set", "example.org", "--mta-sts", "enforce"]).status == 0)
             #expect(try Self.recordID(s, "example.org") == enforced)
+            // Tests ask no DNS server: the doctor finds no record, and says which to publish.
+            let doctor = try s.cli(["doctor", "example.org"])
+            #expect(
+                doctor.out.contains("example.org publishes no MTA-STS record")
+                    && doctor.out.contains("_mta-sts.example.org. IN TXT \"v=STSv1; id=\(enforced)\""), "\(doctor.out)")
 
             let records = try s.cli(["dns", "records", "example.org"]).out
             for line in [
