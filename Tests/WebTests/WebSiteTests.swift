@@ -158,3 +158,53 @@ import Testing
         #expect(MTASTSPolicy(mode: .testing, mx: ["mail.example.org"], maxAge: 604800).id == p.id)
     }
 }
+
+/// ``xmlEscaped`` and ``XMLReader`` against each other on generated text, and the reader on
+/// mangled requests: what is escaped reads back as it was, and no input crashes it.
+@Suite struct XMLReaderPropertyTests {
+    /// A small deterministic generator (SplitMix64), so that a failure repeats.
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let alphabet = Array("ab<>&'\";#x[]!-?=/ é€\u{1F600}\t\n")
+
+    @Test func escapedTextReadsBack() throws {
+        var g = Generator(state: 1)
+        for _ in 0..<2000 {
+            let text = String(
+                (0..<Int.random(in: 1...24, using: &g)).map { _ in Self.alphabet.randomElement(using: &g)! })
+            let body =
+                "<Autodiscover><Request><EMailAddress>\(xmlEscaped(text))</EMailAddress></Request></Autodiscover>"
+            let read = try XMLReader.parse(Array(body.utf8))
+            #expect(read.child("Request")?.child("EMailAddress")?.text == text, "\(text.debugDescription)")
+        }
+    }
+
+    @Test func mangledRequestsDoNotCrash() {
+        var g = Generator(state: 2)
+        let request = Array(WebSiteTests.request.utf8)
+        for _ in 0..<5000 {
+            var bytes = request
+            for _ in 0..<Int.random(in: 1...8, using: &g) {
+                let i = Int.random(in: 0..<bytes.count, using: &g)
+                switch Int.random(in: 0..<3, using: &g) {
+                case 0: bytes[i] = UInt8.random(in: 0...255, using: &g)
+                case 1: bytes.remove(at: i)
+                default: bytes.insert(Array("<>&;/!".utf8).randomElement(using: &g)!, at: i)
+                }
+                if bytes.isEmpty { break }
+            }
+            let answer = WebSiteTests.site.answer(
+                WebRequest(method: "POST", path: "/autodiscover/autodiscover.xml", body: bytes))
+            #expect([200, 400, 404].contains(answer.status))
+        }
+    }
+}
