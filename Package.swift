@@ -130,7 +130,7 @@ let package = Package(
         .target(
             name: "EmailAuth",
             dependencies: [
-                "DNS",
+                "DNS", "MailCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
@@ -243,11 +243,26 @@ let package = Package(
         .target(
             name: "Doctor",
             dependencies: [
-                "AdminModels", "EmailAuth", "Filtering",
+                "AdminModels", "EmailAuth", "Filtering", "MailCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The web listener (HTTPS, Hummingbird): MTA-STS policies and mail client autoconfiguration.
+        .target(
+            name: "Web",
+            dependencies: [
+                "EmailAuth", "MailCore", "ServerKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -257,7 +272,7 @@ let package = Package(
             dependencies: [
                 "Filtering", "Doctor", "EmailAuth",
                 "MailCore", "Storage", "Directory", "AdminAPI", "SMTP", "SMTPServer", "Delivery", "LoginKit", "IMAPServer", "IMAP",
-                "Outbound", "DNS", "SMTPClient", "MIME", "ACME", "ServerKit", "AdminModels",
+                "Outbound", "DNS", "SMTPClient", "MIME", "ACME", "ServerKit", "AdminModels", "Web",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -323,7 +338,7 @@ let package = Package(
             exclude: ["Fixtures"],  // the OpenSPF suite (YAML) and its licence, read by SPFTestSuiteTests
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "DoctorTests", dependencies: ["Doctor", "AdminModels", "EmailAuth", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DoctorTests", dependencies: ["Doctor", "AdminModels", "EmailAuth", "MailCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "FilteringTests", dependencies: ["Filtering", "EmailAuth", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPClientTests",
@@ -348,7 +363,7 @@ let package = Package(
         .testTarget(
             name: "ACMETests",
             dependencies: [
-                "ACME", "HTTPClientKit", "TestSupport", "MailroomServer", "AdminModels",
+                "ACME", "HTTPClientKit", "TestSupport", "MailroomServer", "AdminModels", "Directory",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -392,6 +407,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "WebTests", dependencies: ["Web", "EmailAuth", "MailCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["MailroomServer", "AdminClient", "AdminModels", "MailCore", "TestSupport"],

@@ -16,15 +16,16 @@ func addSetupRoutes(
         return try await run(ctx) { actor in
             let domain = try dir.domain(name, actor: actor)  // exists, and the actor manages it
             let keys = try outbound.dkim.list(actor: actor).filter { $0.domain == domain.name }
-            return PublishedRecords.records(domain: domain.name, facts: setup.facts, dkim: keys, policyID: SetupIDs.policyID())
+            return PublishedRecords.records(
+                domain: domain.name, facts: setup.facts, dkim: keys, mtaSTS: MTASTSMode(rawValue: domain.mtaSts) ?? .testing)
         }
     }
     api.post("doctor") { req, ctx in
         let body = try await JSONBody.decode(DoctorRequest.self, from: req, context: ctx)
         let actor = try ctx.requireActor()
-        let (domains, keys) = try await blocking { () throws -> ([String], [DKIMKeyView]) in
-            let all = dir.domains(actor: actor).map(\.name)
-            let asked = try (body.domains ?? []).map { try dir.domain($0, actor: actor).name }
+        let (domains, keys) = try await blocking { () throws -> ([DomainView], [DKIMKeyView]) in
+            let all = dir.domains(actor: actor)
+            let asked = try (body.domains ?? []).map { try dir.domain($0, actor: actor) }
             return (asked.isEmpty ? all : asked, try outbound.dkim.list(actor: actor))
         }
         let snapshot = dir.snapshot
@@ -32,19 +33,13 @@ func addSetupRoutes(
             facts: setup.facts, dns: setup.dns,
             receives: { address in (try? EmailAddress(address)).map { snapshot.resolve($0.description, limits: dir.limits).recipients.isEmpty == false } ?? false },
             isOurs: { domain in (try? DomainName(domain)).map(snapshot.isLocal) ?? false })
-        var findings = await doctor.run(domains: domains, dkim: keys)
+        var findings = await doctor.run(
+            domains: domains.map(\.name), dkim: keys,
+            mtaSTS: Dictionary(domains.map { ($0.name, MTASTSMode(rawValue: $0.mtaSts) ?? .testing) }, uniquingKeysWith: { a, _ in a }))
         // The server's own findings are for server admins; domain admins see their domains'.
         if !actor.isServerAdmin { findings.removeAll { $0.domain == nil } }
         // A whole run by a server admin is what `mailroom status` shows as the last doctor.
         if actor.isServerAdmin, body.domains?.isEmpty ?? true { status?.doctorRan(findings) }
         return try JSONBody.response(findings)
-    }
-}
-
-/// A policy id for the MTA-STS record: the day, so that a record printed today is new.
-enum SetupIDs {
-    static func policyID(_ date: Date = Date()) -> String {
-        let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
-        return String(format: "%04d%02d%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
     }
 }

@@ -11,10 +11,15 @@ public struct DomainCreate: StrictRequest {
 }
 
 public struct DomainUpdate: StrictRequest {
-    public static let fields: Set<String> = ["catch_all"]
+    public static let fields: Set<String> = ["catch_all", "mta_sts"]
     /// The catch-all target; an empty string removes it.
     public var catchAll: String?
-    public init(catchAll: String?) { self.catchAll = catchAll }
+    /// The MTA-STS policy mode: `none`, `testing` or `enforce`.
+    public var mtaSts: String?
+    public init(catchAll: String? = nil, mtaSts: String? = nil) {
+        self.catchAll = catchAll
+        self.mtaSts = mtaSts
+    }
 }
 
 public struct AccountCreate: StrictRequest {

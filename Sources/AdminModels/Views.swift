@@ -12,12 +12,15 @@ public struct DomainView: Codable, Sendable, Hashable {
     public var accounts: Int
     public var aliases: Int
     public var lists: Int
+    /// The mode of the MTA-STS policy served for the domain: `none`, `testing` or `enforce`.
+    public var mtaSts: String
     public var createdAt: Date
 
     public init(
         name: String, displayName: String, aliasOf: String?, catchAll: String?, domainAliases: [String], accounts: Int,
-        aliases: Int, lists: Int, createdAt: Date
+        aliases: Int, lists: Int, mtaSts: String = "testing", createdAt: Date
     ) {
+        self.mtaSts = mtaSts
         self.name = name
         self.displayName = displayName
         self.aliasOf = aliasOf

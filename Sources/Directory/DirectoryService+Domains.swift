@@ -63,12 +63,18 @@ extension DirectoryService {
         return view(d, in: snap)
     }
 
-    /// Sets or (with an empty string) clears the catch-all target.
+    /// Sets or (with an empty string) clears the catch-all target; sets the MTA-STS mode.
     public func updateDomain(_ name: String, _ req: DomainUpdate, actor: AdminActor) throws -> DomainView {
         let domainName = try Self.parseDomain(name)
         return try mutate { snap in
             let before = try managedDomain(domainName, actor, in: snap)
             var after = before
+            if let m = req.mtaSts {
+                guard let mode = MTASTSMode(rawValue: m.lowercased()) else {
+                    throw AdminError.invalid("invalid_mta_sts", "mta-sts must be none, testing or enforce, not \"\(m)\"")
+                }
+                after.mtaSTS = mode
+            }
             if let c = req.catchAll {
                 if c.isEmpty {
                     after.catchAll = nil
@@ -133,6 +139,6 @@ extension DirectoryService {
             name: d.name.ascii, displayName: d.name.unicode,
             aliasOf: d.aliasOf.flatMap { snap.domainsByID[$0]?.name.unicode }, catchAll: d.catchAll,
             domainAliases: snap.domainAliases(of: d).map(\.name.unicode), accounts: c.0, aliases: c.1, lists: c.2,
-            createdAt: d.createdAt)
+            mtaSts: d.mtaSTS.rawValue, createdAt: d.createdAt)
     }
 }

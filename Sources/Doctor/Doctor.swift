@@ -2,6 +2,7 @@ import AdminModels
 import EmailAuth
 import Filtering
 import Foundation
+import MailCore
 import NIOCore
 import NIOPosix
 import SwiftASN1
@@ -28,13 +29,55 @@ public struct Doctor: Sendable {
         self.now = now
     }
 
-    /// The server's own checks, then each domain's. `dkim` are every domain's keys.
-    public func run(domains: [String], dkim: [DKIMKeyView]) async -> [DoctorFinding] {
+    /// The server's own checks, then each domain's. `dkim` are every domain's keys; `mtaSTS`
+    /// the MTA-STS modes of the domains (whose policies the web listener serves).
+    public func run(domains: [String], dkim: [DKIMKeyView], mtaSTS: [String: MTASTSMode] = [:]) async -> [DoctorFinding] {
         var findings = await server()
-        for domain in domains {
-            findings += await check(domain: domain.lowercased(), keys: dkim.filter { $0.domain == domain.lowercased() && $0.active })
+        for domain in domains.map({ $0.lowercased() }) {
+            findings += await check(domain: domain, keys: dkim.filter { $0.domain == domain && $0.active })
+            if facts.web != nil, let mode = mtaSTS[domain] { findings += await checkMTASTS(domain: domain, mode: mode) }
         }
         return findings
+    }
+
+    /// The `_mta-sts` record names the policy served now (its id), and `mta-sts.DOMAIN`, where
+    /// senders fetch it, has an address (RFC 8461 §3).
+    func checkMTASTS(domain: String, mode: MTASTSMode) async -> [DoctorFinding] {
+        var out: [DoctorFinding] = []
+        func add(_ status: String, _ detail: String, _ fix: String? = nil) {
+            out.append(DoctorFinding(domain: domain, check: "mta-sts", status: status, detail: detail, fix: fix))
+        }
+        let policy = facts.mtaSTSPolicy(mode: mode)
+        let publish = "publish `_mta-sts.\(domain). IN TXT \"\(policy.record)\"`"
+        let records = ((try? await dns.txt("_mta-sts.\(domain)")) ?? []).filter { $0.hasPrefix("v=STSv1") }
+        let ids = records.map { record in
+            record.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix("id=") }
+                .map { String($0.dropFirst(3)) } ?? ""
+        }
+        switch ids.count {
+        case 0 where mode == .none:
+            add("ok", "\(domain) publishes no MTA-STS record, and its policy mode is none")
+            return out
+        case 0:
+            add("warning", "\(domain) publishes no MTA-STS record: senders do not learn that they must use TLS (mode \(mode.rawValue))",
+                publish)
+            return out
+        case 1 where ids[0] == policy.id:
+            add("ok", "the MTA-STS record of \(domain) names the policy served now (mode \(mode.rawValue))")
+        case 1:
+            add("error", "the MTA-STS record of \(domain) has id=\(ids[0]), not the id of the policy served now (\(policy.id), mode \(mode.rawValue)): senders keep the policy they fetched before",
+                "replace it: " + publish)
+        default:
+            add("error", "\(domain) publishes \(ids.count) MTA-STS records, so senders apply none", "keep one: " + publish)
+        }
+        let host = "mta-sts.\(domain)"
+        let v4 = (try? await dns.addresses(host, ipv6: false)) ?? []
+        let v6 = (try? await dns.addresses(host, ipv6: true)) ?? []
+        if v4.isEmpty && v6.isEmpty {
+            add("error", "\(host) has no address: senders cannot fetch the policy",
+                "publish `\(host). IN CNAME \(facts.hostname.lowercased()).` (the certificate must name it too)")
+        }
+        return out
     }
 
     // MARK: The server
@@ -249,7 +292,7 @@ public struct Doctor: Sendable {
             }
         }
 
-        // TLS reporting (MTA-STS needs the web listener, which is not built yet).
+        // TLS reporting.
         let tlsrpt = ((try? await dns.txt("_smtp._tls.\(domain)")) ?? []).filter { $0.hasPrefix("v=TLSRPTv1") }
         if tlsrpt.isEmpty {
             add("tls-rpt", "warning", "\(domain) publishes no TLS-RPT record: nobody tells you when senders cannot reach you over TLS",

@@ -1,6 +1,7 @@
 import AdminModels
 import EmailAuth
 import Foundation
+import MailCore
 
 /// What a server administrator puts about this server in the outside world: the listeners'
 /// public ports, the host name, the certificate, the blocklists to be checked against.
@@ -17,22 +18,52 @@ public struct ServerFacts: Sendable {
         }
     }
 
+    /// The web listener as the outside world reaches it.
+    public struct Web: Sendable, Hashable {
+        /// Its public port (443 unless configured otherwise).
+        public var port: Int
+        /// `max_age` of the MTA-STS policies it serves, in seconds.
+        public var mtaSTSMaxAge: Int
+        public init(port: Int = 443, mtaSTSMaxAge: Int = MTASTSPolicy.defaultMaxAge) {
+            self.port = port
+            self.mtaSTSMaxAge = mtaSTSMaxAge
+        }
+    }
+
     public var hostname: String
     public var listeners: [Listener]
     /// The PEM chain every TLS listener serves now (ACME may replace it), and whether it is the
     /// one Mailroom generated (self-signed).
     public var certificate: @Sendable () -> (pem: String, generated: Bool)
     public var dnsbl: [String]
+    /// The web listener (MTA-STS policies, client autoconfiguration); nil when none is
+    /// configured, and then no record that needs it is published.
+    public var web: Web?
 
-    public init(hostname: String, listeners: [Listener], certificate: @escaping @Sendable () -> (pem: String, generated: Bool), dnsbl: [String]) {
+    public init(
+        hostname: String, listeners: [Listener], certificate: @escaping @Sendable () -> (pem: String, generated: Bool), dnsbl: [String],
+        web: Web? = nil
+    ) {
         self.hostname = hostname
         self.listeners = listeners
         self.certificate = certificate
         self.dnsbl = dnsbl
+        self.web = web
     }
 
-    public init(hostname: String, listeners: [Listener], certificatePEM: String, certificateGenerated: Bool, dnsbl: [String]) {
-        self.init(hostname: hostname, listeners: listeners, certificate: { (certificatePEM, certificateGenerated) }, dnsbl: dnsbl)
+    public init(
+        hostname: String, listeners: [Listener], certificatePEM: String, certificateGenerated: Bool, dnsbl: [String], web: Web? = nil
+    ) {
+        self.init(hostname: hostname, listeners: listeners, certificate: { (certificatePEM, certificateGenerated) }, dnsbl: dnsbl, web: web)
+    }
+
+    /// The MX host names of every domain: the MX records published and the `mx:` lines of the
+    /// MTA-STS policies come from here, so they agree.
+    public var mxHosts: [String] { [hostname.lowercased()] }
+
+    /// The MTA-STS policy of a domain in `mode`, as the web listener serves it.
+    public func mtaSTSPolicy(mode: MTASTSMode) -> MTASTSPolicy {
+        MTASTSPolicy(mode: mode, mx: mxHosts, maxAge: web?.mtaSTSMaxAge ?? MTASTSPolicy.defaultMaxAge)
     }
 
     /// The standard port of a service, or the configured one when it is not standard.
@@ -45,16 +76,20 @@ public struct ServerFacts: Sendable {
 
 /// The DNS records to publish for a domain served by this server (RFC 5321 MX, RFC 7208 SPF,
 /// RFC 6376 DKIM, RFC 7489 DMARC, RFC 8461 MTA-STS, RFC 8460 TLS-RPT, RFC 6186/8314 SRV,
-/// Thunderbird/Outlook autoconfiguration names, and the PTR of the outbound address).
+/// Thunderbird/Outlook autoconfiguration names, and the PTR of the outbound address). The
+/// records that need the web listener (MTA-STS, autoconfiguration) are left out without one.
 public enum PublishedRecords {
     /// `dkim` are the domain's keys as `mailroom dkim list` shows them (only active ones are
-    /// published); `policyID` stamps the MTA-STS record (change it when the policy changes).
-    public static func records(domain name: String, facts: ServerFacts, dkim: [DKIMKeyView], policyID: String) -> [DNSRecordView] {
+    /// published); `mtaSTS` is the domain's MTA-STS mode, whose policy's id the `_mta-sts`
+    /// record carries.
+    public static func records(domain name: String, facts: ServerFacts, dkim: [DKIMKeyView], mtaSTS: MTASTSMode) -> [DNSRecordView] {
         let domain = name.lowercased()
         let d = domain + "."
         let host = facts.hostname.lowercased() + "."
-        var r: [DNSRecordView] = [
-            DNSRecordView(name: d, type: "MX", value: "10 \(host)", purpose: "mail for \(domain) comes to this server"),
+        var r: [DNSRecordView] = facts.mxHosts.map { mx in
+            DNSRecordView(name: d, type: "MX", value: "10 \(mx).", purpose: "mail for \(domain) comes to this server")
+        }
+        r += [
             DNSRecordView(
                 name: d, type: "TXT", value: quoted("v=spf1 mx -all"),
                 purpose: "SPF: the MX hosts (this server) send \(domain)'s mail; nothing else may"),
@@ -69,12 +104,21 @@ public enum PublishedRecords {
                 name: "_dmarc." + d, type: "TXT", value: quoted("v=DMARC1; p=reject; rua=mailto:postmaster@\(domain)"),
                 purpose: "DMARC: refuse mail that claims \(domain) and passes neither SPF nor DKIM; reports to postmaster"),
             DNSRecordView(
-                name: "_mta-sts." + d, type: "TXT", value: quoted("v=STSv1; id=\(policyID)"),
-                purpose: "MTA-STS (RFC 8461): senders must use TLS; needs the policy at https://mta-sts.\(domain)/.well-known/mta-sts.txt"),
-            DNSRecordView(
                 name: "_smtp._tls." + d, type: "TXT", value: quoted("v=TLSRPTv1; rua=mailto:postmaster@\(domain)"),
                 purpose: "TLS-RPT (RFC 8460): where senders report TLS failures"),
         ]
+        if facts.web != nil {
+            let policy = facts.mtaSTSPolicy(mode: mtaSTS)
+            r += [
+                DNSRecordView(
+                    name: "_mta-sts." + d, type: "TXT", value: quoted(policy.record),
+                    purpose: "MTA-STS (RFC 8461), mode \(mtaSTS.rawValue): the id of the policy this server serves at "
+                        + "https://mta-sts.\(domain)/.well-known/mta-sts.txt; it changes whenever the policy does"),
+                DNSRecordView(
+                    name: "mta-sts." + d, type: "CNAME", value: host,
+                    purpose: "where senders fetch the MTA-STS policy: this server's web listener (or A/AAAA records of this server)"),
+            ]
+        }
         for (service, listener, standard) in [
             ("_imap._tcp", "IMAP", 143), ("_imaps._tcp", "IMAPS (TLS)", 993), ("_submission._tcp", "submission", 587),
             ("_submissions._tcp", "submissions (TLS)", 465),
@@ -84,9 +128,19 @@ public enum PublishedRecords {
                 name: "\(service).\(d)", type: "SRV", value: "0 1 \(port) \(host)",
                 purpose: "client autoconfiguration (RFC 6186, RFC 8314)"))
         }
+        if let web = facts.web {
+            r += [
+                DNSRecordView(
+                    name: "autoconfig." + d, type: "CNAME", value: host,
+                    purpose: "Thunderbird autoconfiguration from this server's web listener (or A/AAAA records of this server)"),
+                // Outlook asks the host an SRV record names with that host's name, so the
+                // certificate need not name autodiscover.DOMAIN.
+                DNSRecordView(
+                    name: "_autodiscover._tcp." + d, type: "SRV", value: "0 0 \(web.port) \(host)",
+                    purpose: "Outlook autodiscover from this server's web listener"),
+            ]
+        }
         r += [
-            DNSRecordView(name: "autoconfig." + d, type: "CNAME", value: host, purpose: "Thunderbird autoconfiguration"),
-            DNSRecordView(name: "autodiscover." + d, type: "CNAME", value: host, purpose: "Outlook autodiscover"),
             DNSRecordView(
                 name: "<this server's outbound address, reversed>", type: "PTR", value: host,
                 purpose: "forward-confirmed reverse DNS: set by whoever owns the address (your hosting provider)"),

@@ -8,8 +8,9 @@ import Synchronization
 /// (which swaps it into the listeners).
 public final class ACMEManager: Sendable {
     public let settings: ACMESettings
-    /// The names on the certificate, the first as its common name.
-    public let names: [String]
+    /// The names the certificate should carry now, the first as its common name.
+    public var names: [String] { wantedNames() }
+    private let wantedNames: @Sendable () -> [String]
     public let tokens = HTTP01Tokens()
     let dataDir: DataDirectory
     let logger: Logger
@@ -28,11 +29,11 @@ public final class ACMEManager: Sendable {
     }
 
     init(
-        settings: ACMESettings, names: [String], dataDir: DataDirectory, logger: Logger,
+        settings: ACMESettings, names: @escaping @Sendable () -> [String], dataDir: DataDirectory, logger: Logger,
         install: @escaping @Sendable (IssuedCertificate) throws -> Void
     ) {
         self.settings = settings
-        self.names = names
+        self.wantedNames = names
         self.dataDir = dataDir
         self.logger = logger
         self.install = install
@@ -68,6 +69,7 @@ public final class ACMEManager: Sendable {
             throw ServerError("a certificate is being obtained already; see `mailroom tls status` in a minute")
         }
         defer { state.withLock { $0.running = false } }
+        let names = self.names
         logger.info(
             "obtaining a TLS certificate by ACME",
             metadata: ["names": "\(names.joined(separator: ","))", "directory": "\(settings.directoryURL)"])

@@ -23,6 +23,7 @@ import UnixSignals
 import HummingbirdCore
 import Storage
 import Synchronization
+import Web
 
 /// One Mailroom instance on one data folder: the composition root that `mailroom serve` and the
 /// integration tests share. `open` does every start-up step that can fail before any listener
@@ -71,6 +72,9 @@ public final class Mailroom: Sendable {
         self.outbound = outbound
         self.authLimiter = AuthLimiter(
             maxFailures: config.smtpLimits.maxAuthFailures, ban: TimeInterval(config.smtpLimits.authBanSeconds))
+        // The stored certificate serves from the start when it names the configured host
+        // names; one that lacks only names of domains (added since it was issued) serves too,
+        // rather than the self-signed one, until ACME brings a certificate with them all.
         if let acme = config.acme, let issued = dataDir.acmeCertificate(),
             Set(acme.names(hostname: config.hostname)).isSubset(of: Set(issued.names))
         {
@@ -102,8 +106,8 @@ public final class Mailroom: Sendable {
         return true
     }
 
-    /// Every listener: the admin API, SMTP and IMAP. `onListening` gets each one's name and address
-    /// once it is bound (the admin API's as a URL).
+    /// Every listener: the admin API, SMTP, IMAP, the web listener, ACME's HTTP-01. `onListening`
+    /// gets each one's name and address once it is bound (the admin API's as a URL).
     public func services(logger: Logger, onListening: @escaping @Sendable (String, String) async -> Void) throws -> [any Service] {
         let resolver = DNSResolver(
             servers: config.dnsServers ?? DNSResolver.systemServers(), timeout: .milliseconds(config.dnsTimeoutMilliseconds))
@@ -124,14 +128,18 @@ public final class Mailroom: Sendable {
             status.listening(name, address)
             await onListening(name, address)
         }
+        let (directory, config) = (self.directory, self.config)
         let acme = config.acme.map { settings in
-            ACMEManager(settings: settings, names: settings.names(hostname: config.hostname), dataDir: self.dataDir, logger: logger) { cert in
+            ACMEManager(settings: settings, names: { Self.acmeNames(config, directory) }, dataDir: self.dataDir, logger: logger) { cert in
                 try mailTLS.install(cert)
             }
         }
+        let facts = serverFacts(mailTLS)
         let router = buildAdminRouter(
             directory: directory, metrics: metrics, delivery: delivery, outbound: admin,
-            setup: SetupContext(facts: serverFacts(mailTLS), dns: ResolverAuthDNS(resolver)), tls: MailTLSAdmin(mail: mailTLS, acme: acme), bans: authLimiter, status: status)
+            setup: SetupContext(facts: facts, dns: ResolverAuthDNS(resolver)), tls: MailTLSAdmin(mail: mailTLS, acme: acme), bans: authLimiter,
+            status: status)
+        let bound = BoundPorts()
         let dataDir = self.dataDir
         let scheme = config.adminTLS ? "https" : "http"
         var server = HTTPServerBuilder.http1()
@@ -170,6 +178,7 @@ public final class Mailroom: Sendable {
             env.checkInbound(config.inbound, dns: ResolverAuthDNS(resolver))
             services.append(
                 SMTPServerService(listeners: smtp, env: env) { listener, port in
+                    bound.add(listener.kind.rawValue, port)
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
                     await announce(listener.kind.displayName, "\(host):\(port)")
                 })
@@ -186,12 +195,27 @@ public final class Mailroom: Sendable {
             env.stats = metrics.stats
             services.append(
                 IMAPServerService(listeners: imap, env: env) { listener, port in
+                    bound.add(listener.implicitTLS ? "imaps" : "imap", port)
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
                     await announce(listener.displayName, "\(host):\(port)")
                 })
         }
         refreshMetrics(resolver: resolver, mailTLS: mailTLS)
         services.append(alertMonitor(mailTLS: mailTLS, status: status, logger: logger))
+        if !config.listeners.web.isEmpty {
+            let hostname = config.hostname
+            let site = WebSite(
+                mode: { domain in directory.snapshot.domain(domain)?.mtaSTS },
+                policy: { facts.mtaSTSPolicy(mode: $0) },
+                settings: {
+                    ClientSettings(
+                        hostname: hostname, imaps: bound("imaps"), imap: bound("imap"), submissions: bound("submissions"),
+                        submission: bound("submission"))
+                })
+            services += WebListener.services(
+                listeners: config.listeners.web.map { ($0.host, $0.port) }, site: site, tls: mailTLS.box, logger: logger,
+                onListening: announce)
+        }
         if let acme {
             services += ACMEResponder.services(listeners: config.listeners.acmeHTTP, manager: acme, logger: logger, onListening: announce)
             services.append(ACMEService(manager: acme))
@@ -251,20 +275,40 @@ public final class Mailroom: Sendable {
         }
     }
 
+    /// The ports the listeners are bound to, by config key (`imaps`, `submission`…); with port
+    /// 0 in the config they are known only once bound.
+    final class BoundPorts: Sendable {
+        private let ports = Mutex<[String: [Int]]>([:])
+        func add(_ key: String, _ port: Int) { ports.withLock { $0[key, default: []].append(port) } }
+        func callAsFunction(_ key: String) -> [Int] { ports.withLock { $0[key] ?? [] } }
+    }
+
+    /// The names the ACME certificate should carry. With a web listener they include names of
+    /// each domain, which live in the database rather than the config: they are read whenever
+    /// a certificate is wanted (at start, at each renewal, at `mailroom tls renew`), so a domain
+    /// added while the server runs is on the certificate from the next of those on.
+    static func acmeNames(_ config: ServerConfig, _ directory: DirectoryService) -> [String] {
+        let domains = config.listeners.web.isEmpty ? [] : directory.snapshot.domainsByName.keys.sorted()
+        return config.acme?.names(hostname: config.hostname, webDomains: domains) ?? []
+    }
+
     /// What `mailroom doctor` and `dns records` need to know of this server. Listeners on port 0
     /// (a port chosen at start, as in tests) are left out.
     func serverFacts(_ mailTLS: MailTLS) -> ServerFacts {
         let l = config.listeners
         let named: [(String, [ListenAddress])] = [
             ("SMTP (MX)", l.smtp), ("submission", l.submission), ("submissions (TLS)", l.submissions), ("IMAP", l.imap),
-            ("IMAPS (TLS)", l.imaps), ("admin API", l.admin),
+            ("IMAPS (TLS)", l.imaps), ("admin API", l.admin), (WebListener.displayName, l.web),
         ]
         let listeners = named.flatMap { name, addresses in
             addresses.filter { $0.port != 0 }.map { ServerFacts.Listener(name: name, host: $0.host, port: $0.port) }
         }
+        let webPorts = l.web.map(\.port).filter { $0 != 0 }
         return ServerFacts(
             hostname: config.hostname, listeners: listeners, certificate: { (mailTLS.chainPEM, mailTLS.source == "self-signed") },
-            dnsbl: config.inbound.dnsbl)
+            dnsbl: config.inbound.dnsbl,
+            web: l.web.isEmpty
+                ? nil : ServerFacts.Web(port: webPorts.contains(443) ? 443 : webPorts.first ?? 443, mtaSTSMaxAge: config.mtaSTSMaxAge))
     }
 
     /// A server TLS configuration from PEM texts (certificate chain, private key).

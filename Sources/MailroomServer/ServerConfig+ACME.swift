@@ -12,8 +12,8 @@ public struct ACMESettings: Sendable {
     public var email: String?
     /// `ca_file`: PEM roots to trust for the ACME server itself (a private CA); nil = the system's.
     public var caFile: String?
-    /// `names`: the names on the certificate; nil = `hostname` (later also `mta-sts.` and
-    /// `autoconfig.` of each domain once the web listener exists).
+    /// `names`: the names on the certificate; nil = `hostname`, and with a web listener also
+    /// `mta-sts.` and `autoconfig.` of each domain served.
     public var names: [String]?
     /// Renew this long before the certificate expires.
     public var renewBefore: TimeInterval = 30 * 86400
@@ -25,8 +25,18 @@ public struct ACMESettings: Sendable {
 
     public init() {}
 
-    /// The names to ask for, the first being the certificate's common name.
-    public func names(hostname: String) -> [String] { names ?? [hostname] }
+    /// The names to ask for, the first being the certificate's common name: `names` when
+    /// given; else `hostname`, then `mta-sts.` and `autoconfig.` of each of `webDomains` (the
+    /// domains whose MTA-STS policy and client settings the web listener serves; none without
+    /// one), which senders and mail clients reach by those names over HTTPS.
+    public func names(hostname: String, webDomains: [String] = []) -> [String] {
+        if let names { return names }
+        var all = [hostname.lowercased()]
+        for domain in webDomains {
+            for name in ["mta-sts.\(domain)", "autoconfig.\(domain)"] where !all.contains(name) { all.append(name) }
+        }
+        return all
+    }
 
     /// The wait after `failures` failures in a row: 5 min, 10, 20… up to 6 h.
     public func backoff(failures: Int) -> TimeInterval {

@@ -1,5 +1,6 @@
 import DNS
 import Directory
+import EmailAuth
 import Foundation
 import IMAP
 import LoginKit
@@ -57,6 +58,8 @@ public struct ServerConfig: Sendable {
         public var imaps = [ListenAddress(host: "127.0.0.1", port: 2993)]
         /// ACME HTTP-01 answers (`/.well-known/acme-challenge/`); none by default.
         public var acmeHTTP: [ListenAddress] = []
+        /// HTTPS for MTA-STS policies and client autoconfiguration; none by default.
+        public var web: [ListenAddress] = []
     }
 
     public enum LogFormat: String, Sendable { case text, json }
@@ -110,6 +113,8 @@ public struct ServerConfig: Sendable {
     public var alerts = AlertSettings()
     /// `[acme]`: certificates from an ACME CA; nil = the configured or generated certificate.
     public var acme: ACMESettings?
+    /// `[web] mta_sts_max_age`: how long senders may cache the MTA-STS policies, in seconds.
+    public var mtaSTSMaxAge = MTASTSPolicy.defaultMaxAge
 
     public init() {}
 
@@ -138,7 +143,7 @@ public struct ServerConfig: Sendable {
         let reader = ConfigReader(text: text, file: file)
         try reader.checkKeys(table, allowed: [
                 "hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp", "imap", "routes", "relay", "queue", "dns", "storage",
-                "inbound", "spam", "antivirus", "quarantine", "acme", "alerts",
+                "inbound", "spam", "antivirus", "quarantine", "acme", "alerts", "web",
             ], path: "")
         if let v = table["hostname"] {
             let h = try reader.string(v, "hostname")
@@ -150,7 +155,8 @@ public struct ServerConfig: Sendable {
         if let v = table["data_dir"] { config.dataDir = try reader.string(v, "data_dir") }
         if let v = table["listeners"] {
             let t = try reader.table(v, "listeners")
-            try reader.checkKeys(t, allowed: ["admin", "smtp", "submission", "submissions", "imap", "imaps", "acme_http"], path: "listeners")
+            try reader.checkKeys(
+                t, allowed: ["admin", "smtp", "submission", "submissions", "imap", "imaps", "acme_http", "web"], path: "listeners")
             func listen(_ key: String) throws -> [ListenAddress]? {
                 guard let v = t[key] else { return nil }
                 return try reader.addresses(v, "listeners.\(key)")
@@ -162,6 +168,19 @@ public struct ServerConfig: Sendable {
             if let a = try listen("imap") { config.listeners.imap = a }
             if let a = try listen("imaps") { config.listeners.imaps = a }
             if let a = try listen("acme_http") { config.listeners.acmeHTTP = a }
+            if let a = try listen("web") { config.listeners.web = a }
+        }
+        if let v = table["web"] {
+            let t = try reader.table(v, "web")
+            try reader.checkKeys(t, allowed: ["mta_sts_max_age"], path: "web")
+            if let d = t["mta_sts_max_age"] {
+                let seconds = try reader.duration(d, "web.mta_sts_max_age")
+                // RFC 8461 §3.2: at most a year; a day at least, or senders refetch all the time.
+                guard seconds >= 86400, seconds <= Double(MTASTSPolicy.maxMaxAge) else {
+                    throw reader.error("web.mta_sts_max_age", "must be from \"1d\" to \"365d\" (31557600 seconds), like \"7d\"")
+                }
+                config.mtaSTSMaxAge = Int(seconds)
+            }
         }
         if let v = table["tls"] {
             let t = try reader.table(v, "tls")

@@ -9,13 +9,19 @@ public struct DomainRecord: Codable, Hashable, Sendable {
     public var aliasOf: Int64?
     /// Where mail for unknown local parts goes (an address), or nil to refuse it.
     public var catchAll: String?
+    /// The mode of the MTA-STS policy the web listener serves for this domain.
+    public var mtaSTS: MTASTSMode
     public var createdAt: Date
 
-    public init(id: Int64 = 0, name: DomainName, aliasOf: Int64? = nil, catchAll: String? = nil, createdAt: Date) {
+    public init(
+        id: Int64 = 0, name: DomainName, aliasOf: Int64? = nil, catchAll: String? = nil, mtaSTS: MTASTSMode = .testing,
+        createdAt: Date
+    ) {
         self.id = id
         self.name = name
         self.aliasOf = aliasOf
         self.catchAll = catchAll
+        self.mtaSTS = mtaSTS
         self.createdAt = createdAt
     }
 }

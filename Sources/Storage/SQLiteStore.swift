@@ -197,13 +197,13 @@ extension SQLiteStore {
                 throw StoreError.domainTaken(d.name.unicode)
             }
             try db.execute(
-                sql: "INSERT INTO domains (name, alias_of, catch_all, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [d.name.ascii, d.aliasOf, d.catchAll, d.createdAt.timeIntervalSince1970])
+                sql: "INSERT INTO domains (name, alias_of, catch_all, mta_sts, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [d.name.ascii, d.aliasOf, d.catchAll, d.mtaSTS.rawValue, d.createdAt.timeIntervalSince1970])
             return db.lastInsertedRowID
         case .updateDomain(let d):
             try db.execute(
-                sql: "UPDATE domains SET alias_of = ?, catch_all = ? WHERE id = ?",
-                arguments: [d.aliasOf, d.catchAll, d.id])
+                sql: "UPDATE domains SET alias_of = ?, catch_all = ?, mta_sts = ? WHERE id = ?",
+                arguments: [d.aliasOf, d.catchAll, d.mtaSTS.rawValue, d.id])
             try requireChange(db, "domain \(d.name)")
             return d.id
         case .deleteDomain(let id):
@@ -371,7 +371,8 @@ extension DomainRecord {
         do {
             self.init(
                 id: row["id"], name: try DomainName(row["name"] as String), aliasOf: row["alias_of"],
-                catchAll: row["catch_all"], createdAt: Date(unix: row["created_at"]))
+                catchAll: row["catch_all"], mtaSTS: MTASTSMode(rawValue: row["mta_sts"]) ?? .testing,
+                createdAt: Date(unix: row["created_at"]))
         } catch { throw CorruptRow(description: "domains row \(row["id"] as Int64): \(error)") }
     }
 }

@@ -361,6 +361,11 @@ enum Schema {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v13-domain-mta-sts") { db in
+            // Each domain's MTA-STS policy mode, served by the web listener; existing domains
+            // start in testing, as new ones do.
+            try db.execute(sql: "ALTER TABLE domains ADD COLUMN mta_sts TEXT NOT NULL DEFAULT 'testing'")
+        }
         m.registerMigration("v14-login-history") { db in
             // "Why can't this user log in?": each account's last successful login per protocol,
             // and its recent failed ones with the reason (a few per account, so that guessing

@@ -6,7 +6,7 @@ import Foundation
 struct DomainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "domain", abstract: "Domains Mailroom receives mail for.",
-        subcommands: [Add.self, List.self, Show.self, Remove.self, CatchAll.self])
+        subcommands: [Add.self, List.self, Show.self, SetFields.self, Remove.self, CatchAll.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -36,13 +36,13 @@ struct DomainCommand: AsyncParsableCommand {
             guard !client.json else { return }
             if domains.isEmpty { print("no domains yet — add one with `mailroom domain add example.org`"); return }
             printTable(
-                ["DOMAIN", "ACCOUNTS", "ALIASES", "LISTS", "NOTES"],
+                ["DOMAIN", "ACCOUNTS", "ALIASES", "LISTS", "MTA-STS", "NOTES"],
                 domains.map { d in
                     var notes: [String] = []
                     if let a = d.aliasOf { notes.append("alias of \(a)") }
                     if let c = d.catchAll { notes.append("catch-all → \(c)") }
                     if d.displayName != d.name { notes.append(d.name) }
-                    return [d.displayName, String(d.accounts), String(d.aliases), String(d.lists), notes.joined(separator: "; ")]
+                    return [d.displayName, String(d.accounts), String(d.aliases), String(d.lists), d.mtaSts, notes.joined(separator: "; ")]
                 })
         }
     }
@@ -59,8 +59,31 @@ struct DomainCommand: AsyncParsableCommand {
                 ("domain", d.displayName), ("ascii name", d.name), ("alias of", d.aliasOf ?? "-"),
                 ("domain aliases", d.domainAliases.isEmpty ? "-" : d.domainAliases.joined(separator: ", ")),
                 ("catch-all", d.catchAll ?? "-"), ("accounts", String(d.accounts)), ("aliases", String(d.aliases)),
-                ("lists", String(d.lists)), ("created", dateText(d.createdAt)),
+                ("lists", String(d.lists)), ("mta-sts", d.mtaSts), ("created", dateText(d.createdAt)),
             ])
+        }
+    }
+
+    struct SetFields: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set", abstract: "Change a domain's settings.",
+            discussion: """
+                --mta-sts sets the mode of the MTA-STS policy the web listener serves at \
+                https://mta-sts.DOMAIN/.well-known/mta-sts.txt: testing (the default: senders report TLS \
+                failures but deliver), enforce (senders deliver only over verified TLS), none (withdraws the \
+                policy). The policy's id changes with it: publish the _mta-sts record `mailroom dns records` prints.
+                """)
+        @Argument var name: String
+        @Option(help: ArgumentHelp("The MTA-STS policy mode.", valueName: "none|testing|enforce")) var mtaSts: String?
+        @OptionGroup var client: ClientOptions
+
+        func validate() throws {
+            if mtaSts == nil { throw ValidationError("give a setting to change, like --mta-sts enforce") }
+        }
+
+        func run() async throws {
+            let d = try await client.call(.PATCH, "/api/v1/domains/\(seg(name))", body: DomainUpdate(mtaSts: mtaSts), as: DomainView.self)
+            if !client.json { print("updated \(d.displayName): mta-sts \(d.mtaSts)") }
         }
     }
 

@@ -8,6 +8,15 @@ import Testing
         let acme = try #require(c.acme)
         #expect(acme.directoryURL == ACMESettings.letsEncrypt)
         #expect(acme.names(hostname: c.hostname) == ["mail.example.org"])
+        // With a web listener: mta-sts. and autoconfig. of each domain it serves, once each.
+        #expect(
+            acme.names(hostname: "Mail.example.org", webDomains: ["example.org", "xn--bcher-kva.example", "example.org"]) == [
+                "mail.example.org", "mta-sts.example.org", "autoconfig.example.org", "mta-sts.xn--bcher-kva.example",
+                "autoconfig.xn--bcher-kva.example",
+            ])
+        var given = acme
+        given.names = ["mail.example.org"]
+        #expect(given.names(hostname: "mail.example.org", webDomains: ["example.org"]) == ["mail.example.org"])
         #expect(c.listeners.acmeHTTP.map(\.description) == ["0.0.0.0:80"])
         try c.validate()
         #expect(try ServerConfig.parse("", file: "t.toml").acme == nil)

@@ -1,5 +1,6 @@
 import ACME
 import AdminModels
+import Directory
 import Foundation
 import HTTPClientKit
 import Logging
@@ -28,7 +29,12 @@ struct PebbleTests {
         let adminURL = URLBox()
         let dataDir: DataDirectory
 
-        init(pebble: PebblePeer, httpPort: Int, names: [String], folder: URL) throws {
+        /// The web listener's port, when `web` asked for one.
+        let webPort: Int?
+
+        /// `names` nil: the default names; `web`: a web listener too; `domains` are added
+        /// before the services start.
+        init(pebble: PebblePeer, httpPort: Int, names: [String]?, folder: URL, web: Bool = false, domains: [String] = []) throws {
             var c = ServerConfig()
             c.hostname = "mail.example.org"
             c.dataDir = folder.path
@@ -37,6 +43,8 @@ struct PebbleTests {
             (c.listeners.smtp, c.listeners.submission, c.listeners.submissions, c.listeners.imap) = ([], [], [], [])
             c.listeners.imaps = [ListenAddress(host: "127.0.0.1", port: imapsPort)]
             c.listeners.acmeHTTP = [ListenAddress(host: "127.0.0.1", port: httpPort)]
+            webPort = web ? Peers.freePort() : nil
+            c.listeners.web = webPort.map { [ListenAddress(host: "127.0.0.1", port: $0)] } ?? []
             c.passwordIterations = 100_000
             c.sweepInterval = 0
             var acme = ACMESettings()
@@ -49,6 +57,7 @@ struct PebbleTests {
             acme.pollTimeout = .seconds(30)
             c.acme = acme
             mailroom = try Mailroom(config: c)
+            for domain in domains { _ = try mailroom.directory.addDomain(DomainCreate(name: domain), actor: .system) }
             dataDir = mailroom.dataDir
             let url = adminURL
             var logger = Logger(label: "pebble-test")
@@ -245,6 +254,47 @@ struct PebbleTests {
             #expect(
                 renewed.certificates.first?.nextRenewal
                     == renewed.certificates.first.map { $0.notAfter.addingTimeInterval(-30 * 86400) })
+        }
+    }
+
+    /// With a web listener and no `acme.names`, the certificate names `mta-sts.` and
+    /// `autoconfig.` of every domain, those added while the server runs from the next order on;
+    /// the web listener serves each new certificate without a restart.
+    @Test func webNamesFollowTheDomains() async throws {
+        try await withPebble { pebble, httpPort, folder in
+            let data = folder.appendingPathComponent("data")
+            let rootFile = folder.appendingPathComponent("root.pem").path
+            try (try await Self.root(pebble)).serializeAsPEM().pemString.write(
+                toFile: rootFile, atomically: true, encoding: .utf8)
+            // In a function of its own, so that the server (and its hold on the data folder) is
+            // gone before the restart below.
+            func firstRun() async throws {
+                let server = try Server(
+                    pebble: pebble, httpPort: httpPort, names: nil, folder: data, web: true, domains: ["example.org"])
+                let webPort = try #require(server.webPort)
+                let first = try await server.status { $0.source == "acme" }
+                #expect(Set(first?.names ?? []) == ["mail.example.org", "mta-sts.example.org", "autoconfig.example.org"])
+                let served = try Self.servedLeaf(port: webPort, name: "mta-sts.example.org", rootFile: rootFile)
+                #expect(served.verified, "the web listener serves the ACME certificate: \(served.output)")
+
+                _ = try server.mailroom.directory.addDomain(DomainCreate(name: "example.net"), actor: .system)
+                let wanted = try await server.status { $0.wantedNames != nil }
+                let lacking = wanted?.wantedNames ?? []
+                #expect(lacking.contains("autoconfig.example.net"), "tls status shows the names it lacks")
+                let renewed = try await server.admin(.POST, "/api/v1/tls/renew")
+                let names = Set(renewed.certificates.first?.names ?? [])
+                #expect(names.isSuperset(of: ["mta-sts.example.net", "autoconfig.example.net"]), "\(names)")
+                let after = try Self.servedLeaf(port: webPort, name: "autoconfig.example.net", rootFile: rootFile)
+                #expect(after.verified, "\(after.output)")
+                // A domain added now is not on the certificate when the server next starts.
+                _ = try server.mailroom.directory.addDomain(DomainCreate(name: "example.com"), actor: .system)
+                await server.stop()
+            }
+            try await firstRun()
+            // The stored certificate still serves from the start, not the self-signed one.
+            let again = try Server(pebble: pebble, httpPort: httpPort, names: nil, folder: data, web: true)
+            #expect(again.mailroom.tlsSource == "acme")
+            await again.stop()
         }
     }
 }

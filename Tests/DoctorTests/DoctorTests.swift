@@ -2,6 +2,7 @@ import AdminModels
 import Doctor
 import EmailAuth
 import Foundation
+import MailCore
 import TestSupport
 import Testing
 
@@ -11,39 +12,53 @@ import Testing
         domain: "example.org", selector: "mr2026", algorithm: "ed25519", active: true, createdAt: Date(),
         dnsName: "mr2026._domainkey.example.org", dnsRecord: key.dnsRecord)
 
-    static func facts(cert: String = "", generated: Bool = false, listeners: [ServerFacts.Listener] = []) -> ServerFacts {
+    static func facts(
+        cert: String = "", generated: Bool = false, listeners: [ServerFacts.Listener] = [], web: ServerFacts.Web? = .init()
+    ) -> ServerFacts {
         ServerFacts(
             hostname: "mail.example.org",
             listeners: listeners.isEmpty
                 ? [.init(name: "SMTP (MX)", host: "0.0.0.0", port: 25), .init(name: "submission", host: "0.0.0.0", port: 587),
                    .init(name: "IMAPS (TLS)", host: "0.0.0.0", port: 993)] : listeners,
-            certificatePEM: cert, certificateGenerated: generated, dnsbl: ["bl.test"])
+            certificatePEM: cert, certificateGenerated: generated, dnsbl: ["bl.test"], web: web)
     }
 
     @Test func recordsToPublish() {
-        let records = PublishedRecords.records(domain: "Example.org", facts: Self.facts(), dkim: [Self.keyView], policyID: "20261203")
+        let records = PublishedRecords.records(domain: "Example.org", facts: Self.facts(), dkim: [Self.keyView], mtaSTS: .enforce)
         let zone = PublishedRecords.zoneText(records)
+        let policy = MTASTSPolicy(mode: .enforce, mx: ["mail.example.org"], maxAge: 604800)
         for line in [
             "example.org. IN MX 10 mail.example.org.",
             "example.org. IN TXT \"v=spf1 mx -all\"",
             "mr2026._domainkey.example.org. IN TXT \"\(Self.key.dnsRecord)\"",
             "_dmarc.example.org. IN TXT \"v=DMARC1; p=reject; rua=mailto:postmaster@example.org\"",
-            "_mta-sts.example.org. IN TXT \"v=STSv1; id=20261203\"",
+            "_mta-sts.example.org. IN TXT \"v=STSv1; id=\(policy.id)\"",
+            "mta-sts.example.org. IN CNAME mail.example.org.",
             "_smtp._tls.example.org. IN TXT \"v=TLSRPTv1; rua=mailto:postmaster@example.org\"",
             "_submission._tcp.example.org. IN SRV 0 1 587 mail.example.org.",
             "_imaps._tcp.example.org. IN SRV 0 1 993 mail.example.org.",
             "autoconfig.example.org. IN CNAME mail.example.org.",
+            "_autodiscover._tcp.example.org. IN SRV 0 0 443 mail.example.org.",
             "<this server's outbound address, reversed> IN PTR mail.example.org.",
         ] {
             #expect(zone.contains(line + "\n"), "\(line)\n\(zone)")
         }
+        // The id is the policy's: another mode, another id.
+        #expect(
+            !PublishedRecords.zoneText(PublishedRecords.records(domain: "example.org", facts: Self.facts(), dkim: [], mtaSTS: .testing))
+                .contains(policy.id))
+        // Without a web listener nothing serves the policy or client settings: no record points there.
+        let bare = PublishedRecords.zoneText(
+            PublishedRecords.records(domain: "example.org", facts: Self.facts(web: nil), dkim: [], mtaSTS: .enforce))
+        for name in ["_mta-sts.", "mta-sts.", "autoconfig.", "_autodiscover."] { #expect(!bare.contains(name), "\(name)") }
+        #expect(bare.contains("_smtp._tls.example.org."))
         // Only services that listen get an SRV record.
         #expect(!zone.contains("_imap._tcp"))
         // An RSA record longer than 255 bytes is split into character-strings.
         let rsa = DKIMKey.generate(.rsa2048)
         var view = Self.keyView
         view.dnsRecord = rsa.dnsRecord
-        let long = PublishedRecords.records(domain: "example.org", facts: Self.facts(), dkim: [view], policyID: "1")
+        let long = PublishedRecords.records(domain: "example.org", facts: Self.facts(), dkim: [view], mtaSTS: .testing)
         #expect(long.first { $0.type == "TXT" && $0.name.hasPrefix("mr2026") }?.value.contains("\" \"") == true)
     }
 
@@ -92,6 +107,31 @@ import Testing
         #expect(one("blocklist")?.detail == "192.0.2.25 is listed by bl.test")
         #expect(one("listener")?.detail == "SMTP (MX) does not answer on 127.0.0.1:1")
         #expect(findings.filter { $0.status == "error" }.allSatisfy { $0.fix != nil })
+    }
+
+    @Test func mtaSTSRecordsNameTheServedPolicy() async {
+        let served = Self.facts().mtaSTSPolicy(mode: .enforce)
+        func findings(_ records: [String: [FakeAuthDNS.Record]], mode: MTASTSMode = .enforce) async -> [DoctorFinding] {
+            await Self.doctor(FakeAuthDNS(records), facts: Self.facts(listeners: [.init(name: "SMTP (MX)", host: "127.0.0.1", port: 1)]))
+                .run(domains: ["example.org"], dkim: [], mtaSTS: ["example.org": mode]).filter { $0.check == "mta-sts" }
+        }
+        let host: [String: [FakeAuthDNS.Record]] = ["mta-sts.example.org": [.a("192.0.2.25")]]
+        let right = await findings(host.merging(["_mta-sts.example.org": [.txt(served.record)]]) { a, _ in a })
+        #expect(right.map(\.status) == ["ok"], "\(right)")
+        let stale = await findings(host.merging(["_mta-sts.example.org": [.txt("v=STSv1; id=20261203")]]) { a, _ in a })
+        #expect(stale.map(\.status) == ["error"])
+        #expect(stale.first?.detail.contains("has id=20261203, not the id of the policy served now (\(served.id), mode enforce)") == true)
+        #expect(stale.first?.fix == "replace it: publish `_mta-sts.example.org. IN TXT \"\(served.record)\"`")
+        let noHost = await findings(["_mta-sts.example.org": [.txt(served.record)]])
+        #expect(noHost.map(\.status) == ["ok", "error"] && noHost.last?.detail == "mta-sts.example.org has no address: senders cannot fetch the policy")
+        #expect(await findings([:]).map(\.status) == ["warning"])
+        #expect(await findings([:], mode: .none).map(\.status) == ["ok"])
+        let two = await findings(host.merging(["_mta-sts.example.org": [.txt(served.record), .txt("v=STSv1; id=1")]]) { a, _ in a })
+        #expect(two.first?.detail == "example.org publishes 2 MTA-STS records, so senders apply none")
+        // Without a web listener no policy is served, and nothing is checked.
+        let none = await Self.doctor(FakeAuthDNS([:]), facts: Self.facts(listeners: [.init(name: "SMTP (MX)", host: "127.0.0.1", port: 1)], web: nil))
+            .run(domains: ["example.org"], dkim: [], mtaSTS: ["example.org": .enforce])
+        #expect(!none.contains { $0.check == "mta-sts" })
     }
 
     static let python = Peers.find("openssl")

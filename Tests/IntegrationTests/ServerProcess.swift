@@ -22,23 +22,28 @@ final class ServerProcess: @unchecked Sendable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
-    /// `extra` is appended to the config; `smtp` lines go into its `[smtp]` table.
-    init(config extra: String = "", smtp: String = "") throws {
+    /// The `[listeners]` of every test server: all on loopback, on ports chosen at start.
+    static let listeners: KeyValuePairs<String, String> = [
+        "admin": #"["127.0.0.1:0"]"#, "smtp": #"["127.0.0.1:0"]"#, "submission": #"["127.0.0.1:0"]"#,
+        "submissions": #"["127.0.0.1:0"]"#, "imap": #"["127.0.0.1:0"]"#, "imaps": #"["127.0.0.1:0"]"#,
+    ]
+
+    /// `extra` is appended to the config; `smtp` lines go into its `[smtp]` table; `listeners`
+    /// add to or replace the default ``listeners`` (like `["web": "[\"127.0.0.1:0\"]", "imaps": "[]"]`).
+    init(config extra: String = "", smtp: String = "", listeners overrides: [String: String] = [:]) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         dataDir = root.appendingPathComponent("data").path
         configPath = root.appendingPathComponent("mailroom.toml").path
+        let defaults: [(String, String)] = Self.listeners.map { ($0.key, overrides[$0.key] ?? $0.value) }
+        let added = overrides.filter { key, _ in !Self.listeners.contains { $0.key == key } }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let listenerLines = (defaults + added).map { "\($0) = \($1)" }.joined(separator: "\n")
         let config = """
             hostname = "mail.example.org"
             data_dir = "\(dataDir)"
 
             [listeners]
-            admin = ["127.0.0.1:0"]
-            smtp = ["127.0.0.1:0"]
-            submission = ["127.0.0.1:0"]
-            submissions = ["127.0.0.1:0"]
-            imap = ["127.0.0.1:0"]
-            imaps = ["127.0.0.1:0"]
+            \(listenerLines)
 
             [smtp]
             auth_failure_delay_ms = 20
