@@ -19,7 +19,13 @@ public struct IMAPEnvironment: Sendable {
     /// certificate applies without a restart); nil offers no TLS.
     public var tlsBox: TLSContextBox?
     public var tls: NIOSSLContext? { tlsBox?.current }
-    public var limits: IMAPLimits
+    /// Replaced in place on reload (SIGHUP), for every copy of this environment; the connection
+    /// counts are fixed when the listeners bind.
+    public let liveLimits: Reloadable<IMAPLimits>
+    public var limits: IMAPLimits {
+        get { liveLimits.current }
+        nonmutating set { liveLimits.replace(newValue) }
+    }
     /// Let loopback clients log in without TLS (as for SMTP).
     public var plaintextAuthOnLoopback: Bool
     /// Shared with SMTP: a password guesser cannot switch protocols to get more tries.
@@ -48,7 +54,7 @@ public struct IMAPEnvironment: Sendable {
         self.directory = directory
         self.delivery = delivery
         self.tlsBox = tls.map { TLSContextBox($0) }
-        self.limits = limits
+        self.liveLimits = Reloadable(limits)
         self.plaintextAuthOnLoopback = plaintextAuthOnLoopback
         self.authLimiter = authLimiter
         self.authFailureDelay = authFailureDelay

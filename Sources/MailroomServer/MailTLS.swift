@@ -24,9 +24,14 @@ final class MailTLS: Sendable {
     }
 
     func install(_ cert: IssuedCertificate) throws {
-        let context = try NIOSSLContext(configuration: try Mailroom.serverTLS(cert: cert.chainPEM, key: cert.keyPEM))
+        try install(chain: cert.chainPEM, key: cert.keyPEM, source: "acme")
+    }
+
+    /// New connections get this certificate from now on; open ones keep theirs.
+    func install(chain: String, key: String, source: String) throws {
+        let context = try NIOSSLContext(configuration: try Mailroom.serverTLS(cert: chain, key: key))
         box.replace(context)
-        current.withLock { $0 = (cert.chainPEM, "acme") }
+        current.withLock { $0 = (chain, source) }
     }
 
     var chainPEM: String { current.withLock { $0.chain } }

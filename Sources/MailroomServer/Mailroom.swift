@@ -163,6 +163,8 @@ public final class Mailroom: Sendable {
                 },
                 logger: logger)
         }
+        // What a SIGHUP may change, as the listeners and the queue hold it.
+        var live = ConfigReload.Parts(runner: runner, mailTLS: mailTLS)
         let smtp = config.listeners.smtp.map { SMTPListener(host: $0.host, port: $0.port, kind: .mx) }
             + config.listeners.submission.map { SMTPListener(host: $0.host, port: $0.port, kind: .submission) }
             + config.listeners.submissions.map { SMTPListener(host: $0.host, port: $0.port, kind: .submissions) }
@@ -176,6 +178,7 @@ public final class Mailroom: Sendable {
             env.connectionLimitExceptions = config.smtpConnectionLimitExceptions
             env.stats = metrics.stats
             env.checkInbound(config.inbound, dns: ResolverAuthDNS(resolver))
+            live.smtp = env.tunables
             services.append(
                 SMTPServerService(listeners: smtp, env: env) { listener, port in
                     bound.add(listener.kind.rawValue, port)
@@ -193,12 +196,16 @@ public final class Mailroom: Sendable {
             env.tlsBox = mailTLS.box
             env.connectionLimitExceptions = config.imapConnectionLimitExceptions
             env.stats = metrics.stats
+            live.imap = env.liveLimits
             services.append(
                 IMAPServerService(listeners: imap, env: env) { listener, port in
                     bound.add(listener.implicitTLS ? "imaps" : "imap", port)
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
                     await announce(listener.displayName, "\(host):\(port)")
                 })
+        }
+        if let file = config.file {
+            services.append(ConfigReload(file: file, running: config, parts: live, logger: logger))
         }
         refreshMetrics(resolver: resolver, mailTLS: mailTLS)
         services.append(alertMonitor(mailTLS: mailTLS, status: status, logger: logger))

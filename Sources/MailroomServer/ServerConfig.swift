@@ -49,7 +49,7 @@ public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
 /// Mailroom's configuration: defaults, overridden by `mailroom.toml`, overridden by flags.
 /// docs/configuration.md documents every key.
 public struct ServerConfig: Sendable {
-    public struct Listeners: Sendable {
+    public struct Listeners: Hashable, Sendable {
         public var admin = [ListenAddress(host: "127.0.0.1", port: 8080)]
         public var smtp = [ListenAddress(host: "127.0.0.1", port: 2525)]
         public var submission = [ListenAddress(host: "127.0.0.1", port: 2587)]
@@ -109,6 +109,8 @@ public struct ServerConfig: Sendable {
     public var inbound = InboundSettings()
     /// `[quarantine] keep`: how long quarantined messages are kept before they expire.
     public var quarantineKeep: TimeInterval = 30 * 86400
+    /// The file this configuration was read from (SIGHUP reads it again); nil for the defaults.
+    public var file: String?
     /// `[alerts]`: the server's own checks of what the Prometheus rules alert on.
     public var alerts = AlertSettings()
     /// `[acme]`: certificates from an ACME CA; nil = the configured or generated certificate.
@@ -131,7 +133,9 @@ public struct ServerConfig: Sendable {
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw ConfigError(file: path, line: nil, message: "cannot read the file: \(error.localizedDescription)")
         }
-        return try parse(text, file: path)
+        var config = try parse(text, file: path)
+        config.file = path
+        return config
     }
 
     public static func parse(_ text: String, file: String) throws -> ServerConfig {

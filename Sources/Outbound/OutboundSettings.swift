@@ -46,7 +46,7 @@ public struct NextHop: Hashable, Sendable, CustomStringConvertible {
 
 /// A smarthost: all outbound mail goes through it, with AUTH over TLS whose certificate is
 /// verified by default, since the password crosses it.
-public struct RelayHost: Sendable {
+public struct RelayHost: Hashable, Sendable {
     public var hop: NextHop
     public var username: String?
     public var password: String?
@@ -64,7 +64,7 @@ public struct RelayHost: Sendable {
 }
 
 /// How the queue runner delivers: routes, retries, limits, TLS.
-public struct OutboundSettings: Sendable {
+public struct OutboundSettings: Hashable, Sendable {
     /// Our name in EHLO and in bounces.
     public var hostname: String
     /// Static routes by destination domain (lower-case, ASCII).

@@ -43,7 +43,13 @@ struct Job: Sendable {
 public final class QueueRunner: Service, Sendable {
     public let store: SQLiteStore
     let delivery: LocalDelivery
-    let settings: OutboundSettings
+    /// Routes, relay, TLS policies, retry schedule: replaced on reload (SIGHUP) and read at
+    /// each attempt. The worker counts are fixed at start.
+    private let liveSettings: Reloadable<OutboundSettings>
+    var settings: OutboundSettings { liveSettings.current }
+
+    /// Takes new settings from a reloaded configuration; the next attempt uses them.
+    public func reload(_ settings: OutboundSettings) { liveSettings.replace(settings) }
     let resolver: DNSResolver
     let logger: Logger
     let now: @Sendable () -> Date
@@ -64,7 +70,7 @@ public final class QueueRunner: Service, Sendable {
     ) {
         self.store = store
         self.delivery = delivery
-        self.settings = settings
+        self.liveSettings = Reloadable(settings)
         self.resolver = resolver
         self.logger = logger
         self.group = group

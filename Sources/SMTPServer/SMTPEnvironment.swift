@@ -22,7 +22,13 @@ public struct SMTPEnvironment: Sendable {
     /// certificate applies without a restart); nil offers no TLS.
     public var tlsBox: TLSContextBox?
     public var tls: NIOSSLContext? { tlsBox?.current }
-    public var limits: SMTPLimits
+    /// Limits and trusted networks, replaced in place on reload (SIGHUP): every copy of this
+    /// environment reads the same box. The connection counts are fixed when the listeners bind.
+    public let tunables: Reloadable<SMTPTunables>
+    public var limits: SMTPLimits {
+        get { tunables.current.limits }
+        nonmutating set { tunables.update { $0.limits = newValue } }
+    }
     /// Let loopback clients AUTH without TLS (Dovecot's convention).
     public var plaintextAuthOnLoopback: Bool
     public var authLimiter: AuthLimiter
@@ -32,7 +38,10 @@ public struct SMTPEnvironment: Sendable {
     /// What the listeners count for `/metrics` (connections, messages, logins).
     public var stats = Stats()
     /// Clients that may relay without AUTH (none by default, not even loopback).
-    public var trustedNetworks: [IPNetwork] = []
+    public var trustedNetworks: [IPNetwork] {
+        get { tunables.current.trustedNetworks }
+        nonmutating set { tunables.update { $0.trustedNetworks = newValue } }
+    }
     /// Clients not held to the per-address connection limit (loopback by default; the config's
     /// `connection_limit_exceptions`).
     public var connectionLimitExceptions: [IPNetwork] = IPNetwork.loopback
@@ -47,7 +56,7 @@ public struct SMTPEnvironment: Sendable {
         self.directory = directory
         self.delivery = delivery
         self.tlsBox = tls.map { TLSContextBox($0) }
-        self.limits = limits
+        self.tunables = Reloadable(SMTPTunables(limits: limits, trustedNetworks: []))
         self.plaintextAuthOnLoopback = plaintextAuthOnLoopback
         self.authLimiter = authLimiter
         self.authFailureDelay = authFailureDelay
@@ -199,4 +208,15 @@ public struct SMTPEnvironment: Sendable {
 struct ConnectionInfo: Sendable {
     var clientIP: String
     var tls: String?
+}
+
+/// What a reload may change for SMTP.
+public struct SMTPTunables: Sendable {
+    public var limits: SMTPLimits
+    public var trustedNetworks: [IPNetwork]
+
+    public init(limits: SMTPLimits, trustedNetworks: [IPNetwork]) {
+        self.limits = limits
+        self.trustedNetworks = trustedNetworks
+    }
 }
