@@ -7,7 +7,7 @@ import Synchronization
 
 /// Teaches each user's junk classifier from what the user does in IMAP: a message moved or
 /// copied into Junk (or appended there) is spam, one moved out of Junk is ham. The session
-/// only hands over which messages (an in-memory append, no I/O); this thread reads and
+/// only hands over which messages (an in-memory append, no I/O); a ``BackgroundWorker`` reads and
 /// tokenizes them and writes the counts, each message in its own transaction, after the
 /// client has had its answer. A crash loses at most the training still waiting, never mail.
 public final class JunkTrainer: Sendable {
@@ -30,8 +30,6 @@ public final class JunkTrainer: Sendable {
         var lessons: [Lesson] = []
         /// A batch is being learned (taken off `lessons`, not yet written).
         var busy = false
-        var stopped = false
-        var running = false
         var learned = 0
     }
 
@@ -39,8 +37,7 @@ public final class JunkTrainer: Sendable {
     private let read: @Sendable (String) throws -> [UInt8]
     private let logger: Logger
     private let state = Mutex(State())
-    private let wakeup = DispatchSemaphore(value: 0)
-    private let done = DispatchSemaphore(value: 0)
+    private let worker: Mutex<BackgroundWorker?> = Mutex(nil)
     /// Lessons waiting beyond this are dropped (and logged): a client moving a million
     /// messages must not grow the server's memory without bound.
     static let maximumWaiting = 100_000
@@ -55,22 +52,13 @@ public final class JunkTrainer: Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "mailroom-junk"
-        state.withLock { $0.running = true }
-        thread.start()
+        let worker = BackgroundWorker(name: "mailroom-junk") { [self] worker in learnWaiting(until: { worker.isStopping }) }
+        self.worker.withLock { $0 = worker }
+        worker.start()
     }
 
     /// Finishes the lesson under way and stops the thread; lessons still waiting are lost.
-    func stop() {
-        let running = state.withLock { s -> Bool in
-            defer { s.stopped = true }
-            return s.running && !s.stopped
-        }
-        guard running else { return }
-        wakeup.signal()
-        done.wait()
-    }
+    func stop() { worker.withLock { $0 }?.stop() }
 
     /// Queues lessons; returns at once.
     public func learn(_ lessons: [Lesson]) {
@@ -84,7 +72,7 @@ public final class JunkTrainer: Sendable {
             s.lessons += lessons.prefix(room)
             return !s.busy
         }
-        if wake { wakeup.signal() }
+        if wake { worker.withLock { $0 }?.wake() }
     }
 
     /// Waits until every lesson queued so far is learned (tests, the bench's admin path).
@@ -99,26 +87,23 @@ public final class JunkTrainer: Sendable {
     /// Messages learned since start.
     public var learnedCount: Int { state.withLock { $0.learned } }
 
-    private func loop() {
+    /// Learns batch after batch until none waits (or the server stops).
+    private func learnWaiting(until stopping: () -> Bool) {
         while true {
-            wakeup.wait()
-            if state.withLock({ $0.stopped }) { break }
-            while true {
-                let batch = state.withLock { s -> [Lesson]? in
-                    guard !s.stopped, !s.lessons.isEmpty else {
-                        s.busy = false
-                        return nil
-                    }
-                    s.busy = true
-                    defer { s.lessons.removeAll() }
-                    return s.lessons
+            let stop = stopping()
+            let batch = state.withLock { s -> [Lesson]? in
+                guard !stop, !s.lessons.isEmpty else {
+                    s.busy = false
+                    return nil
                 }
-                guard let batch else { break }
-                for lesson in batch { learnOne(lesson) }
-                state.withLock { $0.learned += batch.count }
+                s.busy = true
+                defer { s.lessons.removeAll() }
+                return s.lessons
             }
+            guard let batch else { return }
+            for lesson in batch { learnOne(lesson) }
+            state.withLock { $0.learned += batch.count }
         }
-        done.signal()
     }
 
     /// Learns one message now, on the caller's thread. A message expunged meanwhile is

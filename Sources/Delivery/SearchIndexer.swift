@@ -7,17 +7,13 @@ import Synchronization
 
 /// Adds delivered messages to the search index in the background, in batches, so that the
 /// index (trigrams of every header and text part: the costliest write of a delivery) is not on
-/// the path to 250. Runs on a thread of its own, woken after each commit that left messages
+/// the path to 250. Runs on a ``BackgroundWorker``, woken after each commit that left messages
 /// unindexed; SEARCH reads messages still waiting directly, so answers stay exact.
 final class SearchIndexer: Sendable {
     private let store: SQLiteStore
     private let blobs: BlobStore
     private let logger: Logger
-    private let wakeup = DispatchSemaphore(value: 0)
-    private let done = DispatchSemaphore(value: 0)
-    /// `pending`: a signal came since the thread last looked, so a burst of commits wakes it
-    /// once, not once per commit.
-    private let state = Mutex<(stopped: Bool, running: Bool, pending: Bool)>((false, false, false))
+    private let worker: BackgroundWorker
     /// Messages per transaction: small enough that a commit waiting for the writer waits
     /// a few milliseconds, large enough that the index's own per-transaction cost is shared.
     static let batch = 64
@@ -29,62 +25,35 @@ final class SearchIndexer: Sendable {
         self.store = store
         self.blobs = blobs
         self.logger = logger
+        self.worker = BackgroundWorker(name: "mailroom-index") { worker in
+            Thread.sleep(forTimeInterval: Self.gather)
+            do {
+                while try Self.indexBatch(store: store, blobs: blobs, logger: logger) == Self.batch, !worker.isStopping {}
+            } catch {
+                logger.error("search indexing failed; the messages stay searchable and are tried again", metadata: ["error": "\(error)"])
+                Thread.sleep(forTimeInterval: 1)
+                worker.wake()
+            }
+        }
     }
 
     /// Starts the thread; it first works off whatever an earlier run left waiting.
     func start() {
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "mailroom-index"
-        state.withLock { $0.running = true }
-        thread.start()
-        signal()
+        worker.start()
+        worker.wake()
     }
 
     /// Something new waits to be indexed.
-    func signal() {
-        let wake = state.withLock { s -> Bool in
-            defer { s.pending = true }
-            return !s.pending
-        }
-        if wake { wakeup.signal() }
-    }
+    func signal() { worker.wake() }
 
     /// Finishes the batch under way and stops the thread (what waits stays in the backlog).
-    func stop() {
-        let running = state.withLock { s -> Bool in
-            defer { s.stopped = true }
-            return s.running && !s.stopped
-        }
-        guard running else { return }
-        wakeup.signal()
-        done.wait()
-    }
-
-    private func loop() {
-        while true {
-            wakeup.wait()
-            let stopped = state.withLock { s -> Bool in
-                s.pending = false
-                return s.stopped
-            }
-            if stopped { break }
-            Thread.sleep(forTimeInterval: Self.gather)
-            do {
-                while try indexBatch() == Self.batch {
-                    if state.withLock({ $0.stopped }) { break }
-                }
-            } catch {
-                logger.error("search indexing failed; the messages stay searchable and are tried again", metadata: ["error": "\(error)"])
-                Thread.sleep(forTimeInterval: 1)
-                signal()
-            }
-        }
-        done.signal()
-    }
+    func stop() { worker.stop() }
 
     /// Indexes the oldest waiting messages; returns how many it took off the backlog.
     @discardableResult
-    func indexBatch() throws -> Int {
+    func indexBatch() throws -> Int { try Self.indexBatch(store: store, blobs: blobs, logger: logger) }
+
+    static func indexBatch(store: SQLiteStore, blobs: BlobStore, logger: Logger) throws -> Int {
         let pending = try store.indexBacklog(limit: Self.batch)
         var rows: [(rowid: Int64, text: SearchText)] = []
         for p in pending where !p.gone {
