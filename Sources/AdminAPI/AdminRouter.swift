@@ -303,12 +303,14 @@ private func addAdminRoutes(_ api: APIGroup, _ dir: DirectoryService, delivery: 
         let messageID = query(req, "message_id")
         let sender = query(req, "sender")
         let recipient = query(req, "recipient")
+        let client = query(req, "client")
         let since = try query(req, "since").map(parseSince)
         let limit = try intQuery(req, "limit", default: 50)
         return try await run(ctx) { actor in
             // A trace must show refusals still waiting in memory to be written.
             delivery?.flushRefusals()
-            return try dir.trace(messageID: messageID, sender: sender, recipient: recipient, since: since, limit: limit, actor: actor)
+            return try dir.trace(
+                messageID: messageID, sender: sender, recipient: recipient, client: client, since: since, limit: limit, actor: actor)
         }
     }
     api.get("audit") { req, ctx in

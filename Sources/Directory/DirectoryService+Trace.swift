@@ -5,12 +5,17 @@ import Storage
 
 extension DirectoryService {
     /// The stories of the messages matching the filters (at least one is required).
-    public func trace(messageID: String?, sender: String?, recipient: String?, since: Date?, limit: Int, actor: AdminActor) throws -> [TraceView] {
-        guard messageID != nil || sender != nil || recipient != nil else {
-            throw AdminError.invalid("filter_required", "give --message-id, --sender or --recipient")
+    /// `client`: the client's address, for what a sending host did (refusals at connection
+    /// time, DNS blocklists among them, have no sender or recipient to find them by).
+    public func trace(
+        messageID: String?, sender: String?, recipient: String?, client: String? = nil, since: Date?, limit: Int, actor: AdminActor
+    ) throws -> [TraceView] {
+        guard messageID != nil || sender != nil || recipient != nil || client != nil else {
+            throw AdminError.invalid("filter_required", "give --message-id, --sender, --recipient or --client")
         }
         guard (1...1000).contains(limit) else { throw AdminError.invalid("invalid_limit", "limit must be 1 to 1000") }
-        let events = try store.traceEvents(messageID: messageID, sender: sender, recipient: recipient, since: since, limit: limit)
+        let events = try store.traceEvents(
+            messageID: messageID, sender: sender, recipient: recipient, client: client, since: since, limit: limit)
         let snap = snapshot
         var order: [String] = []
         var grouped: [String: [DeliveryEvent]] = [:]

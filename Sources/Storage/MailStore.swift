@@ -254,7 +254,9 @@ extension SQLiteStore {
 
     /// Events matching any of the filters, oldest first, with every other event of the same
     /// queue ids so that each message's whole story is told.
-    public func traceEvents(messageID: String?, sender: String?, recipient: String?, since: Date?, limit: Int) throws -> [DeliveryEvent] {
+    public func traceEvents(
+        messageID: String?, sender: String?, recipient: String?, client: String? = nil, since: Date?, limit: Int
+    ) throws -> [DeliveryEvent] {
         try writer.read { db in
             var clauses: [String] = []
             var args: [any DatabaseValueConvertible] = []
@@ -269,6 +271,10 @@ extension SQLiteStore {
             if let recipient {
                 clauses.append("recipient = ? COLLATE NOCASE")
                 args.append(recipient)
+            }
+            if let client {
+                clauses.append("client_ip = ?")
+                args.append(client)
             }
             if let since {
                 clauses.append("at >= ?")

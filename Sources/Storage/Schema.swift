@@ -390,6 +390,10 @@ enum Schema {
                     CREATE INDEX login_failures_account ON login_failures(account_id, id);
                     """)
         }
+        m.registerMigration("v16-event-client-index") { db in
+            // `mailroom trace --client`: what one sending host did.
+            try db.execute(sql: "CREATE INDEX delivery_events_client ON delivery_events(client_ip, id)")
+        }
         return m
     }
 

@@ -15,13 +15,15 @@ struct TraceCommand: AsyncParsableCommand {
     @Option(help: "The Message-ID header (with or without <>).") var messageId: String?
     @Option(help: "The envelope sender.") var sender: String?
     @Option(help: "A recipient (as given at RCPT, or a final recipient).") var recipient: String?
+    @Option(name: .customLong("client"), help: "The client's address: what a sending host did, refusals at connection (DNS blocklists) included.")
+    var clientAddress: String?
     @Option(help: "Only since a time (ISO 8601) or a duration back (30m, 2h, 7d).") var since: String?
     @Option(help: "At most this many messages.") var limit = 50
     @OptionGroup var client: ClientOptions
 
     func validate() throws {
-        if messageId == nil && sender == nil && recipient == nil {
-            throw ValidationError("give --message-id, --sender or --recipient")
+        if messageId == nil && sender == nil && recipient == nil && clientAddress == nil {
+            throw ValidationError("give --message-id, --sender, --recipient or --client")
         }
     }
 
@@ -30,6 +32,7 @@ struct TraceCommand: AsyncParsableCommand {
         if let messageId { q.append("message_id=\(seg(messageId))") }
         if let sender { q.append("sender=\(seg(sender))") }
         if let recipient { q.append("recipient=\(seg(recipient))") }
+        if let clientAddress { q.append("client=\(seg(clientAddress))") }
         if let since { q.append("since=\(seg(since))") }
         let stories = try await client.call(.GET, "/api/v1/trace?" + q.joined(separator: "&"), as: [TraceView].self)
         guard !client.json else { return }

@@ -32,6 +32,7 @@ import Testing
         "_dmarc.shop.test": [.txt("v=DMARC1; p=quarantine")],
         "relaxed.test": [.txt("v=spf1 ?all")],
         "sel._domainkey.example.org": [.txt(ourKey.dnsRecord)],
+        "9.113.0.203.bl.test": [.a("127.0.0.2")],
     ])
 
     struct Setup {
@@ -106,6 +107,23 @@ import Testing
         #expect(!stats.exposition().contains("decision=\"refuse\""))
         let checked = try s.trace().first { $0.event == .checked }
         #expect(checked?.detail?.contains("DMARC pass for partner.test (DKIM signature of partner.test aligns with From partner.test)") == true)
+    }
+
+    /// A client a DNS blocklist names is refused before the greeting; the refusal has no
+    /// sender or recipient, so the administrator finds it by the client's address.
+    @Test func aBlocklistRefusalIsFoundByTheClientsAddress() async throws {
+        var settings = InboundSettings()
+        settings.dnsbl = ["bl.test"]
+        let s = try Setup(settings)
+        let reply = try #require(await s.env.connectionRefusal(ip: "203.0.113.9"))
+        #expect(reply.code == 554)
+        #expect(await s.env.connectionRefusal(ip: "203.0.113.10") == nil)
+        s.harness.delivery.flushRefusals()
+        let admin = AdminActor.system
+        let stories = try s.harness.dir.trace(messageID: nil, sender: nil, recipient: nil, client: "203.0.113.9", since: nil, limit: 10, actor: admin)
+        #expect(stories.count == 1)
+        #expect(stories.first?.events.first?.detail == "connection refused: listed by bl.test", "\(stories)")
+        #expect(try s.harness.dir.trace(messageID: nil, sender: nil, recipient: nil, client: "203.0.113.10", since: nil, limit: 10, actor: admin).isEmpty)
     }
 
     @Test func dmarcRejectRefusesAtTheEndOfData() async throws {
