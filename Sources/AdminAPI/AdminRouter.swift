@@ -304,13 +304,15 @@ private func addAdminRoutes(_ api: APIGroup, _ dir: DirectoryService, delivery: 
         let sender = query(req, "sender")
         let recipient = query(req, "recipient")
         let client = query(req, "client")
+        let account = query(req, "account")
         let since = try query(req, "since").map(parseSince)
         let limit = try intQuery(req, "limit", default: 50)
         return try await run(ctx) { actor in
             // A trace must show refusals still waiting in memory to be written.
             delivery?.flushRefusals()
             return try dir.trace(
-                messageID: messageID, sender: sender, recipient: recipient, client: client, since: since, limit: limit, actor: actor)
+                messageID: messageID, sender: sender, recipient: recipient, client: client, account: account, since: since, limit: limit,
+                actor: actor)
         }
     }
     api.get("audit") { req, ctx in

@@ -7,15 +7,23 @@ extension DirectoryService {
     /// The stories of the messages matching the filters (at least one is required).
     /// `client`: the client's address, for what a sending host did (refusals at connection
     /// time, DNS blocklists among them, have no sender or recipient to find them by).
+    /// `account`: everything an account did and received — its messages (as sender, recipient
+    /// or authenticated user) and its logins, failed ones with their reason.
     public func trace(
-        messageID: String?, sender: String?, recipient: String?, client: String? = nil, since: Date?, limit: Int, actor: AdminActor
+        messageID: String?, sender: String?, recipient: String?, client: String? = nil, account: String? = nil, since: Date?, limit: Int,
+        actor: AdminActor
     ) throws -> [TraceView] {
-        guard messageID != nil || sender != nil || recipient != nil || client != nil else {
-            throw AdminError.invalid("filter_required", "give --message-id, --sender, --recipient or --client")
+        guard messageID != nil || sender != nil || recipient != nil || client != nil || account != nil else {
+            throw AdminError.invalid("filter_required", "give --message-id, --sender, --recipient, --client or --account")
         }
         guard (1...1000).contains(limit) else { throw AdminError.invalid("invalid_limit", "limit must be 1 to 1000") }
+        var logins: TraceView?
+        if let account {
+            let record = try existingAccount(account, actor, in: snapshot)  // exists, and the actor manages it
+            logins = try loginStory(record, since: since)
+        }
         let events = try store.traceEvents(
-            messageID: messageID, sender: sender, recipient: recipient, client: client, since: since, limit: limit)
+            messageID: messageID, sender: sender, recipient: recipient, client: client, account: account, since: since, limit: limit)
         let snap = snapshot
         var order: [String] = []
         var grouped: [String: [DeliveryEvent]] = [:]
@@ -25,7 +33,7 @@ extension DirectoryService {
             if grouped[key] == nil { order.append(key) }
             grouped[key, default: []].append(e)
         }
-        return order.compactMap { key in
+        let stories: [TraceView] = order.compactMap { key in
             let evs = grouped[key]!
             // A domain admin sees a message only if it involves one of their domains.
             if !actor.isServerAdmin {
@@ -40,5 +48,21 @@ extension DirectoryService {
                         tls: $0.tls, authUser: $0.authUser, detail: $0.detail, reply: $0.reply)
                 })
         }
+        return (logins.map { [$0] } ?? []) + stories
+    }
+
+    /// An account's logins as a story of their own: the last success per protocol and the
+    /// recent failures, in time order.
+    func loginStory(_ account: AccountRecord, since: Date?) throws -> TraceView? {
+        let history = try store.loginHistory(accountID: account.id)
+        let events = (history.successes.map { ($0, "login") } + history.failures.map { ($0, "login failed") })
+            .filter { since == nil || $0.0.at >= since! }
+            .sorted { $0.0.at < $1.0.at }
+            .map { login, event in
+                TraceEventView(
+                    at: login.at, event: event, sender: nil, recipient: account.address.description, clientIp: login.ip, helo: nil, tls: nil,
+                    authUser: nil, detail: login.protocol.uppercased() + (login.reason.map { ": \($0)" } ?? ""), reply: nil)
+            }
+        return events.isEmpty ? nil : TraceView(queueId: "logins", messageId: nil, events: events)
     }
 }

@@ -255,7 +255,8 @@ extension SQLiteStore {
     /// Events matching any of the filters, oldest first, with every other event of the same
     /// queue ids so that each message's whole story is told.
     public func traceEvents(
-        messageID: String?, sender: String?, recipient: String?, client: String? = nil, since: Date?, limit: Int
+        messageID: String?, sender: String?, recipient: String?, client: String? = nil, account: String? = nil, since: Date?,
+        limit: Int
     ) throws -> [DeliveryEvent] {
         try writer.read { db in
             var clauses: [String] = []
@@ -275,6 +276,10 @@ extension SQLiteStore {
             if let client {
                 clauses.append("client_ip = ?")
                 args.append(client)
+            }
+            if let account {
+                clauses.append("(sender = ? COLLATE NOCASE OR recipient = ? COLLATE NOCASE OR auth_user = ? COLLATE NOCASE)")
+                args += [account, account, account]
             }
             if let since {
                 clauses.append("at >= ?")

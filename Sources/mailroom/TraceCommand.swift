@@ -17,13 +17,15 @@ struct TraceCommand: AsyncParsableCommand {
     @Option(help: "A recipient (as given at RCPT, or a final recipient).") var recipient: String?
     @Option(name: .customLong("client"), help: "The client's address: what a sending host did, refusals at connection (DNS blocklists) included.")
     var clientAddress: String?
+    @Option(help: "An account: the messages it sent and received, and its logins (failed ones with the reason).")
+    var account: String?
     @Option(help: "Only since a time (ISO 8601) or a duration back (30m, 2h, 7d).") var since: String?
     @Option(help: "At most this many messages.") var limit = 50
     @OptionGroup var client: ClientOptions
 
     func validate() throws {
-        if messageId == nil && sender == nil && recipient == nil && clientAddress == nil {
-            throw ValidationError("give --message-id, --sender, --recipient or --client")
+        if messageId == nil && sender == nil && recipient == nil && clientAddress == nil && account == nil {
+            throw ValidationError("give --message-id, --sender, --recipient, --client or --account")
         }
     }
 
@@ -33,6 +35,7 @@ struct TraceCommand: AsyncParsableCommand {
         if let sender { q.append("sender=\(seg(sender))") }
         if let recipient { q.append("recipient=\(seg(recipient))") }
         if let clientAddress { q.append("client=\(seg(clientAddress))") }
+        if let account { q.append("account=\(seg(account))") }
         if let since { q.append("since=\(seg(since))") }
         let stories = try await client.call(.GET, "/api/v1/trace?" + q.joined(separator: "&"), as: [TraceView].self)
         guard !client.json else { return }
@@ -42,13 +45,18 @@ struct TraceCommand: AsyncParsableCommand {
         }
         for (i, s) in stories.enumerated() {
             if i > 0 { print("") }
-            print(s.queueId == "-" ? "refused at RCPT (no message id)" : "message \(s.queueId)" + (s.messageId.map { "  <\($0)>" } ?? ""))
+            print(
+                s.queueId == "-"
+                    ? "refused at RCPT (no message id)"
+                    : s.queueId == "logins" ? "logins" : "message \(s.queueId)" + (s.messageId.map { "  <\($0)>" } ?? ""))
             for e in s.events {
-                var parts = ["  \(timeText(e.at))  \(e.event.padding(toLength: 9, withPad: " ", startingAt: 0))"]
+                var parts = ["  \(timeText(e.at))  \(e.event.padding(toLength: max(9, e.event.count), withPad: " ", startingAt: 0))"]
                 switch e.event {
                 case "received":
                     parts.append("from <\(e.sender ?? "")>" + (e.clientIp.map { " [\($0)]" } ?? "") + (e.helo.map { " helo \($0)" } ?? "")
                         + (e.tls.map { ", \($0)" } ?? "") + (e.authUser.map { ", authenticated as \($0)" } ?? ""))
+                case "login", "login failed":
+                    parts.append(shown(e.recipient ?? "") + (e.clientIp.map { " from \($0)" } ?? ""))
                 default:
                     if let r = e.recipient { parts.append(shown(r)) }
                 }

@@ -44,6 +44,12 @@ struct LoginHistoryTests {
             // Newest failure first.
             #expect(out.range(of: "banned after failed logins")!.lowerBound < out.range(of: "account disabled")!.lowerBound, "\(out)")
 
+            // The trace of the account tells its logins too.
+            let trace = try s.cli(["trace", "--account", "alice@example.org"]).out
+            #expect(trace.contains("logins"), "\(trace)")
+            #expect(trace.contains("login failed alice@example.org from 127.0.0.1 — IMAP: wrong password"), "\(trace)")
+            #expect(trace.contains("login     alice@example.org from 127.0.0.1 — SMTP"), "\(trace)")
+
             let bans = try s.cli(["bans", "list"])
             #expect(bans.out.contains("127.0.0.1"), "\(bans.out)")
             #expect(try s.cli(["bans", "clear", "127.0.0.1"]).out.contains("Lifted the ban on 127.0.0.1."))
