@@ -1,0 +1,359 @@
+import Foundation
+import MIME
+
+/// Runs a validated script over one message (RFC 5228 §2.10): commands in order, tests
+/// against the message and envelope, actions collected, the implicit keep added at the end
+/// unless an action cancelled it. Pure: the only outside calls are the context's closures.
+///
+///     let program = try SieveProgram(scriptText)
+///     let result = try SieveInterpreter.run(program, message: bytes, context: context)
+///     // on a thrown SieveError the caller keeps the message in INBOX
+public struct SieveInterpreter {
+    let context: SieveContext
+    let limits: SieveLimits
+    let message: ParsedMessage
+    /// Top-level header fields as the script sees them, edits applied: names as written,
+    /// values unfolded and raw.
+    var headers: [(name: String, value: String)]
+    var edits: [SieveHeaderEdit] = []
+    var actions: [SieveAction] = []
+    var implicitKeep = true
+    var steps = 0
+    /// What :matches may spend on backtracking in one run.
+    var matchWork = 10_000_000
+    var redirects = 0
+    /// The imap4flags internal variable (RFC 5232 §3).
+    var internalFlags: [String] = []
+    var globals: [String: String] = [:]
+    var included: Set<String> = []
+    var includeCount = 0
+    var frames: [Frame] = []
+
+    /// One script's run: the main script or an included one (RFC 6609 §3.4).
+    struct Frame {
+        var program: SieveProgram
+        var variables: Variables
+        var globalNames: Set<String> = []
+        var depth: Int
+        var name: String
+    }
+
+    enum Flow { case next, stop, `return` }
+
+    public static func run(
+        _ program: SieveProgram, message: [UInt8], context: SieveContext, limits: SieveLimits = SieveLimits()
+    ) throws(SieveError) -> SieveResult {
+        var i = SieveInterpreter(context: context, limits: limits, message: ParsedMessage(parsing: message))
+        i.frames = [Frame(program: program, variables: Variables(limits: limits), depth: 0, name: "")]
+        _ = try i.execute(program.commands)
+        if i.implicitKeep {
+            try i.add(
+                .keep(flags: program.extensions.contains(.imap4flags) ? i.internalFlags : []),
+                at: SieveLocation(line: 0, column: 0))
+        }
+        return SieveResult(actions: i.actions, implicitKeep: i.implicitKeep, headerEdits: i.edits, steps: i.steps)
+    }
+
+    init(context: SieveContext, limits: SieveLimits, message: ParsedMessage) {
+        self.context = context
+        self.limits = limits
+        self.message = message
+        self.headers = message.headerFields
+    }
+
+    var frame: Frame {
+        get { frames[frames.count - 1] }
+        set { frames[frames.count - 1] = newValue }
+    }
+
+    var extensions: Set<SieveExtension> { frame.program.extensions }
+
+    mutating func step(_ at: SieveLocation) throws(SieveError) {
+        steps += 1
+        guard steps <= limits.maxSteps else {
+            throw SieveError(.limit, at, "the script took more than \(limits.maxSteps) steps and was stopped")
+        }
+    }
+
+    // MARK: Variables
+
+    func lookup(_ name: String) -> String {
+        if name.hasPrefix("global.") { return globals[String(name.dropFirst(7))] ?? "" }
+        if frame.globalNames.contains(name) { return globals[name] ?? "" }
+        return frame.variables.value(name)
+    }
+
+    /// A string argument as the script means it now: variables expanded when required.
+    func expand(_ s: String) -> String {
+        guard extensions.contains(.variables) else { return s }
+        return Variables.expand(s, limit: limits.maxStringLength) { lookup($0) }
+    }
+
+    func expand(_ list: [String]) -> [String] { list.map { expand($0) } }
+
+    mutating func setVariable(_ name: String, _ value: String, at: SieveLocation) throws(SieveError) {
+        let v = Variables.truncate(value, limits.maxVariableLength)
+        if frame.globalNames.contains(name) {
+            guard globals[name] != nil || globals.count < limits.maxVariables else {
+                throw SieveError(.limit, at, "more than \(limits.maxVariables) variables")
+            }
+            globals[name] = v
+        } else {
+            do { try frame.variables.set(name, v) } catch { throw SieveError(.limit, at, error.message) }
+        }
+    }
+
+    // MARK: Commands
+
+    mutating func execute(_ commands: [Command]) throws(SieveError) -> Flow {
+        for c in commands {
+            try step(c.location)
+            let flow = try execute(c)
+            if flow != .next { return flow }
+        }
+        return .next
+    }
+
+    mutating func execute(_ c: Command) throws(SieveError) -> Flow {
+        switch c.kind {
+        case .if(let branches, let otherwise):
+            for b in branches where try evaluate(b.test) {
+                return try execute(b.block)
+            }
+            return try otherwise.map { (block) throws(SieveError) in try execute(block) } ?? .next
+        case .stop:
+            return .stop
+        case .return:
+            return .return
+        case .keep(let flags):
+            implicitKeep = false
+            try add(.keep(flags: flagsFor(flags)), at: c.location)
+        case .discard:
+            implicitKeep = false
+            try add(.discard, at: c.location)
+        case .fileinto(let mailbox, let copy, let flags, let create):
+            if !copy { implicitKeep = false }
+            let name = expand(mailbox)
+            guard !name.isEmpty else {
+                throw SieveError(.runtime, c.location, "fileinto needs a mailbox name; the name is empty")
+            }
+            try add(.fileinto(mailbox: name, flags: flagsFor(flags), copy: copy, create: create), at: c.location)
+        case .redirect(let address, let copy):
+            if !copy { implicitKeep = false }
+            let to = expand(address)
+            guard SieveValidator.isRedirectAddress(to) else {
+                throw SieveError(.runtime, c.location, "redirect needs an address like user@example.org, not \"\(to)\"")
+            }
+            try add(.redirect(address: to, copy: copy), at: c.location)
+        case .reject(let reason, let extended):
+            implicitKeep = false
+            try add(.reject(reason: expand(reason), extended: extended), at: c.location)
+        case .set(let name, let value, let modifiers):
+            try setVariable(name, Variables.apply(modifiers, expand(value)), at: c.location)
+        case .flags(let op, let variable, let flags):
+            let given = Self.flagList(expand(flags))
+            var current = variable.map { Self.flagList([lookup($0)]) } ?? internalFlags
+            switch op {
+            case .setflag: current = given
+            case .addflag: current = Self.flagList(current + given)
+            case .removeflag: current.removeAll { f in given.contains { $0.lowercased() == f.lowercased() } }
+            }
+            if let variable {
+                try setVariable(variable, current.joined(separator: " "), at: c.location)
+            } else {
+                internalFlags = current
+            }
+        case .vacation(let spec):
+            try vacation(spec, at: c.location)
+        case .addheader(let name, let value, let last):
+            try edit(at: c.location)
+            let n = expand(name), v = expand(value)
+            guard SieveValidator.isFieldName(n) else {
+                throw SieveError(.runtime, c.location, "\"\(n)\" is not a header field name")
+            }
+            guard !Self.protectedHeaders.contains(n.lowercased()) else { return .next }
+            if last { headers.append((n, v)) } else { headers.insert((n, v), at: 0) }
+            edits.append(.add(name: n, value: v, last: last))
+        case .deleteheader(let index, let match, let name, let patterns):
+            try edit(at: c.location)
+            let n = expand(name)
+            guard !Self.protectedHeaders.contains(n.lowercased()) else { return .next }
+            let positions = headers.indices.filter { headers[$0].name.lowercased() == n.lowercased() }
+            var chosen = Array(positions.enumerated())
+            if let index {
+                let k = index.last ? positions.count - index.position : index.position - 1
+                chosen = positions.indices.contains(k) ? [chosen[k]] : []
+            }
+            var remove: [(occurrence: Int, position: Int)] = []
+            for (occurrence, position) in chosen {
+                if let patterns {
+                    let value = Self.decoded(headers[position].value)
+                    guard try matchValues(match, [value], expand(patterns), at: c.location, capture: false) else {
+                        continue
+                    }
+                }
+                remove.append((occurrence + 1, position))
+            }
+            // From the bottom up, so each recorded occurrence is right when replayed in order.
+            for r in remove.reversed() {
+                headers.remove(at: r.position)
+                edits.append(.delete(name: n, occurrence: r.occurrence))
+            }
+        case .include(let name, let global, let once, let optional):
+            return try include(name, global: global, once: once, optional: optional, at: c.location)
+        case .global(let names):
+            for n in names { frame.globalNames.insert(n) }
+        }
+        return .next
+    }
+
+    /// RFC 5293 §6 lets a site protect fields; these are the ones trace and loop detection need.
+    static let protectedHeaders: Set<String> = ["received", "auto-submitted"]
+
+    mutating func edit(at: SieveLocation) throws(SieveError) {
+        guard edits.count < limits.maxHeaderEdits else {
+            throw SieveError(.limit, at, "more than \(limits.maxHeaderEdits) header edits")
+        }
+    }
+
+    /// The flags for keep or fileinto: `:flags` when given, else the internal variable
+    /// (RFC 5232 §5); none without imap4flags.
+    func flagsFor(_ explicit: [String]?) -> [String] {
+        guard extensions.contains(.imap4flags) else { return [] }
+        if let explicit { return Self.flagList(expand(explicit)) }
+        return internalFlags
+    }
+
+    /// Space-separated flag names, split, without repeats (compared without case).
+    static func flagList(_ strings: [String]) -> [String] {
+        var out: [String] = []
+        for s in strings {
+            for f in s.split(whereSeparator: { $0 == " " })
+            where !out.contains(where: { $0.lowercased() == f.lowercased() }) {
+                out.append(String(f))
+            }
+        }
+        return out
+    }
+
+    /// Adds an action, dropping duplicates (RFC 5228 §2.10.3) and refusing conflicts
+    /// (RFC 5429 §2.1: reject with an action that delivers or replies; RFC 5230 §4.7: one vacation).
+    mutating func add(_ action: SieveAction, at: SieveLocation) throws(SieveError) {
+        func mailbox(_ a: SieveAction) -> String? {
+            switch a {
+            case .keep: "INBOX"
+            case .fileinto(let m, _, _, _): m.uppercased() == "INBOX" ? "INBOX" : m
+            default: nil
+            }
+        }
+        func delivers(_ a: SieveAction) -> Bool {
+            switch a {
+            case .keep, .fileinto, .redirect, .vacation: true
+            default: false
+            }
+        }
+        let rejected = actions.contains { if case .reject = $0 { true } else { false } }
+        switch action {
+        case .reject:
+            if rejected { throw SieveError(.runtime, at, "a second reject/ereject is not allowed") }
+            if let other = actions.first(where: delivers) {
+                throw SieveError(.runtime, at, "reject conflicts with \(Self.describe(other)) earlier in the run")
+            }
+        case .vacation where actions.contains { if case .vacation = $0 { true } else { false } }:
+            throw SieveError(.runtime, at, "only one vacation action may run")
+        default:
+            if rejected && delivers(action) {
+                throw SieveError(.runtime, at, "\(Self.describe(action)) conflicts with the reject earlier in the run")
+            }
+        }
+        if let m = mailbox(action), let i = actions.firstIndex(where: { mailbox($0) == m }) {
+            actions[i] = action  // the same mailbox once; the later flags win, as in Pigeonhole
+            return
+        }
+        if case .redirect(let to, _) = action {
+            if actions.contains(where: { if case .redirect(let t, _) = $0 { Self.sameAddress(t, to) } else { false } })
+            {
+                return
+            }
+            redirects += 1
+            guard redirects <= limits.maxRedirects else {
+                throw SieveError(.limit, at, "more than \(limits.maxRedirects) redirects in one run")
+            }
+        }
+        if action == .discard, actions.contains(.discard) { return }
+        guard actions.count < limits.maxActions else {
+            throw SieveError(.limit, at, "more than \(limits.maxActions) actions in one run")
+        }
+        actions.append(action)
+    }
+
+    static func sameAddress(_ a: String, _ b: String) -> Bool {
+        let x = split(a), y = split(b)
+        return x.local == y.local && x.domain?.lowercased() == y.domain?.lowercased()
+    }
+
+    static func split(_ address: String) -> (local: String, domain: String?) {
+        guard let at = address.lastIndex(of: "@") else { return (address, nil) }
+        return (String(address[..<at]), String(address[address.index(after: at)...]))
+    }
+
+    static func describe(_ a: SieveAction) -> String {
+        switch a {
+        case .keep: "keep"
+        case .fileinto(let m, _, _, _): "fileinto \"\(m)\""
+        case .redirect(let t, _): "redirect to \(t)"
+        case .reject: "reject"
+        case .discard: "discard"
+        case .vacation: "vacation"
+        }
+    }
+
+    mutating func vacation(_ spec: VacationSpec, at: SieveLocation) throws(SieveError) {
+        let reason = expand(spec.reason), subject = spec.subject.map { expand($0) }, from = spec.from.map { expand($0) }
+        // RFC 5230 §4.1: at least one day; RFC 6131 §2: seconds may be 0 (always answer).
+        let seconds = spec.seconds.map { max(0, $0) } ?? max(1, spec.days ?? 7) * 86400
+        // RFC 5230 §4.2 leaves the default handle to us; this is Pigeonhole's, so that a
+        // script moved between the two keeps its reply history.
+        let handle =
+            spec.handle.map { expand($0) }
+            ?? reason + (subject ?? "<default-subject>") + (from ?? "<default-from>")
+            + (spec.mime ? "<MIME>" : "<NO-MIME>")
+        try add(
+            .vacation(
+                SieveVacation(
+                    reason: reason, subject: subject, from: from, addresses: expand(spec.addresses), mime: spec.mime,
+                    handle: handle,
+                    seconds: seconds, recipient: context.envelopeFrom)), at: at)
+    }
+
+    mutating func include(_ name: String, global: Bool, once: Bool, optional: Bool, at: SieveLocation)
+        throws(SieveError) -> Flow
+    {
+        let key = (global ? "global:" : "personal:") + name
+        if once && included.contains(key) { return .next }
+        guard !frames.contains(where: { $0.name == key }) else {
+            throw SieveError(.runtime, at, "include \"\(name)\" includes itself (directly or through other scripts)")
+        }
+        guard frames.count <= limits.maxIncludeDepth else {
+            throw SieveError(.limit, at, "includes are nested more than \(limits.maxIncludeDepth) deep")
+        }
+        includeCount += 1
+        guard includeCount <= limits.maxIncludes else {
+            throw SieveError(.limit, at, "more than \(limits.maxIncludes) scripts included in one run")
+        }
+        guard let text = context.includeScript(name, global) else {
+            if optional { return .next }
+            throw SieveError(
+                .runtime, at, "the \(global ? "global" : "personal") script \"\(name)\" to include does not exist")
+        }
+        let program: SieveProgram
+        do { program = try SieveProgram(text, limits: limits) } catch {
+            throw SieveError(.runtime, at, "the included script \"\(name)\" is invalid: \(error)")
+        }
+        included.insert(key)
+        frames.append(Frame(program: program, variables: Variables(limits: limits), depth: frames.count, name: key))
+        defer { frames.removeLast() }
+        let flow = try execute(program.commands)
+        return flow == .stop ? .stop : .next
+    }
+}

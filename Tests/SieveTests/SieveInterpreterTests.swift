@@ -1,0 +1,314 @@
+import Foundation
+import Sieve
+import Testing
+
+/// Scripts from the RFCs (and small variations on them) run on `Fixture.message`: each row is
+/// a script and the actions it must produce.
+@Suite("Sieve interpreter")
+struct SieveInterpreterTests {
+    @Test(
+        arguments: [
+            // RFC 5228 §2.10.2: no action → implicit keep; any of keep/fileinto/redirect/discard cancels it.
+            ("", ["keep (implicit)"]),
+            ("keep;", ["keep"]),
+            ("discard;", ["discard"]),
+            ("# a comment\n/* another */ keep;", ["keep"]),
+            ("require \"fileinto\"; fileinto \"Work\";", ["fileinto Work"]),
+            ("redirect \"wile@example.net\";", ["redirect wile@example.net"]),
+            ("keep; stop; discard;", ["keep"]),
+            ("keep; keep;", ["keep"]),  // §2.10.3: the same action once
+            ("require \"fileinto\"; fileinto \"INBOX\"; keep;", ["keep"]),
+            ("redirect \"a@example.net\"; redirect \"a@EXAMPLE.net\";", ["redirect a@example.net"]),
+            // RFC 5228 §9, the example script, on the coyote's message.
+            (
+                """
+                require "fileinto";
+                if header :is "Sender" "owner-ietf-mtgs@ietf.org" {
+                    fileinto "meetings";
+                } elsif header :contains "from" "coyote" {
+                    redirect "acm@example.com";
+                } else {
+                    keep;
+                }
+                """, ["fileinto meetings"]
+            ),
+            (
+                """
+                if anyof (not exists ["From", "Date"], header :contains "from" "idiot@example.com") {
+                    discard;
+                } elsif size :over 100K {
+                    discard;
+                } elsif header :contains "subject" "present" {
+                    redirect "acm@example.com";
+                }
+                """, ["redirect acm@example.com"]
+            ),
+            ("if allof (true, false) { discard; }", ["keep (implicit)"]),
+            ("if anyof (false, true) { discard; }", ["discard"]),
+            ("if not false { discard; }", ["discard"]),
+            ("if size :over 500 { discard; }", ["discard"]),
+            ("if size :under 500 { discard; }", ["keep (implicit)"]),
+            ("if exists \"X-None\" { discard; }", ["keep (implicit)"]),
+            // Header: RFC 2047 words decoded; default comparator is case-insensitive.
+            ("if header :is \"cc\" \"André <andre@example.net>\" { discard; }", ["discard"]),
+            ("if header :contains \"SUBJECT\" \"PRESENT\" { discard; }", ["discard"]),
+            ("if header :contains :comparator \"i;octet\" \"subject\" \"PRESENT\" { discard; }", ["keep (implicit)"]),
+            ("if header :matches \"subject\" \"*present*\" { discard; }", ["discard"]),
+            ("if header :matches \"subject\" \"[?cme-list]*\" { discard; }", ["discard"]),
+            ("if header :matches \"subject\" \"\\\\[acme-list]*\" { discard; }", ["discard"]),  // "\[" is a plain "["
+            ("if header :matches \"subject\" \"\\\\*acme*\" { discard; }", ["keep (implicit)"]),  // "\*" is a plain "*"
+            // Address (RFC 5228 §5.1) and subaddress (RFC 5233).
+            ("if address :domain \"from\" \"DESERT.example.org\" { discard; }", ["discard"]),
+            ("if address :localpart \"from\" \"coyote\" { discard; }", ["discard"]),
+            ("if address :all :is \"to\" \"ken+sieve@example.org\" { discard; }", ["discard"]),
+            ("if address :is \"from\" \"Wile E. Coyote\" { discard; }", ["keep (implicit)"]),
+            ("require \"subaddress\"; if address :user \"to\" \"ken\" { discard; }", ["discard"]),
+            ("require \"subaddress\"; if address :detail \"to\" \"sieve\" { discard; }", ["discard"]),
+            ("require \"subaddress\"; if address :detail :matches \"from\" \"*\" { discard; }", ["keep (implicit)"]),
+            // Envelope (RFC 5228 §5.4).
+            ("require \"envelope\"; if envelope :domain \"from\" \"desert.example.org\" { discard; }", ["discard"]),
+            ("require \"envelope\"; if envelope :localpart \"to\" \"roadrunner\" { discard; }", ["discard"]),
+            // Relational (RFC 5231) and i;ascii-numeric.
+            (
+                "require [\"relational\", \"comparator-i;ascii-numeric\"]; if header :value \"ge\" :comparator \"i;ascii-numeric\" \"x-spam-score\" \"10\" { discard; }",
+                ["discard"]
+            ),
+            (
+                "require [\"relational\", \"comparator-i;ascii-numeric\"]; if header :value \"lt\" :comparator \"i;ascii-numeric\" \"x-priority\" \"2\" { discard; }",
+                ["keep (implicit)"]
+            ),
+            (
+                "require [\"relational\", \"comparator-i;ascii-numeric\"]; if address :count \"eq\" :comparator \"i;ascii-numeric\" [\"to\", \"cc\"] \"3\" { discard; }",
+                ["discard"]
+            ),
+            // RFC 4790 §9.2.1: i;ascii-casemap orders after mapping to upper case, so "[" (0x5B)
+            // sorts after "A" (Pigeonhole maps to lower case and says otherwise).
+            ("require \"relational\"; if header :value \"gt\" \"subject\" \"[A\" { discard; }", ["discard"]),
+            ("require \"relational\"; if header :value \"lt\" \"subject\" \"[acme-list] J\" { discard; }", ["discard"]),
+            // Copy (RFC 3894).
+            ("require [\"fileinto\", \"copy\"]; fileinto :copy \"Work\";", ["fileinto Work copy", "keep (implicit)"]),
+            (
+                "require \"copy\"; redirect :copy \"b@example.net\";",
+                ["redirect b@example.net copy", "keep (implicit)"]
+            ),
+            // Reject (RFC 5429).
+            ("require \"reject\"; reject \"I don't want it\";", ["reject I don't want it"]),
+            ("require \"ereject\"; ereject \"No\";", ["ereject No"]),
+            ("require \"reject\"; discard; reject \"No\";", ["discard", "reject No"]),
+            // Variables (RFC 5229).
+            (
+                "require [\"variables\", \"fileinto\"]; if header :matches \"Subject\" \"[*] *\" { fileinto \"lists.${1}\"; }",
+                ["fileinto lists.acme-list"]
+            ),
+            (
+                "require [\"variables\", \"fileinto\"]; if header :matches \"from\" \"*<*@*>\" { fileinto \"${3}/${2}\"; }",
+                ["fileinto desert.example.org/coyote"]
+            ),
+            (
+                "require \"variables\"; set :upper \"x\" \"abc\"; if string :is \"${x}\" \"ABC\" { discard; }",
+                ["discard"]
+            ),
+            (
+                "require \"variables\"; set :length \"n\" \"héllo\"; if string :is \"${n}\" \"5\" { discard; }",
+                ["discard"]
+            ),
+            (
+                "require \"variables\"; set :upperfirst :lower \"x\" \"JOHN\"; if string :is :comparator \"i;octet\" \"${x}\" \"John\" { discard; }",
+                ["discard"]
+            ),
+            (
+                "require [\"variables\", \"fileinto\"]; set :quotewildcard \"q\" \"a*b\"; fileinto \"${q}\";",
+                ["fileinto a\\*b"]
+            ),
+            (
+                "require [\"variables\", \"fileinto\"]; set \"a\" \"x\"; fileinto \"${a}${unset}${A}-${\";",
+                ["fileinto xx-${"]
+            ),
+            // Encoded characters (RFC 5228 §2.4.2.4).
+            (
+                "require [\"encoded-character\", \"fileinto\"]; fileinto \"${hex:41 42}${unicode:263a}\";",
+                ["fileinto AB☺"]
+            ),
+            ("require \"fileinto\"; fileinto \"${hex:41}\";", ["fileinto ${hex:41}"]),
+            // Imap4flags (RFC 5232).
+            ("require \"imap4flags\"; addflag \"\\\\Seen\"; keep;", ["keep [\\Seen]"]),
+            (
+                "require \"imap4flags\"; setflag \"\\\\Flagged A\"; addflag \"b a\"; removeflag \"A\";",
+                ["keep [\\Flagged b] (implicit)"]
+            ),
+            (
+                "require [\"imap4flags\", \"fileinto\"]; setflag \"x\"; fileinto :flags \"\\\\Deleted\" \"Work\"; fileinto \"Old\";",
+                ["fileinto Work [\\Deleted]", "fileinto Old [x]"]
+            ),
+            ("require \"imap4flags\"; addflag \"\\\\Seen\"; if hasflag :is \"\\\\seen\" { discard; }", ["discard"]),
+            (
+                "require [\"imap4flags\", \"variables\"]; addflag \"v\" \"a b\"; if hasflag \"v\" \"b\" { discard; }",
+                ["discard"]
+            ),
+            // Body (RFC 5173).
+            ("require \"body\"; if body :contains \"anvil\" { discard; }", ["discard"]),
+            ("require \"body\"; if body :raw :contains \"whole anvil\" { discard; }", ["discard"]),
+            ("require \"body\"; if body :content \"image\" :contains \"anvil\" { discard; }", ["keep (implicit)"]),
+            // Vacation (RFC 5230, RFC 6131).
+            (
+                "require \"vacation\"; vacation :days 3 :subject \"Away\" \"I'm out\";",
+                ["vacation 259200s to coyote@desert.example.org subject=Away: I'm out", "keep (implicit)"]
+            ),
+            (
+                "require \"vacation\"; vacation :days 0 \"x\";",
+                ["vacation 86400s to coyote@desert.example.org: x", "keep (implicit)"]
+            ),
+            (
+                "require \"vacation-seconds\"; vacation :seconds 60 :mime \"x\";",
+                ["vacation 60s to coyote@desert.example.org mime: x", "keep (implicit)"]
+            ),
+            // Date and index (RFC 5260); the message's Date is 1997-04-01 09:06:31 -0800.
+            ("require \"date\"; if date :is \"date\" \"date\" \"1997-04-01\" { discard; }", ["discard"]),
+            ("require \"date\"; if date :originalzone :is \"date\" \"hour\" \"09\" { discard; }", ["discard"]),
+            ("require \"date\"; if date :zone \"+0000\" :is \"date\" \"time\" \"17:06:31\" { discard; }", ["discard"]),
+            ("require \"date\"; if date :is \"date\" \"hour\" \"18\" { discard; }", ["discard"]),  // the run's zone is +0100
+            ("require \"date\"; if date :is \"date\" \"weekday\" \"2\" { discard; }", ["discard"]),
+            ("require \"date\"; if date :is \"date\" \"julian\" \"50539\" { discard; }", ["discard"]),
+            (
+                "require \"date\"; if currentdate :zone \"+0000\" :is \"iso8601\" \"2026-12-03T13:00:00+00:00\" { discard; }",
+                ["discard"]
+            ),
+            (
+                "require [\"date\", \"relational\"]; if currentdate :value \"ge\" \"date\" \"2026-01-01\" { discard; }",
+                ["discard"]
+            ),
+            ("require \"date\"; if date :is \"x-none\" \"year\" \"1997\" { discard; }", ["keep (implicit)"]),
+            (
+                "require [\"date\", \"index\"]; if header :index 1 :last :contains \"received\" \"acme\" { discard; }",
+                ["discard"]
+            ),
+            ("require \"index\"; if header :index 2 \"to\" \"x\" { discard; }", ["keep (implicit)"]),
+            // Mailbox (RFC 5490): the fixture's mailboxes are INBOX and Work.
+            (
+                "require [\"mailbox\", \"fileinto\"]; if mailboxexists \"Work\" { fileinto :create \"Work\"; }",
+                ["fileinto Work create"]
+            ),
+            ("require \"mailbox\"; if mailboxexists [\"Work\", \"Nope\"] { discard; }", ["keep (implicit)"]),
+            // Editheader (RFC 5293): later tests see the edits.
+            (
+                "require \"editheader\"; addheader \"X-Seen\" \"yes\"; if header :is \"x-seen\" \"yes\" { discard; }",
+                ["discard"]
+            ),
+            (
+                "require \"editheader\"; deleteheader \"subject\"; if exists \"subject\" { discard; }",
+                ["keep (implicit)"]
+            ),
+            ("require \"editheader\"; deleteheader \"received\"; if exists \"received\" { discard; }", ["discard"]),  // protected
+            // Duplicate (RFC 7352): the default context has seen nothing.
+            ("require \"duplicate\"; if duplicate { discard; }", ["keep (implicit)"]),
+            // Include (RFC 6609).
+            ("require \"include\"; include :optional \"missing\";", ["keep (implicit)"]),
+        ] as [(String, [String])])
+    func rfcExamples(_ script: String, _ expected: [String]) throws {
+        #expect(Fixture.summary(try Fixture.run(script)) == expected, "\(script)")
+    }
+
+    @Test func duplicateAsksTheCaller() throws {
+        let seen = Fixture.context(seen: ["|<1997040109@desert.example.org>", "h|x-1"])
+        #expect(
+            Fixture.summary(try Fixture.run("require \"duplicate\"; if duplicate { discard; }", context: seen)) == [
+                "discard"
+            ])
+        #expect(
+            Fixture.summary(
+                try Fixture.run(
+                    "require \"duplicate\"; if duplicate :handle \"h\" :uniqueid \"x-1\" { discard; }", context: seen))
+                == ["discard"])
+        #expect(
+            Fixture.summary(
+                try Fixture.run("require \"duplicate\"; if duplicate :handle \"other\" { discard; }", context: seen))
+                == ["keep (implicit)"])
+    }
+
+    @Test func includeRunsTheCallersScripts() throws {
+        let context = Fixture.context(scripts: [
+            "spam":
+                "require [\"fileinto\", \"include\", \"variables\"]; global \"box\"; if header :contains \"subject\" \"present\" { fileinto \"${box}\"; return; } discard;",
+            "global/admin": "require \"fileinto\"; fileinto \"Admin\"; stop;",
+            "loop": "require \"include\"; include \"loop\";",
+            "bad": "frobnicate;",
+        ])
+        let main =
+            "require [\"include\", \"variables\"]; global \"box\"; set \"box\" \"Spam\"; include \"spam\"; include :once \"spam\"; keep;"
+        #expect(Fixture.summary(try Fixture.run(main, context: context)) == ["fileinto Spam", "keep"])
+        #expect(
+            Fixture.summary(try Fixture.run("require \"include\"; include :global \"admin\"; keep;", context: context))
+                == ["fileinto Admin"])
+        #expect(throws: SieveError.self) { try Fixture.run("require \"include\"; include \"loop\";", context: context) }
+        #expect(throws: SieveError.self) {
+            try Fixture.run("require \"include\"; include \"missing\";", context: context)
+        }
+        #expect(throws: SieveError.self) { try Fixture.run("require \"include\"; include \"bad\";", context: context) }
+    }
+
+    @Test func headerEditsAreReported() throws {
+        let r = try Fixture.run(
+            "require \"editheader\"; addheader \"X-A\" \"1\"; addheader :last \"X-B\" \"2\"; deleteheader :matches \"to\" \"*ken*\"; deleteheader \"x-a\";"
+        )
+        #expect(
+            r.headerEdits == [
+                .add(name: "X-A", value: "1", last: false), .add(name: "X-B", value: "2", last: true),
+                .delete(name: "to", occurrence: 1), .delete(name: "x-a", occurrence: 1),
+            ])
+    }
+
+    @Test func bodyOfAMultipartMessage() throws {
+        let m = Fixture.multipart
+        for (script, expected) in [
+            ("require \"body\"; if body :text :contains \"résumé\" { discard; }", ["discard"]),
+            (
+                "require \"body\"; if body :content \"text/html\" :contains \"<b>quarterly</b>\" { discard; }",
+                ["discard"]
+            ),
+            ("require \"body\"; if body :content \"text/plain\" :contains \"<b>\" { discard; }", ["keep (implicit)"]),
+            ("require \"body\"; if body :content \"application\" :contains \"%PDF\" { discard; }", ["discard"]),
+            ("if header :is \"subject\" \"Report été\" { discard; }", ["discard"]),
+            ("require [\"date\"]; if date :originalzone \"date\" \"date\" \"2026-12-02\" { discard; }", ["discard"]),
+            ("require [\"date\"]; if date :zone \"+0000\" \"date\" \"date\" \"2026-12-03\" { discard; }", ["discard"]),
+        ] {
+            #expect(Fixture.summary(try Fixture.run(script, m)) == expected, "\(script)")
+        }
+    }
+
+    @Test(arguments: [
+        // RFC 5429 §2.1: reject goes with no action that delivers or replies; one reject only.
+        ("require \"reject\"; keep; reject \"no\";", "reject conflicts with keep earlier in the run"),
+        (
+            "require [\"reject\", \"fileinto\"]; reject \"no\"; fileinto \"A\";",
+            "fileinto \"A\" conflicts with the reject earlier in the run"
+        ),
+        ("require \"reject\"; reject \"a\"; reject \"b\";", "a second reject/ereject is not allowed"),
+        ("require \"vacation\"; vacation \"a\"; vacation \"b\";", "only one vacation action may run"),
+        (
+            "require \"variables\"; set \"a\" \"not an address\"; redirect \"${a}\";",
+            "redirect needs an address like user@example.org, not \"not an address\""
+        ),
+    ])
+    func runtimeErrors(_ script: String, _ message: String) {
+        #expect {
+            try Fixture.run(script)
+        } throws: { error in
+            guard let e = error as? SieveError else { return false }
+            return e.kind == .runtime && e.message == message
+        }
+    }
+
+    @Test func matchVariablesComeFromTheLastSuccessfulMatch() throws {
+        let script = """
+            require ["variables", "fileinto"];
+            if header :matches "subject" "*present*" {}
+            if header :matches "subject" "nothing*" {}
+            if header :contains "subject" "have" {}
+            fileinto "${1}|${2}|${0}";
+            """
+        #expect(
+            Fixture.summary(try Fixture.run(script)) == [
+                "fileinto [acme-list] I have a | for you|[acme-list] I have a present for you"
+            ])
+    }
+}
