@@ -9,6 +9,9 @@ enum SieveDate {
 
     /// The value of `part` for the instant `date` seen in a zone `minutes` east of UTC.
     static func part(_ part: String, _ date: Date, zoneMinutes minutes: Int) -> String? {
+        // Years 1 to 9999 (RFC 5260 §4.2 prints four digits); anything else has no parts.
+        let t = date.timeIntervalSince1970
+        guard t.isFinite, t > -62_135_596_800, t < 253_402_300_800, abs(minutes) < 100 * 60 else { return nil }
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down)) + Int64(minutes) * 60
         let days = Int64((Double(seconds) / 86400).rounded(.down))
         let secondOfDay = Int(seconds - days * 86400)

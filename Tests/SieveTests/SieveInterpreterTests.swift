@@ -298,6 +298,77 @@ struct SieveInterpreterTests {
         }
     }
 
+    @Test func nullSenderAndEnvelopeParts() throws {
+        let bounce = Fixture.context(from: "", to: "ken+sieve@example.org")
+        for (script, expected) in [
+            // RFC 5228 §5.4: the null reverse-path is "" whatever the address part.
+            ("require \"envelope\"; if envelope :all :is \"from\" \"\" { discard; }", ["discard"]),
+            ("require \"envelope\"; if envelope :domain :is \"from\" \"\" { discard; }", ["discard"]),
+            ("require [\"envelope\", \"subaddress\"]; if envelope :detail \"to\" \"sieve\" { discard; }", ["discard"]),
+            (
+                "require [\"envelope\", \"variables\", \"fileinto\"]; if envelope :matches \"to\" \"*+*@*\" { fileinto \"${2}\"; }",
+                ["fileinto sieve"]
+            ),
+            ("require \"envelope\"; if envelope :is \"auth\" \"\" { discard; }", ["keep (implicit)"]),
+        ] {
+            #expect(Fixture.summary(try Fixture.run(script, context: bounce)) == expected, "\(script)")
+        }
+    }
+
+    /// RFC 5229 §3 and §4 examples, and RFC 5232 §3's flag examples.
+    @Test(
+        arguments: [
+            (
+                """
+                require ["variables", "fileinto"];
+                set "honorific" "Mr";
+                set "first_name" "Wile";
+                set "last_name" "Coyote";
+                set "vacation" text:
+                Dear ${HONORIFIC} ${last_name},
+                I'm out, please leave a message after the meep.
+                .
+                ;
+                if string :is "${vacation}" "Dear Mr Coyote,\nI'm out, please leave a message after the meep.\n" { discard; }
+                """, ["discard"]
+            ),
+            (
+                "require \"variables\"; set \"a\" \"juMBlEd lETteRS\"; set :lower \"b\" \"${a}\"; set :upperfirst \"c\" \"${b}\"; if string :is :comparator \"i;octet\" \"${c}\" \"Jumbled letters\" { discard; }",
+                ["discard"]
+            ),
+            ("require \"variables\"; set :length \"a\" \"\"; if string :is \"${a}\" \"0\" { discard; }", ["discard"]),
+            ("require \"variables\"; if string :is \"${hex:41}\" \"${hex:41}\" { discard; }", ["discard"]),
+            (
+                "require [\"variables\", \"relational\"]; if string :count \"eq\" [\"a\", \"\", \"b\"] \"2\" { discard; }",
+                ["discard"]
+            ),
+            (
+                """
+                require ["imap4flags", "fileinto"];
+                if header :contains "from" "coyote" {
+                    setflag "\\\\Deleted";
+                    fileinto "Junk";
+                }
+                """, ["fileinto Junk [\\Deleted]"]
+            ),
+            (
+                "require [\"imap4flags\", \"relational\", \"comparator-i;ascii-numeric\"]; setflag [\"a b\", \"c\"]; if hasflag :count \"eq\" :comparator \"i;ascii-numeric\" \"3\" { discard; }",
+                ["discard"]
+            ),
+            (
+                "require \"date\"; if date :originalzone \"date\" \"std11\" \"Tue, 1 Apr 1997 09:06:31 -0800\" { discard; }",
+                ["discard"]
+            ),
+            ("require \"date\"; if date :zone \"+0530\" \"date\" \"zone\" \"+0530\" { discard; }", ["discard"]),
+            (
+                "require [\"index\"]; if address :index 2 :domain \"to\" \"example.org\" { discard; }",
+                ["keep (implicit)"]
+            ),
+        ] as [(String, [String])])
+    func variableAndFlagExamples(_ script: String, _ expected: [String]) throws {
+        #expect(Fixture.summary(try Fixture.run(script)) == expected, "\(script)")
+    }
+
     @Test func matchVariablesComeFromTheLastSuccessfulMatch() throws {
         let script = """
             require ["variables", "fileinto"];

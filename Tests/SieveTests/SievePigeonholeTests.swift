@@ -196,6 +196,15 @@ struct SievePigeonholeTests {
         "keep; stop; discard;",
         "if header :contains \"subject\" [\"lunch\", \"release\", \"report\"] { discard; } else { redirect \"other@example.net\"; }",
         "require \"variables\"; set \"n\" \"5\"; set :length \"l\" \"${n}${n}\"; if string :is \"${l}\" \"2\" { discard; }",
+        // Both must refuse these.
+        "fileinto \"x\";",
+        "if header :is \"subject\" { discard; }",
+        "require \"fileinto\"; if true { require \"copy\"; }",
+        "if header :contains :comparator \"i;ascii-numeric\" \"x-spam-score\" \"1\" { discard; }",
+        "require \"vacation\"; vacation \"a\"; vacation \"b\";",
+        "require \"reject\"; reject \"a\"; reject \"b\";",
+        "if true { keep; } else discard;",
+        "keep",
     ]
 
     struct Case: Sendable, CustomTestStringConvertible {
