@@ -9,7 +9,8 @@ public struct SieveContext: Sendable {
     public var envelopeTo: String
     /// The authenticated submitter, if any (envelope "auth").
     public var envelopeAuth: String?
-    /// The account's own addresses (its address and aliases): vacation never answers them.
+    /// The account's own addresses (its address and aliases): vacation answers only mail
+    /// addressed to one of them, and never one of them.
     public var accountAddresses: [String]
     public var now: Date
     /// The zone dates are shown in unless a script names one (minutes east of UTC).
@@ -81,6 +82,11 @@ public struct SieveVacation: Hashable, Sendable {
     public var seconds: Int64
     /// Who would get the reply: the envelope sender.
     public var recipient: String
+    /// Why RFC 5230 §4.5–§4.6 says not to reply to this message (a bounce, list or automatic
+    /// mail, the account's own address, or mail not addressed to the account), or nil. The
+    /// once-per-period check on `handle` and the sender is left to the caller, which keeps
+    /// that history.
+    public var refusal: String?
 }
 
 /// A header change made by addheader or deleteheader (RFC 5293), in the order made.

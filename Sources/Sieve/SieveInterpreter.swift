@@ -323,7 +323,47 @@ public struct SieveInterpreter {
                 SieveVacation(
                     reason: reason, subject: subject, from: from, addresses: expand(spec.addresses), mime: spec.mime,
                     handle: handle,
-                    seconds: seconds, recipient: context.envelopeFrom)), at: at)
+                    seconds: seconds, recipient: context.envelopeFrom, refusal: vacationRefusal(expand(spec.addresses)))
+            ), at: at)
+    }
+
+    /// RFC 5230 §4.5 (reply only to mail addressed to the user) and §4.6 (never to bounces,
+    /// automatic or list mail, nor to the user).
+    func vacationRefusal(_ extra: [String]) -> String? {
+        let sender = context.envelopeFrom
+        guard !sender.isEmpty else { return "the sender is empty (a bounce)" }
+        let local = Self.split(sender).local.lowercased()
+        if local == "mailer-daemon" || local == "listserv" || local == "majordomo" || local.hasPrefix("owner-")
+            || local.hasSuffix("-request")
+        {
+            return "the sender \(sender) is a mail system or list address"
+        }
+        let own = (context.accountAddresses + extra + [context.envelopeTo]).filter { !$0.isEmpty }
+        if own.contains(where: { $0.lowercased() == sender.lowercased() }) {
+            return "the sender \(sender) is the account itself"
+        }
+        func value(_ name: String) -> String? {
+            headers.first { $0.name.lowercased() == name }.map { Self.decoded($0.value).lowercased() }
+        }
+        if let auto = value("auto-submitted"), !auto.hasPrefix("no") {
+            return "the message is automatic (Auto-Submitted: \(auto))"
+        }
+        if let precedence = value("precedence"), ["bulk", "list", "junk"].contains(precedence) {
+            return "the message is bulk mail (Precedence: \(precedence))"
+        }
+        if headers.contains(where: { $0.name.lowercased().hasPrefix("list-") }) {
+            return "the message comes from a mailing list"
+        }
+        let recipients = ["to", "cc", "bcc", "resent-to", "resent-cc", "resent-bcc"].flatMap { name in
+            headers.filter { $0.name.lowercased() == name }.flatMap {
+                HeaderMailboxes.parseAsWritten(Array($0.value.utf8))
+            }
+        }
+        let addressed = recipients.contains { r in
+            own.contains { $0.lowercased() == (r.domain.map { d in r.local + "@" + d } ?? r.local).lowercased() }
+        }
+        return addressed
+            ? nil : "the message is not addressed to the account (none of its addresses is in To, Cc or Bcc)"
     }
 
     mutating func include(_ name: String, global: Bool, once: Bool, optional: Bool, at: SieveLocation)

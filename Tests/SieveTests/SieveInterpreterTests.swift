@@ -298,6 +298,36 @@ struct SieveInterpreterTests {
         }
     }
 
+    /// RFC 5230 §4.5–§4.6: the vacation action says when a reply must not go out.
+    @Test func vacationRefusals() throws {
+        func refusal(
+            _ message: String = Fixture.message, context: SieveContext = Fixture.context(), addresses: String = ""
+        ) throws -> String? {
+            let r = try Fixture.run("require \"vacation\"; vacation \(addresses) \"away\";", message, context: context)
+            guard case .vacation(let v) = r.actions.first else { return "no vacation action" }
+            return v.refusal
+        }
+        #expect(try refusal() == nil)
+        #expect(try refusal(context: Fixture.context(from: "")) == "the sender is empty (a bounce)")
+        #expect(
+            try refusal(context: Fixture.context(from: "owner-list@example.org"))
+                == "the sender owner-list@example.org is a mail system or list address")
+        #expect(
+            try refusal(context: Fixture.context(from: "Roadrunner@acme.example.com"))
+                == "the sender Roadrunner@acme.example.com is the account itself")
+        #expect(
+            try refusal("Auto-Submitted: auto-replied\r\n" + Fixture.message)
+                == "the message is automatic (Auto-Submitted: auto-replied)")
+        #expect(try refusal("Precedence: bulk\r\n" + Fixture.message) == "the message is bulk mail (Precedence: bulk)")
+        #expect(
+            try refusal("List-Id: <x.example.org>\r\n" + Fixture.message) == "the message comes from a mailing list")
+        let elsewhere = Fixture.context(to: "wile@acme.example.com")
+        #expect(
+            try refusal(context: elsewhere)
+                == "the message is not addressed to the account (none of its addresses is in To, Cc or Bcc)")
+        #expect(try refusal(context: elsewhere, addresses: ":addresses [\"andre@example.net\"]") == nil)
+    }
+
     @Test func nullSenderAndEnvelopeParts() throws {
         let bounce = Fixture.context(from: "", to: "ken+sieve@example.org")
         for (script, expected) in [
