@@ -34,7 +34,7 @@ public struct SieveInterpreter {
         var program: SieveProgram
         var variables: Variables
         var globalNames: Set<String> = []
-        var depth: Int
+        /// "personal:NAME" or "global:NAME"; "" for the main script.
         var name: String
     }
 
@@ -44,7 +44,7 @@ public struct SieveInterpreter {
         _ program: SieveProgram, message: [UInt8], context: SieveContext, limits: SieveLimits = SieveLimits()
     ) throws(SieveError) -> SieveResult {
         var i = SieveInterpreter(context: context, limits: limits, message: ParsedMessage(parsing: message))
-        i.frames = [Frame(program: program, variables: Variables(limits: limits), depth: 0, name: "")]
+        i.frames = [Frame(program: program, variables: Variables(limits: limits), name: "")]
         _ = try i.execute(program.commands)
         if i.implicitKeep {
             try i.add(
@@ -391,7 +391,7 @@ public struct SieveInterpreter {
             throw SieveError(.runtime, at, "the included script \"\(name)\" is invalid: \(error)")
         }
         included.insert(key)
-        frames.append(Frame(program: program, variables: Variables(limits: limits), depth: frames.count, name: key))
+        frames.append(Frame(program: program, variables: Variables(limits: limits), name: key))
         defer { frames.removeLast() }
         let flow = try execute(program.commands)
         return flow == .stop ? .stop : .next
