@@ -91,7 +91,8 @@ public struct SieveVacation: Hashable, Sendable {
 
 /// A header change made by addheader or deleteheader (RFC 5293), in the order made.
 public enum SieveHeaderEdit: Hashable, Sendable {
-    /// A field added at the top of the header, or at the bottom with `last`.
+    /// A field added at the top of the header, or at the bottom with `last`. The value is one
+    /// line as the script gave it; folding and RFC 2047 encoding are the caller's (RFC 5293 §4).
     case add(name: String, value: String, last: Bool)
     /// The `occurrence`-th field (1-based, from the top) named `name` at that moment, removed.
     case delete(name: String, occurrence: Int)

@@ -167,7 +167,8 @@ public struct SieveInterpreter {
             try vacation(spec, at: c.location)
         case .addheader(let name, let value, let last):
             try edit(at: c.location)
-            let n = expand(name), v = expand(value)
+            // One line: a line break in the value would start a field of the script's choosing.
+            let n = expand(name), v = Self.oneLine(expand(value))
             guard SieveValidator.isFieldName(n) else {
                 throw SieveError(.runtime, c.location, "\"\(n)\" is not a header field name")
             }
@@ -205,6 +206,12 @@ public struct SieveInterpreter {
             for n in names { frame.globalNames.insert(n) }
         }
         return .next
+    }
+
+    /// `s` with each line break (CRLF, CR or LF) replaced by a space.
+    static func oneLine(_ s: String) -> String {
+        guard s.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) else { return s }
+        return String(s.map { $0 == "\r" || $0 == "\n" || $0 == "\r\n" ? " " : $0 })
     }
 
     /// RFC 5293 §6 lets a site protect fields; these are the ones trace and loop detection need.
