@@ -70,7 +70,13 @@ extension SieveInterpreter {
             return try matchValues(match, flags, Self.flagList(expand(keys)), at: t.location)
         case .date(let match, let zone, let header, let part, let keys, let index):
             var values: [String] = []
-            if let raw = fields([expand(header)], index).first, let parsed = DateParser.parseWithZone(Array(raw.utf8)) {
+            let name = expand(header)
+            // RFC 5260 §4.1: a Received field's date is what follows its last ";".
+            let dateText = fields([name], index).first.map { raw in
+                name.lowercased() == "received"
+                    ? String(raw[(raw.lastIndex(of: ";").map { raw.index(after: $0) } ?? raw.startIndex)...]) : raw
+            }
+            if let dateText, let parsed = DateParser.parseWithZone(Array(dateText.utf8)) {
                 let minutes: Int =
                     switch zone {
                     case .local: context.timeZoneMinutes

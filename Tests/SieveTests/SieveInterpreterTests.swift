@@ -178,6 +178,11 @@ struct SieveInterpreterTests {
                 ["discard"]
             ),
             ("require \"date\"; if date :is \"x-none\" \"year\" \"1997\" { discard; }", ["keep (implicit)"]),
+            ("require \"date\"; if date :zone \"+0000\" \"received\" \"time\" \"17:06:40\" { discard; }", ["discard"]),
+            (
+                "require [\"date\", \"index\"]; if date :index 2 :zone \"+0000\" \"received\" \"time\" \"17:06:40\" { discard; }",
+                ["keep (implicit)"]
+            ),
             (
                 "require [\"date\", \"index\"]; if header :index 1 :last :contains \"received\" \"acme\" { discard; }",
                 ["discard"]
