@@ -40,7 +40,7 @@ enum SieveDate {
         case "std11":
             let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][Int(((days % 7) + 7) % 7)]
             let mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][m - 1]
-            return "\(wd), \(d) \(mon) \(pad(y, 4)) \(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)) \(zone)"
+            return "\(wd), \(pad(d, 2)) \(mon) \(pad(y, 4)) \(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)) \(zone)"
         case "zone": return zone
         // 0 is Sunday; 1970-01-01 was a Thursday.
         case "weekday": return String(((days + 4) % 7 + 7) % 7)

@@ -391,7 +391,7 @@ struct SieveInterpreterTests {
                 ["discard"]
             ),
             (
-                "require \"date\"; if date :originalzone \"date\" \"std11\" \"Tue, 1 Apr 1997 09:06:31 -0800\" { discard; }",
+                "require \"date\"; if date :originalzone \"date\" \"std11\" \"Tue, 01 Apr 1997 09:06:31 -0800\" { discard; }",
                 ["discard"]
             ),
             ("require \"date\"; if date :zone \"+0530\" \"date\" \"zone\" \"+0530\" { discard; }", ["discard"]),

@@ -161,6 +161,25 @@ struct SievePigeonholeTests {
         ("index", "header :index 2 :contains \"received\" \"carol\""),
         ("variables", "string :is \"${undefined}\" \"\""),
         ("imap4flags", "hasflag \"\\\\Seen\""),
+        ("", "header :matches \"from\" \"*<*@*>\""),
+        ("", "header :matches \"subject\" \"?dev? *\""),
+        ("", "header :matches \"subject\" \"*e*e*\""),
+        ("", "address :matches :all \"from\" \"*@example.???\""),
+        ("", "header :contains \"subject\" \"\""),
+        ("", "header :is \"x-missing\" \"\""),
+        ("", "exists \"SUBJECT\""),
+        ("", "size :over 1K"),
+        (
+            "relational\", \"comparator-i;ascii-numeric",
+            "header :count \"ge\" :comparator \"i;ascii-numeric\" \"to\" \"1\""
+        ),
+        ("relational", "header :value \"eq\" :comparator \"i;octet\" \"x-spam-score\" \"3\""),
+        ("envelope\", \"subaddress", "envelope :user \"to\" \"bob\""),
+        ("", "allof (header :contains \"from\" \"carol\", address :domain \"to\" \"lists.example.net\")"),
+        ("body", "body :content \"text\" :contains \"quarterly\""),
+        ("date", "date :originalzone \"date\" \"iso8601\" \"2026-12-02T09:59:58+01:00\""),
+        ("date\", \"relational", "date :zone \"+0000\" :value \"gt\" \"date\" \"julian\" \"61376\""),
+        ("date", "date :zone \"+0900\" \"date\" \"std11\" \"Wed, 02 Dec 2026 17:59:58 +0900\""),
     ]
 
     /// Actions for the then/else branches (the then branch of some sets a variable first).
@@ -176,6 +195,7 @@ struct SievePigeonholeTests {
             "addflag [\"\\\\Answered\", \"x\"];"
         ),
         ("variables\", \"fileinto", "set :lower \"box\" \"Lists.${0}\"; fileinto \"${box}\";", ""),
+        ("variables\", \"fileinto", "fileinto \"${1}|${2}|${3}\";", "fileinto \"none\";"),
     ]
 
     /// Scripts that stand on their own.
