@@ -25,7 +25,7 @@ extension SieveInterpreter {
             return try matchValues(match, values, expand(keys), at: t.location)
         case .address(let part, let match, let names, let keys, let index):
             var values: [String] = []
-            for raw in fields(expand(names), index) {
+            for raw in fields(expand(names).filter { SieveValidator.addressFields.contains($0.lowercased()) }, index) {
                 let parsed = HeaderMailboxes.parseAsWritten(Array(raw.utf8))
                 if parsed.isEmpty {
                     // RFC 5228 §2.7.4: an unparsable address only matches as a whole.

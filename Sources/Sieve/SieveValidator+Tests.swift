@@ -55,9 +55,17 @@ extension SieveValidator {
             kind = .header(try m.match(a), headers: headers, keys: keys, index: try m.index(a))
         case "address":
             try a.tags { tag, a throws(SieveError) in try m.read(tag, &a, self, index: true, addressPart: true) }
+            let headersAt = a.nextLocation
             let headers = try a.stringList("the header names")
             let keys = try a.stringList("the key list")
             try a.end()
+            // RFC 5228 §5.1: the address test is restricted to fields that hold addresses.
+            for h in headers where !h.contains("${") && !Self.addressFields.contains(h.lowercased()) {
+                throw error(
+                    headersAt,
+                    "the address test reads address fields (From, To, Cc, …), not \"\(h)\"; use header for other fields"
+                )
+            }
             kind = .address(m.part ?? .all, try m.match(a), headers: headers, keys: keys, index: try m.index(a))
         case "envelope":
             try need(.envelope, "envelope", t.location)
@@ -179,4 +187,14 @@ extension SieveValidator {
         }
         return Test(kind: kind, location: t.location)
     }
+
+    /// The fields whose values are address lists (RFC 5322 §3.6, RFC 3798, and the common
+    /// delivery fields).
+    static let addressFields: Set<String> = [
+        "from", "sender", "reply-to", "to", "cc", "bcc", "resent-from", "resent-sender", "resent-to", "resent-cc",
+        "resent-bcc",
+        "resent-reply-to", "return-path", "delivered-to", "envelope-to", "x-original-to", "original-recipient",
+        "errors-to",
+        "disposition-notification-to",
+    ]
 }

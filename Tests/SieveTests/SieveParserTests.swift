@@ -162,6 +162,10 @@ struct SieveParserTests {
             ":user needs the extension \"subaddress\": add require \"subaddress\"; at the top of the script"
         ),
         ("if size 3 {}", 1, 4, "size needs :over or :under: size :over 100K"),
+        (
+            "if address \"subject\" \"x\" {}", 1, 12,
+            "the address test reads address fields (From, To, Cc, …), not \"subject\"; use header for other fields"
+        ),
         ("if true;", 1, 1, "if needs a block { … }"),
         ("if (true) {}", 1, 1, "if takes one test, not a test list in parentheses; use anyof(…) or allof(…)"),
         ("if anyof true {}", 1, 4, "anyof takes a test list in parentheses: anyof (test, test, …)"),

@@ -224,6 +224,7 @@ struct SievePigeonholeTests {
         "require \"vacation\"; vacation \"a\"; vacation \"b\";",
         "require \"reject\"; reject \"a\"; reject \"b\";",
         "if true { keep; } else discard;",
+        "if address :is \"x-foo\" \"a@example.org\" { discard; }",
         "keep",
     ]
 
