@@ -368,7 +368,7 @@ let package = Package(
         ),
         .testTarget(name: "MIMETests", dependencies: ["MIME"], swiftSettings: swiftSettings),
         .testTarget(name: "IMAPTests", dependencies: ["IMAP"], swiftSettings: swiftSettings),
-        .testTarget(name: "SieveTests", dependencies: ["Sieve", "MIME", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SieveTests", dependencies: ["Sieve", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IMAPServerTests",
             dependencies: [
