@@ -196,3 +196,27 @@ struct SieveParserTests {
         #expect(throws: SieveError(.validation, Self.loc(line, column), message)) { try SieveProgram(text) }
     }
 }
+
+/// Every script the Pigeonhole comparison uses, printed and parsed again: the same tree, and
+/// the same actions on every message.
+@Suite("Sieve printer")
+struct SievePrinterTests {
+    @Test(arguments: SievePigeonholeTests.scripts.filter { (try? SieveParser.parse($0)) != nil })
+    func printedScriptsRunTheSame(_ text: String) throws {
+        let script = try SieveParser.parse(text)
+        let printed = try SieveParser.parse(script.description)
+        #expect(printed == script)
+        for m in SievePigeonholeTests.messages {
+            let context = SieveContext(envelopeFrom: m.from, envelopeTo: m.to)
+            let bytes = Array(m.text.utf8)
+            func outcome(_ s: SieveScript) -> String {
+                do {
+                    return "\(try SieveInterpreter.run(try SieveProgram(s), message: bytes, context: context))"
+                } catch {
+                    return "error \(error.kind)"
+                }
+            }
+            #expect(outcome(printed) == outcome(script), "\(m.name)")
+        }
+    }
+}
