@@ -155,7 +155,12 @@ extension SieveInterpreter {
             let end = min(r.upperBound, r.lowerBound + limits.maxBodyText)
             return [String(decoding: message.bytes[r.lowerBound..<end], as: UTF8.self)]
         case .text:
-            return leaves(message.root).filter { $0.type == "text" }.map(text)
+            // RFC 5173 §5.2 lets us turn HTML into text: the plain text parts are that text
+            // already (as in multipart/alternative), so HTML counts only when there is no other
+            // text, with its tags removed. Pigeonhole reads no HTML beside plain text either.
+            let texts = leaves(message.root).filter { $0.type == "text" }
+            let plain = texts.filter { $0.subtype != "html" }
+            return plain.isEmpty ? texts.map { Self.withoutTags(text($0)) } : plain.map(text)
         case .content(let types):
             let wanted = expand(types).map { $0.lowercased() }
             return leaves(message.root).filter { p in
@@ -164,6 +169,24 @@ extension SieveInterpreter {
                 }
             }.map(text)
         }
+    }
+
+    /// HTML as text, roughly: tags removed, the common entities decoded.
+    static func withoutTags(_ html: String) -> String {
+        var out = ""
+        var inTag = false
+        for c in html {
+            if c == "<" {
+                inTag = true
+            } else if c == ">" && inTag {
+                inTag = false
+            } else if !inTag {
+                out.append(c)
+            }
+        }
+        return out.replacingOccurrences(of: "&nbsp;", with: " ").replacingOccurrences(of: "&lt;", with: "<")
+            .replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&quot;", with: "\"")
+            .replacingOccurrences(of: "&amp;", with: "&")
     }
 
     func text(_ p: MIMEPart) -> String {

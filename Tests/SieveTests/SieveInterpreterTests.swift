@@ -262,10 +262,24 @@ struct SieveInterpreterTests {
             ])
     }
 
+    @Test func bodyOfAnHTMLOnlyMessage() throws {
+        let html = "From: a@example.org\r\nContent-Type: text/html\r\n\r\n<p>Fish &amp; <b>chips</b></p>\r\n"
+        #expect(
+            Fixture.summary(
+                try Fixture.run("require \"body\"; if body :text :contains \"fish & chips\" { discard; }", html)) == [
+                    "discard"
+                ])
+        #expect(
+            Fixture.summary(try Fixture.run("require \"body\"; if body :text :contains \"<b>\" { discard; }", html))
+                == ["keep (implicit)"])
+    }
+
     @Test func bodyOfAMultipartMessage() throws {
         let m = Fixture.multipart
         for (script, expected) in [
             ("require \"body\"; if body :text :contains \"résumé\" { discard; }", ["discard"]),
+            ("require \"body\"; if body :text :contains \"report\" { discard; }", ["keep (implicit)"]),  // HTML beside plain text
+            ("require \"body\"; if body :content \"multipart\" :contains \"b1\" { discard; }", ["keep (implicit)"]),
             (
                 "require \"body\"; if body :content \"text/html\" :contains \"<b>quarterly</b>\" { discard; }",
                 ["discard"]

@@ -151,6 +151,8 @@ struct SievePigeonholeTests {
         ("relational", "header :value \"gt\" \"subject\" \"M\""),
         ("body", "body :contains \"noon\""),
         ("body", "body :text :contains \"résumé\""),
+        ("body", "body :text :contains \"quarterly report\""),
+        ("body", "body :content \"multipart\" :contains \"b1\""),
         ("body", "body :raw :contains \"r=C3=A9sum\""),
         ("body", "body :content \"text/html\" :contains \"<b>\""),
         ("body", "body :matches \"*upgrade*\""),
