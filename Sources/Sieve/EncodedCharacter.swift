@@ -58,6 +58,8 @@ enum EncodedCharacter {
                 return nil
             }
         }
+        // hex-pair-seq and unicode-hex-seq hold at least one value; "${hex:}" stays as written.
+        guard !values.isEmpty else { return nil }
         if hex {
             let bytes = values.map { UInt8($0) }
             return (Array(String(decoding: bytes, as: UTF8.self).unicodeScalars), i + 1)

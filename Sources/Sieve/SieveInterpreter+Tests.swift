@@ -27,13 +27,16 @@ extension SieveInterpreter {
             var values: [String] = []
             for raw in fields(expand(names).filter { SieveValidator.addressFields.contains($0.lowercased()) }, index) {
                 let parsed = HeaderMailboxes.parseAsWritten(Array(raw.utf8))
-                if parsed.isEmpty {
-                    // RFC 5228 §2.7.4: an unparsable address only matches as a whole.
+                // An entry without a domain is not an address and is skipped; a field with
+                // nothing but such entries matches only as a whole, with :all (RFC 5228
+                // §2.7.4; Pigeonhole does the same). A group alone gives nothing.
+                let valid = parsed.filter { $0.domain != nil }
+                if valid.isEmpty {
                     let v = Self.decoded(raw)
-                    if part == .all && !v.isEmpty { values.append(v) }
+                    if part == .all && !parsed.isEmpty && !v.isEmpty { values.append(v) }
                     continue
                 }
-                for a in parsed {
+                for a in valid {
                     if let v = Self.addressPart(part, local: a.local, domain: a.domain) { values.append(v) }
                 }
             }
@@ -135,9 +138,12 @@ extension SieveInterpreter {
 
     /// RFC 5228 §2.7.4 and RFC 5233 §4: the part of an address a test compares; nil when the
     /// address has no such part (no domain; no "+" for :detail).
-    static func addressPart(_ part: AddressPart, local: String, domain: String?) -> String? {
+    static func addressPart(_ part: AddressPart, local written: String, domain: String?) -> String? {
+        // :all keeps a quoted local part as written ("john smith"@example.org); the other
+        // parts compare its content (john smith).
+        let local = unquoted(written)
         switch part {
-        case .all: return domain.map { local + "@" + $0 } ?? local
+        case .all: return domain.map { written + "@" + $0 } ?? written
         case .localpart: return local
         case .domain: return domain
         case .user:
@@ -145,6 +151,22 @@ extension SieveInterpreter {
         case .detail:
             return local.firstIndex(of: "+").map { String(local[local.index(after: $0)...]) }
         }
+    }
+
+    /// A quoted-string's content (RFC 5322 §3.2.4); anything else as it is.
+    static func unquoted(_ s: String) -> String {
+        guard s.count >= 2, s.first == "\"", s.last == "\"" else { return s }
+        var out = ""
+        var escaped = false
+        for c in s.dropFirst().dropLast() {
+            if c == "\\" && !escaped {
+                escaped = true
+                continue
+            }
+            escaped = false
+            out.append(c)
+        }
+        return out
     }
 
     /// RFC 5173 §5: the texts the body test compares, one per part.

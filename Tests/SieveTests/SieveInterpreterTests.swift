@@ -262,6 +262,25 @@ struct SieveInterpreterTests {
             ])
     }
 
+    /// Groups, entries without a domain and quoted local parts (RFC 5228 §2.7.4).
+    @Test func awkwardAddresses() throws {
+        let m =
+            "From: \"Smith, J\" <\"john smith\"@example.org>\r\nTo: undisclosed-recipients:;\r\nCc: team: ann@example.org;, nobody\r\nBcc: nobody\r\n\r\nx\r\n"
+        for (script, expected) in [
+            ("if address :localpart \"from\" \"john smith\" { discard; }", ["discard"]),
+            ("if address :all \"from\" \"\\\"john smith\\\"@example.org\" { discard; }", ["discard"]),
+            ("if address :matches \"to\" \"*\" { discard; }", ["keep (implicit)"]),
+            (
+                "require [\"relational\", \"comparator-i;ascii-numeric\"]; if address :count \"eq\" :comparator \"i;ascii-numeric\" \"cc\" \"1\" { discard; }",
+                ["discard"]
+            ),
+            ("if address :all \"bcc\" \"nobody\" { discard; }", ["discard"]),
+            ("if address :localpart \"bcc\" \"nobody\" { discard; }", ["keep (implicit)"]),
+        ] {
+            #expect(Fixture.summary(try Fixture.run(script, m)) == expected, "\(script)")
+        }
+    }
+
     @Test func bodyOfAnHTMLOnlyMessage() throws {
         let html = "From: a@example.org\r\nContent-Type: text/html\r\n\r\n<p>Fish &amp; <b>chips</b></p>\r\n"
         #expect(
