@@ -46,6 +46,11 @@ public struct SieveInterpreter {
         var i = SieveInterpreter(context: context, limits: limits, message: ParsedMessage(parsing: message))
         i.frames = [Frame(program: program, variables: Variables(limits: limits), name: "")]
         _ = try i.execute(program.commands)
+        // A fileinto :copy "INBOX" already stores the message where the implicit keep would.
+        let inInbox = i.actions.contains {
+            if case .fileinto(let m, _, _, _) = $0 { m.uppercased() == "INBOX" } else { false }
+        }
+        if inInbox { i.implicitKeep = false }
         if i.implicitKeep {
             try i.add(
                 .keep(flags: program.extensions.contains(.imap4flags) ? i.internalFlags : []),

@@ -87,6 +87,7 @@ struct SieveInterpreterTests {
             ("require \"relational\"; if header :value \"lt\" \"subject\" \"[acme-list] J\" { discard; }", ["discard"]),
             // Copy (RFC 3894).
             ("require [\"fileinto\", \"copy\"]; fileinto :copy \"Work\";", ["fileinto Work copy", "keep (implicit)"]),
+            ("require [\"fileinto\", \"copy\"]; fileinto :copy \"inbox\";", ["fileinto inbox copy"]),
             (
                 "require \"copy\"; redirect :copy \"b@example.net\";",
                 ["redirect b@example.net copy", "keep (implicit)"]
