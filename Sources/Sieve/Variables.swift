@@ -15,13 +15,12 @@ struct Variables {
     /// num-variable (1*DIGIT) or a namespaced name with dots (RFC 5229 §3).
     static func isValidName(_ s: String, settable: Bool) -> Bool {
         let u = Array(s.utf8)
-        guard let first = u.first else { return false }
+        guard !u.isEmpty else { return false }
         func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) >= 97 && (b | 0x20) <= 122 || b == UInt8(ascii: "_") }
         func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
         if !settable && u.allSatisfy(isDigit) { return true }
         let parts = u.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         if settable && parts.count != 1 { return false }
-        _ = first
         return parts.allSatisfy { p in
             guard let f = p.first, isAlpha(f) else { return false }
             return p.allSatisfy { isAlpha($0) || isDigit($0) }
