@@ -242,6 +242,9 @@ struct SievePigeonholeTests {
         "require \"reject\"; reject \"a\"; reject \"b\";",
         "if true { keep; } else discard;",
         "if address :is \"x-foo\" \"a@example.org\" { discard; }",
+        // sieve_max_redirects = 4 there, SieveLimits.maxRedirects = 4 here.
+        "redirect \"r1@example.net\"; redirect \"r2@example.net\"; redirect \"r3@example.net\"; redirect \"r4@example.net\";",
+        "redirect \"r1@example.net\"; redirect \"r2@example.net\"; redirect \"r3@example.net\"; redirect \"r4@example.net\"; redirect \"r5@example.net\";",
         "if header :is \"subject\" \"Grüße aus München und mehr\" { discard; }",
         "require [\"variables\", \"fileinto\"]; if header :matches \"subject\" \"Gr??e *\" { fileinto \"${1}${2}-${3}\"; }",
         "require [\"variables\", \"fileinto\"]; if address :matches :all \"cc\" \"*\" { fileinto \"${0}\"; }",
