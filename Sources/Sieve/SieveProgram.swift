@@ -9,6 +9,39 @@ public struct SieveProgram: Sendable {
         self.commands = commands
         self.extensions = extensions
     }
+
+    /// The scripts this one includes (RFC 6609), in order of appearance: what ManageSieve
+    /// checks on upload, since a missing script without `:optional` fails every run.
+    public var includes: [SieveInclude] {
+        func collect(_ commands: [Command]) -> [SieveInclude] {
+            commands.flatMap { c -> [SieveInclude] in
+                switch c.kind {
+                case .include(let name, let global, _, let optional):
+                    [SieveInclude(name: name, global: global, optional: optional, location: c.location)]
+                case .if(let branches, let otherwise):
+                    branches.flatMap { collect($0.block) } + collect(otherwise ?? [])
+                default: []
+                }
+            }
+        }
+        return collect(commands)
+    }
+}
+
+/// One `include` of a script (RFC 6609 §3.2).
+public struct SieveInclude: Hashable, Sendable {
+    public var name: String
+    /// `:global`: a server-wide script; otherwise one of the account's own (`:personal`).
+    public var global: Bool
+    public var optional: Bool
+    public var location: SieveLocation
+
+    public init(name: String, global: Bool, optional: Bool, location: SieveLocation) {
+        self.name = name
+        self.global = global
+        self.optional = optional
+        self.location = location
+    }
 }
 
 /// The extensions a script may `require` (RFC 5228 §3.2). The comparators i;octet and

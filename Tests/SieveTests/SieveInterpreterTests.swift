@@ -252,6 +252,18 @@ struct SieveInterpreterTests {
         #expect(throws: SieveError.self) { try Fixture.run("require \"include\"; include \"bad\";", context: context) }
     }
 
+    @Test func includesAreListed() throws {
+        let program = try SieveProgram(
+            "require \"include\";\ninclude :global \"admin\";\nif true { include :optional :once \"spam\"; } else { include \"x\"; }"
+        )
+        #expect(
+            program.includes == [
+                SieveInclude(name: "admin", global: true, optional: false, location: SieveLocation(line: 2, column: 1)),
+                SieveInclude(name: "spam", global: false, optional: true, location: SieveLocation(line: 3, column: 11)),
+                SieveInclude(name: "x", global: false, optional: false, location: SieveLocation(line: 3, column: 52)),
+            ])
+    }
+
     @Test func headerEditsAreReported() throws {
         let r = try Fixture.run(
             "require \"editheader\"; addheader \"X-A\" \"1\"; addheader :last \"X-B\" \"2\"; deleteheader :matches \"to\" \"*ken*\"; deleteheader \"x-a\";"
