@@ -71,6 +71,12 @@ let package = Package(
             name: "MIME",
             swiftSettings: swiftSettings
         ),
+        // Sieve (RFC 5228 and extensions) without I/O: parser, printer, validator, interpreter.
+        .target(
+            name: "Sieve",
+            dependencies: ["MIME"],
+            swiftSettings: swiftSettings
+        ),
         // IMAP protocol grammar without I/O: command framing and parsing, response strings.
         .target(
             name: "IMAP",
@@ -318,7 +324,7 @@ let package = Package(
         // Fuzz targets (a corpus replayer in normal builds; libFuzzer with fuzz/run).
         .executableTarget(
             name: "mailroom-fuzz",
-            dependencies: ["MailCore", "Directory", "SMTP", "DNS", "IMAP", "MIME", "EmailAuth"],
+            dependencies: ["MailCore", "Directory", "SMTP", "DNS", "IMAP", "MIME", "EmailAuth", "Sieve"],
             path: "fuzz/Sources",
             swiftSettings: swiftSettings
         ),
@@ -377,6 +383,7 @@ let package = Package(
         ),
         .testTarget(name: "MIMETests", dependencies: ["MIME"], swiftSettings: swiftSettings),
         .testTarget(name: "IMAPTests", dependencies: ["IMAP"], swiftSettings: swiftSettings),
+        .testTarget(name: "SieveTests", dependencies: ["Sieve", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IMAPServerTests",
             dependencies: [

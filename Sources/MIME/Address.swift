@@ -205,3 +205,15 @@ public enum HeaderMailboxes {
         }
     }
 }
+
+extension HeaderMailboxes {
+    /// Each mailbox as written (Sieve's address test compares with the script's comparator, so
+    /// case must survive): the local part, and the domain or nil when the address has none.
+    public static func parseAsWritten(_ value: some Collection<UInt8>) -> [(local: String, domain: String?)] {
+        AddressParser.parse(Array(value)).compactMap { a in
+            guard let host = a.host, let mailbox = a.mailbox else { return nil }  // group start or end
+            let local = mailbox == Address.missingMailbox ? "" : String(decoding: mailbox, as: UTF8.self)
+            return (local, host == Address.missingDomain ? nil : String(decoding: host, as: UTF8.self))
+        }
+    }
+}
