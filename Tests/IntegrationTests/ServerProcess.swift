@@ -129,8 +129,8 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Runs the CLI against this server (it finds it through the config file).
-    func cli(_ args: [String], stdin: String? = nil, useConfig: Bool = true) throws -> Result {
-        try Self.run(args + (useConfig ? ["--config", configPath] : []), stdin: stdin)
+    func cli(_ args: [String], stdin: String? = nil, useConfig: Bool = true, timeout: TimeInterval = 60) throws -> Result {
+        try Self.run(args + (useConfig ? ["--config", configPath] : []), stdin: stdin, timeout: timeout)
     }
 
     /// Runs the `mailroom` binary.
