@@ -549,3 +549,26 @@ public struct StatusView: Codable, Sendable, Hashable {
         self.lastDoctor = lastDoctor
     }
 }
+
+/// An account's junk classifier: what it learned, and whether it judges mail yet.
+public struct JunkView: Codable, Sendable, Hashable {
+    public var hamMessages: Int
+    public var spamMessages: Int
+    public var tokens: Int
+    /// Trained enough (at least `minimumHam` and `minimumSpam` messages) to judge mail.
+    public var active: Bool
+    public var minimumHam: Int
+    public var minimumSpam: Int
+    /// `[spam] junk_learning`: off, the server neither learns nor asks any classifier.
+    public var learning: Bool
+
+    public init(hamMessages: Int, spamMessages: Int, tokens: Int, active: Bool, minimumHam: Int, minimumSpam: Int, learning: Bool) {
+        self.hamMessages = hamMessages
+        self.spamMessages = spamMessages
+        self.tokens = tokens
+        self.active = active
+        self.minimumHam = minimumHam
+        self.minimumSpam = minimumSpam
+        self.learning = learning
+    }
+}

@@ -38,6 +38,13 @@ public final class JunkTrainer: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
     private let worker: Mutex<BackgroundWorker?> = Mutex(nil)
+    private let enabled = Atomic<Bool>(true)
+
+    /// `[spam] junk_learning`: off, nothing is learned and no classifier is asked at delivery.
+    public var isEnabled: Bool {
+        get { enabled.load(ordering: .relaxed) }
+        set { enabled.store(newValue, ordering: .relaxed) }
+    }
     /// Lessons waiting beyond this are dropped (and logged): a client moving a million
     /// messages must not grow the server's memory without bound.
     static let maximumWaiting = 100_000
@@ -62,7 +69,7 @@ public final class JunkTrainer: Sendable {
 
     /// Queues lessons; returns at once.
     public func learn(_ lessons: [Lesson]) {
-        guard !lessons.isEmpty else { return }
+        guard !lessons.isEmpty, isEnabled else { return }
         let wake = state.withLock { s -> Bool in
             let room = max(0, Self.maximumWaiting - s.lessons.count)
             if room < lessons.count {
@@ -135,7 +142,7 @@ extension LocalDelivery {
     )
         -> (account: String, verdict: JunkVerdict)?
     {
-        guard !accounts.isEmpty else { return nil }
+        guard !accounts.isEmpty, junkTrainer.isEnabled else { return nil }
         let tokens = JunkTokenizer.tokens(message)
         var best: (account: String, verdict: JunkVerdict)?
         for account in accounts {

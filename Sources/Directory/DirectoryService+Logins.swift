@@ -45,3 +45,17 @@ extension DirectoryService {
         view.loginFailures = history.failures.map { LoginView(protocol: $0.protocol, at: $0.at, ip: $0.ip, reason: $0.reason) }
     }
 }
+
+/// An account's junk classifier, for `mailroom account junk show|reset`.
+extension DirectoryService {
+    public func junkSummary(_ address: String, actor: AdminActor) throws -> JunkSummary {
+        let account = try existingAccount(address, actor, in: snapshot)
+        return try store.junkSummary(accountID: account.id)
+    }
+
+    public func resetJunk(_ address: String, actor: AdminActor) throws -> JunkSummary {
+        let account = try existingAccount(address, actor, in: snapshot)
+        try store.resetJunk(accountID: account.id, audit: auditEntry(actor, "account.junk.reset", target: account.address.description, domain: account.address.domain))
+        return try store.junkSummary(accountID: account.id)
+    }
+}

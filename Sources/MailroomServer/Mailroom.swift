@@ -65,6 +65,7 @@ public final class Mailroom: Sendable {
         self.delivery = LocalDelivery(
             store: store, directory: directory, blobs: BlobStore(root: dataDir.blobsPath),
             maxReceivedHeaders: config.smtpLimits.maxReceivedHeaders)
+        delivery.junkTrainer.isEnabled = config.junkLearning
         self.dkim = try DKIMKeyring(store: store, directory: directory)
         delivery.signer = dkim
         var outbound = config.outbound

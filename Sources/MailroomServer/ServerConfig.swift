@@ -111,6 +111,9 @@ public struct ServerConfig: Sendable {
     public var quarantineKeep: TimeInterval = 30 * 86400
     /// The file this configuration was read from (SIGHUP reads it again); nil for the defaults.
     public var file: String?
+    /// `[spam] junk_learning`: each account's classifier learns from its IMAP moves and judges
+    /// its mail (the default), or neither.
+    public var junkLearning = true
     /// `[alerts]`: the server's own checks of what the Prometheus rules alert on.
     public var alerts = AlertSettings()
     /// `[acme]`: certificates from an ACME CA; nil = the configured or generated certificate.
@@ -278,7 +281,9 @@ public struct ServerConfig: Sendable {
         }
         if let v = table["spam"] {
             let t = try reader.table(v, "spam")
-            try reader.checkKeys(t, allowed: ["rspamd_url", "junk_score", "quarantine_score", "reject_score", "domains"], path: "spam")
+            try reader.checkKeys(
+                t, allowed: ["rspamd_url", "junk_score", "quarantine_score", "reject_score", "domains", "junk_learning"], path: "spam")
+            if let v = t["junk_learning"] { config.junkLearning = try reader.bool(v, "spam.junk_learning") }
             if let v = t["rspamd_url"] {
                 let url = try reader.string(v, "spam.rspamd_url")
                 guard let r = Rspamd(url: url) else { throw reader.error("spam.rspamd_url", "must be an http:// URL, like \"http://127.0.0.1:11333\"") }

@@ -136,3 +136,32 @@ extension SQLiteStore {
         }
     }
 }
+
+/// What an account's junk classifier has learned so far.
+public struct JunkSummary: Sendable, Hashable {
+    public var hamMessages: Int
+    public var spamMessages: Int
+    /// Distinct tokens it has counts for.
+    public var tokens: Int
+}
+
+extension SQLiteStore {
+    public func junkSummary(accountID: Int64) throws -> JunkSummary {
+        try writer.read { db in
+            let totals = try Row.fetchOne(db, sql: "SELECT ham, spam FROM junk_totals WHERE account_id = ?", arguments: [accountID])
+            let tokens = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM junk_tokens WHERE account_id = ?", arguments: [accountID]) ?? 0
+            return JunkSummary(hamMessages: totals?["ham"] ?? 0, spamMessages: totals?["spam"] ?? 0, tokens: tokens)
+        }
+    }
+
+    /// Forgets everything an account's classifier learned (it starts untrained), with the
+    /// audit entry in the same transaction.
+    public func resetJunk(accountID: Int64, audit: AuditEntry) throws {
+        try writer.write { db in
+            for table in ["junk_totals", "junk_tokens", "junk_trained"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE account_id = ?", arguments: [accountID])
+            }
+            try Self.insertAudit(audit, db)
+        }
+    }
+}

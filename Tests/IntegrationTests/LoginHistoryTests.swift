@@ -56,6 +56,10 @@ struct LoginHistoryTests {
             #expect(try s.cli(["bans", "list"]).out.contains("No address is banned."))
             #expect(Peers.converse(port: imap, "a LOGIN alice@example.org alice-password-1\r\nb LOGOUT\r\n").contains("a OK"))
             #expect(try s.cli(["audit"]).out.contains("ban.clear"))
+            // The junk classifier, through the CLI (its learning is tested in JunkLearningTests).
+            let junk = try s.cli(["account", "junk", "show", "alice@example.org"]).out
+            #expect(junk.contains("0 spam and 0 ham messages") && junk.contains("not yet: needs 10 spam and 10 ham messages"), "\(junk)")
+            #expect(try s.cli(["account", "junk", "reset", "alice@example.org"]).out.contains("starts again from nothing"))
             // Logins of addresses that are no account are not recorded (nor do they fail the show).
             #expect(Peers.converse(port: imap, "a LOGIN nobody@example.org x\r\nb LOGOUT\r\n").contains("a NO"))
         }

@@ -1,4 +1,6 @@
+import AdminModels
 import Delivery
+import Directory
 import Filtering
 import Foundation
 import MailCore
@@ -58,6 +60,33 @@ import Testing
                 || spamStory.contains("BAYES_SPAM at probability 1 ("))
         #expect(spamStory.contains("filed in Junk: score"))
         #expect(checks.contains { $0.contains("BAYES_HAM -2") })
+    }
+
+    /// `[spam] junk_learning = false`: no classifier is asked, nothing is learned; and an
+    /// administrator sees what an account learned and can make it forget.
+    @Test func learningOffAndTheAdministratorsShowAndReset() async throws {
+        let s = try InboundChecksTests.Setup()
+        try Self.train(s)
+        let admin = AdminActor.system
+        let learned = try s.harness.dir.junkSummary("alice@example.org", actor: admin)
+        #expect(learned.spamMessages == 12 && learned.hamMessages == 12 && learned.tokens > 20)
+
+        let spam = Self.message(["cheap", "viagra", "pills", "casino", "prize"], subject: "great offer")
+        s.harness.delivery.junkTrainer.isEnabled = false
+        #expect(await s.send(from: "ann@relaxed.test", spam).code == 250)
+        #expect(try s.junkCount() == 0, "learning off: no classifier verdict")
+        let alice = try s.account("alice@example.org")
+        let inbox = try #require(try s.harness.delivery.store.mailbox(accountID: alice, name: "INBOX"))
+        s.harness.delivery.junkTrainer.learn([.init(accountID: alice, mailboxID: inbox.id, uid: 1, junkClass: .spam)])
+        s.harness.delivery.junkTrainer.waitUntilIdle()
+        #expect(try s.harness.dir.junkSummary("alice@example.org", actor: admin).spamMessages == 12, "learning off: nothing learned")
+
+        s.harness.delivery.junkTrainer.isEnabled = true
+        let reset = try s.harness.dir.resetJunk("alice@example.org", actor: admin)
+        #expect(reset.hamMessages == 0 && reset.spamMessages == 0 && reset.tokens == 0)
+        #expect(await s.send(from: "ann@relaxed.test", spam).code == 250)
+        #expect(try s.junkCount() == 0, "forgotten: untrained again")
+        #expect(try s.harness.dir.auditLog(since: nil, target: nil, limit: 10, actor: admin).contains { $0.action == "account.junk.reset" })
     }
 
     @Test func theStrictestRecipientDecides() async throws {

@@ -1,0 +1,26 @@
+import AdminModels
+import Delivery
+import Directory
+import Filtering
+import Hummingbird
+import Storage
+
+/// `GET|DELETE /api/v1/accounts/{address}/junk`: what the account's junk classifier learned,
+/// and forgetting it (audited). Whoever manages the account.
+func addJunkRoutes(_ api: APIGroup, _ dir: DirectoryService, _ delivery: LocalDelivery) {
+    @Sendable func view(_ s: JunkSummary) -> JunkView {
+        let c = JunkClassifier()
+        return JunkView(
+            hamMessages: s.hamMessages, spamMessages: s.spamMessages, tokens: s.tokens,
+            active: s.hamMessages >= c.minimumHam && s.spamMessages >= c.minimumSpam, minimumHam: c.minimumHam,
+            minimumSpam: c.minimumSpam, learning: delivery.junkTrainer.isEnabled)
+    }
+    api.get("accounts/:address/junk") { _, ctx in
+        let address = try param(ctx, "address")
+        return try await run(ctx) { view(try dir.junkSummary(address, actor: $0)) }
+    }
+    api.delete("accounts/:address/junk") { _, ctx in
+        let address = try param(ctx, "address")
+        return try await run(ctx) { view(try dir.resetJunk(address, actor: $0)) }
+    }
+}
