@@ -35,8 +35,15 @@ public struct Rspamd: Sendable {
         public var queueID: String
         public var hostname: String
         public var user: String?
+        /// Our `Authentication-Results:` field (with its CRLF), put on top of the message rspamd
+        /// sees: our SPF, DKIM, DMARC and ARC results, for rules that use them.
+        public var authenticationResults: String?
 
-        public init(clientIP: String, helo: String, sender: String?, recipients: [String], queueID: String, hostname: String, user: String? = nil) {
+        public init(
+            clientIP: String, helo: String, sender: String?, recipients: [String], queueID: String, hostname: String, user: String? = nil,
+            authenticationResults: String? = nil
+        ) {
+            self.authenticationResults = authenticationResults
             self.clientIP = clientIP
             self.helo = helo
             self.sender = sender
@@ -68,7 +75,8 @@ public struct Rspamd: Sendable {
         if let user = envelope.user { headers.append(("User", user)) }
         let seconds = timeout.components.seconds
         let response = try await HTTPExchange.send(
-            host: host, port: port, method: .POST, path: "/checkv2", headers: headers, body: message, timeout: .seconds(seconds))
+            host: host, port: port, method: .POST, path: "/checkv2", headers: headers,
+            body: Array((envelope.authenticationResults ?? "").utf8) + message, timeout: .seconds(seconds))
         guard response.status == 200 else {
             throw HTTPExchange.Failure.protocolError("rspamd answered HTTP \(response.status)")
         }

@@ -270,7 +270,8 @@ struct InboundChecks: Sendable {
                     message,
                     envelope: Rspamd.Envelope(
                         clientIP: client.ip, helo: client.helo, sender: sender.map { "\($0.localPart)@\($0.domain)" }, recipients: recipients,
-                        queueID: client.queueID, hostname: hostname))
+                        queueID: client.queueID, hostname: hostname,
+                        authenticationResults: AuthenticationResults(authservID: hostname, entries: report.entries).field))
                 let score = SpamScore.format(verdict.score)
                 report.story.append("rspamd: \(verdict.action.rawValue), score \(score)" + (verdict.symbols.isEmpty ? "" : " (\(verdict.symbols.prefix(8).joined(separator: ", ")))"))
                 switch verdict.action {

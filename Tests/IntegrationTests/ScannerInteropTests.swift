@@ -90,6 +90,7 @@ import Testing
             #expect(junk.contains("TEST_JUNK(120)"), "\(junk)")
             let clean = try s.cli(["trace", "--message-id", "clean@elsewhere.test"]).out
             #expect(clean.contains("clamd: clean") && clean.contains("rspamd: no action"), "\(clean)")
+            #expect(clean.contains("TEST_OUR_RESULTS(0.5)"), "rspamd was given our results: \(clean)")
             #expect(clean.contains("stored    alice@example.org — INBOX"), "\(clean)")
             let virus = try s.cli(["trace", "--sender", "sender@elsewhere.test"]).out
             #expect(virus.contains("malware: Eicar-Test-Signature"), "\(virus)")

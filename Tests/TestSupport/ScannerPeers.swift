@@ -61,7 +61,8 @@ public final class ClamdPeer: Sendable {
 /// rspamd on loopback ports with Debian's configuration plus test overrides: no DNS beyond a
 /// dead loopback port, no greylisting, action thresholds far above what ordinary test mail
 /// scores, and two rules that make a message Junk (`Subject: rspamd-junk-test`) or refused
-/// (`Subject: rspamd-reject-test`).
+/// (`Subject: rspamd-reject-test`); a third, TEST_OUR_RESULTS, sees the Authentication-Results
+/// field of a server whose authserv-id is mail.example.org.
 public final class RspamdPeer: Sendable {
     public static let rspamdPath = Peers.find("rspamd")
     public static let available = rspamdPath != nil
@@ -100,10 +101,13 @@ public final class RspamdPeer: Sendable {
             "local.d/multimap.conf": """
                 TEST_JUNK { type = "header"; header = "Subject"; map = "\(folder.path)/junk.map"; score = 120.0; }
                 TEST_REJECT { type = "header"; header = "Subject"; map = "\(folder.path)/reject.map"; score = 500.0; }
+                TEST_OUR_RESULTS { type = "header"; header = "Authentication-Results"; regexp = true; map = "\(folder.path)/ar.map"; score = 0.5; }
 
                 """,
             "junk.map": "rspamd-junk-test\n",
             "reject.map": "rspamd-reject-test\n",
+            // Mailroom's own results, which it puts on top of what it sends (authserv-id mail.example.org).
+            "ar.map": "/^mail\\.example\\.org;/\n",
         ]
         for (path, text) in files { try text.write(to: folder.appendingPathComponent(path), atomically: true, encoding: .utf8) }
         let process = try ChildProcess(
