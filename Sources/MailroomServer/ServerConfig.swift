@@ -263,7 +263,14 @@ public struct ServerConfig: Sendable {
         }
         if let v = table["inbound"] {
             let t = try reader.table(v, "inbound")
-            try reader.checkKeys(t, allowed: ["spf", "dkim", "dmarc", "dmarc_reject", "protect_own_domains", "dnsbl"], path: "inbound")
+            try reader.checkKeys(
+                t, allowed: ["spf", "dkim", "dmarc", "dmarc_reject", "protect_own_domains", "dnsbl", "arc_trusted_sealers"], path: "inbound")
+            if let v = t["arc_trusted_sealers"] {
+                config.inbound.arcTrustedSealers = try reader.strings(v, "inbound.arc_trusted_sealers", example: "[\"lists.example.net\"]").map {
+                    guard let d = try? DomainName($0) else { throw reader.error("inbound.arc_trusted_sealers", "\"\($0)\" is not a domain") }
+                    return d.ascii
+                }
+            }
             if let v = t["dnsbl"] {
                 config.inbound.dnsbl = try reader.strings(v, "inbound.dnsbl", example: "[\"zen.spamhaus.org\"]").map { zone in
                     guard (try? DomainName(zone)) != nil else { throw reader.error("inbound.dnsbl", "\"\(zone)\" is not a DNS zone") }

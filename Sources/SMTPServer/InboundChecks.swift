@@ -23,6 +23,11 @@ public struct InboundSettings: Sendable {
     public var protectOwnDomains = true
     /// DNS blocklist zones asked at connection time (`["zen.spamhaus.org"]`); none by default.
     public var dnsbl: [String] = []
+    /// ARC sealers (their `d=` domains, lower case) whose word we take: a message that fails
+    /// DMARC after passing through one of them (a mailing list, a forwarder) is not refused or
+    /// filed in Junk for it when its ARC chain passes and the newest seal is theirs (RFC 8617
+    /// §7.2, the `arc` local policy override of RFC 7489 §7.2.1). None by default.
+    public var arcTrustedSealers: [String] = []
     /// What a built-in (or rspamd) score leads to, for every domain without its own.
     public var thresholds = SpamThresholds()
     /// Per recipient domain (lower case). A message to several domains gets the strictest.
@@ -152,6 +157,9 @@ struct InboundChecks: Sendable {
         var decision = InboundVerdict.Decision.deliver
         var dmarcResult: DMARCResult?
         var strictPolicy = false
+        /// A trusted ARC sealer vouched for the message: its SPF and DMARC failures are the
+        /// forwarder's doing, not signs of spam.
+        var arcVouched = false
         func decide(_ d: InboundVerdict.Decision) { if !trusted, decision == .deliver { decision = d } }
 
         // More than one From field, or From addresses in several domains: whose policy would
@@ -164,11 +172,19 @@ struct InboundChecks: Sendable {
             let outcome = await dmarc.evaluate(fromDomain: from, spf: spfOutcome.map { (result: $0.result.rawValue, domain: $0.domain) }, dkim: signatures)
             dmarcResult = outcome.result
             strictPolicy = outcome.policy == .reject || outcome.policy == .quarantine
+            // A trusted forwarder's passing ARC chain vouches for what it received.
+            let override = outcome.result == .fail && outcome.disposition != .none
+                ? arcChain.flatMap { chain in
+                    chain.result == .pass ? chain.sealers.last.flatMap { s in settings.arcTrustedSealers.contains(s.lowercased()) ? s : nil } : nil
+                } : nil
             var comment = outcome.policy.map { "p=\($0.rawValue)" } ?? ""
-            if outcome.result == .fail { comment += " dis=\(outcome.disposition.rawValue)" }
+            if outcome.result == .fail { comment += override == nil ? " dis=\(outcome.disposition.rawValue)" : " dis=none, overridden by arc" }
             report.entries.append(.init(method: "dmarc", result: outcome.result.rawValue, comment: comment.isEmpty ? nil : comment, properties: [("header.from", from)]))
             report.story.append("DMARC \(outcome.result.rawValue) for \(from) (\(outcome.reason))")
-            if outcome.result == .fail {
+            if let override {
+                arcVouched = true
+                report.story.append("DMARC policy not applied: the ARC chain passes and its newest seal is from \(override), a trusted sealer")
+            } else if outcome.result == .fail {
                 switch outcome.disposition {
                 case .reject where settings.dmarcReject:
                     decide(.refuse(SMTPReply(550, "5.7.1", "\(from) publishes a DMARC policy of reject and this message fails it: \(outcome.reason)")))
@@ -201,8 +217,8 @@ struct InboundChecks: Sendable {
         if decision.isDeliverOrJunk {
             let aligned = fromDomains.count == 1 && signatures.contains { $0.result == .pass && dmarc.aligns($0.domain, fromDomains[0], .relaxed) }
             let facts = SpamFacts(
-                clientIP: client.ip, helo: client.helo, hostname: hostname, reverseDNS: await reverse, spf: spfOutcome?.result,
-                dkim: signatures.map(\.result), alignedDKIMPass: aligned, dmarc: dmarcResult,
+                clientIP: client.ip, helo: client.helo, hostname: hostname, reverseDNS: await reverse, spf: arcVouched ? nil : spfOutcome?.result,
+                dkim: signatures.map(\.result), alignedDKIMPass: aligned, dmarc: arcVouched ? nil : dmarcResult,
                 hasDate: parsed.count(of: "date") > 0, hasMessageID: parsed.count(of: "message-id") > 0)
             let spam = await filter(
                 message, facts: facts, recipients: recipients, sender: sender, client: client, trusted: trusted, junk: junk, report: &report)

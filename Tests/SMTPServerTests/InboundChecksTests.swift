@@ -20,6 +20,7 @@ import Testing
 @Suite struct InboundChecksTests {
     static let partnerKey = DKIMKey.generate(.ed25519)
     static let ourKey = DKIMKey.generate(.ed25519)
+    static let listKey = DKIMKey.generate(.ed25519)
     static let client = "192.0.2.1"
 
     static let dns = FakeAuthDNS([
@@ -33,6 +34,7 @@ import Testing
         "relaxed.test": [.txt("v=spf1 ?all")],
         "sel._domainkey.example.org": [.txt(ourKey.dnsRecord)],
         "9.113.0.203.bl.test": [.a("127.0.0.2")],
+        "arc._domainkey.lists.partner.test": [.txt(listKey.dnsRecord)],
     ])
 
     struct Setup {
@@ -124,6 +126,33 @@ import Testing
         #expect(stories.count == 1)
         #expect(stories.first?.events.first?.detail == "connection refused: listed by bl.test", "\(stories)")
         #expect(try s.harness.dir.trace(messageID: nil, sender: nil, recipient: nil, client: "203.0.113.10", since: nil, limit: 10, actor: admin).isEmpty)
+    }
+
+    /// A p=reject domain's message through a mailing list fails DMARC here (the list's server
+    /// is not in its SPF); the list sealed an ARC set. Trusted, the seal lets it in; not
+    /// trusted, the policy applies.
+    @Test func aTrustedArcSealerOverridesADmarcFailure() async throws {
+        let original = Array(Self.message(from: "ceo@bank.test").utf8)
+        let chain = await ARCVerifier(dns: Self.dns).verify(DKIMMessage(original))
+        let sealer = ARCSealer(domain: "lists.partner.test", selector: "arc", key: Self.listKey)
+        let sealed = String(decoding: Array(sealer.seal(original, results: "lists.partner.test; dmarc=pass", chain: chain).utf8) + original, as: UTF8.self)
+
+        let untrusted = try Setup()
+        #expect(await untrusted.send(from: "ceo@bank.test", sealed).code == 550)
+
+        var settings = InboundSettings()
+        settings.arcTrustedSealers = ["lists.partner.test"]
+        let trusted = try Setup(settings)
+        #expect(await trusted.send(from: "ceo@bank.test", sealed).code == 250)
+        let events = try trusted.trace().map { $0.detail ?? "" }
+        let stored = try #require(try trusted.inbox().first, "\(events)")
+        #expect(stored.contains("arc=pass"), "\(stored)")
+        #expect(stored.contains("dmarc=fail (p=reject dis=none, overridden by arc)"), "\(stored)")
+        let story = try trusted.trace().first { $0.event == .checked }?.detail ?? ""
+        #expect(story.contains("DMARC policy not applied: the ARC chain passes and its newest seal is from lists.partner.test"), "\(story)")
+        // A broken chain from the same sealer does not count.
+        let broken = sealed.replacingOccurrences(of: "Hi Alice.", with: "Hi Alice!")
+        #expect(await trusted.send(from: "ceo@bank.test", broken).code == 550)
     }
 
     @Test func dmarcRejectRefusesAtTheEndOfData() async throws {
