@@ -45,6 +45,7 @@ public func buildAdminRouter(
         addModerationRoutes(api, delivery)
         addQuarantineRoutes(api, delivery)
         addJunkRoutes(api, dir, delivery)
+        addBackupRoutes(api, delivery)
     }
     if let outbound { addOutboundRoutes(api, outbound) }
     if let outbound, let setup { addSetupRoutes(api, dir, outbound, setup, status: status) }

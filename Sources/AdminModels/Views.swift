@@ -572,3 +572,32 @@ public struct JunkView: Codable, Sendable, Hashable {
         self.learning = learning
     }
 }
+
+/// One backup in a backup folder (`mailroom backup create|list`).
+public struct BackupView: Codable, Sendable, Hashable {
+    /// The backup's folder name in the backup folder (its UTC time, `20261203T145500Z`).
+    public var name: String
+    public var createdAt: Date
+    public var databaseBytes: Int
+    /// Message files it names; how many were copied now, and how many an earlier backup in the
+    /// same folder held already.
+    public var files: Int
+    public var filesCopied: Int
+    public var filesReused: Int
+
+    public init(name: String, createdAt: Date, databaseBytes: Int, files: Int, filesCopied: Int, filesReused: Int) {
+        self.name = name
+        self.createdAt = createdAt
+        self.databaseBytes = databaseBytes
+        self.files = files
+        self.filesCopied = filesCopied
+        self.filesReused = filesReused
+    }
+}
+
+/// `POST /api/v1/backups`: where to write the backup.
+public struct BackupRequest: StrictRequest, Hashable {
+    public static let fields: Set<String> = ["dir"]
+    public var dir: String
+    public init(dir: String) { self.dir = dir }
+}

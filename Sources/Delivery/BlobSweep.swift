@@ -9,7 +9,7 @@ extension LocalDelivery {
     public static let blobSweepGrace: TimeInterval = 600
 
     /// One sweep at a time, whether the timer or an administrator started it.
-    private static let sweeping = Mutex(())
+    static let sweeping = Mutex(())
 
     /// A sweep started by an administrator (server admins only).
     public func sweepBlobs(actor: AdminActor) throws -> BlobSweepReport {

@@ -24,3 +24,12 @@ func addJunkRoutes(_ api: APIGroup, _ dir: DirectoryService, _ delivery: LocalDe
         return try await run(ctx) { view(try dir.resetJunk(address, actor: $0)) }
     }
 }
+
+/// `POST /api/v1/backups {"dir"}`: a backup into that folder (on the server's machine), while
+/// the server runs. Server admins only.
+func addBackupRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {
+    api.post("backups") { req, ctx in
+        let body = try await JSONBody.decode(BackupRequest.self, from: req, context: ctx)
+        return try await run(ctx) { try delivery.backup(into: body.dir, actor: $0) }
+    }
+}
