@@ -38,10 +38,10 @@ public enum DovecotPasswd {
     public static func parse(_ text: String) -> (entries: [Entry], errors: [LineError]) {
         var entries: [Entry] = []
         var errors: [LineError] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let number = i + 1
-            var line = Substring(raw)
-            if line.hasSuffix("\r") { line = line.dropLast() }
+            // "\r\n" is one Character, so it is a separator of its own.
+            let line = raw
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             guard line.utf8.count <= maxLineBytes else {

@@ -34,9 +34,9 @@ public enum PostfixVirtual {
         // Join continuation lines first, remembering where each logical line starts.
         var logical: [(line: Int, text: String)] = []
         var errors: [LineError] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = String(raw)
-            if line.hasSuffix("\r") { line.removeLast() }
+        for (i, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+            // "\r\n" is one Character, so it is a separator of its own.
+            let line = String(raw)
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             // postmap(1): comments and blank lines are ignored, also inside a continued line.
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
