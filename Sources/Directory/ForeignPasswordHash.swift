@@ -12,7 +12,7 @@ public struct PasswordSchemeError: Error, Hashable, Sendable, CustomStringConver
 /// A password hash brought over from Dovecot or Postfix (`{SCHEME}hash`), kept as it came until
 /// the user's first login replaces it with our own `PasswordHash`.
 ///
-/// Supported: `{SHA512-CRYPT}`, `{SHA256-CRYPT}`, `{BLF-CRYPT}`, `{SSHA512}`, `{SSHA256}`,
+/// Supported: `{SHA512-CRYPT}`, `{SHA256-CRYPT}`, `{BLF-CRYPT}`, `{ARGON2ID}`, `{ARGON2I}`, `{SSHA512}`, `{SSHA256}`,
 /// `{PBKDF2}` (Dovecot's `$1$salt$rounds$hex`, PBKDF2-HMAC-SHA1) and `{PLAIN}` (also spelt
 /// `{CLEAR}`, `{CLEARTEXT}`).
 public struct ForeignPasswordHash: Hashable, Sendable, CustomStringConvertible {
@@ -20,6 +20,8 @@ public struct ForeignPasswordHash: Hashable, Sendable, CustomStringConvertible {
         case sha512Crypt = "SHA512-CRYPT"
         case sha256Crypt = "SHA256-CRYPT"
         case blfCrypt = "BLF-CRYPT"
+        case argon2id = "ARGON2ID"
+        case argon2i = "ARGON2I"
         case ssha512 = "SSHA512"
         case ssha256 = "SSHA256"
         case pbkdf2 = "PBKDF2"
@@ -29,6 +31,7 @@ public struct ForeignPasswordHash: Hashable, Sendable, CustomStringConvertible {
     enum Form: Hashable, Sendable {
         case shaCrypt(SHACrypt.Variant, SHACrypt.Parsed)
         case bcrypt(Bcrypt.Parsed)
+        case argon2(Argon2.Parsed)
         case ssha(digest: [UInt8], salt: [UInt8])
         case pbkdf2(salt: [UInt8], rounds: Int, hash: [UInt8])
         case plain([UInt8])
@@ -67,6 +70,8 @@ public struct ForeignPasswordHash: Hashable, Sendable, CustomStringConvertible {
         case .sha512Crypt: form = .shaCrypt(.sha512, try SHACrypt.parse(body, .sha512))
         case .sha256Crypt: form = .shaCrypt(.sha256, try SHACrypt.parse(body, .sha256))
         case .blfCrypt: form = .bcrypt(try Bcrypt.parse(body))
+        case .argon2id: form = .argon2(try Argon2.parse(body, .id))
+        case .argon2i: form = .argon2(try Argon2.parse(body, .i))
         case .ssha512, .ssha256:
             let size = scheme == .ssha512 ? 64 : 32
             guard let raw = Data(base64Encoded: body), raw.count > size else {
@@ -100,6 +105,10 @@ public struct ForeignPasswordHash: Hashable, Sendable, CustomStringConvertible {
         case .bcrypt(let parsed):
             let computed = Bcrypt.hash(p, salt: parsed.salt, cost: parsed.cost)
             return Self.constantTimeEqual(Array(computed.utf8), Array(parsed.hash.utf8))
+        case .argon2(let a):
+            let computed = Argon2.hash(
+                password: p, salt: a.salt, memoryKiB: a.memoryKiB, passes: a.passes, lanes: a.lanes, tagLength: a.hash.count, a.variant)
+            return Self.constantTimeEqual(computed, a.hash)
         case .ssha(let digest, let salt):
             let computed: [UInt8] =
                 scheme == .ssha512 ? Array(SHA512.hash(data: p + salt)) : Array(SHA256.hash(data: p + salt))

@@ -18,7 +18,7 @@ struct ImportCommand: ParsableCommand {
             commandName: "dovecot-passwd", abstract: "Create accounts from a Dovecot passwd-file, keeping their passwords.",
             discussion: """
                 Lines are user:{SCHEME}hash:uid:gid:gecos:home:shell:extra. The hashes are kept as they are \
-                ({SHA512-CRYPT}, {SHA256-CRYPT}, {BLF-CRYPT}, {SSHA512}, {SSHA256}, {PBKDF2}, {PLAIN}) and replaced by \
+                ({SHA512-CRYPT}, {SHA256-CRYPT}, {BLF-CRYPT}, {ARGON2ID}, {ARGON2I}, {SSHA512}, {SSHA256}, {PBKDF2}, {PLAIN}) and replaced by \
                 Mailroom's own at each user's first login. An existing account gets the file's password.
                 """)
         @Argument(help: "The passwd-file.") var file: String

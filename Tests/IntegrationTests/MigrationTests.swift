@@ -6,13 +6,15 @@ import Testing
 /// Bringing users over from Dovecot: a passwd-file with one user per hash scheme is imported,
 /// each user logs in over IMAP with their old password, and the login leaves our own hash.
 @Suite(.serialized) struct MigrationTests {
-    static let schemes = ["SHA512-CRYPT", "SHA256-CRYPT", "BLF-CRYPT", "SSHA512", "SSHA256", "PBKDF2", "PLAIN"]
+    static let schemes = ["SHA512-CRYPT", "SHA256-CRYPT", "BLF-CRYPT", "ARGON2ID", "ARGON2I", "SSHA512", "SSHA256", "PBKDF2", "PLAIN"]
 
     /// Hashes of "secret" made by `doveadm pw`, used where Dovecot is not installed.
     static let committed: [String: String] = [
         "SHA512-CRYPT": "{SHA512-CRYPT}$6$Brq./hkBDtpnPFk4$eKeLcmY1t3XcCxXvN5mCFRUT3QmBrEB2MSmhWl9.PqiHTHwUec2teUkq.2k//sEtkccMAMXONfv.H8nyQYwJt/",
         "SHA256-CRYPT": "{SHA256-CRYPT}$5$.9E5Kk9fXxucoRzL$cOXZlrQjeJ4jHzipXxTKLd/iRuygV6cEjuprfVFbgu9",
         "BLF-CRYPT": "{BLF-CRYPT}$2y$05$dQpSJFTjbu.OBsvFnqDSvuJayMNcFkvjDoahpQdAPOPigZJz/mOVy",
+        "ARGON2ID": "{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$2e1hYoVJ31we7MRkcAQkPw$5liqrjS2F53ADAA9QqgyDTQXn3fV0xZkeftMENhm57c",
+        "ARGON2I": "{ARGON2I}$argon2i$v=19$m=32768,t=4,p=1$5ezb92F4V9SEQVBinS8LsA$LHDWbUhXzqsS/AJ/pvC9rHyIJSpWbphR1P1kSCO3uXY",
         "SSHA512": "{SSHA512}1g+p6uMkekIC2QNZ/lZGFnLKM1LCJ+EXe9Qoa9ta9BcCG4QkUg4Uvc5vbO2w1tcZl91u0B69BJKHgvgMxgTriQtf6hQ=",
         "SSHA256": "{SSHA256}oliZSSrDX/ahKNcGSEB2DI1cR1J8OryBYSlzxfHl1fwbYw2z",
         "PBKDF2": "{PBKDF2}$1$o.5cnc4PStPvUUNg$5000$a5bddb0cedff07bb79d70b062058f04c21a91f44",
