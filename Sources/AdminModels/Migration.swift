@@ -53,7 +53,10 @@ public struct MigrationReport: Codable, Sendable, Hashable {
     public var unchanged: [Item]
     public var conflicts: [Item]
 
-    public init(applied: Bool = false, created: [Item] = [], changed: [Item] = [], unchanged: [Item] = [], conflicts: [Item] = []) {
+    public init(
+        applied: Bool = false, created: [Item] = [], changed: [Item] = [], unchanged: [Item] = [],
+        conflicts: [Item] = []
+    ) {
         self.applied = applied
         self.created = created
         self.changed = changed

@@ -31,7 +31,9 @@ enum Argon2 {
         var params: [String: Int] = [:]
         for kv in parts[3].split(separator: ",") {
             let pair = kv.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, let n = Int(pair[1]) else { throw PasswordSchemeError("has bad parameters \"\(parts[3])\"") }
+            guard pair.count == 2, let n = Int(pair[1]) else {
+                throw PasswordSchemeError("has bad parameters \"\(parts[3])\"")
+            }
             params[String(pair[0])] = n
         }
         guard params.count == 3, let m = params["m"], let t = params["t"], let p = params["p"] else {
@@ -39,7 +41,8 @@ enum Argon2 {
         }
         guard (1...maxLanes).contains(p), (1...maxPasses).contains(t), m >= 8 * p, m <= maxMemoryKiB else {
             throw PasswordSchemeError(
-                "has m=\(m),t=\(t),p=\(p); accepted are up to m=\(maxMemoryKiB), t=\(maxPasses), p=\(maxLanes) with m at least 8p")
+                "has m=\(m),t=\(t),p=\(p); accepted are up to m=\(maxMemoryKiB), t=\(maxPasses), p=\(maxLanes) with m at least 8p"
+            )
         }
         guard let salt = unpadded(parts[4]), salt.count >= 8, let hash = unpadded(parts[5]), hash.count >= 4 else {
             throw PasswordSchemeError("has a salt or hash that is not unpadded base64 of the right length")
@@ -116,7 +119,9 @@ enum Argon2 {
                             let refIndex = referenceIndex(
                                 pass: pass, slice: slice, index: index, sameLane: refLane == lane,
                                 j1: pseudoRandom & 0xffff_ffff, segmentLength: segmentLength, laneLength: laneLength)
-                            fill(mem, previous: previous, reference: refLane * laneLength + refIndex, into: current, xor: pass > 0)
+                            fill(
+                                mem, previous: previous, reference: refLane * laneLength + refIndex, into: current,
+                                xor: pass > 0)
                             current += 1
                             previous += 1
                         }
@@ -158,7 +163,9 @@ enum Argon2 {
     }
 
     /// memory[into] (^)= G(memory[previous], memory[reference]).
-    private static func fill(_ mem: UnsafeMutableBufferPointer<UInt64>, previous: Int, reference: Int, into: Int, xor: Bool) {
+    private static func fill(
+        _ mem: UnsafeMutableBufferPointer<UInt64>, previous: Int, reference: Int, into: Int, xor: Bool
+    ) {
         var r = [UInt64](repeating: 0, count: 128)
         r.withUnsafeMutableBufferPointer { r in
             for w in 0..<128 { r[w] = mem[reference * 128 + w] ^ mem[previous * 128 + w] }

@@ -19,7 +19,9 @@ enum Bcrypt {
         guard parts.count == 4, parts[0].isEmpty, ["2a", "2b", "2y"].contains(parts[1]) else {
             throw PasswordSchemeError("is not in the form $2y$cost$salthash (versions 2a, 2b and 2y)")
         }
-        guard parts[2].utf8.count == 2, let cost = Int(parts[2]) else { throw PasswordSchemeError("has a bad cost \"\(parts[2])\"") }
+        guard parts[2].utf8.count == 2, let cost = Int(parts[2]) else {
+            throw PasswordSchemeError("has a bad cost \"\(parts[2])\"")
+        }
         guard (minCost...maxCost).contains(cost) else {
             throw PasswordSchemeError("has cost \(cost); costs \(minCost) to \(maxCost) are accepted")
         }
@@ -93,7 +95,9 @@ enum Bcrypt {
         return ((a &+ b) ^ c) &+ d
     }
 
-    private static func encrypt(_ st: UnsafeMutableBufferPointer<UInt32>, _ left: UInt32, _ right: UInt32) -> (UInt32, UInt32) {
+    private static func encrypt(_ st: UnsafeMutableBufferPointer<UInt32>, _ left: UInt32, _ right: UInt32) -> (
+        UInt32, UInt32
+    ) {
         var l = left ^ st[0]
         var r = right
         for i in stride(from: 1, through: 15, by: 2) {

@@ -18,7 +18,8 @@ extension DirectoryService {
             for e in entries {
                 let text = e.user.contains("@") ? e.user : domain.map { "\(e.user)@\($0.unicode)" }
                 guard let text else {
-                    plan.conflict(e.line, e.user, "\(e.user) has no domain: give the domain of such users with --domain")
+                    plan.conflict(
+                        e.line, e.user, "\(e.user) has no domain: give the domain of such users with --domain")
                     continue
                 }
                 guard let address = plan.address(text, line: e.line, actor: actor, directory: self) else { continue }
@@ -37,7 +38,9 @@ extension DirectoryService {
                     var after = a
                     after.passwordHash = hash
                     after.updatedAt = clock()
-                    plan.changed(e.line, address, "password replaced by the file's {\(scheme ?? "")} hash", .updateAccount(after))
+                    plan.changed(
+                        e.line, address, "password replaced by the file's {\(scheme ?? "")} hash", .updateAccount(after)
+                    )
                 case .alias, .list:
                     plan.taken(e.line, address)
                 case nil:
@@ -76,11 +79,15 @@ extension DirectoryService {
 
     private func planMailbox(_ e: PostfixVirtual.Entry, _ plan: inout ImportPlan, actor: AdminActor) {
         if e.key.hasPrefix("@") {
-            plan.conflict(e.line, e.key, "a catch-all mailbox cannot be an account: make an account and set it as the domain's catch-all (`mailroom domain set \(e.key.dropFirst()) --catch-all ADDRESS`)")
+            plan.conflict(
+                e.line, e.key,
+                "a catch-all mailbox cannot be an account: make an account and set it as the domain's catch-all (`mailroom domain set \(e.key.dropFirst()) --catch-all ADDRESS`)"
+            )
             return
         }
         guard e.values.count == 1 else {
-            plan.conflict(e.line, e.key, "has \(e.values.count) values; a virtual_mailbox_maps line has one mailbox path")
+            plan.conflict(
+                e.line, e.key, "has \(e.values.count) values; a virtual_mailbox_maps line has one mailbox path")
             return
         }
         guard let address = plan.address(e.key, line: e.line, actor: actor, directory: self) else { return }
@@ -97,7 +104,10 @@ extension DirectoryService {
 
     private func planAlias(_ e: PostfixVirtual.Entry, _ plan: inout ImportPlan, actor: AdminActor) {
         if let path = e.values.first(where: { $0.hasSuffix("/") }) {
-            plan.conflict(e.line, e.key, "\(path) is a mailbox path, not an address: this looks like a virtual_mailbox_maps table — run with --mailbox-maps")
+            plan.conflict(
+                e.line, e.key,
+                "\(path) is a mailbox path, not an address: this looks like a virtual_mailbox_maps table — run with --mailbox-maps"
+            )
             return
         }
         if e.key.hasPrefix("@") {
@@ -110,10 +120,15 @@ extension DirectoryService {
                 if plan.snap.domain(d) != nil {
                     plan.unchanged(e.line, e.key, "domain exists")
                 } else {
-                    plan.conflict(e.line, e.key, "declares the domain \(d.unicode), which does not exist — add it with `mailroom domain add \(d.unicode)`")
+                    plan.conflict(
+                        e.line, e.key,
+                        "declares the domain \(d.unicode), which does not exist — add it with `mailroom domain add \(d.unicode)`"
+                    )
                 }
             } else {
-                plan.conflict(e.line, e.key, "\(e.key) has no domain (Postfix would append $myorigin): write it as \(e.key)@domain")
+                plan.conflict(
+                    e.line, e.key,
+                    "\(e.key) has no domain (Postfix would append $myorigin): write it as \(e.key)@domain")
             }
             return
         }
@@ -128,20 +143,27 @@ extension DirectoryService {
         case .account:
             plan.conflict(
                 e.line, address.description,
-                "is an account, and an address is either an account or an alias in Mailroom: forward its mail with a Sieve redirect instead, or remove the account first")
+                "is an account, and an address is either an account or an alias in Mailroom: forward its mail with a Sieve redirect instead, or remove the account first"
+            )
         case .list:
             plan.taken(e.line, address)
         case .alias(let existing):
             var after = existing
-            for t in others where !after.targets.contains(where: { addressKey($0) == addressKey(t) }) { after.targets.append(t) }
+            for t in others where !after.targets.contains(where: { addressKey($0) == addressKey(t) }) {
+                after.targets.append(t)
+            }
             if after.targets == existing.targets {
                 plan.unchanged(e.line, address, "alias already has these targets")
             } else {
-                plan.changed(e.line, address, "alias targets now \(after.targets.joined(separator: ", "))", .updateAlias(after))
+                plan.changed(
+                    e.line, address, "alias targets now \(after.targets.joined(separator: ", "))", .updateAlias(after))
             }
         case nil:
             guard !others.isEmpty else {
-                plan.conflict(e.line, address.description, "maps only to itself, and there is no account \(address.displayForm): import the mailboxes first (--mailbox-maps)")
+                plan.conflict(
+                    e.line, address.description,
+                    "maps only to itself, and there is no account \(address.displayForm): import the mailboxes first (--mailbox-maps)"
+                )
                 return
             }
             plan.created(
@@ -156,7 +178,9 @@ extension DirectoryService {
             return
         }
         guard let domain = plan.snap.domain(name) else {
-            plan.conflict(e.line, e.key, "domain \(name.unicode) does not exist — add it with `mailroom domain add \(name.unicode)`")
+            plan.conflict(
+                e.line, e.key,
+                "domain \(name.unicode) does not exist — add it with `mailroom domain add \(name.unicode)`")
             return
         }
         guard may(actor, manage: name, in: plan.snap) else {
@@ -164,13 +188,16 @@ extension DirectoryService {
             return
         }
         guard domain.aliasOf == nil else {
-            plan.conflict(e.line, e.key, "\(name.unicode) is a domain alias; it delivers as its target, so set the catch-all there")
+            plan.conflict(
+                e.line, e.key,
+                "\(name.unicode) is a domain alias; it delivers as its target, so set the catch-all there")
             return
         }
         guard e.values.count == 1 else {
             plan.conflict(
                 e.line, e.key,
-                "a catch-all has one target in Mailroom, this one has \(e.values.count): make an alias with those targets and point the catch-all at it")
+                "a catch-all has one target in Mailroom, this one has \(e.values.count): make an alias with those targets and point the catch-all at it"
+            )
             return
         }
         guard let target = plan.targets(e.values, line: e.line, address: e.key)?.first else { return }
@@ -197,26 +224,30 @@ extension DirectoryService {
             var report = fresh.report
             report.applied = true
             let entry = audit(
-                actor, action, target: "\(report.created.count) created, \(report.changed.count) changed", domain: nil, before: nil,
+                actor, action, target: "\(report.created.count) created, \(report.changed.count) changed", domain: nil,
+                before: nil,
                 after: ["created": report.created.map(\.address), "changed": report.changed.map(\.address)])
             let writes = fresh.writes
-            return (writes, [entry], { ids, s in
-                for (write, id) in zip(writes, ids) {
-                    switch write {
-                    case .insertAccount(var a):
-                        a.id = id
-                        s.upsert(.account(a))
-                    case .updateAccount(let a): s.upsert(.account(a))
-                    case .insertAlias(var a):
-                        a.id = id
-                        s.upsert(.alias(a))
-                    case .updateAlias(let a): s.upsert(.alias(a))
-                    case .updateDomain(let d): s.upsert(domain: d)
-                    default: preconditionFailure("an import plans no \(write)")
+            return (
+                writes, [entry],
+                { ids, s in
+                    for (write, id) in zip(writes, ids) {
+                        switch write {
+                        case .insertAccount(var a):
+                            a.id = id
+                            s.upsert(.account(a))
+                        case .updateAccount(let a): s.upsert(.account(a))
+                        case .insertAlias(var a):
+                            a.id = id
+                            s.upsert(.alias(a))
+                        case .updateAlias(let a): s.upsert(.alias(a))
+                        case .updateDomain(let d): s.upsert(domain: d)
+                        default: preconditionFailure("an import plans no \(write)")
+                        }
                     }
+                    return report
                 }
-                return report
-            })
+            )
         }
     }
 }
@@ -238,7 +269,9 @@ struct ImportPlan {
     mutating func unchanged(_ line: Int, _ address: any CustomStringConvertible, _ detail: String) {
         report.unchanged.append(.init(line: line, address: address.description, detail: detail))
     }
-    mutating func changed(_ line: Int, _ address: any CustomStringConvertible, _ detail: String, _ write: DirectoryWrite) {
+    mutating func changed(
+        _ line: Int, _ address: any CustomStringConvertible, _ detail: String, _ write: DirectoryWrite
+    ) {
         report.changed.append(.init(line: line, address: address.description, detail: detail))
         writes.append(write)
     }
@@ -248,7 +281,8 @@ struct ImportPlan {
         writes.append(write)
     }
     mutating func taken(_ line: Int, _ address: EmailAddress) {
-        let kind = snap.entry(address).map { $0.kindName == "list" ? "a distribution list" : "an \($0.kindName)" } ?? "taken"
+        let kind =
+            snap.entry(address).map { $0.kindName == "list" ? "a distribution list" : "an \($0.kindName)" } ?? "taken"
         conflict(line, address.description, "is already \(kind) — remove it first, or leave this line out")
     }
 
@@ -257,11 +291,15 @@ struct ImportPlan {
     mutating func address(_ text: String, line: Int, actor: AdminActor, directory: DirectoryService) -> EmailAddress? {
         do {
             let a = try DirectoryService.parseAddress(text)
-            guard !a.isQuoted else { throw AdminError.invalid("invalid_address", "quoted local parts cannot be used for accounts or aliases") }
+            guard !a.isQuoted else {
+                throw AdminError.invalid("invalid_address", "quoted local parts cannot be used for accounts or aliases")
+            }
             let domain = try directory.managedDomain(a.domain, actor, in: snap)
             if let target = domain.aliasOf.flatMap({ snap.domainsByID[$0] }) {
                 throw AdminError.invalid(
-                    "domain_is_alias", "\(domain.name.unicode) is an alias of \(target.name.unicode): write \(a.localPart)@\(target.name.unicode) instead")
+                    "domain_is_alias",
+                    "\(domain.name.unicode) is an alias of \(target.name.unicode): write \(a.localPart)@\(target.name.unicode) instead"
+                )
             }
             if let earlier = seen[a.key] {
                 conflict(line, a.description, "appears already on line \(earlier)")
@@ -282,7 +320,9 @@ struct ImportPlan {
         var out: [String] = []
         for v in values {
             guard v.contains("@") else {
-                conflict(line, address, "target \(v) has no domain (Postfix would append $myorigin): write it as \(v)@domain")
+                conflict(
+                    line, address, "target \(v) has no domain (Postfix would append $myorigin): write it as \(v)@domain"
+                )
                 return nil
             }
             guard let t = try? DirectoryService.parseAddress(v) else {
@@ -290,7 +330,10 @@ struct ImportPlan {
                 return nil
             }
             if snap.isLocal(t.domain), !newKeys.contains(t.key), case .unknown = snap.lookup(t) {
-                conflict(line, address, "target \(t.displayForm) does not exist — create it first, or import the mailboxes (--mailbox-maps) before the aliases")
+                conflict(
+                    line, address,
+                    "target \(t.displayForm) does not exist — create it first, or import the mailboxes (--mailbox-maps) before the aliases"
+                )
                 return nil
             }
             if !out.contains(where: { addressKey($0) == t.key }) { out.append(t.description) }

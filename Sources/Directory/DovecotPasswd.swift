@@ -38,7 +38,9 @@ public enum DovecotPasswd {
     public static func parse(_ text: String) -> (entries: [Entry], errors: [LineError]) {
         var entries: [Entry] = []
         var errors: [LineError] = []
-        for (i, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+        for (i, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .enumerated()
+        {
             let number = i + 1
             // "\r\n" is one Character, so it is a separator of its own.
             let line = raw

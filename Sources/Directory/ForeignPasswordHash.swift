@@ -48,7 +48,8 @@ public struct ForeignPasswordHash: Hashable, Sendable, CustomStringConvertible {
     /// Parses `{SCHEME}hash`; throws a message naming what is wrong.
     public init(_ text: String) throws(PasswordSchemeError) {
         guard text.hasPrefix("{"), let close = text.firstIndex(of: "}") else {
-            throw PasswordSchemeError("does not start with {SCHEME}, as Dovecot writes it (for example {SHA512-CRYPT}$6$...)")
+            throw PasswordSchemeError(
+                "does not start with {SCHEME}, as Dovecot writes it (for example {SHA512-CRYPT}$6$...)")
         }
         let name = text[text.index(after: text.startIndex)..<close].uppercased()
         let body = String(text[text.index(after: close)...])
@@ -107,7 +108,8 @@ public struct ForeignPasswordHash: Hashable, Sendable, CustomStringConvertible {
             return Self.constantTimeEqual(Array(computed.utf8), Array(parsed.hash.utf8))
         case .argon2(let a):
             let computed = Argon2.hash(
-                password: p, salt: a.salt, memoryKiB: a.memoryKiB, passes: a.passes, lanes: a.lanes, tagLength: a.hash.count, a.variant)
+                password: p, salt: a.salt, memoryKiB: a.memoryKiB, passes: a.passes, lanes: a.lanes,
+                tagLength: a.hash.count, a.variant)
             return Self.constantTimeEqual(computed, a.hash)
         case .ssha(let digest, let salt):
             let computed: [UInt8] =
@@ -165,7 +167,9 @@ public enum StoredPassword: Hashable, Sendable {
     /// Checks `text` as a hash to store, saying what is wrong with it when it is neither form.
     public static func validate(_ text: String) throws(PasswordSchemeError) {
         if PasswordHash(text) != nil { return }
-        if text.hasPrefix(PasswordHash.scheme) { throw PasswordSchemeError("is not a well-formed SCRAM-SHA-256 hash as `account export` writes") }
+        if text.hasPrefix(PasswordHash.scheme) {
+            throw PasswordSchemeError("is not a well-formed SCRAM-SHA-256 hash as `account export` writes")
+        }
         _ = try ForeignPasswordHash(text)
     }
 

@@ -34,7 +34,9 @@ public enum PostfixVirtual {
         // Join continuation lines first, remembering where each logical line starts.
         var logical: [(line: Int, text: String)] = []
         var errors: [LineError] = []
-        for (i, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+        for (i, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .enumerated()
+        {
             // "\r\n" is one Character, so it is a separator of its own.
             let line = String(raw)
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -42,7 +44,8 @@ public enum PostfixVirtual {
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             if line.first == " " || line.first == "\t" {
                 guard !logical.isEmpty else {
-                    errors.append(LineError(line: i + 1, message: "starts with whitespace but continues no line before it"))
+                    errors.append(
+                        LineError(line: i + 1, message: "starts with whitespace but continues no line before it"))
                     continue
                 }
                 logical[logical.count - 1].text += " " + trimmed
@@ -57,7 +60,8 @@ public enum PostfixVirtual {
                 continue
             }
             let key = String(text.prefix { $0 != " " && $0 != "\t" })
-            let values = text.dropFirst(key.count).split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).map(String.init)
+            let values = text.dropFirst(key.count).split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).map(
+                String.init)
             guard !values.isEmpty else {
                 errors.append(LineError(line: line, message: "\(key) has no value: expected \"\(key)  target\""))
                 continue

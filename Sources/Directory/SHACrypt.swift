@@ -21,12 +21,16 @@ enum SHACrypt {
         var permutation: [(Int, Int, Int)] {
             switch self {
             case .sha256:
-                [(0, 10, 20), (21, 1, 11), (12, 22, 2), (3, 13, 23), (24, 4, 14), (15, 25, 5), (6, 16, 26),
-                 (27, 7, 17), (18, 28, 8), (9, 19, 29)]
+                [
+                    (0, 10, 20), (21, 1, 11), (12, 22, 2), (3, 13, 23), (24, 4, 14), (15, 25, 5), (6, 16, 26),
+                    (27, 7, 17), (18, 28, 8), (9, 19, 29),
+                ]
             case .sha512:
-                [(0, 21, 42), (22, 43, 1), (44, 2, 23), (3, 24, 45), (25, 46, 4), (47, 5, 26), (6, 27, 48),
-                 (28, 49, 7), (50, 8, 29), (9, 30, 51), (31, 52, 10), (53, 11, 32), (12, 33, 54), (34, 55, 13),
-                 (56, 14, 35), (15, 36, 57), (37, 58, 16), (59, 17, 38), (18, 39, 60), (40, 61, 19), (62, 20, 41)]
+                [
+                    (0, 21, 42), (22, 43, 1), (44, 2, 23), (3, 24, 45), (25, 46, 4), (47, 5, 26), (6, 27, 48),
+                    (28, 49, 7), (50, 8, 29), (9, 30, 51), (31, 52, 10), (53, 11, 32), (12, 33, 54), (34, 55, 13),
+                    (56, 14, 35), (15, 36, 57), (37, 58, 16), (59, 17, 38), (18, 39, 60), (40, 61, 19), (62, 20, 41),
+                ]
             }
         }
     }
@@ -53,8 +57,12 @@ enum SHACrypt {
         var rounds = defaultRounds
         var explicit = false
         if parts[0].hasPrefix("rounds=") {
-            guard let r = Int(parts[0].dropFirst(7)), r > 0 else { throw PasswordSchemeError("has a bad rounds= value") }
-            guard r <= maxRounds else { throw PasswordSchemeError("asks for \(r) rounds, more than the \(maxRounds) allowed") }
+            guard let r = Int(parts[0].dropFirst(7)), r > 0 else {
+                throw PasswordSchemeError("has a bad rounds= value")
+            }
+            guard r <= maxRounds else {
+                throw PasswordSchemeError("asks for \(r) rounds, more than the \(maxRounds) allowed")
+            }
             rounds = max(r, 1000)
             explicit = true
             parts.removeFirst()

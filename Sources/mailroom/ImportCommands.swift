@@ -15,7 +15,8 @@ struct ImportCommand: ParsableCommand {
 
     struct DovecotPasswdCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "dovecot-passwd", abstract: "Create accounts from a Dovecot passwd-file, keeping their passwords.",
+            commandName: "dovecot-passwd",
+            abstract: "Create accounts from a Dovecot passwd-file, keeping their passwords.",
             discussion: """
                 Lines are user:{SCHEME}hash:uid:gid:gecos:home:shell:extra. The hashes are kept as they are \
                 ({SHA512-CRYPT}, {SHA256-CRYPT}, {BLF-CRYPT}, {ARGON2ID}, {ARGON2I}, {SSHA512}, {SSHA256}, {PBKDF2}, {PLAIN}) and replaced by \
@@ -27,14 +28,17 @@ struct ImportCommand: ParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let body = DovecotPasswdImport(text: try readFile(file, what: "passwd"), domain: domain, dryRun: dryRun ? true : nil)
-            try await ImportCommand.send("/api/v1/import/dovecot-passwd", body, file: file, dryRun: dryRun, client: client)
+            let body = DovecotPasswdImport(
+                text: try readFile(file, what: "passwd"), domain: domain, dryRun: dryRun ? true : nil)
+            try await ImportCommand.send(
+                "/api/v1/import/dovecot-passwd", body, file: file, dryRun: dryRun, client: client)
         }
     }
 
     struct PostfixVirtualCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "postfix-virtual", abstract: "Create aliases (or, with --mailbox-maps, accounts) from a Postfix virtual table.",
+            commandName: "postfix-virtual",
+            abstract: "Create aliases (or, with --mailbox-maps, accounts) from a Postfix virtual table.",
             discussion: """
                 Without --mailbox-maps the file is a virtual_alias_maps source ("address  target, target"; \
                 "@domain  target" sets the domain's catch-all). With --mailbox-maps it is a virtual_mailbox_maps source \
@@ -48,12 +52,16 @@ struct ImportCommand: ParsableCommand {
 
         func run() async throws {
             let body = PostfixVirtualImport(
-                text: try readFile(file, what: "Postfix table"), mailboxMaps: mailboxMaps ? true : nil, dryRun: dryRun ? true : nil)
-            try await ImportCommand.send("/api/v1/import/postfix-virtual", body, file: file, dryRun: dryRun, client: client)
+                text: try readFile(file, what: "Postfix table"), mailboxMaps: mailboxMaps ? true : nil,
+                dryRun: dryRun ? true : nil)
+            try await ImportCommand.send(
+                "/api/v1/import/postfix-virtual", body, file: file, dryRun: dryRun, client: client)
         }
     }
 
-    static func send(_ path: String, _ body: some Encodable, file: String, dryRun: Bool, client: ClientOptions) async throws {
+    static func send(_ path: String, _ body: some Encodable, file: String, dryRun: Bool, client: ClientOptions)
+        async throws
+    {
         let response: AdminClient.Response
         do {
             response = try await client.client().send(.POST, path, body: try AdminJSON.encoder().encode(body))
@@ -72,10 +80,14 @@ struct ImportCommand: ParsableCommand {
     static func text(_ r: MigrationReport, file: String, dryRun: Bool) -> String {
         var out: [String] = []
         let verb = r.applied ? ("created", "changed") : ("would create", "would change")
-        for (title, items) in [(verb.0, r.created), (verb.1, r.changed), ("unchanged", r.unchanged), ("conflicts", r.conflicts)]
+        for (title, items) in [
+            (verb.0, r.created), (verb.1, r.changed), ("unchanged", r.unchanged), ("conflicts", r.conflicts),
+        ]
         where !items.isEmpty {
             out.append("\(title):")
-            for i in items { out.append("  \(file):\(i.line): \(i.address.isEmpty ? "" : i.address + ": ")\(i.detail)") }
+            for i in items {
+                out.append("  \(file):\(i.line): \(i.address.isEmpty ? "" : i.address + ": ")\(i.detail)")
+            }
         }
         if r.applied {
             out.append("done: \(r.created.count) created, \(r.changed.count) changed")

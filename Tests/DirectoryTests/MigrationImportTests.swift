@@ -37,7 +37,8 @@ import Testing
         """
 
     @Test func dryRunReportsAndChangesNothing() throws {
-        let r = try dir.importDovecotPasswd(DovecotPasswdImport(text: Self.passwd, domain: "example.org", dryRun: true), actor: admin)
+        let r = try dir.importDovecotPasswd(
+            DovecotPasswdImport(text: Self.passwd, domain: "example.org", dryRun: true), actor: admin)
         #expect(!r.applied)
         #expect(r.created.map(\.address) == ["bob@example.org", "carol@other.org"])
         #expect(r.created.map(\.line) == [2, 3])
@@ -100,7 +101,8 @@ import Testing
 
     @Test func domainAdminsImportOnlyTheirDomains() throws {
         let otherAdmin = AdminActor(name: "o", role: .domainAdmin, domains: [try DomainName("other.org")])
-        let r = try dir.importDovecotPasswd(DovecotPasswdImport(text: Self.passwd, domain: "example.org"), actor: otherAdmin)
+        let r = try dir.importDovecotPasswd(
+            DovecotPasswdImport(text: Self.passwd, domain: "example.org"), actor: otherAdmin)
         #expect(!r.applied)
         #expect(Set(r.conflicts.map(\.line)) == [2, 4])
         #expect(r.created.map(\.address) == ["carol@other.org"])
@@ -133,8 +135,14 @@ import Testing
         #expect(dir.resolve("boss@example.org").kind != .alias)
         let r = try dir.importPostfixVirtual(PostfixVirtualImport(text: aliases), actor: admin)
         #expect(r.applied)
-        #expect(dir.snapshot.alias(try EmailAddress("team@example.org"))?.targets == ["bob@example.org", "alice@example.org", "friend@elsewhere.com"])
-        #expect(dir.snapshot.alias(try EmailAddress("sales@example.org"))?.targets == ["alice@example.org", "bob@example.org"])
+        #expect(
+            dir.snapshot.alias(try EmailAddress("team@example.org"))?.targets == [
+                "bob@example.org", "alice@example.org", "friend@elsewhere.com",
+            ])
+        #expect(
+            dir.snapshot.alias(try EmailAddress("sales@example.org"))?.targets == [
+                "alice@example.org", "bob@example.org",
+            ])
         #expect(dir.snapshot.domain(try DomainName("example.org"))?.catchAll == "alice@example.org")
         #expect(try auditCount("import.postfix-virtual") == 2)
         // Importing the same table again changes nothing.

@@ -4,12 +4,23 @@ import Testing
 
 @Suite struct DovecotPasswdTests {
     static let good: [(String, DovecotPasswd.Entry)] = [
-        ("alice@example.org:{PLAIN}secret-one", .init(line: 1, user: "alice@example.org", password: "{PLAIN}secret-one")),
-        ("bob:{PLAIN}pw:1000:1000::/home/bob::userdb_quota_rule=*:storage=1G",
-         .init(line: 1, user: "bob", password: "{PLAIN}pw", rest: ["1000", "1000", "", "/home/bob", "", "userdb_quota_rule=*:storage=1G"])),
+        (
+            "alice@example.org:{PLAIN}secret-one",
+            .init(line: 1, user: "alice@example.org", password: "{PLAIN}secret-one")
+        ),
+        (
+            "bob:{PLAIN}pw:1000:1000::/home/bob::userdb_quota_rule=*:storage=1G",
+            .init(
+                line: 1, user: "bob", password: "{PLAIN}pw",
+                rest: ["1000", "1000", "", "/home/bob", "", "userdb_quota_rule=*:storage=1G"])
+        ),
         // Dovecot's default scheme is CRYPT: a bare crypt string is given its scheme.
-        ("carol@example.org:$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5:::",
-         .init(line: 1, user: "carol@example.org", password: "{SHA256-CRYPT}$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5", rest: ["", "", ""])),
+        (
+            "carol@example.org:$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5:::",
+            .init(
+                line: 1, user: "carol@example.org",
+                password: "{SHA256-CRYPT}$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5", rest: ["", "", ""])
+        ),
         ("dave@example.org::::", .init(line: 1, user: "dave@example.org", password: "", rest: ["", "", ""])),
     ]
 
@@ -21,14 +32,16 @@ import Testing
     }
 
     @Test func formatRoundTrips() {
-        let text = "alice@example.org:{PLAIN}secret-one\nbob:{PLAIN}pw:1000:1000::/home/bob::userdb_quota_rule=*:storage=1G\n"
+        let text =
+            "alice@example.org:{PLAIN}secret-one\nbob:{PLAIN}pw:1000:1000::/home/bob::userdb_quota_rule=*:storage=1G\n"
         let (entries, _) = DovecotPasswd.parse(text)
         #expect(entries.map(DovecotPasswd.format).joined(separator: "\n") + "\n" == text)
         #expect(DovecotPasswd.parse(entries.map(DovecotPasswd.format).joined(separator: "\n")).entries == entries)
     }
 
     @Test func skipsCommentsAndBlankLinesKeepingLineNumbers() {
-        let (entries, errors) = DovecotPasswd.parse("# users\n\n   \r\nalice@example.org:{PLAIN}x\r\n  # indented comment\nbob@example.org:{PLAIN}y")
+        let (entries, errors) = DovecotPasswd.parse(
+            "# users\n\n   \r\nalice@example.org:{PLAIN}x\r\n  # indented comment\nbob@example.org:{PLAIN}y")
         #expect(errors.isEmpty)
         #expect(entries.map(\.line) == [4, 6])
         #expect(entries[0].password == "{PLAIN}x")
@@ -54,18 +67,38 @@ import Testing
 
 @Suite struct PostfixVirtualTests {
     static let good: [(String, [PostfixVirtual.Entry])] = [
-        ("info@example.org alice@example.org", [.init(line: 1, key: "info@example.org", values: ["alice@example.org"])]),
-        ("info@example.org\talice@example.org,bob@example.org ,  carol@other.net",
-         [.init(line: 1, key: "info@example.org", values: ["alice@example.org", "bob@example.org", "carol@other.net"])]),
+        (
+            "info@example.org alice@example.org",
+            [.init(line: 1, key: "info@example.org", values: ["alice@example.org"])]
+        ),
+        (
+            "info@example.org\talice@example.org,bob@example.org ,  carol@other.net",
+            [
+                .init(
+                    line: 1, key: "info@example.org",
+                    values: ["alice@example.org", "bob@example.org", "carol@other.net"])
+            ]
+        ),
         ("@example.org catchall@example.org", [.init(line: 1, key: "@example.org", values: ["catchall@example.org"])]),
-        ("alice@example.org   example.org/alice/", [.init(line: 1, key: "alice@example.org", values: ["example.org/alice/"])]),
+        (
+            "alice@example.org   example.org/alice/",
+            [.init(line: 1, key: "alice@example.org", values: ["example.org/alice/"])]
+        ),
         // postmap(1): a line starting with whitespace continues the logical line before it.
-        ("# header\nteam@example.org alice@example.org,\n   bob@example.org\n\nx@example.org y@example.org",
-         [.init(line: 2, key: "team@example.org", values: ["alice@example.org", "bob@example.org"]),
-          .init(line: 5, key: "x@example.org", values: ["y@example.org"])]),
-        ("a@example.org b@example.org\r\n c@example.org\r\nd@example.org e@example.org\r\n",
-         [.init(line: 1, key: "a@example.org", values: ["b@example.org", "c@example.org"]),
-          .init(line: 3, key: "d@example.org", values: ["e@example.org"])]),
+        (
+            "# header\nteam@example.org alice@example.org,\n   bob@example.org\n\nx@example.org y@example.org",
+            [
+                .init(line: 2, key: "team@example.org", values: ["alice@example.org", "bob@example.org"]),
+                .init(line: 5, key: "x@example.org", values: ["y@example.org"]),
+            ]
+        ),
+        (
+            "a@example.org b@example.org\r\n c@example.org\r\nd@example.org e@example.org\r\n",
+            [
+                .init(line: 1, key: "a@example.org", values: ["b@example.org", "c@example.org"]),
+                .init(line: 3, key: "d@example.org", values: ["e@example.org"]),
+            ]
+        ),
     ]
 
     @Test(arguments: good)

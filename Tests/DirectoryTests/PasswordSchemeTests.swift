@@ -9,22 +9,46 @@ import Testing
     /// Made with `doveadm pw -s SCHEME -p PASSWORD` (Dovecot 2.3), so the schemes are tested
     /// where Dovecot is not installed.
     static let vectors: [(String, String)] = [
-        ("secret", "{SHA512-CRYPT}$6$Brq./hkBDtpnPFk4$eKeLcmY1t3XcCxXvN5mCFRUT3QmBrEB2MSmhWl9.PqiHTHwUec2teUkq.2k//sEtkccMAMXONfv.H8nyQYwJt/"),
-        ("pässword1", "{SHA512-CRYPT}$6$agzWd.WCr.LmrsSN$pssjJiPzJ5vfa/VE5b9MWHY4XNJdavkIvM2jkgoTES59IjMbdbMAotBfB7OfFonozYimM.QFsql/8FU9xd9Ez."),
-        ("correct horse battery staple", "{SHA512-CRYPT}$6$UhXG5NwxpRymrQLU$QB7A9IjozLyWBBgevYsnVH3R9jrT/g.YX98MlvMiTbIWksr83Wa9q7Bdy13nzyvLPU4kYJjeK543UP20ywoNH/"),
-        ("secret", "{SHA512-CRYPT}$6$rounds=7000$znWd7bUFcG4DvS5C$fs2kVMPxHgQ6XCLHj8CtA7ofdLrToQK3Mb2dk3Rq.7jofI6BnGs7u4DXgnexgX2wexjlYl02nmh8fnAclzlx2."),
+        (
+            "secret",
+            "{SHA512-CRYPT}$6$Brq./hkBDtpnPFk4$eKeLcmY1t3XcCxXvN5mCFRUT3QmBrEB2MSmhWl9.PqiHTHwUec2teUkq.2k//sEtkccMAMXONfv.H8nyQYwJt/"
+        ),
+        (
+            "pässword1",
+            "{SHA512-CRYPT}$6$agzWd.WCr.LmrsSN$pssjJiPzJ5vfa/VE5b9MWHY4XNJdavkIvM2jkgoTES59IjMbdbMAotBfB7OfFonozYimM.QFsql/8FU9xd9Ez."
+        ),
+        (
+            "correct horse battery staple",
+            "{SHA512-CRYPT}$6$UhXG5NwxpRymrQLU$QB7A9IjozLyWBBgevYsnVH3R9jrT/g.YX98MlvMiTbIWksr83Wa9q7Bdy13nzyvLPU4kYJjeK543UP20ywoNH/"
+        ),
+        (
+            "secret",
+            "{SHA512-CRYPT}$6$rounds=7000$znWd7bUFcG4DvS5C$fs2kVMPxHgQ6XCLHj8CtA7ofdLrToQK3Mb2dk3Rq.7jofI6BnGs7u4DXgnexgX2wexjlYl02nmh8fnAclzlx2."
+        ),
         ("secret", "{SHA256-CRYPT}$5$.9E5Kk9fXxucoRzL$cOXZlrQjeJ4jHzipXxTKLd/iRuygV6cEjuprfVFbgu9"),
         ("pässword1", "{SHA256-CRYPT}$5$x3VnR8.JvGerYQmh$q9g07I2q2WT.q.W8cCAeKpb/UjPQMXmo/XPyIAMx5B5"),
-        ("correct horse battery staple", "{SHA256-CRYPT}$5$y/3foZVOMRAH0SDS$sKuIhDe0euzES2o.5gDJO5iJkrP7hWoDMZ1hk0xusk6"),
+        (
+            "correct horse battery staple",
+            "{SHA256-CRYPT}$5$y/3foZVOMRAH0SDS$sKuIhDe0euzES2o.5gDJO5iJkrP7hWoDMZ1hk0xusk6"
+        ),
         // Drepper's own test vector (the salt's "rounds" default, 5000).
         ("Hello world!", "{SHA256-CRYPT}$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5"),
         ("secret", "{BLF-CRYPT}$2y$05$dQpSJFTjbu.OBsvFnqDSvuJayMNcFkvjDoahpQdAPOPigZJz/mOVy"),
         ("pässword1", "{BLF-CRYPT}$2y$05$IR6A4YkuEe3cMPtXY3TX6e0IFKP.aWGpuxYuH/O4Pj7EiNf9tCiBi"),
         ("correct horse battery staple", "{BLF-CRYPT}$2y$05$1tbzV9LX73wD1LttrEYqAevl5f3nuDu0K5ZV39a8nerb34HBUmAaa"),
         ("x", "{BLF-CRYPT}$2y$04$AFzTatGX5eTBZTAXjnyRke6UFAvr0G8h1rXSiEjKHk.xgcMJQkBbC"),
-        ("secret", "{SSHA512}1g+p6uMkekIC2QNZ/lZGFnLKM1LCJ+EXe9Qoa9ta9BcCG4QkUg4Uvc5vbO2w1tcZl91u0B69BJKHgvgMxgTriQtf6hQ="),
-        ("pässword1", "{SSHA512}HXmeLonAJ8wngPN/uw9K9uAnsF8DZ/p5LpLbOTylqcaBvAryH5rMfk68O5DnhMOn2w3CetThqP2Auye8uZLid2w5k2Y="),
-        ("correct horse battery staple", "{SSHA512}hXHysukQvT2jbFq9vD0zX2+H3SAn8kuyYvjbN6qJcWtmjfniykUgqDbaHonNsBjgFnB1e7/hqFFKyrQ8KtoF+uQksQo="),
+        (
+            "secret",
+            "{SSHA512}1g+p6uMkekIC2QNZ/lZGFnLKM1LCJ+EXe9Qoa9ta9BcCG4QkUg4Uvc5vbO2w1tcZl91u0B69BJKHgvgMxgTriQtf6hQ="
+        ),
+        (
+            "pässword1",
+            "{SSHA512}HXmeLonAJ8wngPN/uw9K9uAnsF8DZ/p5LpLbOTylqcaBvAryH5rMfk68O5DnhMOn2w3CetThqP2Auye8uZLid2w5k2Y="
+        ),
+        (
+            "correct horse battery staple",
+            "{SSHA512}hXHysukQvT2jbFq9vD0zX2+H3SAn8kuyYvjbN6qJcWtmjfniykUgqDbaHonNsBjgFnB1e7/hqFFKyrQ8KtoF+uQksQo="
+        ),
         ("secret", "{SSHA256}oliZSSrDX/ahKNcGSEB2DI1cR1J8OryBYSlzxfHl1fwbYw2z"),
         ("pässword1", "{SSHA256}Gw9/TKLIbAbSNGfrdbcydaiEj2Tug4MxHED5PkXA7Iz50Nkd"),
         ("correct horse battery staple", "{SSHA256}Cr2lYzWcRc0n/q0T0denMxTcxSeX6wtrUAdfVwOcl7Xx4xhl"),
@@ -50,7 +74,9 @@ import Testing
     @Test(.enabled(if: Peers.shouldRun(Peers.find("doveadm") != nil)), arguments: schemes)
     func hashesFromDoveadm(_ scheme: String) throws {
         let doveadm = try #require(Peers.find("doveadm"))
-        for password in ["secret", "pässword1", "correct horse battery staple", "tab\there", String(repeating: "long", count: 30)] {
+        for password in [
+            "secret", "pässword1", "correct horse battery staple", "tab\there", String(repeating: "long", count: 30),
+        ] {
             let out = try Peers.run(doveadm, ["pw", "-s", scheme, "-p", password])
             #expect(out.status == 0, "\(out.output)")
             let hash = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
