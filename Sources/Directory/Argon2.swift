@@ -163,14 +163,15 @@ enum Argon2 {
     }
 
     /// memory[into] (^)= G(memory[previous], memory[reference]).
-    private static func fill(
-        _ mem: UnsafeMutableBufferPointer<UInt64>, previous: Int, reference: Int, into: Int, xor: Bool
-    ) {
-        var r = [UInt64](repeating: 0, count: 128)
-        r.withUnsafeMutableBufferPointer { r in
-            for w in 0..<128 { r[w] = mem[reference * 128 + w] ^ mem[previous * 128 + w] }
-            var keep = [UInt64](repeating: 0, count: 128)
-            for w in 0..<128 { keep[w] = xor ? r[w] ^ mem[into * 128 + w] : r[w] }
+    private static func fill(_ mem: UnsafeMutableBufferPointer<UInt64>, previous: Int, reference: Int, into: Int, xor: Bool) {
+        // Stack scratch: this runs once per block, 196,608 times for Dovecot's ARGON2ID defaults.
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 256) { scratch in
+            let r = UnsafeMutableBufferPointer(rebasing: scratch[0..<128])
+            let keep = UnsafeMutableBufferPointer(rebasing: scratch[128..<256])
+            for w in 0..<128 {
+                r[w] = mem[reference * 128 + w] ^ mem[previous * 128 + w]
+                keep[w] = xor ? r[w] ^ mem[into * 128 + w] : r[w]
+            }
             permuteBlock(r)
             for w in 0..<128 { mem[into * 128 + w] = keep[w] ^ r[w] }
         }

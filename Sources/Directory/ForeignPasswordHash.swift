@@ -56,6 +56,19 @@ public struct ForeignPasswordHash: Hashable, Sendable, CustomStringConvertible {
         let scheme: Scheme
         switch name {
         case "CLEAR", "CLEARTEXT": scheme = .plain
+        case "CRYPT":
+            // Dovecot's {CRYPT} is libc's crypt(3): the string's own $id$ says the algorithm.
+            if body.hasPrefix("$6$") {
+                scheme = .sha512Crypt
+            } else if body.hasPrefix("$5$") {
+                scheme = .sha256Crypt
+            } else if ["$2y$", "$2b$", "$2a$"].contains(where: body.hasPrefix) {
+                scheme = .blfCrypt
+            } else {
+                throw PasswordSchemeError(
+                    "uses {CRYPT} with a kind of crypt string Mailroom cannot check (only $6$, $5$ and $2y$ are; "
+                        + "not DES, MD5 $1$ or yescrypt $y$) — have the user set a new password instead")
+            }
         default:
             guard let s = Scheme(rawValue: name) else {
                 throw PasswordSchemeError(
