@@ -163,7 +163,9 @@ enum Argon2 {
     }
 
     /// memory[into] (^)= G(memory[previous], memory[reference]).
-    private static func fill(_ mem: UnsafeMutableBufferPointer<UInt64>, previous: Int, reference: Int, into: Int, xor: Bool) {
+    private static func fill(
+        _ mem: UnsafeMutableBufferPointer<UInt64>, previous: Int, reference: Int, into: Int, xor: Bool
+    ) {
         // Stack scratch: this runs once per block, 196,608 times for Dovecot's ARGON2ID defaults.
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 256) { scratch in
             let r = UnsafeMutableBufferPointer(rebasing: scratch[0..<128])

@@ -178,3 +178,57 @@ import Testing
         #expect(dir.snapshot.alias(try EmailAddress("f@example.org")) == nil)
     }
 }
+
+extension MigrationImportTests {
+    @Test func csvImportTakesForeignHashesAndNamesWhatIsWrongWithBadOnes() throws {
+        let csv = """
+            address,password_hash
+            kim@example.org,{SSHA256}oliZSSrDX/ahKNcGSEB2DI1cR1J8OryBYSlzxfHl1fwbYw2z
+            lee@example.org,{SHA512-CRYPT}$6$short$x
+            """
+        let refused = try dir.importAccounts(csv: csv, partial: false, actor: admin)
+        #expect(refused.imported == 0)
+        #expect(refused.errors.map(\.line) == [3])
+        #expect(refused.errors.first?.message.contains("86 characters") == true, "\(refused.errors)")
+        let partial = try dir.importAccounts(csv: csv, partial: true, actor: admin)
+        #expect(partial.imported == 1)
+        #expect(dir.authenticate(address: "kim@example.org", password: "secret") != nil)
+        #expect(try hash("kim@example.org").flatMap(PasswordHash.init) != nil)
+    }
+}
+
+/// Mangled input is refused or read, never a crash.
+@Suite struct MigrationRobustnessTests {
+    static let seeds = [
+        "{SHA512-CRYPT}$6$rounds=7000$znWd7bUFcG4DvS5C$fs2kVMPxHgQ6XCLHj8CtA7ofdLrToQK3Mb2dk3Rq.7jofI6BnGs7u4DXgnexgX2wexjlYl02nmh8fnAclzlx2.",
+        "{BLF-CRYPT}$2y$04$AFzTatGX5eTBZTAXjnyRke6UFAvr0G8h1rXSiEjKHk.xgcMJQkBbC",
+        "{ARGON2I}$argon2i$v=19$m=32768,t=4,p=1$5ezb92F4V9SEQVBinS8LsA$LHDWbUhXzqsS/AJ/pvC9rHyIJSpWbphR1P1kSCO3uXY",
+        "{PBKDF2}$1$o.5cnc4PStPvUUNg$5000$a5bddb0cedff07bb79d70b062058f04c21a91f44",
+        "{SSHA256}oliZSSrDX/ahKNcGSEB2DI1cR1J8OryBYSlzxfHl1fwbYw2z",
+        "alice@example.org:{PLAIN}x:1:2::/home::a=b\n@example.org t@example.org,\n  u@x.org",
+    ]
+
+    @Test func mangledHashesAndLinesNeverCrash() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("$={}:,@ \t\n\r.0123456789abcxyzABC/+#".unicodeScalars)
+        for _ in 0..<3000 {
+            var s = Array(Self.seeds.randomElement(using: &rng)!.unicodeScalars)
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                let i = Int.random(in: 0..<s.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: s[i] = alphabet.randomElement(using: &rng)!
+                case 1: s.remove(at: i)
+                default: s.insert(alphabet.randomElement(using: &rng)!, at: i)
+                }
+                if s.isEmpty { break }
+            }
+            var text = ""
+            text.unicodeScalars.append(contentsOf: s)
+            // Parsing only: a mangled hash that still parses is not verified (Argon2 and
+            // SHA-crypt would take too long here).
+            _ = try? ForeignPasswordHash(text)
+            _ = DovecotPasswd.parse(text)
+            _ = PostfixVirtual.parse(text)
+        }
+    }
+}

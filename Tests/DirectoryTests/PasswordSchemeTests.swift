@@ -55,7 +55,10 @@ import Testing
         ("secret", "{PBKDF2}$1$o.5cnc4PStPvUUNg$5000$a5bddb0cedff07bb79d70b062058f04c21a91f44"),
         ("pässword1", "{PBKDF2}$1$nRlZWAhow/ff.F6c$5000$b986173f7aabcd714b8e4feb59bf550793435cd9"),
         ("correct horse battery staple", "{PBKDF2}$1$v2t7HhKqNea18tpD$5000$16ad0153143ba6fc4a784547cfa686b7fd9216bc"),
-        ("secret", "{CRYPT}$6$Brq./hkBDtpnPFk4$eKeLcmY1t3XcCxXvN5mCFRUT3QmBrEB2MSmhWl9.PqiHTHwUec2teUkq.2k//sEtkccMAMXONfv.H8nyQYwJt/"),
+        (
+            "secret",
+            "{CRYPT}$6$Brq./hkBDtpnPFk4$eKeLcmY1t3XcCxXvN5mCFRUT3QmBrEB2MSmhWl9.PqiHTHwUec2teUkq.2k//sEtkccMAMXONfv.H8nyQYwJt/"
+        ),
         ("x", "{CRYPT}$2y$04$AFzTatGX5eTBZTAXjnyRke6UFAvr0G8h1rXSiEjKHk.xgcMJQkBbC"),
         ("secret", "{PLAIN}secret"),
         ("pässword1", "{PLAIN}pässword1"),

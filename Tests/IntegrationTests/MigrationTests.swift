@@ -42,7 +42,9 @@ import Testing
             let s = try ServerProcess(smtp: "max_auth_failures = 100")
             try s.start()
             defer { s.stop() }
-            let (imap, submission) = try { let p = try s.waitForPorts(["IMAP", "submission"]); return (p[0], p[1]) }()
+            let (imap, submission) = try {
+                let p = try s.waitForPorts(["IMAP", "submission"]); return (p[0], p[1])
+            }()
             let file = s.root.appendingPathComponent("users").path
             var lines = ["# exported from dovecot"]
             for scheme in Self.schemes {
