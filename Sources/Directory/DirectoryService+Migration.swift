@@ -39,7 +39,7 @@ extension DirectoryService {
                     after.passwordHash = hash
                     after.updatedAt = clock()
                     plan.changed(
-                        e.line, address, "password replaced by the file's {\(scheme ?? "")} hash", .updateAccount(after)
+                        e.line, address, "password replaced by the file's {\(scheme ?? "")} hash: the account's current password stops working", .updateAccount(after)
                     )
                 case .alias, .list:
                     plan.taken(e.line, address)
