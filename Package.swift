@@ -405,7 +405,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "MailCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "DirectoryTests", dependencies: ["Directory", "Storage", "MailCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "DirectoryTests", dependencies: ["Directory", "Storage", "MailCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AdminAPITests",
             dependencies: [

@@ -136,6 +136,20 @@ private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: 
         // Refused whole: 422 with the same report, so the client can list every bad line.
         return try JSONBody.response(report, status: report.imported == 0 && !report.errors.isEmpty ? 422 : 200)
     }
+    // A whole passwd file or Postfix table rides in the JSON body, so these take uploads.
+    // Refused for conflicts: 422 with the report, so the client can list every line.
+    api.post("import/dovecot-passwd") { req, ctx in
+        let body = try await JSONBody.decode(DovecotPasswdImport.self, from: req, context: ctx, limit: ctx.maxUploadSize)
+        let actor = try ctx.requireActor()
+        let report = try await blocking { try dir.importDovecotPasswd(body, actor: actor) }
+        return try JSONBody.response(report, status: report.conflicts.isEmpty ? 200 : 422)
+    }
+    api.post("import/postfix-virtual") { req, ctx in
+        let body = try await JSONBody.decode(PostfixVirtualImport.self, from: req, context: ctx, limit: ctx.maxUploadSize)
+        let actor = try ctx.requireActor()
+        let report = try await blocking { try dir.importPostfixVirtual(body, actor: actor) }
+        return try JSONBody.response(report, status: report.conflicts.isEmpty ? 200 : 422)
+    }
     api.get("accounts/export") { req, ctx in
         let domain = query(req, "domain")
         let actor = try ctx.requireActor()

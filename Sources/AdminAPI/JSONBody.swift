@@ -23,9 +23,11 @@ enum JSONBody {
     }
 
     /// Reads a JSON body of type `T`, refusing malformed JSON and fields `T` does not know.
-    static func decode<T: StrictRequest>(_ type: T.Type, from request: Request, context: AdminContext) async throws -> T {
+    static func decode<T: StrictRequest>(
+        _ type: T.Type, from request: Request, context: AdminContext, limit: Int = 1024 * 1024
+    ) async throws -> T {
         var request = request
-        let buffer = try await request.collectBody(upTo: 1024 * 1024)
+        let buffer = try await request.collectBody(upTo: limit)
         let data = Data(buffer.readableBytesView)
         guard let object = try? JSONSerialization.jsonObject(with: data), let fields = object as? [String: Any] else {
             throw AdminError.invalid("invalid_json", "the request body must be a JSON object")

@@ -41,6 +41,9 @@ public struct AccountView: Codable, Sendable, Hashable {
     /// `active` or `disabled`.
     public var state: String
     public var hasPassword: Bool
+    /// The scheme of the stored password: `SCRAM-SHA-256` (ours), or the scheme of a hash
+    /// imported from another system (`SHA512-CRYPT`, …) until the user's first login replaces it.
+    public var passwordScheme: String?
     /// Lists and aliases that name this account directly.
     public var memberOf: [String]?
     /// Messages stored and their size in bytes (in `show` only).

@@ -158,19 +158,49 @@ extension DirectoryService {
         }
     }
 
-    /// Checks a login: the account if the password is right and the account active.
+    /// Checks a login: the account if the password is right and the account active. A hash
+    /// imported from another system is replaced by our own at the first login it accepts.
     public func authenticate(address: String, password: String) -> AccountRecord? {
         guard let a = try? EmailAddress(address), let account = snapshot.account(a), account.state == .active,
-            let hashText = account.passwordHash, let stored = PasswordHash(hashText)
+            let hashText = account.passwordHash, let stored = StoredPassword(hashText)
         else { return nil }
-        let proof = Array(HMAC<SHA256>.authenticationCode(for: Array((hashText + "\u{0}" + password).utf8), using: loginCacheKey))
-        if loginCache.withLock({ $0[account.address.key] }) == proof { return account }
-        guard stored.verify(password) else { return nil }
-        loginCache.withLock { cache in
-            if cache.count >= 100_000 { cache.removeAll() }
-            cache[account.address.key] = proof
+        switch stored {
+        case .native(let hash):
+            let proof = Array(HMAC<SHA256>.authenticationCode(for: Array((hashText + "\u{0}" + password).utf8), using: loginCacheKey))
+            if loginCache.withLock({ $0[account.address.key] }) == proof { return account }
+            guard hash.verify(password) else { return nil }
+            loginCache.withLock { cache in
+                if cache.count >= 100_000 { cache.removeAll() }
+                cache[account.address.key] = proof
+            }
+            return account
+        case .foreign(let foreign):
+            guard foreign.verify(password) else { return nil }
+            return (try? rehash(account, from: hashText, password: password)) ?? account
         }
-        return account
+    }
+
+    /// Replaces an imported hash by our SCRAM-SHA-256 keys of the password it just accepted,
+    /// unless the account's password changed meanwhile. If the write fails the login still
+    /// succeeds, and the next one tries again.
+    func rehash(_ account: AccountRecord, from old: String, password: String) throws -> AccountRecord {
+        let new = try PasswordHash.make(password: password, iterations: passwordIterations).description
+        return try mutate { snap in
+            guard let current = snap.account(account.address), current.id == account.id, current.passwordHash == old else {
+                return ([], [], { _, _ in account })
+            }
+            var after = current
+            after.passwordHash = new
+            after.updatedAt = clock()
+            let scheme = (try? ForeignPasswordHash(old).scheme.rawValue) ?? "imported"
+            let entry = audit(
+                .system, "account.rehash", target: after.address.description, domain: after.address.domain,
+                before: ["password_scheme": scheme], after: ["password_scheme": PasswordHash.scheme])
+            return ([.updateAccount(after)], [entry], { _, s in
+                s.upsert(.account(after))
+                return after
+            })
+        }
     }
 
     /// The SCRAM-SHA-256 keys of an active account (SMTP and IMAP logins), or nil.
@@ -216,8 +246,15 @@ extension DirectoryService {
                 }
             }.sorted()
         }
-        return AccountView(
+        var v = AccountView(
             address: a.address.description, name: a.name, quota: a.quotaBytes, state: a.state.rawValue,
             hasPassword: a.passwordHash != nil, memberOf: memberOf, createdAt: a.createdAt, updatedAt: a.updatedAt)
+        v.passwordScheme = a.passwordHash.flatMap(StoredPassword.init).map {
+            switch $0 {
+            case .native: PasswordHash.scheme
+            case .foreign(let f): f.scheme.rawValue
+            }
+        }
+        return v
     }
 }

@@ -140,8 +140,10 @@ extension DirectoryService {
                 let hash = v["password_hash"].flatMap { $0.isEmpty ? nil : $0 }
                 if password != nil && hash != nil { throw AdminError.invalid("password_conflict", "give password or password_hash, not both") }
                 if let password, let p = PasswordPolicy.problem(with: password) { throw AdminError.invalid("weak_password", p) }
-                if let hash, PasswordHash(hash) == nil {
-                    throw AdminError.invalid("invalid_hash", "password_hash is not a SCRAM-SHA-256 hash as `account export` writes")
+                if let hash {
+                    do { try StoredPassword.validate(hash) } catch {
+                        throw AdminError.invalid("invalid_hash", "password_hash \(error.message)")
+                    }
                 }
                 rows.append(Row(line: r.line, address: v["address"] ?? "", name: name, quota: quota, password: password, hash: hash))
             } catch let e as AdminError {

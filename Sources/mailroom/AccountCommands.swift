@@ -74,7 +74,7 @@ struct AccountCommand: AsyncParsableCommand {
                 ("address", shown(a.address)), ("name", a.name.isEmpty ? "-" : a.name), ("state", a.state),
                 ("quota", quotaText(a.quota)),
                 ("stored", "\(counted(a.messages ?? 0, "message")), \(quotaText(a.storedBytes ?? 0) == "unlimited" ? "0 bytes" : quotaText(a.storedBytes ?? 0))"),
-                ("password", a.hasPassword ? "set" : "not set (cannot log in)"),
+                ("password", passwordText(a)),
                 ("member of", (a.memberOf ?? []).isEmpty ? "-" : (a.memberOf ?? []).joined(separator: ", ")),
                 ("created", dateText(a.createdAt)), ("updated", dateText(a.updatedAt)),
             ])
@@ -193,6 +193,12 @@ struct AccountCommand: AsyncParsableCommand {
             if quota != nil { changed.append("quota \(quotaText(a.quota))") }
             print("updated \(a.address): \(changed.joined(separator: ", "))")
         }
+    }
+
+    static func passwordText(_ a: AccountView) -> String {
+        guard a.hasPassword else { return "not set (cannot log in)" }
+        guard let scheme = a.passwordScheme, scheme != "SCRAM-SHA-256" else { return "set" }
+        return "set, imported as {\(scheme)}: the next login replaces it with SCRAM-SHA-256 (SCRAM logins fail until then)"
     }
 
     struct Import: AsyncParsableCommand {

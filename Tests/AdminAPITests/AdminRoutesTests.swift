@@ -78,6 +78,8 @@ struct Harness {
         Route(method: .get, path: "/api/v1/accounts?domain=example.org", otherDomainStatus: 403),
         Route(method: .post, path: "/api/v1/accounts", body: #"{"address":"x@example.org"}"#, otherDomainStatus: 403),
         Route(method: .post, path: "/api/v1/accounts/import", body: "address\ny@example.org\n", otherDomainStatus: 422),
+        Route(method: .post, path: "/api/v1/import/dovecot-passwd", body: #"{"text":"z:{PLAIN}zz-secret\n","domain":"example.org"}"#, otherDomainStatus: 422),
+        Route(method: .post, path: "/api/v1/import/postfix-virtual", body: #"{"text":"info@example.org alice@example.org\n"}"#, otherDomainStatus: 422),
         Route(method: .get, path: "/api/v1/accounts/export?domain=example.org", otherDomainStatus: 403),
         Route(method: .get, path: "/api/v1/accounts/alice%40example.org", otherDomainStatus: 403),
         Route(method: .patch, path: "/api/v1/accounts/alice%40example.org", body: #"{"name":"A"}"#, otherDomainStatus: 403),
@@ -186,6 +188,31 @@ struct Harness {
             let (after, _) = try await h.request(client, .get, "/healthz", token: nil)
             #expect(after == 200)
         }
+    }
+
+    @Test func importsAreAuditedAndConflictsAre422() async throws {
+        let h = try Harness()
+        try await h.app.test(.router) { client in
+            let dry = try await h.request(
+                client, .post, "/api/v1/import/dovecot-passwd", token: h.serverToken,
+                body: #"{"text":"z@example.org:{PLAIN}zz-secret\n","dry_run":true}"#)
+            #expect(dry.0 == 200)
+            let report = try AdminJSON.decoder().decode(MigrationReport.self, from: Data(dry.1.utf8))
+            #expect(!report.applied && report.created.map(\.address) == ["z@example.org"])
+            let conflict = try await h.request(
+                client, .post, "/api/v1/import/dovecot-passwd", token: h.serverToken,
+                body: #"{"text":"z@example.org:{PLAIN}zz-secret\neng@example.org:{PLAIN}x\n"}"#)
+            #expect(conflict.0 == 422)
+            #expect(conflict.1.contains("is already a distribution list"), "\(conflict.1)")
+            let done = try await h.request(
+                client, .post, "/api/v1/import/dovecot-passwd", token: h.serverToken, body: #"{"text":"z@example.org:{PLAIN}zz-secret\n"}"#)
+            #expect(done.0 == 200)
+            let audit = try await h.request(client, .get, "/api/v1/audit", token: h.serverToken)
+            #expect(audit.1.contains("import.dovecot-passwd"))
+            #expect(audit.1.contains("token:ops"))
+            #expect(!audit.1.contains("zz-secret"))
+        }
+        #expect(h.dir.authenticate(address: "z@example.org", password: "zz-secret") != nil)
     }
 
     @Test func healthAndMetrics() async throws {

@@ -18,9 +18,15 @@ import Testing
         var serverSignatureValid = false
     }
 
-    func login(_ user: String, password: String, cnonce: String = "fyko+d2lbbFgONRv9qkxdawL") throws -> Outcome {
-        let h = try PolicyHarness()
-        _ = try h.dir.setPassword("alice@example.org", PasswordSet(password: "alice-password-1"), actor: AdminActor(name: "t", role: .serverAdmin))
+    /// Without `harness`, a fresh one where alice's password is alice-password-1.
+    func login(_ user: String, password: String, cnonce: String = "fyko+d2lbbFgONRv9qkxdawL", harness: PolicyHarness? = nil) throws -> Outcome {
+        let h: PolicyHarness
+        if let harness {
+            h = harness
+        } else {
+            h = try PolicyHarness()
+            _ = try h.dir.setPassword("alice@example.org", PasswordSet(password: "alice-password-1"), actor: AdminActor(name: "t", role: .serverAdmin))
+        }
         var session = SMTPSession(
             config: SMTPSessionConfig(hostname: "mx", mode: .submission, tlsAvailable: false, implicitTLS: false, plaintextAuthAllowed: true, limits: SMTPLimits()),
             policy: h.policy)
@@ -85,6 +91,23 @@ import Testing
         let out = try login("ghost@example.org", password: "whatever-it-is")
         #expect(out.replies.contains { $0.code == 334 })  // no early "no such user"
         #expect(out.replies.last?.code == 535)
+    }
+
+    /// A hash imported from Dovecot has no SCRAM keys: SCRAM fails (with the right password
+    /// too) until a PLAIN or LOGIN login has replaced it, and works after.
+    @Test func importedHashesFailSCRAMUntilTheFirstPlainLogin() throws {
+        let h = try PolicyHarness()
+        let report = try h.dir.importDovecotPasswd(
+            DovecotPasswdImport(text: "alice@example.org:{SSHA256}oliZSSrDX/ahKNcGSEB2DI1cR1J8OryBYSlzxfHl1fwbYw2z\n"),
+            actor: AdminActor(name: "t", role: .serverAdmin))
+        #expect(report.applied)
+        let before = try login("alice@example.org", password: "secret", harness: h)
+        #expect(before.result?.success == false)
+        #expect(before.replies.last?.code == 535)
+        #expect(h.dir.authenticate(address: "alice@example.org", password: "secret") != nil)
+        let after = try login("alice@example.org", password: "secret", harness: h)
+        #expect(after.serverSignatureValid)
+        #expect(after.result?.success == true)
     }
 
     @Test func channelBindingAndMalformedMessagesAreRefused() throws {
