@@ -44,6 +44,7 @@ public func buildAdminRouter(
     if let delivery {
         addModerationRoutes(api, delivery)
         addQuarantineRoutes(api, delivery)
+        addSieveRoutes(api, delivery)
     }
     if let outbound { addOutboundRoutes(api, outbound) }
     if let outbound, let setup { addSetupRoutes(api, dir, outbound, setup, status: status) }
