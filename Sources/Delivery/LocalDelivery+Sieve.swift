@@ -163,7 +163,7 @@ extension LocalDelivery {
                     continue
                 }
                 let id = Self.newQueueID()
-                decision.notes.append("redirected to \(address) by the account's rules (as \(id))")
+                decision.notes.append("redirected to \(address) by the account's rules" + (dryRun ? "" : " (as \(id))"))
                 if !dryRun {
                     // The same envelope sender (no SRS); Delivered-To lets the loop check see
                     // the message if it ever comes back here.
@@ -182,7 +182,7 @@ extension LocalDelivery {
                     continue
                 }
                 let id = Self.newQueueID()
-                decision.notes.append("rejected by the account's rules (\(reason)); the sender \(sender) is told (as \(id))")
+                decision.notes.append("rejected by the account's rules (\(reason)); the sender \(sender) is told" + (dryRun ? "" : " (as \(id))"))
                 if !dryRun {
                     let notice = SieveNotice.rejection(
                         reason: reason, account: accountAddress, sender: sender, original: data, queueID: id, now: now)
@@ -202,7 +202,7 @@ extension LocalDelivery {
                     continue
                 }
                 let id = Self.newQueueID()
-                decision.notes.append("vacation reply sent to \(v.recipient) (as \(id))")
+                decision.notes.append("vacation reply sent to \(v.recipient)" + (dryRun ? "" : " (as \(id))"))
                 decision.memory.replies.append(.init(accountID: accountID, handle: v.handle, sender: v.recipient))
                 if !dryRun {
                     let reply = SieveNotice.vacation(v, account: accountAddress, original: data, queueID: id, now: now)

@@ -77,8 +77,8 @@ import Testing
         #expect(r.script == "r")
         #expect(r.actions == ["vacation to bob@elsewhere.test", "fileinto :create :flags \\Flagged \"Projects\"", "redirect carol@partner.test"])
         #expect(r.outcome.contains("stored in Projects (created if missing) with flags \\Flagged"))
-        #expect(r.outcome.contains { $0.hasPrefix("vacation reply sent to bob@elsewhere.test (as ") })
-        #expect(r.outcome.contains { $0.hasPrefix("redirected to carol@partner.test") })
+        #expect(r.outcome.contains("vacation reply sent to bob@elsewhere.test"))
+        #expect(r.outcome.contains("redirected to carol@partner.test by the account's rules"))
         // Nothing was stored, queued, created or remembered.
         let id = try #require(h.dir.snapshot.account(try EmailAddress("alice@example.org"))?.id)
         #expect(try h.delivery.store.mailbox(accountID: id, name: "Projects") == nil)
