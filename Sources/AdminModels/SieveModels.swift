@@ -50,7 +50,10 @@ public struct VacationView: Codable, Sendable, Hashable {
     public var includes: String?
     public var script: String?
 
-    public init(active: Bool, subject: String? = nil, message: String? = nil, days: Int? = nil, includes: String? = nil, script: String? = nil) {
+    public init(
+        active: Bool, subject: String? = nil, message: String? = nil, days: Int? = nil, includes: String? = nil,
+        script: String? = nil
+    ) {
         self.active = active
         self.subject = subject
         self.message = message

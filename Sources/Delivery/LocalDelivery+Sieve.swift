@@ -35,7 +35,10 @@ enum SieveDelivery {
 
     /// System flags in their canonical spelling (RFC 3501 §2.3.2); \Recent is the server's.
     static func canonicalFlags(_ flags: [String]) -> [String] {
-        let system = ["\\seen": "\\Seen", "\\answered": "\\Answered", "\\flagged": "\\Flagged", "\\deleted": "\\Deleted", "\\draft": "\\Draft"]
+        let system = [
+            "\\seen": "\\Seen", "\\answered": "\\Answered", "\\flagged": "\\Flagged", "\\deleted": "\\Deleted",
+            "\\draft": "\\Draft",
+        ]
         var out: [String] = []
         for f in flags {
             let lower = f.lowercased()
@@ -104,7 +107,9 @@ extension LocalDelivery {
                     (try? store.sieveSeen(
                         accountID: accountID, handle: check.handle, uniqueID: check.uniqueID,
                         since: now.addingTimeInterval(-TimeInterval(check.seconds)), last: check.last)) ?? false
-                asked.withLock { $0.append(.init(accountID: accountID, handle: check.handle, uniqueID: check.uniqueID, fresh: !seen)) }
+                asked.withLock {
+                    $0.append(.init(accountID: accountID, handle: check.handle, uniqueID: check.uniqueID, fresh: !seen))
+                }
                 return seen
             },
             includeScript: { name, global in
@@ -127,7 +132,9 @@ extension LocalDelivery {
 
         func addCopy(_ copy: MessageCommit.LocalCopy) {
             // keep and fileinto "INBOX" land in the same place: one copy, flags together.
-            if let i = decision.copies.firstIndex(where: { $0.mailbox == copy.mailbox && $0.specialUse == copy.specialUse }) {
+            if let i = decision.copies.firstIndex(where: {
+                $0.mailbox == copy.mailbox && $0.specialUse == copy.specialUse
+            }) {
                 decision.copies[i].flags = SieveDelivery.canonicalFlags(decision.copies[i].flags + copy.flags)
             } else {
                 var c = copy
@@ -146,11 +153,15 @@ extension LocalDelivery {
                 if mailbox.uppercased() == "INBOX" {
                     addCopy(.init(accountID: accountID, headerPrefix: headerPrefix, flags: flags))
                 } else if create || context.mailboxExists(mailbox) {
-                    addCopy(.init(accountID: accountID, headerPrefix: headerPrefix, mailbox: mailbox, create: create, flags: flags))
+                    addCopy(
+                        .init(
+                            accountID: accountID, headerPrefix: headerPrefix, mailbox: mailbox, create: create,
+                            flags: flags))
                 } else {
                     // The folder was deleted or renamed since the script was written: better
                     // in INBOX than lost.
-                    decision.notes.append("the account's rules file into \"\(mailbox)\", which does not exist — kept in INBOX")
+                    decision.notes.append(
+                        "the account's rules file into \"\(mailbox)\", which does not exist — kept in INBOX")
                     addCopy(.init(accountID: accountID, headerPrefix: headerPrefix, flags: flags))
                 }
             case .discard:
@@ -158,7 +169,8 @@ extension LocalDelivery {
             case .redirect(let address, _):
                 guard m.sieveRedirects < SieveDelivery.maxRedirectChain else {
                     decision.notes.append(
-                        "redirect to \(address) not done: the message was already redirected \(m.sieveRedirects) times — kept in \(keptIn)")
+                        "redirect to \(address) not done: the message was already redirected \(m.sieveRedirects) times — kept in \(keptIn)"
+                    )
                     addCopy(keepCopy)
                     continue
                 }
@@ -170,7 +182,8 @@ extension LocalDelivery {
                     var redirected = InboundMessage(
                         sender: m.sender, recipients: [address],
                         data: Array("Delivered-To: \(envelopeTo)\r\n\(m.receivedHeader)".utf8) + data,
-                        receivedHeader: "Received: by \(Self.domain(of: accountAddress)) (Mailroom rules of \(accountAddress)) id \(id);\r\n\t\(RFC5322Date.string(now))\r\n",
+                        receivedHeader:
+                            "Received: by \(Self.domain(of: accountAddress)) (Mailroom rules of \(accountAddress)) id \(id);\r\n\t\(RFC5322Date.string(now))\r\n",
                         clientIP: nil, helo: nil, tls: nil, authenticatedUser: nil)
                     redirected.sieveRedirects = m.sieveRedirects + 1
                     decision.followUps.append(.init(message: redirected, queueID: id, what: "redirect to \(address)"))
@@ -178,16 +191,21 @@ extension LocalDelivery {
             case .reject(let reason, _):
                 // After 250 the refusal can only be a message to the sender (RFC 5429 §2.1).
                 guard !sender.isEmpty else {
-                    decision.notes.append("rejected by the account's rules (\(reason)); the sender is empty, so nobody is told")
+                    decision.notes.append(
+                        "rejected by the account's rules (\(reason)); the sender is empty, so nobody is told")
                     continue
                 }
                 let id = Self.newQueueID()
-                decision.notes.append("rejected by the account's rules (\(reason)); the sender \(sender) is told" + (dryRun ? "" : " (as \(id))"))
+                decision.notes.append(
+                    "rejected by the account's rules (\(reason)); the sender \(sender) is told"
+                        + (dryRun ? "" : " (as \(id))"))
                 if !dryRun {
                     let notice = SieveNotice.rejection(
                         reason: reason, account: accountAddress, sender: sender, original: data, queueID: id, now: now)
                     decision.followUps.append(
-                        .init(message: Self.generated(notice, to: sender, from: accountAddress, id: id, now: now), queueID: id, what: "rejection notice to \(sender)"))
+                        .init(
+                            message: Self.generated(notice, to: sender, from: accountAddress, id: id, now: now),
+                            queueID: id, what: "rejection notice to \(sender)"))
                 }
             case .vacation(let v):
                 if let refusal = v.refusal {
@@ -195,10 +213,12 @@ extension LocalDelivery {
                     continue
                 }
                 if v.seconds > 0,
-                    let last = try? store.lastVacationReply(accountID: accountID, handle: v.handle, sender: v.recipient),
+                    let last = try? store.lastVacationReply(
+                        accountID: accountID, handle: v.handle, sender: v.recipient),
                     now.timeIntervalSince(last) < TimeInterval(v.seconds)
                 {
-                    decision.notes.append("vacation reply not sent: \(v.recipient) was answered on \(RFC5322Date.string(last))")
+                    decision.notes.append(
+                        "vacation reply not sent: \(v.recipient) was answered on \(RFC5322Date.string(last))")
                     continue
                 }
                 let id = Self.newQueueID()
@@ -207,7 +227,9 @@ extension LocalDelivery {
                 if !dryRun {
                     let reply = SieveNotice.vacation(v, account: accountAddress, original: data, queueID: id, now: now)
                     decision.followUps.append(
-                        .init(message: Self.generated(reply, to: v.recipient, from: accountAddress, id: id, now: now), queueID: id, what: "vacation reply to \(v.recipient)"))
+                        .init(
+                            message: Self.generated(reply, to: v.recipient, from: accountAddress, id: id, now: now),
+                            queueID: id, what: "vacation reply to \(v.recipient)"))
                 }
             }
         }
@@ -216,10 +238,13 @@ extension LocalDelivery {
 
     /// A message the server writes (reply, notice): null envelope sender, so that nothing
     /// answers it in turn (RFC 3834 §3.3, RFC 5230 §5).
-    static func generated(_ data: [UInt8], to recipient: String, from account: String, id: String, now: Date) -> InboundMessage {
+    static func generated(_ data: [UInt8], to recipient: String, from account: String, id: String, now: Date)
+        -> InboundMessage
+    {
         InboundMessage(
             sender: nil, recipients: [recipient], data: data,
-            receivedHeader: "Received: by \(domain(of: account)) (Mailroom rules of \(account)) id \(id);\r\n\t\(RFC5322Date.string(now))\r\n",
+            receivedHeader:
+                "Received: by \(domain(of: account)) (Mailroom rules of \(account)) id \(id);\r\n\t\(RFC5322Date.string(now))\r\n",
             clientIP: nil, helo: nil, tls: nil, authenticatedUser: nil)
     }
 
@@ -229,13 +254,16 @@ extension LocalDelivery {
 
     /// Prepares the messages the rules send, each as a delivery of its own; a message that
     /// cannot go (a loop) is told in the trace instead.
-    func prepareFollowUps(_ followUps: [SieveDecision.FollowUp], event: (String) -> DeliveryEvent) async throws -> [PreparedDelivery] {
+    func prepareFollowUps(_ followUps: [SieveDecision.FollowUp], event: (String) -> DeliveryEvent) async throws
+        -> [PreparedDelivery]
+    {
         var out: [PreparedDelivery] = []
         for f in followUps {
             do {
                 out.append(try await prepare(f.message, queueID: f.queueID))
             } catch let refusal as DeliveryRefusal {
-                out.append(PreparedDelivery(commits: [], events: [event("\(f.what) not sent: \(refusal.text)")], sizes: [:]))
+                out.append(
+                    PreparedDelivery(commits: [], events: [event("\(f.what) not sent: \(refusal.text)")], sizes: [:]))
             }
         }
         return out

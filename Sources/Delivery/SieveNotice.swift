@@ -6,7 +6,8 @@ import Sieve
 /// and the notice a `reject` becomes once the message was accepted (RFC 5429 §2.1).
 enum SieveNotice {
     /// The reply to `original` for a vacation action that may be sent.
-    static func vacation(_ v: SieveVacation, account: String, original: [UInt8], queueID: String, now: Date) -> [UInt8] {
+    static func vacation(_ v: SieveVacation, account: String, original: [UInt8], queueID: String, now: Date) -> [UInt8]
+    {
         let headers = HeaderSummary(original)
         // RFC 5230 §5.5: without :subject, "Auto: " and the original subject.
         let subject = v.subject.map(SieveDelivery.headerText) ?? "Auto: " + (headers.subject ?? "")
@@ -35,7 +36,9 @@ enum SieveNotice {
 
     /// The notice for a `reject` after `250`: a message to the sender saying why, with the
     /// original header section attached (the MDN shape RFC 5429 §2.1.1 asks for).
-    static func rejection(reason: String, account: String, sender: String, original: [UInt8], queueID: String, now: Date) -> [UInt8] {
+    static func rejection(
+        reason: String, account: String, sender: String, original: [UInt8], queueID: String, now: Date
+    ) -> [UInt8] {
         let headers = HeaderSummary(original)
         let domain = LocalDelivery.domain(of: account)
         let boundary = "=_mailroom_reject_\(queueID)"
@@ -47,7 +50,8 @@ enum SieveNotice {
         if let id = headers.messageID { out += "In-Reply-To: <\(id)>\r\n" }
         out += "Auto-Submitted: auto-replied (rejected)\r\n"
         out += "MIME-Version: 1.0\r\n"
-        out += "Content-Type: multipart/report; report-type=disposition-notification;\r\n\tboundary=\"\(boundary)\"\r\n\r\n"
+        out +=
+            "Content-Type: multipart/report; report-type=disposition-notification;\r\n\tboundary=\"\(boundary)\"\r\n\r\n"
         out += "--\(boundary)\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
         out += "Your message to <\(account)> was rejected by the recipient's mail rules:\r\n\r\n"
         out += crlf(reason) + "\r\n"

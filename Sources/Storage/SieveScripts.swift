@@ -17,7 +17,9 @@ public struct SieveScriptRecord: Sendable, Hashable {
     }
 
     init(row: Row) {
-        self.init(name: row["name"], text: row["script"], active: row["active"], updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+        self.init(
+            name: row["name"], text: row["script"], active: row["active"],
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
     }
 }
 
@@ -66,29 +68,37 @@ extension SQLiteStore {
     /// An account's scripts, by name.
     public func sieveScripts(accountID: Int64) throws -> [SieveScriptRecord] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM sieve_scripts WHERE account_id = ? ORDER BY name", arguments: [accountID])
-                .map(SieveScriptRecord.init(row:))
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM sieve_scripts WHERE account_id = ? ORDER BY name", arguments: [accountID]
+            )
+            .map(SieveScriptRecord.init(row:))
         }
     }
 
     public func sieveScript(accountID: Int64, name: String) throws -> SieveScriptRecord? {
         try writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM sieve_scripts WHERE account_id = ? AND name = ?", arguments: [accountID, name])
-                .map(SieveScriptRecord.init(row:))
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM sieve_scripts WHERE account_id = ? AND name = ?", arguments: [accountID, name]
+            )
+            .map(SieveScriptRecord.init(row:))
         }
     }
 
     /// The script that runs when mail is delivered to the account, if any.
     public func activeSieveScript(accountID: Int64) throws -> SieveScriptRecord? {
         try writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM sieve_scripts WHERE account_id = ? AND active = 1", arguments: [accountID])
-                .map(SieveScriptRecord.init(row:))
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM sieve_scripts WHERE account_id = ? AND active = 1", arguments: [accountID]
+            )
+            .map(SieveScriptRecord.init(row:))
         }
     }
 
     /// Creates or replaces a script (validated by the caller), keeping its active flag, and
     /// makes it the active one when `activate`; with the audit entries, in one transaction.
-    public func putSieveScript(accountID: Int64, name: String, text: String, activate: Bool, at: Date, audit: [AuditEntry]) throws {
+    public func putSieveScript(
+        accountID: Int64, name: String, text: String, activate: Bool, at: Date, audit: [AuditEntry]
+    ) throws {
         try writer.write { db in
             try db.execute(
                 sql: """
@@ -115,17 +125,23 @@ extension SQLiteStore {
     }
 
     static func activateSieve(accountID: Int64, name: String, _ db: Database) throws {
-        guard try Int.fetchOne(db, sql: "SELECT 1 FROM sieve_scripts WHERE account_id = ? AND name = ?", arguments: [accountID, name]) != nil
+        guard
+            try Int.fetchOne(
+                db, sql: "SELECT 1 FROM sieve_scripts WHERE account_id = ? AND name = ?", arguments: [accountID, name])
+                != nil
         else { throw SieveStoreError.noSuchScript(name) }
         // Off first: the partial unique index allows one active row at any moment.
-        try db.execute(sql: "UPDATE sieve_scripts SET active = 0 WHERE account_id = ? AND name != ?", arguments: [accountID, name])
-        try db.execute(sql: "UPDATE sieve_scripts SET active = 1 WHERE account_id = ? AND name = ?", arguments: [accountID, name])
+        try db.execute(
+            sql: "UPDATE sieve_scripts SET active = 0 WHERE account_id = ? AND name != ?", arguments: [accountID, name])
+        try db.execute(
+            sql: "UPDATE sieve_scripts SET active = 1 WHERE account_id = ? AND name = ?", arguments: [accountID, name])
     }
 
     /// Deletes a script; throws ``SieveStoreError/noSuchScript(_:)`` when there is none.
     public func deleteSieveScript(accountID: Int64, name: String, audit: [AuditEntry]) throws {
         try writer.write { db in
-            try db.execute(sql: "DELETE FROM sieve_scripts WHERE account_id = ? AND name = ?", arguments: [accountID, name])
+            try db.execute(
+                sql: "DELETE FROM sieve_scripts WHERE account_id = ? AND name = ?", arguments: [accountID, name])
             guard db.changesCount > 0 else { throw SieveStoreError.noSuchScript(name) }
             for entry in audit { try Self.insertAudit(entry, db) }
         }
@@ -135,7 +151,8 @@ extension SQLiteStore {
     public func lastVacationReply(accountID: Int64, handle: String, sender: String) throws -> Date? {
         try writer.read { db in
             try Double.fetchOne(
-                db, sql: "SELECT replied_at FROM sieve_vacation_replies WHERE account_id = ? AND handle = ? AND sender = ?",
+                db,
+                sql: "SELECT replied_at FROM sieve_vacation_replies WHERE account_id = ? AND handle = ? AND sender = ?",
                 arguments: [accountID, handle, sender.lowercased()]
             ).map { Date(timeIntervalSince1970: $0) }
         }
@@ -148,7 +165,8 @@ extension SQLiteStore {
             let column = last ? "last_seen" : "first_seen"
             return try Int.fetchOne(
                 db,
-                sql: "SELECT 1 FROM sieve_duplicates WHERE account_id = ? AND handle = ? AND unique_id = ? AND \(column) > ?",
+                sql:
+                    "SELECT 1 FROM sieve_duplicates WHERE account_id = ? AND handle = ? AND unique_id = ? AND \(column) > ?",
                 arguments: [accountID, handle, uniqueID, since.timeIntervalSince1970]) != nil
         }
     }
@@ -157,7 +175,8 @@ extension SQLiteStore {
         let t = at.timeIntervalSince1970
         for r in memory.replies {
             try db.execute(
-                sql: "INSERT OR REPLACE INTO sieve_vacation_replies (account_id, handle, sender, replied_at) VALUES (?, ?, ?, ?)",
+                sql:
+                    "INSERT OR REPLACE INTO sieve_vacation_replies (account_id, handle, sender, replied_at) VALUES (?, ?, ?, ?)",
                 arguments: [r.accountID, r.handle, r.sender.lowercased(), t])
         }
         for s in memory.seen {

@@ -19,10 +19,13 @@ struct SieveCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let scripts = try await client.call(.GET, "/api/v1/accounts/\(seg(address))/sieve", as: [SieveScriptView].self)
+            let scripts = try await client.call(
+                .GET, "/api/v1/accounts/\(seg(address))/sieve", as: [SieveScriptView].self)
             guard !client.json else { return }
             guard !scripts.isEmpty else { return print("\(address) has no scripts: its mail goes to INBOX (or Junk).") }
-            printTable(["NAME", "ACTIVE", "UPDATED"], scripts.map { [$0.name, $0.active ? "yes" : "", dateText($0.updatedAt)] })
+            printTable(
+                ["NAME", "ACTIVE", "UPDATED"],
+                scripts.map { [$0.name, $0.active ? "yes" : "", dateText($0.updatedAt)] })
         }
     }
 
@@ -33,7 +36,8 @@ struct SieveCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let s = try await client.call(.GET, "/api/v1/accounts/\(seg(address))/sieve/\(seg(name))", as: SieveScriptView.self)
+            let s = try await client.call(
+                .GET, "/api/v1/accounts/\(seg(address))/sieve/\(seg(name))", as: SieveScriptView.self)
             guard !client.json else { return }
             print(s.script ?? "", terminator: (s.script ?? "").hasSuffix("\n") ? "" : "\n")
         }
@@ -44,17 +48,21 @@ struct SieveCommand: AsyncParsableCommand {
             abstract: "Save a script from a file (or standard input), checked first; --activate makes it run.")
         @Argument(help: "The account's address.") var address: String
         @Argument(help: "The script's name.") var name: String
-        @Option(name: .long, help: ArgumentHelp("The script (- or none: standard input).", valueName: "file")) var file: String?
+        @Option(name: .long, help: ArgumentHelp("The script (- or none: standard input).", valueName: "file")) var file:
+            String?
         @Flag(help: "Make it the active script.") var activate = false
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
             let text = try readText(file)
             let s = try await client.call(
-                .POST, "/api/v1/accounts/\(seg(address))/sieve/\(seg(name))", body: SievePut(script: text, activate: activate),
+                .POST, "/api/v1/accounts/\(seg(address))/sieve/\(seg(name))",
+                body: SievePut(script: text, activate: activate),
                 as: SieveScriptView.self)
             guard !client.json else { return }
-            print("Saved script \"\(s.name)\" of \(address)\(s.active ? "; it is the active one" : " (not active: `mailroom sieve activate \(address) \(s.name)`)").")
+            print(
+                "Saved script \"\(s.name)\" of \(address)\(s.active ? "; it is the active one" : " (not active: `mailroom sieve activate \(address) \(s.name)`)")."
+            )
         }
     }
 
@@ -65,7 +73,8 @@ struct SieveCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.call(.POST, "/api/v1/accounts/\(seg(address))/sieve/\(seg(name))/activate", as: SieveScriptView.self)
+            _ = try await client.call(
+                .POST, "/api/v1/accounts/\(seg(address))/sieve/\(seg(name))/activate", as: SieveScriptView.self)
             guard !client.json else { return }
             print("\"\(name)\" now runs for mail delivered to \(address).")
         }
@@ -77,7 +86,8 @@ struct SieveCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.call(.POST, "/api/v1/accounts/\(seg(address))/sieve-deactivate", as: [SieveScriptView].self)
+            _ = try await client.call(
+                .POST, "/api/v1/accounts/\(seg(address))/sieve-deactivate", as: [SieveScriptView].self)
             guard !client.json else { return }
             print("No script runs for \(address) now.")
         }
@@ -90,7 +100,8 @@ struct SieveCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.call(.DELETE, "/api/v1/accounts/\(seg(address))/sieve/\(seg(name))", as: [SieveScriptView].self)
+            _ = try await client.call(
+                .DELETE, "/api/v1/accounts/\(seg(address))/sieve/\(seg(name))", as: [SieveScriptView].self)
             guard !client.json else { return }
             print("Deleted script \"\(name)\" of \(address).")
         }
@@ -113,16 +124,20 @@ struct VacationCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set (or change) the vacation reply.")
         @Argument(help: "The account's address.") var address: String
         @Option(help: "The reply's subject.") var subject: String
-        @Option(name: .long, help: ArgumentHelp("The reply's text (- for standard input).", valueName: "file")) var messageFile: String
+        @Option(name: .long, help: ArgumentHelp("The reply's text (- for standard input).", valueName: "file"))
+        var messageFile: String
         @Option(help: "Answer each sender at most once in this many days (default 7).") var days: Int?
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
             let v = try await client.call(
                 .POST, "/api/v1/accounts/\(seg(address))/vacation",
-                body: VacationSet(subject: subject, message: try readText(messageFile), days: days), as: VacationView.self)
+                body: VacationSet(subject: subject, message: try readText(messageFile), days: days),
+                as: VacationView.self)
             guard !client.json else { return }
-            print("Vacation reply set for \(address)" + (v.includes.map { "; the rules of \"\($0)\" still run after it" } ?? "") + ".")
+            print(
+                "Vacation reply set for \(address)"
+                    + (v.includes.map { "; the rules of \"\($0)\" still run after it" } ?? "") + ".")
         }
     }
 
@@ -144,7 +159,8 @@ struct VacationCommand: AsyncParsableCommand {
     }
 
     struct Clear: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove the vacation reply; the script active before runs again.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove the vacation reply; the script active before runs again.")
         @Argument(help: "The account's address.") var address: String
         @OptionGroup var client: ClientOptions
 
@@ -166,13 +182,15 @@ struct RulesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show what the account's active script would do with a message (nothing is stored or sent).")
         @Argument(help: "The account's address.") var address: String
-        @Option(help: ArgumentHelp("The message (RFC 5322 text; - for standard input).", valueName: "file")) var message: String
+        @Option(help: ArgumentHelp("The message (RFC 5322 text; - for standard input).", valueName: "file"))
+        var message: String
         @Option(help: "The envelope sender (default: the From field's address).") var from: String?
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
             let r = try await client.call(
-                .POST, "/api/v1/accounts/\(seg(address))/rules/test", body: RulesTest(message: try readText(message), from: from),
+                .POST, "/api/v1/accounts/\(seg(address))/rules/test",
+                body: RulesTest(message: try readText(message), from: from),
                 as: RulesTestView.self)
             guard !client.json else { return }
             if let s = r.script { print("script \"\(s)\":") }

@@ -18,8 +18,11 @@ import Testing
     ) -> InboundMessage {
         InboundMessage(
             sender: sender, recipients: rcpts,
-            data: Array("From: <\(sender ?? "x@elsewhere.com")>\r\nTo: <\(rcpts[0])>\r\nSubject: \(subject)\r\nMessage-ID: <id-\(UUID().uuidString)@x>\r\n\(headers)\r\n\(body)".utf8),
-            receivedHeader: "Received: from test\r\n", clientIP: "192.0.2.1", helo: "client", tls: nil, authenticatedUser: nil)
+            data: Array(
+                "From: <\(sender ?? "x@elsewhere.com")>\r\nTo: <\(rcpts[0])>\r\nSubject: \(subject)\r\nMessage-ID: <id-\(UUID().uuidString)@x>\r\n\(headers)\r\n\(body)"
+                    .utf8),
+            receivedHeader: "Received: from test\r\n", clientIP: "192.0.2.1", helo: "client", tls: nil,
+            authenticatedUser: nil)
     }
 
     func account(_ h: PolicyHarness, _ address: String = "alice@example.org") throws -> Int64 {
@@ -32,21 +35,28 @@ import Testing
     }
 
     /// The messages in one of the account's mailboxes (flags included).
-    func messages(_ h: PolicyHarness, _ mailbox: String, of address: String = "alice@example.org") throws -> [MessageState] {
-        guard let box = try h.delivery.store.mailbox(accountID: try account(h, address), name: mailbox) else { return [] }
+    func messages(_ h: PolicyHarness, _ mailbox: String, of address: String = "alice@example.org") throws
+        -> [MessageState]
+    {
+        guard let box = try h.delivery.store.mailbox(accountID: try account(h, address), name: mailbox) else {
+            return []
+        }
         return try h.delivery.store.messageStates(mailboxID: box.id)
     }
 
     func trace(_ h: PolicyHarness, _ queueID: String) throws -> [String] {
-        try h.delivery.store.traceEvents(messageID: nil, sender: nil, recipient: nil, account: nil, since: nil, limit: 100)
-            .filter { $0.queueID == queueID }.map { "\($0.event.rawValue): \($0.detail ?? "")" }
+        try h.delivery.store.traceEvents(
+            messageID: nil, sender: nil, recipient: nil, account: nil, since: nil, limit: 100
+        )
+        .filter { $0.queueID == queueID }.map { "\($0.event.rawValue): \($0.detail ?? "")" }
     }
 
     @Test func fileintoAnExistingFolderAndCreateOne() async throws {
         let h = try PolicyHarness()
         try h.delivery.store.createMailbox(accountID: try account(h), name: "Projects", specialUse: nil)
         try put(
-            h, """
+            h,
+            """
             require ["fileinto", "mailbox"];
             if header :contains "subject" "project" { fileinto "Projects"; }
             elsif header :contains "subject" "new" { fileinto :create "Later/Reading"; }
@@ -73,7 +83,8 @@ import Testing
     @Test func keepDiscardAndFlags() async throws {
         let h = try PolicyHarness()
         try put(
-            h, """
+            h,
+            """
             require ["imap4flags"];
             if header :is "subject" "drop" { discard; stop; }
             addflag ["\\\\seen", "$Important"];
@@ -99,7 +110,8 @@ import Testing
         #expect(try messages(h, "INBOX").isEmpty)
         let bytes = String(decoding: try h.delivery.readBlob(try #require(queued.first).blobHash), as: UTF8.self)
         #expect(bytes.contains("Delivered-To: alice@example.org\r\n"))
-        #expect(try trace(h, q).contains { $0.hasPrefix("filtered: script \"rules\": redirected to carol@partner.test") })
+        #expect(
+            try trace(h, q).contains { $0.hasPrefix("filtered: script \"rules\": redirected to carol@partner.test") })
     }
 
     @Test func aRedirectLoopBetweenTwoAccountsStops() async throws {
@@ -109,7 +121,8 @@ import Testing
         let q = try await h.delivery.deliver(message())
         // alice → bob → alice: the Delivered-To check refuses the second visit to alice; the
         // message is in nobody's INBOX, and the trace says why.
-        let events = try h.delivery.store.traceEvents(messageID: nil, sender: nil, recipient: nil, since: nil, limit: 100)
+        let events = try h.delivery.store.traceEvents(
+            messageID: nil, sender: nil, recipient: nil, since: nil, limit: 100)
         #expect(events.contains { $0.event == .filtered && ($0.detail ?? "").contains("not sent: mail loop") })
         #expect(try messages(h, "INBOX").isEmpty)
         #expect(try trace(h, q).contains { $0.contains("redirected to bob@example.org") })
@@ -125,7 +138,9 @@ import Testing
         let replies = try h.delivery.store.queueEntries(QueueSelection(domain: "elsewhere.com"))
         #expect(replies.map(\.recipient).sorted() == ["other@elsewhere.com", "sender@elsewhere.com"])
         #expect(replies.allSatisfy { $0.sender == "" })
-        let reply = String(decoding: try h.delivery.readBlob(try #require(replies.first { $0.recipient == "sender@elsewhere.com" }).blobHash), as: UTF8.self)
+        let reply = String(
+            decoding: try h.delivery.readBlob(
+                try #require(replies.first { $0.recipient == "sender@elsewhere.com" }).blobHash), as: UTF8.self)
         let originalID = try #require(HeaderSummary(first.data).messageID)
         #expect(reply.contains("From: <alice@example.org>\r\n"))
         #expect(reply.contains("Subject: Away\r\n"))
@@ -135,9 +150,12 @@ import Testing
         #expect(reply.contains("I am away until Monday."))
         #expect(try messages(h, "INBOX").count == 3)
         #expect(try trace(h, q1).contains { $0.contains("vacation reply sent to sender@elsewhere.com") })
-        #expect(try trace(h, q2).contains { $0.contains("vacation reply not sent: sender@elsewhere.com was answered on") })
+        #expect(
+            try trace(h, q2).contains { $0.contains("vacation reply not sent: sender@elsewhere.com was answered on") })
         let last = try #require(
-            try h.delivery.store.lastVacationReply(accountID: try account(h), handle: "I am away until Monday.Away<default-from><NO-MIME>", sender: "sender@elsewhere.com"))
+            try h.delivery.store.lastVacationReply(
+                accountID: try account(h), handle: "I am away until Monday.Away<default-from><NO-MIME>",
+                sender: "sender@elsewhere.com"))
         #expect(abs(last.timeIntervalSinceNow) < 60)
     }
 
@@ -177,7 +195,11 @@ import Testing
         try put(h, "require [\"reject\", \"fileinto\"]; fileinto \"INBOX\"; reject \"no\";")
         let q = try await h.delivery.deliver(message())
         #expect(try messages(h, "INBOX").count == 1)
-        #expect(try trace(h, q).contains { $0.hasPrefix("filtered: script \"rules\": script \"rules\" failed at") && $0.hasSuffix("— kept in INBOX") })
+        #expect(
+            try trace(h, q).contains {
+                $0.hasPrefix("filtered: script \"rules\": script \"rules\" failed at")
+                    && $0.hasSuffix("— kept in INBOX")
+            })
     }
 
     @Test func aBudgetOverrunKeepsInInbox() async throws {
