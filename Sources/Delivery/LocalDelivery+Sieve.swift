@@ -21,6 +21,9 @@ public struct SieveDecision: Sendable {
     public var notes: [String] = []
     public var followUps: [FollowUp] = []
     public var memory = SieveMemory()
+    /// A reject given while the SMTP client still waits: refuse the message instead of
+    /// storing it (RFC 5429 §2.1: at the protocol level when possible).
+    public var refusal: DeliveryRefusal?
     /// The script's name, for the trace.
     public var script: String
     /// The actions as the interpreter gave them (empty when the run failed), for dry runs.
@@ -79,7 +82,7 @@ extension LocalDelivery {
     ///   - dryRun: decide without reading or planning anything that would be sent.
     public func sieveDecision(
         accountID: Int64, accountAddress: String, envelopeTo: String, message m: InboundMessage, data: [UInt8],
-        headerPrefix: [UInt8], junkUse: String?, now: Date, dryRun: Bool = false
+        headerPrefix: [UInt8], junkUse: String?, now: Date, mayRefuse: Bool = false, dryRun: Bool = false
     ) -> SieveDecision? {
         let script: SieveScriptRecord
         do {
@@ -189,7 +192,13 @@ extension LocalDelivery {
                     decision.followUps.append(.init(message: redirected, queueID: id, what: "redirect to \(address)"))
                 }
             case .reject(let reason, _):
-                // After 250 the refusal can only be a message to the sender (RFC 5429 §2.1).
+                if mayRefuse {
+                    decision.refusal = DeliveryRefusal(code: 550, enhanced: "5.7.1", text: SieveNotice.oneLine(reason))
+                    decision.notes.append("refused at SMTP by the account's rules (\(reason))")
+                    continue
+                }
+                // Once the message is accepted for others too (or released later), the
+                // refusal can only be a message to the sender (RFC 5429 §2.1).
                 guard !sender.isEmpty else {
                     decision.notes.append(
                         "rejected by the account's rules (\(reason)); the sender is empty, so nobody is told")

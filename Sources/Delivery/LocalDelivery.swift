@@ -31,6 +31,9 @@ public struct InboundMessage: Sendable {
     public var strictSenderPolicy = false
     /// How many accounts' rules redirected this message on its way here (a chain is bounded).
     public var sieveRedirects = 0
+    /// The SMTP client still waits for the reply to DATA, so a refusal can still be given
+    /// instead of a message to the sender (a Sieve reject for the only recipient).
+    public var awaitsReply = false
 
     public init(
         sender: String?, recipients: [String], data: [UInt8], receivedHeader: String, clientIP: String?, helo: String?,
@@ -241,8 +244,15 @@ public final class LocalDelivery: Sendable {
                     let envelopeTo = target.path.isEmpty ? rcpt : target.address
                     if let decision = sieveDecision(
                         accountID: account, accountAddress: target.address, envelopeTo: envelopeTo, message: m, data: variants[key]!.data,
-                        headerPrefix: prefix, junkUse: specialUse, now: now)
+                        headerPrefix: prefix, junkUse: specialUse, now: now,
+                        // A reject refuses at SMTP only when it refuses nobody else's copy.
+                        mayRefuse: m.awaitsReply && m.recipients.count == 1 && r.recipients.count == 1)
                     {
+                        if let refusal = decision.refusal {
+                            try? store.recordEvents(
+                                [event(.rejected, recipient: target.address, detail: "script \"\(decision.script)\": refused by the account's rules", reply: "\(refusal.code) \(refusal.enhanced)")])
+                            throw refusal
+                        }
                         for copy in decision.copies {
                             variants[key]!.local.append(copy)
                             let place =

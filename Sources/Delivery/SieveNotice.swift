@@ -67,6 +67,16 @@ enum SieveNotice {
         return bytes
     }
 
+    /// One line for an SMTP reply: printable ASCII only (others as "?", line breaks as
+    /// spaces), at most 200 characters.
+    static func oneLine(_ s: String) -> String {
+        let line = s.unicodeScalars.map { c -> Character in
+            if c == "\r" || c == "\n" || c == "\t" { return " " }
+            return (0x20..<0x7F).contains(c.value) ? Character(c) : "?"
+        }
+        return String(String(line).prefix(200))
+    }
+
     /// Line breaks as CRLF, whatever the script wrote.
     static func crlf(_ s: String) -> String {
         s.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")

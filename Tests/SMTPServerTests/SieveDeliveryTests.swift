@@ -239,6 +239,28 @@ import Testing
         #expect(try trace(h, q).contains { $0.contains("rejected by the account's rules") })
     }
 
+    @Test func rejectWhileTheClientWaitsRefusesAtSMTPForTheOnlyRecipient() async throws {
+        let h = try PolicyHarness()
+        try put(h, "require \"ereject\"; ereject \"No mail from you, thanks.\";")
+        var m = message()
+        m.awaitsReply = true
+        do {
+            _ = try await h.delivery.deliver(m)
+            Issue.record("stored a message the rules rejected")
+        } catch let r as DeliveryRefusal {
+            #expect(r.code == 550 && r.enhanced == "5.7.1" && r.text == "No mail from you, thanks.")
+        }
+        #expect(try h.delivery.store.queueEntries(QueueSelection()).isEmpty)
+        #expect(try messages(h, "INBOX").isEmpty)
+        // With another recipient the message is accepted for bob: alice's sender gets a notice.
+        var both = message(["alice@example.org", "bob@example.org"])
+        both.awaitsReply = true
+        _ = try await h.delivery.deliver(both)
+        #expect(try h.delivery.store.queueEntries(QueueSelection(recipient: "sender@elsewhere.com")).count == 1)
+        #expect(try messages(h, "INBOX", of: "bob@example.org").count == 1)
+        #expect(try messages(h, "INBOX").isEmpty)
+    }
+
     @Test func duplicateSeesAMessageIDTheSecondTime() async throws {
         let h = try PolicyHarness()
         try put(h, "require [\"duplicate\", \"fileinto\"]; if duplicate { fileinto \"Trash\"; }")
