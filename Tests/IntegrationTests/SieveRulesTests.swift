@@ -73,6 +73,17 @@ struct SieveRulesTests {
             #expect(
                 try s.cli(["rules", "test", "alice@example.org", "--message", "-"], stdin: mail).out.contains(
                     "script \"rules\""))
+            // A reject for the only recipient is an SMTP refusal, given before any 250.
+            #expect(try s.cli(["account", "add", "bob@example.org", "--password", "bob-password-1"]).status == 0)
+            let reject = try s.cli(
+                ["sieve", "put", "bob@example.org", "no", "--activate"],
+                stdin: "require \"reject\"; reject \"Not here.\";")
+            #expect(reject.status == 0, "\(reject.err)")
+            let refused = Peers.converse(
+                port: mx,
+                "EHLO c.test\r\nMAIL FROM:<carol@elsewhere.test>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\nSubject: hi\r\n\r\nhi\r\n.\r\nQUIT\r\n"
+            )
+            #expect(refused.contains("550 5.7.1 Not here."), "\(refused)")
             let audit = try s.cli(["audit"]).out
             #expect(
                 audit.contains("sieve.put+activate") && audit.contains("vacation.set")
