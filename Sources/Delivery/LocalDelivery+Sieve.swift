@@ -230,6 +230,14 @@ extension LocalDelivery {
                         "vacation reply not sent: \(v.recipient) was answered on \(RFC5322Date.string(last))")
                     continue
                 }
+                if !dryRun
+                    && !claimVacation(
+                        accountID: accountID, handle: v.handle, sender: v.recipient, seconds: v.seconds, now: now)
+                {
+                    decision.notes.append(
+                        "vacation reply not sent: \(v.recipient) is being answered for another message")
+                    continue
+                }
                 let id = Self.newQueueID()
                 decision.notes.append("vacation reply sent to \(v.recipient)" + (dryRun ? "" : " (as \(id))"))
                 decision.memory.replies.append(.init(accountID: accountID, handle: v.handle, sender: v.recipient))
@@ -243,6 +251,22 @@ extension LocalDelivery {
             }
         }
         return decision
+    }
+
+    /// Claims the reply to `sender` for the period, unless another delivery in this process
+    /// claimed it moments ago (the store knows of it only once that delivery is committed).
+    func claimVacation(accountID: Int64, handle: String, sender: String, seconds: Int64, now: Date) -> Bool {
+        guard seconds > 0 else { return true }
+        let key = "\(accountID)\u{0}\(handle)\u{0}\(sender.lowercased())"
+        // Long enough for any commit; short, so that a commit that failed does not silence
+        // the reply for the whole period.
+        let window = TimeInterval(min(seconds, 600))
+        return vacationsInFlight.withLock { claims in
+            if let at = claims[key], now.timeIntervalSince(at) < window { return false }
+            if claims.count > 10_000 { claims = claims.filter { now.timeIntervalSince($0.value) < 600 } }
+            claims[key] = now
+            return true
+        }
     }
 
     /// A message the server writes (reply, notice): null envelope sender, so that nothing

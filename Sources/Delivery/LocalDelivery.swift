@@ -101,6 +101,9 @@ public final class LocalDelivery: Sendable {
     private let usage = Mutex<[Int64: Int64]>([:])
     let refusals = Mutex<[DeliveryEvent]>([])
     private let signerBox = Mutex<(any OutboundSigner)?>(nil)
+    /// Vacation replies decided but maybe not committed yet, by account, handle and sender:
+    /// two messages from one sender delivered at once must not both be answered.
+    let vacationsInFlight = Mutex<[String: Date]>([:])
 
     public init(store: SQLiteStore, directory: DirectoryService, blobs: BlobStore, maxReceivedHeaders: Int = 50, inlineLimit: Int = 256 * 1024) {
         self.inlineLimit = inlineLimit

@@ -159,6 +159,17 @@ import Testing
         #expect(abs(last.timeIntervalSinceNow) < 60)
     }
 
+    @Test func twoMessagesFromOneSenderAtOnceGetOneReply() async throws {
+        let h = try PolicyHarness()
+        try put(h, "require \"vacation\"; vacation \"away\";")
+        async let a = h.delivery.deliver(message())
+        async let b = h.delivery.deliver(message())
+        async let c = h.delivery.deliver(message())
+        _ = try await (a, b, c)
+        #expect(try h.delivery.store.queueEntries(QueueSelection(recipient: "sender@elsewhere.com")).count == 1)
+        #expect(try messages(h, "INBOX").count == 3)
+    }
+
     @Test func vacationAnswersAgainAfterThePeriod() async throws {
         let h = try PolicyHarness()
         try put(h, "require [\"vacation\", \"vacation-seconds\"]; vacation :seconds 1 \"away\";")
