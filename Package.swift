@@ -182,7 +182,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "MailCore", "Storage", "Directory", "AdminModels", "MIME", "Filtering",
+                "MailCore", "Storage", "Directory", "AdminModels", "MIME", "Filtering", "Sieve",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -46,6 +46,7 @@ public func buildAdminRouter(
         addQuarantineRoutes(api, delivery)
         addJunkRoutes(api, dir, delivery)
         addBackupRoutes(api, delivery)
+        addSieveRoutes(api, delivery)
     }
     if let outbound { addOutboundRoutes(api, outbound) }
     if let outbound, let setup { addSetupRoutes(api, dir, outbound, setup, status: status) }

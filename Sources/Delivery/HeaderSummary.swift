@@ -8,6 +8,8 @@ public struct HeaderSummary: Sendable, Hashable {
     public var receivedCount = 0
     /// `Delivered-To:` values, lower-cased, for loop detection.
     public var deliveredTo: [String] = []
+    /// The first `References:` field's value, unfolded (for replies, RFC 5322 §3.6.4).
+    public var references: String?
 
     public init(_ message: [UInt8]) {
         var fields: [(String, String)] = []
@@ -51,6 +53,8 @@ public struct HeaderSummary: Sendable, Hashable {
                 subject = value
             case "from" where from == nil:
                 from = value
+            case "references" where references == nil:
+                references = value
             case "received":
                 receivedCount += 1
             case "delivered-to":

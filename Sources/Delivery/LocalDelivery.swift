@@ -29,6 +29,11 @@ public struct InboundMessage: Sendable {
     public var arc: ARCContext?
     /// The From domain publishes DMARC `p=reject` or `p=quarantine` (lists rewrite From).
     public var strictSenderPolicy = false
+    /// How many accounts' rules redirected this message on its way here (a chain is bounded).
+    public var sieveRedirects = 0
+    /// The SMTP client still waits for the reply to DATA, so a refusal can still be given
+    /// instead of a message to the sender (a Sieve reject for the only recipient).
+    public var awaitsReply = false
 
     public init(
         sender: String?, recipients: [String], data: [UInt8], receivedHeader: String, clientIP: String?, helo: String?,
@@ -96,6 +101,9 @@ public final class LocalDelivery: Sendable {
     private let usage = Mutex<[Int64: Int64]>([:])
     let refusals = Mutex<[DeliveryEvent]>([])
     private let signerBox = Mutex<(any OutboundSigner)?>(nil)
+    /// Vacation replies decided but maybe not committed yet, by account, handle and sender:
+    /// two messages from one sender delivered at once must not both be answered.
+    let vacationsInFlight = Mutex<[String: Date]>([:])
 
     public init(store: SQLiteStore, directory: DirectoryService, blobs: BlobStore, maxReceivedHeaders: Int = 50, inlineLimit: Int = 256 * 1024) {
         self.inlineLimit = inlineLimit
@@ -153,6 +161,8 @@ public final class LocalDelivery: Sendable {
             return queueID
         }
         try await committer.commit(prepared.commits)
+        // Messages the rules could not send (loops) are told beside the commit.
+        try store.recordEvents(prepared.events)
         stored(prepared)
         return queueID
     }
@@ -198,6 +208,8 @@ public final class LocalDelivery: Sendable {
         let specialUse = m.junkReason == nil ? nil : "\\Junk"
         var seenAccounts: Set<Int64> = []
         var seenRemote: Set<String> = []
+        var followUps: [SieveDecision.FollowUp] = []
+        var memory = SieveMemory()
         let returnPath = "Return-Path: <\(m.sender ?? "")>\r\n"
         for rcpt in m.recipients {
             if headers.deliveredTo.contains(rcpt.lowercased()) {
@@ -230,6 +242,36 @@ public final class LocalDelivery: Sendable {
                 let via = target.path.isEmpty ? nil : "via " + target.path.joined(separator: " → ")
                 if let account = target.accountID {
                     guard seenAccounts.insert(account).inserted else { continue }
+                    // The account's rules run after the spam verdict, on the bytes this
+                    // account gets (a list's variant included).
+                    let envelopeTo = target.path.isEmpty ? rcpt : target.address
+                    if let decision = sieveDecision(
+                        accountID: account, accountAddress: target.address, envelopeTo: envelopeTo, message: m, data: variants[key]!.data,
+                        headerPrefix: prefix, junkUse: specialUse, now: now,
+                        // A reject refuses at SMTP only when it refuses nobody else's copy.
+                        mayRefuse: m.awaitsReply && m.recipients.count == 1 && r.recipients.count == 1)
+                    {
+                        if let refusal = decision.refusal {
+                            try? store.recordEvents(
+                                [event(.rejected, recipient: target.address, detail: "script \"\(decision.script)\": refused by the account's rules", reply: "\(refusal.code) \(refusal.enhanced)")])
+                            throw refusal
+                        }
+                        for copy in decision.copies {
+                            variants[key]!.local.append(copy)
+                            let place =
+                                copy.mailbox.map { "\($0) (filed by the account's rules)" }
+                                ?? (copy.specialUse == nil ? "INBOX" : folder)
+                            let flags = copy.flags.isEmpty ? nil : "flags " + copy.flags.joined(separator: " ")
+                            events.append(event(.stored, recipient: target.address, detail: [place, flags, via].compactMap { $0 }.joined(separator: " ")))
+                        }
+                        for note in decision.notes {
+                            events.append(event(.filtered, recipient: target.address, detail: "script \"\(decision.script)\": " + note))
+                        }
+                        followUps += decision.followUps
+                        memory.replies += decision.memory.replies
+                        memory.seen += decision.memory.seen
+                        continue
+                    }
                     variants[key]!.local.append(.init(accountID: account, headerPrefix: prefix, specialUse: specialUse))
                     events.append(event(.stored, recipient: target.address, detail: [folder, via].compactMap { $0 }.joined(separator: " ")))
                 } else {
@@ -271,8 +313,29 @@ public final class LocalDelivery: Sendable {
                     receivedAt: now, local: v.local, remote: v.remote, held: v.held,
                     events: i == 0 ? events : []))
         }
-        let sizes = Dictionary(uniqueKeysWithValues: used.enumerated().flatMap { i, v in v.1.local.map { ($0.accountID, Int64(bodies[i].count + $0.headerPrefix.count)) } })
-        return PreparedDelivery(commits: commits, events: commits.isEmpty ? events : [], sizes: sizes)
+        var sizes: [Int64: Int64] = [:]
+        for (i, v) in used.enumerated() {
+            for copy in v.1.local { sizes[copy.accountID, default: 0] += Int64(bodies[i].count + copy.headerPrefix.count) }
+        }
+        guard !followUps.isEmpty || !memory.isEmpty else {
+            return PreparedDelivery(commits: commits, events: commits.isEmpty ? events : [], sizes: sizes)
+        }
+        // What the rules remember and send is committed with the message: a crash loses or
+        // doubles none of it. A message the rules discarded still needs a commit for that.
+        if commits.isEmpty {
+            commits.append(
+                MessageCommit(
+                    queueID: queueID, messageID: headers.messageID, sender: m.sender ?? "", blobHash: "", blobSize: 0,
+                    receivedAt: now, local: [], remote: [], held: [], events: events))
+        }
+        commits[0].sieve = memory
+        var prepared = PreparedDelivery(commits: commits, events: [], sizes: sizes)
+        for sub in try await prepareFollowUps(followUps, event: { event(.filtered, recipient: nil, detail: $0) }) {
+            prepared.commits += sub.commits
+            prepared.events += sub.events
+            prepared.sizes.merge(sub.sizes, uniquingKeysWith: +)
+        }
+        return prepared
     }
 }
 

@@ -211,6 +211,12 @@ extension DirectoryService {
         return SCRAMCredentials(salt: hash.salt, iterations: hash.iterations, storedKey: hash.storedKey, serverKey: hash.serverKey)
     }
 
+    /// The account at `text`, when the actor may manage it (a domain admin: accounts of their
+    /// domains); for operations other modules write (Sieve scripts).
+    public func managedAccount(_ text: String, actor: AdminActor) throws -> AccountRecord {
+        try existingAccount(text, actor, in: snapshot)
+    }
+
     func existingAccount(_ text: String, _ actor: AdminActor, in snap: DirectorySnapshot) throws -> AccountRecord {
         let address = try Self.parseAddress(text)
         _ = try managedDomain(address.domain, actor, in: snap)

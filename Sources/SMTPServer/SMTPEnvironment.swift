@@ -173,6 +173,7 @@ public struct SMTPEnvironment: Sendable {
         message.checks = verdict?.story
         message.arc = verdict?.arc
         message.strictSenderPolicy = verdict?.strictSenderPolicy ?? false
+        message.awaitsReply = true
         switch verdict?.decision {
         case .junk(let why)?: message.junkReason = why
         case .quarantine(let why)?: message.quarantineReason = why

@@ -30,6 +30,9 @@ public struct DeliveryEvent: Codable, Hashable, Sendable {
         case notified
         /// An administrator acted on a queued message (retry, hold, release, delete).
         case admin
+        /// The recipient's rules (Sieve) acted: discarded, redirected, replied, rejected, or
+        /// the script failed and the message was kept.
+        case filtered
     }
 
     public var id: Int64
@@ -73,10 +76,23 @@ public struct MessageCommit: Sendable {
         public var headerPrefix: [UInt8]
         /// The mailbox with this special use (`\\Junk`) instead of INBOX.
         public var specialUse: String?
-        public init(accountID: Int64, headerPrefix: [UInt8], specialUse: String? = nil) {
+        /// The mailbox by name (a Sieve fileinto), before `specialUse`; INBOX when there is
+        /// none by that name and `create` is false.
+        public var mailbox: String?
+        /// Make `mailbox` (and its parents) when missing (Sieve `fileinto :create`).
+        public var create: Bool
+        /// IMAP flags and keywords the copy is stored with (Sieve imap4flags).
+        public var flags: [String]
+        public init(
+            accountID: Int64, headerPrefix: [UInt8], specialUse: String? = nil, mailbox: String? = nil, create: Bool = false,
+            flags: [String] = []
+        ) {
             self.accountID = accountID
             self.headerPrefix = headerPrefix
             self.specialUse = specialUse
+            self.mailbox = mailbox
+            self.create = create
+            self.flags = flags
         }
     }
 
@@ -114,6 +130,9 @@ public struct MessageCommit: Sendable {
     public var remote: [RemoteCopy]
     public var held: [HeldCopy]
     public var events: [DeliveryEvent]
+    /// Vacation replies and duplicate-test sightings of the Sieve runs, recorded with the
+    /// message.
+    public var sieve = SieveMemory()
 
     public init(
         queueID: String, messageID: String?, sender: String, blobHash: String, blobSize: Int, inlineData: [UInt8]? = nil,
@@ -159,13 +178,13 @@ extension SQLiteStore {
     /// The mailboxes a batch delivered into, for the sessions watching them.
     func mailboxesTouched(by batch: [MessageCommit]) throws -> Set<Int64> {
         let copies = batch.flatMap(\.local)
-        let accounts = Set(copies.filter { $0.specialUse == nil }.map(\.accountID))
-        let elsewhere = copies.filter { $0.specialUse != nil }
+        let accounts = Set(copies.filter { $0.specialUse == nil && $0.mailbox == nil }.map(\.accountID))
+        let elsewhere = copies.filter { $0.specialUse != nil || $0.mailbox != nil }
         guard !accounts.isEmpty || !elsewhere.isEmpty else { return [] }
         return try writer.read { db in
             var touched = Set(try Int64.fetchAll(
                 db, sql: "SELECT id FROM mailboxes WHERE name = 'INBOX' AND account_id IN (\(accounts.map(String.init).joined(separator: ",")))"))
-            for copy in elsewhere { touched.insert(try Self.mailbox(of: copy.accountID, specialUse: copy.specialUse, db)) }
+            for copy in elsewhere { touched.insert(try Self.mailbox(for: copy, db)) }
             return touched
         }
     }
@@ -177,7 +196,7 @@ extension SQLiteStore {
         }
         let at = m.receivedAt.timeIntervalSince1970
         for copy in m.local {
-            let mailbox = try mailbox(of: copy.accountID, specialUse: copy.specialUse, db)
+            let mailbox = try mailbox(for: copy, db)
             // UID and MODSEQ come from the mailbox row, bumped in the same transaction.
             guard let row = try Row.fetchOne(
                 db, sql: "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING uidnext - 1 AS uid, highestmodseq AS modseq",
@@ -185,13 +204,14 @@ extension SQLiteStore {
             else { throw StoreError.notFound("mailbox \(mailbox)") }
             try db.execute(
                 sql: """
-                    INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, header_prefix, size, internal_date, queue_id, message_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, header_prefix, size, internal_date, queue_id, message_id, flags)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     mailbox, row["uid"] as Int64, row["modseq"] as Int64, m.blobHash, Data(copy.headerPrefix),
-                    m.blobSize + copy.headerPrefix.count, at, m.queueID, m.messageID,
+                    m.blobSize + copy.headerPrefix.count, at, m.queueID, m.messageID, copy.flags.joined(separator: " "),
                 ])
+            if !copy.flags.isEmpty { try noteKeywords(copy.flags, mailboxID: mailbox, db) }
         }
         for copy in m.remote {
             try db.execute(
@@ -213,6 +233,28 @@ extension SQLiteStore {
                 arguments: [m.queueID, copy.listAddress, m.sender, m.blobHash, Data(copy.headerPrefix), m.blobSize + copy.headerPrefix.count, copy.subject, at])
         }
         for e in m.events { try insertEvent(e, db) }
+        if !m.sieve.isEmpty { try recordSieveMemory(m.sieve, at: m.receivedAt, db) }
+    }
+
+    /// The mailbox a copy goes to: by name (made when missing and asked to), else by special
+    /// use, else INBOX.
+    static func mailbox(for copy: MessageCommit.LocalCopy, _ db: Database) throws -> Int64 {
+        if let name = copy.mailbox {
+            let sql = "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?"
+            if let id = try Int64.fetchOne(db, sql: sql, arguments: [copy.accountID, name]) { return id }
+            if copy.create {
+                _ = try inbox(of: copy.accountID, db)  // a new account's standard mailboxes first
+                var parent = ""
+                for part in name.split(separator: "/") {
+                    parent = parent.isEmpty ? String(part) : parent + "/" + part
+                    if try Int64.fetchOne(db, sql: sql, arguments: [copy.accountID, parent]) == nil {
+                        _ = try insertMailbox(copy.accountID, name: parent, specialUse: nil, subscribe: true, db)
+                    }
+                }
+                if let id = try Int64.fetchOne(db, sql: sql, arguments: [copy.accountID, name]) { return id }
+            }
+        }
+        return try mailbox(of: copy.accountID, specialUse: copy.specialUse, db)
     }
 
     /// The account's mailbox with `specialUse`, or its INBOX when it has none such (or

@@ -394,6 +394,39 @@ enum Schema {
             // `mailroom trace --client`: what one sending host did.
             try db.execute(sql: "CREATE INDEX delivery_events_client ON delivery_events(client_ip, id)")
         }
+        m.registerMigration("v17-sieve") { db in
+            // Each account's Sieve scripts (at most one active: the partial unique index says
+            // so), who its vacation replies went to and when (RFC 5230 §4.2: once per sender
+            // and handle in the period), and the message ids the duplicate test has seen
+            // (RFC 7352).
+            try db.execute(
+                sql: """
+                    CREATE TABLE sieve_scripts (
+                        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        script TEXT NOT NULL,
+                        active INTEGER NOT NULL DEFAULT 0,
+                        updated_at REAL NOT NULL,
+                        PRIMARY KEY (account_id, name)
+                    ) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX sieve_scripts_active ON sieve_scripts(account_id) WHERE active = 1;
+                    CREATE TABLE sieve_vacation_replies (
+                        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                        handle TEXT NOT NULL,
+                        sender TEXT NOT NULL,
+                        replied_at REAL NOT NULL,
+                        PRIMARY KEY (account_id, handle, sender)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE sieve_duplicates (
+                        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                        handle TEXT NOT NULL,
+                        unique_id TEXT NOT NULL,
+                        first_seen REAL NOT NULL,
+                        last_seen REAL NOT NULL,
+                        PRIMARY KEY (account_id, handle, unique_id)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 

@@ -1,0 +1,92 @@
+import Foundation
+
+/// One of an account's Sieve scripts. `script` (the text) only when one script is asked for.
+public struct SieveScriptView: Codable, Sendable, Hashable {
+    public var name: String
+    public var active: Bool
+    public var updatedAt: Date
+    public var script: String?
+
+    public init(name: String, active: Bool, updatedAt: Date, script: String? = nil) {
+        self.name = name
+        self.active = active
+        self.updatedAt = updatedAt
+        self.script = script
+    }
+}
+
+/// `POST /api/v1/accounts/:address/sieve/:name`: the script's text; `activate` makes it the
+/// one that runs.
+public struct SievePut: StrictRequest {
+    public static let fields: Set<String> = ["script", "activate"]
+    public var script: String
+    public var activate: Bool?
+    public init(script: String, activate: Bool? = nil) {
+        self.script = script
+        self.activate = activate
+    }
+}
+
+/// `POST /api/v1/accounts/:address/vacation`.
+public struct VacationSet: StrictRequest {
+    public static let fields: Set<String> = ["subject", "message", "days"]
+    public var subject: String
+    public var message: String
+    public var days: Int?
+    public init(subject: String, message: String, days: Int? = nil) {
+        self.subject = subject
+        self.message = message
+        self.days = days
+    }
+}
+
+/// An account's vacation reply, as the `vacation` script says it.
+public struct VacationView: Codable, Sendable, Hashable {
+    public var active: Bool
+    public var subject: String?
+    public var message: String?
+    public var days: Int?
+    /// The script that runs after the reply (the one active before the vacation was set).
+    public var includes: String?
+    public var script: String?
+
+    public init(
+        active: Bool, subject: String? = nil, message: String? = nil, days: Int? = nil, includes: String? = nil,
+        script: String? = nil
+    ) {
+        self.active = active
+        self.subject = subject
+        self.message = message
+        self.days = days
+        self.includes = includes
+        self.script = script
+    }
+}
+
+/// `POST /api/v1/accounts/:address/rules/test`: a message (RFC 5322 text) and its envelope
+/// sender.
+public struct RulesTest: StrictRequest {
+    public static let fields: Set<String> = ["message", "from"]
+    public var message: String
+    public var from: String?
+    public init(message: String, from: String? = nil) {
+        self.message = message
+        self.from = from
+    }
+}
+
+/// What the account's active script would do with a message.
+public struct RulesTestView: Codable, Sendable, Hashable {
+    /// The active script's name; nil when the account has none (the message would go to INBOX).
+    public var script: String?
+    /// The script's actions, in order ("fileinto \"Projects\"", "vacation to …").
+    public var actions: [String]
+    /// What delivery would do: where copies go, and each effect as the trace would tell it.
+    public var outcome: [String]
+
+    public init(script: String?, actions: [String], outcome: [String]) {
+        self.script = script
+        self.actions = actions
+        self.outcome = outcome
+    }
+}

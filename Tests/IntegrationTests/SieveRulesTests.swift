@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Mail rules through the real server: a script put with the CLI files mail that arrives over
+/// SMTP, the trace says so, `rules test` predicts it, and the vacation command writes a script.
+struct SieveRulesTests {
+    @Test func aScriptPutWithTheCLIFilesMailArrivingOverSMTP() async throws {
+        try await blocking {
+            let s = try ServerProcess()
+            try s.start()
+            defer { s.stop() }
+            let (mx, imap) = try {
+                let p = try s.waitForPorts(["SMTP (MX)", "IMAP"]); return (p[0], p[1])
+            }()
+            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+            #expect(try s.cli(["account", "add", "alice@example.org", "--password", "alice-password-1"]).status == 0)
+
+            // A script that does not compile is refused with its line and column.
+            let bad = try s.cli(
+                ["sieve", "put", "alice@example.org", "rules"], stdin: "require \"fileinto\";\nfilein \"x\";\n")
+            #expect(bad.status != 0)
+            #expect((bad.out + bad.err).contains("2:1"), "\(bad.out)\(bad.err)")
+
+            let script = """
+                require ["fileinto", "mailbox"];
+                if header :contains "subject" "project" { fileinto :create "Projects"; }
+                """
+            let put = try s.cli(["sieve", "put", "alice@example.org", "rules", "--activate"], stdin: script)
+            #expect(put.status == 0, "\(put.err)")
+            #expect(try s.cli(["sieve", "list", "alice@example.org"]).out.contains("rules"))
+            #expect(
+                try s.cli(["sieve", "show", "alice@example.org", "rules"]).out.contains("fileinto :create \"Projects\"")
+            )
+
+            let mail =
+                "From: <bob@elsewhere.test>\r\nTo: <alice@example.org>\r\nSubject: the project plan\r\nMessage-ID: <plan-1@elsewhere.test>\r\n\r\nhello\r\n"
+            // The dry run says what would happen, and stores nothing.
+            let dry = try s.cli(["rules", "test", "alice@example.org", "--message", "-"], stdin: mail)
+            #expect(dry.out.contains("action: fileinto :create \"Projects\""), "\(dry.out)\(dry.err)")
+            #expect(dry.out.contains("→ stored in Projects"), "\(dry.out)")
+
+            let session =
+                "EHLO c.test\r\nMAIL FROM:<bob@elsewhere.test>\r\nRCPT TO:<alice@example.org>\r\nDATA\r\n\(mail).\r\nQUIT\r\n"
+            #expect(Peers.converse(port: mx, session).contains("250 2.0.0"))
+            let status = Peers.converse(
+                port: imap,
+                "a LOGIN alice@example.org alice-password-1\r\nb STATUS Projects (MESSAGES)\r\nc STATUS INBOX (MESSAGES)\r\nd LOGOUT\r\n"
+            )
+            #expect(status.contains("STATUS Projects (MESSAGES 1)"), "\(status)")
+            #expect(status.contains("STATUS INBOX (MESSAGES 0)"), "\(status)")
+            let trace = try s.cli(["trace", "--message-id", "plan-1@elsewhere.test"]).out
+            #expect(trace.contains("Projects (filed by the account's rules)"), "\(trace)")
+
+            // The vacation reply is a script the user can see; the rules still run after it.
+            let text = "I am away until Monday.\n"
+            let set = try s.cli(
+                ["account", "vacation", "set", "alice@example.org", "--subject", "Away", "--message-file", "-"],
+                stdin: text)
+            #expect(set.status == 0, "\(set.err)")
+            #expect(set.out.contains("the rules of \"rules\" still run after it"), "\(set.out)")
+            let show = try s.cli(["account", "vacation", "show", "alice@example.org"]).out
+            #expect(show.contains("subject:  Away") && show.contains("I am away until Monday."), "\(show)")
+            #expect(
+                try s.cli(["sieve", "show", "alice@example.org", "vacation"]).out.contains(
+                    "include :personal :optional \"rules\""))
+            let vdry = try s.cli(["rules", "test", "alice@example.org", "--message", "-"], stdin: mail)
+            #expect(vdry.out.contains("script \"vacation\""), "\(vdry.out)")
+            #expect(vdry.out.contains("vacation reply sent to bob@elsewhere.test"), "\(vdry.out)")
+            #expect(vdry.out.contains("stored in Projects"), "\(vdry.out)")
+            #expect(try s.cli(["account", "vacation", "clear", "alice@example.org"]).status == 0)
+            #expect(try s.cli(["sieve", "list", "alice@example.org"]).out.contains("yes"))
+            #expect(
+                try s.cli(["rules", "test", "alice@example.org", "--message", "-"], stdin: mail).out.contains(
+                    "script \"rules\""))
+            // A reject for the only recipient is an SMTP refusal, given before any 250.
+            #expect(try s.cli(["account", "add", "bob@example.org", "--password", "bob-password-1"]).status == 0)
+            let reject = try s.cli(
+                ["sieve", "put", "bob@example.org", "no", "--activate"],
+                stdin: "require \"reject\"; reject \"Not here.\";")
+            #expect(reject.status == 0, "\(reject.err)")
+            let refused = Peers.converse(
+                port: mx,
+                "EHLO c.test\r\nMAIL FROM:<carol@elsewhere.test>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\nSubject: hi\r\n\r\nhi\r\n.\r\nQUIT\r\n"
+            )
+            #expect(refused.contains("550 5.7.1 Not here."), "\(refused)")
+            let audit = try s.cli(["audit"]).out
+            #expect(
+                audit.contains("sieve.put+activate") && audit.contains("vacation.set")
+                    && audit.contains("vacation.clear"), "\(audit)")
+        }
+    }
+}
