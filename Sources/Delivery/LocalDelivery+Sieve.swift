@@ -180,10 +180,10 @@ extension LocalDelivery {
                 let id = Self.newQueueID()
                 decision.notes.append("redirected to \(address) by the account's rules" + (dryRun ? "" : " (as \(id))"))
                 if !dryRun {
-                    // The same envelope sender (no SRS); Delivered-To lets the loop check see
-                    // the message if it ever comes back here.
+                    // Sent on with an SRS sender (see ``SRS``); Delivered-To lets the loop check
+                    // see the message if it ever comes back here.
                     var redirected = InboundMessage(
-                        sender: m.sender, recipients: [address],
+                        sender: forwardingSender(m.sender, via: Self.domain(of: accountAddress)), recipients: [address],
                         data: Array("Delivered-To: \(envelopeTo)\r\n\(m.receivedHeader)".utf8) + data,
                         receivedHeader:
                             "Received: by \(Self.domain(of: accountAddress)) (Mailroom rules of \(accountAddress)) id \(id);\r\n\t\(RFC5322Date.string(now))\r\n",

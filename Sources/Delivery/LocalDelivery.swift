@@ -175,6 +175,23 @@ public final class LocalDelivery: Sendable {
     }
 
     /// Signs mail that leaves for other domains (DKIM), when a key is configured.
+    /// Rewrites the envelope sender of mail forwarded to other domains (see ``SRS``); nil
+    /// forwards with the original sender.
+    public var srs: SRS? {
+        get { srsBox.withLock { $0 } }
+        set { srsBox.withLock { $0 = newValue } }
+    }
+    private let srsBox = Mutex<SRS?>(nil)
+
+    /// The envelope sender for a copy forwarded through the local `domain`: the SRS address of
+    /// a sender from another domain, or the sender as it is (our own users' mail, bounces).
+    func forwardingSender(_ sender: String?, via domain: String) -> String? {
+        guard let sender, let srs, let at = sender.lastIndex(of: "@"),
+            let senderDomain = try? DomainName(String(sender[sender.index(after: at)...])), !directory.snapshot.isLocal(senderDomain)
+        else { return sender }
+        return srs.forward(sender, via: domain) ?? sender
+    }
+
     public var signer: (any OutboundSigner)? {
         get { signerBox.withLock { $0 } }
         set { signerBox.withLock { $0 = newValue } }
@@ -276,7 +293,12 @@ public final class LocalDelivery: Sendable {
                     events.append(event(.stored, recipient: target.address, detail: [folder, via].compactMap { $0 }.joined(separator: " ")))
                 } else {
                     guard seenRemote.insert(target.address.lowercased()).inserted else { continue }
-                    variants[key]!.remote.append(.init(recipient: target.address, headerPrefix: []))
+                    // Forwarded (the RCPT was ours): the copy leaves with an SRS sender, so
+                    // that SPF passes where it goes.
+                    let rcptDomain = rcpt.split(separator: "@").last.map(String.init) ?? ""
+                    let forwarded = (try? DomainName(rcptDomain)).map(snapshot.isLocal) ?? false
+                    let sender = forwarded ? forwardingSender(m.sender, via: rcptDomain) : m.sender
+                    variants[key]!.remote.append(.init(recipient: target.address, headerPrefix: [], sender: sender == m.sender ? nil : sender))
                     events.append(event(.queued, recipient: target.address, detail: via))
                 }
             }

@@ -77,6 +77,20 @@ public struct DataDirectory: Sendable {
         return pid
     }
 
+    /// The secret that keys SRS addresses (``SRS``): made on first start, kept, so that
+    /// bounces to addresses made before a restart are still recognised.
+    public func srsSecret() throws -> [UInt8] {
+        let file = path + "/srs-secret"
+        if let text = try? String(contentsOfFile: file, encoding: .utf8), let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
+            data.count >= 32
+        {
+            return Array(data)
+        }
+        let secret = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        try writePrivate(Data(secret).base64EncodedString() + "\n", to: file)
+        return secret
+    }
+
     /// Writes `contents` to `file` readable only by the owner, atomically.
     public func writePrivate(_ contents: String, to file: String) throws {
         let tmp = file + ".tmp"

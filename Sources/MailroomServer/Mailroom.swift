@@ -66,6 +66,7 @@ public final class Mailroom: Sendable {
             store: store, directory: directory, blobs: BlobStore(root: dataDir.blobsPath),
             maxReceivedHeaders: config.smtpLimits.maxReceivedHeaders)
         delivery.junkTrainer.isEnabled = config.junkLearning
+        delivery.srs = SRS(secret: try dataDir.srsSecret())
         self.dkim = try DKIMKeyring(store: store, directory: directory)
         delivery.signer = dkim
         var outbound = config.outbound

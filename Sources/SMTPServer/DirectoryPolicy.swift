@@ -36,6 +36,14 @@ public struct DirectoryPolicy: SMTPPolicy {
         guard snap.isLocal(domain) else {
             return mayRelay ? .accept(SMTPRecipient(address: given, isLocal: false)) : .reject(relayDenied(given))
         }
+        // A bounce to an address our forwarding made (SRS): it goes on to the original sender.
+        let upper = recipient.localPart.uppercased()
+        if upper.hasPrefix("SRS0=") || upper.hasPrefix("SRS1=") {
+            guard let original = delivery.srs?.reverse(recipient.localPart) else {
+                return .reject(SMTPReply(550, "5.7.1", "\(given) is not an address this server made for forwarded mail (SRS)"))
+            }
+            return .accept(SMTPRecipient(address: original, isLocal: false))
+        }
         guard let address = try? EmailAddress(localPart: recipient.localPart, domain: domain) else {
             return .reject(SMTPReply(501, "5.1.3", "bad destination address \(given)"))
         }

@@ -99,9 +99,13 @@ public struct MessageCommit: Sendable {
     public struct RemoteCopy: Sendable {
         public var recipient: String
         public var headerPrefix: [UInt8]
-        public init(recipient: String, headerPrefix: [UInt8]) {
+        /// The envelope sender this copy leaves with, when not the message's (a forwarded
+        /// copy's SRS address).
+        public var sender: String?
+        public init(recipient: String, headerPrefix: [UInt8], sender: String? = nil) {
             self.recipient = recipient
             self.headerPrefix = headerPrefix
+            self.sender = sender
         }
     }
 
@@ -220,7 +224,7 @@ extension SQLiteStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    m.queueID, m.messageID, m.sender, copy.recipient, QueueEntry.domain(of: copy.recipient), m.blobHash,
+                    m.queueID, m.messageID, copy.sender ?? m.sender, copy.recipient, QueueEntry.domain(of: copy.recipient), m.blobHash,
                     Data(copy.headerPrefix), m.blobSize + copy.headerPrefix.count, at, at,
                 ])
         }

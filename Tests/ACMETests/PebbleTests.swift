@@ -99,7 +99,7 @@ struct PebbleTests {
         }
 
         /// Waits (up to `seconds`) for the status to satisfy `condition`, returning it.
-        func status(within seconds: Double = 60, _ condition: (TLSCertificateView) -> Bool) async throws
+        func status(within seconds: Double = 180, _ condition: (TLSCertificateView) -> Bool) async throws
             -> TLSCertificateView?
         {
             let deadline = Date().addingTimeInterval(seconds)
