@@ -45,6 +45,11 @@ extension LocalDelivery {
                 }
                 copied += 1
             }
+            // The SRS key travels too: bounces to addresses made before a restore still count.
+            let dataDir = URL(fileURLWithPath: blobs.root).deletingLastPathComponent().path
+            if let secret = FileManager.default.contents(atPath: "\(dataDir)/\(BackupFolder.srsSecret)") {
+                try secret.write(to: URL(fileURLWithPath: "\(folder)/\(BackupFolder.srsSecret)"), options: .atomic)
+            }
             let size = (try? FileManager.default.attributesOfItem(atPath: database)[.size] as? Int) ?? 0
             let view = BackupView(name: name, createdAt: now, databaseBytes: size ?? 0, files: hashes.count, filesCopied: copied, filesReused: reused)
             try BackupFolder.writeManifest(view, in: folder)
@@ -57,6 +62,7 @@ extension LocalDelivery {
 public enum BackupFolder {
     static let database = "mailroom.db"
     static let manifest = "backup.json"
+    static let srsSecret = "srs-secret"
 
     static func name(for date: Date) -> String {
         let f = DateFormatter()
@@ -121,6 +127,11 @@ public enum BackupFolder {
         let from = BlobStore(root: "\(dir)/blobs")
         let to = BlobStore(root: "\(dataDir)/blobs")
         for hash in hashes { try to.put(try from.get(hash)) }
+        if let secret = fm.contents(atPath: "\(dir)/\(name)/\(srsSecret)") {
+            guard fm.createFile(atPath: "\(dataDir)/\(srsSecret)", contents: secret, attributes: [.posixPermissions: 0o600]) else {
+                throw AdminError.invalid("write_failed", "cannot write \(dataDir)/\(srsSecret)")
+            }
+        }
         return hashes.count
     }
 

@@ -52,6 +52,9 @@ import TestSupport
             let restore = try r.cli(["backup", "restore", dir, "--data-dir", r.dataDir], useConfig: false)
             #expect(restore.status == 0, "\(restore.out)\(restore.err)")
             #expect(try r.cli(["backup", "restore", dir, "--data-dir", r.dataDir], useConfig: false).err.contains("is not empty"))
+            #expect(
+                FileManager.default.contents(atPath: r.dataDir + "/srs-secret") == FileManager.default.contents(atPath: s.dataDir + "/srs-secret"),
+                "the SRS key is restored with the rest")
             try r.start()
             defer { r.stop() }
             let restoredIMAP = try r.waitForPorts(["IMAP"])[0]
