@@ -44,6 +44,19 @@ func addSieveRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {
         let address = try param(ctx, "address")
         return try await run(ctx) { try delivery.clearVacation(address, actor: $0) }
     }
+    api.get("accounts/:address/forward") { _, ctx in
+        let address = try param(ctx, "address")
+        return try await run(ctx) { try delivery.forward(address, actor: $0) }
+    }
+    api.post("accounts/:address/forward") { req, ctx in
+        let address = try param(ctx, "address")
+        let body = try await JSONBody.decode(ForwardSet.self, from: req, context: ctx)
+        return try await run(ctx) { try delivery.setForward(address, body, actor: $0) }
+    }
+    api.delete("accounts/:address/forward") { _, ctx in
+        let address = try param(ctx, "address")
+        return try await run(ctx) { try delivery.clearForward(address, actor: $0) }
+    }
     api.post("accounts/:address/rules/test") { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(RulesTest.self, from: req, context: ctx)

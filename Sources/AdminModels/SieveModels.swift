@@ -90,3 +90,33 @@ public struct RulesTestView: Codable, Sendable, Hashable {
         self.outcome = outcome
     }
 }
+
+/// `POST /api/v1/accounts/:address/forward`.
+public struct ForwardSet: StrictRequest {
+    public static let fields: Set<String> = ["to", "keep_copy"]
+    public var to: [String]
+    public var keepCopy: Bool?
+    public init(to: [String], keepCopy: Bool? = nil) {
+        self.to = to
+        self.keepCopy = keepCopy
+    }
+}
+
+/// An account's forwarding, as the `forward` script says it.
+public struct ForwardView: Codable, Sendable, Hashable {
+    public var active: Bool
+    public var to: [String]
+    /// A copy stays in the account (and its other rules still run).
+    public var keepCopy: Bool
+    /// With a kept copy: the script that runs after forwarding (the one active before).
+    public var includes: String?
+    public var script: String?
+
+    public init(active: Bool, to: [String] = [], keepCopy: Bool = false, includes: String? = nil, script: String? = nil) {
+        self.active = active
+        self.to = to
+        self.keepCopy = keepCopy
+        self.includes = includes
+        self.script = script
+    }
+}

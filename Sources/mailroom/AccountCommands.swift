@@ -8,7 +8,7 @@ struct AccountCommand: AsyncParsableCommand {
         commandName: "account", abstract: "Mail accounts: create, change, disable, remove, import, export.",
         subcommands: [
             Add.self, List.self, Show.self, Passwd.self, Rename.self, Disable.self, Enable.self, Remove.self, SetFields.self,
-            Import.self, Export.self, JunkCommand.self, VacationCommand.self,
+            Import.self, Export.self, JunkCommand.self, VacationCommand.self, ForwardCommand.self,
         ])
 
     struct PasswordOptions: ParsableArguments {

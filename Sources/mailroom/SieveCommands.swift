@@ -210,3 +210,44 @@ func readText(_ file: String?) throws -> String {
     while let line = readLine(strippingNewline: false) { lines.append(line) }
     return lines.joined()
 }
+
+/// `mailroom account forward ADDRESS --to X [--keep-copy]`, `--off`, or neither to show it.
+struct ForwardCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Forward an account's mail (a Sieve script named \"forward\"): set, show, or --off.",
+        discussion: """
+            Without --keep-copy nothing stays in the account. With it, a copy is forwarded and the script \
+            active before still runs. Mail from other domains is forwarded with an SRS sender, so that SPF \
+            passes at the destination. --off deletes the script and puts the earlier one back.
+            """)
+    @Argument(help: "The account's address.") var address: String
+    @Option(help: "Forward to this address (up to four times).") var to: [String] = []
+    @Flag(help: "Keep a copy in the account.") var keepCopy = false
+    @Flag(help: "Stop forwarding.") var off = false
+    @OptionGroup var client: ClientOptions
+
+    func validate() throws {
+        if off && (!to.isEmpty || keepCopy) { throw ValidationError("--off takes no --to or --keep-copy") }
+        if keepCopy && to.isEmpty { throw ValidationError("--keep-copy needs --to") }
+    }
+
+    func run() async throws {
+        let path = "/api/v1/accounts/\(seg(address))/forward"
+        let f: ForwardView
+        if off {
+            f = try await client.call(.DELETE, path, as: ForwardView.self)
+        } else if !to.isEmpty {
+            f = try await client.call(.POST, path, body: ForwardSet(to: to, keepCopy: keepCopy), as: ForwardView.self)
+        } else {
+            f = try await client.call(.GET, path, as: ForwardView.self)
+        }
+        guard !client.json else { return }
+        if off { return print("\(address) no longer forwards its mail.") }
+        guard f.script != nil else { return print("\(address) does not forward its mail.") }
+        print(
+            "\(address) forwards to \(f.to.joined(separator: ", "))"
+                + (f.keepCopy ? ", keeping a copy" + (f.includes.map { " (then the rules of \"\($0)\" run)" } ?? "") : ", keeping nothing")
+                + (f.active ? "." : " — but another script is active, so it does not run."))
+    }
+}

@@ -2,6 +2,7 @@ import AdminModels
 import Delivery
 import Directory
 @testable import SMTP
+import MailCore
 import Storage
 @testable import SMTPServer
 import Foundation
@@ -76,5 +77,43 @@ struct SRSForwardingTests {
         let forged = srs.replacingOccurrences(of: "=ann@", with: "=bob@")
         #expect(h.rcpt("<\(forged)>", from: "") == 550)
         #expect(h.rcpt("<SRS0=abcd=aa=elsewhere.com=ann@example.org>", from: "") == 550)
+    }
+
+    /// `account forward`: a Sieve script the administrator sets, with or without a copy kept;
+    /// forwarded copies leave with an SRS sender; --off puts the earlier script back.
+    @Test func accountForwardIsASieveScriptWithOrWithoutACopy() async throws {
+        let h = try PolicyHarness()
+        h.delivery.srs = SRSTests.srs
+        let admin = AdminActor(name: "t", role: .serverAdmin)
+        let alice = try #require(h.dir.snapshot.account(try EmailAddress("alice@example.org"))?.id)
+        func send() async throws {
+            _ = try await h.delivery.deliver(
+                InboundMessage(
+                    sender: "ann@elsewhere.com", recipients: ["alice@example.org"], data: Array("Subject: hi\r\n\r\nhello\r\n".utf8),
+                    receivedHeader: "Received: from test\r\n", clientIP: "192.0.2.1", helo: "test", tls: nil, authenticatedUser: nil))
+        }
+        _ = try h.delivery.putSieveScript(
+            "alice@example.org", name: "mine", SievePut(script: "require \"fileinto\"; keep;", activate: true), actor: admin)
+
+        let kept = try h.delivery.setForward("alice@example.org", ForwardSet(to: ["alice@partner.test"], keepCopy: true), actor: admin)
+        #expect(kept.active && kept.keepCopy && kept.to == ["alice@partner.test"] && kept.includes == "mine", "\(kept)")
+        try await send()
+        #expect(try h.delivery.store.inboxMessages(accountID: alice).count == 1)
+        let queued = try h.delivery.store.queuedRecipients()
+        #expect(queued.count == 1 && queued[0].recipient == "alice@partner.test" && queued[0].sender.hasPrefix("SRS0="), "\(queued)")
+
+        let moved = try h.delivery.setForward("alice@example.org", ForwardSet(to: ["alice@partner.test"]), actor: admin)
+        #expect(!moved.keepCopy && moved.includes == nil)
+        try await send()
+        #expect(try h.delivery.store.inboxMessages(accountID: alice).count == 1, "nothing stays without a copy")
+        #expect(try h.delivery.store.queuedRecipients().count == 2)
+
+        #expect(try h.delivery.clearForward("alice@example.org", actor: admin).active == false)
+        #expect(try h.delivery.sieveScripts("alice@example.org", actor: admin).contains { $0.name == "mine" && $0.active })
+        try await send()
+        #expect(try h.delivery.store.inboxMessages(accountID: alice).count == 2)
+        #expect(throws: AdminError.self) {
+            try h.delivery.setForward("alice@example.org", ForwardSet(to: ["alice@example.org"]), actor: admin)
+        }
     }
 }
