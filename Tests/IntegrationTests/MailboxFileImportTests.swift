@@ -109,6 +109,14 @@ import TestSupport
             #expect(again.status == 0 && again.out.contains("Old/2026: 2 imported") && again.out.contains("Lists/swift: 1 imported"), "\(again.out)\(again.err)")
             let bobOld = try s.cli(["mailbox", "export", "bob@example.org", "--format", "mbox", "--output", "\(root)/bob.mbox", "--folder", "Old/2026"])
             #expect(bobOld.status == 0)
+            // Over the quota: what fits is imported, the rest reported, the import goes on.
+            #expect(try s.cli(["account", "add", "carol@example.org", "--password", "carol-password-1", "--quota", "1K"]).status == 0)
+            let big = (0..<6).map { "From a@b Thu Dec  3 14:55:24 2026\nSubject: \($0)\n\n" + String(repeating: "x", count: 300) + "\n\n" }.joined()
+            try Self.write(big, "\(root)/big.mbox")
+            let over = try s.cli(["mailbox", "import", "carol@example.org", "\(root)/big.mbox"])
+            #expect(over.status != 0 && over.out.contains("INBOX: 3 imported"), "\(over.out)\(over.err)")
+            #expect(over.out.contains("refused INBOX message 4: over the account's quota") && over.out.contains("message 6: over"), "\(over.out)")
+
             let bobMbox = try String(contentsOfFile: "\(root)/bob.mbox", encoding: .utf8)
             #expect(bobMbox == Self.mbox, "\(bobMbox.debugDescription)")
         }
