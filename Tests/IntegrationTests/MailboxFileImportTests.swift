@@ -109,6 +109,13 @@ import TestSupport
             #expect(again.status == 0 && again.out.contains("Old/2026: 2 imported") && again.out.contains("Lists/swift: 1 imported"), "\(again.out)\(again.err)")
             let bobOld = try s.cli(["mailbox", "export", "bob@example.org", "--format", "mbox", "--output", "\(root)/bob.mbox", "--folder", "Old/2026"])
             #expect(bobOld.status == 0)
+            // Read as mboxo, the quoted lines keep their '>', so the export quotes them once more.
+            let raw = try s.cli(["mailbox", "import", "alice@example.org", "\(root)/in.mbox", "--folder", "Raw", "--mbox-variant", "mboxo"])
+            #expect(raw.status == 0 && raw.out.contains("Raw: 2 imported"), "\(raw.out)\(raw.err)")
+            #expect(try s.cli(["mailbox", "export", "alice@example.org", "--format", "mbox", "--output", "\(root)/raw.mbox", "--folder", "Raw"]).status == 0)
+            let requoted = Self.mbox.replacingOccurrences(of: "\n>", with: "\n>>")
+            #expect(try String(contentsOfFile: "\(root)/raw.mbox", encoding: .utf8) == requoted)
+
             // Over the quota: what fits is imported, the rest reported, the import goes on.
             #expect(try s.cli(["account", "add", "carol@example.org", "--password", "carol-password-1", "--quota", "1K"]).status == 0)
             let big = (0..<6).map { "From a@b Thu Dec  3 14:55:24 2026\nSubject: \($0)\n\n" + String(repeating: "x", count: 300) + "\n\n" }.joined()
