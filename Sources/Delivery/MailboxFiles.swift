@@ -10,19 +10,22 @@ import Storage
 /// Server admins only: the path is the server's, not the caller's.
 extension LocalDelivery {
     public func importMailbox(
-        _ address: String, path: String, folder: String?, mboxVariant: Mbox.Variant, maxMessageSize: Int, actor: AdminActor
+        _ address: String, path: String, folder: String?, mboxVariant: Mbox.Variant, maxMessageSize: Int,
+        actor: AdminActor
     ) throws -> MailboxTransferView {
-        let account = try transferAccount(address, path: path, actor: actor, what: "import mail from the server's files")
+        let account = try transferAccount(
+            address, path: path, actor: actor, what: "import mail from the server's files")
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw AdminError.notFound("no_such_path", "\(path) does not exist on the server's machine")
         }
-        var sources: [(folder: String, messages: [(item: String, data: () throws -> [UInt8], flags: [String], date: Date?)])] = []
+        var sources: [(folder: String, messages: [FileMessage])] = []
         let format: String
         if isDirectory.boolValue {
             format = "maildir"
             guard Self.isMaildir(path) else {
-                throw AdminError.invalid("not_maildir", "\(path) is a folder without cur/ or new/: give a Maildir or an mbox file")
+                throw AdminError.invalid(
+                    "not_maildir", "\(path) is a folder without cur/ or new/: give a Maildir or an mbox file")
             }
             sources.append((folder ?? "INBOX", try Self.maildirMessages(path)))
             let subfolders = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
@@ -41,7 +44,12 @@ extension LocalDelivery {
                 throw AdminError.invalid("not_mbox", "\(path): \(error)")
             }
             sources.append(
-                (folder ?? "INBOX", messages.enumerated().map { i, m in ("message \(i + 1)", { m.data }, m.flags, m.date) }))
+                (
+                    folder ?? "INBOX",
+                    messages.enumerated().map { i, m in
+                        FileMessage(item: "message \(i + 1)", data: { m.data }, flags: m.flags, date: m.date)
+                    }
+                ))
         }
 
         var folders: [MailboxTransferView.Folder] = []
@@ -50,7 +58,9 @@ extension LocalDelivery {
             let mailbox = try ensureMailbox(source.folder, accountID: account.id)
             var imported = 0
             for m in source.messages {
-                func refuse(_ reason: String) { refused.append(.init(folder: source.folder, item: m.item, reason: reason)) }
+                func refuse(_ reason: String) {
+                    refused.append(.init(folder: source.folder, item: m.item, reason: reason))
+                }
                 do {
                     let data = try m.data()
                     guard data.count <= maxMessageSize else {
@@ -78,7 +88,9 @@ extension LocalDelivery {
         return MailboxTransferView(format: format, folders: folders, refused: refused)
     }
 
-    public func exportMailbox(_ address: String, path: String, format: String, folder: String?, actor: AdminActor) throws -> MailboxTransferView {
+    public func exportMailbox(_ address: String, path: String, format: String, folder: String?, actor: AdminActor)
+        throws -> MailboxTransferView
+    {
         let account = try transferAccount(address, path: path, actor: actor, what: "export mail to the server's files")
         let all = try store.mailboxes(accountID: account.id)
         let chosen: [MailboxRecord]
@@ -107,23 +119,29 @@ extension LocalDelivery {
         case "maildir":
             for mailbox in chosen {
                 // The folder asked for (or INBOX) is the Maildir itself; others are Maildir++ subfolders.
-                let dir = mailbox.name == (folder ?? "INBOX") ? path : "\(path)/\(Maildir.directory(folder: mailbox.name))"
+                let dir =
+                    mailbox.name == (folder ?? "INBOX") ? path : "\(path)/\(Maildir.directory(folder: mailbox.name))"
                 for sub in ["cur", "new", "tmp"] {
-                    try FileManager.default.createDirectory(atPath: "\(dir)/\(sub)", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                    try FileManager.default.createDirectory(
+                        atPath: "\(dir)/\(sub)", withIntermediateDirectories: true,
+                        attributes: [.posixPermissions: 0o700])
                 }
                 if dir != path { try Self.write([], to: "\(dir)/maildirfolder") }
                 var keywords: [String] = []
                 let messages = try mailbox.messages(self)
                 for d in messages {
                     let data = try readBlob(d.blobHash)
-                    let name = "\(Int(d.internalDate.timeIntervalSince1970)).M\(d.uid)V\(mailbox.uidValidity).mailroom,S=\(data.count)"
+                    let name =
+                        "\(Int(d.internalDate.timeIntervalSince1970)).M\(d.uid)V\(mailbox.uidValidity).mailroom,S=\(data.count)"
                         + Maildir.suffix(d.flags, keywords: &keywords)
                     let file = "\(dir)/cur/\(name)"
                     try Self.write(data, to: file)
                     // Dovecot reads a Maildir message's INTERNALDATE from its mtime.
                     try FileManager.default.setAttributes([.modificationDate: d.internalDate], ofItemAtPath: file)
                 }
-                if !keywords.isEmpty { try Self.write(Array(Maildir.formatKeywords(keywords).utf8), to: "\(dir)/dovecot-keywords") }
+                if !keywords.isEmpty {
+                    try Self.write(Array(Maildir.formatKeywords(keywords).utf8), to: "\(dir)/dovecot-keywords")
+                }
                 folders.append(.init(name: mailbox.name, messages: messages.count))
             }
         default:
@@ -132,11 +150,16 @@ extension LocalDelivery {
         return MailboxTransferView(format: format, folders: folders, refused: [])
     }
 
-    private func transferAccount(_ address: String, path: String, actor: AdminActor, what: String) throws -> AccountRecord {
+    private func transferAccount(_ address: String, path: String, actor: AdminActor, what: String) throws
+        -> AccountRecord
+    {
         try directory.requireServerAdmin(actor, what)
-        guard path.hasPrefix("/") else { throw AdminError.invalid("invalid_path", "give the path as an absolute path on the server's machine") }
+        guard path.hasPrefix("/") else {
+            throw AdminError.invalid("invalid_path", "give the path as an absolute path on the server's machine")
+        }
         guard let parsed = try? EmailAddress(address), let account = directory.snapshot.account(parsed) else {
-            throw AdminError.notFound("no_such_account", "\(address) is not an account here — see `mailroom account list`")
+            throw AdminError.notFound(
+                "no_such_account", "\(address) is not an account here — see `mailroom account list`")
         }
         return account
     }
@@ -147,20 +170,25 @@ extension LocalDelivery {
             throw AdminError.invalid("invalid_folder", "\(name.debugDescription) is not a folder name")
         }
         try store.createMailbox(accountID: accountID, name: name, specialUse: nil)
-        guard let m = try store.mailbox(accountID: accountID, name: name) else { preconditionFailure("created mailbox \(name) is missing") }
+        guard let m = try store.mailbox(accountID: accountID, name: name) else {
+            preconditionFailure("created mailbox \(name) is missing")
+        }
         return m
     }
 
     static func isMaildir(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
-        return ["cur", "new"].contains { FileManager.default.fileExists(atPath: "\(path)/\($0)", isDirectory: &isDirectory) && isDirectory.boolValue }
+        return ["cur", "new"].contains {
+            FileManager.default.fileExists(atPath: "\(path)/\($0)", isDirectory: &isDirectory) && isDirectory.boolValue
+        }
     }
 
     /// The messages of one Maildir folder, oldest first; files are read one at a time as they
     /// are imported.
-    static func maildirMessages(_ dir: String) throws -> [(item: String, data: () throws -> [UInt8], flags: [String], date: Date?)] {
-        let keywords = ((try? String(contentsOfFile: "\(dir)/dovecot-keywords", encoding: .utf8)).map(Maildir.parseKeywords)) ?? []
-        var found: [(item: String, data: () throws -> [UInt8], flags: [String], date: Date?)] = []
+    static func maildirMessages(_ dir: String) throws -> [FileMessage] {
+        let keywords =
+            ((try? String(contentsOfFile: "\(dir)/dovecot-keywords", encoding: .utf8)).map(Maildir.parseKeywords)) ?? []
+        var found: [FileMessage] = []
         for sub in ["new", "cur"] {
             let files = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/\(sub)")) ?? []
             for name in files where !name.hasPrefix(".") {
@@ -168,7 +196,10 @@ extension LocalDelivery {
                 let mtime = (try? FileManager.default.attributesOfItem(atPath: file))?[.modificationDate] as? Date
                 // Messages in new/ have not been seen by a client: no flags yet.
                 let flags = sub == "cur" ? Maildir.flags(fileName: name, keywords: keywords) : []
-                found.append(("\(sub)/\(name)", { crlf(Array(try Data(contentsOf: URL(fileURLWithPath: file)))) }, flags, mtime))
+                found.append(
+                    FileMessage(
+                        item: "\(sub)/\(name)", data: { crlf(Array(try Data(contentsOf: URL(fileURLWithPath: file)))) },
+                        flags: flags, date: mtime))
             }
         }
         return found.sorted { ($0.date ?? .distantPast, $0.item) < ($1.date ?? .distantPast, $1.item) }
@@ -199,7 +230,10 @@ extension LocalDelivery {
     /// The address for an mbox `From ` line: Return-Path's, else From:'s.
     static func sender(of data: [UInt8]) -> String {
         for value in [field("return-path", of: data), field("from", of: data)].compactMap({ $0 }) {
-            let text = value.firstIndex(of: "<").flatMap { lt in value[lt...].dropFirst().split(separator: ">").first.map(String.init) }
+            let text =
+                value.firstIndex(of: "<").flatMap { lt in
+                    value[lt...].dropFirst().split(separator: ">").first.map(String.init)
+                }
                 ?? value.split(separator: " ").first { $0.contains("@") }.map(String.init)
             if let text, !text.isEmpty, !text.contains(where: \.isWhitespace) { return text }
         }
@@ -207,10 +241,20 @@ extension LocalDelivery {
     }
 
     static func write(_ bytes: [UInt8], to path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
+        guard
+            FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600])
+        else {
             throw AdminError.invalid("unwritable", "cannot write \(path) on the server's machine")
         }
     }
+}
+
+/// A message of an mbox file or Maildir, named for the report, its bytes read when imported.
+struct FileMessage {
+    var item: String
+    var data: () throws -> [UInt8]
+    var flags: [String]
+    var date: Date?
 }
 
 extension MailboxRecord {

@@ -185,7 +185,10 @@ public enum Mbox {
         let words = String(decoding: rest, as: UTF8.self).split(whereSeparator: \.isWhitespace)
         guard let sender = words.first else { return (defaultSender, nil) }
         let dateWords = words.dropFirst()
-        guard let monthAt = dateWords.firstIndex(where: { months.contains(String($0.prefix(3)).capitalized) && $0.count == 3 }),
+        guard
+            let monthAt = dateWords.firstIndex(where: {
+                months.contains(String($0.prefix(3)).capitalized) && $0.count == 3
+            }),
             monthAt + 2 < words.endIndex, let day = Int(words[monthAt + 1]),
             let year = dateWords.first(where: { $0.count == 4 && Int($0) != nil }).flatMap({ Int($0) })
         else { return (String(sender), nil) }

@@ -16,7 +16,8 @@ struct MailboxCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import an mbox file or a Maildir (a folder with cur/ and new/) into ADDRESS, with flags and dates.",
+            abstract:
+                "Import an mbox file or a Maildir (a folder with cur/ and new/) into ADDRESS, with flags and dates.",
             discussion: """
                 Messages go to --folder (default INBOX); a Maildir's subfolders (.Name) go to folders of \
                 their own names. Folders are made as needed. A message that is too big, empty or over \
@@ -25,7 +26,9 @@ struct MailboxCommand: AsyncParsableCommand {
         @Argument(help: "The account.") var address: String
         @Argument(help: "The mbox file or Maildir folder.") var path: String
         @Option(help: "The folder to import into.") var folder: String?
-        @Option(name: .customLong("mbox-variant"), help: "mboxrd (default: one '>' is taken off '>From ' lines) or mboxo (kept).")
+        @Option(
+            name: .customLong("mbox-variant"),
+            help: "mboxrd (default: one '>' is taken off '>From ' lines) or mboxo (kept).")
         var mboxVariant: String?
         @OptionGroup var client: ClientOptions
 
@@ -33,7 +36,8 @@ struct MailboxCommand: AsyncParsableCommand {
             let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
             let v = try await client.call(
                 .POST, "/api/v1/accounts/\(seg(address))/mailbox-import",
-                body: MailboxImportRequest(path: absolute, folder: folder, mboxVariant: mboxVariant), as: MailboxTransferView.self)
+                body: MailboxImportRequest(path: absolute, folder: folder, mboxVariant: mboxVariant),
+                as: MailboxTransferView.self)
             guard !client.json else { return }
             for f in v.folders { print("\(f.name): \(f.messages) imported") }
             for r in v.refused { print("refused \(r.folder) \(r.item): \(r.reason)") }
@@ -43,7 +47,9 @@ struct MailboxCommand: AsyncParsableCommand {
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Export ADDRESS's mail to a new mbox file (one folder, default INBOX) or Maildir (every folder, or --folder).")
+            abstract:
+                "Export ADDRESS's mail to a new mbox file (one folder, default INBOX) or Maildir (every folder, or --folder)."
+        )
         @Argument(help: "The account.") var address: String
         @Option(help: "mbox (mboxrd) or maildir.") var format: String
         @Option(help: "The new file or folder; it must not exist.") var output: String
@@ -54,7 +60,8 @@ struct MailboxCommand: AsyncParsableCommand {
             let absolute = URL(fileURLWithPath: output).standardizedFileURL.path
             let v = try await client.call(
                 .POST, "/api/v1/accounts/\(seg(address))/mailbox-export",
-                body: MailboxExportRequest(path: absolute, format: format, folder: folder), as: MailboxTransferView.self)
+                body: MailboxExportRequest(path: absolute, format: format, folder: folder), as: MailboxTransferView.self
+            )
             guard !client.json else { return }
             for f in v.folders { print("\(f.name): \(f.messages) exported") }
             print("Written to \(absolute).")

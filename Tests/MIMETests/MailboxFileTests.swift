@@ -15,7 +15,9 @@ import Testing
         var description: String { name }
     }
 
-    static func msg(_ data: String, sender: String = "alice@example.org", date: Date? = dec3, flags: [String] = []) -> MboxMessage {
+    static func msg(_ data: String, sender: String = "alice@example.org", date: Date? = dec3, flags: [String] = [])
+        -> MboxMessage
+    {
         MboxMessage(sender: sender, date: date, flags: flags, data: Array(data.utf8))
     }
 
@@ -23,7 +25,8 @@ import Testing
         Case(name: "empty file", file: "", messages: []),
         Case(
             name: "two messages, LF, blank line between",
-            file: "From alice@example.org Thu Dec  3 14:55:24 2026\nSubject: a\n\nbody a\n\nFrom bob Thu Dec  3 14:55:24 2026\nSubject: b\n\nbody b\n",
+            file:
+                "From alice@example.org Thu Dec  3 14:55:24 2026\nSubject: a\n\nbody a\n\nFrom bob Thu Dec  3 14:55:24 2026\nSubject: b\n\nbody b\n",
             messages: [msg("Subject: a\r\n\r\nbody a\r\n"), msg("Subject: b\r\n\r\nbody b\r\n", sender: "bob")]),
         Case(
             name: "CRLF file, no final newline",
@@ -31,16 +34,21 @@ import Testing
             messages: [msg("Subject: a\r\n\r\nbody\r\n")]),
         Case(
             name: "mboxrd unquotes one >",
-            file: "From alice@example.org Thu Dec  3 14:55:24 2026\nS: x\n\n>From here\n>>From there\n> From not\n>Fromage\n",
+            file:
+                "From alice@example.org Thu Dec  3 14:55:24 2026\nS: x\n\n>From here\n>>From there\n> From not\n>Fromage\n",
             messages: [msg("S: x\r\n\r\nFrom here\r\n>From there\r\n> From not\r\n>Fromage\r\n")]),
         Case(
             name: "mboxo keeps quoting",
-            file: "From alice@example.org Thu Dec  3 14:55:24 2026\nS: x\n\n>From here\n>>From there\n", variant: .mboxo,
+            file: "From alice@example.org Thu Dec  3 14:55:24 2026\nS: x\n\n>From here\n>>From there\n",
+            variant: .mboxo,
             messages: [msg("S: x\r\n\r\n>From here\r\n>>From there\r\n")]),
         Case(
             name: "Status and X-Status become flags and leave the header",
-            file: "From alice@example.org Thu Dec  3 14:55:24 2026\nSubject: a\nStatus: RO\nX-Status: AF\n\nStatus: body line stays\n",
-            messages: [msg("Subject: a\r\n\r\nStatus: body line stays\r\n", flags: ["\\Seen", "\\Answered", "\\Flagged"])]),
+            file:
+                "From alice@example.org Thu Dec  3 14:55:24 2026\nSubject: a\nStatus: RO\nX-Status: AF\n\nStatus: body line stays\n",
+            messages: [
+                msg("Subject: a\r\n\r\nStatus: body line stays\r\n", flags: ["\\Seen", "\\Answered", "\\Flagged"])
+            ]),
         Case(
             name: "O alone is not seen; D in X-Status is deleted",
             file: "From alice@example.org Thu Dec  3 14:55:24 2026\nstatus: O\nx-status: D\nA: b\n\n",
@@ -73,10 +81,14 @@ import Testing
     }
 
     @Test func writesMboxrdWithFromLineAndStatus() {
-        let m = Self.msg("Subject: a\r\nStatus: U\r\n\r\nFrom me\r\n>From you\r\n", flags: ["\\Seen", "\\Flagged", "\\Draft", "$Junk"])
+        let m = Self.msg(
+            "Subject: a\r\nStatus: U\r\n\r\nFrom me\r\n>From you\r\n",
+            flags: ["\\Seen", "\\Flagged", "\\Draft", "$Junk"])
         let text = String(decoding: Mbox.write([m]), as: UTF8.self)
         #expect(
-            text == "From alice@example.org Thu Dec  3 14:55:24 2026\nSubject: a\nStatus: RO\nX-Status: FT\n\n>From me\n>>From you\n\n")
+            text
+                == "From alice@example.org Thu Dec  3 14:55:24 2026\nSubject: a\nStatus: RO\nX-Status: FT\n\n>From me\n>>From you\n\n"
+        )
     }
 
     @Test(arguments: [
@@ -90,7 +102,10 @@ import Testing
         let m = Self.msg(data, flags: flags)
         let back = try Mbox.parse(Mbox.write([m, m]))
         #expect(back.count == 2)
-        #expect(back.allSatisfy { $0.data == m.data && Set($0.flags) == Set(flags) && $0.date == m.date && $0.sender == m.sender })
+        #expect(
+            back.allSatisfy {
+                $0.data == m.data && Set($0.flags) == Set(flags) && $0.date == m.date && $0.sender == m.sender
+            })
     }
 
     @Test(arguments: [
@@ -107,9 +122,13 @@ import Testing
 
     @Test func maildirSuffixAddsKeywords() {
         var keywords = ["work"]
-        #expect(Maildir.suffix(["\\Seen", "\\Draft", "$Junk", "work", "\\Answered"], keywords: &keywords) == ":2,DRSab")
+        #expect(
+            Maildir.suffix(["\\Seen", "\\Draft", "$Junk", "work", "\\Answered"], keywords: &keywords) == ":2,DRSab")
         #expect(keywords == ["work", "$Junk"])
-        #expect(Maildir.flags(fileName: "x:2,DRSab", keywords: keywords).sorted() == ["$Junk", "\\Answered", "\\Draft", "\\Seen", "work"])
+        #expect(
+            Maildir.flags(fileName: "x:2,DRSab", keywords: keywords).sorted() == [
+                "$Junk", "\\Answered", "\\Draft", "\\Seen", "work",
+            ])
         #expect(Maildir.parseKeywords(Maildir.formatKeywords(keywords)) == keywords)
         #expect(Maildir.parseKeywords("0 $Junk\n2 later\nbad\n99 far\n") == ["$Junk", "", "later"])
     }
