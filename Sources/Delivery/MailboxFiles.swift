@@ -92,6 +92,9 @@ extension LocalDelivery {
         throws -> MailboxTransferView
     {
         let account = try transferAccount(address, path: path, actor: actor, what: "export mail to the server's files")
+        guard ["mbox", "maildir"].contains(format) else {
+            throw AdminError.invalid("invalid_format", "the export format is mbox or maildir, not \(format)")
+        }
         let all = try store.mailboxes(accountID: account.id)
         let chosen: [MailboxRecord]
         if format == "mbox" || folder != nil {
@@ -145,7 +148,7 @@ extension LocalDelivery {
                 folders.append(.init(name: mailbox.name, messages: messages.count))
             }
         default:
-            throw AdminError.invalid("invalid_format", "the export format is mbox or maildir, not \(format)")
+            preconditionFailure("export format \(format) passed the check above")
         }
         return MailboxTransferView(format: format, folders: folders, refused: [])
     }
