@@ -238,7 +238,7 @@ let package = Package(
             dependencies: [
                 "Doctor",
                 "Filtering",
-                "LoginKit", "MailCore", "Storage", "Directory", "AdminModels", "Delivery", "Outbound",
+                "LoginKit", "MailCore", "Storage", "Directory", "AdminModels", "Delivery", "Outbound", "MIME",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -3,6 +3,7 @@ import Delivery
 import Directory
 import Filtering
 import Hummingbird
+import MIME
 import Storage
 
 /// `GET|DELETE /api/v1/accounts/{address}/junk`: what the account's junk classifier learned,
@@ -31,5 +32,27 @@ func addBackupRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {
     api.post("backups") { req, ctx in
         let body = try await JSONBody.decode(BackupRequest.self, from: req, context: ctx)
         return try await run(ctx) { try delivery.backup(into: body.dir, actor: $0) }
+    }
+}
+
+/// `POST /api/v1/accounts/{address}/mailbox-import {"path", "folder"?, "mboxVariant"?}` and
+/// `…/mailbox-export {"path", "format", "folder"?}`: mbox files and Maildirs at a path on the
+/// server's machine. Server admins only. Messages larger than `maxMessageSize` (IMAP's
+/// max_append_size) are refused one by one, as APPEND would refuse them.
+func addMailboxFileRoutes(_ api: APIGroup, _ delivery: LocalDelivery, maxMessageSize: Int) {
+    api.post("accounts/:address/mailbox-import") { req, ctx in
+        let address = try param(ctx, "address")
+        let body = try await JSONBody.decode(MailboxImportRequest.self, from: req, context: ctx)
+        guard let variant = Mbox.Variant(rawValue: body.mboxVariant ?? "mboxrd") else {
+            throw AdminError.invalid("invalid_variant", "mboxVariant is mboxrd or mboxo")
+        }
+        return try await run(ctx) {
+            try delivery.importMailbox(address, path: body.path, folder: body.folder, mboxVariant: variant, maxMessageSize: maxMessageSize, actor: $0)
+        }
+    }
+    api.post("accounts/:address/mailbox-export") { req, ctx in
+        let address = try param(ctx, "address")
+        let body = try await JSONBody.decode(MailboxExportRequest.self, from: req, context: ctx)
+        return try await run(ctx) { try delivery.exportMailbox(address, path: body.path, format: body.format, folder: body.folder, actor: $0) }
     }
 }

@@ -14,7 +14,8 @@ import Storage
 public func buildAdminRouter(
     directory dir: DirectoryService, metrics: AdminMetrics, delivery: LocalDelivery? = nil, outbound: OutboundAdmin? = nil,
     setup: SetupContext? = nil,
-    tls: (any TLSAdmin)? = nil, bans: AuthLimiter? = nil, status: (any StatusSource)? = nil
+    tls: (any TLSAdmin)? = nil, bans: AuthLimiter? = nil, status: (any StatusSource)? = nil,
+    maxMessageSize: Int = 50 * 1024 * 1024
 ) -> Router<AdminContext> {
     let router = Router(context: AdminContext.self)
     // Outermost first: metrics see the response the error middleware made of a thrown error.
@@ -47,6 +48,7 @@ public func buildAdminRouter(
         addJunkRoutes(api, dir, delivery)
         addBackupRoutes(api, delivery)
         addSieveRoutes(api, delivery)
+        addMailboxFileRoutes(api, delivery, maxMessageSize: maxMessageSize)
     }
     if let outbound { addOutboundRoutes(api, outbound) }
     if let outbound, let setup { addSetupRoutes(api, dir, outbound, setup, status: status) }

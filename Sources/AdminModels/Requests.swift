@@ -157,3 +157,35 @@ public struct TokenCreate: StrictRequest {
         self.domains = domains
     }
 }
+
+/// `POST /api/v1/accounts/{address}/mailbox-import`: an mbox file or a Maildir on the server's
+/// machine (an absolute path) into the account.
+public struct MailboxImportRequest: StrictRequest, Hashable {
+    public static let fields: Set<String> = ["path", "folder", "mbox_variant"]
+    public var path: String
+    /// The folder for an mbox file, or for a Maildir's own messages (default INBOX); a
+    /// Maildir's subfolders keep their names.
+    public var folder: String?
+    /// `mboxrd` (default) or `mboxo`: how `>From ` lines in the file are read (`mbox_variant`).
+    public var mboxVariant: String?
+    public init(path: String, folder: String? = nil, mboxVariant: String? = nil) {
+        self.path = path
+        self.folder = folder
+        self.mboxVariant = mboxVariant
+    }
+}
+
+/// `POST /api/v1/accounts/{address}/mailbox-export`: one folder to an mbox file, or the
+/// account's folders (or one) to a Maildir, at an absolute path on the server's machine.
+public struct MailboxExportRequest: StrictRequest, Hashable {
+    public static let fields: Set<String> = ["path", "format", "folder"]
+    public var path: String
+    /// `mbox` or `maildir`.
+    public var format: String
+    public var folder: String?
+    public init(path: String, format: String, folder: String? = nil) {
+        self.path = path
+        self.format = format
+        self.folder = folder
+    }
+}

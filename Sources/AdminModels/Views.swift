@@ -604,3 +604,35 @@ public struct BackupRequest: StrictRequest, Hashable {
     public var dir: String
     public init(dir: String) { self.dir = dir }
 }
+
+/// What an import or export did, folder by folder.
+public struct MailboxTransferView: Codable, Sendable, Hashable {
+    public struct Folder: Codable, Sendable, Hashable {
+        public var name: String
+        public var messages: Int
+        public init(name: String, messages: Int) {
+            self.name = name
+            self.messages = messages
+        }
+    }
+    /// A message that was not imported, and why; the others were.
+    public struct Refused: Codable, Sendable, Hashable {
+        public var folder: String
+        /// The file (Maildir) or the message's number in the file, from 1 (mbox).
+        public var item: String
+        public var reason: String
+        public init(folder: String, item: String, reason: String) {
+            self.folder = folder
+            self.item = item
+            self.reason = reason
+        }
+    }
+    public var format: String
+    public var folders: [Folder]
+    public var refused: [Refused]
+    public init(format: String, folders: [Folder], refused: [Refused]) {
+        self.format = format
+        self.folders = folders
+        self.refused = refused
+    }
+}

@@ -6,6 +6,7 @@ import Directory
 import Foundation
 import Hummingbird
 import HummingbirdTLS
+import IMAP
 import IMAPServer
 import Logging
 import MailCore
@@ -140,7 +141,7 @@ public final class Mailroom: Sendable {
         let router = buildAdminRouter(
             directory: directory, metrics: metrics, delivery: delivery, outbound: admin,
             setup: SetupContext(facts: facts, dns: ResolverAuthDNS(resolver)), tls: MailTLSAdmin(mail: mailTLS, acme: acme), bans: authLimiter,
-            status: status)
+            status: status, maxMessageSize: config.imapLimits.maxAppendSize)
         let bound = BoundPorts()
         let dataDir = self.dataDir
         let scheme = config.adminTLS ? "https" : "http"

@@ -110,7 +110,19 @@ struct Harness {
         Route(method: .delete, path: "/api/v1/domains/example.org", otherDomainStatus: 403),
         Route(method: .get, path: "/api/v1/storage", otherDomainStatus: 403),
         Route(method: .post, path: "/api/v1/storage/sweep", otherDomainStatus: 403),
+        // The server reads and writes these paths: server admins only, whoever manages the account.
+        Route(method: .post, path: "/api/v1/accounts/alice%40example.org/mailbox-import", body: #"{"path":"\#(mboxFile)"}"#, otherDomainStatus: 403),
+        Route(
+            method: .post, path: "/api/v1/accounts/alice%40example.org/mailbox-export",
+            body: #"{"path":"\#(exportPath)","format":"mbox"}"#, otherDomainStatus: 403),
     ]
+
+    static let mboxFile: String = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-api-\(UUID().uuidString).mbox").path
+        FileManager.default.createFile(atPath: path, contents: Data("From a@b Thu Dec  3 14:55:24 2026\nSubject: x\n\nx\n".utf8))
+        return path
+    }()
+    static let exportPath = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-api-\(UUID().uuidString).mbox").path
 
     @Test(arguments: routes)
     func refusesMissingAndBadTokens(_ route: Route) async throws {
@@ -170,6 +182,10 @@ struct Harness {
         (.get, "/api/v1/accounts?limit=abc", "", 400, "invalid_limit"),
         (.get, "/api/v1/audit?since=yesterday", "", 400, "invalid_since"),
         (.get, "/api/v1/nothing-here", "", 404, "not_found"),
+        (.post, "/api/v1/accounts/alice@example.org/mailbox-import", #"{"path":"relative.mbox"}"#, 400, "invalid_path"),
+        (.post, "/api/v1/accounts/alice@example.org/mailbox-import", #"{"path":"/x","mbox_variant":"mboxcl"}"#, 400, "invalid_variant"),
+        (.post, "/api/v1/accounts/alice@example.org/mailbox-export", #"{"path":"/nonexistent/x","format":"pst"}"#, 400, "invalid_format"),
+        (.post, "/api/v1/accounts/nobody@example.org/mailbox-export", #"{"path":"/nonexistent/x","format":"mbox"}"#, 404, "no_such_account"),
         (.delete, "/api/v1/tokens/abc", "", 400, "invalid_id"),
         (.post, "/api/v1/lists/eng@example.org/members", #"{"members":"alice@example.org"}"#, 400, "invalid_field"),
         (.post, "/api/v1/domains", "<1.1 MB>", 413, "body_too_large"),

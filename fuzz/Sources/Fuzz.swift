@@ -1,6 +1,6 @@
 // Fuzz targets for Mailroom's parsers: addresses, domain names (IDN/Punycode), CSV, SMTP, DNS, IMAP
 // commands, MIME messages, SPF records, DKIM signatures and key records, DMARC records,
-// Authentication-Results fields and Sieve scripts.
+// Authentication-Results fields, Sieve scripts and mbox files.
 //
 // Built normally, this is a replayer: `mailroom-fuzz TARGET FILE…` runs files (a corpus, or a
 // crash a fuzzer found) through one target. Built with `fuzz/run` (libFuzzer, -DFUZZING), the
@@ -16,7 +16,7 @@ import MailCore
 import SMTP
 
 enum FuzzTargets {
-    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session", "dns", "imap-command", "mime", "smtp-reply", "spf", "dkim-signature", "dkim-key", "dmarc", "auth-results", "sieve"]
+    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session", "dns", "imap-command", "mime", "smtp-reply", "spf", "dkim-signature", "dkim-key", "dmarc", "auth-results", "sieve", "mbox"]
 
     static func run(_ target: String, _ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -62,6 +62,15 @@ enum FuzzTargets {
                 }
             } else {
                 _ = try? SMTPCommandParser.parse(bytes)
+            }
+        case "mbox":
+            // Whatever parses (either variant), written back as mboxrd, parses to the same messages.
+            for variant in Mbox.Variant.allCases {
+                if let messages = try? Mbox.parse(bytes, variant: variant) {
+                    guard let again = try? Mbox.parse(Mbox.write(messages)), again == messages else {
+                        fatalError("mbox round trip failed (\(variant)): \(text.debugDescription)")
+                    }
+                }
             }
         case "mime":
             // Any bytes parse; ENVELOPE and BODYSTRUCTURE come out as balanced IMAP data; every
