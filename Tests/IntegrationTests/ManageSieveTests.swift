@@ -100,4 +100,70 @@ struct ManageSieveTests {
             #expect(logins.contains("MANAGESIEVE"), "\(logins)")
         }
     }
+
+    /// STARTTLS, the capabilities re-issued over TLS (RFC 5804 §2.2), AUTHENTICATE PLAIN in its
+    /// continuation form with a literal, and a script name sent as a quoted string with escapes.
+    static let tlsClient = #"""
+        import socket, ssl, sys, base64
+        port = int(sys.argv[1])
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        f = s.makefile("rb")
+        def until_final():
+            lines = []
+            while True:
+                line = f.readline().decode()
+                lines.append(line.rstrip("\r\n"))
+                if line.startswith(("OK", "NO", "BYE")):
+                    return " | ".join(lines)
+        print("greeting", until_final())
+        s.sendall(b"STARTTLS\r\n")
+        print("starttls", until_final())
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        t = ctx.wrap_socket(s)
+        f = t.makefile("rb")
+        print("after-tls", until_final())
+        t.sendall(b'AUTHENTICATE "PLAIN"\r\n')
+        print("challenge", f.readline().decode().rstrip())
+        token = base64.b64encode(b"\0alice@example.org\0alice-password-1")
+        t.sendall(b"{%d+}\r\n%s\r\n" % (len(token), token))
+        print("auth", until_final())
+        t.sendall(b'PUTSCRIPT "a \\"b\\"" {6+}\r\nkeep;\n\r\nLISTSCRIPTS\r\n')
+        print("put", until_final())
+        print("list", until_final())
+        t.sendall(b"CAPABILITY\r\n")
+        print("capability", until_final())
+        t.sendall(b"LOGOUT\r\n")
+        print("logout", until_final())
+        """#
+
+    @Test func startTLSThenAuthenticateWithAContinuation() async throws {
+        try await blocking {
+            let s = try ServerProcess()
+            try s.start()
+            defer { s.stop() }
+            let port = try s.waitForPorts(["ManageSieve"])[0]
+            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+            #expect(try s.cli(["account", "add", "alice@example.org", "--password", "alice-password-1"]).status == 0)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("managesieve-tls-\(UUID().uuidString).py")
+            try Self.tlsClient.write(to: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let r = try Peers.run("/usr/bin/env", ["python3", file.path, String(port)], timeout: 60)
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            #expect(r.status == 0, "\(r.output)")
+            func line(_ key: String) -> String { lines.first { $0.hasPrefix(key + " ") } ?? "" }
+            #expect(line("greeting").contains("| \"STARTTLS\" |"), "\(r.output)")
+            #expect(line("starttls").hasPrefix("starttls OK"), "\(r.output)")
+            // Over TLS: the capabilities again, without STARTTLS.
+            #expect(line("after-tls").contains("\"SASL\" \"PLAIN\""), "\(r.output)")
+            #expect(!line("after-tls").contains("\"STARTTLS\""), "\(r.output)")
+            #expect(line("challenge") == "challenge \"\"", "\(r.output)")
+            #expect(line("auth").hasPrefix("auth OK"), "\(r.output)")
+            #expect(line("put").hasPrefix("put OK"), "\(r.output)")
+            #expect(line("list").hasPrefix(#"list "a \"b\"" | OK"#), "\(r.output)")
+            #expect(line("capability").contains("OWNER"), "\(r.output)")
+            #expect(line("logout").hasPrefix("logout OK"), "\(r.output)")
+        }
+    }
 }
