@@ -403,6 +403,14 @@ let package = Package(
         .testTarget(name: "MIMETests", dependencies: ["MIME"], swiftSettings: swiftSettings),
         .testTarget(name: "IMAPTests", dependencies: ["IMAP"], swiftSettings: swiftSettings),
         .testTarget(name: "ManageSieveTests", dependencies: ["ManageSieve"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ManageSieveServerTests",
+            dependencies: [
+                "ManageSieveServer", "ManageSieve", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SieveTests", dependencies: ["Sieve", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IMAPServerTests",
