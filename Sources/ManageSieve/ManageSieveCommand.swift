@@ -29,11 +29,15 @@ public enum ManageSieveCommand: Hashable, Sendable {
         let args = Array(words.dropFirst())
         func strings(_ n: ClosedRange<Int>) throws(ManageSieveParseError) -> [String] {
             guard n.contains(args.count) else {
-                throw .init("\(atom.uppercased()) takes \(n.lowerBound == n.upperBound ? "\(n.lowerBound)" : "\(n.lowerBound) to \(n.upperBound)") string argument(s)")
+                throw .init(
+                    "\(atom.uppercased()) takes \(n.lowerBound == n.upperBound ? "\(n.lowerBound)" : "\(n.lowerBound) to \(n.upperBound)") string argument(s)"
+                )
             }
             var out: [String] = []
             for a in args {
-                guard case .string(let s) = a else { throw .init("\(atom.uppercased()) takes strings, quoted or as literals") }
+                guard case .string(let s) = a else {
+                    throw .init("\(atom.uppercased()) takes strings, quoted or as literals")
+                }
                 out.append(s)
             }
             return out

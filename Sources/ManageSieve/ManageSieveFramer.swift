@@ -92,16 +92,22 @@ public struct ManageSieveFramer: Sendable {
                 var octets: [UInt8] = []
                 while true {
                     guard j < buffer.count else {
-                        if tooLong() || j - i > limits.maxQuotedLength + 2 { throw .init("Quoted string too long; send a literal") }
+                        if tooLong() || j - i > limits.maxQuotedLength + 2 {
+                            throw .init("Quoted string too long; send a literal")
+                        }
                         return nil
                     }
                     let c = buffer[j]
                     if c == 0x22 { break }
-                    if c == 0x0D || c == 0x0A || c == 0 { throw .init("Quoted strings cannot hold CR, LF or NUL; send a literal") }
+                    if c == 0x0D || c == 0x0A || c == 0 {
+                        throw .init("Quoted strings cannot hold CR, LF or NUL; send a literal")
+                    }
                     if c == 0x5C {
                         guard j + 1 < buffer.count else { return nil }
                         let e = buffer[j + 1]
-                        guard e == 0x22 || e == 0x5C else { throw .init("Only \\\" and \\\\ are escapes in a quoted string") }
+                        guard e == 0x22 || e == 0x5C else {
+                            throw .init("Only \\\" and \\\\ are escapes in a quoted string")
+                        }
                         octets.append(e)
                         j += 2
                     } else {
@@ -110,7 +116,11 @@ public struct ManageSieveFramer: Sendable {
                     }
                     if octets.count > limits.maxQuotedLength { throw .init("Quoted string too long; send a literal") }
                 }
-                if let s = String(validating: octets, as: UTF8.self) { words.append(.string(s)) } else { invalidUTF8 = true }
+                if let s = String(validating: octets, as: UTF8.self) {
+                    words.append(.string(s))
+                } else {
+                    invalidUTF8 = true
+                }
                 i = j + 1
             } else if b == 0x7B {
                 // literal-c2s = "{" number [ "+" ] "}" CRLF *OCTET
@@ -140,7 +150,11 @@ public struct ManageSieveFramer: Sendable {
                     return try next()
                 }
                 guard buffer.count >= start + size else { return nil }
-                if let s = String(validating: buffer[start..<start + size], as: UTF8.self) { words.append(.string(s)) } else { invalidUTF8 = true }
+                if let s = String(validating: buffer[start..<start + size], as: UTF8.self) {
+                    words.append(.string(s))
+                } else {
+                    invalidUTF8 = true
+                }
                 literalOctets += size
                 i = start + size
             } else {

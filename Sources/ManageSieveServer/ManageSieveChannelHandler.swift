@@ -58,7 +58,8 @@ final class ManageSieveChannelHandler: ChannelInboundHandler, RemovableChannelHa
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        session.env.logger.debug("ManageSieve connection error", metadata: ["client": "\(session.clientIP)", "error": "\(error)"])
+        session.env.logger.debug(
+            "ManageSieve connection error", metadata: ["client": "\(session.clientIP)", "error": "\(error)"])
         context.close(promise: nil)
     }
 
@@ -109,7 +110,9 @@ final class ManageSieveChannelHandler: ChannelInboundHandler, RemovableChannelHa
             closed = true
             timer?.cancel()
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: output))).whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: output))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
         case .startTLS:
             context.write(wrapOutboundOut(ByteBuffer(bytes: output)), promise: nil)
             guard let tls = session.env.tls else { return }
@@ -120,7 +123,9 @@ final class ManageSieveChannelHandler: ChannelInboundHandler, RemovableChannelHa
                 session.tlsActive = true
                 upgrading = false
                 // §2.2: the server re-issues its capabilities over TLS, without being asked.
-                context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: session.capabilities("TLS negotiation successful"))), promise: nil)
+                context.writeAndFlush(
+                    wrapOutboundOut(ByteBuffer(bytes: session.capabilities("TLS negotiation successful"))), promise: nil
+                )
             }
         }
     }
@@ -130,7 +135,9 @@ final class ManageSieveChannelHandler: ChannelInboundHandler, RemovableChannelHa
         closed = true
         timer?.cancel()
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bye.bytes))).whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bye.bytes))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
     }
 
     private func resetTimer(context: ChannelHandlerContext) {

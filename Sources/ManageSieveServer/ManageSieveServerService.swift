@@ -24,7 +24,8 @@ public final class ManageSieveServerService: Service, Sendable {
         self.env = env
         self.onListening = onListening
         self.group = ListenerGroup(
-            maxConnections: env.maxConnections, maxPerIP: env.maxConnectionsPerIP, exceptions: env.connectionLimitExceptions,
+            maxConnections: env.maxConnections, maxPerIP: env.maxConnectionsPerIP,
+            exceptions: env.connectionLimitExceptions,
             backlog: 256, refusal: ManageSieveResponse.bye("Too many connections from your address").bytes,
             shutdownEvent: ManageSieveShutdownEvent(), stats: env.stats, protocolName: "managesieve")
     }

@@ -63,7 +63,9 @@ final class ManageSieveSession: @unchecked Sendable {
         ]
         if env.tls != nil, !tlsActive, !isAuthenticated { lines.append([.string("STARTTLS")]) }
         lines.append([.string("MAXREDIRECTS"), .string(String(SieveLimits().maxRedirects))])
-        if case .authenticated(let account) = state { lines.append([.string("OWNER"), .string(account.address.description)]) }
+        if case .authenticated(let account) = state {
+            lines.append([.string("OWNER"), .string(account.address.description)])
+        }
         lines.append([.string("VERSION"), .string("1.0")])
         return lines.flatMap { ManageSieveResponse.data($0).bytes } + ManageSieveResponse.ok(text).bytes
     }
@@ -108,7 +110,10 @@ final class ManageSieveSession: @unchecked Sendable {
             out += capabilities("Capability completed")
             return .read
         case .noop(let tag):
-            out += ManageSieveResponse.ok(code: tag.map { "TAG \(String(decoding: ManageSieveResponse.string($0), as: UTF8.self))" }, "Done").bytes
+            out +=
+                ManageSieveResponse.ok(
+                    code: tag.map { "TAG \(String(decoding: ManageSieveResponse.string($0), as: UTF8.self))" }, "Done"
+                ).bytes
             return .read
         case .logout:
             out += ManageSieveResponse.ok("Logout completed").bytes
@@ -150,11 +155,14 @@ final class ManageSieveSession: @unchecked Sendable {
         guard let decoded = Data(base64Encoded: base64) else {
             return refuse(.no("Invalid base64 in the authentication exchange"), out: &out)
         }
-        let parts = decoded.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        let parts = decoded.split(separator: 0, omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
         guard parts.count == 3, parts[0].isEmpty || parts[0].caseInsensitiveCompare(parts[1]) == .orderedSame else {
             return finishLogin(user: parts.count > 1 ? parts[1] : "?", account: nil, out: &out)
         }
-        let account = env.authLimiter.isBanned(clientIP) ? nil : env.directory.authenticate(address: parts[1], password: parts[2])
+        let account =
+            env.authLimiter.isBanned(clientIP) ? nil : env.directory.authenticate(address: parts[1], password: parts[2])
         return finishLogin(user: parts[1], account: account, out: &out)
     }
 
@@ -162,7 +170,9 @@ final class ManageSieveSession: @unchecked Sendable {
         if env.authLimiter.isBanned(clientIP) {
             env.stats.add(MetricCatalog.authFailures, ["protocol": "managesieve", "reason": "banned"])
             env.directory.recordLoginFailure(login: user, protocol: "managesieve", ip: clientIP, reason: .banned)
-            out += ManageSieveResponse.no(code: "TRYLATER", "Too many failed logins from your address; try again later").bytes
+            out +=
+                ManageSieveResponse.no(code: "TRYLATER", "Too many failed logins from your address; try again later")
+                .bytes
             return .delayed(env.authFailureDelay)
         }
         guard let account else {
@@ -198,7 +208,9 @@ final class ManageSieveSession: @unchecked Sendable {
                 if let refusal = try space(name: name, size: size, account) { return refuse(refusal, out: &out) }
                 out += ManageSieveResponse.ok("Putscript would succeed").bytes
             case .putScript(let name, let script):
-                if let refusal = try space(name: name, size: script.utf8.count, account) { return refuse(refusal, out: &out) }
+                if let refusal = try space(name: name, size: script.utf8.count, account) {
+                    return refuse(refusal, out: &out)
+                }
                 if let error = compile(script) { return refuse(.no(error), out: &out) }
                 _ = try delivery.putSieveScript(address, name: name, SievePut(script: script), actor: actor)
                 out += ManageSieveResponse.ok("Putscript completed").bytes
@@ -219,7 +231,9 @@ final class ManageSieveSession: @unchecked Sendable {
                 out += ManageSieveResponse.ok("Getscript completed").bytes
             case .deleteScript(let name):
                 if try env.delivery.store.sieveScript(accountID: account.id, name: name)?.active == true {
-                    return refuse(.no(code: "ACTIVE", "\"\(name)\" is the active script; SETACTIVE \"\" or another first"), out: &out)
+                    return refuse(
+                        .no(code: "ACTIVE", "\"\(name)\" is the active script; SETACTIVE \"\" or another first"),
+                        out: &out)
                 }
                 _ = try delivery.deleteSieveScript(address, name: name, actor: actor)
                 out += ManageSieveResponse.ok("Deletescript completed").bytes
@@ -250,7 +264,8 @@ final class ManageSieveSession: @unchecked Sendable {
         if size > limit { return .no(code: "QUOTA/MAXSIZE", "A script is at most \(limit) octets") }
         let existing = try env.delivery.store.sieveScripts(accountID: account.id)
         if !existing.contains(where: { $0.name == name }), existing.count >= env.limits.maxScripts {
-            return .no(code: "QUOTA/MAXSCRIPTS", "An account has at most \(env.limits.maxScripts) scripts; delete one first")
+            return .no(
+                code: "QUOTA/MAXSCRIPTS", "An account has at most \(env.limits.maxScripts) scripts; delete one first")
         }
         return nil
     }

@@ -46,7 +46,8 @@ struct ManageSieveTests {
             #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
             #expect(try s.cli(["account", "add", "alice@example.org", "--password", "alice-password-1"]).status == 0)
 
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("managesieve-\(UUID().uuidString).py")
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "managesieve-\(UUID().uuidString).py")
             try Self.client.write(to: dir, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: dir) }
             let r = try Peers.run("/usr/bin/env", ["python3", dir.path, String(sieve)], timeout: 60)
@@ -146,7 +147,8 @@ struct ManageSieveTests {
             let port = try s.waitForPorts(["ManageSieve"])[0]
             #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
             #expect(try s.cli(["account", "add", "alice@example.org", "--password", "alice-password-1"]).status == 0)
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("managesieve-tls-\(UUID().uuidString).py")
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "managesieve-tls-\(UUID().uuidString).py")
             try Self.tlsClient.write(to: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: file) }
             let r = try Peers.run("/usr/bin/env", ["python3", file.path, String(port)], timeout: 60)

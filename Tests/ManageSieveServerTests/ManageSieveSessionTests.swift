@@ -23,7 +23,8 @@ struct ManageSieveHarness {
         let admin = AdminActor(name: "t", role: .serverAdmin)
         _ = try dir.addDomain(DomainCreate(name: "example.org"), actor: admin)
         _ = try dir.addAccount(AccountCreate(address: "alice@example.org", password: "Correct-Horse-42"), actor: admin)
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-ms-\(UUID().uuidString)").path
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-ms-\(UUID().uuidString)")
+            .path
         let delivery = LocalDelivery(store: store, directory: dir, blobs: BlobStore(root: root))
         env = ManageSieveEnvironment(
             hostname: "mx.test", directory: dir, delivery: delivery, tlsBox: nil, plaintextAuthOnLoopback: true,

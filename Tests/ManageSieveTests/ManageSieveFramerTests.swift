@@ -28,8 +28,14 @@ struct ManageSieveFramerTests {
         ("NOOP\r\n", .noop(tag: nil)),
         ("NOOP \"STARTTLS-SYNC-42\"\r\n", .noop(tag: "STARTTLS-SYNC-42")),
         ("AUTHENTICATE \"PLAIN\"\r\n", .authenticate(mechanism: "PLAIN", initial: nil)),
-        ("AUTHENTICATE \"plain\" \"AGFsaWNlAHNlY3JldA==\"\r\n", .authenticate(mechanism: "PLAIN", initial: "AGFsaWNlAHNlY3JldA==")),
-        ("AUTHENTICATE \"PLAIN\" {20+}\r\nAGFsaWNlAHNlY3JldA==\r\n", .authenticate(mechanism: "PLAIN", initial: "AGFsaWNlAHNlY3JldA==")),
+        (
+            "AUTHENTICATE \"plain\" \"AGFsaWNlAHNlY3JldA==\"\r\n",
+            .authenticate(mechanism: "PLAIN", initial: "AGFsaWNlAHNlY3JldA==")
+        ),
+        (
+            "AUTHENTICATE \"PLAIN\" {20+}\r\nAGFsaWNlAHNlY3JldA==\r\n",
+            .authenticate(mechanism: "PLAIN", initial: "AGFsaWNlAHNlY3JldA==")
+        ),
         ("HAVESPACE \"rules\" 2048\r\n", .haveSpace(name: "rules", size: 2048)),
         ("PUTSCRIPT \"rules\" {6+}\r\nkeep;\n\r\n", .putScript(name: "rules", script: "keep;\n")),
         // A synchronizing literal is accepted too (no continuation is sent).
@@ -119,7 +125,8 @@ struct ManageSieveFramerTests {
         limits.maxLiteralSize = 10
         let big = String(repeating: "x", count: 50)
         let f = try Self.frames("PUTSCRIPT \"a\" {50+}\r\n\(big)\r\nLISTSCRIPTS\r\n", limits: limits)
-        #expect(f == [.refused(code: "QUOTA/MAXSIZE", "A string is at most 10 octets"), .words([.atom("LISTSCRIPTS")])])
+        #expect(
+            f == [.refused(code: "QUOTA/MAXSIZE", "A string is at most 10 octets"), .words([.atom("LISTSCRIPTS")])])
     }
 
     @Test func invalidUTF8IsRefused() throws {
@@ -129,7 +136,9 @@ struct ManageSieveFramerTests {
     }
 
     @Test func responsesQuoteOrUseLiterals() {
-        #expect(ManageSieveResponse.no(code: "ACTIVE", "is \"on\"").bytes == Array("NO (ACTIVE) \"is \\\"on\\\"\"\r\n".utf8))
+        #expect(
+            ManageSieveResponse.no(code: "ACTIVE", "is \"on\"").bytes == Array("NO (ACTIVE) \"is \\\"on\\\"\"\r\n".utf8)
+        )
         #expect(ManageSieveResponse.ok().bytes == Array("OK\r\n".utf8))
         #expect(ManageSieveResponse.data([.string("a\r\nb")]).bytes == Array("{4}\r\na\r\nb\r\n".utf8))
     }
