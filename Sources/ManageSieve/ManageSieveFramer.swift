@@ -26,6 +26,9 @@ public struct ManageSieveFramer: Sendable {
 
     public mutating func append(_ bytes: some Sequence<UInt8>) { buffer.append(contentsOf: bytes) }
 
+    /// Octets received and not yet framed.
+    public var buffered: Int { buffer.count }
+
     /// Drops whatever is buffered (clear text sent after STARTTLS, RFC 5804 §2.2).
     public mutating func reset() {
         buffer.removeAll()

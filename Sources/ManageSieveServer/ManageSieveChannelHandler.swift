@@ -45,6 +45,13 @@ final class ManageSieveChannelHandler: ChannelInboundHandler, RemovableChannelHa
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closed, !upgrading else { return }
         framer.append(unwrapInboundIn(data).readableBytesView)
+        // Framing holds at most a literal and a line; more can pile up only while a command
+        // runs, from a client that sends without reading the answers.
+        let limits = session.env.limits
+        if busy, framer.buffered > limits.maxLiteralSize + 2 * limits.maxLineLength {
+            close(context: context, bye: .bye("Too much input sent ahead of the answers"))
+            return
+        }
         resetTimer(context: context)
         process(context: context)
     }
