@@ -250,7 +250,9 @@ final class ManageSieveSession: @unchecked Sendable {
                 case "script_exists": "ALREADYEXISTS"
                 default: nil
                 }
-            return refuse(.no(code: code, error.message), out: &out)
+            // The admin messages point at the CLI; a ManageSieve user gets one about the protocol.
+            let text = code == "NONEXISTENT" ? "There is no script by that name; LISTSCRIPTS shows them" : error.message
+            return refuse(.no(code: code, text), out: &out)
         } catch {
             env.logger.error("ManageSieve command failed", metadata: ["client": "\(clientIP)", "error": "\(error)"])
             return refuse(.no(code: "TRYLATER", "The server could not do that now; try again later"), out: &out)

@@ -68,7 +68,7 @@ struct ManageSieveTests {
             #expect(out.contains("put-other True") && out.contains("rename True"), "\(out)")
             #expect(out.contains("rename-taken False"), "\(out)")
             #expect(out.contains("delete-spare True"), "\(out)")
-            #expect(out.contains("get-missing None"), "\(out)")
+            #expect(out.contains("get-missing None There is no script by that name"), "\(out)")
             #expect(out.contains("final-list ('rules', [])"), "\(out)")
 
             // The script the CLI sees is the one put over ManageSieve, and it runs at delivery.
