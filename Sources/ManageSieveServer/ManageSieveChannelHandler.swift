@@ -23,6 +23,8 @@ final class ManageSieveChannelHandler: ChannelInboundHandler, RemovableChannelHa
     private var upgrading = false
     private var timer: Scheduled<Void>?
     private var loggedIn = false
+    /// Reads stopped: too much input is waiting for the running command.
+    private var paused = false
 
     init(session: ManageSieveSession, queue: DispatchQueue) {
         self.session = session
@@ -45,12 +47,12 @@ final class ManageSieveChannelHandler: ChannelInboundHandler, RemovableChannelHa
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closed, !upgrading else { return }
         framer.append(unwrapInboundIn(data).readableBytesView)
-        // Framing holds at most a literal and a line; more can pile up only while a command
-        // runs, from a client that sends without reading the answers.
+        // Framing holds at most a literal and a line; more piles up only while a command runs,
+        // from a client sending ahead of the answers: stop reading until the command is done.
         let limits = session.env.limits
-        if busy, framer.buffered > limits.maxLiteralSize + 2 * limits.maxLineLength {
-            close(context: context, bye: .bye("Too much input sent ahead of the answers"))
-            return
+        if busy, !paused, framer.buffered > limits.maxLiteralSize + 2 * limits.maxLineLength {
+            paused = true
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         }
         resetTimer(context: context)
         process(context: context)
@@ -113,6 +115,10 @@ final class ManageSieveChannelHandler: ChannelInboundHandler, RemovableChannelHa
         case .read, .delayed:
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: output)), promise: nil)
             process(context: context)
+            if paused, !busy {
+                paused = false
+                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            }
         case .close:
             closed = true
             timer?.cancel()
