@@ -77,6 +77,11 @@ let package = Package(
             dependencies: ["MIME"],
             swiftSettings: swiftSettings
         ),
+        // ManageSieve (RFC 5804) without I/O: command framing and parsing, responses, limits.
+        .target(
+            name: "ManageSieve",
+            swiftSettings: swiftSettings
+        ),
         // IMAP protocol grammar without I/O: command framing and parsing, response strings.
         .target(
             name: "IMAP",
@@ -227,6 +232,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The ManageSieve listeners (SwiftNIO): sessions that put, check and activate the
+        // account's Sieve scripts through the same operations as `mailroom sieve`.
+        .target(
+            name: "ManageSieveServer",
+            dependencies: [
+                "ManageSieve", "Sieve", "LoginKit", "ServerKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // JSON request/response types of the admin API, shared by the server and the CLI.
         .target(
             name: "AdminModels",
@@ -278,6 +296,7 @@ let package = Package(
             dependencies: [
                 "Filtering", "Doctor", "EmailAuth",
                 "MailCore", "Storage", "Directory", "AdminAPI", "SMTP", "SMTPServer", "Delivery", "LoginKit", "IMAPServer", "IMAP",
+                "ManageSieveServer",
                 "Outbound", "DNS", "SMTPClient", "MIME", "ACME", "ServerKit", "AdminModels", "Web",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -324,7 +343,7 @@ let package = Package(
         // Fuzz targets (a corpus replayer in normal builds; libFuzzer with fuzz/run).
         .executableTarget(
             name: "mailroom-fuzz",
-            dependencies: ["MailCore", "Directory", "SMTP", "DNS", "IMAP", "MIME", "EmailAuth", "Sieve"],
+            dependencies: ["MailCore", "Directory", "SMTP", "DNS", "IMAP", "MIME", "EmailAuth", "Sieve", "ManageSieve"],
             path: "fuzz/Sources",
             swiftSettings: swiftSettings
         ),
@@ -383,6 +402,15 @@ let package = Package(
         ),
         .testTarget(name: "MIMETests", dependencies: ["MIME"], swiftSettings: swiftSettings),
         .testTarget(name: "IMAPTests", dependencies: ["IMAP"], swiftSettings: swiftSettings),
+        .testTarget(name: "ManageSieveTests", dependencies: ["ManageSieve"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ManageSieveServerTests",
+            dependencies: [
+                "ManageSieveServer", "ManageSieve", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SieveTests", dependencies: ["Sieve", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IMAPServerTests",

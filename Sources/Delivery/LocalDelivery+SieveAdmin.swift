@@ -73,6 +73,25 @@ extension LocalDelivery {
         return try sieveScripts(address, actor: actor)
     }
 
+    /// Gives a script another name; the active one stays active.
+    public func renameSieveScript(_ address: String, name: String, to newName: String, actor: AdminActor) throws
+        -> SieveScriptView
+    {
+        let account = try directory.managedAccount(address, actor: actor)
+        try Self.checkScriptName(newName)
+        let audit = directory.auditEntry(
+            actor, "sieve.rename", target: "script \"\(name)\" of \(account.address) to \"\(newName)\"",
+            domain: account.address.domain)
+        do {
+            try store.renameSieveScript(accountID: account.id, from: name, to: newName, audit: [audit])
+        } catch SieveStoreError.noSuchScript {
+            throw Self.noScript(account, name)
+        } catch SieveStoreError.nameTaken {
+            throw AdminError.conflict("script_exists", "\(account.address) already has a script \"\(newName)\"")
+        }
+        return try sieveScript(address, name: newName, actor: actor)
+    }
+
     // MARK: Vacation
 
     /// Writes the `vacation` script and makes it active. The script that was active before

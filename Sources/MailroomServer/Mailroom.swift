@@ -8,6 +8,8 @@ import Hummingbird
 import HummingbirdTLS
 import IMAP
 import IMAPServer
+import ManageSieveServer
+import ServerKit
 import Logging
 import MailCore
 import MIME
@@ -122,7 +124,9 @@ public final class Mailroom: Sendable {
         let l = config.listeners
         let mailTLS = try MailTLS(
             chain: tlsCert, key: tlsKey, source: tlsSource,
-            listeners: [("smtp", l.smtp), ("submission", l.submission), ("submissions", l.submissions), ("imap", l.imap), ("imaps", l.imaps)]
+            listeners: [("smtp", l.smtp), ("submission", l.submission), ("submissions", l.submissions), ("imap", l.imap), ("imaps", l.imaps),
+                ("managesieve", l.managesieve),
+            ]
                 .filter { !$0.1.isEmpty }.map(\.0))
         let status = ServerStatus(
             hostname: config.hostname, alertEmail: config.alerts.email, store: store, mailTLS: mailTLS, authLimiter: authLimiter)
@@ -205,6 +209,22 @@ public final class Mailroom: Sendable {
                     bound.add(listener.implicitTLS ? "imaps" : "imap", port)
                     let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
                     await announce(listener.displayName, "\(host):\(port)")
+                })
+        }
+        if !config.listeners.managesieve.isEmpty {
+            var env = ManageSieveEnvironment(
+                hostname: config.hostname, directory: directory, delivery: delivery, tlsBox: mailTLS.box,
+                plaintextAuthOnLoopback: config.plaintextAuthOnLoopback, authLimiter: authLimiter,
+                authFailureDelay: .milliseconds(config.authFailureDelayMilliseconds), logger: logger)
+            env.connectionLimitExceptions = config.imapConnectionLimitExceptions
+            env.stats = metrics.stats
+            services.append(
+                ManageSieveServerService(
+                    listeners: config.listeners.managesieve.map { ($0.host, $0.port) }, env: env
+                ) { listener, port in
+                    bound.add("managesieve", port)
+                    let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
+                    await announce(ManageSieveServerService.displayName, "\(host):\(port)")
                 })
         }
         if let file = config.file {

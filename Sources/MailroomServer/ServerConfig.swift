@@ -56,6 +56,8 @@ public struct ServerConfig: Sendable {
         public var submissions = [ListenAddress(host: "127.0.0.1", port: 2465)]
         public var imap = [ListenAddress(host: "127.0.0.1", port: 2143)]
         public var imaps = [ListenAddress(host: "127.0.0.1", port: 2993)]
+        /// ManageSieve (RFC 5804): users manage their Sieve scripts; STARTTLS on the port.
+        public var managesieve = [ListenAddress(host: "127.0.0.1", port: 4190)]
         /// ACME HTTP-01 answers (`/.well-known/acme-challenge/`); none by default.
         public var acmeHTTP: [ListenAddress] = []
         /// HTTPS for MTA-STS policies and client autoconfiguration; none by default.
@@ -163,7 +165,8 @@ public struct ServerConfig: Sendable {
         if let v = table["listeners"] {
             let t = try reader.table(v, "listeners")
             try reader.checkKeys(
-                t, allowed: ["admin", "smtp", "submission", "submissions", "imap", "imaps", "acme_http", "web"], path: "listeners")
+                t, allowed: ["admin", "smtp", "submission", "submissions", "imap", "imaps", "managesieve", "acme_http", "web"],
+                path: "listeners")
             func listen(_ key: String) throws -> [ListenAddress]? {
                 guard let v = t[key] else { return nil }
                 return try reader.addresses(v, "listeners.\(key)")
@@ -174,6 +177,7 @@ public struct ServerConfig: Sendable {
             if let a = try listen("submissions") { config.listeners.submissions = a }
             if let a = try listen("imap") { config.listeners.imap = a }
             if let a = try listen("imaps") { config.listeners.imaps = a }
+            if let a = try listen("managesieve") { config.listeners.managesieve = a }
             if let a = try listen("acme_http") { config.listeners.acmeHTTP = a }
             if let a = try listen("web") { config.listeners.web = a }
         }

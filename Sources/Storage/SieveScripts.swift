@@ -62,6 +62,7 @@ public struct SieveMemory: Sendable, Hashable {
 /// Why a script operation was refused by the store.
 public enum SieveStoreError: Error, Hashable, Sendable {
     case noSuchScript(String)
+    case nameTaken(String)
 }
 
 extension SQLiteStore {
@@ -143,6 +144,25 @@ extension SQLiteStore {
             try db.execute(
                 sql: "DELETE FROM sieve_scripts WHERE account_id = ? AND name = ?", arguments: [accountID, name])
             guard db.changesCount > 0 else { throw SieveStoreError.noSuchScript(name) }
+            for entry in audit { try Self.insertAudit(entry, db) }
+        }
+    }
+
+    /// Renames a script, keeping its text and active flag. Throws
+    /// ``SieveStoreError/noSuchScript(_:)`` when there is none, and
+    /// ``SieveStoreError/nameTaken(_:)`` when `newName` is already used.
+    public func renameSieveScript(accountID: Int64, from old: String, to newName: String, audit: [AuditEntry]) throws {
+        try writer.write { db in
+            if try Int.fetchOne(
+                db, sql: "SELECT 1 FROM sieve_scripts WHERE account_id = ? AND name = ?", arguments: [accountID, newName])
+                != nil
+            {
+                throw SieveStoreError.nameTaken(newName)
+            }
+            try db.execute(
+                sql: "UPDATE sieve_scripts SET name = ? WHERE account_id = ? AND name = ?",
+                arguments: [newName, accountID, old])
+            guard db.changesCount > 0 else { throw SieveStoreError.noSuchScript(old) }
             for entry in audit { try Self.insertAudit(entry, db) }
         }
     }

@@ -81,7 +81,11 @@ struct AccountCommand: AsyncParsableCommand {
             // "Why can't this user log in?", answered in one place.
             let logins = a.lastLogins ?? []
             print("\nLast successful logins:" + (logins.isEmpty ? " none recorded" : ""))
-            for l in logins { print("  \(l.protocol.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0)) \(dateText(l.at))  from \(l.ip)") }
+            for l in logins {
+                // Padded, never cut: MANAGESIEVE is longer than SMTP and IMAP.
+                let name = l.protocol.uppercased()
+                print("  \(name + String(repeating: " ", count: max(0, 5 - name.count))) \(dateText(l.at))  from \(l.ip)")
+            }
             let failures = a.loginFailures ?? []
             print("Recent failed logins:" + (failures.isEmpty ? " none" : ""))
             for l in failures {

@@ -41,6 +41,7 @@ struct PebbleTests {
             imapsPort = Peers.freePort()
             c.listeners.admin = [ListenAddress(host: "127.0.0.1", port: 0)]
             (c.listeners.smtp, c.listeners.submission, c.listeners.submissions, c.listeners.imap) = ([], [], [], [])
+            c.listeners.managesieve = []
             c.listeners.imaps = [ListenAddress(host: "127.0.0.1", port: imapsPort)]
             c.listeners.acmeHTTP = [ListenAddress(host: "127.0.0.1", port: httpPort)]
             webPort = web ? Peers.freePort() : nil

@@ -26,6 +26,7 @@ final class ServerProcess: @unchecked Sendable {
     static let listeners: KeyValuePairs<String, String> = [
         "admin": #"["127.0.0.1:0"]"#, "smtp": #"["127.0.0.1:0"]"#, "submission": #"["127.0.0.1:0"]"#,
         "submissions": #"["127.0.0.1:0"]"#, "imap": #"["127.0.0.1:0"]"#, "imaps": #"["127.0.0.1:0"]"#,
+        "managesieve": #"["127.0.0.1:0"]"#,
     ]
 
     /// `extra` is appended to the config; `smtp` lines go into its `[smtp]` table; `listeners`

@@ -11,12 +11,13 @@ import Directory
 import EmailAuth
 import Foundation
 import IMAP
+import ManageSieve
 import MIME
 import MailCore
 import SMTP
 
 enum FuzzTargets {
-    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session", "dns", "imap-command", "mime", "smtp-reply", "spf", "dkim-signature", "dkim-key", "dmarc", "auth-results", "sieve", "mbox"]
+    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session", "dns", "imap-command", "mime", "smtp-reply", "spf", "dkim-signature", "dkim-key", "dmarc", "auth-results", "sieve", "mbox", "managesieve-command"]
 
     static func run(_ target: String, _ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -154,6 +155,43 @@ enum FuzzTargets {
             while let e = framer.next(), framed < 10_000 {
                 framed += 1
                 if case .command(let c) = e { _ = try? IMAPCommandParser.parse(c) }
+            }
+        case "managesieve-command":
+            // Framing does not depend on how the bytes arrive (all at once or split where the
+            // data says); whatever parses encodes and parses back to the same command.
+            var limits = ManageSieveLimits()
+            limits.maxLiteralSize = 4096
+            limits.maxLineLength = 1024
+            func frames(_ chunks: [ArraySlice<UInt8>]) -> [String] {
+                var framer = ManageSieveFramer(limits: limits)
+                var out: [String] = []
+                for chunk in chunks {
+                    framer.append(chunk)
+                    do {
+                        while let f = try framer.next(), out.count < 10_000 { out.append("\(f)") }
+                    } catch {
+                        out.append("fatal")
+                        return out
+                    }
+                }
+                return out
+            }
+            let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % bytes.count
+            let whole = frames([bytes[...]])
+            guard frames([bytes[..<cut], bytes[cut...]]) == whole else {
+                fatalError("managesieve framing depends on the split at \(cut): \(text.debugDescription)")
+            }
+            var framer = ManageSieveFramer(limits: limits)
+            framer.append(bytes)
+            var framed = 0
+            while framed < 10_000, let f = try? framer.next() {
+                framed += 1
+                guard case .words(let words) = f, let c = try? ManageSieveCommand(words: words) else { continue }
+                var again = ManageSieveFramer(limits: ManageSieveLimits())
+                again.append(c.bytes)
+                guard case .words(let w2)?? = try? again.next(), (try? ManageSieveCommand(words: w2)) == c else {
+                    fatalError("managesieve round trip failed: \(text.debugDescription) → \(c)")
+                }
             }
         case "smtp-session":
             // Arbitrary bytes into a session (split in two reads at a data-chosen point); the
