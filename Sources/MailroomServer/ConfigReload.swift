@@ -9,8 +9,8 @@ import ServiceLifecycle
 import UnixSignals
 
 /// SIGHUP: the configuration file is read again and what can change without a restart is
-/// applied at once — the certificate files, SMTP and IMAP limits (timeouts, sizes, failed-login
-/// bans), trusted networks, routes, relay and retry settings — without dropping a connection.
+/// applied at once — the certificate files, SMTP and IMAP limits (timeouts, sizes), trusted
+/// networks, routes, relay and retry settings — without dropping a connection.
 /// The log says what changed, what needs a restart to apply, or why the old configuration was
 /// kept (a file that does not load changes nothing).
 final class ConfigReload: Service, Sendable {
@@ -81,13 +81,19 @@ final class ConfigReload: Service, Sendable {
             {
                 restart.append("smtp.max_connections / max_connections_per_ip")
             }
+            if new.smtpLimits.maxAuthFailures != old.smtpLimits.maxAuthFailures
+                || new.smtpLimits.authBanSeconds != old.smtpLimits.authBanSeconds
+            {
+                restart.append("smtp.max_auth_failures / auth_ban_seconds")
+            }
         }
         if new.imapLimits != old.imapLimits {
             parts.imap?.replace(new.imapLimits)
             applied.append("IMAP limits")
         }
+        // The host name (HELO) changes with a restart only, like everything else that names us.
         var outbound = new.outbound
-        outbound.hostname = new.hostname
+        outbound.hostname = old.hostname
         var oldOutbound = old.outbound
         oldOutbound.hostname = old.hostname
         if outbound != oldOutbound {
