@@ -58,6 +58,37 @@ extension LocalDelivery {
     }
 }
 
+extension LocalDelivery {
+    /// Keeps the newest `keep` finished backups in `dir` and removes the rest, then the message
+    /// files no remaining backup names. Under the same lock as backups and sweeps: a backup
+    /// being written is never pruned, nor a file it is about to reuse.
+    @discardableResult
+    public func pruneBackups(in dir: String, keep: Int) throws -> (backups: Int, files: Int) {
+        try Self.sweeping.withLock { _ in
+            let fm = FileManager.default
+            let backups = try BackupFolder.list(dir)
+            let removed = backups.dropLast(max(0, keep))
+            for b in removed { try fm.removeItem(atPath: "\(dir)/\(b.name)") }
+            guard !removed.isEmpty else { return (0, 0) }
+            var named = Set<String>()
+            for b in backups.suffix(max(0, keep)) {
+                let queue = try DatabaseQueue(path: "\(dir)/\(b.name)/\(BackupFolder.database)", configuration: BackupFolder.readOnly)
+                named.formUnion(try queue.read { db in try String.fetchAll(db, sql: "SELECT hash FROM blobs WHERE data IS NULL") })
+                try queue.close()
+            }
+            var files = 0
+            let root = "\(dir)/blobs"
+            for prefix in (try? fm.contentsOfDirectory(atPath: root)) ?? [] where prefix.count == 2 {
+                for rest in (try? fm.contentsOfDirectory(atPath: "\(root)/\(prefix)")) ?? [] where !named.contains(prefix + rest) {
+                    try fm.removeItem(atPath: "\(root)/\(prefix)/\(rest)")
+                    files += 1
+                }
+            }
+            return (removed.count, files)
+        }
+    }
+}
+
 /// A backup folder read without a server: listed, verified, restored.
 public enum BackupFolder {
     static let database = "mailroom.db"

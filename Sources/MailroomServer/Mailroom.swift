@@ -230,6 +230,7 @@ public final class Mailroom: Sendable {
         if let file = config.file {
             services.append(ConfigReload(file: file, running: config, parts: live, logger: logger))
         }
+        if let backup = config.backup { services.append(BackupService(delivery: delivery, settings: backup, logger: logger)) }
         refreshMetrics(resolver: resolver, mailTLS: mailTLS)
         services.append(alertMonitor(mailTLS: mailTLS, status: status, logger: logger))
         if !config.listeners.web.isEmpty {

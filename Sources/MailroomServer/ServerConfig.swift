@@ -116,6 +116,8 @@ public struct ServerConfig: Sendable {
     /// `[spam] junk_learning`: each account's classifier learns from its IMAP moves and judges
     /// its mail (the default), or neither.
     public var junkLearning = true
+    /// `[backup]`: scheduled backups; nil = none (`mailroom backup create` still works).
+    public var backup: BackupSettings?
     /// `[alerts]`: the server's own checks of what the Prometheus rules alert on.
     public var alerts = AlertSettings()
     /// `[acme]`: certificates from an ACME CA; nil = the configured or generated certificate.
@@ -152,7 +154,7 @@ public struct ServerConfig: Sendable {
         let reader = ConfigReader(text: text, file: file)
         try reader.checkKeys(table, allowed: [
                 "hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp", "imap", "routes", "relay", "queue", "dns", "storage",
-                "inbound", "spam", "antivirus", "quarantine", "acme", "alerts", "web",
+                "inbound", "spam", "antivirus", "quarantine", "acme", "alerts", "web", "backup",
             ], path: "")
         if let v = table["hostname"] {
             let h = try reader.string(v, "hostname")
@@ -309,6 +311,23 @@ public struct ServerConfig: Sendable {
                     config.inbound.domainThresholds[key.lowercased()] = try reader.thresholds(d, "spam.domains.\(key)", base: config.inbound.thresholds)
                 }
             }
+        }
+        if let v = table["backup"] {
+            let t = try reader.table(v, "backup")
+            try reader.checkKeys(t, allowed: ["dir", "interval", "keep"], path: "backup")
+            guard let d = t["dir"] else { throw reader.error("backup", "give backup.dir, the folder scheduled backups go to") }
+            let dir = try reader.string(d, "backup.dir")
+            guard dir.hasPrefix("/") else { throw reader.error("backup.dir", "must be an absolute path") }
+            var settings = BackupSettings(dir: dir)
+            if let i = t["interval"] {
+                settings.interval = try reader.duration(i, "backup.interval")
+                guard settings.interval >= 1 else { throw reader.error("backup.interval", "must be at least \"1s\"") }
+            }
+            if let k = t["keep"] {
+                settings.keep = try reader.int(k, "backup.keep")
+                guard settings.keep >= 1 else { throw reader.error("backup.keep", "must be at least 1") }
+            }
+            config.backup = settings
         }
         if let v = table["alerts"] {
             let t = try reader.table(v, "alerts")

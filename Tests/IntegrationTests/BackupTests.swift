@@ -91,4 +91,31 @@ import TestSupport
             #expect(damaged.status != 0 && damaged.out.contains("do not match their hash"), "\(damaged.out)")
         }
     }
+
+    /// `[backup]`: the server backs itself up every interval and keeps the newest `keep`; the
+    /// files only pruned backups named go too, and what is kept verifies whole.
+    @Test func scheduledBackupsKeepTheNewest() async throws {
+        try await blocking {
+            let folder = try Peers.temporaryDirectory("scheduled-backups")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let dir = folder.path
+            let s = try ServerProcess(config: "\n[backup]\ndir = \"\(dir)\"\ninterval = \"1s\"\nkeep = 2\n")
+            try s.start()
+            defer { s.stop() }
+            let smtp = try s.waitForPorts(["SMTP (MX)"])[0]
+            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+            #expect(try s.cli(["account", "add", "alice@example.org"]).status == 0)
+            // One large message per backup: each backup names files the previous did not.
+            #expect(
+                Peers.eventually(60) {
+                    _ = Self.send(smtp, 1, tag: "scheduled \(UUID())")
+                    return s.log.components(separatedBy: "scheduled backup done").count > 4
+                }, "\(s.log.suffix(2000))")
+            let backups = try s.cli(["backup", "list", dir], useConfig: false).out.split(separator: "\n").dropFirst()
+            #expect(backups.count == 2, "\(backups)")
+            #expect(s.log.contains("backups_removed=1"), "older backups were pruned")
+            let verify = try s.cli(["backup", "verify", dir], useConfig: false)
+            #expect(verify.status == 0, "\(verify.out)\(verify.err)")
+        }
+    }
 }
