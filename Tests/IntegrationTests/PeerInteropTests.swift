@@ -6,12 +6,8 @@ import Testing
 /// AUTH; a private Postfix relays into Mailroom as a peer MTA would.
 @Suite(.serialized, .enabled(if: Peers.shouldRun(Peers.find("swaks") != nil && Peers.find("postfix") != nil)))
 struct PeerInteropTests {
-    /// Under CI a missing peer is a failure, not a skip.
-    static func require(_ name: String) -> String? {
-        let path = Peers.find(name)
-        if path == nil { #expect(ProcessInfo.processInfo.environment["CI"] != "true", "\(name) is required (installed by .ci/run)") }
-        return path
-    }
+    static let swaks = Peers.find("swaks")
+    static let postfix = Peers.find("postfix")
 
     static func setUp() throws -> (ServerProcess, [Int]) {
         let s = try ServerProcess()
@@ -26,9 +22,10 @@ struct PeerInteropTests {
         return (s, ports)
     }
 
-    @Test func swaksSubmitsWithTLSAndAuth() async throws {
+    /// Skipped where swaks is missing, except under CI, where `#require` fails the test.
+    @Test(.enabled(if: Peers.shouldRun(swaks != nil))) func swaksSubmitsWithTLSAndAuth() async throws {
         try await blocking {
-            guard let swaks = Self.require("swaks") else { return }
+            let swaks = try #require(Self.swaks, "swaks is required (installed by .ci/run)")
             let (s, ports) = try Self.setUp()
             defer { s.stop() }
             for (port, tlsFlag, mech) in [(ports[1], "--tls", "PLAIN"), (ports[2], "--tls-on-connect", "LOGIN")] {
@@ -51,9 +48,10 @@ struct PeerInteropTests {
         }
     }
 
-    @Test func postfixRelaysIntoMailroom() async throws {
+    @Test(.enabled(if: Peers.shouldRun(swaks != nil && postfix != nil))) func postfixRelaysIntoMailroom() async throws {
         try await blocking {
-            guard let swaks = Self.require("swaks"), Self.require("postfix") != nil else { return }
+            let swaks = try #require(Self.swaks, "swaks is required (installed by .ci/run)")
+            _ = try #require(Self.postfix, "postfix is required (installed by .ci/run)")
             let (s, ports) = try Self.setUp()
             defer { s.stop() }
             let script = SMTPInteropTests.repoRoot.appendingPathComponent("interop/postfix-peer.sh").path
