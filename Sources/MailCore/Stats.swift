@@ -34,52 +34,61 @@ public final class Stats: Sendable {
         var count = 0
     }
 
-    private let values = Mutex<[Series: Double]>([:])
-    private let histograms = Mutex<[Series: Histogram]>([:])
-    private let metrics = Mutex<[String: Metric]>([:])
+    /// One lock for all of it: an update on a hot path (every IMAP command) takes it once.
+    private struct State {
+        var values: [Series: Double] = [:]
+        var histograms: [Series: Histogram] = [:]
+        var metrics: [String: Metric] = [:]
+    }
+    private let state = Mutex(State())
 
     public init() {}
 
     /// Adds `delta` to a counter, or to a gauge (negative to lower it).
     public func add(_ metric: Metric, _ labels: KeyValuePairs<String, String> = [:], _ delta: Double = 1) {
         let series = Self.series(metric, labels)
-        metrics.withLock { $0[metric.name] = metric }
-        values.withLock { $0[series, default: 0] += delta }
+        state.withLock {
+            $0.metrics[metric.name] = metric
+            $0.values[series, default: 0] += delta
+        }
     }
 
     /// Sets a gauge.
     public func set(_ metric: Metric, _ labels: KeyValuePairs<String, String> = [:], _ value: Double) {
         let series = Self.series(metric, labels)
-        metrics.withLock { $0[metric.name] = metric }
-        values.withLock { $0[series] = value }
+        state.withLock {
+            $0.metrics[metric.name] = metric
+            $0.values[series] = value
+        }
     }
 
     /// Records one observation in a histogram.
     public func observe(_ metric: Metric, _ labels: KeyValuePairs<String, String> = [:], _ value: Double) {
         let series = Self.series(metric, labels)
-        metrics.withLock { $0[metric.name] = metric }
-        histograms.withLock { all in
-            var h = all[series] ?? Histogram(buckets: Array(repeating: 0, count: metric.buckets.count))
+        state.withLock { s in
+            s.metrics[metric.name] = metric
+            var h = s.histograms[series] ?? Histogram(buckets: Array(repeating: 0, count: metric.buckets.count))
             for (i, bound) in metric.buckets.enumerated() where value <= bound { h.buckets[i] += 1 }
             h.sum += value
             h.count += 1
-            all[series] = h
+            s.histograms[series] = h
         }
     }
 
     /// The sum of every series of a counter or gauge (all labels).
     public func total(_ metric: Metric) -> Double {
-        values.withLock { $0.filter { $0.key.metric == metric.name }.values.reduce(0, +) }
+        state.withLock { $0.values.filter { $0.key.metric == metric.name }.values.reduce(0, +) }
     }
 
     /// The current value of a counter or gauge series (tests, `mailroom status`).
     public func value(_ metric: Metric, _ labels: KeyValuePairs<String, String> = [:]) -> Double {
-        values.withLock { $0[Self.series(metric, labels)] ?? 0 }
+        let series = Self.series(metric, labels)
+        return state.withLock { $0.values[series] ?? 0 }
     }
 
     /// The Prometheus text exposition of everything recorded, metric by metric in name order.
     public func exposition() -> String {
-        let (values, histograms, metrics) = (self.values.withLock { $0 }, self.histograms.withLock { $0 }, self.metrics.withLock { $0 })
+        let (values, histograms, metrics) = state.withLock { ($0.values, $0.histograms, $0.metrics) }
         var text = ""
         for name in metrics.keys.sorted() {
             let metric = metrics[name]!

@@ -261,18 +261,11 @@ public final class Mailroom: Sendable {
 
     /// The server's own alerts, for `mailroom status` and `[alerts] email`.
     func alertMonitor(mailTLS: MailTLS, status: ServerStatus, logger: Logger) -> AlertMonitor {
-        let (store, dataDir, stats, delivery, hostname) = (self.store, self.dataDir, metrics.stats, self.delivery, config.hostname)
+        let (delivery, hostname) = (self.delivery, config.hostname)
         let email = config.alerts.email
+        let read = readings(mailTLS: mailTLS)
         let monitor = AlertMonitor(
-            settings: config.alerts, hostname: hostname, logger: logger,
-            read: {
-                let fs = try? FileManager.default.attributesOfFileSystem(forPath: dataDir.path)
-                return AlertMonitor.Readings(
-                    deferred: ((try? store.queueCounts()) ?? [:])[.deferred] ?? 0, oldestQueued: (try? store.oldestQueued()) ?? nil,
-                    certificateExpiry: MailTLSAdmin(mail: mailTLS, acme: nil).status().certificates.first?.notAfter,
-                    authFailures: stats.total(MetricCatalog.authFailures),
-                    diskFree: (fs?[.systemFreeSize] as? Int).map(Double.init), diskSize: (fs?[.systemSize] as? Int).map(Double.init))
-            },
+            settings: config.alerts, hostname: hostname, logger: logger, read: read,
             send: { subject, body in
                 guard let email else { return }
                 try await delivery.deliverNotice(to: email, from: hostname, subject: subject, body: body)
@@ -281,26 +274,37 @@ public final class Mailroom: Sendable {
         return monitor
     }
 
+    /// What the alerts and the scrape-time gauges both read: the queue, the certificate, the
+    /// failed logins and the data folder's file system, read the same way for both.
+    func readings(mailTLS: MailTLS) -> @Sendable () -> AlertMonitor.Readings {
+        let (store, dataDir, stats) = (self.store, self.dataDir, metrics.stats)
+        return {
+            let fs = try? FileManager.default.attributesOfFileSystem(forPath: dataDir.path)
+            return AlertMonitor.Readings(
+                deferred: ((try? store.queueCounts()) ?? [:])[.deferred] ?? 0, oldestQueued: (try? store.oldestQueued()) ?? nil,
+                certificateExpiry: MailTLSAdmin(mail: mailTLS, acme: nil).status().certificates.first?.notAfter,
+                authFailures: stats.total(MetricCatalog.authFailures),
+                diskFree: (fs?[.systemFreeSize] as? Int).map(Double.init), diskSize: (fs?[.systemSize] as? Int).map(Double.init))
+        }
+    }
+
     /// The gauges read at each scrape: queue age, store size, certificate expiry, bans, and the
     /// DNS resolver's lookups.
     func refreshMetrics(resolver: DNSResolver, mailTLS: MailTLS) {
         let (store, dataDir, authLimiter) = (self.store, self.dataDir, self.authLimiter)
+        let read = readings(mailTLS: mailTLS)
         metrics.refresh { stats in
-            let oldest = (try? store.oldestQueued()) ?? nil
-            stats.set(MetricCatalog.queueOldest, [:], oldest.map { max(0, Date().timeIntervalSince($0)) } ?? 0)
+            let r = read()
+            stats.set(MetricCatalog.queueOldest, [:], r.oldestQueued.map { max(0, Date().timeIntervalSince($0)) } ?? 0)
             stats.set(MetricCatalog.storeBytes, ["part": "messages"], Double((try? store.storedMessageBytes()) ?? 0))
             let files = [dataDir.databasePath, dataDir.databasePath + "-wal"]
             let database = files.compactMap { (try? FileManager.default.attributesOfItem(atPath: $0))?[.size] as? Int }.reduce(0, +)
             stats.set(MetricCatalog.storeBytes, ["part": "database"], Double(database))
-            if let fs = try? FileManager.default.attributesOfFileSystem(forPath: dataDir.path),
-                let size = fs[.systemSize] as? Int, let free = fs[.systemFreeSize] as? Int
-            {
-                stats.set(MetricCatalog.filesystemBytes, ["kind": "size"], Double(size))
-                stats.set(MetricCatalog.filesystemBytes, ["kind": "free"], Double(free))
+            if let size = r.diskSize, let free = r.diskFree {
+                stats.set(MetricCatalog.filesystemBytes, ["kind": "size"], size)
+                stats.set(MetricCatalog.filesystemBytes, ["kind": "free"], free)
             }
-            if let expiry = MailTLSAdmin(mail: mailTLS, acme: nil).status().certificates.first?.notAfter {
-                stats.set(MetricCatalog.certificateExpiry, [:], expiry.timeIntervalSince1970)
-            }
+            if let expiry = r.certificateExpiry { stats.set(MetricCatalog.certificateExpiry, [:], expiry.timeIntervalSince1970) }
             stats.set(MetricCatalog.bannedAddresses, [:], Double(authLimiter.bannedCount))
             for (outcome, n) in resolver.lookupOutcomes { stats.set(MetricCatalog.dnsLookups, ["result": outcome], Double(n)) }
         }

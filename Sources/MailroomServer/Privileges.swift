@@ -42,8 +42,9 @@ public enum Privileges {
     }
 
     /// The data folder must be the user's: created for it when new, refused (with the command
-    /// that fixes it) when it belongs to someone else, since files the server cannot write
-    /// would fail later, message by message.
+    /// that fixes it) when it or what is directly in it (the database, the blob folders' root,
+    /// keys) belongs to someone else, since files the server cannot write would fail later,
+    /// message by message. Not the whole tree: millions of message files would slow every start.
     static func prepare(dataDir: String, user: String, uid: uid_t, gid: gid_t) throws {
         let fm = FileManager.default
         if !fm.fileExists(atPath: dataDir) {
@@ -54,9 +55,7 @@ public enum Privileges {
         }
         func owner(_ path: String) -> UInt? { (try? fm.attributesOfItem(atPath: path))?[.ownerAccountID] as? UInt }
         var owners: Set<UInt?> = [owner(dataDir)]
-        if let files = fm.enumerator(atPath: dataDir) {
-            for case let file as String in files { owners.insert(owner(dataDir + "/" + file)) }
-        }
+        for file in (try? fm.contentsOfDirectory(atPath: dataDir)) ?? [] { owners.insert(owner(dataDir + "/" + file)) }
         guard owners == [UInt(uid)] else {
             throw ServerError(
                 "the data folder \(dataDir) (or something in it) does not belong to \(user), which the server runs as (security.user): run `chown -R \(user): \(dataDir)` and start it again")
