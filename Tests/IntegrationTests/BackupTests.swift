@@ -111,6 +111,8 @@ import TestSupport
                     _ = Self.send(smtp, 1, tag: "scheduled \(UUID())")
                     return s.log.components(separatedBy: "scheduled backup done").count > 4
                 }, "\(s.log.suffix(2000))")
+            // Stopped, no backup is between its writing and its pruning.
+            #expect(s.stop() == 0)
             let backups = try s.cli(["backup", "list", dir], useConfig: false).out.split(separator: "\n").dropFirst()
             #expect(backups.count == 2, "\(backups)")
             #expect(s.log.contains("backups_removed=1"), "older backups were pruned")
