@@ -19,6 +19,19 @@ extension LocalDelivery {
         }
     }
 
+    /// One held message with its text, for a moderator to read before deciding.
+    public func heldMessage(id: Int64, actor: AdminActor) throws -> (HeldView, String) {
+        guard let held = try store.heldMessage(id: id), let listAddress = try? EmailAddress(held.listAddress),
+            directory.may(actor, manageDomain: listAddress.domain, in: directory.snapshot)
+        else {
+            // Someone else's list looks the same as no list: nothing leaks across domains.
+            throw AdminError.notFound("held_not_found", "no held message \(id) — see `mailroom moderation list`")
+        }
+        let view = HeldView(
+            id: held.id, list: held.listAddress, sender: held.sender, subject: held.subject, size: held.size, queueId: held.queueID, heldAt: held.createdAt)
+        return (view, String(decoding: try readBlob(held.blobHash), as: UTF8.self))
+    }
+
     public func moderate(id: Int64, approve: Bool, actor: AdminActor) throws -> ModerationResult {
         guard let held = try store.heldMessage(id: id), let listAddress = try? EmailAddress(held.listAddress) else {
             throw AdminError.notFound("held_not_found", "no held message \(id) — see `mailroom moderation list`")

@@ -160,10 +160,14 @@ extension DirectoryService {
 
     /// Checks a login: the account if the password is right and the account active. A hash
     /// imported from another system is replaced by our own at the first login it accepts.
-    public func authenticate(address: String, password: String) -> AccountRecord? {
-        guard let a = try? EmailAddress(address), let account = snapshot.account(a), account.state == .active,
-            let hashText = account.passwordHash, let stored = StoredPassword(hashText)
-        else { return nil }
+    /// One of the account's app passwords is accepted as well, except where a person signs in
+    /// (the console), which takes the account password only.
+    public func authenticate(address: String, password: String, allowAppPassword: Bool = true) -> AccountRecord? {
+        guard let a = try? EmailAddress(address), let account = snapshot.account(a), account.state == .active else { return nil }
+        // An app password is tried first: it has its own shape, and trying the slow hash of
+        // the account password first would cost every device login a PBKDF2 run.
+        if allowAppPassword, let byApp = authenticateAppPassword(account, password) { return byApp }
+        guard let hashText = account.passwordHash, let stored = StoredPassword(hashText) else { return nil }
         switch stored {
         case .native(let hash):
             let proof = Array(HMAC<SHA256>.authenticationCode(for: Array((hashText + "\u{0}" + password).utf8), using: loginCacheKey))

@@ -10,6 +10,7 @@ public enum LoginFailureReason: String, Sendable {
     case noPassword = "account has no password"
     case banned = "client address banned after failed logins"
     case connectionLimit = "over the per-user connection limit"
+    case wrongCode = "wrong two-factor code"
 }
 
 /// The login journal behind "why can't this user log in?": every login of an existing

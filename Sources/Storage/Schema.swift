@@ -427,6 +427,47 @@ enum Schema {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v18-console") { db in
+            // The web console: who may administer (an account's role; no row is a plain user),
+            // each person's second factor (TOTP secret, recovery codes as SHA-256), signed-in
+            // sessions (only the SHA-256 of the cookie is kept), and app passwords (a named
+            // random password per device, kept as SHA-256: it is long and random, so a slow
+            // hash would buy nothing and cost every IMAP login).
+            try db.execute(
+                sql: """
+                    CREATE TABLE account_roles (
+                        account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+                        role TEXT NOT NULL,
+                        domains TEXT NOT NULL DEFAULT '[]'
+                    );
+                    CREATE TABLE account_totp (
+                        account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+                        secret BLOB NOT NULL,
+                        enabled INTEGER NOT NULL DEFAULT 0,
+                        recovery TEXT NOT NULL DEFAULT '[]',
+                        last_step INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE console_sessions (
+                        id_hash TEXT PRIMARY KEY,
+                        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                        csrf TEXT NOT NULL,
+                        verified INTEGER NOT NULL,
+                        created_at REAL NOT NULL,
+                        last_seen_at REAL NOT NULL,
+                        ip TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX console_sessions_account ON console_sessions(account_id);
+                    CREATE TABLE app_passwords (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        secret_hash TEXT NOT NULL UNIQUE,
+                        created_at REAL NOT NULL,
+                        last_used_at REAL,
+                        UNIQUE (account_id, name)
+                    );
+                    """)
+        }
         return m
     }
 
