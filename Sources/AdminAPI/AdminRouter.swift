@@ -9,13 +9,14 @@ import MailCore
 import Outbound
 import Storage
 
-/// Builds the admin HTTP API: `/healthz`, `/metrics` and the token-protected `/api/v1/…`.
+/// Builds the admin listener: `/healthz`, `/metrics`, the token-protected `/api/v1/…` and the
+/// web console (every other page, signed in with an account).
 /// docs/admin-api.md lists every route.
 public func buildAdminRouter(
     directory dir: DirectoryService, metrics: AdminMetrics, delivery: LocalDelivery? = nil, outbound: OutboundAdmin? = nil,
     setup: SetupContext? = nil,
     tls: (any TLSAdmin)? = nil, bans: AuthLimiter? = nil, status: (any StatusSource)? = nil,
-    maxMessageSize: Int = 50 * 1024 * 1024
+    maxMessageSize: Int = 50 * 1024 * 1024, console: ConsoleSettings = ConsoleSettings()
 ) -> Router<AdminContext> {
     let router = Router(context: AdminContext.self)
     // Outermost first: metrics see the response the error middleware made of a thrown error.
@@ -55,6 +56,9 @@ public func buildAdminRouter(
     if let tls { addTLSRoutes(api, dir, tls) }
     if let bans { addBanRoutes(api, dir, bans) }
     if let status { addStatusRoutes(api, dir, status) }
+    addAccountRoleRoutes(api, dir)
+    Console(dir: dir, delivery: delivery, outbound: outbound, setup: setup, status: status, bans: bans, settings: console)
+        .addRoutes(to: router)
     return router
 }
 
@@ -93,6 +97,19 @@ func runAsync<T: Encodable & Sendable>(
 }
 
 struct Empty: Codable, Sendable {}
+
+/// `GET|PUT /api/v1/accounts/ADDRESS/role`: who may use the console's admin pages.
+private func addAccountRoleRoutes(_ api: APIGroup, _ dir: DirectoryService) {
+    api.get("accounts/:address/role") { _, ctx in
+        let address = try param(ctx, "address")
+        return try await run(ctx) { try dir.role(address, actor: $0) }
+    }
+    api.put("accounts/:address/role") { req, ctx in
+        let address = try param(ctx, "address")
+        let body = try await JSONBody.decode(RoleSet.self, from: req, context: ctx)
+        return try await run(ctx) { try dir.setRole(address, role: body.role, domains: body.domains ?? [], actor: $0) }
+    }
+}
 
 private func addDomainRoutes(_ api: APIGroup, _ dir: DirectoryService) {
     api.get("domains") { _, ctx in try await run(ctx) { dir.domains(actor: $0) } }

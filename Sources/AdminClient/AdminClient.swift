@@ -11,12 +11,13 @@ import NIOSSL
 public struct AdminClient: Sendable {
     /// The HTTP methods the admin API uses.
     public enum Method: String, Sendable {
-        case GET, POST, PATCH, DELETE
+        case GET, POST, PUT, PATCH, DELETE
 
         var nio: HTTPMethod {
             switch self {
             case .GET: return .GET
             case .POST: return .POST
+            case .PUT: return .PUT
             case .PATCH: return .PATCH
             case .DELETE: return .DELETE
             }

@@ -189,3 +189,15 @@ public struct MailboxExportRequest: StrictRequest, Hashable {
         self.folder = folder
     }
 }
+
+/// `PUT /api/v1/accounts/ADDRESS/role`.
+public struct RoleSet: StrictRequest {
+    public static let fields: Set<String> = ["role", "domains"]
+    /// `server-admin`, `domain-admin` or `user`.
+    public var role: String
+    public var domains: [String]?
+    public init(role: String, domains: [String]? = nil) {
+        self.role = role
+        self.domains = domains
+    }
+}

@@ -636,3 +636,18 @@ public struct MailboxTransferView: Codable, Sendable, Hashable {
         self.refused = refused
     }
 }
+
+/// An account's console role (`mailroom account set ADDRESS --role …`).
+public struct AccountRoleView: Codable, Sendable, Hashable {
+    public var address: String
+    /// `server-admin`, `domain-admin` or `user`.
+    public var role: String
+    /// The domains a domain admin manages.
+    public var domains: [String]
+
+    public init(address: String, role: String, domains: [String]) {
+        self.address = address
+        self.role = role
+        self.domains = domains
+    }
+}

@@ -142,10 +142,14 @@ public final class Mailroom: Sendable {
             }
         }
         let facts = serverFacts(mailTLS)
+        var consoleSettings = config.console
+        consoleSettings.secureCookies = config.adminTLS
+        consoleSettings.issuer = "Mailroom " + config.hostname
+        consoleSettings.failureDelay = .milliseconds(config.authFailureDelayMilliseconds)
         let router = buildAdminRouter(
             directory: directory, metrics: metrics, delivery: delivery, outbound: admin,
             setup: SetupContext(facts: facts, dns: ResolverAuthDNS(resolver)), tls: MailTLSAdmin(mail: mailTLS, acme: acme), bans: authLimiter,
-            status: status, maxMessageSize: config.imapLimits.maxAppendSize)
+            status: status, maxMessageSize: config.imapLimits.maxAppendSize, console: consoleSettings)
         let bound = BoundPorts()
         let dataDir = self.dataDir
         let scheme = config.adminTLS ? "https" : "http"

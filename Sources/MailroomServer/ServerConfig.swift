@@ -1,3 +1,4 @@
+import AdminAPI
 import DNS
 import Directory
 import EmailAuth
@@ -120,6 +121,8 @@ public struct ServerConfig: Sendable {
     public var backup: BackupSettings?
     /// `[alerts]`: the server's own checks of what the Prometheus rules alert on.
     public var alerts = AlertSettings()
+    /// `[console]`: the web console's sessions and who must use a second factor.
+    public var console = ConsoleSettings()
     /// `[acme]`: certificates from an ACME CA; nil = the configured or generated certificate.
     public var acme: ACMESettings?
     /// `[web] mta_sts_max_age`: how long senders may cache the MTA-STS policies, in seconds.
@@ -154,7 +157,7 @@ public struct ServerConfig: Sendable {
         let reader = ConfigReader(text: text, file: file)
         try reader.checkKeys(table, allowed: [
                 "hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp", "imap", "routes", "relay", "queue", "dns", "storage",
-                "inbound", "spam", "antivirus", "quarantine", "acme", "alerts", "web", "backup",
+                "inbound", "spam", "antivirus", "quarantine", "acme", "alerts", "web", "backup", "console",
             ], path: "")
         if let v = table["hostname"] {
             let h = try reader.string(v, "hostname")
@@ -342,6 +345,27 @@ public struct ServerConfig: Sendable {
                 guard config.alerts.interval >= 1 else { throw reader.error("alerts.interval", "must be at least \"1s\"") }
             }
             if let r = t["repeat"] { config.alerts.repeatAfter = try reader.duration(r, "alerts.repeat") }
+        }
+        if let v = table["console"] {
+            let t = try reader.table(v, "console")
+            try reader.checkKeys(t, allowed: ["require_totp", "idle_timeout", "absolute_timeout"], path: "console")
+            if let v = t["require_totp"] {
+                let roles = try reader.strings(v, "console.require_totp", example: #"["server-admin", "domain-admin"]"#)
+                if let bad = roles.first(where: { !["server-admin", "domain-admin", "user"].contains($0) }) {
+                    throw reader.error("console.require_totp", "\"\(bad)\" is not a role; the roles are server-admin, domain-admin and user")
+                }
+                config.console.requireTOTP = Set(roles)
+            }
+            if let v = t["idle_timeout"] {
+                config.console.idleTimeout = try reader.duration(v, "console.idle_timeout")
+                guard config.console.idleTimeout >= 60 else { throw reader.error("console.idle_timeout", "must be at least \"1m\"") }
+            }
+            if let v = t["absolute_timeout"] {
+                config.console.absoluteTimeout = try reader.duration(v, "console.absolute_timeout")
+                guard config.console.absoluteTimeout >= config.console.idleTimeout else {
+                    throw reader.error("console.absolute_timeout", "must be at least console.idle_timeout")
+                }
+            }
         }
         if let v = table["quarantine"] {
             let t = try reader.table(v, "quarantine")

@@ -178,24 +178,42 @@ struct AccountCommand: AsyncParsableCommand {
     }
 
     struct SetFields: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "set", abstract: "Change an account's name or quota.")
+        static let configuration = CommandConfiguration(
+            commandName: "set", abstract: "Change an account's name, quota or console role.",
+            discussion: """
+                A role lets the account sign in to the web console's admin pages: server-admin (everything), \
+                domain-admin with one --domain per domain it manages, or user (only its own account page).
+                """)
         @Argument var address: String
         @Option(help: "Display name.") var name: String?
         @Option(help: "Quota: 5G, 500M, or unlimited.") var quota: String?
+        @Option(help: "Console role: server-admin, domain-admin or user.") var role: String?
+        @Option(name: .customLong("domain"), help: "A domain a domain admin manages (repeat for more).") var domains: [String] = []
         @OptionGroup var client: ClientOptions
 
         func validate() throws {
-            if name == nil && quota == nil { throw ValidationError("give --name and/or --quota") }
+            if name == nil && quota == nil && role == nil { throw ValidationError("give --name, --quota and/or --role") }
+            if role == nil && !domains.isEmpty { throw ValidationError("--domain goes with --role domain-admin") }
         }
 
         func run() async throws {
-            let a = try await client.call(.PATCH, "/api/v1/accounts/\(seg(address))", body: AccountUpdate(name: name, quota: quota), as: AccountView.self)
-            guard !client.json else { return }
-            // Only what this command changed: the rest of the account is `account show`'s.
             var changed: [String] = []
-            if name != nil { changed.append("name \"\(a.name)\"") }
-            if quota != nil { changed.append("quota \(quotaText(a.quota))") }
-            print("updated \(a.address): \(changed.joined(separator: ", "))")
+            if name != nil || quota != nil {
+                let a = try await client.call(
+                    .PATCH, "/api/v1/accounts/\(seg(address))", body: AccountUpdate(name: name, quota: quota), as: AccountView.self)
+                if client.json { return }
+                // Only what this command changed: the rest of the account is `account show`'s.
+                if name != nil { changed.append("name \"\(a.name)\"") }
+                if quota != nil { changed.append("quota \(quotaText(a.quota))") }
+            }
+            if let role {
+                let r = try await client.call(
+                    .PUT, "/api/v1/accounts/\(seg(address))/role", body: RoleSet(role: role, domains: domains.isEmpty ? nil : domains),
+                    as: AccountRoleView.self)
+                if client.json { return }
+                changed.append("role \(r.role)" + (r.domains.isEmpty ? "" : " of \(r.domains.joined(separator: ", "))"))
+            }
+            print("updated \(address): \(changed.joined(separator: ", "))")
         }
     }
 

@@ -30,7 +30,7 @@ struct Harness {
     let revokedToken: String
     let delivery: LocalDelivery
 
-    init() throws {
+    init(console: ConsoleSettings = ConsoleSettings(failureDelay: .milliseconds(1))) throws {
         dir = try DirectoryService(store: try SQLiteStore.inMemory(), passwordIterations: 4096)
         let admin = AdminActor(name: "setup", role: .serverAdmin)
         _ = try dir.addDomain(DomainCreate(name: "example.org"), actor: admin)
@@ -55,7 +55,7 @@ struct Harness {
                 remote: [], held: [.init(listAddress: "mod@example.org", headerPrefix: [], subject: "held")], events: [])
         ])
         delivery = LocalDelivery(store: dir.store, directory: dir, blobs: blobs)
-        app = Application(router: buildAdminRouter(directory: dir, metrics: AdminMetrics(), delivery: delivery))
+        app = Application(router: buildAdminRouter(directory: dir, metrics: AdminMetrics(), delivery: delivery, console: console))
     }
 
     func request(

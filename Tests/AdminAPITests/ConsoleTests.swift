@@ -1,0 +1,460 @@
+import AdminModels
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import AdminAPI
+@testable import Directory
+@testable import LoginKit
+@testable import Storage
+
+/// A browser, as far as the console can tell: it keeps the session cookie and sends each form
+/// with the token the last page carried.
+struct Browser {
+    let client: any TestClientProtocol
+    var cookie: String?
+    var csrf: String?
+
+    struct Page {
+        let status: Int
+        let headers: HTTPFields
+        let body: String
+        var location: String? { headers[.location] }
+    }
+
+    init(_ client: some TestClientProtocol) { self.client = client }
+
+    mutating func get(_ path: String) async throws -> Page {
+        try await send(.get, path, nil, headers: [:])
+    }
+
+    /// Submits a form; the session's CSRF token is added unless `csrf` says otherwise.
+    mutating func post(_ path: String, _ fields: [(String, String)] = [], csrf: String? = nil, headers: HTTPFields = [:]) async throws -> Page {
+        var all = fields
+        if let token = csrf ?? self.csrf { all.append(("csrf", token)) }
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        let body = all.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
+        var h = headers
+        h[.contentType] = "application/x-www-form-urlencoded"
+        return try await send(.post, path, body, headers: h)
+    }
+
+    private mutating func send(_ method: HTTPRequest.Method, _ path: String, _ body: String?, headers: HTTPFields) async throws -> Page {
+        var h = headers
+        if let cookie { h[.cookie] = cookie }
+        let page = try await client.execute(uri: path, method: method, headers: h, body: body.map { ByteBuffer(string: $0) }) {
+            Page(status: Int($0.status.code), headers: $0.headers, body: String(buffer: $0.body))
+        }
+        if let set = page.headers[.setCookie] {
+            let pair = String(set.prefix { $0 != ";" })
+            cookie = pair.hasSuffix("=") ? nil : pair
+        }
+        if let token = Self.first(#"name="csrf" value="([^"]+)""#, in: page.body) { csrf = token }
+        return page
+    }
+
+    mutating func signIn(_ address: String, _ password: String) async throws -> Page {
+        try await post("/login", [("address", address), ("password", password), ("next", "/")])
+    }
+
+    static func first(_ pattern: String, in text: String) -> String? {
+        guard let re = try? NSRegularExpression(pattern: pattern),
+            let m = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), m.numberOfRanges > 1,
+            let r = Range(m.range(at: 1), in: text)
+        else { return nil }
+        return String(text[r])
+    }
+
+    static func all(_ pattern: String, in text: String) -> [String] {
+        guard let re = try? NSRegularExpression(pattern: pattern) else { return [] }
+        return re.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { m in
+            Range(m.range(at: 1), in: text).map { String(text[$0]) }
+        }
+    }
+}
+
+/// The harness's directory with people who sign in: a server admin, a domain admin of
+/// other.org and a plain user of example.org.
+func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: .milliseconds(1))) throws -> Harness {
+    let h = try Harness(console: settings)
+    let admin = AdminActor(name: "setup", role: .serverAdmin)
+    _ = try h.dir.addAccount(AccountCreate(address: "root@example.org", password: "root-password-1"), actor: admin)
+    _ = try h.dir.addAccount(AccountCreate(address: "dana@other.org", password: "dana-password-1"), actor: admin)
+    _ = try h.dir.setRole("root@example.org", role: "server-admin", domains: [], actor: admin)
+    _ = try h.dir.setRole("dana@other.org", role: "domain-admin", domains: ["other.org"], actor: admin)
+    _ = try h.dir.setPassword("bob@other.org", PasswordSet(password: "bob-password-1"), actor: admin)
+    return h
+}
+
+@Suite struct ConsoleTests {
+    @Test func signingInSetsAStrictCookieAndWrongPasswordsAreRecorded() async throws {
+        let h = try consoleHarness()
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            let first = try await b.get("/")
+            #expect(first.status == 303)
+            #expect(first.location?.hasPrefix("/login") == true)
+
+            let wrong = try await b.signIn("root@example.org", "not-the-password")
+            #expect(wrong.status == 401)
+            #expect(wrong.body.contains("Wrong address or password."))
+            #expect(b.cookie == nil)
+            let failures = try h.dir.store.loginHistory(accountID: h.dir.activeAccount("root@example.org")!.id).failures
+            #expect(failures.first?.protocol == "console")
+
+            let ok = try await b.signIn("root@example.org", "root-password-1")
+            #expect(ok.status == 303)
+            let set = try #require(ok.headers[.setCookie])
+            #expect(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"))
+            #expect(!set.contains("Secure"), "no Secure flag without TLS, or the browser would drop the cookie")
+            let dashboard = try await b.get("/")
+            #expect(dashboard.status == 200)
+            #expect(dashboard.body.contains("<h1>Dashboard</h1>"))
+            #expect(dashboard.body.contains("<svg"))
+        }
+    }
+
+    @Test func everyResponseCarriesTheSecurityHeaders() async throws {
+        let h = try consoleHarness()
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            for path in ["/login", "/", "/console.css"] {
+                let p = try await b.get(path)
+                let csp = try #require(p.headers[.contentSecurityPolicy])
+                #expect(!csp.contains("unsafe-inline"))
+                #expect(csp.contains("frame-ancestors 'none'"))
+                #expect(p.headers[.xContentTypeOptions] == "nosniff")
+            }
+        }
+    }
+
+    @Test func everythingShownIsEscaped() async throws {
+        let h = try consoleHarness()
+        _ = try h.dir.updateAccount("alice@example.org", AccountUpdate(name: "<script>alert(1)</script>"), actor: .system)
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            _ = try await b.signIn("root@example.org", "root-password-1")
+            for path in ["/accounts", "/accounts/alice%40example.org"] {
+                let page = try await b.get(path)
+                #expect(page.status == 200)
+                #expect(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+                #expect(!page.body.contains("<script>"))
+            }
+        }
+    }
+
+    @Test func formsWithoutTheSessionTokenOrFromAnotherSiteAreRefused() async throws {
+        let h = try consoleHarness()
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            _ = try await b.signIn("root@example.org", "root-password-1")
+            _ = try await b.get("/accounts")
+            let forged = try await b.post("/accounts/new", [("address", "eve@example.org"), ("password", "eve-password-1")], csrf: "wrong")
+            #expect(forged.status == 403)
+            let crossSite = try await b.post(
+                "/accounts/new", [("address", "eve@example.org"), ("password", "eve-password-1")],
+                headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"])
+            #expect(crossSite.status == 403)
+            #expect(h.dir.activeAccount("eve@example.org") == nil)
+            let real = try await b.post("/accounts/new", [("address", "eve@example.org"), ("password", "eve-password-1")])
+            #expect(real.status == 200)
+            #expect(h.dir.activeAccount("eve@example.org") != nil)
+        }
+    }
+
+    /// Every admin page and form, tried by a domain admin of another domain and by a plain
+    /// user: each is refused, and nothing they did reaches the audit log.
+    static let adminRequests: [(String, String, [(String, String)])] = [
+        ("GET", "/accounts/alice%40example.org", []),
+        ("POST", "/accounts/alice%40example.org", [("name", "X"), ("state", "disabled")]),
+        ("POST", "/accounts/alice%40example.org/password", [("password", "")]),
+        ("POST", "/accounts/alice%40example.org/role", [("role", "server-admin")]),
+        ("POST", "/accounts/alice%40example.org/totp-off", []),
+        ("POST", "/accounts/alice%40example.org/delete", [("confirm", "alice@example.org")]),
+        ("POST", "/accounts/new", [("address", "mallory@example.org"), ("password", "mallory-pass-1")]),
+        ("GET", "/domains/example.org", []),
+        ("POST", "/domains", [("name", "evil.org")]),
+        ("POST", "/aliases", [("address", "boss@example.org"), ("targets", "x@evil.org")]),
+        ("POST", "/aliases/remove", [("address", "postmaster@example.org")]),
+        ("GET", "/lists/eng%40example.org", []),
+        ("POST", "/lists", [("address", "new@example.org")]),
+        ("POST", "/lists/eng%40example.org/members", [("members", "x@evil.org"), ("do", "add")]),
+        ("POST", "/lists/eng%40example.org/policy", [("posting_policy", "anyone")]),
+        ("GET", "/moderation/1", []),
+        ("POST", "/moderation/1/approve", []),
+        ("POST", "/moderation/1/reject", []),
+        ("GET", "/tokens", []),
+        ("POST", "/tokens", [("name", "t"), ("role", "server-admin")]),
+        ("POST", "/tokens/1/revoke", []),
+    ]
+
+    @Test(arguments: ["dana@other.org", "bob@other.org"])
+    func adminPagesRefuseWhoMayNotManage(_ person: String) async throws {
+        let h = try consoleHarness()
+        let password = person == "dana@other.org" ? "dana-password-1" : "bob-password-1"
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            #expect(try await b.signIn(person, password).status == 303)
+            _ = try await b.get("/account")
+            for (method, path, fields) in Self.adminRequests {
+                let page = method == "GET" ? try await b.get(path) : try await b.post(path, fields)
+                #expect([403, 404, 422].contains(page.status), "\(person): \(method) \(path) answered \(page.status)")
+                #expect(!page.body.contains("alice@example.org</h1>"), "\(person) saw alice on \(path)")
+            }
+            // Lists pages show only what is theirs.
+            for path in ["/accounts", "/aliases", "/lists", "/moderation", "/audit", "/"] {
+                let page = try await b.get(path)
+                #expect(!page.body.contains("alice@example.org"), "\(person) saw alice on \(path)")
+                #expect(!page.body.contains("postmaster@example.org"), "\(person) saw example.org's alias on \(path)")
+            }
+        }
+        let audit = try h.dir.auditLog(since: nil, target: nil, limit: 1000, actor: .system)
+        #expect(audit.filter { $0.actor == person }.isEmpty, "\(person) changed: \(audit.filter { $0.actor == person }.map(\.action))")
+        #expect(h.dir.activeAccount("alice@example.org")?.name == "")
+    }
+
+    @Test func aDomainAdminManagesTheirOwnDomain() async throws {
+        let h = try consoleHarness()
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            _ = try await b.signIn("dana@other.org", "dana-password-1")
+            _ = try await b.get("/accounts")
+            let created = try await b.post("/accounts/new", [("address", "carol@other.org"), ("password", "")])
+            #expect(created.status == 200)
+            // A generated password is shown once.
+            #expect(Browser.first(#"<code class="secret">([^<]+)</code>"#, in: created.body) != nil)
+            let reset = try await b.post("/accounts/carol%40other.org/password", [("password", "")])
+            let password = try #require(Browser.first(#"<code class="secret">([^<]+)</code>"#, in: reset.body))
+            #expect(h.dir.authenticate(address: "carol@other.org", password: password) != nil)
+        }
+        let audit = try h.dir.auditLog(since: nil, target: "carol@other.org", limit: 100, actor: .system)
+        #expect(Set(audit.map(\.action)).isSuperset(of: ["account.add", "account.passwd"]))
+        #expect(audit.allSatisfy { $0.actor == "dana@other.org" })
+    }
+
+    @Test func twoFactorSignIn() async throws {
+        let h = try consoleHarness()
+        let account = try #require(h.dir.activeAccount("root@example.org"))
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            _ = try await b.signIn("root@example.org", "root-password-1")
+            _ = try await b.get("/account")
+            let setup = try await b.post("/account/totp")
+            let key = try #require(Browser.first(#"<code class="secret">([A-Z2-7]+)</code>"#, in: setup.body))
+            let totp = TOTP(secret: try #require(Base32.decode(key)))
+            let wrong = try await b.post("/account/totp/confirm", [("code", "000000" == totp.code(step: totp.step(at: Date())) ? "111111" : "000000")])
+            #expect(wrong.body.contains("not the app"))
+            #expect(!h.dir.totpEnabled(account))
+            let on = try await b.post("/account/totp/confirm", [("code", totp.code(step: totp.step(at: Date())))])
+            #expect(on.body.contains("Two-factor sign-in is on."))
+            let recovery = Browser.all(#"<code class="secret">([a-z0-9]{10})</code>"#, in: on.body)
+            #expect(recovery.count == 10)
+
+            // A new sign-in needs the second step; the password alone reaches no page.
+            var fresh = Browser(client)
+            let signIn = try await fresh.signIn("root@example.org", "root-password-1")
+            #expect(signIn.location?.hasPrefix("/login/code") == true)
+            #expect(try await fresh.get("/accounts").location == "/login/code")
+            #expect(try await fresh.post("/login/code", [("code", "12345x")]).status == 401)
+            // The code used to turn it on was spent: the next one (a step on) is needed.
+            let next = totp.code(step: totp.step(at: Date()) + 1)
+            #expect(try await fresh.post("/login/code", [("code", next)]).status == 303)
+            #expect(try await fresh.get("/accounts").status == 200)
+            // …and a code is never accepted twice.
+            var replay = Browser(client)
+            _ = try await replay.signIn("root@example.org", "root-password-1")
+            #expect(try await replay.post("/login/code", [("code", next)]).status == 401)
+            // A recovery code works once.
+            #expect(try await replay.post("/login/code", [("code", recovery[0])]).status == 303)
+            var again = Browser(client)
+            _ = try await again.signIn("root@example.org", "root-password-1")
+            #expect(try await again.post("/login/code", [("code", recovery[0])]).status == 401)
+        }
+        let history = try h.dir.store.loginHistory(accountID: account.id)
+        #expect(history.failures.contains { $0.reason == LoginFailureReason.wrongCode.rawValue })
+    }
+
+    @Test func aRoleThatMustUseTwoFactorSeesOnlyItsSetUp() async throws {
+        let h = try consoleHarness(ConsoleSettings(requireTOTP: ["server-admin"], failureDelay: .milliseconds(1)))
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            _ = try await b.signIn("root@example.org", "root-password-1")
+            #expect(try await b.get("/accounts").location == "/account?setup=totp")
+            let own = try await b.get("/account")
+            #expect(own.body.contains("must use two-factor sign-in"))
+            // A domain admin is not required to.
+            var dana = Browser(client)
+            _ = try await dana.signIn("dana@other.org", "dana-password-1")
+            let danaPage = try await dana.get("/accounts")
+            #expect(danaPage.status == 200, "\(danaPage.status) \(danaPage.location ?? "") \(danaPage.body.prefix(300))")
+        }
+    }
+
+    @Test func appPasswordsSignInMailProgramsButNotTheConsole() async throws {
+        let h = try consoleHarness()
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            _ = try await b.signIn("bob@other.org", "bob-password-1")
+            _ = try await b.get("/account")
+            let created = try await b.post("/account/app-passwords", [("name", "Phone")])
+            let password = try #require(Browser.first(#"<code class="secret">([a-z-]{19})</code>"#, in: created.body))
+            #expect(h.dir.authenticate(address: "bob@other.org", password: password) != nil)
+            #expect(h.dir.authenticate(address: "bob@other.org", password: password, allowAppPassword: false) == nil)
+            var other = Browser(client)
+            #expect(try await other.signIn("bob@other.org", password).status == 401)
+            let listed = try await b.get("/account")
+            #expect(listed.body.contains("Phone"))
+            let id = try #require(Browser.first(#"/account/app-passwords/(\d+)/revoke"#, in: listed.body))
+            _ = try await b.post("/account/app-passwords/\(id)/revoke")
+            #expect(h.dir.authenticate(address: "bob@other.org", password: password) == nil)
+        }
+    }
+
+    @Test func changingOnesPasswordNeedsTheCurrentOne() async throws {
+        let h = try consoleHarness()
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            _ = try await b.signIn("bob@other.org", "bob-password-1")
+            _ = try await b.get("/account")
+            let wrong = try await b.post("/account/password", [("current", "guess-guess-1"), ("new", "new-password-22"), ("repeat", "new-password-22")])
+            #expect(wrong.status == 422)
+            let ok = try await b.post("/account/password", [("current", "bob-password-1"), ("new", "new-password-22"), ("repeat", "new-password-22")])
+            #expect(ok.body.contains("Password changed."))
+            // This browser stays signed in.
+            #expect(try await b.get("/account").status == 200)
+        }
+        #expect(h.dir.authenticate(address: "bob@other.org", password: "new-password-22") != nil)
+    }
+
+    @Test func sessionsEndWhenIdleAndEverywhereOnRequest() async throws {
+        let h = try consoleHarness()
+        try await h.app.test(.router) { client in
+            var laptop = Browser(client)
+            var phone = Browser(client)
+            _ = try await laptop.signIn("bob@other.org", "bob-password-1")
+            _ = try await phone.signIn("bob@other.org", "bob-password-1")
+            // Idle past the timeout (30 minutes by default).
+            let id = try #require(laptop.cookie?.split(separator: "=", maxSplits: 1).last.map(String.init))
+            try h.dir.store.touchConsoleSession(idHash: Console.digest(id), at: Date().addingTimeInterval(-31 * 60), verified: true)
+            #expect(try await laptop.get("/account").status == 303)
+            #expect(try await phone.get("/account").status == 200)
+            _ = try await laptop.signIn("bob@other.org", "bob-password-1")
+            _ = try await laptop.get("/account")
+            let out = try await laptop.post("/account/sign-out-everywhere")
+            #expect(out.location == "/login")
+            #expect(try await phone.get("/account").status == 303)
+        }
+    }
+
+    @Test func failedSignInsShareTheBanOfMailLogins() async throws {
+        let bans = AuthLimiter(maxFailures: 3, ban: 600)
+        let h = try consoleHarness()
+        let app = Application(
+            router: buildAdminRouter(directory: h.dir, metrics: AdminMetrics(), bans: bans, console: ConsoleSettings(failureDelay: .milliseconds(1))))
+        try await app.test(.router) { client in
+            var b = Browser(client)
+            for _ in 0..<3 { _ = try await b.signIn("bob@other.org", "wrong-password") }
+            // Banned: even the right password is refused now, as IMAP and SMTP would.
+            let banned = try await b.signIn("bob@other.org", "bob-password-1")
+            #expect(banned.status == 429)
+        }
+        #expect(bans.isBanned("unknown"))
+    }
+
+    @Test func rolesAreSetThroughTheAPIAndAudited() async throws {
+        let h = try Harness()
+        try await h.app.test(.router) { client in
+            let (status, body) = try await h.request(
+                client, .put, "/api/v1/accounts/alice%40example.org/role", token: h.serverToken, body: #"{"role":"domain-admin","domains":["example.org"]}"#)
+            #expect(status == 200)
+            #expect(body.contains(#""role":"domain-admin""#))
+            let (refused, _) = try await h.request(
+                client, .put, "/api/v1/accounts/bob%40other.org/role", token: h.otherDomainToken, body: #"{"role":"server-admin"}"#)
+            #expect(refused == 403)
+            let (bad, badBody) = try await h.request(
+                client, .put, "/api/v1/accounts/alice%40example.org/role", token: h.serverToken, body: #"{"role":"domain-admin"}"#)
+            #expect(bad == 400)
+            #expect(badBody.contains("domains_required"))
+        }
+        #expect(try h.dir.auditLog(since: nil, target: "alice@example.org", limit: 10, actor: .system).contains { $0.action == "account.role" })
+    }
+}
+
+@Suite struct TOTPTests {
+    /// RFC 6238 Appendix B, SHA-1 rows (8 digits; the app default of 6 is the same number's
+    /// last six digits).
+    @Test(arguments: [
+        (59, "94287082"), (1_111_111_109, "07081804"), (1_111_111_111, "14050471"), (1_234_567_890, "89005924"),
+        (2_000_000_000, "69279037"), (20_000_000_000, "65353130"),
+    ])
+    func rfc6238Vectors(_ time: Int, _ code: String) {
+        let totp = TOTP(secret: Array("12345678901234567890".utf8), digits: 8)
+        let step = totp.step(at: Date(timeIntervalSince1970: Double(time)))
+        #expect(totp.code(step: step) == code)
+        #expect(TOTP(secret: Array("12345678901234567890".utf8)).code(step: step) == String(code.suffix(6)))
+    }
+
+    @Test func acceptsOneStepOfDriftOnly() {
+        let totp = TOTP(secret: TOTP.newSecret())
+        let now = Date()
+        let step = totp.step(at: now)
+        #expect(totp.matchingStep(totp.code(step: step - 1), at: now) == step - 1)
+        #expect(totp.matchingStep(totp.code(step: step + 1), at: now) == step + 1)
+        let far = totp.code(step: step - 5)
+        if ![step - 1, step, step + 1].contains(where: { totp.code(step: $0) == far }) {
+            #expect(totp.matchingStep(far, at: now) == nil)
+        }
+    }
+
+    @Test(arguments: ["", "12345", "1234567", "12a456", "١٢٣٤٥٦", "      "])
+    func malformedCodesMatchNothing(_ code: String) {
+        #expect(TOTP(secret: TOTP.newSecret()).matchingStep(code, at: Date()) == nil)
+    }
+
+    @Test(arguments: [[], [0], [0xff, 0x00, 0x10], Array("12345678901234567890".utf8), (0...255).map { UInt8($0) }] as [[UInt8]])
+    func base32RoundTrips(_ bytes: [UInt8]) {
+        #expect(Base32.decode(Base32.encode(bytes)) == bytes)
+    }
+
+    @Test func base32KnownAndMalformed() {
+        // RFC 4648 §10.
+        #expect(Base32.encode(Array("foobar".utf8)) == "MZXW6YTBOI")
+        #expect(Base32.decode("mzxw 6ytb-oi======") == Array("foobar".utf8))
+        #expect(Base32.decode("MZXW1") == nil)
+        #expect(Base32.decode("MZ!W") == nil)
+    }
+
+    @Test func otpauthURINamesIssuerAndAccount() {
+        let uri = TOTP(secret: Array("12345678901234567890".utf8)).uri(issuer: "Mailroom mail.example.org", account: "a@example.org")
+        #expect(uri == "otpauth://totp/Mailroom%20mail.example.org:a@example.org?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Mailroom%20mail.example.org&digits=6&period=30")
+    }
+}
+
+@Suite struct ConsoleFormTests {
+    @Test(arguments: [
+        ("a=1&b=2", "a", "1"), ("a=hello+world", "a", "hello world"), ("a=%3Cb%3E", "a", "<b>"), ("a=&b=2", "a", ""),
+        ("a", "a", ""), ("a=1&a=2", "a", "1"), ("x=%E2%9C%93", "x", "✓"),
+    ])
+    func parsesURLEncodedForms(_ body: String, _ name: String, _ value: String) {
+        #expect(FormData(body)[name] == value)
+    }
+
+    @Test(arguments: ["%", "a=%zz", "=&=&", "&&&", "a=%C0%80", String(repeating: "a=b&", count: 1000)])
+    func malformedFormsParseWithoutCrashing(_ body: String) {
+        _ = FormData(body)
+    }
+
+    @Test func listsSplitOnLinesCommasAndSpaces() {
+        #expect(FormData("m=a%40x.org%0D%0Ab%40x.org,c%40x.org+d%40x.org").list("m") == ["a@x.org", "b@x.org", "c@x.org", "d@x.org"])
+    }
+
+    @Test(arguments: [
+        ("/accounts", "/accounts"), ("//evil.org", nil), ("https://evil.org", nil), ("/\\evil.org", nil), ("evil", nil), ("/a?b=c", "/a?b=c"),
+    ] as [(String, String?)])
+    func redirectsStayOnTheConsole(_ path: String, _ expected: String?) {
+        #expect(Console.safePath(path) == expected)
+    }
+}
