@@ -224,7 +224,7 @@ private func addAccountAdminPages(_ c: Console, _ group: RouterGroup<AdminContex
                         [
                             .text("address", "Address", type: "email", required: true), .text("name", "Full name"),
                             .text("quota", "Quota", hint: "for example 5G; empty for no limit"),
-                            .password("password", "Password", autocomplete: "new-password", hint: "or leave empty to generate one"),
+                            .password("password", "Password", autocomplete: "new-password", hint: "or leave empty to generate one", required: false),
                         ], submit: "Add account")
                 ]))
         return page
@@ -331,7 +331,8 @@ func accountDetail(_ c: Console, _ r: ConsoleRequest, address: String) throws ->
                         .select("state", "State", [("active", "Active"), ("disabled", "Disabled")], selected: a.state),
                     ], submit: "Save"),
                 Form(
-                    path + "/password", [.password("password", "New password", autocomplete: "new-password", hint: "or leave empty to generate one")],
+                    path + "/password",
+                    [.password("password", "New password", autocomplete: "new-password", hint: "or leave empty to generate one", required: false)],
                     submit: "Reset password"),
             ]))
     var security = Section("Console access")

@@ -18,6 +18,11 @@ extension Console {
             r.headers[.cacheControl] = "max-age=3600"
             return r
         }
+        group.get("favicon.svg") { _, _ in
+            var r = JSONBody.text(ConsoleTemplates.icon, contentType: "image/svg+xml")
+            r.headers[.cacheControl] = "max-age=86400"
+            return r
+        }
         addSignIn(group)
         addAdminPages(self, group)
         addAccountPages(self, group)

@@ -20,6 +20,7 @@ enum ConsoleTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · Mailroom</title>
         <link rel="stylesheet" href="/console.css">
+        <link rel="icon" href="/favicon.svg" type="image/svg+xml">
         </head>
         <body>
         <a class="skip" href="#main">Skip to content</a>
@@ -86,6 +87,12 @@ enum ConsoleTemplates {
         {{/fields}}
         <button type="submit" aria-label="{{label}}"{{#danger}} class="danger"{{/danger}}>{{submit}}</button>
         </form>
+        """
+
+    /// An envelope.
+    static let icon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="1" y="3" width="14" height="10" rx="1" fill="#1f5fbf"/>\
+        <path d="M1.5 3.5 8 9l6.5-5.5" fill="none" stroke="#fff" stroke-width="1.2"/></svg>
         """
 
     /// Plain, readable and responsive; no web fonts, nothing from other sites.

@@ -195,8 +195,10 @@ struct Field {
         Field(name: name, label: label, type: type, value: value, required: required, autocomplete: autocomplete, hint: hint)
     }
 
-    static func password(_ name: String, _ label: String, autocomplete: String = "current-password", hint: String? = nil) -> Field {
-        Field(name: name, label: label, type: "password", value: "", required: true, autocomplete: autocomplete, hint: hint)
+    static func password(
+        _ name: String, _ label: String, autocomplete: String = "current-password", hint: String? = nil, required: Bool = true
+    ) -> Field {
+        Field(name: name, label: label, type: "password", value: "", required: required, autocomplete: autocomplete, hint: hint)
     }
 
     static func hidden(_ name: String, _ value: String) -> Field {
