@@ -23,23 +23,31 @@ func addSetupRoutes(
     api.post("doctor") { req, ctx in
         let body = try await JSONBody.decode(DoctorRequest.self, from: req, context: ctx)
         let actor = try ctx.requireActor()
-        let (domains, keys) = try await blocking { () throws -> ([DomainView], [DKIMKeyView]) in
-            let all = dir.domains(actor: actor)
-            let asked = try (body.domains ?? []).map { try dir.domain($0, actor: actor) }
-            return (asked.isEmpty ? all : asked, try outbound.dkim.list(actor: actor))
-        }
-        let snapshot = dir.snapshot
-        let doctor = Doctor(
-            facts: setup.facts, dns: setup.dns,
-            receives: { address in (try? EmailAddress(address)).map { snapshot.resolve($0.description, limits: dir.limits).recipients.isEmpty == false } ?? false },
-            isOurs: { domain in (try? DomainName(domain)).map(snapshot.isLocal) ?? false })
-        var findings = await doctor.run(
-            domains: domains.map(\.name), dkim: keys,
-            mtaSTS: Dictionary(domains.map { ($0.name, MTASTSMode(rawValue: $0.mtaSts) ?? .testing) }, uniquingKeysWith: { a, _ in a }))
-        // The server's own findings are for server admins; domain admins see their domains'.
-        if !actor.isServerAdmin { findings.removeAll { $0.domain == nil } }
+        let findings = try await runDoctor(dir, outbound, setup, domains: body.domains ?? [], actor: actor)
         // A whole run by a server admin is what `mailroom status` shows as the last doctor.
         if actor.isServerAdmin, body.domains?.isEmpty ?? true { status?.doctorRan(findings) }
         return try JSONBody.response(findings)
     }
+}
+
+/// Runs the doctor for `domains` (none: every domain the actor manages), as the actor sees
+/// them: a domain admin gets only their domains' findings, not the server's own.
+func runDoctor(
+    _ dir: DirectoryService, _ outbound: OutboundAdmin, _ setup: SetupContext, domains asked: [String], actor: AdminActor
+) async throws -> [DoctorFinding] {
+    let (domains, keys) = try await blocking { () throws -> ([DomainView], [DKIMKeyView]) in
+        let all = dir.domains(actor: actor)
+        let named = try asked.map { try dir.domain($0, actor: actor) }
+        return (named.isEmpty ? all : named, try outbound.dkim.list(actor: actor))
+    }
+    let snapshot = dir.snapshot
+    let doctor = Doctor(
+        facts: setup.facts, dns: setup.dns,
+        receives: { address in (try? EmailAddress(address)).map { snapshot.resolve($0.description, limits: dir.limits).recipients.isEmpty == false } ?? false },
+        isOurs: { domain in (try? DomainName(domain)).map(snapshot.isLocal) ?? false })
+    var findings = await doctor.run(
+        domains: domains.map(\.name), dkim: keys,
+        mtaSTS: Dictionary(domains.map { ($0.name, MTASTSMode(rawValue: $0.mtaSts) ?? .testing) }, uniquingKeysWith: { a, _ in a }))
+    if !actor.isServerAdmin { findings.removeAll { $0.domain == nil } }
+    return findings
 }

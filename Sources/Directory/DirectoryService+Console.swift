@@ -118,6 +118,40 @@ extension DirectoryService {
         return account
     }
 
+    // MARK: Reset links
+
+    /// A one-time link token for setting the account's password without the old one, valid
+    /// for `lifetime`; only its SHA-256 is stored.
+    public func createResetToken(_ address: String, lifetime: TimeInterval = 24 * 3600, actor: AdminActor) throws -> String {
+        let account = try existingAccount(address, actor, in: snapshot)
+        var g = SystemRandomNumberGenerator()
+        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &g)) }.joined()
+        let entry = audit(actor, "account.reset-link", target: account.address.description, domain: account.address.domain, before: nil, after: nil)
+        try store.insertPasswordReset(tokenHash: Self.appPasswordHash(token), accountID: account.id, expires: clock().addingTimeInterval(lifetime), audit: entry)
+        return token
+    }
+
+    /// The account a reset token is for, while it is unused and unexpired.
+    public func resetAccount(token: String) -> AccountRecord? {
+        guard token.utf8.count == 64, let id = try? store.passwordReset(tokenHash: Self.appPasswordHash(token), now: clock(), consume: false) else {
+            return nil
+        }
+        return activeAccount(id: id)
+    }
+
+    /// Sets a new password through a reset link, using the link up.
+    public func resetPassword(token: String, password: String) throws -> AccountRecord {
+        // A refused password leaves the link usable for a better one.
+        if let problem = PasswordPolicy.problem(with: password) { throw AdminError.invalid("weak_password", problem) }
+        guard token.utf8.count == 64, let id = try store.passwordReset(tokenHash: Self.appPasswordHash(token), now: clock(), consume: true),
+            let account = activeAccount(id: id)
+        else { throw AdminError.notFound("reset_link_invalid", "this link has expired or was used already; ask for a new one") }
+        let me = AdminActor(name: account.address.description + " (reset link)", role: .domainAdmin, domains: [account.address.domain])
+        _ = try setPassword(account.address.description, PasswordSet(password: password), actor: me)
+        try store.deleteConsoleSessions(accountID: account.id, idHash: nil)
+        return account
+    }
+
     // MARK: Second factor
 
     /// Starts TOTP set-up (or restarts an unfinished one): a new secret, not yet required.

@@ -249,6 +249,27 @@ extension SQLiteStore {
         }
     }
 
+    // MARK: Password reset links
+
+    public func insertPasswordReset(tokenHash: String, accountID: Int64, expires: Date, audit: AuditEntry) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO password_resets (token_hash, account_id, expires_at) VALUES (?, ?, ?)",
+                arguments: [tokenHash, accountID, expires.timeIntervalSince1970])
+            try Self.insertAudit(audit, db)
+        }
+    }
+
+    /// The account a live reset link is for; with `consume`, the link is used up by this.
+    public func passwordReset(tokenHash: String, now: Date, consume: Bool) throws -> Int64? {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM password_resets WHERE expires_at < ?", arguments: [now.timeIntervalSince1970])
+            let id = try Int64.fetchOne(db, sql: "SELECT account_id FROM password_resets WHERE token_hash = ?", arguments: [tokenHash])
+            if consume, id != nil { try db.execute(sql: "DELETE FROM password_resets WHERE token_hash = ?", arguments: [tokenHash]) }
+            return id
+        }
+    }
+
     // MARK: Dashboard
 
     /// Messages per hour since `since`, by what happened to them: `received`, `delivered`

@@ -432,7 +432,8 @@ enum Schema {
             // each person's second factor (TOTP secret, recovery codes as SHA-256), signed-in
             // sessions (only the SHA-256 of the cookie is kept), and app passwords (a named
             // random password per device, kept as SHA-256: it is long and random, so a slow
-            // hash would buy nothing and cost every IMAP login).
+            // hash would buy nothing and cost every IMAP login), and one-time password reset
+            // links an admin hands out (SHA-256 of the link's token).
             try db.execute(
                 sql: """
                     CREATE TABLE account_roles (
@@ -466,6 +467,11 @@ enum Schema {
                         last_used_at REAL,
                         UNIQUE (account_id, name)
                     );
+                    CREATE TABLE password_resets (
+                        token_hash TEXT PRIMARY KEY,
+                        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                        expires_at REAL NOT NULL
+                    ) WITHOUT ROWID;
                     """)
         }
         return m

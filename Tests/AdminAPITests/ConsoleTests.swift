@@ -7,6 +7,7 @@ import NIOCore
 import Testing
 
 @testable import AdminAPI
+@testable import Delivery
 @testable import Directory
 @testable import LoginKit
 @testable import Storage
@@ -173,6 +174,9 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
         ("POST", "/accounts/alice%40example.org/password", [("password", "")]),
         ("POST", "/accounts/alice%40example.org/role", [("role", "server-admin")]),
         ("POST", "/accounts/alice%40example.org/totp-off", []),
+        ("POST", "/accounts/alice%40example.org/reset-link", []),
+        ("POST", "/accounts/alice%40example.org/vacation", [("subject", "Away"), ("message", "x")]),
+        ("POST", "/accounts/alice%40example.org/forward", [("to", "x@evil.org")]),
         ("POST", "/accounts/alice%40example.org/delete", [("confirm", "alice@example.org")]),
         ("POST", "/accounts/new", [("address", "mallory@example.org"), ("password", "mallory-pass-1")]),
         ("GET", "/domains/example.org", []),
@@ -233,6 +237,47 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
         let audit = try h.dir.auditLog(since: nil, target: "carol@other.org", limit: 100, actor: .system)
         #expect(Set(audit.map(\.action)).isSuperset(of: ["account.add", "account.passwd"]))
         #expect(audit.allSatisfy { $0.actor == "dana@other.org" })
+    }
+
+    @Test func aResetLinkSetsAPasswordOnce() async throws {
+        let h = try consoleHarness()
+        try await h.app.test(.router) { client in
+            var admin = Browser(client)
+            _ = try await admin.signIn("root@example.org", "root-password-1")
+            _ = try await admin.get("/accounts/alice%40example.org")
+            let made = try await admin.post("/accounts/alice%40example.org/reset-link")
+            let link = try #require(Browser.first(#"<code class="secret">https?://[^/]*(/reset/[0-9a-f]{64})</code>"#, in: made.body))
+            var alice = Browser(client)
+            let form = try await alice.get(link)
+            #expect(form.status == 200)
+            #expect(form.body.contains("For alice@example.org."))
+            #expect(try await alice.post(link, [("new", "short"), ("repeat", "short")]).status == 422)
+            #expect(try await alice.post(link, [("new", "alice-new-pass-1"), ("repeat", "different-pass-1")]).status == 422)
+            let done = try await alice.post(link, [("new", "alice-new-pass-1"), ("repeat", "alice-new-pass-1")])
+            #expect(done.body.contains("Your password is set."))
+            #expect(try await alice.get(link).status == 404)
+            #expect(try await alice.post(link, [("new", "alice-other-pass-1"), ("repeat", "alice-other-pass-1")]).status == 404)
+        }
+        #expect(h.dir.authenticate(address: "alice@example.org", password: "alice-new-pass-1") != nil)
+        let actions = try h.dir.auditLog(since: nil, target: "alice@example.org", limit: 10, actor: .system).map(\.action)
+        #expect(actions.contains("account.reset-link") && actions.contains("account.passwd"))
+    }
+
+    @Test func anAdminSetsAnAccountsVacationAndForwarding() async throws {
+        let h = try consoleHarness()
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            _ = try await b.signIn("root@example.org", "root-password-1")
+            _ = try await b.get("/accounts/alice%40example.org")
+            let on = try await b.post("/accounts/alice%40example.org/vacation", [("subject", "Away"), ("message", "Back <soon>"), ("days", "3")])
+            #expect(on.body.contains("Vacation reply is on."))
+            #expect(on.body.contains("Back &lt;soon&gt;"))
+            let fwd = try await b.post("/accounts/alice%40example.org/forward", [("to", "alice@elsewhere.test"), ("keep_copy", "on")])
+            #expect(fwd.body.contains("Forwarding is on."))
+            #expect(fwd.body.contains("On (after the forwarding copy)."))
+        }
+        #expect(try h.delivery.forward("alice@example.org", actor: .system).includes == "vacation")
+        #expect(try h.delivery.forward("alice@example.org", actor: .system).to == ["alice@elsewhere.test"])
     }
 
     @Test func twoFactorSignIn() async throws {

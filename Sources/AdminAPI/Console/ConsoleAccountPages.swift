@@ -94,29 +94,15 @@ func addAccountPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
         return p
     }
     act("account/vacation") { r, me in
-        guard let delivery = c.delivery else { throw AdminError.notFound("not_available", "rules are not available") }
-        let address = r.user.account.address.description
-        if r.form["do"] == "off" {
-            _ = try delivery.clearVacation(address, actor: me)
-        } else {
-            _ = try delivery.setVacation(
-                address, VacationSet(subject: r.form.text("subject") ?? "", message: r.form["message"] ?? "", days: r.form.text("days").flatMap { Int($0) }),
-                actor: me)
-        }
+        try setRule(c, r, "vacation", address: r.user.account.address.description, actor: me)
         var p = try accountSelfPage(c, r)
-        p.notice = r.form["do"] == "off" ? "Vacation reply is off." : "Vacation reply is on."
+        p.notice = ruleNotice(r, "vacation")
         return p
     }
     act("account/forward") { r, me in
-        guard let delivery = c.delivery else { throw AdminError.notFound("not_available", "rules are not available") }
-        let address = r.user.account.address.description
-        if r.form["do"] == "off" {
-            _ = try delivery.clearForward(address, actor: me)
-        } else {
-            _ = try delivery.setForward(address, ForwardSet(to: r.form.list("to"), keepCopy: r.form.bool("keep_copy")), actor: me)
-        }
+        try setRule(c, r, "forward", address: r.user.account.address.description, actor: me)
         var p = try accountSelfPage(c, r)
-        p.notice = r.form["do"] == "off" ? "Forwarding is off." : "Forwarding is on."
+        p.notice = ruleNotice(r, "forward")
         return p
     }
     act("account/sign-out-everywhere") { r, _ in
@@ -176,32 +162,7 @@ func accountSelfPage(_ c: Console, _ r: ConsoleRequest) throws -> Page {
         totp.forms = [Form("/account/totp", submit: "Set up two-factor sign-in")]
     }
     page.sections.append(totp)
-    if let delivery = c.delivery {
-        let vacation = try delivery.vacation(view.address, actor: me)
-        page.sections.append(
-            Section(
-                "Vacation reply",
-                text: [vacation.active ? "On." : "Off."],
-                forms: [
-                    Form(
-                        "/account/vacation",
-                        [
-                            .text("subject", "Subject", value: vacation.subject ?? "", required: true), .textarea("message", "Message", value: vacation.message ?? ""),
-                            .text("days", "Reply to each sender once every", value: String(vacation.days ?? 7), type: "number", hint: "days"),
-                        ], submit: vacation.active ? "Update vacation reply" : "Turn on vacation reply")
-                ] + (vacation.active ? [Form("/account/vacation", [.hidden("do", "off")], submit: "Turn off vacation reply", danger: true)] : [])))
-        let forward = try delivery.forward(view.address, actor: me)
-        page.sections.append(
-            Section(
-                "Forwarding",
-                text: [forward.active ? "On: to \(forward.to.joined(separator: ", "))." : "Off."],
-                forms: [
-                    Form(
-                        "/account/forward",
-                        [.text("to", "Forward to", value: forward.to.joined(separator: " "), required: true), .checkbox("keep_copy", "Keep a copy here", checked: forward.active ? forward.keepCopy : true)],
-                        submit: forward.active ? "Update forwarding" : "Turn on forwarding")
-                ] + (forward.active ? [Form("/account/forward", [.hidden("do", "off")], submit: "Turn off forwarding", danger: true)] : [])))
-    }
+    page.sections += try ruleSections(c, address: view.address, actor: me, base: "/account")
     page.sections.append(
         Section(
             "Sessions",
@@ -220,4 +181,58 @@ func totpSetUpPage(_ c: Console, _ r: ConsoleRequest, _ totp: TOTP) -> Page {
     s.facts = [Fact("Link", totp.uri(issuer: c.settings.issuer, account: r.user.account.address.description))]
     s.forms = [Form("/account/totp/confirm", [.text("code", "Code from the app", required: true, autocomplete: "one-time-code")], submit: "Turn on")]
     return Page("Two-factor sign-in", [s])
+}
+
+// MARK: Vacation and forwarding (a person's own, or an admin's for an account)
+
+/// Vacation reply and forwarding, with forms posting to `base`/vacation and `base`/forward.
+func ruleSections(_ c: Console, address: String, actor: AdminActor, base: String) throws -> [Section] {
+    guard let delivery = c.delivery else { return [] }
+    let vacation = try delivery.vacation(address, actor: actor)
+    let forward = try delivery.forward(address, actor: actor)
+    // Forwarding that keeps a copy runs the rules active before it, the vacation reply too.
+    let replying = vacation.active || (forward.active && forward.includes == LocalDelivery.vacationScriptName)
+    return [
+        Section(
+            "Vacation reply",
+            text: [vacation.active ? "On." : replying ? "On (after the forwarding copy)." : "Off."],
+            forms: [
+                Form(
+                    base + "/vacation",
+                    [
+                        .text("subject", "Subject", value: vacation.subject ?? "", required: true), .textarea("message", "Message", value: vacation.message ?? ""),
+                        .text("days", "Reply to each sender once every", value: String(vacation.days ?? 7), type: "number", hint: "days"),
+                    ], submit: replying ? "Update vacation reply" : "Turn on vacation reply")
+            ] + (replying ? [Form(base + "/vacation", [.hidden("do", "off")], submit: "Turn off vacation reply", danger: true)] : [])),
+        Section(
+            "Forwarding",
+            text: [forward.active ? "On: to \(forward.to.joined(separator: ", "))." : "Off."],
+            forms: [
+                Form(
+                    base + "/forward",
+                    [
+                        .text("to", "Forward to", value: forward.to.joined(separator: " "), required: true),
+                        .checkbox("keep_copy", "Keep a copy here", checked: forward.active ? forward.keepCopy : true),
+                    ], submit: forward.active ? "Update forwarding" : "Turn on forwarding")
+            ] + (forward.active ? [Form(base + "/forward", [.hidden("do", "off")], submit: "Turn off forwarding", danger: true)] : [])),
+    ]
+}
+
+/// Applies a submitted vacation or forwarding form (`do=off` turns it off).
+func setRule(_ c: Console, _ r: ConsoleRequest, _ rule: String, address: String, actor: AdminActor) throws {
+    guard let delivery = c.delivery else { throw AdminError.notFound("not_available", "rules are not available") }
+    switch (rule, r.form["do"] == "off") {
+    case ("vacation", true): _ = try delivery.clearVacation(address, actor: actor)
+    case ("vacation", false):
+        _ = try delivery.setVacation(
+            address, VacationSet(subject: r.form.text("subject") ?? "", message: r.form["message"] ?? "", days: r.form.text("days").flatMap { Int($0) }),
+            actor: actor)
+    case (_, true): _ = try delivery.clearForward(address, actor: actor)
+    default: _ = try delivery.setForward(address, ForwardSet(to: r.form.list("to"), keepCopy: r.form.bool("keep_copy")), actor: actor)
+    }
+}
+
+func ruleNotice(_ r: ConsoleRequest, _ rule: String) -> String {
+    let name = rule == "vacation" ? "Vacation reply" : "Forwarding"
+    return r.form["do"] == "off" ? "\(name) is off." : "\(name) is on."
 }

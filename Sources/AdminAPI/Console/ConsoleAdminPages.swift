@@ -148,15 +148,30 @@ private func addDomainPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
                 page.sections.append(
                     Section(
                         "DNS records to publish",
-                        text: ["Run the doctor (`mailroom doctor \(d.name)`) to check what is published."],
+                        text: ["Publish these at your DNS provider, then check them."],
                         table: Table(
                             "Records", columns: ["Name", "Type", "Value", "Purpose"],
-                            rows: records.map { .init([Cell($0.name), Cell($0.type), Cell($0.value), Cell($0.purpose)]) })))
+                            rows: records.map { .init([Cell($0.name), Cell($0.type), Cell($0.value), Cell($0.purpose)]) }),
+                        forms: [Form("/domains/\(pathPart(d.name))/check", submit: "Check the published records")]))
             }
         }
         return page
     }
     c.page(group, "domains/:name", .admin, detail)
+    c.asyncAction(group, "domains/:name/check", .admin, fallback: detail) { r in
+        guard let outbound = c.outbound, let setup = c.setup else { throw AdminError.notFound("no_doctor", "the doctor is not available here") }
+        let findings = try await runDoctor(c.dir, outbound, setup, domains: [try r.param("name")], actor: r.actor)
+        var page = try await blocking { try detail(r) }
+        page.sections.insert(
+            Section(
+                "What is published",
+                table: Table(
+                    "Checks", columns: ["Check", "Result", "Detail", "Fix"],
+                    rows: findings.map { .init([Cell($0.check), Cell($0.status), Cell($0.detail), Cell($0.fix ?? "")]) })), at: 1)
+        let problems = findings.filter { $0.status != "ok" }.count
+        page.notice = problems == 0 ? "Every check passed." : "\(problems) check(s) need attention."
+        return page
+    }
     c.action(group, "domains/:name/dkim", .admin, fallback: detail) { r in
         guard let outbound = c.outbound else { throw AdminError.notFound("no_outbound", "outbound mail is not set up") }
         let key = try outbound.dkim.generate(
@@ -268,6 +283,16 @@ private func addAccountAdminPages(_ c: Console, _ group: RouterGroup<AdminContex
         }
         return page
     }
+    c.action(group, "accounts/:address/reset-link", .admin, fallback: detail) { r in
+        let address = try r.param("address")
+        let token = try c.dir.createResetToken(address, actor: r.actor)
+        var page = try accountDetail(c, r, address: address)
+        let origin = (c.settings.secureCookies ? "https://" : "http://") + (r.request.head.authority ?? "localhost")
+        var s = Section("Reset link", text: ["Send this link to the person. It sets a new password once, within 24 hours; it is shown only now."])
+        s.secrets = [origin + "/reset/" + token]
+        page.sections.insert(s, at: 0)
+        return page
+    }
     c.action(group, "accounts/:address/role", .admin, fallback: detail) { r in
         let address = try r.param("address")
         _ = try c.dir.setRole(address, role: r.form.text("role") ?? "", domains: r.form.list("domains"), actor: r.actor)
@@ -282,6 +307,15 @@ private func addAccountAdminPages(_ c: Console, _ group: RouterGroup<AdminContex
         var page = try accountDetail(c, r, address: address)
         page.notice = "Two-factor sign-in is off for \(address); they can set it up again from their account page."
         return page
+    }
+    for rule in ["vacation", "forward"] {
+        c.action(group, RouterPath(stringLiteral: "accounts/:address/\(rule)"), .admin, fallback: detail) { r in
+            let address = try r.param("address")
+            try setRule(c, r, rule, address: address, actor: r.actor)
+            var page = try accountDetail(c, r, address: address)
+            page.notice = ruleNotice(r, rule)
+            return page
+        }
     }
     c.action(group, "accounts/:address/delete", .admin, fallback: detail) { r in
         let address = try r.param("address")
@@ -334,6 +368,7 @@ func accountDetail(_ c: Console, _ r: ConsoleRequest, address: String) throws ->
                     path + "/password",
                     [.password("password", "New password", autocomplete: "new-password", hint: "or leave empty to generate one", required: false)],
                     submit: "Reset password"),
+                Form(path + "/reset-link", submit: "Create a one-time reset link"),
             ]))
     var security = Section("Console access")
     if r.actor.isServerAdmin {
@@ -348,17 +383,7 @@ func accountDetail(_ c: Console, _ r: ConsoleRequest, address: String) throws ->
     }
     security.forms.append(Form(path + "/totp-off", submit: "Turn off two-factor sign-in", label: "Turn off two-factor sign-in for \(a.address)", danger: true))
     page.sections.append(security)
-    if let delivery = c.delivery {
-        let vacation = try delivery.vacation(a.address, actor: r.actor)
-        let forward = try delivery.forward(a.address, actor: r.actor)
-        page.sections.append(
-            Section(
-                "Rules",
-                facts: [
-                    Fact("Vacation reply", vacation.active ? "on: \(vacation.subject ?? "")" : "off"),
-                    Fact("Forwarding", forward.active ? forward.to.joined(separator: ", ") + (forward.keepCopy ? " (keeping a copy)" : "") : "off"),
-                ]))
-    }
+    page.sections += try ruleSections(c, address: a.address, actor: r.actor, base: path)
     page.sections.append(
         Section(
             "Remove",

@@ -24,6 +24,7 @@ extension Console {
             return r
         }
         addSignIn(group)
+        addResetLinks(group)
         addAdminPages(self, group)
         addAccountPages(self, group)
     }
@@ -174,6 +175,54 @@ extension Console {
             }
             return Self.redirect("/login", cookie: self.cookie("", maxAge: 0))
         }
+    }
+
+    /// `/reset/TOKEN`: a one-time link an admin made; it sets a new password without the old.
+    func addResetLinks(_ group: RouterGroup<AdminContext>) {
+        group.get("reset/:token") { _, ctx in
+            let token = try param(ctx, "token")
+            guard let account = try await blocking({ self.dir.resetAccount(token: token) }) else {
+                return self.render(Page("Reset link", error: "This link has expired or was used already. Ask your administrator for a new one."), user: nil, path: "", status: .notFound)
+            }
+            return self.render(self.resetPage(token: token, address: account.address.displayForm), user: nil, path: "")
+        }
+        group.post("reset/:token") { req, ctx in
+            let token = try param(ctx, "token")
+            let (_, form) = try await Self.readForm(req)
+            guard let account = try await blocking({ self.dir.resetAccount(token: token) }) else {
+                return self.render(Page("Reset link", error: "This link has expired or was used already. Ask your administrator for a new one."), user: nil, path: "", status: .notFound)
+            }
+            guard let password = form["new"], password == form["repeat"] else {
+                return self.render(
+                    self.resetPage(token: token, address: account.address.displayForm, error: "The new password and its repetition differ."), user: nil, path: "",
+                    status: .unprocessableContent)
+            }
+            do {
+                _ = try await blocking { try self.dir.resetPassword(token: token, password: password) }
+            } catch let e as AdminError {
+                return self.render(self.resetPage(token: token, address: account.address.displayForm, error: e.message), user: nil, path: "", status: .unprocessableContent)
+            }
+            var page = self.signInPage(next: "/")
+            page.notice = "Your password is set. Sign in with it."
+            return self.render(page, user: nil, path: "/login")
+        }
+    }
+
+    func resetPage(token: String, address: String, error: String? = nil) -> Page {
+        Page(
+            "Choose a new password", error: error,
+            [
+                Section(
+                    text: ["For \(address). This link works once."],
+                    forms: [
+                        Form(
+                            "/reset/" + token,
+                            [
+                                .password("new", "New password", autocomplete: "new-password", hint: "at least 10 characters"),
+                                .password("repeat", "New password again", autocomplete: "new-password"),
+                            ], submit: "Set password")
+                    ])
+            ])
     }
 
     func signInPage(next: String, error: String? = nil) -> Page {
