@@ -100,6 +100,12 @@ class Flow:
                 raise AssertionError(f"expected {snippet!r} on {self.d.current_url}; page says:\n{body[:1500]}")
             time.sleep(0.1)
 
+    def shot(self, name):
+        """With CONSOLE_DOC_SHOTS=DIR set, keeps a picture of this page for docs/console.md."""
+        folder = os.environ.get("CONSOLE_DOC_SHOTS")
+        if folder:
+            self.d.save_screenshot(os.path.join(folder, name + ".png"))
+
     def secrets(self):
         return [e.text.strip() for e in self.d.find_elements(By.CSS_SELECTOR, "code.secret")]
 
@@ -159,6 +165,7 @@ def admin_flows(f):
     f.expect("Password changed.")
     carol_password = f.secrets()[0]
     assert carol_password != first_password
+    f.shot("account")
 
     f.log("create a moderated list")
     f.open("/lists")
@@ -182,6 +189,7 @@ def admin_flows(f):
     f.expect("Please review")
     f.d.find_element(By.LINK_TEXT, "Please review").click()
     f.expect("Hello team.")
+    f.shot("moderation")
 
     f.log("approve it")
     f.press("Approve")
@@ -192,6 +200,7 @@ def admin_flows(f):
     f.fill("Message-ID", "held-1@elsewhere.test")
     f.press("Trace")
     f.expect("approved by moderator admin@example.org")
+    f.shot("trace")
 
     f.log("retry a queued message")
     with smtplib.SMTP("127.0.0.1", SUBMISSION_PORT, timeout=30) as s:
@@ -207,6 +216,9 @@ def admin_flows(f):
     f.press([b.get_attribute("aria-label") for b in f.d.find_elements(By.TAG_NAME, "button")
              if (b.get_attribute("aria-label") or "").startswith("Retry ")][0])
     f.expect("Retry: 1 recipient(s).")
+    f.shot("queue")
+    f.open("/")
+    f.shot("dashboard")
     f.sign_out()
     return carol_password
 
@@ -232,6 +244,7 @@ def user_flows(f, carol_password):
     imap.logout()
     f.open("/account")
     f.expect("Phone")
+    f.shot("my-account")
 
     f.log("admin pages are not hers")
     f.open("/accounts", refused=True)

@@ -125,8 +125,8 @@ func accountSelfPage(_ c: Console, _ r: ConsoleRequest) throws -> Page {
             facts: [
                 Fact("Address", view.address), Fact("Name", view.name.isEmpty ? "—" : view.name), Fact("Role", r.user.roleName),
                 view.quota > 0
-                    ? Fact("Mailbox", "\(ByteSize.format(used)) of \(ByteSize.format(view.quota))", meter: Meter(value: used, max: view.quota, label: "mailbox used"))
-                    : Fact("Mailbox", ByteSize.format(used)),
+                    ? Fact("Mailbox", "\(size(used)) of \(ByteSize.format(view.quota))", meter: Meter(value: used, max: view.quota, label: "mailbox used"))
+                    : Fact("Mailbox", size(used) + " (no limit)"),
             ]))
     page.sections.append(
         Section(

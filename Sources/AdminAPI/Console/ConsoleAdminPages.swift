@@ -21,6 +21,9 @@ func when(_ date: Date?) -> String {
     return f.string(from: date)
 }
 
+/// A size in use: `ByteSize` writes a quota, where 0 means unlimited.
+func size(_ bytes: Int64) -> String { bytes == 0 ? "0 bytes" : ByteSize.format(bytes) }
+
 func pathPart(_ s: String) -> String {
     s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
 }
@@ -222,8 +225,8 @@ private func addAccountAdminPages(_ c: Console, _ group: RouterGroup<AdminContex
                         .init([
                             Cell(a.address, href: "/accounts/" + pathPart(a.address)), Cell(a.name), Cell(a.state),
                             a.quota > 0
-                                ? Cell(ByteSize.format(a.storedBytes ?? 0) + " of " + ByteSize.format(a.quota), meter: Meter(value: a.storedBytes ?? 0, max: a.quota, label: "quota used"))
-                                : Cell((a.storedBytes).map(ByteSize.format) ?? "no limit"),
+                                ? Cell(size(a.storedBytes ?? 0) + " of " + ByteSize.format(a.quota), meter: Meter(value: a.storedBytes ?? 0, max: a.quota, label: "quota used"))
+                                : Cell(size(a.storedBytes ?? 0) + " (no limit)"),
                         ])
                     }, empty: search == nil ? "No accounts yet." : "No account matches.")))
         if total > pageNumber * 1000 {
@@ -339,8 +342,8 @@ func accountDetail(_ c: Console, _ r: ConsoleRequest, address: String) throws ->
             facts: [
                 Fact("Name", a.name.isEmpty ? "—" : a.name), Fact("State", a.state), Fact("Messages", String(a.messages ?? 0)),
                 a.quota > 0
-                    ? Fact("Quota", "\(ByteSize.format(used)) of \(ByteSize.format(a.quota))", meter: Meter(value: used, max: a.quota, label: "quota used"))
-                    : Fact("Stored", ByteSize.format(used) + " (no limit)"),
+                    ? Fact("Quota", "\(size(used)) of \(ByteSize.format(a.quota))", meter: Meter(value: used, max: a.quota, label: "quota used"))
+                    : Fact("Stored", size(used) + " (no limit)"),
                 Fact("Member of", (a.memberOf ?? []).isEmpty ? "no lists or aliases" : (a.memberOf ?? []).joined(separator: ", ")),
                 Fact("Role", try c.dir.role(a.address, actor: r.actor).role),
                 Fact("Two-factor sign-in", (try? c.dir.managedAccount(a.address, actor: r.actor)).map { c.dir.totpEnabled($0) } ?? false ? "on" : "off"),
@@ -517,7 +520,7 @@ private func addListPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
     c.page(group, "moderation/:id", .admin) { r in
         guard let delivery = c.delivery, let id = Int64(try r.param("id")) else { throw AdminError.notFound("held_not_found", "no such held message") }
         let (h, text) = try delivery.heldMessage(id: id, actor: r.actor)
-        var s = Section(facts: [Fact("List", h.list), Fact("From", h.sender), Fact("Subject", h.subject), Fact("Size", ByteSize.format(Int64(h.size)))])
+        var s = Section(facts: [Fact("List", h.list), Fact("From", h.sender), Fact("Subject", h.subject), Fact("Size", size(Int64(h.size)))])
         s.forms = moderationButtons(h)
         var preview = Section("Message")
         preview.pre = String(text.prefix(100_000))

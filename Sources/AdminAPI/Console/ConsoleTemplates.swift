@@ -110,7 +110,7 @@ enum ConsoleTemplates {
         section { margin: 16px 0 24px; }
         a { color: var(--accent); }
         a:focus, button:focus, input:focus, select:focus, textarea:focus { outline: 3px solid var(--accent); outline-offset: 1px; }
-        label { display: inline-block; min-width: 10em; }
+        label { display: inline-block; min-width: 11em; }
         input, select, textarea { font: inherit; padding: 4px 6px; max-width: 100%; }
         textarea { width: 32em; }
         button { font: inherit; padding: 4px 12px; cursor: pointer; }
