@@ -257,7 +257,7 @@ let package = Package(
             name: "AdminAPI",
             dependencies: [
                 "Doctor",
-                "Filtering",
+                "Filtering", "Webhooks",
                 "LoginKit", "MailCore", "Storage", "Directory", "AdminModels", "Delivery", "Outbound", "MIME",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -268,6 +268,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The DNS records to publish for a domain, and `mailroom doctor`'s checks of them.
+        // Webhooks: events from the delivery, login and audit tables, signed and posted with retries.
+        .target(
+            name: "Webhooks",
+            dependencies: [
+                "AdminModels", "Directory", "Storage", "HTTPClientKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Doctor",
             dependencies: [
@@ -300,7 +314,7 @@ let package = Package(
             dependencies: [
                 "Filtering", "Doctor", "EmailAuth",
                 "MailCore", "Storage", "Directory", "AdminAPI", "SMTP", "SMTPServer", "Delivery", "LoginKit", "IMAPServer", "IMAP",
-                "ManageSieveServer",
+                "ManageSieveServer", "Webhooks",
                 "Outbound", "DNS", "SMTPClient", "MIME", "ACME", "ServerKit", "AdminModels", "Web",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -441,7 +455,7 @@ let package = Package(
         .testTarget(
             name: "AdminAPITests",
             dependencies: [
-                "AdminAPI", "AdminModels", "Directory", "Storage", "MailCore", "Delivery", "LoginKit",
+                "AdminAPI", "AdminModels", "Directory", "Storage", "MailCore", "Delivery", "LoginKit", "Webhooks",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -450,7 +464,10 @@ let package = Package(
         .testTarget(name: "WebTests", dependencies: ["Web", "EmailAuth", "MailCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MailroomServer", "AdminClient", "AdminModels", "MailCore", "TestSupport"],
+            dependencies: [
+                "MailroomServer", "AdminClient", "AdminModels", "MailCore", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

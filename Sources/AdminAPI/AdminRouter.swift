@@ -8,6 +8,7 @@ import LoginKit
 import MailCore
 import Outbound
 import Storage
+import Webhooks
 
 /// Builds the admin listener: `/healthz`, `/metrics`, the token-protected `/api/v1/…` and the
 /// web console (every other page, signed in with an account).
@@ -16,7 +17,7 @@ public func buildAdminRouter(
     directory dir: DirectoryService, metrics: AdminMetrics, delivery: LocalDelivery? = nil, outbound: OutboundAdmin? = nil,
     setup: SetupContext? = nil,
     tls: (any TLSAdmin)? = nil, bans: AuthLimiter? = nil, status: (any StatusSource)? = nil,
-    maxMessageSize: Int = 50 * 1024 * 1024, console: ConsoleSettings = ConsoleSettings()
+    maxMessageSize: Int = 50 * 1024 * 1024, console: ConsoleSettings = ConsoleSettings(), webhooks: Webhooks? = nil
 ) -> Router<AdminContext> {
     let router = Router(context: AdminContext.self)
     // Outermost first: metrics see the response the error middleware made of a thrown error.
@@ -57,7 +58,8 @@ public func buildAdminRouter(
     if let bans { addBanRoutes(api, dir, bans) }
     if let status { addStatusRoutes(api, dir, status) }
     addAccountRoleRoutes(api, dir)
-    Console(dir: dir, delivery: delivery, outbound: outbound, setup: setup, status: status, bans: bans, settings: console)
+    if let webhooks { addWebhookRoutes(api, webhooks) }
+    Console(dir: dir, delivery: delivery, outbound: outbound, setup: setup, status: status, bans: bans, webhooks: webhooks, settings: console)
         .addRoutes(to: router)
     return router
 }

@@ -27,6 +27,7 @@ import HummingbirdCore
 import Storage
 import Synchronization
 import Web
+import Webhooks
 
 /// One Mailroom instance on one data folder: the composition root that `mailroom serve` and the
 /// integration tests share. `open` does every start-up step that can fail before any listener
@@ -146,10 +147,11 @@ public final class Mailroom: Sendable {
         consoleSettings.secureCookies = config.adminTLS
         consoleSettings.issuer = "Mailroom " + config.hostname
         consoleSettings.failureDelay = .milliseconds(config.authFailureDelayMilliseconds)
+        let webhooks = Webhooks(directory: directory, settings: config.webhooks, logger: logger, flush: { [delivery] in delivery.flushRefusals() })
         let router = buildAdminRouter(
             directory: directory, metrics: metrics, delivery: delivery, outbound: admin,
             setup: SetupContext(facts: facts, dns: ResolverAuthDNS(resolver)), tls: MailTLSAdmin(mail: mailTLS, acme: acme), bans: authLimiter,
-            status: status, maxMessageSize: config.imapLimits.maxAppendSize, console: consoleSettings)
+            status: status, maxMessageSize: config.imapLimits.maxAppendSize, console: consoleSettings, webhooks: webhooks)
         let bound = BoundPorts()
         let dataDir = self.dataDir
         let scheme = config.adminTLS ? "https" : "http"
@@ -235,6 +237,7 @@ public final class Mailroom: Sendable {
             services.append(ConfigReload(file: file, running: config, parts: live, logger: logger))
         }
         if let backup = config.backup { services.append(BackupService(delivery: delivery, settings: backup, logger: logger)) }
+        services.append(WebhookService(webhooks: webhooks, logger: logger))
         refreshMetrics(resolver: resolver, mailTLS: mailTLS)
         services.append(alertMonitor(mailTLS: mailTLS, status: status, logger: logger))
         if !config.listeners.web.isEmpty {

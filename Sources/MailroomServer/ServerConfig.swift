@@ -11,6 +11,7 @@ import SMTP
 import SMTPServer
 import Filtering
 import TOMLKit
+import Webhooks
 
 /// A `host:port` to listen on. IPv6 hosts are written in brackets: `[::1]:8080`.
 public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
@@ -123,6 +124,8 @@ public struct ServerConfig: Sendable {
     public var alerts = AlertSettings()
     /// `[console]`: the web console's sessions and who must use a second factor.
     public var console = ConsoleSettings()
+    /// `[webhooks]`: how failed webhook deliveries are retried.
+    public var webhooks = WebhookSettings()
     /// `[acme]`: certificates from an ACME CA; nil = the configured or generated certificate.
     public var acme: ACMESettings?
     /// `[web] mta_sts_max_age`: how long senders may cache the MTA-STS policies, in seconds.
@@ -157,7 +160,7 @@ public struct ServerConfig: Sendable {
         let reader = ConfigReader(text: text, file: file)
         try reader.checkKeys(table, allowed: [
                 "hostname", "data_dir", "listeners", "tls", "admin", "log", "security", "smtp", "imap", "routes", "relay", "queue", "dns", "storage",
-                "inbound", "spam", "antivirus", "quarantine", "acme", "alerts", "web", "backup", "console",
+                "inbound", "spam", "antivirus", "quarantine", "acme", "alerts", "web", "backup", "console", "webhooks",
             ], path: "")
         if let v = table["hostname"] {
             let h = try reader.string(v, "hostname")
@@ -345,6 +348,18 @@ public struct ServerConfig: Sendable {
                 guard config.alerts.interval >= 1 else { throw reader.error("alerts.interval", "must be at least \"1s\"") }
             }
             if let r = t["repeat"] { config.alerts.repeatAfter = try reader.duration(r, "alerts.repeat") }
+        }
+        if let v = table["webhooks"] {
+            let t = try reader.table(v, "webhooks")
+            try reader.checkKeys(t, allowed: ["retry_base", "max_attempts"], path: "webhooks")
+            if let v = t["retry_base"] {
+                config.webhooks.retryBase = try reader.duration(v, "webhooks.retry_base")
+                guard config.webhooks.retryBase >= 1 else { throw reader.error("webhooks.retry_base", "must be at least \"1s\"") }
+            }
+            if let v = t["max_attempts"] {
+                config.webhooks.maxAttempts = try reader.int(v, "webhooks.max_attempts")
+                guard (1...100).contains(config.webhooks.maxAttempts) else { throw reader.error("webhooks.max_attempts", "must be 1 to 100") }
+            }
         }
         if let v = table["console"] {
             let t = try reader.table(v, "console")

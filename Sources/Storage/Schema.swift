@@ -433,7 +433,9 @@ enum Schema {
             // sessions (only the SHA-256 of the cookie is kept), and app passwords (a named
             // random password per device, kept as SHA-256: it is long and random, so a slow
             // hash would buy nothing and cost every IMAP login), and one-time password reset
-            // links an admin hands out (SHA-256 of the link's token).
+            // links an admin hands out (SHA-256 of the link's token). And webhooks: each hook,
+            // its deliveries (the log and the retry queue in one), and how far the dispatcher
+            // has read the tables events come from.
             try db.execute(
                 sql: """
                     CREATE TABLE account_roles (
@@ -471,6 +473,32 @@ enum Schema {
                         token_hash TEXT PRIMARY KEY,
                         account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
                         expires_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE webhooks (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        url TEXT NOT NULL,
+                        events TEXT NOT NULL,
+                        secret TEXT NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE TABLE webhook_deliveries (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        hook_id INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+                        event TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        status TEXT NOT NULL DEFAULT 'pending',
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt REAL NOT NULL,
+                        last_status INTEGER,
+                        last_error TEXT,
+                        finished_at REAL
+                    );
+                    CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt);
+                    CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(hook_id, id);
+                    CREATE TABLE webhook_cursors (
+                        source TEXT PRIMARY KEY,
+                        last_id INTEGER NOT NULL
                     ) WITHOUT ROWID;
                     """)
         }

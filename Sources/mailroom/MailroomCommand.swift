@@ -21,7 +21,7 @@ struct MailroomCommand: AsyncParsableCommand {
             ResolveCommand.self, TraceCommand.self, QueueCommand.self, DKIMCommand.self, ModerationCommand.self, QuarantineCommand.self,
             DNSCommand.self, DoctorCommand.self, TokenCommand.self, AuditCommand.self, StorageCommand.self, TLSCommand.self,
             BansCommand.self, StatusCommand.self, BackupCommand.self, ImportCommand.self, MailboxCommand.self, SieveCommand.self,
-            RulesCommand.self,
+            RulesCommand.self, WebhookCommand.self,
         ]
     )
 }

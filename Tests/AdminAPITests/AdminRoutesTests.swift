@@ -10,6 +10,7 @@ import Testing
 @testable import Directory
 @testable import MailCore
 @testable import Storage
+import Webhooks
 
 /// One route of the API with a request that would succeed for a server admin, and what a domain
 /// admin of another domain gets.
@@ -55,7 +56,8 @@ struct Harness {
                 remote: [], held: [.init(listAddress: "mod@example.org", headerPrefix: [], subject: "held")], events: [])
         ])
         delivery = LocalDelivery(store: dir.store, directory: dir, blobs: blobs)
-        app = Application(router: buildAdminRouter(directory: dir, metrics: AdminMetrics(), delivery: delivery, console: console))
+        app = Application(
+            router: buildAdminRouter(directory: dir, metrics: AdminMetrics(), delivery: delivery, console: console, webhooks: Webhooks(directory: dir)))
     }
 
     func request(
@@ -100,6 +102,10 @@ struct Harness {
         Route(method: .post, path: "/api/v1/tokens", body: #"{"name":"n","role":"server-admin"}"#, otherDomainStatus: 403),
         Route(method: .delete, path: "/api/v1/tokens/1", otherDomainStatus: 403),
         Route(method: .get, path: "/api/v1/audit", otherDomainStatus: 200),
+        Route(method: .get, path: "/api/v1/webhooks", otherDomainStatus: 403),
+        Route(method: .post, path: "/api/v1/webhooks", body: #"{"url":"http://127.0.0.1:9/h","events":["delivered"]}"#, otherDomainStatus: 403),
+        Route(method: .get, path: "/api/v1/accounts/alice%40example.org/role", otherDomainStatus: 403),
+        Route(method: .put, path: "/api/v1/accounts/alice%40example.org/role", body: #"{"role":"user"}"#, otherDomainStatus: 403),
         Route(method: .get, path: "/api/v1/moderation", otherDomainStatus: 200),
         Route(method: .post, path: "/api/v1/moderation/1/approve", otherDomainStatus: 403),
         Route(method: .post, path: "/api/v1/moderation/1/reject", otherDomainStatus: 403),

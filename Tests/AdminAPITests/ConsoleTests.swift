@@ -193,6 +193,8 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
         ("GET", "/tokens", []),
         ("POST", "/tokens", [("name", "t"), ("role", "server-admin")]),
         ("POST", "/tokens/1/revoke", []),
+        ("GET", "/webhooks", []),
+        ("POST", "/webhooks", [("url", "http://127.0.0.1:9/h"), ("event-delivered", "on")]),
     ]
 
     @Test(arguments: ["dana@other.org", "bob@other.org"])
@@ -278,6 +280,22 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
         }
         #expect(try h.delivery.forward("alice@example.org", actor: .system).includes == "vacation")
         #expect(try h.delivery.forward("alice@example.org", actor: .system).to == ["alice@elsewhere.test"])
+    }
+
+    @Test func webhooksAreAddedAndRemovedFromTheConsole() async throws {
+        let h = try consoleHarness()
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            _ = try await b.signIn("root@example.org", "root-password-1")
+            _ = try await b.get("/webhooks")
+            let added = try await b.post("/webhooks", [("url", "https://hooks.example.net/in"), ("event-bounced", "on"), ("event-refused", "on")])
+            #expect(Browser.first(#"<code class="secret">(whsec_[0-9a-f]{64})</code>"#, in: added.body) != nil)
+            #expect(added.body.contains("bounced, refused"))
+            let log = try await b.get("/webhooks/1")
+            #expect(log.body.contains("Nothing sent yet."))
+            let removed = try await b.post("/webhooks/1/remove")
+            #expect(removed.body.contains("Webhook removed."))
+        }
     }
 
     @Test func twoFactorSignIn() async throws {

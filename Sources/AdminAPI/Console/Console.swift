@@ -12,6 +12,7 @@ import NIOCore
 import Outbound
 import Doctor
 import Storage
+import Webhooks
 
 /// How the console signs people in and keeps them signed in.
 public struct ConsoleSettings: Sendable {
@@ -113,11 +114,12 @@ final class Console: Sendable {
     let setup: SetupContext?
     let status: (any StatusSource)?
     let bans: AuthLimiter?
+    let webhooks: Webhooks?
     let settings: ConsoleSettings
 
     init(
         dir: DirectoryService, delivery: LocalDelivery?, outbound: OutboundAdmin?, setup: SetupContext?, status: (any StatusSource)?,
-        bans: AuthLimiter?, settings: ConsoleSettings
+        bans: AuthLimiter?, webhooks: Webhooks? = nil, settings: ConsoleSettings
     ) {
         self.dir = dir
         self.delivery = delivery
@@ -125,6 +127,7 @@ final class Console: Sendable {
         self.setup = setup
         self.status = status
         self.bans = bans
+        self.webhooks = webhooks
         self.settings = settings
     }
 
@@ -195,6 +198,7 @@ final class Console: Sendable {
             if outbound != nil { items += [("Queue", "/queue")] }
             items += [("Trace", "/trace"), ("Audit log", "/audit")]
             if admin.isServerAdmin { items += [("Tokens", "/tokens")] }
+            if admin.isServerAdmin, webhooks != nil { items += [("Webhooks", "/webhooks")] }
         }
         items.append(("My account", "/account"))
         return items.map { label, href in

@@ -41,6 +41,7 @@ func addAdminPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
     addQueuePages(c, group)
     addTracePages(c, group)
     addAuditAndTokenPages(c, group)
+    addWebhookPages(c, group)
 }
 
 // MARK: Dashboard
@@ -51,6 +52,7 @@ func dashboardPage(_ c: Console, _ r: ConsoleRequest) throws -> Page {
     if actor.isServerAdmin {
         let now = Date()
         let firstHour = Int64(now.timeIntervalSince1970 / 3600) - 23
+        c.delivery?.flushRefusals()  // refusals are batched in memory; count them too
         let counts = try c.dir.store.eventCountsPerHour(since: Date(timeIntervalSince1970: Double(firstHour) * 3600))
         let hours = (0..<24).map { firstHour + Int64($0) }
         let labels = hours.map { h -> String in
