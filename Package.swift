@@ -275,6 +275,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The SNI and ALPN of a TLS ClientHello, read from a connection's first bytes (no I/O, no
+        // dependencies): how the web listener tells an ACME TLS-ALPN-01 validation from a browser.
+        .target(name: "TLSHello", swiftSettings: swiftSettings),
         // The web listener (HTTPS, Hummingbird): MTA-STS policies and mail client autoconfiguration.
         .target(
             name: "Web",
@@ -343,7 +346,7 @@ let package = Package(
         // Fuzz targets (a corpus replayer in normal builds; libFuzzer with fuzz/run).
         .executableTarget(
             name: "mailroom-fuzz",
-            dependencies: ["MailCore", "Directory", "SMTP", "DNS", "IMAP", "MIME", "EmailAuth", "Sieve", "ManageSieve"],
+            dependencies: ["MailCore", "Directory", "SMTP", "DNS", "IMAP", "MIME", "EmailAuth", "Sieve", "ManageSieve", "TLSHello"],
             path: "fuzz/Sources",
             swiftSettings: swiftSettings
         ),
@@ -442,6 +445,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "TLSHelloTests", dependencies: ["TLSHello"], swiftSettings: swiftSettings),
         .testTarget(name: "WebTests", dependencies: ["Web", "EmailAuth", "MailCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
