@@ -282,10 +282,11 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "EmailAuth", "MailCore", "ServerKit",
+                "EmailAuth", "MailCore", "ServerKit", "TLSHello",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -446,7 +447,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TLSHelloTests", dependencies: ["TLSHello"], swiftSettings: swiftSettings),
-        .testTarget(name: "WebTests", dependencies: ["Web", "EmailAuth", "MailCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WebTests",
+            dependencies: [
+                "Web", "EmailAuth", "MailCore", "ACME", "ServerKit", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["MailroomServer", "AdminClient", "AdminModels", "MailCore", "TestSupport"],
