@@ -47,6 +47,9 @@ public enum ConfigCheck {
                 var line = "ACME challenge   tls-alpn-01, answered on web \(l.web.map(\.description).joined(separator: ", "))"
                 if !l.web.contains(where: { $0.port == 443 }) {
                     line += " — note: the CA connects to port 443, so forward 443 to it"
+                    if l.admin.contains(where: { $0.port == 443 }) {
+                        line += " (listeners.admin is on 443, and the admin API does not answer the CA)"
+                    }
                 }
                 lines.append(line)
             }

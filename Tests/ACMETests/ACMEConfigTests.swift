@@ -80,6 +80,10 @@ import Testing
         let elsewhere = try ServerConfig.parse(
             "[listeners]\nweb = [\"127.0.0.1:8443\"]\n[acme]\nchallenge = \"TLS-ALPN-01\"\n", file: "t.toml")
         #expect(try ConfigCheck.run(elsewhere).contains { $0.contains("forward 443 to it") })
+        let adminThere = try ServerConfig.parse(
+            "[listeners]\nweb = [\"127.0.0.1:8443\"]\nadmin = [\"127.0.0.1:443\"]\n[acme]\nchallenge = \"tls-alpn-01\"\n",
+            file: "t.toml")
+        #expect(try ConfigCheck.run(adminThere).contains { $0.contains("listeners.admin is on 443") })
 
         let noWeb = try ServerConfig.parse(
             "[listeners]\nacme_http = [\"127.0.0.1:80\"]\n[acme]\nchallenge = \"tls-alpn-01\"\n", file: "t.toml")
