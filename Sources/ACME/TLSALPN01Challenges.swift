@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NIOCore
 import NIOSSL
 import SwiftASN1
 import Synchronization
@@ -30,6 +31,9 @@ public final class TLSALPN01Challenges: Sendable {
             certificateChain: [.certificate(try NIOSSLCertificate(bytes: serializer.serializedBytes, format: .der))],
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(key.pemRepresentation.utf8), format: .pem)))
         configuration.applicationProtocols = ["acme-tls/1"]
+        // The connection is closed right after the handshake; a validator that does not answer
+        // our close_notify should not hold it open for NIOSSL's default 5 s.
+        configuration.shutdownTimeout = .milliseconds(300)
         let context = try NIOSSLContext(configuration: configuration)
         table.withLock { $0[name.lowercased()] = context }
     }
