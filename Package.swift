@@ -293,14 +293,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The SNI and ALPN of a TLS ClientHello, read from a connection's first bytes (no I/O, no
+        // dependencies): how the web listener tells an ACME TLS-ALPN-01 validation from a browser.
+        .target(name: "TLSHello", swiftSettings: swiftSettings),
         // The web listener (HTTPS, Hummingbird): MTA-STS policies and mail client autoconfiguration.
         .target(
             name: "Web",
             dependencies: [
-                "EmailAuth", "MailCore", "ServerKit",
+                "EmailAuth", "MailCore", "ServerKit", "TLSHello",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -361,7 +365,7 @@ let package = Package(
         // Fuzz targets (a corpus replayer in normal builds; libFuzzer with fuzz/run).
         .executableTarget(
             name: "mailroom-fuzz",
-            dependencies: ["MailCore", "Directory", "SMTP", "DNS", "IMAP", "MIME", "EmailAuth", "Sieve", "ManageSieve"],
+            dependencies: ["MailCore", "Directory", "SMTP", "DNS", "IMAP", "MIME", "EmailAuth", "Sieve", "ManageSieve", "TLSHello"],
             path: "fuzz/Sources",
             swiftSettings: swiftSettings
         ),
@@ -461,7 +465,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "WebTests", dependencies: ["Web", "EmailAuth", "MailCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TLSHelloTests", dependencies: ["TLSHello"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WebTests",
+            dependencies: [
+                "Web", "EmailAuth", "MailCore", "ACME", "ServerKit", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

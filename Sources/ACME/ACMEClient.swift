@@ -8,8 +8,9 @@ import NIOHTTP1
 /// C: GET  directory                         S: {newNonce, newAccount, newOrder, …}
 /// C: POST newAccount  (jwk)                 S: 201, Location: account URL (the kid from now on)
 /// C: POST newOrder    {identifiers}         S: 201 {authorizations, finalize}
-/// C: POST authz       (POST-as-GET)         S: {challenges: [{type: http-01, token, url}]}
+/// C: POST authz       (POST-as-GET)         S: {challenges: [{type: http-01, token, url}, {type: tls-alpn-01, …}]}
 /// C: POST challenge   {}                    S: 200; the CA fetches /.well-known/acme-challenge/<token>
+///                                              (tls-alpn-01: connects to port 443 with ALPN acme-tls/1)
 /// C: POST authz …until valid; POST finalize {csr}; POST order …until valid; POST certificate → PEM chain
 /// ```
 public actor ACMEClient {
@@ -62,11 +63,18 @@ public actor ACMEClient {
         return location
     }
 
-    /// Obtains a certificate for `names`: order, HTTP-01 for each pending authorization (answers
-    /// published in `tokens` and withdrawn afterwards), finalize with `request`'s CSR. Returns the
-    /// PEM chain, leaf first.
+    /// Obtains a certificate for `names` by HTTP-01, answers published in `tokens`.
     public func obtainCertificate(request: CertificateRequest, email: String?, tokens: HTTP01Tokens) async throws
         -> String
+    {
+        try await obtainCertificate(request: request, email: email, responder: .http01(tokens))
+    }
+
+    /// Obtains a certificate for `names`: order, `responder`'s challenge for each pending
+    /// authorization (answers published there and withdrawn afterwards), finalize with
+    /// `request`'s CSR. Returns the PEM chain, leaf first.
+    public func obtainCertificate(request: CertificateRequest, email: String?, responder: ChallengeResponder)
+        async throws -> String
     {
         let kid = try await register(email: email)
         let dir = try await fetchDirectory()
@@ -78,7 +86,7 @@ public actor ACMEClient {
         }
         var order = try decode(ACMEOrder.self, created, url: dir.newOrder)
         for authzURL in order.authorizations {
-            try await authorize(authzURL, kid: kid, tokens: tokens)
+            try await authorize(authzURL, kid: kid, responder: responder)
         }
         order = try await poll(orderURL, kid: kid, what: "the order for \(request.names.joined(separator: ", "))") {
             (o: ACMEOrder) in o.status != "pending" && o.status != "processing" ? o : nil
@@ -103,21 +111,34 @@ public actor ACMEClient {
         return pem
     }
 
-    /// Proves control of one authorization's name with HTTP-01, unless it is valid already.
-    func authorize(_ url: String, kid: String, tokens: HTTP01Tokens) async throws {
+    /// Proves control of one authorization's name with `responder`'s challenge, unless it is
+    /// valid already.
+    func authorize(_ url: String, kid: String, responder: ChallengeResponder) async throws {
         let authz = try decode(ACMEAuthorization.self, try await post(url, nil as String?, signer: .kid(kid)), url: url)
         let name = authz.identifier.value
         switch authz.status {
         case "valid": return
         case "pending": break
-        default: throw ACMEError.validationFailed(name: name, authz.challenges.compactMap(\.error).first)
+        default:
+            throw ACMEError.validationFailed(
+                name: name, authz.challenges.compactMap(\.error).first, challenge: responder.type)
         }
-        guard let challenge = authz.challenges.first(where: { $0.type == "http-01" }), let token = challenge.token
+        let type = responder.type
+        guard let challenge = authz.challenges.first(where: { $0.type == type }), let token = challenge.token
         else {
-            throw ACMEError.noUsableChallenge(name: name, offered: authz.challenges.map(\.type))
+            throw ACMEError.noUsableChallenge(name: name, offered: authz.challenges.map(\.type), wanted: type)
         }
-        tokens.publish(token: token, keyAuthorization: key.keyAuthorization(token: token))
-        defer { tokens.withdraw(token: token) }
+        let keyAuthorization = key.keyAuthorization(token: token)
+        switch responder {
+        case .http01(let tokens): tokens.publish(token: token, keyAuthorization: keyAuthorization)
+        case .tlsALPN01(let challenges): try challenges.publish(name: name, keyAuthorization: keyAuthorization)
+        }
+        defer {
+            switch responder {
+            case .http01(let tokens): tokens.withdraw(token: token)
+            case .tlsALPN01(let challenges): challenges.withdraw(name: name)
+            }
+        }
         struct Empty: Encodable {}
         _ = try await post(challenge.url, Empty(), signer: .kid(kid))
         let settled = try await poll(url, kid: kid, what: "validating \(name)") { (a: ACMEAuthorization) in
@@ -125,9 +146,9 @@ public actor ACMEClient {
         }
         guard settled.status == "valid" else {
             let problem =
-                settled.challenges.first(where: { $0.type == "http-01" })?.error
+                settled.challenges.first(where: { $0.type == type })?.error
                 ?? settled.challenges.compactMap(\.error).first
-            throw ACMEError.validationFailed(name: name, problem)
+            throw ACMEError.validationFailed(name: name, problem, challenge: type)
         }
     }
 
@@ -209,6 +230,24 @@ public actor ACMEClient {
     func decode<R: Decodable>(_ type: R.Type, _ response: HTTPExchange.Response, url: String) throws -> R {
         do { return try JSONDecoder().decode(R.self, from: Data(response.body)) } catch {
             throw ACMEError.badResponse(url: url, reason: "cannot read the JSON: \(error)")
+        }
+    }
+}
+
+/// How the client proves control of a name (RFC 8555 §8), and where it publishes the answers.
+public enum ChallengeResponder: Sendable {
+    /// HTTP-01 (RFC 8555 §8.3): the CA fetches `http://NAME/.well-known/acme-challenge/TOKEN`
+    /// on port 80.
+    case http01(HTTP01Tokens)
+    /// TLS-ALPN-01 (RFC 8737): the CA connects to NAME on port 443 offering ALPN `acme-tls/1`
+    /// and checks the challenge certificate it is given.
+    case tlsALPN01(TLSALPN01Challenges)
+
+    /// The challenge's `type` in the authorization.
+    public var type: String {
+        switch self {
+        case .http01: "http-01"
+        case .tlsALPN01: "tls-alpn-01"
         }
     }
 }

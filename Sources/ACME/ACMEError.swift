@@ -6,10 +6,11 @@ public enum ACMEError: Error, Sendable, CustomStringConvertible {
     case problem(url: String, status: Int, ACMEProblem)
     /// The server sent something that is not what RFC 8555 describes.
     case badResponse(url: String, reason: String)
-    /// The CA tried to validate `name` and failed; `problem` is its explanation.
-    case validationFailed(name: String, ACMEProblem?)
-    /// The server offers no challenge type Mailroom can answer for `name`.
-    case noUsableChallenge(name: String, offered: [String])
+    /// The CA tried to validate `name` by `challenge` (`http-01`, `tls-alpn-01`) and failed;
+    /// `problem` is its explanation.
+    case validationFailed(name: String, ACMEProblem?, challenge: String = "http-01")
+    /// The server offers no challenge of the configured type (`wanted`) for `name`.
+    case noUsableChallenge(name: String, offered: [String], wanted: String = "http-01")
     /// An order or authorization did not settle within the polling bound.
     case timedOut(what: String, seconds: Int)
     /// The order ended `invalid` (for a reason other than a failed validation).
@@ -24,13 +25,15 @@ public enum ACMEError: Error, Sendable, CustomStringConvertible {
             return "the ACME server refused \(url) (HTTP \(status)): \(problem)\(Self.advice(problem))"
         case .badResponse(let url, let reason):
             return "the ACME server's answer to \(url) is not valid ACME: \(reason)"
-        case .validationFailed(let name, let problem):
+        case .validationFailed(let name, let problem, let challenge):
             return "the CA could not validate \(name): \(problem.map { "\($0)" } ?? "no reason given")"
-                + " — make sure \(name) resolves to this server and port 80 reaches [listeners] acme_http"
-        case .noUsableChallenge(let name, let offered):
+                + " — for \(challenge), make sure \(name) resolves to this server and "
+                + (challenge == "tls-alpn-01"
+                    ? "port 443 reaches [listeners] web" : "port 80 reaches [listeners] acme_http")
+        case .noUsableChallenge(let name, let offered, let wanted):
             return
-                "the ACME server offers no challenge Mailroom answers for \(name) (offered: \(offered.joined(separator: ", "))); "
-                + "Mailroom answers http-01: set [listeners] acme_http"
+                "the ACME server offers no \(wanted) challenge for \(name) (offered: \(offered.joined(separator: ", "))); "
+                + "choose another with [acme] challenge (http-01 needs [listeners] acme_http, tls-alpn-01 [listeners] web)"
         case .timedOut(let what, let seconds):
             return "\(what) did not complete within \(seconds) s; it is tried again later"
         case .orderInvalid(let problem):

@@ -12,6 +12,8 @@ public final class ACMEManager: Sendable {
     public var names: [String] { wantedNames() }
     private let wantedNames: @Sendable () -> [String]
     public let tokens = HTTP01Tokens()
+    /// The TLS-ALPN-01 challenge certificates, served by the web listener.
+    public let alpnChallenges = TLSALPN01Challenges()
     let dataDir: DataDirectory
     let logger: Logger
     let install: @Sendable (IssuedCertificate) throws -> Void
@@ -40,8 +42,17 @@ public final class ACMEManager: Sendable {
         (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// The HTTP-01 listener is bound: validations can begin.
+    /// The listener that answers the challenge is bound (`acme_http` for HTTP-01, `web` for
+    /// TLS-ALPN-01): validations can begin.
     func responderListening() { readyContinuation.yield() }
+
+    /// Where the answers go for the configured challenge type.
+    var responder: ChallengeResponder {
+        switch settings.challenge {
+        case .http01: .http01(tokens)
+        case .tlsALPN01: .tlsALPN01(alpnChallenges)
+        }
+    }
 
     func waitForResponder() async {
         for await _ in ready { return }
@@ -81,7 +92,8 @@ public final class ACMEManager: Sendable {
                 directoryURL: settings.directoryURL, key: key,
                 transport: try HTTPExchangeTransport(caFile: settings.caFile), options: options)
             let request = CertificateRequest(names: names)
-            let chain = try await client.obtainCertificate(request: request, email: settings.email, tokens: tokens)
+            let chain = try await client.obtainCertificate(
+                request: request, email: settings.email, responder: responder)
             let cert = try IssuedCertificate(chainPEM: chain, keyPEM: request.keyPEM + "\n")
             try dataDir.saveACMECertificate(cert)
             try install(cert)

@@ -6,7 +6,8 @@ import ServiceLifecycle
 
 /// The `[listeners] acme_http` listener (port 80): answers the CA's HTTP-01 requests,
 /// `GET /.well-known/acme-challenge/<token>`, from the tokens the ACME client publishes, and
-/// 404 to everything else.
+/// 404 to everything else. (With `acme.challenge = "tls-alpn-01"` it answers 404 to all: the
+/// web listener answers the CA.)
 enum ACMEResponder {
     static func services(
         listeners: [ListenAddress], manager: ACMEManager, logger: Logger,
@@ -34,7 +35,7 @@ enum ACMEResponder {
                         "ACME HTTP-01",
                         "\(listen.host.contains(":") ? "[\(listen.host)]" : listen.host):\(channel.localAddress?.port ?? listen.port)"
                     )
-                    manager.responderListening()
+                    if manager.settings.challenge == .http01 { manager.responderListening() }
                 },
                 logger: logger)
         }

@@ -13,7 +13,7 @@ struct ACMEService: Service {
     }
 
     func run() async throws {
-        // Validation needs the HTTP-01 listener bound first.
+        // Validation needs the listener that answers the challenge bound first.
         await cancelWhenGracefulShutdown { await manager.waitForResponder() }
         while !Task.isCancelled {
             let wait: TimeInterval

@@ -39,6 +39,21 @@ public enum ConfigCheck {
         ] where !addresses.isEmpty {
             lines.append("\(name.padding(toLength: 17, withPad: " ", startingAt: 0))\(addresses.map(\.description).joined(separator: ", "))")
         }
+        if let acme = config.acme {
+            switch acme.challenge {
+            case .http01:
+                lines.append("ACME challenge   http-01, answered on acme_http (the CA connects to port 80)")
+            case .tlsALPN01:
+                var line = "ACME challenge   tls-alpn-01, answered on web \(l.web.map(\.description).joined(separator: ", "))"
+                if !l.web.contains(where: { $0.port == 443 }) {
+                    line += " — note: the CA connects to port 443, so forward 443 to it"
+                    if l.admin.contains(where: { $0.port == 443 }) {
+                        line += " (listeners.admin is on 443, and the admin API does not answer the CA)"
+                    }
+                }
+                lines.append(line)
+            }
+        }
         return lines
     }
 

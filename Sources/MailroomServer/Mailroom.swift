@@ -1,3 +1,4 @@
+import ACME
 import LoginKit
 import AdminAPI
 import AdminModels
@@ -250,9 +251,19 @@ public final class Mailroom: Sendable {
                         hostname: hostname, imaps: bound("imaps"), imap: bound("imap"), submissions: bound("submissions"),
                         submission: bound("submission"))
                 })
+            // With TLS-ALPN-01 the web listener answers the CA, and its binding lets validation begin.
+            let alpn: ACMEManager? = acme?.settings.challenge == .tlsALPN01 ? acme : nil
+            var acmeChallenge: (@Sendable (String) -> NIOSSLContext?)?
+            if let challenges = alpn?.alpnChallenges {
+                acmeChallenge = { name in challenges.context(for: name) }
+            }
             services += WebListener.services(
-                listeners: config.listeners.web.map { ($0.host, $0.port) }, site: site, tls: mailTLS.box, logger: logger,
-                onListening: announce)
+                listeners: config.listeners.web.map { ($0.host, $0.port) }, site: site, tls: mailTLS.box,
+                acmeChallenge: acmeChallenge, logger: logger,
+                onListening: { name, address in
+                    await announce(name, address)
+                    alpn?.responderListening()
+                })
         }
         if let acme {
             services += ACMEResponder.services(listeners: config.listeners.acmeHTTP, manager: acme, logger: logger, onListening: announce)

@@ -22,6 +22,18 @@ public struct ACMESettings: Sendable {
     public var maxRetry: TimeInterval = 6 * 3600
     /// How long one order may wait for the CA (validation, issuance).
     public var pollTimeout: Duration = .seconds(120)
+    /// `challenge`: how the CA checks that the names are ours.
+    public var challenge: Challenge = .http01
+
+    /// The ACME challenge types Mailroom answers.
+    public enum Challenge: String, Sendable, CaseIterable {
+        /// HTTP-01 (RFC 8555 §8.3): the CA fetches a token over HTTP on port 80 from
+        /// `[listeners] acme_http`.
+        case http01 = "http-01"
+        /// TLS-ALPN-01 (RFC 8737): the CA opens TLS to port 443 with ALPN `acme-tls/1`, answered
+        /// by `[listeners] web`; for servers whose port 80 is closed.
+        case tlsALPN01 = "tls-alpn-01"
+    }
 
     public init() {}
 
@@ -49,7 +61,7 @@ extension ServerConfig {
     static func parseACME(_ table: TOMLTable, _ reader: ConfigReader, _ config: inout ServerConfig) throws {
         guard let v = table["acme"] else { return }
         let t = try reader.table(v, "acme")
-        try reader.checkKeys(t, allowed: ["directory_url", "email", "ca_file", "names"], path: "acme")
+        try reader.checkKeys(t, allowed: ["directory_url", "email", "ca_file", "names", "challenge"], path: "acme")
         var acme = ACMESettings()
         if let v = t["directory_url"] {
             let url = try reader.string(v, "acme.directory_url")
@@ -86,10 +98,21 @@ extension ServerConfig {
                 guard (try? DomainName(name)) != nil, name.contains("."), !name.hasPrefix("*") else {
                     throw reader.error(
                         "acme.names",
-                        "\"\(name)\" is not a host name a CA can validate by HTTP-01, like \"mail.example.org\"")
+                        "\"\(name)\" is not a host name a CA can validate by HTTP-01 or TLS-ALPN-01, like \"mail.example.org\""
+                    )
                 }
                 return name.lowercased()
             }
+        }
+        if let v = t["challenge"] {
+            let name = try reader.string(v, "acme.challenge")
+            guard let challenge = ACMESettings.Challenge(rawValue: name.lowercased()) else {
+                throw reader.error(
+                    "acme.challenge",
+                    "\"\(name)\" is not a challenge Mailroom answers: \"http-01\" (port 80, [listeners] acme_http) or \"tls-alpn-01\" (port 443, [listeners] web)"
+                )
+            }
+            acme.challenge = challenge
         }
         config.acme = acme
     }
@@ -104,12 +127,20 @@ extension ServerConfig {
                     "[acme] and tls.cert_file both give the TLS certificate: remove tls.cert_file/key_file to let ACME manage it, or remove [acme]"
             )
         }
-        if listeners.acmeHTTP.isEmpty {
+        switch acme?.challenge ?? .http01 {
+        case .http01 where listeners.acmeHTTP.isEmpty:
             throw ConfigError(
                 file: nil, line: nil,
                 message:
-                    "[acme] needs listeners.acme_http (like [\"0.0.0.0:80\"]): the CA proves the names by HTTP-01 on port 80"
+                    "[acme] needs listeners.acme_http (like [\"0.0.0.0:80\"]): the CA proves the names by HTTP-01 on port 80 (or set acme.challenge = \"tls-alpn-01\" with listeners.web on port 443)"
             )
+        case .tlsALPN01 where listeners.web.isEmpty:
+            throw ConfigError(
+                file: nil, line: nil,
+                message:
+                    "acme.challenge = \"tls-alpn-01\" needs listeners.web (like [\"0.0.0.0:443\"]): the CA proves the names by TLS on port 443"
+            )
+        default: break
         }
     }
 }

@@ -16,13 +16,19 @@ public enum WebListener {
 
     /// One service per address. Each TLS handshake takes the context `tls` holds at that
     /// moment, so a certificate renewed by ACME is served without a restart.
+    ///
+    /// With `acmeChallenge` (ACME validating by TLS-ALPN-01), each connection's ClientHello is
+    /// read first: one offering ALPN `acme-tls/1` alone, for a name `acmeChallenge` has a
+    /// context for, is answered with that context and closed (``ClientHelloSniffer``).
     public static func services(
-        listeners: [(host: String, port: Int)], site: WebSite, tls: TLSContextBox, logger: Logger,
+        listeners: [(host: String, port: Int)], site: WebSite, tls: TLSContextBox,
+        acmeChallenge: (@Sendable (String) -> NIOSSLContext?)? = nil, logger: Logger,
         onListening: @escaping @Sendable (String, String) async -> Void
     ) -> [any Service] {
         let server = HTTPServerBuilder { responder in
             TLSBoxChannel(
-                base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: .seconds(30))), tls: tls)
+                base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: .seconds(30))), tls: tls,
+                acmeChallenge: acmeChallenge)
         }
         return listeners.map { listen in
             Application(
@@ -85,11 +91,18 @@ struct TLSBoxChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
     let base: Base
     let tls: TLSContextBox
+    /// The TLS-ALPN-01 challenge context for an SNI name, when ACME validates that way.
+    var acmeChallenge: (@Sendable (String) -> NIOSSLContext?)?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let context = tls.current
         return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+            if let acmeChallenge {
+                try channel.pipeline.syncOperations.addHandler(
+                    ClientHelloSniffer(normal: context, challenge: acmeChallenge, logger: logger))
+            } else {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+            }
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }

@@ -125,8 +125,9 @@ import X509
             _ = try await client.obtainCertificate(
                 request: CertificateRequest(names: ["a.example", "b.example"]), email: nil, tokens: HTTP01Tokens())
             Issue.record("expected a validation failure")
-        } catch let ACMEError.validationFailed(name, problem) {
+        } catch let ACMEError.validationFailed(name, problem, challenge) {
             #expect(name == "b.example")
+            #expect(challenge == "http-01")
             #expect(problem?.shortType == "unauthorized")
             #expect(problem?.detail == "wrong answer for b.example")
             #expect("\(ACMEError.validationFailed(name: name, problem))".contains("acme_http"))

@@ -62,6 +62,41 @@ import Testing
         #expect { try both.validate() } throws: { "\($0)".contains("tls.cert_file") }
     }
 
+    /// `challenge`: http-01 by default (needs acme_http), tls-alpn-01 needs the web listener;
+    /// `serve --check-config` says which and where the CA connects.
+    @Test func challengeChoosesTheListener() throws {
+        let http = try ServerConfig.parse(
+            "[listeners]\nacme_http = [\"127.0.0.1:80\"]\n[acme]\n", file: "t.toml")
+        #expect(http.acme?.challenge == .http01)
+        #expect(try ConfigCheck.run(http).contains { $0.hasPrefix("ACME challenge   http-01") })
+
+        let alpn = try ServerConfig.parse(
+            "[listeners]\nweb = [\"0.0.0.0:443\"]\n[acme]\nchallenge = \"tls-alpn-01\"\n", file: "t.toml")
+        #expect(alpn.acme?.challenge == .tlsALPN01)
+        try alpn.validate()
+        let lines = try ConfigCheck.run(alpn)
+        #expect(lines.contains("ACME challenge   tls-alpn-01, answered on web 0.0.0.0:443"), "\(lines)")
+
+        let elsewhere = try ServerConfig.parse(
+            "[listeners]\nweb = [\"127.0.0.1:8443\"]\n[acme]\nchallenge = \"TLS-ALPN-01\"\n", file: "t.toml")
+        #expect(try ConfigCheck.run(elsewhere).contains { $0.contains("forward 443 to it") })
+        let adminThere = try ServerConfig.parse(
+            "[listeners]\nweb = [\"127.0.0.1:8443\"]\nadmin = [\"127.0.0.1:443\"]\n[acme]\nchallenge = \"tls-alpn-01\"\n",
+            file: "t.toml")
+        #expect(try ConfigCheck.run(adminThere).contains { $0.contains("listeners.admin is on 443") })
+
+        let noWeb = try ServerConfig.parse(
+            "[listeners]\nacme_http = [\"127.0.0.1:80\"]\n[acme]\nchallenge = \"tls-alpn-01\"\n", file: "t.toml")
+        #expect { try noWeb.validate() } throws: { "\($0)".contains("needs listeners.web") }
+        #expect { _ = try ConfigCheck.run(noWeb) } throws: { "\($0)".contains("needs listeners.web") }
+
+        #expect {
+            _ = try ServerConfig.parse("[acme]\nchallenge = \"dns-01\"", file: "t.toml")
+        } throws: {
+            "\($0)".hasPrefix("t.toml:2: acme.challenge: \"dns-01\" is not a challenge Mailroom answers")
+        }
+    }
+
     @Test func backoffDoublesUpToTheCap() {
         let a = ACMESettings()
         #expect([1, 2, 3, 10].map { a.backoff(failures: $0) } == [300, 600, 1200, 6 * 3600])

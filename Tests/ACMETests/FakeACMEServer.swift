@@ -4,8 +4,8 @@ import HTTPClientKit
 import NIOHTTP1
 import Synchronization
 
-/// A scripted ACME server in memory: enough of RFC 8555 for one order of HTTP-01
-/// authorizations, checking each JWS's signature and nonce, with knobs for the failures a client
+/// A scripted ACME server in memory: enough of RFC 8555 for one order of HTTP-01 or
+/// TLS-ALPN-01 authorizations, checking each JWS's signature and nonce, with knobs for the failures a client
 /// must survive.
 final class FakeACMEServer: ACMETransport {
     struct State {
@@ -22,6 +22,8 @@ final class FakeACMEServer: ACMETransport {
         var orderStatus = "pending"
         var requests: [String] = []
         var csr: String?
+        /// The challenges the client asked to have validated: "http-01 a.example".
+        var challenged: [String] = []
     }
     let state = Mutex(State())
     let base = "https://acme.test"
@@ -98,11 +100,13 @@ final class FakeACMEServer: ACMETransport {
                     }
                     return reply(200, authz(name, s.authz[name]!))
                 }
-                if path.hasPrefix("/chall/") {
-                    let name = String(path.dropFirst(7))
+                if path.hasPrefix("/chall/") || path.hasPrefix("/alpn/") {
+                    let type = path.hasPrefix("/chall/") ? "http-01" : "tls-alpn-01"
+                    let name = String(path.drop { $0 != "/" }.dropFirst().drop { $0 != "/" }.dropFirst())
+                    s.challenged.append("\(type) \(name)")
                     s.authz[name] = "processing"
                     return reply(
-                        200, #"{"type":"http-01","url":"\#(url)","status":"processing","token":"tok-\#(name)"}"#)
+                        200, #"{"type":"\#(type)","url":"\#(url)","status":"processing","token":"tok-\#(name)"}"#)
                 }
                 return reply(404, #"{"type":"urn:ietf:params:acme:error:malformed","detail":"no such resource"}"#)
             }
@@ -123,7 +127,7 @@ final class FakeACMEServer: ACMETransport {
             ? #","error":{"type":"urn:ietf:params:acme:error:unauthorized","detail":"wrong answer for \#(name)"}"# : ""
         let cstatus = status == "processing" ? "processing" : status
         return #"{"status":"\#(status)","identifier":{"type":"dns","value":"\#(name)"},"challenges":["#
-            + #"{"type":"tls-alpn-01","url":"\#(base)/other","status":"pending","token":"x"},"#
+            + #"{"type":"tls-alpn-01","url":"\#(base)/alpn/\#(name)","status":"pending","token":"tok-\#(name)"},"#
             + #"{"type":"http-01","url":"\#(base)/chall/\#(name)","status":"\#(cstatus)","token":"tok-\#(name)"\#(error)}]}"#
     }
 

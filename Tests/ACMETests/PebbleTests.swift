@@ -33,8 +33,12 @@ struct PebbleTests {
         let webPort: Int?
 
         /// `names` nil: the default names; `web`: a web listener too; `domains` are added
-        /// before the services start.
-        init(pebble: PebblePeer, httpPort: Int, names: [String]?, folder: URL, web: Bool = false, domains: [String] = []) throws {
+        /// before the services start. With `challenge` tls-alpn-01 the web listener is on
+        /// Pebble's TLS port and there is no `acme_http` listener.
+        init(
+            pebble: PebblePeer, httpPort: Int, names: [String]?, folder: URL, web: Bool = false, domains: [String] = [],
+            challenge: ACMESettings.Challenge = .http01
+        ) throws {
             var c = ServerConfig()
             c.hostname = "mail.example.org"
             c.dataDir = folder.path
@@ -43,8 +47,8 @@ struct PebbleTests {
             (c.listeners.smtp, c.listeners.submission, c.listeners.submissions, c.listeners.imap) = ([], [], [], [])
             c.listeners.managesieve = []
             c.listeners.imaps = [ListenAddress(host: "127.0.0.1", port: imapsPort)]
-            c.listeners.acmeHTTP = [ListenAddress(host: "127.0.0.1", port: httpPort)]
-            webPort = web ? Peers.freePort() : nil
+            c.listeners.acmeHTTP = challenge == .http01 ? [ListenAddress(host: "127.0.0.1", port: httpPort)] : []
+            webPort = challenge == .tlsALPN01 ? pebble.tlsPort : web ? Peers.freePort() : nil
             c.listeners.web = webPort.map { [ListenAddress(host: "127.0.0.1", port: $0)] } ?? []
             c.passwordIterations = 100_000
             c.sweepInterval = 0
@@ -56,6 +60,7 @@ struct PebbleTests {
             acme.firstRetry = 1
             acme.maxRetry = 2
             acme.pollTimeout = .seconds(30)
+            acme.challenge = challenge
             c.acme = acme
             mailroom = try Mailroom(config: c)
             for domain in domains { _ = try mailroom.directory.addDomain(DomainCreate(name: domain), actor: .system) }
@@ -255,6 +260,56 @@ struct PebbleTests {
             #expect(
                 renewed.certificates.first?.nextRenewal
                     == renewed.certificates.first.map { $0.notAfter.addingTimeInterval(-30 * 86400) })
+        }
+    }
+
+    /// What `openssl s_client` sees on 127.0.0.1:`port` for SNI `name`, offering `alpn`: with a
+    /// `request`, what the server answers until it closes; without, just the handshake.
+    static func tlsExchange(port: Int, name: String, alpn: String, rootFile: String, request: String = "") throws
+        -> Peers.RunResult
+    {
+        try Peers.run(
+            "/usr/bin/openssl",
+            [
+                "s_client", "-connect", "127.0.0.1:\(port)", "-servername", name, "-alpn", alpn, "-CAfile", rootFile,
+                "-verify_hostname", name,
+            ] + (request.isEmpty ? [] : ["-ign_eof"]), input: request, timeout: 20)
+    }
+
+    /// TLS-ALPN-01 (RFC 8737) with no port 80 at all: Pebble connects to the web listener
+    /// offering `acme-tls/1` and checks the challenge certificate; the certificate it issues then
+    /// serves ordinary HTTPS clients on that same listener, which still get the site.
+    @Test func obtainsACertificateByTLSALPN01OnTheWebListener() async throws {
+        try await withPebble { pebble, httpPort, folder in
+            let rootFile = folder.appendingPathComponent("root.pem").path
+            try (try await Self.root(pebble)).serializeAsPEM().pemString.write(
+                toFile: rootFile, atomically: true, encoding: .utf8)
+            let names = ["mail.example.org", "mta-sts.example.org"]
+            let server = try Server(
+                pebble: pebble, httpPort: httpPort, names: names, folder: folder.appendingPathComponent("data"),
+                domains: ["example.org"], challenge: .tlsALPN01)
+            let webPort = try #require(server.webPort)
+            let settled = try await server.status { $0.source == "acme" || $0.lastError != nil }
+            let got = try #require(settled, "no ACME certificate and no error within 180 s")
+            #expect(got.source == "acme", "\(got.lastError ?? "")")
+            #expect(Set(got.names) == Set(names))
+            // Nothing listens on Pebble's HTTP-01 port (the server has no acme_http listener):
+            // the names were proved on the web listener.
+
+            // An ordinary HTTPS client (ALPN http/1.1) gets the new certificate and the site.
+            let site = try Self.tlsExchange(
+                port: webPort, name: "mta-sts.example.org", alpn: "http/1.1", rootFile: rootFile,
+                request:
+                    "GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.example.org\r\nConnection: close\r\n\r\n")
+            #expect(site.stdout.contains("Verify return code: 0 (ok)"), "\(site.output)")
+            #expect(site.stdout.contains("HTTP/1.1 200"), "\(site.output)")
+            #expect(site.stdout.contains("version: STSv1"), "\(site.output)")
+            // acme-tls/1 for a name with no pending challenge: the ordinary certificate, no ALPN.
+            let stray = try Self.tlsExchange(
+                port: webPort, name: "mail.example.org", alpn: "acme-tls/1", rootFile: rootFile)
+            #expect(stray.stdout.contains("Verify return code: 0 (ok)"), "\(stray.output)")
+            #expect(!stray.stdout.contains("ALPN protocol: acme-tls/1"), "\(stray.output)")
+            await server.stop()
         }
     }
 

@@ -7,7 +7,8 @@ import Foundation
 /// Let's Encrypt's Pebble test CA with pebble-challtestsrv as its DNS (every name is 127.0.0.1,
 /// unless a test says otherwise with ``setAddress(_:for:)``), on free loopback ports in a
 /// temporary folder, so that ACME runs offline with real validation: Pebble's HTTP-01 requests
-/// go to 127.0.0.1:`httpPort`, where the test puts Mailroom's `acme_http` listener.
+/// go to 127.0.0.1:`httpPort`, where the test puts Mailroom's `acme_http` listener, and its
+/// TLS-ALPN-01 connections to 127.0.0.1:``tlsPort``, where a test puts the `web` listener.
 /// `PEBBLE_VA_NOSLEEP=1` (no random validation delay), `PEBBLE_AUTHZREUSE=0` (every order is
 /// validated anew); Pebble still refuses 5% of nonces, which the client must retry.
 public final class PebblePeer: Sendable {
@@ -22,28 +23,32 @@ public final class PebblePeer: Sendable {
     public let caFile: String
     public let managementPort: Int
     public let challtestsrvManagementPort: Int
+    /// Where Pebble connects for TLS-ALPN-01 (RFC 8737), on 127.0.0.1.
+    public let tlsPort: Int
     private let processes: [ChildProcess]
 
     private init(
         folder: URL, directoryURL: String, caFile: String, managementPort: Int, challtestsrvManagementPort: Int,
-        processes: [ChildProcess]
+        tlsPort: Int, processes: [ChildProcess]
     ) {
         self.folder = folder
         self.directoryURL = directoryURL
         self.caFile = caFile
         self.managementPort = managementPort
+        self.tlsPort = tlsPort
         self.challtestsrvManagementPort = challtestsrvManagementPort
         self.processes = processes
     }
 
-    /// Starts both; Pebble validates HTTP-01 on 127.0.0.1:`httpPort`. A port taken by a peer
-    /// of a test running in parallel between choosing and binding it makes one of them exit:
-    /// then everything starts again on other ports.
-    public static func start(httpPort: Int) throws -> PebblePeer {
+    /// Starts both; Pebble validates HTTP-01 on 127.0.0.1:`httpPort` and TLS-ALPN-01 on
+    /// 127.0.0.1:`tlsPort` (a free port when nil). A port taken by a peer of a test running in
+    /// parallel between choosing and binding it makes one of them exit: then everything starts
+    /// again on other ports.
+    public static func start(httpPort: Int, tlsPort: Int? = nil) throws -> PebblePeer {
         var lastError: (any Error)?
         for _ in 1...5 {
             do {
-                let peer = try startOnce(httpPort: httpPort)
+                let peer = try startOnce(httpPort: httpPort, tlsPort: tlsPort ?? Peers.freePort())
                 usleep(200_000)
                 if peer.processes.allSatisfy({ $0.isRunning() }) { return peer }
                 lastError = PeerError("pebble or challtestsrv exited after start (a port was taken): \(peer.log.suffix(1000))")
@@ -55,7 +60,7 @@ public final class PebblePeer: Sendable {
         throw lastError ?? PeerError("pebble did not start")
     }
 
-    static func startOnce(httpPort: Int) throws -> PebblePeer {
+    static func startOnce(httpPort: Int, tlsPort: Int) throws -> PebblePeer {
         guard let pebble = pebblePath, let challtestsrv = challtestsrvPath, let openssl = Peers.find("openssl") else {
             throw PeerError("pebble is required when CI=true: apt-get install pebble")
         }
@@ -82,8 +87,8 @@ public final class PebblePeer: Sendable {
             let r = try Peers.run(openssl, args)
             guard r.status == 0 else { throw PeerError("openssl \(args[0]) failed: \(r.output)") }
         }
-        let (acmePort, managementPort, dnsPort, challMgmtPort, tlsPort) = (
-            Peers.freePort(), Peers.freePort(), Peers.freePort(), Peers.freePort(), Peers.freePort()
+        let (acmePort, managementPort, dnsPort, challMgmtPort) = (
+            Peers.freePort(), Peers.freePort(), Peers.freePort(), Peers.freePort()
         )
         let config = """
             { "pebble": {
@@ -115,7 +120,7 @@ public final class PebblePeer: Sendable {
         let peer = PebblePeer(
             folder: folder, directoryURL: "https://127.0.0.1:\(acmePort)/dir", caFile: file("ca.pem"),
             managementPort: managementPort,
-            challtestsrvManagementPort: challMgmtPort, processes: [ca, dns])
+            challtestsrvManagementPort: challMgmtPort, tlsPort: tlsPort, processes: [ca, dns])
         for (port, process, log) in [(acmePort, ca, "pebble.log"), (challMgmtPort, dns, "challtestsrv.log")] {
             let deadline = Date().addingTimeInterval(30)
             while !Self.accepts(port) {

@@ -1,6 +1,6 @@
 // Fuzz targets for Mailroom's parsers: addresses, domain names (IDN/Punycode), CSV, SMTP, DNS, IMAP
 // commands, MIME messages, SPF records, DKIM signatures and key records, DMARC records,
-// Authentication-Results fields, Sieve scripts and mbox files.
+// Authentication-Results fields, Sieve scripts, mbox files and TLS ClientHellos.
 //
 // Built normally, this is a replayer: `mailroom-fuzz TARGET FILE…` runs files (a corpus, or a
 // crash a fuzzer found) through one target. Built with `fuzz/run` (libFuzzer, -DFUZZING), the
@@ -17,7 +17,7 @@ import MailCore
 import SMTP
 
 enum FuzzTargets {
-    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session", "dns", "imap-command", "mime", "smtp-reply", "spf", "dkim-signature", "dkim-key", "dmarc", "auth-results", "sieve", "mbox", "managesieve-command"]
+    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session", "dns", "imap-command", "mime", "smtp-reply", "spf", "dkim-signature", "dkim-key", "dmarc", "auth-results", "sieve", "mbox", "managesieve-command", "tls-hello"]
 
     static func run(_ target: String, _ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -273,6 +273,8 @@ enum FuzzTargets {
             AuthFuzz.run(target, bytes)
         case "sieve":
             SieveFuzz.run(bytes)
+        case "tls-hello":
+            TLSHelloFuzz.run(bytes)
         default:
             fatalError("unknown fuzz target \(target); targets: \(names.joined(separator: ", "))")
         }
