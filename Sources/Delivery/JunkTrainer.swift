@@ -134,17 +134,14 @@ public final class JunkTrainer: Sendable {
 }
 
 extension LocalDelivery {
-    /// The classifier verdict with the highest spam probability among `accounts` (each with
-    /// enough training), with whose it is; nil when none of them has a verdict. Blocks on the
+    /// The verdict of each of `accounts`' classifiers that has enough training. Blocks on the
     /// store: call it off the event loops.
-    public func junkVerdict(
+    public func junkVerdicts(
         for message: [UInt8], accounts: [(id: Int64, address: String)], classifier: JunkClassifier = JunkClassifier()
-    )
-        -> (account: String, verdict: JunkVerdict)?
-    {
-        guard !accounts.isEmpty, junkTrainer.isEnabled else { return nil }
+    ) -> [JunkOpinion] {
+        guard !accounts.isEmpty, junkTrainer.isEnabled else { return [] }
         let tokens = JunkTokenizer.tokens(message)
-        var best: (account: String, verdict: JunkVerdict)?
+        var opinions: [JunkOpinion] = []
         for account in accounts {
             guard let counts = try? store.junkCounts(accountID: account.id, tokens: tokens),
                 counts.hamMessages >= classifier.minimumHam, counts.spamMessages >= classifier.minimumSpam
@@ -153,8 +150,15 @@ extension LocalDelivery {
                 hamMessages: counts.hamMessages, spamMessages: counts.spamMessages,
                 tokens: counts.tokens.mapValues { JunkTokenCounts(ham: $0.ham, spam: $0.spam) })
             guard let verdict = classifier.classify(tokens, model: model) else { continue }
-            if best.map({ verdict.probability > $0.verdict.probability }) ?? true { best = (account.address, verdict) }
+            opinions.append(JunkOpinion(accountID: account.id, account: account.address, verdict: verdict))
         }
-        return best
+        return opinions
     }
+}
+
+/// What one recipient's junk classifier makes of a message.
+public struct JunkOpinion: Sendable {
+    public var accountID: Int64
+    public var account: String
+    public var verdict: JunkVerdict
 }

@@ -22,6 +22,9 @@ public struct InboundMessage: Sendable {
     public var checks: String?
     /// Why the message goes to the recipients' Junk folders instead of INBOX; nil for INBOX.
     public var junkReason: String?
+    /// Accounts whose own copy goes to Junk though the message as a whole does not (their
+    /// junk classifier tipped the score), and why.
+    public var junkAccounts: [Int64: String] = [:]
     /// Why the message is held in quarantine instead of delivered; nil to deliver.
     public var quarantineReason: String?
     /// What the inbound checks found, for the ARC set added when the message is passed on to
@@ -221,8 +224,12 @@ public final class LocalDelivery: Sendable {
         var order = [""]
         var events: [DeliveryEvent] = [event(.received, recipient: nil, detail: "\(m.recipients.count) recipient(s), \(m.data.count) bytes")]
         if let checks = m.checks { events.append(event(.checked, recipient: nil, detail: checks)) }
-        let folder = m.junkReason.map { "Junk (\($0))" } ?? "INBOX"
-        let specialUse = m.junkReason == nil ? nil : "\\Junk"
+        // Where a copy goes: Junk for the whole message, or for the accounts whose own
+        // classifier said so.
+        func junkPlace(_ account: Int64) -> (folder: String, specialUse: String?) {
+            guard let why = m.junkReason ?? m.junkAccounts[account] else { return ("INBOX", nil) }
+            return ("Junk (\(why))", "\\Junk")
+        }
         var seenAccounts: Set<Int64> = []
         var seenRemote: Set<String> = []
         var followUps: [SieveDecision.FollowUp] = []
@@ -259,6 +266,7 @@ public final class LocalDelivery: Sendable {
                 let via = target.path.isEmpty ? nil : "via " + target.path.joined(separator: " → ")
                 if let account = target.accountID {
                     guard seenAccounts.insert(account).inserted else { continue }
+                    let (folder, specialUse) = junkPlace(account)
                     // The account's rules run after the spam verdict, on the bytes this
                     // account gets (a list's variant included).
                     let envelopeTo = target.path.isEmpty ? rcpt : target.address

@@ -93,6 +93,8 @@ struct InboundVerdict: Sendable {
     var arc: ARCContext?
     /// The From domain's DMARC policy is reject or quarantine (lists rewrite From for it).
     var strictSenderPolicy = false
+    /// Delivered, but these accounts' copies go to Junk (account id → why).
+    var junkAccounts: [Int64: String] = [:]
     var refusal: SMTPReply? {
         if case .refuse(let reply) = decision { return reply }
         return nil
@@ -240,7 +242,7 @@ struct InboundChecks: Sendable {
         return InboundVerdict(
             data: message, header: field, story: report.story.joined(separator: "; "), decision: decision,
             arc: ARCContext(results: payload, instances: arcChain?.instances ?? 0, chainPassed: arcChain?.result != .fail),
-            strictSenderPolicy: strictPolicy)
+            strictSenderPolicy: strictPolicy, junkAccounts: decision == .deliver ? report.junkAccounts : [:])
     }
 
     /// Where the message came from.
@@ -250,10 +252,9 @@ struct InboundChecks: Sendable {
         var queueID: String
     }
 
-    /// The recipients' junk classifiers: the verdict of the strictest one (highest spam
-    /// probability) with its account, nil when none has learned enough. Asked only when the
-    /// built-in score is computed.
-    typealias JunkLookup = @Sendable () async -> (account: String, verdict: JunkVerdict)?
+    /// The recipients' junk classifiers: the verdict of each that has learned enough. Asked
+    /// only when the built-in score is computed.
+    typealias JunkLookup = @Sendable () async -> [JunkOpinion]
 
     /// GTUBE, clamd, then rspamd or the built-in score (with the recipients' junk classifier),
     /// against the recipients' thresholds.
@@ -301,18 +302,33 @@ struct InboundChecks: Sendable {
                 report.story.append("rspamd unavailable (\(error)), built-in score used")
             }
         }
-        var score = SpamScore.score(facts)
-        if let junk, let (account, verdict) = await junk() {
-            score.add(verdict, of: account)
-            report.story.append("junk classifier of \(account): \(verdict.rule?.name ?? "no rule") at probability \(verdict)")
+        let base = SpamScore.score(facts)
+        let opinions = await junk?() ?? []
+        // Refusing and quarantining act on the whole message: the most suspicious classifier
+        // counts for them, as before a copy is made.
+        var score = base
+        if let strictest = opinions.max(by: { $0.verdict.probability < $1.verdict.probability }) {
+            score.add(strictest.verdict, of: strictest.account)
         }
+        for o in opinions { report.story.append("junk classifier of \(o.account): \(o.verdict.rule?.name ?? "no rule") at probability \(o.verdict)") }
         report.story.append("score \(score)")
         let total = score.total
         if let reject = limits.reject, total >= reject {
             return .refuse(SMTPReply(554, "5.7.1", "message refused as spam (score \(SpamScore.format(total)), at least \(SpamScore.format(reject)) is refused)"))
         }
         if let quarantine = limits.quarantine, total >= quarantine { return .quarantine("score \(SpamScore.format(total))") }
-        if let junk = limits.junk, total >= junk { return .junk("score \(SpamScore.format(total))") }
+        if let junk = limits.junk, base.total >= junk { return .junk("score \(SpamScore.format(base.total))") }
+        // Junk is each recipient's own: the score with that account's classifier, against the
+        // Junk threshold of the account's domain.
+        for o in opinions {
+            var own = base
+            own.add(o.verdict, of: o.account)
+            let domain = o.account.split(separator: "@").last.map(String.init) ?? ""
+            if let junk = settings.thresholds(for: ["x@" + domain]).junk, own.total >= junk {
+                report.junkAccounts[o.accountID] = "score \(SpamScore.format(own.total)) with \(o.account)'s junk classifier"
+                report.story.append("filed in Junk for \(o.account): score \(SpamScore.format(own.total))")
+            }
+        }
         return .deliver
     }
 
@@ -321,6 +337,8 @@ struct InboundChecks: Sendable {
         let hostname: String
         var entries: [AuthenticationResults.Entry] = []
         var story: [String] = []
+        /// Accounts whose own copy goes to Junk (their classifier tipped the score), and why.
+        var junkAccounts: [Int64: String] = [:]
 
         mutating func add(_ signatures: [DKIMVerification]) {
             if signatures.isEmpty {

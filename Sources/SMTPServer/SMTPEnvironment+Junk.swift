@@ -10,8 +10,8 @@ extension SMTPEnvironment {
 
     /// The recipients' junk classifiers for one message, asked lazily (only when the built-in
     /// score is computed) and off the event loops. Every local account a recipient address
-    /// reaches (through aliases and lists) counts; the highest spam probability among those
-    /// with enough training decides for the whole message.
+    /// reaches (through aliases and lists) is asked; each one's verdict decides whether its own
+    /// copy goes to Junk.
     func junkLookup(_ data: [UInt8], recipients: [String]) -> InboundChecks.JunkLookup {
         let delivery = self.delivery, directory = self.directory
         return {
@@ -25,9 +25,9 @@ extension SMTPEnvironment {
                     accounts.append((id, target.address))
                 }
             }
-            guard !accounts.isEmpty else { return nil }
+            guard !accounts.isEmpty else { return [] }
             let chosen = accounts
-            return try? await NIOThreadPool.singleton.runIfActive { delivery.junkVerdict(for: data, accounts: chosen) }
+            return (try? await NIOThreadPool.singleton.runIfActive { delivery.junkVerdicts(for: data, accounts: chosen) }) ?? []
         }
     }
 }

@@ -176,6 +176,7 @@ public struct SMTPEnvironment: Sendable {
         message.awaitsReply = true
         switch verdict?.decision {
         case .junk(let why)?: message.junkReason = why
+        case .deliver?: message.junkAccounts = verdict?.junkAccounts ?? [:]
         case .quarantine(let why)?: message.quarantineReason = why
         default: break
         }

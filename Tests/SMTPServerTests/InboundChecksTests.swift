@@ -52,12 +52,14 @@ import Testing
         }
 
         /// Sends one message as the MX receives it: SPF started at MAIL FROM, the rest at the end of DATA.
-        func send(from sender: String, _ message: String, to recipient: String = "alice@example.org", ip: String = client, user: String? = nil) async -> SMTPReply {
+        func send(
+            from sender: String, _ message: String, to recipient: String = "alice@example.org", also: [String] = [], ip: String = client, user: String? = nil
+        ) async -> SMTPReply {
             let mailbox = sender.isEmpty ? nil : try? SMTPCommandParser.parsePath("<\(sender)>")
             let connection = ConnectionInfo(clientIP: ip, tls: nil)
             let check = env.startSenderCheck(mailbox, helo: "client.partner.test", connection: connection, authenticated: user != nil)
             let envelope = SMTPEnvelope(
-                sender: mailbox, recipients: [SMTPRecipient(address: recipient, isLocal: true)], parameters: MailParameters(),
+                sender: mailbox, recipients: ([recipient] + also).map { SMTPRecipient(address: $0, isLocal: true) }, parameters: MailParameters(),
                 helo: "client.partner.test", esmtp: true, tls: false, authenticatedUser: user, chunked: false)
             return await env.deliver(envelope, Array(message.utf8), connection: connection, senderCheck: check)
         }

@@ -58,7 +58,7 @@ import Testing
         #expect(
             spamStory.contains("junk classifier of alice@example.org: BAYES_SPAM at probability 0.9")
                 || spamStory.contains("BAYES_SPAM at probability 1 ("))
-        #expect(spamStory.contains("filed in Junk: score"))
+        #expect(spamStory.contains("filed in Junk for alice@example.org: score"))
         #expect(checks.contains { $0.contains("BAYES_HAM -2") })
     }
 
@@ -89,15 +89,25 @@ import Testing
         #expect(try s.harness.dir.auditLog(since: nil, target: nil, limit: 10, actor: admin).contains { $0.action == "account.junk.reset" })
     }
 
-    @Test func theStrictestRecipientDecides() async throws {
+    /// Junk is each recipient's own: alice's classifier files her copy in Junk, and bob, whose
+    /// classifier has learned nothing, gets his in INBOX.
+    @Test func eachRecipientsClassifierFilesOnlyTheirCopy() async throws {
         let s = try InboundChecksTests.Setup()
         try Self.train(s)
         let spam = Self.message(["cheap", "viagra", "pills", "casino", "prize"], subject: "great offer")
-        // To alice (trained) and bob (untrained, no verdict): alice's verdict stands for both.
-        let env = s.env
-        let verdict = await env.junkLookup(Array(spam.utf8), recipients: ["bob@example.org", "alice@example.org"])()
-        #expect(verdict?.account == "alice@example.org")
-        #expect((verdict?.verdict.probability ?? 0) > 0.9)
-        #expect(await env.junkLookup(Array(spam.utf8), recipients: ["bob@example.org"])() == nil)
+        let opinions = await s.env.junkLookup(Array(spam.utf8), recipients: ["bob@example.org", "alice@example.org"])()
+        #expect(opinions.map(\.account) == ["alice@example.org"])
+        #expect((opinions.first?.verdict.probability ?? 0) > 0.9)
+
+        #expect(await s.send(from: "ann@relaxed.test", spam, to: "alice@example.org", also: ["bob@example.org"]).code == 250)
+        #expect(try s.junkCount() == 1)
+        let bob = try s.account("bob@example.org")
+        #expect(try s.harness.delivery.store.inboxMessages(accountID: bob).count == 1)
+        #expect(try s.harness.delivery.store.mailbox(accountID: bob, name: "Junk").map { $0.uidNext - 1 } ?? 0 == 0)
+        let stored = try s.trace().filter { $0.event == .stored }
+        #expect(stored.contains { $0.recipient == "alice@example.org" && ($0.detail ?? "").hasPrefix("Junk (score") })
+        #expect(stored.contains { $0.recipient == "bob@example.org" && $0.detail == "INBOX" })
+        let checks = try s.trace().filter { $0.event == .checked }.compactMap(\.detail)
+        #expect(checks.contains { $0.contains("filed in Junk for alice@example.org") }, "\(checks)")
     }
 }
