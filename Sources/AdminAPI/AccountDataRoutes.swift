@@ -9,21 +9,23 @@ import Storage
 /// `GET|DELETE /api/v1/accounts/{address}/junk`: what the account's junk classifier learned,
 /// and forgetting it (audited). Whoever manages the account.
 func addJunkRoutes(_ api: APIGroup, _ dir: DirectoryService, _ delivery: LocalDelivery) {
-    @Sendable func view(_ s: JunkSummary) -> JunkView {
-        let c = JunkClassifier()
-        return JunkView(
-            hamMessages: s.hamMessages, spamMessages: s.spamMessages, tokens: s.tokens,
-            active: s.hamMessages >= c.minimumHam && s.spamMessages >= c.minimumSpam, minimumHam: c.minimumHam,
-            minimumSpam: c.minimumSpam, learning: delivery.junkTrainer.isEnabled)
-    }
     api.get("accounts/:address/junk") { _, ctx in
         let address = try param(ctx, "address")
-        return try await run(ctx) { view(try dir.junkSummary(address, actor: $0)) }
+        return try await run(ctx) { junkView(try dir.junkSummary(address, actor: $0), delivery) }
     }
     api.delete("accounts/:address/junk") { _, ctx in
         let address = try param(ctx, "address")
-        return try await run(ctx) { view(try dir.resetJunk(address, actor: $0)) }
+        return try await run(ctx) { junkView(try dir.resetJunk(address, actor: $0), delivery) }
     }
+}
+
+/// What an account's classifier learned, and whether it judges mail yet.
+func junkView(_ s: JunkSummary, _ delivery: LocalDelivery) -> JunkView {
+    let c = JunkClassifier()
+    return JunkView(
+        hamMessages: s.hamMessages, spamMessages: s.spamMessages, tokens: s.tokens,
+        active: s.hamMessages >= c.minimumHam && s.spamMessages >= c.minimumSpam, minimumHam: c.minimumHam,
+        minimumSpam: c.minimumSpam, learning: delivery.junkTrainer.isEnabled)
 }
 
 /// `POST /api/v1/backups {"dir"}`: a backup into that folder (on the server's machine), while

@@ -14,17 +14,18 @@ func addBanRoutes(_ api: APIGroup, _ dir: DirectoryService, _ limiter: AuthLimit
         }
     }
     api.delete("bans") { _, ctx in
-        try await run(ctx) { actor in try lift(nil, actor) }
+        try await run(ctx) { actor in try liftBans(nil, dir, limiter, actor) }
     }
     api.delete("bans/:ip") { _, ctx in
         let ip = try param(ctx, "ip")
-        return try await run(ctx) { actor in try lift(ip, actor) }
+        return try await run(ctx) { actor in try liftBans(ip, dir, limiter, actor) }
     }
+}
 
-    @Sendable func lift(_ ip: String?, _ actor: AdminActor) throws -> BansLifted {
-        try dir.requireServerAdmin(actor, "lift bans")
-        let lifted = limiter.clear(ip)
-        try dir.store.write([], audit: [dir.auditEntry(actor, "ban.clear", target: ip.map { "ban on \($0)" } ?? "every ban")])
-        return BansLifted(lifted: lifted)
-    }
+/// Lifts the ban on `ip` (nil: every ban), audited; the API and the console both call it.
+func liftBans(_ ip: String?, _ dir: DirectoryService, _ limiter: AuthLimiter, _ actor: AdminActor) throws -> BansLifted {
+    try dir.requireServerAdmin(actor, "lift bans")
+    let lifted = limiter.clear(ip)
+    try dir.store.write([], audit: [dir.auditEntry(actor, "ban.clear", target: ip.map { "ban on \($0)" } ?? "every ban")])
+    return BansLifted(lifted: lifted)
 }

@@ -193,6 +193,11 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
         ("GET", "/tokens", []),
         ("POST", "/tokens", [("name", "t"), ("role", "server-admin")]),
         ("POST", "/tokens/1/revoke", []),
+        ("POST", "/accounts/alice%40example.org/sieve", [("name", "x"), ("script", "keep;")]),
+        ("GET", "/accounts/alice%40example.org/sieve/x", []),
+        ("POST", "/accounts/alice%40example.org/rules-test", [("message", "Subject: x\n\nx\n")]),
+        ("POST", "/accounts/alice%40example.org/junk-reset", []),
+        ("POST", "/import/postfix-virtual", [("text", "sales@example.org x@evil.org")]),
         ("GET", "/webhooks", []),
         ("POST", "/webhooks", [("url", "http://127.0.0.1:9/h"), ("event-delivered", "on")]),
     ]
@@ -280,6 +285,28 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
         }
         #expect(try h.delivery.forward("alice@example.org", actor: .system).includes == "vacation")
         #expect(try h.delivery.forward("alice@example.org", actor: .system).to == ["alice@elsewhere.test"])
+    }
+
+    @Test func anAdminWritesAndTestsAnAccountsSieveScript() async throws {
+        let h = try consoleHarness()
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            _ = try await b.signIn("root@example.org", "root-password-1")
+            _ = try await b.get("/accounts/alice%40example.org")
+            let bad = try await b.post("/accounts/alice%40example.org/sieve", [("name", "sort"), ("script", "fileinto \"x\"")])
+            #expect(bad.status == 422)
+            let script = "require \"fileinto\";\nif header :contains \"subject\" \"invoice\" { fileinto \"Invoices\"; }\n"
+            let saved = try await b.post("/accounts/alice%40example.org/sieve", [("name", "sort"), ("script", script), ("activate", "on")])
+            #expect(saved.body.contains("Script sort saved."))
+            let tested = try await b.post(
+                "/accounts/alice%40example.org/rules-test", [("from", "bob@elsewhere.test"), ("message", "Subject: invoice 42\n\nPay.\n")])
+            #expect(tested.body.contains("Script sort:"), "\(tested.body)")
+            #expect(tested.body.contains("Invoices"))
+            let imported = try await b.post("/import/postfix-virtual", [("text", "sales@example.org alice@example.org"), ("dry_run", "on")])
+            #expect(imported.body.contains("What the import would do (nothing changed)"))
+            #expect(imported.body.contains("sales@example.org"))
+        }
+        #expect(try h.delivery.sieveScripts("alice@example.org", actor: .system).contains { $0.name == "sort" && $0.active })
     }
 
     @Test func webhooksAreAddedAndRemovedFromTheConsole() async throws {

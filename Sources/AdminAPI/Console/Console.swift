@@ -196,7 +196,8 @@ final class Console: Sendable {
             items += [("Dashboard", "/"), ("Domains", "/domains"), ("Accounts", "/accounts"), ("Aliases", "/aliases"), ("Lists", "/lists")]
             if delivery != nil { items += [("Moderation", "/moderation"), ("Quarantine", "/quarantine")] }
             if outbound != nil { items += [("Queue", "/queue")] }
-            items += [("Trace", "/trace"), ("Audit log", "/audit")]
+            items += [("Trace", "/trace"), ("Import", "/import"), ("Audit log", "/audit")]
+            if admin.isServerAdmin, bans != nil { items += [("Bans", "/bans")] }
             if admin.isServerAdmin { items += [("Tokens", "/tokens")] }
             if admin.isServerAdmin, webhooks != nil { items += [("Webhooks", "/webhooks")] }
         }

@@ -42,6 +42,7 @@ func addAdminPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
     addTracePages(c, group)
     addAuditAndTokenPages(c, group)
     addWebhookPages(c, group)
+    addMorePages(c, group)
 }
 
 // MARK: Dashboard
@@ -389,6 +390,7 @@ func accountDetail(_ c: Console, _ r: ConsoleRequest, address: String) throws ->
     security.forms.append(Form(path + "/totp-off", submit: "Turn off two-factor sign-in", label: "Turn off two-factor sign-in for \(a.address)", danger: true))
     page.sections.append(security)
     page.sections += try ruleSections(c, address: a.address, actor: r.actor, base: path)
+    page.sections += try accountRuleSections(c, r, address: a.address, path: path)
     page.sections.append(
         Section(
             "Remove",

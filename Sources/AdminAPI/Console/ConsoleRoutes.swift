@@ -86,7 +86,8 @@ extension Console {
         }
         let r = ConsoleRequest(request: req, context: ctx, user: user, form: form)
         do {
-            return render(try await build(r), user: user, path: path)
+            let page = try await build(r)
+            return render(page, user: user, path: path, status: page.refused ? .unprocessableContent : .ok)
         } catch let redirect as ConsoleRedirect {
             return Self.redirect(redirect.location, cookie: redirect.cookie)
         } catch let e as AdminError {

@@ -15,6 +15,8 @@ struct Page {
     var notice: String?
     /// Why an action failed.
     var error: String?
+    /// The action was refused as a whole (the page says why): answered 422, not 200.
+    var refused = false
     // Filled in by `Console.render`:
     var nav: [NavItem] = []
     var user: String?
