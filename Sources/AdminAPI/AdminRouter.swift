@@ -38,7 +38,8 @@ public func buildAdminRouter(
         return JSONBody.text(text, contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
 
-    let api = router.group("api/v1").add(middleware: AuthMiddleware(directory: dir))
+    let contract = APIContract()
+    let api = APIGroup(group: router.group("api/v1").add(middleware: AuthMiddleware(directory: dir)), contract: contract)
     addDomainRoutes(api, dir)
     addAccountRoutes(api, dir, bans)
     addAliasRoutes(api, dir)
@@ -59,12 +60,14 @@ public func buildAdminRouter(
     if let status { addStatusRoutes(api, dir, status) }
     addAccountRoleRoutes(api, dir)
     if let webhooks { addWebhookRoutes(api, webhooks) }
+    // The contract of the routes above, for clients and API tools; it holds no secret.
+    let document = contract.json()
+    router.get("api/v1/openapi.json") { _, _ in JSONBody.text(document, contentType: "application/json") }
     Console(dir: dir, delivery: delivery, outbound: outbound, setup: setup, status: status, bans: bans, webhooks: webhooks, settings: console)
         .addRoutes(to: router)
     return router
 }
 
-typealias APIGroup = RouterGroup<AdminContext>
 
 /// A path parameter, percent-decoded (addresses arrive as `alice%40example.org`).
 func param(_ context: AdminContext, _ name: String) throws -> String {
@@ -102,11 +105,11 @@ struct Empty: Codable, Sendable {}
 
 /// `GET|PUT /api/v1/accounts/ADDRESS/role`: who may use the console's admin pages.
 private func addAccountRoleRoutes(_ api: APIGroup, _ dir: DirectoryService) {
-    api.get("accounts/:address/role") { _, ctx in
+    api.get("accounts/:address/role", "The account's console role", returns: AccountRoleView.self) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { try dir.role(address, actor: $0) }
     }
-    api.put("accounts/:address/role") { req, ctx in
+    api.put("accounts/:address/role", "Set the account's console role", body: RoleSet.self, returns: AccountRoleView.self) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(RoleSet.self, from: req, context: ctx)
         return try await run(ctx) { try dir.setRole(address, role: body.role, domains: body.domains ?? [], actor: $0) }
@@ -114,21 +117,21 @@ private func addAccountRoleRoutes(_ api: APIGroup, _ dir: DirectoryService) {
 }
 
 private func addDomainRoutes(_ api: APIGroup, _ dir: DirectoryService) {
-    api.get("domains") { _, ctx in try await run(ctx) { dir.domains(actor: $0) } }
-    api.post("domains") { req, ctx in
+    api.get("domains", "The domains", returns: [DomainView].self) { _, ctx in try await run(ctx) { dir.domains(actor: $0) } }
+    api.post("domains", "Add a domain", body: DomainCreate.self, returns: DomainView.self, status: 201) { req, ctx in
         let body = try await JSONBody.decode(DomainCreate.self, from: req, context: ctx)
         return try await run(ctx, status: 201) { try dir.addDomain(body, actor: $0) }
     }
-    api.get("domains/:name") { _, ctx in
+    api.get("domains/:name", "A domain", returns: DomainView.self) { _, ctx in
         let name = try param(ctx, "name")
         return try await run(ctx) { try dir.domain(name, actor: $0) }
     }
-    api.patch("domains/:name") { req, ctx in
+    api.patch("domains/:name", "Change a domain", body: DomainUpdate.self, returns: DomainView.self) { req, ctx in
         let name = try param(ctx, "name")
         let body = try await JSONBody.decode(DomainUpdate.self, from: req, context: ctx)
         return try await run(ctx) { try dir.updateDomain(name, body, actor: $0) }
     }
-    api.delete("domains/:name") { _, ctx in
+    api.delete("domains/:name", "Remove an empty domain", returns: Empty.self) { _, ctx in
         let name = try param(ctx, "name")
         return try await run(ctx) { actor -> Empty in
             try dir.removeDomain(name, actor: actor)
@@ -138,17 +141,17 @@ private func addDomainRoutes(_ api: APIGroup, _ dir: DirectoryService) {
 }
 
 private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: AuthLimiter?) {
-    api.get("accounts") { req, ctx in
+    api.get("accounts", "Accounts, a page at a time", returns: AdminModels.Page<AccountView>.self, query: [("domain", "string"), ("page", "integer"), ("limit", "integer")]) { req, ctx in
         let domain = query(req, "domain")
         let page = try intQuery(req, "page", default: 1)
         let limit = try intQuery(req, "limit", default: 100)
         return try await run(ctx) { try dir.accounts(domain: domain, page: page, limit: limit, actor: $0) }
     }
-    api.post("accounts") { req, ctx in
+    api.post("accounts", "Add an account", body: AccountCreate.self, returns: AccountCreated.self, status: 201) { req, ctx in
         let body = try await JSONBody.decode(AccountCreate.self, from: req, context: ctx)
         return try await run(ctx, status: 201) { try dir.addAccount(body, actor: $0) }
     }
-    api.post("accounts/import") { req, ctx in
+    api.post("accounts/import", "Import accounts from CSV", bodyMediaType: "text/csv", returns: ImportReport.self, also: [422: ImportReport.self], query: [("partial", "boolean")]) { req, ctx in
         var req = req
         let partial = query(req, "partial") == "true"
         let buffer = try await req.collectBody(upTo: ctx.maxUploadSize)
@@ -160,25 +163,25 @@ private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: 
     }
     // A whole passwd file or Postfix table rides in the JSON body, so these take uploads.
     // Refused for conflicts: 422 with the report, so the client can list every line.
-    api.post("import/dovecot-passwd") { req, ctx in
+    api.post("import/dovecot-passwd", "Import accounts from a Dovecot passwd-file", body: DovecotPasswdImport.self, returns: MigrationReport.self, also: [422: MigrationReport.self]) { req, ctx in
         let body = try await JSONBody.decode(DovecotPasswdImport.self, from: req, context: ctx, limit: ctx.maxUploadSize)
         let actor = try ctx.requireActor()
         let report = try await blocking { try dir.importDovecotPasswd(body, actor: actor) }
         return try JSONBody.response(report, status: report.conflicts.isEmpty ? 200 : 422)
     }
-    api.post("import/postfix-virtual") { req, ctx in
+    api.post("import/postfix-virtual", "Import aliases or accounts from a Postfix virtual table", body: PostfixVirtualImport.self, returns: MigrationReport.self, also: [422: MigrationReport.self]) { req, ctx in
         let body = try await JSONBody.decode(PostfixVirtualImport.self, from: req, context: ctx, limit: ctx.maxUploadSize)
         let actor = try ctx.requireActor()
         let report = try await blocking { try dir.importPostfixVirtual(body, actor: actor) }
         return try JSONBody.response(report, status: report.conflicts.isEmpty ? 200 : 422)
     }
-    api.get("accounts/export") { req, ctx in
+    api.get("accounts/export", "Accounts as CSV", returns: nil, returnsMediaType: "text/csv", query: [("domain", "string")]) { req, ctx in
         let domain = query(req, "domain")
         let actor = try ctx.requireActor()
         let csv = try await blocking { try dir.exportAccounts(domain: domain, actor: actor) }
         return JSONBody.text(csv, contentType: "text/csv; charset=utf-8")
     }
-    api.get("accounts/:address") { _, ctx in
+    api.get("accounts/:address", "An account, with its logins", returns: AccountView.self) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { actor in
             var view = try dir.account(address, actor: actor)
@@ -188,16 +191,16 @@ private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: 
             return view
         }
     }
-    api.patch("accounts/:address") { req, ctx in
+    api.patch("accounts/:address", "Change an account", body: AccountUpdate.self, returns: AccountView.self) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(AccountUpdate.self, from: req, context: ctx)
         return try await run(ctx) { try dir.updateAccount(address, body, actor: $0) }
     }
-    api.delete("accounts/:address") { _, ctx in
+    api.delete("accounts/:address", "Remove an account and its mail", returns: AccountRemoved.self) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { try dir.removeAccount(address, actor: $0) }
     }
-    api.post("accounts/:address/password") { req, ctx in
+    api.post("accounts/:address/password", "Set a password", body: PasswordSet.self, returns: [String: String].self) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(PasswordSet.self, from: req, context: ctx)
         return try await run(ctx) { actor -> [String: String] in
@@ -205,7 +208,7 @@ private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: 
             return generated.map { ["generated_password": $0] } ?? [:]
         }
     }
-    api.post("accounts/:address/rename") { req, ctx in
+    api.post("accounts/:address/rename", "Give an account a new address", body: AccountRename.self, returns: AccountView.self) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(AccountRename.self, from: req, context: ctx)
         return try await run(ctx) { try dir.renameAccount(address, body, actor: $0) }
@@ -213,26 +216,26 @@ private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: 
 }
 
 private func addAliasRoutes(_ api: APIGroup, _ dir: DirectoryService) {
-    api.get("aliases") { req, ctx in
+    api.get("aliases", "The aliases", returns: [AliasView].self, query: [("domain", "string")]) { req, ctx in
         let domain = query(req, "domain")
         return try await run(ctx) { try dir.aliases(domain: domain, actor: $0) }
     }
-    api.post("aliases") { req, ctx in
+    api.post("aliases", "Add an alias", body: AliasCreate.self, returns: AliasView.self, status: 201) { req, ctx in
         let body = try await JSONBody.decode(AliasCreate.self, from: req, context: ctx)
         return try await run(ctx, status: 201) { try dir.addAlias(body, actor: $0) }
     }
-    api.get("aliases/:address") { _, ctx in
+    api.get("aliases/:address", "An alias", returns: AliasView.self) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { try dir.alias(address, actor: $0) }
     }
-    api.delete("aliases/:address") { _, ctx in
+    api.delete("aliases/:address", "Remove an alias", returns: Empty.self) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { actor -> Empty in
             _ = try dir.removeAlias(address, targets: [], actor: actor)
             return Empty()
         }
     }
-    api.post("aliases/:address/targets/remove") { req, ctx in
+    api.post("aliases/:address/targets/remove", "Remove targets from an alias (the alias goes with its last target)", body: AliasTargets.self, returns: AliasView.self, nullable: true) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(AliasTargets.self, from: req, context: ctx)
         guard !body.targets.isEmpty else { throw AdminError.invalid("targets_required", "name the targets to remove") }
@@ -241,41 +244,41 @@ private func addAliasRoutes(_ api: APIGroup, _ dir: DirectoryService) {
 }
 
 private func addListRoutes(_ api: APIGroup, _ dir: DirectoryService) {
-    api.get("lists") { req, ctx in
+    api.get("lists", "The distribution lists", returns: [ListView].self, query: [("domain", "string")]) { req, ctx in
         let domain = query(req, "domain")
         return try await run(ctx) { try dir.lists(domain: domain, actor: $0) }
     }
-    api.post("lists") { req, ctx in
+    api.post("lists", "Create a list", body: ListCreate.self, returns: ListView.self, status: 201) { req, ctx in
         let body = try await JSONBody.decode(ListCreate.self, from: req, context: ctx)
         return try await run(ctx, status: 201) { try dir.createList(body, actor: $0) }
     }
-    api.get("lists/:address") { _, ctx in
+    api.get("lists/:address", "A list with its members", returns: ListView.self) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { try dir.list(address, actor: $0) }
     }
-    api.patch("lists/:address") { req, ctx in
+    api.patch("lists/:address", "Change a list", body: ListUpdate.self, returns: ListView.self) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(ListUpdate.self, from: req, context: ctx)
         return try await run(ctx) { try dir.updateList(address, body, actor: $0) }
     }
-    api.delete("lists/:address") { _, ctx in
+    api.delete("lists/:address", "Remove a list", returns: Empty.self) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { actor -> Empty in
             try dir.deleteList(address, actor: actor)
             return Empty()
         }
     }
-    api.post("lists/:address/members") { req, ctx in
+    api.post("lists/:address/members", "Add members", body: MembersChange.self, returns: ListView.self) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(MembersChange.self, from: req, context: ctx)
         return try await run(ctx) { try dir.addMembers(address, body.members, actor: $0) }
     }
-    api.post("lists/:address/members/remove") { req, ctx in
+    api.post("lists/:address/members/remove", "Remove members", body: MembersChange.self, returns: ListView.self) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(MembersChange.self, from: req, context: ctx)
         return try await run(ctx) { try dir.removeMembers(address, body.members, actor: $0) }
     }
-    api.get("lists/:address/expand") { _, ctx in
+    api.get("lists/:address/expand", "Who a list reaches", returns: ResolutionView.self) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { try dir.expandList(address, actor: $0) }
     }
@@ -288,30 +291,30 @@ private func quarantineID(_ ctx: AdminContext) throws -> Int64 {
     return id
 }
 
-private func addQuarantineRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {    api.get("quarantine") { _, ctx in try await run(ctx) { try delivery.quarantined(actor: $0) } }
-    api.get("quarantine/:id") { _, ctx in
+private func addQuarantineRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {    api.get("quarantine", "Messages in quarantine", returns: [QuarantineView].self) { _, ctx in try await run(ctx) { try delivery.quarantined(actor: $0) } }
+    api.get("quarantine/:id", "A quarantined message with its text", returns: QuarantineMessageView.self) { _, ctx in
         let id = try quarantineID(ctx)
         return try await run(ctx) { try delivery.quarantinedMessage(id: id, actor: $0) }
     }
-    api.post("quarantine/:id/release") { _, ctx in
+    api.post("quarantine/:id/release", "Deliver a quarantined message", returns: QuarantineResult.self) { _, ctx in
         let id = try quarantineID(ctx)
         return try await runAsync(ctx) { try await delivery.releaseFromQuarantine(id: id, actor: $0) }
     }
-    api.delete("quarantine/:id") { _, ctx in
+    api.delete("quarantine/:id", "Delete a quarantined message", returns: QuarantineResult.self) { _, ctx in
         let id = try quarantineID(ctx)
         return try await run(ctx) { try delivery.deleteFromQuarantine(id: id, actor: $0) }
     }
 }
 
 private func addModerationRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {
-    api.post("storage/sweep") { _, ctx in try await run(ctx) { try delivery.sweepBlobs(actor: $0) } }
-    api.get("storage") { _, ctx in try await run(ctx) { try delivery.storageUsage(actor: $0) } }
-    api.get("moderation") { req, ctx in
+    api.post("storage/sweep", "Delete message files nothing refers to", returns: BlobSweepReport.self) { _, ctx in try await run(ctx) { try delivery.sweepBlobs(actor: $0) } }
+    api.get("storage", "Disk use of the store", returns: StorageUsage.self) { _, ctx in try await run(ctx) { try delivery.storageUsage(actor: $0) } }
+    api.get("moderation", "Messages held for list moderators", returns: [HeldView].self, query: [("list", "string")]) { req, ctx in
         let list = query(req, "list")
         return try await run(ctx) { try delivery.heldMessages(list: list, actor: $0) }
     }
     for action in ["approve", "reject"] {
-        api.post("moderation/:id/\(action)") { _, ctx in
+        api.post("moderation/:id/\(action)", action == "approve" ? "Approve a held message" : "Reject a held message", returns: ModerationResult.self) { _, ctx in
             guard let id = Int64(try param(ctx, "id")) else {
                 throw AdminError.invalid("invalid_id", "held message ids are numbers; see `mailroom moderation list`")
             }
@@ -321,23 +324,23 @@ private func addModerationRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {
 }
 
 private func addAdminRoutes(_ api: APIGroup, _ dir: DirectoryService, delivery: LocalDelivery?) {
-    api.get("resolve/:address") { _, ctx in
+    api.get("resolve/:address", "How an address resolves", returns: ResolutionView.self) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { try dir.resolveView(address, actor: $0) }
     }
-    api.get("tokens") { _, ctx in try await run(ctx) { try dir.tokens(actor: $0) } }
-    api.post("tokens") { req, ctx in
+    api.get("tokens", "API tokens", returns: [TokenView].self) { _, ctx in try await run(ctx) { try dir.tokens(actor: $0) } }
+    api.post("tokens", "Create an API token", body: TokenCreate.self, returns: TokenCreated.self, status: 201) { req, ctx in
         let body = try await JSONBody.decode(TokenCreate.self, from: req, context: ctx)
         return try await run(ctx, status: 201) { try dir.createToken(body, actor: $0) }
     }
-    api.delete("tokens/:id") { _, ctx in
+    api.delete("tokens/:id", "Revoke an API token", returns: Empty.self) { _, ctx in
         guard let id = Int64(try param(ctx, "id")) else { throw AdminError.invalid("invalid_id", "token ids are numbers; see `mailroom token list`") }
         return try await run(ctx) { actor -> Empty in
             try dir.revokeToken(id, actor: actor)
             return Empty()
         }
     }
-    api.get("trace") { req, ctx in
+    api.get("trace", "The story of each matching message", returns: [TraceView].self, query: [("message_id", "string"), ("sender", "string"), ("recipient", "string"), ("client", "string"), ("account", "string"), ("since", "string"), ("limit", "integer")]) { req, ctx in
         let messageID = query(req, "message_id")
         let sender = query(req, "sender")
         let recipient = query(req, "recipient")
@@ -353,7 +356,7 @@ private func addAdminRoutes(_ api: APIGroup, _ dir: DirectoryService, delivery: 
                 actor: actor)
         }
     }
-    api.get("audit") { req, ctx in
+    api.get("audit", "The audit log", returns: [AuditView].self, query: [("since", "string"), ("target", "string"), ("limit", "integer")]) { req, ctx in
         let since = try query(req, "since").map(parseSince)
         let target = query(req, "target")
         let limit = try intQuery(req, "limit", default: 100)

@@ -9,7 +9,10 @@ import Storage
 extension LocalDelivery {
     public func heldMessages(list: String?, actor: AdminActor) throws -> [HeldView] {
         let snap = directory.snapshot
-        let only = try list.map { try EmailAddress($0).key }
+        let only = try list.map { text in
+            guard let a = try? EmailAddress(text) else { throw AdminError.invalid("invalid_address", "\(text) is not a list address") }
+            return a.key
+        }
         return try store.heldMessages().filter { h in
             guard let a = try? EmailAddress(h.listAddress) else { return false }
             if let only, a.key != only { return false }
