@@ -19,10 +19,13 @@ public enum AdminJSON {
     }
 }
 
-/// A request body type that names the JSON fields it accepts, so that a misspelt field is an
-/// error rather than silently ignored.
-public protocol StrictRequest: Codable, Sendable {
-    static var fields: Set<String> { get }
+/// A request body type whose JSON fields are checked: a misspelt field is an error rather than
+/// silently ignored. The fields are its properties, read from the type (no list to keep).
+public protocol StrictRequest: Codable, Sendable {}
+
+extension StrictRequest {
+    /// The keys a body may have, read from the type itself (see ``JSONSchema/keys(_:)``).
+    public static var fields: Set<String> { JSONSchema.keys(Self.self) }
 }
 
 /// The body of every error response: `{"error": {"code": "...", "message": "..."}}`.

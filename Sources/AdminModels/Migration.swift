@@ -2,7 +2,6 @@ import Foundation
 
 /// `POST /api/v1/import/dovecot-passwd`: a Dovecot passwd-file's text.
 public struct DovecotPasswdImport: StrictRequest, Hashable {
-    public static let fields: Set<String> = ["text", "domain", "dry_run"]
     public var text: String
     /// The domain of users written without one.
     public var domain: String?
@@ -17,7 +16,6 @@ public struct DovecotPasswdImport: StrictRequest, Hashable {
 
 /// `POST /api/v1/import/postfix-virtual`: a Postfix virtual table's source text.
 public struct PostfixVirtualImport: StrictRequest, Hashable {
-    public static let fields: Set<String> = ["text", "mailbox_maps", "dry_run"]
     public var text: String
     /// The text is a `virtual_mailbox_maps` table (address → mailbox path): create accounts.
     /// Otherwise it is a `virtual_alias_maps` table: create aliases and catch-alls.

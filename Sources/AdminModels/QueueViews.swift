@@ -120,7 +120,6 @@ public struct DKIMKeyView: Codable, Sendable, Hashable {
 }
 
 public struct DKIMGenerate: StrictRequest, Hashable {
-    public static let fields: Set<String> = ["domain", "algorithm", "selector"]
     public var domain: String
     /// `rsa-2048` (default) or `ed25519`.
     public var algorithm: String?

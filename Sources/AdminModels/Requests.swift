@@ -1,5 +1,4 @@
 public struct DomainCreate: StrictRequest {
-    public static let fields: Set<String> = ["name", "alias_of", "catch_all"]
     public var name: String
     public var aliasOf: String?
     public var catchAll: String?
@@ -11,7 +10,6 @@ public struct DomainCreate: StrictRequest {
 }
 
 public struct DomainUpdate: StrictRequest {
-    public static let fields: Set<String> = ["catch_all", "mta_sts"]
     /// The catch-all target; an empty string removes it.
     public var catchAll: String?
     /// The MTA-STS policy mode: `none`, `testing` or `enforce`.
@@ -23,7 +21,6 @@ public struct DomainUpdate: StrictRequest {
 }
 
 public struct AccountCreate: StrictRequest {
-    public static let fields: Set<String> = ["address", "password", "generate_password", "name", "quota"]
     public var address: String
     public var password: String?
     public var generatePassword: Bool?
@@ -40,7 +37,6 @@ public struct AccountCreate: StrictRequest {
 }
 
 public struct AccountUpdate: StrictRequest {
-    public static let fields: Set<String> = ["name", "quota", "state"]
     public var name: String?
     public var quota: String?
     /// `active` or `disabled`.
@@ -53,7 +49,6 @@ public struct AccountUpdate: StrictRequest {
 }
 
 public struct PasswordSet: StrictRequest {
-    public static let fields: Set<String> = ["password", "generate"]
     public var password: String?
     public var generate: Bool?
     public init(password: String? = nil, generate: Bool? = nil) {
@@ -63,7 +58,6 @@ public struct PasswordSet: StrictRequest {
 }
 
 public struct AccountRename: StrictRequest {
-    public static let fields: Set<String> = ["new_address", "keep_alias"]
     public var newAddress: String
     /// Keep the old address working as an alias of the new one.
     public var keepAlias: Bool?
@@ -74,7 +68,6 @@ public struct AccountRename: StrictRequest {
 }
 
 public struct AliasCreate: StrictRequest {
-    public static let fields: Set<String> = ["address", "targets"]
     public var address: String
     public var targets: [String]
     public init(address: String, targets: [String]) {
@@ -84,13 +77,11 @@ public struct AliasCreate: StrictRequest {
 }
 
 public struct AliasTargets: StrictRequest {
-    public static let fields: Set<String> = ["targets"]
     public var targets: [String]
     public init(targets: [String]) { self.targets = targets }
 }
 
 public struct ListCreate: StrictRequest {
-    public static let fields: Set<String> = ["address", "name", "description", "members"]
     public var address: String
     public var name: String?
     public var description: String?
@@ -104,10 +95,6 @@ public struct ListCreate: StrictRequest {
 }
 
 public struct ListUpdate: StrictRequest {
-    public static let fields: Set<String> = [
-        "name", "description", "posting_policy", "allowed_senders", "owners", "moderators", "subject_prefix",
-        "reply_to", "hidden_members", "dmarc_rewrite",
-    ]
     public var name: String?
     public var description: String?
     /// `anyone`, `members`, `organisation`, `senders` or `moderated`.
@@ -140,13 +127,11 @@ public struct ListUpdate: StrictRequest {
 }
 
 public struct MembersChange: StrictRequest {
-    public static let fields: Set<String> = ["members"]
     public var members: [String]
     public init(members: [String]) { self.members = members }
 }
 
 public struct TokenCreate: StrictRequest {
-    public static let fields: Set<String> = ["name", "role", "domains"]
     public var name: String
     /// `server-admin` or `domain-admin`.
     public var role: String
@@ -161,7 +146,6 @@ public struct TokenCreate: StrictRequest {
 /// `POST /api/v1/accounts/{address}/mailbox-import`: an mbox file or a Maildir on the server's
 /// machine (an absolute path) into the account.
 public struct MailboxImportRequest: StrictRequest, Hashable {
-    public static let fields: Set<String> = ["path", "folder", "mbox_variant"]
     public var path: String
     /// The folder for an mbox file, or for a Maildir's own messages (default INBOX); a
     /// Maildir's subfolders keep their names.
@@ -178,7 +162,6 @@ public struct MailboxImportRequest: StrictRequest, Hashable {
 /// `POST /api/v1/accounts/{address}/mailbox-export`: one folder to an mbox file, or the
 /// account's folders (or one) to a Maildir, at an absolute path on the server's machine.
 public struct MailboxExportRequest: StrictRequest, Hashable {
-    public static let fields: Set<String> = ["path", "format", "folder"]
     public var path: String
     /// `mbox` or `maildir`.
     public var format: String
@@ -192,7 +175,6 @@ public struct MailboxExportRequest: StrictRequest, Hashable {
 
 /// `PUT /api/v1/accounts/ADDRESS/role`.
 public struct RoleSet: StrictRequest {
-    public static let fields: Set<String> = ["role", "domains"]
     /// `server-admin`, `domain-admin` or `user`.
     public var role: String
     public var domains: [String]?

@@ -18,7 +18,6 @@ public struct SieveScriptView: Codable, Sendable, Hashable {
 /// `POST /api/v1/accounts/:address/sieve/:name`: the script's text; `activate` makes it the
 /// one that runs.
 public struct SievePut: StrictRequest {
-    public static let fields: Set<String> = ["script", "activate"]
     public var script: String
     public var activate: Bool?
     public init(script: String, activate: Bool? = nil) {
@@ -29,7 +28,6 @@ public struct SievePut: StrictRequest {
 
 /// `POST /api/v1/accounts/:address/vacation`.
 public struct VacationSet: StrictRequest {
-    public static let fields: Set<String> = ["subject", "message", "days"]
     public var subject: String
     public var message: String
     public var days: Int?
@@ -66,7 +64,6 @@ public struct VacationView: Codable, Sendable, Hashable {
 /// `POST /api/v1/accounts/:address/rules/test`: a message (RFC 5322 text) and its envelope
 /// sender.
 public struct RulesTest: StrictRequest {
-    public static let fields: Set<String> = ["message", "from"]
     public var message: String
     public var from: String?
     public init(message: String, from: String? = nil) {
@@ -93,7 +90,6 @@ public struct RulesTestView: Codable, Sendable, Hashable {
 
 /// `POST /api/v1/accounts/:address/forward`.
 public struct ForwardSet: StrictRequest {
-    public static let fields: Set<String> = ["to", "keep_copy"]
     public var to: [String]
     public var keepCopy: Bool?
     public init(to: [String], keepCopy: Bool? = nil) {

@@ -437,7 +437,6 @@ public struct DoctorFinding: Codable, Sendable, Hashable {
 }
 
 public struct DoctorRequest: StrictRequest {
-    public static let fields: Set<String> = ["domains"]
     /// The domains to check; empty or absent checks every domain.
     public var domains: [String]?
     public init(domains: [String]? = nil) { self.domains = domains }
@@ -600,7 +599,6 @@ public struct BackupView: Codable, Sendable, Hashable {
 
 /// `POST /api/v1/backups`: where to write the backup.
 public struct BackupRequest: StrictRequest, Hashable {
-    public static let fields: Set<String> = ["dir"]
     public var dir: String
     public init(dir: String) { self.dir = dir }
 }
@@ -654,7 +652,6 @@ public struct AccountRoleView: Codable, Sendable, Hashable {
 
 /// `POST /api/v1/webhooks`.
 public struct WebhookCreate: StrictRequest {
-    public static let fields: Set<String> = ["url", "events"]
     public var url: String
     /// Any of `WebhookView.eventNames`.
     public var events: [String]

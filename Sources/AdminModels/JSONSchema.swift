@@ -1,16 +1,29 @@
-import AdminModels
 import Foundation
+import Synchronization
 
 /// JSON Schemas of the API's request and response types, read from the types themselves: a
 /// decoder that, instead of reading JSON, writes down every key a type's `init(from:)` asks
 /// for, with its type and whether it may be missing. The document can then not drift from
 /// the types the handlers and the CLI use.
-enum JSONSchema {
+public enum JSONSchema {
     /// The schema of `type`, with named object schemas collected into `components`.
-    static func of(_ type: any Decodable.Type, components: inout [String: Any]) -> [String: Any] {
+    public static func of(_ type: any Decodable.Type, components: inout [String: Any]) -> [String: Any] {
         let recorder = Recorder()
         return recorder.schema(type, components: &components)
     }
+
+    /// The JSON keys an object of `type` may have (what ``StrictRequest`` checks bodies against).
+    public static func keys(_ type: any Decodable.Type) -> Set<String> {
+        let id = ObjectIdentifier(type)
+        if let known = keyCache.withLock({ $0[id] }) { return known }
+        let decoder = SchemaDecoder(recorder: Recorder())
+        _ = try? type.init(from: decoder)
+        let keys = Set(decoder.fields.keys)
+        keyCache.withLock { $0[id] = keys }
+        return keys
+    }
+
+    private static let keyCache = Mutex<[ObjectIdentifier: Set<String>]>([:])
 
     final class Recorder {
         func schema(_ type: any Decodable.Type, components: inout [String: Any]) -> [String: Any] {
@@ -58,16 +71,18 @@ enum JSONSchema {
         }
     }
 
-    /// Snake case as the API's encoder writes keys (`sourceIp` → `source_ip`).
+    /// Snake case as the API's encoder writes keys (`sourceIp` → `source_ip`, `dkimURL` →
+    /// `dkim_url`), as Foundation's `convertToSnakeCase` does.
     static func snake(_ key: String) -> String {
+        let chars = Array(key)
         var out = ""
-        for (i, ch) in key.enumerated() {
-            if ch.isUppercase {
-                if i > 0 { out += "_" }
-                out += ch.lowercased()
-            } else {
-                out.append(ch)
+        for (i, ch) in chars.enumerated() {
+            if ch.isUppercase, i > 0 {
+                let previous = chars[i - 1]
+                let nextIsLower = i + 1 < chars.count && chars[i + 1].isLowercase
+                if !previous.isUppercase || nextIsLower { out += "_" }
             }
+            out += ch.lowercased()
         }
         return out
     }
@@ -82,7 +97,7 @@ extension Optional: OptionalMarker where Wrapped: Decodable { static var wrapped
 
 /// Answers every question a type's `init(from:)` asks with a placeholder, and writes the
 /// questions down.
-private final class SchemaDecoder: Decoder {
+final class SchemaDecoder: Decoder {
     struct Field {
         let type: any Decodable.Type
         let optional: Bool

@@ -1,0 +1,52 @@
+import Foundation
+import Hummingbird
+import Testing
+
+@testable import AdminModels
+@testable import AdminAPI
+
+/// The fields a request takes and the OpenAPI document are read from the types and routes
+/// themselves; these pin what that reading gives.
+@Suite struct ContractTests {
+    @Test func requestFieldsComeFromTheTypes() {
+        #expect(PasswordSet.fields == ["password", "generate"])
+        #expect(AccountRename.fields == ["new_address", "keep_alias"])
+        #expect(DovecotPasswdImport.fields == ["text", "domain", "dry_run"])
+        #expect(
+            ListUpdate.fields == [
+                "name", "description", "posting_policy", "allowed_senders", "owners", "moderators", "subject_prefix", "reply_to", "hidden_members",
+                "dmarc_rewrite",
+            ])
+        #expect(RoleSet.fields == ["role", "domains"])
+    }
+
+    @Test(arguments: [("sourceIp", "source_ip"), ("sourceIP", "source_ip"), ("dkimURLValue", "dkim_url_value"), ("name", "name"), ("keep_alias", "keep_alias")])
+    func keysAreSnakeCasedAsTheEncoderDoes(_ key: String, _ snake: String) throws {
+        #expect(JSONSchema.snake(key) == snake)
+    }
+
+    @Test func optionalFieldsAreNotRequired() throws {
+        var components: [String: Any] = [:]
+        _ = JSONSchema.of(AccountView.self, components: &components)
+        let account = try #require(components["AccountView"] as? [String: Any])
+        let required = Set(try #require(account["required"] as? [String]))
+        #expect(required.isSuperset(of: ["address", "name", "quota", "state"]))
+        #expect(required.isDisjoint(with: ["stored_bytes", "messages", "password_scheme", "last_logins"]))
+        let properties = try #require(account["properties"] as? [String: Any])
+        #expect((properties["created_at"] as? [String: String])?["format"] == "date-time")
+    }
+
+    @Test func theDocumentHasEveryRegisteredRoute() throws {
+        let contract = APIContract()
+        let group = APIGroup(group: Router(context: AdminContext.self).group("api/v1"), contract: contract)
+        group.get("a/:x", "A", returns: [DomainView].self) { _, _ in Response(status: .ok) }
+        group.put("a/:x/role", "B", body: RoleSet.self, returns: AccountRoleView.self) { _, _ in Response(status: .ok) }
+        let doc = contract.document()
+        let paths = try #require(doc["paths"] as? [String: [String: Any]])
+        #expect(Set(paths.keys) == ["/api/v1/a/{x}", "/api/v1/a/{x}/role"])
+        let put = try #require(paths["/api/v1/a/{x}/role"]?["put"] as? [String: Any])
+        #expect(put["requestBody"] != nil)
+        let responses = try #require(put["responses"] as? [String: Any])
+        #expect(responses["200"] != nil && responses["default"] != nil)
+    }
+}
