@@ -11,6 +11,8 @@ import Testing
 @testable import Directory
 @testable import LoginKit
 @testable import Storage
+import Synchronization
+import Webhooks
 
 /// A browser, as far as the console can tell: it keeps the session cookie and sends each form
 /// with the token the last page carried.
@@ -166,65 +168,58 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
         }
     }
 
-    /// Every admin page and form, tried by a domain admin of another domain and by a plain
-    /// user: each is refused, and nothing they did reaches the audit log.
-    static let adminRequests: [(String, String, [(String, String)])] = [
-        ("GET", "/accounts/alice%40example.org", []),
-        ("POST", "/accounts/alice%40example.org", [("name", "X"), ("state", "disabled")]),
-        ("POST", "/accounts/alice%40example.org/password", [("password", "")]),
-        ("POST", "/accounts/alice%40example.org/role", [("role", "server-admin")]),
-        ("POST", "/accounts/alice%40example.org/totp-off", []),
-        ("POST", "/accounts/alice%40example.org/reset-link", []),
-        ("POST", "/accounts/alice%40example.org/vacation", [("subject", "Away"), ("message", "x")]),
-        ("POST", "/accounts/alice%40example.org/forward", [("to", "x@evil.org")]),
-        ("POST", "/accounts/alice%40example.org/delete", [("confirm", "alice@example.org")]),
-        ("POST", "/accounts/new", [("address", "mallory@example.org"), ("password", "mallory-pass-1")]),
-        ("GET", "/domains/example.org", []),
-        ("POST", "/domains", [("name", "evil.org")]),
-        ("POST", "/aliases", [("address", "boss@example.org"), ("targets", "x@evil.org")]),
-        ("POST", "/aliases/remove", [("address", "postmaster@example.org")]),
-        ("GET", "/lists/eng%40example.org", []),
-        ("POST", "/lists", [("address", "new@example.org")]),
-        ("POST", "/lists/eng%40example.org/members", [("members", "x@evil.org"), ("do", "add")]),
-        ("POST", "/lists/eng%40example.org/policy", [("posting_policy", "anyone")]),
-        ("GET", "/moderation/1", []),
-        ("POST", "/moderation/1/approve", []),
-        ("POST", "/moderation/1/reject", []),
-        ("GET", "/tokens", []),
-        ("POST", "/tokens", [("name", "t"), ("role", "server-admin")]),
-        ("POST", "/tokens/1/revoke", []),
-        ("POST", "/accounts/alice%40example.org/sieve", [("name", "x"), ("script", "keep;")]),
-        ("GET", "/accounts/alice%40example.org/sieve/x", []),
-        ("POST", "/accounts/alice%40example.org/rules-test", [("message", "Subject: x\n\nx\n")]),
-        ("POST", "/accounts/alice%40example.org/junk-reset", []),
-        ("POST", "/import/postfix-virtual", [("text", "sales@example.org x@evil.org")]),
-        ("GET", "/webhooks", []),
-        ("POST", "/webhooks", [("url", "http://127.0.0.1:9/h"), ("event-delivered", "on")]),
-    ]
-
+    /// Every admin page and form target the console registers (not a hand-kept list), tried
+    /// by a domain admin of another domain and by a plain user, with fields that would make
+    /// each action succeed for a server admin: each is refused, and nothing they did reaches
+    /// the audit log.
     @Test(arguments: ["dana@other.org", "bob@other.org"])
-    func adminPagesRefuseWhoMayNotManage(_ person: String) async throws {
+    func everyRegisteredAdminRouteRefusesWhoMayNotManage(_ person: String) async throws {
         let h = try consoleHarness()
+        let console = Console(
+            dir: h.dir, delivery: h.delivery, outbound: nil, setup: nil, status: nil, bans: AuthLimiter(maxFailures: 10, ban: 60),
+            webhooks: Webhooks(directory: h.dir), settings: ConsoleSettings())
+        console.addRoutes(to: Router(context: AdminContext.self))
+        let routes = console.registered.withLock { $0 }.filter { $0.audience == .admin }
+        #expect(routes.count > 40, "\(routes.count) admin routes")
+        @Sendable func concrete(_ path: String) -> String {
+            var p = path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "")
+            if p.hasPrefix("/lists/") || p.hasPrefix("lists/") {
+                p = p.replacingOccurrences(of: ":address", with: "eng%40example.org")
+            }
+            p = p.replacingOccurrences(of: "accounts/:address/sieve/:name", with: "accounts/alice%40example.org/sieve/x")
+            p = p.replacingOccurrences(of: ":address", with: "alice%40example.org").replacingOccurrences(of: ":name", with: "example.org")
+            p = p.replacingOccurrences(of: ":id", with: "1")
+            return p.hasPrefix("/") ? p : "/" + p
+        }
+        let fields: [(String, String)] = [
+            ("address", "mallory@example.org"), ("name", "x"), ("password", "mallory-pass-1"), ("targets", "x@evil.org"), ("members", "x@evil.org"),
+            ("do", "add"), ("role", "server-admin"), ("posting_policy", "anyone"), ("script", "keep;"), ("message", "Subject: x\n\nx\n"),
+            ("subject", "Away"), ("to", "x@evil.org"), ("url", "http://127.0.0.1:9/h"), ("event-delivered", "on"), ("text", "sales@example.org x@evil.org"),
+            ("confirm", "alice@example.org"), ("state", "disabled"), ("quota", "1G"), ("ip", "127.0.0.1"), ("domains", "example.org"),
+            ("algorithm", "ed25519"), ("activate", "on"),
+        ]
         let password = person == "dana@other.org" ? "dana-password-1" : "bob-password-1"
         try await h.app.test(.router) { client in
             var b = Browser(client)
             #expect(try await b.signIn(person, password).status == 303)
             _ = try await b.get("/account")
-            for (method, path, fields) in Self.adminRequests {
-                let page = method == "GET" ? try await b.get(path) : try await b.post(path, fields)
-                #expect([403, 404, 422].contains(page.status), "\(person): \(method) \(path) answered \(page.status)")
-                #expect(!page.body.contains("alice@example.org</h1>"), "\(person) saw alice on \(path)")
-            }
-            // Lists pages show only what is theirs.
-            for path in ["/accounts", "/aliases", "/lists", "/moderation", "/audit", "/"] {
-                let page = try await b.get(path)
-                #expect(!page.body.contains("alice@example.org"), "\(person) saw alice on \(path)")
-                #expect(!page.body.contains("postmaster@example.org"), "\(person) saw example.org's alias on \(path)")
+            for route in routes {
+                let path = concrete(route.path)
+                let page = route.method == "GET" ? try await b.get(path) : try await b.post(path, fields)
+                // A domain admin may see their own lists of things (filtered); everything that
+                // names example.org's objects, and every server-admin page, is refused.
+                if person == "dana@other.org", route.method == "GET", !route.path.contains("{") {
+                    #expect([200, 403, 404].contains(page.status), "\(person): GET \(path) answered \(page.status)")
+                } else {
+                    #expect([403, 404, 422].contains(page.status), "\(person): \(route.method) \(path) answered \(page.status)")
+                }
+                #expect(!page.body.contains("alice@example.org"), "\(person) saw alice on \(route.method) \(path)")
+                #expect(!page.body.contains("postmaster@example.org"), "\(person) saw example.org's alias on \(route.method) \(path)")
             }
         }
         let audit = try h.dir.auditLog(since: nil, target: nil, limit: 1000, actor: .system)
         #expect(audit.filter { $0.actor == person }.isEmpty, "\(person) changed: \(audit.filter { $0.actor == person }.map(\.action))")
-        #expect(h.dir.activeAccount("alice@example.org")?.name == "")
+        #expect(try h.dir.store.webhooks().isEmpty)
     }
 
     @Test func aDomainAdminManagesTheirOwnDomain() async throws {

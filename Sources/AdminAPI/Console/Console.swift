@@ -12,6 +12,7 @@ import NIOCore
 import Outbound
 import Doctor
 import Storage
+import Synchronization
 import Webhooks
 
 /// How the console signs people in and keeps them signed in.
@@ -116,6 +117,8 @@ final class Console: Sendable {
     let bans: AuthLimiter?
     let webhooks: Webhooks?
     let settings: ConsoleSettings
+    /// Every page and form target registered, in order.
+    let registered = Mutex<[ConsoleRoute]>([])
 
     init(
         dir: DirectoryService, delivery: LocalDelivery?, outbound: OutboundAdmin?, setup: SetupContext?, status: (any StatusSource)?,

@@ -5,6 +5,7 @@ import Hummingbird
 import LoginKit
 import MailCore
 import Storage
+import Synchronization
 
 typealias PageBuilder = @Sendable (ConsoleRequest) throws -> Page
 typealias AsyncPageBuilder = @Sendable (ConsoleRequest) async throws -> Page
@@ -31,11 +32,19 @@ extension Console {
 
     // MARK: Route helpers
 
-    enum Audience { case admin, anyone }
+    enum Audience: Sendable { case admin, anyone }
+
+    /// A page or form target, as registered (the authorisation tests try each one).
+    struct ConsoleRoute: Sendable {
+        let method: String
+        let path: String
+        let audience: Audience
+    }
 
     /// A page for signed-in people (admins only unless `anyone`), built off the async
     /// executors because it reads the store.
     func page(_ group: RouterGroup<AdminContext>, _ path: RouterPath, _ audience: Audience, _ build: @escaping PageBuilder) {
+        registered.withLock { $0.append(ConsoleRoute(method: "GET", path: path.description, audience: audience)) }
         group.get(path) { req, ctx in
             try await self.serve(req, ctx, audience, form: FormData()) { r in try await blocking { try build(r) } } fallback: { _ in nil }
         }
@@ -54,6 +63,7 @@ extension Console {
         _ group: RouterGroup<AdminContext>, _ path: RouterPath, _ audience: Audience, fallback: @escaping PageBuilder,
         _ act: @escaping AsyncPageBuilder
     ) {
+        registered.withLock { $0.append(ConsoleRoute(method: "POST", path: path.description, audience: audience)) }
         group.post(path) { req, ctx in
             let (req, form) = try await Self.readForm(req)
             return try await self.serve(req, ctx, audience, form: form, act) { r in try await blocking { try fallback(r) } }
