@@ -3,7 +3,8 @@ import Foundation
 import Hummingbird
 import Synchronization
 
-/// One route of `/api/v1` as the OpenAPI document describes it.
+/// One route of `/api/v1` as the OpenAPI document describes it: an ``Endpoint`` without its
+/// answer's type as a generic parameter.
 struct APIOperation: Sendable {
     let method: String
     /// As registered: `accounts/:address`.
@@ -12,14 +13,26 @@ struct APIOperation: Sendable {
     let body: (any Decodable.Type)?
     /// Bodies that are not JSON (CSV imports).
     let bodyMediaType: String
-    let returns: (any Decodable.Type)?
+    let returns: any Decodable.Type
     let returnsMediaType: String
     let status: Int
-    /// Other statuses that carry a body of their own type (a 422 with the import report).
     let also: [Int: any Decodable.Type]
-    /// Query parameters: name and JSON type (`string`, `integer`, `boolean`).
     let query: [(String, String)]
     let nullable: Bool
+
+    init<R>(_ e: Endpoint<R>) {
+        method = e.method.rawValue
+        path = e.path
+        summary = e.summary
+        body = e.body
+        bodyMediaType = e.bodyMediaType
+        returns = R.self
+        returnsMediaType = e.returnsMediaType
+        status = e.status
+        also = e.also.mapValues { $0 }
+        query = e.query.map { ($0.name, $0.type) }
+        nullable = e.nullable
+    }
 }
 
 /// The routes of `/api/v1` as they are registered, and the OpenAPI 3.1 document made of them:
@@ -50,7 +63,7 @@ final class APIContract: Sendable {
                 return [mediaType: ["schema": schema]]
             }
             var responses: [String: Any] = [
-                String(op.status): ["description": "done", "content": content(op.returns, op.returnsMediaType, nullable: op.nullable)],
+                String(op.status): ["description": "done", "content": content(op.returnsMediaType == "application/json" ? op.returns : nil, op.returnsMediaType, nullable: op.nullable)],
                 "default": ["description": "refused: the error's code and a message saying what to do", "content": ["application/json": ["schema": error]]],
             ]
             for (status, type) in op.also { responses[String(status)] = ["description": "refused, with details", "content": content(type, "application/json")] }
@@ -86,49 +99,24 @@ final class APIContract: Sendable {
     }
 }
 
-/// The `/api/v1` group: each route is registered with what it takes and returns, which goes
-/// into the OpenAPI document.
+/// The `/api/v1` group: each route is registered by its ``Endpoint``, which goes into the
+/// OpenAPI document; the CLI calls the same endpoints.
 struct APIGroup {
     let group: RouterGroup<AdminContext>
     let contract: APIContract
 
     typealias Handler = @Sendable (Request, AdminContext) async throws -> Response
 
-    private func add(
-        _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: (any Decodable.Type)?, bodyMediaType: String,
-        returns: (any Decodable.Type)?, returnsMediaType: String, status: Int, also: [Int: any Decodable.Type], query: [(String, String)],
-        nullable: Bool, _ handler: @escaping Handler
-    ) {
-        contract.add(
-            APIOperation(
-                method: method.rawValue, path: path, summary: summary, body: body, bodyMediaType: bodyMediaType, returns: returns,
-                returnsMediaType: returnsMediaType, status: status, also: also, query: query, nullable: nullable))
-        group.on(RouterPath(path), method: method, use: handler)
-    }
-
-    func get(
-        _ path: String, _ summary: String, returns: (any Decodable.Type)?, returnsMediaType: String = "application/json", query: [(String, String)] = [],
-        _ handler: @escaping Handler
-    ) {
-        add(.get, path, summary, body: nil, bodyMediaType: "application/json", returns: returns, returnsMediaType: returnsMediaType, status: 200, also: [:], query: query, nullable: false, handler)
-    }
-
-    func post(
-        _ path: String, _ summary: String, body: (any Decodable.Type)? = nil, bodyMediaType: String = "application/json", returns: (any Decodable.Type)?,
-        status: Int = 200, also: [Int: any Decodable.Type] = [:], query: [(String, String)] = [], nullable: Bool = false, _ handler: @escaping Handler
-    ) {
-        add(.post, path, summary, body: body, bodyMediaType: bodyMediaType, returns: returns, returnsMediaType: "application/json", status: status, also: also, query: query, nullable: nullable, handler)
-    }
-
-    func put(_ path: String, _ summary: String, body: any Decodable.Type, returns: any Decodable.Type, _ handler: @escaping Handler) {
-        add(.put, path, summary, body: body, bodyMediaType: "application/json", returns: returns, returnsMediaType: "application/json", status: 200, also: [:], query: [], nullable: false, handler)
-    }
-
-    func patch(_ path: String, _ summary: String, body: any Decodable.Type, returns: any Decodable.Type, _ handler: @escaping Handler) {
-        add(.patch, path, summary, body: body, bodyMediaType: "application/json", returns: returns, returnsMediaType: "application/json", status: 200, also: [:], query: [], nullable: false, handler)
-    }
-
-    func delete(_ path: String, _ summary: String, returns: any Decodable.Type, query: [(String, String)] = [], _ handler: @escaping Handler) {
-        add(.delete, path, summary, body: nil, bodyMediaType: "application/json", returns: returns, returnsMediaType: "application/json", status: 200, also: [:], query: query, nullable: false, handler)
+    func on<R>(_ endpoint: Endpoint<R>, _ handler: @escaping Handler) {
+        contract.add(APIOperation(endpoint))
+        let method: HTTPRequest.Method =
+            switch endpoint.method {
+            case .get: .get
+            case .post: .post
+            case .put: .put
+            case .patch: .patch
+            case .delete: .delete
+            }
+        group.on(RouterPath(endpoint.path), method: method, use: handler)
     }
 }

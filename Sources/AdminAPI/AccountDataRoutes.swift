@@ -9,11 +9,11 @@ import Storage
 /// `GET|DELETE /api/v1/accounts/{address}/junk`: what the account's junk classifier learned,
 /// and forgetting it (audited). Whoever manages the account.
 func addJunkRoutes(_ api: APIGroup, _ dir: DirectoryService, _ delivery: LocalDelivery) {
-    api.get("accounts/:address/junk", "What the account's junk classifier learned", returns: JunkView.self) { _, ctx in
+    api.on(API.getAccountJunk) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { junkView(try dir.junkSummary(address, actor: $0), delivery) }
     }
-    api.delete("accounts/:address/junk", "Forget what the account's junk classifier learned", returns: JunkView.self) { _, ctx in
+    api.on(API.deleteAccountJunk) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { junkView(try dir.resetJunk(address, actor: $0), delivery) }
     }
@@ -31,7 +31,7 @@ func junkView(_ s: JunkSummary, _ delivery: LocalDelivery) -> JunkView {
 /// `POST /api/v1/backups {"dir"}`: a backup into that folder (on the server's machine), while
 /// the server runs. Server admins only.
 func addBackupRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {
-    api.post("backups", "Back up the server into a folder on its machine", body: BackupRequest.self, returns: BackupView.self) { req, ctx in
+    api.on(API.postBackups) { req, ctx in
         let body = try await JSONBody.decode(BackupRequest.self, from: req, context: ctx)
         return try await run(ctx) { try delivery.backup(into: body.dir, actor: $0) }
     }
@@ -42,7 +42,7 @@ func addBackupRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {
 /// server's machine. Server admins only. Messages larger than `maxMessageSize` (IMAP's
 /// max_append_size) are refused one by one, as APPEND would refuse them.
 func addMailboxFileRoutes(_ api: APIGroup, _ delivery: LocalDelivery, maxMessageSize: Int) {
-    api.post("accounts/:address/mailbox-import", "Import an mbox file or Maildir into the account", body: MailboxImportRequest.self, returns: MailboxTransferView.self) { req, ctx in
+    api.on(API.postAccountMailboxImport) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(MailboxImportRequest.self, from: req, context: ctx)
         guard let variant = Mbox.Variant(rawValue: body.mboxVariant ?? "mboxrd") else {
@@ -52,7 +52,7 @@ func addMailboxFileRoutes(_ api: APIGroup, _ delivery: LocalDelivery, maxMessage
             try delivery.importMailbox(address, path: body.path, folder: body.folder, mboxVariant: variant, maxMessageSize: maxMessageSize, actor: $0)
         }
     }
-    api.post("accounts/:address/mailbox-export", "Export the account's mail as mbox or Maildir", body: MailboxExportRequest.self, returns: MailboxTransferView.self) { req, ctx in
+    api.on(API.postAccountMailboxExport) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(MailboxExportRequest.self, from: req, context: ctx)
         return try await run(ctx) { try delivery.exportMailbox(address, path: body.path, format: body.format, folder: body.folder, actor: $0) }

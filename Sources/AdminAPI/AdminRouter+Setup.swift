@@ -11,7 +11,7 @@ import Outbound
 func addSetupRoutes(
     _ api: APIGroup, _ dir: DirectoryService, _ outbound: OutboundAdmin, _ setup: SetupContext, status: (any StatusSource)? = nil
 ) {
-    api.get("domains/:name/dns-records", "The DNS records to publish for the domain", returns: [DNSRecordView].self) { _, ctx in
+    api.on(API.getDomainDnsRecords) { _, ctx in
         let name = try param(ctx, "name")
         return try await run(ctx) { actor in
             let domain = try dir.domain(name, actor: actor)  // exists, and the actor manages it
@@ -20,7 +20,7 @@ func addSetupRoutes(
                 domain: domain.name, facts: setup.facts, dkim: keys, mtaSTS: MTASTSMode(rawValue: domain.mtaSts) ?? .testing)
         }
     }
-    api.post("doctor", "Check what is published in DNS", body: DoctorRequest.self, returns: [DoctorFinding].self) { req, ctx in
+    api.on(API.postDoctor) { req, ctx in
         let body = try await JSONBody.decode(DoctorRequest.self, from: req, context: ctx)
         let actor = try ctx.requireActor()
         let findings = try await runDoctor(dir, outbound, setup, domains: body.domains ?? [], actor: actor)

@@ -101,15 +101,14 @@ func runAsync<T: Encodable & Sendable>(
     return try JSONBody.response(try await body(actor), status: status)
 }
 
-struct Empty: Codable, Sendable {}
 
 /// `GET|PUT /api/v1/accounts/ADDRESS/role`: who may use the console's admin pages.
 private func addAccountRoleRoutes(_ api: APIGroup, _ dir: DirectoryService) {
-    api.get("accounts/:address/role", "The account's console role", returns: AccountRoleView.self) { _, ctx in
+    api.on(API.getAccountRole) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { try dir.role(address, actor: $0) }
     }
-    api.put("accounts/:address/role", "Set the account's console role", body: RoleSet.self, returns: AccountRoleView.self) { req, ctx in
+    api.on(API.putAccountRole) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(RoleSet.self, from: req, context: ctx)
         return try await run(ctx) { try dir.setRole(address, role: body.role, domains: body.domains ?? [], actor: $0) }
@@ -117,21 +116,21 @@ private func addAccountRoleRoutes(_ api: APIGroup, _ dir: DirectoryService) {
 }
 
 private func addDomainRoutes(_ api: APIGroup, _ dir: DirectoryService) {
-    api.get("domains", "The domains", returns: [DomainView].self) { _, ctx in try await run(ctx) { dir.domains(actor: $0) } }
-    api.post("domains", "Add a domain", body: DomainCreate.self, returns: DomainView.self, status: 201) { req, ctx in
+    api.on(API.getDomains) { _, ctx in try await run(ctx) { dir.domains(actor: $0) } }
+    api.on(API.postDomains) { req, ctx in
         let body = try await JSONBody.decode(DomainCreate.self, from: req, context: ctx)
         return try await run(ctx, status: 201) { try dir.addDomain(body, actor: $0) }
     }
-    api.get("domains/:name", "A domain", returns: DomainView.self) { _, ctx in
+    api.on(API.getDomain) { _, ctx in
         let name = try param(ctx, "name")
         return try await run(ctx) { try dir.domain(name, actor: $0) }
     }
-    api.patch("domains/:name", "Change a domain", body: DomainUpdate.self, returns: DomainView.self) { req, ctx in
+    api.on(API.patchDomain) { req, ctx in
         let name = try param(ctx, "name")
         let body = try await JSONBody.decode(DomainUpdate.self, from: req, context: ctx)
         return try await run(ctx) { try dir.updateDomain(name, body, actor: $0) }
     }
-    api.delete("domains/:name", "Remove an empty domain", returns: Empty.self) { _, ctx in
+    api.on(API.deleteDomain) { _, ctx in
         let name = try param(ctx, "name")
         return try await run(ctx) { actor -> Empty in
             try dir.removeDomain(name, actor: actor)
@@ -141,17 +140,17 @@ private func addDomainRoutes(_ api: APIGroup, _ dir: DirectoryService) {
 }
 
 private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: AuthLimiter?) {
-    api.get("accounts", "Accounts, a page at a time", returns: AdminModels.Page<AccountView>.self, query: [("domain", "string"), ("page", "integer"), ("limit", "integer")]) { req, ctx in
+    api.on(API.getAccounts) { req, ctx in
         let domain = query(req, "domain")
         let page = try intQuery(req, "page", default: 1)
         let limit = try intQuery(req, "limit", default: 100)
         return try await run(ctx) { try dir.accounts(domain: domain, page: page, limit: limit, actor: $0) }
     }
-    api.post("accounts", "Add an account", body: AccountCreate.self, returns: AccountCreated.self, status: 201) { req, ctx in
+    api.on(API.postAccounts) { req, ctx in
         let body = try await JSONBody.decode(AccountCreate.self, from: req, context: ctx)
         return try await run(ctx, status: 201) { try dir.addAccount(body, actor: $0) }
     }
-    api.post("accounts/import", "Import accounts from CSV", bodyMediaType: "text/csv", returns: ImportReport.self, also: [422: ImportReport.self], query: [("partial", "boolean")]) { req, ctx in
+    api.on(API.postAccountsImport) { req, ctx in
         var req = req
         let partial = query(req, "partial") == "true"
         let buffer = try await req.collectBody(upTo: ctx.maxUploadSize)
@@ -163,25 +162,25 @@ private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: 
     }
     // A whole passwd file or Postfix table rides in the JSON body, so these take uploads.
     // Refused for conflicts: 422 with the report, so the client can list every line.
-    api.post("import/dovecot-passwd", "Import accounts from a Dovecot passwd-file", body: DovecotPasswdImport.self, returns: MigrationReport.self, also: [422: MigrationReport.self]) { req, ctx in
+    api.on(API.postImportDovecotPasswd) { req, ctx in
         let body = try await JSONBody.decode(DovecotPasswdImport.self, from: req, context: ctx, limit: ctx.maxUploadSize)
         let actor = try ctx.requireActor()
         let report = try await blocking { try dir.importDovecotPasswd(body, actor: actor) }
         return try JSONBody.response(report, status: report.conflicts.isEmpty ? 200 : 422)
     }
-    api.post("import/postfix-virtual", "Import aliases or accounts from a Postfix virtual table", body: PostfixVirtualImport.self, returns: MigrationReport.self, also: [422: MigrationReport.self]) { req, ctx in
+    api.on(API.postImportPostfixVirtual) { req, ctx in
         let body = try await JSONBody.decode(PostfixVirtualImport.self, from: req, context: ctx, limit: ctx.maxUploadSize)
         let actor = try ctx.requireActor()
         let report = try await blocking { try dir.importPostfixVirtual(body, actor: actor) }
         return try JSONBody.response(report, status: report.conflicts.isEmpty ? 200 : 422)
     }
-    api.get("accounts/export", "Accounts as CSV", returns: nil, returnsMediaType: "text/csv", query: [("domain", "string")]) { req, ctx in
+    api.on(API.getAccountsExport) { req, ctx in
         let domain = query(req, "domain")
         let actor = try ctx.requireActor()
         let csv = try await blocking { try dir.exportAccounts(domain: domain, actor: actor) }
         return JSONBody.text(csv, contentType: "text/csv; charset=utf-8")
     }
-    api.get("accounts/:address", "An account, with its logins", returns: AccountView.self) { _, ctx in
+    api.on(API.getAccount) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { actor in
             var view = try dir.account(address, actor: actor)
@@ -191,16 +190,16 @@ private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: 
             return view
         }
     }
-    api.patch("accounts/:address", "Change an account", body: AccountUpdate.self, returns: AccountView.self) { req, ctx in
+    api.on(API.patchAccount) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(AccountUpdate.self, from: req, context: ctx)
         return try await run(ctx) { try dir.updateAccount(address, body, actor: $0) }
     }
-    api.delete("accounts/:address", "Remove an account and its mail", returns: AccountRemoved.self) { _, ctx in
+    api.on(API.deleteAccount) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { try dir.removeAccount(address, actor: $0) }
     }
-    api.post("accounts/:address/password", "Set a password", body: PasswordSet.self, returns: [String: String].self) { req, ctx in
+    api.on(API.postAccountPassword) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(PasswordSet.self, from: req, context: ctx)
         return try await run(ctx) { actor -> [String: String] in
@@ -208,7 +207,7 @@ private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: 
             return generated.map { ["generated_password": $0] } ?? [:]
         }
     }
-    api.post("accounts/:address/rename", "Give an account a new address", body: AccountRename.self, returns: AccountView.self) { req, ctx in
+    api.on(API.postAccountRename) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(AccountRename.self, from: req, context: ctx)
         return try await run(ctx) { try dir.renameAccount(address, body, actor: $0) }
@@ -216,26 +215,26 @@ private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: 
 }
 
 private func addAliasRoutes(_ api: APIGroup, _ dir: DirectoryService) {
-    api.get("aliases", "The aliases", returns: [AliasView].self, query: [("domain", "string")]) { req, ctx in
+    api.on(API.getAliases) { req, ctx in
         let domain = query(req, "domain")
         return try await run(ctx) { try dir.aliases(domain: domain, actor: $0) }
     }
-    api.post("aliases", "Add an alias", body: AliasCreate.self, returns: AliasView.self, status: 201) { req, ctx in
+    api.on(API.postAliases) { req, ctx in
         let body = try await JSONBody.decode(AliasCreate.self, from: req, context: ctx)
         return try await run(ctx, status: 201) { try dir.addAlias(body, actor: $0) }
     }
-    api.get("aliases/:address", "An alias", returns: AliasView.self) { _, ctx in
+    api.on(API.getAlias) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { try dir.alias(address, actor: $0) }
     }
-    api.delete("aliases/:address", "Remove an alias", returns: Empty.self) { _, ctx in
+    api.on(API.deleteAlias) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { actor -> Empty in
             _ = try dir.removeAlias(address, targets: [], actor: actor)
             return Empty()
         }
     }
-    api.post("aliases/:address/targets/remove", "Remove targets from an alias (the alias goes with its last target)", body: AliasTargets.self, returns: AliasView.self, nullable: true) { req, ctx in
+    api.on(API.postAliasTargetsRemove) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(AliasTargets.self, from: req, context: ctx)
         guard !body.targets.isEmpty else { throw AdminError.invalid("targets_required", "name the targets to remove") }
@@ -244,41 +243,41 @@ private func addAliasRoutes(_ api: APIGroup, _ dir: DirectoryService) {
 }
 
 private func addListRoutes(_ api: APIGroup, _ dir: DirectoryService) {
-    api.get("lists", "The distribution lists", returns: [ListView].self, query: [("domain", "string")]) { req, ctx in
+    api.on(API.getLists) { req, ctx in
         let domain = query(req, "domain")
         return try await run(ctx) { try dir.lists(domain: domain, actor: $0) }
     }
-    api.post("lists", "Create a list", body: ListCreate.self, returns: ListView.self, status: 201) { req, ctx in
+    api.on(API.postLists) { req, ctx in
         let body = try await JSONBody.decode(ListCreate.self, from: req, context: ctx)
         return try await run(ctx, status: 201) { try dir.createList(body, actor: $0) }
     }
-    api.get("lists/:address", "A list with its members", returns: ListView.self) { _, ctx in
+    api.on(API.getList) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { try dir.list(address, actor: $0) }
     }
-    api.patch("lists/:address", "Change a list", body: ListUpdate.self, returns: ListView.self) { req, ctx in
+    api.on(API.patchList) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(ListUpdate.self, from: req, context: ctx)
         return try await run(ctx) { try dir.updateList(address, body, actor: $0) }
     }
-    api.delete("lists/:address", "Remove a list", returns: Empty.self) { _, ctx in
+    api.on(API.deleteList) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { actor -> Empty in
             try dir.deleteList(address, actor: actor)
             return Empty()
         }
     }
-    api.post("lists/:address/members", "Add members", body: MembersChange.self, returns: ListView.self) { req, ctx in
+    api.on(API.postListMembers) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(MembersChange.self, from: req, context: ctx)
         return try await run(ctx) { try dir.addMembers(address, body.members, actor: $0) }
     }
-    api.post("lists/:address/members/remove", "Remove members", body: MembersChange.self, returns: ListView.self) { req, ctx in
+    api.on(API.postListMembersRemove) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(MembersChange.self, from: req, context: ctx)
         return try await run(ctx) { try dir.removeMembers(address, body.members, actor: $0) }
     }
-    api.get("lists/:address/expand", "Who a list reaches", returns: ResolutionView.self) { _, ctx in
+    api.on(API.getListExpand) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { try dir.expandList(address, actor: $0) }
     }
@@ -291,30 +290,30 @@ private func quarantineID(_ ctx: AdminContext) throws -> Int64 {
     return id
 }
 
-private func addQuarantineRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {    api.get("quarantine", "Messages in quarantine", returns: [QuarantineView].self) { _, ctx in try await run(ctx) { try delivery.quarantined(actor: $0) } }
-    api.get("quarantine/:id", "A quarantined message with its text", returns: QuarantineMessageView.self) { _, ctx in
+private func addQuarantineRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {    api.on(API.getQuarantine) { _, ctx in try await run(ctx) { try delivery.quarantined(actor: $0) } }
+    api.on(API.getQuarantined) { _, ctx in
         let id = try quarantineID(ctx)
         return try await run(ctx) { try delivery.quarantinedMessage(id: id, actor: $0) }
     }
-    api.post("quarantine/:id/release", "Deliver a quarantined message", returns: QuarantineResult.self) { _, ctx in
+    api.on(API.postQuarantinedRelease) { _, ctx in
         let id = try quarantineID(ctx)
         return try await runAsync(ctx) { try await delivery.releaseFromQuarantine(id: id, actor: $0) }
     }
-    api.delete("quarantine/:id", "Delete a quarantined message", returns: QuarantineResult.self) { _, ctx in
+    api.on(API.deleteQuarantined) { _, ctx in
         let id = try quarantineID(ctx)
         return try await run(ctx) { try delivery.deleteFromQuarantine(id: id, actor: $0) }
     }
 }
 
 private func addModerationRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {
-    api.post("storage/sweep", "Delete message files nothing refers to", returns: BlobSweepReport.self) { _, ctx in try await run(ctx) { try delivery.sweepBlobs(actor: $0) } }
-    api.get("storage", "Disk use of the store", returns: StorageUsage.self) { _, ctx in try await run(ctx) { try delivery.storageUsage(actor: $0) } }
-    api.get("moderation", "Messages held for list moderators", returns: [HeldView].self, query: [("list", "string")]) { req, ctx in
+    api.on(API.postStorageSweep) { _, ctx in try await run(ctx) { try delivery.sweepBlobs(actor: $0) } }
+    api.on(API.getStorage) { _, ctx in try await run(ctx) { try delivery.storageUsage(actor: $0) } }
+    api.on(API.getModeration) { req, ctx in
         let list = query(req, "list")
         return try await run(ctx) { try delivery.heldMessages(list: list, actor: $0) }
     }
     for action in ["approve", "reject"] {
-        api.post("moderation/:id/\(action)", action == "approve" ? "Approve a held message" : "Reject a held message", returns: ModerationResult.self) { _, ctx in
+        api.on(action == "approve" ? API.postHeldApprove : API.postHeldReject) { _, ctx in
             guard let id = Int64(try param(ctx, "id")) else {
                 throw AdminError.invalid("invalid_id", "held message ids are numbers; see `mailroom moderation list`")
             }
@@ -324,23 +323,23 @@ private func addModerationRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {
 }
 
 private func addAdminRoutes(_ api: APIGroup, _ dir: DirectoryService, delivery: LocalDelivery?) {
-    api.get("resolve/:address", "How an address resolves", returns: ResolutionView.self) { _, ctx in
+    api.on(API.getResolve) { _, ctx in
         let address = try param(ctx, "address")
         return try await run(ctx) { try dir.resolveView(address, actor: $0) }
     }
-    api.get("tokens", "API tokens", returns: [TokenView].self) { _, ctx in try await run(ctx) { try dir.tokens(actor: $0) } }
-    api.post("tokens", "Create an API token", body: TokenCreate.self, returns: TokenCreated.self, status: 201) { req, ctx in
+    api.on(API.getTokens) { _, ctx in try await run(ctx) { try dir.tokens(actor: $0) } }
+    api.on(API.postTokens) { req, ctx in
         let body = try await JSONBody.decode(TokenCreate.self, from: req, context: ctx)
         return try await run(ctx, status: 201) { try dir.createToken(body, actor: $0) }
     }
-    api.delete("tokens/:id", "Revoke an API token", returns: Empty.self) { _, ctx in
+    api.on(API.deleteToken) { _, ctx in
         guard let id = Int64(try param(ctx, "id")) else { throw AdminError.invalid("invalid_id", "token ids are numbers; see `mailroom token list`") }
         return try await run(ctx) { actor -> Empty in
             try dir.revokeToken(id, actor: actor)
             return Empty()
         }
     }
-    api.get("trace", "The story of each matching message", returns: [TraceView].self, query: [("message_id", "string"), ("sender", "string"), ("recipient", "string"), ("client", "string"), ("account", "string"), ("since", "string"), ("limit", "integer")]) { req, ctx in
+    api.on(API.getTrace) { req, ctx in
         let messageID = query(req, "message_id")
         let sender = query(req, "sender")
         let recipient = query(req, "recipient")
@@ -356,7 +355,7 @@ private func addAdminRoutes(_ api: APIGroup, _ dir: DirectoryService, delivery: 
                 actor: actor)
         }
     }
-    api.get("audit", "The audit log", returns: [AuditView].self, query: [("since", "string"), ("target", "string"), ("limit", "integer")]) { req, ctx in
+    api.on(API.getAudit) { req, ctx in
         let since = try query(req, "since").map(parseSince)
         let target = query(req, "target")
         let limit = try intQuery(req, "limit", default: 100)

@@ -7,16 +7,16 @@ import Storage
 /// `/api/v1/bans`: the client addresses banned after failed logins (SMTP and IMAP share them),
 /// and lifting them. Server admins only; lifting is audited.
 func addBanRoutes(_ api: APIGroup, _ dir: DirectoryService, _ limiter: AuthLimiter) {
-    api.get("bans", "Addresses banned after failed logins", returns: [BanView].self) { _, ctx in
+    api.on(API.getBans) { _, ctx in
         try await run(ctx) { actor in
             try dir.requireServerAdmin(actor, "see the bans")
             return limiter.bans().map { BanView(ip: $0.ip, until: $0.until, failures: $0.failures) }
         }
     }
-    api.delete("bans", "Lift every ban", returns: BansLifted.self) { _, ctx in
+    api.on(API.deleteBans) { _, ctx in
         try await run(ctx) { actor in try liftBans(nil, dir, limiter, actor) }
     }
-    api.delete("bans/:ip", "Lift one ban", returns: BansLifted.self) { _, ctx in
+    api.on(API.deleteBan) { _, ctx in
         let ip = try param(ctx, "ip")
         return try await run(ctx) { actor in try liftBans(ip, dir, limiter, actor) }
     }

@@ -11,7 +11,7 @@ public protocol StatusSource: Sendable {
 
 /// `GET /api/v1/status`, server admins only (`mailroom status`).
 func addStatusRoutes(_ api: APIGroup, _ dir: DirectoryService, _ source: any StatusSource) {
-    api.get("status", "The server's status", returns: StatusView.self) { _, ctx in
+    api.on(API.getStatus) { _, ctx in
         try await run(ctx) { actor in
             try dir.requireServerAdmin(actor, "see the server's status")
             return source.status()

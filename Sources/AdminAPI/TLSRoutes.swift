@@ -12,13 +12,13 @@ public protocol TLSAdmin: Sendable {
 
 /// `/api/v1/tls` (status) and `/api/v1/tls/renew`, server admins only.
 func addTLSRoutes(_ api: APIGroup, _ dir: DirectoryService, _ tls: any TLSAdmin) {
-    api.get("tls", "Certificates", returns: TLSStatusView.self) { _, ctx in
+    api.on(API.getTls) { _, ctx in
         try await run(ctx) { actor in
             try dir.requireServerAdmin(actor, "see the TLS certificates")
             return tls.status()
         }
     }
-    api.post("tls/renew", "Renew the ACME certificate now", returns: TLSStatusView.self) { _, ctx in
+    api.on(API.postTlsRenew) { _, ctx in
         try await runAsync(ctx) { actor in
             try dir.requireServerAdmin(actor, "renew the TLS certificate")
             return try await tls.renew()

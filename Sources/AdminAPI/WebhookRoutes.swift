@@ -6,19 +6,19 @@ import Webhooks
 
 /// `/api/v1/webhooks`: add, list, remove, and each hook's delivery log (server admins).
 func addWebhookRoutes(_ api: APIGroup, _ webhooks: Webhooks) {
-    api.get("webhooks", "Webhooks", returns: [WebhookView].self) { _, ctx in try await run(ctx) { try webhooks.list(actor: $0) } }
-    api.post("webhooks", "Add a webhook", body: WebhookCreate.self, returns: WebhookCreated.self, status: 201) { req, ctx in
+    api.on(API.getWebhooks) { _, ctx in try await run(ctx) { try webhooks.list(actor: $0) } }
+    api.on(API.postWebhooks) { req, ctx in
         let body = try await JSONBody.decode(WebhookCreate.self, from: req, context: ctx)
         return try await run(ctx, status: 201) { try webhooks.add(body, actor: $0) }
     }
-    api.delete("webhooks/:id", "Remove a webhook", returns: Empty.self) { _, ctx in
+    api.on(API.deleteWebhook) { _, ctx in
         let id = try webhookID(ctx)
         return try await run(ctx) { actor -> Empty in
             try webhooks.remove(id, actor: actor)
             return Empty()
         }
     }
-    api.get("webhooks/:id/log", "A webhook's deliveries", returns: [WebhookDeliveryView].self, query: [("limit", "integer")]) { req, ctx in
+    api.on(API.getWebhookLog) { req, ctx in
         let id = try webhookID(ctx)
         let limit = try intQuery(req, "limit", default: 100)
         return try await run(ctx) { try webhooks.log(id, limit: limit, actor: $0) }

@@ -1,3 +1,4 @@
+import AdminModels
 import Directory
 import Foundation
 import Storage

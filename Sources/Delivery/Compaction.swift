@@ -1,3 +1,4 @@
+import AdminModels
 import Foundation
 import MIME
 import Storage

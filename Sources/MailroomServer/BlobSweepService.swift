@@ -1,3 +1,4 @@
+import AdminModels
 import Delivery
 import Foundation
 import Logging

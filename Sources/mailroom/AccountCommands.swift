@@ -36,7 +36,7 @@ struct AccountCommand: AsyncParsableCommand {
 
         func run() async throws {
             let body = AccountCreate(address: address, password: try pw.resolved(), generatePassword: pw.generatePassword ? true : nil, name: name, quota: quota)
-            let r = try await client.call(.POST, "/api/v1/accounts", body: body, as: AccountCreated.self)
+            let r = try await client.call(API.postAccounts, body: body)
             guard !client.json else { return }
             print("created account \(r.account.address)")
             if let p = r.generatedPassword { print("password: \(p)   (shown only now)") }
@@ -52,9 +52,8 @@ struct AccountCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            var path = "/api/v1/accounts?page=\(page)&limit=\(limit)"
-            if let domain { path += "&domain=\(seg(domain))" }
-            let p = try await client.call(.GET, path, as: Page<AccountView>.self)
+            let query = "page=\(page)&limit=\(limit)" + (domain.map { "&domain=\(seg($0))" } ?? "")
+            let p = try await client.call(API.getAccounts, query: query)
             guard !client.json else { return }
             printTable(["ADDRESS", "NAME", "QUOTA", "STATE"], p.items.map { [shown($0.address), $0.name, quotaText($0.quota), $0.state] })
             let first = p.items.isEmpty ? 0 : (p.page - 1) * p.limit + 1
@@ -68,7 +67,7 @@ struct AccountCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let a = try await client.call(.GET, "/api/v1/accounts/\(seg(address))", as: AccountView.self)
+            let a = try await client.call(API.getAccount, [address])
             guard !client.json else { return }
             printFields([
                 ("address", shown(a.address)), ("name", a.name.isEmpty ? "-" : a.name), ("state", a.state),
@@ -108,9 +107,8 @@ struct AccountCommand: AsyncParsableCommand {
             guard password != nil || pw.generatePassword else {
                 throw CLIError("give the new password with --password-stdin, --password or --generate-password")
             }
-            let r = try await client.call(
-                .POST, "/api/v1/accounts/\(seg(address))/password",
-                body: PasswordSet(password: password, generate: pw.generatePassword ? true : nil), as: [String: String].self)
+            let r = try await client.call(API.postAccountPassword, [address],
+                body: PasswordSet(password: password, generate: pw.generatePassword ? true : nil))
             guard !client.json else { return }
             print("password of \(address) changed")
             if let g = r["generated_password"] { print("password: \(g)   (shown only now)") }
@@ -127,9 +125,7 @@ struct AccountCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let a = try await client.call(
-                .POST, "/api/v1/accounts/\(seg(address))/rename", body: AccountRename(newAddress: newAddress, keepAlias: keepAlias),
-                as: AccountView.self)
+            let a = try await client.call(API.postAccountRename, [address], body: AccountRename(newAddress: newAddress, keepAlias: keepAlias))
             if !client.json { print("renamed \(address) to \(a.address)" + (keepAlias ? "; \(address) stays as an alias" : "")) }
         }
     }
@@ -140,7 +136,7 @@ struct AccountCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.call(.PATCH, "/api/v1/accounts/\(seg(address))", body: AccountUpdate(state: "disabled"), as: AccountView.self)
+            _ = try await client.call(API.patchAccount, [address], body: AccountUpdate(state: "disabled"))
             if !client.json { print("disabled \(address)") }
         }
     }
@@ -151,7 +147,7 @@ struct AccountCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.call(.PATCH, "/api/v1/accounts/\(seg(address))", body: AccountUpdate(state: "active"), as: AccountView.self)
+            _ = try await client.call(API.patchAccount, [address], body: AccountUpdate(state: "active"))
             if !client.json { print("enabled \(address)") }
         }
     }
@@ -170,7 +166,7 @@ struct AccountCommand: AsyncParsableCommand {
                     "removing \(address) deletes the account, its password and its mail, and takes it out of every alias and list. "
                         + "Run again with --yes to do it (or `mailroom account disable \(address)` to keep the data)")
             }
-            let r = try await client.call(.DELETE, "/api/v1/accounts/\(seg(address))", as: AccountRemoved.self)
+            let r = try await client.call(API.deleteAccount, [address])
             guard !client.json else { return }
             print("removed \(r.address):")
             for line in r.removed { print("  - \(line)") }
@@ -199,17 +195,14 @@ struct AccountCommand: AsyncParsableCommand {
         func run() async throws {
             var changed: [String] = []
             if name != nil || quota != nil {
-                let a = try await client.call(
-                    .PATCH, "/api/v1/accounts/\(seg(address))", body: AccountUpdate(name: name, quota: quota), as: AccountView.self)
+                let a = try await client.call(API.patchAccount, [address], body: AccountUpdate(name: name, quota: quota))
                 if client.json { return }
                 // Only what this command changed: the rest of the account is `account show`'s.
                 if name != nil { changed.append("name \"\(a.name)\"") }
                 if quota != nil { changed.append("quota \(quotaText(a.quota))") }
             }
             if let role {
-                let r = try await client.call(
-                    .PUT, "/api/v1/accounts/\(seg(address))/role", body: RoleSet(role: role, domains: domains.isEmpty ? nil : domains),
-                    as: AccountRoleView.self)
+                let r = try await client.call(API.putAccountRole, [address], body: RoleSet(role: role, domains: domains.isEmpty ? nil : domains))
                 if client.json { return }
                 changed.append("role \(r.role)" + (r.domains.isEmpty ? "" : " of \(r.domains.joined(separator: ", "))"))
             }
@@ -240,7 +233,7 @@ struct AccountCommand: AsyncParsableCommand {
             let response: AdminClient.Response
             do {
                 response = try await client.client().send(
-                    .POST, "/api/v1/accounts/import\(partial ? "?partial=true" : "")", body: Data(text.utf8), contentType: "text/csv")
+                    .POST, API.postAccountsImport.url([], query: partial ? "partial=true" : nil), body: Data(text.utf8), contentType: "text/csv")
             } catch let e as ClientError { throw CLIError(e.description) }
             guard response.status == 200 || response.status == 422,
                 let report = try? AdminJSON.decoder().decode(ImportReport.self, from: response.body)
@@ -269,7 +262,7 @@ struct AccountCommand: AsyncParsableCommand {
         func run() async throws {
             let response: AdminClient.Response
             do {
-                response = try await client.client().send(.GET, "/api/v1/accounts/export" + (domain.map { "?domain=\(seg($0))" } ?? ""))
+                response = try await client.client().send(.GET, API.getAccountsExport.url([], query: domain.map { "domain=\(seg($0))" }))
             } catch let e as ClientError { throw CLIError(e.description) }
             guard response.status == 200 else { throw CLIError(AdminClient.apiError(response).description) }
             if let output {

@@ -11,7 +11,7 @@ struct ResolveCommand: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
-        let r = try await client.call(.GET, "/api/v1/resolve/\(seg(address))", as: ResolutionView.self)
+        let r = try await client.call(API.getResolve, [address])
         guard !client.json else { return }
         var story: String
         switch r.kind {
@@ -47,7 +47,7 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let t = try await client.call(.POST, "/api/v1/tokens", body: TokenCreate(name: name, role: role, domains: domains), as: TokenCreated.self)
+            let t = try await client.call(API.postTokens, body: TokenCreate(name: name, role: role, domains: domains))
             guard !client.json else { return }
             print("created token \(t.token.id) \"\(t.token.name)\" (\(t.token.role)\(t.token.domains.isEmpty ? "" : " of " + t.token.domains.joined(separator: ", ")))")
             print("secret: \(t.secret)")
@@ -60,7 +60,7 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let tokens = try await client.call(.GET, "/api/v1/tokens", as: [TokenView].self)
+            let tokens = try await client.call(API.getTokens)
             guard !client.json else { return }
             printTable(
                 ["ID", "NAME", "ROLE", "DOMAINS", "LAST USED", "STATE"],
@@ -76,7 +76,7 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.call(.DELETE, "/api/v1/tokens/\(id)", as: Empty.self)
+            _ = try await client.call(API.deleteToken, [String(id)])
             if !client.json { print("revoked token \(id)") }
         }
     }
@@ -95,7 +95,7 @@ struct AuditCommand: AsyncParsableCommand {
         var q = ["limit=\(limit)"]
         if let since { q.append("since=\(seg(since))") }
         if let target { q.append("target=\(seg(target))") }
-        let entries = try await client.call(.GET, "/api/v1/audit?" + q.joined(separator: "&"), as: [AuditView].self)
+        let entries = try await client.call(API.getAudit, query: q.joined(separator: "&"))
         guard !client.json else { return }
         printTable(
             ["TIME", "ACTOR", "ACTION", "TARGET", "FROM"],

@@ -20,7 +20,7 @@ struct AliasCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let a = try await client.call(.POST, "/api/v1/aliases", body: AliasCreate(address: source, targets: targets), as: AliasView.self)
+            let a = try await client.call(API.postAliases, body: AliasCreate(address: source, targets: targets))
             if !client.json { print("\(a.address) → \(a.targets.joined(separator: ", "))") }
         }
     }
@@ -34,11 +34,10 @@ struct AliasCommand: AsyncParsableCommand {
 
         func run() async throws {
             if targets.isEmpty {
-                _ = try await client.call(.DELETE, "/api/v1/aliases/\(seg(source))", as: Empty.self)
+                _ = try await client.call(API.deleteAlias, [source])
                 if !client.json { print("removed alias \(source)") }
             } else {
-                let a = try await client.call(
-                    .POST, "/api/v1/aliases/\(seg(source))/targets/remove", body: AliasTargets(targets: targets), as: AliasView?.self)
+                let a = try await client.call(API.postAliasTargetsRemove, [source], body: AliasTargets(targets: targets))
                 if !client.json {
                     print(a.map { "\($0.address) → \($0.targets.joined(separator: ", "))" } ?? "removed alias \(source) (no targets left)")
                 }
@@ -52,7 +51,7 @@ struct AliasCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let list = try await client.call(.GET, "/api/v1/aliases" + (domain.map { "?domain=\(seg($0))" } ?? ""), as: [AliasView].self)
+            let list = try await client.call(API.getAliases, query: domain.map { "domain=\(seg($0))" })
             guard !client.json else { return }
             printTable(["ALIAS", "TARGETS"], list.map { [shown($0.address), $0.targets.map(shown).joined(separator: ", ")] })
         }
@@ -64,7 +63,7 @@ struct AliasCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let a = try await client.call(.GET, "/api/v1/aliases/\(seg(source))", as: AliasView.self)
+            let a = try await client.call(API.getAlias, [source])
             guard !client.json else { return }
             printFields([("alias", shown(a.address)), ("targets", a.targets.map(shown).joined(separator: ", ")), ("created", dateText(a.createdAt))])
         }

@@ -24,7 +24,7 @@ struct BackupCommand: AsyncParsableCommand {
 
         func run() async throws {
             let absolute = URL(fileURLWithPath: dir).standardizedFileURL.path
-            let b = try await client.call(.POST, "/api/v1/backups", body: BackupRequest(dir: absolute), as: BackupView.self)
+            let b = try await client.call(API.postBackups, body: BackupRequest(dir: absolute))
             guard !client.json else { return }
             print("Backup \(b.name) in \(absolute): database \(b.databaseBytes) bytes, \(b.files) message files (\(b.filesCopied) copied, \(b.filesReused) held already).")
             print("Check it with `mailroom backup verify \(absolute)`.")

@@ -19,7 +19,7 @@ struct BansCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let bans = try await client.call(.GET, "/api/v1/bans", as: [BanView].self)
+            let bans = try await client.call(API.getBans)
             guard !client.json else { return }
             guard !bans.isEmpty else { return print("No address is banned.") }
             printTable(["ADDRESS", "UNTIL", "FAILURES"], bans.map { [$0.ip, dateText($0.until), String($0.failures)] })
@@ -38,8 +38,7 @@ struct BansCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let path = address.map { "/api/v1/bans/\(seg($0))" } ?? "/api/v1/bans"
-            let r = try await client.call(.DELETE, path, as: BansLifted.self)
+            let r = try await (address == nil ? client.call(API.deleteBans) : client.call(API.deleteBan, [address ?? ""]))
             guard !client.json else { return }
             if let address {
                 print(r.lifted == 1 ? "Lifted the ban on \(address)." : "\(address) was not banned; its failed logins are forgotten.")

@@ -70,6 +70,15 @@ struct ClientOptions: ParsableArguments {
         }
     }
 
+    /// Calls one of the API's endpoints: its path parameters in order, a query (`name=value`,
+    /// encoded) and a body; answers with the endpoint's type.
+    func call<R>(_ endpoint: Endpoint<R>, _ parameters: [String] = [], query: String? = nil, body: (some Encodable)? = Optional<String>.none)
+        async throws -> R
+    {
+        let method = AdminClient.Method(rawValue: endpoint.method.rawValue) ?? .GET
+        return try await call(method, endpoint.url(parameters, query: query), body: body, as: R.self)
+    }
+
     func printJSON(_ value: some Encodable) {
         if let data = try? AdminJSON.encoder(pretty: true).encode(value) { print(String(decoding: data, as: UTF8.self)) }
     }

@@ -20,7 +20,7 @@ struct DomainCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let d = try await client.call(.POST, "/api/v1/domains", body: DomainCreate(name: name, aliasOf: aliasOf, catchAll: catchAll), as: DomainView.self)
+            let d = try await client.call(API.postDomains, body: DomainCreate(name: name, aliasOf: aliasOf, catchAll: catchAll))
             if !client.json {
                 print("added domain \(d.displayName)" + (d.aliasOf.map { " (alias of \($0))" } ?? ""))
             }
@@ -32,7 +32,7 @@ struct DomainCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let domains = try await client.call(.GET, "/api/v1/domains", as: [DomainView].self)
+            let domains = try await client.call(API.getDomains)
             guard !client.json else { return }
             if domains.isEmpty { print("no domains yet — add one with `mailroom domain add example.org`"); return }
             printTable(
@@ -53,7 +53,7 @@ struct DomainCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let d = try await client.call(.GET, "/api/v1/domains/\(seg(name))", as: DomainView.self)
+            let d = try await client.call(API.getDomain, [name])
             guard !client.json else { return }
             printFields([
                 ("domain", d.displayName), ("ascii name", d.name), ("alias of", d.aliasOf ?? "-"),
@@ -82,7 +82,7 @@ struct DomainCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let d = try await client.call(.PATCH, "/api/v1/domains/\(seg(name))", body: DomainUpdate(mtaSts: mtaSts), as: DomainView.self)
+            let d = try await client.call(API.patchDomain, [name], body: DomainUpdate(mtaSts: mtaSts))
             if !client.json { print("updated \(d.displayName): mta-sts \(d.mtaSts)") }
         }
     }
@@ -93,7 +93,7 @@ struct DomainCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.call(.DELETE, "/api/v1/domains/\(seg(name))", as: Empty.self)
+            _ = try await client.call(API.deleteDomain, [name])
             if !client.json { print("removed domain \(name)") }
         }
     }
@@ -111,7 +111,7 @@ struct DomainCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let d = try await client.call(.PATCH, "/api/v1/domains/\(seg(name))", body: DomainUpdate(catchAll: target ?? ""), as: DomainView.self)
+            let d = try await client.call(API.patchDomain, [name], body: DomainUpdate(catchAll: target ?? ""))
             if !client.json { print(d.catchAll.map { "catch-all of \(d.displayName) → \($0)" } ?? "catch-all of \(d.displayName) removed") }
         }
     }

@@ -31,7 +31,7 @@ struct ImportCommand: ParsableCommand {
             let body = DovecotPasswdImport(
                 text: try readFile(file, what: "passwd"), domain: domain, dryRun: dryRun ? true : nil)
             try await ImportCommand.send(
-                "/api/v1/import/dovecot-passwd", body, file: file, dryRun: dryRun, client: client)
+                API.postImportDovecotPasswd.url([]), body, file: file, dryRun: dryRun, client: client)
         }
     }
 
@@ -55,7 +55,7 @@ struct ImportCommand: ParsableCommand {
                 text: try readFile(file, what: "Postfix table"), mailboxMaps: mailboxMaps ? true : nil,
                 dryRun: dryRun ? true : nil)
             try await ImportCommand.send(
-                "/api/v1/import/postfix-virtual", body, file: file, dryRun: dryRun, client: client)
+                API.postImportPostfixVirtual.url([]), body, file: file, dryRun: dryRun, client: client)
         }
     }
 

@@ -35,7 +35,7 @@ struct JunkCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let j = try await client.call(.GET, "/api/v1/accounts/\(seg(address))/junk", as: JunkView.self)
+            let j = try await client.call(API.getAccountJunk, [address])
             guard !client.json else { return }
             JunkCommand.print(j, address)
         }
@@ -48,7 +48,7 @@ struct JunkCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let j = try await client.call(.DELETE, "/api/v1/accounts/\(seg(address))/junk", as: JunkView.self)
+            let j = try await client.call(API.deleteAccountJunk, [address])
             guard !client.json else { return }
             Swift.print("The junk classifier of \(address) starts again from nothing.")
             JunkCommand.print(j, address)

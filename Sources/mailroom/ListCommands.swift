@@ -17,9 +17,7 @@ struct ListCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let l = try await client.call(
-                .POST, "/api/v1/lists", body: ListCreate(address: address, name: name, description: description, members: members.isEmpty ? nil : members),
-                as: ListView.self)
+            let l = try await client.call(API.postLists, body: ListCreate(address: address, name: name, description: description, members: members.isEmpty ? nil : members))
             if !client.json { print("created list \(l.address) with \(counted(l.memberCount, "member")) (posting policy: \(l.postingPolicy))") }
         }
     }
@@ -30,7 +28,7 @@ struct ListCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let l = try await client.call(.GET, "/api/v1/lists/\(seg(address))", as: ListView.self)
+            let l = try await client.call(API.getList, [address])
             guard !client.json else { return }
             func join(_ a: [String]) -> String { a.isEmpty ? "-" : a.joined(separator: ", ") }
             printFields([
@@ -53,7 +51,7 @@ struct ListCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let lists = try await client.call(.GET, "/api/v1/lists" + (domain.map { "?domain=\(seg($0))" } ?? ""), as: [ListView].self)
+            let lists = try await client.call(API.getLists, query: domain.map { "domain=\(seg($0))" })
             guard !client.json else { return }
             printTable(["LIST", "MEMBERS", "POLICY", "NAME"], lists.map { [shown($0.address), String($0.memberCount), $0.postingPolicy, $0.name] })
         }
@@ -65,7 +63,7 @@ struct ListCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.call(.DELETE, "/api/v1/lists/\(seg(address))", as: Empty.self)
+            _ = try await client.call(API.deleteList, [address])
             if !client.json { print("deleted list \(address)") }
         }
     }
@@ -78,7 +76,7 @@ struct ListCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let l = try await client.call(.POST, "/api/v1/lists/\(seg(list))/members", body: MembersChange(members: members), as: ListView.self)
+            let l = try await client.call(API.postListMembers, [list], body: MembersChange(members: members))
             if !client.json { print("\(l.address) now has \(counted(l.memberCount, "member"))") }
         }
     }
@@ -90,7 +88,7 @@ struct ListCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let l = try await client.call(.POST, "/api/v1/lists/\(seg(list))/members/remove", body: MembersChange(members: members), as: ListView.self)
+            let l = try await client.call(API.postListMembersRemove, [list], body: MembersChange(members: members))
             if !client.json { print("\(l.address) now has \(counted(l.memberCount, "member"))") }
         }
     }
@@ -127,7 +125,7 @@ struct ListCommand: AsyncParsableCommand {
                 name: name, description: description, postingPolicy: policy, allowedSenders: split(allowedSenders),
                 owners: split(owners), moderators: split(moderators), subjectPrefix: subjectPrefix, replyTo: replyTo,
                 hiddenMembers: hiddenMembers, dmarcRewrite: dmarcRewrite)
-            let l = try await client.call(.PATCH, "/api/v1/lists/\(seg(address))", body: body, as: ListView.self)
+            let l = try await client.call(API.patchList, [address], body: body)
             if !client.json { print("updated \(l.address) (posting policy: \(l.postingPolicy))") }
         }
     }
@@ -139,7 +137,7 @@ struct ListCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let r = try await client.call(.GET, "/api/v1/lists/\(seg(address))/expand", as: ResolutionView.self)
+            let r = try await client.call(API.getListExpand, [address])
             guard !client.json else { return }
             printResolution(r)
         }

@@ -34,10 +34,8 @@ struct MailboxCommand: AsyncParsableCommand {
 
         func run() async throws {
             let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-            let v = try await client.call(
-                .POST, "/api/v1/accounts/\(seg(address))/mailbox-import",
-                body: MailboxImportRequest(path: absolute, folder: folder, mboxVariant: mboxVariant),
-                as: MailboxTransferView.self)
+            let v = try await client.call(API.postAccountMailboxImport, [address],
+                body: MailboxImportRequest(path: absolute, folder: folder, mboxVariant: mboxVariant))
             guard !client.json else { return }
             for f in v.folders { print("\(f.name): \(f.messages) imported") }
             for r in v.refused { print("refused \(r.folder) \(r.item): \(r.reason)") }
@@ -58,10 +56,8 @@ struct MailboxCommand: AsyncParsableCommand {
 
         func run() async throws {
             let absolute = URL(fileURLWithPath: output).standardizedFileURL.path
-            let v = try await client.call(
-                .POST, "/api/v1/accounts/\(seg(address))/mailbox-export",
-                body: MailboxExportRequest(path: absolute, format: format, folder: folder), as: MailboxTransferView.self
-            )
+            let v = try await client.call(API.postAccountMailboxExport, [address],
+                body: MailboxExportRequest(path: absolute, format: format, folder: folder))
             guard !client.json else { return }
             for f in v.folders { print("\(f.name): \(f.messages) exported") }
             print("Written to \(absolute).")

@@ -14,7 +14,7 @@ struct ModerationCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let held = try await client.call(.GET, "/api/v1/moderation" + (list.map { "?list=\(seg($0))" } ?? ""), as: [HeldView].self)
+            let held = try await client.call(API.getModeration, query: list.map { "list=\(seg($0))" })
             guard !client.json else { return }
             if held.isEmpty { print("no messages are waiting for a moderator"); return }
             printTable(
@@ -29,7 +29,7 @@ struct ModerationCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let r = try await client.call(.POST, "/api/v1/moderation/\(id)/approve", as: ModerationResult.self)
+            let r = try await client.call(API.postHeldApprove, [String(id)])
             if !client.json { print("approved message \(id): delivered to \(counted(r.recipients, "recipient"))") }
         }
     }
@@ -40,7 +40,7 @@ struct ModerationCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.call(.POST, "/api/v1/moderation/\(id)/reject", as: ModerationResult.self)
+            _ = try await client.call(API.postHeldReject, [String(id)])
             if !client.json { print("rejected message \(id)") }
         }
     }

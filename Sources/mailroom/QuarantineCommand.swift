@@ -19,7 +19,7 @@ struct QuarantineCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let held = try await client.call(.GET, "/api/v1/quarantine", as: [QuarantineView].self)
+            let held = try await client.call(API.getQuarantine)
             guard !client.json else { return }
             if held.isEmpty { print("the quarantine is empty"); return }
             printTable(
@@ -36,7 +36,7 @@ struct QuarantineCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let m = try await client.call(.GET, "/api/v1/quarantine/\(id)", as: QuarantineMessageView.self)
+            let m = try await client.call(API.getQuarantined, [String(id)])
             guard !client.json else { return }
             let e = m.entry
             print("quarantined message \(e.id), held \(dateText(e.heldAt)) — \(e.reason)")
@@ -53,7 +53,7 @@ struct QuarantineCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let r = try await client.call(.POST, "/api/v1/quarantine/\(id)/release", as: QuarantineResult.self)
+            let r = try await client.call(API.postQuarantinedRelease, [String(id)])
             if !client.json { print("released message \(id) to \(counted(r.recipients, "recipient"))") }
         }
     }
@@ -64,7 +64,7 @@ struct QuarantineCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.call(.DELETE, "/api/v1/quarantine/\(id)", as: QuarantineResult.self)
+            _ = try await client.call(API.deleteQuarantined, [String(id)])
             if !client.json { print("deleted message \(id) from the quarantine") }
         }
     }

@@ -30,7 +30,7 @@ struct QueueCommand: AsyncParsableCommand {
             if let sender { q.append("sender=\(seg(sender))") }
             if let recipient { q.append("recipient=\(seg(recipient))") }
             if let status { q.append("status=\(seg(status))") }
-            let entries = try await client.call(.GET, "/api/v1/queue?" + q.joined(separator: "&"), as: [QueueEntryView].self)
+            let entries = try await client.call(API.getQueue, query: q.joined(separator: "&"))
             guard !client.json else { return }
             if entries.isEmpty { print("the outbound queue is empty\(q.count > 1 ? " for this selection" : "")"); return }
             printTable(
@@ -51,7 +51,7 @@ struct QueueCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let entries = try await client.call(.GET, "/api/v1/queue/\(seg(id))", as: [QueueEntryView].self)
+            let entries = try await client.call(API.getQueued, [String(id)])
             guard !client.json, let first = entries.first else { return }
             print("queue id:   \(first.queueId)")
             print("message-id: \(first.messageId ?? "-")")
@@ -76,7 +76,7 @@ struct QueueCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let s = try await client.call(.GET, "/api/v1/queue/summary", as: QueueSummaryView.self)
+            let s = try await client.call(API.getQueueSummary)
             guard !client.json else { return }
             if s.rows.isEmpty { print("the outbound queue is empty"); return }
             let total = s.rows.reduce(into: Array(repeating: 0, count: s.buckets.count)) { acc, r in for i in r.counts.indices { acc[i] += r.counts[i] } }
@@ -102,11 +102,12 @@ struct QueueCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let path: String
-            if let id { path = "/api/v1/queue/\(seg(id))/retry" } else if let domain { path = "/api/v1/queue/retry?domain=\(seg(domain))" } else {
-                path = "/api/v1/queue/retry?all=true"
+            let r: QueueActionResult
+            if let id {
+                r = try await client.call(API.postQueuedRetry, [id])
+            } else {
+                r = try await client.call(API.postQueueRetry, query: domain.map { "domain=\(seg($0))" } ?? "all=true")
             }
-            let r = try await client.call(.POST, path, as: QueueActionResult.self)
             if !client.json { print("retrying \(counted(r.recipients, "recipient")) now") }
         }
     }
@@ -117,7 +118,7 @@ struct QueueCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let r = try await client.call(.POST, "/api/v1/queue/\(seg(id))/hold", as: QueueActionResult.self)
+            let r = try await client.call(API.postQueuedHold, [String(id)])
             if !client.json { print("held \(counted(r.recipients, "recipient")) of \(id); `mailroom queue release \(id)` sends it") }
         }
     }
@@ -128,7 +129,7 @@ struct QueueCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let r = try await client.call(.POST, "/api/v1/queue/\(seg(id))/release", as: QueueActionResult.self)
+            let r = try await client.call(API.postQueuedRelease, [String(id)])
             if !client.json { print("released \(counted(r.recipients, "recipient")) of \(id)") }
         }
     }
@@ -140,7 +141,7 @@ struct QueueCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let r = try await client.call(.DELETE, "/api/v1/queue/\(seg(id))" + (bounce ? "?bounce=true" : ""), as: QueueActionResult.self)
+            let r = try await client.call(API.deleteQueued, [id], query: bounce ? "bounce=true" : nil)
             if !client.json {
                 print("deleted \(counted(r.recipients, "recipient")) of \(id)" + (r.bounced > 0 ? "; the sender was sent a bounce" : ""))
             }
@@ -181,7 +182,7 @@ struct DKIMCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let k = try await client.call(.POST, "/api/v1/dkim", body: DKIMGenerate(domain: domain, algorithm: algorithm, selector: selector), as: DKIMKeyView.self)
+            let k = try await client.call(API.postDkim, body: DKIMGenerate(domain: domain, algorithm: algorithm, selector: selector))
             if !client.json { printRecord(k) }
         }
     }
@@ -191,7 +192,7 @@ struct DKIMCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let keys = try await client.call(.GET, "/api/v1/dkim", as: [DKIMKeyView].self)
+            let keys = try await client.call(API.getDkim)
             guard !client.json else { return }
             if keys.isEmpty { print("no DKIM keys; create one with `mailroom dkim generate DOMAIN`"); return }
             printTable(
@@ -209,8 +210,7 @@ struct DKIMCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let k = try await client.call(
-                .POST, "/api/v1/dkim/\(seg(domain))/rotate" + (algorithm.map { "?algorithm=\(seg($0))" } ?? ""), as: DKIMKeyView.self)
+            let k = try await client.call(API.postDkimRotate, [domain], query: algorithm.map { "algorithm=\(seg($0))" })
             if !client.json { printRecord(k) }
         }
     }

@@ -15,7 +15,7 @@ struct DNSCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let records = try await client.call(.GET, "/api/v1/domains/\(seg(domain))/dns-records", as: [DNSRecordView].self)
+            let records = try await client.call(API.getDomainDnsRecords, [domain])
             guard !client.json else { return }
             for r in records {
                 print("; \(r.purpose)")
@@ -37,7 +37,7 @@ struct DoctorCommand: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
-        let findings = try await client.call(.POST, "/api/v1/doctor", body: DoctorRequest(domains: domains.isEmpty ? nil : domains), as: [DoctorFinding].self)
+        let findings = try await client.call(API.postDoctor, body: DoctorRequest(domains: domains.isEmpty ? nil : domains))
         if !client.json {
             var current: String?? = .none
             for f in findings {

@@ -19,8 +19,7 @@ struct SieveCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let scripts = try await client.call(
-                .GET, "/api/v1/accounts/\(seg(address))/sieve", as: [SieveScriptView].self)
+            let scripts = try await client.call(API.getAccountSieve, [address])
             guard !client.json else { return }
             guard !scripts.isEmpty else { return print("\(address) has no scripts: its mail goes to INBOX (or Junk).") }
             printTable(
@@ -36,8 +35,7 @@ struct SieveCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let s = try await client.call(
-                .GET, "/api/v1/accounts/\(seg(address))/sieve/\(seg(name))", as: SieveScriptView.self)
+            let s = try await client.call(API.getAccountSieveScript, [address, name])
             guard !client.json else { return }
             print(s.script ?? "", terminator: (s.script ?? "").hasSuffix("\n") ? "" : "\n")
         }
@@ -55,10 +53,8 @@ struct SieveCommand: AsyncParsableCommand {
 
         func run() async throws {
             let text = try readText(file)
-            let s = try await client.call(
-                .POST, "/api/v1/accounts/\(seg(address))/sieve/\(seg(name))",
-                body: SievePut(script: text, activate: activate),
-                as: SieveScriptView.self)
+            let s = try await client.call(API.postAccountSieveScript, [address, name],
+                body: SievePut(script: text, activate: activate))
             guard !client.json else { return }
             print(
                 "Saved script \"\(s.name)\" of \(address)\(s.active ? "; it is the active one" : " (not active: `mailroom sieve activate \(address) \(s.name)`)")."
@@ -73,8 +69,7 @@ struct SieveCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.call(
-                .POST, "/api/v1/accounts/\(seg(address))/sieve/\(seg(name))/activate", as: SieveScriptView.self)
+            _ = try await client.call(API.postAccountSieveScriptActivate, [address, name])
             guard !client.json else { return }
             print("\"\(name)\" now runs for mail delivered to \(address).")
         }
@@ -86,8 +81,7 @@ struct SieveCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.call(
-                .POST, "/api/v1/accounts/\(seg(address))/sieve-deactivate", as: [SieveScriptView].self)
+            _ = try await client.call(API.postAccountSieveDeactivate, [address])
             guard !client.json else { return }
             print("No script runs for \(address) now.")
         }
@@ -100,8 +94,7 @@ struct SieveCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.call(
-                .DELETE, "/api/v1/accounts/\(seg(address))/sieve/\(seg(name))", as: [SieveScriptView].self)
+            _ = try await client.call(API.deleteAccountSieveScript, [address, name])
             guard !client.json else { return }
             print("Deleted script \"\(name)\" of \(address).")
         }
@@ -130,10 +123,8 @@ struct VacationCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let v = try await client.call(
-                .POST, "/api/v1/accounts/\(seg(address))/vacation",
-                body: VacationSet(subject: subject, message: try readText(messageFile), days: days),
-                as: VacationView.self)
+            let v = try await client.call(API.postAccountVacation, [address],
+                body: VacationSet(subject: subject, message: try readText(messageFile), days: days))
             guard !client.json else { return }
             print(
                 "Vacation reply set for \(address)"
@@ -147,7 +138,7 @@ struct VacationCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let v = try await client.call(.GET, "/api/v1/accounts/\(seg(address))/vacation", as: VacationView.self)
+            let v = try await client.call(API.getAccountVacation, [address])
             guard !client.json else { return }
             guard v.script != nil else { return print("\(address) has no vacation reply.") }
             print("active:   \(v.active ? "yes" : "no (another script is active)")")
@@ -165,7 +156,7 @@ struct VacationCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.call(.DELETE, "/api/v1/accounts/\(seg(address))/vacation", as: VacationView.self)
+            _ = try await client.call(API.deleteAccountVacation, [address])
             guard !client.json else { return }
             print("Vacation reply of \(address) removed.")
         }
@@ -188,10 +179,8 @@ struct RulesCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let r = try await client.call(
-                .POST, "/api/v1/accounts/\(seg(address))/rules/test",
-                body: RulesTest(message: try readText(message), from: from),
-                as: RulesTestView.self)
+            let r = try await client.call(API.postAccountRulesTest, [address],
+                body: RulesTest(message: try readText(message), from: from))
             guard !client.json else { return }
             if let s = r.script { print("script \"\(s)\":") }
             for a in r.actions { print("  action: \(a)") }
@@ -233,14 +222,13 @@ struct ForwardCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let path = "/api/v1/accounts/\(seg(address))/forward"
         let f: ForwardView
         if off {
-            f = try await client.call(.DELETE, path, as: ForwardView.self)
+            f = try await client.call(API.deleteAccountForward, [address])
         } else if !to.isEmpty {
-            f = try await client.call(.POST, path, body: ForwardSet(to: to, keepCopy: keepCopy), as: ForwardView.self)
+            f = try await client.call(API.postAccountForward, [address], body: ForwardSet(to: to, keepCopy: keepCopy))
         } else {
-            f = try await client.call(.GET, path, as: ForwardView.self)
+            f = try await client.call(API.getAccountForward, [address])
         }
         guard !client.json else { return }
         if off { return print("\(address) no longer forwards its mail.") }

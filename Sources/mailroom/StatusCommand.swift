@@ -14,7 +14,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
-        let s = try await client.call(.GET, "/api/v1/status", as: StatusView.self)
+        let s = try await client.call(API.getStatus)
         guard !client.json else { return }
         let up = Int(Date().timeIntervalSince(s.startedAt))
         printFields([

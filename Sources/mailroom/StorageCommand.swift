@@ -1,3 +1,4 @@
+import AdminModels
 import AdminClient
 import ArgumentParser
 import Delivery
@@ -20,7 +21,7 @@ struct StorageCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let u = try await client.call(.GET, "/api/v1/storage", as: StorageUsage.self)
+            let u = try await client.call(API.getStorage)
             guard !client.json else { return }
             print("database (mailroom.db)   \(byteText(u.databaseBytes)), of which free inside: \(byteText(u.freeBytes))")
             print("mailbox entries          \(u.mailboxEntries)")
@@ -51,7 +52,7 @@ struct StorageCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let r = try await client.call(.POST, "/api/v1/storage/sweep", as: BlobSweepReport.self)
+            let r = try await client.call(API.postStorageSweep)
             guard !client.json else { return }
             print("unreferenced messages found: \(r.unreferenced)")
             print("files removed: \(r.filesRemoved) (\(byteText(r.fileBytesFreed)))")

@@ -16,7 +16,7 @@ struct TLSCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let s = try await client.call(.GET, "/api/v1/tls", as: TLSStatusView.self)
+            let s = try await client.call(API.getTls)
             guard !client.json else { return }
             TLSCommand.print(s)
         }
@@ -32,7 +32,7 @@ struct TLSCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let s = try await client.call(.POST, "/api/v1/tls/renew", as: TLSStatusView.self)
+            let s = try await client.call(API.postTlsRenew)
             guard !client.json else { return }
             TLSCommand.print(s)
         }

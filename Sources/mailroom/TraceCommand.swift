@@ -37,7 +37,7 @@ struct TraceCommand: AsyncParsableCommand {
         if let clientAddress { q.append("client=\(seg(clientAddress))") }
         if let account { q.append("account=\(seg(account))") }
         if let since { q.append("since=\(seg(since))") }
-        let stories = try await client.call(.GET, "/api/v1/trace?" + q.joined(separator: "&"), as: [TraceView].self)
+        let stories = try await client.call(API.getTrace, query: q.joined(separator: "&"))
         guard !client.json else { return }
         if stories.isEmpty {
             print("no messages match — check the address, or widen --since")

@@ -22,9 +22,7 @@ struct WebhookCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let r = try await client.call(
-                .POST, "/api/v1/webhooks", body: WebhookCreate(url: url, events: events.split(separator: ",").map(String.init)),
-                as: WebhookCreated.self)
+            let r = try await client.call(API.postWebhooks, body: WebhookCreate(url: url, events: events.split(separator: ",").map(String.init)))
             guard !client.json else { return }
             print("added webhook \(r.hook.id) to \(r.hook.url) for \(r.hook.events.joined(separator: ", "))")
             print("secret: \(r.secret)   (shown only now; the receiver checks signatures with it)")
@@ -36,7 +34,7 @@ struct WebhookCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let hooks = try await client.call(.GET, "/api/v1/webhooks", as: [WebhookView].self)
+            let hooks = try await client.call(API.getWebhooks)
             guard !client.json else { return }
             guard !hooks.isEmpty else { return print("No webhooks.") }
             printTable(["ID", "URL", "EVENTS", "ADDED"], hooks.map { [String($0.id), $0.url, $0.events.joined(separator: ","), dateText($0.createdAt)] })
@@ -49,7 +47,7 @@ struct WebhookCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.call(.DELETE, "/api/v1/webhooks/\(id)", as: [String: String].self)
+            _ = try await client.call(API.deleteWebhook, [String(id)])
             if !client.json { print("removed webhook \(id)") }
         }
     }
@@ -61,7 +59,7 @@ struct WebhookCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let log = try await client.call(.GET, "/api/v1/webhooks/\(id)/log?limit=\(limit)", as: [WebhookDeliveryView].self)
+            let log = try await client.call(API.getWebhookLog, [String(id)], query: "limit=\(limit)")
             guard !client.json else { return }
             guard !log.isEmpty else { return print("Nothing sent yet.") }
             printTable(
