@@ -143,6 +143,27 @@ struct SieveRulesTests {
             let again = try s.cli(
                 ["trace", "--dry-run", "--from", "bob@elsewhere.test", "--to", "alice@example.org", "--message", "-"], stdin: mail)
             #expect(again.out.contains("vacation reply sent to bob@elsewhere.test"), "\(again.out)")
+
+            // A vacation bounded by dates (long past here) replies on those days only. (The
+            // rules it includes file, and answer nothing themselves.)
+            let filing = "require [\"fileinto\", \"mailbox\"];\nif header :contains \"subject\" \"project\" { fileinto :create \"Projects\"; }\n"
+            #expect(try s.cli(["sieve", "put", "alice@example.org", "rules", "--activate"], stdin: filing).status == 0)
+            let set = try s.cli(
+                [
+                    "account", "vacation", "set", "alice@example.org", "--subject", "Away", "--message-file", "-", "--from",
+                    "2001-01-01", "--until", "2001-01-31",
+                ], stdin: "Away in January.\n")
+            #expect(set.status == 0 && set.out.contains("(from 2001-01-01 until 2001-01-31)"), "\(set.out)\(set.err)")
+            let show = try s.cli(["account", "vacation", "show", "alice@example.org"]).out
+            #expect(show.contains("dates:    2001-01-01 to 2001-01-31"), "\(show)")
+            let bad = try s.cli(
+                ["account", "vacation", "set", "alice@example.org", "--subject", "A", "--message-file", "-", "--until", "31.01.2001"],
+                stdin: "x\n")
+            #expect(bad.status != 0 && (bad.out + bad.err).contains("2026-12-24"), "\(bad.out)\(bad.err)")
+            let later = try s.cli(
+                ["trace", "--dry-run", "--from", "bob@elsewhere.test", "--to", "alice@example.org", "--message", "-"], stdin: mail)
+            #expect(!later.out.contains("vacation reply"), "\(later.out)")
+            #expect(later.out.contains("stored    alice@example.org — Projects"), "\(later.out)")
         }
     }
 }
