@@ -448,7 +448,7 @@ let package = Package(
             name: "SMTPServerTests",
             dependencies: [
                 "SMTPServer", "SMTP", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels", "EmailAuth",
-                "TestSupport", "Filtering", "Outbound",
+                "TestSupport", "Filtering", "Outbound", "DNS",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

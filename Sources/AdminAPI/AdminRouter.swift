@@ -17,7 +17,8 @@ public func buildAdminRouter(
     directory dir: DirectoryService, metrics: AdminMetrics, delivery: LocalDelivery? = nil, outbound: OutboundAdmin? = nil,
     setup: SetupContext? = nil,
     tls: (any TLSAdmin)? = nil, bans: AuthLimiter? = nil, status: (any StatusSource)? = nil,
-    maxMessageSize: Int = 50 * 1024 * 1024, console: ConsoleSettings = ConsoleSettings(), webhooks: Webhooks? = nil
+    maxMessageSize: Int = 50 * 1024 * 1024, console: ConsoleSettings = ConsoleSettings(), webhooks: Webhooks? = nil,
+    dryRun: (any DryRunSource)? = nil
 ) -> Router<AdminContext> {
     let router = Router(context: AdminContext.self)
     // Outermost first: metrics see the response the error middleware made of a thrown error.
@@ -60,6 +61,7 @@ public func buildAdminRouter(
     if let status { addStatusRoutes(api, dir, status) }
     addAccountRoleRoutes(api, dir)
     if let webhooks { addWebhookRoutes(api, webhooks) }
+    if let dryRun { addDryRunRoutes(api, dir, dryRun) }
     // The contract of the routes above, for clients and API tools; it holds no secret.
     let document = contract.json()
     router.get("api/v1/openapi.json") { _, _ in JSONBody.text(document, contentType: "application/json") }

@@ -153,6 +153,8 @@ public enum API {
     public static let postQueuedRetry = Endpoint<QueueActionResult>(.post, "queue/:id/retry", "Retry a queued message")
     public static let postStorageSweep = Endpoint<BlobSweepReport>(.post, "storage/sweep", "Delete message files nothing refers to")
     public static let postTlsRenew = Endpoint<TLSStatusView>(.post, "tls/renew", "Renew the ACME certificate now")
+    public static let postTraceDryRun = Endpoint<TraceDryRunView>(
+        .post, "trace/dry-run", "Try a message without delivering it: the whole flow it would take", body: TraceDryRun.self)
     public static let postTokens = Endpoint<TokenCreated>(.post, "tokens", "Create an API token", body: TokenCreate.self, status: 201)
     public static let postWebhooks = Endpoint<WebhookCreated>(.post, "webhooks", "Add a webhook", body: WebhookCreate.self, status: 201)
     public static let putAccountRole = Endpoint<AccountRoleView>(.put, "accounts/:address/role", "Set the account's console role", body: RoleSet.self)

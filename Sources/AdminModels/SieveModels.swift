@@ -26,15 +26,20 @@ public struct SievePut: StrictRequest {
     }
 }
 
-/// `POST /api/v1/accounts/:address/vacation`.
+/// `POST /api/v1/accounts/:address/vacation`. `from` and `until` (ISO dates, `2026-12-24`,
+/// days in UTC, both included) bound the days on which replies are sent.
 public struct VacationSet: StrictRequest {
     public var subject: String
     public var message: String
     public var days: Int?
-    public init(subject: String, message: String, days: Int? = nil) {
+    public var from: String?
+    public var until: String?
+    public init(subject: String, message: String, days: Int? = nil, from: String? = nil, until: String? = nil) {
         self.subject = subject
         self.message = message
         self.days = days
+        self.from = from
+        self.until = until
     }
 }
 
@@ -44,18 +49,23 @@ public struct VacationView: Codable, Sendable, Hashable {
     public var subject: String?
     public var message: String?
     public var days: Int?
+    /// The first and last day replies are sent (ISO dates, UTC); nil when unbounded.
+    public var from: String?
+    public var until: String?
     /// The script that runs after the reply (the one active before the vacation was set).
     public var includes: String?
     public var script: String?
 
     public init(
-        active: Bool, subject: String? = nil, message: String? = nil, days: Int? = nil, includes: String? = nil,
-        script: String? = nil
+        active: Bool, subject: String? = nil, message: String? = nil, days: Int? = nil, from: String? = nil,
+        until: String? = nil, includes: String? = nil, script: String? = nil
     ) {
         self.active = active
         self.subject = subject
         self.message = message
         self.days = days
+        self.from = from
+        self.until = until
         self.includes = includes
         self.script = script
     }

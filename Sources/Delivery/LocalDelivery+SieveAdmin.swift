@@ -103,13 +103,32 @@ extension LocalDelivery {
         guard (1...365).contains(days) else {
             throw AdminError.invalid("invalid_days", "days must be from 1 to 365 (RFC 5230 §4.1)")
         }
+        let from = try set.from.map { try Self.vacationDate($0, "from") }
+        let until = try set.until.map { try Self.vacationDate($0, "until") }
+        if let from, let until, until < from {
+            throw AdminError.invalid("invalid_dates", "--until (\(until)) is before --from (\(from))")
+        }
         let current = try store.activeSieveScript(accountID: account.id)
         // Setting the vacation again keeps including what the first one included.
         let previous = current?.name == Self.vacationScriptName ? Self.vacationIncludes(current!.text) : current?.name
         var text = "# Written by `mailroom account vacation set`. It answers mail, then runs the script\n"
         text += "# that was active before (if any); `mailroom account vacation clear` puts that one back.\n"
-        text += previous == nil ? "require \"vacation\";\n" : "require [\"vacation\", \"include\"];\n"
-        text += "vacation :days \(days) :subject \(Self.quoted(set.subject)) \(Self.quoted(set.message));\n"
+        // Dates bound the replies with RFC 5260 currentdate (days in UTC, the engine's zone),
+        // compared as text by RFC 5231 :value: ISO dates sort as they read.
+        var extensions = ["vacation"]
+        if from != nil || until != nil { extensions += ["date", "relational"] }
+        if previous != nil { extensions.append("include") }
+        text += "require [" + extensions.map { "\"\($0)\"" }.joined(separator: ", ") + "];\n"
+        let bounds = [
+            from.map { "currentdate :value \"ge\" \"date\" \"\($0)\"" },
+            until.map { "currentdate :value \"le\" \"date\" \"\($0)\"" },
+        ].compactMap { $0 }
+        let reply = "vacation :days \(days) :subject \(Self.quoted(set.subject)) \(Self.quoted(set.message));\n"
+        switch bounds.count {
+        case 0: text += reply
+        case 1: text += "if \(bounds[0]) {\n    " + reply + "}\n"
+        default: text += "if allof (" + bounds.joined(separator: ", ") + ") {\n    " + reply + "}\n"
+        }
         if let previous { text += "include :personal :optional \(Self.quoted(previous));\n" }
         try Self.compile(text, name: Self.vacationScriptName)
         let audit = directory.auditEntry(
@@ -126,8 +145,11 @@ extension LocalDelivery {
             return VacationView(active: false)
         }
         var view = VacationView(active: s.active, includes: Self.vacationIncludes(s.text), script: s.text)
+        if let parsed = try? SieveParser.parse(s.text) {
+            (view.from, view.until) = Self.vacationDates(parsed.commands)
+        }
         if let parsed = try? SieveParser.parse(s.text),
-            let v = parsed.commands.first(where: { $0.identifier == "vacation" })
+            let v = Self.vacationCommand(parsed.commands)
         {
             var i = 0
             while i < v.arguments.count {
@@ -167,6 +189,56 @@ extension LocalDelivery {
             try store.setActiveSieveScript(accountID: account.id, name: previous, audit: [])
         }
         return VacationView(active: false)
+    }
+
+    /// The vacation command, at the top or in the `if` that bounds it by dates.
+    static func vacationCommand(_ commands: [SieveCommand]) -> SieveCommand? {
+        for c in commands {
+            if c.identifier == "vacation" { return c }
+            if let found = c.block.flatMap(vacationCommand) { return found }
+        }
+        return nil
+    }
+
+    /// The first and last day of the replies, as the `currentdate` tests of the `if` around
+    /// the vacation command say them.
+    static func vacationDates(_ commands: [SieveCommand]) -> (from: String?, until: String?) {
+        guard let c = commands.first(where: { $0.identifier == "if" && ($0.block.flatMap(vacationCommand) != nil) }),
+            let tests = c.tests
+        else { return (nil, nil) }
+        var list: [SieveTest]
+        switch tests {
+        case .single(let t): list = [t]
+        case .list(let ts): list = ts
+        }
+        if list.count == 1, list[0].identifier == "allof", case .list(let inner)? = list[0].tests { list = inner }
+        var (from, until): (String?, String?) = (nil, nil)
+        for t in list where t.identifier == "currentdate" {
+            let strings = t.arguments.compactMap { a -> String? in
+                switch a.value {
+                case .string(let s): s
+                case .stringList(let l): l.first
+                default: nil
+                }
+            }
+            // :value "ge"|"le" "date" "YYYY-MM-DD"
+            guard strings.count == 3, strings[1] == "date" else { continue }
+            if strings[0] == "ge" { from = strings[2] } else if strings[0] == "le" { until = strings[2] }
+        }
+        return (from, until)
+    }
+
+    /// An ISO date (`2026-12-24`), checked.
+    static func vacationDate(_ text: String, _ name: String) throws -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd"
+        guard text.count == 10, let d = f.date(from: text), f.string(from: d) == text else {
+            throw AdminError.invalid(
+                "invalid_date", "--\(name) must be a date like 2026-12-24 (ISO 8601), not \"\(text)\"")
+        }
+        return text
     }
 
     static func vacationIncludes(_ text: String) -> String? {

@@ -203,7 +203,13 @@ public final class LocalDelivery: Sendable {
     /// Resolves the recipients and writes the message bytes, and returns what to commit; the
     /// caller commits (alone, or with other changes in the same transaction, as the queue
     /// runner does with the bounces it sends).
-    public func prepare(_ m: InboundMessage, queueID: String = LocalDelivery.newQueueID()) async throws -> PreparedDelivery {
+    ///
+    /// `dryRun` decides without writing anything: no blob, no recorded refusal, the rules run
+    /// as `mailroom rules test` runs them (nothing sent or remembered), and what comes back
+    /// holds no commits, only the events the message's story would have.
+    public func prepare(
+        _ m: InboundMessage, queueID: String = LocalDelivery.newQueueID(), dryRun: Bool = false
+    ) async throws -> PreparedDelivery {
         let headers = HeaderSummary(m.data)
         let now = DirectoryService.now()
         func event(_ kind: DeliveryEvent.Kind, recipient: String?, detail: String? = nil, reply: String? = nil) -> DeliveryEvent {
@@ -213,7 +219,7 @@ public final class LocalDelivery: Sendable {
         }
         if headers.receivedCount >= maxReceived {
             let refusal = DeliveryRefusal(code: 554, enhanced: "5.4.6", text: "mail loop: \(headers.receivedCount) Received headers")
-            try? store.recordEvents([event(.rejected, recipient: m.recipients.joined(separator: ", "), detail: refusal.text, reply: "554 5.4.6")])
+            if !dryRun { try? store.recordEvents([event(.rejected, recipient: m.recipients.joined(separator: ", "), detail: refusal.text, reply: "554 5.4.6")]) }
             throw refusal
         }
         let snapshot = directory.snapshot
@@ -238,7 +244,7 @@ public final class LocalDelivery: Sendable {
         for rcpt in m.recipients {
             if headers.deliveredTo.contains(rcpt.lowercased()) {
                 let refusal = DeliveryRefusal(code: 554, enhanced: "5.4.6", text: "mail loop: already delivered to \(rcpt)")
-                try? store.recordEvents([event(.rejected, recipient: rcpt, detail: refusal.text, reply: "554 5.4.6")])
+                if !dryRun { try? store.recordEvents([event(.rejected, recipient: rcpt, detail: refusal.text, reply: "554 5.4.6")]) }
                 throw refusal
             }
             let prefix = Array((returnPath + "Delivered-To: \(rcpt)\r\n").utf8)
@@ -274,11 +280,11 @@ public final class LocalDelivery: Sendable {
                         accountID: account, accountAddress: target.address, envelopeTo: envelopeTo, message: m, data: variants[key]!.data,
                         headerPrefix: prefix, junkUse: specialUse, now: now,
                         // A reject refuses at SMTP only when it refuses nobody else's copy.
-                        mayRefuse: m.awaitsReply && m.recipients.count == 1 && r.recipients.count == 1)
+                        mayRefuse: m.awaitsReply && m.recipients.count == 1 && r.recipients.count == 1, dryRun: dryRun)
                     {
                         if let refusal = decision.refusal {
-                            try? store.recordEvents(
-                                [event(.rejected, recipient: target.address, detail: "script \"\(decision.script)\": refused by the account's rules", reply: "\(refusal.code) \(refusal.enhanced)")])
+                            if !dryRun { try? store.recordEvents(
+                                [event(.rejected, recipient: target.address, detail: "script \"\(decision.script)\": refused by the account's rules", reply: "\(refusal.code) \(refusal.enhanced)")]) }
                             throw refusal
                         }
                         for copy in decision.copies {
@@ -307,10 +313,14 @@ public final class LocalDelivery: Sendable {
                     let forwarded = (try? DomainName(rcptDomain)).map(snapshot.isLocal) ?? false
                     let sender = forwarded ? forwardingSender(m.sender, via: rcptDomain) : m.sender
                     variants[key]!.remote.append(.init(recipient: target.address, headerPrefix: [], sender: sender == m.sender ? nil : sender))
-                    events.append(event(.queued, recipient: target.address, detail: via))
+                    // A dry run also says with which sender the copy would leave.
+                    let rewritten = dryRun && sender != m.sender ? "sent from \(sender ?? "<>") (SRS)" : nil
+                    let detail = [via, rewritten].compactMap { $0 }.joined(separator: ", ")
+                    events.append(event(.queued, recipient: target.address, detail: detail.isEmpty ? nil : detail))
                 }
             }
         }
+        if dryRun { return PreparedDelivery(commits: [], events: events, sizes: [:]) }
         let received = Array(m.receivedHeader.utf8)
         var used = order.compactMap { k in variants[k].flatMap { $0.isEmpty ? nil : (k, $0) } }
         if let signer {

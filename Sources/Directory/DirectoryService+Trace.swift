@@ -66,3 +66,20 @@ extension DirectoryService {
         return events.isEmpty ? nil : TraceView(queueId: "logins", messageId: nil, events: events)
     }
 }
+
+extension DirectoryService {
+    /// Who may try a message with `mailroom trace --dry-run`: a server admin, or a domain admin
+    /// when every recipient is in a domain they manage (what it shows is those domains'
+    /// resolution and rules).
+    public func authorizeDryRun(recipients: [String], actor: AdminActor) throws {
+        guard !recipients.isEmpty else { throw AdminError.invalid("recipient_required", "give at least one recipient (--to)") }
+        guard recipients.count <= 100 else { throw AdminError.invalid("too_many_recipients", "a dry run takes at most 100 recipients") }
+        guard !actor.isServerAdmin else { return }
+        let snap = snapshot
+        for r in recipients {
+            guard let a = try? EmailAddress(r), snap.domain(a.domain) != nil, may(actor, manage: a.domain, in: snap) else {
+                throw AdminError.forbidden("this token may try only mail to the domains it manages, and \(r) is not in one")
+            }
+        }
+    }
+}

@@ -149,10 +149,21 @@ public final class Mailroom: Sendable {
         consoleSettings.issuer = "Mailroom " + config.hostname
         consoleSettings.failureDelay = .milliseconds(config.authFailureDelayMilliseconds)
         let webhooks = Webhooks(directory: directory, settings: config.webhooks, logger: logger, flush: { [delivery] in delivery.flushRefusals() })
+        // The SMTP listeners' shared state; `mailroom trace --dry-run` decides with it too.
+        var smtpEnv = SMTPEnvironment(
+            hostname: config.hostname, directory: directory, delivery: delivery, tls: nil, limits: config.smtpLimits,
+            plaintextAuthOnLoopback: config.plaintextAuthOnLoopback, authLimiter: authLimiter,
+            authFailureDelay: .milliseconds(config.authFailureDelayMilliseconds), logger: logger)
+        smtpEnv.tlsBox = mailTLS.box
+        smtpEnv.trustedNetworks = config.trustedNetworks
+        smtpEnv.connectionLimitExceptions = config.smtpConnectionLimitExceptions
+        smtpEnv.stats = metrics.stats
+        smtpEnv.checkInbound(config.inbound, dns: ResolverAuthDNS(resolver))
         let router = buildAdminRouter(
             directory: directory, metrics: metrics, delivery: delivery, outbound: admin,
             setup: SetupContext(facts: facts, dns: ResolverAuthDNS(resolver)), tls: MailTLSAdmin(mail: mailTLS, acme: acme), bans: authLimiter,
-            status: status, maxMessageSize: config.imapLimits.maxAppendSize, console: consoleSettings, webhooks: webhooks)
+            status: status, maxMessageSize: config.imapLimits.maxAppendSize, console: consoleSettings, webhooks: webhooks,
+            dryRun: SMTPDryRun(env: smtpEnv, runner: runner))
         let bound = BoundPorts()
         let dataDir = self.dataDir
         let scheme = config.adminTLS ? "https" : "http"
@@ -183,16 +194,8 @@ public final class Mailroom: Sendable {
             + config.listeners.submission.map { SMTPListener(host: $0.host, port: $0.port, kind: .submission) }
             + config.listeners.submissions.map { SMTPListener(host: $0.host, port: $0.port, kind: .submissions) }
         if !smtp.isEmpty {
-            var env = SMTPEnvironment(
-                hostname: config.hostname, directory: directory, delivery: delivery, tls: nil, limits: config.smtpLimits,
-                plaintextAuthOnLoopback: config.plaintextAuthOnLoopback, authLimiter: authLimiter,
-                authFailureDelay: .milliseconds(config.authFailureDelayMilliseconds), logger: logger)
-            env.tlsBox = mailTLS.box
-            env.trustedNetworks = config.trustedNetworks
-            env.connectionLimitExceptions = config.smtpConnectionLimitExceptions
-            env.stats = metrics.stats
-            env.checkInbound(config.inbound, dns: ResolverAuthDNS(resolver))
-            live.smtp = env.tunables
+            live.smtp = smtpEnv.tunables
+            let env = smtpEnv
             services.append(
                 SMTPServerService(listeners: smtp, env: env) { listener, port in
                     bound.add(listener.kind.rawValue, port)
@@ -386,5 +389,15 @@ public final class Mailroom: Sendable {
             try? FileManager.default.removeItem(atPath: dataDir.adminURLPath)
         }
         try await group.run()
+    }
+}
+
+/// `mailroom trace --dry-run`, answered by the SMTP listeners' decisions and the queue's routes.
+struct SMTPDryRun: DryRunSource {
+    let env: SMTPEnvironment
+    let runner: QueueRunner
+
+    func dryRun(_ transaction: DryRunTransaction) async -> [DryRunStep] {
+        await env.dryRun(transaction) { await runner.route(for: $0) }
     }
 }

@@ -231,6 +231,13 @@ public final class QueueRunner: Service, Sendable {
         }
     }
 
+    /// The route a message to `recipient` would take now (relay, configured route or MX
+    /// hosts, with their addresses), or why there is none; nothing is queued or connected.
+    public func route(for recipient: String) async -> String {
+        let domain = QueueEntry.domain(of: recipient)
+        return await Router(settings: settings, resolver: resolver).describe(domain)
+    }
+
     private func connect(domain: String) async -> Result<Session, ReplyFailure> {
         let hops: [ResolvedHop]
         do {

@@ -65,6 +65,20 @@ struct Router {
         }
     }
 
+    /// Where mail for `domain` would go now, in words: for `mailroom trace --dry-run`. Looks
+    /// names up as a delivery attempt would, and connects to nothing.
+    func describe(_ domain: String) async -> String {
+        let how =
+            settings.relay != nil ? "through the relay" : settings.routes[domain] != nil ? "by the configured route" : "by MX"
+        do {
+            let hops = try await hops(for: domain)
+            return "\(domain) \(how): " + hops.map { $0.name == $0.ip ? "\($0.ip):\($0.port)" : "\($0.name) [\($0.ip)]:\($0.port)" }
+                .joined(separator: ", ")
+        } catch {
+            return "\(domain) \(how): no host — \(error.reply)" + (error.permanent ? " (it would bounce)" : " (it would wait and retry)")
+        }
+    }
+
     private func addresses(of hop: NextHop) async throws(RouteFailure) -> [ResolvedHop] {
         if hop.isIPAddress { return [ResolvedHop(name: hop.host, ip: hop.host, port: hop.port)] }
         do {

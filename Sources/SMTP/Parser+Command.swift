@@ -88,6 +88,12 @@ public enum SMTPCommandParser {
         return (path, params)
     }
 
+    /// An address as a person types it (`alice@example.org`, without the brackets), checked
+    /// as MAIL FROM and RCPT TO would check it.
+    public static func mailbox(_ address: String) throws(SMTPError) -> SMTPMailbox {
+        try parsePath("<\(address)>")
+    }
+
     /// ```
     /// Path           = "<" [ A-d-l ":" ] Mailbox ">"
     /// A-d-l          = At-domain *( "," At-domain )   ; source route: parsed and ignored (§4.1.2)

@@ -80,6 +80,20 @@ public struct SMTPEnvelope: Hashable, Sendable {
     public var tls: Bool
     public var authenticatedUser: String?
     public var chunked: Bool
+
+    public init(
+        sender: SMTPMailbox?, recipients: [SMTPRecipient], parameters: MailParameters = MailParameters(), helo: String,
+        esmtp: Bool = true, tls: Bool = false, authenticatedUser: String? = nil, chunked: Bool = false
+    ) {
+        self.sender = sender
+        self.recipients = recipients
+        self.parameters = parameters
+        self.helo = helo
+        self.esmtp = esmtp
+        self.tls = tls
+        self.authenticatedUser = authenticatedUser
+        self.chunked = chunked
+    }
 }
 
 public enum AuthResult: Sendable {

@@ -133,9 +133,11 @@ struct InboundChecks: Sendable {
 
     /// Verifies the message and decides. `isOurs` tells whether a domain is one of ours;
     /// `trusted` clients (in `trusted_networks`) are checked and reported, never refused.
+    /// `dryRun` (`mailroom trace --dry-run`) counts nothing and does not ask rspamd, which may
+    /// remember what it is asked (greylisting, history): the built-in score stands in.
     func judge(
         _ data: [UInt8], sender: SMTPMailbox?, recipients: [String], client: Client, spf spfOutcome: SPFOutcome?, trusted: Bool,
-        isOurs: (String) -> Bool, junk: JunkLookup? = nil
+        isOurs: (String) -> Bool, junk: JunkLookup? = nil, dryRun: Bool = false
     ) async -> InboundVerdict {
         let message = AuthenticationResults.removingOurs(from: data, authservID: hostname)
         let parsed = DKIMMessage(message)
@@ -223,7 +225,8 @@ struct InboundChecks: Sendable {
                 dkim: signatures.map(\.result), alignedDKIMPass: aligned, dmarc: arcVouched ? nil : dmarcResult,
                 hasDate: parsed.count(of: "date") > 0, hasMessageID: parsed.count(of: "message-id") > 0)
             let spam = await filter(
-                message, facts: facts, recipients: recipients, sender: sender, client: client, trusted: trusted, junk: junk, report: &report)
+                message, facts: facts, recipients: recipients, sender: sender, client: client, trusted: trusted, junk: junk,
+                dryRun: dryRun, report: &report)
             // The strictest decision stands; clients in trusted networks are only refused for
             // what no network makes acceptable (malware, GTUBE, an unavailable scanner).
             if case .refuse = spam { decision = spam } else if !trusted, spam.rank > decision.rank { decision = spam }
@@ -235,8 +238,10 @@ struct InboundChecks: Sendable {
             report.story.append("refused: \(reply.lines.joined(separator: " "))")
         default: break
         }
-        for entry in report.entries { stats.add(MetricCatalog.inboundResults, ["method": entry.method, "result": entry.result]) }
-        stats.add(MetricCatalog.inboundDecisions, ["decision": decision.metricName])
+        if !dryRun {
+            for entry in report.entries { stats.add(MetricCatalog.inboundResults, ["method": entry.method, "result": entry.result]) }
+            stats.add(MetricCatalog.inboundDecisions, ["decision": decision.metricName])
+        }
         let field = AuthenticationResults(authservID: hostname, entries: report.entries).field
         let payload = String(field.dropFirst("Authentication-Results: ".count).dropLast(2))
         return InboundVerdict(
@@ -260,7 +265,7 @@ struct InboundChecks: Sendable {
     /// against the recipients' thresholds.
     func filter(
         _ message: [UInt8], facts: SpamFacts, recipients: [String], sender: SMTPMailbox?, client: Client, trusted: Bool,
-        junk: JunkLookup? = nil, report: inout Report
+        junk: JunkLookup? = nil, dryRun: Bool = false, report: inout Report
     ) async -> InboundVerdict.Decision {
         if GTUBE.contains(message) {
             report.story.append("spam: the GTUBE test pattern")
@@ -281,7 +286,9 @@ struct InboundChecks: Sendable {
             }
         }
         let limits = settings.thresholds(for: recipients)
-        if let rspamd = settings.rspamd {
+        if settings.rspamd != nil, dryRun {
+            report.story.append("rspamd not asked in a dry run, built-in score used")
+        } else if let rspamd = settings.rspamd {
             do {
                 let verdict = try await rspamd.check(
                     message,
@@ -358,9 +365,9 @@ struct InboundChecks: Sendable {
 
     /// The connection-time check: the first blocklist that names the client, as the reply
     /// that refuses it.
-    func blocklistRefusal(ip: String) async -> (SMTPReply, String)? {
+    func blocklistRefusal(ip: String, dryRun: Bool = false) async -> (SMTPReply, String)? {
         guard let listing = await Blocklists.check(ip, zones: settings.dnsbl, dns: dns) else { return nil }
-        stats.add(MetricCatalog.inboundBlocklisted, ["list": listing.zone])
+        if !dryRun { stats.add(MetricCatalog.inboundBlocklisted, ["list": listing.zone]) }
         let why = listing.reason.map { ": \($0)" } ?? ""
         return (SMTPReply(554, "5.7.1", "\(ip) is listed by \(listing.zone)\(why)"), listing.zone)
     }

@@ -142,21 +142,13 @@ public struct SMTPEnvironment: Sendable {
         let queueID = LocalDelivery.newQueueID()
         var data = data
         var traceHeaders = Self.receivedHeader(envelope, connection: connection, host: hostname, queueID: queueID)
-        var verdict: InboundVerdict?
-        if envelope.authenticatedUser == nil, let inbound {
-            let spf = await senderCheck?.value
-            let snapshot = directory.snapshot
-            let recipients = envelope.recipients.map(\.address)
-            let judged = await inbound.judge(
-                data, sender: envelope.sender, recipients: recipients,
-                client: InboundChecks.Client(ip: connection.clientIP, helo: envelope.helo, queueID: queueID), spf: spf,
-                trusted: trustedNetworks.contains { $0.contains(connection.clientIP) },
-                isOurs: { (try? DomainName($0)).map(snapshot.isLocal) ?? false }, junk: junkLookup(data, recipients: recipients))
+        let verdict = await judge(envelope, data, connection: connection, queueID: queueID, spf: await senderCheck?.value)
+        if let judged = verdict {
             if let refusal = judged.refusal {
                 delivery.recordRefusal(
                     DeliveryEvent(
                         at: Date(), queueID: queueID, messageID: HeaderSummary(data).messageID, event: .rejected,
-                        sender: envelope.sender?.description ?? "", recipient: recipients.joined(separator: ", "),
+                        sender: envelope.sender?.description ?? "", recipient: envelope.recipients.map(\.address).joined(separator: ", "),
                         clientIP: connection.clientIP, helo: envelope.helo, tls: connection.tls, authUser: nil, detail: judged.story,
                         reply: "\(refusal.code) \(refusal.enhanced ?? "") \(refusal.lines.joined(separator: " "))"))
                 return refusal
@@ -164,8 +156,41 @@ public struct SMTPEnvironment: Sendable {
             data = judged.data
             // Newest trace field on top: our results, then our Received (RFC 8601 §4).
             traceHeaders = judged.header + traceHeaders
-            verdict = judged
         }
+        let message = Self.inboundMessage(envelope, data, traceHeaders: traceHeaders, connection: connection, verdict: verdict)
+        do {
+            let id = try await delivery.deliver(message, queueID: queueID)
+            return SMTPReply(250, "2.0.0", "OK queued as \(id)")
+        } catch let refusal as DeliveryRefusal {
+            return SMTPReply(refusal.code, refusal.enhanced, refusal.text)
+        } catch {
+            logger.error("could not store a message", metadata: ["queue_id": "\(queueID)", "error": "\(error)"])
+            return .storageFailure
+        }
+    }
+
+    /// The inbound checks' verdict on a message from an unauthenticated client; nil when none
+    /// apply (authenticated mail, or no checks configured).
+    func judge(
+        _ envelope: SMTPEnvelope, _ data: [UInt8], connection: ConnectionInfo, queueID: String, spf: SPFOutcome?,
+        dryRun: Bool = false
+    ) async -> InboundVerdict? {
+        guard envelope.authenticatedUser == nil, let inbound else { return nil }
+        let snapshot = directory.snapshot
+        let recipients = envelope.recipients.map(\.address)
+        return await inbound.judge(
+            data, sender: envelope.sender, recipients: recipients,
+            client: InboundChecks.Client(ip: connection.clientIP, helo: envelope.helo, queueID: queueID), spf: spf,
+            trusted: trustedNetworks.contains { $0.contains(connection.clientIP) },
+            isOurs: { (try? DomainName($0)).map(snapshot.isLocal) ?? false }, junk: junkLookup(data, recipients: recipients),
+            dryRun: dryRun)
+    }
+
+    /// The message as delivery gets it: the envelope, where it came from and what the checks
+    /// decided (Junk, quarantine).
+    static func inboundMessage(
+        _ envelope: SMTPEnvelope, _ data: [UInt8], traceHeaders: String, connection: ConnectionInfo, verdict: InboundVerdict?
+    ) -> InboundMessage {
         var message = InboundMessage(
             sender: envelope.sender?.description, recipients: envelope.recipients.map(\.address), data: data,
             receivedHeader: traceHeaders,
@@ -180,15 +205,7 @@ public struct SMTPEnvironment: Sendable {
         case .quarantine(let why)?: message.quarantineReason = why
         default: break
         }
-        do {
-            let id = try await delivery.deliver(message, queueID: queueID)
-            return SMTPReply(250, "2.0.0", "OK queued as \(id)")
-        } catch let refusal as DeliveryRefusal {
-            return SMTPReply(refusal.code, refusal.enhanced, refusal.text)
-        } catch {
-            logger.error("could not store a message", metadata: ["queue_id": "\(queueID)", "error": "\(error)"])
-            return .storageFailure
-        }
+        return message
     }
 
     /// RFC 5321 §4.4 trace header, with RFC 3848 protocol names and the TLS details.

@@ -120,14 +120,18 @@ struct VacationCommand: AsyncParsableCommand {
         @Option(name: .long, help: ArgumentHelp("The reply's text (- for standard input).", valueName: "file"))
         var messageFile: String
         @Option(help: "Answer each sender at most once in this many days (default 7).") var days: Int?
+        @Option(help: ArgumentHelp("Reply from this day on (ISO date, UTC).", valueName: "YYYY-MM-DD")) var from: String?
+        @Option(help: ArgumentHelp("Reply until this day, included (ISO date, UTC).", valueName: "YYYY-MM-DD")) var until: String?
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let v = try await client.call(API.postAccountVacation, [address],
-                body: VacationSet(subject: subject, message: try readText(messageFile), days: days))
+            let v = try await client.call(
+                API.postAccountVacation, [address],
+                body: VacationSet(subject: subject, message: try readText(messageFile), days: days, from: from, until: until))
             guard !client.json else { return }
+            let when = [v.from.map { "from \($0)" }, v.until.map { "until \($0)" }].compactMap { $0 }.joined(separator: " ")
             print(
-                "Vacation reply set for \(address)"
+                "Vacation reply set for \(address)" + (when.isEmpty ? "" : " (\(when))")
                     + (v.includes.map { "; the rules of \"\($0)\" still run after it" } ?? "") + ".")
         }
     }
@@ -144,6 +148,9 @@ struct VacationCommand: AsyncParsableCommand {
             print("active:   \(v.active ? "yes" : "no (another script is active)")")
             print("subject:  \(v.subject ?? "-")")
             print("days:     \(v.days.map(String.init) ?? "-")")
+            if v.from != nil || v.until != nil {
+                print("dates:    \(v.from ?? "…") to \(v.until ?? "…") (UTC, both included)")
+            }
             if let i = v.includes { print("then runs: \"\(i)\"") }
             print("message:\n\(v.message ?? "")")
         }

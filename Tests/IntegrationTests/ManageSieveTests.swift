@@ -168,4 +168,56 @@ struct ManageSieveTests {
             #expect(line("logout").hasPrefix("logout OK"), "\(r.output)")
         }
     }
+
+    /// Debian's sieve-connect: upload, list, activate and download, each a connection of its
+    /// own, over STARTTLS only (--noclearchan; the certificate is self-signed here, hence
+    /// --notlsverify).
+    static let sieveConnect = Peers.find("sieve-connect")
+
+    @Test(.enabled(if: Peers.shouldRun(sieveConnect != nil), "needs sieve-connect (Debian)"))
+    func sieveConnectUploadsListsActivatesAndDownloads() async throws {
+        try await blocking {
+            let tool = try #require(Self.sieveConnect, "sieve-connect is not installed")
+            let s = try ServerProcess()
+            try s.start()
+            defer { s.stop() }
+            let port = try s.waitForPorts(["ManageSieve"])[0]
+            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+            #expect(try s.cli(["account", "add", "alice@example.org", "--password", "alice-password-1"]).status == 0)
+            let dir = try Peers.temporaryDirectory("sieve-connect")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let script = "require \"fileinto\";\nif header :contains \"subject\" \"report\" { fileinto \"Reports\"; }\n"
+            let local = dir.appendingPathComponent("reports.sieve").path
+            try script.write(toFile: local, atomically: true, encoding: .utf8)
+            func run(_ args: [String]) throws -> ServerProcess.Result {
+                // The password comes on standard input (--passwordfd 0), never on the command line.
+                try ServerProcess.runTool(
+                    tool,
+                    ["--server", "127.0.0.1", "--port", String(port), "--user", "alice@example.org", "--passwordfd", "0",
+                        "--notlsverify", "--noclearchan", "--authmech", "PLAIN"] + args,
+                    stdin: "alice-password-1\n", timeout: 60)
+            }
+            let upload = try run(["--upload", "--localsieve", local, "--remotesieve", "reports"])
+            #expect(upload.status == 0, "\(upload.out)\(upload.err)")
+            let listed = try run(["--list"])
+            #expect(listed.status == 0 && listed.out.contains("reports"), "\(listed.out)\(listed.err)")
+            #expect(!listed.out.contains("ACTIVE"), "\(listed.out)")
+            let activate = try run(["--activate", "--remotesieve", "reports"])
+            #expect(activate.status == 0, "\(activate.out)\(activate.err)")
+            let active = try run(["--list"])
+            #expect(active.out.contains("reports") && active.out.contains("ACTIVE"), "\(active.out)\(active.err)")
+            let copy = dir.appendingPathComponent("downloaded.sieve").path
+            let download = try run(["--download", "--remotesieve", "reports", "--localsieve", copy])
+            #expect(download.status == 0, "\(download.out)\(download.err)")
+            #expect(try String(contentsOfFile: copy, encoding: .utf8) == script)
+            // The server agrees: the script is the account's active one.
+            let show = try s.cli(["sieve", "list", "alice@example.org"]).out
+            #expect(show.contains("reports") && show.contains("yes"), "\(show)")
+            // A script that does not compile is refused with its position.
+            let bad = dir.appendingPathComponent("bad.sieve").path
+            try "require \"fileinto\";\nfilein \"x\";\n".write(toFile: bad, atomically: true, encoding: .utf8)
+            let refused = try run(["--upload", "--localsieve", bad, "--remotesieve", "bad"])
+            #expect(refused.status != 0 && (refused.out + refused.err).contains("2:1"), "\(refused.out)\(refused.err)")
+        }
+    }
 }

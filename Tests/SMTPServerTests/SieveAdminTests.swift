@@ -87,6 +87,48 @@ import Testing
         }
     }
 
+    @Test func vacationDatesBoundTheRepliesByTheEnginesClock() throws {
+        let h = try PolicyHarness()
+        _ = try h.delivery.putSieveScript(
+            "alice@example.org", name: "rules", SievePut(script: "keep;", activate: true), actor: admin)
+        let v = try h.delivery.setVacation(
+            "alice@example.org", VacationSet(subject: "Away", message: "Back in January.", from: "2026-12-20", until: "2027-01-05"),
+            actor: admin)
+        #expect(v.from == "2026-12-20" && v.until == "2027-01-05" && v.subject == "Away" && v.includes == "rules", "\(v)")
+        #expect(v.script?.contains("currentdate :value \"ge\" \"date\" \"2026-12-20\"") == true, "\(v.script ?? "")")
+        #expect(try h.delivery.vacation("alice@example.org", actor: admin) == v)
+
+        // The interpreter's currentdate reads the delivery's clock: replies only on those days (UTC).
+        let id = try #require(h.dir.snapshot.account(try EmailAddress("alice@example.org"))?.id)
+        let data = Array("From: bob@elsewhere.test\r\nTo: alice@example.org\r\nSubject: hi\r\n\r\nhi\r\n".utf8)
+        let m = InboundMessage(
+            sender: "bob@elsewhere.test", recipients: ["alice@example.org"], data: data, receivedHeader: "", clientIP: nil,
+            helo: nil, tls: nil, authenticatedUser: nil)
+        func replies(at iso: String) throws -> Bool {
+            let now = try #require(ISO8601DateFormatter().date(from: iso))
+            let d = try #require(
+                h.delivery.sieveDecision(
+                    accountID: id, accountAddress: "alice@example.org", envelopeTo: "alice@example.org", message: m, data: data,
+                    headerPrefix: [], junkUse: nil, now: now, dryRun: true))
+            return d.notes.contains { $0.hasPrefix("vacation reply sent to bob@elsewhere.test") }
+        }
+        #expect(try !replies(at: "2026-12-19T23:59:59Z"))
+        #expect(try replies(at: "2026-12-20T00:00:00Z"))
+        #expect(try replies(at: "2027-01-05T23:59:59Z"))
+        #expect(try !replies(at: "2027-01-06T00:00:00Z"))
+
+        // One bound alone; dates that are not dates, or the wrong way round, are refused.
+        let open = try h.delivery.setVacation(
+            "alice@example.org", VacationSet(subject: "Away", message: "Gone.", until: "2027-02-01"), actor: admin)
+        #expect(open.from == nil && open.until == "2027-02-01" && open.includes == "rules")
+        #expect(try replies(at: "2020-01-01T12:00:00Z") && !(try replies(at: "2027-02-02T00:00:00Z")))
+        for bad in [VacationSet(subject: "s", message: "m", from: "2026-13-01"), VacationSet(subject: "s", message: "m", until: "24.12.2026"),
+            VacationSet(subject: "s", message: "m", from: "2027-01-02", until: "2027-01-01")]
+        {
+            #expect(throws: AdminError.self) { try h.delivery.setVacation("alice@example.org", bad, actor: admin) }
+        }
+    }
+
     @Test func theDryRunSaysWhatWouldHappenAndChangesNothing() throws {
         let h = try PolicyHarness()
         let message =
