@@ -3,6 +3,7 @@ import Delivery
 import Directory
 import Filtering
 import Hummingbird
+import IMAPMigration
 import MIME
 import Storage
 
@@ -54,5 +55,19 @@ func addMailboxFileRoutes(_ api: APIGroup, _ delivery: LocalDelivery, maxMessage
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(MailboxExportRequest.self, from: req, context: ctx)
         return try await run(ctx) { try delivery.exportMailbox(address, path: body.path, format: body.format, folder: body.folder, actor: $0) }
+    }
+}
+
+/// `POST /api/v1/migrations/imap` starts copying accounts' mail from another IMAP server (the
+/// server connects to it); `GET /api/v1/migrations/imap/{id}` is the job's progress, then its
+/// report. Server admins only.
+func addMigrationRoutes(_ api: APIGroup, _ migrations: IMAPMigrations) {
+    api.post("migrations/imap") { req, ctx in
+        let body = try await JSONBody.decode(IMAPMigrationRequest.self, from: req, context: ctx)
+        return try await run(ctx, status: 202) { try migrations.start(body, actor: $0) }
+    }
+    api.get("migrations/imap/:id") { _, ctx in
+        let id = try param(ctx, "id")
+        return try await run(ctx) { try migrations.view(id, actor: $0) }
     }
 }
