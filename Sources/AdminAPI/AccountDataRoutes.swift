@@ -64,7 +64,7 @@ func addMailboxFileRoutes(_ api: APIGroup, _ delivery: LocalDelivery, maxMessage
 func addMigrationRoutes(_ api: APIGroup, _ migrations: IMAPMigrations) {
     api.post("migrations/imap") { req, ctx in
         let body = try await JSONBody.decode(IMAPMigrationRequest.self, from: req, context: ctx)
-        return try await run(ctx, status: 202) { try migrations.start(body, actor: $0) }
+        return try await run(ctx, status: 201) { try migrations.start(body, actor: $0) }
     }
     api.get("migrations/imap/:id") { _, ctx in
         let id = try param(ctx, "id")

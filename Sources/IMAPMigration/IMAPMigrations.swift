@@ -88,12 +88,21 @@ public final class IMAPMigrations: Sendable {
         let job = IMAPMigrationJob(
             id: id, accounts: accounts, configuration: configuration, mapping: mapping, dryRun: r.dryRun ?? false,
             parallel: r.parallel ?? 4, maxMessageSize: maxMessageSize, delivery: delivery)
-        jobs.withLock { list in
+        let taken = jobs.withLock { list -> String? in
+            // Two jobs copying into one account at once could both copy a message neither saw.
+            let busy = Set(list.filter { $0.job.snapshot.state != "done" }.flatMap { $0.job.accounts.map(\.accountID) })
+            if let a = accounts.first(where: { busy.contains($0.accountID) }) { return a.address }
             list.append((id, job))
             // Forget the oldest finished ones.
             while list.count > Self.keep, let old = list.firstIndex(where: { $0.job.snapshot.state == "done" }) {
                 list.remove(at: old)
             }
+            return nil
+        }
+        if let taken {
+            throw AdminError.conflict(
+                "migration_running", "\(taken) is being copied by a migration that is still running: wait for it to end"
+            )
         }
         Task.detached { await job.run() }
         return job.snapshot

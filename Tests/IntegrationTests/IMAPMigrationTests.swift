@@ -222,12 +222,40 @@ struct IMAPMigrationTests {
             #expect(third.out.contains("alice → alice@example.org: done, 2 messages"), "\(third.out)")
             Self.expectArrived(more, imap: imap, login: "alice@example.org", password: "alice-new-pass-1")
 
+            // A run stopped after copying and before recording how far it got: the next run
+            // fetches those messages again and finds them here.
+            let forget = try Peers.run(
+                "/usr/bin/sqlite3",
+                ["\(s.dataDir)/mailroom.db", "UPDATE imap_migration_state SET last_uid = 1 WHERE folder = 'INBOX'"])
+            #expect(forget.status == 0, "\(forget.output)")
+            let resumed = try s.cli(["migrate", "imap", "--from", from, "--accounts", "\(root)/accounts.csv"])
+            #expect(resumed.status == 0, "\(resumed.out)\(resumed.err)")
+            #expect(resumed.out.contains("alice → alice@example.org: done, 6 messages"), "\(resumed.out)")
+            #expect(
+                resumed.out.range(of: #"INBOX +→ INBOX +7 +0 +6 +0"#, options: .regularExpression) != nil,
+                "\(resumed.out)")
+            Self.expectArrived(more, imap: imap, login: "alice@example.org", password: "alice-new-pass-1")
+
             // The old server renumbers the folder (new UIDVALIDITY): compared again, nothing doubled.
             try peer.resetUIDs(user: "alice", folder: "INBOX")
             let renumbered = try s.cli(["migrate", "imap", "--from", from, "--accounts", "\(root)/accounts.csv"])
             #expect(renumbered.status == 0, "\(renumbered.out)\(renumbered.err)")
             #expect(renumbered.out.contains("UIDVALIDITY changed"), "\(renumbered.out)")
             Self.expectArrived(more, imap: imap, login: "alice@example.org", password: "alice-new-pass-1")
+
+            // Over the quota: what does not fit is reported with its UID, the command fails; once
+            // the quota is raised, the next run copies just those.
+            #expect(try s.cli(["account", "set", "bob@example.org", "--quota", "1500"]).status == 0)
+            try peer.put(user: "bob", folder: "INBOX", message: Self.multipart(40), flags: "S", date: Self.base)
+            try "bob,bob-old-pass,bob@example.org\n".write(toFile: "\(root)/bob.csv", atomically: true, encoding: .utf8)
+            let over = try s.cli(["migrate", "imap", "--from", from, "--accounts", "\(root)/bob.csv"])
+            #expect(over.status != 0, "\(over.out)")
+            #expect(over.out.contains("INBOX UID 4: over the account's quota"), "\(over.out)")
+            #expect(try s.cli(["account", "set", "bob@example.org", "--quota", "unlimited"]).status == 0)
+            let fits = try s.cli(["migrate", "imap", "--from", from, "--accounts", "\(root)/bob.csv"])
+            #expect(fits.status == 0, "\(fits.out)\(fits.err)")
+            #expect(
+                fits.out.range(of: #"INBOX +→ INBOX +4 +1 +0 +0"#, options: .regularExpression) != nil, "\(fits.out)")
 
             // A master user opens carol's mailbox; the password column stays empty.
             try "migrator-secret-is-elsewhere\n".write(toFile: "\(root)/wrong", atomically: true, encoding: .utf8)
@@ -254,6 +282,56 @@ struct IMAPMigrationTests {
                 try s.cli(["migrate", "imap", "--from", "imap+plain://192.0.2.1", "--accounts", "\(root)/accounts.csv"])
                     .status != 0)
             #expect(try s.cli(["migrate", "imap", "--from", from, "--accounts", "\(root)/carol.csv"]).status != 0)
+        }
+    }
+
+    /// STARTTLS and implicit TLS to a Dovecot with a self-signed certificate: trusted with
+    /// --ca-file or --insecure, refused otherwise.
+    @Test func migratesOverTLS() async throws {
+        try await blocking {
+            let peer = try #require(
+                try DovecotPeer.start(users: ["dave": "dave-old-pass"], tls: true),
+                "dovecot is not installed, or the tests do not run as root")
+            defer { peer.destroy() }
+            let tlsPort = try #require(peer.tlsPort)
+            for n in 1...2 {
+                try peer.put(
+                    user: "dave", folder: "INBOX", message: Self.message(50 + n, subject: "TLS \(n)"), flags: "S",
+                    date: Self.base.addingTimeInterval(Double(n) * Self.day))
+            }
+            let s = try ServerProcess()
+            try s.start()
+            defer { s.stop() }
+            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+            #expect(try s.cli(["account", "add", "dave@example.org", "--password", "dave-new-pass-1"]).status == 0)
+            let root = s.root.path
+            try "dave,dave-old-pass,dave@example.org\n".write(
+                toFile: "\(root)/dave.csv", atomically: true, encoding: .utf8)
+
+            let untrusted = try s.cli([
+                "migrate", "imap", "--from", "imaps://127.0.0.1:\(tlsPort)", "--accounts", "\(root)/dave.csv",
+            ])
+            #expect(untrusted.status != 0, "\(untrusted.out)")
+            #expect(untrusted.out.contains("dave → dave@example.org: failed"), "\(untrusted.out)")
+
+            let starttls = try s.cli([
+                "migrate", "imap", "--from", "imap://127.0.0.1:\(peer.port)", "--accounts", "\(root)/dave.csv",
+                "--ca-file",
+                peer.certificatePath,
+            ])
+            #expect(starttls.status == 0, "\(starttls.out)\(starttls.err)\n\(peer.logText().suffix(1500))")
+            #expect(
+                starttls.out.range(of: #"INBOX +→ INBOX +2 +2 +0 +0"#, options: .regularExpression) != nil,
+                "\(starttls.out)")
+
+            let imaps = try s.cli([
+                "migrate", "imap", "--from", "imaps://127.0.0.1:\(tlsPort)", "--accounts", "\(root)/dave.csv",
+                "--insecure",
+            ])
+            #expect(imaps.status == 0, "\(imaps.out)\(imaps.err)\n\(peer.logText().suffix(1500))")
+            // Another source (port and scheme): compared, and found here already.
+            #expect(
+                imaps.out.range(of: #"INBOX +→ INBOX +2 +0 +2 +0"#, options: .regularExpression) != nil, "\(imaps.out)")
         }
     }
 }

@@ -8,14 +8,20 @@ import Foundation
 public final class DovecotPeer: @unchecked Sendable {
     public let base: String
     public let port: Int
+    /// IMAPS (TLS from the start), when started with `tls`; `port` then offers STARTTLS.
+    public let tlsPort: Int?
+    /// The self-signed certificate (CN=localhost, IP 127.0.0.1) when started with `tls`.
+    public var certificatePath: String { "\(base)/cert.pem" }
     private var process: ChildProcess?
     /// The uid and gid the users' mail belongs to.
     static let owner = "65534:65534"
 
     /// nil when Dovecot is not installed or we are not root (the caller skips, or fails under CI).
-    public static func start(users: [String: String], masterUsers: [String: String] = [:]) throws -> DovecotPeer? {
+    public static func start(users: [String: String], masterUsers: [String: String] = [:], tls: Bool = false) throws
+        -> DovecotPeer?
+    {
         guard let dovecot = Peers.find("dovecot"), getuid() == 0 else { return nil }
-        let peer = DovecotPeer(port: Peers.freePort())
+        let peer = DovecotPeer(port: Peers.freePort(), tlsPort: tls ? Peers.freePort() : nil)
         try peer.configure(users: users, masterUsers: masterUsers)
         peer.process = try ChildProcess(
             dovecot, ["-F", "-c", "\(peer.base)/dovecot.conf"], stderr: "\(peer.base)/stderr.log")
@@ -29,8 +35,9 @@ public final class DovecotPeer: @unchecked Sendable {
         return peer
     }
 
-    init(port: Int) {
+    init(port: Int, tlsPort: Int?) {
         self.port = port
+        self.tlsPort = tlsPort
         self.base =
             FileManager.default.temporaryDirectory.appendingPathComponent("mr-dovecot-\(UUID().uuidString.prefix(8))")
             .path
@@ -53,6 +60,22 @@ public final class DovecotPeer: @unchecked Sendable {
         for user in users.keys {
             try fm.createDirectory(atPath: "\(maildir(user))/cur", withIntermediateDirectories: true)
         }
+        var ssl = "ssl = no"
+        var imaps = "port = 0"
+        if let tlsPort {
+            let openssl = try Peers.run(
+                Peers.find("openssl") ?? "/usr/bin/openssl",
+                [
+                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                    "\(base)/key.pem", "-out", certificatePath, "-days", "2", "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                ])
+            guard openssl.status == 0 else {
+                throw PeerError("openssl could not make a certificate: \(openssl.output)")
+            }
+            ssl = "ssl = yes\nssl_cert = <\(certificatePath)\nssl_key = <\(base)/key.pem"
+            imaps = "address = 127.0.0.1\n    port = \(tlsPort)\n    ssl = yes"
+        }
         let config = """
             # a test peer: loopback only, in \(base)
             instance_name = mr-dovecot-\(port)
@@ -61,7 +84,7 @@ public final class DovecotPeer: @unchecked Sendable {
             log_path = \(base)/dovecot.log
             listen = 127.0.0.1
             protocols = imap
-            ssl = no
+            \(ssl)
             disable_plaintext_auth = no
             auth_mechanisms = plain login
             auth_master_user_separator = *
@@ -103,7 +126,7 @@ public final class DovecotPeer: @unchecked Sendable {
                 port = \(port)
               }
               inet_listener imaps {
-                port = 0
+                \(imaps)
               }
             }
 
