@@ -66,8 +66,15 @@ func addMigrationRoutes(_ api: APIGroup, _ migrations: IMAPMigrations) {
         let body = try await JSONBody.decode(IMAPMigrationRequest.self, from: req, context: ctx)
         return try await run(ctx, status: 201) { try migrations.start(body, actor: $0) }
     }
-    api.get("migrations/imap/:id") { _, ctx in
+    api.get("migrations/imap/:id") { req, ctx in
         let id = try param(ctx, "id")
-        return try await run(ctx) { try migrations.view(id, actor: $0) }
+        // ?wait=N: answer when the job ends, or after N seconds (at most 30) at the latest.
+        let wait = min(max(try intQuery(req, "wait", default: 0), 0), 30)
+        let deadline = ContinuousClock.now + .seconds(wait)
+        while true {
+            let view = try await blocking { try migrations.view(id, actor: try ctx.requireActor()) }
+            if view.state == "done" || ContinuousClock.now >= deadline { return try JSONBody.response(view) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 }

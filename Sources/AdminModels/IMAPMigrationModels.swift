@@ -131,6 +131,8 @@ public struct IMAPMigrationView: Codable, Sendable, Hashable {
         public var bytesDone: Int64
         public var startedAt: Date?
         public var finishedAt: Date?
+        /// Seconds from start to end (or until now, while it runs).
+        public var seconds: Double
 
         public init(login: String, address: String) {
             self.login = login
@@ -142,6 +144,7 @@ public struct IMAPMigrationView: Codable, Sendable, Hashable {
             self.messagesDone = 0
             self.bytesTotal = 0
             self.bytesDone = 0
+            self.seconds = 0
         }
 
         /// Whether anything failed: the account, a folder, or a message.

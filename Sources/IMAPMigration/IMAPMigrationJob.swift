@@ -64,7 +64,14 @@ final class IMAPMigrationJob: Sendable {
         "\(c.security == .tls ? "imaps" : "imap")://\(c.host):\(c.port)"
     }
 
-    var snapshot: IMAPMigrationView { view.withLock { $0 } }
+    var snapshot: IMAPMigrationView {
+        var v = view.withLock { $0 }
+        let now = Date()
+        for i in v.accounts.indices where v.accounts[i].finishedAt == nil {
+            v.accounts[i].seconds = v.accounts[i].startedAt.map { now.timeIntervalSince($0) } ?? 0
+        }
+        return v
+    }
 
     private func update(_ account: Int, _ change: (inout IMAPMigrationView.Account) -> Void) {
         view.withLock { change(&$0.accounts[account]) }
@@ -171,6 +178,7 @@ final class IMAPMigrationJob: Sendable {
                 $0.state = $0.hasFailures ? "failed" : "done"
             }
             $0.finishedAt = Date()
+            $0.seconds = $0.startedAt.map { Date().timeIntervalSince($0) } ?? 0
         }
     }
 

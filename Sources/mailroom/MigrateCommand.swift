@@ -67,9 +67,9 @@ struct MigrateCommand: ParsableCommand {
                 var progress = Progress()
                 while view.state != "done" {
                     if !client.json { progress.show(view) }
-                    try await Task.sleep(for: .seconds(1))
+                    // Answered when the job ends, or after a second for the next progress line.
                     view = try await api.call(
-                        .GET, "/api/v1/migrations/imap/\(view.id)", body: Optional<String>.none,
+                        .GET, "/api/v1/migrations/imap/\(view.id)?wait=1", body: Optional<String>.none,
                         as: IMAPMigrationView.self)
                 }
                 if !client.json { progress.finish() }
@@ -150,7 +150,7 @@ struct MigrateCommand: ParsableCommand {
         static func report(_ v: IMAPMigrationView) {
             print(v.dryRun ? "Dry run: nothing was copied." : "Migration from \(v.source):")
             for a in v.accounts {
-                let seconds = a.finishedAt.flatMap { f in a.startedAt.map { f.timeIntervalSince($0) } } ?? 0
+                let seconds = a.seconds
                 print(
                     "\n\(a.login) → \(a.address): \(a.state)"
                         + (v.dryRun
@@ -215,14 +215,13 @@ struct Progress {
     let terminal = isatty(2) == 1
     var shownLines = 0
     var lastPrinted = Date.distantPast
-    let started = Date()
 
     mutating func show(_ v: IMAPMigrationView) {
         if !terminal, Date().timeIntervalSince(lastPrinted) < 10 { return }
         lastPrinted = Date()
         var lines: [String] = []
         for a in v.accounts where a.state != "waiting" {
-            let seconds = max(0.001, Date().timeIntervalSince(a.startedAt ?? started))
+            let seconds = max(0.001, a.seconds)
             let rate = Double(a.messagesDone) / seconds
             let left =
                 rate > 0 && a.messagesTotal > a.messagesDone
