@@ -7,7 +7,7 @@ import TestSupport
 /// keywords and dates are copied and checked over our own IMAP; a second run copies nothing,
 /// new mail at the source is all a third run copies, a new UIDVALIDITY duplicates nothing, a
 /// master user opens an account, a wrong password fails only its account.
-@Suite(.enabled(if: Peers.shouldRun(Peers.find("dovecot") != nil)))
+@Suite(.enabled(if: Peers.shouldRun(Peers.find("dovecot") != nil && getuid() == 0)))
 struct IMAPMigrationTests {
     struct Sample {
         var folder: String  // Dovecot's name
