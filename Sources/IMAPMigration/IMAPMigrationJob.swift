@@ -221,6 +221,17 @@ final class IMAPMigrationJob: Sendable {
         // next run tries that message again.
         var safe = Int64(from) - 1
         var firstFailure: Int64? = nil
+        func fail(_ uid: UInt32, size: UInt64, _ reason: String) {
+            firstFailure = min(firstFailure ?? Int64(uid), Int64(uid))
+            updateFolder(index, folder) {
+                $0.failed += 1
+                if $0.failures.count < 100 { $0.failures.append(.init(uid: Int64(uid), reason: reason)) }
+            }
+            update(index) {
+                $0.messagesDone += 1
+                $0.bytesDone += Int64(size)
+            }
+        }
         var index0 = 0
         while index0 < wanted.count {
             var end = index0
@@ -229,36 +240,39 @@ final class IMAPMigrationJob: Sendable {
                 batchBytes += wanted[end].size
                 end += 1
             }
-            let low = wanted[index0].uid
-            let high = wanted[end - 1].uid
-            let expected = Set(wanted[index0..<end].map(\.uid))
-            var highestSeen = Int64(low) - 1
-            try await imap.fetchMessages("\(low):\(high)") { m in
-                guard expected.contains(m.uid) else { return }
-                highestSeen = max(highestSeen, Int64(m.uid))
-                let outcome = await copyMessage(m, to: mailbox, account: account, known: known)
-                switch outcome {
-                case .copied(let k):
-                    known.insert(k)
-                    updateFolder(index, folder) { $0.copied += 1 }
-                case .skipped:
-                    updateFolder(index, folder) { $0.skipped += 1 }
-                case .failed(let reason):
-                    firstFailure = min(firstFailure ?? Int64(m.uid), Int64(m.uid))
-                    updateFolder(index, folder) {
-                        $0.failed += 1
-                        if $0.failures.count < 100 { $0.failures.append(.init(uid: Int64(m.uid), reason: reason)) }
+            let batch = wanted[index0..<end]
+            let high = batch.last!.uid
+            // A message over our limit is not even fetched (a huge one would only cost time).
+            for big in batch where big.size > UInt64(maxMessageSize) {
+                fail(
+                    big.uid, size: big.size,
+                    "\(big.size) bytes, larger than the limit of \(maxMessageSize) (max_append_size)")
+            }
+            let fetch = batch.filter { $0.size <= UInt64(maxMessageSize) }.map(\.uid)
+            let expected = Set(fetch)
+            if !fetch.isEmpty {
+                try await imap.fetchMessages(Self.uidSet(fetch)) { m in
+                    guard expected.contains(m.uid) else { return }
+                    let outcome = await copyMessage(m, to: mailbox, account: account, known: known)
+                    switch outcome {
+                    case .copied(let k):
+                        known.insert(k)
+                        updateFolder(index, folder) { $0.copied += 1 }
+                    case .skipped:
+                        updateFolder(index, folder) { $0.skipped += 1 }
+                    case .failed(let reason):
+                        fail(m.uid, size: m.size, reason)
+                        return
                     }
-                }
-                update(index) {
-                    $0.messagesDone += 1
-                    $0.bytesDone += Int64(m.size)
+                    update(index) {
+                        $0.messagesDone += 1
+                        $0.bytesDone += Int64(m.size)
+                    }
                 }
             }
             // Messages listed but not sent (expunged meanwhile) are gone: nothing to copy.
             safe = Int64(high)
             if let f = firstFailure { safe = min(safe, f - 1) }
-            _ = highestSeen
             let newMark = IMAPMigrationMark(uidValidity: uidValidity, lastUID: safe)
             if status.uidValidity != nil, safe >= 0 {
                 try await offload {
@@ -268,6 +282,20 @@ final class IMAPMigrationJob: Sendable {
             }
             index0 = end
         }
+    }
+
+    /// UIDs as a sequence set, runs joined: `1:4,7,9:10`.
+    static func uidSet(_ uids: [UInt32]) -> String {
+        var parts: [String] = []
+        var i = 0
+        let sorted = uids.sorted()
+        while i < sorted.count {
+            var j = i
+            while j + 1 < sorted.count, sorted[j + 1] == sorted[j] + 1 { j += 1 }
+            parts.append(i == j ? "\(sorted[i])" : "\(sorted[i]):\(sorted[j])")
+            i = j + 1
+        }
+        return parts.joined(separator: ",")
     }
 
     enum MessageOutcome {

@@ -71,4 +71,10 @@ struct FolderMappingTests {
             ])
                 == ["\\Seen", "\\Answered", "$Label1", "\\Flagged", "\\Draft", "Junk"])
     }
+
+    @Test func uidSets() {
+        #expect(IMAPMigrationJob.uidSet([1, 2, 3, 4, 7, 9, 10]) == "1:4,7,9:10")
+        #expect(IMAPMigrationJob.uidSet([5]) == "5")
+        #expect(IMAPMigrationJob.uidSet([3, 1, 2]) == "1:3")
+    }
 }

@@ -21,6 +21,7 @@ import TestSupport
     final class ScriptedServer: @unchecked Sendable {
         let port: Int
         let fd: Int32
+        let messages: [String: [String]]
         private let lock = NSLock()
         private var _breaks = true
         var breaks: Bool {
@@ -28,7 +29,9 @@ import TestSupport
             set { lock.withLock { _breaks = newValue } }
         }
 
-        init() throws {
+        init(messages: [String: [String]] = IMAPMigrationFaultTests.messages, breaks: Bool = true) throws {
+            self.messages = messages
+            self._breaks = breaks
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var one: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -94,16 +97,16 @@ import TestSupport
                 } else if upper.hasPrefix("AUTHENTICATE PLAIN ") {
                     send(c, "\(tag) OK logged in\r\n")
                 } else if upper.hasPrefix("LIST ") {
-                    send(
-                        c, "* LIST (\\HasNoChildren) \"/\" A\r\n* LIST (\\HasNoChildren) \"/\" B\r\n\(tag) OK done\r\n")
+                    let list = messages.keys.sorted().map { "* LIST (\\HasNoChildren) \"/\" \($0)\r\n" }.joined()
+                    send(c, list + "\(tag) OK done\r\n")
                 } else if upper.hasPrefix("EXAMINE ") {
                     selected = String(command.dropFirst(8))
                     send(
                         c,
-                        "* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 3] ok\r\n\(tag) OK [READ-ONLY] done\r\n"
+                        "* \(messages[selected]?.count ?? 0) EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 3] ok\r\n\(tag) OK [READ-ONLY] done\r\n"
                     )
                 } else if upper.hasPrefix("UID FETCH") && upper.contains("BODY.PEEK[]") {
-                    let list = IMAPMigrationFaultTests.messages[selected] ?? []
+                    let list = messages[selected] ?? []
                     for (i, m) in list.enumerated() {
                         let head =
                             "* \(i + 1) FETCH (UID \(i + 1) FLAGS (\\Seen) INTERNALDATE \"03-Dec-2026 10:00:0\(i) +0000\" RFC822.SIZE \(m.utf8.count) BODY[] {\(m.utf8.count)}\r\n"
@@ -115,7 +118,7 @@ import TestSupport
                     }
                     send(c, "\(tag) OK done\r\n")
                 } else if upper.hasPrefix("UID FETCH") {
-                    let list = IMAPMigrationFaultTests.messages[selected] ?? []
+                    let list = messages[selected] ?? []
                     var out = ""
                     for (i, m) in list.enumerated() {
                         out += "* \(i + 1) FETCH (UID \(i + 1) RFC822.SIZE \(m.utf8.count))\r\n"
@@ -167,6 +170,26 @@ import TestSupport
                 #expect(text.contains("* 2 EXISTS"), "\(text)")
                 for m in Self.messages[folder]! { #expect(text.contains("{\(m.utf8.count)}\r\n" + m), "\(text)") }
             }
+        }
+    }
+
+    /// A message over max_append_size is reported with its UID and size, and not fetched.
+    @Test func aMessageOverTheLimitIsReportedAndTheRestCopied() async throws {
+        try await blocking {
+            let big = "Subject: big\r\n\r\n" + String(repeating: "x", count: 5000) + "\r\n"
+            let fake = try ScriptedServer(messages: ["C": [Self.messages["A"]![0], big]], breaks: false)
+            defer { fake.stop() }
+            let s = try ServerProcess(config: "[imap]\nmax_append_size = 4096")
+            try s.start()
+            defer { s.stop() }
+            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+            #expect(try s.cli(["account", "add", "erin@example.org", "--password", "erin-new-pass-1"]).status == 0)
+            let csv = s.root.appendingPathComponent("erin.csv").path
+            try "erin,old-pass,erin@example.org\n".write(toFile: csv, atomically: true, encoding: .utf8)
+            let r = try s.cli(["migrate", "imap", "--from", "imap+plain://127.0.0.1:\(fake.port)", "--accounts", csv])
+            #expect(r.status != 0, "\(r.out)")
+            #expect(r.out.range(of: #"C +→ C +2 +1 +0 +1"#, options: .regularExpression) != nil, "\(r.out)")
+            #expect(r.out.contains("C UID 2: \(big.utf8.count) bytes, larger than the limit of 4096"), "\(r.out)")
         }
     }
 }
