@@ -191,4 +191,19 @@ struct IMAPResponseParserTests {
         #expect(n?.prefix == Array("INBOX.".utf8) && n?.delimiter == 0x2E)
         #expect(IMAPResponseParser.personalNamespace(Array("NIL NIL NIL".utf8)) == nil)
     }
+
+    /// Found by the imap-response fuzz target: the tag of an oversized literal's command was
+    /// looked for past its line, so it depended on what had been pipelined after it.
+    @Test func anOversizedLiteralsTagIsOnItsOwnLine() {
+        var limits = IMAPLimits()
+        limits.maxLiteralSize = 10
+        for pipelined in ["", "next command\r\n"] {
+            var framer = IMAPFramer(limits: limits)
+            framer.append(Array(("A1}{99}\r\n" + pipelined).utf8))
+            #expect(framer.next() == .literalTooLarge(tag: nil, size: 99, limit: 10))
+            var tagged = IMAPFramer(limits: limits)
+            tagged.append(Array(("a1 X {99}\r\n" + pipelined).utf8))
+            #expect(tagged.next() == .literalTooLarge(tag: "a1", size: 99, limit: 10))
+        }
+    }
 }
