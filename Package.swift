@@ -220,6 +220,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A client for other IMAP servers (SwiftNIO), over the response parser in IMAP: what
+        // `mailroom migrate imap` reads another server's mail with.
+        .target(
+            name: "IMAPClient",
+            dependencies: [
+                "IMAP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `mailroom migrate imap`: folder mapping, and the jobs that copy accounts' mail from
+        // another IMAP server through the same storage path as APPEND, resumably.
+        .target(
+            name: "IMAPMigration",
+            dependencies: [
+                "IMAP", "IMAPClient", "Delivery", "Directory", "Storage", "MailCore", "AdminModels",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The IMAP listeners (SwiftNIO) and sessions over the mail store.
         .target(
             name: "IMAPServer",
@@ -257,7 +280,7 @@ let package = Package(
             name: "AdminAPI",
             dependencies: [
                 "Doctor",
-                "Filtering", "Webhooks",
+                "Filtering", "Webhooks", "IMAPMigration",
                 "LoginKit", "MailCore", "Storage", "Directory", "AdminModels", "Delivery", "Outbound", "MIME",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -424,6 +447,7 @@ let package = Package(
         ),
         .testTarget(name: "MIMETests", dependencies: ["MIME"], swiftSettings: swiftSettings),
         .testTarget(name: "IMAPTests", dependencies: ["IMAP"], swiftSettings: swiftSettings),
+        .testTarget(name: "IMAPMigrationTests", dependencies: ["IMAPMigration", "IMAP"], swiftSettings: swiftSettings),
         .testTarget(name: "ManageSieveTests", dependencies: ["ManageSieve"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ManageSieveServerTests",

@@ -3,6 +3,7 @@ import Delivery
 import Directory
 import Filtering
 import Hummingbird
+import IMAPMigration
 import MIME
 import Storage
 
@@ -56,5 +57,26 @@ func addMailboxFileRoutes(_ api: APIGroup, _ delivery: LocalDelivery, maxMessage
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(MailboxExportRequest.self, from: req, context: ctx)
         return try await run(ctx) { try delivery.exportMailbox(address, path: body.path, format: body.format, folder: body.folder, actor: $0) }
+    }
+}
+
+/// `POST /api/v1/migrations/imap` starts copying accounts' mail from another IMAP server (the
+/// server connects to it); `GET /api/v1/migrations/imap/{id}` is the job's progress, then its
+/// report. Server admins only.
+func addMigrationRoutes(_ api: APIGroup, _ migrations: IMAPMigrations) {
+    api.on(API.postMigrationsImap) { req, ctx in
+        let body = try await JSONBody.decode(IMAPMigrationRequest.self, from: req, context: ctx)
+        return try await run(ctx, status: 201) { try migrations.start(body, actor: $0) }
+    }
+    api.on(API.getMigrationImap) { req, ctx in
+        let id = try param(ctx, "id")
+        // ?wait=N: answer when the job ends, or after N seconds (at most 30) at the latest.
+        let wait = min(max(try intQuery(req, "wait", default: 0), 0), 30)
+        let deadline = ContinuousClock.now + .seconds(wait)
+        while true {
+            let view = try await blocking { try migrations.view(id, actor: try ctx.requireActor()) }
+            if view.state == "done" || ContinuousClock.now >= deadline { return try JSONBody.response(view) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 }

@@ -4,6 +4,7 @@ import Directory
 import Doctor
 import Foundation
 import Hummingbird
+import IMAPMigration
 import LoginKit
 import MailCore
 import Outbound
@@ -53,6 +54,7 @@ public func buildAdminRouter(
         addBackupRoutes(api, delivery)
         addSieveRoutes(api, delivery)
         addMailboxFileRoutes(api, delivery, maxMessageSize: maxMessageSize)
+        addMigrationRoutes(api, IMAPMigrations(delivery: delivery, maxMessageSize: maxMessageSize))
     }
     if let outbound { addOutboundRoutes(api, outbound) }
     if let outbound, let setup { addSetupRoutes(api, dir, outbound, setup, status: status) }

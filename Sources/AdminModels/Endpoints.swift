@@ -155,6 +155,10 @@ public enum API {
     public static let postTlsRenew = Endpoint<TLSStatusView>(.post, "tls/renew", "Renew the ACME certificate now")
     public static let postTraceDryRun = Endpoint<TraceDryRunView>(
         .post, "trace/dry-run", "Try a message without delivering it: the whole flow it would take", body: TraceDryRun.self)
+    public static let postMigrationsImap = Endpoint<IMAPMigrationView>(
+        .post, "migrations/imap", "Start copying accounts' mail from another IMAP server", body: IMAPMigrationRequest.self, status: 201)
+    public static let getMigrationImap = Endpoint<IMAPMigrationView>(
+        .get, "migrations/imap/:id", "A migration's progress, then its report", query: [("wait", "integer")])
     public static let postTokens = Endpoint<TokenCreated>(.post, "tokens", "Create an API token", body: TokenCreate.self, status: 201)
     public static let postWebhooks = Endpoint<WebhookCreated>(.post, "webhooks", "Add a webhook", body: WebhookCreate.self, status: 201)
     public static let putAccountRole = Endpoint<AccountRoleView>(.put, "accounts/:address/role", "Set the account's console role", body: RoleSet.self)

@@ -167,7 +167,8 @@ extension LocalDelivery {
         return account
     }
 
-    private func ensureMailbox(_ name: String, accountID: Int64) throws -> MailboxRecord {
+    /// The account's folder `name`, made if it does not exist.
+    public func ensureMailbox(_ name: String, accountID: Int64) throws -> MailboxRecord {
         if let m = try store.mailbox(accountID: accountID, name: name) { return m }
         guard !name.isEmpty, !name.hasPrefix("/"), !name.hasSuffix("/"), !name.contains("//") else {
             throw AdminError.invalid("invalid_folder", "\(name.debugDescription) is not a folder name")

@@ -127,15 +127,19 @@ public struct IMAPFramer: Sendable {
         return (size, synchronizing)
     }
 
+    /// The first line of the command being framed (where its tag and name are), without the
+    /// commands pipelined after it.
+    private var firstLine: ArraySlice<UInt8> { buffer[..<(buffer.firstIndex(of: 0x0A) ?? buffer.count)] }
+
     /// The tag of the command being framed.
     private var tag: String? {
-        guard let sp = buffer.firstIndex(of: 0x20), sp > 0, sp <= 64 else { return nil }
+        guard let sp = firstLine.firstIndex(of: 0x20), sp > 0, sp <= 64 else { return nil }
         return String(decoding: buffer[..<sp], as: UTF8.self)
     }
 
     /// Whether the command being framed is APPEND (whose literal may be a whole message).
     private var isAppend: Bool {
-        guard let sp = buffer.firstIndex(of: 0x20) else { return false }
+        guard let sp = firstLine.firstIndex(of: 0x20) else { return false }
         let word = buffer[(sp + 1)...].prefix(7).map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
         return word == Array("APPEND ".utf8)
     }

@@ -502,6 +502,23 @@ enum Schema {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v19-imap-migration") { db in
+            // `mailroom migrate imap`: per account, source server and source folder, the
+            // folder's UIDVALIDITY and the highest UID up to which every message was copied (or
+            // found already there), so that another run fetches only what is new.
+            try db.execute(
+                sql: """
+                    CREATE TABLE imap_migration_state (
+                        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                        source TEXT NOT NULL,
+                        folder TEXT NOT NULL,
+                        uidvalidity INTEGER NOT NULL,
+                        last_uid INTEGER NOT NULL,
+                        updated_at REAL NOT NULL,
+                        PRIMARY KEY (account_id, source, folder)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 

@@ -20,7 +20,7 @@ struct MailroomCommand: AsyncParsableCommand {
             Serve.self, DomainCommand.self, AccountCommand.self, AliasCommand.self, ListCommand.self,
             ResolveCommand.self, TraceCommand.self, QueueCommand.self, DKIMCommand.self, ModerationCommand.self, QuarantineCommand.self,
             DNSCommand.self, DoctorCommand.self, TokenCommand.self, AuditCommand.self, StorageCommand.self, TLSCommand.self,
-            BansCommand.self, StatusCommand.self, BackupCommand.self, ImportCommand.self, MailboxCommand.self, SieveCommand.self,
+            BansCommand.self, StatusCommand.self, BackupCommand.self, ImportCommand.self, MailboxCommand.self, MigrateCommand.self, SieveCommand.self,
             RulesCommand.self, WebhookCommand.self,
         ]
     )

@@ -121,6 +121,11 @@ struct Harness {
         Route(
             method: .post, path: "/api/v1/accounts/alice%40example.org/mailbox-export",
             body: #"{"path":"\#(exportPath)","format":"mbox"}"#, otherDomainStatus: 403),
+        // The server connects where it is told: server admins only.
+        Route(
+            method: .post, path: "/api/v1/migrations/imap",
+            body: #"{"host":"127.0.0.1","port":9,"security":"plain","accounts":[{"login":"a","password":"p","address":"alice@example.org"}],"dry_run":true}"#,
+            otherDomainStatus: 403),
     ]
 
     static let mboxFile: String = {
@@ -192,6 +197,12 @@ struct Harness {
         (.post, "/api/v1/accounts/alice@example.org/mailbox-import", #"{"path":"/x","mbox_variant":"mboxcl"}"#, 400, "invalid_variant"),
         (.post, "/api/v1/accounts/alice@example.org/mailbox-export", #"{"path":"/nonexistent/x","format":"pst"}"#, 400, "invalid_format"),
         (.post, "/api/v1/accounts/nobody@example.org/mailbox-export", #"{"path":"/nonexistent/x","format":"mbox"}"#, 404, "no_such_account"),
+        (.post, "/api/v1/migrations/imap", #"{"host":"h","port":993,"security":"ssl","accounts":[]}"#, 400, "invalid_security"),
+        (.post, "/api/v1/migrations/imap", #"{"host":"192.0.2.1","port":143,"security":"plain","accounts":[{"login":"a","password":"p","address":"alice@example.org"}]}"#, 400, "plaintext_refused"),
+        (.post, "/api/v1/migrations/imap", #"{"host":"127.0.0.1","port":143,"security":"plain","accounts":[{"login":"a","password":"p","address":"nobody@example.org"}]}"#, 404, "no_such_account"),
+        (.post, "/api/v1/migrations/imap", #"{"host":"127.0.0.1","port":143,"security":"plain","accounts":[{"login":"a","address":"alice@example.org"}]}"#, 400, "missing_password"),
+        (.post, "/api/v1/migrations/imap", #"{"host":"127.0.0.1","port":143,"security":"plain","accounts":[{"login":"a","password":"p","address":"alice@example.org"}],"map":["x"]}"#, 400, "invalid_map"),
+        (.get, "/api/v1/migrations/imap/nope", "", 404, "no_such_migration"),
         (.delete, "/api/v1/tokens/abc", "", 400, "invalid_id"),
         (.post, "/api/v1/lists/eng@example.org/members", #"{"members":"alice@example.org"}"#, 400, "invalid_field"),
         (.post, "/api/v1/domains", "<1.1 MB>", 413, "body_too_large"),

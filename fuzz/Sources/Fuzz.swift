@@ -17,7 +17,7 @@ import MailCore
 import SMTP
 
 enum FuzzTargets {
-    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session", "dns", "imap-command", "mime", "smtp-reply", "spf", "dkim-signature", "dkim-key", "dmarc", "auth-results", "sieve", "mbox", "managesieve-command", "tls-hello"]
+    static let names = ["address", "domain", "punycode", "csv", "smtp-command", "smtp-session", "dns", "imap-command", "mime", "smtp-reply", "spf", "dkim-signature", "dkim-key", "dmarc", "auth-results", "sieve", "mbox", "managesieve-command", "tls-hello", "imap-response"]
 
     static func run(_ target: String, _ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -155,6 +155,41 @@ enum FuzzTargets {
             while let e = framer.next(), framed < 10_000 {
                 framed += 1
                 if case .command(let c) = e { _ = try? IMAPCommandParser.parse(c) }
+            }
+        case "imap-response":
+            // A server's bytes framed as they arrive (whole, or in two reads split where the
+            // data says), each response parsed; the framing does not depend on the split, and
+            // whatever parses encodes and parses back to the same response.
+            func responses(_ chunks: [ArraySlice<UInt8>]) -> [String] {
+                var limits = IMAPLimits()
+                limits.maxLiteralSize = 4096
+                var framer = IMAPFramer(limits: limits)
+                var out: [String] = []
+                for chunk in chunks {
+                    framer.append(chunk)
+                    while let e = framer.next(), out.count < 10_000 {
+                        guard case .command(let frame) = e else {
+                            out.append("\(e)")
+                            continue
+                        }
+                        guard let r = try? IMAPResponseParser.parse(frame) else {
+                            out.append("unparsed")
+                            continue
+                        }
+                        guard let again = try? IMAPResponseParser.parse(r.encoded()), again == r else {
+                            fatalError("imap response round trip failed: \(String(decoding: frame, as: UTF8.self).debugDescription) → \(String(decoding: r.encoded(), as: UTF8.self).debugDescription)")
+                        }
+                        out.append("\(r)")
+                    }
+                }
+                return out
+            }
+            let whole = responses([bytes[...]])
+            if bytes.count > 1 {
+                let cut = Int(bytes[0]) % bytes.count
+                guard responses([bytes[..<cut], bytes[cut...]]) == whole else {
+                    fatalError("imap response framing depends on the reads: \(text.debugDescription) cut at \(cut)")
+                }
             }
         case "managesieve-command":
             // Framing does not depend on how the bytes arrive (all at once or split where the

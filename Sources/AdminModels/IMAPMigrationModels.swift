@@ -1,0 +1,168 @@
+import Foundation
+
+/// `POST /api/v1/migrations/imap`: copy accounts' mail from another IMAP server. The server
+/// connects to the other server itself and runs the copy as a job; `GET
+/// /api/v1/migrations/imap/{id}` reports its progress and, once done, its report.
+public struct IMAPMigrationRequest: StrictRequest, Hashable {
+
+    /// One account to copy: the login on the other server, its password (empty with a master
+    /// user), and the address of the account here.
+    public struct Account: Codable, Sendable, Hashable {
+        public var login: String
+        public var password: String?
+        public var address: String
+        public init(login: String, password: String?, address: String) {
+            self.login = login
+            self.password = password
+            self.address = address
+        }
+    }
+
+    public var host: String
+    public var port: Int
+    /// `tls` (imaps), `starttls`, or `plain` (loopback only).
+    public var security: String
+    /// PEM certificates to trust for the other server, instead of the system's.
+    public var caFile: String?
+    /// Do not verify the other server's certificate.
+    public var insecure: Bool?
+    public var accounts: [Account]
+    /// Dovecot's master user: each account is opened as `login` authorized by this user.
+    public var masterUser: String?
+    public var masterPassword: String?
+    /// `Source/Name=Our/Name` overrides.
+    public var map: [String]?
+    /// Source folder patterns (`*` any text, `?` one character) not to copy.
+    public var exclude: [String]?
+    public var dryRun: Bool?
+    /// Accounts copied at once (each on its own connection).
+    public var parallel: Int?
+    public var timeoutSeconds: Int?
+
+    public init(
+        host: String, port: Int, security: String, caFile: String? = nil, insecure: Bool? = nil, accounts: [Account],
+        masterUser: String? = nil, masterPassword: String? = nil, map: [String]? = nil, exclude: [String]? = nil,
+        dryRun: Bool? = nil, parallel: Int? = nil, timeoutSeconds: Int? = nil
+    ) {
+        self.host = host
+        self.port = port
+        self.security = security
+        self.caFile = caFile
+        self.insecure = insecure
+        self.accounts = accounts
+        self.masterUser = masterUser
+        self.masterPassword = masterPassword
+        self.map = map
+        self.exclude = exclude
+        self.dryRun = dryRun
+        self.parallel = parallel
+        self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+/// A migration job: progress while it runs, the report when it is done.
+public struct IMAPMigrationView: Codable, Sendable, Hashable {
+    public struct Failure: Codable, Sendable, Hashable {
+        /// The message's UID on the other server.
+        public var uid: Int64
+        public var reason: String
+        public init(uid: Int64, reason: String) {
+            self.uid = uid
+            self.reason = reason
+        }
+    }
+
+    public struct Folder: Codable, Sendable, Hashable {
+        /// The name on the other server (decoded from modified UTF-7), with its delimiter.
+        public var source: String
+        /// Our folder; empty when excluded.
+        public var target: String
+        /// Why it is not copied (an --exclude pattern, \Noselect); nil when it is.
+        public var excluded: String?
+        /// Messages in the source folder.
+        public var sourceCount: Int
+        /// Messages above the UID copied last time (all, the first time).
+        public var newMessages: Int
+        public var newBytes: Int64
+        public var copied: Int
+        /// Already here (same bytes, or same Message-ID and size): not copied again.
+        public var skipped: Int
+        public var failed: Int
+        public var failures: [Failure]
+        /// Set when the folder could not be read at all (or the connection broke in it).
+        public var error: String?
+        public var uidValidity: Int64?
+        /// The UIDVALIDITY changed since the last run: everything was compared again.
+        public var uidValidityChanged: Bool
+
+        public init(source: String, target: String, excluded: String? = nil) {
+            self.source = source
+            self.target = target
+            self.excluded = excluded
+            self.sourceCount = 0
+            self.newMessages = 0
+            self.newBytes = 0
+            self.copied = 0
+            self.skipped = 0
+            self.failed = 0
+            self.failures = []
+            self.uidValidityChanged = false
+        }
+    }
+
+    public struct Account: Codable, Sendable, Hashable {
+        public var login: String
+        public var address: String
+        /// waiting, running, done, failed
+        public var state: String
+        /// Why the account could not be copied (login refused, no such account here).
+        public var error: String?
+        public var folders: [Folder]
+        /// Folders looked at so far, of `folders.count`.
+        public var foldersDone: Int
+        public var messagesTotal: Int
+        public var messagesDone: Int
+        public var bytesTotal: Int64
+        public var bytesDone: Int64
+        public var startedAt: Date?
+        public var finishedAt: Date?
+        /// Seconds from start to end (or until now, while it runs).
+        public var seconds: Double
+
+        public init(login: String, address: String) {
+            self.login = login
+            self.address = address
+            self.state = "waiting"
+            self.folders = []
+            self.foldersDone = 0
+            self.messagesTotal = 0
+            self.messagesDone = 0
+            self.bytesTotal = 0
+            self.bytesDone = 0
+            self.seconds = 0
+        }
+
+        /// Whether anything failed: the account, a folder, or a message.
+        public var hasFailures: Bool { error != nil || folders.contains { $0.error != nil || $0.failed > 0 } }
+    }
+
+    public var id: String
+    /// running, done
+    public var state: String
+    public var source: String
+    public var dryRun: Bool
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var accounts: [Account]
+
+    public init(id: String, source: String, dryRun: Bool, startedAt: Date, accounts: [Account]) {
+        self.id = id
+        self.state = "running"
+        self.source = source
+        self.dryRun = dryRun
+        self.startedAt = startedAt
+        self.accounts = accounts
+    }
+
+    public var hasFailures: Bool { accounts.contains(where: \.hasFailures) }
+}

@@ -1,0 +1,120 @@
+import AdminModels
+import Delivery
+import Directory
+import Foundation
+import IMAPClient
+import MailCore
+import NIOSSL
+import Storage
+import Synchronization
+
+/// The IMAP migrations the server runs for `mailroom migrate imap` (`POST
+/// /api/v1/migrations/imap`): started on request, read while they run, kept a while after.
+/// Server admins only: the server connects to whatever host it is told.
+public final class IMAPMigrations: Sendable {
+    let delivery: LocalDelivery
+    let maxMessageSize: Int
+    private let jobs = Mutex<[(id: String, job: IMAPMigrationJob)]>([])
+    /// Finished jobs kept for reading their report.
+    static let keep = 20
+
+    public init(delivery: LocalDelivery, maxMessageSize: Int) {
+        self.delivery = delivery
+        self.maxMessageSize = maxMessageSize
+    }
+
+    /// Checks the request (every address an account here, a password or a master user for
+    /// each, TLS as asked) and starts the job; returns its first view.
+    public func start(_ r: IMAPMigrationRequest, actor: AdminActor) throws -> IMAPMigrationView {
+        let directory = delivery.directory
+        try directory.requireServerAdmin(actor, "migrate mail from another server")
+        guard let security = IMAPClientSecurity(rawValue: r.security) else {
+            throw AdminError.invalid("invalid_security", "security is tls, starttls or plain, not \(r.security)")
+        }
+        guard !r.host.isEmpty, (1...65535).contains(r.port) else {
+            throw AdminError.invalid("invalid_source", "give the other server as host and port (1–65535)")
+        }
+        guard !r.accounts.isEmpty else { throw AdminError.invalid("no_accounts", "no accounts to migrate") }
+        var context: NIOSSLContext? = nil
+        if security != .plain {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            if r.insecure == true {
+                tls.certificateVerification = .none
+            } else if let ca = r.caFile {
+                tls.trustRoots = .file(ca)
+            }
+            do { context = try NIOSSLContext(configuration: tls) } catch {
+                throw AdminError.invalid("invalid_tls", "cannot set up TLS: \(error)")
+            }
+        }
+        let configuration = IMAPClientConfiguration(
+            host: r.host, port: r.port, security: security, sslContext: context,
+            timeoutSeconds: Int64(r.timeoutSeconds ?? 120))
+        if security == .plain, !configuration.hostIsLoopback {
+            throw AdminError.invalid(
+                "plaintext_refused",
+                "passwords are not sent without TLS except to a loopback address: use imaps:// or imap:// (STARTTLS)")
+        }
+        let mapping: FolderMapping
+        do { mapping = try FolderMapping(map: r.map ?? [], exclude: r.exclude ?? []) } catch {
+            throw AdminError.invalid("invalid_map", error.description)
+        }
+        if r.masterUser != nil, (r.masterPassword ?? "").isEmpty {
+            throw AdminError.invalid("missing_master_password", "a master user needs its password")
+        }
+        let snapshot = directory.snapshot
+        var seen: Set<String> = []
+        let accounts = try r.accounts.enumerated().map { n, a in
+            guard let address = try? EmailAddress(a.address), let record = snapshot.account(address) else {
+                throw AdminError.notFound(
+                    "no_such_account",
+                    "line \(n + 1): \(a.address) is not an account here — create it first (mailroom account add, or mailroom import dovecot-passwd)"
+                )
+            }
+            guard seen.insert("\(a.login)\u{0}\(record.id)").inserted else {
+                throw AdminError.invalid(
+                    "duplicate_account", "line \(n + 1): \(a.login) → \(a.address) is listed twice")
+            }
+            let password = r.masterUser != nil ? r.masterPassword ?? "" : a.password ?? ""
+            guard !password.isEmpty else {
+                throw AdminError.invalid(
+                    "missing_password", "line \(n + 1): no password for \(a.login), and no master user")
+            }
+            return IMAPMigrationJob.Account(
+                login: a.login, password: password, masterUser: r.masterUser, address: record.address.description,
+                accountID: record.id)
+        }
+        let id = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let job = IMAPMigrationJob(
+            id: id, accounts: accounts, configuration: configuration, mapping: mapping, dryRun: r.dryRun ?? false,
+            parallel: r.parallel ?? 4, maxMessageSize: maxMessageSize, delivery: delivery)
+        let taken = jobs.withLock { list -> String? in
+            // Two jobs copying into one account at once could both copy a message neither saw.
+            let busy = Set(list.filter { $0.job.snapshot.state != "done" }.flatMap { $0.job.accounts.map(\.accountID) })
+            if let a = accounts.first(where: { busy.contains($0.accountID) }) { return a.address }
+            list.append((id, job))
+            // Forget the oldest finished ones.
+            while list.count > Self.keep, let old = list.firstIndex(where: { $0.job.snapshot.state == "done" }) {
+                list.remove(at: old)
+            }
+            return nil
+        }
+        if let taken {
+            throw AdminError.conflict(
+                "migration_running", "\(taken) is being copied by a migration that is still running: wait for it to end"
+            )
+        }
+        Task.detached { await job.run() }
+        return job.snapshot
+    }
+
+    /// A job's progress, or its report once done.
+    public func view(_ id: String, actor: AdminActor) throws -> IMAPMigrationView {
+        try delivery.directory.requireServerAdmin(actor, "read migrations")
+        guard let job = jobs.withLock({ $0.first { $0.id == id }?.job }) else {
+            throw AdminError.notFound(
+                "no_such_migration", "no migration \(id) (the server keeps the last \(Self.keep), until it restarts)")
+        }
+        return job.snapshot
+    }
+}
