@@ -304,6 +304,33 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
         #expect(try h.delivery.sieveScripts("alice@example.org", actor: .system).contains { $0.name == "sort" && $0.active })
     }
 
+    @Test func aUserSetsSimpleRulesThatAreSieveUnderneath() async throws {
+        let h = try consoleHarness()
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            _ = try await b.signIn("bob@other.org", "bob-password-1")
+            _ = try await b.get("/account")
+            let added = try await b.post("/account/rules", [("field", "subject"), ("contains", "invoice \"Q4\""), ("folder", "Bills")])
+            #expect(added.body.contains("Rule added"), "\(added.body)")
+            _ = try await b.post("/account/rules", [("field", "from"), ("contains", "boss@example.org"), ("folder", "Work/Boss")])
+            let page = try await b.get("/account")
+            #expect(page.body.contains("invoice &quot;Q4&quot;") && page.body.contains("Work/Boss"))
+        }
+        let scripts = try h.delivery.sieveScripts("bob@other.org", actor: .system)
+        #expect(scripts.contains { $0.name == "rules" && $0.active })
+        let test = try h.delivery.testRules(
+            "bob@other.org", RulesTest(message: "From: boss@example.org\r\nSubject: invoice \"Q4\" due\r\n\r\nPay.\r\n"), actor: .system)
+        #expect(test.actions.first?.contains("Bills") == true, "\(test.actions)")
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            _ = try await b.signIn("bob@other.org", "bob-password-1")
+            _ = try await b.get("/account")
+            _ = try await b.post("/account/rules/remove", [("index", "0")])
+            _ = try await b.post("/account/rules/remove", [("index", "0")])
+        }
+        #expect(try h.delivery.sieveScripts("bob@other.org", actor: .system).isEmpty)
+    }
+
     @Test func webhooksAreAddedAndRemovedFromTheConsole() async throws {
         let h = try consoleHarness()
         try await h.app.test(.router) { client in

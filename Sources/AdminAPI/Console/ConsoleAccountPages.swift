@@ -105,6 +105,7 @@ func addAccountPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
         p.notice = ruleNotice(r, "forward")
         return p
     }
+    addSimpleRulePages(c, group)
     act("account/sign-out-everywhere") { r, _ in
         try c.dir.store.deleteConsoleSessions(accountID: r.user.account.id, idHash: nil)
         throw ConsoleRedirect(location: "/login", cookie: c.cookie("", maxAge: 0))
@@ -163,6 +164,7 @@ func accountSelfPage(_ c: Console, _ r: ConsoleRequest) throws -> Page {
     }
     page.sections.append(totp)
     page.sections += try ruleSections(c, address: view.address, actor: me, base: "/account")
+    if let rules = try simpleRulesSection(c, address: view.address, actor: me) { page.sections.append(rules) }
     page.sections.append(
         Section(
             "Sessions",
