@@ -483,7 +483,7 @@ let package = Package(
         .testTarget(
             name: "AdminAPITests",
             dependencies: [
-                "AdminAPI", "AdminModels", "Directory", "Storage", "MailCore", "Delivery", "LoginKit", "Webhooks",
+                "AdminAPI", "AdminModels", "Directory", "Storage", "MailCore", "Delivery", "LoginKit", "Webhooks", "IMAPMigration",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

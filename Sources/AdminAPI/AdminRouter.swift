@@ -54,8 +54,9 @@ public func buildAdminRouter(
         addBackupRoutes(api, delivery)
         addSieveRoutes(api, delivery)
         addMailboxFileRoutes(api, delivery, maxMessageSize: maxMessageSize)
-        addMigrationRoutes(api, IMAPMigrations(delivery: delivery, maxMessageSize: maxMessageSize))
     }
+    let migrations = delivery.map { IMAPMigrations(delivery: $0, maxMessageSize: maxMessageSize) }
+    if let migrations { addMigrationRoutes(api, migrations) }
     if let outbound { addOutboundRoutes(api, outbound) }
     if let outbound, let setup { addSetupRoutes(api, dir, outbound, setup, status: status) }
     if let tls { addTLSRoutes(api, dir, tls) }
@@ -67,7 +68,9 @@ public func buildAdminRouter(
     // The contract of the routes above, for clients and API tools; it holds no secret.
     let document = contract.json()
     router.get("api/v1/openapi.json") { _, _ in JSONBody.text(document, contentType: "application/json") }
-    Console(dir: dir, delivery: delivery, outbound: outbound, setup: setup, status: status, bans: bans, webhooks: webhooks, settings: console)
+    Console(
+        dir: dir, delivery: delivery, outbound: outbound, setup: setup, status: status, bans: bans, webhooks: webhooks, migrations: migrations,
+        tls: tls, dryRun: dryRun, maxMessageSize: maxMessageSize, settings: console)
         .addRoutes(to: router)
     return router
 }

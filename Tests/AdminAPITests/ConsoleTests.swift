@@ -13,6 +13,7 @@ import Testing
 @testable import Storage
 import Synchronization
 import Webhooks
+import IMAPMigration
 
 /// A browser, as far as the console can tell: it keeps the session cookie and sends each form
 /// with the token the last page carried.
@@ -177,7 +178,7 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
         let h = try consoleHarness()
         let console = Console(
             dir: h.dir, delivery: h.delivery, outbound: nil, setup: nil, status: nil, bans: AuthLimiter(maxFailures: 10, ban: 60),
-            webhooks: Webhooks(directory: h.dir), settings: ConsoleSettings())
+            webhooks: Webhooks(directory: h.dir), migrations: IMAPMigrations(delivery: h.delivery, maxMessageSize: 1 << 20), settings: ConsoleSettings())
         console.addRoutes(to: Router(context: AdminContext.self))
         let routes = console.registered.withLock { $0 }.filter { $0.audience == .admin }
         #expect(routes.count > 40, "\(routes.count) admin routes")
@@ -196,7 +197,8 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
             ("do", "add"), ("role", "server-admin"), ("posting_policy", "anyone"), ("script", "keep;"), ("message", "Subject: x\n\nx\n"),
             ("subject", "Away"), ("to", "x@evil.org"), ("url", "http://127.0.0.1:9/h"), ("event-delivered", "on"), ("text", "sales@example.org x@evil.org"),
             ("confirm", "alice@example.org"), ("state", "disabled"), ("quota", "1G"), ("ip", "127.0.0.1"), ("domains", "example.org"),
-            ("algorithm", "ed25519"), ("activate", "on"),
+            ("algorithm", "ed25519"), ("activate", "on"), ("dir", "/tmp/mailroom-console-authz-backup"), ("path", "/tmp/mailroom-console-authz.mbox"),
+            ("host", "127.0.0.1"), ("port", "9"), ("security", "plain"), ("accounts", "a,b,alice@example.org"),
         ]
         let password = person == "dana@other.org" ? "dana-password-1" : "bob-password-1"
         try await h.app.test(.router) { client in
@@ -329,6 +331,29 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
             _ = try await b.post("/account/rules/remove", [("index", "0")])
         }
         #expect(try h.delivery.sieveScripts("bob@other.org", actor: .system).isEmpty)
+    }
+
+    @Test func theServerPages() async throws {
+        let h = try consoleHarness()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-console-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            _ = try await b.signIn("root@example.org", "root-password-1")
+            #expect(try await b.get("/storage").body.contains("Mailbox entries"))
+            _ = try await b.get("/backups")
+            let backup = try await b.post("/backups", [("dir", dir + "/backups")])
+            #expect(backup.body.contains("Backed up."), "\(backup.body)")
+            let resolved = try await b.get("/troubleshoot?address=eng%40example.org")
+            #expect(resolved.body.contains("alice@example.org"))
+            _ = try await b.get("/accounts/alice%40example.org")
+            let exported = try await b.post("/accounts/alice%40example.org/mailbox-export", [("path", dir + "/alice.mbox"), ("format", "mbox")])
+            #expect(exported.body.contains("Exported to"), "\(exported.status)")
+            _ = try await b.get("/migrate")
+            let migration = try await b.post("/migrate", [("host", "127.0.0.1"), ("port", "9"), ("security", "plain"), ("accounts", "ann,secret-1,alice@example.org"), ("dry_run", "on")])
+            #expect(migration.body.contains("Migration "), "\(migration.status) \(migration.body.prefix(500))")
+        }
+        #expect(FileManager.default.fileExists(atPath: dir + "/alice.mbox"))
     }
 
     @Test func webhooksAreAddedAndRemovedFromTheConsole() async throws {

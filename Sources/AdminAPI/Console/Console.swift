@@ -9,6 +9,7 @@ import LoginKit
 import MailCore
 import Mustache
 import NIOCore
+import IMAPMigration
 import Outbound
 import Doctor
 import Storage
@@ -116,14 +117,24 @@ final class Console: Sendable {
     let status: (any StatusSource)?
     let bans: AuthLimiter?
     let webhooks: Webhooks?
+    let migrations: IMAPMigrations?
+    let tls: (any TLSAdmin)?
+    let dryRun: (any DryRunSource)?
+    /// IMAP's largest APPEND: mailbox file imports refuse larger messages one by one.
+    let maxMessageSize: Int
     let settings: ConsoleSettings
     /// Every page and form target registered, in order.
     let registered = Mutex<[ConsoleRoute]>([])
 
     init(
         dir: DirectoryService, delivery: LocalDelivery?, outbound: OutboundAdmin?, setup: SetupContext?, status: (any StatusSource)?,
-        bans: AuthLimiter?, webhooks: Webhooks? = nil, settings: ConsoleSettings
+        bans: AuthLimiter?, webhooks: Webhooks? = nil, migrations: IMAPMigrations? = nil, tls: (any TLSAdmin)? = nil,
+        dryRun: (any DryRunSource)? = nil, maxMessageSize: Int = 50 * 1024 * 1024, settings: ConsoleSettings
     ) {
+        self.maxMessageSize = maxMessageSize
+        self.migrations = migrations
+        self.tls = tls
+        self.dryRun = dryRun
         self.dir = dir
         self.delivery = delivery
         self.outbound = outbound
@@ -199,7 +210,9 @@ final class Console: Sendable {
             items += [("Dashboard", "/"), ("Domains", "/domains"), ("Accounts", "/accounts"), ("Aliases", "/aliases"), ("Lists", "/lists")]
             if delivery != nil { items += [("Moderation", "/moderation"), ("Quarantine", "/quarantine")] }
             if outbound != nil { items += [("Queue", "/queue")] }
-            items += [("Trace", "/trace"), ("Import", "/import"), ("Audit log", "/audit")]
+            items += [("Trace", "/trace"), ("Troubleshoot", "/troubleshoot"), ("Import", "/import"), ("Audit log", "/audit")]
+            if admin.isServerAdmin, migrations != nil { items += [("Migrate", "/migrate")] }
+            if admin.isServerAdmin, delivery != nil { items += [("Backups", "/backups"), ("Storage", "/storage")] }
             if admin.isServerAdmin, bans != nil { items += [("Bans", "/bans")] }
             if admin.isServerAdmin { items += [("Tokens", "/tokens")] }
             if admin.isServerAdmin, webhooks != nil { items += [("Webhooks", "/webhooks")] }

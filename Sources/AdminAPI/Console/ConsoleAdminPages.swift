@@ -43,6 +43,7 @@ func addAdminPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
     addAuditAndTokenPages(c, group)
     addWebhookPages(c, group)
     addMorePages(c, group)
+    addServerPages(c, group)
 }
 
 // MARK: Dashboard

@@ -4,6 +4,7 @@ import Directory
 import Foundation
 import Hummingbird
 import LoginKit
+import MIME
 
 // An account's rules (Sieve scripts, and a dry run of them) and junk classifier; the bans;
 // imports from Dovecot and Postfix. Each is the same operation the CLI's `sieve`, `rules
@@ -54,7 +55,19 @@ func accountRuleSections(_ c: Console, _ r: ConsoleRequest, address: String, pat
                         ? "no: junk learning is off" : junk.active ? "yes" : "not yet: needs \(junk.minimumSpam) spam and \(junk.minimumHam) ham messages"),
             ],
             forms: [Form(path + "/junk-reset", submit: "Forget what it learned", danger: true)]),
-    ]
+    ] + (r.actor.isServerAdmin
+        ? [
+            Section(
+                "Mail files",
+                text: ["Import an mbox file or a Maildir into this account, or export its mail, at a path on the server's machine."],
+                forms: [
+                    Form(path + "/mailbox-import", [.text("path", "Path to import", required: true), .text("folder", "Into folder", hint: "empty: as the file names it")], submit: "Import"),
+                    Form(
+                        path + "/mailbox-export",
+                        [.text("path", "Path to write", required: true), .select("format", "Format", [("mbox", "mbox"), ("maildir", "Maildir")], selected: "mbox"), .text("folder", "Only the folder")],
+                        submit: "Export"),
+                ])
+        ] : [])
 }
 
 func addMorePages(_ c: Console, _ group: RouterGroup<AdminContext>) {
@@ -122,6 +135,27 @@ func addMorePages(_ c: Console, _ group: RouterGroup<AdminContext>) {
         var page = try accountDetail(c, r, address: address)
         page.notice = "The junk classifier of \(address) starts again from nothing."
         return page
+    }
+
+    for kind in ["import", "export"] {
+        c.action(group, RouterPath(stringLiteral: "accounts/:address/mailbox-\(kind)"), .admin, fallback: detail) { r in
+            guard let delivery = c.delivery else { throw AdminError.notFound("not_available", "mail files are not available") }
+            let (address, _) = try account(r)
+            let path = r.form.text("path") ?? ""
+            let v =
+                kind == "import"
+                ? try delivery.importMailbox(address, path: path, folder: r.form.text("folder"), mboxVariant: .mboxrd, maxMessageSize: c.maxMessageSize, actor: r.actor)
+                : try delivery.exportMailbox(address, path: path, format: r.form.text("format") ?? "mbox", folder: r.form.text("folder"), actor: r.actor)
+            var page = try accountDetail(c, r, address: address)
+            page.sections.insert(
+                Section(
+                    kind == "import" ? "Imported from \(path)" : "Exported to \(path)",
+                    table: Table(
+                        "Folders", columns: ["Folder", "Messages"],
+                        rows: v.folders.map { .init([Cell($0.name), Cell(String($0.messages))]) } + v.refused.map { .init([Cell($0.folder), Cell("refused \($0.item): \($0.reason)")]) })),
+                at: 0)
+            return page
+        }
     }
 
     // Bans (server admins).
