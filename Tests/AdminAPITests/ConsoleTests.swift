@@ -356,6 +356,32 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
         #expect(FileManager.default.fileExists(atPath: dir + "/alice.mbox"))
     }
 
+    @Test func settingsRenamesAndAccountsInBulk() async throws {
+        let h = try consoleHarness()
+        try await h.app.test(.router) { client in
+            var b = Browser(client)
+            _ = try await b.signIn("root@example.org", "root-password-1")
+            _ = try await b.get("/domains/example.org")
+            let saved = try await b.post("/domains/example.org/settings", [("catch_all", "alice@example.org"), ("mta_sts", "enforce")])
+            #expect(saved.location == "/domains/example.org")
+            _ = try await b.get("/lists/eng%40example.org")
+            let list = try await b.post("/lists/eng%40example.org/settings", [("name", "Engineering"), ("subject_prefix", "[eng]"), ("reply_to", "list")])
+            #expect(list.body.contains("Saved."), "\(list.status)")
+            _ = try await b.get("/accounts/alice%40example.org")
+            let renamed = try await b.post("/accounts/alice%40example.org/rename", [("new_address", "alicia@example.org"), ("keep_alias", "on")])
+            #expect(renamed.body.contains("Renamed to alicia@example.org"))
+            let csv = try await b.get("/accounts.csv?domain=example.org")
+            #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
+            #expect(csv.body.contains("alicia@example.org"))
+            _ = try await b.get("/accounts/import")
+            let imported = try await b.post("/accounts/import", [("csv", "address,name\ncarl@example.org,Carl\n")])
+            #expect(imported.body.contains("Imported 1 account(s)"), "\(imported.body.prefix(300))")
+        }
+        #expect(try h.dir.domain("example.org", actor: .system).mtaSts == "enforce")
+        #expect(try h.dir.list("eng@example.org", actor: .system).subjectPrefix == "[eng]")
+        #expect(h.dir.activeAccount("carl@example.org") != nil)
+    }
+
     @Test func webhooksAreAddedAndRemovedFromTheConsole() async throws {
         let h = try consoleHarness()
         try await h.app.test(.router) { client in

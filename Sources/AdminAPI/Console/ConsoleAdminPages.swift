@@ -44,6 +44,7 @@ func addAdminPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
     addWebhookPages(c, group)
     addMorePages(c, group)
     addServerPages(c, group)
+    addSettingsPages(c, group)
 }
 
 // MARK: Dashboard
@@ -134,6 +135,7 @@ private func addDomainPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
                     Fact("MTA-STS", d.mtaSts), Fact("Added", when(d.createdAt)),
                 ],
                 links: [Link(label: "Accounts of \(d.name)", href: "/accounts?domain=" + pathPart(d.name))]))
+        page.sections.append(domainSettingsSection(d))
         if let outbound = c.outbound {
             let keys = try outbound.dkim.list(actor: r.actor).filter { $0.domain == d.name }
             var dk = Section(
@@ -248,7 +250,7 @@ private func addAccountAdminPages(_ c: Console, _ group: RouterGroup<AdminContex
                             .text("quota", "Quota", hint: "for example 5G; empty for no limit"),
                             .password("password", "Password", autocomplete: "new-password", hint: "or leave empty to generate one", required: false),
                         ], submit: "Add account")
-                ]))
+                ], links: [Link(label: "Import or export accounts as CSV", href: "/accounts/import")]))
         return page
     }
     c.page(group, "accounts", .admin, list)
@@ -395,8 +397,11 @@ func accountDetail(_ c: Console, _ r: ConsoleRequest, address: String) throws ->
     page.sections.append(
         Section(
             "Remove",
-            text: ["Removing an account deletes its mail. Type its address to confirm."],
-            forms: [Form(path + "/delete", [.text("confirm", "Address")], submit: "Remove account", danger: true)]))
+            text: ["Renaming keeps the mail; lists, aliases and catch-alls naming the old address follow. Removing an account deletes its mail: type its address to confirm."],
+            forms: [
+                Form(path + "/rename", [.text("new_address", "New address", type: "email", required: true), .checkbox("keep_alias", "Keep the old address as an alias")], submit: "Rename"),
+                Form(path + "/delete", [.text("confirm", "Address")], submit: "Remove account", danger: true),
+            ]))
     return page
 }
 
@@ -598,6 +603,20 @@ func listDetail(_ c: Console, _ r: ConsoleRequest, address: String) throws -> Pa
                         .textarea("allowed_senders", "Allowed senders", value: l.allowedSenders.joined(separator: "\n"), hint: "for “senders”"),
                         .textarea("moderators", "Moderators", value: l.moderators.joined(separator: "\n")),
                     ], submit: "Save posting rules")
+            ]))
+    page.sections.append(
+        Section(
+            "Settings",
+            forms: [
+                Form(
+                    path + "/settings",
+                    [
+                        .text("name", "Name", value: l.name), .text("description", "Description", value: l.description),
+                        .text("subject_prefix", "Subject prefix", value: l.subjectPrefix),
+                        .select("reply_to", "Replies go to", [("list", "the list"), ("sender", "the sender")], selected: l.replyTo),
+                        .textarea("owners", "Owners", value: l.owners.joined(separator: "\n")), .checkbox("hidden_members", "Hide the members from them", checked: l.hiddenMembers),
+                    ], submit: "Save settings"),
+                Form(path + "/remove", submit: "Remove the list", label: "Remove the list \(l.address)", danger: true),
             ]))
     return page
 }

@@ -100,6 +100,10 @@ extension Console {
             return render(page, user: user, path: path, status: page.refused ? .unprocessableContent : .ok)
         } catch let redirect as ConsoleRedirect {
             return Self.redirect(redirect.location, cookie: redirect.cookie)
+        } catch let file as ConsoleDownload {
+            var r = JSONBody.text(file.body, contentType: file.contentType)
+            r.headers[.contentDisposition] = "attachment; filename=\"\(file.name)\""
+            return r
         } catch let e as AdminError {
             let status: HTTPResponse.Status = e.status == 403 ? .forbidden : e.status == 404 ? .notFound : .unprocessableContent
             var page = (try? await fallback(r)) ?? Page(e.status == 404 ? "Not found" : "Could not do that")
