@@ -6,6 +6,10 @@ import Testing
 /// Bringing users over from Dovecot: a passwd-file with one user per hash scheme is imported,
 /// each user logs in over IMAP with their old password, and the login leaves our own hash.
 @Suite(.serialized) struct MigrationTests {
+    /// Argon2id at 64 MiB and 3 passes takes seconds in a debug build, and many times that when
+    /// the whole suite runs at once on two cores: the reply is waited for this long.
+    static let slowHash = 120
+
     static let schemes = [
         "SHA512-CRYPT", "SHA256-CRYPT", "BLF-CRYPT", "ARGON2ID", "ARGON2I", "SSHA512", "SSHA256", "PBKDF2", "PLAIN",
     ]
@@ -83,15 +87,15 @@ import Testing
                     try AdminJSON.decoder().decode(AccountView.self, from: Data(before.out.utf8)).passwordScheme
                         == scheme)
                 #expect(try s.cli(["account", "show", address]).out.contains("imported as {\(scheme)}"))
-                let wrong = Peers.converse(port: imap, "a LOGIN \(address) \"not the secret\"\r\nb LOGOUT\r\n")
+                let wrong = Peers.converse(port: imap, "a LOGIN \(address) \"not the secret\"\r\nb LOGOUT\r\n", timeout: Self.slowHash)
                 #expect(wrong.contains("a NO"), "\(scheme): \(wrong)")
                 if scheme == "SSHA256" {
                     // SMTP AUTH goes the same way as IMAP LOGIN.
                     let plain = Data("\0\(address)\0secret".utf8).base64EncodedString()
-                    let right = Peers.converse(port: submission, "EHLO c.test\r\nAUTH PLAIN \(plain)\r\nQUIT\r\n")
+                    let right = Peers.converse(port: submission, "EHLO c.test\r\nAUTH PLAIN \(plain)\r\nQUIT\r\n", timeout: Self.slowHash)
                     #expect(right.contains("235 "), "\(scheme): \(right)")
                 } else {
-                    let right = Peers.converse(port: imap, "a LOGIN \(address) secret\r\nb LOGOUT\r\n")
+                    let right = Peers.converse(port: imap, "a LOGIN \(address) secret\r\nb LOGOUT\r\n", timeout: Self.slowHash)
                     #expect(right.contains("a OK"), "\(scheme): \(right)")
                 }
                 let after = try s.cli(["account", "show", address, "--json"])

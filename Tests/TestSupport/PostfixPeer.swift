@@ -40,12 +40,12 @@ public enum Peers {
 
     /// Connects to 127.0.0.1:`port`, sends `text`, and returns all the server wrote until it
     /// closed the connection (or 10 seconds passed without a byte).
-    public static func converse(port: Int, _ text: String) -> String {
+    public static func converse(port: Int, _ text: String, timeout seconds: Int = 10) -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return "" }
         defer { close(fd) }
         guard onLoopback(port, { connect(fd, $0, $1) }) == 0 else { return "" }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
