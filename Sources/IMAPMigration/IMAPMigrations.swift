@@ -104,6 +104,15 @@ public final class IMAPMigrations: Sendable {
                 "migration_running", "\(taken) is being copied by a migration that is still running: wait for it to end"
             )
         }
+        // Who brought whose mail in from where, like every other change (a dry run changes
+        // nothing and is not recorded).
+        if r.dryRun != true {
+            let source = "\(security == .tls ? "imaps" : "imap")://\(r.host):\(r.port)"
+            try directory.store.write(
+                [], audit: accounts.map { a in
+                    directory.auditEntry(actor, "mail.migrate", target: "\(a.address) from \(a.login) at \(source) (migration \(id))")
+                })
+        }
         Task.detached { await job.run() }
         return job.snapshot
     }

@@ -201,6 +201,10 @@ struct IMAPMigrationTests {
             }
             Self.expectArrived(alice, imap: imap, login: "alice@example.org", password: "alice-new-pass-1")
             Self.expectArrived(bob, imap: imap, login: "bob@example.org", password: "bob-new-pass-1")
+            // Recorded like every change (the dry run was not).
+            let audit = try s.cli(["audit"]).out
+            #expect(audit.components(separatedBy: "mail.migrate").count - 1 == 2, "\(audit)")
+            #expect(audit.contains("alice@example.org from alice at imap"), "\(audit)")
 
             // The second copies nothing and duplicates nothing.
             let second = try s.cli(["migrate", "imap", "--from", from, "--accounts", "\(root)/accounts.csv"])
