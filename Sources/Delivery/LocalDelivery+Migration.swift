@@ -49,6 +49,16 @@ extension LocalDelivery {
         let quota = (try? EmailAddress(address)).flatMap { directory.snapshot.account($0)?.quotaBytes } ?? 0
         _ = try append(
             data, to: mailboxID, accountID: accountID, quota: quota, flags: flags, internalDate: internalDate)
+        // Read back what was stored and compare its SHA-256 with the source's bytes: a
+        // migration reports a message as copied only when the copy is byte for byte the same.
+        let stored = try readBlob(key.hash)
+        guard BlobStore.hash(stored) == key.hash else { throw MigrationMismatch(hash: key.hash) }
         return (.copied, key)
     }
+}
+
+/// A copied message read back with other bytes than the source sent.
+public struct MigrationMismatch: Error, CustomStringConvertible {
+    public let hash: String
+    public var description: String { "the stored copy's SHA-256 differs from the source's (\(hash.prefix(12))…)" }
 }
