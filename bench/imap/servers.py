@@ -161,6 +161,7 @@ submission = []
 submissions = []
 imap = ["127.0.0.1:0"]
 imaps = [{'"127.0.0.1:0"' if imaps else ''}]
+managesieve = []
 [imap]
 max_connections = 20000
 max_connections_per_ip = 20000
