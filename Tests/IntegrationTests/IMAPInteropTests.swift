@@ -10,15 +10,10 @@ import Testing
     static let bob = ("bob@example.com", "Battery-Staple-7")
 
     /// Under CI a missing peer is a failure, not a skip.
-    static func require(_ name: String, _ path: String?) -> String? {
-        if path == nil {
-            if ProcessInfo.processInfo.environment["CI"] == "true" {
-                Issue.record("\(name) is required for the IMAP interop tests (installed by .ci/run)")
-            } else {
-                print("skipping: \(name) is not installed")
-            }
-        }
-        return path
+    /// The program's path; a missing one fails the test. The tests run without it only under
+    /// CI (their traits skip them elsewhere), where it is a failure.
+    static func require(_ name: String, _ path: String?) throws -> String {
+        try #require(path, "\(name) is required for the IMAP interop tests (installed by .ci/run)")
     }
 
     /// A server with IMAP listeners, example.com, alice and bob; returns it and the script arguments.
@@ -49,7 +44,7 @@ import Testing
 
     @Test(.enabled(if: Peers.shouldRun(SMTPInteropTests.python != nil))) func pythonImaplibAndRawSockets() async throws {
         try await blocking {
-            guard let python = Self.require("python3", SMTPInteropTests.python) else { return }
+            let python = try Self.require("python3", SMTPInteropTests.python)
             let (s, args) = try Self.setUp()
             defer { s.stop() }
             let (status, text) = try Self.runScript(python, "imap_interop.py", args, timeout: 120)
@@ -65,9 +60,8 @@ import Testing
     @Test(.enabled(if: Peers.shouldRun(SMTPInteropTests.python != nil && Peers.find("dovecot") != nil)))
     func answersAsDovecotDoes() async throws {
         try await blocking {
-            guard let python = Self.require("python3", SMTPInteropTests.python),
-                Self.require("dovecot", Peers.find("dovecot")) != nil
-            else { return }
+            let python = try Self.require("python3", SMTPInteropTests.python)
+            _ = try Self.require("dovecot", Peers.find("dovecot"))
             let (status, text) = try Self.runScript(python, "dovecot_differential.py", ["--mailroom", ServerProcess.binary], timeout: 180)
             #expect(status == 0, "\(text)")
             #expect(text.contains(" same, 0 different"), "\(text)")
@@ -79,9 +73,8 @@ import Testing
     @Test(.enabled(if: Peers.shouldRun(SMTPInteropTests.python != nil && Peers.find("dovecot") != nil)))
     func sortsAndThreadsAsDovecotDoes() async throws {
         try await blocking {
-            guard let python = Self.require("python3", SMTPInteropTests.python),
-                Self.require("dovecot", Peers.find("dovecot")) != nil
-            else { return }
+            let python = try Self.require("python3", SMTPInteropTests.python)
+            _ = try Self.require("dovecot", Peers.find("dovecot"))
             let (status, text) = try Self.runScript(
                 python, "sort_thread_dovecot.py", ["--mailroom", ServerProcess.binary, "--messages", "1000"], timeout: 300)
             #expect(status == 0, "\(text)")
@@ -92,9 +85,8 @@ import Testing
     @Test(.enabled(if: Peers.shouldRun(SMTPInteropTests.python != nil && Peers.find("mbsync") != nil)))
     func mbsyncSyncsAThousandMessagesBothWays() async throws {
         try await blocking {
-            guard let python = Self.require("python3", SMTPInteropTests.python),
-                let mbsync = Self.require("mbsync", Peers.find("mbsync"))
-            else { return }
+            let python = try Self.require("python3", SMTPInteropTests.python)
+            let mbsync = try Self.require("mbsync", Peers.find("mbsync"))
             let (s, args) = try Self.setUp()
             defer { s.stop() }
             let work = s.root.appendingPathComponent("mbsync").path
