@@ -1,6 +1,7 @@
 import Crypto
 import CryptoExtras
 import Foundation
+import LoginKit
 
 /// Why a password hash from another system cannot be used.
 public struct PasswordSchemeError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -115,37 +116,30 @@ public struct ForeignPasswordHash: Hashable, Sendable, CustomStringConvertible {
         switch form {
         case .shaCrypt(let v, let parsed):
             let computed = SHACrypt.hash(p, salt: parsed.salt, rounds: parsed.rounds, v)
-            return Self.constantTimeEqual(Array(computed.utf8), Array(parsed.hash.utf8))
+            return constantTimeEqual(Array(computed.utf8), Array(parsed.hash.utf8))
         case .bcrypt(let parsed):
             let computed = Bcrypt.hash(p, salt: parsed.salt, cost: parsed.cost)
-            return Self.constantTimeEqual(Array(computed.utf8), Array(parsed.hash.utf8))
+            return constantTimeEqual(Array(computed.utf8), Array(parsed.hash.utf8))
         case .argon2(let a):
             let computed = Argon2.hash(
                 password: p, salt: a.salt, memoryKiB: a.memoryKiB, passes: a.passes, lanes: a.lanes,
                 tagLength: a.hash.count, a.variant)
-            return Self.constantTimeEqual(computed, a.hash)
+            return constantTimeEqual(computed, a.hash)
         case .ssha(let digest, let salt):
             let computed: [UInt8] =
                 scheme == .ssha512 ? Array(SHA512.hash(data: p + salt)) : Array(SHA256.hash(data: p + salt))
-            return Self.constantTimeEqual(computed, digest)
+            return constantTimeEqual(computed, digest)
         case .pbkdf2(let salt, let rounds, let hash):
             guard
                 let key = try? KDF.Insecure.PBKDF2.deriveKey(
                     from: p, salt: salt, using: .insecureSHA1, outputByteCount: 20, unsafeUncheckedRounds: rounds)
             else { return false }
-            return Self.constantTimeEqual(key.withUnsafeBytes { Array($0) }, hash)
+            return constantTimeEqual(key.withUnsafeBytes { Array($0) }, hash)
         case .plain(let stored):
             // Equal lengths are compared byte for byte in full; a different length says only
             // that the length differs.
-            return Self.constantTimeEqual(p, stored)
+            return constantTimeEqual(p, stored)
         }
-    }
-
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var diff: UInt8 = 0
-        for (x, y) in zip(a, b) { diff |= x ^ y }
-        return diff == 0
     }
 
     private static func hex(_ s: Substring) -> [UInt8]? {

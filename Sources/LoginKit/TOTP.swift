@@ -56,7 +56,8 @@ public struct TOTP: Sendable {
     }
 }
 
-func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+/// Compares secrets in time that does not depend on where they differ.
+public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     guard a.count == b.count else { return false }
     var diff: UInt8 = 0
     for i in a.indices { diff |= a[i] ^ b[i] }

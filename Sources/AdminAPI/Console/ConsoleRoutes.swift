@@ -82,7 +82,7 @@ extension Console {
         if !user.session.verified { return Self.redirect("/login/code") }
         if req.method == .post {
             // The token in every form of this session: another site cannot know it.
-            guard let token = form["csrf"], constantTimeEquals(token, user.session.csrf) else {
+            guard let token = form["csrf"], constantTimeEqual(Array(token.utf8), Array(user.session.csrf.utf8)) else {
                 return render(
                     Page("Refused", error: "This form has expired or did not come from this console. Go back, reload the page and try again."),
                     user: user, path: path, status: .forbidden)
@@ -185,7 +185,7 @@ extension Console {
         group.post("logout") { req, ctx in
             let (req, form) = try await Self.readForm(req)
             let ip = ctx.remoteAddress?.ipAddress ?? "unknown"
-            if let user = try await blocking({ self.user(req, ip: ip) }), let token = form["csrf"], constantTimeEquals(token, user.session.csrf) {
+            if let user = try await blocking({ self.user(req, ip: ip) }), let token = form["csrf"], constantTimeEqual(Array(token.utf8), Array(user.session.csrf.utf8)) {
                 try await blocking { _ = try self.dir.store.deleteConsoleSessions(accountID: user.account.id, idHash: user.session.idHash) }
             }
             return Self.redirect("/login", cookie: self.cookie("", maxAge: 0))
@@ -286,13 +286,4 @@ extension Console {
         guard path.hasPrefix("/"), !path.hasPrefix("//"), !path.contains("\\"), !path.contains("://") else { return nil }
         return path
     }
-}
-
-/// Compares secrets in time that does not depend on where they differ.
-func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-    let x = Array(a.utf8), y = Array(b.utf8)
-    guard x.count == y.count else { return false }
-    var diff: UInt8 = 0
-    for i in x.indices { diff |= x[i] ^ y[i] }
-    return diff == 0
 }
