@@ -46,8 +46,9 @@ extension DirectoryService {
         return (secret, TokenRecord(name: name, secretHash: Self.tokenHash(secret), role: role, domains: domains, createdAt: clock()))
     }
 
-    /// Tokens are high-entropy secrets, so a fast hash is enough to keep the database from
-    /// holding anything usable.
+    /// Tokens (and app passwords, console sessions, reset links, recovery codes) are
+    /// high-entropy secrets, so a fast hash is enough to keep the database from holding
+    /// anything usable.
     public static func tokenHash(_ secret: String) -> String {
         SHA256.hash(data: Array(secret.utf8)).map { String(format: "%02x", $0) }.joined()
     }

@@ -77,10 +77,6 @@ extension DirectoryService {
         return true
     }
 
-    static func appPasswordHash(_ p: String) -> String {
-        SHA256.hash(data: Array(p.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-
     /// Creates a named app password for an account and returns it; it is shown once.
     public func createAppPassword(_ account: AccountRecord, name: String, actor: AdminActor) throws -> String {
         try Self.checkText(name, field: "name", max: 64)
@@ -91,7 +87,7 @@ extension DirectoryService {
         let password = groups.joined(separator: "-")
         let entry = audit(actor, "account.app-password.create", target: account.address.description, domain: account.address.domain, before: nil, after: ["name": name])
         do {
-            _ = try store.insertAppPassword(accountID: account.id, name: name, secretHash: Self.appPasswordHash(password), at: clock(), audit: entry)
+            _ = try store.insertAppPassword(accountID: account.id, name: name, secretHash: Self.tokenHash(password), at: clock(), audit: entry)
         } catch {
             throw AdminError.conflict("app_password_exists", "an app password named \(name) exists; revoke it first or choose another name")
         }
@@ -111,7 +107,7 @@ extension DirectoryService {
     /// An app password login: the account when `password` is one of its app passwords.
     func authenticateAppPassword(_ account: AccountRecord, _ password: String) -> AccountRecord? {
         guard Self.isAppPasswordShaped(password),
-            let record = try? store.appPassword(accountID: account.id, secretHash: Self.appPasswordHash(password))
+            let record = try? store.appPassword(accountID: account.id, secretHash: Self.tokenHash(password))
         else { return nil }
         let now = clock()
         if record.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true { try? store.markAppPasswordUsed(id: record.id, at: now) }
@@ -127,13 +123,13 @@ extension DirectoryService {
         var g = SystemRandomNumberGenerator()
         let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &g)) }.joined()
         let entry = audit(actor, "account.reset-link", target: account.address.description, domain: account.address.domain, before: nil, after: nil)
-        try store.insertPasswordReset(tokenHash: Self.appPasswordHash(token), accountID: account.id, expires: clock().addingTimeInterval(lifetime), audit: entry)
+        try store.insertPasswordReset(tokenHash: Self.tokenHash(token), accountID: account.id, expires: clock().addingTimeInterval(lifetime), audit: entry)
         return token
     }
 
     /// The account a reset token is for, while it is unused and unexpired.
     public func resetAccount(token: String) -> AccountRecord? {
-        guard token.utf8.count == 64, let id = try? store.passwordReset(tokenHash: Self.appPasswordHash(token), now: clock(), consume: false) else {
+        guard token.utf8.count == 64, let id = try? store.passwordReset(tokenHash: Self.tokenHash(token), now: clock(), consume: false) else {
             return nil
         }
         return activeAccount(id: id)
@@ -143,7 +139,7 @@ extension DirectoryService {
     public func resetPassword(token: String, password: String) throws -> AccountRecord {
         // A refused password leaves the link usable for a better one.
         if let problem = PasswordPolicy.problem(with: password) { throw AdminError.invalid("weak_password", problem) }
-        guard token.utf8.count == 64, let id = try store.passwordReset(tokenHash: Self.appPasswordHash(token), now: clock(), consume: true),
+        guard token.utf8.count == 64, let id = try store.passwordReset(tokenHash: Self.tokenHash(token), now: clock(), consume: true),
             let account = activeAccount(id: id)
         else { throw AdminError.notFound("reset_link_invalid", "this link has expired or was used already; ask for a new one") }
         let me = AdminActor(name: account.address.description + " (reset link)", role: .domainAdmin, domains: [account.address.domain])
@@ -187,7 +183,7 @@ extension DirectoryService {
         let codes = (0..<10).map { _ in String((0..<10).map { _ in letters[Int.random(in: 0..<letters.count, using: &g)] }) }
         t.enabled = true
         t.lastStep = step
-        t.recovery = codes.map(Self.appPasswordHash)
+        t.recovery = codes.map(Self.tokenHash)
         let entry = audit(actor, "account.totp.enable", target: account.address.description, domain: account.address.domain, before: nil, after: nil)
         try store.setTOTP(accountID: account.id, t, audit: entry)
         return codes
@@ -207,7 +203,7 @@ extension DirectoryService {
             return (try? store.consumeTOTP(accountID: account.id, step: step, recoveryHash: nil)) ?? false
         }
         guard typed.count == 10 else { return false }
-        return (try? store.consumeTOTP(accountID: account.id, step: nil, recoveryHash: Self.appPasswordHash(typed.lowercased()))) ?? false
+        return (try? store.consumeTOTP(accountID: account.id, step: nil, recoveryHash: Self.tokenHash(typed.lowercased()))) ?? false
     }
 
     /// The account with this address, if it exists and is active (console sign-in).

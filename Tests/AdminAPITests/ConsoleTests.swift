@@ -501,7 +501,7 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
             _ = try await phone.signIn("bob@other.org", "bob-password-1")
             // Idle past the timeout (30 minutes by default).
             let id = try #require(laptop.cookie?.split(separator: "=", maxSplits: 1).last.map(String.init))
-            try h.dir.store.touchConsoleSession(idHash: Console.digest(id), at: Date().addingTimeInterval(-31 * 60), verified: true)
+            try h.dir.store.touchConsoleSession(idHash: DirectoryService.tokenHash(id), at: Date().addingTimeInterval(-31 * 60), verified: true)
             #expect(try await laptop.get("/account").status == 303)
             #expect(try await phone.get("/account").status == 200)
             _ = try await laptop.signIn("bob@other.org", "bob-password-1")

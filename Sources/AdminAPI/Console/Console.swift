@@ -149,10 +149,6 @@ final class Console: Sendable {
 
     // MARK: Sessions
 
-    static func digest(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-
     static func randomToken() -> String {
         var g = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &g) }
@@ -164,7 +160,7 @@ final class Console: Sendable {
     /// their idle or absolute time end here.
     func user(_ request: Request, ip: String) -> ConsoleUser? {
         guard let cookie = request.cookies[cookieName]?.value, cookie.utf8.count < 100 else { return nil }
-        let hash = Self.digest(cookie)
+        let hash = DirectoryService.tokenHash(cookie)
         guard let session = try? dir.store.consoleSession(idHash: hash) else { return nil }
         let now = Date()
         if now.timeIntervalSince(session.lastSeenAt) > settings.idleTimeout || now.timeIntervalSince(session.createdAt) > settings.absoluteTimeout {
@@ -187,7 +183,7 @@ final class Console: Sendable {
             idleBefore: now.addingTimeInterval(-settings.idleTimeout), createdBefore: now.addingTimeInterval(-settings.absoluteTimeout))
         try dir.store.insertConsoleSession(
             ConsoleSessionRecord(
-                idHash: Self.digest(id), accountID: account.id, csrf: Self.randomToken(), verified: verified, createdAt: now, lastSeenAt: now,
+                idHash: DirectoryService.tokenHash(id), accountID: account.id, csrf: Self.randomToken(), verified: verified, createdAt: now, lastSeenAt: now,
                 ip: ip))
         return cookie(id, maxAge: Int(settings.absoluteTimeout))
     }
