@@ -222,16 +222,25 @@ public final class IMAPClientConnection {
         capabilities = found
     }
 
-    /// Logs in as `user`. With `authorizationIdentity` (a master user's login: the account to
-    /// open as `user`), and always when the server offers it, AUTHENTICATE PLAIN (RFC 4616);
-    /// otherwise LOGIN.
-    public func login(user: String, password: String, authorizationIdentity: String? = nil) async throws {
+    /// Logs in as `user`. When the server offers AUTH=PLAIN, AUTHENTICATE PLAIN (RFC 4616),
+    /// with `authorizationIdentity` as the authzid when given (the account a master user
+    /// `user` opens: `authzid NUL authcid NUL passwd`); otherwise LOGIN, where a master user
+    /// logs in as `authzid*user` (Dovecot's `auth_master_user_separator`, `masterSeparator`).
+    ///
+    /// ```
+    /// C: m1 AUTHENTICATE PLAIN YWxpY2UAbWlncmF0b3IAc2VjcmV0
+    /// S: m1 OK Logged in
+    /// ```
+    public func login(
+        user: String, password: String, authorizationIdentity: String? = nil, masterSeparator: String = "*"
+    ) async throws {
         if has("LOGINDISABLED") {
             throw IMAPClientError.tlsUnavailable(
                 "the server refuses logins on this connection (LOGINDISABLED): use TLS")
         }
+        let user = has("AUTH=PLAIN") ? user : authorizationIdentity.map { $0 + masterSeparator + user } ?? user
         do {
-            if has("AUTH=PLAIN") || authorizationIdentity != nil {
+            if has("AUTH=PLAIN") {
                 let token = Data(((authorizationIdentity ?? "") + "\0" + user + "\0" + password).utf8)
                     .base64EncodedString()
                 if has("SASL-IR") {

@@ -28,10 +28,20 @@ import TestSupport
             get { lock.withLock { _breaks } }
             set { lock.withLock { _breaks = newValue } }
         }
+        /// Whether it offers AUTH=PLAIN (otherwise only LOGIN).
+        let authPlain: Bool
+        private var _logins: [String] = []
+        /// The LOGIN and AUTHENTICATE commands received, without their tags.
+        var logins: [String] { lock.withLock { _logins } }
 
-        init(messages: [String: [String]] = IMAPMigrationFaultTests.messages, breaks: Bool = true) throws {
+        init(
+            messages: [String: [String]] = IMAPMigrationFaultTests.messages, breaks: Bool = true, authPlain: Bool = true
+        )
+            throws
+        {
             self.messages = messages
             self._breaks = breaks
+            self.authPlain = authPlain
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var one: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -74,7 +84,8 @@ import TestSupport
         private func serve(_ c: Int32) {
             var timeout = timeval(tv_sec: 10, tv_usec: 0)
             setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            send(c, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] scripted server ready\r\n")
+            let capabilities = authPlain ? "IMAP4rev1 AUTH=PLAIN SASL-IR" : "IMAP4rev1"
+            send(c, "* OK [CAPABILITY \(capabilities)] scripted server ready\r\n")
             var buffer: [UInt8] = []
             var selected = ""
             var chunk = [UInt8](repeating: 0, count: 4096)
@@ -93,8 +104,12 @@ import TestSupport
                 let (tag, command) = (parts[0], parts[1])
                 let upper = command.uppercased()
                 if upper == "CAPABILITY" {
-                    send(c, "* CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR\r\n\(tag) OK done\r\n")
-                } else if upper.hasPrefix("AUTHENTICATE PLAIN ") {
+                    send(c, "* CAPABILITY \(capabilities)\r\n\(tag) OK done\r\n")
+                } else if upper.hasPrefix("AUTHENTICATE PLAIN ") && authPlain {
+                    lock.withLock { _logins.append(command) }
+                    send(c, "\(tag) OK logged in\r\n")
+                } else if upper.hasPrefix("LOGIN ") && !authPlain {
+                    lock.withLock { _logins.append(command) }
                     send(c, "\(tag) OK logged in\r\n")
                 } else if upper.hasPrefix("LIST ") {
                     let list = messages.keys.sorted().map { "* LIST (\\HasNoChildren) \"/\" \($0)\r\n" }.joined()
@@ -169,6 +184,40 @@ import TestSupport
                 )
                 #expect(text.contains("* 2 EXISTS"), "\(text)")
                 for m in Self.messages[folder]! { #expect(text.contains("{\(m.utf8.count)}\r\n" + m), "\(text)") }
+            }
+        }
+    }
+
+    /// With a master user, each account is opened with AUTHENTICATE PLAIN carrying the account
+    /// as authorization identity (RFC 4616); a server without AUTH=PLAIN gets Dovecot's
+    /// `login*master` with LOGIN instead.
+    @Test(arguments: [true, false]) func aMasterUserOpensTheAccount(authPlain: Bool) async throws {
+        try await blocking {
+            let fake = try ScriptedServer(breaks: false, authPlain: authPlain)
+            defer { fake.stop() }
+            let s = try ServerProcess()
+            try s.start()
+            defer { s.stop() }
+            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+            #expect(try s.cli(["account", "add", "erin@example.org", "--password", "erin-new-pass-1"]).status == 0)
+            let csv = s.root.appendingPathComponent("erin.csv").path
+            try "erin,,erin@example.org\n".write(toFile: csv, atomically: true, encoding: .utf8)
+            let secret = s.root.appendingPathComponent("master").path
+            try "master-secret\n".write(toFile: secret, atomically: true, encoding: .utf8)
+            let r = try s.cli([
+                "migrate", "imap", "--from", "imap+plain://127.0.0.1:\(fake.port)", "--accounts", csv, "--master-user",
+                "migrator", "--master-password-file", secret,
+            ])
+            #expect(r.status == 0, "\(r.out)\(r.err)")
+            #expect(r.out.range(of: #"B +→ B +2 +2 +0 +0"#, options: .regularExpression) != nil, "\(r.out)")
+            #expect(!fake.logins.isEmpty)
+            for login in fake.logins {
+                if authPlain {
+                    let token = "erin\u{0}migrator\u{0}master-secret"
+                    #expect(login == "AUTHENTICATE PLAIN " + Data(token.utf8).base64EncodedString(), "\(login)")
+                } else {
+                    #expect(login == #"LOGIN "erin*migrator" "master-secret""#, "\(login)")
+                }
             }
         }
     }

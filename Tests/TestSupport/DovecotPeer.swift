@@ -1,8 +1,8 @@
 import Foundation
 
 /// A private Dovecot (IMAP only) on 127.0.0.1 in a temporary folder: passwd-file users with
-/// plain passwords, an optional master user (`AUTHENTICATE PLAIN` with an authorization
-/// identity, or `user*master`), Maildirs with `.` as the hierarchy separator and special-use
+/// plain passwords, an optional master user (a master passdb: `AUTHENTICATE PLAIN` with an
+/// authorization identity, and `user*master` with LOGIN unless `masterSeparator` is nil), Maildirs with `.` as the hierarchy separator and special-use
 /// Drafts, Sent, Trash and Junk. Mail is written straight into the Maildirs (Dovecot indexes it
 /// at the next SELECT). Runs as root only (the mail processes run as `nobody`).
 public final class DovecotPeer: @unchecked Sendable {
@@ -17,12 +17,12 @@ public final class DovecotPeer: @unchecked Sendable {
     static let owner = "65534:65534"
 
     /// nil when Dovecot is not installed or we are not root (the caller skips, or fails under CI).
-    public static func start(users: [String: String], masterUsers: [String: String] = [:], tls: Bool = false) throws
-        -> DovecotPeer?
-    {
+    public static func start(
+        users: [String: String], masterUsers: [String: String] = [:], masterSeparator: String? = "*", tls: Bool = false
+    ) throws -> DovecotPeer? {
         guard let dovecot = Peers.find("dovecot"), getuid() == 0 else { return nil }
         let peer = DovecotPeer(port: Peers.freePort(), tlsPort: tls ? Peers.freePort() : nil)
-        try peer.configure(users: users, masterUsers: masterUsers)
+        try peer.configure(users: users, masterUsers: masterUsers, masterSeparator: masterSeparator)
         peer.process = try ChildProcess(
             dovecot, ["-F", "-c", "\(peer.base)/dovecot.conf"], stderr: "\(peer.base)/stderr.log")
         let up = Peers.eventually(20) { Peers.converse(port: peer.port, "a LOGOUT\r\n").contains("* OK") }
@@ -45,7 +45,7 @@ public final class DovecotPeer: @unchecked Sendable {
 
     public func maildir(_ user: String) -> String { "\(base)/home/\(user)/Maildir" }
 
-    func configure(users: [String: String], masterUsers: [String: String]) throws {
+    func configure(users: [String: String], masterUsers: [String: String], masterSeparator: String?) throws {
         let fm = FileManager.default
         for dir in ["run", "state", "home"] {
             try fm.createDirectory(atPath: "\(base)/\(dir)", withIntermediateDirectories: true)
@@ -87,7 +87,7 @@ public final class DovecotPeer: @unchecked Sendable {
             \(ssl)
             disable_plaintext_auth = no
             auth_mechanisms = plain login
-            auth_master_user_separator = *
+            \(masterSeparator.map { "auth_master_user_separator = \($0)" } ?? "")
             first_valid_uid = 1
             mail_location = maildir:~/Maildir
             mail_fsync = never
