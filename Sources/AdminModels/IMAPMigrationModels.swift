@@ -35,6 +35,10 @@ public struct IMAPMigrationRequest: StrictRequest, Hashable {
     /// Source folder patterns (`*` any text, `?` one character) not to copy.
     public var exclude: [String]?
     public var dryRun: Bool?
+    /// The last pass before a cutover: besides copying what is new and bringing flag changes
+    /// and deletions (as every run does), compare every folder with the source and report
+    /// whether they match. Absent means false.
+    public var final: Bool?
     /// Accounts copied at once (each on its own connection).
     public var parallel: Int?
     public var timeoutSeconds: Int?
@@ -42,7 +46,7 @@ public struct IMAPMigrationRequest: StrictRequest, Hashable {
     public init(
         host: String, port: Int, security: String, caFile: String? = nil, insecure: Bool? = nil, accounts: [Account],
         masterUser: String? = nil, masterPassword: String? = nil, map: [String]? = nil, exclude: [String]? = nil,
-        dryRun: Bool? = nil, parallel: Int? = nil, timeoutSeconds: Int? = nil
+        dryRun: Bool? = nil, final: Bool? = nil, parallel: Int? = nil, timeoutSeconds: Int? = nil
     ) {
         self.host = host
         self.port = port
@@ -55,6 +59,7 @@ public struct IMAPMigrationRequest: StrictRequest, Hashable {
         self.map = map
         self.exclude = exclude
         self.dryRun = dryRun
+        self.final = final
         self.parallel = parallel
         self.timeoutSeconds = timeoutSeconds
     }
@@ -70,6 +75,36 @@ public struct IMAPMigrationView: Codable, Sendable, Hashable {
             self.uid = uid
             self.reason = reason
         }
+    }
+
+    /// How a folder here compares with the source's, after a `final` pass.
+    public struct Comparison: Codable, Sendable, Hashable {
+        /// Messages the source folder holds now, and their bytes (RFC822.SIZE).
+        public var sourceCount: Int
+        public var sourceBytes: Int64
+        /// Of those, how many are here (copied, or found here already), and the bytes of ours.
+        public var here: Int
+        public var hereBytes: Int64
+        /// Source UIDs with no message here (the first 100).
+        public var missing: [Int64]
+        /// Copies whose flags differ from the source's after its changes were brought: flags
+        /// were also changed here (kept). Not a mismatch.
+        public var flagsDiffer: Int
+        /// Copies of another size than the source's message.
+        public var sizeDiffers: Int
+
+        public init() {
+            sourceCount = 0
+            sourceBytes = 0
+            here = 0
+            hereBytes = 0
+            missing = []
+            flagsDiffer = 0
+            sizeDiffers = 0
+        }
+
+        /// Every source message is here, of its size.
+        public var matches: Bool { here == sourceCount && sizeDiffers == 0 }
     }
 
     public struct Folder: Codable, Sendable, Hashable {
@@ -89,6 +124,12 @@ public struct IMAPMigrationView: Codable, Sendable, Hashable {
         public var skipped: Int
         public var failed: Int
         public var failures: [Failure]
+        /// Copies here whose flags were changed to follow the source's since the last run.
+        public var flagsChanged: Int
+        /// Copies removed here because their message was deleted on the source.
+        public var expunged: Int
+        /// Set by a `final` pass.
+        public var comparison: Comparison?
         /// Set when the folder could not be read at all (or the connection broke in it).
         public var error: String?
         public var uidValidity: Int64?
@@ -106,6 +147,8 @@ public struct IMAPMigrationView: Codable, Sendable, Hashable {
             self.skipped = 0
             self.failed = 0
             self.failures = []
+            self.flagsChanged = 0
+            self.expunged = 0
             self.uidValidityChanged = false
         }
     }
@@ -142,8 +185,10 @@ public struct IMAPMigrationView: Codable, Sendable, Hashable {
             self.seconds = 0
         }
 
-        /// Whether anything failed: the account, a folder, or a message.
-        public var hasFailures: Bool { error != nil || folders.contains { $0.error != nil || $0.failed > 0 } }
+        /// Whether anything failed: the account, a folder, a message, or a final comparison.
+        public var hasFailures: Bool {
+            error != nil || folders.contains { $0.error != nil || $0.failed > 0 || $0.comparison?.matches == false }
+        }
     }
 
     public var id: String
@@ -151,15 +196,18 @@ public struct IMAPMigrationView: Codable, Sendable, Hashable {
     public var state: String
     public var source: String
     public var dryRun: Bool
+    /// A final pass (folders compared with the source).
+    public var final: Bool?
     public var startedAt: Date
     public var finishedAt: Date?
     public var accounts: [Account]
 
-    public init(id: String, source: String, dryRun: Bool, startedAt: Date, accounts: [Account]) {
+    public init(id: String, source: String, dryRun: Bool, final: Bool = false, startedAt: Date, accounts: [Account]) {
         self.id = id
         self.state = "running"
         self.source = source
         self.dryRun = dryRun
+        self.final = final ? true : nil
         self.startedAt = startedAt
         self.accounts = accounts
     }

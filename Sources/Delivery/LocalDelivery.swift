@@ -427,7 +427,8 @@ extension LocalDelivery {
     /// Adds a message to a mailbox (IMAP APPEND), durably, within the account's quota (bytes,
     /// 0 for none). Blocks: call it off the event loops.
     public func append(
-        _ data: [UInt8], to mailboxID: Int64, accountID: Int64, quota: Int64, flags: [String], internalDate: Date
+        _ data: [UInt8], to mailboxID: Int64, accountID: Int64, quota: Int64, flags: [String], internalDate: Date,
+        origin: IMAPMigrationOrigin? = nil
     ) throws -> (uidValidity: Int64, uid: Int64) {
         let hash = data.count <= inlineLimit ? BlobStore.hash(data) : try blobs.put(data)
         let headers = HeaderSummary(data)
@@ -435,7 +436,7 @@ extension LocalDelivery {
             NewMessage(
                 blobHash: hash, blobSize: data.count, inlineData: data.count <= inlineLimit ? data : nil, meta: BlobMeta(parsing: data),
                 flags: flags, internalDate: internalDate, messageID: headers.messageID),
-            mailboxID: mailboxID, accountID: accountID, quota: quota)
+            mailboxID: mailboxID, accountID: accountID, quota: quota, origin: origin)
         forgetUsage(of: accountID)
         return result
     }

@@ -318,6 +318,22 @@ public final class IMAPClientConnection {
         return found.sorted { $0.uid < $1.uid }
     }
 
+    /// `UID FETCH 1:uid (UID FLAGS RFC822.SIZE)` (`1:*` when `uid` is nil): every message up
+    /// to `uid` with its flags and size, without bodies (what changed since the last run is
+    /// found from them).
+    /// A message the server sent without FLAGS has `flags` nil (nothing is known of them).
+    public func flags(through uid: UInt32?) async throws -> [(uid: UInt32, flags: [String]?, size: UInt64)] {
+        if uid == 0 { return [] }
+        var found: [(uid: UInt32, flags: [String]?, size: UInt64)] = []
+        let range = uid.map { "1:\($0)" } ?? "1:*"
+        _ = try await command("UID FETCH \(range) (UID FLAGS RFC822.SIZE)", name: "UID FETCH") { u in
+            if case .fetch(_, let items) = u, let got = items.uid, got <= uid ?? UInt32.max {
+                found.append((got, items.flags, items.rfc822Size ?? 0))
+            }
+        }
+        return found.sorted { $0.uid < $1.uid }
+    }
+
     /// `UID FETCH set (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])`, calling `each` with
     /// every message as it arrives.
     public func fetchMessages(

@@ -18,6 +18,12 @@ import Synchronization
 /// fetches only above it. A message already in the target folder (same bytes, or same
 /// Message-ID and size) is not copied again, so a run interrupted between a copy and its mark,
 /// or a changed UIDVALIDITY, never duplicates mail.
+///
+/// Incremental: each copy is recorded with its source UID and flags (in the transaction that
+/// stores it; ``IMAPMigrationOrigin``), so every run also fetches the flags of the messages
+/// copied before and brings what changed there: flags added or removed, and messages deleted
+/// (our copy is removed). Mail that arrived here directly is never changed. A `final` run then
+/// compares each folder with the source (``IMAPMigrationView/Comparison``).
 final class IMAPMigrationJob: Sendable {
     struct Account: Sendable {
         var login: String
@@ -33,6 +39,7 @@ final class IMAPMigrationJob: Sendable {
     let configuration: IMAPClientConfiguration
     let mapping: FolderMapping
     let dryRun: Bool
+    let final: Bool
     let parallel: Int
     let maxMessageSize: Int
     let delivery: LocalDelivery
@@ -44,19 +51,21 @@ final class IMAPMigrationJob: Sendable {
 
     init(
         id: String, accounts: [Account], configuration: IMAPClientConfiguration, mapping: FolderMapping, dryRun: Bool,
-        parallel: Int, maxMessageSize: Int, delivery: LocalDelivery
+        final: Bool = false, parallel: Int, maxMessageSize: Int, delivery: LocalDelivery
     ) {
         self.id = id
         self.accounts = accounts
         self.configuration = configuration
         self.mapping = mapping
         self.dryRun = dryRun
+        self.final = final && !dryRun
         self.parallel = max(1, parallel)
         self.maxMessageSize = maxMessageSize
         self.delivery = delivery
         self.view = Mutex(
             IMAPMigrationView(
-                id: id, source: Self.sourceName(configuration), dryRun: dryRun, startedAt: Date(),
+                id: id, source: Self.sourceName(configuration), dryRun: dryRun, final: final && !dryRun,
+                startedAt: Date(),
                 accounts: accounts.map { IMAPMigrationView.Account(login: $0.login, address: $0.address) }))
     }
 
@@ -210,8 +219,26 @@ final class IMAPMigrationJob: Sendable {
             $0.messagesTotal += wanted.count
             $0.bytesTotal += Int64(bytes)
         }
-        guard !dryRun, !wanted.isEmpty else { return }
+        guard !dryRun else { return }
+        if !wanted.isEmpty {
+            try await copyMessages(
+                wanted, plan: plan, target: target, from: from, uidValidity: status.uidValidity.map(Int64.init),
+                folder: folder, account: account, index: index, imap: imap)
+        }
+        guard status.uidValidity != nil else { return }
+        try await syncFolder(
+            plan, folder: folder, account: account, index: index, imap: imap, uidValidity: uidValidity,
+            renumbered: mark != nil && mark?.uidValidity != uidValidity, empty: status.exists == 0)
+    }
 
+    /// Copies `wanted` (UIDs and sizes, from `from` on) in batches, recording after each how far
+    /// everything is here.
+    private func copyMessages(
+        _ wanted: [(uid: UInt32, size: UInt64)], plan: FolderMapping.Plan, target: String, from: UInt32,
+        uidValidity: Int64?, folder: Int, account: Account, index: Int, imap: IMAPClientConnection
+    ) async throws {
+        let store = delivery.store
+        let key = sourceKey(account)
         let (mailbox, stored) = try await offload {
             let m = try self.delivery.ensureMailbox(target, accountID: account.accountID)
             return (m, try store.storedMessageKeys(mailboxID: m.id))
@@ -253,10 +280,15 @@ final class IMAPMigrationJob: Sendable {
             if !fetch.isEmpty {
                 try await imap.fetchMessages(Self.uidSet(fetch)) { m in
                     guard expected.contains(m.uid) else { return }
-                    let outcome = await copyMessage(m, to: mailbox, account: account, known: known)
+                    let origin = uidValidity.map {
+                        IMAPMigrationOrigin(
+                            accountID: account.accountID, source: key, folder: plan.source, uidValidity: $0,
+                            sourceUID: Int64(m.uid), sourceFlags: Self.flags(m.flags))
+                    }
+                    let outcome = await copyMessage(m, to: mailbox, account: account, known: known, origin: origin)
                     switch outcome {
-                    case .copied(let k):
-                        known.insert(k)
+                    case .copied(let k, let uid):
+                        known.insert(k, .init(uid: uid, owned: true))
                         updateFolder(index, folder) { $0.copied += 1 }
                     case .skipped:
                         updateFolder(index, folder) { $0.skipped += 1 }
@@ -273,8 +305,8 @@ final class IMAPMigrationJob: Sendable {
             // Messages listed but not sent (expunged meanwhile) are gone: nothing to copy.
             safe = Int64(high)
             if let f = firstFailure { safe = min(safe, f - 1) }
-            let newMark = IMAPMigrationMark(uidValidity: uidValidity, lastUID: safe)
-            if status.uidValidity != nil, safe >= 0 {
+            if let uidValidity, safe >= 0 {
+                let newMark = IMAPMigrationMark(uidValidity: uidValidity, lastUID: safe)
                 try await offload {
                     try store.setIMAPMigrationMark(
                         newMark, accountID: account.accountID, source: key, folder: plan.source)
@@ -282,6 +314,81 @@ final class IMAPMigrationJob: Sendable {
             }
             index0 = end
         }
+    }
+
+    /// Brings what changed on the source since the messages were copied: flags, and deletions.
+    /// Fetches the flags of every message up to the highest source UID copied from this folder
+    /// (a final pass: of every message, and compares the folder with ours).
+    private func syncFolder(
+        _ plan: FolderMapping.Plan, folder: Int, account: Account, index: Int, imap: IMAPClientConnection,
+        uidValidity: Int64, renumbered: Bool, empty: Bool
+    ) async throws {
+        let store = delivery.store
+        let key = sourceKey(account)
+        let links = try await offload {
+            try store.imapMigrationLinks(
+                accountID: account.accountID, source: key, folder: plan.source, uidValidity: uidValidity)
+        }
+        guard final || !links.isEmpty else { return }
+        let highest = UInt32(clamping: links.last?.sourceUID ?? 0)
+        // (`1:*` in an empty folder is refused by some servers.)
+        let now = empty ? [] : try await imap.flags(through: final ? nil : highest)
+        var byUID: [Int64: [String]?] = [:]
+        for m in now { byUID.updateValue(m.flags.map(Self.flags), forKey: Int64(m.uid)) }
+        var changed: [Int64: [String]] = [:]
+        var gone: Set<Int64> = []
+        for link in links {
+            guard let flags = byUID[link.sourceUID] else {
+                // A UID is never used again under one UIDVALIDITY: the message was deleted there.
+                gone.insert(link.sourceUID)
+                continue
+            }
+            if let flags, !Self.sameFlags(flags, link.sourceFlags) { changed[link.sourceUID] = flags }
+        }
+        let result = try await offload { [changed, gone] in
+            try store.syncIMAPMigration(
+                accountID: account.accountID, source: key, folder: plan.source, uidValidity: uidValidity,
+                flags: changed, gone: gone)
+        }
+        if result.expunged > 0 { delivery.forgetUsage(of: account.accountID) }
+        if renumbered, view.withLock({ $0.accounts[index].folders[folder].failed == 0 }) {
+            // Compared again under the new UIDVALIDITY: what the old numbers said is no longer true.
+            try await offload {
+                try store.forgetIMAPMigrationLinks(
+                    accountID: account.accountID, source: key, folder: plan.source, except: uidValidity)
+            }
+        }
+        updateFolder(index, folder) {
+            $0.flagsChanged += result.flagsChanged
+            $0.expunged += result.expunged
+        }
+        guard final else { return }
+        let after = try await offload {
+            try store.imapMigrationLinks(
+                accountID: account.accountID, source: key, folder: plan.source, uidValidity: uidValidity)
+        }
+        let linked = Dictionary(after.map { ($0.sourceUID, $0) }, uniquingKeysWith: { a, _ in a })
+        var c = IMAPMigrationView.Comparison()
+        for m in now {
+            c.sourceCount += 1
+            c.sourceBytes += Int64(m.size)
+            guard let link = linked[Int64(m.uid)], let ours = link.flags else {
+                if c.missing.count < 100 { c.missing.append(Int64(m.uid)) }
+                continue
+            }
+            c.here += 1
+            c.hereBytes += link.size ?? 0
+            // A message that arrived here directly keeps its own flags (and trace headers).
+            guard link.owned else { continue }
+            if let flags = m.flags, !Self.sameFlags(Self.flags(ours), Self.flags(flags)) { c.flagsDiffer += 1 }
+            if link.size != Int64(m.size) { c.sizeDiffers += 1 }
+        }
+        updateFolder(index, folder) { $0.comparison = c }
+    }
+
+    /// The same flags, in any order and case.
+    static func sameFlags(_ a: [String], _ b: [String]) -> Bool {
+        Set(a.map { $0.lowercased() }) == Set(b.map { $0.lowercased() })
     }
 
     /// UIDs as a sequence set, runs joined: `1:4,7,9:10`.
@@ -299,13 +406,14 @@ final class IMAPMigrationJob: Sendable {
     }
 
     enum MessageOutcome {
-        case copied(KnownMessages.Key)
+        case copied(KnownMessages.Key, uid: Int64)
         case skipped
         case failed(String)
     }
 
     private func copyMessage(
-        _ m: IMAPFetchedMessage, to mailbox: MailboxRecord, account: Account, known: KnownMessages
+        _ m: IMAPFetchedMessage, to mailbox: MailboxRecord, account: Account, known: KnownMessages,
+        origin: IMAPMigrationOrigin?
     ) async -> MessageOutcome {
         guard let data = m.data, !data.isEmpty else { return .failed("empty message") }
         guard data.count <= maxMessageSize else {
@@ -317,9 +425,10 @@ final class IMAPMigrationJob: Sendable {
             let (outcome, key) = try await offload {
                 try self.delivery.importMessage(
                     data, to: mailbox.id, accountID: account.accountID, address: account.address, flags: flags,
-                    internalDate: date, known: known)
+                    internalDate: date, known: known, origin: origin)
             }
-            return outcome == .copied ? .copied(key) : .skipped
+            if case .copied(let uid) = outcome { return .copied(key, uid: uid) }
+            return .skipped
         } catch MailboxError.overQuota {
             return .failed("over the account's quota")
         } catch {

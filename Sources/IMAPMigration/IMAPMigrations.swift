@@ -87,7 +87,7 @@ public final class IMAPMigrations: Sendable {
         let id = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let job = IMAPMigrationJob(
             id: id, accounts: accounts, configuration: configuration, mapping: mapping, dryRun: r.dryRun ?? false,
-            parallel: r.parallel ?? 4, maxMessageSize: maxMessageSize, delivery: delivery)
+            final: r.final ?? false, parallel: r.parallel ?? 4, maxMessageSize: maxMessageSize, delivery: delivery)
         let taken = jobs.withLock { list -> String? in
             // Two jobs copying into one account at once could both copy a message neither saw.
             let busy = Set(list.filter { $0.job.snapshot.state != "done" }.flatMap { $0.job.accounts.map(\.accountID) })

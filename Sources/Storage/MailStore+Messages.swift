@@ -482,8 +482,11 @@ extension SQLiteStore {
     }
 
     /// Adds one message to a mailbox (APPEND), checking the quota (0: none) in the same
-    /// transaction. Returns the mailbox's UIDVALIDITY and the new UID.
-    public func appendMessage(_ m: NewMessage, mailboxID: Int64, accountID: Int64, quota: Int64) throws -> (uidValidity: Int64, uid: Int64) {
+    /// transaction. Returns the mailbox's UIDVALIDITY and the new UID. A message a migration
+    /// copied records its `origin` in the same transaction.
+    public func appendMessage(
+        _ m: NewMessage, mailboxID: Int64, accountID: Int64, quota: Int64, origin: IMAPMigrationOrigin? = nil
+    ) throws -> (uidValidity: Int64, uid: Int64) {
         let result: (Int64, Int64) = try writer.write { db in
             if quota > 0 {
                 let used = try Int64.fetchOne(
@@ -507,6 +510,7 @@ extension SQLiteStore {
                     m.internalDate.timeIntervalSince1970, m.flags.joined(separator: " "), m.messageID,
                 ])
             try Self.noteKeywords(m.flags, mailboxID: mailboxID, db)
+            if let origin { try Self.linkIMAPMigration(origin, mailboxID: mailboxID, uid: row["uid"], owned: true, db) }
             return (row["uidvalidity"], row["uid"])
         }
         changes.publish([mailboxID])

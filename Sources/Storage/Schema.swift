@@ -519,6 +519,29 @@ enum Schema {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v20-imap-migration-uids") { db in
+            // `mailroom migrate imap`: which of our messages each source message (account,
+            // source, folder, UIDVALIDITY, UID) became, and its flags on the source at the last
+            // run, so that the next run brings flag changes and deletions. `owned` is 1 when the
+            // migration copied our message, 0 when it found it here already (mail that arrived
+            // here directly is never changed by a migration).
+            try db.execute(
+                sql: """
+                    CREATE TABLE imap_migration_messages (
+                        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                        source TEXT NOT NULL,
+                        folder TEXT NOT NULL,
+                        uidvalidity INTEGER NOT NULL,
+                        source_uid INTEGER NOT NULL,
+                        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+                        uid INTEGER NOT NULL,
+                        source_flags TEXT NOT NULL,
+                        owned INTEGER NOT NULL,
+                        PRIMARY KEY (account_id, source, folder, uidvalidity, source_uid)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX imap_migration_messages_target ON imap_migration_messages(mailbox_id, uid);
+                    """)
+        }
         return m
     }
 

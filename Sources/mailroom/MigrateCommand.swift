@@ -16,10 +16,14 @@ struct MigrateCommand: ParsableCommand {
             discussion: """
                 The server connects to the other server and copies; this command shows its progress and report. \
                 Run it again to copy only what is new (a folder whose UIDVALIDITY changed is compared again; \
-                messages already here are never copied twice). The accounts file has lines \
+                messages already here are never copied twice) and to bring flag changes and deletions made there \
+                since (copies of deleted messages are removed here; mail that arrived here directly is never \
+                touched). --final is the last pass before a cutover: it also compares every folder with the \
+                source and reports whether they match. The accounts file has lines \
                 source_login,source_password,address (a first line naming the columns is skipped); with \
                 --master-user the password column may be empty or left out. Passwords are read from files only. \
-                Exits 1 when any account, folder or message failed. See docs/migration.md.
+                Exits 1 when any account, folder or message failed, or (--final) a folder does not match. \
+                See docs/migration.md.
                 """)
 
         @Option(
@@ -28,7 +32,10 @@ struct MigrateCommand: ParsableCommand {
         )
         var from: String
         @Option(help: "CSV file: source_login,source_password,address per line.") var accounts: String
-        @Option(help: "Dovecot master user: each account is opened as source_login*master.") var masterUser: String?
+        @Option(
+            help:
+                "Master user (Dovecot): each account is opened with AUTHENTICATE PLAIN, source_login as authorization identity (source_login*master with LOGIN where the server has no AUTH=PLAIN)."
+        ) var masterUser: String?
         @Option(help: "File holding the master user's password (its first line).") var masterPasswordFile: String?
         @Option(help: "PEM file of certificates to trust for the other server.") var caFile: String?
         @Flag(help: "Do not verify the other server's certificate (a self-signed one).") var insecure = false
@@ -39,6 +46,10 @@ struct MigrateCommand: ParsableCommand {
         @Option(help: "Accounts copied at once.") var parallel = 4
         @Option(help: "Seconds to wait for the other server before giving up on a connection.") var timeout = 120
         @Flag(help: "List the folder mapping and what would be copied; copy nothing.") var dryRun = false
+        @Flag(
+            help:
+                "The last pass before a cutover: copy what is new, bring flags and deletions, and check that every folder matches the source."
+        ) var final = false
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
@@ -58,7 +69,7 @@ struct MigrateCommand: ParsableCommand {
                 host: source.host, port: source.port, security: source.security, caFile: caFile.map(Self.absolute),
                 insecure: insecure ? true : nil, accounts: list, masterUser: masterUser, masterPassword: masterPassword,
                 map: map.isEmpty ? nil : map, exclude: exclude.isEmpty ? nil : exclude, dryRun: dryRun ? true : nil,
-                parallel: parallel, timeoutSeconds: timeout)
+                final: final ? true : nil, parallel: parallel, timeoutSeconds: timeout)
             let api: AdminClient
             do { api = try client.client() } catch let e as ClientError { throw CLIError(e.description) }
             var view: IMAPMigrationView
@@ -157,19 +168,31 @@ struct MigrateCommand: ParsableCommand {
                             : ", \(a.messagesDone) messages, \(bytes(a.bytesDone)) in \(String(format: "%.1f", seconds)) s")
                         + (a.error.map { " — \($0)" } ?? ""))
                 guard !a.folders.isEmpty else { continue }
+                let final = v.final == true
                 var rows = [
                     ["  source folder", "→ folder", "source"]
-                        + (v.dryRun ? ["to copy", "", ""] : ["copied", "skipped", "failed"])
+                        + (v.dryRun ? ["to copy", "", ""] : ["copied", "skipped", "failed", "flags", "removed"])
+                        + (final ? ["here", "bytes there", "bytes here", "match"] : [])
                 ]
                 for f in a.folders where f.excluded == nil {
-                    rows.append([
+                    var row = [
                         "  " + f.source, "→ " + f.target, "\(f.sourceCount)",
                         v.dryRun ? "\(f.newMessages) (\(bytes(f.newBytes)))" : "\(f.copied)",
                         v.dryRun ? "" : "\(f.skipped)",
                         v.dryRun ? "" : "\(f.failed)",
-                    ])
+                    ]
+                    if !v.dryRun { row += ["\(f.flagsChanged)", "\(f.expunged)"] }
+                    if final {
+                        if let c = f.comparison {
+                            let ok = c.matches && f.failed == 0 && f.error == nil
+                            row += ["\(c.here)", bytes(c.sourceBytes), bytes(c.hereBytes), ok ? "yes" : "NO"]
+                        } else {
+                            row += ["", "", "", "NO"]
+                        }
+                    }
+                    rows.append(row)
                 }
-                let widths = (0..<6).map { c in rows.map { $0[c].count }.max() ?? 0 }
+                let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
                 for row in rows {
                     let cells = row.enumerated().map { c, cell in
                         let pad = String(repeating: " ", count: widths[c] - cell.count)
@@ -186,6 +209,26 @@ struct MigrateCommand: ParsableCommand {
                         print("  \(f.source): UIDVALIDITY changed since the last run; compared again")
                     }
                     for x in f.failures { print("  \(f.source) UID \(x.uid): \(x.reason)") }
+                    if let c = f.comparison {
+                        if !c.missing.isEmpty {
+                            print(
+                                "  \(f.source): \(counted(c.sourceCount - c.here, "message")) of the source not here (UID "
+                                    + c.missing.map(String.init).joined(separator: ", ")
+                                    + (c.sourceCount - c.here > c.missing.count ? ", …" : "") + ")")
+                        }
+                        if c.flagsDiffer > 0 {
+                            print(
+                                "  \(f.source): \(c.flagsDiffer == 1 ? "1 copy" : "\(c.flagsDiffer) copies") whose flags were also changed here (kept, beside the source's changes)"
+                            )
+                        }
+                        if c.sizeDiffers > 0 {
+                            print(
+                                "  \(f.source): \(c.sizeDiffers == 1 ? "1 copy" : "\(c.sizeDiffers) copies") of another size than the source's"
+                            )
+                        }
+                    } else if v.final == true, f.excluded == nil, f.error == nil {
+                        print("  \(f.source): not compared (the source gave no UIDVALIDITY)")
+                    }
                     if f.failed > f.failures.count {
                         print("  \(f.source): and \(f.failed - f.failures.count) more failed")
                     }
@@ -195,6 +238,7 @@ struct MigrateCommand: ParsableCommand {
             print(
                 failed == 0
                     ? "\nAll \(counted(v.accounts.count, "account")) \(v.dryRun ? "checked" : "copied")."
+                        + (v.final == true ? " Every folder matches the source." : "")
                     : "\n\(counted(failed, "account")) with failures: run the same command again after fixing the cause; what is here is not copied twice."
             )
         }

@@ -296,6 +296,114 @@ struct IMAPMigrationTests {
         }
     }
 
+    /// A second run brings what changed on Dovecot since the first: flags and keywords set and
+    /// cleared, messages deleted (their copies are removed here), while mail that arrived here
+    /// directly — also a message that reached both servers — is left alone; `--final` then
+    /// reports every folder matching, and the copies are the source's messages with its flags.
+    @Test func bringsFlagChangesAndDeletionsFromDovecot() async throws {
+        try await blocking {
+            let peer = try #require(
+                try DovecotPeer.start(users: ["frank": "frank-old-pass"]),
+                "dovecot is not installed, or the tests do not run as root")
+            defer { peer.destroy() }
+            let inbox = (61...64).map { Self.message($0, subject: "Inbox \($0)") }
+            let lists = (65...66).map { Self.message($0, subject: "List \($0)") }
+            let both = Self.message(67, subject: "Reached both servers")
+            let direct = Self.message(68, subject: "Only here")
+            for (n, m) in (inbox + [both]).enumerated() {
+                try peer.put(
+                    user: "frank", folder: "INBOX", message: m, flags: n == 0 ? "S" : "",
+                    date: Self.base.addingTimeInterval(Double(n) * Self.day))
+            }
+            for m in lists {
+                try peer.put(
+                    user: "frank", folder: "Lists.swift", message: m, flags: "Sa", date: Self.base, keywords: ["Work"])
+            }
+            let s = try ServerProcess()
+            try s.start()
+            defer { s.stop() }
+            let imap = try s.waitForPorts(["IMAP"])[0]
+            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+            #expect(try s.cli(["account", "add", "frank@example.org", "--password", "frank-new-pass-1"]).status == 0)
+            IMAPFolderContents.append(
+                port: imap, login: "frank@example.org", password: "frank-new-pass-1",
+                [("INBOX", "", both), ("INBOX", "\\Flagged", direct)])
+            let csv = "\(s.root.path)/frank.csv"
+            try "frank,frank-old-pass,frank@example.org\n".write(toFile: csv, atomically: true, encoding: .utf8)
+            let args = ["migrate", "imap", "--from", "imap+plain://127.0.0.1:\(peer.port)", "--accounts", csv]
+            let first = try s.cli(args)
+            #expect(first.status == 0, "\(first.out)\(first.err)")
+            #expect(
+                first.out.range(of: #"INBOX +→ INBOX +5 +4 +1 +0 +0 +0"#, options: .regularExpression) != nil,
+                "\(first.out)")
+
+            // On the old server: \Seen off the first, \Flagged and a keyword on the second, the
+            // third and the message that reached both deleted; a keyword off a list message.
+            let there = IMAPFolderContents.read(
+                port: peer.port, login: "frank", password: "frank-old-pass", folder: "INBOX")
+            let uid = { (b: [UInt8]) in there.message(b)?.uid ?? 0 }
+            let changed = IMAPFolderContents.run(
+                port: peer.port, login: "frank", password: "frank-old-pass", folder: "INBOX",
+                [
+                    "UID STORE \(uid(inbox[0])) -FLAGS (\\Seen)", "UID STORE \(uid(inbox[1])) +FLAGS (\\Flagged Later)",
+                    "UID STORE \(uid(inbox[2])),\(uid(both)) +FLAGS (\\Deleted)",
+                ])
+            #expect(!changed.contains(" NO ") && !changed.contains(" BAD "), "\(changed)")
+            // (Dovecot may expunge before a STORE pipelined just ahead of it is written.)
+            let expunged = IMAPFolderContents.run(
+                port: peer.port, login: "frank", password: "frank-old-pass", folder: "INBOX", ["EXPUNGE"])
+            #expect(expunged.contains("* 3 EXPUNGE"), "\(expunged)")
+            let listChanged = IMAPFolderContents.run(
+                port: peer.port, login: "frank", password: "frank-old-pass", folder: "Lists.swift",
+                ["UID STORE 1 -FLAGS (Work)"])
+            #expect(!listChanged.contains(" NO ") && !listChanged.contains(" BAD "), "\(listChanged)")
+
+            // Every run brings flags and deletions: 2 flag changes and 1 removal in INBOX.
+            let second = try s.cli(args)
+            #expect(second.status == 0, "\(second.out)\(second.err)")
+            #expect(
+                second.out.range(of: #"INBOX +→ INBOX +3 +0 +0 +0 +2 +1"#, options: .regularExpression) != nil,
+                "\(second.out)")
+            #expect(
+                second.out.range(of: #"Lists.swift +→ Lists/swift +2 +0 +0 +0 +1 +0"#, options: .regularExpression)
+                    != nil,
+                "\(second.out)")
+            let here = IMAPFolderContents.read(
+                port: imap, login: "frank@example.org", password: "frank-new-pass-1", folder: "INBOX")
+            #expect(here.messages.count == 5, "\(here.transcript)")
+            #expect(here.message(inbox[0])?.flags == [], "\(here.transcript)")
+            #expect(here.message(inbox[1])?.flags == ["\\flagged", "later"], "\(here.transcript)")
+            #expect(here.message(inbox[2]) == nil, "a message deleted at the source is still here")
+            #expect(here.message(inbox[3])?.flags == [], "\(here.transcript)")
+            #expect(here.message(both) != nil, "the message that reached both servers was removed here")
+            #expect(here.message(direct)?.flags == ["\\flagged"], "\(here.transcript)")
+            let list = IMAPFolderContents.read(
+                port: imap, login: "frank@example.org", password: "frank-new-pass-1", folder: "Lists/swift")
+            #expect(
+                list.messages.map(\.flags).sorted { $0.count < $1.count } == [["\\seen"], ["\\seen", "work"]],
+                "\(list.transcript)")
+
+            // The final pass: nothing left to bring, every folder matches, exit 0.
+            let final = try s.cli(args + ["--final"])
+            #expect(final.status == 0, "\(final.out)\(final.err)")
+            #expect(final.out.contains("Every folder matches the source."), "\(final.out)")
+            #expect(
+                final.out.range(of: #"INBOX +→ INBOX +3 +0 +0 +0 +0 +0 +3 .* yes"#, options: .regularExpression) != nil,
+                "\(final.out)")
+            for (dovecot, ours) in [("INBOX", "INBOX"), ("Lists.swift", "Lists/swift")] {
+                let a = IMAPFolderContents.read(
+                    port: peer.port, login: "frank", password: "frank-old-pass", folder: dovecot)
+                let b = IMAPFolderContents.read(
+                    port: imap, login: "frank@example.org", password: "frank-new-pass-1", folder: ours)
+                for m in a.messages {
+                    #expect(
+                        b.message(m.bytes)?.flags == m.flags,
+                        "\(ours): \(String(decoding: m.bytes.prefix(150), as: UTF8.self))")
+                }
+            }
+        }
+    }
+
     /// STARTTLS and implicit TLS to a Dovecot with a self-signed certificate: trusted with
     /// --ca-file or --insecure, refused otherwise.
     @Test func migratesOverTLS() async throws {

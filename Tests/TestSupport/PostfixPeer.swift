@@ -41,13 +41,17 @@ public enum Peers {
     /// Connects to 127.0.0.1:`port`, sends `text`, and returns all the server wrote until it
     /// closed the connection (or 10 seconds passed without a byte).
     public static func converse(port: Int, _ text: String, timeout seconds: Int = 10) -> String {
+        String(decoding: converseBytes(port: port, Array(text.utf8), timeout: seconds), as: UTF8.self)
+    }
+
+    /// ``converse(port:_:timeout:)`` with bytes in and out (messages that are not UTF-8).
+    public static func converseBytes(port: Int, _ bytes: [UInt8], timeout seconds: Int = 10) -> [UInt8] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return "" }
+        guard fd >= 0 else { return [] }
         defer { close(fd) }
-        guard onLoopback(port, { connect(fd, $0, $1) }) == 0 else { return "" }
+        guard onLoopback(port, { connect(fd, $0, $1) }) == 0 else { return [] }
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -56,7 +60,7 @@ public enum Peers {
             if n <= 0 { break }
             received += buffer[0..<n]
         }
-        return String(decoding: received, as: UTF8.self)
+        return received
     }
 
     /// Whether a test needing a peer that is `available` should run: always under CI (so that

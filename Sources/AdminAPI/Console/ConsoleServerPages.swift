@@ -25,7 +25,7 @@ private func addMigrationPages(_ c: Console, _ group: RouterGroup<AdminContext>)
             [
                 Section(
                     text: [
-                        "Copy every folder, message, flag and date of accounts from another IMAP server. Run it again to copy only what is new; see docs/migration.md for the cutover plan."
+                        "Copy every folder, message, flag and date of accounts from another IMAP server. Run it again to copy only what is new and bring flag changes and deletions made there; the final pass before a cutover also checks that every folder matches. See docs/migration.md for the cutover plan."
                     ],
                     forms: [
                         Form(
@@ -34,9 +34,10 @@ private func addMigrationPages(_ c: Console, _ group: RouterGroup<AdminContext>)
                                 .text("host", "Other server", required: true), .text("port", "Port", value: "993", type: "number"),
                                 .select("security", "Security", [("tls", "TLS (imaps)"), ("starttls", "STARTTLS"), ("plain", "none (loopback only)")], selected: "tls"),
                                 .textarea("accounts", "Accounts", hint: "one per line: login,password,address here"),
-                                .text("master_user", "Master user", hint: "Dovecot: each account opened as login*master"),
+                                .text("master_user", "Master user", hint: "Dovecot: each account opened with AUTHENTICATE PLAIN as login, authorized by the master user"),
                                 .password("master_password", "Master password", autocomplete: "off", required: false),
                                 .checkbox("insecure", "Do not verify its certificate"), .checkbox("dry_run", "Only show what would be copied", checked: true),
+                                .checkbox("final", "Final pass: check that every folder matches the source"),
                             ], submit: "Start")
                     ])
             ])
@@ -52,7 +53,8 @@ private func addMigrationPages(_ c: Console, _ group: RouterGroup<AdminContext>)
             IMAPMigrationRequest(
                 host: r.form.text("host") ?? "", port: Int(r.form.text("port") ?? "") ?? 993, security: r.form.text("security") ?? "tls",
                 insecure: r.form.bool("insecure") ? true : nil, accounts: accounts, masterUser: r.form.text("master_user"),
-                masterPassword: r.form["master_password"].flatMap { $0.isEmpty ? nil : $0 }, dryRun: r.form.bool("dry_run") ? true : nil),
+                masterPassword: r.form["master_password"].flatMap { $0.isEmpty ? nil : $0 }, dryRun: r.form.bool("dry_run") ? true : nil,
+                final: r.form.bool("final") ? true : nil),
             actor: r.actor)
         return migrationPage(try migrations.view(view.id, actor: r.actor))
     }
@@ -78,12 +80,20 @@ private func migrationPage(_ v: IMAPMigrationView) -> Page {
             Section(
                 a.address,
                 table: Table(
-                    "Folders of \(a.address)", columns: ["From", "To", "There", "Copied", "Already here", "Failed"],
+                    "Folders of \(a.address)",
+                    columns: ["From", "To", "There", "Copied", "Already here", "Failed", "Flags changed", "Removed"] + (v.final == true ? ["Here", "Matches"] : []),
                     rows: a.folders.map { f in
-                        .init([
-                            Cell(f.source), Cell(f.excluded.map { "not copied: \($0)" } ?? f.target), Cell(String(f.sourceCount)), Cell(String(f.copied)),
-                            Cell(String(f.skipped)), Cell(f.error ?? (f.failed > 0 ? f.failures.map { "UID \($0.uid): \($0.reason)" }.joined(separator: "; ") : "")),
-                        ])
+                        .init(
+                            [
+                                Cell(f.source), Cell(f.excluded.map { "not copied: \($0)" } ?? f.target), Cell(String(f.sourceCount)), Cell(String(f.copied)),
+                                Cell(String(f.skipped)), Cell(f.error ?? (f.failed > 0 ? f.failures.map { "UID \($0.uid): \($0.reason)" }.joined(separator: "; ") : "")),
+                                Cell(String(f.flagsChanged)), Cell(String(f.expunged)),
+                            ]
+                                + (v.final == true
+                                    ? [
+                                        Cell(f.comparison.map { String($0.here) } ?? ""),
+                                        Cell(f.excluded != nil ? "" : f.comparison.map { $0.matches ? "yes" : "no: \($0.sourceCount - $0.here) missing, \($0.sizeDiffers) of another size" } ?? "no"),
+                                    ] : []))
                     })))
     }
     return page
