@@ -401,6 +401,31 @@ struct IMAPMigrationTests {
                         "\(ours): \(String(decoding: m.bytes.prefix(150), as: UTF8.self))")
                 }
             }
+
+            // The old server renumbers INBOX (a new UIDVALIDITY): compared again, nothing
+            // doubled, and a message deleted there afterwards is followed under the new numbers.
+            try peer.resetUIDs(user: "frank", folder: "INBOX")
+            let renumbered = try s.cli(args)
+            #expect(renumbered.status == 0, "\(renumbered.out)\(renumbered.err)")
+            #expect(renumbered.out.contains("INBOX: UIDVALIDITY changed"), "\(renumbered.out)")
+            let renumberedHere = IMAPFolderContents.read(
+                port: imap, login: "frank@example.org", password: "frank-new-pass-1", folder: "INBOX")
+            #expect(renumberedHere.messages.count == 5, "\(renumberedHere.transcript)")
+            let renumberedThere = IMAPFolderContents.read(
+                port: peer.port, login: "frank", password: "frank-old-pass", folder: "INBOX")
+            IMAPFolderContents.run(
+                port: peer.port, login: "frank", password: "frank-old-pass", folder: "INBOX",
+                ["UID STORE \(renumberedThere.message(inbox[3])?.uid ?? 0) +FLAGS (\\Deleted)"])
+            IMAPFolderContents.run(
+                port: peer.port, login: "frank", password: "frank-old-pass", folder: "INBOX", ["EXPUNGE"])
+            let afterRenumber = try s.cli(args + ["--final"])
+            #expect(afterRenumber.status == 0, "\(afterRenumber.out)\(afterRenumber.err)")
+            #expect(
+                afterRenumber.out.range(of: #"INBOX +→ INBOX +2 +0 +0 +0 +0 +1 +2 .* yes"#, options: .regularExpression)
+                    != nil, "\(afterRenumber.out)")
+            let gone = IMAPFolderContents.read(
+                port: imap, login: "frank@example.org", password: "frank-new-pass-1", folder: "INBOX")
+            #expect(gone.messages.count == 4 && gone.message(inbox[3]) == nil, "\(gone.transcript)")
         }
     }
 
