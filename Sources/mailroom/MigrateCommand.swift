@@ -165,7 +165,7 @@ struct MigrateCommand: ParsableCommand {
                     "\n\(a.login) → \(a.address): \(a.state)"
                         + (v.dryRun
                             ? ""
-                            : ", \(a.messagesDone) messages, \(bytes(a.bytesDone)) in \(String(format: "%.1f", seconds)) s")
+                            : ", \(counted(a.messagesDone, "message")), \(bytes(a.bytesDone)) in \(String(format: "%.1f", seconds)) s")
                         + (a.error.map { " — \($0)" } ?? ""))
                 guard !a.folders.isEmpty else { continue }
                 let final = v.final == true
@@ -235,6 +235,13 @@ struct MigrateCommand: ParsableCommand {
                 }
             }
             let failed = v.accounts.filter(\.hasFailures).count
+            let unmatched = v.accounts.flatMap(\.folders).filter { $0.comparison?.matches == false }.count
+            if unmatched > 0 {
+                print(
+                    "\n\(counted(unmatched, "folder")) not matching the source (NO). A message the source has and this server "
+                        + "not was most likely deleted here after it was copied, and is not copied again: copy it back "
+                        + "with an IMAP client if it matters (docs/migration.md).")
+            }
             print(
                 failed == 0
                     ? "\nAll \(counted(v.accounts.count, "account")) \(v.dryRun ? "checked" : "copied")."

@@ -193,6 +193,7 @@ import TestSupport
                 missing.out.range(of: #"Sent +→ Sent +3 .* NO"#, options: .regularExpression) != nil, "\(missing.out)")
             #expect(missing.out.contains("Sent: 1 message of the source not here (UID "), "\(missing.out)")
             #expect(!missing.out.contains("Every folder matches"), "\(missing.out)")
+            #expect(missing.out.contains("1 folder not matching the source (NO)."), "\(missing.out)")
         }
     }
 }
