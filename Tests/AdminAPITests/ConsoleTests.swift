@@ -349,7 +349,8 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
             _ = try await b.get("/accounts/alice%40example.org")
             let exported = try await b.post("/accounts/alice%40example.org/mailbox-export", [("path", dir + "/alice.mbox"), ("format", "mbox")])
             #expect(exported.body.contains("Exported to"), "\(exported.status)")
-            _ = try await b.get("/migrate")
+            let migrateForm = try await b.get("/migrate")
+            #expect(migrateForm.body.contains(#"name="final""#), "the migrate form has no final-pass checkbox")
             let migration = try await b.post("/migrate", [("host", "127.0.0.1"), ("port", "9"), ("security", "plain"), ("accounts", "ann,secret-1,alice@example.org"), ("dry_run", "on")])
             #expect(migration.body.contains("Migration "), "\(migration.status) \(migration.body.prefix(500))")
         }
