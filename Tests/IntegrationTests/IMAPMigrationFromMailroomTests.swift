@@ -179,6 +179,21 @@ import TestSupport
             #expect(after.message(Self.direct)?.flags == ["\\flagged"], "\(after.transcript)")
             #expect(after.message(Self.both)?.flags == ["\\seen"], "\(after.transcript)")
 
+            // The same report as JSON (what the API returns and bench/migrate reads).
+            let json = try new.cli(args + ["--final", "--json"])
+            #expect(json.status == 0, "\(json.out)\(json.err)")
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any], "\(json.out)")
+            #expect(report["final"] as? Bool == true, "\(json.out)")
+            let accounts = try #require(report["accounts"] as? [[String: Any]])
+            let folders = try #require(accounts.first?["folders"] as? [[String: Any]])
+            let inboxReport = try #require(folders.first { $0["source"] as? String == "INBOX" })
+            let comparison = try #require(inboxReport["comparison"] as? [String: Any], "\(inboxReport)")
+            #expect(comparison["source_count"] as? Int == 3 && comparison["here"] as? Int == 3, "\(comparison)")
+            #expect(comparison["missing"] as? [Int] == [], "\(comparison)")
+            #expect(comparison["flags_differ"] as? Int == 1, "\(comparison)")
+            #expect(inboxReport["copied"] as? Int == 0 && inboxReport["expunged"] as? Int == 0, "\(inboxReport)")
+
             // A copy deleted here: the final pass says the folder no longer matches, and fails.
             let sent = IMAPFolderContents.read(
                 port: newIMAP, login: "sam@example.org", password: "sam-new-pass-1", folder: "Sent")
