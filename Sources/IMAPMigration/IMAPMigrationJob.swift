@@ -225,7 +225,15 @@ final class IMAPMigrationJob: Sendable {
                 wanted, plan: plan, target: target, from: from, uidValidity: status.uidValidity.map(Int64.init),
                 folder: folder, account: account, index: index, imap: imap)
         }
-        guard status.uidValidity != nil else { return }
+        guard status.uidValidity != nil else {
+            // Without UIDVALIDITY no copy can be tied to a source message: nothing to follow.
+            if final {
+                updateFolder(index, folder) {
+                    $0.error = "not compared with the source: the other server gives the folder no UIDVALIDITY"
+                }
+            }
+            return
+        }
         try await syncFolder(
             plan, folder: folder, account: account, index: index, imap: imap, uidValidity: uidValidity,
             renumbered: mark != nil && mark?.uidValidity != uidValidity, empty: status.exists == 0)

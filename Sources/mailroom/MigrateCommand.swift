@@ -226,8 +226,6 @@ struct MigrateCommand: ParsableCommand {
                                 "  \(f.source): \(c.sizeDiffers == 1 ? "1 copy" : "\(c.sizeDiffers) copies") of another size than the source's"
                             )
                         }
-                    } else if v.final == true, f.excluded == nil, f.error == nil {
-                        print("  \(f.source): not compared (the source gave no UIDVALIDITY)")
                     }
                     if f.failed > f.failures.count {
                         print("  \(f.source): and \(f.failed - f.failures.count) more failed")

@@ -33,15 +33,18 @@ import TestSupport
         private var _logins: [String] = []
         /// The LOGIN and AUTHENTICATE commands received, without their tags.
         var logins: [String] { lock.withLock { _logins } }
+        /// Whether EXAMINE reports a UIDVALIDITY.
+        let uidValidity: Bool
 
         init(
-            messages: [String: [String]] = IMAPMigrationFaultTests.messages, breaks: Bool = true, authPlain: Bool = true
-        )
-            throws
-        {
+            messages: [String: [String]] = IMAPMigrationFaultTests.messages, breaks: Bool = true,
+            authPlain: Bool = true,
+            uidValidity: Bool = true
+        ) throws {
             self.messages = messages
             self._breaks = breaks
             self.authPlain = authPlain
+            self.uidValidity = uidValidity
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var one: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -118,7 +121,7 @@ import TestSupport
                     selected = String(command.dropFirst(8))
                     send(
                         c,
-                        "* \(messages[selected]?.count ?? 0) EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 3] ok\r\n\(tag) OK [READ-ONLY] done\r\n"
+                        "* \(messages[selected]?.count ?? 0) EXISTS\r\n\(uidValidity ? "* OK [UIDVALIDITY 7] ok\r\n" : "")* OK [UIDNEXT 3] ok\r\n\(tag) OK [READ-ONLY] done\r\n"
                     )
                 } else if upper.hasPrefix("UID FETCH") && upper.contains("BODY.PEEK[]") {
                     let list = messages[selected] ?? []
@@ -219,6 +222,32 @@ import TestSupport
                     #expect(login == #"LOGIN "erin*migrator" "master-secret""#, "\(login)")
                 }
             }
+        }
+    }
+
+    /// A server that gives no UIDVALIDITY: mail is copied, but a final pass cannot tie copies to
+    /// source messages, says so per folder and fails.
+    @Test func aFinalPassFailsWhereTheSourceGivesNoUIDValidity() async throws {
+        try await blocking {
+            let fake = try ScriptedServer(breaks: false, uidValidity: false)
+            defer { fake.stop() }
+            let s = try ServerProcess()
+            try s.start()
+            defer { s.stop() }
+            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+            #expect(try s.cli(["account", "add", "erin@example.org", "--password", "erin-new-pass-1"]).status == 0)
+            let csv = s.root.appendingPathComponent("erin.csv").path
+            try "erin,old-pass,erin@example.org\n".write(toFile: csv, atomically: true, encoding: .utf8)
+            let args = ["migrate", "imap", "--from", "imap+plain://127.0.0.1:\(fake.port)", "--accounts", csv]
+            let copy = try s.cli(args)
+            #expect(copy.status == 0, "\(copy.out)\(copy.err)")
+            #expect(copy.out.range(of: #"A +→ A +2 +2 +0 +0"#, options: .regularExpression) != nil, "\(copy.out)")
+            let final = try s.cli(args + ["--final"])
+            #expect(final.status != 0, "\(final.out)")
+            #expect(
+                final.out.contains("A: not compared with the source: the other server gives the folder no UIDVALIDITY"),
+                "\(final.out)")
+            #expect(final.out.range(of: #"A +→ A +2 .* NO"#, options: .regularExpression) != nil, "\(final.out)")
         }
     }
 
