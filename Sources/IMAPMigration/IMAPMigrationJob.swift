@@ -325,8 +325,8 @@ final class IMAPMigrationJob: Sendable {
     }
 
     /// Brings what changed on the source since the messages were copied: flags, and deletions.
-    /// Fetches the flags of every message up to the highest source UID copied from this folder
-    /// (a final pass: of every message, and compares the folder with ours).
+    /// Fetches the flags of every message of the folder (`UID FETCH 1:*`, no bodies); a final
+    /// pass also compares the folder with ours.
     private func syncFolder(
         _ plan: FolderMapping.Plan, folder: Int, account: Account, index: Int, imap: IMAPClientConnection,
         uidValidity: Int64, renumbered: Bool, empty: Bool
@@ -338,9 +338,12 @@ final class IMAPMigrationJob: Sendable {
                 accountID: account.accountID, source: key, folder: plan.source, uidValidity: uidValidity)
         }
         guard final || !links.isEmpty else { return }
-        let highest = UInt32(clamping: links.last?.sourceUID ?? 0)
         // (`1:*` in an empty folder is refused by some servers.)
-        let now = empty ? [] : try await imap.flags(through: final ? nil : highest)
+        let now = empty ? [] : try await imap.flags(through: nil)
+        // A folder that holds messages listed as holding none would take every copy with it.
+        guard empty || !now.isEmpty else {
+            throw UnlikelyListing()
+        }
         var byUID: [Int64: [String]?] = [:]
         for m in now { byUID.updateValue(m.flags.map(Self.flags), forKey: Int64(m.uid)) }
         var changed: [Int64: [String]] = [:]
@@ -392,6 +395,14 @@ final class IMAPMigrationJob: Sendable {
             if link.size != Int64(m.size) { c.sizeDiffers += 1 }
         }
         updateFolder(index, folder) { $0.comparison = c }
+    }
+
+    /// The server answered a folder's listing with no message while it holds some: bringing
+    /// deletions from it would remove every copy (the connection goes on with the next folder).
+    struct UnlikelyListing: Error, CustomStringConvertible {
+        var description: String {
+            "the server listed no message of a folder that holds some: no flag change or deletion brought"
+        }
     }
 
     /// The same flags, in any order and case.

@@ -35,6 +35,12 @@ import TestSupport
         var logins: [String] { lock.withLock { _logins } }
         /// Whether EXAMINE reports a UIDVALIDITY.
         let uidValidity: Bool
+        private var _listsNoFlags = false
+        /// While set, a UID FETCH of FLAGS (without bodies) answers with no message at all.
+        var listsNoFlags: Bool {
+            get { lock.withLock { _listsNoFlags } }
+            set { lock.withLock { _listsNoFlags = newValue } }
+        }
 
         init(
             messages: [String: [String]] = IMAPMigrationFaultTests.messages, breaks: Bool = true,
@@ -136,7 +142,7 @@ import TestSupport
                     }
                     send(c, "\(tag) OK done\r\n")
                 } else if upper.hasPrefix("UID FETCH") {
-                    let list = messages[selected] ?? []
+                    let list = upper.contains("FLAGS") && listsNoFlags ? [] : messages[selected] ?? []
                     var out = ""
                     for (i, m) in list.enumerated() {
                         out += "* \(i + 1) FETCH (UID \(i + 1) RFC822.SIZE \(m.utf8.count))\r\n"
@@ -248,6 +254,37 @@ import TestSupport
                 final.out.contains("A: not compared with the source: the other server gives the folder no UIDVALIDITY"),
                 "\(final.out)")
             #expect(final.out.range(of: #"A +→ A +2 .* NO"#, options: .regularExpression) != nil, "\(final.out)")
+        }
+    }
+
+    /// A server that answers the listing of a folder holding messages with none: no copy is
+    /// removed, and the folder is reported.
+    @Test func anEmptyListingOfAFullFolderRemovesNothing() async throws {
+        try await blocking {
+            let fake = try ScriptedServer(breaks: false)
+            defer { fake.stop() }
+            let s = try ServerProcess()
+            try s.start()
+            defer { s.stop() }
+            let imap = try s.waitForPorts(["IMAP"])[0]
+            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+            #expect(try s.cli(["account", "add", "erin@example.org", "--password", "erin-new-pass-1"]).status == 0)
+            let csv = s.root.appendingPathComponent("erin.csv").path
+            try "erin,old-pass,erin@example.org\n".write(toFile: csv, atomically: true, encoding: .utf8)
+            let args = ["migrate", "imap", "--from", "imap+plain://127.0.0.1:\(fake.port)", "--accounts", csv]
+            let copy = try s.cli(args)
+            #expect(copy.status == 0, "\(copy.out)\(copy.err)")
+            fake.listsNoFlags = true
+            let again = try s.cli(args)
+            #expect(again.status != 0, "\(again.out)")
+            #expect(again.out.contains("A: the server listed no message of a folder that holds some"), "\(again.out)")
+            #expect(
+                again.out.range(of: #"B +→ B +2 +0 +0 +0 +0 +0"#, options: .regularExpression) != nil, "\(again.out)")
+            for folder in ["A", "B"] {
+                let here = IMAPFolderContents.read(
+                    port: imap, login: "erin@example.org", password: "erin-new-pass-1", folder: folder)
+                #expect(here.messages.count == 2, "\(folder): \(here.transcript)")
+            }
         }
     }
 
