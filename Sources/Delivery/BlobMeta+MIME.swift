@@ -14,6 +14,17 @@ extension BlobMeta {
     }
 }
 
+extension BlobMeta {
+    /// What IMAP needs about a message parsed in place (a large one, from its file); the search
+    /// text is left to the background indexer. The same values as ``init(parsing:indexText:textLimit:)``.
+    public init<Bytes: MIMEBytes>(outline: MessageOutline<Bytes>) {
+        let sent = outline.sentDateAndZone
+        self.init(
+            envelope: outline.envelope(), bodyStructure: outline.bodyStructure(extensible: true),
+            bodySimple: outline.bodyStructure(extensible: false), sentDate: sent?.date, sentZone: sent?.zoneMinutes, text: nil)
+    }
+}
+
 extension SearchText {
     /// Text kept for search is capped, so one huge message cannot bloat the index.
     public static let limit = 1 << 20
