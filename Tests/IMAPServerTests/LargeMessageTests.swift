@@ -85,7 +85,19 @@ import Glibc
 
             let found = try c.command("l", "UID SEARCH BODY zanzibar")
             #expect(found.contains("* SEARCH 1\r\n"), "\(found)")
-            let notFound = try c.command("m", "UID SEARCH BODY zanzibarx")
+            // Once the background indexer has read the message from its file, the index
+            // answers the same.
+            var waited = 0
+            while try server.h.env.store.indexBacklogCount() > 0 && waited < 400 {
+                usleep(50_000)
+                waited += 1
+            }
+            #expect(try server.h.env.store.indexBacklogCount() == 0)
+            let indexed = try c.command("m", "UID SEARCH BODY zanzibar")
+            #expect(indexed.contains("* SEARCH 1\r\n"), "\(indexed)")
+            let subject = try c.command("n", "UID SEARCH SUBJECT \"big one\"")
+            #expect(subject.contains("* SEARCH 1\r\n"), "\(subject)")
+            let notFound = try c.command("o", "UID SEARCH BODY zanzibarx")
             #expect(notFound.contains("* SEARCH\r\n"), "\(notFound)")
         }
         #expect(server.temporaryFiles().isEmpty)
