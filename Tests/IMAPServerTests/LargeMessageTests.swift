@@ -60,6 +60,12 @@ import Glibc
             c.send(message + [13, 10])
             let appended = try c.readUntilTagged("b")
             #expect(appended.contains("b OK [APPENDUID "), "\(appended)")
+            // Non-synchronizing, into another mailbox: the same bytes are stored once.
+            c.send(Array("b2 APPEND Archive {\(message.count)+}\r\n".utf8) + message + [13, 10])
+            let again = try c.readUntilTagged("b2")
+            #expect(again.contains("b2 OK [APPENDUID "), "\(again)")
+            #expect(!again.contains("+ Ready"))
+            #expect(server.blobFiles().count == 1)
             try c.command("c", "SELECT INBOX")
 
             let whole = try c.commandLiteral("d", "UID FETCH 1 BODY.PEEK[]", after: "BODY[] ")
