@@ -151,7 +151,9 @@ extension IMAPSession {
                         line.streamedItem(label + " ", f, range, binary: binary, out: out)
                         if let error = f.error { throw error }
                     } else {
-                        line.item(label + " ", Self.literal(Array(try bytes()[range]), binary: binary))
+                        let b = try bytes()
+                        // The whole message (the usual FETCH BODY[]) is sent without a copy.
+                        line.item(label + " ", Self.literal(range == 0..<b.count ? b : Array(b[range]), binary: binary))
                     }
                 case .bytes(let b):
                     line.item(label + " ", Self.literal(partial.map { Self.slice(b, $0) } ?? b, binary: binary))
