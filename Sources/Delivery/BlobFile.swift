@@ -2,7 +2,7 @@ import Foundation
 import MIME
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A stored message read a window at a time, so that parsing it or sending it costs a window of

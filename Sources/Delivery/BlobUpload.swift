@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A blob written as it arrives (an IMAP APPEND literal of many megabytes), hashed on the way:
@@ -27,7 +27,8 @@ public final class BlobUpload {
         let dir = "\(store.root)/\(String(format: "%02x", UInt8.random(in: 0...255)))"
         if mkdir(dir, 0o700) != 0 && errno != EEXIST {
             guard errno == ENOENT else { throw BlobError.io("mkdir \(dir)", errno) }
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         temporary = "\(dir)/.tmp-upload-\(UInt64.random(in: 0...UInt64.max))"
         fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -61,7 +62,9 @@ public final class BlobUpload {
     /// The octets written, read back (a small upload that will be stored inline).
     public func contents() throws -> [UInt8] {
         if let error { throw error }
-        guard let data = FileManager.default.contents(atPath: temporary) else { throw BlobError.io("read \(temporary)", EIO) }
+        guard let data = FileManager.default.contents(atPath: temporary) else {
+            throw BlobError.io("read \(temporary)", EIO)
+        }
         return Array(data)
     }
 

@@ -44,11 +44,14 @@ extension IMAPSession {
     /// The command with its announced literal made empty (`{0}`), followed by `tail`: what the
     /// parser checks, the literal itself being in a file.
     static func withEmptyLiteral(_ command: [UInt8], tail: [UInt8]) -> [UInt8] {
-        guard let open = command.lastIndex(of: UInt8(ascii: "{")), let close = command.lastIndex(of: UInt8(ascii: "}")), open < close
+        guard let open = command.lastIndex(of: UInt8(ascii: "{")), let close = command.lastIndex(of: UInt8(ascii: "}")),
+            open < close
         else { return command + tail }
         var out = Array(command[..<open])
         out += Array("{0".utf8)
-        if command[close - 1] == UInt8(ascii: "+") || command[close - 1] == UInt8(ascii: "-") { out.append(command[close - 1]) }
+        if command[close - 1] == UInt8(ascii: "+") || command[close - 1] == UInt8(ascii: "-") {
+            out.append(command[close - 1])
+        }
         out += command[close...]
         return out + tail
     }
@@ -58,7 +61,9 @@ extension IMAPSession {
     /// synchronizing literal is never sent. Dovecot checks the same before its `+`.
     func beginAppend(_ command: [UInt8], size: Int, synchronizing: Bool, out: ResponseWriter) -> AppendStart {
         var refusal: (any Error)?
-        if case .append(let name, _, _, _)? = try? IMAPCommandParser.parse(Self.withEmptyLiteral(command, tail: [13, 10]), limits: env.limits).command {
+        if case .append(let name, _, _, _)? = try? IMAPCommandParser.parse(
+            Self.withEmptyLiteral(command, tail: [13, 10]), limits: env.limits
+        ).command {
             do {
                 let account = try authenticatedAccount()
                 let decoded = try mailboxName(name)
@@ -66,7 +71,9 @@ extension IMAPSession {
                     throw IMAPError.no("TRYCREATE", "Mailbox \(decoded) does not exist; create it first")
                 }
                 if quota > 0, env.delivery.usage(of: account.id) + Int64(size) > quota { throw MailboxError.overQuota }
-                return .accepted(LargeAppend(command: command, size: size, upload: try BlobUpload(store: env.delivery.blobs), refusal: nil))
+                return .accepted(
+                    LargeAppend(
+                        command: command, size: size, upload: try BlobUpload(store: env.delivery.blobs), refusal: nil))
             } catch {
                 refusal = error
             }
@@ -77,7 +84,9 @@ extension IMAPSession {
             return .accepted(LargeAppend(command: command, size: size, upload: nil, refusal: refusal))
         }
         env.stats.add(MetricCatalog.imapCommands, ["command": "APPEND"])
-        let tag = (try? IMAPCommandParser.parse(Self.withEmptyLiteral(command, tail: [13, 10]), limits: env.limits).tag) ?? "*"
+        let tag =
+            (try? IMAPCommandParser.parse(Self.withEmptyLiteral(command, tail: [13, 10]), limits: env.limits).tag)
+            ?? "*"
         return .refused(respond(to: refusal, tag: tag, out: out))
     }
 
@@ -111,7 +120,8 @@ extension IMAPSession {
                 throw IMAPError.no("TRYCREATE", "Mailbox \(decoded) does not exist; create it first")
             }
             let (validity, uid) = try env.delivery.append(
-                upload: upload, to: mailbox.id, accountID: account.id, quota: quota, flags: flags.filter { $0 != "\\Recent" },
+                upload: upload, to: mailbox.id, accountID: account.id, quota: quota,
+                flags: flags.filter { $0 != "\\Recent" },
                 internalDate: date ?? Date())
             return appended(to: mailbox, account: account, validity: validity, uid: uid, tag: tagged.tag, out: out)
         } catch {

@@ -7,7 +7,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @testable import Delivery
@@ -23,12 +23,15 @@ import Glibc
     /// A multipart message of about 3 MB: a text part with a word to search for and a
     /// base64 attachment of `attachment` (binary octets, NUL included).
     static func message(attachment: [UInt8]) -> [UInt8] {
-        var text = "Subject: big one\r\nFrom: Carol <carol@example.net>\r\nTo: alice@example.org\r\nMessage-ID: <big-1@example.net>\r\n"
+        var text =
+            "Subject: big one\r\nFrom: Carol <carol@example.net>\r\nTo: alice@example.org\r\nMessage-ID: <big-1@example.net>\r\n"
         text += "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\nPreamble\r\n--b1\r\n"
         text += "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
         for i in 0..<20000 { text += "line \(i) of the report\(i == 15000 ? " zanzibar" : "")\r\n" }
         text += "--b1\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-        let encoded = Data(attachment).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        let encoded = Data(attachment).base64EncodedString(options: [
+            .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
+        ])
         text += encoded + "\r\n--b1--\r\n"
         return Array(text.utf8)
     }
@@ -84,9 +87,11 @@ import Glibc
             let size = try c.command("i", "UID FETCH 1 (BINARY.SIZE[2] RFC822.SIZE)")
             #expect(size.contains("BINARY.SIZE[2] \(attachment.count) RFC822.SIZE \(message.count)"), "\(size)")
             let structure = try c.command("j", "UID FETCH 1 (BODYSTRUCTURE ENVELOPE)")
-            let expected = "BODYSTRUCTURE \(String(decoding: parsed.bodyStructure(extensible: true), as: UTF8.self)) ENVELOPE \(String(decoding: parsed.envelope(), as: UTF8.self))"
+            let expected =
+                "BODYSTRUCTURE \(String(decoding: parsed.bodyStructure(extensible: true), as: UTF8.self)) ENVELOPE \(String(decoding: parsed.envelope(), as: UTF8.self))"
             #expect(structure.contains(expected), "\(structure)")
-            let header = try c.commandLiteral("k", "UID FETCH 1 BODY.PEEK[HEADER.FIELDS (Subject)]", after: "BODY[HEADER.FIELDS (Subject)] ")
+            let header = try c.commandLiteral(
+                "k", "UID FETCH 1 BODY.PEEK[HEADER.FIELDS (Subject)]", after: "BODY[HEADER.FIELDS (Subject)] ")
             #expect(header == Array("Subject: big one\r\n\r\n".utf8))
 
             let found = try c.command("l", "UID SEARCH BODY zanzibar")
@@ -119,7 +124,10 @@ import Glibc
             c.send([UInt8](repeating: 0x61, count: 1_000_000))
         }
         // The server sees the connection close and drops what it had.
-        #expect(await IMAPServerServiceTests.eventually { server.temporaryFiles().isEmpty && server.h.env.liveSessions.value == 0 })
+        #expect(
+            await IMAPServerServiceTests.eventually {
+                server.temporaryFiles().isEmpty && server.h.env.liveSessions.value == 0
+            })
         #expect(server.blobFiles().isEmpty)
         try await server.client { c in
             try c.command("a", "LOGIN alice@example.org Correct-Horse-42")
@@ -131,7 +139,8 @@ import Glibc
     @Test func aLiteralOverTheQuotaIsRefusedWithoutStoring() async throws {
         let server = try await Server.start()
         defer { server.stop() }
-        _ = try server.h.dir.updateAccount("alice@example.org", AccountUpdate(quota: "1M"), actor: AdminActor(name: "t", role: .serverAdmin))
+        _ = try server.h.dir.updateAccount(
+            "alice@example.org", AccountUpdate(quota: "1M"), actor: AdminActor(name: "t", role: .serverAdmin))
         try await server.client { c in
             try c.command("a", "LOGIN alice@example.org Correct-Horse-42")
             // Synchronizing: refused before the client sends a byte of it.
@@ -171,7 +180,9 @@ import Glibc
             let h = try IMAPHarness()
             let port = Peers.freePort()
             let listening = Mutex(false)
-            let service = IMAPServerService(listeners: [IMAPListener(host: "127.0.0.1", port: port, implicitTLS: false)], env: h.env) { _, _ in
+            let service = IMAPServerService(
+                listeners: [IMAPListener(host: "127.0.0.1", port: port, implicitTLS: false)], env: h.env
+            ) { _, _ in
                 listening.withLock { $0 = true }
             }
             let group = ServiceGroup(services: [service], logger: Logger(label: "test"))
@@ -231,7 +242,9 @@ final class LineClient: @unchecked Sendable {
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         addr.sin_port = UInt16(port).bigEndian
         let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard ok == 0 else { throw Closed() }
         // A server that stops answering fails the test instead of hanging it.
