@@ -14,13 +14,34 @@ extension BlobMeta {
     }
 }
 
+extension BlobMeta {
+    /// What IMAP needs about a message parsed in place (a large one, from its file); the search
+    /// text is left to the background indexer. The same values as ``init(parsing:indexText:textLimit:)``.
+    public init<Bytes: MIMEBytes>(outline: MessageOutline<Bytes>) {
+        let sent = outline.sentDateAndZone
+        self.init(
+            envelope: outline.envelope(), bodyStructure: outline.bodyStructure(extensible: true),
+            bodySimple: outline.bodyStructure(extensible: false), sentDate: sent?.date, sentZone: sent?.zoneMinutes, text: nil)
+    }
+}
+
 extension SearchText {
     /// Text kept for search is capped, so one huge message cannot bloat the index.
     public static let limit = 1 << 20
 
     /// A message's text as the full-text index keeps it.
     public init(_ parsed: ParsedMessage, textLimit: Int = limit) {
-        let f = parsed.searchFields()
+        self.init(parsed.searchFields(), textLimit: textLimit)
+    }
+
+    /// The text of a message parsed in place (from its file): each text part is read up to
+    /// four times the cap (enough for the capped text after base64, quoted-printable or a
+    /// wide charset), so indexing a huge message costs a few megabytes, not the message.
+    public init<Bytes: MIMEBytes>(outline: MessageOutline<Bytes>, textLimit: Int = limit) {
+        self.init(outline.searchFields(partLimit: 4 * textLimit), textLimit: textLimit)
+    }
+
+    init(_ f: SearchFields, textLimit: Int) {
         func cap(_ s: String) -> String { s.utf8.count <= textLimit ? s : String(decoding: Array(s.utf8.prefix(textLimit)), as: UTF8.self) }
         self.init(subject: f.subject, from: f.from, to: f.to, cc: f.cc, bcc: f.bcc, headers: cap(f.headers), body: cap(f.body))
     }

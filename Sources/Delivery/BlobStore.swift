@@ -35,7 +35,7 @@ public struct BlobStore: Sendable {
         let final = path(of: hash)
         // Reusing a file marks it fresh (mtime now), so the sweeper leaves it alone while the
         // delivery that reuses it has not committed yet.
-        if Self.reuseLock.withLock({ _ in utimensat(AT_FDCWD, final, nil, 0) == 0 }) { return hash }
+        if Self.reuse(final) { return hash }
         let dir = "\(root)/\(hash.prefix(2))"
         if mkdir(dir, 0o700) != 0 && errno != EEXIST {
             guard errno == ENOENT else { throw BlobError.io("mkdir \(dir)", errno) }
@@ -75,6 +75,11 @@ public struct BlobStore: Sendable {
             guard fsync(dfd) == 0 else { throw BlobError.io("fsync \(dir)", errno) }
         }
         return hash
+    }
+
+    /// Marks an existing blob file fresh, if there is one (see ``put(_:)``).
+    static func reuse(_ final: String) -> Bool {
+        reuseLock.withLock { _ in utimensat(AT_FDCWD, final, nil, 0) == 0 }
     }
 
     public enum Removal: Sendable, Equatable {

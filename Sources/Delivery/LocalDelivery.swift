@@ -1,6 +1,7 @@
 import Directory
 import Dispatch
 import Foundation
+import MIME
 import MailCore
 import Storage
 import Synchronization
@@ -438,6 +439,43 @@ extension LocalDelivery {
                 flags: flags, internalDate: internalDate, messageID: headers.messageID),
             mailboxID: mailboxID, accountID: accountID, quota: quota, origin: origin)
         forgetUsage(of: accountID)
+        return result
+    }
+
+    /// Adds a message that was written to a file as it arrived (a large IMAP APPEND) to a
+    /// mailbox, durably, within the account's quota (0: none): the quota is checked before the
+    /// file becomes a blob, and again in the commit. The message is parsed from its file a
+    /// window at a time and indexed for search in the background, so memory stays small
+    /// whatever its size. The upload is finished or abandoned either way. Blocks.
+    public func append(
+        upload: BlobUpload, to mailboxID: Int64, accountID: Int64, quota: Int64, flags: [String], internalDate: Date
+    ) throws -> (uidValidity: Int64, uid: Int64) {
+        let size = upload.size
+        if quota > 0, usage(of: accountID) + Int64(size) > quota {
+            upload.abandon()
+            throw MailboxError.overQuota
+        }
+        if size <= inlineLimit {
+            // Small enough for the database: stored exactly as an APPEND held in memory.
+            let data = try upload.contents()
+            upload.abandon()
+            return try append(data, to: mailboxID, accountID: accountID, quota: quota, flags: flags, internalDate: internalDate)
+        }
+        let hash = try upload.finish()
+        let file = try blobs.file(hash)
+        let outline = MessageOutline(parsing: file)
+        let meta = BlobMeta(outline: outline)
+        // Message-ID is read from the header only; a header of more than 1 MiB (no empty line
+        // in a huge message) is read that far.
+        let headers = HeaderSummary(file.copyBytes(0..<min(outline.root.headerRange.upperBound, 1 << 20)))
+        if let error = file.error { throw error }
+        let result = try store.appendMessage(
+            NewMessage(
+                blobHash: hash, blobSize: size, inlineData: nil, meta: meta, flags: flags, internalDate: internalDate,
+                messageID: headers.messageID),
+            mailboxID: mailboxID, accountID: accountID, quota: quota)
+        forgetUsage(of: accountID)
+        indexer.signal()
         return result
     }
 

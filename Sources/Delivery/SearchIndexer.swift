@@ -57,11 +57,21 @@ final class SearchIndexer: Sendable {
         let pending = try store.indexBacklog(limit: Self.batch)
         var rows: [(rowid: Int64, text: SearchText)] = []
         for p in pending where !p.gone {
-            guard let bytes = p.inline ?? (try? blobs.get(p.hash)) else {
+            if let bytes = p.inline {
+                rows.append((p.rowid, SearchText(ParsedMessage(parsing: bytes))))
+                continue
+            }
+            // A file is parsed and read in windows: a 50 MB message is indexed in a few MB.
+            guard let file = try? blobs.file(p.hash) else {
                 logger.error("a stored message's file is missing; it cannot be searched", metadata: ["blob": "\(p.hash)"])
                 continue
             }
-            rows.append((p.rowid, SearchText(ParsedMessage(parsing: bytes))))
+            let text = SearchText(outline: MessageOutline(parsing: file))
+            if let error = file.error {
+                logger.error("a stored message's file cannot be read; it cannot be searched", metadata: ["blob": "\(p.hash)", "error": "\(error)"])
+                continue
+            }
+            rows.append((p.rowid, text))
         }
         try store.finishIndexing(rows, done: pending.map(\.rowid))
         return pending.count

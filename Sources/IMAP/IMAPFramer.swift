@@ -19,6 +19,13 @@ public struct IMAPFramer: Sendable {
         case literalTooLarge(tag: String?, size: UInt64, limit: Int)
         /// A line too long, or a non-synchronizing literal too large: the connection must end.
         case fatal(String)
+        /// An APPEND literal larger than `limits.streamAppendAbove` was announced: `command` is
+        /// the command up to and including the line that announces it. Its octets follow as
+        /// ``literalData(_:)`` events, then the rest of the command as ``command(_:)``. For a
+        /// synchronizing literal send `+` first, or refuse and call ``skipLiteral()``.
+        case literalBegin(command: [UInt8], size: Int, synchronizing: Bool)
+        /// The next octets of the literal announced by ``literalBegin(command:size:synchronizing:)``.
+        case literalData([UInt8])
     }
 
     public var limits: IMAPLimits
@@ -31,13 +38,25 @@ public struct IMAPFramer: Sendable {
     private var lineStart = 0
     /// After a fatal event the stream is beyond repair: nothing more is framed.
     private var failed = false
+    /// Octets of a streamed literal not yet handed out.
+    private var streamRemaining = 0
 
     public init(limits: IMAPLimits) {
         self.limits = limits
     }
 
     /// Whether part of a command has been received and not yet framed.
-    public var hasPartialInput: Bool { !buffer.isEmpty }
+    public var hasPartialInput: Bool { !buffer.isEmpty || streamRemaining > 0 }
+
+    /// Octets received and not yet handed out.
+    public var bufferedCount: Int { buffer.count }
+
+    /// The synchronizing literal just announced by `literalBegin` was refused: the client does
+    /// not send it, and the next octets start a new command.
+    public mutating func skipLiteral() {
+        streamRemaining = 0
+        lineOctets = 0
+    }
 
     public mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         buffer.append(contentsOf: bytes)
@@ -56,6 +75,16 @@ public struct IMAPFramer: Sendable {
 
     private mutating func frame() -> Event? {
         while true {
+            if streamRemaining > 0 {
+                guard !buffer.isEmpty else { return nil }
+                let n = min(buffer.count, streamRemaining)
+                let piece = Array(buffer[..<n])
+                buffer.removeFirst(n)
+                streamRemaining -= n
+                scanned = 0
+                lineStart = 0
+                return .literalData(piece)
+            }
             if literalRemaining > 0 {
                 let available = buffer.count - scanned
                 guard available >= literalRemaining else {
@@ -83,6 +112,16 @@ public struct IMAPFramer: Sendable {
                     let tag = self.tag
                     drop(upTo: lf + 1)
                     return .literalTooLarge(tag: tag, size: size, limit: limit)
+                }
+                if isAppend && size > UInt64(limits.streamAppendAbove) {
+                    // Handed out as it arrives, never held whole; the octets of the command
+                    // outside literals still count against the line limit.
+                    let command = Array(buffer[..<(lf + 1)])
+                    let octets = lineOctets
+                    drop(upTo: lf + 1)
+                    lineOctets = octets
+                    streamRemaining = Int(size)
+                    return .literalBegin(command: command, size: Int(size), synchronizing: synchronizing)
                 }
                 scanned = lf + 1
                 literalRemaining = Int(size)

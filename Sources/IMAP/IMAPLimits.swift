@@ -6,6 +6,9 @@ public struct IMAPLimits: Hashable, Sendable {
     public var maxLiteralSize = 64 * 1024
     /// A message given to APPEND (advertised as APPENDLIMIT).
     public var maxAppendSize = 50 * 1024 * 1024
+    /// An APPEND literal larger than this goes to a file as it arrives instead of being held
+    /// in memory (the same size above which a message is stored as a file, not inline).
+    public var streamAppendAbove = 256 * 1024
     /// Parentheses, NOT and OR nested in one SEARCH.
     public var maxSearchDepth = 32
     /// Commands answered BAD before the session ends with BYE.

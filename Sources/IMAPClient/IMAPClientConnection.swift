@@ -430,6 +430,9 @@ public final class IMAPClientConnection {
                 throw IMAPClientError.protocolError("a literal of \(size) octets, more than the limit of \(limit)")
             case .fatal(let text)?:
                 throw IMAPClientError.protocolError(text)
+            case .literalBegin?, .literalData?:
+                // Only a command line starting `tag APPEND` streams; no response looks like one.
+                throw IMAPClientError.protocolError("a response framed as an APPEND command")
             case nil:
                 let buffer: ByteBuffer?
                 do {

@@ -39,6 +39,15 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var idleTimer: Scheduled<Void>?
     /// Whether the session has logged in (as of its last command), for the autologout time.
     private var loggedIn = false
+    /// A large APPEND whose literal is being read into a file.
+    private var appending: LargeAppend?
+    /// Literal octets handed to the queue and not yet written to the file.
+    private var uploadInFlight = 0
+    /// Reading from the socket stopped because too much waits in memory.
+    private var readingPaused = false
+    /// How much may wait in memory before reading stops: a slow disk or a long command must
+    /// not make a fast client's bytes pile up.
+    static let highWater = 1 << 20
 
     init(session: IMAPSession, env: IMAPEnvironment, queue: DispatchQueue) {
         self.session = session
@@ -63,7 +72,11 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         idleTimer?.cancel()
         mode = .closed
         let session = self.session
+        let append = appending
+        appending = nil
         queue.async {
+            // A literal cut off midway: nothing is stored and its file goes.
+            if let append { session.abandonAppend(append) }
             session.deselect()
             session.releaseUser()
             // The callback holds this handler, which holds the session: let go of both.
@@ -104,8 +117,25 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
                 send(.tagged(tag ?? "*", .no, code: "TOOBIG", text), context: context)
             case .fatal(let text):
                 close(context: context, bye: .bye(text))
+            case .literalBegin(let command, let size, let synchronizing):
+                beginLiteral(command: command, size: size, synchronizing: synchronizing, context: context)
+            case .literalData(let bytes):
+                literalData(bytes, context: context)
             case .command(let bytes):
                 let mode = self.mode
+                if let append = appending {
+                    appending = nil
+                    run(context: context) { session, out in
+                        switch mode {
+                        case .commands: return session.finishAppend(append, tail: bytes, out: out)
+                        // Not a command in these modes (the literal was dropped): the line is
+                        // what the mode expects, and wrong.
+                        case .idle: return session.endIdle(append.command + bytes, out: out)
+                        default: return session.continueAuthentication(append.command + bytes, out: out)
+                        }
+                    }
+                    continue
+                }
                 run(context: context) { session, out in
                     switch mode {
                     case .idle: return session.endIdle(bytes, out: out)
@@ -115,6 +145,73 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
         }
+        adjustReading(context: context)
+    }
+
+    /// A large APPEND literal was announced: the session checks what it can before the client
+    /// sends it, then the literal is read into a file.
+    private func beginLiteral(command: [UInt8], size: Int, synchronizing: Bool, context: ChannelHandlerContext) {
+        guard mode == .commands else {
+            // Only a command takes a literal to store; anything else is read and dropped.
+            appending = LargeAppend(command: command, size: size, upload: nil, refusal: nil)
+            if synchronizing { send(.continuation("Ready for literal data"), context: context) }
+            return
+        }
+        busy = true
+        let session = self.session
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        queue.async {
+            let out = ResponseWriter { _ in preconditionFailure("A refusal is one line") }
+            let start = session.beginAppend(command, size: size, synchronizing: synchronizing, out: out)
+            let output = out.buffer
+            loop.execute {
+                let (handler, context) = bound.value
+                guard handler.mode != .closed else {
+                    if case .accepted(let append) = start { handler.queue.async { session.abandonAppend(append) } }
+                    return
+                }
+                switch start {
+                case .accepted(let append):
+                    handler.busy = false
+                    handler.appending = append
+                    if synchronizing { handler.send(.continuation("Ready for literal data"), context: context) }
+                    handler.process(context: context)
+                case .refused(let next):
+                    handler.framer.skipLiteral()
+                    handler.finish(next, output: output, context: context)
+                }
+            }
+        }
+    }
+
+    /// Octets of a large APPEND literal: written to its file on the connection's queue, in
+    /// order, with reading paused while too many wait.
+    private func literalData(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        guard let append = appending else { preconditionFailure("Literal data comes after literalBegin") }
+        let session = self.session
+        let count = bytes.count
+        uploadInFlight += count
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        queue.async {
+            session.appendData(bytes, to: append)
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.uploadInFlight -= count
+                handler.adjustReading(context: context)
+            }
+        }
+    }
+
+    /// Stops reading while more than ``highWater`` octets wait in memory (a literal not yet on
+    /// disk, or commands pipelined behind a slow one), and starts again when they have gone.
+    private func adjustReading(context: ChannelHandlerContext) {
+        guard mode != .upgrading, mode != .closed else { return }
+        let pause = uploadInFlight > Self.highWater || (busy && framer.bufferedCount > Self.highWater)
+        guard pause != readingPaused else { return }
+        readingPaused = pause
+        context.channel.setOption(ChannelOptions.autoRead, value: !pause).whenComplete { _ in }
     }
 
     /// Runs `work` on the connection's queue, streaming large output, then applies its result

@@ -52,6 +52,10 @@ public final class IMAPServerService: Service, Sendable {
             let implicitTLS = listeners[index].implicitTLS
             let session = IMAPSession(env: env, clientIP: client.ip, tlsActive: implicitTLS, loopback: client.loopback)
             let queue = DispatchQueue(label: "mailroom.imap.session", target: workers)
+            // Every connection keeps a receive buffer between reads, and most are idle: start
+            // it small (an IMAP command or a TLS record of one fits in 512 octets); reads that
+            // fill it grow it, up to 64 KiB for an upload.
+            try channel.syncOptions?.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             if implicitTLS, let tls = env.tls {
                 try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
             }

@@ -400,6 +400,11 @@ extension IMAPSession {
         let (validity, uid) = try env.delivery.append(
             message, to: mailbox.id, accountID: account.id, quota: quota, flags: flags.filter { $0 != "\\Recent" },
             internalDate: date ?? Date())
+        return appended(to: mailbox, account: account, validity: validity, uid: uid, tag: tag, out: out)
+    }
+
+    /// A message was appended (held in memory or streamed to a file): the client hears of it.
+    func appended(to mailbox: MailboxRecord, account: AccountRecord, validity: Int64, uid: Int64, tag: String, out: ResponseWriter) -> Next {
         // A message a client files in Junk itself (a client-side filter, or a MOVE emulated by
         // APPEND) teaches spam.
         if mailbox.specialUse == "\\Junk" {

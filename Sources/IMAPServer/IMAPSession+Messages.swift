@@ -101,6 +101,26 @@ extension IMAPSession {
             var line = FetchLine(msn: msn)
             var message: [UInt8]?
             var parsed: ParsedMessage?
+            // A message kept as a file is read from it as it is sent, and parsed in windows: a
+            // FETCH of a 50 MB message costs a few chunks of memory, not 50 MB.
+            var file: BlobFile?
+            var outline: MessageOutline<BlobFile>?
+            func stored() throws -> BlobFile? {
+                guard d.inlineData == nil, !d.blobHash.isEmpty else { return nil }
+                if let file { return file }
+                do {
+                    file = try env.delivery.blobs.file(d.blobHash, prefix: d.headerPrefix)
+                } catch BlobError.missing {
+                    return nil  // perhaps kept in the database after all: read the usual way
+                }
+                return file
+            }
+            func fileOutline(_ f: BlobFile) -> MessageOutline<BlobFile> {
+                if let outline { return outline }
+                let o = MessageOutline(parsing: f)
+                outline = o
+                return o
+            }
             func bytes() throws -> [UInt8] {
                 if let message { return message }
                 let b = d.headerPrefix + (try d.inlineData ?? env.delivery.readBlob(d.blobHash))
@@ -116,9 +136,53 @@ extension IMAPSession {
             var meta: BlobMeta?
             func metadata() throws -> BlobMeta {
                 if let meta { return meta }
-                let m = BlobMeta(parsing: try bytes())
+                let m = try stored().map { BlobMeta(outline: fileOutline($0)) } ?? BlobMeta(parsing: try bytes())
                 meta = m
                 return m
+            }
+            /// A body item's literal: from the file, streamed, or from memory.
+            func literal(_ label: String, _ content: SectionContent, partial: ClosedRange<Int>?, binary: Bool = false) throws {
+                var label = label
+                if let partial { label += "<\(partial.lowerBound)>" }
+                switch content {
+                case .range(let range):
+                    let range = partial.map { Self.slice(range, $0) } ?? range
+                    if let f = try stored() {
+                        line.streamedItem(label + " ", f, range, binary: binary, out: out)
+                        if let error = f.error { throw error }
+                    } else {
+                        let b = try bytes()
+                        // The whole message (the usual FETCH BODY[]) is sent without a copy.
+                        line.item(label + " ", Self.literal(range == 0..<b.count ? b : Array(b[range]), binary: binary))
+                    }
+                case .bytes(let b):
+                    line.item(label + " ", Self.literal(partial.map { Self.slice(b, $0) } ?? b, binary: binary))
+                }
+            }
+            /// The section of the message, found by the one parser over the file or the bytes.
+            func section(_ spec: SectionSpec) throws -> SectionContent? {
+                // The whole message needs no MIME parsing.
+                if spec == SectionSpec() { return .range(0..<(try stored()?.count ?? bytes().count)) }
+                if let f = try stored() {
+                    let o = fileOutline(f)
+                    return Self.section(spec, root: o.root, bytes: f)
+                }
+                let m = try mime()
+                return Self.section(spec, root: m.root, bytes: m.bytes)
+            }
+            /// BINARY of a part: decoded in memory (the part, not the whole message).
+            func binary(_ part: [Int]) throws -> [UInt8]? {
+                if let f = try stored() {
+                    if part.isEmpty { return nil }
+                    guard let p = fileOutline(f).part(at: part) else { return nil }
+                    let body = f.copyBytes(p.bodyRange)
+                    if let error = f.error { throw error }
+                    return try Self.decode(p, body, 0..<body.count)
+                }
+                let m = try mime()
+                if part.isEmpty { return m.bytes }
+                guard let p = m.part(at: part) else { return nil }
+                return try Self.decode(p, m.bytes, p.bodyRange)
             }
             for item in items {
                 switch item {
@@ -130,43 +194,37 @@ extension IMAPSession {
                 case .envelope: line.item("ENVELOPE ", (try d.envelope ?? metadata().envelope))
                 case .bodyStructure: line.item("BODYSTRUCTURE ", (try d.bodyStructure ?? metadata().bodyStructure))
                 case .body: line.item("BODY ", (try d.bodySimple ?? metadata().bodySimple))
-                case .rfc822: line.item("RFC822 ", Self.literal(try bytes()))
-                case .rfc822Header:
-                    let m = try mime()
-                    line.item("RFC822.HEADER ", Self.literal(Array(m.bytes[m.root.headerRange])))
-                case .rfc822Text:
-                    let m = try mime()
-                    line.item("RFC822.TEXT ", Self.literal(Array(m.bytes[m.root.bodyRange])))
+                case .rfc822: try literal("RFC822", try section(SectionSpec())!, partial: nil)
+                case .rfc822Header: try literal("RFC822.HEADER", try section(SectionSpec(text: .header))!, partial: nil)
+                case .rfc822Text: try literal("RFC822.TEXT", try section(SectionSpec(text: .text))!, partial: nil)
                 case .bodySection(let spec, let partial, _):
-                    // The whole message needs no MIME parsing.
-                    let content = spec == SectionSpec() ? try bytes() : Self.section(spec, of: try mime())
-                    var label = "BODY[\(spec)]"
-                    guard var content else {
+                    guard let content = try section(spec) else {
+                        line.item("BODY[\(spec)] NIL")
+                        continue
+                    }
+                    try literal("BODY[\(spec)]", content, partial: partial)
+                case .binary(let part, let partial, _):
+                    let label = "BINARY[\(part.map(String.init).joined(separator: "."))]"
+                    if part.isEmpty, try stored() != nil {
+                        try literal(label, try section(SectionSpec())!, partial: partial, binary: true)
+                        continue
+                    }
+                    guard let content = try binary(part) else {
                         line.item("\(label) NIL")
                         continue
                     }
-                    if let partial {
-                        label += "<\(partial.lowerBound)>"
-                        content = Self.slice(content, partial)
-                    }
-                    line.item("\(label) ", Self.literal(content))
-                case .binary(let part, let partial, _):
-                    guard var content = try Self.binary(part, of: try mime()) else {
-                        line.item("BINARY[\(part.map(String.init).joined(separator: "."))] NIL")
-                        continue
-                    }
-                    var label = "BINARY[\(part.map(String.init).joined(separator: "."))]"
-                    if let partial {
-                        label += "<\(partial.lowerBound)>"
-                        content = Self.slice(content, partial)
-                    }
-                    line.item("\(label) ", Self.literal(content, binary: true))
+                    try literal(label, .bytes(content), partial: partial, binary: true)
                 case .binarySize(let part):
-                    guard let content = try Self.binary(part, of: try mime()) else {
-                        line.item("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] NIL")
+                    let label = "BINARY.SIZE[\(part.map(String.init).joined(separator: "."))]"
+                    if part.isEmpty, let f = try stored() {
+                        line.item("\(label) \(f.count)")
                         continue
                     }
-                    line.item("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] \(content.count)")
+                    guard let content = try binary(part) else {
+                        line.item("\(label) NIL")
+                        continue
+                    }
+                    line.item("\(label) \(content.count)")
                 }
             }
             if flagsChanged.contains(d.uid), !items.contains(.flags) { line.item("FLAGS (\(flagList(d.flags, uid: d.uid, in: sel)))") }
@@ -272,20 +330,27 @@ extension IMAPSession {
         return Array(bytes[r.lowerBound...min(r.upperBound, bytes.count - 1)])
     }
 
+    /// The part of `range` that a partial `<o.n>` asks for: the same octets as ``slice(_:_:)``.
+    static func slice(_ range: Range<Int>, _ r: ClosedRange<Int>) -> Range<Int> {
+        range.lowerBound + min(r.lowerBound, range.count)..<range.lowerBound + min(r.upperBound + 1, range.count)
+    }
+
     /// INTERNALDATE's form: `17-Jul-1996 02:44:25 +0000`.
     static func internalDate(_ d: Date) -> String {
         let c = UTCTime(d)
         return "\(c.two(c.day))-\(RFC5322Date.months[c.month - 1])-\(c.year) \(c.two(c.hour)):\(c.two(c.minute)):\(c.two(c.second)) +0000"
     }
 
-    /// The octets of a body section (RFC 9051 §6.4.5), or nil when the message has no such part.
-    static func section(_ spec: SectionSpec, of m: ParsedMessage) -> [UInt8]? {
-        var entity = m.root
+    /// The octets of a body section (RFC 9051 §6.4.5) as a range of the message (sent from
+    /// wherever the message is) or as bytes made for the answer (HEADER.FIELDS); nil when the
+    /// message has no such part.
+    static func section<Bytes: MIMEBytes>(_ spec: SectionSpec, root: MIMEPart, bytes: Bytes) -> SectionContent? {
+        var entity = root
         if !spec.part.isEmpty {
-            guard let part = m.part(at: spec.part) else { return nil }
+            guard let part = root.descendant(at: spec.part) else { return nil }
             switch spec.text {
-            case nil: return Array(m.bytes[part.bodyRange])
-            case .mime: return Array(m.bytes[part.headerRange])
+            case nil: return .range(part.bodyRange)
+            case .mime: return .range(part.headerRange)
             default:
                 // HEADER and TEXT of a part are those of the message it encapsulates.
                 guard let inner = part.message else { return nil }
@@ -293,24 +358,23 @@ extension IMAPSession {
             }
         }
         switch spec.text {
-        case nil: return m.bytes
-        case .header: return Array(m.bytes[entity.headerRange])
-        case .text: return Array(m.bytes[entity.bodyRange])
+        case nil: return .range(0..<bytes.count)
+        case .header: return .range(entity.headerRange)
+        case .text: return .range(entity.bodyRange)
         case .mime: return nil
-        case .headerFields(let names): return HeaderFields.select(m.bytes[entity.headerRange], names: names, keep: true)
-        case .headerFieldsNot(let names): return HeaderFields.select(m.bytes[entity.headerRange], names: names, keep: false)
+        case .headerFields(let names): return .bytes(HeaderFields.select(bytes.copyBytes(entity.headerRange)[...], names: names, keep: true))
+        case .headerFieldsNot(let names):
+            return .bytes(HeaderFields.select(bytes.copyBytes(entity.headerRange)[...], names: names, keep: false))
         }
     }
 
-    /// BINARY[part]: the part's content with its transfer encoding undone (RFC 3516).
-    static func binary(_ part: [Int], of m: ParsedMessage) throws -> [UInt8]? {
-        if part.isEmpty { return m.bytes }
-        guard let p = m.part(at: part) else { return nil }
+    /// A part's content with its transfer encoding undone (BINARY, RFC 3516), from `bytes[range]`.
+    static func decode(_ p: MIMEPart, _ bytes: [UInt8], _ range: Range<Int>) throws -> [UInt8] {
         let encoding = p.encoding?.lowercased() ?? "7bit"
         guard ["7bit", "8bit", "binary", "base64", "quoted-printable"].contains(encoding) else {
             throw IMAPError.no("UNKNOWN-CTE", "Cannot decode the part's encoding \(encoding)")
         }
-        return TransferEncoding.decode(m.bytes, p.bodyRange, encoding: encoding)
+        return TransferEncoding.decode(bytes, range, encoding: encoding)
     }
 
     // MARK: STORE
@@ -455,7 +519,15 @@ extension IMAPSession {
     }
 }
 
-/// One `* n FETCH (...)` response, built in one buffer.
+/// What a FETCH body item sends: octets of the message (read from where it is kept as they
+/// are sent), or octets made for the answer.
+enum SectionContent {
+    case range(Range<Int>)
+    case bytes([UInt8])
+}
+
+/// One `* n FETCH (...)` response, built in one buffer; a literal streamed from a file goes out
+/// in pieces between what comes before and after it.
 struct FetchLine {
     private var bytes: [UInt8]
     private var empty = true
@@ -470,6 +542,20 @@ struct FetchLine {
         empty = false
         bytes.append(contentsOf: text.utf8)
         bytes.append(contentsOf: tail)
+    }
+
+    /// An item whose literal is `range` of `file`: the line so far and the literal's size go
+    /// out, then the octets a chunk at a time (each written before the next is read).
+    mutating func streamedItem(_ text: String, _ file: BlobFile, _ range: Range<Int>, binary: Bool, out: ResponseWriter) {
+        if !empty { bytes.append(0x20) }
+        empty = false
+        bytes.append(contentsOf: text.utf8)
+        // A BINARY literal holding a NUL is a literal8 (RFC 3516), as for one in memory.
+        let literal8 = binary && file.containsNUL(range)
+        bytes.append(contentsOf: "\(literal8 ? "~" : ""){\(range.count)}\r\n".utf8)
+        out.write(bytes)
+        bytes.removeAll()
+        file.read(range, chunk: 64 * 1024) { out.write($0) }
     }
 
     func finished() -> [UInt8] { bytes + [0x29, 0x0D, 0x0A] }

@@ -141,17 +141,22 @@ final class IMAPSession: @unchecked Sendable {
         do {
             let next = try execute(tagged, out: out)
             return next
-        } catch let e as IMAPError {
-            switch e {
-            case .bad(let text):
-                return bad(tag: tag, text, out: out)
-            case .no(let code, let text):
-                out.write(.tagged(tag, .no, code: code, text))
-            }
-        } catch let e as MailboxError {
+        } catch {
+            return respond(to: error, tag: tag, out: out)
+        }
+    }
+
+    /// A command that failed: `BAD` or `NO` with its response code, as the error says.
+    func respond(to error: any Error, tag: String, out: ResponseWriter) -> Next {
+        switch error {
+        case IMAPError.bad(let text):
+            return bad(tag: tag, text, out: out)
+        case IMAPError.no(let code, let text):
+            out.write(.tagged(tag, .no, code: code, text))
+        case let e as MailboxError:
             let (code, text) = Self.describe(e)
             out.write(.tagged(tag, .no, code: code, text))
-        } catch {
+        default:
             env.logger.error("IMAP command failed", metadata: ["client": "\(clientIP)", "error": "\(error)"])
             out.write(.tagged(tag, .no, code: "SERVERBUG", "The server could not do this; try again later"))
         }

@@ -16,12 +16,12 @@
 ///
 /// Media types, subtypes, encodings and parameter names are sent uppercased, as in the RFC's
 /// example; values as given.
-struct BodyStructure {
-    let bytes: [UInt8]
+struct BodyStructure<Bytes: MIMEBytes> {
+    let bytes: Bytes
     let extensible: Bool
     var out: [UInt8] = []
 
-    init(bytes: [UInt8], extensible: Bool) {
+    init(bytes: Bytes, extensible: Bool) {
         self.bytes = bytes
         self.extensible = extensible
         out.reserveCapacity(256)

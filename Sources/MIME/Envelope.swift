@@ -9,7 +9,7 @@
 enum Envelope {
     /// Renders the envelope of the header in `header`. Strings are the raw field values,
     /// unfolded and trimmed but not RFC 2047-decoded; the first field of each name counts.
-    static func render(_ bytes: [UInt8], header: Range<Int>) -> [UInt8] {
+    static func render<B: MIMEBytes>(_ bytes: B, header: Range<Int>) -> [UInt8] {
         let fields = MIMEParser.headerFields(bytes, header)
         func value(_ name: StaticString) -> [UInt8]? { MIMEParser.firstValue(bytes, fields, name) }
         func addresses(_ name: StaticString) -> [Address] { value(name).map(AddressParser.parse) ?? [] }

@@ -77,7 +77,7 @@ enum ASCII {
     }
 
     /// Case-insensitive comparison of `bytes[range]` with an ASCII-lowercase literal.
-    static func equalsLowercased(_ bytes: [UInt8], _ range: Range<Int>, _ lowercase: StaticString) -> Bool {
+    static func equalsLowercased<B: MIMEBytes>(_ bytes: B, _ range: Range<Int>, _ lowercase: StaticString) -> Bool {
         guard range.count == lowercase.utf8CodeUnitCount else { return false }
         return lowercase.withUTF8Buffer { literal in
             var i = 0
@@ -90,7 +90,7 @@ enum ASCII {
     }
 
     /// `range` with leading and trailing whitespace (including CR and LF) removed.
-    static func trimmed(_ bytes: [UInt8], _ range: Range<Int>) -> Range<Int> {
+    static func trimmed<B: MIMEBytes>(_ bytes: B, _ range: Range<Int>) -> Range<Int> {
         var lo = range.lowerBound
         var hi = range.upperBound
         while lo < hi && isWhitespace(bytes[lo]) { lo += 1 }

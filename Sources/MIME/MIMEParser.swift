@@ -4,12 +4,15 @@
 /// are read, and multiparts and message/rfc822 parts recurse, bounded by `MIME.Limits`.
 /// Every range it records is a sub-range of the range it was given, so all ranges stay inside
 /// the input.
-struct MIMEParser {
-    let bytes: [UInt8]
+///
+/// Generic over where the bytes are: an array in memory, or a stored message file read in
+/// windows (``MIMEBytes``), so a message of tens of megabytes is parsed without holding it.
+struct MIMEParser<Bytes: MIMEBytes> {
+    let bytes: Bytes
     /// Entities created so far, checked against `MIME.Limits.maxParts`.
     var partCount = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: Bytes) { self.bytes = bytes }
 
     /// The default Content-Type of an entity: text/plain, or message/rfc822 in a digest
     /// (RFC 2046 §5.1.5).
@@ -100,7 +103,7 @@ struct MIMEParser {
     }
 
     /// An unstructured field value as a String: unfolded, trimmed, raw (no RFC 2047 decoding).
-    static func stringValue(_ bytes: [UInt8], _ range: Range<Int>) -> String {
+    static func stringValue(_ bytes: Bytes, _ range: Range<Int>) -> String {
         ASCII.string(unfolded(bytes, range))
     }
 }

@@ -26,30 +26,7 @@ public struct ParsedMessage: Sendable, Codable {
     /// message `[1]` is the message itself (its body is part 1). After a message/rfc822 part,
     /// further numbers address the encapsulated message's parts the same way, so for a
     /// message/rfc822 part 2 with a single-part body, `[2, 1]` is that body's entity.
-    public func part(at path: [Int]) -> MIMEPart? {
-        var container = root
-        var rest = path[...]
-        while let n = rest.first {
-            rest = rest.dropFirst()
-            let child: MIMEPart
-            if container.isMultipart {
-                guard n >= 1 && n <= container.children.count else { return nil }
-                child = container.children[n - 1]
-            } else {
-                guard n == 1 else { return nil }
-                child = container
-            }
-            if rest.isEmpty { return child }
-            if child.isMultipart {
-                container = child
-            } else if let message = child.message {
-                container = message
-            } else {
-                return nil
-            }
-        }
-        return container
-    }
+    public func part(at path: [Int]) -> MIMEPart? { root.descendant(at: path) }
 
     /// The IMAP ENVELOPE of the message: the bytes to send after "ENVELOPE ".
     public func envelope() -> [UInt8] {

@@ -14,7 +14,7 @@ extension MIMEParser {
     /// The header ends at the first empty line, which belongs to the header range. Bare LF
     /// counts as a line ending. Without an empty line the whole entity is header and the body
     /// is empty, which is how a truncated message reads.
-    static func splitHeader(_ bytes: [UInt8], _ range: Range<Int>) -> (header: Range<Int>, bodyStart: Int) {
+    static func splitHeader(_ bytes: Bytes, _ range: Range<Int>) -> (header: Range<Int>, bodyStart: Int) {
         var pos = range.lowerBound
         let end = range.upperBound
         while pos < end {
@@ -29,13 +29,8 @@ extension MIMEParser {
     }
 
     /// The index of the next LF in `from..<to`, if any.
-    @inline(__always) static func firstLF(_ bytes: [UInt8], from: Int, to: Int) -> Int? {
-        var i = from
-        while i < to {
-            if bytes[i] == ASCII.lf { return i }
-            i += 1
-        }
-        return nil
+    @inline(__always) static func firstLF(_ bytes: Bytes, from: Int, to: Int) -> Int? {
+        bytes.firstLF(from: from, to: to)
     }
 
     /// The header fields of a header section, in order.
@@ -46,7 +41,7 @@ extension MIMEParser {
     ///
     /// A line that starts with WSP continues the previous field. Lines without a colon, and
     /// continuation lines with no field before them, are skipped (Dovecot does the same).
-    static func headerFields(_ bytes: [UInt8], _ header: Range<Int>) -> [HeaderField] {
+    static func headerFields(_ bytes: Bytes, _ header: Range<Int>) -> [HeaderField] {
         var fields: [HeaderField] = []
         var pos = header.lowerBound
         let end = header.upperBound
@@ -79,7 +74,7 @@ extension MIMEParser {
     ///
     /// Every CR and LF inside one field's value is part of a fold, so dropping them all is
     /// exactly unfolding.
-    static func unfolded(_ bytes: [UInt8], _ range: Range<Int>) -> [UInt8] {
+    static func unfolded(_ bytes: Bytes, _ range: Range<Int>) -> [UInt8] {
         let r = ASCII.trimmed(bytes, range)
         var out: [UInt8] = []
         out.reserveCapacity(r.count)
@@ -88,7 +83,7 @@ extension MIMEParser {
     }
 
     /// The unfolded value of the first field named `name` (lowercase literal), if present.
-    static func firstValue(_ bytes: [UInt8], _ fields: [HeaderField], _ name: StaticString) -> [UInt8]? {
+    static func firstValue(_ bytes: Bytes, _ fields: [HeaderField], _ name: StaticString) -> [UInt8]? {
         for f in fields where ASCII.equalsLowercased(bytes, f.name, name) {
             return unfolded(bytes, f.value)
         }
@@ -98,9 +93,7 @@ extension MIMEParser {
     /// Lines in a body, as BODYSTRUCTURE's body-fld-lines: its line breaks. A part of a
     /// multipart ends without one, the CRLF before the boundary belonging to the boundary
     /// (RFC 2046 §5.1.1), so its last line is not counted again (as Dovecot and Cyrus count).
-    static func countLines(_ bytes: [UInt8], _ range: Range<Int>) -> Int {
-        var n = 0
-        for i in range where bytes[i] == ASCII.lf { n += 1 }
-        return n
+    static func countLines(_ bytes: Bytes, _ range: Range<Int>) -> Int {
+        bytes.countLF(in: range)
     }
 }

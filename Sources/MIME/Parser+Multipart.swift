@@ -54,7 +54,7 @@ extension MIMEParser {
     }
 
     /// `pos` moved back over the CRLF (or LF) that ends the previous line, not below `floor`.
-    static func endBeforeLineEnding(_ bytes: [UInt8], _ pos: Int, floor: Int) -> Int {
+    static func endBeforeLineEnding(_ bytes: Bytes, _ pos: Int, floor: Int) -> Int {
         var e = pos
         if e > floor && bytes[e - 1] == ASCII.lf {
             e -= 1

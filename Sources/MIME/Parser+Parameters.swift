@@ -206,10 +206,7 @@ extension MIMEParser {
     /// When both `name` and `name*` are present the extended form wins (RFC 2231 §4 lets
     /// senders give both for old readers).
     static func mergeRFC2231(_ raw: [(attribute: String, value: [UInt8])]) -> [MIMEParameter] {
-        struct Pending {
-            var plain: [UInt8]?
-            var sections: [Int: (value: [UInt8], extended: Bool)] = [:]
-        }
+        typealias Pending = RFC2231Pending
         var order: [String] = []
         var pending: [String: Pending] = [:]
         for (attribute, value) in raw {
@@ -288,4 +285,11 @@ extension MIMEParser {
         }
         return out
     }
+}
+
+/// One parameter's parts while RFC 2231 sections are merged (outside the generic parser: a
+/// type cannot be nested in a generic function).
+struct RFC2231Pending {
+    var plain: [UInt8]?
+    var sections: [Int: (value: [UInt8], extended: Bool)] = [:]
 }

@@ -16,29 +16,60 @@ public struct SearchFields: Hashable, Sendable, Codable {
     public init() {}
 }
 
-extension ParsedMessage {
-    /// Decoded header and body text for SEARCH.
-    public func searchFields() -> SearchFields {
+extension SearchFields {
+    /// The fields of a message wherever its bytes are. A text part's body is read up to
+    /// `partLimit` octets (the index keeps a capped text anyway: a message in a file is then
+    /// indexed in bounded memory).
+    public init<Bytes: MIMEBytes>(bytes: Bytes, root: MIMEPart, partLimit: Int = .max) {
         var s = SearchFields()
         for field in MIMEParser.headerFields(bytes, root.headerRange) {
-            let name = ASCII.string(bytes[field.name])
+            let name = ASCII.string(bytes.copyBytes(field.name))
             let raw = MIMEParser.unfolded(bytes, field.value)
             let value = EncodedWord.decode(ASCII.string(raw))
             s.headers += name + ": " + value + "\n"
             switch name.lowercased() {
             case "subject": Self.join(&s.subject, value)
-            case "from": Self.join(&s.from, Self.addressText(value, raw))
-            case "to": Self.join(&s.to, Self.addressText(value, raw))
-            case "cc": Self.join(&s.cc, Self.addressText(value, raw))
-            case "bcc": Self.join(&s.bcc, Self.addressText(value, raw))
+            case "from": Self.join(&s.from, ParsedMessage.addressText(value, raw))
+            case "to": Self.join(&s.to, ParsedMessage.addressText(value, raw))
+            case "cc": Self.join(&s.cc, ParsedMessage.addressText(value, raw))
+            case "bcc": Self.join(&s.bcc, ParsedMessage.addressText(value, raw))
             default: break
             }
         }
         var texts: [String] = []
-        collectText(root, into: &texts)
+        Self.collectText(root, bytes, partLimit, into: &texts)
         s.body = texts.joined(separator: "\n")
-        return s
+        self = s
     }
+
+    private static func join(_ field: inout String, _ value: String) {
+        field += field.isEmpty ? value : " " + value
+    }
+
+    /// Depth-first over the tree (bounded by the parser's depth limit).
+    private static func collectText<Bytes: MIMEBytes>(_ part: MIMEPart, _ bytes: Bytes, _ partLimit: Int, into texts: inout [String]) {
+        if part.isMultipart {
+            for child in part.children { collectText(child, bytes, partLimit, into: &texts) }
+        } else if let message = part.message {
+            collectText(message, bytes, partLimit, into: &texts)
+        } else if part.type == "text" {
+            let body = part.bodyRange
+            let range = body.count <= partLimit ? body : body.lowerBound..<body.lowerBound + partLimit
+            let raw = bytes.copyBytes(range)
+            let decoded = TransferEncoding.decode(raw, 0..<raw.count, encoding: part.encoding)
+            texts.append(Charset.decode(decoded, charset: part.parameter("charset")))
+        }
+    }
+}
+
+extension MessageOutline {
+    /// Decoded header and body text for SEARCH, each text part read up to `partLimit` octets.
+    public func searchFields(partLimit: Int) -> SearchFields { SearchFields(bytes: bytes, root: root, partLimit: partLimit) }
+}
+
+extension ParsedMessage {
+    /// Decoded header and body text for SEARCH.
+    public func searchFields() -> SearchFields { SearchFields(bytes: bytes, root: root) }
 
     /// An address field as written (decoded), then as ENVELOPE shows it: each address as
     /// `Name <mailbox@host>` with comments and routes gone, groups as `group:`. SEARCH FROM
@@ -58,21 +89,5 @@ extension ParsedMessage {
         // Most fields are written as shown already: the index then holds them once.
         let rendered = shown.joined(separator: ", ")
         return rendered.isEmpty || rendered == decoded ? decoded : decoded + "\n" + rendered
-    }
-
-    private static func join(_ field: inout String, _ value: String) {
-        field += field.isEmpty ? value : " " + value
-    }
-
-    /// Depth-first over the tree (bounded by the parser's depth limit).
-    private func collectText(_ part: MIMEPart, into texts: inout [String]) {
-        if part.isMultipart {
-            for child in part.children { collectText(child, into: &texts) }
-        } else if let message = part.message {
-            collectText(message, into: &texts)
-        } else if part.type == "text" {
-            let decoded = TransferEncoding.decode(bytes, part.bodyRange, encoding: part.encoding)
-            texts.append(Charset.decode(decoded, charset: part.parameter("charset")))
-        }
     }
 }

@@ -188,6 +188,37 @@ struct IMAPFramerTests {
         #expect(events(["a APPEND INBOX {7+}\r\nx\r\ny\r\n\r\n"]) == [.command(Array("a APPEND INBOX {7+}\r\nx\r\ny\r\n\r\n".utf8))])
     }
 
+    /// An APPEND literal above the streaming threshold is handed out as it arrives, never held
+    /// whole; the rest of the command follows as a command of its own.
+    @Test func largeAppendLiteralsStream() {
+        var limits = IMAPLimits()
+        limits.streamAppendAbove = 4
+        #expect(events(["a APPEND INBOX (\\Seen) {11}\r\n", "hello", " worl", "d\r\nb NOOP\r\n"], limits: limits) == [
+            .literalBegin(command: Array("a APPEND INBOX (\\Seen) {11}\r\n".utf8), size: 11, synchronizing: true),
+            .literalData(Array("hello".utf8)), .literalData(Array(" worl".utf8)), .literalData(Array("d".utf8)),
+            .command(Array("\r\n".utf8)), .command(Array("b NOOP\r\n".utf8)),
+        ])
+        // Non-synchronizing, and in one piece with what follows.
+        #expect(events(["a APPEND INBOX {6+}\r\nabcdef\r\n"], limits: limits) == [
+            .literalBegin(command: Array("a APPEND INBOX {6+}\r\n".utf8), size: 6, synchronizing: false),
+            .literalData(Array("abcdef".utf8)), .command(Array("\r\n".utf8)),
+        ])
+        // Small literals, and literals of other commands, are framed whole as before.
+        #expect(events(["a APPEND INBOX {3+}\r\nabc\r\n"], limits: limits) == [.command(Array("a APPEND INBOX {3+}\r\nabc\r\n".utf8))])
+        #expect(events(["a LOGIN {5+}\r\nalice pwd\r\n"], limits: limits) == [.command(Array("a LOGIN {5+}\r\nalice pwd\r\n".utf8))])
+    }
+
+    @Test func aRefusedStreamedLiteralIsSkipped() {
+        var limits = IMAPLimits()
+        limits.streamAppendAbove = 4
+        var f = IMAPFramer(limits: limits)
+        f.append(Array("a APPEND Nowhere {10}\r\nb NOOP\r\n".utf8))
+        #expect(f.next() == .literalBegin(command: Array("a APPEND Nowhere {10}\r\n".utf8), size: 10, synchronizing: true))
+        // The server said NO instead of +: the client does not send the literal.
+        f.skipLiteral()
+        #expect(f.next() == .command(Array("b NOOP\r\n".utf8)))
+    }
+
     @Test func tooLargeLiteralIsRefusedBeforeItIsSent() {
         var limits = IMAPLimits()
         limits.maxLiteralSize = 100

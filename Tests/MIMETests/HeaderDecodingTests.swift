@@ -60,7 +60,7 @@ import Testing
 
     @Test(arguments: contentTypes)
     func contentType(value: String, expected: String?, parameters: [String]) {
-        let parsed = MIMEParser.parseContentType(Array(value.utf8))
+        let parsed = MIMEParser<[UInt8]>.parseContentType(Array(value.utf8))
         #expect(parsed.map { "\($0.type)/\($0.subtype)" } == expected)
         #expect((parsed?.parameters ?? []).map { "\($0.name)=\($0.value)" } == parameters)
     }
