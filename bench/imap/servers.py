@@ -351,3 +351,45 @@ def smtp_source(port, sessions, count, message, sender="bench@elsewhere.example"
     subprocess.run(["smtp-source", "-s", str(sessions), "-m", str(count), "-F", message, "-f", sender,
                     "-t", USER, f"127.0.0.1:{port}"], check=True)
     return time.perf_counter() - t
+
+
+def start_root_dns(work, records):
+    """A loopback NSD that is authoritative for the root zone and holds only `records` (zone-file
+    lines relative to "."): every other name gets a quick NXDOMAIN, as a nonexistent domain would
+    from a working resolver. Without it, a machine without Internet leaves each lookup Mailroom's
+    inbound checks make (SPF, DMARC, reverse DNS) waiting for a timeout, and the bench measures
+    that. Returns the port, for `[dns] servers`."""
+    d = os.path.join(work, "root-dns")
+    os.makedirs(d, exist_ok=True)
+    while True:  # NSD needs the same port free for UDP and TCP
+        port = free_port()
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", port))
+            break
+        except OSError:
+            continue
+        finally:
+            u.close()
+    with open(os.path.join(d, "root.zone"), "w") as f:
+        f.write("$ORIGIN .\n$TTL 3600\n. IN SOA ns.root. hostmaster.root. ( 1 3600 600 86400 60 )\n"
+                ". IN NS ns.root.\nns.root. IN A 127.0.0.1\n" + "".join(r + "\n" for r in records))
+    with open(os.path.join(d, "nsd.conf"), "w") as f:
+        f.write(f"""server:
+    ip-address: 127.0.0.1@{port}
+    port: {port}
+    zonesdir: "{d}"
+    database: ""
+    pidfile: "{d}/nsd.pid"
+    logfile: "{d}/nsd.log"
+    username: ""
+    xfrdfile: "{d}/xfrd.state"
+    zonelistfile: "{d}/zone.list"
+zone:
+    name: "."
+    zonefile: "root.zone"
+""")
+    p = subprocess.Popen(["nsd", "-d", "-c", os.path.join(d, "nsd.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cleanups.append(p.terminate)
+    wait_port(port)
+    return port
