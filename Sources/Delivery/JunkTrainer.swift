@@ -140,9 +140,16 @@ extension LocalDelivery {
         for message: [UInt8], accounts: [(id: Int64, address: String)], classifier: JunkClassifier = JunkClassifier()
     ) -> [JunkOpinion] {
         guard !accounts.isEmpty, junkTrainer.isEnabled else { return [] }
+        // Tokenizing is most of the cost, and most accounts never train their classifier: ask
+        // for the totals alone first, and tokenize only for an account that has learned enough.
+        let trained = accounts.filter { account in
+            guard let totals = try? store.junkCounts(accountID: account.id, tokens: []) else { return false }
+            return totals.hamMessages >= classifier.minimumHam && totals.spamMessages >= classifier.minimumSpam
+        }
+        guard !trained.isEmpty else { return [] }
         let tokens = JunkTokenizer.tokens(message)
         var opinions: [JunkOpinion] = []
-        for account in accounts {
+        for account in trained {
             guard let counts = try? store.junkCounts(accountID: account.id, tokens: tokens),
                 counts.hamMessages >= classifier.minimumHam, counts.spamMessages >= classifier.minimumSpam
             else { continue }
