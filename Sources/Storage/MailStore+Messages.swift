@@ -108,30 +108,26 @@ public struct NewMessage: Sendable {
 
 extension SQLiteStore {
     static func insertBlob(hash: String, size: Int, refs: Int, inlineData: [UInt8]?, meta: BlobMeta?, _ db: Database) throws {
-        let existing = try Row.fetchOne(db, sql: "SELECT rowid, envelope IS NOT NULL AS indexed FROM blobs WHERE hash = ?", arguments: [hash])
+        let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT rowid, envelope IS NOT NULL AS indexed FROM blobs WHERE hash = ?"), arguments: [hash])
         if let existing {
-            try db.execute(
-                sql: "UPDATE blobs SET refs = refs + ?, data = COALESCE(data, ?), gone = 0 WHERE hash = ?",
+            try db.cachedStatement(sql: "UPDATE blobs SET refs = refs + ?, data = COALESCE(data, ?), gone = 0 WHERE hash = ?").execute(
                 arguments: [refs, inlineData.map { Data($0) }, hash])
             if existing["indexed"] as Bool { return }
         } else {
-            try db.execute(
-                sql: "INSERT INTO blobs (hash, size, refs, data) VALUES (?, ?, ?, ?)",
+            try db.cachedStatement(sql: "INSERT INTO blobs (hash, size, refs, data) VALUES (?, ?, ?, ?)").execute(
                 arguments: [hash, size, refs, inlineData.map { Data($0) }])
         }
         guard let meta else { return }
         let rowid = existing?["rowid"] as Int64? ?? db.lastInsertedRowID
-        try db.execute(
-            sql: "UPDATE blobs SET envelope = ?, bodystructure = ?, body_simple = ?, sent_date = ?, sent_zone = ? WHERE rowid = ?",
+        try db.cachedStatement(sql: "UPDATE blobs SET envelope = ?, bodystructure = ?, body_simple = ?, sent_date = ?, sent_zone = ? WHERE rowid = ?").execute(
             arguments: [
                 Data(meta.envelope), Data(meta.bodyStructure), Data(meta.bodySimple), meta.sentDate?.timeIntervalSince1970, meta.sentZone, rowid,
             ])
         guard let t = meta.text else {
-            try db.execute(sql: "INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)", arguments: [rowid])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)").execute(arguments: [rowid])
             return
         }
-        try db.execute(
-            sql: "INSERT INTO blob_text (rowid, subject, from_addr, to_addr, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO blob_text (rowid, subject, from_addr, to_addr, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").execute(
             arguments: [rowid, t.subject, t.from, t.to, t.cc, t.bcc, t.headers, t.body])
     }
 

@@ -172,45 +172,41 @@ public struct StoredMessage: Hashable, Sendable {
 extension SQLiteStore {
     /// Commits many messages in one transaction: one fsync for all of them (group commit).
     public func commit(_ batch: [MessageCommit]) throws {
-        try writer.write { db in
-            for m in batch { try Self.commitOne(m, db) }
-        }
+        let touched = try writer.write { db in try Self.commit(batch, db) }
         if batch.contains(where: { !$0.remote.isEmpty }) { outbound.signal() }
-        changes.publish(try mailboxesTouched(by: batch))
+        changes.publish(touched)
     }
 
-    /// The mailboxes a batch delivered into, for the sessions watching them.
-    func mailboxesTouched(by batch: [MessageCommit]) throws -> Set<Int64> {
-        let copies = batch.flatMap(\.local)
-        let accounts = Set(copies.filter { $0.specialUse == nil && $0.mailbox == nil }.map(\.accountID))
-        let elsewhere = copies.filter { $0.specialUse != nil || $0.mailbox != nil }
-        guard !accounts.isEmpty || !elsewhere.isEmpty else { return [] }
-        return try writer.read { db in
-            var touched = Set(try Int64.fetchAll(
-                db, sql: "SELECT id FROM mailboxes WHERE name = 'INBOX' AND account_id IN (\(accounts.map(String.init).joined(separator: ",")))"))
-            for copy in elsewhere { touched.insert(try Self.mailbox(for: copy, db)) }
-            return touched
-        }
+    /// Stores a batch in the caller's transaction; returns the mailboxes it delivered into, for
+    /// the sessions watching them (known here, so no second read is needed to tell them).
+    static func commit(_ batch: [MessageCommit], _ db: Database) throws -> Set<Int64> {
+        var touched: Set<Int64> = []
+        for m in batch { touched.formUnion(try commitOne(m, db)) }
+        return touched
     }
 
-    static func commitOne(_ m: MessageCommit, _ db: Database) throws {
+    /// Stores one message. The statements are the database's cached ones: they run for every
+    /// message received, and preparing them each time was a measurable part of its CPU.
+    static func commitOne(_ m: MessageCommit, _ db: Database) throws -> [Int64] {
         let refs = m.local.count + m.remote.count + m.held.count
         if refs > 0 {
             try insertBlob(hash: m.blobHash, size: m.blobSize, refs: refs, inlineData: m.inlineData, meta: m.meta, db)
         }
         let at = m.receivedAt.timeIntervalSince1970
+        var touched: [Int64] = []
         for copy in m.local {
             let mailbox = try mailbox(for: copy, db)
+            touched.append(mailbox)
             // UID and MODSEQ come from the mailbox row, bumped in the same transaction.
             guard let row = try Row.fetchOne(
-                db, sql: "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING uidnext - 1 AS uid, highestmodseq AS modseq",
+                db.cachedStatement(sql: "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING uidnext - 1 AS uid, highestmodseq AS modseq"),
                 arguments: [mailbox])
             else { throw StoreError.notFound("mailbox \(mailbox)") }
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, header_prefix, size, internal_date, queue_id, message_id, flags)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """).execute(
                 arguments: [
                     mailbox, row["uid"] as Int64, row["modseq"] as Int64, m.blobHash, Data(copy.headerPrefix),
                     m.blobSize + copy.headerPrefix.count, at, m.queueID, m.messageID, copy.flags.joined(separator: " "),
@@ -218,26 +214,27 @@ extension SQLiteStore {
             if !copy.flags.isEmpty { try noteKeywords(copy.flags, mailboxID: mailbox, db) }
         }
         for copy in m.remote {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO queue (queue_id, message_id, sender, recipient, domain, blob_hash, header_prefix, size, created_at, next_attempt)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """).execute(
                 arguments: [
                     m.queueID, m.messageID, copy.sender ?? m.sender, copy.recipient, QueueEntry.domain(of: copy.recipient), m.blobHash,
                     Data(copy.headerPrefix), m.blobSize + copy.headerPrefix.count, at, at,
                 ])
         }
         for copy in m.held {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO held (queue_id, list_address, sender, blob_hash, header_prefix, size, subject, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """).execute(
                 arguments: [m.queueID, copy.listAddress, m.sender, m.blobHash, Data(copy.headerPrefix), m.blobSize + copy.headerPrefix.count, copy.subject, at])
         }
         for e in m.events { try insertEvent(e, db) }
         if !m.sieve.isEmpty { try recordSieveMemory(m.sieve, at: m.receivedAt, db) }
+        return touched
     }
 
     /// The mailbox a copy goes to: by name (made when missing and asked to), else by special
@@ -273,19 +270,19 @@ extension SQLiteStore {
 
     /// The account's INBOX (made with the other standard mailboxes if it is missing).
     static func inbox(of accountID: Int64, _ db: Database) throws -> Int64 {
-        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'", arguments: [accountID]) {
+        if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'"), arguments: [accountID]) {
             return id
         }
         try ensureDefaultMailboxes(accountID, db)
-        return try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'", arguments: [accountID])!
+        return try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'"), arguments: [accountID])!
     }
 
     static func insertEvent(_ e: DeliveryEvent, _ db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO delivery_events (at, queue_id, message_id, event, sender, recipient, client_ip, helo, tls, auth_user, detail, reply)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """).execute(
             arguments: [
                 e.at.timeIntervalSince1970, e.queueID, e.messageID, e.event.rawValue, e.sender, e.recipient, e.clientIP, e.helo,
                 e.tls, e.authUser, e.detail, e.reply,
@@ -443,16 +440,18 @@ extension SQLiteStore {
     /// Takes a held message out of moderation: delivers `release` (if any) and drops the held
     /// copy's reference to its blob, in one transaction.
     public func finishModeration(id: Int64, release: [MessageCommit], events: [DeliveryEvent]) throws {
-        try writer.write { db in
+        let touched = try writer.write { db in
             guard let hash = try String.fetchOne(db, sql: "SELECT blob_hash FROM held WHERE id = ?", arguments: [id]) else {
                 throw StoreError.notFound("held message \(id)")
             }
             try db.execute(sql: "DELETE FROM held WHERE id = ?", arguments: [id])
             try db.execute(sql: "UPDATE blobs SET refs = refs - 1 WHERE hash = ?", arguments: [hash])
-            for m in release { try Self.commitOne(m, db) }
+            let touched = try Self.commit(release, db)
             for e in events { try Self.insertEvent(e, db) }
+            return touched
         }
         if release.contains(where: { !$0.remote.isEmpty }) { outbound.signal() }
+        changes.publish(touched)  // an approved post delivered here wakes its readers too
     }
 }
 

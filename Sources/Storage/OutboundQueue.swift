@@ -181,7 +181,7 @@ extension SQLiteStore {
     /// Entries already gone (deleted by an admin meanwhile) are skipped.
     public func recordQueueOutcomes(_ outcomes: [QueueOutcome], events: [DeliveryEvent], messages: [MessageCommit]) throws {
         guard !outcomes.isEmpty || !events.isEmpty || !messages.isEmpty else { return }
-        try writer.write { db in
+        let touched = try writer.write { db in
             for o in outcomes {
                 switch o.result {
                 case .delivered, .failed:
@@ -208,11 +208,12 @@ extension SQLiteStore {
                     }
                 }
             }
-            for m in messages { try Self.commitOne(m, db) }
+            let touched = try Self.commit(messages, db)
             for e in events { try Self.insertEvent(e, db) }
+            return touched
         }
         if messages.contains(where: { !$0.remote.isEmpty }) { outbound.signal() }
-        changes.publish(try mailboxesTouched(by: messages))
+        changes.publish(touched)
     }
 
     /// Deletes a queue entry and drops its reference to the blob; a blob nobody refers to any
@@ -278,7 +279,7 @@ extension SQLiteStore {
     /// Removes the selected entries that are not being delivered right now, with their events
     /// and any bounces built for them, in one transaction. Returns the entries removed.
     public func deleteQueueEntries(_ entries: [QueueEntry], events: [DeliveryEvent], messages: [MessageCommit]) throws -> [QueueEntry] {
-        let removed = try writer.write { db -> [QueueEntry] in
+        let (removed, touched) = try writer.write { db -> ([QueueEntry], Set<Int64>) in
             var removed: [QueueEntry] = []
             for e in entries {
                 guard try Int.fetchOne(db, sql: "SELECT 1 FROM queue WHERE id = ? AND status != 'active'", arguments: [e.id]) != nil else { continue }
@@ -287,11 +288,11 @@ extension SQLiteStore {
             }
             let ids = Set(removed.map(\.queueID))
             for ev in events where ids.contains(ev.queueID) { try Self.insertEvent(ev, db) }
-            if !removed.isEmpty { for m in messages { try Self.commitOne(m, db) } }
-            return removed
+            let touched = removed.isEmpty ? [] : try Self.commit(messages, db)
+            return (removed, touched)
         }
         if !removed.isEmpty, messages.contains(where: { !$0.remote.isEmpty }) { outbound.signal() }
-        changes.publish(try mailboxesTouched(by: removed.isEmpty ? [] : messages))
+        changes.publish(touched)
         return removed
     }
 

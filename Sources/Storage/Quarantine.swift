@@ -94,20 +94,19 @@ extension SQLiteStore {
     /// second release delivers nothing: exactly once).
     @discardableResult
     public func finishQuarantine(id: Int64, release: [MessageCommit], events: [DeliveryEvent], audit: AuditEntry?) throws -> Bool {
-        let done = try writer.write { db -> Bool in
-            guard let hash = try String.fetchOne(db, sql: "SELECT blob_hash FROM quarantine WHERE id = ?", arguments: [id]) else { return false }
+        let touched = try writer.write { db -> Set<Int64>? in
+            guard let hash = try String.fetchOne(db, sql: "SELECT blob_hash FROM quarantine WHERE id = ?", arguments: [id]) else { return nil }
             if let audit { try Self.insertAudit(audit, db) }
             try db.execute(sql: "DELETE FROM quarantine WHERE id = ?", arguments: [id])
             try db.execute(sql: "UPDATE blobs SET refs = refs - 1 WHERE hash = ?", arguments: [hash])
-            for m in release { try Self.commitOne(m, db) }
+            let touched = try Self.commit(release, db)
             for e in events { try Self.insertEvent(e, db) }
-            return true
+            return touched
         }
-        if done {
-            if release.contains(where: { !$0.remote.isEmpty }) { outbound.signal() }
-            changes.publish(try mailboxesTouched(by: release))
-        }
-        return done
+        guard let touched else { return false }
+        if release.contains(where: { !$0.remote.isEmpty }) { outbound.signal() }
+        changes.publish(touched)
+        return true
     }
 
     /// The entries held before `date` (for expiry).
