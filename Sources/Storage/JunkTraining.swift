@@ -84,12 +84,13 @@ extension SQLiteStore {
     /// The account's totals and the counts of those of `tokens` it has seen.
     public func junkCounts(accountID: Int64, tokens: [String]) throws -> JunkCountsSnapshot {
         try writer.read { db in
+            // Asked for every message received (cached statements: preparing was a visible cost).
             let totals = try Row.fetchOne(
-                db, sql: "SELECT ham, spam FROM junk_totals WHERE account_id = ?", arguments: [accountID])
+                db.cachedStatement(sql: "SELECT ham, spam FROM junk_totals WHERE account_id = ?"), arguments: [accountID])
             var snapshot = JunkCountsSnapshot(
                 hamMessages: totals?["ham"] ?? 0, spamMessages: totals?["spam"] ?? 0, tokens: [:])
             guard totals != nil else { return snapshot }
-            let statement = try db.makeStatement(
+            let statement = try db.cachedStatement(
                 sql: "SELECT ham, spam FROM junk_tokens WHERE account_id = ? AND token = ?")
             for token in Set(tokens) {
                 guard let row = try Row.fetchOne(statement, arguments: [accountID, token]) else { continue }

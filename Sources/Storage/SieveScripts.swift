@@ -89,7 +89,7 @@ extension SQLiteStore {
     public func activeSieveScript(accountID: Int64) throws -> SieveScriptRecord? {
         try writer.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT * FROM sieve_scripts WHERE account_id = ? AND active = 1", arguments: [accountID]
+                db.cachedStatement(sql: "SELECT * FROM sieve_scripts WHERE account_id = ? AND active = 1"), arguments: [accountID]
             )
             .map(SieveScriptRecord.init(row:))
         }
