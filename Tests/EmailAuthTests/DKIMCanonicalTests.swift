@@ -17,6 +17,20 @@ struct DKIMCanonicalTests {
         #expect(text(DKIMCanonical.simpleBody(message.body)) == " C \r\nD \t E\r\n")
     }
 
+    /// Bare LF becomes CRLF wherever it is; CRLF and a lone CR stay. Also through a slice and a
+    /// non-contiguous collection, which take different paths.
+    @Test(arguments: [
+        ("", ""), ("a\r\nb\r\n", "a\r\nb\r\n"), ("\n", "\r\n"), ("a\nb", "a\r\nb"),
+        ("a\r\nb\nc\r\n\n", "a\r\nb\r\nc\r\n\r\n"), ("a\rb\n", "a\rb\r\n"), ("\r\r\n\n", "\r\r\n\r\n"),
+        ("x\n\n\n", "x\r\n\r\n\r\n"),
+    ])
+    func crlfLineEnds(input: String, expected: String) {
+        let bytes = Array(input.utf8)
+        #expect(text(DKIMCanonical.crlfLineEnds(bytes)) == expected)
+        #expect(text(DKIMCanonical.crlfLineEnds(([0x41] + bytes)[1...])) == expected)
+        #expect(text(DKIMCanonical.crlfLineEnds(bytes.lazy.map { $0 })) == expected)
+    }
+
     @Test(arguments: [
         // (name, value, relaxed)
         ("Subject", " Hello  world ", "subject:Hello world\r\n"),
