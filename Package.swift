@@ -273,6 +273,7 @@ let package = Package(
         // JSON request/response types of the admin API, shared by the server and the CLI.
         .target(
             name: "AdminModels",
+            dependencies: ["MailCore"],
             swiftSettings: swiftSettings
         ),
         // The admin HTTP API (Hummingbird): routes, auth, errors, health, metrics.
