@@ -39,7 +39,7 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [
-                "MailCore", "AdminModels",
+                "MailCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -189,7 +189,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "MailCore", "Storage", "Directory", "AdminModels", "MIME", "Filtering", "Sieve",
+                "MailCore", "Storage", "Directory", "MIME", "Filtering", "Sieve",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
