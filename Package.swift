@@ -39,7 +39,7 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [
-                "MailCore", "AdminModels",
+                "MailCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -189,7 +189,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "MailCore", "Storage", "Directory", "AdminModels", "MIME", "Filtering", "Sieve",
+                "MailCore", "Storage", "Directory", "MIME", "Filtering", "Sieve",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -273,6 +273,7 @@ let package = Package(
         // JSON request/response types of the admin API, shared by the server and the CLI.
         .target(
             name: "AdminModels",
+            dependencies: ["MailCore"],
             swiftSettings: swiftSettings
         ),
         // The admin HTTP API (Hummingbird): routes, auth, errors, health, metrics.

@@ -17,7 +17,9 @@ func addSieveRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {
     api.on(API.postAccountSieveScript) { req, ctx in
         let (address, name) = (try param(ctx, "address"), try param(ctx, "name"))
         let body = try await JSONBody.decode(SievePut.self, from: req, context: ctx)
-        return try await run(ctx) { try delivery.putSieveScript(address, name: name, body, actor: $0) }
+        return try await run(ctx) {
+            try delivery.putSieveScript(address, name: name, script: body.script, activate: body.activate ?? false, actor: $0)
+        }
     }
     api.on(API.postAccountSieveScriptActivate) { _, ctx in
         let (address, name) = (try param(ctx, "address"), try param(ctx, "name"))
@@ -38,7 +40,11 @@ func addSieveRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {
     api.on(API.postAccountVacation) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(VacationSet.self, from: req, context: ctx)
-        return try await run(ctx) { try delivery.setVacation(address, body, actor: $0) }
+        return try await run(ctx) {
+            try delivery.setVacation(
+                address, subject: body.subject, message: body.message, days: body.days, from: body.from, until: body.until,
+                actor: $0)
+        }
     }
     api.on(API.deleteAccountVacation) { _, ctx in
         let address = try param(ctx, "address")
@@ -51,7 +57,9 @@ func addSieveRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {
     api.on(API.postAccountForward) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(ForwardSet.self, from: req, context: ctx)
-        return try await run(ctx) { try delivery.setForward(address, body, actor: $0) }
+        return try await run(ctx) {
+            try delivery.setForward(address, to: body.to, keepCopy: body.keepCopy ?? false, actor: $0)
+        }
     }
     api.on(API.deleteAccountForward) { _, ctx in
         let address = try param(ctx, "address")
@@ -60,6 +68,6 @@ func addSieveRoutes(_ api: APIGroup, _ delivery: LocalDelivery) {
     api.on(API.postAccountRulesTest) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(RulesTest.self, from: req, context: ctx)
-        return try await run(ctx) { try delivery.testRules(address, body, actor: $0) }
+        return try await run(ctx) { try delivery.testRules(address, message: body.message, from: body.from, actor: $0) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 
 /// A route of the admin API as the server registers it and the CLI calls it: its method and
 /// path, what it takes and what it answers. Both sides use these, and the OpenAPI document

@@ -1,6 +1,6 @@
-import AdminModels
 import Directory
 import Foundation
+import MailCore
 import Storage
 import Synchronization
 

@@ -1,6 +1,6 @@
-import AdminModels
 import Foundation
 import MIME
+import MailCore
 import Storage
 
 /// What `mailroom storage compact` did.

@@ -1,4 +1,3 @@
-import AdminModels
 import Directory
 import Foundation
 import MailCore
@@ -13,9 +12,13 @@ import Storage
 extension LocalDelivery {
     public static let forwardScriptName = "forward"
 
-    public func setForward(_ address: String, _ set: ForwardSet, actor: AdminActor) throws -> ForwardView {
+    /// Forwards the account's mail to `targets` (one to four addresses); with `keepCopy`, a
+    /// copy stays and the account's other rules still run.
+    public func setForward(
+        _ address: String, to targets: [String], keepCopy keep: Bool = false, actor: AdminActor
+    ) throws -> ForwardView {
         let account = try directory.managedAccount(address, actor: actor)
-        let targets = try set.to.map { text -> String in
+        let targets = try targets.map { text -> String in
             guard let a = try? EmailAddress(text) else { throw AdminError.invalid("invalid_address", "\(text) is not an e-mail address") }
             guard a.key != account.address.key else {
                 throw AdminError.invalid("forward_loop", "\(account.address) cannot forward to itself")
@@ -25,7 +28,6 @@ extension LocalDelivery {
         guard !targets.isEmpty, targets.count <= 4 else {
             throw AdminError.invalid("invalid_targets", "give one to four addresses to forward to (each one is a redirect; Sieve allows few)")
         }
-        let keep = set.keepCopy ?? false
         let current = try store.activeSieveScript(accountID: account.id)
         let previous = current?.name == Self.forwardScriptName ? Self.activeBefore(current!.text) : current?.name
         var text = "# Written by `mailroom account forward`; `mailroom account forward --off` removes it"

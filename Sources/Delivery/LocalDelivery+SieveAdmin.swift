@@ -1,4 +1,3 @@
-import AdminModels
 import Directory
 import Foundation
 import MailCore
@@ -27,18 +26,17 @@ extension LocalDelivery {
 
     /// Saves a script after checking it: one that does not compile is refused with the line
     /// and column of the error.
-    public func putSieveScript(_ address: String, name: String, _ put: SievePut, actor: AdminActor) throws
-        -> SieveScriptView
-    {
+    public func putSieveScript(
+        _ address: String, name: String, script: String, activate: Bool = false, actor: AdminActor
+    ) throws -> SieveScriptView {
         let account = try directory.managedAccount(address, actor: actor)
         try Self.checkScriptName(name)
-        try Self.compile(put.script, name: name)
-        let activate = put.activate ?? false
+        try Self.compile(script, name: name)
         let audit = directory.auditEntry(
             actor, activate ? "sieve.put+activate" : "sieve.put", target: "script \"\(name)\" of \(account.address)",
             domain: account.address.domain)
         try store.putSieveScript(
-            accountID: account.id, name: name, text: put.script, activate: activate, at: Date(), audit: [audit])
+            accountID: account.id, name: name, text: script, activate: activate, at: Date(), audit: [audit])
         return try sieveScript(address, name: name, actor: actor)
     }
 
@@ -97,14 +95,19 @@ extension LocalDelivery {
     /// Writes the `vacation` script and makes it active. The script that was active before
     /// is included after the reply (`include :optional`), so the account's other rules keep
     /// running; `clearVacation` makes it active again.
-    public func setVacation(_ address: String, _ set: VacationSet, actor: AdminActor) throws -> VacationView {
+    /// `days` (default 7) is how long a sender waits for another reply; `from` and `until`,
+    /// ISO dates (UTC), bound the days replies are sent.
+    public func setVacation(
+        _ address: String, subject: String, message: String, days: Int? = nil, from: String? = nil, until: String? = nil,
+        actor: AdminActor
+    ) throws -> VacationView {
         let account = try directory.managedAccount(address, actor: actor)
-        let days = set.days ?? 7
+        let days = days ?? 7
         guard (1...365).contains(days) else {
             throw AdminError.invalid("invalid_days", "days must be from 1 to 365 (RFC 5230 §4.1)")
         }
-        let from = try set.from.map { try Self.vacationDate($0, "from") }
-        let until = try set.until.map { try Self.vacationDate($0, "until") }
+        let from = try from.map { try Self.vacationDate($0, "from") }
+        let until = try until.map { try Self.vacationDate($0, "until") }
         if let from, let until, until < from {
             throw AdminError.invalid("invalid_dates", "--until (\(until)) is before --from (\(from))")
         }
@@ -123,7 +126,7 @@ extension LocalDelivery {
             from.map { "currentdate :value \"ge\" \"date\" \"\($0)\"" },
             until.map { "currentdate :value \"le\" \"date\" \"\($0)\"" },
         ].compactMap { $0 }
-        let reply = "vacation :days \(days) :subject \(Self.quoted(set.subject)) \(Self.quoted(set.message));\n"
+        let reply = "vacation :days \(days) :subject \(Self.quoted(subject)) \(Self.quoted(message));\n"
         switch bounds.count {
         case 0: text += reply
         case 1: text += "if \(bounds[0]) {\n    " + reply + "}\n"
@@ -249,12 +252,15 @@ extension LocalDelivery {
 
     /// What the account's active script would do with `message`, without storing or sending
     /// anything (vacation history and duplicate sightings are read, not written).
-    public func testRules(_ address: String, _ test: RulesTest, actor: AdminActor) throws -> RulesTestView {
+    /// `from` is the envelope sender; without it, the From field's address.
+    public func testRules(
+        _ address: String, message: String, from: String? = nil, actor: AdminActor
+    ) throws -> RulesTestView {
         let account = try directory.managedAccount(address, actor: actor)
-        let data = Array(SieveNotice.crlf(test.message).utf8)
+        let data = Array(SieveNotice.crlf(message).utf8)
         // Without --from, the envelope sender is the From field's address.
         let from =
-            test.from
+            from
             ?? HeaderSummary(data).from.map { f in
                 guard let open = f.lastIndex(of: "<"), let close = f.lastIndex(of: ">"), open < close else {
                     return f.trimmingASCIISpaces()

@@ -1,4 +1,3 @@
-import AdminModels
 import Directory
 import Foundation
 import MIME

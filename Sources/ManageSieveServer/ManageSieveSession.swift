@@ -212,7 +212,7 @@ final class ManageSieveSession: @unchecked Sendable {
                     return refuse(refusal, out: &out)
                 }
                 if let error = compile(script) { return refuse(.no(error), out: &out) }
-                _ = try delivery.putSieveScript(address, name: name, SievePut(script: script), actor: actor)
+                _ = try delivery.putSieveScript(address, name: name, script: script, actor: actor)
                 out += ManageSieveResponse.ok("Putscript completed").bytes
             case .checkScript(let script):
                 if let error = compile(script) { return refuse(.no(error), out: &out) }

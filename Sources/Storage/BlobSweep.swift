@@ -1,6 +1,6 @@
-import AdminModels
 import Foundation
 import GRDB
+import MailCore
 
 extension SQLiteStore {
     /// Blobs examined per write transaction when marking, so that deliveries wait at most one

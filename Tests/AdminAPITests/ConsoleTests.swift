@@ -321,7 +321,7 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
         let scripts = try h.delivery.sieveScripts("bob@other.org", actor: .system)
         #expect(scripts.contains { $0.name == "rules" && $0.active })
         let test = try h.delivery.testRules(
-            "bob@other.org", RulesTest(message: "From: boss@example.org\r\nSubject: invoice \"Q4\" due\r\n\r\nPay.\r\n"), actor: .system)
+            "bob@other.org", message: "From: boss@example.org\r\nSubject: invoice \"Q4\" due\r\n\r\nPay.\r\n", actor: .system)
         #expect(test.actions.first?.contains("Bills") == true, "\(test.actions)")
         try await h.app.test(.router) { client in
             var b = Browser(client)

@@ -36,6 +36,23 @@ import Testing
         #expect((properties["created_at"] as? [String: String])?["format"] == "date-time")
     }
 
+    /// The results defined in MailCore (so that Delivery and Storage need not import AdminModels)
+    /// keep the schema names they had in AdminModels: the name leaves out the module.
+    @Test func resultsFromMailCoreKeepTheirSchemaNames() {
+        var components: [String: Any] = [:]
+        let types: [any Decodable.Type] = [
+            HeldView.self, QuarantineResult.self, QuarantineMessageView.self, BackupView.self, MailboxTransferView.self,
+            SieveScriptView.self, VacationView.self, RulesTestView.self, ForwardView.self, BlobSweepReport.self, StorageUsage.self,
+        ]
+        for type in types { _ = JSONSchema.of(type, components: &components) }
+        #expect(
+            Set(components.keys) == [
+                "HeldView", "ModerationResult", "QuarantineMessageView", "QuarantineView", "BackupView", "MailboxTransferView",
+                "MailboxTransferView_Folder", "MailboxTransferView_Refused", "SieveScriptView", "VacationView", "RulesTestView",
+                "ForwardView", "BlobSweepReport", "StorageUsage",
+            ])
+    }
+
     @Test func endpointsFillTheirPaths() {
         #expect(API.getAccountSieveScript.url(["a@b.org", "my rules"]) == "/api/v1/accounts/a@b.org/sieve/my%20rules")
         #expect(API.getWebhookLog.url(["3"], query: "limit=5") == "/api/v1/webhooks/3/log?limit=5")

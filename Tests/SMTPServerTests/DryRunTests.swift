@@ -91,7 +91,7 @@ import Testing
             if header :contains "subject" "project" { fileinto :create "Projects"; }
             """
         _ = try s.harness.delivery.putSieveScript(
-            "alice@example.org", name: "rules", SievePut(script: script, activate: true), actor: admin)
+            "alice@example.org", name: "rules", script: script, activate: true, actor: admin)
         let steps = await s.dryRun(
             DryRunTransaction(
                 sender: "boss@partner.test", recipients: ["projects@example.org"], message: Self.message,

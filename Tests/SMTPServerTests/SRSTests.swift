@@ -93,16 +93,16 @@ struct SRSForwardingTests {
                     receivedHeader: "Received: from test\r\n", clientIP: "192.0.2.1", helo: "test", tls: nil, authenticatedUser: nil))
         }
         _ = try h.delivery.putSieveScript(
-            "alice@example.org", name: "mine", SievePut(script: "require \"fileinto\"; keep;", activate: true), actor: admin)
+            "alice@example.org", name: "mine", script: "require \"fileinto\"; keep;", activate: true, actor: admin)
 
-        let kept = try h.delivery.setForward("alice@example.org", ForwardSet(to: ["alice@partner.test"], keepCopy: true), actor: admin)
+        let kept = try h.delivery.setForward("alice@example.org", to: ["alice@partner.test"], keepCopy: true, actor: admin)
         #expect(kept.active && kept.keepCopy && kept.to == ["alice@partner.test"] && kept.includes == "mine", "\(kept)")
         try await send()
         #expect(try h.delivery.store.inboxMessages(accountID: alice).count == 1)
         let queued = try h.delivery.store.queuedRecipients()
         #expect(queued.count == 1 && queued[0].recipient == "alice@partner.test" && queued[0].sender.hasPrefix("SRS0="), "\(queued)")
 
-        let moved = try h.delivery.setForward("alice@example.org", ForwardSet(to: ["alice@partner.test"]), actor: admin)
+        let moved = try h.delivery.setForward("alice@example.org", to: ["alice@partner.test"], actor: admin)
         #expect(!moved.keepCopy && moved.includes == nil)
         try await send()
         #expect(try h.delivery.store.inboxMessages(accountID: alice).count == 1, "nothing stays without a copy")
@@ -113,7 +113,7 @@ struct SRSForwardingTests {
         try await send()
         #expect(try h.delivery.store.inboxMessages(accountID: alice).count == 2)
         #expect(throws: AdminError.self) {
-            try h.delivery.setForward("alice@example.org", ForwardSet(to: ["alice@example.org"]), actor: admin)
+            try h.delivery.setForward("alice@example.org", to: ["alice@example.org"], actor: admin)
         }
     }
 }

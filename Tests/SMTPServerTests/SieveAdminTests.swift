@@ -15,7 +15,7 @@ import Testing
         let h = try PolicyHarness()
         #expect {
             _ = try h.delivery.putSieveScript(
-                "alice@example.org", name: "r", SievePut(script: "keep;\nfilein \"x\";"), actor: admin)
+                "alice@example.org", name: "r", script: "keep;\nfilein \"x\";", actor: admin)
         } throws: { e in
             (e as? AdminError)?.code == "invalid_script" && "\(e)".contains("2:1")
         }
@@ -25,8 +25,8 @@ import Testing
     @Test func oneActiveScriptAndTheAuditSaysWhoChangedIt() throws {
         let h = try PolicyHarness()
         _ = try h.delivery.putSieveScript(
-            "alice@example.org", name: "a", SievePut(script: "keep;", activate: true), actor: admin)
-        _ = try h.delivery.putSieveScript("alice@example.org", name: "b", SievePut(script: "discard;"), actor: admin)
+            "alice@example.org", name: "a", script: "keep;", activate: true, actor: admin)
+        _ = try h.delivery.putSieveScript("alice@example.org", name: "b", script: "discard;", actor: admin)
         #expect(
             try h.delivery.sieveScripts("alice@example.org", actor: admin).map { "\($0.name):\($0.active)" } == [
                 "a:true", "b:false",
@@ -52,29 +52,29 @@ import Testing
         let h = try PolicyHarness()
         let ours = AdminActor(name: "d", role: .domainAdmin, domains: [try DomainName("example.org")])
         let other = AdminActor(name: "o", role: .domainAdmin, domains: [try DomainName("bücher.example")])
-        _ = try h.delivery.putSieveScript("alice@example.org", name: "r", SievePut(script: "keep;"), actor: ours)
+        _ = try h.delivery.putSieveScript("alice@example.org", name: "r", script: "keep;", actor: ours)
         #expect(throws: AdminError.self) { try h.delivery.sieveScripts("alice@example.org", actor: other) }
         #expect(throws: AdminError.self) {
-            try h.delivery.putSieveScript("alice@example.org", name: "x", SievePut(script: "discard;"), actor: other)
+            try h.delivery.putSieveScript("alice@example.org", name: "x", script: "discard;", actor: other)
         }
         #expect(throws: AdminError.self) {
-            try h.delivery.testRules("alice@example.org", RulesTest(message: "\r\n"), actor: other)
+            try h.delivery.testRules("alice@example.org", message: "\r\n", actor: other)
         }
     }
 
     @Test func vacationWrapsTheActiveScriptAndClearPutsItBack() throws {
         let h = try PolicyHarness()
         _ = try h.delivery.putSieveScript(
-            "alice@example.org", name: "rules", SievePut(script: "keep;", activate: true), actor: admin)
+            "alice@example.org", name: "rules", script: "keep;", activate: true, actor: admin)
         let v = try h.delivery.setVacation(
-            "alice@example.org", VacationSet(subject: "Away \"now\"", message: "Back on\nMonday.", days: 3),
+            "alice@example.org", subject: "Away \"now\"", message: "Back on\nMonday.", days: 3,
             actor: admin)
         #expect(
             v.active && v.subject == "Away \"now\"" && v.message == "Back on\nMonday." && v.days == 3
                 && v.includes == "rules")
         // Set again: still includes "rules", not itself.
         let again = try h.delivery.setVacation(
-            "alice@example.org", VacationSet(subject: "Away", message: "x"), actor: admin)
+            "alice@example.org", subject: "Away", message: "x", actor: admin)
         #expect(again.includes == "rules" && again.days == 7)
         _ = try h.delivery.clearVacation("alice@example.org", actor: admin)
         #expect(
@@ -83,16 +83,16 @@ import Testing
             ])
         #expect(throws: AdminError.self) {
             try h.delivery.setVacation(
-                "alice@example.org", VacationSet(subject: "s", message: "m", days: 0), actor: admin)
+                "alice@example.org", subject: "s", message: "m", days: 0, actor: admin)
         }
     }
 
     @Test func vacationDatesBoundTheRepliesByTheEnginesClock() throws {
         let h = try PolicyHarness()
         _ = try h.delivery.putSieveScript(
-            "alice@example.org", name: "rules", SievePut(script: "keep;", activate: true), actor: admin)
+            "alice@example.org", name: "rules", script: "keep;", activate: true, actor: admin)
         let v = try h.delivery.setVacation(
-            "alice@example.org", VacationSet(subject: "Away", message: "Back in January.", from: "2026-12-20", until: "2027-01-05"),
+            "alice@example.org", subject: "Away", message: "Back in January.", from: "2026-12-20", until: "2027-01-05",
             actor: admin)
         #expect(v.from == "2026-12-20" && v.until == "2027-01-05" && v.subject == "Away" && v.includes == "rules", "\(v)")
         #expect(v.script?.contains("currentdate :value \"ge\" \"date\" \"2026-12-20\"") == true, "\(v.script ?? "")")
@@ -119,13 +119,13 @@ import Testing
 
         // One bound alone; dates that are not dates, or the wrong way round, are refused.
         let open = try h.delivery.setVacation(
-            "alice@example.org", VacationSet(subject: "Away", message: "Gone.", until: "2027-02-01"), actor: admin)
+            "alice@example.org", subject: "Away", message: "Gone.", until: "2027-02-01", actor: admin)
         #expect(open.from == nil && open.until == "2027-02-01" && open.includes == "rules")
         #expect(try replies(at: "2020-01-01T12:00:00Z") && !(try replies(at: "2027-02-02T00:00:00Z")))
-        for bad in [VacationSet(subject: "s", message: "m", from: "2026-13-01"), VacationSet(subject: "s", message: "m", until: "24.12.2026"),
-            VacationSet(subject: "s", message: "m", from: "2027-01-02", until: "2027-01-01")]
-        {
-            #expect(throws: AdminError.self) { try h.delivery.setVacation("alice@example.org", bad, actor: admin) }
+        for (from, until) in [("2026-13-01", nil), (nil, "24.12.2026"), ("2027-01-02", "2027-01-01")] as [(String?, String?)] {
+            #expect(throws: AdminError.self) {
+                try h.delivery.setVacation("alice@example.org", subject: "s", message: "m", from: from, until: until, actor: admin)
+            }
         }
     }
 
@@ -133,15 +133,15 @@ import Testing
         let h = try PolicyHarness()
         let message =
             "From: Bob <bob@elsewhere.test>\nTo: alice@example.org\nSubject: project news\nMessage-ID: <n1@x>\n\nhi\n"
-        #expect(try h.delivery.testRules("alice@example.org", RulesTest(message: message), actor: admin).script == nil)
+        #expect(try h.delivery.testRules("alice@example.org", message: message, actor: admin).script == nil)
         let script = """
             require ["fileinto", "mailbox", "vacation", "imap4flags"];
             vacation "away";
             if header :contains "subject" "project" { fileinto :create :flags "\\\\Flagged" "Projects"; redirect "carol@partner.test"; }
             """
         _ = try h.delivery.putSieveScript(
-            "alice@example.org", name: "r", SievePut(script: script, activate: true), actor: admin)
-        let r = try h.delivery.testRules("alice@example.org", RulesTest(message: message), actor: admin)
+            "alice@example.org", name: "r", script: script, activate: true, actor: admin)
+        let r = try h.delivery.testRules("alice@example.org", message: message, actor: admin)
         #expect(r.script == "r")
         #expect(
             r.actions == [
@@ -160,7 +160,7 @@ import Testing
                 accountID: id, handle: "away<default-subject><default-from><NO-MIME>", sender: "bob@elsewhere.test")
                 == nil)
         // --from overrides the envelope sender: a bounce gets no reply.
-        let bounce = try h.delivery.testRules("alice@example.org", RulesTest(message: message, from: ""), actor: admin)
+        let bounce = try h.delivery.testRules("alice@example.org", message: message, from: "", actor: admin)
         #expect(bounce.outcome.contains("vacation reply not sent: the sender is empty (a bounce)"))
     }
 }

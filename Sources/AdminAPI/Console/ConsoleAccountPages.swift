@@ -227,10 +227,10 @@ func setRule(_ c: Console, _ r: ConsoleRequest, _ rule: String, address: String,
     case ("vacation", true): _ = try delivery.clearVacation(address, actor: actor)
     case ("vacation", false):
         _ = try delivery.setVacation(
-            address, VacationSet(subject: r.form.text("subject") ?? "", message: r.form["message"] ?? "", days: r.form.text("days").flatMap { Int($0) }),
+            address, subject: r.form.text("subject") ?? "", message: r.form["message"] ?? "", days: r.form.text("days").flatMap { Int($0) },
             actor: actor)
     case (_, true): _ = try delivery.clearForward(address, actor: actor)
-    default: _ = try delivery.setForward(address, ForwardSet(to: r.form.list("to"), keepCopy: r.form.bool("keep_copy")), actor: actor)
+    default: _ = try delivery.setForward(address, to: r.form.list("to"), keepCopy: r.form.bool("keep_copy"), actor: actor)
     }
 }
 

@@ -80,7 +80,7 @@ func addMorePages(_ c: Console, _ group: RouterGroup<AdminContext>) {
         guard let delivery = c.delivery else { throw AdminError.notFound("not_available", "rules are not available") }
         let (address, _) = try account(r)
         let name = r.form.text("name") ?? ""
-        try delivery.putSieveScript(address, name: name, SievePut(script: r.form["script"] ?? "", activate: r.form.bool("activate")), actor: r.actor)
+        try delivery.putSieveScript(address, name: name, script: r.form["script"] ?? "", activate: r.form.bool("activate"), actor: r.actor)
         var page = try accountDetail(c, r, address: address)
         page.notice = "Script \(name) saved."
         return page
@@ -120,7 +120,7 @@ func addMorePages(_ c: Console, _ group: RouterGroup<AdminContext>) {
         guard let delivery = c.delivery else { throw AdminError.notFound("not_available", "rules are not available") }
         let (address, _) = try account(r)
         let message = (r.form["message"] ?? "").replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
-        let result = try delivery.testRules(address, RulesTest(message: message, from: r.form.text("from")), actor: r.actor)
+        let result = try delivery.testRules(address, message: message, from: r.form.text("from"), actor: r.actor)
         var page = try accountDetail(c, r, address: address)
         page.sections.insert(
             Section(

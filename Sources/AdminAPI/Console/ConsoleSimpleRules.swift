@@ -90,7 +90,7 @@ func saveSimpleRules(_ c: Console, _ rules: [SimpleRule], address: String, actor
         return
     }
     _ = try delivery.putSieveScript(
-        address, name: SimpleRule.scriptName, SievePut(script: SimpleRule.script(rules), activate: active == nil || active == SimpleRule.scriptName),
+        address, name: SimpleRule.scriptName, script: SimpleRule.script(rules), activate: active == nil || active == SimpleRule.scriptName,
         actor: actor)
 }
 
