@@ -23,7 +23,10 @@ public struct MboxMessage: Hashable, Sendable {
 ///
 /// The variants differ only in how body lines starting with `From ` are kept: mboxo writes
 /// `>From ` and cannot tell it apart from a body line that started with `>From `; mboxrd
-/// (which we write) adds one `>` to every `>*From ` line, and reading removes one.
+/// (which we write) adds one `>` to every `>*From ` line, and reading removes one. mboxcl2
+/// quotes nothing and gives each message's body length in `Content-Length:`; a length that
+/// holds is followed, so its `From ` body lines stay in their message (format detected per
+/// message).
 /// Lines are split on LF; carriage returns before it are dropped and every line comes out
 /// ending CRLF, so a message with a bare CR or LF does not come back byte for byte.
 public enum Mbox {
@@ -54,16 +57,20 @@ public enum Mbox {
     public static func parse(_ bytes: [UInt8], variant: Variant = .mboxrd) throws -> [MboxMessage] {
         var messages: [MboxMessage] = []
         var current: (sender: String, date: Date?, lines: [ArraySlice<UInt8>])?
-        func finish() {
-            guard var c = current else { return }
-            if c.lines.last?.isEmpty == true { c.lines.removeLast() }
-            let (flags, lines) = takeStatus(c.lines)
+        func add(sender: String, date: Date?, _ lines: [ArraySlice<UInt8>]) {
+            let (flags, lines) = takeStatus(lines)
             var data: [UInt8] = []
             for line in lines {
                 data += line
                 data += [13, 10]
             }
-            messages.append(MboxMessage(sender: c.sender, date: c.date, flags: flags, data: data))
+            messages.append(MboxMessage(sender: sender, date: date, flags: flags, data: data))
+        }
+        func finish() {
+            guard var c = current else { return }
+            if c.lines.last?.isEmpty == true { c.lines.removeLast() }
+            add(sender: c.sender, date: c.date, c.lines)
+            current = nil
         }
         var start = 0
         while start < bytes.count {
@@ -75,7 +82,12 @@ public enum Mbox {
             if line.starts(with: fromPrefix) {
                 finish()
                 let (sender, date) = parseFromLine(line.dropFirst(5))
-                current = (sender, date, [])
+                if let (lines, next) = lengthDelimited(bytes, at: start) {
+                    add(sender: sender, date: date, lines)
+                    start = next
+                } else {
+                    current = (sender, date, [])
+                }
             } else if current != nil {
                 current!.lines.append(variant == .mboxrd ? unquoted(line) : line)
             } else if !line.isEmpty {
@@ -84,6 +96,50 @@ public enum Mbox {
         }
         finish()
         return messages
+    }
+
+    /// mboxcl2 (and mboxcl): the message at `start` (just after its `From ` line) when its
+    /// header has a `Content-Length:` that ends the body with a line end exactly at the end of
+    /// the file or at the next `From ` line (after at most one blank line). Such a body is taken as it is:
+    /// its lines are not split at `From ` nor unquoted. Any other length is not trusted (a
+    /// file edited by hand, or a `Content-Length:` that is the message's own) and nil sends the
+    /// message through the line rules. Returns its lines and where the file goes on.
+    static func lengthDelimited(_ bytes: [UInt8], at start: Int) -> ([ArraySlice<UInt8>], Int)? {
+        var lines: [ArraySlice<UInt8>] = []
+        var length: Int?
+        var position = start
+        while true {  // the header, up to its empty line
+            guard position < bytes.count, let lf = bytes[position...].firstIndex(of: 10) else { return nil }
+            var end = lf
+            while end > position && bytes[end - 1] == 13 { end -= 1 }
+            let line = bytes[position..<end]
+            position = lf + 1
+            lines.append(line)
+            if line.isEmpty { break }
+            if line.prefix(15).map({ $0 | 0x20 }) == Array("content-length:".utf8) {
+                let value = String(decoding: line.dropFirst(15), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                guard value.count <= 12, let n = Int(value), n >= 0 else { return nil }
+                length = n
+            }
+        }
+        guard let length, length <= bytes.count - position else { return nil }
+        let bodyEnd = position + length
+        // The body ends a line, then at most the one blank line writers put between messages:
+        // an mboxrd file whose message carries a Content-Length of its own would need both to
+        // be misread.
+        guard length == 0 || bytes[bodyEnd - 1] == 10 else { return nil }
+        var after = bodyEnd
+        if bytes[after...].starts(with: [13, 10]) { after += 2 } else if bytes[after...].starts(with: [10]) { after += 1 }
+        guard after == bytes.count || bytes[after...].starts(with: fromPrefix) else { return nil }
+        var bodyStart = position
+        while bodyStart < bodyEnd {
+            var end = bytes[bodyStart..<bodyEnd].firstIndex(of: 10) ?? bodyEnd
+            let next = end + 1
+            while end > bodyStart && bytes[end - 1] == 13 { end -= 1 }
+            lines.append(bytes[bodyStart..<end])
+            bodyStart = next
+        }
+        return (lines, after)
     }
 
     /// An mboxrd file of `messages`, LF line ends. `Status:`/`X-Status:` fields the messages

@@ -62,6 +62,23 @@ import Testing
             file: "From x\nA: b\n\nFrom \nA: c\n",
             messages: [msg("A: b\r\n", sender: "x", date: nil), msg("A: c\r\n", sender: "MAILER-DAEMON", date: nil)]),
         Case(
+            name: "mboxcl2: a Content-Length that holds keeps a From body line in its message",
+            file:
+                "From alice@example.org Thu Dec  3 14:55:24 2026\nContent-Length: 16\n\nFrom inside\nend\n\nFrom bob Thu Dec  3 14:55:24 2026\nSubject: b\n\nb\n",
+            messages: [msg("Content-Length: 16\r\n\r\nFrom inside\r\nend\r\n"), msg("Subject: b\r\n\r\nb\r\n", sender: "bob")]),
+        Case(
+            name: "mboxcl2: nothing is unquoted, the length may end the file, the name is any case",
+            file: "From alice@example.org Thu Dec  3 14:55:24 2026\ncontent-LENGTH:  8 \nStatus: RO\n\n>From x\n",
+            messages: [msg("content-LENGTH:  8 \r\n\r\n>From x\r\n", flags: ["\\Seen"])]),
+        Case(
+            name: "a Content-Length that does not end at a From line is not followed",
+            file: "From alice@example.org Thu Dec  3 14:55:24 2026\nContent-Length: 3\n\nFrom inside\nend\n",
+            messages: [msg("Content-Length: 3\r\n"), msg("end\r\n", sender: "inside", date: nil)]),
+        Case(
+            name: "a Content-Length past the end of the file is not followed",
+            file: "From alice@example.org Thu Dec  3 14:55:24 2026\nContent-Length: 999\n\n>From x\n",
+            messages: [msg("Content-Length: 999\r\n\r\nFrom x\r\n")]),
+        Case(
             name: "leading blank lines are skipped",
             file: "\n\nFrom alice@example.org Thu Dec  3 14:55:24 2026\nA: b\n",
             messages: [msg("A: b\r\n")]),
