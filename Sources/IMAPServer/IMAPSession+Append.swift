@@ -99,17 +99,7 @@ extension IMAPSession {
     /// answers why not) and removes the file if it was not stored.
     func finishAppend(_ append: LargeAppend, tail: [UInt8], out: ResponseWriter) -> Next {
         defer { append.upload?.abandon() }
-        let bytes = Self.withEmptyLiteral(append.command, tail: tail)
-        let tagged: TaggedCommand
-        do {
-            tagged = try IMAPCommandParser.parse(bytes, limits: env.limits)
-        } catch let e as IMAPParseError {
-            return bad(tag: e.tag ?? "*", e.text, out: out)
-        } catch {
-            return bad(tag: "*", "Invalid command", out: out)
-        }
-        env.stats.add(MetricCatalog.imapCommands, ["command": Self.commandName(bytes)])
-        do {
+        return run(Self.withEmptyLiteral(append.command, tail: tail), out: out) { tagged in
             if let refusal = append.refusal { throw refusal }
             guard case .append(let name, let flags, let date, _) = tagged.command, let upload = append.upload else {
                 throw IMAPError.bad("Invalid command")
@@ -124,8 +114,6 @@ extension IMAPSession {
                 flags: flags.filter { $0 != "\\Recent" },
                 internalDate: date ?? Date())
             return appended(to: mailbox, account: account, validity: validity, uid: uid, tag: tagged.tag, out: out)
-        } catch {
-            return respond(to: error, tag: tagged.tag, out: out)
         }
     }
 

@@ -128,6 +128,12 @@ final class IMAPSession: @unchecked Sendable {
 
     /// One framed command.
     func handle(_ bytes: [UInt8], out: ResponseWriter) -> Next {
+        run(bytes, out: out) { try execute($0, out: out) }
+    }
+
+    /// Parses a framed command and counts it, then `body` carries it out. A command that does
+    /// not parse is answered `BAD`; what `body` throws is answered as `respond(to:)` says.
+    func run(_ bytes: [UInt8], out: ResponseWriter, _ body: (TaggedCommand) throws -> Next) -> Next {
         let tagged: TaggedCommand
         do {
             tagged = try IMAPCommandParser.parse(bytes, limits: env.limits)
@@ -136,13 +142,11 @@ final class IMAPSession: @unchecked Sendable {
         } catch {
             return bad(tag: "*", "Invalid command", out: out)
         }
-        let tag = tagged.tag
         env.stats.add(MetricCatalog.imapCommands, ["command": Self.commandName(bytes)])
         do {
-            let next = try execute(tagged, out: out)
-            return next
+            return try body(tagged)
         } catch {
-            return respond(to: error, tag: tag, out: out)
+            return respond(to: error, tag: tagged.tag, out: out)
         }
     }
 
