@@ -353,6 +353,20 @@ def smtp_source(port, sessions, count, message, sender="bench@elsewhere.example"
     return time.perf_counter() - t
 
 
+def free_udp_tcp_port():
+    """A loopback port free for both TCP and UDP (a DNS server listens on both)."""
+    while True:
+        port = free_port()
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            u.close()
+
+
 def start_root_dns(work, records):
     """A loopback NSD that is authoritative for the root zone and holds only `records` (zone-file
     lines relative to "."): every other name gets a quick NXDOMAIN, as a nonexistent domain would
@@ -361,16 +375,7 @@ def start_root_dns(work, records):
     that. Returns the port, for `[dns] servers`."""
     d = os.path.join(work, "root-dns")
     os.makedirs(d, exist_ok=True)
-    while True:  # NSD needs the same port free for UDP and TCP
-        port = free_port()
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", port))
-            break
-        except OSError:
-            continue
-        finally:
-            u.close()
+    port = free_udp_tcp_port()
     with open(os.path.join(d, "root.zone"), "w") as f:
         f.write("$ORIGIN .\n$TTL 3600\n. IN SOA ns.root. hostmaster.root. ( 1 3600 600 86400 60 )\n"
                 ". IN NS ns.root.\nns.root. IN A 127.0.0.1\n" + "".join(r + "\n" for r in records))
