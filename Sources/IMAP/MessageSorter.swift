@@ -45,8 +45,13 @@ public enum MessageSorter {
     /// The records in SORT order. `records` must be in mailbox (sequence) order: that is the
     /// order of last resort.
     public static func sort(_ records: [SortRecord], by criteria: [SortCriterion]) -> [SortRecord] {
+        order(records, by: criteria).map { records[$0] }
+    }
+
+    /// The indices of `records` in SORT order.
+    public static func order(_ records: [SortRecord], by criteria: [SortCriterion]) -> [Int] {
         // Indices into a buffer, so that a comparison copies no record (and retains no array).
-        let order = records.withUnsafeBufferPointer { r in
+        records.withUnsafeBufferPointer { r in
             r.indices.sorted { a, b in
                 for c in criteria {
                     let d = compare(r, a, b, c.key)
@@ -55,7 +60,6 @@ public enum MessageSorter {
                 return a < b
             }
         }
-        return order.map { records[$0] }
     }
 
     /// -1, 0 or 1 as `r[a]` sorts before, with or after `r[b]` by `key`.

@@ -11,43 +11,30 @@ import Storage
 extension IMAPSession {
     func sort(_ cmd: SortCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
         let (matches, modseq) = try sortAndThreadMatches(cmd.key, charset: cmd.charset)
-        let keys = Set(cmd.criteria.map(\.key))
-        var envelopes: EnvelopeFields.Parts = []
-        if keys.contains(.subject) { envelopes.insert(.subject) }
-        if keys.contains(.from) || keys.contains(.displayFrom) { envelopes.insert(.from) }
-        if keys.contains(.to) || keys.contains(.displayTo) { envelopes.insert(.to) }
-        if keys.contains(.cc) { envelopes.insert(.cc) }
-        var records = matches.map { SortRecord(number: uid ? UInt32(clamping: $0.uid) : UInt32($0.msn)) }
-        // Keys other sessions already computed come from the shared cache; the rest (the first
-        // SORT of a mailbox by these keys, or new mail) from the stored envelopes.
+        let mailbox = try selectedMailbox().id
         let uids = matches.map(\.uid)
-        let missing = env.sortKeys.fill(&records, uids: uids, mailbox: try selectedMailbox().id, keys: keys)
-        if !missing.isEmpty {
-            try readSortFields(missing.map { matches[$0] }, envelopes: envelopes) { j, f in
-                let i = missing[j]
-                records[i].arrival = f.internalDate
-                records[i].date = f.sentDate ?? f.internalDate
-                records[i].size = f.size
-                guard let e = f.envelope else { return }
-                if keys.contains(.subject) {
-                    records[i].subject = SortRecord.casemap(
-                        BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self)).text)
-                }
-                // RFC 5256 §3: FROM, TO and CC compare the first address's addr-mailbox.
-                if keys.contains(.from) { records[i].from = SortRecord.casemap(e.from?.mailbox ?? []) }
-                if keys.contains(.to) { records[i].to = SortRecord.casemap(e.to?.mailbox ?? []) }
-                if keys.contains(.cc) { records[i].cc = SortRecord.casemap(e.cc?.mailbox ?? []) }
-                if keys.contains(.displayFrom) {
-                    records[i].displayFrom = SortRecord.casemap(e.from?.displayName ?? "")
-                }
-                if keys.contains(.displayTo) { records[i].displayTo = SortRecord.casemap(e.to?.displayName ?? "") }
-            }
-            env.sortKeys.store(records, uids: uids, indices: missing, mailbox: try selectedMailbox().id, keys: keys)
+        // The last answer by these criteria serves when it holds every message asked for.
+        let order: [Int]
+        if let kept = env.sortKeys.order(mailbox: mailbox, criteria: cmd.criteria),
+            let reused = Self.subsetOrder(kept, UIDPositions(uids), count: uids.count)
+        {
+            order = reused
+        } else {
+            order = try sortOrder(matches, by: cmd.criteria, mailbox: mailbox)
+            if !order.isEmpty { env.sortKeys.storeOrder(order.map { uids[$0] }, mailbox: mailbox, criteria: cmd.criteria) }
         }
-        let sorted = MessageSorter.sort(records, by: cmd.criteria).map(\.number)
+        let sorted = order.map { uid ? UInt32(clamping: matches[$0].uid) : UInt32(matches[$0].msn) }
         guard let options = cmd.returnOptions else {
-            // RFC 7162 §3.1.5: a MODSEQ criterion adds the highest MODSEQ of the result.
-            out.write("* SORT" + sorted.map { " \($0)" }.joined() + (modseq.map { " (MODSEQ \($0))" } ?? "") + "\r\n")
+            out.write { b in
+                b += Self.sortPrefix
+                for n in sorted {
+                    b.append(0x20)
+                    b.appendDecimal(Int64(n))
+                }
+                // RFC 7162 §3.1.5: a MODSEQ criterion adds the highest MODSEQ of the result.
+                if let modseq { b += Array(" (MODSEQ \(modseq))".utf8) }
+                b += [0x0D, 0x0A]
+            }
             return ok(tag, "SORT completed", out: out)
         }
         let effective = options.isEmpty ? [.all] : options
@@ -76,15 +63,94 @@ extension IMAPSession {
         return ok(tag, "SORT completed", out: out)
     }
 
+    private static let sortPrefix = Array("* SORT".utf8)
+
+    /// The indices of `matches` (in mailbox order) in SORT order by `criteria`. Keys other
+    /// sessions already computed come from the shared cache; the rest (the first SORT of a
+    /// mailbox by these keys, or new mail) from the stored envelopes.
+    private func sortOrder(
+        _ matches: [(msn: Int, uid: Int64)], by criteria: [SortCriterion], mailbox: Int64
+    ) throws -> [Int] {
+        let keys = Set(criteria.map(\.key))
+        var envelopes: EnvelopeFields.Parts = []
+        if keys.contains(.subject) { envelopes.insert(.subject) }
+        if keys.contains(.from) || keys.contains(.displayFrom) { envelopes.insert(.from) }
+        if keys.contains(.to) || keys.contains(.displayTo) { envelopes.insert(.to) }
+        if keys.contains(.cc) { envelopes.insert(.cc) }
+        var records = matches.indices.map { SortRecord(number: UInt32(truncatingIfNeeded: $0)) }
+        let uids = matches.map(\.uid)
+        let missing = env.sortKeys.fill(&records, uids: uids, mailbox: mailbox, keys: keys)
+        if !missing.isEmpty {
+            try readSortFields(missing.map { matches[$0] }, envelopes: envelopes) { j, f in
+                let i = missing[j]
+                records[i].arrival = f.internalDate
+                records[i].date = f.sentDate ?? f.internalDate
+                records[i].size = f.size
+                guard let e = f.envelope else { return }
+                if keys.contains(.subject) {
+                    records[i].subject = SortRecord.casemap(
+                        BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self)).text)
+                }
+                // RFC 5256 §3: FROM, TO and CC compare the first address's addr-mailbox.
+                if keys.contains(.from) { records[i].from = SortRecord.casemap(e.from?.mailbox ?? []) }
+                if keys.contains(.to) { records[i].to = SortRecord.casemap(e.to?.mailbox ?? []) }
+                if keys.contains(.cc) { records[i].cc = SortRecord.casemap(e.cc?.mailbox ?? []) }
+                if keys.contains(.displayFrom) {
+                    records[i].displayFrom = SortRecord.casemap(e.from?.displayName ?? "")
+                }
+                if keys.contains(.displayTo) { records[i].displayTo = SortRecord.casemap(e.to?.displayName ?? "") }
+            }
+            env.sortKeys.store(records, uids: uids, indices: missing, mailbox: mailbox, keys: keys)
+        }
+        return MessageSorter.order(records, by: criteria)
+    }
+
+    /// The positions (in `positions`' list) of its UIDs in the order of `kept`, when `kept`
+    /// holds every one of the `count`.
+    static func subsetOrder(_ kept: [Int64], _ positions: UIDPositions, count: Int) -> [Int]? {
+        guard kept.count >= count else { return nil }
+        var order: [Int] = []
+        order.reserveCapacity(count)
+        for uid in kept {
+            if let i = positions[uid] { order.append(i) }
+        }
+        return order.count == count ? order : nil
+    }
+
     func thread(_ cmd: ThreadCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
         let matches = try sortAndThreadMatches(cmd.key, charset: cmd.charset).matches
-        var messages = matches.map {
-            ThreadMessage(
-                number: uid ? UInt32(clamping: $0.uid) : UInt32($0.msn), messageID: nil, references: [],
-                baseSubject: "",
-                isReplyOrForward: false, date: 0)
+        let mailbox = try selectedMailbox().id
+        let uids = matches.map(\.uid)
+        // Threads are computed numbered by UID, the numbering they are kept in.
+        var threads: ThreadForest
+        if let kept = env.sortKeys.threads(mailbox: mailbox, algorithm: cmd.algorithm, uids: uids) {
+            threads = kept
+        } else {
+            threads = try computeThreads(matches, algorithm: cmd.algorithm, mailbox: mailbox)
         }
-        try readSortFields(matches, envelopes: [.subject, .ids]) { i, f in
+        if !uid {
+            let positions = UIDPositions(uids)
+            threads.numbers = threads.numbers.map { $0.flatMap { positions[Int64($0)] }.map { UInt32(matches[$0].msn) } }
+        }
+        out.write("* THREAD" + (threads.roots.isEmpty ? "" : " " + Threader.encode(threads)) + "\r\n")
+        return ok(tag, "THREAD completed", out: out)
+    }
+
+    /// The threads of `matches` by `algorithm`, numbered by UID; kept, with what they were made
+    /// of, for the next THREAD.
+    private func computeThreads(
+        _ matches: [(msn: Int, uid: Int64)], algorithm: ThreadAlgorithm, mailbox: Int64
+    ) throws -> ThreadForest {
+        let uids = matches.map(\.uid)
+        let references = algorithm == .references
+        var messages = uids.map {
+            ThreadMessage(
+                number: UInt32(clamping: $0), messageID: nil, references: [], baseSubject: "", isReplyOrForward: false,
+                date: 0)
+        }
+        let missing = env.sortKeys.fillThreadKeys(&messages, uids: uids, mailbox: mailbox, references: references)
+        try readSortFields(missing.map { matches[$0] }, envelopes: [.subject, .ids]) { j, f in
+            let i = missing[j]
             messages[i].date = f.sentDate ?? f.internalDate
             guard let e = f.envelope else { return }
             let subject = BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self))
@@ -92,21 +158,18 @@ extension IMAPSession {
             messages[i].isReplyOrForward = subject.isReplyOrForward
             messages[i].messageID = e.messageID.flatMap { MessageIDs.first(in: $0) }
         }
-        let threads: ThreadForest
-        switch cmd.algorithm {
-        case .orderedSubject:
-            threads = Threader.orderedSubject(messages)
-        case .references:
+        if references && !missing.isEmpty {
             // References is not among the stored fields: read each message's header.
-            var index: [Int64: Int] = [:]
-            for (i, m) in matches.enumerated() { index[m.uid] = i }
-            try forEachMessage(matches.map(\.uid)) { d, bytes in
-                if let i = index[d.uid] { messages[i].references = MessageIDs.threadReferences(message: bytes) }
+            let positions = UIDPositions(uids)
+            try forEachMessage(missing.map { uids[$0] }) { d, bytes in
+                if let i = positions[d.uid] { messages[i].references = MessageIDs.threadReferences(message: bytes) }
             }
-            threads = Threader.references(messages)
         }
-        out.write("* THREAD" + (threads.roots.isEmpty ? "" : " " + Threader.encode(threads)) + "\r\n")
-        return ok(tag, "THREAD completed", out: out)
+        let threads = references ? Threader.references(messages) : Threader.orderedSubject(messages)
+        env.sortKeys.storeThreads(
+            messages, uids: uids, indices: missing, references: references, mailbox: mailbox,
+            answer: (algorithm, threads))
+        return threads
     }
 
     /// The messages a SORT or THREAD program selects, in mailbox order, and with a MODSEQ

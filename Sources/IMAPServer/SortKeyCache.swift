@@ -1,11 +1,20 @@
 import IMAP
 import Synchronization
 
-/// What SORT compares of each message, shared by every session. A message's bytes never
-/// change and UIDs are never reused, so the keys of (mailbox, UID) stay right for as long as
-/// the message exists: a client that sorts on every page view (webmail opens a connection per
-/// request) pays for reading and parsing the envelopes once, then only for new mail. Keys of
-/// at most `capacity` messages are kept; the mailboxes sorted longest ago go first.
+/// What SORT and THREAD compare of each message, and their last answers, shared by every
+/// session. A message's bytes never change and UIDs are never reused, so the keys of
+/// (mailbox, UID) stay right for as long as the message exists: a client that sorts on every
+/// page view (webmail opens a connection per request) pays for reading and parsing the
+/// envelopes once, then only for new mail.
+///
+/// For the same reason an answer stays right for any subset of the messages it ordered: a
+/// SORT by the same criteria over messages that were all in the last one's is that order with
+/// the others left out (ties fall back to UID order, which a subset keeps), and a THREAD over
+/// exactly the same messages is the same threads. Like Dovecot's sort and thread indexes,
+/// this makes a repeated SORT or THREAD cost a pass over the answer; new mail makes the next
+/// one compute again. About `capacity` bytes are kept (a 100,000-message mailbox with every
+/// kind of key and answer takes about 50 MB); the mailboxes sorted longest ago go first, and
+/// the one just used stays even when it alone is bigger.
 final class SortKeyCache: Sendable {
     struct Basics {
         var arrival: Double
@@ -13,13 +22,45 @@ final class SortKeyCache: Sendable {
         var size: Int
     }
 
+    /// What THREAD reads of a message; `references` is nil until THREAD=REFERENCES read them.
+    struct ThreadKeys {
+        var messageID: String?
+        var references: [String]?
+        var baseSubject: String
+        var isReplyOrForward: Bool
+        var date: Double
+        /// Bytes held, roughly: the entry, and the IDs (most are too long for a small string).
+        var bytes: Int { 96 + 48 * (references?.count ?? 0) }
+    }
+
+    /// A THREAD answer, numbered by UID, and the UIDs (ascending) it threaded.
+    struct Threads {
+        var uids: [Int64]
+        var forest: ThreadForest
+    }
+
     struct Mailbox {
         var basics: [Int64: Basics] = [:]
         /// Per string key (SUBJECT, FROM, ...), computed the first time a SORT needs it.
         var strings: [SortCriterion.Key: [Int64: [UInt8]]] = [:]
+        var threadKeys: [Int64: ThreadKeys] = [:]
+        /// The last SORT answer per criteria (UIDs in sort order), a few criteria at a time.
+        var orders: [[SortCriterion]: [Int64]] = [:]
+        var threads: [ThreadAlgorithm: Threads] = [:]
         var lastUse: UInt64 = 0
-        var count: Int { basics.count + strings.values.reduce(0) { $0 + $1.count } }
+        /// The thread keys' ``ThreadKeys/bytes``, kept as they are stored.
+        var threadKeyBytes = 0
+        /// Bytes held, roughly: dictionary entries with their keys, arrays of UIDs, the keys'
+        /// bytes.
+        var bytes: Int {
+            basics.count * 64 + strings.values.reduce(0) { $0 + $1.count * 80 } + threadKeyBytes
+                + orders.values.reduce(0) { $0 + $1.count * 8 } + threads.values.reduce(0) { $0 + $1.uids.count * 56 }
+        }
     }
+
+    /// Criteria lists whose orders are kept per mailbox: a client sorts by the column its user
+    /// chose, so a few cover it.
+    static let ordersPerMailbox = 4
 
     struct State {
         var mailboxes: [Int64: Mailbox] = [:]
@@ -29,7 +70,7 @@ final class SortKeyCache: Sendable {
     let capacity: Int
     private let state = Mutex(State())
 
-    init(capacity: Int = 1_000_000) {
+    init(capacity: Int = 64 << 20) {
         self.capacity = capacity
     }
 
@@ -78,12 +119,125 @@ final class SortKeyCache: Sendable {
                 for key in wanted { m.strings[key, default: [:]][uids[i]] = r[key] }
             }
             s.mailboxes[mailbox] = m
-            var total = s.mailboxes.values.reduce(0) { $0 + $1.count }
-            while total > capacity, let oldest = s.mailboxes.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-                total -= oldest.value.count
-                s.mailboxes[oldest.key] = nil
-            }
+            trim(&s)
         }
+    }
+
+    /// The last SORT answer by `criteria` in the mailbox, as UIDs in sort order.
+    func order(mailbox: Int64, criteria: [SortCriterion]) -> [Int64]? {
+        state.withLock { s in s.mailboxes[mailbox]?.orders[criteria] }
+    }
+
+    func storeOrder(_ uids: [Int64], mailbox: Int64, criteria: [SortCriterion]) {
+        state.withLock { s in
+            s.clock += 1
+            var m = s.mailboxes.removeValue(forKey: mailbox) ?? Mailbox()
+            m.lastUse = s.clock
+            if m.orders[criteria] == nil, m.orders.count >= Self.ordersPerMailbox, let any = m.orders.keys.first {
+                m.orders[any] = nil
+            }
+            m.orders[criteria] = uids
+            s.mailboxes[mailbox] = m
+            trim(&s)
+        }
+    }
+
+    /// The last THREAD answer by `algorithm` in the mailbox, if it threaded exactly `uids`.
+    func threads(mailbox: Int64, algorithm: ThreadAlgorithm, uids: [Int64]) -> ThreadForest? {
+        state.withLock { s in
+            guard let t = s.mailboxes[mailbox]?.threads[algorithm], t.uids == uids else { return nil }
+            return t.forest
+        }
+    }
+
+    /// Fills the thread keys of `uids` it holds (with References when `references`); returns
+    /// the indices of those it does not.
+    func fillThreadKeys(
+        _ messages: inout [ThreadMessage], uids: [Int64], mailbox: Int64, references: Bool
+    ) -> [Int] {
+        state.withLock { s in
+            guard let m = s.mailboxes[mailbox] else { return Array(messages.indices) }
+            var missing: [Int] = []
+            for (i, uid) in uids.enumerated() {
+                guard let k = m.threadKeys[uid], !references || k.references != nil else {
+                    missing.append(i)
+                    continue
+                }
+                messages[i].messageID = k.messageID
+                messages[i].references = k.references ?? []
+                messages[i].baseSubject = k.baseSubject
+                messages[i].isReplyOrForward = k.isReplyOrForward
+                messages[i].date = k.date
+            }
+            return missing
+        }
+    }
+
+    /// Keeps the thread keys of `messages[indices]` and, when given, the answer over all of them.
+    func storeThreads(
+        _ messages: [ThreadMessage], uids: [Int64], indices: [Int], references: Bool, mailbox: Int64,
+        answer: (ThreadAlgorithm, ThreadForest)?
+    ) {
+        state.withLock { s in
+            s.clock += 1
+            var m = s.mailboxes.removeValue(forKey: mailbox) ?? Mailbox()
+            m.lastUse = s.clock
+            for i in indices {
+                let t = messages[i]
+                let keys = ThreadKeys(
+                    messageID: t.messageID, references: references ? t.references : nil, baseSubject: t.baseSubject,
+                    isReplyOrForward: t.isReplyOrForward, date: t.date)
+                m.threadKeyBytes += keys.bytes - (m.threadKeys.updateValue(keys, forKey: uids[i])?.bytes ?? 0)
+            }
+            if let (algorithm, forest) = answer { m.threads[algorithm] = Threads(uids: uids, forest: forest) }
+            s.mailboxes[mailbox] = m
+            trim(&s)
+        }
+    }
+
+    /// Drops the mailboxes used longest ago, but not the one just used, until about
+    /// `capacity` bytes are kept.
+    private func trim(_ s: inout State) {
+        var total = s.mailboxes.values.reduce(0) { $0 + $1.bytes }
+        while total > capacity,
+            let oldest = s.mailboxes.filter({ $0.value.lastUse != s.clock }).min(by: { $0.value.lastUse < $1.value.lastUse })
+        {
+            total -= oldest.value.bytes
+            s.mailboxes[oldest.key] = nil
+        }
+    }
+}
+
+/// Where each UID of an ascending list stands in it: an array over the UID range when the
+/// UIDs are dense (a mailbox's usually are), a dictionary when they are sparse.
+struct UIDPositions {
+    private let low: Int64
+    private let dense: [Int32]
+    private let sparse: [Int64: Int]
+
+    init(_ uids: [Int64]) {
+        let low = uids.first ?? 0
+        let span = (uids.last ?? low) - low + 1
+        self.low = low
+        if !uids.isEmpty, span <= 4 * Int64(uids.count) + 1024 {
+            var dense = [Int32](repeating: -1, count: Int(span))
+            for (i, uid) in uids.enumerated() { dense[Int(uid - low)] = Int32(i) }
+            self.dense = dense
+            sparse = [:]
+        } else {
+            dense = []
+            var sparse: [Int64: Int] = [:]
+            sparse.reserveCapacity(uids.count)
+            for (i, uid) in uids.enumerated() { sparse[uid] = i }
+            self.sparse = sparse
+        }
+    }
+
+    subscript(uid: Int64) -> Int? {
+        if dense.isEmpty { return sparse[uid] }
+        let offset = uid - low
+        guard offset >= 0, offset < dense.count, dense[Int(offset)] >= 0 else { return nil }
+        return Int(dense[Int(offset)])
     }
 }
 

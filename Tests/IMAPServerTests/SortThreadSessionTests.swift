@@ -3,6 +3,7 @@ import GRDB
 import Testing
 
 @testable import Delivery
+import IMAP
 @testable import IMAPServer
 @testable import Storage
 
@@ -177,6 +178,50 @@ import Testing
         h.send(s, "f STORE 2 +FLAGS (\\Deleted)")
         h.send(s, "g EXPUNGE")
         #expect(Self.sorted(h.send(s, "h SORT (FROM) UTF-8 ALL")) == [5, 4, 2, 3, 1])
+    }
+
+    /// A kept SORT answer serves any subset of the messages it ordered, numbered as the
+    /// request asks and after expunges; new mail, a new criterion or other messages make
+    /// the next SORT compute again. A kept THREAD answer serves only the same messages.
+    @Test func keptAnswersServeOnlyWhatTheyCover() throws {
+        let (h, s) = try Self.selected()
+        #expect(Self.sorted(h.send(s, "a SORT (FROM) UTF-8 ALL")) == [2, 5, 3, 4, 1])
+        // zoe, bob, amy
+        #expect(Self.sorted(h.send(s, "b SORT (FROM) UTF-8 1,3,5")) == [5, 3, 1])
+        #expect(Self.sorted(h.send(s, "c UID SORT (FROM) UTF-8 ALL")) == [3, 6, 4, 5, 2])
+        #expect(Self.sorted(h.send(s, "d SORT (REVERSE FROM) UTF-8 ALL")) == [1, 4, 3, 2, 5])
+        #expect(h.send(s, "e SORT RETURN (MIN MAX COUNT) (FROM) UTF-8 ALL").contains("* ESEARCH (TAG \"e\") MIN 2 MAX 1 COUNT 5"))
+        // amy (2) goes: the others move up one sequence number.
+        h.send(s, "f STORE 2 +FLAGS (\\Deleted)")
+        h.send(s, "g EXPUNGE")
+        #expect(Self.sorted(h.send(s, "h SORT (FROM) UTF-8 ALL")) == [4, 2, 3, 1])
+        let late = "From: aaron@example.com\r\nSubject: Re: Lunch\r\nDate: Sun, 1 Mar 2026 00:00:00 +0000\r\n"
+            + "Message-ID: <l2@example.com>\r\nReferences: <l1@example.org>\r\n\r\nx\r\n"
+        #expect(h.send(s, "i THREAD REFERENCES UTF-8 ALL").contains("* THREAD (1 3)((2)(4))\r\n"))
+        h.send(s, "ap APPEND INBOX {\(late.utf8.count)+}\r\n\(late)")
+        h.send(s, "n NOOP")
+        #expect(Self.sorted(h.send(s, "j SORT (FROM) UTF-8 ALL")) == [5, 4, 2, 3, 1])
+        #expect(Self.sorted(h.send(s, "k SORT (FROM) UTF-8 2:5")) == [5, 4, 2, 3])
+        // The reply joins its lunch thread; the other threads are as before.
+        #expect(h.send(s, "l THREAD REFERENCES UTF-8 ALL").contains("* THREAD (1 3)((2 5)(4))\r\n"))
+        #expect(h.send(s, "m THREAD REFERENCES UTF-8 1:4").contains("* THREAD (1 3)((2)(4))\r\n"))
+    }
+
+    /// Over its capacity, the cache drops the mailboxes used longest ago, never the one just used.
+    @Test func theCacheKeepsTheMailboxInUse() {
+        let cache = SortKeyCache(capacity: 3000)
+        let uids = Array(Int64(1)...40)
+        let keys: Set<SortCriterion.Key> = [.date, .from]
+        var records = uids.map { SortRecord(number: UInt32($0)) }
+        for mailbox in Int64(1)...2 {
+            cache.store(records, uids: uids, indices: Array(records.indices), mailbox: mailbox, keys: keys)
+        }
+        // 40 messages with one string key are about 40 * (64 + 80) bytes: only one mailbox fits.
+        #expect(cache.fill(&records, uids: uids, mailbox: 1, keys: keys).count == 40)
+        #expect(cache.fill(&records, uids: uids, mailbox: 2, keys: keys).isEmpty)
+        cache.storeOrder(uids.reversed(), mailbox: 2, criteria: [SortCriterion(.from)])
+        #expect(cache.order(mailbox: 2, criteria: [SortCriterion(.from)]) == uids.reversed())
+        #expect(cache.order(mailbox: 2, criteria: [SortCriterion(.from, reverse: true)]) == nil)
     }
 
     @Test func capabilitiesNameTheExtensions() throws {
