@@ -51,15 +51,36 @@ public enum MessageSorter {
     /// The indices of `records` in SORT order.
     public static func order(_ records: [SortRecord], by criteria: [SortCriterion]) -> [Int] {
         // Indices into a buffer, so that a comparison copies no record (and retains no array).
+        records.withUnsafeBufferPointer { r in r.indices.sorted { precedes(r, $0, $1, criteria) } }
+    }
+
+    /// `order` (indices of `records`, already in SORT order) with the indices `others` sorted
+    /// in among them: new mail joins a kept answer in one pass instead of a sort of it all.
+    public static func merge(_ order: [Int], with others: [Int], in records: [SortRecord], by criteria: [SortCriterion]) -> [Int] {
         records.withUnsafeBufferPointer { r in
-            r.indices.sorted { a, b in
-                for c in criteria {
-                    let d = compare(r, a, b, c.key)
-                    if d != 0 { return c.reverse ? d > 0 : d < 0 }
+            let others = others.sorted { precedes(r, $0, $1, criteria) }
+            var merged: [Int] = []
+            merged.reserveCapacity(order.count + others.count)
+            var j = 0
+            for i in order {
+                while j < others.count, precedes(r, others[j], i, criteria) {
+                    merged.append(others[j])
+                    j += 1
                 }
-                return a < b
+                merged.append(i)
             }
+            merged += others[j...]
+            return merged
         }
+    }
+
+    /// Whether `r[a]` sorts before `r[b]`: by the criteria, then by mailbox order.
+    static func precedes(_ r: UnsafeBufferPointer<SortRecord>, _ a: Int, _ b: Int, _ criteria: [SortCriterion]) -> Bool {
+        for c in criteria {
+            let d = compare(r, a, b, c.key)
+            if d != 0 { return c.reverse ? d > 0 : d < 0 }
+        }
+        return a < b
     }
 
     /// -1, 0 or 1 as `r[a]` sorts before, with or after `r[b]` by `key`.

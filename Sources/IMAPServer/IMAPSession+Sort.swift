@@ -13,16 +13,7 @@ extension IMAPSession {
         let (matches, modseq) = try sortAndThreadMatches(cmd.key, charset: cmd.charset)
         let mailbox = try selectedMailbox().id
         let uids = matches.map(\.uid)
-        // The last answer by these criteria serves when it holds every message asked for.
-        let order: [Int]
-        if let kept = env.sortKeys.order(mailbox: mailbox, criteria: cmd.criteria),
-            let reused = Self.subsetOrder(kept, UIDPositions(uids), count: uids.count)
-        {
-            order = reused
-        } else {
-            order = try sortOrder(matches, by: cmd.criteria, mailbox: mailbox)
-            if !order.isEmpty { env.sortKeys.storeOrder(order.map { uids[$0] }, mailbox: mailbox, criteria: cmd.criteria) }
-        }
+        let order = try sortOrder(matches, by: cmd.criteria, mailbox: mailbox)
         let sorted = order.map { uid ? UInt32(clamping: matches[$0].uid) : UInt32(matches[$0].msn) }
         guard let options = cmd.returnOptions else {
             out.write { b in
@@ -65,13 +56,33 @@ extension IMAPSession {
 
     private static let sortPrefix = Array("* SORT".utf8)
 
-    /// The indices of `matches` (in mailbox order) in SORT order by `criteria`. Keys other
-    /// sessions already computed come from the shared cache; the rest (the first SORT of a
-    /// mailbox by these keys, or new mail) from the stored envelopes.
+    /// The indices of `matches` (in mailbox order) in SORT order by `criteria`, and kept for
+    /// the next SORT. The last answer by these criteria serves when it holds every message
+    /// asked for; when it holds most, the others are sorted in among them.
     private func sortOrder(
         _ matches: [(msn: Int, uid: Int64)], by criteria: [SortCriterion], mailbox: Int64
     ) throws -> [Int] {
-        let keys = Set(criteria.map(\.key))
+        let uids = matches.map(\.uid)
+        var kept: (order: [Int], others: [Int])?
+        if let last = env.sortKeys.order(mailbox: mailbox, criteria: criteria) {
+            let found = Self.subsetOrder(last, UIDPositions(uids), count: uids.count)
+            if found.others.isEmpty { return found.order }
+            if found.others.count <= uids.count / 4 { kept = found }
+        }
+        let records = try sortRecords(matches, keys: Set(criteria.map(\.key)), mailbox: mailbox)
+        let order =
+            kept.map { MessageSorter.merge($0.order, with: $0.others, in: records, by: criteria) }
+            ?? MessageSorter.order(records, by: criteria)
+        if !order.isEmpty { env.sortKeys.storeOrder(order.map { uids[$0] }, mailbox: mailbox, criteria: criteria) }
+        return order
+    }
+
+    /// The SORT keys of `matches`. Keys other sessions already computed come from the shared
+    /// cache; the rest (the first SORT of a mailbox by these keys, or new mail) from the
+    /// stored envelopes.
+    private func sortRecords(
+        _ matches: [(msn: Int, uid: Int64)], keys: Set<SortCriterion.Key>, mailbox: Int64
+    ) throws -> [SortRecord] {
         var envelopes: EnvelopeFields.Parts = []
         if keys.contains(.subject) { envelopes.insert(.subject) }
         if keys.contains(.from) || keys.contains(.displayFrom) { envelopes.insert(.from) }
@@ -102,19 +113,23 @@ extension IMAPSession {
             }
             env.sortKeys.store(records, uids: uids, indices: missing, mailbox: mailbox, keys: keys)
         }
-        return MessageSorter.order(records, by: criteria)
+        return records
     }
 
-    /// The positions (in `positions`' list) of its UIDs in the order of `kept`, when `kept`
-    /// holds every one of the `count`.
-    static func subsetOrder(_ kept: [Int64], _ positions: UIDPositions, count: Int) -> [Int]? {
-        guard kept.count >= count else { return nil }
+    /// The positions (in `positions`' list) of its UIDs that `kept` holds, in `kept`'s order,
+    /// and the positions of those it does not hold, ascending.
+    static func subsetOrder(_ kept: [Int64], _ positions: UIDPositions, count: Int) -> (order: [Int], others: [Int]) {
         var order: [Int] = []
         order.reserveCapacity(count)
+        var found = [Bool](repeating: false, count: count)
         for uid in kept {
-            if let i = positions[uid] { order.append(i) }
+            if let i = positions[uid] {
+                order.append(i)
+                found[i] = true
+            }
         }
-        return order.count == count ? order : nil
+        let others = order.count == count ? [] : found.indices.filter { !found[$0] }
+        return (order, others)
     }
 
     func thread(_ cmd: ThreadCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {

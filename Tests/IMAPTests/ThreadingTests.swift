@@ -170,4 +170,33 @@ struct ThreadingTests {
         // Titlecase, not uppercase: the digraph "dž" maps to its titlecase form "Dž", as "Dž" does.
         #expect(SortRecord.casemap("ǆ") == SortRecord.casemap("ǅ"))
     }
+
+    /// A kept order with new messages merged in is the order a full sort gives, for every
+    /// criteria list and however many are new (a deterministic generator, many ties).
+    @Test func mergingNewMessagesIntoAnOrderIsSortingItAll() {
+        var seed: UInt64 = 7
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        let names = ["amy", "Bob", "bob", "carl", "", "zed"]
+        let records = (0..<200).map {
+            Self.record(
+                UInt32($0 + 1), date: Double(next(20)), size: next(5), subject: names[next(names.count)],
+                from: names[next(names.count)])
+        }
+        let lists: [[SortCriterion]] = [
+            [SortCriterion(.date)], [SortCriterion(.from, reverse: true)],
+            [SortCriterion(.subject), SortCriterion(.date, reverse: true)], [SortCriterion(.size), SortCriterion(.from)],
+        ]
+        for criteria in lists {
+            let full = MessageSorter.order(records, by: criteria)
+            for newCount in [0, 1, 7, 50, 200] {
+                let new = Set((0..<newCount).map { _ in next(records.count) })
+                let kept = full.filter { !new.contains($0) }
+                let merged = MessageSorter.merge(kept, with: new.shuffled(), in: records, by: criteria)
+                #expect(merged == full, "\(criteria) with \(new.count) new")
+            }
+        }
+    }
 }
