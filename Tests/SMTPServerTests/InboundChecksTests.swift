@@ -238,9 +238,9 @@ import Testing
     @Test func forwardedMailIsSealed() async throws {
         let s = try Setup()
         let admin = AdminActor(name: "t", role: .serverAdmin)
-        _ = try s.harness.dir.addAlias(AliasCreate(address: "fwd@example.org", targets: ["bob@far.test"]), actor: admin)
+        _ = try s.harness.dir.addAlias("fwd@example.org", targets: ["bob@far.test"], actor: admin)
         let keyring = try DKIMKeyring(store: s.harness.delivery.store, directory: s.harness.dir)
-        _ = try keyring.generate(DKIMGenerate(domain: "example.org", algorithm: "ed25519", selector: "arc"), actor: admin)
+        _ = try keyring.generate(domain: "example.org", algorithm: "ed25519", selector: "arc", actor: admin)
         s.harness.delivery.signer = keyring
         let message = Self.signed(Self.message(from: "ann@partner.test"), domain: "partner.test", key: Self.partnerKey)
         #expect(await s.send(from: "ann@partner.test", message, to: "fwd@example.org").code == 250)

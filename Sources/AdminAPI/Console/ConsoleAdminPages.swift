@@ -183,8 +183,7 @@ private func addDomainPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
     }
     c.action(group, "domains/:name/dkim", .admin, fallback: detail) { r in
         guard let outbound = c.outbound else { throw AdminError.notFound("no_outbound", "outbound mail is not set up") }
-        let key = try outbound.dkim.generate(
-            DKIMGenerate(domain: try r.param("name"), algorithm: r.form.text("algorithm"), selector: nil), actor: r.actor)
+        let key = try outbound.dkim.generate(domain: try r.param("name"), algorithm: r.form.text("algorithm"), actor: r.actor)
         var page = try detail(r)
         page.notice = "New key \(key.selector) generated. Publish its record before it signs."
         return page
