@@ -296,7 +296,7 @@ let package = Package(
         .target(
             name: "Webhooks",
             dependencies: [
-                "AdminModels", "Directory", "Storage", "HTTPClientKit",
+                "MailCore", "Directory", "Storage", "HTTPClientKit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
