@@ -309,7 +309,7 @@ let package = Package(
         .target(
             name: "Doctor",
             dependencies: [
-                "AdminModels", "EmailAuth", "Filtering", "MailCore",
+                "EmailAuth", "Filtering", "MailCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),

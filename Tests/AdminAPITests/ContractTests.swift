@@ -53,15 +53,17 @@ import Testing
             ])
     }
 
-    /// So do the directory's, the outbound queue's, the IMAP migrations' and the webhooks' views,
-    /// which moved to MailCore so that the modules that make them need not import AdminModels.
+    /// So do the directory's, the outbound queue's, the IMAP migrations', the webhooks' and the
+    /// doctor's views, which moved to MailCore so that the modules that make them need not
+    /// import AdminModels.
     @Test func viewsMovedToMailCoreLaterKeepTheirSchemaNames() {
         var components: [String: Any] = [:]
         let types: [any Decodable.Type] = [
             DomainView.self, AccountView.self, AccountCreated.self, AccountRemoved.self, AliasView.self, ListView.self,
             ResolutionView.self, TokenCreated.self, AuditView.self, ImportReport.self, TraceView.self, AccountRoleView.self,
             MigrationReport.self, QueueEntryView.self, QueueActionResult.self, QueueSummaryView.self, DKIMKeyView.self,
-            IMAPMigrationView.self, WebhookCreated.self, WebhookDeliveryView.self, Page<AccountView>.self,
+            IMAPMigrationView.self, WebhookCreated.self, WebhookDeliveryView.self, DNSRecordView.self, DoctorFinding.self,
+            Page<AccountView>.self,
         ]
         for type in types { _ = JSONSchema.of(type, components: &components) }
         let names = Set(components.keys)
@@ -70,7 +72,8 @@ import Testing
             "ResolutionView", "RecipientView", "SkippedView", "TokenCreated", "TokenView", "AuditView", "ImportReport",
             "ImportReport_RowError", "TraceView", "TraceEventView", "AccountRoleView", "MigrationReport", "MigrationReport_Item",
             "QueueEntryView", "QueueActionResult", "QueueSummaryView", "QueueSummaryView_Row", "DKIMKeyView", "IMAPMigrationView",
-            "IMAPMigrationView_Failure", "WebhookCreated", "WebhookView", "WebhookDeliveryView", "Page_AdminModels_AccountView",
+            "IMAPMigrationView_Failure", "WebhookCreated", "WebhookView", "WebhookDeliveryView", "DNSRecordView", "DoctorFinding",
+            "Page_AdminModels_AccountView",
         ] {
             #expect(names.contains(name), "\(name) is not among \(names.sorted())")
         }
