@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "Directory",
             dependencies: [
-                "MailCore", "Storage", "AdminModels", "LoginKit",
+                "MailCore", "Storage", "LoginKit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -165,7 +165,7 @@ let package = Package(
         .target(
             name: "Outbound",
             dependencies: [
-                "Delivery", "Directory", "AdminModels", "Storage", "MailCore", "DNS", "SMTP", "SMTPClient", "EmailAuth",
+                "Delivery", "Directory", "Storage", "MailCore", "DNS", "SMTP", "SMTPClient", "EmailAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -237,7 +237,7 @@ let package = Package(
         .target(
             name: "IMAPMigration",
             dependencies: [
-                "IMAP", "IMAPClient", "Delivery", "Directory", "Storage", "MailCore", "AdminModels",
+                "IMAP", "IMAPClient", "Delivery", "Directory", "Storage", "MailCore",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
@@ -262,7 +262,7 @@ let package = Package(
         .target(
             name: "ManageSieveServer",
             dependencies: [
-                "ManageSieve", "Sieve", "LoginKit", "ServerKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels",
+                "ManageSieve", "Sieve", "LoginKit", "ServerKit", "Delivery", "Directory", "Storage", "MailCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -296,7 +296,7 @@ let package = Package(
         .target(
             name: "Webhooks",
             dependencies: [
-                "AdminModels", "Directory", "Storage", "HTTPClientKit",
+                "MailCore", "Directory", "Storage", "HTTPClientKit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -309,7 +309,7 @@ let package = Package(
         .target(
             name: "Doctor",
             dependencies: [
-                "AdminModels", "EmailAuth", "Filtering", "MailCore",
+                "EmailAuth", "Filtering", "MailCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),

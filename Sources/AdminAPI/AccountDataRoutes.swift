@@ -66,7 +66,13 @@ func addMailboxFileRoutes(_ api: APIGroup, _ delivery: LocalDelivery, maxMessage
 func addMigrationRoutes(_ api: APIGroup, _ migrations: IMAPMigrations) {
     api.on(API.postMigrationsImap) { req, ctx in
         let body = try await JSONBody.decode(IMAPMigrationRequest.self, from: req, context: ctx)
-        return try await run(ctx, status: 201) { try migrations.start(body, actor: $0) }
+        return try await run(ctx, status: 201) {
+            try migrations.start(
+                host: body.host, port: body.port, security: body.security, caFile: body.caFile, insecure: body.insecure ?? false,
+                accounts: body.accounts.map { ($0.login, $0.password, $0.address) }, masterUser: body.masterUser,
+                masterPassword: body.masterPassword, map: body.map ?? [], exclude: body.exclude ?? [], dryRun: body.dryRun ?? false,
+                final: body.final ?? false, parallel: body.parallel ?? 4, timeoutSeconds: body.timeoutSeconds ?? 120, actor: $0)
+        }
     }
     api.on(API.getMigrationImap) { req, ctx in
         let id = try param(ctx, "id")

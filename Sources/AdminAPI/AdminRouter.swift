@@ -126,7 +126,7 @@ private func addDomainRoutes(_ api: APIGroup, _ dir: DirectoryService) {
     api.on(API.getDomains) { _, ctx in try await run(ctx) { dir.domains(actor: $0) } }
     api.on(API.postDomains) { req, ctx in
         let body = try await JSONBody.decode(DomainCreate.self, from: req, context: ctx)
-        return try await run(ctx, status: 201) { try dir.addDomain(body, actor: $0) }
+        return try await run(ctx, status: 201) { try dir.addDomain(body.name, aliasOf: body.aliasOf, catchAll: body.catchAll, actor: $0) }
     }
     api.on(API.getDomain) { _, ctx in
         let name = try param(ctx, "name")
@@ -135,7 +135,7 @@ private func addDomainRoutes(_ api: APIGroup, _ dir: DirectoryService) {
     api.on(API.patchDomain) { req, ctx in
         let name = try param(ctx, "name")
         let body = try await JSONBody.decode(DomainUpdate.self, from: req, context: ctx)
-        return try await run(ctx) { try dir.updateDomain(name, body, actor: $0) }
+        return try await run(ctx) { try dir.updateDomain(name, catchAll: body.catchAll, mtaSts: body.mtaSts, actor: $0) }
     }
     api.on(API.deleteDomain) { _, ctx in
         let name = try param(ctx, "name")
@@ -151,11 +151,18 @@ private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: 
         let domain = query(req, "domain")
         let page = try intQuery(req, "page", default: 1)
         let limit = try intQuery(req, "limit", default: 100)
-        return try await run(ctx) { try dir.accounts(domain: domain, page: page, limit: limit, actor: $0) }
+        return try await run(ctx) { actor in
+            let found = try dir.accounts(domain: domain, page: page, limit: limit, actor: actor)
+            return AdminModels.Page(items: found.items, total: found.total, page: page, limit: limit)
+        }
     }
     api.on(API.postAccounts) { req, ctx in
         let body = try await JSONBody.decode(AccountCreate.self, from: req, context: ctx)
-        return try await run(ctx, status: 201) { try dir.addAccount(body, actor: $0) }
+        return try await run(ctx, status: 201) {
+            try dir.addAccount(
+                body.address, password: body.password, generatePassword: body.generatePassword ?? false, name: body.name ?? "",
+                quota: body.quota, actor: $0)
+        }
     }
     api.on(API.postAccountsImport) { req, ctx in
         var req = req
@@ -172,13 +179,17 @@ private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: 
     api.on(API.postImportDovecotPasswd) { req, ctx in
         let body = try await JSONBody.decode(DovecotPasswdImport.self, from: req, context: ctx, limit: ctx.maxUploadSize)
         let actor = try ctx.requireActor()
-        let report = try await blocking { try dir.importDovecotPasswd(body, actor: actor) }
+        let report = try await blocking {
+            try dir.importDovecotPasswd(body.text, domain: body.domain, dryRun: body.dryRun ?? false, actor: actor)
+        }
         return try JSONBody.response(report, status: report.conflicts.isEmpty ? 200 : 422)
     }
     api.on(API.postImportPostfixVirtual) { req, ctx in
         let body = try await JSONBody.decode(PostfixVirtualImport.self, from: req, context: ctx, limit: ctx.maxUploadSize)
         let actor = try ctx.requireActor()
-        let report = try await blocking { try dir.importPostfixVirtual(body, actor: actor) }
+        let report = try await blocking {
+            try dir.importPostfixVirtual(body.text, mailboxMaps: body.mailboxMaps ?? false, dryRun: body.dryRun ?? false, actor: actor)
+        }
         return try JSONBody.response(report, status: report.conflicts.isEmpty ? 200 : 422)
     }
     api.on(API.getAccountsExport) { req, ctx in
@@ -200,7 +211,7 @@ private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: 
     api.on(API.patchAccount) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(AccountUpdate.self, from: req, context: ctx)
-        return try await run(ctx) { try dir.updateAccount(address, body, actor: $0) }
+        return try await run(ctx) { try dir.updateAccount(address, name: body.name, quota: body.quota, state: body.state, actor: $0) }
     }
     api.on(API.deleteAccount) { _, ctx in
         let address = try param(ctx, "address")
@@ -210,14 +221,14 @@ private func addAccountRoutes(_ api: APIGroup, _ dir: DirectoryService, _ bans: 
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(PasswordSet.self, from: req, context: ctx)
         return try await run(ctx) { actor -> [String: String] in
-            let generated = try dir.setPassword(address, body, actor: actor)
+            let generated = try dir.setPassword(address, password: body.password, generate: body.generate ?? false, actor: actor)
             return generated.map { ["generated_password": $0] } ?? [:]
         }
     }
     api.on(API.postAccountRename) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(AccountRename.self, from: req, context: ctx)
-        return try await run(ctx) { try dir.renameAccount(address, body, actor: $0) }
+        return try await run(ctx) { try dir.renameAccount(address, to: body.newAddress, keepAlias: body.keepAlias ?? false, actor: $0) }
     }
 }
 
@@ -228,7 +239,7 @@ private func addAliasRoutes(_ api: APIGroup, _ dir: DirectoryService) {
     }
     api.on(API.postAliases) { req, ctx in
         let body = try await JSONBody.decode(AliasCreate.self, from: req, context: ctx)
-        return try await run(ctx, status: 201) { try dir.addAlias(body, actor: $0) }
+        return try await run(ctx, status: 201) { try dir.addAlias(body.address, targets: body.targets, actor: $0) }
     }
     api.on(API.getAlias) { _, ctx in
         let address = try param(ctx, "address")
@@ -256,7 +267,9 @@ private func addListRoutes(_ api: APIGroup, _ dir: DirectoryService) {
     }
     api.on(API.postLists) { req, ctx in
         let body = try await JSONBody.decode(ListCreate.self, from: req, context: ctx)
-        return try await run(ctx, status: 201) { try dir.createList(body, actor: $0) }
+        return try await run(ctx, status: 201) {
+            try dir.createList(body.address, name: body.name ?? "", description: body.description ?? "", members: body.members ?? [], actor: $0)
+        }
     }
     api.on(API.getList) { _, ctx in
         let address = try param(ctx, "address")
@@ -265,7 +278,12 @@ private func addListRoutes(_ api: APIGroup, _ dir: DirectoryService) {
     api.on(API.patchList) { req, ctx in
         let address = try param(ctx, "address")
         let body = try await JSONBody.decode(ListUpdate.self, from: req, context: ctx)
-        return try await run(ctx) { try dir.updateList(address, body, actor: $0) }
+        return try await run(ctx) {
+            try dir.updateList(
+                address, name: body.name, description: body.description, postingPolicy: body.postingPolicy,
+                allowedSenders: body.allowedSenders, owners: body.owners, moderators: body.moderators, subjectPrefix: body.subjectPrefix,
+                replyTo: body.replyTo, hiddenMembers: body.hiddenMembers, dmarcRewrite: body.dmarcRewrite, actor: $0)
+        }
     }
     api.on(API.deleteList) { _, ctx in
         let address = try param(ctx, "address")
@@ -337,7 +355,7 @@ private func addAdminRoutes(_ api: APIGroup, _ dir: DirectoryService, delivery: 
     api.on(API.getTokens) { _, ctx in try await run(ctx) { try dir.tokens(actor: $0) } }
     api.on(API.postTokens) { req, ctx in
         let body = try await JSONBody.decode(TokenCreate.self, from: req, context: ctx)
-        return try await run(ctx, status: 201) { try dir.createToken(body, actor: $0) }
+        return try await run(ctx, status: 201) { try dir.createToken(name: body.name, role: body.role, domains: body.domains ?? [], actor: $0) }
     }
     api.on(API.deleteToken) { _, ctx in
         guard let id = Int64(try param(ctx, "id")) else { throw AdminError.invalid("invalid_id", "token ids are numbers; see `mailroom token list`") }

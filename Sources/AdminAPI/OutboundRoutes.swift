@@ -55,11 +55,11 @@ func addOutboundRoutes(_ api: APIGroup, _ outbound: OutboundAdmin) {
     api.on(API.getDkim) { _, ctx in try await run(ctx) { try dkim.list(actor: $0) } }
     api.on(API.postDkim) { req, ctx in
         let body = try await JSONBody.decode(DKIMGenerate.self, from: req, context: ctx)
-        return try await run(ctx, status: 201) { try dkim.generate(body, actor: $0) }
+        return try await run(ctx, status: 201) { try dkim.generate(domain: body.domain, algorithm: body.algorithm, selector: body.selector, actor: $0) }
     }
     api.on(API.postDkimRotate) { req, ctx in
         let domain = try param(ctx, "domain")
         let algorithm = query(req, "algorithm")
-        return try await run(ctx, status: 201) { try dkim.generate(DKIMGenerate(domain: domain, algorithm: algorithm, selector: nil), actor: $0) }
+        return try await run(ctx, status: 201) { try dkim.generate(domain: domain, algorithm: algorithm, actor: $0) }
     }
 }

@@ -9,7 +9,7 @@ func addWebhookRoutes(_ api: APIGroup, _ webhooks: Webhooks) {
     api.on(API.getWebhooks) { _, ctx in try await run(ctx) { try webhooks.list(actor: $0) } }
     api.on(API.postWebhooks) { req, ctx in
         let body = try await JSONBody.decode(WebhookCreate.self, from: req, context: ctx)
-        return try await run(ctx, status: 201) { try webhooks.add(body, actor: $0) }
+        return try await run(ctx, status: 201) { try webhooks.add(url: body.url, events: body.events, actor: $0) }
     }
     api.on(API.deleteWebhook) { _, ctx in
         let id = try webhookID(ctx)

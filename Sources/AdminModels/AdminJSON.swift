@@ -1,23 +1,8 @@
 import Foundation
 
-/// The JSON conventions of the admin API: snake_case keys, ISO 8601 dates, sorted keys (so that
-/// output is stable for scripts and tests).
-public enum AdminJSON {
-    public static func encoder(pretty: Bool = false) -> JSONEncoder {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.dateEncodingStrategy = .iso8601
-        e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }
-
-    public static func decoder() -> JSONDecoder {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        d.dateDecodingStrategy = .iso8601
-        return d
-    }
-}
+/// The JSON conventions of the admin API: Mailroom's own (snake_case keys, ISO 8601 dates,
+/// sorted keys), defined once in MailCore.
+public typealias AdminJSON = JSONConventions
 
 /// A request body type whose JSON fields are checked: a misspelt field is an error rather than
 /// silently ignored. The fields are its properties, read from the type (no list to keep).

@@ -54,9 +54,13 @@ public enum JSONSchema {
             return ["$ref": "#/components/schemas/\(name)"]
         }
 
+        /// The type's name without its module, so that a type keeps its schema name when it
+        /// moves between modules. A generic's type arguments keep the module they were
+        /// published with: the results that moved to MailCore were AdminModels' then
+        /// (`Page_AdminModels_AccountView`).
         static func name(_ type: Any.Type) -> String {
             String(reflecting: type).split(separator: ".").dropFirst().joined(separator: "_")
-                .replacingOccurrences(of: "<", with: "_").replacingOccurrences(of: ">", with: "").replacingOccurrences(of: " ", with: "")
+                .replacingOccurrences(of: "<MailCore_", with: "<AdminModels_").replacingOccurrences(of: "<", with: "_").replacingOccurrences(of: ">", with: "").replacingOccurrences(of: " ", with: "")
         }
 
         static func scalar(_ type: Any.Type) -> [String: Any]? {

@@ -28,37 +28,3 @@ public struct PostfixVirtualImport: StrictRequest, Hashable {
         self.dryRun = dryRun
     }
 }
-
-/// What an import did, or (dry run, or refused for conflicts) would do. Nothing is applied
-/// unless there are no conflicts.
-public struct MigrationReport: Codable, Sendable, Hashable {
-    public struct Item: Codable, Sendable, Hashable {
-        public var line: Int
-        /// The address (or `@domain`) concerned; empty for a line that could not be read.
-        public var address: String
-        public var detail: String
-
-        public init(line: Int, address: String, detail: String) {
-            self.line = line
-            self.address = address
-            self.detail = detail
-        }
-    }
-
-    public var applied: Bool
-    public var created: [Item]
-    public var changed: [Item]
-    public var unchanged: [Item]
-    public var conflicts: [Item]
-
-    public init(
-        applied: Bool = false, created: [Item] = [], changed: [Item] = [], unchanged: [Item] = [],
-        conflicts: [Item] = []
-    ) {
-        self.applied = applied
-        self.created = created
-        self.changed = changed
-        self.unchanged = unchanged
-        self.conflicts = conflicts
-    }
-}

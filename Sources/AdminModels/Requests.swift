@@ -183,3 +183,17 @@ public struct RoleSet: StrictRequest {
         self.domains = domains
     }
 }
+
+/// `POST /api/v1/dkim`.
+public struct DKIMGenerate: StrictRequest, Hashable {
+    public var domain: String
+    /// `rsa-2048` (default) or `ed25519`.
+    public var algorithm: String?
+    /// Default: a name from the date, e.g. `mr202611`.
+    public var selector: String?
+    public init(domain: String, algorithm: String?, selector: String?) {
+        self.domain = domain
+        self.algorithm = algorithm
+        self.selector = selector
+    }
+}

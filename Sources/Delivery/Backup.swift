@@ -103,26 +103,9 @@ public enum BackupFolder {
         return f.string(from: date)
     }
 
-    /// The manifest's JSON: snake_case keys, ISO 8601 dates, sorted keys (as the admin API
-    /// writes a backup, so a manifest reads like `mailroom backup list --json`).
-    static func manifestEncoder() -> JSONEncoder {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.dateEncodingStrategy = .iso8601
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }
-
-    static func manifestDecoder() -> JSONDecoder {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        d.dateDecodingStrategy = .iso8601
-        return d
-    }
-
     /// Written last: a folder without it is an unfinished backup.
     static func writeManifest(_ view: BackupView, in folder: String) throws {
-        let data = try manifestEncoder().encode(view)
+        let data = try JSONConventions.encoder().encode(view)
         try data.write(to: URL(fileURLWithPath: "\(folder)/\(manifest)"), options: .atomic)
     }
 
@@ -130,7 +113,7 @@ public enum BackupFolder {
     public static func list(_ dir: String) throws -> [BackupView] {
         let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0 != "blobs" }.sorted()
         return names.compactMap { name in
-            (try? Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(name)/\(manifest)"))).flatMap { try? manifestDecoder().decode(BackupView.self, from: $0) }
+            (try? Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(name)/\(manifest)"))).flatMap { try? JSONConventions.decoder().decode(BackupView.self, from: $0) }
         }
     }
 

@@ -1,5 +1,4 @@
 import LoginKit
-import AdminModels
 import Crypto
 import Foundation
 import MailCore
@@ -7,10 +6,15 @@ import Storage
 import Synchronization
 
 extension DirectoryService {
-    public func addAccount(_ req: AccountCreate, actor: AdminActor) throws -> AccountCreated {
+    /// Adds an account with `password`, or one the server generates, or (neither) none yet.
+    /// `quota`: `5G`, `500M`, a number of bytes, or `unlimited` (the default).
+    public func addAccount(
+        _ address: String, password: String? = nil, generatePassword: Bool = false, name: String = "", quota: String? = nil,
+        actor: AdminActor
+    ) throws -> AccountCreated {
         var generated: String?
         let hash: String?
-        switch (req.password, req.generatePassword ?? false) {
+        switch (password, generatePassword) {
         case (.some, true):
             throw AdminError.invalid("password_conflict", "give either a password or --generate-password, not both")
         case (.some(let p), false):
@@ -22,11 +26,10 @@ extension DirectoryService {
         case (nil, false):
             hash = nil
         }
-        let name = req.name ?? ""
         try Self.checkText(name, field: "name", max: 256)
-        let quota = try req.quota.map(Self.parseQuota) ?? 0
+        let quota = try quota.map(Self.parseQuota) ?? 0
         return try mutate { snap in
-            let address = try newEntryAddress(req.address, actor, in: snap)
+            let address = try newEntryAddress(address, actor, in: snap)
             var record = AccountRecord(address: address, name: name, passwordHash: hash, quotaBytes: quota, createdAt: clock())
             let entry = audit(actor, "account.add", target: address.description, domain: address.domain, before: nil, after: record)
             return ([.insertAccount(record)], [entry], { ids, s in
@@ -37,7 +40,9 @@ extension DirectoryService {
         }
     }
 
-    public func accounts(domain: String?, page: Int, limit: Int, actor: AdminActor) throws -> Page<AccountView> {
+    /// Page `page` (from 1) of `limit` accounts, of one domain or (a server admin) all, and how
+    /// many there are in all.
+    public func accounts(domain: String?, page: Int, limit: Int, actor: AdminActor) throws -> (items: [AccountView], total: Int) {
         guard page >= 1 else { throw AdminError.invalid("invalid_page", "page starts at 1") }
         guard (1...1000).contains(limit) else { throw AdminError.invalid("invalid_limit", "limit must be 1 to 1000") }
         let snap = snapshot
@@ -49,7 +54,7 @@ extension DirectoryService {
         }
         let items = try store.accounts(domainID: domainID, offset: (page - 1) * limit, limit: limit)
         let total = try store.accountCount(domainID: domainID)
-        return Page(items: items.map { view($0, in: nil) }, total: total, page: page, limit: limit)
+        return (items.map { view($0, in: nil) }, total)
     }
 
     public func account(_ address: String, actor: AdminActor) throws -> AccountView {
@@ -62,10 +67,13 @@ extension DirectoryService {
         return v
     }
 
-    public func updateAccount(_ address: String, _ req: AccountUpdate, actor: AdminActor) throws -> AccountView {
-        if let name = req.name { try Self.checkText(name, field: "name", max: 256) }
-        let quota = try req.quota.map(Self.parseQuota)
-        let state: AccountState? = try req.state.map { s in
+    /// Changes what is given: the name, the quota, the state (`active` or `disabled`).
+    public func updateAccount(
+        _ address: String, name: String? = nil, quota: String? = nil, state: String? = nil, actor: AdminActor
+    ) throws -> AccountView {
+        if let name { try Self.checkText(name, field: "name", max: 256) }
+        let quota = try quota.map(Self.parseQuota)
+        let state: AccountState? = try state.map { s in
             guard let st = AccountState(rawValue: s) else {
                 throw AdminError.invalid("invalid_state", "state must be active or disabled")
             }
@@ -74,7 +82,7 @@ extension DirectoryService {
         return try mutate { snap in
             let before = try existingAccount(address, actor, in: snap)
             var after = before
-            if let n = req.name { after.name = n }
+            if let name { after.name = name }
             if let quota { after.quotaBytes = quota }
             if let state { after.state = state }
             after.updatedAt = clock()
@@ -87,11 +95,11 @@ extension DirectoryService {
         }
     }
 
-    /// Sets a new password; returns the generated one when asked to generate.
-    public func setPassword(_ address: String, _ req: PasswordSet, actor: AdminActor) throws -> String? {
+    /// Sets `password`, or (with `generate`) one the server makes up and returns.
+    public func setPassword(_ address: String, password: String? = nil, generate: Bool = false, actor: AdminActor) throws -> String? {
         var generated: String?
         let hash: String
-        switch (req.password, req.generate ?? false) {
+        switch (password, generate) {
         case (.some(let p), false): hash = try hashPassword(p)
         case (nil, true):
             let p = PasswordPolicy.generate()
@@ -113,10 +121,11 @@ extension DirectoryService {
 
     /// Gives an account a new address, keeping its mail. Aliases, lists and catch-alls that
     /// named the old address are changed to the new one in the same transaction.
-    public func renameAccount(_ address: String, _ req: AccountRename, actor: AdminActor) throws -> AccountView {
+    /// With `keepAlias`, the old address stays as an alias of the new one.
+    public func renameAccount(_ address: String, to newAddress: String, keepAlias: Bool = false, actor: AdminActor) throws -> AccountView {
         try mutate { snap in
             let before = try existingAccount(address, actor, in: snap)
-            let newAddress = try newEntryAddress(req.newAddress, actor, in: snap)
+            let newAddress = try newEntryAddress(newAddress, actor, in: snap)
             let after = AccountRecord(
                 id: before.id, address: newAddress, name: before.name, passwordHash: before.passwordHash,
                 quotaBytes: before.quotaBytes, state: before.state, createdAt: before.createdAt, updatedAt: clock())
@@ -124,7 +133,7 @@ extension DirectoryService {
             var writes: [DirectoryWrite] = [.updateAccount(after)] + refs.writes
             var entries = [audit(actor, "account.rename", target: newAddress.description, domain: newAddress.domain, before: before, after: after)]
             var keptAlias: AliasRecord?
-            if req.keepAlias ?? false {
+            if keepAlias {
                 let alias = AliasRecord(address: before.address, targets: [newAddress.description], createdAt: clock())
                 writes.append(.insertAlias(alias))
                 entries.append(audit(actor, "alias.add", target: alias.address.description, domain: alias.address.domain, before: nil, after: alias))

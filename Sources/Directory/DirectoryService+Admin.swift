@@ -1,4 +1,3 @@
-import AdminModels
 import Crypto
 import Dispatch
 import Foundation
@@ -10,15 +9,17 @@ import Synchronization
 extension DirectoryService {
     // MARK: Tokens
 
-    public func createToken(_ req: TokenCreate, actor: AdminActor) throws -> TokenCreated {
+    /// A token for `role` (`server-admin`, or `domain-admin` of `domains`); its secret is in
+    /// the answer only.
+    public func createToken(name: String, role: String, domains: [String] = [], actor: AdminActor) throws -> TokenCreated {
         try requireServerAdmin(actor, "create tokens")
-        try Self.checkText(req.name, field: "name", max: 128)
-        guard !req.name.isEmpty else { throw AdminError.invalid("name_required", "give the token a name saying who or what uses it") }
-        guard let role = TokenRole(rawValue: req.role) else {
+        try Self.checkText(name, field: "name", max: 128)
+        guard !name.isEmpty else { throw AdminError.invalid("name_required", "give the token a name saying who or what uses it") }
+        guard let role = TokenRole(rawValue: role) else {
             throw AdminError.invalid("invalid_role", "role must be server-admin or domain-admin")
         }
         let snap = snapshot
-        let domains = try (req.domains ?? []).map { text -> DomainName in
+        let domains = try domains.map { text -> DomainName in
             let d = try Self.parseDomain(text)
             guard snap.domain(d) != nil else { throw AdminError.domainMissing(d) }
             return d
@@ -29,9 +30,9 @@ extension DirectoryService {
         if role == .serverAdmin && !domains.isEmpty {
             throw AdminError.invalid("domains_not_allowed", "a server-admin token manages every domain; leave out --domain")
         }
-        let (secret, record) = newToken(name: req.name, role: role, domains: domains)
+        let (secret, record) = newToken(name: name, role: role, domains: domains)
         var stored = record
-        stored.id = try store.insertToken(record, audit: audit(actor, "token.create", target: "token \(req.name)", domain: nil, before: nil, after: view(record)))
+        stored.id = try store.insertToken(record, audit: audit(actor, "token.create", target: "token \(name)", domain: nil, before: nil, after: view(record)))
         return TokenCreated(token: view(stored), secret: secret)
     }
 

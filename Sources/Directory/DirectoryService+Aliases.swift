@@ -1,17 +1,16 @@
-import AdminModels
 import MailCore
 import Storage
 
 extension DirectoryService {
     /// Creates an alias, or adds targets to an existing one.
-    public func addAlias(_ req: AliasCreate, actor: AdminActor) throws -> AliasView {
-        guard !req.targets.isEmpty else {
+    public func addAlias(_ address: String, targets: [String], actor: AdminActor) throws -> AliasView {
+        guard !targets.isEmpty else {
             throw AdminError.invalid("targets_required", "an alias needs at least one target address")
         }
-        guard req.targets.count <= 1000 else { throw AdminError.invalid("too_many_targets", "an alias may have at most 1000 targets") }
+        guard targets.count <= 1000 else { throw AdminError.invalid("too_many_targets", "an alias may have at most 1000 targets") }
         return try mutate { snap in
-            let source = try Self.parseAddress(req.address)
-            let targets = try checkTargets(req.targets, in: snap, what: "target")
+            let source = try Self.parseAddress(address)
+            let targets = try checkTargets(targets, in: snap, what: "target")
             if targets.contains(where: { addressKey($0) == source.key }) {
                 throw AdminError.invalid("alias_loop", "an alias cannot point to itself")
             }
@@ -27,7 +26,7 @@ extension DirectoryService {
                     return self.view(after)
                 })
             }
-            let address = try newEntryAddress(req.address, actor, in: snap)
+            let address = try newEntryAddress(address, actor, in: snap)
             var record = AliasRecord(address: address, targets: targets, createdAt: clock())
             let entry = audit(actor, "alias.add", target: address.description, domain: address.domain, before: nil, after: record)
             return ([.insertAlias(record)], [entry], { ids, s in

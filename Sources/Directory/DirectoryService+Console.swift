@@ -1,4 +1,3 @@
-import AdminModels
 import Crypto
 import Foundation
 import LoginKit
@@ -143,7 +142,7 @@ extension DirectoryService {
             let account = activeAccount(id: id)
         else { throw AdminError.notFound("reset_link_invalid", "this link has expired or was used already; ask for a new one") }
         let me = AdminActor(name: account.address.description + " (reset link)", role: .domainAdmin, domains: [account.address.domain])
-        _ = try setPassword(account.address.description, PasswordSet(password: password), actor: me)
+        _ = try setPassword(account.address.description, password: password, actor: me)
         try store.deleteConsoleSessions(accountID: account.id, idHash: nil)
         return account
     }

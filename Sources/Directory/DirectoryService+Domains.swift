@@ -1,27 +1,28 @@
-import AdminModels
 import MailCore
 import Storage
 
 extension DirectoryService {
-    public func addDomain(_ req: DomainCreate, actor: AdminActor) throws -> DomainView {
+    /// Adds a domain, as an alias of the existing domain `aliasOf` if given, with a catch-all
+    /// target if given.
+    public func addDomain(_ name: String, aliasOf: String? = nil, catchAll: String? = nil, actor: AdminActor) throws -> DomainView {
         try requireServerAdmin(actor, "add domains")
-        let name = try Self.parseDomain(req.name)
+        let name = try Self.parseDomain(name)
         return try mutate { snap in
             if snap.domain(name) != nil {
                 throw AdminError.conflict("domain_exists", "domain \(name.unicode) already exists — see it with `mailroom domain show \(name.unicode)`")
             }
-            var aliasOf: Int64?
-            if let target = req.aliasOf {
+            var targetID: Int64?
+            if let target = aliasOf {
                 let t = try Self.parseDomain(target)
                 guard let td = snap.domain(t) else { throw AdminError.domainMissing(t) }
                 if td.aliasOf != nil {
                     throw AdminError.invalid("alias_of_alias", "\(t.unicode) is itself a domain alias; point \(name.unicode) at the domain it aliases")
                 }
-                aliasOf = td.id
+                targetID = td.id
             }
-            var record = DomainRecord(name: name, aliasOf: aliasOf, catchAll: nil, createdAt: clock())
-            if let c = req.catchAll, !c.isEmpty {
-                guard aliasOf == nil else {
+            var record = DomainRecord(name: name, aliasOf: targetID, catchAll: nil, createdAt: clock())
+            if let c = catchAll, !c.isEmpty {
+                guard targetID == nil else {
                     throw AdminError.invalid("catch_all_on_alias", "a domain alias delivers as its target; set the catch-all there")
                 }
                 record.catchAll = try catchAllTarget(c, domain: name, in: snap)
@@ -63,19 +64,20 @@ extension DirectoryService {
         return view(d, in: snap)
     }
 
-    /// Sets or (with an empty string) clears the catch-all target; sets the MTA-STS mode.
-    public func updateDomain(_ name: String, _ req: DomainUpdate, actor: AdminActor) throws -> DomainView {
+    /// Sets or (with an empty string) clears the catch-all target; sets the MTA-STS mode
+    /// (`none`, `testing` or `enforce`). What is nil stays as it is.
+    public func updateDomain(_ name: String, catchAll: String? = nil, mtaSts: String? = nil, actor: AdminActor) throws -> DomainView {
         let domainName = try Self.parseDomain(name)
         return try mutate { snap in
             let before = try managedDomain(domainName, actor, in: snap)
             var after = before
-            if let m = req.mtaSts {
+            if let m = mtaSts {
                 guard let mode = MTASTSMode(rawValue: m.lowercased()) else {
                     throw AdminError.invalid("invalid_mta_sts", "mta-sts must be none, testing or enforce, not \"\(m)\"")
                 }
                 after.mtaSTS = mode
             }
-            if let c = req.catchAll {
+            if let c = catchAll {
                 if c.isEmpty {
                     after.catchAll = nil
                 } else {

@@ -1,18 +1,17 @@
-import AdminModels
 import MailCore
 import Storage
 
 extension DirectoryService {
     public static let maxListMembers = 100_000
 
-    public func createList(_ req: ListCreate, actor: AdminActor) throws -> ListView {
-        let name = req.name ?? ""
-        let description = req.description ?? ""
+    public func createList(
+        _ address: String, name: String = "", description: String = "", members: [String] = [], actor: AdminActor
+    ) throws -> ListView {
         try Self.checkText(name, field: "name", max: 256)
         try Self.checkText(description, field: "description", max: 4096)
         return try mutate { snap in
-            let address = try newEntryAddress(req.address, actor, in: snap)
-            let members = try checkTargets(req.members ?? [], in: snap, what: "member")
+            let address = try newEntryAddress(address, actor, in: snap)
+            let members = try checkTargets(members, in: snap, what: "member")
             var record = ListRecord(address: address, name: name, description: description, members: members, createdAt: clock())
             let entry = audit(actor, "list.create", target: address.description, domain: address.domain, before: nil, after: record)
             return ([.insertList(record)], [entry], { ids, s in
@@ -39,11 +38,18 @@ extension DirectoryService {
         return view(try existingList(address, actor, in: snap), in: snap, withMembers: true)
     }
 
-    public func updateList(_ address: String, _ req: ListUpdate, actor: AdminActor) throws -> ListView {
-        if let n = req.name { try Self.checkText(n, field: "name", max: 256) }
-        if let d = req.description { try Self.checkText(d, field: "description", max: 4096) }
-        if let p = req.subjectPrefix { try Self.checkText(p, field: "subject prefix", max: 64) }
-        let policy = try req.postingPolicy.map { p in
+    /// Changes the settings given; nil leaves one as it is. `postingPolicy`: `anyone`,
+    /// `members`, `organisation`, `senders` or `moderated`; `replyTo`: `list` or `sender`;
+    /// `dmarcRewrite`: `auto`, `always` or `never`.
+    public func updateList(
+        _ address: String, name: String? = nil, description: String? = nil, postingPolicy: String? = nil,
+        allowedSenders: [String]? = nil, owners: [String]? = nil, moderators: [String]? = nil, subjectPrefix: String? = nil,
+        replyTo: String? = nil, hiddenMembers: Bool? = nil, dmarcRewrite: String? = nil, actor: AdminActor
+    ) throws -> ListView {
+        if let name { try Self.checkText(name, field: "name", max: 256) }
+        if let description { try Self.checkText(description, field: "description", max: 4096) }
+        if let subjectPrefix { try Self.checkText(subjectPrefix, field: "subject prefix", max: 64) }
+        let policy = try postingPolicy.map { p in
             guard let v = PostingPolicy(rawValue: p) else {
                 throw AdminError.invalid(
                     "invalid_policy",
@@ -51,11 +57,11 @@ extension DirectoryService {
             }
             return v
         }
-        let replyTo = try req.replyTo.map { r in
+        let replyTo = try replyTo.map { r in
             guard let v = ReplyToMode(rawValue: r) else { throw AdminError.invalid("invalid_reply_to", "reply-to must be list or sender") }
             return v
         }
-        let rewrite = try req.dmarcRewrite.map { r in
+        let rewrite = try dmarcRewrite.map { r in
             guard let v = DMARCRewrite(rawValue: r) else {
                 throw AdminError.invalid("invalid_dmarc_rewrite", "dmarc-rewrite must be auto, always or never")
             }
@@ -64,17 +70,17 @@ extension DirectoryService {
         return try mutate { snap in
             let before = try existingList(address, actor, in: snap)
             var after = before
-            if let n = req.name { after.name = n }
-            if let d = req.description { after.description = d }
+            if let name { after.name = name }
+            if let description { after.description = description }
             if let policy { after.postingPolicy = policy }
             if let replyTo { after.replyTo = replyTo }
             if let rewrite { after.dmarcRewrite = rewrite }
-            if let p = req.subjectPrefix { after.subjectPrefix = p }
-            if let h = req.hiddenMembers { after.hiddenMembers = h }
+            if let subjectPrefix { after.subjectPrefix = subjectPrefix }
+            if let hiddenMembers { after.hiddenMembers = hiddenMembers }
             // Senders, owners and moderators may be anyone, inside or outside: only their form is checked.
-            if let s = req.allowedSenders { after.allowedSenders = try s.map { try Self.parseAddress($0).description } }
-            if let o = req.owners { after.owners = try o.map { try Self.parseAddress($0).description } }
-            if let m = req.moderators { after.moderators = try m.map { try Self.parseAddress($0).description } }
+            if let s = allowedSenders { after.allowedSenders = try s.map { try Self.parseAddress($0).description } }
+            if let o = owners { after.owners = try o.map { try Self.parseAddress($0).description } }
+            if let m = moderators { after.moderators = try m.map { try Self.parseAddress($0).description } }
             if after.postingPolicy == .senders && after.allowedSenders.isEmpty {
                 throw AdminError.invalid(
                     "senders_required", "posting policy 'senders' needs at least one allowed sender (--allowed-senders)")

@@ -1,4 +1,3 @@
-import AdminModels
 import Foundation
 import MailCore
 import Storage

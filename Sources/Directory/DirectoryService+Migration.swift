@@ -1,4 +1,3 @@
-import AdminModels
 import MailCore
 import Storage
 
@@ -6,13 +5,14 @@ import Storage
 // import is planned against the directory as a whole; it is applied, in one transaction with
 // one audit entry, only when the plan has no conflict and it is not a dry run.
 extension DirectoryService {
-    public func importDovecotPasswd(_ req: DovecotPasswdImport, actor: AdminActor) throws -> MigrationReport {
-        let (entries, errors) = DovecotPasswd.parse(req.text)
+    /// Imports a Dovecot passwd-file's `text`; `domain` is the domain of users written without one.
+    public func importDovecotPasswd(_ text: String, domain: String? = nil, dryRun: Bool = false, actor: AdminActor) throws -> MigrationReport {
+        let (entries, errors) = DovecotPasswd.parse(text)
         guard !entries.isEmpty || !errors.isEmpty else {
             throw AdminError.invalid("empty_file", "the passwd file has no user lines")
         }
-        let domain = try req.domain.map(Self.parseDomain)
-        return try runImport(dryRun: req.dryRun ?? false, action: "import.dovecot-passwd", actor: actor) { snap in
+        let domain = try domain.map(Self.parseDomain)
+        return try runImport(dryRun: dryRun, action: "import.dovecot-passwd", actor: actor) { snap in
             var plan = ImportPlan(snap: snap)
             for e in errors { plan.conflict(e.line, "", e.message) }
             for e in entries {
@@ -57,13 +57,14 @@ extension DirectoryService {
         }
     }
 
-    public func importPostfixVirtual(_ req: PostfixVirtualImport, actor: AdminActor) throws -> MigrationReport {
-        let (entries, errors) = PostfixVirtual.parse(req.text)
+    /// Imports a Postfix virtual table's `text`: a `virtual_mailbox_maps` table (accounts)
+    /// with `mailboxMaps`, else a `virtual_alias_maps` table (aliases and catch-alls).
+    public func importPostfixVirtual(_ text: String, mailboxMaps: Bool = false, dryRun: Bool = false, actor: AdminActor) throws -> MigrationReport {
+        let (entries, errors) = PostfixVirtual.parse(text)
         guard !entries.isEmpty || !errors.isEmpty else {
             throw AdminError.invalid("empty_file", "the table has no entries")
         }
-        let mailboxMaps = req.mailboxMaps ?? false
-        return try runImport(dryRun: req.dryRun ?? false, action: "import.postfix-virtual", actor: actor) { snap in
+        return try runImport(dryRun: dryRun, action: "import.postfix-virtual", actor: actor) { snap in
             var plan = ImportPlan(snap: snap)
             for e in errors { plan.conflict(e.line, "", e.message) }
             if mailboxMaps {

@@ -1,4 +1,3 @@
-import AdminModels
 import Crypto
 import Foundation
 import MailCore
@@ -80,7 +79,7 @@ public final class DirectoryService: Sendable {
 
     /// JSON for the audit log. Password hashes never go there.
     static func auditJSON(_ value: any Encodable) -> String {
-        let encoder = AdminJSON.encoder()
+        let encoder = JSONConventions.encoder()
         guard let data = try? encoder.encode(value),
             var object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return "{}" }

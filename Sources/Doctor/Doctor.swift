@@ -1,4 +1,3 @@
-import AdminModels
 import EmailAuth
 import Filtering
 import Foundation

@@ -1,4 +1,3 @@
-import AdminModels
 import EmailAuth
 import Foundation
 import MailCore

@@ -1,4 +1,3 @@
-import AdminModels
 import Delivery
 import Directory
 import EmailAuth
@@ -75,11 +74,12 @@ public final class DKIMKeyring: OutboundSigner {
 
     /// Makes a new key for a local domain and makes it the active one. `rotate` is the same
     /// with a fresh selector: the old key stays (inactive) so its DNS record can be kept until
-    /// mail signed with it has been delivered and checked.
-    public func generate(_ request: DKIMGenerate, actor: AdminActor) throws -> DKIMKeyView {
+    /// mail signed with it has been delivered and checked. `algorithm`: `rsa-2048` (default)
+    /// or `ed25519`; `selector`: by default a name from the date, e.g. `mr202611`.
+    public func generate(domain name: String, algorithm: String? = nil, selector: String? = nil, actor: AdminActor) throws -> DKIMKeyView {
         let domain: DomainName
-        do { domain = try DomainName(request.domain) } catch {
-            throw AdminError.invalid("invalid_domain", "\(request.domain) is not a domain name")
+        do { domain = try DomainName(name) } catch {
+            throw AdminError.invalid("invalid_domain", "\(name) is not a domain name")
         }
         let snap = directory.snapshot
         guard snap.isLocal(domain) else {
@@ -88,13 +88,13 @@ public final class DKIMKeyring: OutboundSigner {
         guard directory.may(actor, manageDomain: domain, in: snap) else {
             throw AdminError.forbidden("this token may not manage \(domain.unicode)")
         }
-        let algorithmName = request.algorithm ?? DKIMAlgorithm.rsa2048.rawValue
+        let algorithmName = algorithm ?? DKIMAlgorithm.rsa2048.rawValue
         guard let algorithm = DKIMAlgorithm(rawValue: algorithmName) else {
             throw AdminError.invalid("invalid_algorithm", "algorithm must be one of \(DKIMAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let now = DirectoryService.now()
         let existing = Set(try store.dkimKeys().filter { $0.domain == domain.ascii }.map(\.selector))
-        let selector = try request.selector ?? Self.defaultSelector(now, algorithm: algorithm, taken: existing)
+        let selector = try selector ?? Self.defaultSelector(now, algorithm: algorithm, taken: existing)
         guard Self.isValidSelector(selector) else {
             throw AdminError.invalid("invalid_selector", "a selector is letters, digits and hyphens (dot-separated), like mr202611")
         }

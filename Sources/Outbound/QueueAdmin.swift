@@ -1,4 +1,3 @@
-import AdminModels
 import Delivery
 import Directory
 import Foundation

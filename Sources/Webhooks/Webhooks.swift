@@ -1,9 +1,9 @@
-import AdminModels
 import Crypto
 import Directory
 import Foundation
 import HTTPClientKit
 import Logging
+import MailCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -49,10 +49,12 @@ public final class Webhooks: Sendable {
 
     // MARK: Administration (server admins)
 
-    public func add(_ req: WebhookCreate, actor: AdminActor) throws -> WebhookCreated {
+    /// A hook posting `events` (any of `WebhookView.eventNames`) to `url`; its secret is in
+    /// the answer only.
+    public func add(url: String, events: [String], actor: AdminActor) throws -> WebhookCreated {
         try directory.requireServerAdmin(actor, "manage webhooks")
-        let target = try Self.target(req.url)
-        let events = Array(Set(req.events.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })).sorted()
+        let target = try Self.target(url)
+        let events = Array(Set(events.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })).sorted()
         guard !events.isEmpty else {
             throw AdminError.invalid("events_required", "name the events: \(WebhookView.eventNames.joined(separator: ", "))")
         }

@@ -63,7 +63,7 @@ struct PebbleTests {
             acme.challenge = challenge
             c.acme = acme
             mailroom = try Mailroom(config: c)
-            for domain in domains { _ = try mailroom.directory.addDomain(DomainCreate(name: domain), actor: .system) }
+            for domain in domains { _ = try mailroom.directory.addDomain(domain, actor: .system) }
             dataDir = mailroom.dataDir
             let url = adminURL
             var logger = Logger(label: "pebble-test")
@@ -333,7 +333,7 @@ struct PebbleTests {
                 let served = try Self.servedLeaf(port: webPort, name: "mta-sts.example.org", rootFile: rootFile)
                 #expect(served.verified, "the web listener serves the ACME certificate: \(served.output)")
 
-                _ = try server.mailroom.directory.addDomain(DomainCreate(name: "example.net"), actor: .system)
+                _ = try server.mailroom.directory.addDomain("example.net", actor: .system)
                 let wanted = try await server.status { $0.wantedNames != nil }
                 let lacking = wanted?.wantedNames ?? []
                 #expect(lacking.contains("autoconfig.example.net"), "tls status shows the names it lacks")
@@ -343,7 +343,7 @@ struct PebbleTests {
                 let after = try Self.servedLeaf(port: webPort, name: "autoconfig.example.net", rootFile: rootFile)
                 #expect(after.verified, "\(after.output)")
                 // A domain added now is not on the certificate when the server next starts.
-                _ = try server.mailroom.directory.addDomain(DomainCreate(name: "example.com"), actor: .system)
+                _ = try server.mailroom.directory.addDomain("example.com", actor: .system)
                 await server.stop()
             }
             try await firstRun()

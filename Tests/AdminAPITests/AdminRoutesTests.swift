@@ -34,20 +34,20 @@ struct Harness {
     init(console: ConsoleSettings = ConsoleSettings(failureDelay: .milliseconds(1))) throws {
         dir = try DirectoryService(store: try SQLiteStore.inMemory(), passwordIterations: 4096)
         let admin = AdminActor(name: "setup", role: .serverAdmin)
-        _ = try dir.addDomain(DomainCreate(name: "example.org"), actor: admin)
-        _ = try dir.addDomain(DomainCreate(name: "other.org"), actor: admin)
-        _ = try dir.addAccount(AccountCreate(address: "alice@example.org", password: "alice-password-1"), actor: admin)
-        _ = try dir.addAccount(AccountCreate(address: "bob@other.org"), actor: admin)
-        _ = try dir.addAlias(AliasCreate(address: "postmaster@example.org", targets: ["alice@example.org", "x@ext.com"]), actor: admin)
-        _ = try dir.createList(ListCreate(address: "eng@example.org", members: ["alice@example.org"]), actor: admin)
-        serverToken = try dir.createToken(TokenCreate(name: "ops", role: "server-admin"), actor: admin).secret
-        otherDomainToken = try dir.createToken(TokenCreate(name: "other", role: "domain-admin", domains: ["other.org"]), actor: admin).secret
-        let revoked = try dir.createToken(TokenCreate(name: "old", role: "server-admin"), actor: admin)
+        _ = try dir.addDomain("example.org", actor: admin)
+        _ = try dir.addDomain("other.org", actor: admin)
+        _ = try dir.addAccount("alice@example.org", password: "alice-password-1", actor: admin)
+        _ = try dir.addAccount("bob@other.org", actor: admin)
+        _ = try dir.addAlias("postmaster@example.org", targets: ["alice@example.org", "x@ext.com"], actor: admin)
+        _ = try dir.createList("eng@example.org", members: ["alice@example.org"], actor: admin)
+        serverToken = try dir.createToken(name: "ops", role: "server-admin", actor: admin).secret
+        otherDomainToken = try dir.createToken(name: "other", role: "domain-admin", domains: ["other.org"], actor: admin).secret
+        let revoked = try dir.createToken(name: "old", role: "server-admin", actor: admin)
         try dir.revokeToken(revoked.token.id, actor: admin)
         revokedToken = revoked.secret
         // One message held for a moderated list of example.org (id 1).
-        _ = try dir.createList(ListCreate(address: "mod@example.org", members: ["alice@example.org"]), actor: admin)
-        _ = try dir.updateList("mod@example.org", ListUpdate(postingPolicy: "moderated", moderators: ["alice@example.org"]), actor: admin)
+        _ = try dir.createList("mod@example.org", members: ["alice@example.org"], actor: admin)
+        _ = try dir.updateList("mod@example.org", postingPolicy: "moderated", moderators: ["alice@example.org"], actor: admin)
         let blobs = BlobStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-api-\(UUID().uuidString)").path)
         let hash = try blobs.put(Array("Subject: held\r\n\r\nx\r\n".utf8))
         try dir.store.commit([

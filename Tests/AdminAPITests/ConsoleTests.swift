@@ -85,11 +85,11 @@ struct Browser {
 func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: .milliseconds(1))) throws -> Harness {
     let h = try Harness(console: settings)
     let admin = AdminActor(name: "setup", role: .serverAdmin)
-    _ = try h.dir.addAccount(AccountCreate(address: "root@example.org", password: "root-password-1"), actor: admin)
-    _ = try h.dir.addAccount(AccountCreate(address: "dana@other.org", password: "dana-password-1"), actor: admin)
+    _ = try h.dir.addAccount("root@example.org", password: "root-password-1", actor: admin)
+    _ = try h.dir.addAccount("dana@other.org", password: "dana-password-1", actor: admin)
     _ = try h.dir.setRole("root@example.org", role: "server-admin", domains: [], actor: admin)
     _ = try h.dir.setRole("dana@other.org", role: "domain-admin", domains: ["other.org"], actor: admin)
-    _ = try h.dir.setPassword("bob@other.org", PasswordSet(password: "bob-password-1"), actor: admin)
+    _ = try h.dir.setPassword("bob@other.org", password: "bob-password-1", actor: admin)
     return h
 }
 
@@ -137,7 +137,7 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
 
     @Test func everythingShownIsEscaped() async throws {
         let h = try consoleHarness()
-        _ = try h.dir.updateAccount("alice@example.org", AccountUpdate(name: "<script>alert(1)</script>"), actor: .system)
+        _ = try h.dir.updateAccount("alice@example.org", name: "<script>alert(1)</script>", actor: .system)
         try await h.app.test(.router) { client in
             var b = Browser(client)
             _ = try await b.signIn("root@example.org", "root-password-1")

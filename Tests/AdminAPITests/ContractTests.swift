@@ -53,6 +53,32 @@ import Testing
             ])
     }
 
+    /// So do the directory's, the outbound queue's, the IMAP migrations', the webhooks' and the
+    /// doctor's views, which moved to MailCore so that the modules that make them need not
+    /// import AdminModels.
+    @Test func viewsMovedToMailCoreLaterKeepTheirSchemaNames() {
+        var components: [String: Any] = [:]
+        let types: [any Decodable.Type] = [
+            DomainView.self, AccountView.self, AccountCreated.self, AccountRemoved.self, AliasView.self, ListView.self,
+            ResolutionView.self, TokenCreated.self, AuditView.self, ImportReport.self, TraceView.self, AccountRoleView.self,
+            MigrationReport.self, QueueEntryView.self, QueueActionResult.self, QueueSummaryView.self, DKIMKeyView.self,
+            IMAPMigrationView.self, WebhookCreated.self, WebhookDeliveryView.self, DNSRecordView.self, DoctorFinding.self,
+            Page<AccountView>.self,
+        ]
+        for type in types { _ = JSONSchema.of(type, components: &components) }
+        let names = Set(components.keys)
+        for name in [
+            "DomainView", "AccountView", "LoginView", "BanView", "AccountCreated", "AccountRemoved", "AliasView", "ListView", "MemberView",
+            "ResolutionView", "RecipientView", "SkippedView", "TokenCreated", "TokenView", "AuditView", "ImportReport",
+            "ImportReport_RowError", "TraceView", "TraceEventView", "AccountRoleView", "MigrationReport", "MigrationReport_Item",
+            "QueueEntryView", "QueueActionResult", "QueueSummaryView", "QueueSummaryView_Row", "DKIMKeyView", "IMAPMigrationView",
+            "IMAPMigrationView_Failure", "WebhookCreated", "WebhookView", "WebhookDeliveryView", "DNSRecordView", "DoctorFinding",
+            "Page_AdminModels_AccountView",
+        ] {
+            #expect(names.contains(name), "\(name) is not among \(names.sorted())")
+        }
+    }
+
     @Test func endpointsFillTheirPaths() {
         #expect(API.getAccountSieveScript.url(["a@b.org", "my rules"]) == "/api/v1/accounts/a@b.org/sieve/my%20rules")
         #expect(API.getWebhookLog.url(["3"], query: "limit=5") == "/api/v1/webhooks/3/log?limit=5")

@@ -1,4 +1,3 @@
-import AdminModels
 import Foundation
 import Testing
 
@@ -13,11 +12,11 @@ import Testing
 
     init() throws {
         dir = try DirectoryService(store: try SQLiteStore.inMemory(), passwordIterations: 4096)
-        _ = try dir.addDomain(DomainCreate(name: "example.org"), actor: admin)
-        _ = try dir.addDomain(DomainCreate(name: "example.net", aliasOf: "example.org"), actor: admin)
-        _ = try dir.addDomain(DomainCreate(name: "other.org"), actor: admin)
-        _ = try dir.addAccount(AccountCreate(address: "alice@example.org", password: "alice-password-1"), actor: admin)
-        _ = try dir.addAccount(AccountCreate(address: "bob@example.org"), actor: admin)
+        _ = try dir.addDomain("example.org", actor: admin)
+        _ = try dir.addDomain("example.net", aliasOf: "example.org", actor: admin)
+        _ = try dir.addDomain("other.org", actor: admin)
+        _ = try dir.addAccount("alice@example.org", password: "alice-password-1", actor: admin)
+        _ = try dir.addAccount("bob@example.org", actor: admin)
     }
 
     func code(_ body: () throws -> Void) -> String? {
@@ -28,12 +27,12 @@ import Testing
     }
 
     @Test func oneAddressSpace() {
-        #expect(code { _ = try dir.addAccount(AccountCreate(address: "ALICE@example.org"), actor: admin) } == "address_taken")
+        #expect(code { _ = try dir.addAccount("ALICE@example.org", actor: admin) } == "address_taken")
         // alias add on an account's address is a conflict, not an extension
-        #expect(code { _ = try dir.addAlias(AliasCreate(address: "alice@example.org", targets: ["bob@example.org"]), actor: admin) } == "address_taken")
-        #expect(code { _ = try dir.createList(ListCreate(address: "Alice@Example.org"), actor: admin) } == "address_taken")
-        #expect(code { _ = try dir.addAccount(AccountCreate(address: "x@example.net"), actor: admin) } == "domain_is_alias")
-        #expect(code { _ = try dir.addAccount(AccountCreate(address: "x@nowhere.org"), actor: admin) } == "domain_not_found")
+        #expect(code { _ = try dir.addAlias("alice@example.org", targets: ["bob@example.org"], actor: admin) } == "address_taken")
+        #expect(code { _ = try dir.createList("Alice@Example.org", actor: admin) } == "address_taken")
+        #expect(code { _ = try dir.addAccount("x@example.net", actor: admin) } == "domain_is_alias")
+        #expect(code { _ = try dir.addAccount("x@nowhere.org", actor: admin) } == "domain_not_found")
     }
 
     @Test func passwordsAreHashedAndChecked() throws {
@@ -42,24 +41,24 @@ import Testing
         #expect(dir.authenticate(address: "alice@example.org", password: "wrong-password") == nil)
         let stored = try #require(dir.snapshot.account(try EmailAddress("alice@example.org"))?.passwordHash)
         #expect(!stored.contains("alice-password-1"))
-        #expect(code { _ = try dir.addAccount(AccountCreate(address: "c@example.org", password: "short"), actor: admin) } == "weak_password")
-        let generated = try dir.setPassword("bob@example.org", PasswordSet(generate: true), actor: admin)
+        #expect(code { _ = try dir.addAccount("c@example.org", password: "short", actor: admin) } == "weak_password")
+        let generated = try dir.setPassword("bob@example.org", generate: true, actor: admin)
         #expect(dir.authenticate(address: "bob@example.org", password: try #require(generated)) != nil)
     }
 
     @Test func disabledAccountsCannotLogInAndRefuseMail() throws {
-        _ = try dir.updateAccount("alice@example.org", AccountUpdate(state: "disabled"), actor: admin)
+        _ = try dir.updateAccount("alice@example.org", state: "disabled", actor: admin)
         #expect(dir.authenticate(address: "alice@example.org", password: "alice-password-1") == nil)
         #expect(dir.resolve("alice@example.org").kind == .disabled)
-        _ = try dir.updateAccount("alice@example.org", AccountUpdate(state: "active"), actor: admin)
+        _ = try dir.updateAccount("alice@example.org", state: "active", actor: admin)
         #expect(dir.resolve("alice@example.org").kind == .account)
     }
 
     @Test func renameKeepsIdentityAndFollowsReferences() throws {
-        _ = try dir.createList(ListCreate(address: "eng@example.org", members: ["alice@example.org"]), actor: admin)
-        _ = try dir.addAlias(AliasCreate(address: "boss@example.org", targets: ["alice@example.org"]), actor: admin)
+        _ = try dir.createList("eng@example.org", members: ["alice@example.org"], actor: admin)
+        _ = try dir.addAlias("boss@example.org", targets: ["alice@example.org"], actor: admin)
         let id = try #require(dir.snapshot.account(try EmailAddress("alice@example.org"))?.id)
-        _ = try dir.renameAccount("alice@example.org", AccountRename(newAddress: "alice.smith@example.org", keepAlias: true), actor: admin)
+        _ = try dir.renameAccount("alice@example.org", to: "alice.smith@example.org", keepAlias: true, actor: admin)
         #expect(dir.snapshot.account(try EmailAddress("alice.smith@example.org"))?.id == id)
         #expect(try dir.list("eng@example.org", actor: admin).members?.map(\.address) == ["alice.smith@example.org"])
         #expect(try dir.alias("boss@example.org", actor: admin).targets == ["alice.smith@example.org"])
@@ -72,8 +71,8 @@ import Testing
     }
 
     @Test func removeAccountCleansUpAndSaysWhat() throws {
-        _ = try dir.createList(ListCreate(address: "eng@example.org", members: ["alice@example.org", "bob@example.org"]), actor: admin)
-        _ = try dir.addAlias(AliasCreate(address: "only@example.org", targets: ["alice@example.org"]), actor: admin)
+        _ = try dir.createList("eng@example.org", members: ["alice@example.org", "bob@example.org"], actor: admin)
+        _ = try dir.addAlias("only@example.org", targets: ["alice@example.org"], actor: admin)
         let r = try dir.removeAccount("alice@example.org", actor: admin)
         #expect(r.removed.contains { $0.contains("membership of list eng@example.org") })
         #expect(r.removed.contains { $0.contains("alias only@example.org") })
@@ -89,14 +88,14 @@ import Testing
     }
 
     @Test func listTargetsMustExistLocally() {
-        #expect(code { _ = try dir.createList(ListCreate(address: "l@example.org", members: ["ghost@example.org"]), actor: admin) } == "unknown_target")
-        #expect(code { _ = try dir.createList(ListCreate(address: "l@example.org", members: ["someone@elsewhere.com"]), actor: admin) } == nil)
+        #expect(code { _ = try dir.createList("l@example.org", members: ["ghost@example.org"], actor: admin) } == "unknown_target")
+        #expect(code { _ = try dir.createList("l@example.org", members: ["someone@elsewhere.com"], actor: admin) } == nil)
         #expect(code { _ = try dir.addMembers("l@example.org", ["l@example.org"], actor: admin) } == "list_loop")
     }
 
     @Test func nestedListCycleResolvesOnceEach() throws {
-        _ = try dir.createList(ListCreate(address: "a@example.org", members: ["alice@example.org"]), actor: admin)
-        _ = try dir.createList(ListCreate(address: "b@example.org", members: ["bob@example.org", "a@example.org"]), actor: admin)
+        _ = try dir.createList("a@example.org", members: ["alice@example.org"], actor: admin)
+        _ = try dir.createList("b@example.org", members: ["bob@example.org", "a@example.org"], actor: admin)
         _ = try dir.addMembers("a@example.org", ["b@example.org"], actor: admin)
         let r = try dir.expandList("a@example.org", actor: admin)
         #expect(r.recipients.map(\.address).sorted() == ["alice@example.org", "bob@example.org"])
@@ -104,27 +103,27 @@ import Testing
     }
 
     @Test func listPolicyNeedsWhatItNames() {
-        #expect(code { _ = try dir.createList(ListCreate(address: "l@example.org"), actor: admin) } == nil)
-        #expect(code { _ = try dir.updateList("l@example.org", ListUpdate(postingPolicy: "senders"), actor: admin) } == "senders_required")
-        #expect(code { _ = try dir.updateList("l@example.org", ListUpdate(postingPolicy: "moderated"), actor: admin) } == "moderators_required")
-        #expect(code { _ = try dir.updateList("l@example.org", ListUpdate(postingPolicy: "whoever"), actor: admin) } == "invalid_policy")
-        #expect(code { _ = try dir.updateList("l@example.org", ListUpdate(postingPolicy: "moderated", moderators: ["alice@example.org"]), actor: admin) } == nil)
+        #expect(code { _ = try dir.createList("l@example.org", actor: admin) } == nil)
+        #expect(code { _ = try dir.updateList("l@example.org", postingPolicy: "senders", actor: admin) } == "senders_required")
+        #expect(code { _ = try dir.updateList("l@example.org", postingPolicy: "moderated", actor: admin) } == "moderators_required")
+        #expect(code { _ = try dir.updateList("l@example.org", postingPolicy: "whoever", actor: admin) } == "invalid_policy")
+        #expect(code { _ = try dir.updateList("l@example.org", postingPolicy: "moderated", moderators: ["alice@example.org"], actor: admin) } == nil)
     }
 
     @Test func domainAdminSeesOnlyItsDomains() throws {
         let da = AdminActor(name: "da", role: .domainAdmin, domains: [try DomainName("other.org")])
         #expect(dir.domains(actor: da).map(\.name) == ["other.org"])
-        #expect(code { _ = try dir.addAccount(AccountCreate(address: "x@example.org"), actor: da) } == "forbidden")
+        #expect(code { _ = try dir.addAccount("x@example.org", actor: da) } == "forbidden")
         #expect(code { _ = try dir.account("alice@example.org", actor: da) } == "forbidden")
         #expect(code { _ = try dir.accounts(domain: nil, page: 1, limit: 10, actor: da) } == "domain_required")
-        #expect(code { _ = try dir.addAccount(AccountCreate(address: "x@other.org"), actor: da) } == nil)
-        #expect(code { _ = try dir.addDomain(DomainCreate(name: "new.org"), actor: da) } == "forbidden")
+        #expect(code { _ = try dir.addAccount("x@other.org", actor: da) } == nil)
+        #expect(code { _ = try dir.addDomain("new.org", actor: da) } == "forbidden")
         #expect(code { _ = try dir.resolveView("alice@example.org", actor: da) } == "forbidden")
         #expect(try dir.auditLog(since: nil, target: nil, limit: 100, actor: da).allSatisfy { $0.domain == "other.org" })
     }
 
     @Test func everyChangeIsAudited() throws {
-        _ = try dir.updateAccount("bob@example.org", AccountUpdate(name: "Bob B"), actor: admin)
+        _ = try dir.updateAccount("bob@example.org", name: "Bob B", actor: admin)
         let log = try dir.auditLog(since: nil, target: "bob@example.org", limit: 10, actor: admin)
         let entry = try #require(log.first)
         #expect(entry.action == "account.update")
@@ -155,7 +154,7 @@ import Testing
         // export then re-import elsewhere keeps the password hashes
         let exported = try dir.exportAccounts(domain: "example.org", actor: admin)
         let other = try DirectoryService(store: try SQLiteStore.inMemory(), passwordIterations: 4096)
-        _ = try other.addDomain(DomainCreate(name: "example.org"), actor: admin)
+        _ = try other.addDomain("example.org", actor: admin)
         let back = try other.importAccounts(
             csv: exported.replacingOccurrences(of: "address,name,quota,password_hash", with: "address,name,quota,password_hash"),
             partial: false, actor: admin)
@@ -164,27 +163,27 @@ import Testing
     }
 
     @Test func tokensAuthenticateUntilRevoked() throws {
-        let created = try dir.createToken(TokenCreate(name: "helpdesk", role: "domain-admin", domains: ["example.org"]), actor: admin)
+        let created = try dir.createToken(name: "helpdesk", role: "domain-admin", domains: ["example.org"], actor: admin)
         let actor = try #require(dir.actor(bearer: created.secret, sourceIP: "192.0.2.1"))
         #expect(actor.role == .domainAdmin)
         #expect(!(try dir.store.tokens().contains { $0.secretHash == created.secret }))
         try dir.revokeToken(created.token.id, actor: admin)
         #expect(dir.actor(bearer: created.secret, sourceIP: nil) == nil)
         #expect(dir.actor(bearer: "mrt_guess", sourceIP: nil) == nil)
-        #expect(code { _ = try dir.createToken(TokenCreate(name: "x", role: "domain-admin"), actor: admin) } == "domains_required")
+        #expect(code { _ = try dir.createToken(name: "x", role: "domain-admin", actor: admin) } == "domains_required")
     }
 
     @Test func catchAllFollowsTheDirectory() throws {
-        _ = try dir.updateDomain("example.org", DomainUpdate(catchAll: "bob@example.org"), actor: admin)
+        _ = try dir.updateDomain("example.org", catchAll: "bob@example.org", actor: admin)
         #expect(dir.resolve("whoever@example.net").recipients.map(\.address) == ["bob@example.org"])
-        #expect(code { _ = try dir.updateDomain("example.org", DomainUpdate(catchAll: "ghost@example.org"), actor: admin) } == "unknown_target")
-        _ = try dir.updateDomain("example.org", DomainUpdate(catchAll: ""), actor: admin)
+        #expect(code { _ = try dir.updateDomain("example.org", catchAll: "ghost@example.org", actor: admin) } == "unknown_target")
+        _ = try dir.updateDomain("example.org", catchAll: "", actor: admin)
         #expect(dir.resolve("whoever@example.org").kind == .unknown)
     }
 
     @Test func oversizedAndControlFieldsAreRefused() {
-        #expect(code { _ = try dir.addAccount(AccountCreate(address: "z@example.org", name: String(repeating: "n", count: 300)), actor: admin) } == "field_too_long")
-        #expect(code { _ = try dir.addAccount(AccountCreate(address: "z@example.org", name: "a\u{1b}[31m"), actor: admin) } == "invalid_field")
-        #expect(code { _ = try dir.addAccount(AccountCreate(address: "z@example.org", quota: "lots"), actor: admin) } == "invalid_quota")
+        #expect(code { _ = try dir.addAccount("z@example.org", name: String(repeating: "n", count: 300), actor: admin) } == "field_too_long")
+        #expect(code { _ = try dir.addAccount("z@example.org", name: "a\u{1b}[31m", actor: admin) } == "invalid_field")
+        #expect(code { _ = try dir.addAccount("z@example.org", quota: "lots", actor: admin) } == "invalid_quota")
     }
 }

@@ -1,4 +1,3 @@
-import AdminModels
 import Foundation
 import Testing
 
@@ -13,11 +12,11 @@ import Testing
 
     init() throws {
         dir = try DirectoryService(store: try SQLiteStore.inMemory(), passwordIterations: 4096)
-        _ = try dir.addDomain(DomainCreate(name: "example.org"), actor: admin)
-        _ = try dir.addDomain(DomainCreate(name: "example.net", aliasOf: "example.org"), actor: admin)
-        _ = try dir.addDomain(DomainCreate(name: "other.org"), actor: admin)
-        _ = try dir.addAccount(AccountCreate(address: "alice@example.org", password: "alice-password-1"), actor: admin)
-        _ = try dir.addAlias(AliasCreate(address: "sales@example.org", targets: ["alice@example.org"]), actor: admin)
+        _ = try dir.addDomain("example.org", actor: admin)
+        _ = try dir.addDomain("example.net", aliasOf: "example.org", actor: admin)
+        _ = try dir.addDomain("other.org", actor: admin)
+        _ = try dir.addAccount("alice@example.org", password: "alice-password-1", actor: admin)
+        _ = try dir.addAlias("sales@example.org", targets: ["alice@example.org"], actor: admin)
     }
 
     func hash(_ address: String) throws -> String? {
@@ -38,7 +37,7 @@ import Testing
 
     @Test func dryRunReportsAndChangesNothing() throws {
         let r = try dir.importDovecotPasswd(
-            DovecotPasswdImport(text: Self.passwd, domain: "example.org", dryRun: true), actor: admin)
+            Self.passwd, domain: "example.org", dryRun: true, actor: admin)
         #expect(!r.applied)
         #expect(r.created.map(\.address) == ["bob@example.org", "carol@other.org"])
         #expect(r.created.map(\.line) == [2, 3])
@@ -50,7 +49,7 @@ import Testing
     }
 
     @Test func importKeepsHashesAndFirstLoginRehashes() throws {
-        let r = try dir.importDovecotPasswd(DovecotPasswdImport(text: Self.passwd, domain: "example.org"), actor: admin)
+        let r = try dir.importDovecotPasswd(Self.passwd, domain: "example.org", actor: admin)
         #expect(r.applied)
         #expect(r.created.count == 2 && r.changed.count == 1)
         #expect(try auditCount("import.dovecot-passwd") == 1)
@@ -85,7 +84,7 @@ import Testing
             bob@example.org:{PLAIN}again
             gina@example.org:{MD5}abc
             """
-        let r = try dir.importDovecotPasswd(DovecotPasswdImport(text: text), actor: admin)
+        let r = try dir.importDovecotPasswd(text, actor: admin)
         #expect(!r.applied)
         #expect(Set(r.conflicts.map(\.line)) == [2, 3, 4, 5, 6, 7])
         let byLine = Dictionary(uniqueKeysWithValues: r.conflicts.map { ($0.line, $0.detail) })
@@ -102,7 +101,7 @@ import Testing
     @Test func domainAdminsImportOnlyTheirDomains() throws {
         let otherAdmin = AdminActor(name: "o", role: .domainAdmin, domains: [try DomainName("other.org")])
         let r = try dir.importDovecotPasswd(
-            DovecotPasswdImport(text: Self.passwd, domain: "example.org"), actor: otherAdmin)
+            Self.passwd, domain: "example.org", actor: otherAdmin)
         #expect(!r.applied)
         #expect(Set(r.conflicts.map(\.line)) == [2, 4])
         #expect(r.created.map(\.address) == ["carol@other.org"])
@@ -114,7 +113,7 @@ import Testing
             bob@example.org      example.org/bob/
             alice@example.org    example.org/alice/
             """
-        let m = try dir.importPostfixVirtual(PostfixVirtualImport(text: mailboxes, mailboxMaps: true), actor: admin)
+        let m = try dir.importPostfixVirtual(mailboxes, mailboxMaps: true, actor: admin)
         #expect(m.applied)
         #expect(m.created.map(\.address) == ["bob@example.org"])
         #expect(m.unchanged.map(\.address) == ["alice@example.org"])
@@ -127,13 +126,13 @@ import Testing
             bob@example.org      bob@example.org
             @example.org         alice@example.org
             """
-        let dry = try dir.importPostfixVirtual(PostfixVirtualImport(text: aliases, dryRun: true), actor: admin)
+        let dry = try dir.importPostfixVirtual(aliases, dryRun: true, actor: admin)
         #expect(dry.conflicts == [])
         #expect(dry.created.map(\.address) == ["team@example.org", "boss@example.org"])
         #expect(dry.changed.map(\.address) == ["sales@example.org", "@example.org"])
         #expect(Set(dry.unchanged.map(\.line)) == [1, 6])
         #expect(dir.resolve("boss@example.org").kind != .alias)
-        let r = try dir.importPostfixVirtual(PostfixVirtualImport(text: aliases), actor: admin)
+        let r = try dir.importPostfixVirtual(aliases, actor: admin)
         #expect(r.applied)
         #expect(
             dir.snapshot.alias(try EmailAddress("team@example.org"))?.targets == [
@@ -146,7 +145,7 @@ import Testing
         #expect(dir.snapshot.domain(try DomainName("example.org"))?.catchAll == "alice@example.org")
         #expect(try auditCount("import.postfix-virtual") == 2)
         // Importing the same table again changes nothing.
-        let again = try dir.importPostfixVirtual(PostfixVirtualImport(text: aliases), actor: admin)
+        let again = try dir.importPostfixVirtual(aliases, actor: admin)
         #expect(again.created.isEmpty && again.changed.isEmpty && again.conflicts.isEmpty)
     }
 
@@ -162,7 +161,7 @@ import Testing
             other.net            anything
             f@example.org        alice@example.org
             """
-        let r = try dir.importPostfixVirtual(PostfixVirtualImport(text: text), actor: admin)
+        let r = try dir.importPostfixVirtual(text, actor: admin)
         #expect(!r.applied)
         let byLine = Dictionary(uniqueKeysWithValues: r.conflicts.map { ($0.line, $0.detail) })
         #expect(Set(byLine.keys) == [1, 2, 3, 4, 5, 6, 7, 8])

@@ -23,9 +23,9 @@ struct IMAPHarness {
         let store = try SQLiteStore.inMemory()
         dir = try DirectoryService(store: store, passwordIterations: 4096)
         let admin = AdminActor(name: "t", role: .serverAdmin)
-        _ = try dir.addDomain(DomainCreate(name: "example.org"), actor: admin)
+        _ = try dir.addDomain("example.org", actor: admin)
         for a in ["alice", "bob"] {
-            _ = try dir.addAccount(AccountCreate(address: "\(a)@example.org", password: "Correct-Horse-42"), actor: admin)
+            _ = try dir.addAccount("\(a)@example.org", password: "Correct-Horse-42", actor: admin)
         }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-imap-\(UUID().uuidString)").path
         delivery = LocalDelivery(store: store, directory: dir, blobs: BlobStore(root: root))
@@ -66,7 +66,7 @@ struct IMAPHarness {
         let s = h.session(nil)
         #expect(h.send(s, "a LOGIN alice@example.org wrong").contains("a NO [AUTHENTICATIONFAILED]"))
         #expect(h.send(s, "b SELECT INBOX").contains("b BAD"))
-        _ = try h.dir.updateAccount("alice@example.org", AccountUpdate(state: "disabled"), actor: AdminActor(name: "t", role: .serverAdmin))
+        _ = try h.dir.updateAccount("alice@example.org", state: "disabled", actor: AdminActor(name: "t", role: .serverAdmin))
         #expect(h.send(s, "c LOGIN alice@example.org Correct-Horse-42").contains("c NO [AUTHENTICATIONFAILED]"))
         #expect(h.send(s, "d LOGIN bob@example.org Correct-Horse-42").contains("d OK [CAPABILITY"))
     }
@@ -208,7 +208,7 @@ struct IMAPHarness {
     @Test func appendRespectsTheQuota() throws {
         let h = try IMAPHarness()
         let s = h.session()
-        _ = try h.dir.updateAccount("alice@example.org", AccountUpdate(quota: "2K"), actor: AdminActor(name: "t", role: .serverAdmin))
+        _ = try h.dir.updateAccount("alice@example.org", quota: "2K", actor: AdminActor(name: "t", role: .serverAdmin))
         #expect(h.append(s, "Subject: small\r\n\r\nx\r\n").contains("OK [APPENDUID"))
         #expect(h.append(s, "Subject: big\r\n\r\n" + String(repeating: "x", count: 3000) + "\r\n").contains("NO [OVERQUOTA]"))
         #expect(h.send(s, "q GETQUOTAROOT INBOX").contains("* QUOTA \"\" (STORAGE 1 2)"))

@@ -140,7 +140,7 @@ import Testing
         let server = try await Server.start()
         defer { server.stop() }
         _ = try server.h.dir.updateAccount(
-            "alice@example.org", AccountUpdate(quota: "1M"), actor: AdminActor(name: "t", role: .serverAdmin))
+            "alice@example.org", quota: "1M", actor: AdminActor(name: "t", role: .serverAdmin))
         try await server.client { c in
             try c.command("a", "LOGIN alice@example.org Correct-Horse-42")
             // Synchronizing: refused before the client sends a byte of it.

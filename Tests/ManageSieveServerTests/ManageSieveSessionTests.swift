@@ -21,8 +21,8 @@ struct ManageSieveHarness {
         store = try SQLiteStore.inMemory()
         dir = try DirectoryService(store: store, passwordIterations: 4096)
         let admin = AdminActor(name: "t", role: .serverAdmin)
-        _ = try dir.addDomain(DomainCreate(name: "example.org"), actor: admin)
-        _ = try dir.addAccount(AccountCreate(address: "alice@example.org", password: "Correct-Horse-42"), actor: admin)
+        _ = try dir.addDomain("example.org", actor: admin)
+        _ = try dir.addAccount("alice@example.org", password: "Correct-Horse-42", actor: admin)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-ms-\(UUID().uuidString)")
             .path
         let delivery = LocalDelivery(store: store, directory: dir, blobs: BlobStore(root: root))

@@ -20,10 +20,10 @@ struct OutboundHarness {
     init() throws {
         store = try SQLiteStore.inMemory()
         dir = try DirectoryService(store: store, passwordIterations: 4096)
-        _ = try dir.addDomain(DomainCreate(name: "example.org"), actor: Self.admin)
-        _ = try dir.addDomain(DomainCreate(name: "other.org"), actor: Self.admin)
+        _ = try dir.addDomain("example.org", actor: Self.admin)
+        _ = try dir.addDomain("other.org", actor: Self.admin)
         for a in ["alice@example.org", "bob@example.org", "olga@other.org"] {
-            _ = try dir.addAccount(AccountCreate(address: a), actor: Self.admin)
+            _ = try dir.addAccount(a, actor: Self.admin)
         }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-outbound-\(UUID().uuidString)").path
         delivery = LocalDelivery(store: store, directory: dir, blobs: BlobStore(root: root))

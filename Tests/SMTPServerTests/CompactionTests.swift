@@ -62,7 +62,7 @@ import Testing
         #expect(try search(h, "alice@example.org", "echidnaburrow").count == 1)
 
         // The same bytes delivered again are a new record, indexed again.
-        _ = try h.dir.addAccount(AccountCreate(address: "bob@example.org"), actor: sweep.admin)
+        _ = try h.dir.addAccount("bob@example.org", actor: sweep.admin)
         _ = try await h.delivery.deliver(big)
         #expect(try search(h, "bob@example.org", "wombatcrossing").count == 1)
         #expect(try h.delivery.readBlob(try sweep.inbox(h, "bob@example.org")[0].blobHash) == Array(big.receivedHeader.utf8) + big.data)

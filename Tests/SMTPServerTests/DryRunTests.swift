@@ -29,13 +29,13 @@ import Testing
             let dir = harness.dir
             // An alias to a list with a local member and one at a partner; a moderated list.
             _ = try dir.createList(
-                ListCreate(address: "proj@example.org", members: ["alice@example.org", "pat@partner.test"]),
+                "proj@example.org", members: ["alice@example.org", "pat@partner.test"],
                 actor: admin)
             _ = try dir.addAlias(
-                AliasCreate(address: "projects@example.org", targets: ["proj@example.org"]), actor: admin)
-            _ = try dir.createList(ListCreate(address: "mod@example.org", members: ["carol@example.org"]), actor: admin)
+                "projects@example.org", targets: ["proj@example.org"], actor: admin)
+            _ = try dir.createList("mod@example.org", members: ["carol@example.org"], actor: admin)
             _ = try dir.updateList(
-                "mod@example.org", ListUpdate(postingPolicy: "moderated", moderators: ["bob@example.org"]), actor: admin
+                "mod@example.org", postingPolicy: "moderated", moderators: ["bob@example.org"], actor: admin
             )
             env = SMTPEnvironment(
                 hostname: "mx.example.org", directory: dir, delivery: harness.delivery, tls: nil, limits: SMTPLimits(),

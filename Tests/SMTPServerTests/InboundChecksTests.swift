@@ -238,9 +238,9 @@ import Testing
     @Test func forwardedMailIsSealed() async throws {
         let s = try Setup()
         let admin = AdminActor(name: "t", role: .serverAdmin)
-        _ = try s.harness.dir.addAlias(AliasCreate(address: "fwd@example.org", targets: ["bob@far.test"]), actor: admin)
+        _ = try s.harness.dir.addAlias("fwd@example.org", targets: ["bob@far.test"], actor: admin)
         let keyring = try DKIMKeyring(store: s.harness.delivery.store, directory: s.harness.dir)
-        _ = try keyring.generate(DKIMGenerate(domain: "example.org", algorithm: "ed25519", selector: "arc"), actor: admin)
+        _ = try keyring.generate(domain: "example.org", algorithm: "ed25519", selector: "arc", actor: admin)
         s.harness.delivery.signer = keyring
         let message = Self.signed(Self.message(from: "ann@partner.test"), domain: "partner.test", key: Self.partnerKey)
         #expect(await s.send(from: "ann@partner.test", message, to: "fwd@example.org").code == 250)
@@ -263,7 +263,7 @@ import Testing
     @Test func listsRewriteFromForStrictDMARCPosters() async throws {
         let s = try Setup()
         let admin = AdminActor(name: "t", role: .serverAdmin)
-        _ = try s.harness.dir.createList(ListCreate(address: "open@example.org", name: "Open", members: ["alice@example.org", "bob@far.test"]), actor: admin)
+        _ = try s.harness.dir.createList("open@example.org", name: "Open", members: ["alice@example.org", "bob@far.test"], actor: admin)
         let message = Self.signed(Self.message(from: "ann@partner.test"), domain: "partner.test", key: Self.partnerKey)
         #expect(await s.send(from: "ann@partner.test", message, to: "open@example.org").code == 250)
         let queued = try #require(try s.harness.delivery.store.queueEntries(QueueSelection(recipient: "bob@far.test")).first)
@@ -273,16 +273,16 @@ import Testing
         #expect(!sent.contains("From: Sender <ann@partner.test>"))
 
         // never: left alone; a relaxed.test poster (no DMARC record) under auto: left alone too.
-        _ = try s.harness.dir.updateList("open@example.org", ListUpdate(dmarcRewrite: "never"), actor: admin)
+        _ = try s.harness.dir.updateList("open@example.org", dmarcRewrite: "never", actor: admin)
         #expect(await s.send(from: "ann@partner.test", message, to: "open@example.org").code == 250)
-        _ = try s.harness.dir.updateList("open@example.org", ListUpdate(dmarcRewrite: "auto"), actor: admin)
+        _ = try s.harness.dir.updateList("open@example.org", dmarcRewrite: "auto", actor: admin)
         #expect(await s.send(from: "ann@relaxed.test", Self.message(from: "ann@relaxed.test"), to: "open@example.org").code == 250)
         let copies = try s.harness.delivery.store.queueEntries(QueueSelection(recipient: "bob@far.test")).map {
             String(decoding: try s.harness.delivery.readBlob($0.blobHash), as: UTF8.self)
         }
         #expect(copies.count == 3)
         #expect(copies.filter { $0.contains("via Open") }.count == 1)
-        #expect(throws: AdminError.self) { try s.harness.dir.updateList("open@example.org", ListUpdate(dmarcRewrite: "sometimes"), actor: admin) }
+        #expect(throws: AdminError.self) { try s.harness.dir.updateList("open@example.org", dmarcRewrite: "sometimes", actor: admin) }
     }
 
     @Test func checksCanBeTurnedOff() async throws {

@@ -25,8 +25,8 @@ import Testing
         let h = try PolicyHarness()
         let admin = AdminActor(name: "t", role: .serverAdmin)
         let members = (1...200).map { "m\($0)@example.org" }
-        for m in members { _ = try h.dir.addAccount(AccountCreate(address: m), actor: admin) }
-        _ = try h.dir.createList(ListCreate(address: "all@example.org", members: members), actor: admin)
+        for m in members { _ = try h.dir.addAccount(m, actor: admin) }
+        _ = try h.dir.createList("all@example.org", members: members, actor: admin)
         let qid = try await h.delivery.deliver(message(["all@example.org"]))
         #expect(try h.delivery.store.referencedBlobs().count == 1)
         let stored = try h.delivery.store.inboxMessages(accountID: try account(h, "m77@example.org"))
@@ -81,8 +81,8 @@ import Testing
     @Test func moderatedListsHoldMessages() async throws {
         let h = try PolicyHarness()
         let admin = AdminActor(name: "t", role: .serverAdmin)
-        _ = try h.dir.createList(ListCreate(address: "mod@example.org", members: ["carol@example.org"]), actor: admin)
-        _ = try h.dir.updateList("mod@example.org", ListUpdate(postingPolicy: "moderated", moderators: ["bob@example.org"]), actor: admin)
+        _ = try h.dir.createList("mod@example.org", members: ["carol@example.org"], actor: admin)
+        _ = try h.dir.updateList("mod@example.org", postingPolicy: "moderated", moderators: ["bob@example.org"], actor: admin)
         #expect(h.rcpt("<mod@example.org>") == 250)
         _ = try await h.delivery.deliver(message(["mod@example.org"]))
         #expect(try h.delivery.store.inboxMessages(accountID: try account(h, "carol@example.org")).isEmpty)
@@ -93,7 +93,7 @@ import Testing
     @Test func remoteRecipientsAreQueuedInTheSameCommit() async throws {
         let h = try PolicyHarness()
         let admin = AdminActor(name: "t", role: .serverAdmin)
-        _ = try h.dir.addAlias(AliasCreate(address: "fwd@example.org", targets: ["friend@partner.test", "bob@example.org"]), actor: admin)
+        _ = try h.dir.addAlias("fwd@example.org", targets: ["friend@partner.test", "bob@example.org"], actor: admin)
         _ = try await h.delivery.deliver(message(["fwd@example.org", "other@remote.test"]))
         let queued = try h.delivery.store.queuedRecipients().map(\.recipient).sorted()
         #expect(queued == ["friend@partner.test", "other@remote.test"])
@@ -159,7 +159,7 @@ import Testing
     @Test func listMembersGetTheListVariantDirectRecipientsTheOriginal() async throws {
         let h = try PolicyHarness()
         let admin = AdminActor(name: "t", role: .serverAdmin)
-        _ = try h.dir.updateList("eng@example.org", ListUpdate(postingPolicy: "anyone", subjectPrefix: "[eng]", replyTo: "list"), actor: admin)
+        _ = try h.dir.updateList("eng@example.org", postingPolicy: "anyone", subjectPrefix: "[eng]", replyTo: "list", actor: admin)
         _ = try await h.delivery.deliver(
             InboundMessage(
                 sender: "x@elsewhere.com", recipients: ["eng@example.org", "carol@example.org"],
@@ -183,8 +183,8 @@ import Testing
     @Test func approveDistributesRejectDrops() async throws {
         let h = try PolicyHarness()
         let admin = AdminActor(name: "token:ops", role: .serverAdmin)
-        _ = try h.dir.createList(ListCreate(address: "mod@example.org", members: ["carol@example.org", "friend@partner.test"]), actor: admin)
-        _ = try h.dir.updateList("mod@example.org", ListUpdate(postingPolicy: "moderated", moderators: ["bob@example.org"], subjectPrefix: "[mod]"), actor: admin)
+        _ = try h.dir.createList("mod@example.org", members: ["carol@example.org", "friend@partner.test"], actor: admin)
+        _ = try h.dir.updateList("mod@example.org", postingPolicy: "moderated", moderators: ["bob@example.org"], subjectPrefix: "[mod]", actor: admin)
         for subject in ["first", "second"] {
             _ = try await h.delivery.deliver(
                 InboundMessage(

@@ -73,7 +73,7 @@ import Testing
     @Test func domainAdminsSeeOnlyTheirDomains() async throws {
         let s = try Self.setup()
         let d = s.harness.delivery
-        _ = try s.harness.dir.addDomain(DomainCreate(name: "other.test"), actor: Self.admin)
+        _ = try s.harness.dir.addDomain("other.test", actor: Self.admin)
         #expect(await s.send(from: "ann@relaxed.test", InboundChecksTests.message(from: "ann@relaxed.test")).code == 250)
         let id = try #require(try d.quarantined(actor: Self.admin).first?.id)
         let outsider = AdminActor(name: "other-admin", role: .domainAdmin, domains: [try DomainName("other.test")])

@@ -25,7 +25,7 @@ import Testing
             h = harness
         } else {
             h = try PolicyHarness()
-            _ = try h.dir.setPassword("alice@example.org", PasswordSet(password: "alice-password-1"), actor: AdminActor(name: "t", role: .serverAdmin))
+            _ = try h.dir.setPassword("alice@example.org", password: "alice-password-1", actor: AdminActor(name: "t", role: .serverAdmin))
         }
         var session = SMTPSession(
             config: SMTPSessionConfig(hostname: "mx", mode: .submission, tlsAvailable: false, implicitTLS: false, plaintextAuthAllowed: true, limits: SMTPLimits()),
@@ -98,7 +98,7 @@ import Testing
     @Test func importedHashesFailSCRAMUntilTheFirstPlainLogin() throws {
         let h = try PolicyHarness()
         let report = try h.dir.importDovecotPasswd(
-            DovecotPasswdImport(text: "alice@example.org:{SSHA256}oliZSSrDX/ahKNcGSEB2DI1cR1J8OryBYSlzxfHl1fwbYw2z\n"),
+            "alice@example.org:{SSHA256}oliZSSrDX/ahKNcGSEB2DI1cR1J8OryBYSlzxfHl1fwbYw2z\n",
             actor: AdminActor(name: "t", role: .serverAdmin))
         #expect(report.applied)
         let before = try login("alice@example.org", password: "secret", harness: h)

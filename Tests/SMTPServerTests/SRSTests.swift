@@ -52,7 +52,7 @@ struct SRSForwardingTests {
         let h = try PolicyHarness()
         h.delivery.srs = SRSTests.srs
         let admin = AdminActor(name: "t", role: .serverAdmin)
-        _ = try h.dir.addAlias(AliasCreate(address: "fwd@example.org", targets: ["friend@partner.test"]), actor: admin)
+        _ = try h.dir.addAlias("fwd@example.org", targets: ["friend@partner.test"], actor: admin)
         func message(from sender: String) -> InboundMessage {
             InboundMessage(
                 sender: sender, recipients: ["fwd@example.org"], data: Array("Subject: hi\r\n\r\nhello\r\n".utf8),

@@ -30,7 +30,7 @@ func addAccountPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
         guard let new = r.form["new"], new == r.form["repeat"] else {
             throw AdminError.invalid("mismatch", "The new password and its repetition differ.")
         }
-        _ = try c.dir.setPassword(r.user.account.address.description, PasswordSet(password: new), actor: me)
+        _ = try c.dir.setPassword(r.user.account.address.description, password: new, actor: me)
         // Other browsers signed in with the old password are signed out; this one stays.
         try c.dir.store.deleteConsoleSessions(accountID: r.user.account.id, idHash: nil)
         try c.dir.store.insertConsoleSession(r.user.session)

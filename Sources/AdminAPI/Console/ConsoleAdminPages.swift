@@ -119,7 +119,7 @@ private func addDomainPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
     }
     c.page(group, "domains", .admin, list)
     c.action(group, "domains", .admin, fallback: list) { r in
-        let d = try c.dir.addDomain(DomainCreate(name: r.form.text("name") ?? ""), actor: r.actor)
+        let d = try c.dir.addDomain(r.form.text("name") ?? "", actor: r.actor)
         var page = try list(r)
         page.notice = "Added \(d.name). Publish its DNS records next: see its page."
         return page
@@ -183,8 +183,7 @@ private func addDomainPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
     }
     c.action(group, "domains/:name/dkim", .admin, fallback: detail) { r in
         guard let outbound = c.outbound else { throw AdminError.notFound("no_outbound", "outbound mail is not set up") }
-        let key = try outbound.dkim.generate(
-            DKIMGenerate(domain: try r.param("name"), algorithm: r.form.text("algorithm"), selector: nil), actor: r.actor)
+        let key = try outbound.dkim.generate(domain: try r.param("name"), algorithm: r.form.text("algorithm"), actor: r.actor)
         var page = try detail(r)
         page.notice = "New key \(key.selector) generated. Publish its record before it signs."
         return page
@@ -257,9 +256,8 @@ private func addAccountAdminPages(_ c: Console, _ group: RouterGroup<AdminContex
     c.action(group, "accounts/new", .admin, fallback: list) { r in
         let password = r.form["password"].flatMap { $0.isEmpty ? nil : $0 }
         let created = try c.dir.addAccount(
-            AccountCreate(
-                address: r.form.text("address") ?? "", password: password, generatePassword: password == nil, name: r.form.text("name"),
-                quota: r.form.text("quota")), actor: r.actor)
+            r.form.text("address") ?? "", password: password, generatePassword: password == nil, name: r.form.text("name") ?? "",
+            quota: r.form.text("quota"), actor: r.actor)
         var page = try accountDetail(c, r, address: created.account.address)
         page.notice = "Account \(created.account.address) added."
         if let generated = created.generatedPassword {
@@ -274,7 +272,7 @@ private func addAccountAdminPages(_ c: Console, _ group: RouterGroup<AdminContex
     c.action(group, "accounts/:address", .admin, fallback: detail) { r in
         let address = try r.param("address")
         _ = try c.dir.updateAccount(
-            address, AccountUpdate(name: r.form["name"], quota: r.form.text("quota") ?? "0", state: r.form.text("state")), actor: r.actor)
+            address, name: r.form["name"], quota: r.form.text("quota") ?? "0", state: r.form.text("state"), actor: r.actor)
         var page = try accountDetail(c, r, address: address)
         page.notice = "Saved."
         return page
@@ -282,7 +280,7 @@ private func addAccountAdminPages(_ c: Console, _ group: RouterGroup<AdminContex
     c.action(group, "accounts/:address/password", .admin, fallback: detail) { r in
         let address = try r.param("address")
         let typed = r.form["password"].flatMap { $0.isEmpty ? nil : $0 }
-        let generated = try c.dir.setPassword(address, PasswordSet(password: typed, generate: typed == nil ? true : nil), actor: r.actor)
+        let generated = try c.dir.setPassword(address, password: typed, generate: typed == nil, actor: r.actor)
         var page = try accountDetail(c, r, address: address)
         page.notice = "Password changed."
         if let generated {
@@ -438,7 +436,7 @@ private func addAliasPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
     }
     c.page(group, "aliases", .admin, list)
     c.action(group, "aliases", .admin, fallback: list) { r in
-        let a = try c.dir.addAlias(AliasCreate(address: r.form.text("address") ?? "", targets: r.form.list("targets")), actor: r.actor)
+        let a = try c.dir.addAlias(r.form.text("address") ?? "", targets: r.form.list("targets"), actor: r.actor)
         var page = try list(r)
         page.notice = "Alias \(a.address) added."
         return page
@@ -478,9 +476,8 @@ private func addListPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
     }
     c.page(group, "lists", .admin, list)
     c.action(group, "lists", .admin, fallback: list) { r in
-        let members = r.form.list("members")
         let l = try c.dir.createList(
-            ListCreate(address: r.form.text("address") ?? "", name: r.form.text("name"), members: members.isEmpty ? nil : members), actor: r.actor)
+            r.form.text("address") ?? "", name: r.form.text("name") ?? "", members: r.form.list("members"), actor: r.actor)
         var page = try listDetail(c, r, address: l.address)
         page.notice = "List \(l.address) created."
         return page
@@ -499,10 +496,8 @@ private func addListPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
     c.action(group, "lists/:address/policy", .admin, fallback: detail) { r in
         let address = try r.param("address")
         _ = try c.dir.updateList(
-            address,
-            ListUpdate(
-                postingPolicy: r.form.text("posting_policy"), allowedSenders: r.form.list("allowed_senders"), moderators: r.form.list("moderators")),
-            actor: r.actor)
+            address, postingPolicy: r.form.text("posting_policy"), allowedSenders: r.form.list("allowed_senders"),
+            moderators: r.form.list("moderators"), actor: r.actor)
         var page = try listDetail(c, r, address: address)
         page.notice = "Saved."
         return page
@@ -830,9 +825,8 @@ private func addAuditAndTokenPages(_ c: Console, _ group: RouterGroup<AdminConte
     }
     c.page(group, "tokens", .admin, tokens)
     c.action(group, "tokens", .admin, fallback: tokens) { r in
-        let domains = r.form.list("domains")
         let created = try c.dir.createToken(
-            TokenCreate(name: r.form.text("name") ?? "", role: r.form.text("role") ?? "", domains: domains.isEmpty ? nil : domains), actor: r.actor)
+            name: r.form.text("name") ?? "", role: r.form.text("role") ?? "", domains: r.form.list("domains"), actor: r.actor)
         var page = try tokens(r)
         var s = Section("New token", text: ["Copy the secret now; it is not shown again."])
         s.secrets = [created.secret]

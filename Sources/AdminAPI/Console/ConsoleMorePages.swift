@@ -219,8 +219,8 @@ func addMorePages(_ c: Console, _ group: RouterGroup<AdminContext>) {
             let dry = r.form.bool("dry_run")
             let report =
                 kind == "dovecot-passwd"
-                ? try c.dir.importDovecotPasswd(DovecotPasswdImport(text: text, domain: r.form.text("domain"), dryRun: dry), actor: r.actor)
-                : try c.dir.importPostfixVirtual(PostfixVirtualImport(text: text, mailboxMaps: r.form.bool("mailbox_maps"), dryRun: dry), actor: r.actor)
+                ? try c.dir.importDovecotPasswd(text, domain: r.form.text("domain"), dryRun: dry, actor: r.actor)
+                : try c.dir.importPostfixVirtual(text, mailboxMaps: r.form.bool("mailbox_maps"), dryRun: dry, actor: r.actor)
             var page = try imports(r)
             func rows(_ items: [MigrationReport.Item], _ what: String) -> [Table.Row] {
                 items.map { .init([Cell(what), Cell(String($0.line)), Cell($0.address), Cell($0.detail)]) }

@@ -44,18 +44,16 @@ private func addMigrationPages(_ c: Console, _ group: RouterGroup<AdminContext>)
     }
     c.page(group, "migrate", .admin, form)
     c.action(group, "migrate", .admin, fallback: form) { r in
-        let accounts = (r.form["accounts"] ?? "").split(whereSeparator: \.isNewline).compactMap { line -> IMAPMigrationRequest.Account? in
+        let accounts = (r.form["accounts"] ?? "").split(whereSeparator: \.isNewline).compactMap { line -> (login: String, password: String?, address: String)? in
             let parts = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 3, !parts[0].isEmpty, parts[0] != "source_login" else { return nil }
-            return .init(login: parts[0], password: parts[1].isEmpty ? nil : parts[1], address: parts[2])
+            return (login: parts[0], password: parts[1].isEmpty ? nil : parts[1], address: parts[2])
         }
         let view = try migrations.start(
-            IMAPMigrationRequest(
-                host: r.form.text("host") ?? "", port: Int(r.form.text("port") ?? "") ?? 993, security: r.form.text("security") ?? "tls",
-                insecure: r.form.bool("insecure") ? true : nil, accounts: accounts, masterUser: r.form.text("master_user"),
-                masterPassword: r.form["master_password"].flatMap { $0.isEmpty ? nil : $0 }, dryRun: r.form.bool("dry_run") ? true : nil,
-                final: r.form.bool("final") ? true : nil),
-            actor: r.actor)
+            host: r.form.text("host") ?? "", port: Int(r.form.text("port") ?? "") ?? 993, security: r.form.text("security") ?? "tls",
+            insecure: r.form.bool("insecure"), accounts: accounts, masterUser: r.form.text("master_user"),
+            masterPassword: r.form["master_password"].flatMap { $0.isEmpty ? nil : $0 }, dryRun: r.form.bool("dry_run"),
+            final: r.form.bool("final"), actor: r.actor)
         return migrationPage(try migrations.view(view.id, actor: r.actor))
     }
     c.page(group, "migrate/:id", .admin) { r in migrationPage(try migrations.view(try r.param("id"), actor: r.actor)) }

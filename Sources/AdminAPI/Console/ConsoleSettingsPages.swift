@@ -30,7 +30,7 @@ func addSettingsPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
     }
     c.action(group, "domains/:name/settings", .admin, fallback: { _ in Page("Domain") }) { r in
         let name = try r.param("name")
-        _ = try c.dir.updateDomain(name, DomainUpdate(catchAll: r.form["catch_all"] ?? "", mtaSts: r.form.text("mta_sts")), actor: r.actor)
+        _ = try c.dir.updateDomain(name, catchAll: r.form["catch_all"] ?? "", mtaSts: r.form.text("mta_sts"), actor: r.actor)
         return try domain(r)
     }
     c.action(group, "domains/:name/remove", .admin, fallback: { _ in Page("Domain") }) { r in
@@ -39,7 +39,7 @@ func addSettingsPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
     }
     c.action(group, "accounts/:address/rename", .admin, fallback: { r in try accountDetail(c, r, address: try r.param("address")) }) { r in
         let renamed = try c.dir.renameAccount(
-            try r.param("address"), AccountRename(newAddress: r.form.text("new_address") ?? "", keepAlias: r.form.bool("keep_alias")), actor: r.actor)
+            try r.param("address"), to: r.form.text("new_address") ?? "", keepAlias: r.form.bool("keep_alias"), actor: r.actor)
         var page = try accountDetail(c, r, address: renamed.address)
         page.notice = "Renamed to \(renamed.address); its mail, lists and aliases followed."
         return page
@@ -47,10 +47,8 @@ func addSettingsPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
     c.action(group, "lists/:address/settings", .admin, fallback: { r in try listDetail(c, r, address: try r.param("address")) }) { r in
         let address = try r.param("address")
         _ = try c.dir.updateList(
-            address,
-            ListUpdate(
-                name: r.form["name"], description: r.form["description"], owners: r.form.list("owners"), subjectPrefix: r.form["subject_prefix"],
-                replyTo: r.form.text("reply_to"), hiddenMembers: r.form.bool("hidden_members")),
+            address, name: r.form["name"], description: r.form["description"], owners: r.form.list("owners"),
+            subjectPrefix: r.form["subject_prefix"], replyTo: r.form.text("reply_to"), hiddenMembers: r.form.bool("hidden_members"),
             actor: r.actor)
         var page = try listDetail(c, r, address: address)
         page.notice = "Saved."

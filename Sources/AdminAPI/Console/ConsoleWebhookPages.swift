@@ -38,7 +38,7 @@ func addWebhookPages(_ c: Console, _ group: RouterGroup<AdminContext>) {
     c.page(group, "webhooks", .admin, list)
     c.action(group, "webhooks", .admin, fallback: list) { r in
         let events = WebhookView.eventNames.filter { r.form.bool("event-" + $0) }
-        let created = try webhooks.add(WebhookCreate(url: r.form.text("url") ?? "", events: events), actor: r.actor)
+        let created = try webhooks.add(url: r.form.text("url") ?? "", events: events, actor: r.actor)
         var page = try list(r)
         var s = Section("Secret of the new webhook", text: ["The receiver checks signatures with this secret. It is shown only now."])
         s.secrets = [created.secret]

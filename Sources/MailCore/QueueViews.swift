@@ -1,5 +1,9 @@
 import Foundation
 
+// What the outbound queue's and the DKIM keyring's admin operations return: plain values,
+// written once here, that the admin API sends as JSON as they are (AdminModels re-exports
+// MailCore) and the CLI and the console read.
+
 /// One remote recipient waiting on the outbound queue.
 public struct QueueEntryView: Codable, Sendable, Hashable {
     /// The message's queue id (as in `Received:` headers, logs and `mailroom trace`).
@@ -20,8 +24,10 @@ public struct QueueEntryView: Codable, Sendable, Hashable {
     public var history: [QueueAttemptView]?
 
     public init(
-        queueId: String, messageId: String?, sender: String, recipient: String, domain: String, status: String, size: Int,
-        createdAt: Date, nextAttempt: Date, attempts: Int, lastReply: String?, lastAttempt: Date?, history: [QueueAttemptView]?
+        queueId: String, messageId: String?, sender: String, recipient: String, domain: String, status: String,
+        size: Int,
+        createdAt: Date, nextAttempt: Date, attempts: Int, lastReply: String?, lastAttempt: Date?,
+        history: [QueueAttemptView]?
     ) {
         self.queueId = queueId
         self.messageId = messageId
@@ -108,7 +114,10 @@ public struct DKIMKeyView: Codable, Sendable, Hashable {
     public var dnsName: String
     /// The TXT record's value.
     public var dnsRecord: String
-    public init(domain: String, selector: String, algorithm: String, active: Bool, createdAt: Date, dnsName: String, dnsRecord: String) {
+    public init(
+        domain: String, selector: String, algorithm: String, active: Bool, createdAt: Date, dnsName: String,
+        dnsRecord: String
+    ) {
         self.domain = domain
         self.selector = selector
         self.algorithm = algorithm
@@ -116,18 +125,5 @@ public struct DKIMKeyView: Codable, Sendable, Hashable {
         self.createdAt = createdAt
         self.dnsName = dnsName
         self.dnsRecord = dnsRecord
-    }
-}
-
-public struct DKIMGenerate: StrictRequest, Hashable {
-    public var domain: String
-    /// `rsa-2048` (default) or `ed25519`.
-    public var algorithm: String?
-    /// Default: a name from the date, e.g. `mr202611`.
-    public var selector: String?
-    public init(domain: String, algorithm: String?, selector: String?) {
-        self.domain = domain
-        self.algorithm = algorithm
-        self.selector = selector
     }
 }
