@@ -1,6 +1,7 @@
 import Directory
 import Foundation
 import MailCore
+import Offload
 import Storage
 
 /// The quarantine: messages the inbound checks held instead of delivering. An administrator
@@ -11,7 +12,7 @@ extension LocalDelivery {
     /// then say 250: the message is on stable storage.
     func holdInQuarantine(_ m: InboundMessage, reason: String, queueID: String) async throws -> String {
         let body = Array(m.receivedHeader.utf8) + m.data
-        let (hashes, _) = try await store([body], needsMeta: [false])
+        let (hashes, _) = try await BlockingPool.shared.run { try self.writeBodies([body], needsMeta: [false]) }
         let headers = HeaderSummary(m.data)
         let now = DirectoryService.now()
         let entry = QuarantinedMessage(
@@ -26,7 +27,8 @@ extension LocalDelivery {
         var events = [event(.received, nil, "\(m.recipients.count) recipient(s), \(m.data.count) bytes")]
         if let checks = m.checks { events.append(event(.checked, nil, checks)) }
         events += m.recipients.map { event(.quarantined, $0, "held in quarantine: \(reason)") }
-        _ = try store.quarantine(entry, inlineData: body.count <= inlineLimit ? body : nil, events: events)
+        let (store, inline, recorded) = (self.store, body.count <= inlineLimit ? body : nil, events)
+        _ = try await BlockingPool.shared.run { try store.quarantine(entry, inlineData: inline, events: recorded) }
         return queueID
     }
 
