@@ -1,17 +1,17 @@
-import Dispatch
 import Foundation
 import IMAP
 import Logging
 import NIOCore
 import NIOSSL
+import Offload
 import ServerKit
 
 /// Asks a connection to end with `* BYE` (server shutting down).
 struct IMAPShutdownEvent: Sendable {}
 
 /// The I/O shell around one ``IMAPSession``: frames commands on the event loop, runs each on
-/// the connection's serial queue (the store blocks), writes the responses, and handles what
-/// the session asks for (STARTTLS, IDLE, SASL lines, login delays).
+/// the connection's lane of the blocking pool (the store blocks), writes the responses, and
+/// handles what the session asks for (STARTTLS, IDLE, SASL lines, login delays).
 ///
 /// A plain channel handler rather than an async channel for the same reason as SMTP: STARTTLS
 /// needs reads stopped, pipelined clear text dropped, and TLS put in front at an exact point.
@@ -29,10 +29,10 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let session: IMAPSession
     private let env: IMAPEnvironment
-    private let queue: DispatchQueue
+    private let lane: BlockingPool.Lane
     private var framer: IMAPFramer
     private var mode = Mode.commands
-    /// A command runs on the queue: framing waits.
+    /// A command runs on the lane: framing waits.
     private var busy = false
     /// The mailbox changed during IDLE while an update was already being written.
     private var changePending = false
@@ -41,7 +41,7 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var loggedIn = false
     /// A large APPEND whose literal is being read into a file.
     private var appending: LargeAppend?
-    /// Literal octets handed to the queue and not yet written to the file.
+    /// Literal octets handed to the lane and not yet written to the file.
     private var uploadInFlight = 0
     /// Reading from the socket stopped because too much waits in memory.
     private var readingPaused = false
@@ -49,10 +49,10 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// not make a fast client's bytes pile up.
     static let highWater = 1 << 20
 
-    init(session: IMAPSession, env: IMAPEnvironment, queue: DispatchQueue) {
+    init(session: IMAPSession, env: IMAPEnvironment, lane: BlockingPool.Lane) {
         self.session = session
         self.env = env
-        self.queue = queue
+        self.lane = lane
         self.framer = IMAPFramer(limits: env.limits)
     }
 
@@ -74,7 +74,7 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         let session = self.session
         let append = appending
         appending = nil
-        queue.async {
+        lane.submit {
             // A literal cut off midway: nothing is stored and its file goes.
             if let append { session.abandonAppend(append) }
             session.deselect()
@@ -161,14 +161,14 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         let session = self.session
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        queue.async {
+        lane.submit {
             let out = ResponseWriter { _ in preconditionFailure("A refusal is one line") }
             let start = session.beginAppend(command, size: size, synchronizing: synchronizing, out: out)
             let output = out.buffer
             loop.execute {
                 let (handler, context) = bound.value
                 guard handler.mode != .closed else {
-                    if case .accepted(let append) = start { handler.queue.async { session.abandonAppend(append) } }
+                    if case .accepted(let append) = start { handler.lane.submit { session.abandonAppend(append) } }
                     return
                 }
                 switch start {
@@ -185,7 +185,7 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Octets of a large APPEND literal: written to its file on the connection's queue, in
+    /// Octets of a large APPEND literal: written to its file on the connection's lane, in
     /// order, with reading paused while too many wait.
     private func literalData(_ bytes: [UInt8], context: ChannelHandlerContext) {
         guard let append = appending else { preconditionFailure("Literal data comes after literalBegin") }
@@ -194,7 +194,7 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         uploadInFlight += count
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        queue.async {
+        lane.submit {
             session.appendData(bytes, to: append)
             loop.execute {
                 let (handler, context) = bound.value
@@ -214,7 +214,7 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.channel.setOption(ChannelOptions.autoRead, value: !pause).whenComplete { _ in }
     }
 
-    /// Runs `work` on the connection's queue, streaming large output, then applies its result
+    /// Runs `work` on the connection's lane, streaming large output, then applies its result
     /// on the event loop.
     private func run(context: ChannelHandlerContext, _ work: @escaping @Sendable (IMAPSession, ResponseWriter) -> IMAPSession.Next) {
         busy = true
@@ -222,7 +222,7 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         let session = self.session
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        queue.async {
+        lane.submit {
             let out = ResponseWriter { bytes in
                 // Mid-command chunks: wait until written, so a huge FETCH never piles up.
                 try? channel.writeAndFlush(ByteBuffer(bytes: bytes)).wait()

@@ -6,6 +6,7 @@ import Logging
 import LoginKit
 import MailCore
 import NIOSSL
+import Offload
 import ServerKit
 import Storage
 import Synchronization
@@ -39,6 +40,8 @@ public struct IMAPEnvironment: Sendable {
     public var logger: Logger
     /// What the listeners count for `/metrics` (connections, commands, logins).
     public var stats = Stats()
+    /// Where sessions run their commands, each connection on a lane of its own.
+    public var pool: BlockingPool = .shared
     /// UIDs of large mailboxes as of their last MODSEQ, so SELECT need not read them again.
     let uidLists = UIDListCache()
     /// What SORT compares of each message, computed once for all sessions.
