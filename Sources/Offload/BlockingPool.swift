@@ -22,13 +22,13 @@ public final class BlockingPool: Sendable {
     /// The pool the server uses. Sixteen threads: enough that disk and SQLite waits of a few
     /// sessions overlap (SQLite's WAL lets readers run beside the one writer), few enough that
     /// a burst of work queues here instead of multiplying threads.
-    public static let shared = BlockingPool(threads: 16, name: "mailroom-blocking")
+    public static let shared = BlockingPool(threads: 16)
 
     private let pool: NIOThreadPool
     public let threadCount: Int
 
     /// A pool of its own (tests use a small one); ``shutdown()`` ends it.
-    public init(threads: Int, name: String = "mailroom-blocking") {
+    public init(threads: Int) {
         precondition(threads > 0, "A blocking pool needs at least one thread")
         threadCount = threads
         pool = NIOThreadPool(numberOfThreads: threads)
@@ -59,7 +59,7 @@ public final class BlockingPool: Sendable {
     public func lane() -> Lane { Lane(pool: self) }
 
     /// Stops the threads once the work already queued is done. For pools made with
-    /// ``init(threads:name:)``; the shared pool lives as long as the process.
+    /// ``init(threads:)``; the shared pool lives as long as the process.
     public func shutdown() async throws {
         try await pool.shutdownGracefully()
     }
