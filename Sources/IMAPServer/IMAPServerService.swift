@@ -53,6 +53,10 @@ public final class IMAPServerService: Service, Sendable {
             // it small (an IMAP command or a TLS record of one fits in 512 octets); reads that
             // fill it grow it, up to 64 KiB for an upload.
             try channel.syncOptions?.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
+            // What a session may have written that the client has not read yet before it stops
+            // (a FETCH pauses, file literals wait): a client that stops reading costs this much
+            // memory, and no thread.
+            try channel.syncOptions?.setOption(.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: 64 * 1024, high: 512 * 1024))
             if implicitTLS, let tls = env.tls {
                 try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
             }
