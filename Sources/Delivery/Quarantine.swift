@@ -49,8 +49,10 @@ extension LocalDelivery {
     /// Delivers a held message to the recipients it came for, exactly once, as if it had
     /// just arrived (aliases and lists resolved now).
     public func releaseFromQuarantine(id: Int64, actor: AdminActor) async throws -> QuarantineResult {
-        let entry = try quarantineEntry(id, actor: actor)
-        let bytes = try readBlob(entry.blobHash)
+        let (entry, bytes) = try await BlockingPool.shared.run { () throws -> (QuarantinedMessage, [UInt8]) in
+            let entry = try self.quarantineEntry(id, actor: actor)
+            return (entry, try self.readBlob(entry.blobHash))
+        }
         // The stored bytes already carry the trace headers written when the message arrived.
         var message = InboundMessage(
             sender: entry.sender.isEmpty ? nil : entry.sender, recipients: entry.recipients, data: bytes, receivedHeader: "",
@@ -58,7 +60,11 @@ extension LocalDelivery {
         message.checks = "released from quarantine by \(actor.name) (held for: \(entry.reason))"
         let prepared = try await prepare(message, queueID: entry.queueID)
         let audit = directory.auditEntry(actor, "quarantine.release", target: "quarantined message \(id) from <\(entry.sender)>")
-        guard try store.finishQuarantine(id: id, release: prepared.commits, events: prepared.events, audit: audit) else {
+        let store = self.store
+        let finished = try await BlockingPool.shared.run {
+            try store.finishQuarantine(id: id, release: prepared.commits, events: prepared.events, audit: audit)
+        }
+        guard finished else {
             throw AdminError.notFound("quarantine_not_found", "quarantined message \(id) was released or deleted meanwhile")
         }
         stored(prepared)
