@@ -62,6 +62,16 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // The one way blocking work (SQLite, files, password hashing) leaves the event loops and
+        // the cooperative pool: a bounded thread pool with serial lanes per connection.
+        .target(
+            name: "Offload",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // SMTP protocol core without I/O: command parser, replies, session state machine.
         .target(
             name: "SMTP",
@@ -165,7 +175,7 @@ let package = Package(
         .target(
             name: "Outbound",
             dependencies: [
-                "Delivery", "Directory", "Storage", "MailCore", "DNS", "SMTP", "SMTPClient", "EmailAuth",
+                "Offload", "Delivery", "Directory", "Storage", "MailCore", "DNS", "SMTP", "SMTPClient", "EmailAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -189,7 +199,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "MailCore", "Storage", "Directory", "MIME", "Filtering", "Sieve",
+                "Offload", "MailCore", "Storage", "Directory", "MIME", "Filtering", "Sieve",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -198,7 +208,7 @@ let package = Package(
         .target(
             name: "SMTPServer",
             dependencies: [
-                "SMTP", "LoginKit", "ServerKit", "Delivery", "Directory", "Storage", "MailCore", "EmailAuth", "DNS", "MIME", "Filtering",
+                "Offload", "SMTP", "LoginKit", "ServerKit", "Delivery", "Directory", "Storage", "MailCore", "EmailAuth", "DNS", "MIME", "Filtering",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -237,7 +247,7 @@ let package = Package(
         .target(
             name: "IMAPMigration",
             dependencies: [
-                "IMAP", "IMAPClient", "Delivery", "Directory", "Storage", "MailCore",
+                "Offload", "IMAP", "IMAPClient", "Delivery", "Directory", "Storage", "MailCore",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
@@ -247,7 +257,7 @@ let package = Package(
         .target(
             name: "IMAPServer",
             dependencies: [
-                "IMAP", "MIME", "LoginKit", "ServerKit", "Delivery", "Directory", "Storage", "MailCore",
+                "Offload", "IMAP", "MIME", "LoginKit", "ServerKit", "Delivery", "Directory", "Storage", "MailCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -262,7 +272,7 @@ let package = Package(
         .target(
             name: "ManageSieveServer",
             dependencies: [
-                "ManageSieve", "Sieve", "LoginKit", "ServerKit", "Delivery", "Directory", "Storage", "MailCore",
+                "Offload", "ManageSieve", "Sieve", "LoginKit", "ServerKit", "Delivery", "Directory", "Storage", "MailCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -280,7 +290,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "Doctor",
+                "Doctor", "Offload",
                 "Filtering", "Webhooks", "IMAPMigration",
                 "LoginKit", "MailCore", "Storage", "Directory", "AdminModels", "Delivery", "Outbound", "MIME",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -296,7 +306,7 @@ let package = Package(
         .target(
             name: "Webhooks",
             dependencies: [
-                "MailCore", "Directory", "Storage", "HTTPClientKit",
+                "Offload", "MailCore", "Directory", "Storage", "HTTPClientKit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -340,7 +350,7 @@ let package = Package(
         .target(
             name: "MailroomServer",
             dependencies: [
-                "Filtering", "Doctor", "EmailAuth",
+                "Offload", "Filtering", "Doctor", "EmailAuth",
                 "MailCore", "Storage", "Directory", "AdminAPI", "SMTP", "SMTPServer", "Delivery", "LoginKit", "IMAPServer", "IMAP",
                 "ManageSieveServer", "Webhooks",
                 "Outbound", "DNS", "SMTPClient", "MIME", "ACME", "ServerKit", "AdminModels", "Web",
@@ -394,6 +404,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "OffloadTests", dependencies: ["Offload"], swiftSettings: swiftSettings),
         .testTarget(name: "DNSTests", dependencies: ["DNS"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DNSResolverTests",
@@ -462,7 +473,7 @@ let package = Package(
         .testTarget(
             name: "IMAPServerTests",
             dependencies: [
-                "IMAPServer", "IMAP", "MIME", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels", "TestSupport",
+                "Offload", "IMAPServer", "IMAP", "MIME", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

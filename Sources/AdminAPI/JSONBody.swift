@@ -3,7 +3,7 @@ import Directory
 import Foundation
 import Hummingbird
 import NIOCore
-import NIOPosix
+import Offload
 
 enum JSONBody {
     static func response(_ value: some Encodable, status: Int = 200) throws -> Response {
@@ -65,5 +65,5 @@ extension String {
 
 /// Runs blocking store work off the async executors.
 func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await NIOThreadPool.singleton.runIfActive(body)
+    try await BlockingPool.shared.run(body)
 }

@@ -1,11 +1,17 @@
 import Dispatch
 import Foundation
+import Offload
 import Storage
 import Synchronization
 
 /// Commits messages from many sessions together: one transaction (and so one fsync) for every
 /// message waiting when the previous commit finished. Each caller resumes only after the commit
 /// that holds its message returned, which is when it may answer 250.
+///
+/// The commits run on the blocking pool, not on a thread of their own: while messages wait, one
+/// pool thread takes every waiting message, commits them, and looks again; when none wait it
+/// gives the thread back. Callers suspend (they never hold a pool thread while they wait for
+/// their commit), so the committer can always get a thread.
 public final class GroupCommitter: Sendable {
     private struct Job {
         /// Committed together: the variants of one message.
@@ -16,61 +22,67 @@ public final class GroupCommitter: Sendable {
     private struct State {
         var pending: [Job] = []
         var stopped = false
+        /// A pool thread is committing (or about to): new messages join its next batch.
+        var draining = false
     }
 
     private let store: SQLiteStore
+    private let pool: BlockingPool
     /// Called after each commit (the search indexer's doorbell).
     private let afterCommit: @Sendable () -> Void
     private let state = Mutex(State())
-    private let wakeup = DispatchSemaphore(value: 0)
+    /// Signalled when the last batch is done after ``stop()``.
     private let done = DispatchSemaphore(value: 0)
     /// Sizes of the batches committed, for metrics and tests.
     private let stats = Mutex<(batches: Int, messages: Int)>((0, 0))
 
-    public init(store: SQLiteStore, afterCommit: @escaping @Sendable () -> Void = {}) {
+    public init(store: SQLiteStore, pool: BlockingPool = .shared, afterCommit: @escaping @Sendable () -> Void = {}) {
         self.store = store
+        self.pool = pool
         self.afterCommit = afterCommit
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "mailroom-commit"
-        thread.start()
     }
 
     public func commit(_ m: [MessageCommit]) async throws {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            let accepted = state.withLock { s -> Bool in
-                guard !s.stopped else { return false }
+            let (accepted, start) = state.withLock { s -> (Bool, Bool) in
+                guard !s.stopped else { return (false, false) }
                 s.pending.append(Job(commit: m, continuation: c))
-                return true
+                defer { s.draining = true }
+                return (true, !s.draining)
             }
-            if accepted { wakeup.signal() } else { c.resume(throwing: CommitterStopped()) }
+            if !accepted {
+                c.resume(throwing: CommitterStopped())
+            } else if start {
+                pool.submit { self.drain() }
+            }
         }
     }
 
     public var batchStats: (batches: Int, messages: Int) { stats.withLock { $0 } }
 
-    /// Finishes what is pending and stops the worker.
+    /// Finishes what is pending and waits for it; later commits are refused.
     public func stop() {
-        let wasRunning = state.withLock { s -> Bool in
-            defer { s.stopped = true }
-            return !s.stopped
+        let wait = state.withLock { s -> Bool in
+            guard !s.stopped else { return false }
+            s.stopped = true
+            return s.draining
         }
-        guard wasRunning else { return }
-        wakeup.signal()
-        done.wait()
+        if wait { done.wait() }
     }
 
-    private func loop() {
+    /// Commits batch after batch while messages wait, then gives the thread back.
+    private func drain() {
         while true {
-            wakeup.wait()
-            let (jobs, stopped) = state.withLock { s -> ([Job], Bool) in
+            let (jobs, finished) = state.withLock { s -> ([Job], Bool) in
                 defer { s.pending.removeAll() }
-                return (s.pending, s.stopped)
+                if s.pending.isEmpty { s.draining = false }
+                return (s.pending, s.pending.isEmpty && s.stopped)
             }
-            if !jobs.isEmpty { run(jobs) }
-            if stopped {
-                done.signal()
+            guard !jobs.isEmpty else {
+                if finished { done.signal() }
                 return
             }
+            run(jobs)
         }
     }
 

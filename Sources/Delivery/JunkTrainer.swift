@@ -64,7 +64,7 @@ public final class JunkTrainer: Sendable {
         worker.start()
     }
 
-    /// Finishes the lesson under way and stops the thread; lessons still waiting are lost.
+    /// Finishes the lesson under way and stops the worker; lessons still waiting are lost.
     func stop() { worker.withLock { $0 }?.stop() }
 
     /// Queues lessons; returns at once.

@@ -287,13 +287,11 @@ extension LocalDelivery {
 
     /// Prepares the messages the rules send, each as a delivery of its own; a message that
     /// cannot go (a loop) is told in the trace instead.
-    func prepareFollowUps(_ followUps: [SieveDecision.FollowUp], event: (String) -> DeliveryEvent) async throws
-        -> [PreparedDelivery]
-    {
+    func prepareFollowUps(_ followUps: [SieveDecision.FollowUp], event: (String) -> DeliveryEvent) throws -> [PreparedDelivery] {
         var out: [PreparedDelivery] = []
         for f in followUps {
             do {
-                out.append(try await prepare(f.message, queueID: f.queueID))
+                out.append(try prepareNow(f.message, queueID: f.queueID, dryRun: false))
             } catch let refusal as DeliveryRefusal {
                 out.append(
                     PreparedDelivery(commits: [], events: [event("\(f.what) not sent: \(refusal.text)")], sizes: [:]))

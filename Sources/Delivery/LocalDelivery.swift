@@ -1,8 +1,8 @@
 import Directory
-import Dispatch
 import Foundation
 import MIME
 import MailCore
+import Offload
 import Storage
 import Synchronization
 
@@ -159,14 +159,15 @@ public final class LocalDelivery: Sendable {
     public func deliver(_ m: InboundMessage, queueID: String = LocalDelivery.newQueueID()) async throws -> String {
         if let reason = m.quarantineReason { return try await holdInQuarantine(m, reason: reason, queueID: queueID) }
         let prepared = try await prepare(m, queueID: queueID)
+        let store = self.store
         if prepared.commits.isEmpty {
             // Every recipient expanded to nobody (all skipped): keep the story all the same.
-            try store.recordEvents(prepared.events)
+            try await BlockingPool.shared.run { try store.recordEvents(prepared.events) }
             return queueID
         }
         try await committer.commit(prepared.commits)
         // Messages the rules could not send (loops) are told beside the commit.
-        try store.recordEvents(prepared.events)
+        try await BlockingPool.shared.run { try store.recordEvents(prepared.events) }
         stored(prepared)
         return queueID
     }
@@ -211,6 +212,13 @@ public final class LocalDelivery: Sendable {
     public func prepare(
         _ m: InboundMessage, queueID: String = LocalDelivery.newQueueID(), dryRun: Bool = false
     ) async throws -> PreparedDelivery {
+        // Resolution reads the store (rules, quota usage) and writing the bodies is disk work:
+        // all of it on the blocking pool, in one hop.
+        try await BlockingPool.shared.run { try self.prepareNow(m, queueID: queueID, dryRun: dryRun) }
+    }
+
+    /// ``prepare(_:queueID:dryRun:)`` on the caller's thread, which may block.
+    func prepareNow(_ m: InboundMessage, queueID: String, dryRun: Bool) throws -> PreparedDelivery {
         let headers = HeaderSummary(m.data)
         let now = DirectoryService.now()
         func event(_ kind: DeliveryEvent.Kind, recipient: String?, detail: String? = nil, reply: String? = nil) -> DeliveryEvent {
@@ -344,7 +352,7 @@ public final class LocalDelivery: Sendable {
                 }
             }
         }
-        let (hashes, metas) = try await store(bodies, needsMeta: used.map { !$0.1.local.isEmpty })
+        let (hashes, metas) = try writeBodies(bodies, needsMeta: used.map { !$0.1.local.isEmpty })
         var commits: [MessageCommit] = []
         for (i, (_, v)) in used.enumerated() {
             commits.append(
@@ -371,7 +379,7 @@ public final class LocalDelivery: Sendable {
         }
         commits[0].sieve = memory
         var prepared = PreparedDelivery(commits: commits, events: [], sizes: sizes)
-        for sub in try await prepareFollowUps(followUps, event: { event(.filtered, recipient: nil, detail: $0) }) {
+        for sub in try prepareFollowUps(followUps, event: { event(.filtered, recipient: nil, detail: $0) }) {
             prepared.commits += sub.commits
             prepared.events += sub.events
             prepared.sizes.merge(sub.sizes, uniquingKeysWith: +)
@@ -409,20 +417,11 @@ extension LocalDelivery {
     /// Hashes the bodies, and writes the large ones as blob files (fsynced, off the async
     /// executors); small ones go into the database with the commit. Bodies bound for
     /// mailboxes get their IMAP metadata computed here too.
-    func store(_ bodies: [[UInt8]], needsMeta: [Bool]) async throws -> ([String], [BlobMeta?]) {
-        let blobs = self.blobs
-        let limit = inlineLimit
-        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<([String], [BlobMeta?]), any Error>) in
-            DispatchQueue.global().async {
-                c.resume(
-                    with: Result {
-                        let hashes = try bodies.map { $0.count <= limit ? BlobStore.hash($0) : try blobs.put($0) }
-                        // The search text is left to the background indexer.
-                        let metas = zip(bodies, needsMeta).map { $1 ? BlobMeta(parsing: $0, indexText: false) : nil }
-                        return (hashes, metas)
-                    })
-            }
-        }
+    func writeBodies(_ bodies: [[UInt8]], needsMeta: [Bool]) throws -> ([String], [BlobMeta?]) {
+        let hashes = try bodies.map { $0.count <= inlineLimit ? BlobStore.hash($0) : try blobs.put($0) }
+        // The search text is left to the background indexer.
+        let metas = zip(bodies, needsMeta).map { $1 ? BlobMeta(parsing: $0, indexText: false) : nil }
+        return (hashes, metas)
     }
 
     /// Adds a message to a mailbox (IMAP APPEND), durably, within the account's quota (bytes,
@@ -503,7 +502,7 @@ extension LocalDelivery {
         // Callers are on event loops: write elsewhere.
         if let batch {
             let store = self.store
-            DispatchQueue.global().async { try? store.recordEvents(batch) }
+            BlockingPool.shared.submit { try? store.recordEvents(batch) }
         }
     }
 

@@ -1,6 +1,7 @@
 import Directory
 import Foundation
 import MailCore
+import Offload
 import Storage
 
 /// The quarantine: messages the inbound checks held instead of delivering. An administrator
@@ -11,7 +12,7 @@ extension LocalDelivery {
     /// then say 250: the message is on stable storage.
     func holdInQuarantine(_ m: InboundMessage, reason: String, queueID: String) async throws -> String {
         let body = Array(m.receivedHeader.utf8) + m.data
-        let (hashes, _) = try await store([body], needsMeta: [false])
+        let (hashes, _) = try await BlockingPool.shared.run { try self.writeBodies([body], needsMeta: [false]) }
         let headers = HeaderSummary(m.data)
         let now = DirectoryService.now()
         let entry = QuarantinedMessage(
@@ -26,7 +27,8 @@ extension LocalDelivery {
         var events = [event(.received, nil, "\(m.recipients.count) recipient(s), \(m.data.count) bytes")]
         if let checks = m.checks { events.append(event(.checked, nil, checks)) }
         events += m.recipients.map { event(.quarantined, $0, "held in quarantine: \(reason)") }
-        _ = try store.quarantine(entry, inlineData: body.count <= inlineLimit ? body : nil, events: events)
+        let (store, inline, recorded) = (self.store, body.count <= inlineLimit ? body : nil, events)
+        _ = try await BlockingPool.shared.run { try store.quarantine(entry, inlineData: inline, events: recorded) }
         return queueID
     }
 
@@ -47,8 +49,10 @@ extension LocalDelivery {
     /// Delivers a held message to the recipients it came for, exactly once, as if it had
     /// just arrived (aliases and lists resolved now).
     public func releaseFromQuarantine(id: Int64, actor: AdminActor) async throws -> QuarantineResult {
-        let entry = try quarantineEntry(id, actor: actor)
-        let bytes = try readBlob(entry.blobHash)
+        let (entry, bytes) = try await BlockingPool.shared.run { () throws -> (QuarantinedMessage, [UInt8]) in
+            let entry = try self.quarantineEntry(id, actor: actor)
+            return (entry, try self.readBlob(entry.blobHash))
+        }
         // The stored bytes already carry the trace headers written when the message arrived.
         var message = InboundMessage(
             sender: entry.sender.isEmpty ? nil : entry.sender, recipients: entry.recipients, data: bytes, receivedHeader: "",
@@ -56,7 +60,11 @@ extension LocalDelivery {
         message.checks = "released from quarantine by \(actor.name) (held for: \(entry.reason))"
         let prepared = try await prepare(message, queueID: entry.queueID)
         let audit = directory.auditEntry(actor, "quarantine.release", target: "quarantined message \(id) from <\(entry.sender)>")
-        guard try store.finishQuarantine(id: id, release: prepared.commits, events: prepared.events, audit: audit) else {
+        let store = self.store
+        let finished = try await BlockingPool.shared.run {
+            try store.finishQuarantine(id: id, release: prepared.commits, events: prepared.events, audit: audit)
+        }
+        guard finished else {
             throw AdminError.notFound("quarantine_not_found", "quarantined message \(id) was released or deleted meanwhile")
         }
         stored(prepared)

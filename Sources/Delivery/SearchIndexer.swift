@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Logging
 import MIME
@@ -19,25 +18,23 @@ final class SearchIndexer: Sendable {
     static let batch = 64
     /// How long the indexer lets new mail gather after it is woken: one commit per message (a
     /// single sending session) would otherwise get an indexing transaction, and its fsync, each.
-    static let gather: TimeInterval = 0.2
+    static let gather: Duration = .milliseconds(200)
 
     init(store: SQLiteStore, blobs: BlobStore, logger: Logger = Logger(label: "mailroom.indexer")) {
         self.store = store
         self.blobs = blobs
         self.logger = logger
-        self.worker = BackgroundWorker(name: "mailroom-index") { worker in
-            Thread.sleep(forTimeInterval: Self.gather)
+        self.worker = BackgroundWorker(name: "mailroom-index", delay: Self.gather) { worker in
             do {
                 while try Self.indexBatch(store: store, blobs: blobs, logger: logger) == Self.batch, !worker.isStopping {}
             } catch {
                 logger.error("search indexing failed; the messages stay searchable and are tried again", metadata: ["error": "\(error)"])
-                Thread.sleep(forTimeInterval: 1)
-                worker.wake()
+                worker.wake(after: .seconds(1))
             }
         }
     }
 
-    /// Starts the thread; it first works off whatever an earlier run left waiting.
+    /// Starts the worker; it first works off whatever an earlier run left waiting.
     func start() {
         worker.start()
         worker.wake()
@@ -46,7 +43,7 @@ final class SearchIndexer: Sendable {
     /// Something new waits to be indexed.
     func signal() { worker.wake() }
 
-    /// Finishes the batch under way and stops the thread (what waits stays in the backlog).
+    /// Finishes the batch under way and stops the worker (what waits stays in the backlog).
     func stop() { worker.stop() }
 
     /// Indexes the oldest waiting messages; returns how many it took off the backlog.

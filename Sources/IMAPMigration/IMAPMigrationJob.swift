@@ -3,8 +3,8 @@ import Foundation
 import IMAP
 import IMAPClient
 import MailCore
-import NIOPosix
 import NIOSSL
+import Offload
 import Storage
 import Synchronization
 
@@ -474,6 +474,6 @@ final class IMAPMigrationJob: Sendable {
     }
 
     private func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await NIOThreadPool.singleton.runIfActive(body)
+        try await BlockingPool.shared.run(body)
     }
 }

@@ -1,17 +1,25 @@
-import Dispatch
+import Delivery
 import Foundation
 import IMAP
 import Logging
 import NIOCore
 import NIOSSL
+import Offload
 import ServerKit
 
 /// Asks a connection to end with `* BYE` (server shutting down).
 struct IMAPShutdownEvent: Sendable {}
 
 /// The I/O shell around one ``IMAPSession``: frames commands on the event loop, runs each on
-/// the connection's serial queue (the store blocks), writes the responses, and handles what
-/// the session asks for (STARTTLS, IDLE, SASL lines, login delays).
+/// the connection's lane of the blocking pool (the store blocks), writes the responses, and
+/// handles what the session asks for (STARTTLS, IDLE, SASL lines, login delays).
+///
+/// Nothing on the pool waits for the client: a command hands its output to the channel without
+/// waiting, leaves file literals to be sent from here a chunk at a time while the channel is
+/// writable (each chunk read on the lane), and a long FETCH stops between messages while the
+/// client is behind (``IMAPSession/Next/more(_:)``) and is resumed from here when the channel
+/// becomes writable again. A client that stops reading holds memory up to the channel's
+/// high-water mark and no thread.
 ///
 /// A plain channel handler rather than an async channel for the same reason as SMTP: STARTTLS
 /// needs reads stopped, pipelined clear text dropped, and TLS put in front at an exact point.
@@ -29,11 +37,19 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let session: IMAPSession
     private let env: IMAPEnvironment
-    private let queue: DispatchQueue
+    private let lane: BlockingPool.Lane
     private var framer: IMAPFramer
     private var mode = Mode.commands
-    /// A command runs on the queue: framing waits.
+    /// A command runs on the lane, or its output is still being sent: framing waits.
     private var busy = false
+    /// A command's output that waits for the channel (file literals and what follows them).
+    private var outgoing: [ResponseWriter.Part] = []
+    /// What to do once ``outgoing`` is sent and the channel can take more.
+    private var afterOutgoing: IMAPSession.Next?
+    /// Sending stopped until the channel is writable again.
+    private var waitingForWritable = false
+    /// Octets of a file literal read per lane job.
+    static let fileChunk = 64 * 1024
     /// The mailbox changed during IDLE while an update was already being written.
     private var changePending = false
     private var idleTimer: Scheduled<Void>?
@@ -41,7 +57,7 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var loggedIn = false
     /// A large APPEND whose literal is being read into a file.
     private var appending: LargeAppend?
-    /// Literal octets handed to the queue and not yet written to the file.
+    /// Literal octets handed to the lane and not yet written to the file.
     private var uploadInFlight = 0
     /// Reading from the socket stopped because too much waits in memory.
     private var readingPaused = false
@@ -49,10 +65,10 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// not make a fast client's bytes pile up.
     static let highWater = 1 << 20
 
-    init(session: IMAPSession, env: IMAPEnvironment, queue: DispatchQueue) {
+    init(session: IMAPSession, env: IMAPEnvironment, lane: BlockingPool.Lane) {
         self.session = session
         self.env = env
-        self.queue = queue
+        self.lane = lane
         self.framer = IMAPFramer(limits: env.limits)
     }
 
@@ -71,10 +87,13 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         idleTimer?.cancel()
         mode = .closed
+        // Files not sent are closed with the parts that hold them.
+        outgoing = []
+        afterOutgoing = nil
         let session = self.session
         let append = appending
         appending = nil
-        queue.async {
+        lane.submit {
             // A literal cut off midway: nothing is stored and its file goes.
             if let append { session.abandonAppend(append) }
             session.deselect()
@@ -161,14 +180,14 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         let session = self.session
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        queue.async {
+        lane.submit {
             let out = ResponseWriter { _ in preconditionFailure("A refusal is one line") }
             let start = session.beginAppend(command, size: size, synchronizing: synchronizing, out: out)
             let output = out.buffer
             loop.execute {
                 let (handler, context) = bound.value
                 guard handler.mode != .closed else {
-                    if case .accepted(let append) = start { handler.queue.async { session.abandonAppend(append) } }
+                    if case .accepted(let append) = start { handler.lane.submit { session.abandonAppend(append) } }
                     return
                 }
                 switch start {
@@ -185,7 +204,7 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Octets of a large APPEND literal: written to its file on the connection's queue, in
+    /// Octets of a large APPEND literal: written to its file on the connection's lane, in
     /// order, with reading paused while too many wait.
     private func literalData(_ bytes: [UInt8], context: ChannelHandlerContext) {
         guard let append = appending else { preconditionFailure("Literal data comes after literalBegin") }
@@ -194,7 +213,7 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         uploadInFlight += count
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        queue.async {
+        lane.submit {
             session.appendData(bytes, to: append)
             loop.execute {
                 let (handler, context) = bound.value
@@ -214,31 +233,30 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.channel.setOption(ChannelOptions.autoRead, value: !pause).whenComplete { _ in }
     }
 
-    /// Runs `work` on the connection's queue, streaming large output, then applies its result
-    /// on the event loop.
+    /// Runs `work` on the connection's lane, then sends its output and applies its result on
+    /// the event loop. Output that fills up as it runs goes to the channel at once, unwaited.
     private func run(context: ChannelHandlerContext, _ work: @escaping @Sendable (IMAPSession, ResponseWriter) -> IMAPSession.Next) {
         busy = true
         let channel = context.channel
         let session = self.session
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        queue.async {
-            let out = ResponseWriter { bytes in
-                // Mid-command chunks: wait until written, so a huge FETCH never piles up.
-                try? channel.writeAndFlush(ByteBuffer(bytes: bytes)).wait()
-            }
+        lane.submit {
+            let out = ResponseWriter(
+                sink: { bytes in channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil) },
+                writable: { channel.isWritable })
             let next = work(session, out)
-            let rest = out.buffer
+            let (parts, rest) = out.take()
             let loggedIn = session.hasLoggedIn
             loop.execute {
                 let (handler, context) = bound.value
                 handler.loggedIn = loggedIn
-                handler.finish(next, output: rest, context: context)
+                handler.finish(next, parts: parts, output: rest, context: context)
             }
         }
     }
 
-    private func finish(_ next: IMAPSession.Next, output: [UInt8], context: ChannelHandlerContext) {
+    private func finish(_ next: IMAPSession.Next, parts: [ResponseWriter.Part] = [], output: [UInt8], context: ChannelHandlerContext) {
         guard mode != .closed else { return }
         if case .delayed(let delay) = next {
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -246,6 +264,17 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let (handler, context) = bound.value
                 handler.finish(.read, output: output, context: context)
             }
+            return
+        }
+        var more = false
+        if case .more = next { more = true }
+        if more || !parts.isEmpty {
+            // Sent from here as the client takes it; the command goes on (or the next one
+            // starts) after that.
+            outgoing = parts
+            if !output.isEmpty { outgoing.append(.bytes(output)) }
+            afterOutgoing = next
+            pump(context: context)
             return
         }
         if !output.isEmpty { context.write(wrapOutboundOut(ByteBuffer(bytes: output)), promise: nil) }
@@ -266,9 +295,73 @@ final class IMAPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .startTLS:
             startTLS(context: context)
             return
+        case .more:
+            preconditionFailure("A command that stopped is resumed by pump(context:)")
         }
         if mode == .idle && changePending { mailboxChanged(context: context) }
         process(context: context)
+    }
+
+    /// Sends ``outgoing`` while the channel is writable, reading file literals a chunk at a
+    /// time on the lane; then resumes the command that stopped, or finishes it. While the
+    /// client does not read, this waits for ``channelWritabilityChanged(context:)``, holding no
+    /// thread.
+    private func pump(context: ChannelHandlerContext) {
+        while mode != .closed {
+            guard context.channel.isWritable else {
+                waitingForWritable = true
+                return
+            }
+            guard !outgoing.isEmpty else {
+                guard let next = afterOutgoing else { return }
+                afterOutgoing = nil
+                if case .more(let rest) = next {
+                    run(context: context) { session, out in rest.run(session, out) }
+                } else {
+                    finish(next, output: [], context: context)
+                }
+                return
+            }
+            switch outgoing.removeFirst() {
+            case .bytes(let bytes):
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes)), promise: nil)
+            case .file(let box, let range):
+                let piece = range.lowerBound..<min(range.upperBound, range.lowerBound + Self.fileChunk)
+                if piece.upperBound < range.upperBound { outgoing.insert(.file(box, piece.upperBound..<range.upperBound), at: 0) }
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                let loop = context.eventLoop
+                lane.submit {
+                    let bytes = box.file.copyBytes(piece)
+                    let failure = box.file.error
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        guard handler.mode != .closed else { return }
+                        if let failure {
+                            // The literal's length was promised: the only honest end is to
+                            // drop the connection (the client fetches again).
+                            handler.env.logger.error(
+                                "IMAP FETCH could not read a message file", metadata: ["client": "\(handler.session.clientIP)", "error": "\(failure)"])
+                            handler.mode = .closed
+                            handler.outgoing = []
+                            handler.afterOutgoing = nil
+                            context.close(promise: nil)
+                            return
+                        }
+                        context.writeAndFlush(handler.wrapOutboundOut(ByteBuffer(bytes: bytes)), promise: nil)
+                        handler.pump(context: context)
+                    }
+                }
+                return
+            }
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if waitingForWritable, context.channel.isWritable {
+            waitingForWritable = false
+            pump(context: context)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     /// The store says the selected mailbox changed: an idling client hears it at once; others

@@ -6,6 +6,7 @@ import Logging
 import LoginKit
 import MailCore
 import NIOSSL
+import Offload
 import ServerKit
 import Storage
 import Synchronization
@@ -39,6 +40,8 @@ public struct IMAPEnvironment: Sendable {
     public var logger: Logger
     /// What the listeners count for `/metrics` (connections, commands, logins).
     public var stats = Stats()
+    /// Where sessions run their commands, each connection on a lane of its own.
+    public var pool: BlockingPool = .shared
     /// UIDs of large mailboxes as of their last MODSEQ, so SELECT need not read them again.
     let uidLists = UIDListCache()
     /// What SORT compares of each message, computed once for all sessions.
@@ -95,14 +98,42 @@ final class UIDListCache: Sendable {
 
 /// Collects a command's responses and hands them to the connection in pieces, so a large
 /// FETCH streams instead of piling up in memory.
+///
+/// On a connection (``init(chunk:sink:writable:)``) nothing here waits for the client: pieces
+/// are handed to the channel as they fill, a literal kept in a file is left as a ``Part/file``
+/// for the connection to read and send a chunk at a time while the client keeps up, and a long
+/// command asks ``shouldPause`` between messages and, when told to, returns
+/// ``IMAPSession/Next/more(_:)`` so that the session's thread goes back to the pool until the
+/// connection has caught up. Without `writable` (tests, tools) files are read straight into the
+/// sink and a command never pauses.
 final class ResponseWriter {
+    /// Output that waits behind a file literal: it goes out in order after the literal.
+    enum Part: Sendable {
+        case bytes([UInt8])
+        case file(BlobFileBox, Range<Int>)
+    }
+
     private(set) var buffer: [UInt8] = []
+    /// What waits to be sent, in order, before ``buffer``: empty unless a file was deferred.
+    private(set) var parts: [Part] = []
     private let sink: ([UInt8]) -> Void
+    /// Whether the connection takes more now; nil: files are read inline, no pauses.
+    private let writable: (() -> Bool)?
     let chunk: Int
 
     init(chunk: Int = 256 * 1024, sink: @escaping ([UInt8]) -> Void) {
         self.sink = sink
         self.chunk = chunk
+        self.writable = nil
+        buffer.reserveCapacity(4096)
+    }
+
+    /// A writer for a connection: `sink` hands bytes to the channel without waiting; `writable`
+    /// says whether the channel's outbound buffer is below its high-water mark.
+    init(chunk: Int = 256 * 1024, sink: @escaping ([UInt8]) -> Void, writable: @escaping () -> Bool) {
+        self.sink = sink
+        self.chunk = chunk
+        self.writable = writable
         buffer.reserveCapacity(4096)
     }
 
@@ -121,8 +152,47 @@ final class ResponseWriter {
 
     func flush() {
         guard !buffer.isEmpty else { return }
-        sink(buffer)
+        if parts.isEmpty {
+            sink(buffer)
+        } else {
+            parts.append(.bytes(buffer))
+        }
         // The sink copies what it is given: the buffer's memory is reused, not grown again.
         buffer.removeAll(keepingCapacity: true)
     }
+
+    /// The octets of `range` of `file`, as the next output: read now (no connection), or left
+    /// to the connection to read and send as the client takes them.
+    func write(file: BlobFile, _ range: Range<Int>, chunk fileChunk: Int = 64 * 1024) {
+        guard writable != nil else {
+            flush()
+            file.read(range, chunk: fileChunk) { write($0) }
+            return
+        }
+        flush()
+        parts.append(.file(BlobFileBox(file), range))
+    }
+
+    /// A command that can stop between messages should do so now (returning
+    /// ``IMAPSession/Next/more(_:)``): a file waits to be sent, or the client is behind.
+    var shouldPause: Bool {
+        guard let writable else { return false }
+        return !parts.isEmpty || !writable()
+    }
+
+    /// Hands over what has not been sent (the deferred parts, then the buffer) and starts empty.
+    func take() -> (parts: [Part], rest: [UInt8]) {
+        defer {
+            parts = []
+            buffer = []
+        }
+        return (parts, buffer)
+    }
+}
+
+/// A message file handed from the session's thread to the connection, which reads it on the
+/// session's lane only: one thread at a time, as ``BlobFile`` needs.
+final class BlobFileBox: @unchecked Sendable {
+    let file: BlobFile
+    init(_ file: BlobFile) { self.file = file }
 }

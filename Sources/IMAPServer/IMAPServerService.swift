@@ -1,8 +1,8 @@
-import Dispatch
 import Foundation
 import IMAP
 import NIOCore
 import NIOSSL
+import Offload
 import ServerKit
 import ServiceLifecycle
 
@@ -29,8 +29,6 @@ public final class IMAPServerService: Service, Sendable {
     let env: IMAPEnvironment
     let onListening: @Sendable (IMAPListener, Int) async -> Void
     private let group: ListenerGroup
-    /// Where sessions run their commands: many threads may block on the store at once.
-    private let workers = DispatchQueue(label: "mailroom.imap", qos: .userInitiated, attributes: .concurrent)
 
     public init(listeners: [IMAPListener], env: IMAPEnvironment, onListening: @escaping @Sendable (IMAPListener, Int) async -> Void) {
         self.listeners = listeners
@@ -44,22 +42,25 @@ public final class IMAPServerService: Service, Sendable {
     }
 
     public func run() async throws {
-        let (env, listeners, workers) = (self.env, self.listeners, self.workers)
+        let (env, listeners) = (self.env, self.listeners)
         try await group.serve(
             listeners.map { ListenerGroup.Listener(host: $0.host, port: $0.port, name: $0.implicitTLS ? "imaps" : "imap") },
             onListening: { await onListening(listeners[$0], $1) }
         ) { channel, index, client in
             let implicitTLS = listeners[index].implicitTLS
             let session = IMAPSession(env: env, clientIP: client.ip, tlsActive: implicitTLS, loopback: client.loopback)
-            let queue = DispatchQueue(label: "mailroom.imap.session", target: workers)
             // Every connection keeps a receive buffer between reads, and most are idle: start
             // it small (an IMAP command or a TLS record of one fits in 512 octets); reads that
             // fill it grow it, up to 64 KiB for an upload.
             try channel.syncOptions?.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
+            // What a session may have written that the client has not read yet before it stops
+            // (a FETCH pauses, file literals wait): a client that stops reading costs this much
+            // memory, and no thread.
+            try channel.syncOptions?.setOption(.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: 64 * 1024, high: 512 * 1024))
             if implicitTLS, let tls = env.tls {
                 try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
             }
-            try channel.pipeline.syncOperations.addHandler(IMAPChannelHandler(session: session, env: env, queue: queue))
+            try channel.pipeline.syncOperations.addHandler(IMAPChannelHandler(session: session, env: env, lane: env.pool.lane()))
         }
     }
 }

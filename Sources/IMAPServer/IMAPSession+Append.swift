@@ -13,7 +13,7 @@ import Storage
 ///     C: ...26214400 octets, written to the file chunk by chunk...
 ///     S: A1 OK [APPENDUID 1 42] APPEND completed   (after fsync, as for any APPEND)
 ///
-/// Used on the connection's queue only; the event loop just holds the reference between calls.
+/// Used on the connection's lane only; the event loop just holds the reference between calls.
 final class LargeAppend: @unchecked Sendable {
     /// The command up to and including the line that announced the literal.
     let command: [UInt8]

@@ -42,9 +42,12 @@ extension IMAPSession {
         return marks.indices.filter { marks[$0] }.map { ($0 + 1, sel.uids[$0]) }
     }
 
+    /// FETCH (RFC 9051 §6.4.5). A FETCH of many messages, or of large ones, stops between
+    /// messages when the client is behind (``ResponseWriter/shouldPause``) and returns
+    /// ``Next/more(_:)`` with the rest: the connection resumes it when the client has read.
     func fetch(_ set: SequenceSet, _ items: [FetchAttribute], _ modifiers: FetchModifiers, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
         let sel = try selectedMailbox()
-        var list = try targets(set, uid: uid, in: sel)
+        let list = try targets(set, uid: uid, in: sel)
         if modifiers.changedSince != nil || items.contains(.modseq) { enabled.insert("CONDSTORE") }
         if modifiers.vanished, let since = modifiers.changedSince {
             guard qresync else { throw IMAPError.bad("ENABLE QRESYNC first") }
@@ -53,13 +56,50 @@ extension IMAPSession {
                 .filter { set.contains(UInt32(clamping: $0), largest: max(largest, UInt32(clamping: $0))) }
             if !vanished.isEmpty { out.write(.vanished(earlier: true, vanished.map { UInt32(clamping: $0) })) }
         }
-        guard var lo = list.first?.uid, var hi = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
+        guard let lo = list.first?.uid, let hi = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
         if items.allSatisfy(Self.isStored), list.count * 8 >= Int(hi - lo + 1) {
-            // Messages stored before their ENVELOPE was kept go the long way below.
-            list = try fetchStored(list, items, changedSince: modifiers.changedSince.map { Int64($0) }, in: sel, out: out)
-            guard let first = list.first?.uid, let last = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
-            (lo, hi) = (first, last)
+            return try fetchStored(list, from: 0, missed: [], items, modifiers, tag: tag, out: out)
         }
+        return try fetchDetails(list, items, modifiers, tag: tag, out: out)
+    }
+
+    /// Messages per step of a stored-items FETCH: the most that is answered before the
+    /// command looks whether the client keeps up.
+    static let fetchWindow = 500
+
+    /// The stored-items FETCH of `list[start...]`, a window at a time; `missed` are earlier
+    /// messages that need the long way (stored before their ENVELOPE was kept).
+    func fetchStored(
+        _ list: [(msn: Int, uid: Int64)], from start: Int, missed: [(msn: Int, uid: Int64)], _ items: [FetchAttribute],
+        _ modifiers: FetchModifiers, tag: String, out: ResponseWriter
+    ) throws -> Next {
+        let sel = try selectedMailbox()
+        var missed = missed
+        var start = start
+        while start < list.count {
+            let end = min(list.count, start + Self.fetchWindow)
+            missed += try fetchStored(Array(list[start..<end]), items, changedSince: modifiers.changedSince.map { Int64($0) }, in: sel, out: out)
+            start = end
+            if start < list.count, out.shouldPause {
+                let (from, sofar) = (start, missed)
+                return .more(
+                    Resume { session, out in
+                        session.resuming(tag: tag, out: out) {
+                            try session.fetchStored(list, from: from, missed: sofar, items, modifiers, tag: tag, out: out)
+                        }
+                    })
+            }
+        }
+        guard !missed.isEmpty else { return ok(tag, "FETCH completed", out: out) }
+        return try fetchDetails(missed, items, modifiers, tag: tag, out: out)
+    }
+
+    /// FETCH of `list` from the messages' details (and bytes, for body items).
+    func fetchDetails(
+        _ list: [(msn: Int, uid: Int64)], _ items: [FetchAttribute], _ modifiers: FetchModifiers, tag: String, out: ResponseWriter
+    ) throws -> Next {
+        let sel = try selectedMailbox()
+        guard let lo = list.first?.uid, let hi = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
         let wanted = Set(list.map(\.uid))
         var parts: SQLiteStore.DetailParts = []
         for item in items {
@@ -95,8 +135,26 @@ extension IMAPSession {
                 }
             }
         }
+        return try fetchMessages(details, from: 0, items, flagsChanged: flagsChanged, tag: tag, out: out)
+    }
+
+    /// The FETCH responses for `details[start...]`, stopping between messages when the client
+    /// is behind.
+    func fetchMessages(
+        _ details: [MessageDetail], from start: Int, _ items: [FetchAttribute], flagsChanged: Set<Int64>, tag: String, out: ResponseWriter
+    ) throws -> Next {
+        let sel = try selectedMailbox()
         let withModseq = condstore
-        for d in details {
+        for index in details.indices where index >= start {
+            if index > start, out.shouldPause {
+                return .more(
+                    Resume { session, out in
+                        session.resuming(tag: tag, out: out) {
+                            try session.fetchMessages(details, from: index, items, flagsChanged: flagsChanged, tag: tag, out: out)
+                        }
+                    })
+            }
+            let d = details[index]
             guard let msn = sel.msn(of: d.uid) else { continue }
             var line = FetchLine(msn: msn)
             var message: [UInt8]?
@@ -545,7 +603,7 @@ struct FetchLine {
     }
 
     /// An item whose literal is `range` of `file`: the line so far and the literal's size go
-    /// out, then the octets a chunk at a time (each written before the next is read).
+    /// out, then the octets a chunk at a time, as the client takes them (see ``ResponseWriter``).
     mutating func streamedItem(_ text: String, _ file: BlobFile, _ range: Range<Int>, binary: Bool, out: ResponseWriter) {
         if !empty { bytes.append(0x20) }
         empty = false
@@ -555,7 +613,7 @@ struct FetchLine {
         bytes.append(contentsOf: "\(literal8 ? "~" : ""){\(range.count)}\r\n".utf8)
         out.write(bytes)
         bytes.removeAll()
-        file.read(range, chunk: 64 * 1024) { out.write($0) }
+        out.write(file: file, range)
     }
 
     func finished() -> [UInt8] { bytes + [0x29, 0x0D, 0x0A] }

@@ -10,7 +10,7 @@ import Storage
 /// One IMAP connection's protocol state: it takes framed commands and writes responses,
 /// reading and changing the mail store as the commands say (mox's `imapserver` shape).
 ///
-/// Not thread-safe by design: the connection runs every call on its own serial queue, one at a
+/// Not thread-safe by design: the connection runs every call on its own lane of the blocking pool, one at a
 /// time, off the event loops (store reads and writes block).
 final class IMAPSession: @unchecked Sendable {
     /// Where the session is in RFC 9051 §3, with what each state has: the compiler rules out
@@ -36,6 +36,31 @@ final class IMAPSession: @unchecked Sendable {
         case saslLine
         /// A failed login: answer after the failure delay.
         case delayed(Duration)
+        /// The command stopped between two messages because the client is behind: once the
+        /// connection has sent what is written and can take more, it runs the rest (on the
+        /// session's lane), and that says what comes next.
+        case more(Resume)
+    }
+
+    /// The rest of a command that stopped to let the client catch up (``Next/more(_:)``).
+    final class Resume: Equatable, Sendable {
+        let run: @Sendable (IMAPSession, ResponseWriter) -> Next
+
+        init(_ run: @escaping @Sendable (IMAPSession, ResponseWriter) -> Next) {
+            self.run = run
+        }
+
+        static func == (a: Resume, b: Resume) -> Bool { a === b }
+    }
+
+    /// Runs the rest of the command tagged `tag`: what it throws is answered as
+    /// ``run(_:out:_:)`` answers it.
+    func resuming(tag: String, out: ResponseWriter, _ body: () throws -> Next) -> Next {
+        do {
+            return try body()
+        } catch {
+            return respond(to: error, tag: tag, out: out)
+        }
     }
 
     let env: IMAPEnvironment

@@ -3,7 +3,7 @@ import Delivery
 import Directory
 import Foundation
 import Logging
-import NIOPosix
+import Offload
 import ServiceLifecycle
 
 /// `[backup] dir`: a backup every `interval` while the server runs, keeping the newest `keep`.
@@ -29,8 +29,8 @@ struct BackupService: Service {
             }
             let (delivery, settings) = (self.delivery, self.settings)
             do {
-                // On NIO's blocking pool: a backup is minutes of disk work for a large store.
-                let (b, pruned) = try await NIOThreadPool.singleton.runIfActive {
+                // On the blocking pool: a backup is minutes of disk work for a large store.
+                let (b, pruned) = try await BlockingPool.shared.run {
                     let b = try delivery.backup(into: settings.dir, actor: .system)
                     return (b, try delivery.pruneBackups(in: settings.dir, keep: settings.keep))
                 }

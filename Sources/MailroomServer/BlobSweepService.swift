@@ -2,7 +2,7 @@ import AdminModels
 import Delivery
 import Foundation
 import Logging
-import NIOPosix
+import Offload
 import ServiceLifecycle
 import Storage
 
@@ -29,16 +29,16 @@ struct BlobSweepService: Service {
             let delivery = self.delivery
             let keep = quarantineKeep
             do {
-                let expired = try await NIOThreadPool.singleton.runIfActive { try delivery.expireQuarantine(keep: keep) }
+                let expired = try await BlockingPool.shared.run { try delivery.expireQuarantine(keep: keep) }
                 if expired > 0 { logger.info("quarantined messages expired", metadata: ["count": "\(expired)"]) }
             } catch {
                 logger.error("expiring the quarantine failed; it is tried again later", metadata: ["error": "\(error)"])
             }
             guard sweep else { continue }
             do {
-                // On NIO's blocking pool: a sweep takes seconds of disk work, which must not hold
+                // On the blocking pool: a sweep takes seconds of disk work, which must not hold
                 // one of the few threads that every async task shares.
-                let report = try await NIOThreadPool.singleton.runIfActive { try delivery.sweepBlobs() }
+                let report = try await BlockingPool.shared.run { try delivery.sweepBlobs() }
                 guard report.unreferenced > 0 || report.filesRemoved > 0 else { continue }
                 logger.info(
                     "swept the message store",

@@ -1,14 +1,14 @@
-import Dispatch
 import Logging
 import ManageSieve
 import NIOCore
+import Offload
 import ServerKit
 
 /// Asks a connection to end with `BYE` (server shutting down).
 struct ManageSieveShutdownEvent: Sendable {}
 
 /// The I/O shell around one ``ManageSieveSession``: frames commands on the event loop, runs
-/// each on the connection's serial queue, writes the responses, and handles STARTTLS, login
+/// each on the connection's lane of the blocking pool, writes the responses, and handles STARTTLS, login
 /// delays and timeouts. A plain handler, as for IMAP, because STARTTLS needs reads stopped and
 /// clear text dropped at an exact point.
 final class ManageSieveChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -16,7 +16,7 @@ final class ManageSieveChannelHandler: ChannelInboundHandler, RemovableChannelHa
     typealias OutboundOut = ByteBuffer
 
     private let session: ManageSieveSession
-    private let queue: DispatchQueue
+    private let lane: BlockingPool.Lane
     private var framer: ManageSieveFramer
     private var busy = false
     private var closed = false
@@ -26,9 +26,9 @@ final class ManageSieveChannelHandler: ChannelInboundHandler, RemovableChannelHa
     /// Reads stopped: too much input is waiting for the running command.
     private var paused = false
 
-    init(session: ManageSieveSession, queue: DispatchQueue) {
+    init(session: ManageSieveSession, lane: BlockingPool.Lane) {
         self.session = session
-        self.queue = queue
+        self.lane = lane
         self.framer = ManageSieveFramer(limits: session.env.limits)
     }
 
@@ -86,7 +86,7 @@ final class ManageSieveChannelHandler: ChannelInboundHandler, RemovableChannelHa
             let session = self.session
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let loop = context.eventLoop
-            queue.async {
+            lane.submit {
                 var out: [UInt8] = []
                 let next = session.handle(frame, out: &out)
                 let loggedIn = session.isAuthenticated

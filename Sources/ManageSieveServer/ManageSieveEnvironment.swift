@@ -5,6 +5,7 @@ import LoginKit
 import MailCore
 import ManageSieve
 import NIOSSL
+import Offload
 import ServerKit
 
 /// What every ManageSieve connection shares: the directory and the scripts' store, TLS, limits,
@@ -26,6 +27,8 @@ public struct ManageSieveEnvironment: Sendable {
     public var connectionLimitExceptions: [IPNetwork] = IPNetwork.loopback
     public var logger: Logger
     public var stats = Stats()
+    /// Where sessions run their commands, each connection on a lane of its own.
+    public var pool: BlockingPool = .shared
 
     public init(
         hostname: String, directory: DirectoryService, delivery: LocalDelivery, tlsBox: TLSContextBox?,

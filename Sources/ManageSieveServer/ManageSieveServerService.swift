@@ -1,6 +1,6 @@
-import Dispatch
 import ManageSieve
 import NIOCore
+import Offload
 import ServerKit
 import ServiceLifecycle
 
@@ -14,7 +14,6 @@ public final class ManageSieveServerService: Service, Sendable {
     let env: ManageSieveEnvironment
     let onListening: @Sendable (ListenerGroup.Listener, Int) async -> Void
     private let group: ListenerGroup
-    private let workers = DispatchQueue(label: "mailroom.managesieve", qos: .userInitiated, attributes: .concurrent)
 
     public init(
         listeners: [(host: String, port: Int)], env: ManageSieveEnvironment,
@@ -31,11 +30,10 @@ public final class ManageSieveServerService: Service, Sendable {
     }
 
     public func run() async throws {
-        let (env, listeners, workers) = (self.env, self.listeners, self.workers)
+        let (env, listeners) = (self.env, self.listeners)
         try await group.serve(listeners, onListening: { await onListening(listeners[$0], $1) }) { channel, _, client in
             let session = ManageSieveSession(env: env, clientIP: client.ip, loopback: client.loopback)
-            let queue = DispatchQueue(label: "mailroom.managesieve.session", target: workers)
-            try channel.pipeline.syncOperations.addHandler(ManageSieveChannelHandler(session: session, queue: queue))
+            try channel.pipeline.syncOperations.addHandler(ManageSieveChannelHandler(session: session, lane: env.pool.lane()))
         }
     }
 }

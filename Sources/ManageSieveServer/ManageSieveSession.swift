@@ -9,7 +9,7 @@ import Sieve
 import Storage
 
 /// One ManageSieve connection's state (RFC 5804): not logged in, in a SASL exchange, or
-/// logged in as an account. Runs on the connection's serial queue (the store blocks); the
+/// logged in as an account. Runs on the connection's lane of the blocking pool (the store blocks); the
 /// channel handler writes what it returns.
 ///
 /// Script changes go through the same operations as `mailroom sieve put|activate|…`, audited

@@ -2,6 +2,7 @@ import Delivery
 import Directory
 import Foundation
 import MailCore
+import Offload
 import Storage
 
 /// The outbound queue as administrators see and act on it. A server admin sees everything; a
@@ -66,13 +67,18 @@ public struct QueueAdmin: Sendable {
     }
 
     /// Removes a message's queued recipients; with `bounce`, the sender gets a DSN saying so.
+    /// Async: the store's work runs on the blocking pool.
     public func delete(queueID: String, bounce: Bool, actor: AdminActor) async throws -> QueueActionResult {
-        let entries = visible(try store.queueEntries(QueueSelection(queueID: queueID)), to: actor).filter { $0.status != .active }
-        guard !entries.isEmpty else {
-            if try !store.queueEntries(QueueSelection(queueID: queueID), limit: 1).isEmpty {
-                throw AdminError.conflict("delivery_in_progress", "message \(queueID) is being delivered right now; try again in a minute")
+        let (store, delivery) = (self.store, self.delivery)
+        let entries = try await BlockingPool.shared.run { () throws -> [QueueEntry] in
+            let entries = visible(try store.queueEntries(QueueSelection(queueID: queueID)), to: actor).filter { $0.status != .active }
+            guard !entries.isEmpty else {
+                if try !store.queueEntries(QueueSelection(queueID: queueID), limit: 1).isEmpty {
+                    throw AdminError.conflict("delivery_in_progress", "message \(queueID) is being delivered right now; try again in a minute")
+                }
+                throw Self.notQueued(queueID)
             }
-            throw Self.notQueued(queueID)
+            return entries
         }
         let at = DirectoryService.now()
         let events = entries.map { e in
@@ -82,9 +88,10 @@ public struct QueueAdmin: Sendable {
                 reply: nil)
         }
         guard bounce, let first = entries.first, !first.sender.isEmpty else {
-            let removed = try store.deleteQueueEntries(entries, events: events, messages: [])
+            let removed = try await BlockingPool.shared.run { try store.deleteQueueEntries(entries, events: events, messages: []) }
             return QueueActionResult(action: "delete", recipients: removed.count, queueIds: Self.ids(removed))
         }
+        let original = (try? await BlockingPool.shared.run { try delivery.readBlob(first.blobHash) }) ?? []
         let notice = DeliveryStatusNotice(
             reportingMTA: hostname, originalSender: first.sender, queueID: queueID, arrival: first.createdAt,
             recipients: entries.map {
@@ -93,9 +100,11 @@ public struct QueueAdmin: Sendable {
                     diagnostic: "deleted from the queue by the mail administrator" + ($0.lastReply.map { "; last reply: \($0)" } ?? ""),
                     remoteMTA: nil, lastAttempt: $0.lastAttempt)
             },
-            original: (try? delivery.readBlob(first.blobHash)) ?? [], now: at)
+            original: original, now: at)
         let prepared = try await notice.prepare(delivery: delivery, messageID: first.messageID, authUser: actor.name, what: "bounce")
-        let removed = try store.deleteQueueEntries(entries, events: events + prepared.events, messages: prepared.commits)
+        let removed = try await BlockingPool.shared.run {
+            try store.deleteQueueEntries(entries, events: events + prepared.events, messages: prepared.commits)
+        }
         if !removed.isEmpty { delivery.stored(prepared) }
         return QueueActionResult(action: "delete", recipients: removed.count, queueIds: Self.ids(removed), bounced: removed.isEmpty ? 0 : 1)
     }

@@ -1,11 +1,11 @@
 import DNS
 import Delivery
-import Dispatch
 import Foundation
 import Logging
 import MailCore
 import NIOCore
 import NIOPosix
+import Offload
 import SMTP
 import SMTPClient
 import ServiceLifecycle
@@ -80,7 +80,8 @@ public final class QueueRunner: Service, Sendable {
     }
 
     public func run() async throws {
-        try store.resetActiveQueueEntries()
+        let store = self.store
+        try await BlockingPool.shared.run { try store.resetActiveQueueEntries() }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { tasks in
                 tasks.addTask { await self.recorder.run(until: { self.stopping.load(ordering: .relaxed) && self.dispatcher.idle }) }
@@ -91,7 +92,7 @@ public final class QueueRunner: Service, Sendable {
         }
         await recorder.flush()
         // Claimed entries no worker started on go back to waiting.
-        try? store.resetActiveQueueEntries()
+        _ = try? await BlockingPool.shared.run { try store.resetActiveQueueEntries() }
     }
 
     /// Stops claiming; workers finish the transaction they are in.
@@ -101,13 +102,18 @@ public final class QueueRunner: Service, Sendable {
     }
 
     private func schedule(_ tasks: inout DiscardingTaskGroup) async {
+        let (store, now) = (self.store, self.now)
         while !stopping.load(ordering: .relaxed) {
             let room = settings.maxInFlight - dispatcher.inFlight
             var claimedAll = true
-            if room > 0, let due = try? store.nextQueueAttempt(), due <= now() {
+            if room > 0 {
                 let limit = min(500, room)
                 do {
-                    let entries = try store.claimDueQueueEntries(now: now(), limit: limit)
+                    // The store's work on the blocking pool, never on the threads every task shares.
+                    let entries = try await BlockingPool.shared.run { () throws -> [QueueEntry] in
+                        guard let due = try store.nextQueueAttempt(), due <= now() else { return [] }
+                        return try store.claimDueQueueEntries(now: now(), limit: limit)
+                    }
                     if !entries.isEmpty {
                         for (domain, n) in dispatcher.submit(Job.group(entries)) {
                             for _ in 0..<n { tasks.addTask { await self.work(domain: domain) } }
@@ -169,7 +175,8 @@ public final class QueueRunner: Service, Sendable {
         let first = entries[0]
         let data: [UInt8]
         do {
-            data = first.headerPrefix + (try delivery.readBlob(first.blobHash))
+            let delivery = self.delivery
+            data = first.headerPrefix + (try await BlockingPool.shared.run { try delivery.readBlob(first.blobHash) })
         } catch {
             return await conclude(job, replies: entries.map { _ in .temporary("451 4.3.0 local error: cannot read the message: \(error)") }, hop: nil, tls: nil)
         }
@@ -330,9 +337,14 @@ public final class QueueRunner: Service, Sendable {
     /// Nothing is sent for the null sender: no bounce to a bounce, so no loops.
     func notify(_ entry: QueueEntry, _ recipients: [DeliveryStatusNotice.Recipient], original: [UInt8]?, into item: inout RecordItem, at t: Date) async {
         guard !entry.sender.isEmpty else { return }
+        var original = original
+        if original == nil {
+            let delivery = self.delivery
+            original = try? await BlockingPool.shared.run { try delivery.readBlob(entry.blobHash) }
+        }
         let notice = DeliveryStatusNotice(
             reportingMTA: settings.hostname, originalSender: entry.sender, queueID: entry.queueID, arrival: entry.createdAt,
-            recipients: recipients, original: original ?? (try? delivery.readBlob(entry.blobHash)) ?? [], now: t)
+            recipients: recipients, original: original ?? [], now: t)
         let kind = notice.isDelay ? "delay notice" : "bounce"
         do {
             let prepared = try await notice.prepare(
@@ -419,14 +431,13 @@ struct RecordItem: Sendable {
 }
 
 /// Writes attempt outcomes in batches (one transaction, one fsync, for all that finished
-/// meanwhile), on its own thread.
+/// meanwhile), on the blocking pool; one flush at a time, as ``run(until:)`` awaits each.
 final class OutcomeRecorder: Sendable {
     let store: SQLiteStore
     let delivery: LocalDelivery
     let logger: Logger
     private let pending = Mutex<[RecordItem]>([])
     private let wake = Wakeup()
-    private let queue = DispatchQueue(label: "mailroom.outbound.recorder")
 
     init(store: SQLiteStore, delivery: LocalDelivery, logger: Logger) {
         self.store = store
@@ -452,18 +463,15 @@ final class OutcomeRecorder: Sendable {
             return p
         }
         guard !items.isEmpty else { return }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            queue.async {
-                do {
-                    try self.store.recordQueueOutcomes(
-                        items.flatMap(\.outcomes), events: items.flatMap(\.events), messages: items.flatMap(\.messages))
-                    for p in items.flatMap(\.prepared) { self.delivery.stored(p) }
-                } catch {
-                    // The entries stay active and are tried again after a restart.
-                    self.logger.error("outbound queue: cannot record delivery outcomes", metadata: ["error": "\(error)"])
-                }
-                c.resume()
+        let (store, delivery) = (self.store, self.delivery)
+        do {
+            try await BlockingPool.shared.run {
+                try store.recordQueueOutcomes(items.flatMap(\.outcomes), events: items.flatMap(\.events), messages: items.flatMap(\.messages))
             }
+            for p in items.flatMap(\.prepared) { delivery.stored(p) }
+        } catch {
+            // The entries stay active and are tried again after a restart.
+            logger.error("outbound queue: cannot record delivery outcomes", metadata: ["error": "\(error)"])
         }
     }
 }

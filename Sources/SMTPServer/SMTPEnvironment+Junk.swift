@@ -1,7 +1,7 @@
 import Delivery
 import Directory
 import Filtering
-import NIOPosix
+import Offload
 
 extension SMTPEnvironment {
     /// Local accounts whose classifiers are asked about one message: a message to a large
@@ -27,7 +27,7 @@ extension SMTPEnvironment {
             }
             guard !accounts.isEmpty else { return [] }
             let chosen = accounts
-            return (try? await NIOThreadPool.singleton.runIfActive { delivery.junkVerdicts(for: data, accounts: chosen) }) ?? []
+            return (try? await BlockingPool.shared.run { delivery.junkVerdicts(for: data, accounts: chosen) }) ?? []
         }
     }
 }

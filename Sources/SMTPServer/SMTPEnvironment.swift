@@ -6,8 +6,8 @@ import Directory
 import Foundation
 import Logging
 import NIOCore
-import NIOPosix
 import NIOSSL
+import Offload
 import SMTP
 import ServerKit
 import Storage
@@ -83,7 +83,7 @@ public struct SMTPEnvironment: Sendable {
     func authenticate(user: String, password: String, ip: String) async -> AuthResult {
         if authLimiter.isBanned(ip) { return banned(login: user, ip: ip) }
         let dir = directory
-        let account = try? await NIOThreadPool.singleton.runIfActive { dir.authenticate(address: user, password: password) }
+        let account = try? await BlockingPool.shared.run { dir.authenticate(address: user, password: password) }
         return await conclude(login: user, account: account?.address.description, ip: ip)
     }
 
@@ -103,7 +103,7 @@ public struct SMTPEnvironment: Sendable {
     /// Writes to the login journal off the event loops, without holding up the reply.
     private func journal(_ write: @escaping @Sendable (DirectoryService) -> Void) {
         let dir = directory
-        NIOThreadPool.singleton.submit { state in if case .active = state { write(dir) } }
+        BlockingPool.shared.submit { write(dir) }
     }
 
     /// Bans and failure delays, the same for every mechanism.

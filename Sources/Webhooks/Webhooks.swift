@@ -6,8 +6,8 @@ import Logging
 import MailCore
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import NIOSSL
+import Offload
 import Storage
 
 /// `[webhooks]`: how failed deliveries are retried.
@@ -164,8 +164,8 @@ public final class Webhooks: Sendable {
     /// One round: queue new events, then send what is due. Returns how many were sent.
     @discardableResult
     public func dispatch() async throws -> Int {
-        // The store's work on NIO's blocking pool, off the async executors.
-        let (hooks, due) = try await NIOThreadPool.singleton.runIfActive { () throws -> ([WebhookRecord], [WebhookDeliveryRecord]) in
+        // The store's work on the blocking pool, off the async executors.
+        let (hooks, due) = try await BlockingPool.shared.run { () throws -> ([WebhookRecord], [WebhookDeliveryRecord]) in
             let hooks = try self.store.webhooks()
             guard !hooks.isEmpty else { return ([], []) }
             self.flush()
@@ -217,7 +217,7 @@ public final class Webhooks: Sendable {
             retryAt = now.addingTimeInterval(min(3600, settings.retryBase * pow(2, Double(attempts - 1))))
         }
         let (store, httpStatus, error, retry) = (self.store, status, failure, retryAt)
-        _ = try? await NIOThreadPool.singleton.runIfActive {
+        _ = try? await BlockingPool.shared.run {
             try store.recordWebhookAttempt(id: d.id, status: outcome, httpStatus: httpStatus, error: error, retryAt: retry, at: now)
         }
     }

@@ -1,6 +1,7 @@
 import AdminModels
 import Foundation
 import Logging
+import Offload
 import ServiceLifecycle
 import Synchronization
 import TestSupport
@@ -176,12 +177,15 @@ import Testing
             self.running = running
         }
 
-        static func start() async throws -> Server {
+        /// `pool`: where sessions run their commands (the shared pool when nil).
+        static func start(pool: BlockingPool? = nil) async throws -> Server {
             let h = try IMAPHarness()
             let port = Peers.freePort()
             let listening = Mutex(false)
+            var env = h.env
+            if let pool { env.pool = pool }
             let service = IMAPServerService(
-                listeners: [IMAPListener(host: "127.0.0.1", port: port, implicitTLS: false)], env: h.env
+                listeners: [IMAPListener(host: "127.0.0.1", port: port, implicitTLS: false)], env: env
             ) { _, _ in
                 listening.withLock { $0 = true }
             }
@@ -235,8 +239,11 @@ final class LineClient: @unchecked Sendable {
 
     struct Closed: Error {}
 
-    init(port: Int) throws {
+    /// `receiveBuffer`: a small socket buffer for a client that means to stop reading (the
+    /// server then finds the connection full after little data).
+    init(port: Int, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -282,6 +289,13 @@ final class LineClient: @unchecked Sendable {
             }
             try fill()
         }
+    }
+
+    /// The next `count` octets (a literal whose announcing line was read with ``line()``).
+    func read(count: Int) throws -> [UInt8] {
+        while buffer.count < count { try fill() }
+        defer { buffer.removeFirst(count) }
+        return Array(buffer[..<count])
     }
 
     /// Everything up to and including the tagged reply line, literals included as bytes.
@@ -340,4 +354,6 @@ final class LineClient: @unchecked Sendable {
 
     /// The literals of the last reply read, each with the line that announced it.
     private(set) var literals: [(line: String, bytes: [UInt8])] = []
+    var literalCount: Int { literals.count }
+    var literalBytes: [[UInt8]] { literals.map(\.bytes) }
 }
