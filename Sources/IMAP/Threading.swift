@@ -234,12 +234,12 @@ struct ReferenceThreader {
         containers[child].parent = nil
     }
 
-    /// The message whose base subject is a thread's: its own, or a dummy's earliest child's
+    /// A thread's base subject: its message's, or a dummy's earliest child's
     /// (RFC 5256 5.B.i says "first child", before step 6 sorts them; by date, the answer does
     /// not depend on the order links were made, and Dovecot reads it so too).
-    func subject(_ c: Int) -> ThreadMessage? {
+    func baseSubject(_ c: Int) -> String? {
         let k = key(c)
-        return k.index == Int.max ? nil : messages[k.index]
+        return k.index == Int.max ? nil : messages[k.index].baseSubject
     }
 
     /// (4) Dummies without children go; dummies with children give way to them, except at the
@@ -252,8 +252,8 @@ struct ReferenceThreader {
             preorder.append(c)
             stack += containers[c].children
         }
-        /// What stands in a container's place under its parent once it is pruned.
-        var replacement: [Int: [Int]] = [:]
+        /// What stands in a container's place under its parent once it is pruned, by container.
+        var replacement = [[Int]?](repeating: nil, count: containers.count)
         for c in preorder.reversed() {
             let kids = containers[c].children.flatMap { replacement[$0] ?? [$0] }
             containers[c].children = kids
@@ -280,7 +280,7 @@ struct ReferenceThreader {
         func isReply(_ c: Int) -> Bool { containers[c].message.map { messages[$0].isReplyOrForward } ?? false }
         // (5.B)
         for c in roots {
-            guard let s = subject(c)?.baseSubject, !s.isEmpty else { continue }
+            guard let s = baseSubject(c), !s.isEmpty else { continue }
             guard let old = table[s] else {
                 table[s] = c
                 continue
@@ -291,9 +291,8 @@ struct ReferenceThreader {
         var removed: Set<Int> = []
         var added: [Int] = []
         for c in roots {
-            guard !removed.contains(c), let s = subject(c)?.baseSubject, !s.isEmpty, let t = table[s], t != c else {
-                continue
-            }
+            // Asked again here: merging two dummies can change the earlier one's first child.
+            guard !removed.contains(c), let s = baseSubject(c), !s.isEmpty, let t = table[s], t != c else { continue }
             if isDummy(t) && isDummy(c) {
                 for child in containers[c].children { link(parent: t, child: child) }
                 containers[c].children = []
