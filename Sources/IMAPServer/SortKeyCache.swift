@@ -45,7 +45,7 @@ final class SortKeyCache: Sendable {
         var strings: [SortCriterion.Key: [Int64: [UInt8]]] = [:]
         var threadKeys: [Int64: ThreadKeys] = [:]
         /// The last SORT answer per criteria (UIDs in sort order), a few criteria at a time.
-        var orders: [[SortCriterion]: [Int64]] = [:]
+        var orders: [[SortCriterion]: (uids: [Int64], lastUse: UInt64)] = [:]
         var threads: [ThreadAlgorithm: Threads] = [:]
         var lastUse: UInt64 = 0
         /// The thread keys' ``ThreadKeys/bytes``, kept as they are stored.
@@ -54,13 +54,13 @@ final class SortKeyCache: Sendable {
         /// bytes.
         var bytes: Int {
             basics.count * 64 + strings.values.reduce(0) { $0 + $1.count * 80 } + threadKeyBytes
-                + orders.values.reduce(0) { $0 + $1.count * 8 } + threads.values.reduce(0) { $0 + $1.uids.count * 56 }
+                + orders.values.reduce(0) { $0 + $1.uids.count * 8 } + threads.values.reduce(0) { $0 + $1.uids.count * 56 }
         }
     }
 
-    /// Criteria lists whose orders are kept per mailbox: a client sorts by the column its user
-    /// chose, so a few cover it.
-    static let ordersPerMailbox = 4
+    /// Criteria lists whose orders are kept per mailbox, the ones used longest ago dropped
+    /// first: a client sorts by the column its user chose, so a few cover it.
+    static let ordersPerMailbox = 8
 
     struct State {
         var mailboxes: [Int64: Mailbox] = [:]
@@ -125,7 +125,13 @@ final class SortKeyCache: Sendable {
 
     /// The last SORT answer by `criteria` in the mailbox, as UIDs in sort order.
     func order(mailbox: Int64, criteria: [SortCriterion]) -> [Int64]? {
-        state.withLock { s in s.mailboxes[mailbox]?.orders[criteria] }
+        state.withLock { s in
+            guard s.mailboxes[mailbox]?.orders[criteria] != nil else { return nil }
+            s.clock += 1
+            s.mailboxes[mailbox]?.lastUse = s.clock
+            s.mailboxes[mailbox]?.orders[criteria]?.lastUse = s.clock
+            return s.mailboxes[mailbox]?.orders[criteria]?.uids
+        }
     }
 
     func storeOrder(_ uids: [Int64], mailbox: Int64, criteria: [SortCriterion]) {
@@ -133,10 +139,12 @@ final class SortKeyCache: Sendable {
             s.clock += 1
             var m = s.mailboxes.removeValue(forKey: mailbox) ?? Mailbox()
             m.lastUse = s.clock
-            if m.orders[criteria] == nil, m.orders.count >= Self.ordersPerMailbox, let any = m.orders.keys.first {
-                m.orders[any] = nil
+            if m.orders[criteria] == nil, m.orders.count >= Self.ordersPerMailbox,
+                let oldest = m.orders.min(by: { $0.value.lastUse < $1.value.lastUse })
+            {
+                m.orders[oldest.key] = nil
             }
-            m.orders[criteria] = uids
+            m.orders[criteria] = (uids, s.clock)
             s.mailboxes[mailbox] = m
             trim(&s)
         }

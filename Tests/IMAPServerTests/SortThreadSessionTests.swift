@@ -224,6 +224,24 @@ import IMAP
         #expect(cache.order(mailbox: 2, criteria: [SortCriterion(.from, reverse: true)]) == nil)
     }
 
+    /// A mailbox keeps the orders of its last few criteria lists; the one used longest ago
+    /// goes first, so the lists a client keeps asking for stay however many others come by.
+    @Test func theOrdersUsedLongestAgoGoFirst() {
+        let cache = SortKeyCache()
+        let lists = SortCriterion.Key.allCases.flatMap { [[SortCriterion($0)], [SortCriterion($0, reverse: true)]] }
+        #expect(lists.count > SortKeyCache.ordersPerMailbox + 2)
+        for (i, criteria) in lists.enumerated() {
+            cache.storeOrder([Int64(i)], mailbox: 1, criteria: criteria)
+            // The first list is asked for after every other one.
+            #expect(cache.order(mailbox: 1, criteria: lists[0]) == [0])
+        }
+        #expect(cache.order(mailbox: 1, criteria: lists[1]) == nil)
+        let last = lists.count - 1
+        #expect(cache.order(mailbox: 1, criteria: lists[last]) == [Int64(last)])
+        #expect(cache.order(mailbox: 1, criteria: lists[last - SortKeyCache.ordersPerMailbox + 2]) != nil)
+        #expect(cache.order(mailbox: 1, criteria: lists[last - SortKeyCache.ordersPerMailbox + 1]) == nil)
+    }
+
     @Test func capabilitiesNameTheExtensions() throws {
         let h = try IMAPHarness()
         let caps = h.send(h.session(), "a CAPABILITY")
