@@ -109,15 +109,22 @@ final class SortKeyCache: Sendable {
     /// Keeps the keys of `records[indices]` (UIDs in `uids`), then trims the cache to capacity.
     func store(_ records: [SortRecord], uids: [Int64], indices: [Int], mailbox: Int64, keys: Set<SortCriterion.Key>) {
         let wanted = Self.stringKeys.filter(keys.contains)
-        state.withLock { s in
-            s.clock += 1
-            var m = s.mailboxes.removeValue(forKey: mailbox) ?? Mailbox()
-            m.lastUse = s.clock
+        update(mailbox) { m, _ in
             for i in indices {
                 let r = records[i]
                 m.basics[uids[i]] = Basics(arrival: r.arrival, date: r.date, size: r.size)
                 for key in wanted { m.strings[key, default: [:]][uids[i]] = r[key] }
             }
+        }
+    }
+
+    /// Changes a mailbox's entry (made if new) and marks it just used, then trims the cache.
+    private func update(_ mailbox: Int64, _ change: (inout Mailbox, _ now: UInt64) -> Void) {
+        state.withLock { s in
+            s.clock += 1
+            var m = s.mailboxes.removeValue(forKey: mailbox) ?? Mailbox()
+            m.lastUse = s.clock
+            change(&m, s.clock)
             s.mailboxes[mailbox] = m
             trim(&s)
         }
@@ -135,18 +142,13 @@ final class SortKeyCache: Sendable {
     }
 
     func storeOrder(_ uids: [Int64], mailbox: Int64, criteria: [SortCriterion]) {
-        state.withLock { s in
-            s.clock += 1
-            var m = s.mailboxes.removeValue(forKey: mailbox) ?? Mailbox()
-            m.lastUse = s.clock
+        update(mailbox) { m, now in
             if m.orders[criteria] == nil, m.orders.count >= Self.ordersPerMailbox,
                 let oldest = m.orders.min(by: { $0.value.lastUse < $1.value.lastUse })
             {
                 m.orders[oldest.key] = nil
             }
-            m.orders[criteria] = (uids, s.clock)
-            s.mailboxes[mailbox] = m
-            trim(&s)
+            m.orders[criteria] = (uids, now)
         }
     }
 
@@ -186,10 +188,7 @@ final class SortKeyCache: Sendable {
         _ messages: [ThreadMessage], uids: [Int64], indices: [Int], references: Bool, mailbox: Int64,
         answer: (ThreadAlgorithm, ThreadForest)?
     ) {
-        state.withLock { s in
-            s.clock += 1
-            var m = s.mailboxes.removeValue(forKey: mailbox) ?? Mailbox()
-            m.lastUse = s.clock
+        update(mailbox) { m, _ in
             for i in indices {
                 let t = messages[i]
                 let keys = ThreadKeys(
@@ -198,8 +197,6 @@ final class SortKeyCache: Sendable {
                 m.threadKeyBytes += keys.bytes - (m.threadKeys.updateValue(keys, forKey: uids[i])?.bytes ?? 0)
             }
             if let (algorithm, forest) = answer { m.threads[algorithm] = Threads(uids: uids, forest: forest) }
-            s.mailboxes[mailbox] = m
-            trim(&s)
         }
     }
 
