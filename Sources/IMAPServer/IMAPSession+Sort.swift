@@ -12,7 +12,6 @@ extension IMAPSession {
     func sort(_ cmd: SortCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
         let (matches, modseq) = try sortAndThreadMatches(cmd.key, charset: cmd.charset)
         let mailbox = try selectedMailbox().id
-        let uids = matches.map(\.uid)
         let order = try sortOrder(matches, by: cmd.criteria, mailbox: mailbox)
         let sorted = order.map { uid ? UInt32(clamping: matches[$0].uid) : UInt32(matches[$0].msn) }
         guard let options = cmd.returnOptions else {

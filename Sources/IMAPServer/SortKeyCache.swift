@@ -11,10 +11,11 @@ import Synchronization
 /// SORT by the same criteria over messages that were all in the last one's is that order with
 /// the others left out (ties fall back to UID order, which a subset keeps), and a THREAD over
 /// exactly the same messages is the same threads. Like Dovecot's sort and thread indexes,
-/// this makes a repeated SORT or THREAD cost a pass over the answer; new mail makes the next
-/// one compute again. About `capacity` bytes are kept (a 100,000-message mailbox with every
-/// kind of key and answer takes about 50 MB); the mailboxes sorted longest ago go first, and
-/// the one just used stays even when it alone is bigger.
+/// this makes a repeated SORT or THREAD cost a pass over the answer; after new mail the next
+/// SORT merges the new messages in and the next THREAD computes again from the kept keys.
+/// About `capacity` bytes are kept, by the estimate in ``Mailbox/bytes`` (a 100,000-message
+/// mailbox with every kind of key and answer, about 50 MB); the mailboxes sorted longest ago
+/// go first, and the one just used stays even when it alone is bigger.
 final class SortKeyCache: Sendable {
     struct Basics {
         var arrival: Double
