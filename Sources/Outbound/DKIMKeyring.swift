@@ -9,12 +9,12 @@ import Synchronization
 /// The DKIM keys of the local domains: generated and rotated by administrators, and used to
 /// sign mail from those domains before it is queued (relaxed/relaxed, From oversigned).
 public final class DKIMKeyring: OutboundSigner {
-    let store: SQLiteStore
+    let store: any DKIMKeyStore
     let directory: DirectoryService
     /// The active signer of each domain (ASCII, lower-case).
     private let signers = Mutex<[String: DKIMSigner]>([:])
 
-    public init(store: SQLiteStore, directory: DirectoryService) throws {
+    public init(store: any DKIMKeyStore, directory: DirectoryService) throws {
         self.store = store
         self.directory = directory
         try reload()

@@ -8,12 +8,12 @@ import Storage
 /// The outbound queue as administrators see and act on it. A server admin sees everything; a
 /// domain admin sees mail sent from the domains it manages.
 public struct QueueAdmin: Sendable {
-    let store: SQLiteStore
+    let store: any QueueStore
     let directory: DirectoryService
     let delivery: LocalDelivery
     let hostname: String
 
-    public init(store: SQLiteStore, directory: DirectoryService, delivery: LocalDelivery, hostname: String) {
+    public init(store: any QueueStore, directory: DirectoryService, delivery: LocalDelivery, hostname: String) {
         self.store = store
         self.directory = directory
         self.delivery = delivery

@@ -41,7 +41,7 @@ struct Job: Sendable {
 /// outcome is written. After a crash, active entries are tried again; the one window for a
 /// duplicate is between the remote `250` and the write of that outcome (milliseconds).
 public final class QueueRunner: Service, Sendable {
-    public let store: SQLiteStore
+    public let store: any QueueStore
     let delivery: LocalDelivery
     /// Routes, relay, TLS policies, retry schedule: replaced on reload (SIGHUP) and read at
     /// each attempt. The worker counts are fixed at start.
@@ -65,7 +65,7 @@ public final class QueueRunner: Service, Sendable {
     public var schedulingPasses: Int { passes.load(ordering: .acquiring) }
 
     public init(
-        store: SQLiteStore, delivery: LocalDelivery, settings: OutboundSettings, resolver: DNSResolver, logger: Logger,
+        store: any QueueStore, delivery: LocalDelivery, settings: OutboundSettings, resolver: DNSResolver, logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.store = store
@@ -433,13 +433,13 @@ struct RecordItem: Sendable {
 /// Writes attempt outcomes in batches (one transaction, one fsync, for all that finished
 /// meanwhile), on the blocking pool; one flush at a time, as ``run(until:)`` awaits each.
 final class OutcomeRecorder: Sendable {
-    let store: SQLiteStore
+    let store: any QueueStore
     let delivery: LocalDelivery
     let logger: Logger
     private let pending = Mutex<[RecordItem]>([])
     private let wake = Wakeup()
 
-    init(store: SQLiteStore, delivery: LocalDelivery, logger: Logger) {
+    init(store: any QueueStore, delivery: LocalDelivery, logger: Logger) {
         self.store = store
         self.delivery = delivery
         self.logger = logger

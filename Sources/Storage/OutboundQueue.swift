@@ -226,7 +226,7 @@ extension SQLiteStore {
     }
 
     /// Queue entries, oldest first.
-    public func queueEntries(_ selection: QueueSelection, limit: Int = 1000) throws -> [QueueEntry] {
+    public func queueEntries(_ selection: QueueSelection, limit: Int) throws -> [QueueEntry] {
         let (whereSQL, args) = selection.sql
         return try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM queue WHERE \(whereSQL) ORDER BY created_at, id LIMIT ?", arguments: args + [limit])

@@ -10,15 +10,33 @@ import Testing
 @testable import Outbound
 @testable import Storage
 
-/// A directory with one local domain, and delivery into an in-memory store.
+/// The stores the contract tests run against: SQLite in memory (one connection) and on disk
+/// (WAL, a writer and a pool of readers).
+enum StoreKind: CaseIterable, Sendable {
+    case memory, file
+
+    func make() throws -> SQLiteStore {
+        switch self {
+        case .memory: return try SQLiteStore.inMemory()
+        case .file:
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-store-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            return try SQLiteStore(path: folder.appendingPathComponent("mailroom.sqlite").path)
+        }
+    }
+}
+
+/// A directory with one local domain, and delivery into a store (in memory unless asked).
 struct OutboundHarness {
     let store: SQLiteStore
     let dir: DirectoryService
     let delivery: LocalDelivery
     static let admin = AdminActor(name: "t", role: .serverAdmin)
+    /// The store as the queue's code sees it: only through the protocol.
+    var queueStore: any QueueStore { store }
 
-    init() throws {
-        store = try SQLiteStore.inMemory()
+    init(storage: StoreKind = .memory) throws {
+        store = try storage.make()
         dir = try DirectoryService(store: store, passwordIterations: 4096)
         _ = try dir.addDomain("example.org", actor: Self.admin)
         _ = try dir.addDomain("other.org", actor: Self.admin)
@@ -49,11 +67,14 @@ struct OutboundHarness {
     }
 }
 
+/// The queue store's contract (``QueueStore``, ``DKIMKeyStore``): what any implementation must
+/// do, run against each one through the protocol; then the queue's admin operations.
 @Suite struct QueueStoreTests {
-    @Test func remoteRecipientsAreQueuedWithTheirDomain() async throws {
-        let h = try OutboundHarness()
+    @Test(arguments: StoreKind.allCases)
+    func remoteRecipientsAreQueuedWithTheirDomain(_ kind: StoreKind) async throws {
+        let h = try OutboundHarness(storage: kind)
         let id = try await h.send(to: ["x@Remote.test", "y@remote.test", "z@far.test", "bob@example.org"])
-        let entries = try h.store.queueEntries(QueueSelection())
+        let entries = try h.queueStore.queueEntries(QueueSelection())
         // Addresses are kept in their canonical form (domain lower-cased).
         #expect(entries.map(\.recipient) == ["x@remote.test", "y@remote.test", "z@far.test"])
         #expect(entries.map(\.domain) == ["remote.test", "remote.test", "far.test"])
@@ -63,43 +84,63 @@ struct OutboundHarness {
         #expect(jobs.map { $0.entries.map(\.recipient) } == [["x@remote.test", "y@remote.test"], ["z@far.test"]])
     }
 
-    @Test func claimingMarksActiveAndARestartReturnsThemToTheQueue() async throws {
-        let h = try OutboundHarness()
+    @Test(arguments: StoreKind.allCases)
+    func claimingMarksActiveAndARestartReturnsThemToTheQueue(_ kind: StoreKind) async throws {
+        let h = try OutboundHarness(storage: kind)
+        let q = h.queueStore
         try await h.send(to: ["x@remote.test"])
         let now = Date()
-        let claimed = try h.store.claimDueQueueEntries(now: now, limit: 10)
+        #expect(try q.nextQueueAttempt().map { $0 <= now } == true)
+        let claimed = try q.claimDueQueueEntries(now: now, limit: 10)
         #expect(claimed.count == 1)
-        #expect(try h.store.claimDueQueueEntries(now: now, limit: 10).isEmpty)
-        #expect(try h.store.queueEntries(QueueSelection(status: .active)).count == 1)
-        try h.store.resetActiveQueueEntries()
-        #expect(try h.store.claimDueQueueEntries(now: now, limit: 10).map(\.id) == claimed.map(\.id))
+        #expect(try q.claimDueQueueEntries(now: now, limit: 10).isEmpty)
+        #expect(try q.queueEntries(QueueSelection(status: .active)).count == 1)
+        #expect(try q.queueCounts() == [.active: 1])
+        try q.resetActiveQueueEntries()
+        #expect(try q.claimDueQueueEntries(now: now, limit: 10).map(\.id) == claimed.map(\.id))
     }
 
-    @Test func outcomesRemoveDeliveredEntriesAndRescheduleDeferredOnes() async throws {
-        let h = try OutboundHarness()
+    @Test(arguments: StoreKind.allCases)
+    func outcomesRemoveDeliveredEntriesAndRescheduleDeferredOnes(_ kind: StoreKind) async throws {
+        let h = try OutboundHarness(storage: kind)
         try await h.send(to: ["ok@remote.test", "later@remote.test"])
         let now = Date()
-        let claimed = try h.store.claimDueQueueEntries(now: now, limit: 10)
+        let claimed = try h.queueStore.claimDueQueueEntries(now: now, limit: 10)
         let hash = claimed[0].blobHash
         let next = now.addingTimeInterval(300)
-        try h.store.recordQueueOutcomes(
+        try h.queueStore.recordQueueOutcomes(
             [
                 QueueOutcome(rowID: claimed[0].id, result: .delivered, attempt: QueueAttempt(at: now, mx: "mx.remote.test", ip: "127.0.0.1", tls: nil, reply: "250 ok")),
                 QueueOutcome(
                     rowID: claimed[1].id, result: .deferred(next: next, warned: false),
                     attempt: QueueAttempt(at: now, mx: "mx.remote.test", ip: "127.0.0.1", tls: "TLSv1.3", reply: "450 4.2.0 busy")),
             ], events: [], messages: [])
-        let left = try h.store.queueEntries(QueueSelection())
+        let left = try h.queueStore.queueEntries(QueueSelection())
         #expect(left.map(\.recipient) == ["later@remote.test"])
         #expect(left[0].status == .deferred && left[0].attempts == 1 && left[0].lastReply == "450 4.2.0 busy")
         #expect(abs(left[0].nextAttempt.timeIntervalSince(next)) < 0.01)
-        #expect(try h.store.queueAttempts(rowIDs: [left[0].id])[left[0].id]?.map(\.tls) == ["TLSv1.3"])
+        #expect(try h.queueStore.queueAttempts(rowIDs: [left[0].id])[left[0].id]?.map(\.tls) == ["TLSv1.3"])
         // Not due before its time; due after.
-        #expect(try h.store.claimDueQueueEntries(now: now.addingTimeInterval(299), limit: 10).isEmpty)
-        #expect(try h.store.claimDueQueueEntries(now: now.addingTimeInterval(301), limit: 10).count == 1)
+        #expect(try h.queueStore.claimDueQueueEntries(now: now.addingTimeInterval(299), limit: 10).isEmpty)
+        #expect(try h.queueStore.claimDueQueueEntries(now: now.addingTimeInterval(301), limit: 10).count == 1)
         // The last reference gone, an outbound-only blob leaves the database.
-        try h.store.recordQueueOutcomes([QueueOutcome(rowID: left[0].id, result: .failed, attempt: nil)], events: [], messages: [])
+        try h.queueStore.recordQueueOutcomes([QueueOutcome(rowID: left[0].id, result: .failed, attempt: nil)], events: [], messages: [])
         #expect(try h.store.inlineBlob(hash) == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aNewDKIMKeyBecomesItsDomainsActiveOne(_ kind: StoreKind) throws {
+        let keys: any DKIMKeyStore = try kind.make()
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        func key(_ domain: String, _ selector: String) -> DKIMKeyRecord {
+            DKIMKeyRecord(domain: domain, selector: selector, algorithm: "ed25519", privateKeyPEM: "k-\(selector)", createdAt: at, active: true)
+        }
+        _ = try keys.addDKIMKey(key("example.org", "s1"), audit: nil)
+        _ = try keys.addDKIMKey(key("other.org", "s1"), audit: nil)
+        _ = try keys.addDKIMKey(key("example.org", "s2"), audit: nil)
+        #expect(try keys.dkimKeys().map { "\($0.domain)/\($0.selector)/\($0.active)" } == ["example.org/s1/false", "example.org/s2/true", "other.org/s1/true"])
+        #expect(throws: StoreError.self) { try keys.addDKIMKey(key("example.org", "s1"), audit: nil) }
+        #expect(try keys.dkimKeys().count == 3)
     }
 
     @Test func holdReleaseAndRetryApplyToTheSelection() async throws {
