@@ -27,7 +27,7 @@ public struct WebhookSettings: Sendable {
 /// cursor. Mail is never slowed or failed by a webhook, and an event is queued exactly once
 /// (the cursor moves in the same transaction).
 public final class Webhooks: Sendable {
-    let store: SQLiteStore
+    let store: any WebhookStore
     let directory: DirectoryService
     let settings: WebhookSettings
     let logger: Logger
