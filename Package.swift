@@ -188,7 +188,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "DNS", "EmailAuth",
+                "DNS", "EmailAuth", "Storage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -490,7 +490,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "MailCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "MailCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory", "Storage", "MailCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AdminAPITests",

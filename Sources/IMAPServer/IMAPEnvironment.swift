@@ -65,7 +65,7 @@ public struct IMAPEnvironment: Sendable {
         self.logger = logger
     }
 
-    var store: SQLiteStore { delivery.store }
+    var store: any MailboxStore { delivery.store }
 }
 
 /// A count of live objects of one kind (a leak shows as a count that never falls).

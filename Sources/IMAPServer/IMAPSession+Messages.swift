@@ -101,7 +101,7 @@ extension IMAPSession {
         let sel = try selectedMailbox()
         guard let lo = list.first?.uid, let hi = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
         let wanted = Set(list.map(\.uid))
-        var parts: SQLiteStore.DetailParts = []
+        var parts: DetailParts = []
         for item in items {
             switch item {
             case .uid, .flags, .modseq: break

@@ -155,7 +155,7 @@ extension SQLiteStore {
     }
 
     /// Creates a mailbox (and any missing parents, as RFC 3501 §6.3.3 suggests).
-    public func createMailbox(accountID: Int64, name: String, specialUse: String?, separator: Character = "/") throws {
+    public func createMailbox(accountID: Int64, name: String, specialUse: String?, separator: Character) throws {
         try writer.write { db in
             if try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, name]) != nil {
                 throw MailboxError.alreadyExists(name)
@@ -173,7 +173,7 @@ extension SQLiteStore {
 
     /// Deletes a mailbox and its messages. INBOX cannot be deleted; a mailbox with children
     /// neither (the client deletes those first), so no name is left without its parent.
-    public func deleteMailbox(accountID: Int64, name: String, separator: Character = "/") throws {
+    public func deleteMailbox(accountID: Int64, name: String, separator: Character) throws {
         let id: Int64 = try writer.write { db in
             guard name != "INBOX" else { throw MailboxError.cannotDelete(name) }
             guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, name]) else {
@@ -201,7 +201,7 @@ extension SQLiteStore {
 
     /// Renames a mailbox and everything under it. Renaming INBOX moves its messages to a new
     /// mailbox and leaves INBOX empty (RFC 3501 §6.3.5).
-    public func renameMailbox(accountID: Int64, from: String, to: String, separator: Character = "/") throws {
+    public func renameMailbox(accountID: Int64, from: String, to: String, separator: Character) throws {
         let touched: Set<Int64> = try writer.write { db in
             guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, from]) else {
                 throw MailboxError.nonexistent(from)

@@ -51,7 +51,7 @@ public struct MessageDetail: Sendable {
 
     /// Reads the columns ``SQLiteStore/messageDetails(mailboxID:uids:_:parts:include:)``
     /// selected, by position (name lookups cost more than the rest of the row).
-    init(row: Row, parts: SQLiteStore.DetailParts) {
+    init(row: Row, parts: DetailParts) {
         uid = row[0]
         modseq = row[1]
         flags = MessageState.split(row[2])
@@ -166,22 +166,10 @@ extension SQLiteStore {
         }
     }
 
-    /// What a FETCH needs of each message, beyond UID, MODSEQ and flags.
-    public struct DetailParts: OptionSet, Sendable {
-        public let rawValue: Int
-        public init(rawValue: Int) { self.rawValue = rawValue }
-        /// Internal date, size, blob and trace-header prefix.
-        public static let basics = DetailParts(rawValue: 1)
-        /// ENVELOPE, BODYSTRUCTURE, BODY and the Date: header.
-        public static let meta = DetailParts(rawValue: 2)
-        /// The bytes of messages kept in the database (saves a query per message).
-        public static let data = DetailParts(rawValue: 4)
-    }
-
     /// The messages with UIDs in `lo...hi` that `include` accepts, by UID, with `parts`.
     /// `only` (sorted UIDs), when given, lets a sparse set be looked up instead of scanned.
     public func messageDetails(
-        mailboxID: Int64, uids lo: Int64, _ hi: Int64, only: [Int64]? = nil, parts: DetailParts, include: (Int64) -> Bool
+        mailboxID: Int64, uids lo: Int64, _ hi: Int64, only: [Int64]?, parts: DetailParts, include: (Int64) -> Bool
     ) throws -> [MessageDetail] {
         var columns = "m.uid, m.modseq, m.flags"
         if parts.contains(.basics) || parts.contains(.data) { columns += ", m.internal_date, m.size, m.blob_hash, m.header_prefix" }
@@ -211,20 +199,6 @@ extension SQLiteStore {
         }
     }
 
-    /// What ``SQLiteStore/scanMessages(mailboxID:uids:_:basics:meta:_:)`` hands over for one message.
-    /// The byte views are only valid during the call; a view is nil when its column is NULL
-    /// (or was not asked for).
-    public struct ScannedMessage {
-        public var uid: Int64
-        public var modseq: Int64
-        /// The flags as stored: space-separated.
-        public var flags: UnsafeRawBufferPointer
-        public var internalDate: Double
-        public var size: Int64
-        public var envelope: UnsafeRawBufferPointer?
-        public var bodyStructure: UnsafeRawBufferPointer?
-        public var bodySimple: UnsafeRawBufferPointer?
-    }
 
     /// The stored columns of the messages in a UID range, in UID order, handed over row by row
     /// without building a value per message: the fast path of FETCHes that ask only for what
@@ -288,7 +262,9 @@ extension SQLiteStore {
     /// must be at least 3 characters (the index's trigrams).
     /// Up to `lookupLimit` matching messages are looked up one by one; more, and the mailbox is
     /// read in one pass.
-    public func textSearch(mailboxID: Int64, fields: [SearchText.Field], needle: String, lookupLimit: Int = 2000) throws -> Set<Int64> {
+    public func textSearch(mailboxID: Int64, fields: [SearchText.Field], needle: String, lookupLimit: Int) throws -> Set<Int64> {
+        // No column is no match (and not an FTS5 syntax error).
+        guard !fields.isEmpty else { return [] }
         let phrase = "\"" + needle.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         let query = "{\(fields.map(\.rawValue).joined(separator: " "))} : \(phrase)"
         return try writer.read { db in

@@ -2,22 +2,12 @@ import GRDB
 import GRDBSQLite
 
 extension SQLiteStore {
-    /// What ``SQLiteStore/scanSortFields(mailboxID:uids:_:_:)`` hands over for one message.
-    /// `envelope` is only valid during the call, and nil for mail stored before ENVELOPEs were kept.
-    public struct SortScanRow {
-        public var uid: Int64
-        public var internalDate: Double
-        public var size: Int64
-        public var envelope: UnsafeRawBufferPointer?
-        /// The Date: field's instant (seconds since 1970); nil without a usable Date: field.
-        public var sentDate: Double?
-    }
 
     /// The stored columns SORT and THREAD read, for the messages in a UID range in UID order,
     /// row by row and without copying the envelopes: sorting a large mailbox reads no message.
     /// Without `envelopes`, the envelope column is not read (nil in every row).
     public func scanSortFields(
-        mailboxID: Int64, uids lo: Int64, _ hi: Int64, envelopes: Bool = true, _ body: (SortScanRow) -> Void
+        mailboxID: Int64, uids lo: Int64, _ hi: Int64, envelopes: Bool, _ body: (SortScanRow) -> Void
     ) throws {
         let sql = """
             SELECT m.uid, m.internal_date, m.size, \(envelopes ? "b.envelope" : "NULL"), b.sent_date

@@ -2,6 +2,7 @@ import AdminModels
 import Foundation
 import MIME
 import Testing
+import TestSupport
 
 @testable import Delivery
 @testable import Directory
@@ -9,22 +10,6 @@ import Testing
 @testable import MailCore
 @testable import Outbound
 @testable import Storage
-
-/// The stores the contract tests run against: SQLite in memory (one connection) and on disk
-/// (WAL, a writer and a pool of readers).
-enum StoreKind: CaseIterable, Sendable {
-    case memory, file
-
-    func make() throws -> SQLiteStore {
-        switch self {
-        case .memory: return try SQLiteStore.inMemory()
-        case .file:
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-store-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            return try SQLiteStore(path: folder.appendingPathComponent("mailroom.sqlite").path)
-        }
-    }
-}
 
 /// A directory with one local domain, and delivery into a store (in memory unless asked).
 struct OutboundHarness {

@@ -2,24 +2,11 @@ import Foundation
 import Testing
 
 @testable import Storage
+import TestSupport
 
 /// What any ``WebhookStore`` must do, run through the protocol against each implementation:
 /// SQLite in memory (one connection) and on disk (WAL, a writer and readers).
 @Suite struct WebhookStoreContractTests {
-    enum Kind: CaseIterable {
-        case memory, file
-
-        func make() throws -> any WebhookStore {
-            switch self {
-            case .memory: return try SQLiteStore.inMemory()
-            case .file:
-                let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-hooks-\(UUID().uuidString)")
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                return try SQLiteStore(path: folder.appendingPathComponent("mailroom.sqlite").path)
-            }
-        }
-    }
-
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     static func audit(_ action: String) -> AuditEntry {
@@ -31,9 +18,9 @@ import Testing
         { table, row in table == "audit" ? [(hook, "audit", row.columns["action"] ?? "")] : [] }
     }
 
-    @Test(arguments: Kind.allCases)
-    func eventsAreQueuedOnceThenRetriedDeliveredAndPruned(_ kind: Kind) throws {
-        let hooks = try kind.make()
+    @Test(arguments: StoreKind.allCases)
+    func eventsAreQueuedOnceThenRetriedDeliveredAndPruned(_ kind: StoreKind) throws {
+        let hooks: any WebhookStore = try kind.make()
         let t0 = Self.t0
         let id = try hooks.insertWebhook(url: "https://hooks.test/x", events: ["audit"], secret: "s", at: t0, audit: Self.audit("webhook.add"))
         #expect(try hooks.webhooks().map(\.url) == ["https://hooks.test/x"])
@@ -58,9 +45,9 @@ import Testing
         #expect(try hooks.webhookDeliveries(hookID: id, limit: 10).isEmpty)
     }
 
-    @Test(arguments: Kind.allCases)
-    func aHookAddedLaterDoesNotReplayHistory(_ kind: Kind) throws {
-        let hooks = try kind.make()
+    @Test(arguments: StoreKind.allCases)
+    func aHookAddedLaterDoesNotReplayHistory(_ kind: StoreKind) throws {
+        let hooks: any WebhookStore = try kind.make()
         let first = try hooks.insertWebhook(url: "https://hooks.test/x", events: [], secret: "s", at: Self.t0, audit: Self.audit("webhook.add"))
         try hooks.deleteWebhook(id: first, audit: Self.audit("webhook.delete"))
         #expect(try hooks.webhooks().isEmpty)

@@ -1,0 +1,19 @@
+import Foundation
+import Storage
+
+/// The store implementations that contract tests run against: SQLite in memory (one
+/// connection) and on disk (WAL, a writer and a pool of readers). An implementation on another
+/// database joins here, and every contract test then runs against it too.
+public enum StoreKind: CaseIterable, Sendable {
+    case memory, file
+
+    public func make() throws -> SQLiteStore {
+        switch self {
+        case .memory: return try SQLiteStore.inMemory()
+        case .file:
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-store-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            return try SQLiteStore(path: folder.appendingPathComponent("mailroom.sqlite").path)
+        }
+    }
+}
