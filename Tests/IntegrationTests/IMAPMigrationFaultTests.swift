@@ -158,6 +158,16 @@ import TestSupport
         }
     }
 
+    /// Adds example.org and erin@example.org to `s`, and writes the accounts file that
+    /// migrates erin from the source (login `erin`, `sourcePassword`); returns its path.
+    static func erinToMigrate(on s: ServerProcess, sourcePassword: String = "old-pass") throws -> String {
+        #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
+        #expect(try s.cli(["account", "add", "erin@example.org", "--password", "erin-new-pass-1"]).status == 0)
+        let csv = s.root.appendingPathComponent("erin.csv").path
+        try "erin,\(sourcePassword),erin@example.org\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        return csv
+    }
+
     @Test func aBrokenConnectionCostsTheRestOfOneFolderAndTheNextRunBringsIt() async throws {
         try await blocking {
             let fake = try ScriptedServer()
@@ -166,10 +176,7 @@ import TestSupport
             try s.start()
             defer { s.stop() }
             let imap = try s.waitForPorts(["IMAP"])[0]
-            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
-            #expect(try s.cli(["account", "add", "erin@example.org", "--password", "erin-new-pass-1"]).status == 0)
-            let csv = s.root.appendingPathComponent("erin.csv").path
-            try "erin,old-pass,erin@example.org\n".write(toFile: csv, atomically: true, encoding: .utf8)
+            let csv = try Self.erinToMigrate(on: s)
             let args = [
                 "migrate", "imap", "--from", "imap+plain://127.0.0.1:\(fake.port)", "--accounts", csv, "--timeout",
                 "10",
@@ -207,10 +214,7 @@ import TestSupport
             let s = try ServerProcess()
             try s.start()
             defer { s.stop() }
-            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
-            #expect(try s.cli(["account", "add", "erin@example.org", "--password", "erin-new-pass-1"]).status == 0)
-            let csv = s.root.appendingPathComponent("erin.csv").path
-            try "erin,,erin@example.org\n".write(toFile: csv, atomically: true, encoding: .utf8)
+            let csv = try Self.erinToMigrate(on: s, sourcePassword: "")
             let secret = s.root.appendingPathComponent("master").path
             try "master-secret\n".write(toFile: secret, atomically: true, encoding: .utf8)
             let r = try s.cli([
@@ -240,10 +244,7 @@ import TestSupport
             let s = try ServerProcess()
             try s.start()
             defer { s.stop() }
-            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
-            #expect(try s.cli(["account", "add", "erin@example.org", "--password", "erin-new-pass-1"]).status == 0)
-            let csv = s.root.appendingPathComponent("erin.csv").path
-            try "erin,old-pass,erin@example.org\n".write(toFile: csv, atomically: true, encoding: .utf8)
+            let csv = try Self.erinToMigrate(on: s)
             let args = ["migrate", "imap", "--from", "imap+plain://127.0.0.1:\(fake.port)", "--accounts", csv]
             let copy = try s.cli(args)
             #expect(copy.status == 0, "\(copy.out)\(copy.err)")
@@ -267,10 +268,7 @@ import TestSupport
             try s.start()
             defer { s.stop() }
             let imap = try s.waitForPorts(["IMAP"])[0]
-            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
-            #expect(try s.cli(["account", "add", "erin@example.org", "--password", "erin-new-pass-1"]).status == 0)
-            let csv = s.root.appendingPathComponent("erin.csv").path
-            try "erin,old-pass,erin@example.org\n".write(toFile: csv, atomically: true, encoding: .utf8)
+            let csv = try Self.erinToMigrate(on: s)
             let args = ["migrate", "imap", "--from", "imap+plain://127.0.0.1:\(fake.port)", "--accounts", csv]
             let copy = try s.cli(args)
             #expect(copy.status == 0, "\(copy.out)\(copy.err)")
@@ -297,10 +295,7 @@ import TestSupport
             let s = try ServerProcess(config: "[imap]\nmax_append_size = 4096")
             try s.start()
             defer { s.stop() }
-            #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
-            #expect(try s.cli(["account", "add", "erin@example.org", "--password", "erin-new-pass-1"]).status == 0)
-            let csv = s.root.appendingPathComponent("erin.csv").path
-            try "erin,old-pass,erin@example.org\n".write(toFile: csv, atomically: true, encoding: .utf8)
+            let csv = try Self.erinToMigrate(on: s)
             let r = try s.cli(["migrate", "imap", "--from", "imap+plain://127.0.0.1:\(fake.port)", "--accounts", csv])
             #expect(r.status != 0, "\(r.out)")
             #expect(r.out.range(of: #"C +→ C +2 +1 +0 +1"#, options: .regularExpression) != nil, "\(r.out)")

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 
 @testable import Storage
+import TestSupport
 
 /// What `mailroom migrate imap` records of each source message (v20-imap-migration-uids) and
 /// how the changes of the source are applied here: only to copies the migration made, flags as
@@ -11,16 +12,7 @@ import Testing
     static let source = "imap://old.example.org:993/ann"
 
     static func store() throws -> (SQLiteStore, Int64) {
-        let store = try SQLiteStore.inMemory()
-        try store.writer.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO domains (id, name, created_at) VALUES (1, 'example.org', 0);
-                    INSERT INTO accounts (id, domain_id, address, address_key, created_at, updated_at)
-                        VALUES (1, 1, 'ann@example.org', 'ann@example.org', 0, 0);
-                    """)
-        }
-        try store.createMailbox(accountID: 1, name: "INBOX", specialUse: nil)
+        let store = try StoreKind.memory.make(accounts: ["ann@example.org"])
         return (store, try #require(try store.mailbox(accountID: 1, name: "INBOX")).id)
     }
 

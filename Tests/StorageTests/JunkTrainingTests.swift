@@ -3,20 +3,12 @@ import GRDB
 import Testing
 
 @testable import Storage
+import TestSupport
 
 /// Per-account token counts (v12-junk): training, retraining, untraining, loading.
 @Suite struct JunkTrainingTests {
     static func store() throws -> SQLiteStore {
-        let store = try SQLiteStore.inMemory()
-        try store.writer.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO domains (id, name, created_at) VALUES (1, 'example.org', 0);
-                    INSERT INTO accounts (id, domain_id, address, address_key, created_at, updated_at)
-                        VALUES (1, 1, 'ann@example.org', 'ann@example.org', 0, 0), (2, 1, 'bob@example.org', 'bob@example.org', 0, 0);
-                    """)
-        }
-        return store
+        try StoreKind.memory.make(accounts: ["ann@example.org", "bob@example.org"])
     }
 
     @Test func trainingRoundTrips() throws {

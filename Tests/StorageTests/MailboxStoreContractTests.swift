@@ -11,13 +11,8 @@ import TestSupport
 @Suite struct MailboxStoreContractTests {
     /// A store with one account whose INBOX holds three messages (UIDs 1–3).
     static func store(_ kind: StoreKind) throws -> (any MailboxStore, account: Int64) {
-        let store = try kind.make()
+        let store = try kind.make(accounts: ["ann@example.org"])
         let now = Date()
-        try store.write(
-            [
-                .insertDomain(DomainRecord(name: try DomainName("example.org"), createdAt: now)),
-                .insertAccount(AccountRecord(address: try EmailAddress("ann@example.org"), createdAt: now)),
-            ], audit: [])
         let account = try #require(try store.loadDirectory().accounts.first?.id)
         try store.commit(
             (1...3).map { n in

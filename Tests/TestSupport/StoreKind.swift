@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 import Storage
 
 /// The store implementations that contract tests run against: SQLite in memory (one
@@ -15,5 +16,19 @@ public enum StoreKind: CaseIterable, Sendable {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             return try SQLiteStore(path: folder.appendingPathComponent("mailroom.sqlite").path)
         }
+    }
+}
+
+extension StoreKind {
+    /// A store of this kind holding example.org and the accounts `addresses` (ids 1, 2, … in
+    /// that order), each with the default mailboxes, made as the directory makes them.
+    public func make(accounts addresses: [String]) throws -> SQLiteStore {
+        let store = try make()
+        let now = Date()
+        try store.write(
+            [.insertDomain(DomainRecord(name: try DomainName("example.org"), createdAt: now))]
+                + (try addresses.map { .insertAccount(AccountRecord(address: try EmailAddress($0), createdAt: now)) }),
+            audit: [])
+        return store
     }
 }
