@@ -92,9 +92,8 @@ extension IMAPSession {
     }
 
     /// How a name goes out: UTF-8 when the client enabled it, else modified UTF-7.
-    func encodeName(_ name: String) -> [UInt8] {
-        utf8Names ? IMAPString.astring(Array(name.utf8), utf8: true) : IMAPString.astring(Array(ModifiedUTF7.encode(name).utf8))
-    }
+    /// A mailbox name as this client reads it.
+    func wireName(_ name: String) -> IMAPResponse.Name { IMAPResponse.Name(name: name, utf8: utf8Names) }
 
     func existingMailbox(_ name: MailboxName) throws -> MailboxRecord {
         let account = try authenticatedAccount()
@@ -147,7 +146,7 @@ extension IMAPSession {
         out.write(.untagged(.ok, code: "UIDVALIDITY \(mailbox.uidValidity)", "UIDs valid"))
         out.write(.untagged(.ok, code: "UIDNEXT \(mailbox.uidNext)", "Predicted next UID"))
         out.write(.untagged(.ok, code: "HIGHESTMODSEQ \(sel.modseq)", "Highest"))
-        if rev2 { out.write(Array("* LIST () \"/\" ".utf8) + encodeName(mailbox.name) + Array("\r\n".utf8)) }
+        if rev2 { out.write(.list([], wireName(mailbox.name))) }
         if let q = params.qresync, q.uidValidity == mailbox.uidValidity {
             try resync(q, states: try env.store.messageStates(mailboxID: mailbox.id), in: sel, out: out)
         }
@@ -171,9 +170,9 @@ extension IMAPSession {
     }
 
     /// A message's flags as this session shows them: with \Recent for an IMAP4rev1 client.
-    func flagList(_ flags: [String], uid: Int64, in sel: SelectedMailbox) -> String {
-        guard !rev2, sel.isRecent(uid) else { return flags.joined(separator: " ") }
-        return (flags + ["\\Recent"]).joined(separator: " ")
+    func flagList(_ flags: [String], uid: Int64, in sel: SelectedMailbox) -> [String] {
+        guard !rev2, sel.isRecent(uid) else { return flags }
+        return flags + ["\\Recent"]
     }
 
     /// QRESYNC on SELECT (RFC 7162 §3.2.5): what was expunged and what changed since the
@@ -190,7 +189,7 @@ extension IMAPSession {
         }
         for (i, m) in states.enumerated() where m.modseq > Int64(q.modseq) {
             if let known = q.knownUIDs, !known.contains(UInt32(clamping: m.uid), largest: largest) { continue }
-            out.write("* \(i + 1) FETCH (UID \(m.uid) FLAGS (\(flagList(m.flags, uid: m.uid, in: sel))) MODSEQ (\(m.modseq)))\r\n")
+            out.write(.flagUpdate(i + 1, uid: m.uid, flags: flagList(m.flags, uid: m.uid, in: sel), modseq: m.modseq))
         }
     }
 
@@ -263,7 +262,7 @@ extension IMAPSession {
         let reference = try decodePattern(list.reference)
         let patterns = try list.patterns.map { reference + (try decodePattern($0)) }
         if patterns == [""] || (list.patterns.count == 1 && list.patterns[0].bytes.isEmpty) {
-            out.write("* LIST (\\Noselect) \"/\" \"\"\r\n")
+            out.write(.list(["\\Noselect"], wireName("")))
             return ok(tag, "LIST completed", out: out)
         }
         let select = Set(list.selectOptions)
@@ -306,11 +305,7 @@ extension IMAPSession {
             attributes.append(records.keys.contains { $0.hasPrefix(name + "/") } ? "\\HasChildren" : "\\HasNoChildren")
             if let use = record?.specialUse { attributes.append(use) }
             if wantsSubscribed && subscribed.contains(name) { attributes.append("\\Subscribed") }
-            var line = Array("* LIST (\(attributes.joined(separator: " "))) \"/\" ".utf8) + encodeName(name)
-            if !selectedHere, let info = childInfo[name] {
-                line += Array(" (\"CHILDINFO\" (\(info.sorted().map { "\"\($0)\"" }.joined(separator: " "))))".utf8)
-            }
-            out.write(line + Array("\r\n".utf8))
+            out.write(.list(attributes, wireName(name), childInfo: selectedHere ? [] : (childInfo[name]?.sorted() ?? [])))
             if let items = list.returnStatus, let record, selectedHere {
                 try writeStatus(record, items, out: out)
             }
@@ -355,7 +350,7 @@ extension IMAPSession {
         }
         for s in subscribed.union(parents).sorted() where Self.matches(s, patterns: full) {
             let selectable = names.contains(s) && !parents.contains(s)
-            out.write(Array("* LSUB (\(selectable ? "" : "\\Noselect")) \"/\" ".utf8) + encodeName(s) + Array("\r\n".utf8))
+            out.write(.lsub(selectable ? [] : ["\\Noselect"], wireName(s)))
         }
         return ok(tag, "LSUB completed", out: out)
     }
@@ -370,22 +365,22 @@ extension IMAPSession {
     func writeStatus(_ mailbox: MailboxRecord, _ items: [StatusAttribute], out: ResponseWriter) throws {
         let counts = try env.store.mailboxCounts(mailboxID: mailbox.id)
         let recent = items.contains(.recent) ? try env.store.unclaimedRecent(mailbox) : 0
-        let values = items.map { item -> String in
-            let v: String
+        let values = items.map { item -> IMAPResponse.StatusItem in
+            let v: Int64
             switch item {
-            case .messages: v = "\(counts.messages)"
-            case .recent: v = "\(recent)"
-            case .uidNext: v = "\(mailbox.uidNext)"
-            case .uidValidity: v = "\(mailbox.uidValidity)"
-            case .unseen: v = "\(counts.unseen)"
-            case .deleted: v = "\(counts.deleted)"
-            case .size: v = "\(counts.size)"
-            case .highestModseq: v = "\(mailbox.highestModseq)"
-            case .appendLimit: v = "\(env.limits.maxAppendSize)"
+            case .messages: v = Int64(counts.messages)
+            case .recent: v = Int64(recent)
+            case .uidNext: v = Int64(mailbox.uidNext)
+            case .uidValidity: v = Int64(mailbox.uidValidity)
+            case .unseen: v = Int64(counts.unseen)
+            case .deleted: v = Int64(counts.deleted)
+            case .size: v = counts.size
+            case .highestModseq: v = Int64(mailbox.highestModseq)
+            case .appendLimit: v = Int64(env.limits.maxAppendSize)
             }
-            return "\(item.rawValue) \(v)"
+            return IMAPResponse.StatusItem(attribute: item, value: v)
         }
-        out.write(Array("* STATUS ".utf8) + encodeName(mailbox.name) + Array(" (\(values.joined(separator: " ")))\r\n".utf8))
+        out.write(.status(wireName(mailbox.name), values))
     }
 
     func append(_ name: MailboxName, _ flags: [String], _ date: Date?, _ message: [UInt8], tag: String, out: ResponseWriter) throws -> Next {
@@ -427,13 +422,13 @@ extension IMAPSession {
         let account = try authenticatedAccount()
         let mailbox = try existingMailbox(name)
         let limited = quota > 0
-        out.write(Array("* QUOTAROOT ".utf8) + encodeName(mailbox.name) + Array((limited ? " \"\"" : "").utf8) + Array("\r\n".utf8))
+        out.write(.quotaRoot(wireName(mailbox.name), roots: limited ? [""] : []))
         if limited { writeQuota(account, out: out) }
         return ok(tag, "GETQUOTAROOT completed", out: out)
     }
 
     func writeQuota(_ account: AccountRecord, out: ResponseWriter) {
         let used = env.delivery.usage(of: account.id)
-        out.write("* QUOTA \"\" (STORAGE \((used + 1023) / 1024) \(quota / 1024))\r\n")
+        out.write(.quota(root: "", [IMAPResponse.QuotaResource(name: "STORAGE", usage: Int64((used + 1023) / 1024), limit: Int64(quota / 1024))]))
     }
 }

@@ -245,7 +245,7 @@ extension IMAPSession {
             for item in items {
                 switch item {
                 case .uid: line.item("UID \(d.uid)")
-                case .flags: line.item("FLAGS (\(flagList(d.flags, uid: d.uid, in: sel)))")
+                case .flags: line.item("FLAGS (\(flagList(d.flags, uid: d.uid, in: sel).joined(separator: " ")))")
                 case .modseq: line.item("MODSEQ (\(d.modseq))")
                 case .internalDate: line.item("INTERNALDATE \"\(Self.internalDate(d.internalDate))\"")
                 case .rfc822Size: line.item("RFC822.SIZE \(d.size)")
@@ -285,7 +285,7 @@ extension IMAPSession {
                     line.item("\(label) \(content.count)")
                 }
             }
-            if flagsChanged.contains(d.uid), !items.contains(.flags) { line.item("FLAGS (\(flagList(d.flags, uid: d.uid, in: sel)))") }
+            if flagsChanged.contains(d.uid), !items.contains(.flags) { line.item("FLAGS (\(flagList(d.flags, uid: d.uid, in: sel).joined(separator: " ")))") }
             if withModseq, !items.contains(.modseq) { line.item("MODSEQ (\(d.modseq))") }
             out.write(line.finished())
         }
@@ -452,11 +452,9 @@ extension IMAPSession {
         if !flags.silent { report += r.unchanged }
         for m in report.sorted(by: { $0.uid < $1.uid }) {
             guard let msn = sel.msn(of: m.uid) else { continue }
-            var items: [String] = []
-            if !flags.silent || condstore { items.append("FLAGS (\(flagList(m.flags, uid: m.uid, in: sel)))") }
-            if uid { items.append("UID \(m.uid)") }
-            if condstore { items.append("MODSEQ (\(m.modseq))") }
-            out.write("* \(msn) FETCH (\(items.joined(separator: " ")))\r\n")
+            out.write(.flagUpdate(
+                msn, uid: uid ? m.uid : nil, flags: !flags.silent || condstore ? flagList(m.flags, uid: m.uid, in: sel) : nil,
+                modseq: condstore ? m.modseq : nil))
         }
         if !r.failed.isEmpty {
             let numbers = uid ? r.failed.map { UInt32(clamping: $0) } : r.failed.compactMap { sel.msn(of: $0).map { UInt32($0) } }
@@ -569,8 +567,7 @@ extension IMAPSession {
             if mailbox.keywords != sel.keywords { try? announceNewKeywords(in: &sel, out: out) }
             for m in changed where m.uid <= last {
                 guard let msn = sel.msn(of: m.uid) else { continue }
-                let modseq = condstore ? " MODSEQ (\(m.modseq))" : ""
-                out.write("* \(msn) FETCH (UID \(m.uid) FLAGS (\(flagList(m.flags, uid: m.uid, in: sel)))\(modseq))\r\n")
+                out.write(.flagUpdate(msn, uid: m.uid, flags: flagList(m.flags, uid: m.uid, in: sel), modseq: condstore ? m.modseq : nil))
             }
             sel.modseq = max(sel.modseq, mailbox.highestModseq)
         }

@@ -19,11 +19,7 @@ extension IMAPSession {
         func modseq(of found: ArraySlice<(msn: Int, uid: Int64)>) -> Int64? { evaluator.highestModseq(of: found) }
         let options = cmd.returnOptions ?? (rev2 ? ["ALL"] : nil)
         guard let options else {
-            let modseq = modseq(of: matches[...])
-            var line = "* SEARCH"
-            for n in numbers { line += " \(n)" }
-            if let modseq { line += " (MODSEQ \(modseq))" }
-            out.write(line + "\r\n")
+            out.write(.search(numbers, modseq: modseq(of: matches[...])))
             return ok(tag, "SEARCH completed", out: out)
         }
         let effective = options.isEmpty ? ["ALL"] : options
@@ -37,13 +33,13 @@ extension IMAPSession {
         }
         if effective.contains("SAVE") { updateSelected { $0.saved = returned.map(\.uid) } }
         if effective == ["SAVE"] { return ok(tag, "SEARCH completed, result saved", out: out) }
-        var line = "* ESEARCH (TAG \"\(tag)\")\(uid ? " UID" : "")"
-        if effective.contains("MIN"), let first = numbers.first { line += " MIN \(first)" }
-        if effective.contains("MAX"), let last = numbers.last { line += " MAX \(last)" }
-        if effective.contains("COUNT") { line += " COUNT \(numbers.count)" }
-        if effective.contains("ALL"), !numbers.isEmpty { line += " ALL \(SequenceSet.compact(numbers))" }
-        if let modseq = modseq(of: returned) { line += " MODSEQ \(modseq)" }
-        out.write(line + "\r\n")
+        var items: [IMAPResponse.ESearchItem] = []
+        if effective.contains("MIN"), let first = numbers.first { items.append(.min(first)) }
+        if effective.contains("MAX"), let last = numbers.last { items.append(.max(last)) }
+        if effective.contains("COUNT") { items.append(.count(numbers.count)) }
+        if effective.contains("ALL"), !numbers.isEmpty { items.append(.all(numbers)) }
+        if let modseq = modseq(of: returned) { items.append(.modseq(modseq)) }
+        out.write(.esearch(tag: tag, uid: uid, items))
         return ok(tag, "SEARCH completed", out: out)
     }
 

@@ -15,16 +15,8 @@ extension IMAPSession {
         let order = try sortOrder(matches, by: cmd.criteria, mailbox: mailbox)
         let sorted = order.map { uid ? UInt32(clamping: matches[$0].uid) : UInt32(matches[$0].msn) }
         guard let options = cmd.returnOptions else {
-            out.write { b in
-                b += Self.sortPrefix
-                for n in sorted {
-                    b.append(0x20)
-                    b.appendDecimal(Int64(n))
-                }
-                // RFC 7162 §3.1.5: a MODSEQ criterion adds the highest MODSEQ of the result.
-                if let modseq { b += Array(" (MODSEQ \(modseq))".utf8) }
-                b += [0x0D, 0x0A]
-            }
+            // RFC 7162 §3.1.5: a MODSEQ criterion adds the highest MODSEQ of the result.
+            out.write(.sort(sorted, modseq: modseq))
             return ok(tag, "SORT completed", out: out)
         }
         let effective = options.isEmpty ? [.all] : options
@@ -32,28 +24,25 @@ extension IMAPSession {
         if effective == [.save] { return ok(tag, "SORT completed, result saved", out: out) }
         // RFC 5267 §3: MIN and MAX are the first and last in sort order; ALL and PARTIAL list
         // the messages in sort order.
-        var line = "* ESEARCH (TAG \"\(tag)\")\(uid ? " UID" : "")"
+        var items: [IMAPResponse.ESearchItem] = []
         for option in effective {
             switch option {
-            case .min: if let first = sorted.first { line += " MIN \(first)" }
-            case .max: if let last = sorted.last { line += " MAX \(last)" }
-            case .count: line += " COUNT \(sorted.count)"
-            case .all: if !sorted.isEmpty { line += " ALL \(Self.orderedSet(sorted[...]))" }
+            case .min: if let first = sorted.first { items.append(.min(first)) }
+            case .max: if let last = sorted.last { items.append(.max(last)) }
+            case .count: items.append(.count(sorted.count))
+            case .all: if !sorted.isEmpty { items.append(.all(sorted)) }
             case .partial(let range):
                 // partial-range positions are 1-based; beyond the result, the answer is NIL.
                 let lo = Int(range.lowerBound) - 1
                 let hi = min(Int(range.upperBound), sorted.count)
-                let part = lo < hi ? Self.orderedSet(sorted[lo..<hi]) : "NIL"
-                line += " PARTIAL (\(range.lowerBound):\(range.upperBound) \(part))"
+                items.append(.partial(range, lo < hi ? Array(sorted[lo..<hi]) : []))
             case .save: break
             }
         }
-        if let modseq { line += " MODSEQ \(modseq)" }
-        out.write(line + "\r\n")
+        if let modseq { items.append(.modseq(modseq)) }
+        out.write(.esearch(tag: tag, uid: uid, items))
         return ok(tag, "SORT completed", out: out)
     }
-
-    private static let sortPrefix = Array("* SORT".utf8)
 
     /// The indices of `matches` (in mailbox order) in SORT order by `criteria`, and kept for
     /// the next SORT. The last answer by these criteria serves when it holds every message
@@ -146,7 +135,7 @@ extension IMAPSession {
             let positions = UIDPositions(uids)
             threads.numbers = threads.numbers.map { $0.flatMap { positions[Int64($0)] }.map { UInt32(matches[$0].msn) } }
         }
-        out.write("* THREAD" + (threads.roots.isEmpty ? "" : " " + Threader.encode(threads)) + "\r\n")
+        out.write(.thread(threads))
         return ok(tag, "THREAD completed", out: out)
     }
 
@@ -260,5 +249,4 @@ extension IMAPSession {
 
     /// Numbers in the order given, as a sequence-set: only ascending runs become ranges, so the
     /// order survives (RFC 5267 §3.2).
-    static func orderedSet(_ numbers: ArraySlice<UInt32>) -> String { SequenceSet.compact(Array(numbers)) }
 }

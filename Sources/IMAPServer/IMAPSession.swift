@@ -230,7 +230,7 @@ final class IMAPSession: @unchecked Sendable {
             logOut()
             return .close
         case .id:
-            out.write("* ID (\"name\" \"Mailroom\")\r\n")
+            out.write(.id(["name", "Mailroom"]))
             return ok(tag, "ID completed", out: out)
         case .starttls:
             guard case .notAuthenticated = state else { throw IMAPError.bad("STARTTLS only before login") }
@@ -258,7 +258,7 @@ final class IMAPSession: @unchecked Sendable {
             return ok(tag, "ENABLE completed", out: out)
         case .namespace:
             try requireAuthenticated()
-            out.write("* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n")
+            out.write(.namespace(personal: ""))
             return ok(tag, "NAMESPACE completed", out: out)
         case .select(let name, let params), .examine(let name, let params):
             var readOnly = false

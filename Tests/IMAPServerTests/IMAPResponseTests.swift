@@ -1,5 +1,8 @@
 import Testing
 
+import struct IMAP.ThreadForest
+import struct IMAP.ThreadNode
+
 @testable import IMAPServer
 
 /// Each response kind encoded once, byte for byte as RFC 9051 §7 writes it.
@@ -30,7 +33,46 @@ import Testing
         (.vanished(earlier: true, [7]), "* VANISHED (EARLIER) 7\r\n"),
     ]
 
-    @Test(arguments: cases)
+    /// Responses that carry names, number lists and nested data.
+    static let dataCases: [(IMAPResponse, String)] = [
+        (.id(["name", "Mailroom"]), "* ID (\"name\" \"Mailroom\")\r\n"),
+        (.namespace(personal: ""), "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n"),
+        (.flagUpdate(3, uid: 17, flags: ["\\Seen", "\\Recent"], modseq: 9), "* 3 FETCH (UID 17 FLAGS (\\Seen \\Recent) MODSEQ (9))\r\n"),
+        (.flagUpdate(1, uid: nil, flags: [], modseq: nil), "* 1 FETCH (FLAGS ())\r\n"),
+        (.flagUpdate(2, uid: 5, flags: nil, modseq: 12), "* 2 FETCH (UID 5 MODSEQ (12))\r\n"),
+    ]
+
+    static let listCases: [(IMAPResponse, String)] = [
+        (.list(["\\HasNoChildren"], .init(name: "Sent", utf8: false)), "* LIST (\\HasNoChildren) \"/\" Sent\r\n"),
+        (.list(["\\Noselect"], .init(name: "", utf8: false)), "* LIST (\\Noselect) \"/\" \"\"\r\n"),
+        // Names: modified UTF-7 until the client enables UTF-8; a space makes a quoted string.
+        (.list([], .init(name: "Entwürfe", utf8: false)), "* LIST () \"/\" Entw&APw-rfe\r\n"),
+        (.list([], .init(name: "Entwürfe", utf8: true)), "* LIST () \"/\" \"Entwürfe\"\r\n"),
+        (.list([], .init(name: "My \"Box\"", utf8: false)), "* LIST () \"/\" \"My \\\"Box\\\"\"\r\n"),
+        (.list(["\\NonExistent", "\\HasChildren"], .init(name: "Lists", utf8: false), childInfo: ["SUBSCRIBED"]),
+         "* LIST (\\NonExistent \\HasChildren) \"/\" Lists (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n"),
+        (.lsub(["\\Noselect"], .init(name: "a/b", utf8: false)), "* LSUB (\\Noselect) \"/\" a/b\r\n"),
+        (.status(.init(name: "INBOX", utf8: false), [.init(attribute: .messages, value: 231), .init(attribute: .uidNext, value: 44292)]),
+         "* STATUS INBOX (MESSAGES 231 UIDNEXT 44292)\r\n"),
+    ]
+
+    static let numberCases: [(IMAPResponse, String)] = [
+        (.search([2, 84, 882], modseq: nil), "* SEARCH 2 84 882\r\n"),
+        (.search([], modseq: nil), "* SEARCH\r\n"),
+        (.search([4], modseq: 917162500), "* SEARCH 4 (MODSEQ 917162500)\r\n"),
+        (.sort([5, 3, 4], modseq: nil), "* SORT 5 3 4\r\n"),
+        (.esearch(tag: "A282", uid: false, [.min(2), .count(3)]), "* ESEARCH (TAG \"A282\") MIN 2 COUNT 3\r\n"),
+        (.esearch(tag: "A283", uid: true, [.all([4, 5, 6, 9, 2, 3]), .modseq(12)]), "* ESEARCH (TAG \"A283\") UID ALL 4:6,9,2:3 MODSEQ 12\r\n"),
+        (.esearch(tag: "t", uid: false, [.partial(1...2, [7, 8]), .partial(9...10, [])]), "* ESEARCH (TAG \"t\") PARTIAL (1:2 7:8) PARTIAL (9:10 NIL)\r\n"),
+        (.esearch(tag: "t", uid: false, []), "* ESEARCH (TAG \"t\")\r\n"),
+        (.thread(ThreadForest()), "* THREAD\r\n"),
+        (.thread(ThreadForest([ThreadNode(2), ThreadNode(3, [ThreadNode(6, [ThreadNode(4)])])])), "* THREAD (2)(3 6 4)\r\n"),
+        (.quotaRoot(.init(name: "INBOX", utf8: false), roots: [""]), "* QUOTAROOT INBOX \"\"\r\n"),
+        (.quotaRoot(.init(name: "INBOX", utf8: false), roots: []), "* QUOTAROOT INBOX\r\n"),
+        (.quota(root: "", [.init(name: "STORAGE", usage: 10, limit: 512)]), "* QUOTA \"\" (STORAGE 10 512)\r\n"),
+    ]
+
+    @Test(arguments: cases + dataCases + listCases + numberCases)
     func encodes(_ response: IMAPResponse, _ expected: String) {
         #expect(String(decoding: response.bytes, as: UTF8.self) == expected)
     }
