@@ -54,47 +54,71 @@ public enum MessageSorter {
         records.withUnsafeBufferPointer { r in r.indices.sorted { precedes(r, $0, $1, criteria) } }
     }
 
-    /// `order` (indices of `records`, already in SORT order) with the indices `others` sorted
-    /// in among them: new mail joins a kept answer in one pass instead of a sort of it all.
-    public static func merge(_ order: [Int], with others: [Int], in records: [SortRecord], by criteria: [SortCriterion]) -> [Int] {
-        records.withUnsafeBufferPointer { r in
-            let others = others.sorted { precedes(r, $0, $1, criteria) }
-            var merged: [Int] = []
-            merged.reserveCapacity(order.count + others.count)
-            var j = 0
-            for i in order {
-                while j < others.count, precedes(r, others[j], i, criteria) {
-                    merged.append(others[j])
-                    j += 1
-                }
-                merged.append(i)
+    /// `order` (indices in SORT order) with the indices `others` sorted in among them: new mail
+    /// joins a kept answer without a sort of it all. Each of `others` finds its place by binary
+    /// search, so only its record and those of the few messages it meets on the way are read:
+    /// `record` gives the record at an index, or nil when it is not at hand (the merge is then
+    /// nil too). Indices are mailbox order, the order of last resort.
+    public static func merge(
+        _ order: [Int], with others: [Int], by criteria: [SortCriterion], record: (Int) -> SortRecord?
+    ) -> [Int]? {
+        var read: [Int: SortRecord] = [:]
+        var complete = true
+        func before(_ a: Int, _ b: Int) -> Bool {
+            guard let x = read[a] ?? record(a), let y = read[b] ?? record(b) else {
+                complete = false
+                return a < b
             }
-            merged += others[j...]
-            return merged
+            read[a] = x
+            read[b] = y
+            return precedes(x, a, y, b, criteria)
         }
+        var merged: [Int] = []
+        merged.reserveCapacity(order.count + others.count)
+        var start = 0
+        for x in others.sorted(by: before) {
+            // The first message of the rest of `order` that x sorts before.
+            var (lo, hi) = (start, order.count)
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if before(x, order[mid]) { hi = mid } else { lo = mid + 1 }
+            }
+            merged += order[start..<lo]
+            merged.append(x)
+            start = lo
+        }
+        merged += order[start...]
+        return complete ? merged : nil
     }
 
     /// Whether `r[a]` sorts before `r[b]`: by the criteria, then by mailbox order.
     static func precedes(_ r: UnsafeBufferPointer<SortRecord>, _ a: Int, _ b: Int, _ criteria: [SortCriterion]) -> Bool {
+        precedes(r[a], a, r[b], b, criteria)
+    }
+
+    /// Whether `x` (at index `a`) sorts before `y` (at `b`).
+    static func precedes(
+        _ x: borrowing SortRecord, _ a: Int, _ y: borrowing SortRecord, _ b: Int, _ criteria: [SortCriterion]
+    ) -> Bool {
         for c in criteria {
-            let d = compare(r, a, b, c.key)
+            let d = compare(x, y, c.key)
             if d != 0 { return c.reverse ? d > 0 : d < 0 }
         }
         return a < b
     }
 
-    /// -1, 0 or 1 as `r[a]` sorts before, with or after `r[b]` by `key`.
-    static func compare(_ r: UnsafeBufferPointer<SortRecord>, _ a: Int, _ b: Int, _ key: SortCriterion.Key) -> Int {
+    /// -1, 0 or 1 as `x` sorts before, with or after `y` by `key`.
+    static func compare(_ x: borrowing SortRecord, _ y: borrowing SortRecord, _ key: SortCriterion.Key) -> Int {
         switch key {
-        case .arrival: return compare(r[a].arrival, r[b].arrival)
-        case .date: return compare(r[a].date, r[b].date)
-        case .size: return compare(r[a].size, r[b].size)
-        case .subject: return compare(r[a].subject, r[b].subject)
-        case .from: return compare(r[a].from, r[b].from)
-        case .to: return compare(r[a].to, r[b].to)
-        case .cc: return compare(r[a].cc, r[b].cc)
-        case .displayFrom: return compare(r[a].displayFrom, r[b].displayFrom)
-        case .displayTo: return compare(r[a].displayTo, r[b].displayTo)
+        case .arrival: return compare(x.arrival, y.arrival)
+        case .date: return compare(x.date, y.date)
+        case .size: return compare(x.size, y.size)
+        case .subject: return compare(x.subject, y.subject)
+        case .from: return compare(x.from, y.from)
+        case .to: return compare(x.to, y.to)
+        case .cc: return compare(x.cc, y.cc)
+        case .displayFrom: return compare(x.displayFrom, y.displayFrom)
+        case .displayTo: return compare(x.displayTo, y.displayTo)
         }
     }
 

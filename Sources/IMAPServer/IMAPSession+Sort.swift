@@ -46,23 +46,29 @@ extension IMAPSession {
 
     /// The indices of `matches` (in mailbox order) in SORT order by `criteria`, and kept for
     /// the next SORT. The last answer by these criteria serves when it holds every message
-    /// asked for; when it holds most, the others are sorted in among them.
+    /// asked for; when it holds most, the others are placed in it one by one, reading the keys
+    /// of only the messages they are compared with.
     private func sortOrder(
         _ matches: [(msn: Int, uid: Int64)], by criteria: [SortCriterion], mailbox: Int64
     ) throws -> [Int] {
         let uids = matches.map(\.uid)
-        var kept: (order: [Int], others: [Int])?
+        let keys = Set(criteria.map(\.key))
+        var order: [Int]?
         if let last = env.sortKeys.order(mailbox: mailbox, criteria: criteria) {
             let found = Self.subsetOrder(last, UIDPositions(uids), count: uids.count)
             if found.others.isEmpty { return found.order }
-            if found.others.count <= uids.count / 4 { kept = found }
+            if found.others.count <= uids.count / 4 {
+                // The new messages' keys are read (and cached) first: the rest are in the cache.
+                let new = try sortRecords(found.others.map { matches[$0] }, keys: keys, mailbox: mailbox)
+                let newAt = Dictionary(uniqueKeysWithValues: zip(found.others, new))
+                order = env.sortKeys.withRecords(mailbox: mailbox, keys: keys) { cached in
+                    MessageSorter.merge(found.order, with: found.others, by: criteria) { i in newAt[i] ?? cached(uids[i]) }
+                }
+            }
         }
-        let records = try sortRecords(matches, keys: Set(criteria.map(\.key)), mailbox: mailbox)
-        let order =
-            kept.map { MessageSorter.merge($0.order, with: $0.others, in: records, by: criteria) }
-            ?? MessageSorter.order(records, by: criteria)
-        if !order.isEmpty { env.sortKeys.storeOrder(order.map { uids[$0] }, mailbox: mailbox, criteria: criteria) }
-        return order
+        let sorted = try order ?? MessageSorter.order(sortRecords(matches, keys: keys, mailbox: mailbox), by: criteria)
+        if !sorted.isEmpty { env.sortKeys.storeOrder(sorted.map { uids[$0] }, mailbox: mailbox, criteria: criteria) }
+        return sorted
     }
 
     /// The SORT keys of `matches`. Keys other sessions already computed come from the shared

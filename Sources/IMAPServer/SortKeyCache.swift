@@ -84,27 +84,44 @@ final class SortKeyCache: Sendable {
             s.clock += 1
             guard var m = s.mailboxes[mailbox] else { return Array(records.indices) }
             m.lastUse = s.clock
-            let wanted = Self.stringKeys.filter(keys.contains)
+            let tables = Self.stringKeys.filter(keys.contains).map { ($0, m.strings[$0] ?? [:]) }
             var missing: [Int] = []
-            for (i, uid) in uids.enumerated() {
-                guard let b = m.basics[uid] else {
-                    missing.append(i)
-                    continue
-                }
-                records[i].arrival = b.arrival
-                records[i].date = b.date
-                records[i].size = b.size
-                for key in wanted {
-                    guard let value = m.strings[key]?[uid] else {
-                        missing.append(i)
-                        break
-                    }
-                    records[i][key] = value
-                }
+            for (i, uid) in uids.enumerated() where !Self.fill(&records[i], uid: uid, basics: m.basics, tables) {
+                missing.append(i)
             }
             s.mailboxes[mailbox] = m
             return missing
         }
+    }
+
+    /// Runs `body` with a lookup of cached records by UID (nil for a message without every key
+    /// in `keys`), under one hold of the lock.
+    func withRecords<R>(mailbox: Int64, keys: Set<SortCriterion.Key>, _ body: ((Int64) -> SortRecord?) -> R) -> R {
+        state.withLock { s in
+            s.clock += 1
+            s.mailboxes[mailbox]?.lastUse = s.clock
+            let m = s.mailboxes[mailbox] ?? Mailbox()
+            let tables = Self.stringKeys.filter(keys.contains).map { ($0, m.strings[$0] ?? [:]) }
+            return body { uid in
+                var r = SortRecord(number: 0)
+                return Self.fill(&r, uid: uid, basics: m.basics, tables) ? r : nil
+            }
+        }
+    }
+
+    /// Sets `record`'s keys from the cache; false when one is missing.
+    private static func fill(
+        _ record: inout SortRecord, uid: Int64, basics: [Int64: Basics], _ tables: [(SortCriterion.Key, [Int64: [UInt8]])]
+    ) -> Bool {
+        guard let b = basics[uid] else { return false }
+        record.arrival = b.arrival
+        record.date = b.date
+        record.size = b.size
+        for (key, table) in tables {
+            guard let value = table[uid] else { return false }
+            record[key] = value
+        }
+        return true
     }
 
     /// Keeps the keys of `records[indices]` (UIDs in `uids`), then trims the cache to capacity.

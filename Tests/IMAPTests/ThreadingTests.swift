@@ -194,9 +194,22 @@ struct ThreadingTests {
             for newCount in [0, 1, 7, 50, 200] {
                 let new = Set((0..<newCount).map { _ in next(records.count) })
                 let kept = full.filter { !new.contains($0) }
-                let merged = MessageSorter.merge(kept, with: new.shuffled(), in: records, by: criteria)
+                var read: Set<Int> = []
+                let merged = MessageSorter.merge(kept, with: new.shuffled(), by: criteria) { i in
+                    read.insert(i)
+                    return records[i]
+                }
                 #expect(merged == full, "\(criteria) with \(new.count) new")
+                // Each new message is placed by binary search: it meets about log2(n) others.
+                #expect(read.count <= new.count * (2 + Int(log2(Double(records.count)))), "\(read.count) records read")
             }
         }
+    }
+
+    @Test func aMergeWithoutARecordAtHandIsNoAnswer() {
+        let records = (0..<10).map { Self.record(UInt32($0 + 1), date: Double($0)) }
+        let merged = MessageSorter.merge(Array(0..<9), with: [9], by: [SortCriterion(.date)]) { $0 == 4 ? nil : records[$0] }
+        #expect(merged == nil)
+        #expect(MessageSorter.merge(Array(0..<9), with: [9], by: [SortCriterion(.date)]) { records[$0] } == Array(0..<10))
     }
 }
