@@ -31,6 +31,8 @@ public protocol MailboxStore: Sendable {
     /// Claims the messages up to `uid` as \Recent for the caller; returns the UID up to which
     /// others had claimed them.
     func claimRecent(mailboxID: Int64, through uid: Int64) throws -> Int64
+    /// Messages and bytes stored for an account, over all its mailboxes.
+    func mailboxStats(accountID: Int64) throws -> (messages: Int, bytes: Int64)
 
     // MARK: Messages
 

@@ -46,7 +46,7 @@ import Testing
 
     func trace(_ h: PolicyHarness, _ queueID: String) throws -> [String] {
         try h.delivery.store.traceEvents(
-            messageID: nil, sender: nil, recipient: nil, account: nil, since: nil, limit: 100
+            messageID: nil, sender: nil, recipient: nil, since: nil, limit: 100
         )
         .filter { $0.queueID == queueID }.map { "\($0.event.rawValue): \($0.detail ?? "")" }
     }
