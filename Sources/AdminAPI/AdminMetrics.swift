@@ -54,15 +54,15 @@ public final class AdminMetrics: Sendable {
         }
         for refresh in refreshers.withLock({ $0 }) { refresh(stats) }
         guard let outbound else { return registry.emitToString() + stats.exposition() }
-        setQueueGauges(directory: directory)
+        setQueueGauges(outbound.queue)
         return registry.emitToString() + Self.attemptCounters(outbound.stats.byDomain) + outbound.stats.timing.exposition() + stats.exposition()
     }
 }
 
 extension AdminMetrics {
     /// Queue size by state.
-    func setQueueGauges(directory: DirectoryService) {
-        let counts = (try? directory.store.queueCounts()) ?? [:]
+    func setQueueGauges(_ queue: QueueAdmin) {
+        let counts = (try? queue.counts()) ?? [:]
         for status in QueueEntry.Status.allCases {
             registry.makeGauge(
                 name: "mailroom_queue_recipients", labels: [("status", status.rawValue)], help: "Recipients on the outbound queue by status"

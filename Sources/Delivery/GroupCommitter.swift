@@ -26,7 +26,7 @@ public final class GroupCommitter: Sendable {
         var draining = false
     }
 
-    private let store: SQLiteStore
+    private let store: any MessageCommitStore
     private let pool: BlockingPool
     /// Called after each commit (the search indexer's doorbell).
     private let afterCommit: @Sendable () -> Void
@@ -36,7 +36,7 @@ public final class GroupCommitter: Sendable {
     /// Sizes of the batches committed, for metrics and tests.
     private let stats = Mutex<(batches: Int, messages: Int)>((0, 0))
 
-    public init(store: SQLiteStore, pool: BlockingPool = .shared, afterCommit: @escaping @Sendable () -> Void = {}) {
+    public init(store: any MessageCommitStore, pool: BlockingPool = .shared, afterCommit: @escaping @Sendable () -> Void = {}) {
         self.store = store
         self.pool = pool
         self.afterCommit = afterCommit

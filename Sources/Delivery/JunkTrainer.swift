@@ -33,7 +33,7 @@ public final class JunkTrainer: Sendable {
         var learned = 0
     }
 
-    private let store: SQLiteStore
+    private let store: any JunkStore & MailboxStore
     private let read: @Sendable (String) throws -> [UInt8]
     private let logger: Logger
     private let state = Mutex(State())
@@ -50,7 +50,7 @@ public final class JunkTrainer: Sendable {
     static let maximumWaiting = 100_000
 
     init(
-        store: SQLiteStore, read: @escaping @Sendable (String) throws -> [UInt8],
+        store: any JunkStore & MailboxStore, read: @escaping @Sendable (String) throws -> [UInt8],
         logger: Logger = Logger(label: "mailroom.junk")
     ) {
         self.store = store

@@ -90,7 +90,13 @@ public struct DeliveryRefusal: Error, Hashable, Sendable {
 /// queue entry per remote recipient, held copies for moderated lists, and the delivery events
 /// that `mailroom trace` reads — all in one group commit, after which the caller may say 250.
 public final class LocalDelivery: Sendable {
-    public let store: SQLiteStore
+    /// What delivery keeps in the store: mailboxes and the commit that fills them, the events
+    /// it records, Sieve scripts, quarantine and moderation, junk training, the search index's
+    /// backlog, blob records, migration state, and the store's upkeep (backup, sweep, compact).
+    public typealias Store = MailboxStore & MessageCommitStore & EventStore & SieveScriptStore & QuarantineStore & JunkStore
+        & SearchIndexStore & BlobRecordStore & IMAPMigrationStore & MaintenanceStore
+
+    public let store: any Store
     public let directory: DirectoryService
     public let blobs: BlobStore
     let committer: GroupCommitter
@@ -109,7 +115,7 @@ public final class LocalDelivery: Sendable {
     /// two messages from one sender delivered at once must not both be answered.
     let vacationsInFlight = Mutex<[String: Date]>([:])
 
-    public init(store: SQLiteStore, directory: DirectoryService, blobs: BlobStore, maxReceivedHeaders: Int = 50, inlineLimit: Int = 256 * 1024) {
+    public init(store: any Store, directory: DirectoryService, blobs: BlobStore, maxReceivedHeaders: Int = 50, inlineLimit: Int = 256 * 1024) {
         self.inlineLimit = inlineLimit
         self.store = store
         self.directory = directory

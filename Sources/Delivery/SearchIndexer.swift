@@ -9,7 +9,7 @@ import Synchronization
 /// the path to 250. Runs on a ``BackgroundWorker``, woken after each commit that left messages
 /// unindexed; SEARCH reads messages still waiting directly, so answers stay exact.
 final class SearchIndexer: Sendable {
-    private let store: SQLiteStore
+    private let store: any SearchIndexStore
     private let blobs: BlobStore
     private let logger: Logger
     private let worker: BackgroundWorker
@@ -20,7 +20,7 @@ final class SearchIndexer: Sendable {
     /// single sending session) would otherwise get an indexing transaction, and its fsync, each.
     static let gather: Duration = .milliseconds(200)
 
-    init(store: SQLiteStore, blobs: BlobStore, logger: Logger = Logger(label: "mailroom.indexer")) {
+    init(store: any SearchIndexStore, blobs: BlobStore, logger: Logger = Logger(label: "mailroom.indexer")) {
         self.store = store
         self.blobs = blobs
         self.logger = logger
@@ -50,7 +50,7 @@ final class SearchIndexer: Sendable {
     @discardableResult
     func indexBatch() throws -> Int { try Self.indexBatch(store: store, blobs: blobs, logger: logger) }
 
-    static func indexBatch(store: SQLiteStore, blobs: BlobStore, logger: Logger) throws -> Int {
+    static func indexBatch(store: any SearchIndexStore, blobs: BlobStore, logger: Logger) throws -> Int {
         let pending = try store.indexBacklog(limit: Self.batch)
         var rows: [(rowid: Int64, text: SearchText)] = []
         for p in pending where !p.gone {

@@ -8,7 +8,11 @@ import Synchronization
 /// call these. Each checks the actor's rights, validates, writes to the store with its audit
 /// entry in one transaction, and then updates the in-memory snapshot that resolution reads.
 public final class DirectoryService: Sendable {
-    public let store: SQLiteStore
+    /// What the directory keeps in the store: itself, the credentials beside it, the events,
+    /// audit and logins it reports, junk training it resets, and per-account mail totals.
+    public typealias Store = DirectoryStore & EventStore & JunkStore & MailboxStore
+
+    public let store: any Store
     private let state: Mutex<DirectorySnapshot>
     /// Serialises writers, so that validation against the snapshot and the write that follows
     /// see no other change in between.
@@ -24,7 +28,7 @@ public final class DirectoryService: Sendable {
     let loginCacheKey = SymmetricKey(size: .bits256)
 
     public init(
-        store: SQLiteStore, clock: @escaping @Sendable () -> Date = DirectoryService.now,
+        store: any Store, clock: @escaping @Sendable () -> Date = DirectoryService.now,
         passwordIterations: Int = PasswordHash.defaultIterations, limits: ResolutionLimits = ResolutionLimits()
     ) throws {
         self.store = store

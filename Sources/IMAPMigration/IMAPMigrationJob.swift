@@ -13,7 +13,7 @@ import Synchronization
 /// ``IMAPMigrationView``, read while it runs.
 ///
 /// Resumable: after each batch of messages the folder's UIDVALIDITY and the highest UID up to
-/// which everything is here are written (``SQLiteStore/setIMAPMigrationMark``); the next run
+/// which everything is here are written (``IMAPMigrationStore/setIMAPMigrationMark(_:accountID:source:folder:)``); the next run
 /// fetches only above it. A message already in the target folder (same bytes, or same
 /// Message-ID and size) is not copied again, so a run interrupted between a copy and its mark,
 /// or a changed UIDVALIDITY, never duplicates mail.

@@ -148,7 +148,7 @@ public final class Mailroom: Sendable {
         consoleSettings.secureCookies = config.adminTLS
         consoleSettings.issuer = "Mailroom " + config.hostname
         consoleSettings.failureDelay = .milliseconds(config.authFailureDelayMilliseconds)
-        let webhooks = Webhooks(directory: directory, settings: config.webhooks, logger: logger, flush: { [delivery] in delivery.flushRefusals() })
+        let webhooks = Webhooks(store: store, directory: directory, settings: config.webhooks, logger: logger, flush: { [delivery] in delivery.flushRefusals() })
         // The SMTP listeners' shared state; `mailroom trace --dry-run` decides with it too.
         var smtpEnv = SMTPEnvironment(
             hostname: config.hostname, directory: directory, delivery: delivery, tls: nil, limits: config.smtpLimits,

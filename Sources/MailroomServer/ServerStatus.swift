@@ -11,14 +11,14 @@ final class ServerStatus: StatusSource {
     let hostname: String
     let startedAt = Date()
     let alertEmail: String?
-    private let store: SQLiteStore
+    private let store: any QueueStore
     private let mailTLS: MailTLS
     private let authLimiter: AuthLimiter
     private let listeners = Mutex<[StatusView.Listener]>([])
     private let doctor = Mutex<StatusView.DoctorRun?>(nil)
     let alerts: Mutex<AlertMonitor?> = Mutex(nil)
 
-    init(hostname: String, alertEmail: String?, store: SQLiteStore, mailTLS: MailTLS, authLimiter: AuthLimiter) {
+    init(hostname: String, alertEmail: String?, store: any QueueStore, mailTLS: MailTLS, authLimiter: AuthLimiter) {
         self.hostname = hostname
         self.alertEmail = alertEmail
         self.store = store

@@ -36,6 +36,11 @@ public struct QueueAdmin: Sendable {
             lastAttempt: e.lastAttempt, history: history?.map { QueueAttemptView(at: $0.at, mx: $0.mx, ip: $0.ip, tls: $0.tls, reply: $0.reply) })
     }
 
+    /// Entries by status, over the whole queue (for metrics, not per actor).
+    public func counts() throws -> [QueueEntry.Status: Int] {
+        try store.queueCounts()
+    }
+
     public func list(_ selection: QueueSelection, limit: Int, actor: AdminActor) throws -> [QueueEntryView] {
         visible(try store.queueEntries(selection, limit: limit), to: actor).map { Self.view($0) }
     }

@@ -29,7 +29,7 @@ public struct StoredMessageKey: Sendable, Hashable {
 /// v20-imap-migration-uids): written with the message, in the same transaction.
 public struct IMAPMigrationOrigin: Sendable, Hashable {
     public var accountID: Int64
-    /// The other server and login, as in ``SQLiteStore/imapMigrationMark(accountID:source:folder:)``.
+    /// The other server and login, as in ``IMAPMigrationStore/imapMigrationMark(accountID:source:folder:)``.
     public var source: String
     public var folder: String
     public var uidValidity: Int64
@@ -62,7 +62,7 @@ public struct IMAPMigrationLink: Sendable, Hashable {
     public var size: Int64?
 }
 
-/// What ``SQLiteStore/syncIMAPMigration(accountID:source:folder:uidValidity:flags:gone:)`` did.
+/// What ``IMAPMigrationStore/syncIMAPMigration(accountID:source:folder:uidValidity:flags:gone:)`` did.
 public struct IMAPMigrationSyncResult: Sendable, Hashable {
     /// Our messages whose flags changed.
     public var flagsChanged = 0

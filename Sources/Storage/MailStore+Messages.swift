@@ -457,7 +457,7 @@ extension SQLiteStore {
     /// transaction. Returns the mailbox's UIDVALIDITY and the new UID. A message a migration
     /// copied records its `origin` in the same transaction.
     public func appendMessage(
-        _ m: NewMessage, mailboxID: Int64, accountID: Int64, quota: Int64, origin: IMAPMigrationOrigin? = nil
+        _ m: NewMessage, mailboxID: Int64, accountID: Int64, quota: Int64, origin: IMAPMigrationOrigin?
     ) throws -> (uidValidity: Int64, uid: Int64) {
         let result: (Int64, Int64) = try writer.write { db in
             if quota > 0 {

@@ -298,7 +298,7 @@ extension SQLiteStore {
     /// Events matching any of the filters, oldest first, with every other event of the same
     /// queue ids so that each message's whole story is told.
     public func traceEvents(
-        messageID: String?, sender: String?, recipient: String?, client: String? = nil, account: String? = nil, since: Date?,
+        messageID: String?, sender: String?, recipient: String?, client: String?, account: String?, since: Date?,
         limit: Int
     ) throws -> [DeliveryEvent] {
         try writer.read { db in

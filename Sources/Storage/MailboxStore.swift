@@ -31,6 +31,10 @@ public protocol MailboxStore: Sendable {
     /// Claims the messages up to `uid` as \Recent for the caller; returns the UID up to which
     /// others had claimed them.
     func claimRecent(mailboxID: Int64, through uid: Int64) throws -> Int64
+    /// Messages and bytes stored for an account, over all its mailboxes.
+    func mailboxStats(accountID: Int64) throws -> (messages: Int, bytes: Int64)
+    /// Bytes stored for an account, over all its mailboxes (what its quota counts).
+    func mailboxUsage(accountID: Int64) throws -> Int64
 
     // MARK: Messages
 
@@ -62,6 +66,8 @@ public protocol MailboxStore: Sendable {
     /// characters at least); up to `lookupLimit` matches are looked up one by one, more make
     /// one pass.
     func textSearch(mailboxID: Int64, fields: [SearchText.Field], needle: String, lookupLimit: Int) throws -> Set<Int64>
+    /// The blob hashes of a mailbox's messages with these UIDs (those still there).
+    func blobHashes(mailboxID: Int64, uids: [Int64]) throws -> [String]
     /// UIDs of messages not in the search index yet; ask before the index.
     func unindexedUIDs(mailboxID: Int64) throws -> [Int64]
     /// Changes flags (STORE); with `unchangedSince`, messages modified after it are left

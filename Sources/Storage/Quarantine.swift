@@ -77,7 +77,7 @@ extension SQLiteStore {
     }
 
     /// Held messages, newest first.
-    public func quarantinedMessages(limit: Int = 1000) throws -> [QuarantinedMessage] {
+    public func quarantinedMessages(limit: Int) throws -> [QuarantinedMessage] {
         try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM quarantine ORDER BY id DESC LIMIT ?", arguments: [limit]).map(QuarantinedMessage.init(row:))
         }

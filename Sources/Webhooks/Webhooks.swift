@@ -36,11 +36,11 @@ public final class Webhooks: Sendable {
     let flush: @Sendable () -> Void
 
     public init(
-        directory: DirectoryService, settings: WebhookSettings = WebhookSettings(), logger: Logger = Logger(label: "mailroom.webhooks"),
+        store: any WebhookStore, directory: DirectoryService, settings: WebhookSettings = WebhookSettings(), logger: Logger = Logger(label: "mailroom.webhooks"),
         clock: @escaping @Sendable () -> Date = { Date() }, flush: @escaping @Sendable () -> Void = {}
     ) {
         self.flush = flush
-        self.store = directory.store
+        self.store = store
         self.directory = directory
         self.settings = settings
         self.logger = logger

@@ -24,6 +24,7 @@ struct Route: Sendable, CustomTestStringConvertible {
 }
 
 struct Harness {
+    let store: SQLiteStore
     let dir: DirectoryService
     let app: Application<RouterResponder<AdminContext>>
     let serverToken: String
@@ -32,7 +33,8 @@ struct Harness {
     let delivery: LocalDelivery
 
     init(console: ConsoleSettings = ConsoleSettings(failureDelay: .milliseconds(1))) throws {
-        dir = try DirectoryService(store: try SQLiteStore.inMemory(), passwordIterations: 4096)
+        store = try SQLiteStore.inMemory()
+        dir = try DirectoryService(store: store, passwordIterations: 4096)
         let admin = AdminActor(name: "setup", role: .serverAdmin)
         _ = try dir.addDomain("example.org", actor: admin)
         _ = try dir.addDomain("other.org", actor: admin)
@@ -50,14 +52,14 @@ struct Harness {
         _ = try dir.updateList("mod@example.org", postingPolicy: "moderated", moderators: ["alice@example.org"], actor: admin)
         let blobs = BlobStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-api-\(UUID().uuidString)").path)
         let hash = try blobs.put(Array("Subject: held\r\n\r\nx\r\n".utf8))
-        try dir.store.commit([
+        try store.commit([
             MessageCommit(
                 queueID: "Q1", messageID: nil, sender: "x@elsewhere.com", blobHash: hash, blobSize: 20, receivedAt: Date(), local: [],
                 remote: [], held: [.init(listAddress: "mod@example.org", headerPrefix: [], subject: "held")], events: [])
         ])
-        delivery = LocalDelivery(store: dir.store, directory: dir, blobs: blobs)
+        delivery = LocalDelivery(store: store, directory: dir, blobs: blobs)
         app = Application(
-            router: buildAdminRouter(directory: dir, metrics: AdminMetrics(), delivery: delivery, console: console, webhooks: Webhooks(directory: dir)))
+            router: buildAdminRouter(directory: dir, metrics: AdminMetrics(), delivery: delivery, console: console, webhooks: Webhooks(store: store, directory: dir)))
     }
 
     func request(
@@ -147,7 +149,7 @@ struct Harness {
         }
         // Nothing changed: the directory is as it was set up.
         #expect(h.dir.snapshot.entries.count == 5)
-        #expect(try h.dir.store.heldMessages().count == 1)
+        #expect(try h.store.heldMessages().count == 1)
     }
 
     @Test(arguments: routes)
@@ -162,7 +164,7 @@ struct Harness {
         }
         // A domain admin of the wrong domain changed nothing, whatever the status.
         #expect(h.dir.snapshot.entries == before)
-        #expect(try h.dir.store.heldMessages().count == 1)
+        #expect(try h.store.heldMessages().count == 1)
     }
 
     @Test(arguments: routes)

@@ -178,7 +178,7 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
         let h = try consoleHarness()
         let console = Console(
             dir: h.dir, delivery: h.delivery, outbound: nil, setup: nil, status: nil, bans: AuthLimiter(maxFailures: 10, ban: 60),
-            webhooks: Webhooks(directory: h.dir), migrations: IMAPMigrations(delivery: h.delivery, maxMessageSize: 1 << 20), settings: ConsoleSettings())
+            webhooks: Webhooks(store: h.store, directory: h.dir), migrations: IMAPMigrations(delivery: h.delivery, maxMessageSize: 1 << 20), settings: ConsoleSettings())
         console.addRoutes(to: Router(context: AdminContext.self))
         let routes = console.registered.withLock { $0 }.filter { $0.audience == .admin }
         #expect(routes.count > 40, "\(routes.count) admin routes")
@@ -221,7 +221,7 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
         }
         let audit = try h.dir.auditLog(since: nil, target: nil, limit: 1000, actor: .system)
         #expect(audit.filter { $0.actor == person }.isEmpty, "\(person) changed: \(audit.filter { $0.actor == person }.map(\.action))")
-        #expect(try h.dir.store.webhooks().isEmpty)
+        #expect(try h.store.webhooks().isEmpty)
     }
 
     @Test func aDomainAdminManagesTheirOwnDomain() async throws {

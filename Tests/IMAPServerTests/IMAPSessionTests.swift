@@ -15,12 +15,14 @@ import Testing
 
 /// A store with alice and bob, and sessions driven command by command.
 struct IMAPHarness {
+    /// The store the delivery holds, as SQLite: tests read it beyond the delivery's protocols.
+    let store: SQLiteStore
     let dir: DirectoryService
     let delivery: LocalDelivery
     let env: IMAPEnvironment
 
     init() throws {
-        let store = try SQLiteStore.inMemory()
+        store = try SQLiteStore.inMemory()
         dir = try DirectoryService(store: store, passwordIterations: 4096)
         let admin = AdminActor(name: "t", role: .serverAdmin)
         _ = try dir.addDomain("example.org", actor: admin)
@@ -140,7 +142,7 @@ struct IMAPHarness {
 
         // A message whose ENVELOPE and BODYSTRUCTURE were not kept (stored by an older
         // version) is answered from its bytes, in the same FETCH.
-        try h.delivery.store.writer.write { db in
+        try h.store.writer.write { db in
             try db.execute(sql: "UPDATE blobs SET envelope = NULL, bodystructure = NULL, body_simple = NULL WHERE hash IN (SELECT blob_hash FROM messages WHERE uid = 2)")
         }
         let mixed = h.send(s, "d FETCH 1:* (\(items))")
@@ -199,7 +201,7 @@ struct IMAPHarness {
         #expect(h.send(s, "b COPY 1 Archive").contains("[COPYUID "))
         let move = h.send(s, "c MOVE 1 Trash")
         #expect(move.contains("* OK [COPYUID ") && move.contains("* 1 EXPUNGE"))
-        #expect(try h.delivery.store.referencedBlobs().count == 1)
+        #expect(try h.store.referencedBlobs().count == 1)
         #expect(h.send(s, "e STATUS Trash (MESSAGES)").contains("(MESSAGES 1)"))
         // INBOX is empty after the MOVE: sequence number 1 no longer exists.
         #expect(h.send(s, "f COPY 1 Archive").contains("f BAD"))

@@ -21,7 +21,7 @@ import Testing
         _ = try await h.delivery.deliver(Self.delivered("the quokka was sighted", subject: "wildlife"))
         _ = try await h.delivery.deliver(Self.delivered("nothing to see", subject: "quokka report"))
         _ = try await h.delivery.deliver(Self.delivered("plain", subject: "other"))
-        #expect(try h.env.delivery.store.indexBacklogCount() == 3)
+        #expect(try h.store.indexBacklogCount() == 3)
         let s = h.session()
         h.send(s, "a SELECT INBOX")
         func search(_ query: String) -> String {
@@ -32,7 +32,7 @@ import Testing
         #expect(before == ["* SEARCH 1", "* SEARCH 2", "* SEARCH 1 2", "* SEARCH 1 2 3", "* SEARCH 1", "* SEARCH"])
         // Indexed now: the same answers, from the index.
         try h.delivery.indexWaitingMessages()
-        #expect(try h.env.delivery.store.indexBacklogCount() == 0)
+        #expect(try h.store.indexBacklogCount() == 0)
         let inbox = try #require(try h.env.store.mailbox(accountID: 1, name: "INBOX"))
         #expect(try h.env.store.unindexedUIDs(mailboxID: inbox.id).isEmpty)
         #expect(queries.map(search) == before)
@@ -42,11 +42,11 @@ import Testing
         let h = try IMAPHarness()
         for i in 0..<100 { _ = try await h.delivery.deliver(Self.delivered("numbat \(i)", subject: "n\(i)")) }
         var waited = 0
-        while try h.env.delivery.store.indexBacklogCount() > 0 && waited < 2000 {
+        while try h.store.indexBacklogCount() > 0 && waited < 2000 {
             try await Task.sleep(for: .milliseconds(10))
             waited += 1
         }
-        #expect(try h.env.delivery.store.indexBacklogCount() == 0)
+        #expect(try h.store.indexBacklogCount() == 0)
         let inbox = try #require(try h.env.store.mailbox(accountID: 1, name: "INBOX"))
         #expect(try h.env.store.textSearch(mailboxID: inbox.id, fields: [.body], needle: "numbat").count == 100)
     }

@@ -12,7 +12,7 @@ import Testing
     func counts(_ h: IMAPHarness, _ user: String = "alice") throws -> (ham: Int, spam: Int) {
         h.delivery.junkTrainer.waitUntilIdle()
         let id = try #require(h.dir.snapshot.account(try EmailAddress("\(user)@example.org"))?.id)
-        let c = try h.delivery.store.junkCounts(accountID: id, tokens: ["cheap"])
+        let c = try h.store.junkCounts(accountID: id, tokens: ["cheap"])
         #expect(
             c.tokens["cheap"].map { $0.ham == c.hamMessages && $0.spam == c.spamMessages }
                 ?? (c.hamMessages + c.spamMessages == 0))

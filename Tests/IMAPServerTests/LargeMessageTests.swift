@@ -100,11 +100,11 @@ import Testing
             // Once the background indexer has read the message from its file, the index
             // answers the same.
             var waited = 0
-            while try server.h.env.delivery.store.indexBacklogCount() > 0 && waited < 400 {
+            while try server.h.store.indexBacklogCount() > 0 && waited < 400 {
                 usleep(50_000)
                 waited += 1
             }
-            #expect(try server.h.env.delivery.store.indexBacklogCount() == 0)
+            #expect(try server.h.store.indexBacklogCount() == 0)
             let indexed = try c.command("m", "UID SEARCH BODY zanzibar")
             #expect(indexed.contains("* SEARCH 1\r\n"), "\(indexed)")
             let subject = try c.command("n", "UID SEARCH SUBJECT \"big one\"")

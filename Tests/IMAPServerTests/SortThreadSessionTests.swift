@@ -153,7 +153,7 @@ import IMAP
 
     @Test func sortsMailStoredWithoutAnEnvelopeFromItsBytes() throws {
         let (h, s) = try Self.selected()
-        try h.delivery.store.writer.write { db in
+        try h.store.writer.write { db in
             try db.execute(sql: "UPDATE blobs SET envelope = NULL WHERE hash IN (SELECT blob_hash FROM messages WHERE uid IN (3, 6))")
         }
         #expect(Self.sorted(h.send(s, "a SORT (DATE) UTF-8 ALL")) == [2, 4, 1, 3, 5])

@@ -22,13 +22,13 @@ import Testing
     /// Flags every message of `address`'s INBOX \Deleted and expunges them.
     func emptyInbox(_ h: PolicyHarness, _ address: String) throws {
         let account = try #require(h.dir.snapshot.account(try EmailAddress(address))?.id)
-        let (inbox, uids) = try #require(try h.delivery.store.openMailbox(accountID: account, name: "INBOX"))
-        _ = try h.delivery.store.storeFlags(mailboxID: inbox.id, uids: uids, change: .add, flags: ["\\Deleted"], unchangedSince: nil)
-        #expect(try h.delivery.store.expunge(mailboxID: inbox.id, uids: nil).count == uids.count)
+        let (inbox, uids) = try #require(try h.store.openMailbox(accountID: account, name: "INBOX"))
+        _ = try h.store.storeFlags(mailboxID: inbox.id, uids: uids, change: .add, flags: ["\\Deleted"], unchangedSince: nil)
+        #expect(try h.store.expunge(mailboxID: inbox.id, uids: nil).count == uids.count)
     }
 
     func inbox(_ h: PolicyHarness, _ address: String) throws -> [StoredMessage] {
-        try h.delivery.store.inboxMessages(accountID: try #require(h.dir.snapshot.account(try EmailAddress(address))?.id))
+        try h.store.inboxMessages(accountID: try #require(h.dir.snapshot.account(try EmailAddress(address))?.id))
     }
 
     @Test func expungedBytesAreFreedWhileAnotherMailboxStillHoldsThem() async throws {
@@ -54,7 +54,7 @@ import Testing
         report = try h.delivery.sweepBlobs(grace: 0, now: Date().addingTimeInterval(1))
         #expect(report.unreferenced == 0 && report.filesRemoved == 1 && report.fileBytesFreed > 300_000)
         #expect(!FileManager.default.fileExists(atPath: file))
-        #expect(try h.delivery.store.referencedBlobs().isEmpty)
+        #expect(try h.store.referencedBlobs().isEmpty)
         #expect(try h.delivery.sweepBlobs(grace: 0, now: Date().addingTimeInterval(1)) == BlobSweepReport(), "nothing left")
     }
 
@@ -68,12 +68,12 @@ import Testing
         _ = try await h.delivery.deliver(big)
         let stored = try inbox(h, "carol@example.org")
         #expect(stored.count == 1)
-        #expect(try h.delivery.store.referencedBlobs() == [stored[0].blobHash], "counted as live again")
+        #expect(try h.store.referencedBlobs() == [stored[0].blobHash], "counted as live again")
         #expect(try h.delivery.readBlob(stored[0].blobHash) == Array(big.receivedHeader.utf8) + big.data)
         let account = try #require(h.dir.snapshot.account(try EmailAddress("carol@example.org"))?.id)
-        let mailbox = try #require(try h.delivery.store.mailbox(accountID: account, name: "INBOX"))
+        let mailbox = try #require(try h.store.mailbox(accountID: account, name: "INBOX"))
         try h.delivery.indexWaitingMessages()
-        #expect(try h.delivery.store.textSearch(mailboxID: mailbox.id, fields: [.body], needle: "quokkasight") == [stored[0].uid])
+        #expect(try h.store.textSearch(mailboxID: mailbox.id, fields: [.body], needle: "quokkasight") == [stored[0].uid])
         #expect(try h.delivery.sweepBlobs(grace: 0, now: Date().addingTimeInterval(1)) == BlobSweepReport(), "live again")
         #expect(try h.delivery.readBlob(stored[0].blobHash).count > 300_000)
     }

@@ -18,16 +18,16 @@ import Testing
     func indexRows(_ h: PolicyHarness, _ word: String) throws -> Int {
         // Delivery leaves the words to the background indexer: let it finish first.
         try h.delivery.indexWaitingMessages()
-        return try h.delivery.store.writer.read { db in
+        return try h.store.writer.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blob_text WHERE blob_text MATCH ?", arguments: ["\"\(word)\""]) ?? -1
         }
     }
 
     func search(_ h: PolicyHarness, _ address: String, _ word: String) throws -> Set<Int64> {
         let account = try #require(h.dir.snapshot.account(try EmailAddress(address))?.id)
-        let inbox = try #require(try h.delivery.store.mailbox(accountID: account, name: "INBOX"))
+        let inbox = try #require(try h.store.mailbox(accountID: account, name: "INBOX"))
         try h.delivery.indexWaitingMessages()
-        return try h.delivery.store.textSearch(mailboxID: inbox.id, fields: [.body], needle: word)
+        return try h.store.textSearch(mailboxID: inbox.id, fields: [.body], needle: word)
     }
 
     @Test func theIndexKeepsOnlyTheWordsOfMessagesStillStored() async throws {
@@ -39,9 +39,9 @@ import Testing
         let bigFile = h.delivery.blobs.path(of: try sweep.inbox(h, "bob@example.org")[0].blobHash)
         // alice expunges the first of her two; bob's account goes.
         let alice = try #require(h.dir.snapshot.account(try EmailAddress("alice@example.org"))?.id)
-        let (inbox, uids) = try #require(try h.delivery.store.openMailbox(accountID: alice, name: "INBOX"))
-        _ = try h.delivery.store.storeFlags(mailboxID: inbox.id, uids: [uids[0]], change: .add, flags: ["\\Deleted"], unchangedSince: nil)
-        _ = try h.delivery.store.expunge(mailboxID: inbox.id, uids: nil)
+        let (inbox, uids) = try #require(try h.store.openMailbox(accountID: alice, name: "INBOX"))
+        _ = try h.store.storeFlags(mailboxID: inbox.id, uids: [uids[0]], change: .add, flags: ["\\Deleted"], unchangedSince: nil)
+        _ = try h.store.expunge(mailboxID: inbox.id, uids: nil)
         _ = try h.dir.removeAccount("bob@example.org", actor: sweep.admin)
         #expect(try indexRows(h, "platypusfeeding") == 1 && indexRows(h, "wombatcrossing") == 1, "kept until compacted")
         _ = try h.delivery.sweepBlobs(grace: 0, now: Date().addingTimeInterval(1))

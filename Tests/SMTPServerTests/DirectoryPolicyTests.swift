@@ -10,12 +10,14 @@ import Testing
 @testable import Storage
 
 struct PolicyHarness {
+    /// The store the delivery holds, as SQLite: tests read it beyond the delivery's protocols.
+    let store: SQLiteStore
     let dir: DirectoryService
     let policy: DirectoryPolicy
     let delivery: LocalDelivery
 
     init() throws {
-        let store = try SQLiteStore.inMemory()
+        store = try SQLiteStore.inMemory()
         dir = try DirectoryService(store: store, passwordIterations: 4096)
         let admin = AdminActor(name: "t", role: .serverAdmin)
         _ = try dir.addDomain("example.org", actor: admin)

@@ -47,7 +47,7 @@ import Testing
             settings.routes["partner.test"] = NextHop(host: "127.0.0.1", port: 2526)
             // No DNS server answers (port 9): only the configured route is used here.
             runner = QueueRunner(
-                store: harness.delivery.store, delivery: harness.delivery, settings: settings,
+                store: harness.store, delivery: harness.delivery, settings: settings,
                 resolver: DNSResolver(
                     servers: [DNSServerAddress(host: "127.0.0.1", port: 9)], timeout: .milliseconds(100)),
                 logger: Logger(label: "test"))
@@ -65,7 +65,7 @@ import Testing
 
         /// Nothing stored, queued, held, traced or remembered.
         func expectNothingChanged(_ account: String = "alice@example.org") throws {
-            let store = harness.delivery.store
+            let store = harness.store
             let id = try #require(harness.dir.snapshot.account(try EmailAddress(account))?.id)
             harness.delivery.flushRefusals()
             #expect(try store.inboxMessages(accountID: id).isEmpty)

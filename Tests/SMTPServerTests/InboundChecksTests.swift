@@ -70,18 +70,18 @@ import Testing
 
         /// The stored copies in alice's INBOX, as the client reads them.
         func inbox() throws -> [String] {
-            try harness.delivery.store.inboxMessages(accountID: try account("alice@example.org")).map {
+            try harness.store.inboxMessages(accountID: try account("alice@example.org")).map {
                 String(decoding: $0.headerPrefix + (try harness.delivery.readBlob($0.blobHash)), as: UTF8.self)
             }
         }
 
         func junkCount() throws -> Int64 {
-            try #require(try harness.delivery.store.mailbox(accountID: try account("alice@example.org"), name: "Junk")).uidNext - 1
+            try #require(try harness.store.mailbox(accountID: try account("alice@example.org"), name: "Junk")).uidNext - 1
         }
 
         func trace() throws -> [DeliveryEvent] {
             harness.delivery.flushRefusals()
-            return try harness.delivery.store.traceEvents(messageID: nil, sender: nil, recipient: nil, since: nil, limit: 100)
+            return try harness.store.traceEvents(messageID: nil, sender: nil, recipient: nil, since: nil, limit: 100)
         }
     }
 
@@ -239,18 +239,18 @@ import Testing
         let s = try Setup()
         let admin = AdminActor(name: "t", role: .serverAdmin)
         _ = try s.harness.dir.addAlias("fwd@example.org", targets: ["bob@far.test"], actor: admin)
-        let keyring = try DKIMKeyring(store: s.harness.delivery.store, directory: s.harness.dir)
+        let keyring = try DKIMKeyring(store: s.harness.store, directory: s.harness.dir)
         _ = try keyring.generate(domain: "example.org", algorithm: "ed25519", selector: "arc", actor: admin)
         s.harness.delivery.signer = keyring
         let message = Self.signed(Self.message(from: "ann@partner.test"), domain: "partner.test", key: Self.partnerKey)
         #expect(await s.send(from: "ann@partner.test", message, to: "fwd@example.org").code == 250)
-        let queued = try #require(try s.harness.delivery.store.queueEntries(QueueSelection(recipient: "bob@far.test")).first)
+        let queued = try #require(try s.harness.store.queueEntries(QueueSelection(recipient: "bob@far.test")).first)
         let bytes = try s.harness.delivery.readBlob(queued.blobHash)
         let text = String(decoding: bytes, as: UTF8.self)
         #expect(text.hasPrefix("ARC-Seal: i=1; a=ed25519-sha256; t="), "\(text.prefix(600))")
         #expect(text.contains("ARC-Authentication-Results: i=1; mx.example.org;\r\n\tspf=pass"))
         // The next server verifies our seal with the key we publish.
-        let key = try #require(try s.harness.delivery.store.dkimKeys().first { $0.selector == "arc" })
+        let key = try #require(try s.harness.store.dkimKeys().first { $0.selector == "arc" })
         let record = try DKIMKey(algorithm: .ed25519, privateKeyPEM: key.privateKeyPEM).dnsRecord
         let next = FakeAuthDNS(["arc._domainkey.example.org": [.txt(record)]])
         let chain = await ARCVerifier(dns: next).verify(DKIMMessage(bytes))
@@ -266,7 +266,7 @@ import Testing
         _ = try s.harness.dir.createList("open@example.org", name: "Open", members: ["alice@example.org", "bob@far.test"], actor: admin)
         let message = Self.signed(Self.message(from: "ann@partner.test"), domain: "partner.test", key: Self.partnerKey)
         #expect(await s.send(from: "ann@partner.test", message, to: "open@example.org").code == 250)
-        let queued = try #require(try s.harness.delivery.store.queueEntries(QueueSelection(recipient: "bob@far.test")).first)
+        let queued = try #require(try s.harness.store.queueEntries(QueueSelection(recipient: "bob@far.test")).first)
         let sent = String(decoding: try s.harness.delivery.readBlob(queued.blobHash), as: UTF8.self)
         #expect(sent.contains("From: \"Sender via Open\" <open@example.org>\r\n"), "\(sent)")
         #expect(sent.contains("Reply-To: Sender <ann@partner.test>\r\n"))
@@ -277,7 +277,7 @@ import Testing
         #expect(await s.send(from: "ann@partner.test", message, to: "open@example.org").code == 250)
         _ = try s.harness.dir.updateList("open@example.org", dmarcRewrite: "auto", actor: admin)
         #expect(await s.send(from: "ann@relaxed.test", Self.message(from: "ann@relaxed.test"), to: "open@example.org").code == 250)
-        let copies = try s.harness.delivery.store.queueEntries(QueueSelection(recipient: "bob@far.test")).map {
+        let copies = try s.harness.store.queueEntries(QueueSelection(recipient: "bob@far.test")).map {
             String(decoding: try s.harness.delivery.readBlob($0.blobHash), as: UTF8.self)
         }
         #expect(copies.count == 3)

@@ -30,9 +30,9 @@ import Testing
         for i in 0..<12 {
             let spam = Self.message((0..<5).map { spamWords[(i + $0) % 10] }, subject: "great \(spamWords[i % 10])")
             let ham = Self.message((0..<5).map { hamWords[(i + $0) % 10] }, subject: "about the \(hamWords[i % 10])")
-            try s.harness.delivery.store.trainJunk(
+            try s.harness.store.trainJunk(
                 accountID: alice, blobHash: "spam\(i)", tokens: JunkTokenizer.tokens(Array(spam.utf8)), as: .spam)
-            try s.harness.delivery.store.trainJunk(
+            try s.harness.store.trainJunk(
                 accountID: alice, blobHash: "ham\(i)", tokens: JunkTokenizer.tokens(Array(ham.utf8)), as: .ham)
         }
     }
@@ -76,7 +76,7 @@ import Testing
         #expect(await s.send(from: "ann@relaxed.test", spam).code == 250)
         #expect(try s.junkCount() == 0, "learning off: no classifier verdict")
         let alice = try s.account("alice@example.org")
-        let inbox = try #require(try s.harness.delivery.store.mailbox(accountID: alice, name: "INBOX"))
+        let inbox = try #require(try s.harness.store.mailbox(accountID: alice, name: "INBOX"))
         s.harness.delivery.junkTrainer.learn([.init(accountID: alice, mailboxID: inbox.id, uid: 1, junkClass: .spam)])
         s.harness.delivery.junkTrainer.waitUntilIdle()
         #expect(try s.harness.dir.junkSummary("alice@example.org", actor: admin).spamMessages == 12, "learning off: nothing learned")
@@ -102,8 +102,8 @@ import Testing
         #expect(await s.send(from: "ann@relaxed.test", spam, to: "alice@example.org", also: ["bob@example.org"]).code == 250)
         #expect(try s.junkCount() == 1)
         let bob = try s.account("bob@example.org")
-        #expect(try s.harness.delivery.store.inboxMessages(accountID: bob).count == 1)
-        #expect(try s.harness.delivery.store.mailbox(accountID: bob, name: "Junk").map { $0.uidNext - 1 } ?? 0 == 0)
+        #expect(try s.harness.store.inboxMessages(accountID: bob).count == 1)
+        #expect(try s.harness.store.mailbox(accountID: bob, name: "Junk").map { $0.uidNext - 1 } ?? 0 == 0)
         let stored = try s.trace().filter { $0.event == .stored }
         #expect(stored.contains { $0.recipient == "alice@example.org" && ($0.detail ?? "").hasPrefix("Junk (score") })
         #expect(stored.contains { $0.recipient == "bob@example.org" && $0.detail == "INBOX" })

@@ -28,8 +28,8 @@ import Testing
         for m in members { _ = try h.dir.addAccount(m, actor: admin) }
         _ = try h.dir.createList("all@example.org", members: members, actor: admin)
         let qid = try await h.delivery.deliver(message(["all@example.org"]))
-        #expect(try h.delivery.store.referencedBlobs().count == 1)
-        let stored = try h.delivery.store.inboxMessages(accountID: try account(h, "m77@example.org"))
+        #expect(try h.store.referencedBlobs().count == 1)
+        let stored = try h.store.inboxMessages(accountID: try account(h, "m77@example.org"))
         #expect(stored.count == 1)
         #expect(stored[0].queueID == qid)
         let prefix = String(decoding: stored[0].headerPrefix, as: UTF8.self)
@@ -45,9 +45,9 @@ import Testing
         _ = try await h.delivery.deliver(message(["alice@example.org"]))
         let big = String(repeating: "0123456789abcdef\r\n", count: 20_000)
         _ = try await h.delivery.deliver(message(["alice@example.org"], body: big))
-        let inbox = try h.delivery.store.inboxMessages(accountID: try account(h, "alice@example.org"))
-        #expect(try h.delivery.store.inlineBlob(inbox[0].blobHash) != nil)
-        #expect(try h.delivery.store.inlineBlob(inbox[1].blobHash) == nil)
+        let inbox = try h.store.inboxMessages(accountID: try account(h, "alice@example.org"))
+        #expect(try h.store.inlineBlob(inbox[0].blobHash) != nil)
+        #expect(try h.store.inlineBlob(inbox[1].blobHash) == nil)
         #expect(FileManager.default.fileExists(atPath: h.delivery.blobs.path(of: inbox[1].blobHash)))
         #expect(!FileManager.default.fileExists(atPath: h.delivery.blobs.path(of: inbox[0].blobHash)))
         #expect(String(decoding: try h.delivery.readBlob(inbox[1].blobHash), as: UTF8.self).hasSuffix(big))
@@ -57,10 +57,10 @@ import Testing
         let h = try PolicyHarness()
         _ = try await h.delivery.deliver(message(["alice@example.org", "ALICE+x@example.net", "sales@example.org", "eng@example.org"]))
         _ = try await h.delivery.deliver(message(["alice@example.org"]))
-        let inbox = try h.delivery.store.inboxMessages(accountID: try account(h, "alice@example.org"))
+        let inbox = try h.store.inboxMessages(accountID: try account(h, "alice@example.org"))
         #expect(inbox.map(\.uid) == [1, 2])
         #expect(inbox[1].modseq > inbox[0].modseq)
-        #expect(try h.delivery.store.inboxMessages(accountID: try account(h, "bob@example.org")).count == 1)
+        #expect(try h.store.inboxMessages(accountID: try account(h, "bob@example.org")).count == 1)
     }
 
     @Test func loopsAreRefused() async throws {
@@ -75,7 +75,7 @@ import Testing
         } catch let r as DeliveryRefusal {
             #expect(r.code == 554 && r.enhanced == "5.4.6")
         }
-        #expect(try h.delivery.store.inboxMessages(accountID: try account(h, "alice@example.org")).isEmpty)
+        #expect(try h.store.inboxMessages(accountID: try account(h, "alice@example.org")).isEmpty)
     }
 
     @Test func moderatedListsHoldMessages() async throws {
@@ -85,7 +85,7 @@ import Testing
         _ = try h.dir.updateList("mod@example.org", postingPolicy: "moderated", moderators: ["bob@example.org"], actor: admin)
         #expect(h.rcpt("<mod@example.org>") == 250)
         _ = try await h.delivery.deliver(message(["mod@example.org"]))
-        #expect(try h.delivery.store.inboxMessages(accountID: try account(h, "carol@example.org")).isEmpty)
+        #expect(try h.store.inboxMessages(accountID: try account(h, "carol@example.org")).isEmpty)
         let trace = try h.dir.trace(messageID: nil, sender: nil, recipient: "mod@example.org", since: nil, limit: 10, actor: admin)
         #expect(trace.first?.events.map(\.event).contains("held") == true)
     }
@@ -95,7 +95,7 @@ import Testing
         let admin = AdminActor(name: "t", role: .serverAdmin)
         _ = try h.dir.addAlias("fwd@example.org", targets: ["friend@partner.test", "bob@example.org"], actor: admin)
         _ = try await h.delivery.deliver(message(["fwd@example.org", "other@remote.test"]))
-        let queued = try h.delivery.store.queuedRecipients().map(\.recipient).sorted()
+        let queued = try h.store.queuedRecipients().map(\.recipient).sorted()
         #expect(queued == ["friend@partner.test", "other@remote.test"])
     }
 
@@ -106,7 +106,7 @@ import Testing
                 group.addTask { _ = try? await h.delivery.deliver(self.message(["bob@example.org"])) }
             }
         }
-        #expect(try h.delivery.store.inboxMessages(accountID: try account(h, "bob@example.org")).count == 40)
+        #expect(try h.store.inboxMessages(accountID: try account(h, "bob@example.org")).count == 40)
         let stats = h.delivery.commitStats
         #expect(stats.messages == 40)
         #expect(stats.batches <= 40)
@@ -167,7 +167,7 @@ import Testing
                 tls: nil, authenticatedUser: nil))
         func stored(_ a: String) throws -> String {
             let id = try #require(h.dir.snapshot.account(try EmailAddress(a))?.id)
-            let m = try #require(try h.delivery.store.inboxMessages(accountID: id).first)
+            let m = try #require(try h.store.inboxMessages(accountID: id).first)
             return String(decoding: m.headerPrefix + (try h.delivery.readBlob(m.blobHash)), as: UTF8.self)
         }
         let alice = try stored("alice@example.org")
@@ -175,7 +175,7 @@ import Testing
         #expect(alice.contains("Subject: [eng] hi"))
         let carol = try stored("carol@example.org")
         #expect(carol.contains("Subject: hi") && !carol.contains("List-Id"))
-        #expect(try h.delivery.store.referencedBlobs().count == 2)
+        #expect(try h.store.referencedBlobs().count == 2)
     }
 }
 
@@ -200,14 +200,14 @@ import Testing
         let approved = try h.delivery.moderate(id: held[0].id, approve: true, actor: admin)
         #expect(approved.recipients == 2)
         let carol = try #require(h.dir.snapshot.account(try EmailAddress("carol@example.org"))?.id)
-        let inbox = try h.delivery.store.inboxMessages(accountID: carol)
+        let inbox = try h.store.inboxMessages(accountID: carol)
         #expect(inbox.count == 1)
         #expect(String(decoding: try h.delivery.readBlob(inbox[0].blobHash), as: UTF8.self).contains("Subject: [mod] first"))
-        #expect(try h.delivery.store.queuedRecipients().map(\.recipient) == ["friend@partner.test"])
+        #expect(try h.store.queuedRecipients().map(\.recipient) == ["friend@partner.test"])
 
         _ = try h.delivery.moderate(id: held[1].id, approve: false, actor: admin)
         #expect(try h.delivery.heldMessages(list: nil, actor: admin).isEmpty)
-        #expect(try h.delivery.store.inboxMessages(accountID: carol).count == 1)
+        #expect(try h.store.inboxMessages(accountID: carol).count == 1)
         let story = try h.dir.trace(messageID: nil, sender: "x@elsewhere.com", recipient: nil, since: nil, limit: 10, actor: admin)
         #expect(story.flatMap(\.events).contains { $0.detail == "rejected by moderator token:ops" })
     }

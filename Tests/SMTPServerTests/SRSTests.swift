@@ -60,7 +60,7 @@ struct SRSForwardingTests {
         }
         _ = try await h.delivery.deliver(message(from: "ann@elsewhere.com"))
         _ = try await h.delivery.deliver(message(from: "alice@example.org"))
-        let queued = try h.delivery.store.queuedRecipients().map(\.sender)
+        let queued = try h.store.queuedRecipients().map(\.sender)
         #expect(queued.count == 2)
         let srs = try #require(queued.first { $0.hasPrefix("SRS0=") }, "\(queued)")
         #expect(srs.hasSuffix("=elsewhere.com=ann@example.org"), "\(srs)")
@@ -98,20 +98,20 @@ struct SRSForwardingTests {
         let kept = try h.delivery.setForward("alice@example.org", to: ["alice@partner.test"], keepCopy: true, actor: admin)
         #expect(kept.active && kept.keepCopy && kept.to == ["alice@partner.test"] && kept.includes == "mine", "\(kept)")
         try await send()
-        #expect(try h.delivery.store.inboxMessages(accountID: alice).count == 1)
-        let queued = try h.delivery.store.queuedRecipients()
+        #expect(try h.store.inboxMessages(accountID: alice).count == 1)
+        let queued = try h.store.queuedRecipients()
         #expect(queued.count == 1 && queued[0].recipient == "alice@partner.test" && queued[0].sender.hasPrefix("SRS0="), "\(queued)")
 
         let moved = try h.delivery.setForward("alice@example.org", to: ["alice@partner.test"], actor: admin)
         #expect(!moved.keepCopy && moved.includes == nil)
         try await send()
-        #expect(try h.delivery.store.inboxMessages(accountID: alice).count == 1, "nothing stays without a copy")
-        #expect(try h.delivery.store.queuedRecipients().count == 2)
+        #expect(try h.store.inboxMessages(accountID: alice).count == 1, "nothing stays without a copy")
+        #expect(try h.store.queuedRecipients().count == 2)
 
         #expect(try h.delivery.clearForward("alice@example.org", actor: admin).active == false)
         #expect(try h.delivery.sieveScripts("alice@example.org", actor: admin).contains { $0.name == "mine" && $0.active })
         try await send()
-        #expect(try h.delivery.store.inboxMessages(accountID: alice).count == 2)
+        #expect(try h.store.inboxMessages(accountID: alice).count == 2)
         #expect(throws: AdminError.self) {
             try h.delivery.setForward("alice@example.org", to: ["alice@example.org"], actor: admin)
         }

@@ -153,10 +153,10 @@ import Testing
         #expect(r.outcome.contains("redirected to carol@partner.test by the account's rules"))
         // Nothing was stored, queued, created or remembered.
         let id = try #require(h.dir.snapshot.account(try EmailAddress("alice@example.org"))?.id)
-        #expect(try h.delivery.store.mailbox(accountID: id, name: "Projects") == nil)
-        #expect(try h.delivery.store.queueEntries(QueueSelection()).isEmpty)
+        #expect(try h.store.mailbox(accountID: id, name: "Projects") == nil)
+        #expect(try h.store.queueEntries(QueueSelection()).isEmpty)
         #expect(
-            try h.delivery.store.lastVacationReply(
+            try h.store.lastVacationReply(
                 accountID: id, handle: "away<default-subject><default-from><NO-MIME>", sender: "bob@elsewhere.test")
                 == nil)
         // --from overrides the envelope sender: a bounce gets no reply.

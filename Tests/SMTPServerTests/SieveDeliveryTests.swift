@@ -30,7 +30,7 @@ import Testing
     }
 
     func put(_ h: PolicyHarness, _ script: String, for address: String = "alice@example.org") throws {
-        try h.delivery.store.putSieveScript(
+        try h.store.putSieveScript(
             accountID: try account(h, address), name: "rules", text: script, activate: true, at: Date(), audit: [])
     }
 
@@ -38,22 +38,22 @@ import Testing
     func messages(_ h: PolicyHarness, _ mailbox: String, of address: String = "alice@example.org") throws
         -> [MessageState]
     {
-        guard let box = try h.delivery.store.mailbox(accountID: try account(h, address), name: mailbox) else {
+        guard let box = try h.store.mailbox(accountID: try account(h, address), name: mailbox) else {
             return []
         }
-        return try h.delivery.store.messageStates(mailboxID: box.id)
+        return try h.store.messageStates(mailboxID: box.id)
     }
 
     func trace(_ h: PolicyHarness, _ queueID: String) throws -> [String] {
-        try h.delivery.store.traceEvents(
-            messageID: nil, sender: nil, recipient: nil, account: nil, since: nil, limit: 100
+        try h.store.traceEvents(
+            messageID: nil, sender: nil, recipient: nil, since: nil, limit: 100
         )
         .filter { $0.queueID == queueID }.map { "\($0.event.rawValue): \($0.detail ?? "")" }
     }
 
     @Test func fileintoAnExistingFolderAndCreateOne() async throws {
         let h = try PolicyHarness()
-        try h.delivery.store.createMailbox(accountID: try account(h), name: "Projects", specialUse: nil)
+        try h.store.createMailbox(accountID: try account(h), name: "Projects", specialUse: nil)
         try put(
             h,
             """
@@ -66,7 +66,7 @@ import Testing
         _ = try await h.delivery.deliver(message(subject: "hello"))
         #expect(try messages(h, "Projects").count == 1)
         #expect(try messages(h, "Later/Reading").count == 1)
-        #expect(try h.delivery.store.mailbox(accountID: try account(h), name: "Later") != nil)
+        #expect(try h.store.mailbox(accountID: try account(h), name: "Later") != nil)
         #expect(try messages(h, "INBOX").count == 1)
         #expect(try trace(h, q1).contains("stored: Projects (filed by the account's rules)"))
     }
@@ -76,7 +76,7 @@ import Testing
         try put(h, "require \"fileinto\"; fileinto \"Gone\";")
         let q = try await h.delivery.deliver(message())
         #expect(try messages(h, "INBOX").count == 1)
-        #expect(try h.delivery.store.mailbox(accountID: try account(h), name: "Gone") == nil)
+        #expect(try h.store.mailbox(accountID: try account(h), name: "Gone") == nil)
         #expect(try trace(h, q).contains { $0.contains("\"Gone\", which does not exist — kept in INBOX") })
     }
 
@@ -96,14 +96,14 @@ import Testing
         #expect(inbox.count == 1)
         #expect(inbox.first?.flags == ["\\Seen", "$Important"])
         #expect(try trace(h, dropped).contains("filtered: script \"rules\": discarded by the account's rules"))
-        #expect(try h.delivery.store.mailbox(accountID: try account(h), name: "INBOX")?.keywords == ["$Important"])
+        #expect(try h.store.mailbox(accountID: try account(h), name: "INBOX")?.keywords == ["$Important"])
     }
 
     @Test func redirectIsQueuedForTheRemoteAddressAndKeepsTheSender() async throws {
         let h = try PolicyHarness()
         try put(h, "redirect \"carol@partner.test\";")
         let q = try await h.delivery.deliver(message())
-        let queued = try h.delivery.store.queueEntries(QueueSelection(recipient: "carol@partner.test"))
+        let queued = try h.store.queueEntries(QueueSelection(recipient: "carol@partner.test"))
         #expect(queued.count == 1)
         #expect(queued.first?.sender == "sender@elsewhere.com")
         #expect(queued.first?.queueID != q)
@@ -121,7 +121,7 @@ import Testing
         let q = try await h.delivery.deliver(message())
         // alice → bob → alice: the Delivered-To check refuses the second visit to alice; the
         // message is in nobody's INBOX, and the trace says why.
-        let events = try h.delivery.store.traceEvents(
+        let events = try h.store.traceEvents(
             messageID: nil, sender: nil, recipient: nil, since: nil, limit: 100)
         #expect(events.contains { $0.event == .filtered && ($0.detail ?? "").contains("not sent: mail loop") })
         #expect(try messages(h, "INBOX").isEmpty)
@@ -137,7 +137,7 @@ import Testing
         let afterFirst = Date()
         let q2 = try await h.delivery.deliver(message())
         _ = try await h.delivery.deliver(message(from: "other@elsewhere.com"))
-        let replies = try h.delivery.store.queueEntries(QueueSelection(domain: "elsewhere.com"))
+        let replies = try h.store.queueEntries(QueueSelection(domain: "elsewhere.com"))
         #expect(replies.map(\.recipient).sorted() == ["other@elsewhere.com", "sender@elsewhere.com"])
         #expect(replies.allSatisfy { $0.sender == "" })
         let reply = String(
@@ -155,7 +155,7 @@ import Testing
         #expect(
             try trace(h, q2).contains { $0.contains("vacation reply not sent: sender@elsewhere.com was answered on") })
         let last = try #require(
-            try h.delivery.store.lastVacationReply(
+            try h.store.lastVacationReply(
                 accountID: try account(h), handle: "I am away until Monday.Away<default-from><NO-MIME>",
                 sender: "sender@elsewhere.com"))
         // Remembered as of the first reply (the second message sent none), whatever the pace.
@@ -169,7 +169,7 @@ import Testing
         async let b = h.delivery.deliver(message())
         async let c = h.delivery.deliver(message())
         _ = try await (a, b, c)
-        #expect(try h.delivery.store.queueEntries(QueueSelection(recipient: "sender@elsewhere.com")).count == 1)
+        #expect(try h.store.queueEntries(QueueSelection(recipient: "sender@elsewhere.com")).count == 1)
         #expect(try messages(h, "INBOX").count == 3)
     }
 
@@ -179,7 +179,7 @@ import Testing
         _ = try await h.delivery.deliver(message())
         try await Task.sleep(for: .milliseconds(1100))
         _ = try await h.delivery.deliver(message())
-        #expect(try h.delivery.store.queueEntries(QueueSelection(recipient: "sender@elsewhere.com")).count == 2)
+        #expect(try h.store.queueEntries(QueueSelection(recipient: "sender@elsewhere.com")).count == 2)
     }
 
     @Test(arguments: [
@@ -191,7 +191,7 @@ import Testing
         let h = try PolicyHarness()
         try put(h, "require \"vacation\"; vacation \"away\";")
         let q = try await h.delivery.deliver(message(headers: header))
-        #expect(try h.delivery.store.queueEntries(QueueSelection()).isEmpty)
+        #expect(try h.store.queueEntries(QueueSelection()).isEmpty)
         #expect(try trace(h, q).contains { $0.contains("vacation reply not sent") && $0.contains(why) })
     }
 
@@ -199,7 +199,7 @@ import Testing
         let h = try PolicyHarness()
         try put(h, "require \"vacation\"; vacation \"away\";")
         _ = try await h.delivery.deliver(message(from: nil))
-        #expect(try h.delivery.store.queueEntries(QueueSelection()).isEmpty)
+        #expect(try h.store.queueEntries(QueueSelection()).isEmpty)
         #expect(try messages(h, "INBOX").count == 1)
     }
 
@@ -244,7 +244,7 @@ import Testing
         let h = try PolicyHarness()
         try put(h, "require \"reject\"; reject \"I do not take mail from you.\";")
         let q = try await h.delivery.deliver(message())
-        let notices = try h.delivery.store.queueEntries(QueueSelection(recipient: "sender@elsewhere.com"))
+        let notices = try h.store.queueEntries(QueueSelection(recipient: "sender@elsewhere.com"))
         #expect(notices.count == 1 && notices.first?.sender == "")
         let text = String(decoding: try h.delivery.readBlob(try #require(notices.first).blobHash), as: UTF8.self)
         #expect(text.contains("I do not take mail from you."))
@@ -264,13 +264,13 @@ import Testing
         } catch let r as DeliveryRefusal {
             #expect(r.code == 550 && r.enhanced == "5.7.1" && r.text == "No mail from you, thanks.")
         }
-        #expect(try h.delivery.store.queueEntries(QueueSelection()).isEmpty)
+        #expect(try h.store.queueEntries(QueueSelection()).isEmpty)
         #expect(try messages(h, "INBOX").isEmpty)
         // With another recipient the message is accepted for bob: alice's sender gets a notice.
         var both = message(["alice@example.org", "bob@example.org"])
         both.awaitsReply = true
         _ = try await h.delivery.deliver(both)
-        #expect(try h.delivery.store.queueEntries(QueueSelection(recipient: "sender@elsewhere.com")).count == 1)
+        #expect(try h.store.queueEntries(QueueSelection(recipient: "sender@elsewhere.com")).count == 1)
         #expect(try messages(h, "INBOX", of: "bob@example.org").count == 1)
         #expect(try messages(h, "INBOX").isEmpty)
     }
@@ -289,7 +289,7 @@ import Testing
     @Test func accountsWithoutAnActiveScriptAreUntouched() async throws {
         let h = try PolicyHarness()
         try put(h, "discard;")
-        try h.delivery.store.setActiveSieveScript(accountID: try account(h), name: nil, audit: [])
+        try h.store.setActiveSieveScript(accountID: try account(h), name: nil, audit: [])
         _ = try await h.delivery.deliver(message())
         #expect(try messages(h, "INBOX").count == 1)
     }

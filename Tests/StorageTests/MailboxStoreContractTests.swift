@@ -73,9 +73,14 @@ import TestSupport
         #expect(try store.openMailbox(accountID: account, name: "INBOX")?.1 == [2])
         try store.renameMailbox(accountID: account, from: "Projects", to: "Old")
         #expect(try store.openMailbox(accountID: account, name: "Old/2026")?.1 == [1, 2])
+        // A move keeps the account's totals; deleting a mailbox takes its messages off them.
+        let size = Int64(try #require(try store.messageDetails(mailboxID: inbox.id, uids: 2, 2, parts: .basics) { _ in true }.first).size)
+        #expect(size > 0)
+        #expect(try store.mailboxStats(accountID: account) == (3, 3 * size))
         #expect(throws: MailboxError.self) { try store.deleteMailbox(accountID: account, name: "Old") }
         #expect(throws: MailboxError.self) { try store.deleteMailbox(accountID: account, name: "INBOX") }
         try store.deleteMailbox(accountID: account, name: "Old/2026")
+        #expect(try store.mailboxStats(accountID: account) == (1, size))
         try store.deleteMailbox(accountID: account, name: "Old")
         #expect(try store.mailbox(accountID: account, name: "Old") == nil)
         try store.setSubscribed(accountID: account, name: "Later", true)

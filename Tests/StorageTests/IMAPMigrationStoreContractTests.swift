@@ -1,18 +1,21 @@
 import Foundation
-import GRDB
 import Testing
 
 @testable import Storage
 import TestSupport
 
-/// What `mailroom migrate imap` records of each source message (v20-imap-migration-uids) and
-/// how the changes of the source are applied here: only to copies the migration made, flags as
-/// differences (a change made here stays), a copy removed when no source message is left for it.
-@Suite struct IMAPMigrationStateTests {
+/// What any ``IMAPMigrationStore`` must do, run through the protocol against each
+/// implementation (SQLite in memory and on disk): how far each folder was copied, what
+/// `mailroom migrate imap` records of each source message, and how the changes of the source
+/// are applied here: only to copies the migration made, flags as differences (a change made
+/// here stays), a copy removed when no source message is left for it.
+@Suite struct IMAPMigrationStoreContractTests {
+    typealias Store = IMAPMigrationStore & MessageCommitStore & MailboxStore
+
     static let source = "imap://old.example.org:993/ann"
 
-    static func store() throws -> (SQLiteStore, Int64) {
-        let store = try StoreKind.memory.make(accounts: ["ann@example.org"])
+    static func store(_ kind: StoreKind) throws -> (any Store, Int64) {
+        let store = try kind.make(accounts: ["ann@example.org"])
         return (store, try #require(try store.mailbox(accountID: 1, name: "INBOX")).id)
     }
 
@@ -22,7 +25,7 @@ import TestSupport
     }
 
     /// Appends a message; with `origin`, as a migration copies it.
-    static func add(_ store: SQLiteStore, _ mailbox: Int64, _ n: Int, _ flags: [String], origin: IMAPMigrationOrigin?)
+    static func add(_ store: any Store, _ mailbox: Int64, _ n: Int, _ flags: [String], origin: IMAPMigrationOrigin?)
         throws -> Int64
     {
         let bytes = Array("Subject: \(n)\r\n\r\nbody \(n)\r\n".utf8)
@@ -34,12 +37,33 @@ import TestSupport
         ).uid
     }
 
-    static func flags(_ store: SQLiteStore, _ mailbox: Int64) throws -> [Int64: Set<String>] {
+    static func flags(_ store: any Store, _ mailbox: Int64) throws -> [Int64: Set<String>] {
         Dictionary(uniqueKeysWithValues: try store.messageStates(mailboxID: mailbox).map { ($0.uid, Set($0.flags)) })
     }
 
-    @Test func changesAtTheSourceReachOnlyCopies() throws {
-        let (store, inbox) = try Self.store()
+    @Test(arguments: StoreKind.allCases)
+    func eachFolderKeepsItsOwnMark(_ kind: StoreKind) throws {
+        let (store, _) = try Self.store(kind)
+        #expect(try store.imapMigrationMark(accountID: 1, source: Self.source, folder: "INBOX") == nil)
+        try store.setIMAPMigrationMark(
+            IMAPMigrationMark(uidValidity: 7, lastUID: 40), accountID: 1, source: Self.source, folder: "INBOX")
+        try store.setIMAPMigrationMark(
+            IMAPMigrationMark(uidValidity: 9, lastUID: 3), accountID: 1, source: Self.source, folder: "Sent")
+        try store.setIMAPMigrationMark(
+            IMAPMigrationMark(uidValidity: 7, lastUID: 52), accountID: 1, source: Self.source, folder: "INBOX")
+        #expect(
+            try store.imapMigrationMark(accountID: 1, source: Self.source, folder: "INBOX")
+                == IMAPMigrationMark(uidValidity: 7, lastUID: 52))
+        #expect(
+            try store.imapMigrationMark(accountID: 1, source: Self.source, folder: "Sent")
+                == IMAPMigrationMark(uidValidity: 9, lastUID: 3))
+        #expect(
+            try store.imapMigrationMark(accountID: 1, source: "imap://other.example:993/ann", folder: "INBOX") == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func changesAtTheSourceReachOnlyCopies(_ kind: StoreKind) throws {
+        let (store, inbox) = try Self.store(kind)
         let seen = try Self.add(store, inbox, 1, ["\\Seen"], origin: Self.origin(1, ["\\Seen"]))
         let plain = try Self.add(store, inbox, 2, [], origin: Self.origin(2, []))
         // Arrived here directly; the source's UID 3 was found to be the same message.

@@ -1,0 +1,32 @@
+import Foundation
+
+/// The full-text search index's backlog and rebuild. Delivery commits a message without its
+/// words (writing the index is the costliest part of storing one); the indexer takes them off
+/// the backlog in batches, and `mailroom storage compact` builds the index afresh. SEARCH stays
+/// exact meanwhile: ``MailboxStore/unindexedUIDs(mailboxID:)`` names the messages still waiting.
+/// ``SQLiteStore`` is one implementation; `Tests/StorageTests/SearchIndexStoreContractTests.swift`
+/// holds the contract any other must pass.
+public protocol SearchIndexStore: Sendable {
+    // MARK: Backlog
+
+    /// The oldest `limit` messages waiting to be indexed.
+    func indexBacklog(limit: Int) throws -> [PendingIndex]
+    /// Adds the words of indexed messages and takes every one of `done` off the backlog, in
+    /// one transaction. A message another writer took off meanwhile is not indexed twice.
+    func finishIndexing(_ rows: [(rowid: Int64, text: SearchText)], done: [Int64]) throws
+    /// How many messages wait for the indexer.
+    func indexBacklogCount() throws -> Int
+
+    // MARK: Rebuild
+
+    /// Live messages' bytes with an index entry, in index-key order after `rowid`.
+    func indexedBlobs(after rowid: Int64, limit: Int) throws -> [IndexedBlob]
+    /// Starts an empty index beside the live one (dropping one a cut-off rebuild left).
+    func startSearchIndexRebuild() throws
+    func addToRebuiltSearchIndex(_ rows: [(rowid: Int64, text: SearchText)]) throws
+    /// Puts the rebuilt index in place of the old one and forgets the entries of swept
+    /// messages, in one transaction. Returns how many were forgotten.
+    func finishSearchIndexRebuild() throws -> Int
+}
+
+extension SQLiteStore: SearchIndexStore {}

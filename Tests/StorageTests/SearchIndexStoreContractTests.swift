@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+@testable import Storage
+import TestSupport
+
+/// What any ``SearchIndexStore`` must do, run through the protocol against each
+/// implementation: SQLite in memory (one connection) and on disk (WAL, a writer and readers).
+@Suite struct SearchIndexStoreContractTests {
+    static func store(_ kind: StoreKind) throws -> (
+        any SearchIndexStore & MessageCommitStore & MailboxStore, inbox: Int64
+    ) {
+        let store = try kind.make(accounts: ["ann@example.org"])
+        return (store, try #require(try store.mailbox(accountID: 1, name: "INBOX")).id)
+    }
+
+    /// The words of the messages `pending` names (message n's blob is `hash-n`).
+    static func words(_ pending: [PendingIndex]) -> [(rowid: Int64, text: SearchText)] {
+        pending.map { p in (p.rowid, Mail.text(Mail.number(p.hash))) }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func theBacklogDrainsAndWhatLeftItIsFound(_ kind: StoreKind) throws {
+        let (store, inbox) = try Self.store(kind)
+        try store.commit((1...3).map { Mail.commit($0, to: [1], indexed: false) })
+        #expect(try store.indexBacklogCount() == 3)
+        #expect(try store.unindexedUIDs(mailboxID: inbox) == [1, 2, 3])
+        let pending = try store.indexBacklog(limit: 2)
+        #expect(pending.map(\.inline) == [Mail.bytes(1), Mail.bytes(2)] && pending.allSatisfy { !$0.gone })
+        try store.finishIndexing(Self.words(pending), done: pending.map(\.rowid))
+        #expect(try store.indexBacklogCount() == 1)
+        #expect(try store.unindexedUIDs(mailboxID: inbox) == [3])
+        #expect(try store.textSearch(mailboxID: inbox, fields: [.body], needle: "word2") == [2])
+        // Taken off once: finishing the same rows again indexes nothing twice.
+        try store.finishIndexing(Self.words(pending), done: pending.map(\.rowid))
+        #expect(try store.indexBacklogCount() == 1)
+        let rest = try store.indexBacklog(limit: 10)
+        #expect(rest.map(\.inline) == [Mail.bytes(3)])
+        try store.finishIndexing(Self.words(rest), done: rest.map(\.rowid))
+        #expect(try store.indexBacklogCount() == 0 && store.indexBacklog(limit: 10).isEmpty)
+        #expect(try store.unindexedUIDs(mailboxID: inbox).isEmpty)
+        #expect(try store.textSearch(mailboxID: inbox, fields: SearchText.Field.allCases, needle: "word3") == [3])
+        // Mail indexed as it is stored never enters the backlog.
+        try store.commit([Mail.commit(4, to: [1])])
+        #expect(
+            try store.indexBacklogCount() == 0
+                && store.textSearch(mailboxID: inbox, fields: [.body], needle: "word4") == [4])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aRebuiltIndexFindsWhatTheOldOneDid(_ kind: StoreKind) throws {
+        let (store, inbox) = try Self.store(kind)
+        try store.commit((1...3).map { Mail.commit($0, to: [1]) })
+        try store.startSearchIndexRebuild()
+        var after: Int64 = 0
+        var rebuilt = 0
+        while true {
+            let batch = try store.indexedBlobs(after: after, limit: 2)
+            guard let last = batch.last else { break }
+            #expect(batch.map(\.rowid) == batch.map(\.rowid).sorted() && batch[0].rowid > after)
+            try store.addToRebuiltSearchIndex(
+                batch.map { b in (b.rowid, Mail.text(Mail.number(b.hash))) })
+            rebuilt += batch.count
+            after = last.rowid
+        }
+        #expect(rebuilt == 3)
+        #expect(try store.finishSearchIndexRebuild() == 0)
+        for n in 1...3 {
+            #expect(try store.textSearch(mailboxID: inbox, fields: [.body], needle: "word\(n)") == [Int64(n)])
+        }
+    }
+}
