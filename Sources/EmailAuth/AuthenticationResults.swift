@@ -63,17 +63,30 @@ public struct AuthenticationResults: Hashable, Sendable {
     /// A property value: a token as it is, anything else as a quoted-string (RFC 8601 §2.2,
     /// RFC 2045 `value`); an address's `@` is allowed bare (RFC 8601 `pvalue`).
     static func value(_ s: String) -> String {
-        let special = Set("()<>,;:\\\"/[]?= \t")
-        let plain = !s.isEmpty && s.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && !special.contains(Character($0)) }
-        if plain { return s }
-        let escaped = s.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map { $0 == "\"" || $0 == "\\" ? "\\\($0)" : String($0) }
-        return "\"" + escaped.joined() + "\""
+        if !s.isEmpty && s.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !specials.contains($0) }) { return s }
+        var quoted = String.UnicodeScalarView()
+        quoted.append("\"")
+        for u in s.unicodeScalars where u.value >= 0x20 && u.value != 0x7F {
+            if u == "\"" || u == "\\" { quoted.append("\\") }
+            quoted.append(u)
+        }
+        quoted.append("\"")
+        return String(quoted)
     }
+
+    /// tspecials (RFC 2045 §5.1) but `@`, and white space: what makes a value a quoted-string.
+    private static let specials = Set("()<>,;:\\\"/[]?= \t".utf8)
 
     /// Comment text without parentheses, backslashes or control characters, at most 200 characters.
     static func commentText(_ s: String) -> String {
-        String(s.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F && $0 != "(" && $0 != ")" && $0 != "\\" }
-            .prefix(200).map(Character.init))
+        var text = String.UnicodeScalarView()
+        var count = 0
+        for u in s.unicodeScalars where u.value >= 0x20 && u.value != 0x7F && u != "(" && u != ")" && u != "\\" {
+            guard count < 200 else { break }
+            text.append(u)
+            count += 1
+        }
+        return String(text)
     }
 
     /// The message without the `Authentication-Results` fields that carry `authservID`: a
