@@ -28,6 +28,7 @@ extension SQLiteStore {
         try writer.write { db in
             try db.execute(sql: "DROP TABLE IF EXISTS blob_text_rebuild")
             try db.execute(sql: "CREATE VIRTUAL TABLE blob_text_rebuild USING fts5(\(Schema.searchIndexColumns))")
+            try Schema.setSearchIndexMerging("blob_text_rebuild", db)
         }
     }
 

@@ -7,6 +7,16 @@ enum Schema {
     /// fresh index from it. A migration that changes the index changes this too.
     static let searchIndexColumns = "subject, from_addr, to_addr, cc, bcc, headers, body, content = '', tokenize = 'trigram'"
 
+    /// How many segments of one level the full-text index lets gather before it merges them
+    /// (FTS5 `automerge`; SQLite's default is 4, 16 its largest). Every merge rewrites what it
+    /// merges, so fewer levels rewrite each message's trigrams fewer times: with the default,
+    /// indexing a message cost 0.23 ms of CPU into an empty index and 0.87 ms into one of
+    /// 100,000 messages; with 16 it stays near 0.25 ms (a Python sqlite3 loop over generated
+    /// messages, 64 per transaction). A search reads up to 15 segments per level instead of 3.
+    static func setSearchIndexMerging(_ table: String, _ db: Database) throws {
+        try db.execute(sql: "INSERT INTO \(table) (\(table), rank) VALUES ('automerge', 16)")
+    }
+
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-directory") { db in
@@ -541,6 +551,9 @@ enum Schema {
                     ) WITHOUT ROWID;
                     CREATE INDEX imap_migration_messages_target ON imap_migration_messages(mailbox_id, uid);
                     """)
+        }
+        m.registerMigration("v21-search-index-merging") { db in
+            try setSearchIndexMerging("blob_text", db)
         }
         return m
     }

@@ -15,12 +15,26 @@ import Testing
     @Test func recordsItsSchemaAndIsDurableWAL() throws {
         let path = tempDB()
         let store = try SQLiteStore(path: path)
-        #expect(try store.schemaVersion() == ["v1-directory", "v2-mailstore", "v3-imap", "v4-outbound", "v5-blob-sweep", "v6-sent-zone", "v7-repair-recent-uid", "v8-unseen-index", "v9-index-backlog", "v10-quarantine", "v11-list-dmarc-rewrite", "v12-junk", "v13-domain-mta-sts", "v14-login-history", "v16-event-client-index", "v17-sieve", "v18-console", "v19-imap-migration", "v20-imap-migration-uids"])
+        #expect(try store.schemaVersion() == ["v1-directory", "v2-mailstore", "v3-imap", "v4-outbound", "v5-blob-sweep", "v6-sent-zone", "v7-repair-recent-uid", "v8-unseen-index", "v9-index-backlog", "v10-quarantine", "v11-list-dmarc-rewrite", "v12-junk", "v13-domain-mta-sts", "v14-login-history", "v16-event-client-index", "v17-sieve", "v18-console", "v19-imap-migration", "v20-imap-migration-uids", "v21-search-index-merging"])
         let (mode, sync) = try store.writer.read { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
         }
         #expect(mode == "wal")
         #expect(sync == 2)  // FULL
+    }
+
+    /// The full-text index merges 16 segments of a level at a time, as made by v21 and as
+    /// `mailroom storage compact` rebuilds it.
+    @Test func theSearchIndexMergesSixteenSegmentsAtATime() throws {
+        let store = try SQLiteStore(path: tempDB())
+        func automerge(_ table: String) throws -> Int? {
+            try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT v FROM \(table)_config WHERE k = 'automerge'") }
+        }
+        #expect(try automerge("blob_text") == 16)
+        try store.startSearchIndexRebuild()
+        #expect(try automerge("blob_text_rebuild") == 16)
+        _ = try store.finishSearchIndexRebuild()
+        #expect(try automerge("blob_text") == 16)
     }
 
     @Test func refusesASchemaFromANewerVersion() throws {
