@@ -32,7 +32,8 @@ enum IMAPResponse: Hashable, Sendable {
         case min(UInt32)
         case max(UInt32)
         case count(Int)
-        /// The numbers as a set, in the order given (ESORT keeps the sort order).
+        /// The numbers as a sequence-set in the order given: only ascending runs become ranges,
+        /// so ESORT's order survives (RFC 5267 §3.2).
         case all([UInt32])
         /// The messages at these positions of the result; none: `NIL`.
         case partial(ClosedRange<UInt32>, [UInt32])

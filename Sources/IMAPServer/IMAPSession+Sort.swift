@@ -252,7 +252,4 @@ extension IMAPSession {
             )
         }
     }
-
-    /// Numbers in the order given, as a sequence-set: only ascending runs become ranges, so the
-    /// order survives (RFC 5267 §3.2).
 }

@@ -15,8 +15,8 @@ import TestSupport
     static let source = "imap://old.example.org:993/ann"
 
     static func store(_ kind: StoreKind) throws -> (any Store, Int64) {
-        let store = try kind.make(accounts: ["ann@example.org"])
-        return (store, try #require(try store.mailbox(accountID: 1, name: "INBOX")).id)
+        let (store, inbox) = try kind.makeWithInbox()
+        return (store, inbox)
     }
 
     static func origin(_ uid: Int64, _ flags: [String]) -> IMAPMigrationOrigin {

@@ -10,8 +10,8 @@ import TestSupport
     static func store(_ kind: StoreKind) throws -> (
         any SearchIndexStore & MessageCommitStore & MailboxStore, inbox: Int64
     ) {
-        let store = try kind.make(accounts: ["ann@example.org"])
-        return (store, try #require(try store.mailbox(accountID: 1, name: "INBOX")).id)
+        let (store, inbox) = try kind.makeWithInbox()
+        return (store, inbox)
     }
 
     /// The words of the messages `pending` names (message n's blob is `hash-n`).

@@ -31,4 +31,11 @@ extension StoreKind {
             audit: [])
         return store
     }
+
+    /// A store of this kind holding ann@example.org (account 1), and the id of her INBOX.
+    public func makeWithInbox() throws -> (SQLiteStore, inbox: Int64) {
+        let store = try make(accounts: ["ann@example.org"])
+        guard let inbox = try store.mailbox(accountID: 1, name: "INBOX") else { throw StoreError.notFound("INBOX") }
+        return (store, inbox.id)
+    }
 }
