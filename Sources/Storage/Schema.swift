@@ -10,9 +10,9 @@ enum Schema {
     /// How many segments of one level the full-text index lets gather before it merges them
     /// (FTS5 `automerge`; SQLite's default is 4, 16 its largest). Every merge rewrites what it
     /// merges, so fewer levels rewrite each message's trigrams fewer times: with the default,
-    /// indexing a message cost 0.23 ms of CPU into an empty index and 0.87 ms into one of
-    /// 100,000 messages; with 16 it stays near 0.25 ms (a Python sqlite3 loop over generated
-    /// messages, 64 per transaction). A search reads up to 15 segments per level instead of 3.
+    /// indexing a message cost 0.23 ms of CPU into an empty index and 0.52–0.56 ms once it held
+    /// 30,000 to 100,000 messages; with 16 it stayed at 0.19–0.24 ms (bench/search-index/merging).
+    /// A search reads up to 15 segments per level instead of 3.
     static func setSearchIndexMerging(_ table: String, _ db: Database) throws {
         try db.execute(sql: "INSERT INTO \(table) (\(table), rank) VALUES ('automerge', 16)")
     }
