@@ -92,7 +92,6 @@ extension IMAPSession {
     }
 
     /// How a name goes out: UTF-8 when the client enabled it, else modified UTF-7.
-    /// A mailbox name as this client reads it.
     func wireName(_ name: String) -> IMAPResponse.Name { IMAPResponse.Name(name: name, utf8: utf8Names) }
 
     func existingMailbox(_ name: MailboxName) throws -> MailboxRecord {
