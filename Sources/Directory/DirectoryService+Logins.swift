@@ -41,8 +41,8 @@ extension DirectoryService {
     /// An account's view with its login history (for `account show`).
     func addLogins(to view: inout AccountView, accountID: Int64) throws {
         let history = try store.loginHistory(accountID: accountID)
-        view.lastLogins = history.successes.map { LoginView(protocol: $0.protocol, at: $0.at, ip: $0.ip) }
-        view.loginFailures = history.failures.map { LoginView(protocol: $0.protocol, at: $0.at, ip: $0.ip, reason: $0.reason) }
+        view.lastLogins = history.successes
+        view.loginFailures = history.failures
     }
 }
 

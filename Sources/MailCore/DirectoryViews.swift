@@ -330,7 +330,9 @@ public struct LoginView: Codable, Sendable, Hashable {
     /// `smtp` or `imap`.
     public var `protocol`: String
     public var at: Date
+    /// The client's address.
     public var ip: String
+    /// Failures: why (wrong password, account disabled, …); nil for a success.
     public var reason: String?
 
     public init(protocol: String, at: Date, ip: String, reason: String? = nil) {

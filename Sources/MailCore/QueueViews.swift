@@ -47,9 +47,11 @@ public struct QueueEntryView: Codable, Sendable, Hashable {
 
 public struct QueueAttemptView: Codable, Sendable, Hashable {
     public var at: Date
+    /// The host tried (MX name, route or relay host), and the address connected to.
     public var mx: String?
     public var ip: String?
     public var tls: String?
+    /// The remote reply, or what went wrong before there was one.
     public var reply: String
     public init(at: Date, mx: String?, ip: String?, tls: String?, reply: String) {
         self.at = at

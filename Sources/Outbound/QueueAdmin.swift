@@ -33,7 +33,7 @@ public struct QueueAdmin: Sendable {
         QueueEntryView(
             queueId: e.queueID, messageId: e.messageID, sender: e.sender, recipient: e.recipient, domain: e.domain, status: e.status.rawValue,
             size: e.size, createdAt: e.createdAt, nextAttempt: e.nextAttempt, attempts: e.attempts, lastReply: e.lastReply,
-            lastAttempt: e.lastAttempt, history: history?.map { QueueAttemptView(at: $0.at, mx: $0.mx, ip: $0.ip, tls: $0.tls, reply: $0.reply) })
+            lastAttempt: e.lastAttempt, history: history)
     }
 
     /// Entries by status, over the whole queue (for metrics, not per actor).

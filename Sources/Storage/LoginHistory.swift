@@ -1,23 +1,10 @@
 import Foundation
 import GRDB
+import MailCore
 
-/// One login of an account, as recorded (schema step v14-login-history).
-public struct LoginRecord: Sendable, Hashable, Codable {
-    /// `smtp` or `imap`.
-    public var `protocol`: String
-    public var at: Date
-    /// The client's address.
-    public var ip: String
-    /// Failures: why (``LoginFailureReason``'s text).
-    public var reason: String?
-
-    public init(protocol: String, at: Date, ip: String, reason: String? = nil) {
-        self.protocol = `protocol`
-        self.at = at
-        self.ip = ip
-        self.reason = reason
-    }
-}
+/// One login of an account, as recorded (schema step v14-login-history): the same fields as
+/// the account view shows (``LoginView``), so the history is handed over as it is read.
+public typealias LoginRecord = LoginView
 
 extension SQLiteStore {
     /// Failed logins kept per account: enough to see a pattern, too few for guessing to matter.

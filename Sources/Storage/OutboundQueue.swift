@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MailCore
 
 /// One remote recipient of one message on the outbound queue.
 public struct QueueEntry: Hashable, Sendable {
@@ -57,24 +58,9 @@ public struct QueueEntry: Hashable, Sendable {
     }
 }
 
-/// One delivery attempt of one queued recipient.
-public struct QueueAttempt: Hashable, Sendable {
-    public var at: Date
-    /// The host tried (MX name, route or relay host), and the address connected to.
-    public var mx: String?
-    public var ip: String?
-    public var tls: String?
-    /// The remote reply, or what went wrong before there was one.
-    public var reply: String
-
-    public init(at: Date, mx: String?, ip: String?, tls: String?, reply: String) {
-        self.at = at
-        self.mx = mx
-        self.ip = ip
-        self.tls = tls
-        self.reply = reply
-    }
-}
+/// One delivery attempt of one queued recipient, as recorded: the same fields as `queue show`
+/// lists (``QueueAttemptView``), so the history is handed over as it is read.
+public typealias QueueAttempt = QueueAttemptView
 
 /// What became of one attempt at a queued recipient.
 public struct QueueOutcome: Sendable {
