@@ -15,7 +15,6 @@ public final class SQLiteStore: Sendable {
     public convenience init(path: String) throws {
         var config = Configuration()
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             // No memory map, whatever SQLite was built with. In WAL mode SQLite unmaps a
             // connection's whole map at the start of any read after another connection
@@ -26,7 +25,13 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "PRAGMA mmap_size = 0")
         }
         config.busyMode = .timeout(5)
-        try self.init(writer: try DatabasePool(path: path, configuration: config))
+        let pool = try DatabasePool(path: path, configuration: config)
+        // Every commit fsyncs the WAL before it returns (FULL): a 250 is only said for mail on
+        // stable storage. With NORMAL a power cut loses what was committed since the last
+        // checkpoint. GRDB sets NORMAL on the writer when it turns WAL on, after the
+        // connection's own setup, so it is set here, once the pool is open.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try self.init(writer: pool)
     }
 
     /// A private in-memory database, for tests.
