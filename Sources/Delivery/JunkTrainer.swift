@@ -140,11 +140,14 @@ extension LocalDelivery {
         for message: [UInt8], accounts: [(id: Int64, address: String)], classifier: JunkClassifier = JunkClassifier()
     ) -> [JunkOpinion] {
         guard !accounts.isEmpty, junkTrainer.isEnabled else { return [] }
-        // Tokenizing is most of the cost, and most accounts never train their classifier: ask
-        // for the totals alone first, and tokenize only for an account that has learned enough.
+        // Tokenizing is most of the cost, and most accounts never train their classifier: look
+        // at the totals alone first, and tokenize only for an account that has learned enough.
         let trained = accounts.filter { account in
-            guard let totals = try? store.junkCounts(accountID: account.id, tokens: []) else { return false }
-            return totals.hamMessages >= classifier.minimumHam && totals.spamMessages >= classifier.minimumSpam
+            guard
+                let totals = store.knownJunkTotals(accountID: account.id)
+                    ?? (try? store.junkCounts(accountID: account.id, tokens: [])).map({ JunkTotals(ham: $0.hamMessages, spam: $0.spamMessages) })
+            else { return false }
+            return Self.hasLearnedEnough(totals, classifier)
         }
         guard !trained.isEmpty else { return [] }
         let tokens = JunkTokenizer.tokens(message)
@@ -160,6 +163,23 @@ extension LocalDelivery {
             opinions.append(JunkOpinion(accountID: account.id, account: account.address, verdict: verdict))
         }
         return opinions
+    }
+}
+
+extension LocalDelivery {
+    /// None of `accounts`' classifiers has learned enough to judge a message, and that is known
+    /// without reading the store (nor tokenizing): async code may ask this before it sends
+    /// ``junkVerdicts(for:accounts:classifier:)`` to the blocking pool. False when it cannot
+    /// tell.
+    public func knownUntrained(_ accounts: [(id: Int64, address: String)], classifier: JunkClassifier = JunkClassifier()) -> Bool {
+        guard junkTrainer.isEnabled else { return true }
+        return accounts.allSatisfy { account in
+            store.knownJunkTotals(accountID: account.id).map { !Self.hasLearnedEnough($0, classifier) } ?? false
+        }
+    }
+
+    static func hasLearnedEnough(_ totals: JunkTotals, _ classifier: JunkClassifier) -> Bool {
+        totals.ham >= classifier.minimumHam && totals.spam >= classifier.minimumSpam
     }
 }
 

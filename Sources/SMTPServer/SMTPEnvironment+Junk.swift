@@ -25,7 +25,8 @@ extension SMTPEnvironment {
                     accounts.append((id, target.address))
                 }
             }
-            guard !accounts.isEmpty else { return [] }
+            // Most accounts never train theirs: then there is nothing to ask the store.
+            guard !accounts.isEmpty, !delivery.knownUntrained(accounts) else { return [] }
             let chosen = accounts
             return (try? await BlockingPool.shared.run { delivery.junkVerdicts(for: data, accounts: chosen) }) ?? []
         }

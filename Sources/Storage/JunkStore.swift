@@ -17,6 +17,10 @@ public protocol JunkStore: Sendable {
     func untrainJunk(accountID: Int64, blobHash: String, tokens: [String]) throws -> Bool
     /// How a message was trained for an account, if at all.
     func junkTraining(accountID: Int64, blobHash: String) throws -> JunkClass?
+    /// The account's totals when they are known without waiting for the database (as last read
+    /// or written through this store, never older than the database), else nil: then ask
+    /// ``junkCounts(accountID:tokens:)``. Never blocks, so async code may ask it directly.
+    func knownJunkTotals(accountID: Int64) -> JunkTotals?
     /// The account's totals and the counts of those of `tokens` it has seen.
     func junkCounts(accountID: Int64, tokens: [String]) throws -> JunkCountsSnapshot
     /// The account's totals and how many distinct tokens it has counts for.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// What a user taught a message to be.
 public enum JunkClass: String, Hashable, Sendable {
@@ -25,6 +26,47 @@ public struct JunkCountsSnapshot: Sendable {
     public var tokens: [String: (ham: Int, spam: Int)]
 }
 
+/// How many messages an account's classifier was taught as ham and as spam.
+public struct JunkTotals: Hashable, Sendable {
+    public var ham: Int
+    public var spam: Int
+
+    public init(ham: Int, spam: Int) {
+        self.ham = ham
+        self.spam = spam
+    }
+}
+
+/// Each account's junk totals as last read through this store. Every message received asks
+/// whether its recipients' classifiers have learned enough, and most never do: answered from
+/// here, that costs no read and no trip off the async threads.
+///
+/// Writes forget the account's entry after they commit and move the generation on; a read
+/// only keeps what it found if no write committed since it began, so an entry is never older
+/// than the database.
+final class JunkTotalsCache: Sendable {
+    private let state = Mutex<(generation: UInt64, totals: [Int64: JunkTotals])>((0, [:]))
+
+    func known(_ accountID: Int64) -> JunkTotals? { state.withLock { $0.totals[accountID] } }
+
+    /// Taken before a read, for ``remember(_:for:readSince:)``.
+    var generation: UInt64 { state.withLock { $0.generation } }
+
+    func remember(_ totals: JunkTotals, for accountID: Int64, readSince generation: UInt64) {
+        state.withLock { s in
+            if s.generation == generation { s.totals[accountID] = totals }
+        }
+    }
+
+    /// After a write to the account's counts committed.
+    func forget(_ accountID: Int64) {
+        state.withLock { s in
+            s.generation &+= 1
+            s.totals[accountID] = nil
+        }
+    }
+}
+
 /// Per-account junk learning counts (schema step v12-junk).
 extension SQLiteStore {
     /// Trains one message (known by its blob hash) as ham or spam for an account: adds its
@@ -35,6 +77,7 @@ extension SQLiteStore {
         -> JunkTrainingOutcome
     {
         let unique = Array(Set(tokens))
+        defer { junkTotals.forget(accountID) }
         return try writer.write { db in
             let before = try String.fetchOne(
                 db, sql: "SELECT class FROM junk_trained WHERE account_id = ? AND blob_hash = ?",
@@ -56,6 +99,7 @@ extension SQLiteStore {
     @discardableResult
     public func untrainJunk(accountID: Int64, blobHash: String, tokens: [String]) throws -> Bool {
         let unique = Array(Set(tokens))
+        defer { junkTotals.forget(accountID) }
         return try writer.write { db in
             guard
                 let before = try String.fetchOne(
@@ -81,14 +125,21 @@ extension SQLiteStore {
         }
     }
 
+    /// The account's totals, if known without reading the database (see ``JunkTotalsCache``).
+    public func knownJunkTotals(accountID: Int64) -> JunkTotals? { junkTotals.known(accountID) }
+
     /// The account's totals and the counts of those of `tokens` it has seen.
     public func junkCounts(accountID: Int64, tokens: [String]) throws -> JunkCountsSnapshot {
-        try writer.read { db in
-            // Asked for every message received (cached statements: preparing was a visible cost).
+        let generation = junkTotals.generation
+        return try writer.read { db in
+            // Cached statements: preparing was a visible cost when this was asked for every
+            // message received.
             let totals = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT ham, spam FROM junk_totals WHERE account_id = ?"), arguments: [accountID])
             var snapshot = JunkCountsSnapshot(
                 hamMessages: totals?["ham"] ?? 0, spamMessages: totals?["spam"] ?? 0, tokens: [:])
+            junkTotals.remember(
+                JunkTotals(ham: snapshot.hamMessages, spam: snapshot.spamMessages), for: accountID, readSince: generation)
             guard totals != nil else { return snapshot }
             let statement = try db.cachedStatement(
                 sql: "SELECT ham, spam FROM junk_tokens WHERE account_id = ? AND token = ?")
@@ -158,6 +209,7 @@ extension SQLiteStore {
     /// Forgets everything an account's classifier learned (it starts untrained), with the
     /// audit entry in the same transaction.
     public func resetJunk(accountID: Int64, audit: AuditEntry) throws {
+        defer { junkTotals.forget(accountID) }
         try writer.write { db in
             for table in ["junk_totals", "junk_tokens", "junk_trained"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE account_id = ?", arguments: [accountID])

@@ -10,6 +10,8 @@ public final class SQLiteStore: Sendable {
     public let changes = MailboxChangeHub()
     /// Wakes the outbound queue runner when a commit added remote recipients.
     public let outbound = Wakeup()
+    /// Junk totals per account, as last read (asked for every message received).
+    let junkTotals = JunkTotalsCache()
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     public convenience init(path: String) throws {

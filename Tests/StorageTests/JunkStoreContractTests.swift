@@ -74,4 +74,55 @@ import TestSupport
         #expect(try s.junkCounts(accountID: 1, tokens: ["cheap"]).tokens["cheap"]! == (0, 1))
         #expect(try s.junkSummary(accountID: 2) == JunkSummary(hamMessages: 1, spamMessages: 0, tokens: 1))
     }
+
+    /// The totals known without a read are never older than the database: each write that
+    /// changes them is seen at once, whatever was read before it.
+    @Test(arguments: StoreKind.allCases)
+    func knownTotalsFollowEveryWrite(_ kind: StoreKind) throws {
+        let s = try Self.store(kind)
+        func expectCurrent(_ account: Int64, _ ham: Int, _ spam: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            if let known = s.knownJunkTotals(accountID: account) {
+                #expect(known == JunkTotals(ham: ham, spam: spam), sourceLocation: sourceLocation)
+            }
+            let read = try s.junkCounts(accountID: account, tokens: [])
+            #expect(read.hamMessages == ham && read.spamMessages == spam, sourceLocation: sourceLocation)
+        }
+        try expectCurrent(1, 0, 0)
+        try s.trainJunk(accountID: 1, blobHash: "a", tokens: ["cheap"], as: .spam)
+        try expectCurrent(1, 0, 1)
+        try s.trainJunk(accountID: 1, blobHash: "a", tokens: ["cheap"], as: .ham)
+        try expectCurrent(1, 1, 0)
+        try s.untrainJunk(accountID: 1, blobHash: "a", tokens: ["cheap"])
+        try expectCurrent(1, 0, 0)
+        try s.trainJunk(accountID: 1, blobHash: "b", tokens: ["cheap"], as: .spam)
+        try expectCurrent(1, 0, 1)
+        try s.resetJunk(accountID: 1, audit: Self.audit)
+        try expectCurrent(1, 0, 0)
+        try expectCurrent(2, 0, 0)
+    }
+}
+
+/// SQLite's cache of the totals, which the contract above only allows.
+@Suite struct JunkTotalsCacheTests {
+    @Test func aReadKeepsWhatItFoundOnlyWhenNoWriteCommittedSinceItBegan() throws {
+        let cache = JunkTotalsCache()
+        let before = cache.generation
+        cache.remember(JunkTotals(ham: 0, spam: 0), for: 1, readSince: before)
+        #expect(cache.known(1) == JunkTotals(ham: 0, spam: 0))
+        // A read that began before a write committed may have seen the old totals.
+        let stale = cache.generation
+        cache.forget(1)
+        cache.remember(JunkTotals(ham: 0, spam: 0), for: 1, readSince: stale)
+        #expect(cache.known(1) == nil)
+        cache.remember(JunkTotals(ham: 0, spam: 1), for: 1, readSince: cache.generation)
+        #expect(cache.known(1) == JunkTotals(ham: 0, spam: 1))
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aReadMakesTheTotalsKnown(_ kind: StoreKind) throws {
+        let s = try kind.make(accounts: ["ann@example.org"])
+        #expect(s.knownJunkTotals(accountID: 1) == nil)
+        _ = try s.junkCounts(accountID: 1, tokens: [])
+        #expect(s.knownJunkTotals(accountID: 1) == JunkTotals(ham: 0, spam: 0))
+    }
 }
