@@ -58,7 +58,36 @@ public final class GroupCommitter: Sendable {
         }
     }
 
+    /// Commits `m` now, on the caller's thread (a blocking-pool thread), when no commit is under
+    /// way, and returns true; returns false without committing when one is: then the caller
+    /// awaits ``commit(_:)`` to join the next batch. A message that arrives while nothing else
+    /// is being stored (one session) is committed on the thread that prepared it, without a
+    /// second trip through the pool; messages that arrive during this commit are handed to a
+    /// pool thread after it, not kept waiting behind this caller.
+    public func commitIfIdle(_ m: [MessageCommit]) throws -> Bool {
+        let claimed = state.withLock { s -> Bool in
+            guard !s.stopped, !s.draining else { return false }
+            s.draining = true
+            return true
+        }
+        guard claimed else { return false }
+        defer {
+            let (more, finished) = state.withLock { s -> (Bool, Bool) in
+                if s.pending.isEmpty { s.draining = false }
+                return (!s.pending.isEmpty, s.pending.isEmpty && s.stopped)
+            }
+            if more { pool.submit { self.drain() } } else if finished { done.signal() }
+        }
+        try store.commit(m)
+        stats.withLock { $0 = ($0.batches + 1, $0.messages + 1) }
+        afterCommit()
+        return true
+    }
+
     public var batchStats: (batches: Int, messages: Int) { stats.withLock { $0 } }
+
+    /// Messages waiting for the next batch (tests watch it).
+    var pendingCount: Int { state.withLock { $0.pending.count } }
 
     /// Finishes what is pending and waits for it; later commits are refused.
     public func stop() {

@@ -164,16 +164,22 @@ public final class LocalDelivery: Sendable {
     /// client is told to try again later).
     public func deliver(_ m: InboundMessage, queueID: String = LocalDelivery.newQueueID()) async throws -> String {
         if let reason = m.quarantineReason { return try await holdInQuarantine(m, reason: reason, queueID: queueID) }
-        let prepared = try await prepare(m, queueID: queueID)
+        // Resolved, written and, when no other commit is under way, committed in one trip to
+        // the blocking pool.
+        let (prepared, committed) = try await BlockingPool.shared.run {
+            let prepared = try self.prepareNow(m, queueID: queueID, dryRun: false)
+            return (prepared, try !prepared.commits.isEmpty && self.committer.commitIfIdle(prepared.commits))
+        }
         let store = self.store
         if prepared.commits.isEmpty {
             // Every recipient expanded to nobody (all skipped): keep the story all the same.
             try await BlockingPool.shared.run { try store.recordEvents(prepared.events) }
             return queueID
         }
-        try await committer.commit(prepared.commits)
-        // Messages the rules could not send (loops) are told beside the commit.
-        try await BlockingPool.shared.run { try store.recordEvents(prepared.events) }
+        if !committed { try await committer.commit(prepared.commits) }
+        // Messages the rules could not send (loops) are told beside the commit. Most messages
+        // have none, and need no second trip to the pool.
+        if !prepared.events.isEmpty { try await BlockingPool.shared.run { try store.recordEvents(prepared.events) } }
         stored(prepared)
         return queueID
     }
