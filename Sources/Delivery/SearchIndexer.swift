@@ -70,7 +70,10 @@ final class SearchIndexer: Sendable {
             }
             rows.append((p.rowid, text))
         }
-        try store.finishIndexing(rows, done: pending.map(\.rowid))
+        // The store may end a transaction early for a delivery waiting to write; the rest
+        // follow in the next.
+        var done = pending.map(\.rowid)[...]
+        while !done.isEmpty { done = done.dropFirst(try store.finishIndexing(rows, done: Array(done))) }
         return pending.count
     }
 

@@ -459,7 +459,7 @@ extension SQLiteStore {
     public func appendMessage(
         _ m: NewMessage, mailboxID: Int64, accountID: Int64, quota: Int64, origin: IMAPMigrationOrigin?
     ) throws -> (uidValidity: Int64, uid: Int64) {
-        let result: (Int64, Int64) = try writer.write { db in
+        let result: (Int64, Int64) = try deliveryWrite { db in
             if quota > 0 {
                 let used = try Int64.fetchOne(
                     db, sql: "SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// One stage in a message's life, as `mailroom trace` tells it.
 public struct DeliveryEvent: Codable, Hashable, Sendable {
@@ -172,9 +173,22 @@ public struct StoredMessage: Hashable, Sendable {
 extension SQLiteStore {
     /// Commits many messages in one transaction: one fsync for all of them (group commit).
     public func commit(_ batch: [MessageCommit]) throws {
-        let touched = try writer.write { db in try Self.commit(batch, db) }
+        let touched = try deliveryWrite { db in try Self.commit(batch, db) }
         if batch.contains(where: { !$0.remote.isEmpty }) { outbound.signal() }
         changes.publish(touched)
+    }
+
+    /// A write that stores mail, which the search indexer lets go first (see
+    /// ``finishIndexing(_:done:)``).
+    func deliveryWrite<T>(_ body: (Database) throws -> T) throws -> T {
+        deliveriesWaiting.add(1, ordering: .relaxed)
+        var counted = true
+        defer { if counted { deliveriesWaiting.subtract(1, ordering: .relaxed) } }
+        return try writer.write { db in
+            deliveriesWaiting.subtract(1, ordering: .relaxed)
+            counted = false
+            return try body(db)
+        }
     }
 
     /// Stores a batch in the caller's transaction; returns the mailboxes it delivered into, for

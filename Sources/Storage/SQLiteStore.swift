@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import MailCore
 
 /// The metadata store on SQLite (GRDB), in WAL mode with `synchronous = FULL`, so that a
@@ -12,6 +13,8 @@ public final class SQLiteStore: Sendable {
     public let outbound = Wakeup()
     /// Junk totals per account, as last read (asked for every message received).
     let junkTotals = JunkTotalsCache()
+    /// Deliveries waiting for the writer: the search indexer ends its transaction for them.
+    let deliveriesWaiting = Atomic<Int>(0)
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     public convenience init(path: String) throws {

@@ -11,9 +11,13 @@ public protocol SearchIndexStore: Sendable {
 
     /// The oldest `limit` messages waiting to be indexed.
     func indexBacklog(limit: Int) throws -> [PendingIndex]
-    /// Adds the words of indexed messages and takes every one of `done` off the backlog, in
-    /// one transaction. A message another writer took off meanwhile is not indexed twice.
-    func finishIndexing(_ rows: [(rowid: Int64, text: SearchText)], done: [Int64]) throws
+    /// Adds the words of indexed messages and takes `done` off the backlog, in order, in one
+    /// transaction, and returns how many of `done` it took (at least one): an implementation
+    /// may end the transaction early when a delivery waits to write, so that storing mail never
+    /// waits long behind the index; the rest stay waiting. A message another writer took off
+    /// meanwhile is not indexed twice.
+    @discardableResult
+    func finishIndexing(_ rows: [(rowid: Int64, text: SearchText)], done: [Int64]) throws -> Int
     /// How many messages wait for the indexer.
     func indexBacklogCount() throws -> Int
 

@@ -1,4 +1,6 @@
 import Foundation
+import GRDB
+import Synchronization
 import Testing
 
 @testable import Storage
@@ -68,5 +70,37 @@ import TestSupport
         for n in 1...3 {
             #expect(try store.textSearch(mailboxID: inbox, fields: [.body], needle: "word\(n)") == [Int64(n)])
         }
+    }
+}
+
+/// SQLite's indexer lets deliveries go first, which the contract above only allows.
+@Suite struct SearchIndexYieldTests {
+    @Test(arguments: StoreKind.allCases)
+    func aWaitingDeliveryEndsTheIndexingTransactionEarly(_ kind: StoreKind) throws {
+        let (store, inbox) = try kind.makeWithInbox()
+        try store.commit((1...20).map { Mail.commit($0, to: [1], indexed: false) })
+        let pending = try store.indexBacklog(limit: 64)
+        #expect(pending.count == 20)
+        // A delivery waits for the writer: the indexer takes its minimum, then gives way.
+        store.deliveriesWaiting.add(1, ordering: .relaxed)
+        let first = try store.finishIndexing(SearchIndexStoreContractTests.words(pending), done: pending.map(\.rowid))
+        store.deliveriesWaiting.subtract(1, ordering: .relaxed)
+        #expect(first == SQLiteStore.indexedBeforeYielding)
+        #expect(try store.indexBacklogCount() == 20 - first)
+        #expect(try store.unindexedUIDs(mailboxID: inbox) == Array(Int64(first + 1)...20))
+        // Nobody waits: the rest go in one transaction.
+        let rest = Array(pending.map(\.rowid).dropFirst(first))
+        #expect(try store.finishIndexing(SearchIndexStoreContractTests.words(pending), done: rest) == rest.count)
+        #expect(try store.indexBacklogCount() == 0)
+        #expect(try store.textSearch(mailboxID: inbox, fields: [.body], needle: "word20") == [20])
+    }
+
+    @Test func theIndexingTransactionLeavesTheConnectionsDurabilityAsItWas() throws {
+        let (store, _) = try StoreKind.file.makeWithInbox()
+        try store.commit([Mail.commit(1, to: [1], indexed: false)])
+        let pending = try store.indexBacklog(limit: 1)
+        try store.finishIndexing(SearchIndexStoreContractTests.words(pending), done: pending.map(\.rowid))
+        // FULL (2), as the store opened it: deliveries still fsync before their 250.
+        #expect(try store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
     }
 }
