@@ -18,6 +18,8 @@ final class BackgroundWorker: Sendable {
         var working = false
         /// A wake came since the run under way began.
         var pending = false
+        /// When that wake asked for its run: nil for the worker's delay.
+        var pendingAfter: Duration?
     }
 
     private let name: String
@@ -57,6 +59,7 @@ final class BackgroundWorker: Sendable {
             guard !s.stopped else { return false }
             if !s.started || s.scheduled {
                 s.pending = true
+                if let after { s.pendingAfter = min(after, s.pendingAfter ?? after) }
                 return false
             }
             s.scheduled = true
@@ -88,6 +91,7 @@ final class BackgroundWorker: Sendable {
     private func run() {
         let go = state.withLock { s -> Bool in
             s.pending = false
+            s.pendingAfter = nil
             guard !s.stopped else {
                 s.scheduled = false
                 return false
@@ -97,7 +101,7 @@ final class BackgroundWorker: Sendable {
         }
         guard go else { return }
         work(self)
-        enum After { case again, idle, stopped }
+        enum After { case again(Duration), idle, stopped }
         let after = state.withLock { s -> After in
             s.working = false
             if s.stopped {
@@ -108,10 +112,10 @@ final class BackgroundWorker: Sendable {
                 s.scheduled = false
                 return .idle
             }
-            return .again
+            return .again(s.pendingAfter ?? delay)
         }
         switch after {
-        case .again: schedule(after: delay)
+        case .again(let after): schedule(after: after)
         case .stopped: done.signal()
         case .idle: break
         }

@@ -8,6 +8,12 @@ import Synchronization
 /// index (trigrams of every header and text part: the costliest write of a delivery) is not on
 /// the path to 250. Runs on a ``BackgroundWorker``, woken after each commit that left messages
 /// unindexed; SEARCH reads messages still waiting directly, so answers stay exact.
+///
+/// While mail keeps arriving, indexing waits for a pause (``quiet`` without a commit): indexing
+/// took a third of the CPU a message costs and held the database's writer while deliveries
+/// waited, so a burst is stored first and indexed in larger batches after it. It waits no
+/// longer than ``patience``, and not once ``maximumBacklog`` messages wait, which bounds what a
+/// SEARCH reads directly.
 final class SearchIndexer: Sendable {
     private let store: any SearchIndexStore
     private let blobs: BlobStore
@@ -19,14 +25,20 @@ final class SearchIndexer: Sendable {
     /// How long the indexer lets new mail gather after it is woken: one commit per message (a
     /// single sending session) would otherwise get an indexing transaction, and its fsync, each.
     static let gather: Duration = .milliseconds(200)
+    private let activity = Activity()
 
     init(store: any SearchIndexStore, blobs: BlobStore, logger: Logger = Logger(label: "mailroom.indexer")) {
         self.store = store
         self.blobs = blobs
         self.logger = logger
+        let activity = self.activity
         self.worker = BackgroundWorker(name: "mailroom-index", delay: Self.gather) { worker in
+            if let wait = activity.postponement(backlog: { try store.indexBacklogCount() }) {
+                return worker.wake(after: wait)
+            }
             do {
                 while try Self.indexBatch(store: store, blobs: blobs, logger: logger) == Self.batch, !worker.isStopping {}
+                activity.drained()
             } catch {
                 logger.error("search indexing failed; the messages stay searchable and are tried again", metadata: ["error": "\(error)"])
                 worker.wake(after: .seconds(1))
@@ -40,8 +52,42 @@ final class SearchIndexer: Sendable {
         worker.wake()
     }
 
-    /// Something new waits to be indexed.
-    func signal() { worker.wake() }
+    /// Something new waits to be indexed (a commit).
+    func signal() {
+        activity.committed()
+        worker.wake()
+    }
+
+    /// When mail last arrived and since when messages wait: whether indexing should wait for a
+    /// pause.
+    final class Activity: Sendable {
+        /// No commit for this long is a pause in the mail.
+        static let quiet: Duration = .milliseconds(100)
+        static let patience: Duration = .seconds(10)
+        static let maximumBacklog = 1000
+
+        private let state = Mutex<(lastCommit: ContinuousClock.Instant, waitingSince: ContinuousClock.Instant?)>((.now, nil))
+
+        func committed(at now: ContinuousClock.Instant = .now) {
+            state.withLock { s in
+                s.lastCommit = now
+                if s.waitingSince == nil { s.waitingSince = now }
+            }
+        }
+
+        /// Everything waiting was indexed.
+        func drained() { state.withLock { $0.waitingSince = nil } }
+
+        /// How much longer to wait for a pause before indexing; nil to index now. `backlog`
+        /// counts the messages waiting (asked only while mail keeps arriving).
+        func postponement(now: ContinuousClock.Instant = .now, backlog: () throws -> Int) -> Duration? {
+            let (last, since) = state.withLock { ($0.lastCommit, $0.waitingSince) }
+            let calm = now - last
+            guard calm < Self.quiet, let since, now - since < Self.patience else { return nil }
+            guard let waiting = try? backlog(), waiting < Self.maximumBacklog else { return nil }
+            return Self.quiet - calm
+        }
+    }
 
     /// Finishes the batch under way and stops the worker (what waits stays in the backlog).
     func stop() { worker.stop() }

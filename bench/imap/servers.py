@@ -273,6 +273,16 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLOCK
 
 
+def wait_idle(pid, limit=120):
+    """Waits (at most `limit` seconds) until the process used under 2% of a core for half a second."""
+    end = time.perf_counter() + limit
+    while time.perf_counter() < end:
+        before = cpu_seconds(pid)
+        time.sleep(0.5)
+        if cpu_seconds(pid) - before < 0.01:
+            return
+
+
 def start_postfix(work, port, maildir_root, milter=None):
     """A private Postfix on loopback delivering to Maildir; `milter` (inet:127.0.0.1:PORT) filters what it accepts."""
     pf = os.path.join(work, "postfix")
