@@ -40,6 +40,7 @@ let package = Package(
             name: "Storage",
             dependencies: [
                 "MailCore",
+                "Offload",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

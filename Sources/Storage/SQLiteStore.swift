@@ -15,6 +15,8 @@ public final class SQLiteStore: Sendable {
     let junkTotals = JunkTotalsCache()
     /// Deliveries waiting for the writer: the search indexer ends its transaction for them.
     let deliveriesWaiting = Atomic<Int>(0)
+    /// Checkpoints the WAL off the commits' path (file stores; nil in memory).
+    let checkpointer: Checkpointer?
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     public convenience init(path: String) throws {
@@ -36,7 +38,9 @@ public final class SQLiteStore: Sendable {
         // checkpoint. GRDB sets NORMAL on the writer when it turns WAL on, after the
         // connection's own setup, so it is set here, once the pool is open.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        try self.init(writer: pool)
+        let checkpointer = Checkpointer(path: path)
+        try self.init(writer: pool, checkpointer: checkpointer)
+        try checkpointer.takeOver(pool)
     }
 
     /// A private in-memory database, for tests.
@@ -46,8 +50,9 @@ public final class SQLiteStore: Sendable {
         return try SQLiteStore(writer: try DatabaseQueue(configuration: config))
     }
 
-    init(writer: any DatabaseWriter) throws {
+    init(writer: any DatabaseWriter, checkpointer: Checkpointer? = nil) throws {
         self.writer = writer
+        self.checkpointer = checkpointer
         let migrator = Schema.migrator
         try writer.read { db in
             let applied = try migrator.appliedIdentifiers(db)

@@ -24,6 +24,28 @@ import Testing
         #expect(sync == 2)  // FULL: each commit fsyncs the WAL before it returns
     }
 
+    /// Past 1,000 WAL pages the WAL is copied into the database file by the checkpointer, on
+    /// its own connection, not by the commit that crossed the line.
+    @Test func theWALIsCheckpointedOffTheCommitsPath() async throws {
+        let path = tempDB()
+        let store = try SQLiteStore(path: path)
+        let fileSize = { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+        let before = fileSize()
+        // 60 commits of a 100 KB row: about 1,500 pages through the WAL.
+        for n in 0..<60 {
+            try await store.writer.write { db in
+                try db.execute(sql: "CREATE TABLE IF NOT EXISTS filler (data BLOB)")
+                try db.execute(sql: "INSERT INTO filler VALUES (?)", arguments: [Data(repeating: UInt8(n), count: 100_000)])
+            }
+        }
+        let checkpointer = try #require(store.checkpointer)
+        for _ in 0..<5_000 where checkpointer.runs.runs == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(checkpointer.runs.runs >= 1 && checkpointer.runs.failures == 0)
+        // The pages reached the database file, and everything reads back.
+        #expect(fileSize() > before + 1_000_000)
+        #expect(try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM filler") } == 60)
+    }
+
     /// The full-text index merges 16 segments of a level at a time, as made by v21 and as
     /// `mailroom storage compact` rebuilds it.
     @Test func theSearchIndexMergesSixteenSegmentsAtATime() throws {
