@@ -9,11 +9,11 @@ import Synchronization
 /// the path to 250. Runs on a ``BackgroundWorker``, woken after each commit that left messages
 /// unindexed; SEARCH reads messages still waiting directly, so answers stay exact.
 ///
-/// While mail keeps arriving, indexing waits for a pause (``quiet`` without a commit): indexing
-/// took a third of the CPU a message costs and held the database's writer while deliveries
-/// waited, so a burst is stored first and indexed in larger batches after it. It waits no
-/// longer than ``patience``, and not once ``maximumBacklog`` messages wait, which bounds what a
-/// SEARCH reads directly.
+/// While mail keeps arriving, indexing waits for a pause (``Activity/quiet`` without a
+/// commit): indexing took a third of the CPU a message costs and held the database's writer
+/// while deliveries waited, so a burst is stored first and indexed in larger batches after it.
+/// It waits no longer than ``Activity/patience``, and not once ``Activity/maximumBacklog``
+/// messages wait, which bounds what a SEARCH reads directly.
 final class SearchIndexer: Sendable {
     private let store: any SearchIndexStore
     private let blobs: BlobStore

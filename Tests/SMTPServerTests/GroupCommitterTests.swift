@@ -7,13 +7,14 @@ import Testing
 
 @testable import Delivery
 
-/// A store that records each batch it commits, and can hold a commit until told to go on.
+/// A store that records each batch it commits, and can hold commits until let go.
 private final class RecordingStore: MessageCommitStore {
     let batches = Mutex<[[String]]>([])
     /// While set, a commit waits for one signal of it.
-    let gate = Mutex<DispatchSemaphore?>(nil)
+    private let gate = Mutex<DispatchSemaphore?>(nil)
+    private let waiting = DispatchSemaphore(value: 0)
     /// Commits that reached the gate.
-    let held = Atomic<Int>(0)
+    private let held = Atomic<Int>(0)
 
     func commit(_ batch: [MessageCommit]) throws {
         if let gate = gate.withLock({ $0 }) {
@@ -26,6 +27,20 @@ private final class RecordingStore: MessageCommitStore {
     func appendMessage(_ m: NewMessage, mailboxID: Int64, accountID: Int64, quota: Int64, origin: IMAPMigrationOrigin?) throws
         -> (uidValidity: Int64, uid: Int64)
     { (1, 1) }
+
+    /// Commits from now on wait at the gate.
+    func hold() { gate.withLock { $0 = waiting } }
+
+    /// Returns once the first commit waits at the gate.
+    func firstHeld() async { await eventually { held.load(ordering: .sequentiallyConsistent) == 1 } }
+
+    /// Commits after this one pass; the one held still waits for ``letGo()``.
+    func stopHolding() { gate.withLock { $0 = nil } }
+
+    func letGo() {
+        stopHolding()
+        waiting.signal()
+    }
 }
 
 /// Waits (a bounded while) until `condition` holds, without holding a thread.
@@ -49,16 +64,13 @@ private func message(_ id: String) -> [MessageCommit] {
 
     @Test func aBusyCommitterLeavesTheMessageToTheNextBatch() async throws {
         let store = RecordingStore()
-        let pool = BlockingPool(threads: 2)
-        let committer = GroupCommitter(store: store, pool: pool)
-        let gate = DispatchSemaphore(value: 0)
-        store.gate.withLock { $0 = gate }
+        let committer = GroupCommitter(store: store, pool: BlockingPool(threads: 2))
+        store.hold()
         async let first: Void = committer.commit(message("a"))
-        await eventually { store.held.load(ordering: .sequentiallyConsistent) == 1 }
+        await store.firstHeld()
         // "a" is being committed: "b" is not committed here, and not lost.
         #expect(try committer.commitIfIdle(message("b")) == false)
-        store.gate.withLock { $0 = nil }
-        gate.signal()
+        store.letGo()
         try await first
         try await committer.commit(message("b"))
         #expect(store.batches.withLock { $0 } == [["a"], ["b"]])
@@ -68,17 +80,16 @@ private func message(_ id: String) -> [MessageCommit] {
         let store = RecordingStore()
         let pool = BlockingPool(threads: 2)
         let committer = GroupCommitter(store: store, pool: pool)
-        let gate = DispatchSemaphore(value: 0)
-        store.gate.withLock { $0 = gate }
+        store.hold()
         // As delivery calls it: on a pool thread, after preparing the message.
         async let idle = pool.run { try committer.commitIfIdle(message("a")) }
-        await eventually { store.held.load(ordering: .sequentiallyConsistent) == 1 }
-        store.gate.withLock { $0 = nil }
+        await store.firstHeld()
+        store.stopHolding()
         // "b" and "c" wait for the commit of "a" on the caller's thread, then go together.
         async let b: Void = committer.commit(message("b"))
         async let c: Void = committer.commit(message("c"))
         await eventually { committer.pendingCount == 2 }
-        gate.signal()
+        store.letGo()
         #expect(try await idle)
         _ = try await (b, c)
         let batches = store.batches.withLock { $0 }
@@ -91,13 +102,11 @@ private func message(_ id: String) -> [MessageCommit] {
         let store = RecordingStore()
         let pool = BlockingPool(threads: 2)
         let committer = GroupCommitter(store: store, pool: pool)
-        let gate = DispatchSemaphore(value: 0)
-        store.gate.withLock { $0 = gate }
-        // As delivery calls it: on a pool thread, after preparing the message.
+        store.hold()
         async let idle = pool.run { try committer.commitIfIdle(message("a")) }
-        await eventually { store.held.load(ordering: .sequentiallyConsistent) == 1 }
+        await store.firstHeld()
         async let stopped: Void = pool.run { committer.stop() }
-        gate.signal()
+        store.letGo()
         try await stopped
         #expect(try await idle)
         #expect(store.batches.withLock { $0 } == [["a"]])
