@@ -76,12 +76,13 @@ let package = Package(
         // SMTP protocol core without I/O: command parser, replies, session state machine.
         .target(
             name: "SMTP",
-            dependencies: ["LoginKit", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["LoginKit", "MailCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // RFC 5322/MIME parsing: part tree, ENVELOPE and BODYSTRUCTURE, encoded words, text for search.
         .target(
             name: "MIME",
+            dependencies: ["MailCore"],
             swiftSettings: swiftSettings
         ),
         // Sieve (RFC 5228 and extensions) without I/O: parser, printer, validator, interpreter.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MailCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -21,7 +22,7 @@ public struct BlobStore: Sendable {
     private static let reuseLock = Mutex(())
 
     public static func hash(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: bytes).lowercaseHex
     }
 
     public func path(of hash: String) -> String {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MailCore
 
 #if canImport(Glibc)
     import Glibc
@@ -77,7 +78,7 @@ public final class BlobUpload {
             abandon()
             throw error
         }
-        let hash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let hash = hasher.finalize().lowercaseHex
         let final = store.path(of: hash)
         if BlobStore.reuse(final) {
             abandon()

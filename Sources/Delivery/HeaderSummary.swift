@@ -1,3 +1,5 @@
+import MailCore
+
 /// What delivery needs from a message's header section (RFC 5322 §2.2): a few fields,
 /// unfolded. The full MIME parser belongs to IMAP; this reads only the header block.
 public struct HeaderSummary: Sendable, Hashable {
@@ -63,14 +65,5 @@ public struct HeaderSummary: Sendable, Hashable {
                 break
             }
         }
-    }
-}
-
-extension String {
-    func trimmingASCIISpaces() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -51,7 +51,7 @@ extension DirectoryService {
     /// high-entropy secrets, so a fast hash is enough to keep the database from holding
     /// anything usable.
     public static func tokenHash(_ secret: String) -> String {
-        SHA256.hash(data: Array(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Array(secret.utf8)).lowercaseHex
     }
 
     public func tokens(actor: AdminActor) throws -> [TokenView] {

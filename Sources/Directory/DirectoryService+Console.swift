@@ -120,7 +120,7 @@ extension DirectoryService {
     public func createResetToken(_ address: String, lifetime: TimeInterval = 24 * 3600, actor: AdminActor) throws -> String {
         let account = try existingAccount(address, actor, in: snapshot)
         var g = SystemRandomNumberGenerator()
-        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &g)) }.joined()
+        let token = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &g) }.lowercaseHex
         let entry = audit(actor, "account.reset-link", target: account.address.description, domain: account.address.domain, before: nil, after: nil)
         try store.insertPasswordReset(tokenHash: Self.tokenHash(token), accountID: account.id, expires: clock().addingTimeInterval(lifetime), audit: entry)
         return token

@@ -77,16 +77,31 @@ public struct SPFAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     // dotted-quad = dec-octet "." dec-octet "." dec-octet "." dec-octet   (RFC 7208 §5.6; RFC 3986 §3.2.2)
+    // Octet by octet: it runs for every client address an SPF check compares, and splitting
+    // into Characters with Unicode number checks was half a percent of a delivery's CPU.
     static func parseIPv4(_ text: Substring) -> [UInt8]? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
         var out: [UInt8] = []
-        for part in parts {
-            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                part.count == 1 || part.first != "0", let n = UInt8(part)
-            else { return nil }
-            out.append(n)
+        out.reserveCapacity(4)
+        var value = 0
+        var digits = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, out.count < 3 else { return nil }
+                out.append(UInt8(value))
+                value = 0
+                digits = 0
+            } else if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+                // dec-octet has no leading zero: "0" is one, "01" is not.
+                guard digits < 3, digits == 0 || value != 0 else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                guard value <= 255 else { return nil }
+                digits += 1
+            } else {
+                return nil
+            }
         }
+        guard digits > 0, out.count == 3 else { return nil }
+        out.append(UInt8(value))
         return out
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 
 /// Converts bytes in a MIME charset (RFC 2046 §4.1.2, IANA names) to a Swift `String`.
 enum Charset {
@@ -26,7 +27,7 @@ enum Charset {
 
     /// Lowercased, trimmed, with an RFC 2231 `*language` suffix (RFC 2231 §5) removed.
     static func normalized(_ charset: String) -> String {
-        var s = charset.lowercased().trimmingCharacters(in: .whitespaces)
+        var s = charset.lowercased().trimmingASCIISpaces()
         if let star = s.firstIndex(of: "*") { s = String(s[..<star]) }
         if s.hasPrefix("\""), s.hasSuffix("\""), s.count >= 2 { s = String(s.dropFirst().dropLast()) }
         return s

@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 
 /// Parses one command line (without its CRLF). Throws ``SMTPError`` with the reply to give.
 public enum SMTPCommandParser {
@@ -15,7 +16,7 @@ public enum SMTPCommandParser {
         switch verb {
         case "EHLO", "HELO":
             // ehlo = "EHLO" SP ( Domain / address-literal ) CRLF
-            let name = rest.trimmingCharacters(in: .whitespaces)
+            let name = rest.trimmingASCIISpaces()
             guard !name.isEmpty, !name.contains(" ") else { throw SMTPError(501, "5.5.4", "\(verb) needs your host name") }
             return verb == "EHLO" ? .ehlo(name) : .helo(name)
         case "MAIL":
@@ -61,7 +62,7 @@ public enum SMTPCommandParser {
     }
 
     private static func noArgument(_ c: SMTPCommand, _ rest: String, _ verb: String) throws(SMTPError) -> SMTPCommand {
-        guard rest.trimmingCharacters(in: .whitespaces).isEmpty else { throw SMTPError(501, "5.5.4", "\(verb) takes no argument") }
+        guard rest.trimmingASCIISpaces().isEmpty else { throw SMTPError(501, "5.5.4", "\(verb) takes no argument") }
         return c
     }
 
@@ -84,7 +85,7 @@ public enum SMTPCommandParser {
         }
         guard let end else { throw SMTPError(501, "5.5.4", "syntax: the address is missing its closing '>'") }
         let path = String(s[...end])
-        let params = s[s.index(after: end)...].trimmingCharacters(in: .whitespaces)
+        let params = s[s.index(after: end)...].trimmingASCIISpaces()
         return (path, params)
     }
 

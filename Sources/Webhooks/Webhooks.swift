@@ -62,7 +62,7 @@ public final class Webhooks: Sendable {
             throw AdminError.invalid("invalid_event", "\(bad) is not an event; the events are \(WebhookView.eventNames.joined(separator: ", "))")
         }
         var g = SystemRandomNumberGenerator()
-        let secret = "whsec_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &g)) }.joined()
+        let secret = "whsec_" + (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &g) }.lowercaseHex
         let now = clock()
         let entry = directory.auditEntry(actor, "webhook.add", target: target.url)
         let id = try store.insertWebhook(url: target.url, events: events, secret: secret, at: now, audit: entry)
@@ -118,7 +118,7 @@ public final class Webhooks: Sendable {
     /// the hook's secret, of `TIME.BODY`. The time lets a receiver refuse replays.
     public static func signature(secret: String, time: Int, body: [UInt8]) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("\(time).".utf8) + body, using: SymmetricKey(data: Array(secret.utf8)))
-        return "t=\(time),sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "t=\(time),sha256=" + mac.lowercaseHex
     }
 
     /// Turns a row of a source table into events for the hooks that want them.
