@@ -27,6 +27,11 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let env: SMTPEnvironment
     private var connection: ConnectionInfo
     private var idleTimer: Scheduled<Void>?
+    /// When the connection will have been idle too long; every read moves it on.
+    private var idleDeadline = NIODeadline.distantFuture
+    /// When `idleTimer` fires. A deadline moved later leaves the timer be; one moved earlier
+    /// (a short DATA timeout after the command timeout) schedules it again.
+    private var timerFiresAt = NIODeadline.distantFuture
     /// Set once the connection is closed: no timer may be scheduled after that.
     private var inactive = false
     /// Between the STARTTLS reply and the TLS handler: nothing read counts.
@@ -50,7 +55,7 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if screen {
+        if screen, env.screens(ip: connection.clientIP) {
             let env = self.env
             let ip = connection.clientIP
             suspend(context: context) { await env.connectionRefusal(ip: ip) } resume: { handler, refusal in
@@ -107,16 +112,33 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// Moves the idle deadline on. The timer is not rescheduled for every read (a scheduled
+    /// task, its promise and a heap entry per command); it fires at the deadline it was set for
+    /// and sets itself again if reads moved the deadline on meanwhile.
     private func resetTimer(context: ChannelHandlerContext) {
-        idleTimer?.cancel()
         // A timer scheduled after the connection closed (the QUIT just read closed it) would
         // keep this handler and its buffers alive until it fired, minutes later.
         guard !inactive else { return }
         let seconds = session.isReceivingData ? env.limits.dataTimeoutSeconds : env.limits.commandTimeoutSeconds
+        idleDeadline = context.eventLoop.now + .seconds(Int64(seconds))
+        if idleTimer == nil || idleDeadline < timerFiresAt {
+            scheduleIdleTimer(context: context)
+        }
+    }
+
+    private func scheduleIdleTimer(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        timerFiresAt = idleDeadline
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        idleTimer = context.eventLoop.scheduleTask(in: .seconds(Int64(seconds))) {
+        idleTimer = context.eventLoop.scheduleTask(deadline: idleDeadline) {
             let (handler, context) = bound.value
-            guard !handler.busy else { return }
+            handler.idleTimer = nil
+            // Busy: the work under way resets the timer when it hands its result back.
+            guard !handler.inactive, !handler.busy else { return }
+            guard context.eventLoop.now >= handler.idleDeadline else {
+                handler.scheduleIdleTimer(context: context)
+                return
+            }
             handler.write(.timeout, context: context)
             context.writeAndFlush(handler.wrapOutboundOut(ByteBuffer())).whenComplete { _ in context.close(promise: nil) }
         }

@@ -126,8 +126,16 @@ public struct SMTPEnvironment: Sendable {
     }
 
     /// The connection-time checks (DNS blocklists) for a client on the MX; nil lets it in.
+    /// Whether a connection from `ip` is looked up in the DNS blocklists before its greeting:
+    /// only when lists are configured and the client is not trusted. Asked on the event loop,
+    /// so a connection with nothing to check is greeted without leaving it.
+    func screens(ip: String) -> Bool {
+        guard let inbound, !inbound.settings.dnsbl.isEmpty else { return false }
+        return !trustedNetworks.contains(where: { $0.contains(ip) })
+    }
+
     func connectionRefusal(ip: String) async -> SMTPReply? {
-        guard let inbound, !inbound.settings.dnsbl.isEmpty, !trustedNetworks.contains(where: { $0.contains(ip) }) else { return nil }
+        guard screens(ip: ip), let inbound else { return nil }
         guard let (reply, zone) = await inbound.blocklistRefusal(ip: ip) else { return nil }
         delivery.recordRefusal(
             DeliveryEvent(
