@@ -101,6 +101,7 @@ public final class LocalDelivery: Sendable {
     public let blobs: BlobStore
     let committer: GroupCommitter
     let indexer: SearchIndexer
+    let eventFiler: EventFiler
     /// Learns each user's junk classifier from the messages moved into and out of Junk.
     public let junkTrainer: JunkTrainer
     let maxReceived: Int
@@ -122,13 +123,19 @@ public final class LocalDelivery: Sendable {
         self.blobs = blobs
         let indexer = SearchIndexer(store: store, blobs: blobs)
         self.indexer = indexer
-        self.committer = GroupCommitter(store: store) { indexer.signal() }
+        let eventFiler = EventFiler(store: store)
+        self.eventFiler = eventFiler
+        self.committer = GroupCommitter(store: store) {
+            indexer.signal()
+            eventFiler.signal()
+        }
         self.maxReceived = maxReceivedHeaders
         self.junkTrainer = JunkTrainer(store: store) { hash in
             if let inline = try store.inlineBlob(hash) { return inline }
             return try blobs.get(hash)
         }
         indexer.start()
+        eventFiler.start()
         junkTrainer.start()
     }
 
@@ -137,6 +144,7 @@ public final class LocalDelivery: Sendable {
         indexer.stop()
         junkTrainer.stop()
         flushRefusals()
+        eventFiler.stop()
     }
 
     /// Adds every message still waiting to the search index now, on the caller's thread

@@ -280,11 +280,12 @@ extension SQLiteStore {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT CAST(at / 3600 AS INTEGER) AS hour, event, COUNT(*) AS n FROM delivery_events
-                    WHERE at >= ? AND event IN ('received', 'stored', 'delivered', 'bounced', 'rejected')
+                    SELECT CAST(at / 3600 AS INTEGER) AS hour, event, COUNT(*) AS n
+                    FROM (SELECT at, event FROM delivery_events WHERE at >= ? UNION ALL SELECT at, event FROM event_staging WHERE at >= ?)
+                    WHERE event IN ('received', 'stored', 'delivered', 'bounced', 'rejected')
                     GROUP BY hour, event
                     """,
-                arguments: [since.timeIntervalSince1970])
+                arguments: [since.timeIntervalSince1970, since.timeIntervalSince1970])
             for row in rows {
                 let event: String = row["event"]
                 let name = event == "stored" ? "delivered" : event == "rejected" ? "refused" : event

@@ -5,11 +5,18 @@ import Foundation
 /// implementation; `Tests/StorageTests/EventStoreContractTests.swift` holds the contract any
 /// other must pass. Events of stored, queued or quarantined messages are written by the commit
 /// that stores them, not through here.
+///
+/// An implementation may stage events (keep them where writing is cheap) and file them later,
+/// in batches, where they are indexed for the trace: ``fileStagedEvents(limit:)`` does that,
+/// and every read here tells staged events as if they were filed.
 public protocol EventStore: Sendable {
     // MARK: Delivery events
 
     /// Records events that belong to no stored message (refused recipients and messages).
     func recordEvents(_ events: [DeliveryEvent]) throws
+    /// Files up to `limit` staged events, oldest first, and returns how many it filed: fewer
+    /// than `limit` when none are left.
+    func fileStagedEvents(limit: Int) throws -> Int
     /// Events matching all of the given filters, oldest first, with every other event of the
     /// same queue ids so that each message's whole story is told; up to `limit` messages and
     /// `limit` refusals (queue id `-`, told alone).

@@ -69,6 +69,23 @@ public final class SQLiteStore: Sendable {
         }
     }
 
+    /// Runs `body` in a write transaction that is not fsynced on its own: for background work
+    /// that can be done again after a crash (the search index, filing staged events), whose
+    /// loss loses nothing, and whose next fsynced commit covers it anyway.
+    func withoutFsync<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.writeWithoutTransaction { db in
+            let synchronous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 2
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            defer { try? db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
     /// Fails when the database cannot be read.
     public func healthCheck() throws {
         _ = try writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }

@@ -557,6 +557,28 @@ enum Schema {
             // Written out, not through setSearchIndexMerging: a landed step never changes.
             try db.execute(sql: "INSERT INTO blob_text (blob_text, rank) VALUES ('automerge', 16)")
         }
+        m.registerMigration("v22-event-staging") { db in
+            // Events as commits write them, before they are filed into delivery_events: no
+            // index, so a delivery's event costs one appended row (see insertEvent).
+            try db.execute(
+                sql: """
+                    CREATE TABLE event_staging (
+                        id INTEGER PRIMARY KEY,
+                        at REAL NOT NULL,
+                        queue_id TEXT NOT NULL,
+                        message_id TEXT,
+                        event TEXT NOT NULL,
+                        sender TEXT,
+                        recipient TEXT,
+                        client_ip TEXT,
+                        helo TEXT,
+                        tls TEXT,
+                        auth_user TEXT,
+                        detail TEXT,
+                        reply TEXT
+                    )
+                    """)
+        }
         return m
     }
 

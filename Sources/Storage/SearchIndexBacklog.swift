@@ -44,15 +44,9 @@ extension SQLiteStore {
     public func finishIndexing(_ rows: [(rowid: Int64, text: SearchText)], done: [Int64]) throws -> Int {
         guard !done.isEmpty else { return 0 }
         let texts = Dictionary(rows.map { ($0.rowid, $0.text) }, uniquingKeysWith: { a, _ in a })
-        return try writer.writeWithoutTransaction { db in
-            let synchronous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 2
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            defer { try? db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+        return try withoutFsync { db in
             var taken = 0
-            try db.inTransaction(.immediate) {
-                try Self.index(done, texts: texts, taken: &taken, yield: { deliveriesWaiting.load(ordering: .relaxed) > 0 }, db)
-                return .commit
-            }
+            try Self.index(done, texts: texts, taken: &taken, yield: { deliveriesWaiting.load(ordering: .relaxed) > 0 }, db)
             return taken
         }
     }

@@ -42,6 +42,7 @@ extension SQLiteStore {
 
     public func insertWebhook(url: String, events: [String], secret: String, at: Date, audit: AuditEntry) throws -> Int64 {
         try writer.write { db in
+            _ = try Self.fileStagedEvents(limit: nil, db)
             // A first hook starts from now: history is not replayed to it.
             for table in Self.webhookSources.keys {
                 let last = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM \(table)") ?? 0
@@ -82,6 +83,7 @@ extension SQLiteStore {
         limit: Int, at now: Date, _ events: (String, WebhookSourceRow) -> [(hookID: Int64, event: String, payload: String)]
     ) throws -> Int {
         try writer.write { db in
+            _ = try Self.fileStagedEvents(limit: nil, db)
             var queued = 0
             for (table, columns) in Self.webhookSources {
                 guard let cursor = try Int64.fetchOne(db, sql: "SELECT last_id FROM webhook_cursors WHERE source = ?", arguments: [table]) else {

@@ -90,6 +90,33 @@ import TestSupport
         #expect(counts["checked"] == nil && counts["stored"] == nil)
     }
 
+    /// Events may be staged and filed later; a reader cannot tell which are which, and filing
+    /// keeps the order they were recorded in.
+    @Test(arguments: StoreKind.allCases)
+    func stagedAndFiledEventsAreToldAlike(_ kind: StoreKind) throws {
+        let events: any EventStore = try kind.make()
+        let hour = Int64(Self.t0.timeIntervalSince1970) / 3600
+        let recorded: [DeliveryEvent] = (0..<5).flatMap { n in
+            [Self.event("Q\(n)", .received, at: Self.t0 + Double(n), sender: "ann@example.org"),
+             Self.event("Q\(n)", .stored, at: Self.t0 + Double(n), recipient: "bob@example.org")]
+        }
+        try events.recordEvents(Array(recorded[..<4]))
+        #expect(try events.fileStagedEvents(limit: 3) <= 3)
+        try events.recordEvents(Array(recorded[4...]))
+        // Some filed, some maybe staged: the dashboard counts every one ...
+        let counts = try events.eventCountsPerHour(since: Self.t0)
+        #expect(counts["received"] == [hour: 5] && counts["delivered"] == [hour: 5])
+        // ... and a trace tells them all, in the order they were recorded.
+        let traced = try events.traceEvents(messageID: nil, sender: nil, recipient: nil, since: nil, limit: 10)
+        #expect(traced.map { "\($0.queueID) \($0.event)" } == recorded.map { "\($0.queueID) \($0.event)" })
+        #expect(traced.map(\.id) == traced.map(\.id).sorted() && Set(traced.map(\.id)).count == 10)
+        // Filing what is left moves fewer than asked, then nothing; nothing told changes.
+        #expect(try events.fileStagedEvents(limit: 100) < 100)
+        #expect(try events.fileStagedEvents(limit: 100) == 0)
+        #expect(try events.traceEvents(messageID: nil, sender: nil, recipient: nil, since: nil, limit: 10) == traced)
+        #expect(try events.eventCountsPerHour(since: Self.t0) == counts)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func auditEntriesComeNewestFirstFilteredByTargetAndDomain(_ kind: StoreKind) throws {
         let events: any EventStore = try kind.make()
