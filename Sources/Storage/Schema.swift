@@ -579,6 +579,18 @@ enum Schema {
                     )
                     """)
         }
+        m.registerMigration("v23-trace-indexes-nocase") { db in
+            // A trace compares addresses without case (`sender = ? COLLATE NOCASE`), which an
+            // index in the default collation cannot answer: every trace by sender or recipient
+            // read the whole table. These are ordered by id, as a trace reads newest first.
+            try db.execute(
+                sql: """
+                    DROP INDEX events_sender;
+                    DROP INDEX events_recipient;
+                    CREATE INDEX events_sender ON delivery_events(sender COLLATE NOCASE, id);
+                    CREATE INDEX events_recipient ON delivery_events(recipient COLLATE NOCASE, id);
+                    """)
+        }
         return m
     }
 
