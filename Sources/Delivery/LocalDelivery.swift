@@ -521,10 +521,17 @@ extension LocalDelivery {
         }
         // Callers are on event loops: write elsewhere.
         if let batch {
-            let store = self.store
-            BlockingPool.shared.submit { try? store.recordEvents(batch) }
+            let (store, eventFiler) = (self.store, self.eventFiler)
+            BlockingPool.shared.submit {
+                try? store.recordEvents(batch)
+                eventFiler.signal()
+            }
         }
     }
+
+    /// Events were written outside a delivery's commit (the queue runner's outcomes): they are
+    /// staged, and the filer is told.
+    public func eventsStaged() { eventFiler.signal() }
 
     /// Writes refusals still waiting (at shutdown, and before a trace is read).
     public func flushRefusals() {
@@ -533,5 +540,6 @@ extension LocalDelivery {
             return r
         }
         try? store.recordEvents(batch)
+        eventFiler.signal()
     }
 }

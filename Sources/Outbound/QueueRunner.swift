@@ -469,6 +469,7 @@ final class OutcomeRecorder: Sendable {
                 try store.recordQueueOutcomes(items.flatMap(\.outcomes), events: items.flatMap(\.events), messages: items.flatMap(\.messages))
             }
             for p in items.flatMap(\.prepared) { delivery.stored(p) }
+            delivery.eventsStaged()
         } catch {
             // The entries stay active and are tried again after a restart.
             logger.error("outbound queue: cannot record delivery outcomes", metadata: ["error": "\(error)"])
