@@ -374,13 +374,15 @@ extension SQLiteStore {
             }
             let whereSQL = clauses.isEmpty ? "1" : clauses.joined(separator: " AND ")
             let filterArgs = StatementArguments(args) ?? StatementArguments()
-            // Messages: every event of each matching queue id. Refusals at RCPT (queue id "-")
-            // belong to no message: only the matching ones.
+            // Messages: every event of each matching queue id, the `limit` whose latest matching
+            // event is newest. Refusals at RCPT (queue id "-") belong to no message: only the
+            // matching ones.
             let messages = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT * FROM delivery_events WHERE queue_id IN (
-                        SELECT DISTINCT queue_id FROM delivery_events WHERE queue_id != '-' AND \(whereSQL) ORDER BY id DESC LIMIT ?)
+                        SELECT queue_id FROM delivery_events WHERE queue_id != '-' AND \(whereSQL)
+                        GROUP BY queue_id ORDER BY MAX(id) DESC LIMIT ?)
                     """,
                 arguments: filterArgs + [limit])
             let refusals = try Row.fetchAll(

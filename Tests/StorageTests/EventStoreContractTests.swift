@@ -72,6 +72,26 @@ import TestSupport
         #expect(Set(told.map(\.queueID)).count == 1 && told.count == 2 && one.count(where: { $0.queueID == "-" }) == 1)
     }
 
+    /// With a limit, the messages told are those whose latest matching event is newest: a
+    /// message that was received first but bounced last comes before one received after it.
+    @Test(arguments: StoreKind.allCases)
+    func aLimitedTraceTellsTheMessagesWithTheNewestEvents(_ kind: StoreKind) throws {
+        let events: any EventStore = try kind.make()
+        try events.recordEvents([
+            Self.event("Q1", .received, sender: "ann@example.org"),
+            Self.event("Q2", .received, at: Self.t0 + 1, sender: "ann@example.org"),
+            Self.event("Q3", .received, at: Self.t0 + 2, sender: "ann@example.org"),
+            Self.event("Q2", .delivered, at: Self.t0 + 3, sender: "ann@example.org", recipient: "x@remote.test"),
+            Self.event("Q1", .bounced, at: Self.t0 + 4, sender: "ann@example.org", recipient: "y@remote.test"),
+        ])
+        let newest = { (limit: Int) in
+            Set(try events.traceEvents(messageID: nil, sender: "ann@example.org", recipient: nil, since: nil, limit: limit).map(\.queueID))
+        }
+        #expect(try newest(1) == ["Q1"])
+        #expect(try newest(2) == ["Q1", "Q2"])
+        #expect(try newest(3) == ["Q1", "Q2", "Q3"])
+    }
+
     @Test(arguments: StoreKind.allCases)
     func theDashboardCountsMessagesPerHourByOutcome(_ kind: StoreKind) throws {
         let events: any EventStore = try kind.make()
