@@ -12,9 +12,20 @@ import Synchronization
 /// writer's own checkpoint is off; its WAL hook wakes this checkpointer instead, which runs a
 /// PASSIVE checkpoint on a connection of its own on the blocking pool while the writer goes on
 /// appending to the WAL.
+///
+/// SQLite only starts the WAL over from its beginning when a write begins after a checkpoint
+/// that copied every frame. Under steady writes the background checkpoint never quite catches
+/// up (the writer has always appended more by the time it ends), so the WAL grew without end: a
+/// 100,000-message import left a 909 MB WAL. Once the WAL holds ``catchUpPages``, the writer
+/// itself checkpoints after its commit, as SQLite would: little is left to copy, since the
+/// background has copied the rest, and its next write starts the WAL over.
 final class Checkpointer: Sendable {
     /// WAL pages after a commit that ask for a checkpoint (SQLite's own default).
     static let pages: Int32 = 1000
+    /// WAL pages after a commit at which the writer checkpoints on its own connection.
+    static let catchUpPages: Int32 = 4000
+    /// Bytes the WAL file keeps when it starts over (the pages above, and room to spare).
+    static let walSizeLimit = 32 * 1024 * 1024
 
     private let path: String
     private let pool: BlockingPool
@@ -34,11 +45,18 @@ final class Checkpointer: Sendable {
         // may go while the connection lives on a moment longer.
         let box = Unmanaged.passRetained(Box(self)).toOpaque()
         try writer.writeWithoutTransaction { db in
-            _ = sqlite3_wal_hook(db.sqliteConnection, { context, _, _, pages in
+            _ = sqlite3_wal_hook(db.sqliteConnection, { context, connection, name, pages in
+                if pages >= Checkpointer.catchUpPages {
+                    // On the writer, as SQLite's own automatic checkpoint does from this hook.
+                    _ = sqlite3_wal_checkpoint_v2(connection, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                    return SQLITE_OK
+                }
                 guard let context else { return SQLITE_OK }
                 Unmanaged<Box>.fromOpaque(context).takeUnretainedValue().checkpointer?.committed(walPages: pages)
                 return SQLITE_OK
             }, box)
+            // The WAL file is cut back to this when it starts over, after a burst grew it.
+            try db.execute(sql: "PRAGMA journal_size_limit = \(Self.walSizeLimit)")
         }
     }
 

@@ -59,6 +59,29 @@ import Testing
         #expect(try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM filler") } == 60)
     }
 
+    /// Under writes that never pause, the background checkpoint never copies the very last
+    /// frame before the next write, and SQLite only starts the WAL over after one that did: the
+    /// writer catches up itself at 4,000 pages, so the WAL stays bounded.
+    @Test func theWALStaysBoundedUnderWritesThatNeverPause() throws {
+        let path = tempDB()
+        let store = try SQLiteStore(path: path)
+        let walSize = { (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0 }
+        var largest = 0
+        // 400 commits of a 100 KB row, back to back: about 10,000 pages (40 MB) through the WAL.
+        for n in 0..<400 {
+            try store.writer.write { db in
+                try db.execute(sql: "CREATE TABLE IF NOT EXISTS filler (data BLOB)")
+                try db.execute(sql: "INSERT INTO filler VALUES (?)", arguments: [Data(repeating: UInt8(n % 256), count: 100_000)])
+            }
+            largest = max(largest, walSize())
+        }
+        // 4,000 pages and a few commits more (one may find the background checkpoint still
+        // running, and leave the catching up to the next); never all 10,000.
+        let bound = 5_000 * (4096 + 24)
+        #expect(largest <= bound, "the WAL reached \(largest / 1_048_576) MB")
+        #expect(try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM filler") } == 400)
+    }
+
     /// The full-text index merges 16 segments of a level at a time, as made by v21 and as
     /// `mailroom storage compact` rebuilds it.
     @Test func theSearchIndexMergesSixteenSegmentsAtATime() throws {
