@@ -539,6 +539,7 @@ extension LocalDelivery {
             defer { r.removeAll() }
             return r
         }
+        guard !batch.isEmpty else { return }
         try? store.recordEvents(batch)
         eventFiler.signal()
     }

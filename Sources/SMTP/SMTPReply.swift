@@ -43,7 +43,8 @@ public struct SMTPReply: Hashable, Sendable, CustomStringConvertible {
             for byte in line.utf8 {
                 out.append(byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n") ? UInt8(ascii: " ") : byte)
             }
-            out += [UInt8(ascii: "\r"), UInt8(ascii: "\n")]
+            out.append(UInt8(ascii: "\r"))
+            out.append(UInt8(ascii: "\n"))
         }
         return out
     }

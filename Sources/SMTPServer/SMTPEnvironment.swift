@@ -125,7 +125,6 @@ public struct SMTPEnvironment: Sendable {
         return authLimiter.isBanned(ip) ? .tempFailure : .failure
     }
 
-    /// The connection-time checks (DNS blocklists) for a client on the MX; nil lets it in.
     /// Whether a connection from `ip` is looked up in the DNS blocklists before its greeting:
     /// only when lists are configured and the client is not trusted. Asked on the event loop,
     /// so a connection with nothing to check is greeted without leaving it.
@@ -134,6 +133,7 @@ public struct SMTPEnvironment: Sendable {
         return !trustedNetworks.contains(where: { $0.contains(ip) })
     }
 
+    /// The connection-time checks (DNS blocklists) for a client on the MX; nil lets it in.
     func connectionRefusal(ip: String) async -> SMTPReply? {
         guard screens(ip: ip), let inbound else { return nil }
         guard let (reply, zone) = await inbound.blocklistRefusal(ip: ip) else { return nil }

@@ -292,8 +292,8 @@ extension SQLiteStore {
     }
 
     /// Stages an event: `event_staging` has no index, so the commit that stores a message
-    /// appends one row to one page, where `delivery_events` (six indexes, for the ways a trace
-    /// looks) took seven pages, a quarter of what a delivery wrote. ``fileStagedEvents(limit:)``
+    /// appends one row to one page, where `delivery_events` and its six indexes (for the ways a
+    /// trace looks) took a page each, a quarter of what a delivery wrote. ``fileStagedEvents(limit:)``
     /// moves them there in batches; every reader of `delivery_events` files them first.
     static func insertEvent(_ e: DeliveryEvent, _ db: Database) throws {
         try db.cachedStatement(
