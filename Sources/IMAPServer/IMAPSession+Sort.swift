@@ -231,11 +231,8 @@ extension IMAPSession {
         var unindexed: [Int64] = []
         try env.store.scanSortFields(mailboxID: try selectedMailbox().id, uids: lo, hi, envelopes: !envelopes.isEmpty) { row in
             guard let i = index[row.uid] else { return }
-            var envelope: EnvelopeFields?
-            if !envelopes.isEmpty {
-                guard let stored = row.envelope else { return unindexed.append(row.uid) }
-                envelope = EnvelopeFields(imap: stored, parts: envelopes)
-            }
+            guard row.stored else { return unindexed.append(row.uid) }
+            let envelope = row.envelope.flatMap { EnvelopeFields(imap: $0, parts: envelopes) }
             body(
                 i,
                 StoredSortFields(

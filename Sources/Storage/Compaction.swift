@@ -17,7 +17,11 @@ extension SQLiteStore {
     public func indexedBlobs(after rowid: Int64, limit: Int) throws -> [IndexedBlob] {
         try writer.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT rowid, hash, data FROM blobs WHERE gone = 0 AND envelope IS NOT NULL AND rowid > ? ORDER BY rowid LIMIT ?",
+                db,
+                sql: """
+                    SELECT b.rowid, b.hash, b.data FROM blobs b JOIN blob_meta bm ON bm.blob_id = b.rowid
+                    WHERE b.gone = 0 AND b.rowid > ? ORDER BY b.rowid LIMIT ?
+                    """,
                 arguments: [rowid, limit]
             ).map { IndexedBlob(rowid: $0[0], hash: $0[1], inline: ($0[2] as Data?).map { Array($0) }) }
         }
@@ -45,13 +49,20 @@ extension SQLiteStore {
 
     /// Puts the rebuilt index in place of the old one and deletes the rows of swept blobs,
     /// which no index row names any more; in one transaction. Blobs still waiting for their
-    /// file to go lose their cached ENVELOPE, so that storing them again indexes them again.
+    /// file to go lose their stored ENVELOPE (blob_meta), so that storing them again indexes
+    /// them again.
     /// Returns how many rows were deleted.
     public func finishSearchIndexRebuild() throws -> Int {
         try writer.write { db in
+            try db.execute(sql: "DELETE FROM blob_meta WHERE blob_id IN (SELECT rowid FROM blobs WHERE gone != 0)")
             try db.execute(sql: "DELETE FROM blobs WHERE gone = 2")
             let removed = db.changesCount
-            try db.execute(sql: "UPDATE blobs SET envelope = NULL WHERE gone = 1")
+            // The copies v24-blob-meta left behind in databases from before it.
+            try db.execute(
+                sql: """
+                    UPDATE blobs SET envelope = NULL, bodystructure = NULL, body_simple = NULL, sent_date = NULL, sent_zone = NULL
+                    WHERE envelope IS NOT NULL
+                    """)
             try db.execute(sql: "DROP TABLE blob_text")
             try db.execute(sql: "ALTER TABLE blob_text_rebuild RENAME TO blob_text")
             // The rebuilt index holds every live message, those that waited for the indexer too.

@@ -108,7 +108,9 @@ public struct NewMessage: Sendable {
 
 extension SQLiteStore {
     static func insertBlob(hash: String, size: Int, refs: Int, inlineData: [UInt8]?, meta: BlobMeta?, _ db: Database) throws {
-        let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT rowid, envelope IS NOT NULL AS indexed FROM blobs WHERE hash = ?"), arguments: [hash])
+        let existing = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT rowid, EXISTS (SELECT 1 FROM blob_meta WHERE blob_id = blobs.rowid) AS indexed FROM blobs WHERE hash = ?"),
+            arguments: [hash])
         if let existing {
             try db.cachedStatement(sql: "UPDATE blobs SET refs = refs + ?, data = COALESCE(data, ?), gone = 0 WHERE hash = ?").execute(
                 arguments: [refs, inlineData.map { Data($0) }, hash])
@@ -119,9 +121,11 @@ extension SQLiteStore {
         }
         guard let meta else { return }
         let rowid = existing?["rowid"] as Int64? ?? db.lastInsertedRowID
-        try db.cachedStatement(sql: "UPDATE blobs SET envelope = ?, bodystructure = ?, body_simple = ?, sent_date = ?, sent_zone = ? WHERE rowid = ?").execute(
+        try db.cachedStatement(
+            sql: "INSERT INTO blob_meta (blob_id, envelope, bodystructure, body_simple, sent_date, sent_zone) VALUES (?, ?, ?, ?, ?, ?)"
+        ).execute(
             arguments: [
-                Data(meta.envelope), Data(meta.bodyStructure), Data(meta.bodySimple), meta.sentDate?.timeIntervalSince1970, meta.sentZone, rowid,
+                rowid, Data(meta.envelope), Data(meta.bodyStructure), Data(meta.bodySimple), meta.sentDate?.timeIntervalSince1970, meta.sentZone,
             ])
         guard let t = meta.text else {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)").execute(arguments: [rowid])
@@ -173,9 +177,10 @@ extension SQLiteStore {
     ) throws -> [MessageDetail] {
         var columns = "m.uid, m.modseq, m.flags"
         if parts.contains(.basics) || parts.contains(.data) { columns += ", m.internal_date, m.size, m.blob_hash, m.header_prefix" }
-        if parts.contains(.meta) { columns += ", b.envelope, b.bodystructure, b.body_simple, b.sent_date, b.sent_zone" }
+        if parts.contains(.meta) { columns += ", bm.envelope, bm.bodystructure, bm.body_simple, bm.sent_date, bm.sent_zone" }
         if parts.contains(.data) { columns += ", b.data" }
-        let join = parts.contains(.meta) || parts.contains(.data) ? "JOIN blobs b ON b.hash = m.blob_hash" : ""
+        var join = parts.contains(.meta) || parts.contains(.data) ? "JOIN blobs b ON b.hash = m.blob_hash" : ""
+        if parts.contains(.meta) { join += " LEFT JOIN blob_meta bm ON bm.blob_id = b.rowid" }
         return try writer.read { db in
             var out: [MessageDetail] = []
             func read(_ sql: String, _ arguments: StatementArguments) throws {
@@ -212,8 +217,8 @@ extension SQLiteStore {
         let sql =
             meta
             ? """
-            SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, b.envelope, b.bodystructure, b.body_simple
-            FROM messages m JOIN blobs b ON b.hash = m.blob_hash
+            SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, bm.envelope, bm.bodystructure, bm.body_simple
+            FROM messages m JOIN blobs b ON b.hash = m.blob_hash LEFT JOIN blob_meta bm ON bm.blob_id = b.rowid
             WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid
             """
             : basics
@@ -250,8 +255,9 @@ extension SQLiteStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix, NULL, NULL, NULL, b.sent_date, b.sent_zone
-                    FROM messages m JOIN blobs b ON b.hash = m.blob_hash WHERE m.mailbox_id = ? ORDER BY m.uid
+                    SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix, NULL, NULL, NULL, bm.sent_date, bm.sent_zone
+                    FROM messages m JOIN blobs b ON b.hash = m.blob_hash LEFT JOIN blob_meta bm ON bm.blob_id = b.rowid
+                    WHERE m.mailbox_id = ? ORDER BY m.uid
                     """,
                 arguments: [mailboxID]
             ).map { MessageDetail(row: $0, parts: [.basics, .meta]) }

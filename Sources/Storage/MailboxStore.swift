@@ -138,6 +138,8 @@ public struct SortScanRow {
     public var envelope: UnsafeRawBufferPointer?
     /// The Date: field's instant (seconds since 1970); nil without a usable Date: field.
     public var sentDate: Double?
+    /// False for mail stored before its ENVELOPE and Date: were kept: read the message.
+    public var stored: Bool
 }
 
 /// What a FETCH needs of each message, beyond UID, MODSEQ and flags.

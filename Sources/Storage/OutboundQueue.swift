@@ -208,7 +208,12 @@ extension SQLiteStore {
     static func removeQueueEntry(_ id: Int64, _ db: Database) throws {
         guard let hash = try String.fetchOne(db, sql: "DELETE FROM queue WHERE id = ? RETURNING blob_hash", arguments: [id]) else { return }
         try db.execute(sql: "UPDATE blobs SET refs = refs - 1 WHERE hash = ?", arguments: [hash])
-        try db.execute(sql: "DELETE FROM blobs WHERE hash = ? AND refs <= 0 AND envelope IS NULL AND data IS NOT NULL", arguments: [hash])
+        try db.execute(
+            sql: """
+                DELETE FROM blobs WHERE hash = ? AND refs <= 0 AND data IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM blob_meta WHERE blob_id = blobs.rowid)
+                """,
+            arguments: [hash])
     }
 
     /// Queue entries, oldest first.

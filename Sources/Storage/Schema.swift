@@ -591,6 +591,29 @@ enum Schema {
                     CREATE INDEX events_recipient ON delivery_events(recipient COLLATE NOCASE, id);
                     """)
         }
+        m.registerMigration("v24-blob-meta") { db in
+            // What IMAP answers without reading a message (ENVELOPE, BODYSTRUCTURE, BODY, the
+            // Date: instant and zone), one row per stored message (blob_id = blobs.rowid), apart
+            // from its bytes. A blob row with the bytes inline spans a page or more, so reading
+            // a whole mailbox's envelopes (FETCH 1:* ENVELOPE, a first SORT, SEARCH by sent
+            // date) read every message with them; these rows are about 600 bytes. A blob with
+            // a row here is indexed, as an envelope in blobs said before. The copies in blobs
+            // are read no more; `mailroom storage compact` clears them.
+            try db.execute(
+                sql: """
+                    CREATE TABLE blob_meta (
+                        blob_id INTEGER PRIMARY KEY,
+                        envelope BLOB NOT NULL,
+                        bodystructure BLOB,
+                        body_simple BLOB,
+                        sent_date REAL,
+                        sent_zone INTEGER
+                    );
+                    INSERT INTO blob_meta (blob_id, envelope, bodystructure, body_simple, sent_date, sent_zone)
+                        SELECT rowid, envelope, bodystructure, body_simple, sent_date, sent_zone FROM blobs
+                        WHERE envelope IS NOT NULL;
+                    """)
+        }
         return m
     }
 

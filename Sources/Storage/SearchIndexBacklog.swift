@@ -68,7 +68,8 @@ extension SQLiteStore {
             if let t = texts[rowid] {
                 try insert.execute(arguments: [rowid, t.subject, t.from, t.to, t.cc, t.bcc, t.headers, t.body])
             } else {
-                try db.execute(sql: "UPDATE blobs SET envelope = NULL WHERE rowid = ? AND gone != 0", arguments: [rowid])
+                try db.execute(
+                    sql: "DELETE FROM blob_meta WHERE blob_id = ? AND (SELECT gone FROM blobs WHERE rowid = ?) != 0", arguments: [rowid, rowid])
             }
         }
     }

@@ -72,6 +72,41 @@ import Testing
         }
     }
 
+    /// Mail stored before v24-blob-meta kept its ENVELOPE, BODYSTRUCTURE and Date: in blobs;
+    /// after the upgrade SORT and FETCH find them in blob_meta, and a message stored without
+    /// them (before they were kept at all) still has none.
+    @Test func storedEnvelopesMoveToBlobMeta() throws {
+        let path = tempDB()
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(queue, upTo: "v23-trace-indexes-nocase")
+            try queue.write { db in
+                try Self.storeSomeMail(db)
+                try db.execute(
+                    sql: """
+                        INSERT INTO blobs (hash, size, refs, data, envelope, bodystructure, body_simple, sent_date, sent_zone)
+                            VALUES ('h1', 5, 1, X'6869', X'2845', X'2842', X'2853', 1000.5, 60),
+                                   ('h2', 5, 1, X'6869', NULL, NULL, NULL, NULL, NULL);
+                        INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, size, internal_date)
+                            VALUES (100, 1, 1, 'h1', 5, 10), (100, 2, 1, 'h2', 5, 20);
+                        """)
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        var rows: [(uid: Int64, envelope: [UInt8]?, sent: Double?)] = []
+        try store.scanSortFields(mailboxID: 100, uids: 1, 2) { row in
+            rows.append((row.uid, row.envelope.map { Array($0) }, row.sentDate))
+        }
+        #expect(rows.map(\.uid) == [1, 2])
+        #expect(rows.map(\.envelope) == [Array("(E".utf8), nil])
+        #expect(rows.map(\.sent) == [1000.5, nil])
+        var structures: [[UInt8]?] = []
+        try store.scanMessages(mailboxID: 100, uids: 1, 2, basics: true, meta: true) { m in
+            structures.append(m.bodyStructure.map { Array($0) })
+        }
+        #expect(structures == [Array("(B".utf8), nil])
+    }
+
     /// v5-blob-sweep as it first landed, before `recent_uid` was added to it: a database that
     /// ran this text is repaired by v7-repair-recent-uid.
     static let firstV5 = """
