@@ -5,7 +5,11 @@ extension BlobMeta {
     /// What IMAP needs about a message, computed from its bytes once, before they are stored;
     /// without `indexText`, the search text is left to the background indexer.
     public init(parsing bytes: [UInt8], indexText: Bool = true, textLimit: Int = SearchText.limit) {
-        let parsed = ParsedMessage(parsing: bytes)
+        self.init(parsed: ParsedMessage(parsing: bytes), indexText: indexText, textLimit: textLimit)
+    }
+
+    /// The same, from a message parsed already.
+    public init(parsed: ParsedMessage, indexText: Bool = true, textLimit: Int = SearchText.limit) {
         let sent = parsed.sentDateAndZone
         self.init(
             envelope: parsed.envelope(), bodyStructure: parsed.bodyStructure(extensible: true),

@@ -22,6 +22,9 @@ extension LocalDelivery {
     public func compact(progress: (Int) -> Void = { _ in }) throws -> CompactionReport {
         var report = CompactionReport()
         report.sweep = try sweepBlobs(grace: 0, now: Date().addingTimeInterval(1))
+        // Messages waiting for the indexer get their IMAP metadata (and words) first: the
+        // rebuild reads the messages that have it, and ends the backlog.
+        try indexWaitingMessages()
         try store.startSearchIndexRebuild()
         var after: Int64 = 0
         while true {

@@ -372,13 +372,13 @@ public final class LocalDelivery: Sendable {
                 }
             }
         }
-        let (hashes, metas) = try writeBodies(bodies, needsMeta: used.map { !$0.1.local.isEmpty })
+        let hashes = try writeBodies(bodies)
         var commits: [MessageCommit] = []
         for (i, (_, v)) in used.enumerated() {
             commits.append(
                 MessageCommit(
                     queueID: queueID, messageID: headers.messageID, sender: m.sender ?? "", blobHash: hashes[i],
-                    blobSize: bodies[i].count, inlineData: bodies[i].count <= inlineLimit ? bodies[i] : nil, meta: metas[i],
+                    blobSize: bodies[i].count, inlineData: bodies[i].count <= inlineLimit ? bodies[i] : nil,
                     receivedAt: now, local: v.local, remote: v.remote, held: v.held,
                     events: i == 0 ? events : []))
         }
@@ -435,13 +435,11 @@ extension OutboundSigner {
 
 extension LocalDelivery {
     /// Hashes the bodies, and writes the large ones as blob files (fsynced, off the async
-    /// executors); small ones go into the database with the commit. Bodies bound for
-    /// mailboxes get their IMAP metadata computed here too.
-    func writeBodies(_ bodies: [[UInt8]], needsMeta: [Bool]) throws -> ([String], [BlobMeta?]) {
-        let hashes = try bodies.map { $0.count <= inlineLimit ? BlobStore.hash($0) : try blobs.put($0) }
-        // The search text is left to the background indexer.
-        let metas = zip(bodies, needsMeta).map { $1 ? BlobMeta(parsing: $0, indexText: false) : nil }
-        return (hashes, metas)
+    /// executors); small ones go into the database with the commit. What IMAP serves about
+    /// them (ENVELOPE, BODYSTRUCTURE) is left to the background indexer with their words: it
+    /// parses each message once for both, off the path to 250.
+    func writeBodies(_ bodies: [[UInt8]]) throws -> [String] {
+        try bodies.map { $0.count <= inlineLimit ? BlobStore.hash($0) : try blobs.put($0) }
     }
 
     /// Adds a message to a mailbox (IMAP APPEND), durably, within the account's quota (bytes,

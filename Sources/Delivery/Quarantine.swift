@@ -12,7 +12,7 @@ extension LocalDelivery {
     /// then say 250: the message is on stable storage.
     func holdInQuarantine(_ m: InboundMessage, reason: String, queueID: String) async throws -> String {
         let body = Array(m.receivedHeader.utf8) + m.data
-        let (hashes, _) = try await BlockingPool.shared.run { try self.writeBodies([body], needsMeta: [false]) }
+        let hashes = try await BlockingPool.shared.run { try self.writeBodies([body]) }
         let headers = HeaderSummary(m.data)
         let now = DirectoryService.now()
         let entry = QuarantinedMessage(

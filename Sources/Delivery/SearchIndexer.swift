@@ -99,9 +99,12 @@ final class SearchIndexer: Sendable {
     static func indexBatch(store: any SearchIndexStore, blobs: BlobStore, logger: Logger) throws -> Int {
         let pending = try store.indexBacklog(limit: Self.batch)
         var rows: [(rowid: Int64, text: SearchText)] = []
+        var metas: [Int64: BlobMeta] = [:]
         for p in pending where !p.gone {
             if let bytes = p.inline {
-                rows.append((p.rowid, SearchText(ParsedMessage(parsing: bytes))))
+                let parsed = ParsedMessage(parsing: bytes)
+                rows.append((p.rowid, SearchText(parsed)))
+                if p.needsMeta { metas[p.rowid] = BlobMeta(parsed: parsed, indexText: false) }
                 continue
             }
             // A file is parsed and read in windows: a 50 MB message is indexed in a few MB.
@@ -109,7 +112,9 @@ final class SearchIndexer: Sendable {
                 logger.error("a stored message's file is missing; it cannot be searched", metadata: ["blob": "\(p.hash)"])
                 continue
             }
-            let text = SearchText(outline: MessageOutline(parsing: file))
+            let outline = MessageOutline(parsing: file)
+            let text = SearchText(outline: outline)
+            if p.needsMeta { metas[p.rowid] = BlobMeta(outline: outline) }
             if let error = file.error {
                 logger.error("a stored message's file cannot be read; it cannot be searched", metadata: ["blob": "\(p.hash)", "error": "\(error)"])
                 continue
@@ -119,7 +124,7 @@ final class SearchIndexer: Sendable {
         // The store may end a transaction early for a delivery waiting to write; the rest
         // follow in the next.
         var done = pending.map(\.rowid)[...]
-        while !done.isEmpty { done = done.dropFirst(try store.finishIndexing(rows, done: Array(done))) }
+        while !done.isEmpty { done = done.dropFirst(try store.finishIndexing(rows, metas: metas, done: Array(done))) }
         return pending.count
     }
 

@@ -106,7 +106,9 @@ extension IMAPSession {
             switch item {
             case .uid, .flags, .modseq: break
             case .internalDate, .rfc822Size: parts.insert(.basics)
-            case .envelope, .bodyStructure, .body: parts.insert(.meta)
+            // With the blob's name: a message the indexer has not reached has no stored
+            // ENVELOPE yet, and is read.
+            case .envelope, .bodyStructure, .body: parts.formUnion([.meta, .basics])
             case .rfc822, .rfc822Header, .rfc822Text, .bodySection, .binary, .binarySize: parts.insert(.data)
             }
         }

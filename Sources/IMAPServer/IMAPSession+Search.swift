@@ -88,7 +88,25 @@ struct SearchEvaluator {
         // A MODSEQ criterion turns CONDSTORE on (RFC 7162 §3.1), for SEARCH, SORT and THREAD alike.
         if usesModseq { session.enabled.insert("CONDSTORE") }
         if needsRows {
+            let sentDates = IMAPSession.uses(key) { k in
+                switch k {
+                case .sentBefore, .sentOn, .sentSince: return true
+                default: return false
+                }
+            }
+            // Messages the background indexer has not reached have no stored Date: instant
+            // yet: it is read from them. Asked before the rows: a message indexed in between
+            // then has it one way or the other.
+            let waiting = sentDates ? try session.env.store.unindexedUIDs(mailboxID: selected.id) : []
             for r in try session.env.store.searchRows(mailboxID: selected.id) { rows[r.uid] = r }
+            if !waiting.isEmpty {
+                var read: [Int64: (date: Date, zoneMinutes: Int)?] = [:]
+                try forEachParsed(only: waiting) { uid, parsed in read[uid] = parsed.sentDateAndZone }
+                for (uid, sent) in read where rows[uid]?.sentDate == nil {
+                    rows[uid]?.sentDate = sent?.date
+                    rows[uid]?.sentZone = sent?.zoneMinutes
+                }
+            }
         }
         try prepareText(key)
         var out: [(Int, Int64)] = []
@@ -147,15 +165,21 @@ struct SearchEvaluator {
     /// The UIDs whose message satisfies `test`, reading each message of the mailbox (or only
     /// those of `only`, sorted UIDs).
     func scan(only: [Int64]? = nil, _ test: (ParsedMessage, SearchText) -> Bool) throws -> Set<Int64> {
-        guard let lo = (only ?? selected.uids).first, let hi = (only ?? selected.uids).last else { return [] }
-        let known = only.map { Set($0).intersection(selected.uids) } ?? Set(selected.uids)
         var out: Set<Int64> = []
-        for d in try session.env.store.messageDetails(mailboxID: selected.id, uids: lo, hi, only: only, parts: .data, include: { known.contains($0) }) {
-            let bytes = d.headerPrefix + (try d.inlineData ?? session.env.delivery.readBlob(d.blobHash))
-            let parsed = ParsedMessage(parsing: bytes)
-            if test(parsed, SearchText(parsed.searchFields())) { out.insert(d.uid) }
+        try forEachParsed(only: only) { uid, parsed in
+            if test(parsed, SearchText(parsed.searchFields())) { out.insert(uid) }
         }
         return out
+    }
+
+    /// Reads and parses each message of the mailbox (or only those of `only`, sorted UIDs).
+    func forEachParsed(only: [Int64]? = nil, _ body: (Int64, ParsedMessage) throws -> Void) throws {
+        guard let lo = (only ?? selected.uids).first, let hi = (only ?? selected.uids).last else { return }
+        let known = only.map { Set($0).intersection(selected.uids) } ?? Set(selected.uids)
+        for d in try session.env.store.messageDetails(mailboxID: selected.id, uids: lo, hi, only: only, parts: .data, include: { known.contains($0) }) {
+            let bytes = d.headerPrefix + (try d.inlineData ?? session.env.delivery.readBlob(d.blobHash))
+            try body(d.uid, ParsedMessage(parsing: bytes))
+        }
     }
 
     func matches(_ key: SearchKey, msn: Int, uid: Int64) -> Bool {

@@ -13,14 +13,15 @@ public struct IndexedBlob: Sendable {
 /// (that needs its text, which is gone), so its size only grows until it is built afresh from
 /// the messages that are still there.
 extension SQLiteStore {
-    /// Live blobs with a search-index row, in rowid order after `rowid`.
+    /// Live blobs a mailbox holds (those the search index is for), in rowid order after `rowid`.
     public func indexedBlobs(after rowid: Int64, limit: Int) throws -> [IndexedBlob] {
         try writer.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT b.rowid, b.hash, b.data FROM blobs b JOIN blob_meta bm ON bm.blob_id = b.rowid
-                    WHERE b.gone = 0 AND b.rowid > ? ORDER BY b.rowid LIMIT ?
+                    SELECT b.rowid, b.hash, b.data FROM blobs b
+                    WHERE b.gone = 0 AND b.rowid > ? AND EXISTS (SELECT 1 FROM messages m WHERE m.blob_hash = b.hash)
+                    ORDER BY b.rowid LIMIT ?
                     """,
                 arguments: [rowid, limit]
             ).map { IndexedBlob(rowid: $0[0], hash: $0[1], inline: ($0[2] as Data?).map { Array($0) }) }

@@ -107,7 +107,12 @@ public struct NewMessage: Sendable {
 }
 
 extension SQLiteStore {
-    static func insertBlob(hash: String, size: Int, refs: Int, inlineData: [UInt8]?, meta: BlobMeta?, _ db: Database) throws {
+    /// Stores a blob, or adds `refs` to the one stored. A blob bound for a mailbox (`mailbox`)
+    /// gets its IMAP metadata (blob_meta) and search words from `meta`, or, without them, from
+    /// the background indexer, which computes both from one parse off the path to 250.
+    static func insertBlob(
+        hash: String, size: Int, refs: Int, inlineData: [UInt8]?, meta: BlobMeta?, mailbox: Bool, _ db: Database
+    ) throws {
         let existing = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT rowid, EXISTS (SELECT 1 FROM blob_meta WHERE blob_id = blobs.rowid) AS indexed FROM blobs WHERE hash = ?"),
             arguments: [hash])
@@ -119,20 +124,29 @@ extension SQLiteStore {
             try db.cachedStatement(sql: "INSERT INTO blobs (hash, size, refs, data) VALUES (?, ?, ?, ?)").execute(
                 arguments: [hash, size, refs, inlineData.map { Data($0) }])
         }
-        guard let meta else { return }
         let rowid = existing?["rowid"] as Int64? ?? db.lastInsertedRowID
-        try db.cachedStatement(
-            sql: "INSERT INTO blob_meta (blob_id, envelope, bodystructure, body_simple, sent_date, sent_zone) VALUES (?, ?, ?, ?, ?, ?)"
-        ).execute(
-            arguments: [
-                rowid, Data(meta.envelope), Data(meta.bodyStructure), Data(meta.bodySimple), meta.sentDate?.timeIntervalSince1970, meta.sentZone,
-            ])
+        guard let meta else {
+            if mailbox { try db.cachedStatement(sql: "INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)").execute(arguments: [rowid]) }
+            return
+        }
+        try insertMeta(meta, blob: rowid, db)
         guard let t = meta.text else {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)").execute(arguments: [rowid])
             return
         }
         try db.cachedStatement(sql: "INSERT INTO blob_text (rowid, subject, from_addr, to_addr, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").execute(
             arguments: [rowid, t.subject, t.from, t.to, t.cc, t.bcc, t.headers, t.body])
+    }
+
+    /// Keeps a blob's IMAP metadata, unless it has some already (the indexer's copy of what an
+    /// APPEND stored meanwhile is the same).
+    static func insertMeta(_ meta: BlobMeta, blob rowid: Int64, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO blob_meta (blob_id, envelope, bodystructure, body_simple, sent_date, sent_zone) VALUES (?, ?, ?, ?, ?, ?)"
+        ).execute(
+            arguments: [
+                rowid, Data(meta.envelope), Data(meta.bodyStructure), Data(meta.bodySimple), meta.sentDate?.timeIntervalSince1970, meta.sentZone,
+            ])
     }
 
     /// UID, MODSEQ and flags of every message, by UID (what SELECT loads).
@@ -472,7 +486,7 @@ extension SQLiteStore {
                     arguments: [accountID]) ?? 0
                 if used + Int64(m.blobSize) > quota { throw MailboxError.overQuota }
             }
-            try Self.insertBlob(hash: m.blobHash, size: m.blobSize, refs: 1, inlineData: m.inlineData, meta: m.meta, db)
+            try Self.insertBlob(hash: m.blobHash, size: m.blobSize, refs: 1, inlineData: m.inlineData, meta: m.meta, mailbox: true, db)
             guard let row = try Row.fetchOne(
                 db,
                 sql: "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING uidnext - 1 AS uid, highestmodseq AS modseq, uidvalidity",

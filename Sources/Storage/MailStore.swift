@@ -128,7 +128,8 @@ public struct MessageCommit: Sendable {
     public var blobSize: Int
     /// The bytes, when they are kept in the database rather than as a blob file.
     public var inlineData: [UInt8]?
-    /// What IMAP serves about the message, computed from its bytes before the commit.
+    /// What IMAP serves about the message when computed before the commit; without it, a
+    /// message bound for mailboxes waits for the background indexer, which computes it.
     public var meta: BlobMeta?
     public var receivedAt: Date
     public var local: [LocalCopy]
@@ -179,7 +180,7 @@ extension SQLiteStore {
     }
 
     /// A write that stores mail, which the search indexer lets go first (see
-    /// ``finishIndexing(_:done:)``).
+    /// ``finishIndexing(_:metas:done:)``).
     func deliveryWrite<T>(_ body: (Database) throws -> T) throws -> T {
         deliveriesWaiting.add(1, ordering: .relaxed)
         var counted = true
@@ -204,7 +205,8 @@ extension SQLiteStore {
     static func commitOne(_ m: MessageCommit, _ db: Database) throws -> [Int64] {
         let refs = m.local.count + m.remote.count + m.held.count
         if refs > 0 {
-            try insertBlob(hash: m.blobHash, size: m.blobSize, refs: refs, inlineData: m.inlineData, meta: m.meta, db)
+            try insertBlob(
+                hash: m.blobHash, size: m.blobSize, refs: refs, inlineData: m.inlineData, meta: m.meta, mailbox: !m.local.isEmpty, db)
         }
         let at = m.receivedAt.timeIntervalSince1970
         var touched: [Int64] = []

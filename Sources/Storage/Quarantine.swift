@@ -60,7 +60,7 @@ extension SQLiteStore {
     /// events, in one transaction. Returns the entry's id.
     public func quarantine(_ q: QuarantinedMessage, inlineData: [UInt8]?, events: [DeliveryEvent]) throws -> Int64 {
         try writer.write { db in
-            try Self.insertBlob(hash: q.blobHash, size: q.size, refs: 1, inlineData: inlineData, meta: nil, db)
+            try Self.insertBlob(hash: q.blobHash, size: q.size, refs: 1, inlineData: inlineData, meta: nil, mailbox: false, db)
             try db.execute(
                 sql: """
                     INSERT INTO quarantine (queue_id, message_id, sender, recipients, blob_hash, size, subject, reason, checks, client_ip, helo, created_at)

@@ -10,6 +10,8 @@ public struct PendingIndex: Sendable {
     public let inline: [UInt8]?
     /// Swept since it was stored: nothing to index.
     public let gone: Bool
+    /// Stored without its IMAP metadata (blob_meta), which the indexer adds with its words.
+    public let needsMeta: Bool
 }
 
 /// The search-index backlog: delivery commits a message without its words (writing the
@@ -22,16 +24,21 @@ extension SQLiteStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT b.rowid, b.hash, b.data, b.gone FROM index_backlog q JOIN blobs b ON b.rowid = q.blob_rowid
+                    SELECT b.rowid, b.hash, b.data, b.gone, bm.blob_id IS NULL
+                    FROM index_backlog q JOIN blobs b ON b.rowid = q.blob_rowid LEFT JOIN blob_meta bm ON bm.blob_id = b.rowid
                     ORDER BY q.blob_rowid LIMIT ?
                     """,
                 arguments: [limit]
-            ).map { PendingIndex(rowid: $0[0], hash: $0[1], inline: ($0[2] as Data?).map { Array($0) }, gone: ($0[3] as Int) != 0) }
+            ).map {
+                PendingIndex(
+                    rowid: $0[0], hash: $0[1], inline: ($0[2] as Data?).map { Array($0) }, gone: ($0[3] as Int) != 0, needsMeta: $0[4])
+            }
         }
     }
 
-    /// Adds the words of indexed messages and takes every one of `done` off the backlog, in
-    /// one transaction. A message another writer took off meanwhile is not indexed twice. A
+    /// Adds the words of indexed messages, and the IMAP metadata in `metas` of those stored
+    /// without it, and takes every one of `done` off the backlog, in one transaction. A
+    /// message another writer took off meanwhile is not indexed twice. A
     /// swept message (in `done`, without text) loses its cached ENVELOPE, so that storing the
     /// same bytes again indexes them again.
     ///
@@ -41,12 +48,13 @@ extension SQLiteStore {
     /// transaction is not fsynced: losing it in a crash loses its backlog rows' removal with
     /// it, so the messages are indexed again, and the next delivery's fsync covers it anyway.
     @discardableResult
-    public func finishIndexing(_ rows: [(rowid: Int64, text: SearchText)], done: [Int64]) throws -> Int {
+    public func finishIndexing(_ rows: [(rowid: Int64, text: SearchText)], metas: [Int64: BlobMeta], done: [Int64]) throws -> Int {
         guard !done.isEmpty else { return 0 }
         let texts = Dictionary(rows.map { ($0.rowid, $0.text) }, uniquingKeysWith: { a, _ in a })
         return try withoutFsync { db in
             var taken = 0
-            try Self.index(done, texts: texts, taken: &taken, yield: { deliveriesWaiting.load(ordering: .relaxed) > 0 }, db)
+            try Self.index(
+                done, texts: texts, metas: metas, taken: &taken, yield: { deliveriesWaiting.load(ordering: .relaxed) > 0 }, db)
             return taken
         }
     }
@@ -55,7 +63,8 @@ extension SQLiteStore {
     static let indexedBeforeYielding = 8
 
     private static func index(
-        _ done: [Int64], texts: [Int64: SearchText], taken: inout Int, yield: () -> Bool, _ db: Database
+        _ done: [Int64], texts: [Int64: SearchText], metas: [Int64: BlobMeta], taken: inout Int, yield: () -> Bool,
+        _ db: Database
     ) throws {
         let take = try db.makeStatement(sql: "DELETE FROM index_backlog WHERE blob_rowid = ?")
         let insert = try db.makeStatement(
@@ -67,6 +76,7 @@ extension SQLiteStore {
             guard db.changesCount == 1 else { continue }
             if let t = texts[rowid] {
                 try insert.execute(arguments: [rowid, t.subject, t.from, t.to, t.cc, t.bcc, t.headers, t.body])
+                if let meta = metas[rowid] { try insertMeta(meta, blob: rowid, db) }
             } else {
                 try db.execute(
                     sql: "DELETE FROM blob_meta WHERE blob_id = ? AND (SELECT gone FROM blobs WHERE rowid = ?) != 0", arguments: [rowid, rowid])

@@ -1,8 +1,8 @@
 import Foundation
 
 /// The full-text search index's backlog and rebuild. Delivery commits a message without its
-/// words (writing the index is the costliest part of storing one); the indexer takes them off
-/// the backlog in batches, and `mailroom storage compact` builds the index afresh. SEARCH stays
+/// words (writing the index is the costliest part of storing one) nor its IMAP metadata; the
+/// indexer computes both from one parse and takes them off the backlog in batches, and `mailroom storage compact` builds the index afresh. SEARCH stays
 /// exact meanwhile: ``MailboxStore/unindexedUIDs(mailboxID:)`` names the messages still waiting.
 /// ``SQLiteStore`` is one implementation; `Tests/StorageTests/SearchIndexStoreContractTests.swift`
 /// holds the contract any other must pass.
@@ -11,19 +11,20 @@ public protocol SearchIndexStore: Sendable {
 
     /// The oldest `limit` messages waiting to be indexed.
     func indexBacklog(limit: Int) throws -> [PendingIndex]
-    /// Adds the words of indexed messages and takes `done` off the backlog, in order, in one
-    /// transaction, and returns how many of `done` it took (at least one): an implementation
+    /// Adds the words of indexed messages (and `metas`, the IMAP metadata of those stored
+    /// without it) and takes `done` off the backlog, in order, in one transaction, and returns
+    /// how many of `done` it took (at least one): an implementation
     /// may end the transaction early when a delivery waits to write, so that storing mail never
     /// waits long behind the index; the rest stay waiting. A message another writer took off
     /// meanwhile is not indexed twice.
     @discardableResult
-    func finishIndexing(_ rows: [(rowid: Int64, text: SearchText)], done: [Int64]) throws -> Int
+    func finishIndexing(_ rows: [(rowid: Int64, text: SearchText)], metas: [Int64: BlobMeta], done: [Int64]) throws -> Int
     /// How many messages wait for the indexer.
     func indexBacklogCount() throws -> Int
 
     // MARK: Rebuild
 
-    /// Live messages' bytes with an index entry, in index-key order after `rowid`.
+    /// Live messages' bytes (those a mailbox holds), in index-key order after `rowid`.
     func indexedBlobs(after rowid: Int64, limit: Int) throws -> [IndexedBlob]
     /// Starts an empty index beside the live one (dropping one a cut-off rebuild left).
     func startSearchIndexRebuild() throws

@@ -5,13 +5,16 @@ import Testing
 @testable import IMAPServer
 @testable import Storage
 
-/// Delivery leaves the search index to a background indexer; SEARCH must stay exact for
-/// messages it has not reached yet, and once it has.
+/// Delivery leaves the search index and the IMAP metadata (ENVELOPE, BODYSTRUCTURE, the Date:
+/// instant) to a background indexer; SEARCH, FETCH and SORT must answer the same for messages
+/// it has not reached yet, and once it has.
 @Suite struct IndexBacklogTests {
-    static func delivered(_ body: String, subject: String) -> InboundMessage {
-        InboundMessage(
+    static func delivered(_ body: String, subject: String, date: String? = nil) -> InboundMessage {
+        let dated = date.map { "Date: \($0)\r\n" } ?? ""
+        return InboundMessage(
             sender: "sender@elsewhere.com", recipients: ["alice@example.org"],
-            data: Array("Subject: \(subject)\r\nFrom: Zed <zed@elsewhere.com>\r\nMessage-ID: <\(UUID().uuidString)@x>\r\n\r\n\(body)\r\n".utf8),
+            data: Array(
+                "\(dated)Subject: \(subject)\r\nFrom: Zed <zed@elsewhere.com>\r\nMessage-ID: <\(UUID().uuidString)@x>\r\n\r\n\(body)\r\n".utf8),
             receivedHeader: "Received: from test\r\n", clientIP: "192.0.2.1", helo: "client", tls: nil, authenticatedUser: nil)
     }
 
@@ -36,6 +39,35 @@ import Testing
         let inbox = try #require(try h.env.store.mailbox(accountID: 1, name: "INBOX"))
         #expect(try h.env.store.unindexedUIDs(mailboxID: inbox.id).isEmpty)
         #expect(queries.map(search) == before)
+    }
+
+    @Test func fetchSortAndSentDatesAnswerTheSameBeforeTheIndexer() async throws {
+        let h = try IMAPHarness()
+        h.delivery.indexer.stop()
+        _ = try await h.delivery.deliver(Self.delivered("one", subject: "Re: banksia", date: "Tue, 3 Mar 2026 23:30:00 -0500"))
+        _ = try await h.delivery.deliver(Self.delivered("two", subject: "acacia", date: "Mon, 2 Mar 2026 10:00:00 +0000"))
+        _ = try await h.delivery.deliver(Self.delivered("three", subject: "waratah"))
+        let inbox = try #require(try h.env.store.mailbox(accountID: 1, name: "INBOX"))
+        var stored: [Bool] = []
+        try h.store.scanSortFields(mailboxID: inbox.id, uids: 1, 3) { stored.append($0.stored) }
+        #expect(stored == [false, false, false], "delivery leaves the metadata to the indexer")
+        func answers() -> [String] {
+            let s = h.session()
+            h.send(s, "a SELECT INBOX")
+            return [
+                "f FETCH 1:* (ENVELOPE BODYSTRUCTURE)", "s1 SORT (DATE) UTF-8 ALL", "s2 SORT (SUBJECT) UTF-8 ALL",
+                "s3 SEARCH SENTON 3-Mar-2026", "s4 SEARCH SENTBEFORE 3-Mar-2026", "t THREAD ORDEREDSUBJECT UTF-8 ALL",
+            ].map { h.send(s, $0) }
+        }
+        let before = answers()
+        #expect(before[1].contains("* SORT 2 1 3\r\n") && before[2].contains("* SORT 2 1 3\r\n"), "\(before)")
+        // 23:30 at -0500 is the 3rd where it was written (the 4th in UTC).
+        #expect(before[3].contains("* SEARCH 1\r\n") && before[4].contains("* SEARCH 2\r\n"), "\(before)")
+        try h.delivery.indexWaitingMessages()
+        stored = []
+        try h.store.scanSortFields(mailboxID: inbox.id, uids: 1, 3) { stored.append($0.stored) }
+        #expect(stored == [true, true, true])
+        #expect(answers() == before)
     }
 
     @Test func theIndexerWorksOffTheBacklogByItself() async throws {

@@ -29,16 +29,16 @@ import TestSupport
         #expect(try store.unindexedUIDs(mailboxID: inbox) == [1, 2, 3])
         let pending = try store.indexBacklog(limit: 2)
         #expect(pending.map(\.inline) == [Mail.bytes(1), Mail.bytes(2)] && pending.allSatisfy { !$0.gone })
-        try store.finishIndexing(Self.words(pending), done: pending.map(\.rowid))
+        try store.finishIndexing(Self.words(pending), metas: [:], done: pending.map(\.rowid))
         #expect(try store.indexBacklogCount() == 1)
         #expect(try store.unindexedUIDs(mailboxID: inbox) == [3])
         #expect(try store.textSearch(mailboxID: inbox, fields: [.body], needle: "word2") == [2])
         // Taken off once: finishing the same rows again indexes nothing twice.
-        try store.finishIndexing(Self.words(pending), done: pending.map(\.rowid))
+        try store.finishIndexing(Self.words(pending), metas: [:], done: pending.map(\.rowid))
         #expect(try store.indexBacklogCount() == 1)
         let rest = try store.indexBacklog(limit: 10)
         #expect(rest.map(\.inline) == [Mail.bytes(3)])
-        try store.finishIndexing(Self.words(rest), done: rest.map(\.rowid))
+        try store.finishIndexing(Self.words(rest), metas: [:], done: rest.map(\.rowid))
         #expect(try store.indexBacklogCount() == 0 && store.indexBacklog(limit: 10).isEmpty)
         #expect(try store.unindexedUIDs(mailboxID: inbox).isEmpty)
         #expect(try store.textSearch(mailboxID: inbox, fields: SearchText.Field.allCases, needle: "word3") == [3])
@@ -47,6 +47,30 @@ import TestSupport
         #expect(
             try store.indexBacklogCount() == 0
                 && store.textSearch(mailboxID: inbox, fields: [.body], needle: "word4") == [4])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func mailStoredWithoutItsMetadataGetsItFromTheIndexer(_ kind: StoreKind) throws {
+        let (store, inbox) = try Self.store(kind)
+        try store.commit([Mail.commit(1, to: [1], indexed: false, withMeta: false)])
+        func stored() throws -> [(Bool, [UInt8]?)] {
+            var rows: [(Bool, [UInt8]?)] = []
+            try store.scanSortFields(mailboxID: inbox, uids: 1, 1) { rows.append(($0.stored, $0.envelope.map { Array($0) })) }
+            return rows
+        }
+        #expect(try stored().map(\.0) == [false])
+        let pending = try store.indexBacklog(limit: 10)
+        #expect(pending.map(\.needsMeta) == [true])
+        let meta = Mail.meta(1, indexed: false)
+        try store.finishIndexing(Self.words(pending), metas: [pending[0].rowid: meta], done: pending.map(\.rowid))
+        #expect(try stored().map(\.0) == [true] && stored().map(\.1) == [meta.envelope])
+        #expect(try store.textSearch(mailboxID: inbox, fields: [.body], needle: "word1") == [1])
+        // Mail stored with its metadata waits only for its words; a blob that no mailbox
+        // holds (only queued for other servers) waits for nothing.
+        try store.commit([Mail.commit(2, to: [1], indexed: false)])
+        #expect(try store.indexBacklog(limit: 10).map(\.needsMeta) == [false])
+        try store.commit([Mail.commit(3, to: [], remote: ["r@example.net"], withMeta: false)])
+        #expect(try store.indexBacklogCount() == 1)
     }
 
     @Test(arguments: StoreKind.allCases)
@@ -83,14 +107,14 @@ import TestSupport
         #expect(pending.count == 20)
         // A delivery waits for the writer: the indexer takes its minimum, then gives way.
         store.deliveriesWaiting.add(1, ordering: .relaxed)
-        let first = try store.finishIndexing(SearchIndexStoreContractTests.words(pending), done: pending.map(\.rowid))
+        let first = try store.finishIndexing(SearchIndexStoreContractTests.words(pending), metas: [:], done: pending.map(\.rowid))
         store.deliveriesWaiting.subtract(1, ordering: .relaxed)
         #expect(first == SQLiteStore.indexedBeforeYielding)
         #expect(try store.indexBacklogCount() == 20 - first)
         #expect(try store.unindexedUIDs(mailboxID: inbox) == Array(Int64(first + 1)...20))
         // Nobody waits: the rest go in one transaction.
         let rest = Array(pending.map(\.rowid).dropFirst(first))
-        #expect(try store.finishIndexing(SearchIndexStoreContractTests.words(pending), done: rest) == rest.count)
+        #expect(try store.finishIndexing(SearchIndexStoreContractTests.words(pending), metas: [:], done: rest) == rest.count)
         #expect(try store.indexBacklogCount() == 0)
         #expect(try store.textSearch(mailboxID: inbox, fields: [.body], needle: "word20") == [20])
     }
@@ -99,7 +123,7 @@ import TestSupport
         let (store, _) = try StoreKind.file.makeWithInbox()
         try store.commit([Mail.commit(1, to: [1], indexed: false)])
         let pending = try store.indexBacklog(limit: 1)
-        try store.finishIndexing(SearchIndexStoreContractTests.words(pending), done: pending.map(\.rowid))
+        try store.finishIndexing(SearchIndexStoreContractTests.words(pending), metas: [:], done: pending.map(\.rowid))
         // FULL (2), as the store opened it: deliveries still fsync before their 250.
         #expect(try store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
     }

@@ -13,14 +13,17 @@ enum Mail {
 
     /// Message `n` for the accounts `local` and the remote addresses `remote`, its bytes inline
     /// unless `file`; with `indexed`, its words go into the search index with it, else into the
-    /// backlog.
+    /// backlog; without `withMeta`, its IMAP metadata is left to the indexer too (as delivery
+    /// leaves it).
     static func commit(
-        _ n: Int, to local: [Int64], remote: [String] = [], file: Bool = false, indexed: Bool = true, at: Date = t0
+        _ n: Int, to local: [Int64], remote: [String] = [], file: Bool = false, indexed: Bool = true, withMeta: Bool = true,
+        at: Date = t0
     ) -> MessageCommit {
         let data = bytes(n)
         return MessageCommit(
             queueID: "Q\(n)", messageID: "m\(n)@example.org", sender: "x@example.net", blobHash: "hash-\(n)",
-            blobSize: data.count, inlineData: file ? nil : data, meta: meta(n, indexed: indexed), receivedAt: at,
+            blobSize: data.count, inlineData: file ? nil : data, meta: withMeta ? meta(n, indexed: indexed) : nil,
+            receivedAt: at,
             local: local.map { .init(accountID: $0, headerPrefix: []) },
             remote: remote.map { .init(recipient: $0, headerPrefix: []) },
             held: [], events: [])
