@@ -44,6 +44,7 @@ extension LocalDelivery {
             progress(report.reindexed)
         }
         report.rowsRemoved = try store.finishSearchIndexRebuild()
+        try SearchIndexer.merge(store: store, until: { false })
         try store.vacuum()
         return report
     }

@@ -456,6 +456,8 @@ extension LocalDelivery {
                 flags: flags, internalDate: internalDate, messageID: headers.messageID),
             mailboxID: mailboxID, accountID: accountID, quota: quota, origin: origin)
         forgetUsage(of: accountID)
+        // Its words went into the index with it: the indexer merges what that left.
+        indexer.signal()
         return result
     }
 

@@ -37,7 +37,10 @@ final class SearchIndexer: Sendable {
                 return worker.wake(after: wait)
             }
             do {
-                while try Self.indexBatch(store: store, blobs: blobs, logger: logger) == Self.batch, !worker.isStopping {}
+                while try Self.indexBatch(store: store, blobs: blobs, logger: logger) == Self.batch, !worker.isStopping {
+                    try Self.merge(store: store, until: { worker.isStopping })
+                }
+                try Self.merge(store: store, until: { worker.isStopping })
                 activity.drained()
             } catch {
                 logger.error("search indexing failed; the messages stay searchable and are tried again", metadata: ["error": "\(error)"])
@@ -128,8 +131,21 @@ final class SearchIndexer: Sendable {
         return pending.count
     }
 
-    /// Indexes everything waiting, on the caller's thread (tests; tools with the server stopped).
+    /// Pages of merging per step: a step holds the writer for a millisecond or two, so that a
+    /// delivery that comes meanwhile waits no longer than that.
+    static let mergeStep = 32
+
+    /// Merges the index's segments step by step until there is nothing to merge (or `until`).
+    /// Writes leave merging to this, in steps between deliveries, rather than in lumps that
+    /// held deliveries up (see `Schema.setSearchIndexMerging`).
+    static func merge(store: any SearchIndexStore, until stop: () -> Bool) throws {
+        while !stop(), try store.mergeSearchIndex(pages: mergeStep) {}
+    }
+
+    /// Indexes everything waiting and merges, on the caller's thread (tests; tools with the
+    /// server stopped).
     func drain() throws {
         while try indexBatch() > 0 {}
+        try Self.merge(store: store, until: { false })
     }
 }

@@ -13,9 +13,23 @@ enum Schema {
     /// indexing a message cost 0.23 ms of CPU into an empty index and 0.52–0.56 ms once it held
     /// 30,000 to 100,000 messages; with 16 it stayed at 0.19–0.24 ms (bench/search-index/merging).
     /// A search reads up to 15 segments per level instead of 3.
-    /// Step v21 set it on the live index; a rebuilt one (`mailroom storage compact`) gets it here.
+    ///
+    /// Since v25 no write merges (`automerge` 0): the search indexer does, in steps of its own
+    /// (``SQLiteStore/mergeSearchIndex(pages:)``, `usermerge` 16: the same levels), each a
+    /// short transaction that a delivery waits behind for a millisecond or two. Merging on
+    /// writes came in lumps: the write that got a level to 16 segments merged it whole
+    /// (`crisismerge` was 16 too) and went on up the levels, and on 20,000 indexed messages the
+    /// indexer's transaction that did it held the writer for 620–670 ms, which a single SMTP
+    /// session's next message waited for; FTS5's incremental merging on writes still held it
+    /// 20–30 ms at a time. A write still merges a level that gathered 64 segments
+    /// (`crisismerge`), should the steps ever fall that far behind.
+    ///
+    /// Steps v21 and v25 set this on the live index; a rebuilt one (`mailroom storage compact`)
+    /// gets it here.
     static func setSearchIndexMerging(_ table: String, _ db: Database) throws {
-        try db.execute(sql: "INSERT INTO \(table) (\(table), rank) VALUES ('automerge', 16)")
+        for (key, value) in [("automerge", 0), ("usermerge", 16), ("crisismerge", 64)] {
+            try db.execute(sql: "INSERT INTO \(table) (\(table), rank) VALUES (?, ?)", arguments: [key, value])
+        }
     }
 
     static var migrator: DatabaseMigrator {
@@ -612,6 +626,15 @@ enum Schema {
                     INSERT INTO blob_meta (blob_id, envelope, bodystructure, body_simple, sent_date, sent_zone)
                         SELECT rowid, envelope, bodystructure, body_simple, sent_date, sent_zone FROM blobs
                         WHERE envelope IS NOT NULL;
+                    """)
+        }
+        m.registerMigration("v25-search-index-merge-steps") { db in
+            // Written out, not through setSearchIndexMerging: a landed step never changes.
+            try db.execute(
+                sql: """
+                    INSERT INTO blob_text (blob_text, rank) VALUES ('automerge', 0);
+                    INSERT INTO blob_text (blob_text, rank) VALUES ('usermerge', 16);
+                    INSERT INTO blob_text (blob_text, rank) VALUES ('crisismerge', 64);
                     """)
         }
         return m

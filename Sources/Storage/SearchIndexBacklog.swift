@@ -84,6 +84,20 @@ extension SQLiteStore {
         }
     }
 
+    /// Does up to `pages` pages of the search index's merging, in a transaction of its own
+    /// (not fsynced, as indexing: a merge lost in a crash is done again), and says whether
+    /// there was any to do: a level that gathered 16 segments, or a merge begun. Writes do not
+    /// merge (see ``Schema/setSearchIndexMerging(_:_:)``); the indexer calls this until it
+    /// says no, and a delivery waits for one step at most.
+    public func mergeSearchIndex(pages: Int) throws -> Bool {
+        try withoutFsync { db in
+            let before = db.totalChangesCount
+            try db.execute(sql: "INSERT INTO blob_text (blob_text, rank) VALUES ('merge', ?)", arguments: [pages])
+            // FTS5 documents this test: a merge that did work changed at least two rows.
+            return db.totalChangesCount - before >= 2
+        }
+    }
+
     /// How many messages wait for the indexer.
     public func indexBacklogCount() throws -> Int {
         try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM index_backlog") ?? 0 }

@@ -21,6 +21,9 @@ public protocol SearchIndexStore: Sendable {
     func finishIndexing(_ rows: [(rowid: Int64, text: SearchText)], metas: [Int64: BlobMeta], done: [Int64]) throws -> Int
     /// How many messages wait for the indexer.
     func indexBacklogCount() throws -> Int
+    /// Does up to `pages` pages of the index's merging in a transaction of its own; false when
+    /// there was none to do. Writes leave merging to this.
+    func mergeSearchIndex(pages: Int) throws -> Bool
 
     // MARK: Rebuild
 

@@ -15,7 +15,7 @@ import Testing
     @Test func recordsItsSchemaAndIsDurableWAL() throws {
         let path = tempDB()
         let store = try SQLiteStore(path: path)
-        #expect(try store.schemaVersion() == ["v1-directory", "v2-mailstore", "v3-imap", "v4-outbound", "v5-blob-sweep", "v6-sent-zone", "v7-repair-recent-uid", "v8-unseen-index", "v9-index-backlog", "v10-quarantine", "v11-list-dmarc-rewrite", "v12-junk", "v13-domain-mta-sts", "v14-login-history", "v16-event-client-index", "v17-sieve", "v18-console", "v19-imap-migration", "v20-imap-migration-uids", "v21-search-index-merging", "v22-event-staging", "v23-trace-indexes-nocase", "v24-blob-meta"])
+        #expect(try store.schemaVersion() == ["v1-directory", "v2-mailstore", "v3-imap", "v4-outbound", "v5-blob-sweep", "v6-sent-zone", "v7-repair-recent-uid", "v8-unseen-index", "v9-index-backlog", "v10-quarantine", "v11-list-dmarc-rewrite", "v12-junk", "v13-domain-mta-sts", "v14-login-history", "v16-event-client-index", "v17-sieve", "v18-console", "v19-imap-migration", "v20-imap-migration-uids", "v21-search-index-merging", "v22-event-staging", "v23-trace-indexes-nocase", "v24-blob-meta", "v25-search-index-merge-steps"])
         // Asked of the connection that commits (a reader's setting would say nothing of it).
         let (mode, sync) = try store.writer.writeWithoutTransaction { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
@@ -82,18 +82,23 @@ import Testing
         #expect(try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM filler") } == 400)
     }
 
-    /// The full-text index merges 16 segments of a level at a time, as made by v21 and as
-    /// `mailroom storage compact` rebuilds it.
+    /// The full-text index merges 16 segments of a level at a time, in the indexer's steps and
+    /// not on writes (on a write only past 64), as made by v21 and v25 and as `mailroom storage
+    /// compact` rebuilds it.
     @Test func theSearchIndexMergesSixteenSegmentsAtATime() throws {
         let store = try SQLiteStore(path: tempDB())
-        func automerge(_ table: String) throws -> Int? {
-            try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT v FROM \(table)_config WHERE k = 'automerge'") }
+        func merging(_ table: String) throws -> [Int?] {
+            try store.writer.read { db in
+                try ["automerge", "usermerge", "crisismerge"].map { k in
+                    try Int.fetchOne(db, sql: "SELECT v FROM \(table)_config WHERE k = ?", arguments: [k])
+                }
+            }
         }
-        #expect(try automerge("blob_text") == 16)
+        #expect(try merging("blob_text") == [0, 16, 64])
         try store.startSearchIndexRebuild()
-        #expect(try automerge("blob_text_rebuild") == 16)
+        #expect(try merging("blob_text_rebuild") == [0, 16, 64])
         _ = try store.finishSearchIndexRebuild()
-        #expect(try automerge("blob_text") == 16)
+        #expect(try merging("blob_text") == [0, 16, 64])
     }
 
     @Test func refusesASchemaFromANewerVersion() throws {

@@ -73,6 +73,25 @@ import TestSupport
         #expect(try store.indexBacklogCount() == 1)
     }
 
+    /// Writes leave merging to the indexer's steps: a level that gathered 16 segments (one
+    /// per transaction here) is merged a few pages at a time, until there is nothing to merge.
+    @Test(arguments: StoreKind.allCases)
+    func theIndexIsMergedInStepsWhenAsked(_ kind: StoreKind) throws {
+        let (store, inbox) = try Self.store(kind)
+        #expect(try !store.mergeSearchIndex(pages: 64), "nothing to merge in an empty index")
+        for n in 1...15 { try store.commit([Mail.commit(n, to: [1])]) }
+        #expect(try !store.mergeSearchIndex(pages: 64), "15 segments are not a level to merge")
+        for n in 16...20 { try store.commit([Mail.commit(n, to: [1])]) }
+        var steps = 0
+        while try store.mergeSearchIndex(pages: 1), steps < 1_000 { steps += 1 }
+        #expect(steps >= 1 && steps < 1_000, "\(steps) steps")
+        #expect(try !store.mergeSearchIndex(pages: 64))
+        for n in 1...20 {
+            let expected = Set((1...20).filter { "word\($0)".hasPrefix("word\(n)") }.map(Int64.init))
+            #expect(try store.textSearch(mailboxID: inbox, fields: [.body], needle: "word\(n)") == expected)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aRebuiltIndexFindsWhatTheOldOneDid(_ kind: StoreKind) throws {
         let (store, inbox) = try Self.store(kind)
