@@ -27,7 +27,9 @@ import Testing
                 lines.append("\(table).\(c.name) \(c.type) notnull=\(c.isNotNull) default=\(c.defaultValueSQL ?? "-")")
             }
         }
-        lines += try String.fetchAll(db, sql: "SELECT name || ' ' || tbl_name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")
+        lines += try String.fetchAll(
+            db,
+            sql: "SELECT name || ' ' || tbl_name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")
         return lines.sorted()
     }
 
@@ -37,6 +39,15 @@ import Testing
             try Schema.migrator.migrate(queue)
             return try queue.read(shape)
         }
+    }
+
+    /// A database file made by the steps up to `step`, with `body` run in it after them.
+    func database(upTo step: String, _ body: (Database) throws -> Void) throws -> String {
+        let path = tempDB()
+        let queue = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(queue, upTo: step)
+        try queue.write(body)
+        return path
     }
 
     /// A domain, an account and a mailbox with six messages' worth of UIDs used, written with
@@ -54,18 +65,17 @@ import Testing
 
     @Test(arguments: Array(steps.indices))
     func aDatabaseMadeByAnEarlierStepUpgrades(lastStep: Int) throws {
-        let path = tempDB()
-        do {
-            let queue = try DatabaseQueue(path: path)
-            try Schema.migrator.migrate(queue, upTo: Self.steps[lastStep])
-            if Self.steps[...lastStep].contains("v2-mailstore") { try queue.write(Self.storeSomeMail) }
+        let path = try database(upTo: Self.steps[lastStep]) { db in
+            if Self.steps[...lastStep].contains("v2-mailstore") { try Self.storeSomeMail(db) }
         }
         let store = try SQLiteStore(path: path)
         #expect(try store.schemaVersion() == Self.steps)
         #expect(try store.writer.read(Self.shape) == (try Self.newestShape))
         if Self.steps[...lastStep].contains("v2-mailstore") {
             #expect(try store.loadDirectory().accounts.map(\.address.description) == ["ann@example.org"])
-            let recentUID = try store.writer.read { db in try Int64.fetchOne(db, sql: "SELECT recent_uid FROM mailboxes WHERE id = 100") }
+            let recentUID = try store.writer.read { db in
+                try Int64.fetchOne(db, sql: "SELECT recent_uid FROM mailboxes WHERE id = 100")
+            }
             // Mail stored before \Recent was kept counts as seen; a row written later by hand
             // without the column takes its default.
             #expect(recentUID == (Self.steps[...lastStep].contains("v5-blob-sweep") ? 0 : 6))
@@ -76,21 +86,16 @@ import Testing
     /// after the upgrade SORT and FETCH find them in blob_meta, and a message stored without
     /// them (before they were kept at all) still has none.
     @Test func storedEnvelopesMoveToBlobMeta() throws {
-        let path = tempDB()
-        do {
-            let queue = try DatabaseQueue(path: path)
-            try Schema.migrator.migrate(queue, upTo: "v23-trace-indexes-nocase")
-            try queue.write { db in
-                try Self.storeSomeMail(db)
-                try db.execute(
-                    sql: """
-                        INSERT INTO blobs (hash, size, refs, data, envelope, bodystructure, body_simple, sent_date, sent_zone)
-                            VALUES ('h1', 5, 1, X'6869', X'2845', X'2842', X'2853', 1000.5, 60),
-                                   ('h2', 5, 1, X'6869', NULL, NULL, NULL, NULL, NULL);
-                        INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, size, internal_date)
-                            VALUES (100, 1, 1, 'h1', 5, 10), (100, 2, 1, 'h2', 5, 20);
-                        """)
-            }
+        let path = try database(upTo: "v23-trace-indexes-nocase") { db in
+            try Self.storeSomeMail(db)
+            try db.execute(
+                sql: """
+                    INSERT INTO blobs (hash, size, refs, data, envelope, bodystructure, body_simple, sent_date, sent_zone)
+                        VALUES ('h1', 5, 1, X'6869', X'2845', X'2842', X'2853', 1000.5, 60),
+                               ('h2', 5, 1, X'6869', NULL, NULL, NULL, NULL, NULL);
+                    INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, size, internal_date)
+                        VALUES (100, 1, 1, 'h1', 5, 10), (100, 2, 1, 'h2', 5, 20);
+                    """)
         }
         let store = try SQLiteStore(path: path)
         var rows: [(uid: Int64, envelope: [UInt8]?, sent: Double?)] = []
@@ -117,23 +122,20 @@ import Testing
         """
 
     @Test func aDatabaseThatRanTheFirstV5GetsRecentUID() throws {
-        let path = tempDB()
-        do {
-            let queue = try DatabaseQueue(path: path)
-            try Schema.migrator.migrate(queue, upTo: "v4-outbound")
-            try queue.write { db in
-                try Self.storeSomeMail(db)
-                try db.execute(sql: Self.firstV5)
-                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v5-blob-sweep')")
-                try db.execute(sql: "ALTER TABLE blobs ADD COLUMN sent_zone INTEGER")
-                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v6-sent-zone')")
-                #expect(try !db.columns(in: "mailboxes").contains { $0.name == "recent_uid" })
-            }
+        let path = try database(upTo: "v4-outbound") { db in
+            try Self.storeSomeMail(db)
+            try db.execute(sql: Self.firstV5)
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v5-blob-sweep')")
+            try db.execute(sql: "ALTER TABLE blobs ADD COLUMN sent_zone INTEGER")
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v6-sent-zone')")
+            #expect(try !db.columns(in: "mailboxes").contains { $0.name == "recent_uid" })
         }
         let store = try SQLiteStore(path: path)
         #expect(try store.schemaVersion() == Self.steps)
         #expect(try store.writer.read(Self.shape) == (try Self.newestShape))
-        let recentUID = try store.writer.read { db in try Int64.fetchOne(db, sql: "SELECT recent_uid FROM mailboxes WHERE id = 100") }
+        let recentUID = try store.writer.read { db in
+            try Int64.fetchOne(db, sql: "SELECT recent_uid FROM mailboxes WHERE id = 100")
+        }
         #expect(recentUID == 6)
     }
 }
