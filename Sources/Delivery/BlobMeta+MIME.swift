@@ -2,25 +2,23 @@ import MIME
 import Storage
 
 extension BlobMeta {
-    /// What IMAP needs about a message, computed from its bytes once, before they are stored;
-    /// without `indexText`, the search text is left to the background indexer.
-    public init(parsing bytes: [UInt8], indexText: Bool = true, textLimit: Int = SearchText.limit) {
-        self.init(parsed: ParsedMessage(parsing: bytes), indexText: indexText, textLimit: textLimit)
+    /// What IMAP needs about a message (its search words are the indexer's).
+    public init(parsing bytes: [UInt8]) {
+        self.init(parsed: ParsedMessage(parsing: bytes))
     }
 
     /// The same, from a message parsed already.
-    public init(parsed: ParsedMessage, indexText: Bool = true, textLimit: Int = SearchText.limit) {
+    public init(parsed: ParsedMessage) {
         let sent = parsed.sentDateAndZone
         self.init(
             envelope: parsed.envelope(), bodyStructure: parsed.bodyStructure(extensible: true),
-            bodySimple: parsed.bodyStructure(extensible: false), sentDate: sent?.date, sentZone: sent?.zoneMinutes,
-            text: indexText ? SearchText(parsed, textLimit: textLimit) : nil)
+            bodySimple: parsed.bodyStructure(extensible: false), sentDate: sent?.date, sentZone: sent?.zoneMinutes, text: nil)
     }
 }
 
 extension BlobMeta {
     /// What IMAP needs about a message parsed in place (a large one, from its file); the search
-    /// text is left to the background indexer. The same values as ``init(parsing:indexText:textLimit:)``.
+    /// text is left to the background indexer. The same values as ``init(parsing:)``.
     public init<Bytes: MIMEBytes>(outline: MessageOutline<Bytes>) {
         let sent = outline.sentDateAndZone
         self.init(

@@ -450,13 +450,14 @@ extension LocalDelivery {
     ) throws -> (uidValidity: Int64, uid: Int64) {
         let hash = data.count <= inlineLimit ? BlobStore.hash(data) : try blobs.put(data)
         let headers = HeaderSummary(data)
+        // Its words, ENVELOPE and BODYSTRUCTURE are left to the indexer, as a delivery's are:
+        // an APPEND stores the message and its mailbox entry, and answers.
         let result = try store.appendMessage(
             NewMessage(
-                blobHash: hash, blobSize: data.count, inlineData: data.count <= inlineLimit ? data : nil, meta: BlobMeta(parsing: data),
+                blobHash: hash, blobSize: data.count, inlineData: data.count <= inlineLimit ? data : nil, meta: nil,
                 flags: flags, internalDate: internalDate, messageID: headers.messageID),
             mailboxID: mailboxID, accountID: accountID, quota: quota, origin: origin)
         forgetUsage(of: accountID)
-        // Its words went into the index with it: the indexer merges what that left.
         indexer.signal()
         return result
     }

@@ -107,7 +107,7 @@ final class SearchIndexer: Sendable {
             if let bytes = p.inline {
                 let parsed = ParsedMessage(parsing: bytes)
                 rows.append((p.rowid, SearchText(parsed)))
-                if p.needsMeta { metas[p.rowid] = BlobMeta(parsed: parsed, indexText: false) }
+                if p.needsMeta { metas[p.rowid] = BlobMeta(parsed: parsed) }
                 continue
             }
             // A file is parsed and read in windows: a 50 MB message is indexed in a few MB.
