@@ -19,10 +19,12 @@ enum Schema {
     /// short transaction that a delivery waits behind for a millisecond or two. Merging on
     /// writes came in lumps: the write that got a level to 16 segments merged it whole
     /// (`crisismerge` was 16 too) and went on up the levels, and on 20,000 indexed messages the
-    /// indexer's transaction that did it held the writer for 620–670 ms, which a single SMTP
-    /// session's next message waited for; FTS5's incremental merging on writes still held it
-    /// 20–30 ms at a time. A write still merges a level that gathered 64 segments
-    /// (`crisismerge`), should the steps ever fall that far behind.
+    /// indexer's transaction that did it held the writer for 290–430 ms (bench/accept-latency),
+    /// which a single SMTP session's next message waited for; FTS5's incremental merging on
+    /// writes (`crisismerge` 64 alone) still held it 20–40 ms at a time. The steps cost CPU:
+    /// 1.5–1.9 ms per message of one session against 1.4, where 50 sessions accept 30% more.
+    /// A write still merges a level that gathered 64 segments (`crisismerge`), should the steps
+    /// ever fall that far behind.
     ///
     /// Steps v21 and v25 set this on the live index; a rebuilt one (`mailroom storage compact`)
     /// gets it here.
