@@ -22,7 +22,7 @@ enum Schema {
     /// indexer's transaction that did it held the writer for 290–430 ms (bench/accept-latency),
     /// which a single SMTP session's next message waited for; FTS5's incremental merging on
     /// writes (`crisismerge` 64 alone) still held it 20–40 ms at a time. The steps cost CPU:
-    /// 1.5–1.9 ms per message of one session against 1.4, where 50 sessions accept 30% more.
+    /// 1.8–1.9 ms per message of one session against 1.4, where 50 sessions accept 30% more.
     /// A write still merges a level that gathered 64 segments (`crisismerge`), should the steps
     /// ever fall that far behind.
     ///
