@@ -219,8 +219,8 @@ extension IMAPSession {
         var envelope: EnvelopeFields?
     }
 
-    /// Calls `body` with each message's index in `matches` and its stored fields. Mail stored
-    /// before ENVELOPEs were kept is read and parsed instead.
+    /// Calls `body` with each message's index in `matches` and its stored fields. Mail without
+    /// them (not indexed yet, or stored before they were kept) is read and parsed instead.
     private func readSortFields(
         _ matches: [(msn: Int, uid: Int64)], envelopes: EnvelopeFields.Parts, _ body: (Int, StoredSortFields) -> Void
     ) throws {

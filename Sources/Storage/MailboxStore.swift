@@ -130,7 +130,8 @@ public struct ScannedMessage {
 }
 
 /// What ``MailboxStore/scanSortFields(mailboxID:uids:_:envelopes:_:)`` hands over for one message.
-/// `envelope` is only valid during the call, and nil for mail stored before ENVELOPEs were kept.
+/// `envelope` is only valid during the call, and nil for mail without stored fields (see
+/// `stored`).
 public struct SortScanRow {
     public var uid: Int64
     public var internalDate: Double
@@ -138,7 +139,8 @@ public struct SortScanRow {
     public var envelope: UnsafeRawBufferPointer?
     /// The Date: field's instant (seconds since 1970); nil without a usable Date: field.
     public var sentDate: Double?
-    /// False for mail stored before its ENVELOPE and Date: were kept: read the message.
+    /// False for mail without its ENVELOPE and Date: stored: mail the background indexer has
+    /// not reached yet, or stored before they were kept. Read the message.
     public var stored: Bool
 }
 

@@ -1,8 +1,9 @@
 import Foundation
 
-/// The full-text search index's backlog and rebuild. Delivery commits a message without its
-/// words (writing the index is the costliest part of storing one) nor its IMAP metadata; the
-/// indexer computes both from one parse and takes them off the backlog in batches, and `mailroom storage compact` builds the index afresh. SEARCH stays
+/// The full-text search index's backlog and rebuild. Delivery and APPEND commit a message
+/// without its words (writing the index is the costliest part of storing one) or its IMAP
+/// metadata; the indexer computes both from one parse and takes them off the backlog in
+/// batches, and `mailroom storage compact` builds the index afresh. SEARCH stays
 /// exact meanwhile: ``MailboxStore/unindexedUIDs(mailboxID:)`` names the messages still waiting.
 /// ``SQLiteStore`` is one implementation; `Tests/StorageTests/SearchIndexStoreContractTests.swift`
 /// holds the contract any other must pass.
