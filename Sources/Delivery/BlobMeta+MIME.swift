@@ -12,7 +12,8 @@ extension BlobMeta {
         let sent = parsed.sentDateAndZone
         self.init(
             envelope: parsed.envelope(), bodyStructure: parsed.bodyStructure(extensible: true),
-            bodySimple: parsed.bodyStructure(extensible: false), sentDate: sent?.date, sentZone: sent?.zoneMinutes, text: nil)
+            bodySimple: parsed.bodyStructure(extensible: false), sentDate: sent?.date, sentZone: sent?.zoneMinutes,
+            text: nil)
     }
 }
 
@@ -23,7 +24,8 @@ extension BlobMeta {
         let sent = outline.sentDateAndZone
         self.init(
             envelope: outline.envelope(), bodyStructure: outline.bodyStructure(extensible: true),
-            bodySimple: outline.bodyStructure(extensible: false), sentDate: sent?.date, sentZone: sent?.zoneMinutes, text: nil)
+            bodySimple: outline.bodyStructure(extensible: false), sentDate: sent?.date, sentZone: sent?.zoneMinutes,
+            text: nil)
     }
 }
 
@@ -44,7 +46,11 @@ extension SearchText {
     }
 
     init(_ f: SearchFields, textLimit: Int) {
-        func cap(_ s: String) -> String { s.utf8.count <= textLimit ? s : String(decoding: Array(s.utf8.prefix(textLimit)), as: UTF8.self) }
-        self.init(subject: f.subject, from: f.from, to: f.to, cc: f.cc, bcc: f.bcc, headers: cap(f.headers), body: cap(f.body))
+        func cap(_ s: String) -> String {
+            s.utf8.count <= textLimit ? s : String(decoding: Array(s.utf8.prefix(textLimit)), as: UTF8.self)
+        }
+        self.init(
+            subject: f.subject, from: f.from, to: f.to, cc: f.cc, bcc: f.bcc, headers: cap(f.headers), body: cap(f.body)
+        )
     }
 }

@@ -37,13 +37,16 @@ final class SearchIndexer: Sendable {
                 return worker.wake(after: wait)
             }
             do {
-                while try Self.indexBatch(store: store, blobs: blobs, logger: logger) == Self.batch, !worker.isStopping {
+                while try Self.indexBatch(store: store, blobs: blobs, logger: logger) == Self.batch, !worker.isStopping
+                {
                     try Self.merge(store: store, until: { worker.isStopping })
                 }
                 try Self.merge(store: store, until: { worker.isStopping })
                 activity.drained()
             } catch {
-                logger.error("search indexing failed; the messages stay searchable and are tried again", metadata: ["error": "\(error)"])
+                logger.error(
+                    "search indexing failed; the messages stay searchable and are tried again",
+                    metadata: ["error": "\(error)"])
                 worker.wake(after: .seconds(1))
             }
         }
@@ -69,7 +72,8 @@ final class SearchIndexer: Sendable {
         static let patience: Duration = .seconds(10)
         static let maximumBacklog = 1000
 
-        private let state = Mutex<(lastCommit: ContinuousClock.Instant, waitingSince: ContinuousClock.Instant?)>((.now, nil))
+        private let state = Mutex<(lastCommit: ContinuousClock.Instant, waitingSince: ContinuousClock.Instant?)>(
+            (.now, nil))
 
         func committed(at now: ContinuousClock.Instant = .now) {
             state.withLock { s in
@@ -112,14 +116,17 @@ final class SearchIndexer: Sendable {
             }
             // A file is parsed and read in windows: a 50 MB message is indexed in a few MB.
             guard let file = try? blobs.file(p.hash) else {
-                logger.error("a stored message's file is missing; it cannot be searched", metadata: ["blob": "\(p.hash)"])
+                logger.error(
+                    "a stored message's file is missing; it cannot be searched", metadata: ["blob": "\(p.hash)"])
                 continue
             }
             let outline = MessageOutline(parsing: file)
             let text = SearchText(outline: outline)
             if p.needsMeta { metas[p.rowid] = BlobMeta(outline: outline) }
             if let error = file.error {
-                logger.error("a stored message's file cannot be read; it cannot be searched", metadata: ["blob": "\(p.hash)", "error": "\(error)"])
+                logger.error(
+                    "a stored message's file cannot be read; it cannot be searched",
+                    metadata: ["blob": "\(p.hash)", "error": "\(error)"])
                 continue
             }
             rows.append((p.rowid, text))

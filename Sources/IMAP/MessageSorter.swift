@@ -92,7 +92,8 @@ public enum MessageSorter {
     }
 
     /// Whether `r[a]` sorts before `r[b]`: by the criteria, then by mailbox order.
-    static func precedes(_ r: UnsafeBufferPointer<SortRecord>, _ a: Int, _ b: Int, _ criteria: [SortCriterion]) -> Bool {
+    static func precedes(_ r: UnsafeBufferPointer<SortRecord>, _ a: Int, _ b: Int, _ criteria: [SortCriterion]) -> Bool
+    {
         precedes(r[a], a, r[b], b, criteria)
     }
 

@@ -62,7 +62,9 @@ extension IMAPSession {
                 let new = try sortRecords(found.others.map { matches[$0] }, keys: keys, mailbox: mailbox)
                 let newAt = Dictionary(uniqueKeysWithValues: zip(found.others, new))
                 order = env.sortKeys.withRecords(mailbox: mailbox, keys: keys) { cached in
-                    MessageSorter.merge(found.order, with: found.others, by: criteria) { i in newAt[i] ?? cached(uids[i]) }
+                    MessageSorter.merge(found.order, with: found.others, by: criteria) { i in
+                        newAt[i] ?? cached(uids[i])
+                    }
                 }
             }
         }
@@ -139,7 +141,9 @@ extension IMAPSession {
         }
         if !uid {
             let positions = UIDPositions(uids)
-            threads.numbers = threads.numbers.map { $0.flatMap { positions[Int64($0)] }.map { UInt32(matches[$0].msn) } }
+            threads.numbers = threads.numbers.map {
+                $0.flatMap { positions[Int64($0)] }.map { UInt32(matches[$0].msn) }
+            }
         }
         out.write(.thread(threads))
         return ok(tag, "THREAD completed", out: out)
@@ -229,7 +233,8 @@ extension IMAPSession {
         index.reserveCapacity(matches.count)
         for (i, m) in matches.enumerated() { index[m.uid] = i }
         var unindexed: [Int64] = []
-        try env.store.scanSortFields(mailboxID: try selectedMailbox().id, uids: lo, hi, envelopes: !envelopes.isEmpty) { row in
+        try env.store.scanSortFields(mailboxID: try selectedMailbox().id, uids: lo, hi, envelopes: !envelopes.isEmpty) {
+            row in
             guard let i = index[row.uid] else { return }
             guard row.stored else { return unindexed.append(row.uid) }
             let envelope = row.envelope.flatMap { EnvelopeFields(imap: $0, parts: envelopes) }

@@ -12,7 +12,10 @@ public struct BlobMeta: Sendable {
     /// The text for the search index; nil leaves indexing to the background indexer.
     public var text: SearchText?
 
-    public init(envelope: [UInt8], bodyStructure: [UInt8], bodySimple: [UInt8], sentDate: Date?, sentZone: Int? = nil, text: SearchText?) {
+    public init(
+        envelope: [UInt8], bodyStructure: [UInt8], bodySimple: [UInt8], sentDate: Date?, sentZone: Int? = nil,
+        text: SearchText?
+    ) {
         self.envelope = envelope
         self.bodyStructure = bodyStructure
         self.bodySimple = bodySimple
@@ -27,7 +30,9 @@ public struct SearchText: Sendable, Hashable {
     public var subject, from, to, cc, bcc, headers, body: String
 
     public init(subject: String, from: String, to: String, cc: String, bcc: String, headers: String, body: String) {
-        (self.subject, self.from, self.to, self.cc, self.bcc, self.headers, self.body) = (subject, from, to, cc, bcc, headers, body)
+        (self.subject, self.from, self.to, self.cc, self.bcc, self.headers, self.body) = (
+            subject, from, to, cc, bcc, headers, body
+        )
     }
 
     /// The index's column for each field.
@@ -81,7 +86,10 @@ extension SQLiteStore {
 
     static func ensureDefaultMailboxes(_ accountID: Int64, _ db: Database) throws {
         for (name, use) in defaultMailboxes {
-            if try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, name]) == nil {
+            if try Int64.fetchOne(
+                db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, name])
+                == nil
+            {
                 _ = try insertMailbox(accountID, name: name, specialUse: use, subscribe: true, db)
             }
         }
@@ -94,20 +102,25 @@ extension SQLiteStore {
         let last = try Int64.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'uidvalidity'") ?? 0
         let next = min(max(now, last + 1), Int64(UInt32.max))
         try db.execute(
-            sql: "INSERT INTO counters (name, value) VALUES ('uidvalidity', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            sql:
+                "INSERT INTO counters (name, value) VALUES ('uidvalidity', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
             arguments: [next])
         return next
     }
 
     /// A new mailbox. Only the mailboxes an account starts with are subscribed here: IMAP
     /// CREATE does not subscribe (RFC 3501 §6.3.3), the client sends SUBSCRIBE if it wants to.
-    static func insertMailbox(_ accountID: Int64, name: String, specialUse: String?, subscribe: Bool = false, _ db: Database) throws -> Int64 {
+    static func insertMailbox(
+        _ accountID: Int64, name: String, specialUse: String?, subscribe: Bool = false, _ db: Database
+    ) throws -> Int64 {
         try db.execute(
             sql: "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity) VALUES (?, ?, ?, ?)",
             arguments: [accountID, name, specialUse, try nextUIDValidity(db)])
         let id = db.lastInsertedRowID
         if subscribe {
-            try db.execute(sql: "INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?, ?)", arguments: [accountID, name])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?, ?)",
+                arguments: [accountID, name])
         }
         return id
     }
@@ -117,7 +130,9 @@ extension SQLiteStore {
     /// claimed them: the caller's recent messages are those above it, up to `uid`.
     public func claimRecent(mailboxID: Int64, through uid: Int64) throws -> Int64 {
         let claimed = try writer.write { db in
-            let claimed = try Int64.fetchOne(db, sql: "SELECT recent_uid FROM mailboxes WHERE id = ?", arguments: [mailboxID]) ?? uid
+            let claimed =
+                try Int64.fetchOne(db, sql: "SELECT recent_uid FROM mailboxes WHERE id = ?", arguments: [mailboxID])
+                ?? uid
             if claimed < uid {
                 try db.execute(sql: "UPDATE mailboxes SET recent_uid = ? WHERE id = ?", arguments: [uid, mailboxID])
             }
@@ -133,37 +148,51 @@ extension SQLiteStore {
     public func unclaimedRecent(_ mailbox: MailboxRecord) throws -> Int {
         try writer.read { db in
             try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM messages WHERE mailbox_id = ? AND uid > ?", arguments: [mailbox.id, mailbox.recentUID]) ?? 0
+                db, sql: "SELECT COUNT(*) FROM messages WHERE mailbox_id = ? AND uid > ?",
+                arguments: [mailbox.id, mailbox.recentUID]) ?? 0
         }
     }
 
     /// An account's mailboxes, by name.
     public func mailboxes(accountID: Int64) throws -> [MailboxRecord] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM mailboxes WHERE account_id = ? ORDER BY name", arguments: [accountID]).map(MailboxRecord.init(row:))
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM mailboxes WHERE account_id = ? ORDER BY name", arguments: [accountID]
+            ).map(MailboxRecord.init(row:))
         }
     }
 
     public func mailbox(accountID: Int64, name: String) throws -> MailboxRecord? {
         try writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, name]).map(MailboxRecord.init(row:))
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, name]
+            ).map(MailboxRecord.init(row:))
         }
     }
 
     public func mailbox(id: Int64) throws -> MailboxRecord? {
-        try writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM mailboxes WHERE id = ?", arguments: [id]).map(MailboxRecord.init(row:)) }
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM mailboxes WHERE id = ?", arguments: [id]).map(
+                MailboxRecord.init(row:))
+        }
     }
 
     /// Creates a mailbox (and any missing parents, as RFC 3501 §6.3.3 suggests).
     public func createMailbox(accountID: Int64, name: String, specialUse: String?, separator: Character) throws {
         try writer.write { db in
-            if try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, name]) != nil {
+            if try Int64.fetchOne(
+                db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, name])
+                != nil
+            {
                 throw MailboxError.alreadyExists(name)
             }
             let parts = name.split(separator: separator)
             for i in parts.indices.dropLast() {
                 let parent = parts[...i].joined(separator: String(separator))
-                if try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, parent]) == nil {
+                if try Int64.fetchOne(
+                    db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?",
+                    arguments: [accountID, parent]) == nil
+                {
                     _ = try Self.insertMailbox(accountID, name: parent, specialUse: nil, db)
                 }
             }
@@ -176,7 +205,10 @@ extension SQLiteStore {
     public func deleteMailbox(accountID: Int64, name: String, separator: Character) throws {
         let id: Int64 = try writer.write { db in
             guard name != "INBOX" else { throw MailboxError.cannotDelete(name) }
-            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, name]) else {
+            guard
+                let id = try Int64.fetchOne(
+                    db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, name])
+            else {
                 throw MailboxError.nonexistent(name)
             }
             let prefix = name + String(separator)
@@ -203,22 +235,32 @@ extension SQLiteStore {
     /// mailbox and leaves INBOX empty (RFC 3501 §6.3.5).
     public func renameMailbox(accountID: Int64, from: String, to: String, separator: Character) throws {
         let touched: Set<Int64> = try writer.write { db in
-            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, from]) else {
+            guard
+                let id = try Int64.fetchOne(
+                    db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, from])
+            else {
                 throw MailboxError.nonexistent(from)
             }
-            if try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, to]) != nil {
+            if try Int64.fetchOne(
+                db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, to])
+                != nil
+            {
                 throw MailboxError.alreadyExists(to)
             }
             // Missing parents of the new name come into being.
             let parts = to.split(separator: separator)
             for i in parts.indices.dropLast() {
                 let parent = parts[...i].joined(separator: String(separator))
-                if try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, parent]) == nil {
+                if try Int64.fetchOne(
+                    db, sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?",
+                    arguments: [accountID, parent]) == nil
+                {
                     _ = try Self.insertMailbox(accountID, name: parent, specialUse: nil, db)
                 }
             }
             if from == "INBOX" {
-                try db.execute(sql: "UPDATE mailboxes SET name = ?, special_use = NULL WHERE id = ?", arguments: [to, id])
+                try db.execute(
+                    sql: "UPDATE mailboxes SET name = ?, special_use = NULL WHERE id = ?", arguments: [to, id])
                 _ = try Self.insertMailbox(accountID, name: "INBOX", specialUse: nil, subscribe: true, db)
                 return [id]
             }
@@ -233,22 +275,31 @@ extension SQLiteStore {
                     sql: "UPDATE mailboxes SET name = ? WHERE id = ?",
                     arguments: [to + String(separator) + name.dropFirst(prefix.count), child["id"] as Int64])
             }
-            try db.execute(sql: "UPDATE subscriptions SET name = ? WHERE account_id = ? AND name = ?", arguments: [to, accountID, from])
+            try db.execute(
+                sql: "UPDATE subscriptions SET name = ? WHERE account_id = ? AND name = ?",
+                arguments: [to, accountID, from])
             return Set([id] + children.map { $0["id"] as Int64 })
         }
         changes.publish(touched)
     }
 
     public func subscriptions(accountID: Int64) throws -> Set<String> {
-        try writer.read { db in Set(try String.fetchAll(db, sql: "SELECT name FROM subscriptions WHERE account_id = ?", arguments: [accountID])) }
+        try writer.read { db in
+            Set(
+                try String.fetchAll(
+                    db, sql: "SELECT name FROM subscriptions WHERE account_id = ?", arguments: [accountID]))
+        }
     }
 
     public func setSubscribed(accountID: Int64, name: String, _ subscribed: Bool) throws {
         try writer.write { db in
             if subscribed {
-                try db.execute(sql: "INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?, ?)", arguments: [accountID, name])
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?, ?)",
+                    arguments: [accountID, name])
             } else {
-                try db.execute(sql: "DELETE FROM subscriptions WHERE account_id = ? AND name = ?", arguments: [accountID, name])
+                try db.execute(
+                    sql: "DELETE FROM subscriptions WHERE account_id = ? AND name = ?", arguments: [accountID, name])
             }
         }
     }
@@ -258,7 +309,9 @@ extension SQLiteStore {
     public func firstUnseenUID(mailboxID: Int64) throws -> Int64? {
         try writer.read { db in
             try Int64.fetchOne(
-                db, sql: "SELECT uid FROM messages WHERE mailbox_id = ? AND instr(flags, '\\Seen') = 0 ORDER BY uid LIMIT 1",
+                db,
+                sql:
+                    "SELECT uid FROM messages WHERE mailbox_id = ? AND instr(flags, '\\Seen') = 0 ORDER BY uid LIMIT 1",
                 arguments: [mailboxID])
         }
     }

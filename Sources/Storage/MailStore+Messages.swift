@@ -95,7 +95,10 @@ public struct NewMessage: Sendable {
     public var internalDate: Date
     public var messageID: String?
 
-    public init(blobHash: String, blobSize: Int, inlineData: [UInt8]?, meta: BlobMeta?, flags: [String], internalDate: Date, messageID: String?) {
+    public init(
+        blobHash: String, blobSize: Int, inlineData: [UInt8]?, meta: BlobMeta?, flags: [String], internalDate: Date,
+        messageID: String?
+    ) {
         self.blobHash = blobHash
         self.blobSize = blobSize
         self.inlineData = inlineData
@@ -114,10 +117,15 @@ extension SQLiteStore {
         hash: String, size: Int, refs: Int, inlineData: [UInt8]?, meta: BlobMeta?, mailbox: Bool, _ db: Database
     ) throws {
         let existing = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT rowid, EXISTS (SELECT 1 FROM blob_meta WHERE blob_id = blobs.rowid) AS indexed FROM blobs WHERE hash = ?"),
+            db.cachedStatement(
+                sql:
+                    "SELECT rowid, EXISTS (SELECT 1 FROM blob_meta WHERE blob_id = blobs.rowid) AS indexed FROM blobs WHERE hash = ?"
+            ),
             arguments: [hash])
         if let existing {
-            try db.cachedStatement(sql: "UPDATE blobs SET refs = refs + ?, data = COALESCE(data, ?), gone = 0 WHERE hash = ?").execute(
+            try db.cachedStatement(
+                sql: "UPDATE blobs SET refs = refs + ?, data = COALESCE(data, ?), gone = 0 WHERE hash = ?"
+            ).execute(
                 arguments: [refs, inlineData.map { Data($0) }, hash])
             if existing["indexed"] as Bool { return }
         } else {
@@ -126,15 +134,22 @@ extension SQLiteStore {
         }
         let rowid = existing?["rowid"] as Int64? ?? db.lastInsertedRowID
         guard let meta else {
-            if mailbox { try db.cachedStatement(sql: "INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)").execute(arguments: [rowid]) }
+            if mailbox {
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)").execute(
+                    arguments: [rowid])
+            }
             return
         }
         try insertMeta(meta, blob: rowid, db)
         guard let t = meta.text else {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)").execute(arguments: [rowid])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)").execute(
+                arguments: [rowid])
             return
         }
-        try db.cachedStatement(sql: "INSERT INTO blob_text (rowid, subject, from_addr, to_addr, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").execute(
+        try db.cachedStatement(
+            sql:
+                "INSERT INTO blob_text (rowid, subject, from_addr, to_addr, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ).execute(
             arguments: [rowid, t.subject, t.from, t.to, t.cc, t.bcc, t.headers, t.body])
     }
 
@@ -142,28 +157,40 @@ extension SQLiteStore {
     /// APPEND stored meanwhile is the same).
     static func insertMeta(_ meta: BlobMeta, blob rowid: Int64, _ db: Database) throws {
         try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO blob_meta (blob_id, envelope, bodystructure, body_simple, sent_date, sent_zone) VALUES (?, ?, ?, ?, ?, ?)"
+            sql:
+                "INSERT OR IGNORE INTO blob_meta (blob_id, envelope, bodystructure, body_simple, sent_date, sent_zone) VALUES (?, ?, ?, ?, ?, ?)"
         ).execute(
             arguments: [
-                rowid, Data(meta.envelope), Data(meta.bodyStructure), Data(meta.bodySimple), meta.sentDate?.timeIntervalSince1970, meta.sentZone,
+                rowid, Data(meta.envelope), Data(meta.bodyStructure), Data(meta.bodySimple),
+                meta.sentDate?.timeIntervalSince1970, meta.sentZone,
             ])
     }
 
     /// UID, MODSEQ and flags of every message, by UID (what SELECT loads).
     public func messageStates(mailboxID: Int64) throws -> [MessageState] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? ORDER BY uid", arguments: [mailboxID])
-                .map(MessageState.init(row:))
+            try Row.fetchAll(
+                db, sql: "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? ORDER BY uid",
+                arguments: [mailboxID]
+            )
+            .map(MessageState.init(row:))
         }
     }
 
     /// A mailbox and the UIDs of its messages, read together (SELECT).
     public func openMailbox(accountID: Int64, name: String) throws -> (MailboxRecord, [Int64])? {
         try writer.read { db in
-            guard let m = try Row.fetchOne(db, sql: "SELECT * FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, name])
+            guard
+                let m = try Row.fetchOne(
+                    db, sql: "SELECT * FROM mailboxes WHERE account_id = ? AND name = ?", arguments: [accountID, name]
+                )
                 .map(MailboxRecord.init(row:))
             else { return nil }
-            return (m, try Int64.fetchAll(db, sql: "SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid", arguments: [m.id]))
+            return (
+                m,
+                try Int64.fetchAll(
+                    db, sql: "SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid", arguments: [m.id])
+            )
         }
     }
 
@@ -172,13 +199,15 @@ extension SQLiteStore {
     public func changes(mailboxID: Int64, since modseq: Int64) throws -> MailboxChanges {
         try changes.changes(mailbox: mailboxID, since: modseq) {
             try writer.read { db in
-                let mailbox = try Row.fetchOne(db, sql: "SELECT * FROM mailboxes WHERE id = ?", arguments: [mailboxID]).map(MailboxRecord.init(row:))
+                let mailbox = try Row.fetchOne(db, sql: "SELECT * FROM mailboxes WHERE id = ?", arguments: [mailboxID])
+                    .map(MailboxRecord.init(row:))
                 let changed = try Row.fetchAll(
                     db, sql: "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
                     arguments: [mailboxID, modseq]
                 ).map(MessageState.init(row:))
                 let expunged = try Int64.fetchAll(
-                    db, sql: "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid", arguments: [mailboxID, modseq])
+                    db, sql: "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
+                    arguments: [mailboxID, modseq])
                 return MailboxChanges(changed: changed, expunged: expunged, mailbox: mailbox)
             }
         }
@@ -190,15 +219,22 @@ extension SQLiteStore {
         mailboxID: Int64, uids lo: Int64, _ hi: Int64, only: [Int64]?, parts: DetailParts, include: (Int64) -> Bool
     ) throws -> [MessageDetail] {
         var columns = "m.uid, m.modseq, m.flags"
-        if parts.contains(.basics) || parts.contains(.data) { columns += ", m.internal_date, m.size, m.blob_hash, m.header_prefix" }
-        if parts.contains(.meta) { columns += ", bm.envelope, bm.bodystructure, bm.body_simple, bm.sent_date, bm.sent_zone" }
+        if parts.contains(.basics) || parts.contains(.data) {
+            columns += ", m.internal_date, m.size, m.blob_hash, m.header_prefix"
+        }
+        if parts.contains(.meta) {
+            columns += ", bm.envelope, bm.bodystructure, bm.body_simple, bm.sent_date, bm.sent_zone"
+        }
         if parts.contains(.data) { columns += ", b.data" }
         var join = parts.contains(.meta) || parts.contains(.data) ? "JOIN blobs b ON b.hash = m.blob_hash" : ""
         if parts.contains(.meta) { join += " LEFT JOIN blob_meta bm ON bm.blob_id = b.rowid" }
         return try writer.read { db in
             var out: [MessageDetail] = []
             func read(_ sql: String, _ arguments: StatementArguments) throws {
-                let rows = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM messages m \(join) WHERE m.mailbox_id = ? AND \(sql) ORDER BY m.uid", arguments: arguments)
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: "SELECT \(columns) FROM messages m \(join) WHERE m.mailbox_id = ? AND \(sql) ORDER BY m.uid",
+                    arguments: arguments)
                 while let row = try rows.next() {
                     let uid: Int64 = row[0]
                     if include(uid) { out.append(MessageDetail(row: row, parts: parts)) }
@@ -217,7 +253,6 @@ extension SQLiteStore {
             return out
         }
     }
-
 
     /// The stored columns of the messages in a UID range, in UID order, handed over row by row
     /// without building a value per message: the fast path of FETCHes that ask only for what
@@ -245,20 +280,26 @@ extension SQLiteStore {
             defer { sqlite3_reset(s) }
             func bytes(_ column: Int32) -> UnsafeRawBufferPointer? {
                 guard sqlite3_column_type(s, column) != SQLITE_NULL else { return nil }
-                return UnsafeRawBufferPointer(start: sqlite3_column_blob(s, column), count: Int(sqlite3_column_bytes(s, column)))
+                return UnsafeRawBufferPointer(
+                    start: sqlite3_column_blob(s, column), count: Int(sqlite3_column_bytes(s, column)))
             }
             while true {
                 let rc = sqlite3_step(s)
                 if rc == SQLITE_DONE { return }
                 guard rc == SQLITE_ROW else {
-                    throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                    throw DatabaseError(
+                        resultCode: ResultCode(rawValue: rc),
+                        message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
                 body(
                     ScannedMessage(
                         uid: sqlite3_column_int64(s, 0), modseq: sqlite3_column_int64(s, 1),
-                        flags: UnsafeRawBufferPointer(start: sqlite3_column_text(s, 2), count: Int(sqlite3_column_bytes(s, 2))),
-                        internalDate: basics ? sqlite3_column_double(s, 3) : 0, size: basics ? sqlite3_column_int64(s, 4) : 0,
-                        envelope: meta ? bytes(5) : nil, bodyStructure: meta ? bytes(6) : nil, bodySimple: meta ? bytes(7) : nil))
+                        flags: UnsafeRawBufferPointer(
+                            start: sqlite3_column_text(s, 2), count: Int(sqlite3_column_bytes(s, 2))),
+                        internalDate: basics ? sqlite3_column_double(s, 3) : 0,
+                        size: basics ? sqlite3_column_int64(s, 4) : 0,
+                        envelope: meta ? bytes(5) : nil, bodyStructure: meta ? bytes(6) : nil,
+                        bodySimple: meta ? bytes(7) : nil))
             }
         }
     }
@@ -282,33 +323,38 @@ extension SQLiteStore {
     /// must be at least 3 characters (the index's trigrams).
     /// Up to `lookupLimit` matching messages are looked up one by one; more, and the mailbox is
     /// read in one pass.
-    public func textSearch(mailboxID: Int64, fields: [SearchText.Field], needle: String, lookupLimit: Int) throws -> Set<Int64> {
+    public func textSearch(mailboxID: Int64, fields: [SearchText.Field], needle: String, lookupLimit: Int) throws
+        -> Set<Int64>
+    {
         // No column is no match (and not an FTS5 syntax error).
         guard !fields.isEmpty else { return [] }
         let phrase = "\"" + needle.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         let query = "{\(fields.map(\.rawValue).joined(separator: " "))} : \(phrase)"
         return try writer.read { db in
-            let blobs = try Int64.fetchAll(db, sql: "SELECT rowid FROM blob_text WHERE blob_text MATCH ?", arguments: [query])
+            let blobs = try Int64.fetchAll(
+                db, sql: "SELECT rowid FROM blob_text WHERE blob_text MATCH ?", arguments: [query])
             guard !blobs.isEmpty else { return [] }
             if blobs.count <= lookupLimit {
                 // Few matches: look each one up (the work follows the matches, not the mailbox).
-                return Set(try Int64.fetchAll(
-                    db,
-                    sql: """
-                        SELECT m.uid FROM blobs b CROSS JOIN messages m INDEXED BY messages_blob ON m.blob_hash = b.hash
-                        WHERE b.rowid IN (\(blobs.map(String.init).joined(separator: ","))) AND m.mailbox_id = ?
-                        """,
-                    arguments: [mailboxID]))
+                return Set(
+                    try Int64.fetchAll(
+                        db,
+                        sql: """
+                            SELECT m.uid FROM blobs b CROSS JOIN messages m INDEXED BY messages_blob ON m.blob_hash = b.hash
+                            WHERE b.rowid IN (\(blobs.map(String.init).joined(separator: ","))) AND m.mailbox_id = ?
+                            """,
+                        arguments: [mailboxID]))
             }
             // Many: one pass over the mailbox's messages (blob rowids from the covering index)
             // costs less than a lookup per match.
-            return Set(try Int64.fetchAll(
-                db,
-                sql: """
-                    SELECT m.uid FROM messages m JOIN blobs b ON b.hash = m.blob_hash
-                    WHERE m.mailbox_id = ? AND b.rowid IN (SELECT rowid FROM blob_text WHERE blob_text MATCH ?)
-                    """,
-                arguments: [mailboxID, query]))
+            return Set(
+                try Int64.fetchAll(
+                    db,
+                    sql: """
+                        SELECT m.uid FROM messages m JOIN blobs b ON b.hash = m.blob_hash
+                        WHERE m.mailbox_id = ? AND b.rowid IN (SELECT rowid FROM blob_text WHERE blob_text MATCH ?)
+                        """,
+                    arguments: [mailboxID, query]))
         }
     }
 
@@ -322,7 +368,9 @@ extension SQLiteStore {
         let wanted = Set(uids)
         let result: ([MessageState], [MessageState], [Int64]) = try writer.write { db in
             let current = try Row.fetchAll(
-                db, sql: "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid",
+                db,
+                sql:
+                    "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid",
                 arguments: [mailboxID, lo, hi]
             ).map(MessageState.init(row:)).filter { wanted.contains($0.uid) }
             var changed: [MessageState] = []
@@ -341,7 +389,9 @@ extension SQLiteStore {
                 }
                 if modseq == nil {
                     modseq = try Int64.fetchOne(
-                        db, sql: "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING highestmodseq",
+                        db,
+                        sql:
+                            "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING highestmodseq",
                         arguments: [mailboxID])
                 }
                 m.flags = new
@@ -380,11 +430,14 @@ extension SQLiteStore {
     static func noteKeywords(_ flags: [String], mailboxID: Int64, _ db: Database) throws {
         let keywords = flags.filter { !$0.hasPrefix("\\") }
         guard !keywords.isEmpty else { return }
-        let existing = MessageState.split(try String.fetchOne(db, sql: "SELECT keywords FROM mailboxes WHERE id = ?", arguments: [mailboxID]))
+        let existing = MessageState.split(
+            try String.fetchOne(db, sql: "SELECT keywords FROM mailboxes WHERE id = ?", arguments: [mailboxID]))
         var all = existing
         for k in keywords where !all.contains(where: { $0.caseInsensitiveCompare(k) == .orderedSame }) { all.append(k) }
         if all.count != existing.count {
-            try db.execute(sql: "UPDATE mailboxes SET keywords = ? WHERE id = ?", arguments: [all.joined(separator: " "), mailboxID])
+            try db.execute(
+                sql: "UPDATE mailboxes SET keywords = ? WHERE id = ?",
+                arguments: [all.joined(separator: " "), mailboxID])
         }
     }
 
@@ -393,7 +446,9 @@ extension SQLiteStore {
     public func expunge(mailboxID: Int64, uids: Set<Int64>?) throws -> [Int64] {
         let removed: [Int64] = try writer.write { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT uid, blob_hash FROM messages WHERE mailbox_id = ? AND instr(flags, '\\Deleted') > 0 ORDER BY uid",
+                db,
+                sql:
+                    "SELECT uid, blob_hash FROM messages WHERE mailbox_id = ? AND instr(flags, '\\Deleted') > 0 ORDER BY uid",
                 arguments: [mailboxID]
             ).filter { uids?.contains($0["uid"]) ?? true }
             guard !rows.isEmpty else { return [] }
@@ -406,10 +461,13 @@ extension SQLiteStore {
 
     static func remove(_ messages: [(uid: Int64, blob: String)], mailboxID: Int64, _ db: Database) throws {
         let modseq = try Int64.fetchOne(
-            db, sql: "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING highestmodseq", arguments: [mailboxID])!
+            db, sql: "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING highestmodseq",
+            arguments: [mailboxID])!
         for m in messages {
             try db.execute(sql: "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?", arguments: [mailboxID, m.uid])
-            try db.execute(sql: "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)", arguments: [mailboxID, m.uid, modseq])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)",
+                arguments: [mailboxID, m.uid, modseq])
             // Blobs whose count reaches 0 stay until a collector removes them with their index rows.
             try db.execute(sql: "UPDATE blobs SET refs = refs - 1 WHERE hash = ?", arguments: [m.blob])
         }
@@ -427,7 +485,10 @@ extension SQLiteStore {
             return (v, [])
         }
         let result: (Int64, [(Int64, Int64)]) = try writer.write { db in
-            guard let validity = try Int64.fetchOne(db, sql: "SELECT uidvalidity FROM mailboxes WHERE id = ?", arguments: [target]) else {
+            guard
+                let validity = try Int64.fetchOne(
+                    db, sql: "SELECT uidvalidity FROM mailboxes WHERE id = ?", arguments: [target])
+            else {
                 throw MailboxError.nonexistent("\(target)")
             }
             let rows = try Row.fetchAll(
@@ -436,15 +497,19 @@ extension SQLiteStore {
             ).filter { wanted.contains($0["uid"]) }
             guard !rows.isEmpty else { return (validity, []) }
             if quota > 0, !move || source == target {
-                let used = try Int64.fetchOne(
-                    db, sql: "SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
-                    arguments: [accountID]) ?? 0
+                let used =
+                    try Int64.fetchOne(
+                        db,
+                        sql:
+                            "SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
+                        arguments: [accountID]) ?? 0
                 let adding = rows.reduce(Int64(0)) { $0 + ($1["size"] as Int64) }
                 if used + adding > quota { throw MailboxError.overQuota }
             }
             let first = try Row.fetchOne(
                 db,
-                sql: "UPDATE mailboxes SET uidnext = uidnext + ?, highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING uidnext - ? AS uid, highestmodseq AS modseq",
+                sql:
+                    "UPDATE mailboxes SET uidnext = uidnext + ?, highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING uidnext - ? AS uid, highestmodseq AS modseq",
                 arguments: [rows.count, target, rows.count])!
             var next: Int64 = first["uid"]
             let modseq: Int64 = first["modseq"]
@@ -457,10 +522,13 @@ extension SQLiteStore {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        target, next, modseq, row["blob_hash"] as String, row["header_prefix"] as Data, row["size"] as Int64,
-                        row["internal_date"] as Double, row["flags"] as String, row["queue_id"] as String?, row["message_id"] as String?,
+                        target, next, modseq, row["blob_hash"] as String, row["header_prefix"] as Data,
+                        row["size"] as Int64,
+                        row["internal_date"] as Double, row["flags"] as String, row["queue_id"] as String?,
+                        row["message_id"] as String?,
                     ])
-                try db.execute(sql: "UPDATE blobs SET refs = refs + 1 WHERE hash = ?", arguments: [row["blob_hash"] as String])
+                try db.execute(
+                    sql: "UPDATE blobs SET refs = refs + 1 WHERE hash = ?", arguments: [row["blob_hash"] as String])
                 keywords += MessageState.split(row["flags"])
                 pairs.append((row["uid"], next))
                 next += 1
@@ -481,16 +549,22 @@ extension SQLiteStore {
     ) throws -> (uidValidity: Int64, uid: Int64) {
         let result: (Int64, Int64) = try deliveryWrite { db in
             if quota > 0 {
-                let used = try Int64.fetchOne(
-                    db, sql: "SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
-                    arguments: [accountID]) ?? 0
+                let used =
+                    try Int64.fetchOne(
+                        db,
+                        sql:
+                            "SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
+                        arguments: [accountID]) ?? 0
                 if used + Int64(m.blobSize) > quota { throw MailboxError.overQuota }
             }
-            try Self.insertBlob(hash: m.blobHash, size: m.blobSize, refs: 1, inlineData: m.inlineData, meta: m.meta, mailbox: true, db)
-            guard let row = try Row.fetchOne(
-                db,
-                sql: "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING uidnext - 1 AS uid, highestmodseq AS modseq, uidvalidity",
-                arguments: [mailboxID])
+            try Self.insertBlob(
+                hash: m.blobHash, size: m.blobSize, refs: 1, inlineData: m.inlineData, meta: m.meta, mailbox: true, db)
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql:
+                        "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING uidnext - 1 AS uid, highestmodseq AS modseq, uidvalidity",
+                    arguments: [mailboxID])
             else { throw MailboxError.nonexistent("\(mailboxID)") }
             try db.execute(
                 sql: """
@@ -512,7 +586,9 @@ extension SQLiteStore {
     /// The expunged UIDs of a mailbox after `modseq` (QRESYNC's VANISHED (EARLIER)).
     public func expungedSince(mailboxID: Int64, modseq: Int64) throws -> [Int64] {
         try writer.read { db in
-            try Int64.fetchAll(db, sql: "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid", arguments: [mailboxID, modseq])
+            try Int64.fetchAll(
+                db, sql: "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
+                arguments: [mailboxID, modseq])
         }
     }
 }

@@ -85,7 +85,8 @@ public struct MessageCommit: Sendable {
         /// IMAP flags and keywords the copy is stored with (Sieve imap4flags).
         public var flags: [String]
         public init(
-            accountID: Int64, headerPrefix: [UInt8], specialUse: String? = nil, mailbox: String? = nil, create: Bool = false,
+            accountID: Int64, headerPrefix: [UInt8], specialUse: String? = nil, mailbox: String? = nil,
+            create: Bool = false,
             flags: [String] = []
         ) {
             self.accountID = accountID
@@ -141,8 +142,10 @@ public struct MessageCommit: Sendable {
     public var sieve = SieveMemory()
 
     public init(
-        queueID: String, messageID: String?, sender: String, blobHash: String, blobSize: Int, inlineData: [UInt8]? = nil,
-        meta: BlobMeta? = nil, receivedAt: Date, local: [LocalCopy], remote: [RemoteCopy], held: [HeldCopy], events: [DeliveryEvent]
+        queueID: String, messageID: String?, sender: String, blobHash: String, blobSize: Int,
+        inlineData: [UInt8]? = nil,
+        meta: BlobMeta? = nil, receivedAt: Date, local: [LocalCopy], remote: [RemoteCopy], held: [HeldCopy],
+        events: [DeliveryEvent]
     ) {
         self.inlineData = inlineData
         self.meta = meta
@@ -206,7 +209,8 @@ extension SQLiteStore {
         let refs = m.local.count + m.remote.count + m.held.count
         if refs > 0 {
             try insertBlob(
-                hash: m.blobHash, size: m.blobSize, refs: refs, inlineData: m.inlineData, meta: m.meta, mailbox: !m.local.isEmpty, db)
+                hash: m.blobHash, size: m.blobSize, refs: refs, inlineData: m.inlineData, meta: m.meta,
+                mailbox: !m.local.isEmpty, db)
         }
         let at = m.receivedAt.timeIntervalSince1970
         var touched: [Int64] = []
@@ -214,15 +218,20 @@ extension SQLiteStore {
             let mailbox = try mailbox(for: copy, db)
             touched.append(mailbox)
             // UID and MODSEQ come from the mailbox row, bumped in the same transaction.
-            guard let row = try Row.fetchOne(
-                db.cachedStatement(sql: "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING uidnext - 1 AS uid, highestmodseq AS modseq"),
-                arguments: [mailbox])
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql:
+                            "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING uidnext - 1 AS uid, highestmodseq AS modseq"
+                    ),
+                    arguments: [mailbox])
             else { throw StoreError.notFound("mailbox \(mailbox)") }
             try db.cachedStatement(
                 sql: """
                     INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, header_prefix, size, internal_date, queue_id, message_id, flags)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(
+                    """
+            ).execute(
                 arguments: [
                     mailbox, row["uid"] as Int64, row["modseq"] as Int64, m.blobHash, Data(copy.headerPrefix),
                     m.blobSize + copy.headerPrefix.count, at, m.queueID, m.messageID, copy.flags.joined(separator: " "),
@@ -234,9 +243,11 @@ extension SQLiteStore {
                 sql: """
                     INSERT INTO queue (queue_id, message_id, sender, recipient, domain, blob_hash, header_prefix, size, created_at, next_attempt)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(
+                    """
+            ).execute(
                 arguments: [
-                    m.queueID, m.messageID, copy.sender ?? m.sender, copy.recipient, QueueEntry.domain(of: copy.recipient), m.blobHash,
+                    m.queueID, m.messageID, copy.sender ?? m.sender, copy.recipient,
+                    QueueEntry.domain(of: copy.recipient), m.blobHash,
                     Data(copy.headerPrefix), m.blobSize + copy.headerPrefix.count, at, at,
                 ])
         }
@@ -245,8 +256,12 @@ extension SQLiteStore {
                 sql: """
                     INSERT INTO held (queue_id, list_address, sender, blob_hash, header_prefix, size, subject, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(
-                arguments: [m.queueID, copy.listAddress, m.sender, m.blobHash, Data(copy.headerPrefix), m.blobSize + copy.headerPrefix.count, copy.subject, at])
+                    """
+            ).execute(
+                arguments: [
+                    m.queueID, copy.listAddress, m.sender, m.blobHash, Data(copy.headerPrefix),
+                    m.blobSize + copy.headerPrefix.count, copy.subject, at,
+                ])
         }
         for e in m.events { try insertEvent(e, db) }
         if !m.sieve.isEmpty { try recordSieveMemory(m.sieve, at: m.receivedAt, db) }
@@ -286,11 +301,16 @@ extension SQLiteStore {
 
     /// The account's INBOX (made with the other standard mailboxes if it is missing).
     static func inbox(of accountID: Int64, _ db: Database) throws -> Int64 {
-        if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'"), arguments: [accountID]) {
+        if let id = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'"),
+            arguments: [accountID])
+        {
             return id
         }
         try ensureDefaultMailboxes(accountID, db)
-        return try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'"), arguments: [accountID])!
+        return try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'"),
+            arguments: [accountID])!
     }
 
     /// Stages an event: `event_staging` has no index, so the commit that stores a message
@@ -302,9 +322,11 @@ extension SQLiteStore {
             sql: """
                 INSERT INTO event_staging (at, queue_id, message_id, event, sender, recipient, client_ip, helo, tls, auth_user, detail, reply)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(
+                """
+        ).execute(
             arguments: [
-                e.at.timeIntervalSince1970, e.queueID, e.messageID, e.event.rawValue, e.sender, e.recipient, e.clientIP, e.helo,
+                e.at.timeIntervalSince1970, e.queueID, e.messageID, e.event.rawValue, e.sender, e.recipient, e.clientIP,
+                e.helo,
                 e.tls, e.authUser, e.detail, e.reply,
             ])
     }
@@ -320,14 +342,19 @@ extension SQLiteStore {
     static func fileStagedEvents(limit: Int?, _ db: Database) throws -> Int {
         let last =
             if let limit {
-                try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM (SELECT id FROM event_staging ORDER BY id LIMIT ?)", arguments: [limit])
+                try Int64.fetchOne(
+                    db, sql: "SELECT MAX(id) FROM (SELECT id FROM event_staging ORDER BY id LIMIT ?)",
+                    arguments: [limit])
             } else {
                 try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM event_staging")
             }
         guard let last else { return 0 }
-        let columns = "at, queue_id, message_id, event, sender, recipient, client_ip, helo, tls, auth_user, detail, reply"
+        let columns =
+            "at, queue_id, message_id, event, sender, recipient, client_ip, helo, tls, auth_user, detail, reply"
         try db.execute(
-            sql: "INSERT INTO delivery_events (\(columns)) SELECT \(columns) FROM event_staging WHERE id <= ? ORDER BY id", arguments: [last])
+            sql:
+                "INSERT INTO delivery_events (\(columns)) SELECT \(columns) FROM event_staging WHERE id <= ? ORDER BY id",
+            arguments: [last])
         let filed = db.changesCount
         try db.execute(sql: "DELETE FROM event_staging WHERE id <= ?", arguments: [last])
         return filed
@@ -367,7 +394,8 @@ extension SQLiteStore {
                 args.append(client)
             }
             if let account {
-                clauses.append("(sender = ? COLLATE NOCASE OR recipient = ? COLLATE NOCASE OR auth_user = ? COLLATE NOCASE)")
+                clauses.append(
+                    "(sender = ? COLLATE NOCASE OR recipient = ? COLLATE NOCASE OR auth_user = ? COLLATE NOCASE)")
                 args += [account, account, account]
             }
             if let since {
@@ -406,8 +434,10 @@ extension SQLiteStore {
                 arguments: [accountID]
             ).map {
                 StoredMessage(
-                    uid: $0["uid"], modseq: $0["modseq"], blobHash: $0["blob_hash"], headerPrefix: Array(($0["header_prefix"] as Data?) ?? Data()),
-                    size: $0["size"], internalDate: Date(unix: $0["internal_date"]), flags: $0["flags"], queueID: $0["queue_id"])
+                    uid: $0["uid"], modseq: $0["modseq"], blobHash: $0["blob_hash"],
+                    headerPrefix: Array(($0["header_prefix"] as Data?) ?? Data()),
+                    size: $0["size"], internalDate: Date(unix: $0["internal_date"]), flags: $0["flags"],
+                    queueID: $0["queue_id"])
             }
         }
     }
@@ -416,7 +446,9 @@ extension SQLiteStore {
     public func mailboxUsage(accountID: Int64) throws -> Int64 {
         try writer.read { db in
             try Int64.fetchOne(
-                db, sql: "SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
+                db,
+                sql:
+                    "SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
                 arguments: [accountID]) ?? 0
         }
     }
@@ -425,7 +457,9 @@ extension SQLiteStore {
     public func mailboxStats(accountID: Int64) throws -> (messages: Int, bytes: Int64) {
         try writer.read { db in
             let row = try Row.fetchOne(
-                db, sql: "SELECT COUNT(*) AS n, COALESCE(SUM(m.size), 0) AS bytes FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
+                db,
+                sql:
+                    "SELECT COUNT(*) AS n, COALESCE(SUM(m.size), 0) AS bytes FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
                 arguments: [accountID])
             return (row?["n"] ?? 0, row?["bytes"] ?? 0)
         }
@@ -443,7 +477,8 @@ extension SQLiteStore {
     /// The bytes of a blob kept in the database, or nil when it is a file.
     public func inlineBlob(_ hash: String) throws -> [UInt8]? {
         try writer.read { db in
-            try Data.fetchOne(db, sql: "SELECT data FROM blobs WHERE hash = ? AND data IS NOT NULL", arguments: [hash]).map { Array($0) }
+            try Data.fetchOne(db, sql: "SELECT data FROM blobs WHERE hash = ? AND data IS NOT NULL", arguments: [hash])
+                .map { Array($0) }
         }
     }
 
@@ -458,7 +493,8 @@ extension DeliveryEvent {
         self.init(
             id: row["id"], at: Date(unix: row["at"]), queueID: row["queue_id"], messageID: row["message_id"],
             event: Kind(rawValue: row["event"]) ?? .received, sender: row["sender"], recipient: row["recipient"],
-            clientIP: row["client_ip"], helo: row["helo"], tls: row["tls"], authUser: row["auth_user"], detail: row["detail"],
+            clientIP: row["client_ip"], helo: row["helo"], tls: row["tls"], authUser: row["auth_user"],
+            detail: row["detail"],
             reply: row["reply"])
     }
 }
@@ -478,18 +514,22 @@ public struct HeldMessage: Hashable, Sendable {
 
 extension SQLiteStore {
     public func heldMessages() throws -> [HeldMessage] {
-        try writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM held ORDER BY id").map(HeldMessage.init(row:)) }
+        try writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM held ORDER BY id").map(HeldMessage.init(row:))
+        }
     }
 
     public func heldMessage(id: Int64) throws -> HeldMessage? {
-        try writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM held WHERE id = ?", arguments: [id]).map(HeldMessage.init(row:)) }
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM held WHERE id = ?", arguments: [id]).map(HeldMessage.init(row:))
+        }
     }
 
     /// Takes a held message out of moderation: delivers `release` (if any) and drops the held
     /// copy's reference to its blob, in one transaction.
     public func finishModeration(id: Int64, release: [MessageCommit], events: [DeliveryEvent]) throws {
         let touched = try writer.write { db in
-            guard let hash = try String.fetchOne(db, sql: "SELECT blob_hash FROM held WHERE id = ?", arguments: [id]) else {
+            guard let hash = try String.fetchOne(db, sql: "SELECT blob_hash FROM held WHERE id = ?", arguments: [id])
+            else {
                 throw StoreError.notFound("held message \(id)")
             }
             try db.execute(sql: "DELETE FROM held WHERE id = ?", arguments: [id])
@@ -507,7 +547,8 @@ extension HeldMessage {
     init(row: Row) {
         self.init(
             id: row["id"], queueID: row["queue_id"], listAddress: row["list_address"], sender: row["sender"],
-            blobHash: row["blob_hash"], headerPrefix: Array((row["header_prefix"] as Data?) ?? Data()), size: row["size"],
+            blobHash: row["blob_hash"], headerPrefix: Array((row["header_prefix"] as Data?) ?? Data()),
+            size: row["size"],
             subject: row["subject"], createdAt: Date(unix: row["created_at"]))
     }
 }

@@ -5,7 +5,8 @@ import GRDB
 enum Schema {
     /// The full-text index's definition as v3-imap made it; `mailroom storage compact` builds a
     /// fresh index from it. A migration that changes the index changes this too.
-    static let searchIndexColumns = "subject, from_addr, to_addr, cc, bcc, headers, body, content = '', tokenize = 'trigram'"
+    static let searchIndexColumns =
+        "subject, from_addr, to_addr, cc, bcc, headers, body, content = '', tokenize = 'trigram'"
 
     /// How many segments of one level the full-text index lets gather before it merges them
     /// (FTS5 `automerge`; SQLite's default is 4, 16 its largest). Every merge rewrites what it
@@ -324,7 +325,8 @@ enum Schema {
             // SELECT tells IMAP4rev1 clients the first unseen message (RFC 3501 §6.3.1); this
             // finds it without reading a mailbox's seen messages first. The condition must be
             // written the same way in the query for SQLite to use it.
-            try db.execute(sql: "CREATE INDEX messages_unseen ON messages(mailbox_id, uid) WHERE instr(flags, '\\Seen') = 0")
+            try db.execute(
+                sql: "CREATE INDEX messages_unseen ON messages(mailbox_id, uid) WHERE instr(flags, '\\Seen') = 0")
         }
         m.registerMigration("v9-index-backlog") { db in
             // Messages whose words are not in the search index yet: delivery leaves indexing

@@ -31,7 +31,8 @@ extension SQLiteStore {
                 arguments: [limit]
             ).map {
                 PendingIndex(
-                    rowid: $0[0], hash: $0[1], inline: ($0[2] as Data?).map { Array($0) }, gone: ($0[3] as Int) != 0, needsMeta: $0[4])
+                    rowid: $0[0], hash: $0[1], inline: ($0[2] as Data?).map { Array($0) }, gone: ($0[3] as Int) != 0,
+                    needsMeta: $0[4])
             }
         }
     }
@@ -48,13 +49,16 @@ extension SQLiteStore {
     /// transaction is not fsynced: losing it in a crash loses its backlog rows' removal with
     /// it, so the messages are indexed again, and the next delivery's fsync covers it anyway.
     @discardableResult
-    public func finishIndexing(_ rows: [(rowid: Int64, text: SearchText)], metas: [Int64: BlobMeta], done: [Int64]) throws -> Int {
+    public func finishIndexing(_ rows: [(rowid: Int64, text: SearchText)], metas: [Int64: BlobMeta], done: [Int64])
+        throws -> Int
+    {
         guard !done.isEmpty else { return 0 }
         let texts = Dictionary(rows.map { ($0.rowid, $0.text) }, uniquingKeysWith: { a, _ in a })
         return try withoutFsync { db in
             var taken = 0
             try Self.index(
-                done, texts: texts, metas: metas, taken: &taken, yield: { deliveriesWaiting.load(ordering: .relaxed) > 0 }, db)
+                done, texts: texts, metas: metas, taken: &taken,
+                yield: { deliveriesWaiting.load(ordering: .relaxed) > 0 }, db)
             return taken
         }
     }
@@ -68,7 +72,9 @@ extension SQLiteStore {
     ) throws {
         let take = try db.makeStatement(sql: "DELETE FROM index_backlog WHERE blob_rowid = ?")
         let insert = try db.makeStatement(
-            sql: "INSERT INTO blob_text (rowid, subject, from_addr, to_addr, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            sql:
+                "INSERT INTO blob_text (rowid, subject, from_addr, to_addr, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        )
         for rowid in done {
             if taken >= indexedBeforeYielding, yield() { return }
             taken += 1
@@ -79,7 +85,8 @@ extension SQLiteStore {
                 if let meta = metas[rowid] { try insertMeta(meta, blob: rowid, db) }
             } else {
                 try db.execute(
-                    sql: "DELETE FROM blob_meta WHERE blob_id = ? AND (SELECT gone FROM blobs WHERE rowid = ?) != 0", arguments: [rowid, rowid])
+                    sql: "DELETE FROM blob_meta WHERE blob_id = ? AND (SELECT gone FROM blobs WHERE rowid = ?) != 0",
+                    arguments: [rowid, rowid])
             }
         }
     }

@@ -19,7 +19,8 @@ public protocol SearchIndexStore: Sendable {
     /// waits long behind the index; the rest stay waiting. A message another writer took off
     /// meanwhile is not indexed twice.
     @discardableResult
-    func finishIndexing(_ rows: [(rowid: Int64, text: SearchText)], metas: [Int64: BlobMeta], done: [Int64]) throws -> Int
+    func finishIndexing(_ rows: [(rowid: Int64, text: SearchText)], metas: [Int64: BlobMeta], done: [Int64]) throws
+        -> Int
     /// How many messages wait for the indexer.
     func indexBacklogCount() throws -> Int
     /// Does up to `pages` pages of the index's merging in a transaction of its own; false when

@@ -29,10 +29,12 @@ struct IMAPHarness {
         for a in ["alice", "bob"] {
             _ = try dir.addAccount("\(a)@example.org", password: "Correct-Horse-42", actor: admin)
         }
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-imap-\(UUID().uuidString)").path
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-imap-\(UUID().uuidString)")
+            .path
         delivery = LocalDelivery(store: store, directory: dir, blobs: BlobStore(root: root))
         env = IMAPEnvironment(
-            hostname: "mx.test", directory: dir, delivery: delivery, tls: nil, limits: IMAPLimits(), plaintextAuthOnLoopback: true,
+            hostname: "mx.test", directory: dir, delivery: delivery, tls: nil, limits: IMAPLimits(),
+            plaintextAuthOnLoopback: true,
             authLimiter: AuthLimiter(maxFailures: 100, ban: 1), authFailureDelay: .zero, logger: Logger(label: "test"))
     }
 
@@ -68,7 +70,8 @@ struct IMAPHarness {
         let s = h.session(nil)
         #expect(h.send(s, "a LOGIN alice@example.org wrong").contains("a NO [AUTHENTICATIONFAILED]"))
         #expect(h.send(s, "b SELECT INBOX").contains("b BAD"))
-        _ = try h.dir.updateAccount("alice@example.org", state: "disabled", actor: AdminActor(name: "t", role: .serverAdmin))
+        _ = try h.dir.updateAccount(
+            "alice@example.org", state: "disabled", actor: AdminActor(name: "t", role: .serverAdmin))
         #expect(h.send(s, "c LOGIN alice@example.org Correct-Horse-42").contains("c NO [AUTHENTICATIONFAILED]"))
         #expect(h.send(s, "d LOGIN bob@example.org Correct-Horse-42").contains("d OK [CAPABILITY"))
     }
@@ -78,14 +81,20 @@ struct IMAPHarness {
         let s = IMAPSession(env: h.env, clientIP: "192.0.2.1", tlsActive: false, loopback: false)
         #expect(h.send(s, "a CAPABILITY").contains("LOGINDISABLED"))
         #expect(h.send(s, "b LOGIN alice@example.org Correct-Horse-42").contains("b NO [PRIVACYREQUIRED]"))
-        #expect(h.send(s, "c AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUub3JnAENvcnJlY3QtSG9yc2UtNDI=").contains("c NO [PRIVACYREQUIRED]"))
+        #expect(
+            h.send(s, "c AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUub3JnAENvcnJlY3QtSG9yc2UtNDI=").contains(
+                "c NO [PRIVACYREQUIRED]"))
     }
 
     @Test func newAccountsHaveTheStandardMailboxes() throws {
         let h = try IMAPHarness()
         let list = h.send(h.session(), "a LIST \"\" *")
-        for (name, use) in [("INBOX", ""), ("Sent", "\\Sent"), ("Drafts", "\\Drafts"), ("Trash", "\\Trash"), ("Junk", "\\Junk"), ("Archive", "\\Archive")] {
-            #expect(list.contains(use.isEmpty ? "\"/\" \(name)\r\n" : "\(use)) \"/\" \(name)\r\n"), "\(name) in \(list)")
+        for (name, use) in [
+            ("INBOX", ""), ("Sent", "\\Sent"), ("Drafts", "\\Drafts"), ("Trash", "\\Trash"), ("Junk", "\\Junk"),
+            ("Archive", "\\Archive"),
+        ] {
+            #expect(
+                list.contains(use.isEmpty ? "\"/\" \(name)\r\n" : "\(use)) \"/\" \(name)\r\n"), "\(name) in \(list)")
         }
     }
 
@@ -113,7 +122,10 @@ struct IMAPHarness {
         #expect(fast.contains("* 5 FETCH (UID 6 FLAGS ())"))
         // Sequence sets with overlaps and gaps, and MODSEQ with CHANGEDSINCE.
         let some = h.send(s, "g FETCH 4,1:2,2 (FLAGS)")
-        #expect(flagsOnly(some) == ["* 1 FETCH (FLAGS ())", "* 2 FETCH (FLAGS (\\Flagged $Important))", "* 4 FETCH (FLAGS ())"])
+        #expect(
+            flagsOnly(some) == [
+                "* 1 FETCH (FLAGS ())", "* 2 FETCH (FLAGS (\\Flagged $Important))", "* 4 FETCH (FLAGS ())",
+            ])
         let changed = h.send(s, "h UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1)")
         #expect(changed.contains("FLAGS (\\Flagged $Important) MODSEQ ("), "\(changed)")
         let modseqs = h.send(s, "i FETCH 1:* (MODSEQ)")
@@ -123,8 +135,14 @@ struct IMAPHarness {
     @Test func storedItemsAnswerLikeTheGeneralPathAndWithoutAStoredEnvelopeToo() throws {
         let h = try IMAPHarness()
         let s = h.session()
-        h.append(s, "From: Ann <ann@example.net>\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\nDate: Mon, 2 Mar 2026 10:00:00 +0100\r\n\r\nplain\r\n")
-        h.append(s, "Subject: two\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n")
+        h.append(
+            s,
+            "From: Ann <ann@example.net>\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\nDate: Mon, 2 Mar 2026 10:00:00 +0100\r\n\r\nplain\r\n"
+        )
+        h.append(
+            s,
+            "Subject: two\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n"
+        )
         h.append(s, "Subject: three\r\n\r\nthird\r\n")
         h.send(s, "a SELECT INBOX")
         let items = "UID FLAGS ENVELOPE BODYSTRUCTURE BODY INTERNALDATE RFC822.SIZE"
@@ -137,13 +155,19 @@ struct IMAPHarness {
         let general = h.send(s, "c FETCH 1:* (\(items) BINARY.SIZE[1])")
         #expect(lines(fast).count == 3)
         #expect(lines(fast) == lines(general), "\(fast)\n\(general)")
-        #expect(fast.contains("ENVELOPE (\"Mon, 2 Mar 2026 10:00:00 +0100\" \"=?utf-8?q?caf=C3=A9?=\" ((\"Ann\" NIL \"ann\" \"example.net\"))"), "\(fast)")
+        #expect(
+            fast.contains(
+                "ENVELOPE (\"Mon, 2 Mar 2026 10:00:00 +0100\" \"=?utf-8?q?caf=C3=A9?=\" ((\"Ann\" NIL \"ann\" \"example.net\"))"
+            ), "\(fast)")
         #expect(fast.contains("BODYSTRUCTURE ((\"TEXT\" \"PLAIN\""), "the multipart one")
 
         // A message whose ENVELOPE and BODYSTRUCTURE were not kept (stored by an older
         // version) is answered from its bytes, in the same FETCH.
         try h.store.writer.write { db in
-            try db.execute(sql: "DELETE FROM blob_meta WHERE blob_id IN (SELECT b.rowid FROM blobs b JOIN messages m ON m.blob_hash = b.hash WHERE m.uid = 2)")
+            try db.execute(
+                sql:
+                    "DELETE FROM blob_meta WHERE blob_id IN (SELECT b.rowid FROM blobs b JOIN messages m ON m.blob_hash = b.hash WHERE m.uid = 2)"
+            )
         }
         let mixed = h.send(s, "d FETCH 1:* (\(items))")
         #expect(Set(lines(mixed)) == Set(lines(fast)), "\(mixed)")
@@ -160,7 +184,8 @@ struct IMAPHarness {
         let alice = try #require(h.dir.snapshot.account(try EmailAddress("alice@example.org"))?.id)
         let inbox = try #require(try h.env.store.mailbox(accountID: alice, name: "INBOX"))
         let looked = try h.env.store.textSearch(mailboxID: inbox.id, fields: [.body], needle: "meeting")
-        let scanned = try h.env.store.textSearch(mailboxID: inbox.id, fields: [.body], needle: "meeting", lookupLimit: 0)
+        let scanned = try h.env.store.textSearch(
+            mailboxID: inbox.id, fields: [.body], needle: "meeting", lookupLimit: 0)
         #expect(looked == scanned)
         #expect(looked.count == 10)
         #expect(h.send(s, "b UID SEARCH BODY meeting").contains("* SEARCH 3 6 9 12 15 18 21 24 27 30\r\n"))
@@ -175,7 +200,9 @@ struct IMAPHarness {
         #expect(h.send(s, "c EXPUNGE").contains("* 3 EXPUNGE"))
         #expect(h.append(s, "Subject: 4\r\n\r\nx\r\n").contains(" 4] APPEND"))
         let fetch = h.send(s, "d UID FETCH 1:* (UID)")
-        #expect(fetch.contains("UID 1)") && fetch.contains("UID 2)") && fetch.contains("UID 4)") && !fetch.contains("UID 3)"))
+        #expect(
+            fetch.contains("UID 1)") && fetch.contains("UID 2)") && fetch.contains("UID 4)")
+                && !fetch.contains("UID 3)"))
     }
 
     @Test func otherSessionsHearOfChangesWhenAllowed() throws {
@@ -214,19 +241,26 @@ struct IMAPHarness {
         let s = h.session()
         _ = try h.dir.updateAccount("alice@example.org", quota: "2K", actor: AdminActor(name: "t", role: .serverAdmin))
         #expect(h.append(s, "Subject: small\r\n\r\nx\r\n").contains("OK [APPENDUID"))
-        #expect(h.append(s, "Subject: big\r\n\r\n" + String(repeating: "x", count: 3000) + "\r\n").contains("NO [OVERQUOTA]"))
+        #expect(
+            h.append(s, "Subject: big\r\n\r\n" + String(repeating: "x", count: 3000) + "\r\n").contains(
+                "NO [OVERQUOTA]"))
         #expect(h.send(s, "q GETQUOTAROOT INBOX").contains("* QUOTA \"\" (STORAGE 1 2)"))
     }
 
     /// Names that try to leave the account: none reaches bob's mail, whatever the command.
-    @Test(arguments: ["../bob", "~bob/INBOX", "#shared/x", "%", "*", "\"\"", "/INBOX", "INBOX/../../bob", "a//b", String(repeating: "x", count: 1100)])
+    @Test(arguments: [
+        "../bob", "~bob/INBOX", "#shared/x", "%", "*", "\"\"", "/INBOX", "INBOX/../../bob", "a//b",
+        String(repeating: "x", count: 1100),
+    ])
     func namesCannotEscapeTheAccount(_ name: String) throws {
         let h = try IMAPHarness()
         let bob = h.session("bob")
         h.append(bob, "Subject: secret\r\n\r\nbob's mail\r\n")
         let alice = h.session()
         let quoted = name.hasPrefix("\"") ? name : "\"\(name)\""
-        for command in ["SELECT", "EXAMINE", "STATUS \(quoted) (MESSAGES)", "DELETE", "CREATE", "RENAME INBOX", "SUBSCRIBE"] {
+        for command in [
+            "SELECT", "EXAMINE", "STATUS \(quoted) (MESSAGES)", "DELETE", "CREATE", "RENAME INBOX", "SUBSCRIBE",
+        ] {
             let line = command.contains(" ") ? "t \(command)" : "t \(command) \(quoted)"
             let reply = h.send(alice, line)
             #expect(!reply.contains("t OK") || command == "SUBSCRIBE", "\(line) → \(reply)")
@@ -268,9 +302,15 @@ struct IMAPHarness {
             """
         h.append(s, message)
         h.send(s, "a SELECT INBOX")
-        let r = h.send(s, "b FETCH 1 (BODY.PEEK[1] BODY.PEEK[2.MIME] BINARY.PEEK[2] BINARY.SIZE[2] BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[]<0.4>)")
+        let r = h.send(
+            s,
+            "b FETCH 1 (BODY.PEEK[1] BODY.PEEK[2.MIME] BINARY.PEEK[2] BINARY.SIZE[2] BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[]<0.4>)"
+        )
         #expect(r.contains("BODY[1] {10}\r\nfirst part"))
-        #expect(r.contains("BODY[2.MIME] {77}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"))
+        #expect(
+            r.contains(
+                "BODY[2.MIME] {77}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            ))
         #expect(r.contains("BINARY[2] {11}\r\nhello world"))
         #expect(r.contains("BINARY.SIZE[2] 11"))
         #expect(r.contains("BODY[HEADER.FIELDS (SUBJECT)] {18}\r\nSubject: parts\r\n\r\n"))
@@ -288,7 +328,8 @@ struct IMAPHarness {
         h.send(s, "b SELECT INBOX")
         _ = try await h.delivery.deliver(
             InboundMessage(
-                sender: "x@elsewhere.test", recipients: ["alice@example.org"], data: Array("Subject: hi\r\n\r\nhello\r\n".utf8),
+                sender: "x@elsewhere.test", recipients: ["alice@example.org"],
+                data: Array("Subject: hi\r\n\r\nhello\r\n".utf8),
                 receivedHeader: "Received: test\r\n", clientIP: nil, helo: nil, tls: nil, authenticatedUser: nil))
         #expect(woken.withLock { $0 })
         var bytes: [UInt8] = []
@@ -318,8 +359,11 @@ struct IMAPHarness {
         let first = h.session()
         #expect(h.send(first, "s SELECT INBOX").contains("* 2 RECENT"))
         let flags = h.send(first, "f UID FETCH 1:* (FLAGS)")
-        #expect(flags.contains("* 1 FETCH (UID 1 FLAGS (\\Recent))") && flags.contains("* 2 FETCH (UID 2 FLAGS (\\Recent))"), "\(flags)")
-        #expect(h.send(first, "g FETCH 1 (FLAGS RFC822.SIZE)").contains("FLAGS (\\Recent)"), "the general FETCH path too")
+        #expect(
+            flags.contains("* 1 FETCH (UID 1 FLAGS (\\Recent))")
+                && flags.contains("* 2 FETCH (UID 2 FLAGS (\\Recent))"), "\(flags)")
+        #expect(
+            h.send(first, "g FETCH 1 (FLAGS RFC822.SIZE)").contains("FLAGS (\\Recent)"), "the general FETCH path too")
         #expect(h.send(first, "r SEARCH RECENT").contains("* SEARCH 1 2\r\n"))
         #expect(h.send(first, "t STORE 1 +FLAGS (\\Seen)").contains("FLAGS (\\Seen \\Recent)"))
         #expect(h.send(first, "n SEARCH NEW").contains("* SEARCH 2\r\n"))
@@ -349,6 +393,8 @@ struct IMAPHarness {
         let selected = h.send(s, "s SELECT INBOX")
         #expect(!selected.contains("RECENT"), "\(selected)")
         #expect(h.send(s, "f FETCH 1 FLAGS").contains("FLAGS ()"))
-        #expect(h.send(a, "s STATUS INBOX (RECENT)").contains("(RECENT 0)"), "taken all the same: a rev1 client after it must not see it")
+        #expect(
+            h.send(a, "s STATUS INBOX (RECENT)").contains("(RECENT 0)"),
+            "taken all the same: a rev1 client after it must not see it")
     }
 }

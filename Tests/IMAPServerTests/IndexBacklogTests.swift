@@ -14,8 +14,10 @@ import Testing
         return InboundMessage(
             sender: "sender@elsewhere.com", recipients: ["alice@example.org"],
             data: Array(
-                "\(dated)Subject: \(subject)\r\nFrom: Zed <zed@elsewhere.com>\r\nMessage-ID: <\(UUID().uuidString)@x>\r\n\r\n\(body)\r\n".utf8),
-            receivedHeader: "Received: from test\r\n", clientIP: "192.0.2.1", helo: "client", tls: nil, authenticatedUser: nil)
+                "\(dated)Subject: \(subject)\r\nFrom: Zed <zed@elsewhere.com>\r\nMessage-ID: <\(UUID().uuidString)@x>\r\n\r\n\(body)\r\n"
+                    .utf8),
+            receivedHeader: "Received: from test\r\n", clientIP: "192.0.2.1", helo: "client", tls: nil,
+            authenticatedUser: nil)
     }
 
     @Test func searchFindsMessagesTheIndexerHasNotReached() async throws {
@@ -28,9 +30,13 @@ import Testing
         let s = h.session()
         h.send(s, "a SELECT INBOX")
         func search(_ query: String) -> String {
-            h.send(s, "s SEARCH \(query)").split(separator: "\r\n").first { $0.hasPrefix("* SEARCH") }.map(String.init) ?? ""
+            h.send(s, "s SEARCH \(query)").split(separator: "\r\n").first { $0.hasPrefix("* SEARCH") }.map(String.init)
+                ?? ""
         }
-        let queries = ["BODY quokka", "SUBJECT quokka", "TEXT quokka", "FROM zed@elsewhere", "BODY sighted NOT SUBJECT other", "BODY absent"]
+        let queries = [
+            "BODY quokka", "SUBJECT quokka", "TEXT quokka", "FROM zed@elsewhere", "BODY sighted NOT SUBJECT other",
+            "BODY absent",
+        ]
         let before = queries.map(search)
         #expect(before == ["* SEARCH 1", "* SEARCH 2", "* SEARCH 1 2", "* SEARCH 1 2 3", "* SEARCH 1", "* SEARCH"])
         // Indexed now: the same answers, from the index.
@@ -44,8 +50,10 @@ import Testing
     @Test func fetchSortAndSentDatesAnswerTheSameBeforeTheIndexer() async throws {
         let h = try IMAPHarness()
         h.delivery.indexer.stop()
-        _ = try await h.delivery.deliver(Self.delivered("one", subject: "Re: banksia", date: "Tue, 3 Mar 2026 23:30:00 -0500"))
-        _ = try await h.delivery.deliver(Self.delivered("two", subject: "acacia", date: "Mon, 2 Mar 2026 10:00:00 +0000"))
+        _ = try await h.delivery.deliver(
+            Self.delivered("one", subject: "Re: banksia", date: "Tue, 3 Mar 2026 23:30:00 -0500"))
+        _ = try await h.delivery.deliver(
+            Self.delivered("two", subject: "acacia", date: "Mon, 2 Mar 2026 10:00:00 +0000"))
         _ = try await h.delivery.deliver(Self.delivered("three", subject: "waratah"))
         let inbox = try #require(try h.env.store.mailbox(accountID: 1, name: "INBOX"))
         var stored: [Bool] = []

@@ -15,7 +15,15 @@ import Testing
     @Test func recordsItsSchemaAndIsDurableWAL() throws {
         let path = tempDB()
         let store = try SQLiteStore(path: path)
-        #expect(try store.schemaVersion() == ["v1-directory", "v2-mailstore", "v3-imap", "v4-outbound", "v5-blob-sweep", "v6-sent-zone", "v7-repair-recent-uid", "v8-unseen-index", "v9-index-backlog", "v10-quarantine", "v11-list-dmarc-rewrite", "v12-junk", "v13-domain-mta-sts", "v14-login-history", "v16-event-client-index", "v17-sieve", "v18-console", "v19-imap-migration", "v20-imap-migration-uids", "v21-search-index-merging", "v22-event-staging", "v23-trace-indexes-nocase", "v24-blob-meta", "v25-search-index-merge-steps"])
+        #expect(
+            try store.schemaVersion() == [
+                "v1-directory", "v2-mailstore", "v3-imap", "v4-outbound", "v5-blob-sweep", "v6-sent-zone",
+                "v7-repair-recent-uid", "v8-unseen-index", "v9-index-backlog", "v10-quarantine",
+                "v11-list-dmarc-rewrite", "v12-junk", "v13-domain-mta-sts", "v14-login-history",
+                "v16-event-client-index", "v17-sieve", "v18-console", "v19-imap-migration", "v20-imap-migration-uids",
+                "v21-search-index-merging", "v22-event-staging", "v23-trace-indexes-nocase", "v24-blob-meta",
+                "v25-search-index-merge-steps",
+            ])
         // Asked of the connection that commits (a reader's setting would say nothing of it).
         let (mode, sync) = try store.writer.writeWithoutTransaction { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
@@ -30,11 +38,15 @@ import Testing
         let store = try SQLiteStore.inMemory()
         let plan = try store.writer.read { db in
             try Row.fetchAll(
-                db, sql: "EXPLAIN QUERY PLAN SELECT id FROM delivery_events WHERE \(column) = ? COLLATE NOCASE ORDER BY id DESC LIMIT 5",
+                db,
+                sql:
+                    "EXPLAIN QUERY PLAN SELECT id FROM delivery_events WHERE \(column) = ? COLLATE NOCASE ORDER BY id DESC LIMIT 5",
                 arguments: ["Ann@Example.org"]
             ).map { $0["detail"] as String }
         }
-        #expect(plan.contains { $0.contains("USING INDEX \(index)") || $0.contains("USING COVERING INDEX \(index)") }, "\(plan)")
+        #expect(
+            plan.contains { $0.contains("USING INDEX \(index)") || $0.contains("USING COVERING INDEX \(index)") },
+            "\(plan)")
     }
 
     /// Past 1,000 WAL pages the WAL is copied into the database file by the checkpointer, on
@@ -48,7 +60,8 @@ import Testing
         for n in 0..<60 {
             try await store.writer.write { db in
                 try db.execute(sql: "CREATE TABLE IF NOT EXISTS filler (data BLOB)")
-                try db.execute(sql: "INSERT INTO filler VALUES (?)", arguments: [Data(repeating: UInt8(n), count: 100_000)])
+                try db.execute(
+                    sql: "INSERT INTO filler VALUES (?)", arguments: [Data(repeating: UInt8(n), count: 100_000)])
             }
         }
         let checkpointer = try #require(store.checkpointer)
@@ -71,7 +84,8 @@ import Testing
         for n in 0..<400 {
             try store.writer.write { db in
                 try db.execute(sql: "CREATE TABLE IF NOT EXISTS filler (data BLOB)")
-                try db.execute(sql: "INSERT INTO filler VALUES (?)", arguments: [Data(repeating: UInt8(n % 256), count: 100_000)])
+                try db.execute(
+                    sql: "INSERT INTO filler VALUES (?)", arguments: [Data(repeating: UInt8(n % 256), count: 100_000)])
             }
             largest = max(largest, walSize())
         }
@@ -123,10 +137,15 @@ import Testing
         let domain = DomainRecord(name: try DomainName("example.org"), createdAt: now)
         try store.write([.insertDomain(domain)], audit: [])
         let a = AccountRecord(address: try EmailAddress("a@example.org"), createdAt: now)
-        let audit = AuditEntry(at: now, actor: "t", action: "x", target: "a", domain: nil, before: nil, after: nil, sourceIP: nil)
+        let audit = AuditEntry(
+            at: now, actor: "t", action: "x", target: "a", domain: nil, before: nil, after: nil, sourceIP: nil)
         // The second write fails (same address): neither the account nor the audit entry stays.
         #expect(throws: StoreError.self) {
-            try store.write([.insertAccount(a), .insertAlias(AliasRecord(address: try EmailAddress("A@example.org"), targets: [], createdAt: now))], audit: [audit])
+            try store.write(
+                [
+                    .insertAccount(a),
+                    .insertAlias(AliasRecord(address: try EmailAddress("A@example.org"), targets: [], createdAt: now)),
+                ], audit: [audit])
         }
         #expect(try store.loadDirectory().accounts.isEmpty)
         #expect(try store.auditEntries(since: nil, target: nil, domains: nil, limit: 10).isEmpty)
@@ -138,7 +157,8 @@ import Testing
         let path = tempDB()
         do {
             let store = try SQLiteStore(path: path)
-            try store.write([.insertDomain(DomainRecord(name: try DomainName("bücher.example"), createdAt: Date()))], audit: [])
+            try store.write(
+                [.insertDomain(DomainRecord(name: try DomainName("bücher.example"), createdAt: Date()))], audit: [])
         }
         let again = try SQLiteStore(path: path)
         #expect(try again.loadDirectory().domains.map(\.name.unicode) == ["bücher.example"])
@@ -149,7 +169,10 @@ import Testing
         let now = Date()
         try store.write([.insertDomain(DomainRecord(name: try DomainName("example.org"), createdAt: now))], audit: [])
         try store.write(
-            try (1...25).map { .insertAccount(AccountRecord(address: try EmailAddress(String(format: "u%02d@example.org", $0)), createdAt: now)) },
+            try (1...25).map {
+                .insertAccount(
+                    AccountRecord(address: try EmailAddress(String(format: "u%02d@example.org", $0)), createdAt: now))
+            },
             audit: [])
         let page2 = try store.accounts(domainID: nil, offset: 10, limit: 10)
         #expect(page2.map(\.address.localPart) == (11...20).map { String(format: "u%02d", $0) })

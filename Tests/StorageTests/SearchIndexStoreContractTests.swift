@@ -55,7 +55,9 @@ import TestSupport
         try store.commit([Mail.commit(1, to: [1], indexed: false, withMeta: false)])
         func stored() throws -> [(Bool, [UInt8]?)] {
             var rows: [(Bool, [UInt8]?)] = []
-            try store.scanSortFields(mailboxID: inbox, uids: 1, 1) { rows.append(($0.stored, $0.envelope.map { Array($0) })) }
+            try store.scanSortFields(mailboxID: inbox, uids: 1, 1) {
+                rows.append(($0.stored, $0.envelope.map { Array($0) }))
+            }
             return rows
         }
         #expect(try stored().map(\.0) == [false])
@@ -126,14 +128,17 @@ import TestSupport
         #expect(pending.count == 20)
         // A delivery waits for the writer: the indexer takes its minimum, then gives way.
         store.deliveriesWaiting.add(1, ordering: .relaxed)
-        let first = try store.finishIndexing(SearchIndexStoreContractTests.words(pending), metas: [:], done: pending.map(\.rowid))
+        let first = try store.finishIndexing(
+            SearchIndexStoreContractTests.words(pending), metas: [:], done: pending.map(\.rowid))
         store.deliveriesWaiting.subtract(1, ordering: .relaxed)
         #expect(first == SQLiteStore.indexedBeforeYielding)
         #expect(try store.indexBacklogCount() == 20 - first)
         #expect(try store.unindexedUIDs(mailboxID: inbox) == Array(Int64(first + 1)...20))
         // Nobody waits: the rest go in one transaction.
         let rest = Array(pending.map(\.rowid).dropFirst(first))
-        #expect(try store.finishIndexing(SearchIndexStoreContractTests.words(pending), metas: [:], done: rest) == rest.count)
+        #expect(
+            try store.finishIndexing(SearchIndexStoreContractTests.words(pending), metas: [:], done: rest) == rest.count
+        )
         #expect(try store.indexBacklogCount() == 0)
         #expect(try store.textSearch(mailboxID: inbox, fields: [.body], needle: "word20") == [20])
     }
