@@ -10,10 +10,24 @@ extension BlobMeta {
     /// The same, from a message parsed already.
     public init(parsed: ParsedMessage) {
         let sent = parsed.sentDateAndZone
+        let envelope = parsed.envelope()
         self.init(
-            envelope: parsed.envelope(), bodyStructure: parsed.bodyStructure(extensible: true),
+            envelope: envelope, bodyStructure: parsed.bodyStructure(extensible: true),
             bodySimple: parsed.bodyStructure(extensible: false), sentDate: sent?.date, sentZone: sent?.zoneMinutes,
-            text: nil)
+            text: nil,
+            sortKeys: SortKeys(envelope: envelope))
+    }
+}
+
+extension SortKeys {
+    /// The keys SORT compares, from a stored ENVELOPE (nil when the bytes are not one): what
+    /// SORT computed from the envelope of each message it sorted, before the keys were kept.
+    public init?(envelope: [UInt8]) {
+        guard let e = EnvelopeFields(imap: envelope, parts: [.subject, .from, .to, .cc]) else { return nil }
+        self.init(
+            subject: Array(BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self)).text.utf8),
+            from: e.from?.mailbox ?? [], to: e.to?.mailbox ?? [], cc: e.cc?.mailbox ?? [],
+            fromName: Array((e.from?.displayName ?? "").utf8), toName: Array((e.to?.displayName ?? "").utf8))
     }
 }
 
@@ -22,10 +36,12 @@ extension BlobMeta {
     /// text is left to the background indexer. The same values as ``init(parsing:)``.
     public init<Bytes: MIMEBytes>(outline: MessageOutline<Bytes>) {
         let sent = outline.sentDateAndZone
+        let envelope = outline.envelope()
         self.init(
-            envelope: outline.envelope(), bodyStructure: outline.bodyStructure(extensible: true),
+            envelope: envelope, bodyStructure: outline.bodyStructure(extensible: true),
             bodySimple: outline.bodyStructure(extensible: false), sentDate: sent?.date, sentZone: sent?.zoneMinutes,
-            text: nil)
+            text: nil,
+            sortKeys: SortKeys(envelope: envelope))
     }
 }
 

@@ -42,6 +42,7 @@ final class SearchIndexer: Sendable {
                     try Self.merge(store: store, until: { worker.isStopping })
                 }
                 try Self.merge(store: store, until: { worker.isStopping })
+                try Self.keepSortKeys(store: store, until: { worker.isStopping })
                 activity.drained()
             } catch {
                 logger.error(
@@ -149,10 +150,27 @@ final class SearchIndexer: Sendable {
         while !stop(), try store.mergeSearchIndex(pages: mergeStep) {}
     }
 
+    /// Messages per transaction of ``keepSortKeys(store:until:)``: each costs an envelope's
+    /// parse and a short row, so a transaction holds the writer a few milliseconds.
+    static let sortKeysBatch = 256
+
+    /// Computes the SORT keys of messages stored before they were kept, from their stored
+    /// envelopes, until none is left (or `until`).
+    static func keepSortKeys(store: any SearchIndexStore, until stop: () -> Bool) throws {
+        while !stop() {
+            let pending = try store.sortKeysBacklog(limit: sortKeysBatch)
+            if pending.isEmpty { return }
+            var keys: [Int64: SortKeys] = [:]
+            for p in pending { if let e = p.envelope { keys[p.blobID] = SortKeys(envelope: e) } }
+            try store.addSortKeys(keys, done: pending.map(\.blobID))
+        }
+    }
+
     /// Indexes everything waiting and merges, on the caller's thread (tests; tools with the
     /// server stopped).
     func drain() throws {
         while try indexBatch() > 0 {}
         try Self.merge(store: store, until: { false })
+        try Self.keepSortKeys(store: store, until: { false })
     }
 }

@@ -36,6 +36,10 @@ public struct SortRecord: Hashable, Sendable {
     }
 
     public static func casemap(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.withUnsafeBytes { casemap($0) }
+    }
+
+    public static func casemap(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
         if bytes.allSatisfy({ $0 < 0x80 }) { return bytes.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 } }
         return casemap(String(decoding: bytes, as: UTF8.self))
     }

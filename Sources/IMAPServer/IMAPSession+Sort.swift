@@ -74,8 +74,8 @@ extension IMAPSession {
     }
 
     /// The SORT keys of `matches`. Keys other sessions already computed come from the shared
-    /// cache; the rest (the first SORT of a mailbox by these keys, or new mail) from the
-    /// stored envelopes.
+    /// cache; the rest (the first SORT of a mailbox by these keys, or new mail) from the keys
+    /// kept for each message, or from its envelope when none are kept.
     private func sortRecords(
         _ matches: [(msn: Int, uid: Int64)], keys: Set<SortCriterion.Key>, mailbox: Int64
     ) throws -> [SortRecord] {
@@ -88,8 +88,9 @@ extension IMAPSession {
         let uids = matches.map(\.uid)
         let missing = env.sortKeys.fill(&records, uids: uids, mailbox: mailbox, keys: keys)
         if !missing.isEmpty {
-            try readSortFields(missing.map { matches[$0] }, envelopes: envelopes) { j, f in
-                let i = missing[j]
+            let unkept = try readKeptSortKeys(into: &records, at: missing, of: uids, keys: keys)
+            try readSortFields(unkept.map { matches[$0] }, envelopes: envelopes) { j, f in
+                let i = unkept[j]
                 records[i].arrival = f.internalDate
                 records[i].date = f.sentDate ?? f.internalDate
                 records[i].size = f.size
@@ -110,6 +111,39 @@ extension IMAPSession {
             env.sortKeys.store(records, uids: uids, indices: missing, mailbox: mailbox, keys: keys)
         }
         return records
+    }
+
+    /// Fills the records at `indices` (ascending) with the keys kept for their messages
+    /// (`uids` holds each record's UID), and returns the indices of those without.
+    private func readKeptSortKeys(
+        into records: inout [SortRecord], at indices: [Int], of uids: [Int64], keys: Set<SortCriterion.Key>
+    ) throws -> [Int] {
+        guard let first = indices.first, let last = indices.last else { return [] }
+        var unkept: [Int] = []
+        var next = 0
+        try env.store.scanSortKeys(mailboxID: try selectedMailbox().id, uids: uids[first], uids[last]) { row in
+            // Rows and indices both ascend by UID; a UID not asked for (or expunged) is passed.
+            while next < indices.count, uids[indices[next]] < row.uid { next += 1 }
+            guard next < indices.count, uids[indices[next]] == row.uid else { return }
+            let i = indices[next]
+            next += 1
+            guard let k = row.keys else { return unkept.append(i) }
+            records[i].arrival = row.internalDate
+            records[i].date = row.sentDate ?? row.internalDate
+            records[i].size = Int(row.size)
+            for key in keys {
+                switch key {
+                case .subject: records[i].subject = SortRecord.casemap(k.subject)
+                case .from: records[i].from = SortRecord.casemap(k.from)
+                case .to: records[i].to = SortRecord.casemap(k.to)
+                case .cc: records[i].cc = SortRecord.casemap(k.cc)
+                case .displayFrom: records[i].displayFrom = SortRecord.casemap(k.fromName)
+                case .displayTo: records[i].displayTo = SortRecord.casemap(k.toName)
+                case .arrival, .date, .size: break
+                }
+            }
+        }
+        return unkept
     }
 
     /// The positions (in `positions`' list) of its UIDs that `kept` holds, in `kept`'s order,

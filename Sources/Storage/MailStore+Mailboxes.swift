@@ -11,10 +11,12 @@ public struct BlobMeta: Sendable {
     public var sentZone: Int?
     /// The text for the search index; nil leaves indexing to the background indexer.
     public var text: SearchText?
+    /// What SORT compares, from the envelope; nil: SORT reads the envelope.
+    public var sortKeys: SortKeys?
 
     public init(
         envelope: [UInt8], bodyStructure: [UInt8], bodySimple: [UInt8], sentDate: Date?, sentZone: Int? = nil,
-        text: SearchText?
+        text: SearchText?, sortKeys: SortKeys? = nil
     ) {
         self.envelope = envelope
         self.bodyStructure = bodyStructure
@@ -22,6 +24,28 @@ public struct BlobMeta: Sendable {
         self.sentDate = sentDate
         self.sentZone = sentZone
         self.text = text
+        self.sortKeys = sortKeys
+    }
+}
+
+/// The strings SORT compares (RFC 5256 §3, RFC 5957), as the message has them: SORT casemaps
+/// them. Kept apart from the envelope (table sort_keys, see v26-sort-keys) so that a mailbox's
+/// first SORT reads about 100 bytes per message and parses no envelope.
+public struct SortKeys: Sendable, Hashable {
+    /// The base subject (RFC 5256 §2.1), decoded.
+    public var subject: [UInt8]
+    /// The first From, To and Cc address's addr-mailbox.
+    public var from: [UInt8]
+    public var to: [UInt8]
+    public var cc: [UInt8]
+    /// The first From and To address's display name (RFC 5957 §2), decoded.
+    public var fromName: [UInt8]
+    public var toName: [UInt8]
+
+    public init(subject: [UInt8], from: [UInt8], to: [UInt8], cc: [UInt8], fromName: [UInt8], toName: [UInt8]) {
+        (self.subject, self.from, self.to, self.cc, self.fromName, self.toName) = (
+            subject, from, to, cc, fromName, toName
+        )
     }
 }
 

@@ -113,9 +113,10 @@ extension SQLiteStore {
     /// Stores a blob, or adds `refs` to the one stored. A blob bound for a mailbox (`mailbox`)
     /// gets its IMAP metadata (blob_meta) and search words from `meta`, or, without them, from
     /// the background indexer, which computes both from one parse off the path to 250.
+    @discardableResult
     static func insertBlob(
         hash: String, size: Int, refs: Int, inlineData: [UInt8]?, meta: BlobMeta?, mailbox: Bool, _ db: Database
-    ) throws {
+    ) throws -> Int64 {
         let existing = try Row.fetchOne(
             db.cachedStatement(
                 sql:
@@ -127,7 +128,7 @@ extension SQLiteStore {
                 sql: "UPDATE blobs SET refs = refs + ?, data = COALESCE(data, ?), gone = 0 WHERE hash = ?"
             ).execute(
                 arguments: [refs, inlineData.map { Data($0) }, hash])
-            if existing["indexed"] as Bool { return }
+            if existing["indexed"] as Bool { return existing["rowid"] }
         } else {
             try db.cachedStatement(sql: "INSERT INTO blobs (hash, size, refs, data) VALUES (?, ?, ?, ?)").execute(
                 arguments: [hash, size, refs, inlineData.map { Data($0) }])
@@ -138,19 +139,20 @@ extension SQLiteStore {
                 try db.cachedStatement(sql: "INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)").execute(
                     arguments: [rowid])
             }
-            return
+            return rowid
         }
         try insertMeta(meta, blob: rowid, db)
         guard let t = meta.text else {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)").execute(
                 arguments: [rowid])
-            return
+            return rowid
         }
         try db.cachedStatement(
             sql:
                 "INSERT INTO blob_text (rowid, subject, from_addr, to_addr, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         ).execute(
             arguments: [rowid, t.subject, t.from, t.to, t.cc, t.bcc, t.headers, t.body])
+        return rowid
     }
 
     /// Keeps a blob's IMAP metadata, unless it has some already (the indexer's copy of what an
@@ -164,6 +166,20 @@ extension SQLiteStore {
                 rowid, Data(meta.envelope), Data(meta.bodyStructure), Data(meta.bodySimple),
                 meta.sentDate?.timeIntervalSince1970, meta.sentZone,
             ])
+        if db.changesCount == 1, let keys = meta.sortKeys { try insertSortKeys(keys, blob: rowid, db) }
+    }
+
+    /// Keeps a stored message's SORT keys, with its blob_meta row's Date: instant (nothing
+    /// without that row: a swept message's row is gone).
+    static func insertSortKeys(_ k: SortKeys, blob rowid: Int64, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT OR IGNORE INTO sort_keys (blob_id, sent_date, subject, from_addr, to_addr, cc_addr, from_name, to_name)
+                SELECT blob_id, sent_date, ?, ?, ?, ?, ?, ? FROM blob_meta WHERE blob_id = ?
+                """
+        ).execute(arguments: [
+            Data(k.subject), Data(k.from), Data(k.to), Data(k.cc), Data(k.fromName), Data(k.toName), rowid,
+        ])
     }
 
     /// UID, MODSEQ and flags of every message, by UID (what SELECT loads).
@@ -226,8 +242,8 @@ extension SQLiteStore {
             columns += ", bm.envelope, bm.bodystructure, bm.body_simple, bm.sent_date, bm.sent_zone"
         }
         if parts.contains(.data) { columns += ", b.data" }
-        var join = parts.contains(.meta) || parts.contains(.data) ? "JOIN blobs b ON b.hash = m.blob_hash" : ""
-        if parts.contains(.meta) { join += " LEFT JOIN blob_meta bm ON bm.blob_id = b.rowid" }
+        var join = parts.contains(.data) ? "JOIN blobs b ON b.hash = m.blob_hash" : ""
+        if parts.contains(.meta) { join += " LEFT JOIN blob_meta bm ON bm.blob_id = m.blob_id" }
         return try writer.read { db in
             var out: [MessageDetail] = []
             func read(_ sql: String, _ arguments: StatementArguments) throws {
@@ -267,40 +283,22 @@ extension SQLiteStore {
             meta
             ? """
             SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, bm.envelope, bm.bodystructure, bm.body_simple
-            FROM messages m JOIN blobs b ON b.hash = m.blob_hash LEFT JOIN blob_meta bm ON bm.blob_id = b.rowid
+            FROM messages m LEFT JOIN blob_meta bm ON bm.blob_id = m.blob_id
             WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid
             """
             : basics
                 ? "SELECT uid, modseq, flags, internal_date, size FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid"
                 : "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid"
-        try writer.read { db in
-            let statement = try db.makeStatement(sql: sql)
-            try statement.setArguments([mailboxID, lo, hi])
-            let s = statement.sqliteStatement
-            defer { sqlite3_reset(s) }
-            func bytes(_ column: Int32) -> UnsafeRawBufferPointer? {
-                guard sqlite3_column_type(s, column) != SQLITE_NULL else { return nil }
-                return UnsafeRawBufferPointer(
-                    start: sqlite3_column_blob(s, column), count: Int(sqlite3_column_bytes(s, column)))
-            }
-            while true {
-                let rc = sqlite3_step(s)
-                if rc == SQLITE_DONE { return }
-                guard rc == SQLITE_ROW else {
-                    throw DatabaseError(
-                        resultCode: ResultCode(rawValue: rc),
-                        message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                }
-                body(
-                    ScannedMessage(
-                        uid: sqlite3_column_int64(s, 0), modseq: sqlite3_column_int64(s, 1),
-                        flags: UnsafeRawBufferPointer(
-                            start: sqlite3_column_text(s, 2), count: Int(sqlite3_column_bytes(s, 2))),
-                        internalDate: basics ? sqlite3_column_double(s, 3) : 0,
-                        size: basics ? sqlite3_column_int64(s, 4) : 0,
-                        envelope: meta ? bytes(5) : nil, bodyStructure: meta ? bytes(6) : nil,
-                        bodySimple: meta ? bytes(7) : nil))
-            }
+        try scanRows(sql: sql, [mailboxID, lo, hi]) { s in
+            body(
+                ScannedMessage(
+                    uid: sqlite3_column_int64(s, 0), modseq: sqlite3_column_int64(s, 1),
+                    flags: UnsafeRawBufferPointer(
+                        start: sqlite3_column_text(s, 2), count: Int(sqlite3_column_bytes(s, 2))),
+                    internalDate: basics ? sqlite3_column_double(s, 3) : 0,
+                    size: basics ? sqlite3_column_int64(s, 4) : 0,
+                    envelope: meta ? Self.bytes(s, 5) : nil, bodyStructure: meta ? Self.bytes(s, 6) : nil,
+                    bodySimple: meta ? Self.bytes(s, 7) : nil))
         }
     }
 
@@ -311,7 +309,7 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix, NULL, NULL, NULL, bm.sent_date, bm.sent_zone
-                    FROM messages m JOIN blobs b ON b.hash = m.blob_hash LEFT JOIN blob_meta bm ON bm.blob_id = b.rowid
+                    FROM messages m LEFT JOIN blob_meta bm ON bm.blob_id = m.blob_id
                     WHERE m.mailbox_id = ? ORDER BY m.uid
                     """,
                 arguments: [mailboxID]
@@ -345,14 +343,13 @@ extension SQLiteStore {
                             """,
                         arguments: [mailboxID]))
             }
-            // Many: one pass over the mailbox's messages (blob rowids from the covering index)
-            // costs less than a lookup per match.
+            // Many: one pass over the mailbox's messages costs less than a lookup per match.
             return Set(
                 try Int64.fetchAll(
                     db,
                     sql: """
-                        SELECT m.uid FROM messages m JOIN blobs b ON b.hash = m.blob_hash
-                        WHERE m.mailbox_id = ? AND b.rowid IN (SELECT rowid FROM blob_text WHERE blob_text MATCH ?)
+                        SELECT m.uid FROM messages m
+                        WHERE m.mailbox_id = ? AND m.blob_id IN (SELECT rowid FROM blob_text WHERE blob_text MATCH ?)
                         """,
                     arguments: [mailboxID, query]))
         }
@@ -518,12 +515,12 @@ extension SQLiteStore {
             for row in rows {
                 try db.execute(
                     sql: """
-                        INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, header_prefix, size, internal_date, flags, queue_id, message_id)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, blob_id, header_prefix, size, internal_date, flags, queue_id, message_id)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        target, next, modseq, row["blob_hash"] as String, row["header_prefix"] as Data,
-                        row["size"] as Int64,
+                        target, next, modseq, row["blob_hash"] as String, row["blob_id"] as Int64?,
+                        row["header_prefix"] as Data, row["size"] as Int64,
                         row["internal_date"] as Double, row["flags"] as String, row["queue_id"] as String?,
                         row["message_id"] as String?,
                     ])
@@ -557,7 +554,7 @@ extension SQLiteStore {
                         arguments: [accountID]) ?? 0
                 if used + Int64(m.blobSize) > quota { throw MailboxError.overQuota }
             }
-            try Self.insertBlob(
+            let blobID = try Self.insertBlob(
                 hash: m.blobHash, size: m.blobSize, refs: 1, inlineData: m.inlineData, meta: m.meta, mailbox: true, db)
             guard
                 let row = try Row.fetchOne(
@@ -568,11 +565,11 @@ extension SQLiteStore {
             else { throw MailboxError.nonexistent("\(mailboxID)") }
             try db.execute(
                 sql: """
-                    INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, size, internal_date, flags, message_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, blob_id, size, internal_date, flags, message_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    mailboxID, row["uid"] as Int64, row["modseq"] as Int64, m.blobHash, m.blobSize,
+                    mailboxID, row["uid"] as Int64, row["modseq"] as Int64, m.blobHash, blobID, m.blobSize,
                     m.internalDate.timeIntervalSince1970, m.flags.joined(separator: " "), m.messageID,
                 ])
             try Self.noteKeywords(m.flags, mailboxID: mailboxID, db)

@@ -207,11 +207,12 @@ extension SQLiteStore {
     /// message received, and preparing them each time was a measurable part of its CPU.
     static func commitOne(_ m: MessageCommit, _ db: Database) throws -> [Int64] {
         let refs = m.local.count + m.remote.count + m.held.count
-        if refs > 0 {
-            try insertBlob(
+        let blobID =
+            refs > 0
+            ? try insertBlob(
                 hash: m.blobHash, size: m.blobSize, refs: refs, inlineData: m.inlineData, meta: m.meta,
                 mailbox: !m.local.isEmpty, db)
-        }
+            : nil
         let at = m.receivedAt.timeIntervalSince1970
         var touched: [Int64] = []
         for copy in m.local {
@@ -228,12 +229,12 @@ extension SQLiteStore {
             else { throw StoreError.notFound("mailbox \(mailbox)") }
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, header_prefix, size, internal_date, queue_id, message_id, flags)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, blob_id, header_prefix, size, internal_date, queue_id, message_id, flags)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(
                 arguments: [
-                    mailbox, row["uid"] as Int64, row["modseq"] as Int64, m.blobHash, Data(copy.headerPrefix),
+                    mailbox, row["uid"] as Int64, row["modseq"] as Int64, m.blobHash, blobID, Data(copy.headerPrefix),
                     m.blobSize + copy.headerPrefix.count, at, m.queueID, m.messageID, copy.flags.joined(separator: " "),
                 ])
             if !copy.flags.isEmpty { try noteKeywords(copy.flags, mailboxID: mailbox, db) }

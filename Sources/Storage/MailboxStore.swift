@@ -60,6 +60,8 @@ public protocol MailboxStore: Sendable {
     func scanSortFields(
         mailboxID: Int64, uids lo: Int64, _ hi: Int64, envelopes: Bool, _ body: (SortScanRow) -> Void
     ) throws
+    /// The kept SORT keys, in UID order, row by row; rows without them have none.
+    func scanSortKeys(mailboxID: Int64, uids lo: Int64, _ hi: Int64, _ body: (SortKeyRow) -> Void) throws
     /// Search metadata for every message: UID, MODSEQ, flags, size, dates.
     func searchRows(mailboxID: Int64) throws -> [MessageDetail]
     /// UIDs of messages in whose indexed `fields` (none: no message) `needle` appears (3
@@ -142,6 +144,23 @@ public struct SortScanRow {
     /// False for mail without its ENVELOPE and Date: stored: mail the background indexer has
     /// not reached yet, or stored before they were kept. Read the message.
     public var stored: Bool
+}
+
+/// What ``MailboxStore/scanSortKeys(mailboxID:uids:_:_:)`` hands over for one message. The
+/// keys' bytes are only valid during the call.
+public struct SortKeyRow {
+    public var uid: Int64
+    public var internalDate: Double
+    public var size: Int64
+    /// The Date: field's instant; nil without a usable Date: field or without `keys`.
+    public var sentDate: Double?
+    /// The ``SortKeys``, as kept; nil for mail without them (not indexed yet, or stored before
+    /// they were kept and not reached by the indexer yet).
+    public var keys: Keys?
+
+    public struct Keys {
+        public var subject, from, to, cc, fromName, toName: UnsafeRawBufferPointer
+    }
 }
 
 /// What a FETCH needs of each message, beyond UID, MODSEQ and flags.

@@ -105,6 +105,34 @@ extension SQLiteStore {
         }
     }
 
+    /// Up to `limit` messages stored before sort keys were kept (v26-sort-keys), with their
+    /// envelopes.
+    public func sortKeysBacklog(limit: Int) throws -> [(blobID: Int64, envelope: [UInt8]?)] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT q.blob_id, bm.envelope FROM sort_keys_backlog q LEFT JOIN blob_meta bm ON bm.blob_id = q.blob_id
+                    ORDER BY q.blob_id LIMIT ?
+                    """,
+                arguments: [limit]
+            ).map { ($0[0], ($0[1] as Data?).map { Array($0) }) }
+        }
+    }
+
+    /// Keeps `keys` for the messages that still have their envelope, and takes every one of
+    /// `done` off the sort keys' backlog, in one transaction (not fsynced: lost in a crash, it
+    /// is done again).
+    public func addSortKeys(_ keys: [Int64: SortKeys], done: [Int64]) throws {
+        try withoutFsync { db in
+            let take = try db.makeStatement(sql: "DELETE FROM sort_keys_backlog WHERE blob_id = ?")
+            for blob in done {
+                try take.execute(arguments: [blob])
+                if let k = keys[blob] { try Self.insertSortKeys(k, blob: blob, db) }
+            }
+        }
+    }
+
     /// How many messages wait for the indexer.
     public func indexBacklogCount() throws -> Int {
         try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM index_backlog") ?? 0 }

@@ -26,6 +26,12 @@ public protocol SearchIndexStore: Sendable {
     /// Does up to `pages` pages of the index's merging in a transaction of its own; false when
     /// there was none to do. Writes leave merging to this.
     func mergeSearchIndex(pages: Int) throws -> Bool
+    /// Up to `limit` messages whose SORT keys were never kept (stored before they were), with
+    /// their stored envelopes (nil when gone).
+    func sortKeysBacklog(limit: Int) throws -> [(blobID: Int64, envelope: [UInt8]?)]
+    /// Keeps `keys` for those of `done` that are still stored, and takes every one of `done`
+    /// off that backlog.
+    func addSortKeys(_ keys: [Int64: SortKeys], done: [Int64]) throws
 
     // MARK: Rebuild
 

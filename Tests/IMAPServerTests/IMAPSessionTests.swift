@@ -32,14 +32,21 @@ struct IMAPHarness {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-imap-\(UUID().uuidString)")
             .path
         delivery = LocalDelivery(store: store, directory: dir, blobs: BlobStore(root: root))
-        env = IMAPEnvironment(
+        env = Self.environment(dir, delivery)
+    }
+
+    static func environment(_ dir: DirectoryService, _ delivery: LocalDelivery) -> IMAPEnvironment {
+        IMAPEnvironment(
             hostname: "mx.test", directory: dir, delivery: delivery, tls: nil, limits: IMAPLimits(),
             plaintextAuthOnLoopback: true,
             authLimiter: AuthLimiter(maxFailures: 100, ban: 1), authFailureDelay: .zero, logger: Logger(label: "test"))
     }
 
-    func session(_ user: String? = "alice") -> IMAPSession {
-        let s = IMAPSession(env: env, clientIP: "127.0.0.1", tlsActive: false, loopback: true)
+    /// A new environment over the same store: nothing the last one cached.
+    func freshEnvironment() -> IMAPEnvironment { Self.environment(dir, delivery) }
+
+    func session(_ user: String? = "alice", in env: IMAPEnvironment? = nil) -> IMAPSession {
+        let s = IMAPSession(env: env ?? self.env, clientIP: "127.0.0.1", tlsActive: false, loopback: true)
         if let user { _ = send(s, "l LOGIN \(user)@example.org Correct-Horse-42") }
         return s
     }

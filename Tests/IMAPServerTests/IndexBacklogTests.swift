@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import Delivery
@@ -89,5 +90,65 @@ import Testing
         #expect(try h.store.indexBacklogCount() == 0)
         let inbox = try #require(try h.env.store.mailbox(accountID: 1, name: "INBOX"))
         #expect(try h.env.store.textSearch(mailboxID: inbox.id, fields: [.body], needle: "numbat").count == 100)
+    }
+
+    /// SORT by the keys the indexer keeps answers as SORT by the envelopes did, for mail with
+    /// them, for mail from before they were kept, and once the indexer has kept them for that
+    /// mail too. Each answer comes from a new environment: the shared key cache would
+    /// otherwise answer.
+    @Test func sortByKeptKeysAnswersAsByEnvelopes() async throws {
+        let h = try IMAPHarness()
+        let messages = [
+            "Subject: Re: [club] Fwd: Zebra crossing\r\nFrom: \"Ünal\" <unal@b.example>\r\nTo: team: x@y.example, z@y.example;\r\nDate: Tue, 3 Mar 2026 10:00:00 +0000",
+            "Subject: =?UTF-8?B?w5xiZXIgYWxsZXM=?=\r\nFrom: =?ISO-8859-1?Q?Andr=E9?= <Andre@a.example>\r\nTo: bob@c.example\r\nCc: Carol <carol@d.example>\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000",
+            "Subject: apple (fwd)\r\nFrom: zed@a.example\r\nTo: \"Ann\" <ann@a.example>\r\nCc: aaron@a.example",
+            "From: Mallory <MALLORY@z.example>\r\nTo: undisclosed-recipients:;\r\nDate: Sun, 1 Mar 2026 10:00:00 -0500",
+            "Subject: zebra Crossing\r\nFrom: \"bea\" <bea@b.example>\r\nTo: Zoe <zoe@b.example>\r\nDate: Sun, 1 Mar 2026 09:00:00 +0000",
+        ]
+        for m in messages {
+            let bytes = Array("\(m)\r\nMessage-ID: <\(UUID().uuidString)@x>\r\n\r\nbody\r\n".utf8)
+            _ = try await h.delivery.deliver(
+                InboundMessage(
+                    sender: "s@elsewhere.com", recipients: ["alice@example.org"], data: bytes,
+                    receivedHeader: "Received: from test\r\n",
+                    clientIP: "192.0.2.1", helo: "client", tls: nil, authenticatedUser: nil))
+        }
+        try h.delivery.indexWaitingMessages()
+        let criteria = [
+            "SUBJECT", "REVERSE SUBJECT", "FROM", "TO", "CC", "DISPLAYFROM", "DISPLAYTO", "DATE", "ARRIVAL", "SIZE",
+            "SUBJECT DATE", "CC REVERSE FROM",
+        ]
+        func answers() -> [String] {
+            let s = h.session(in: h.freshEnvironment())
+            h.send(s, "a SELECT INBOX")
+            return criteria.map { c in
+                h.send(s, "s SORT (\(c)) UTF-8 ALL").split(separator: "\r\n").first { $0.hasPrefix("* SORT") }.map(
+                    String.init) ?? ""
+            }
+        }
+        let inbox = try #require(try h.env.store.mailbox(accountID: 1, name: "INBOX"))
+        func keptRows() throws -> Int {
+            var n = 0
+            try h.store.scanSortKeys(mailboxID: inbox.id, uids: 1, 5) { if $0.keys != nil { n += 1 } }
+            return n
+        }
+        #expect(try keptRows() == 5)
+        let kept = answers()
+        // Base subjects: "Zebra crossing", "Über alles", "apple", "", "zebra Crossing".
+        #expect(kept[0] == "* SORT 4 3 2 1 5", "\(kept)")
+        #expect(kept[2] == "* SORT 2 5 4 1 3", "FROM compares addr-mailbox: \(kept)")
+        // As stored before v26-sort-keys: no keys, waiting in the backlog.
+        try await h.store.writer.write { db in
+            try db.execute(
+                sql: "DELETE FROM sort_keys; INSERT INTO sort_keys_backlog (blob_id) SELECT blob_id FROM blob_meta")
+        }
+        #expect(try keptRows() == 0)
+        #expect(answers() == kept)
+        try h.delivery.indexWaitingMessages()
+        #expect(try keptRows() == 5 && h.store.sortKeysBacklog(limit: 10).isEmpty)
+        #expect(answers() == kept)
+        // A message's keys go with its metadata.
+        try await h.store.writer.write { db in try db.execute(sql: "DELETE FROM blob_meta") }
+        #expect(try keptRows() == 0)
     }
 }

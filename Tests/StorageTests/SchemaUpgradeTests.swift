@@ -110,6 +110,8 @@ import Testing
             structures.append(m.bodyStructure.map { Array($0) })
         }
         #expect(structures == [Array("(B".utf8), nil])
+        // v26-sort-keys: the message with an envelope waits for its SORT keys.
+        #expect(try store.sortKeysBacklog(limit: 10).map(\.envelope) == [Array("(E".utf8)])
     }
 
     /// v5-blob-sweep as it first landed, before `recent_uid` was added to it: a database that

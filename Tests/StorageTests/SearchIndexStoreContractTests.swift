@@ -49,6 +49,36 @@ import TestSupport
                 && store.textSearch(mailboxID: inbox, fields: [.body], needle: "word4") == [4])
     }
 
+    /// SORT's keys are kept with the metadata, and read back with the Date: instant; mail
+    /// without them has none to read (SORT reads its envelope).
+    @Test(arguments: StoreKind.allCases)
+    func sortKeysAreKeptWithTheMetadata(_ kind: StoreKind) throws {
+        let (store, inbox) = try Self.store(kind)
+        let keys = SortKeys(
+            subject: Array("Zebra".utf8), from: Array("ann".utf8), to: Array("bob".utf8), cc: [],
+            fromName: Array("Ann Ö".utf8),
+            toName: [])
+        var meta = Mail.meta(1, indexed: true)
+        meta.sortKeys = keys
+        meta.sentDate = Date(timeIntervalSince1970: 1000)
+        var with = Mail.commit(1, to: [1])
+        with.meta = meta
+        try store.commit([with, Mail.commit(2, to: [1]), Mail.commit(3, to: [1], indexed: false, withMeta: false)])
+        var rows: [(uid: Int64, sent: Double?, keys: SortKeys?)] = []
+        try store.scanSortKeys(mailboxID: inbox, uids: 1, 3) { row in
+            let k = row.keys.map {
+                SortKeys(
+                    subject: Array($0.subject), from: Array($0.from), to: Array($0.to), cc: Array($0.cc),
+                    fromName: Array($0.fromName), toName: Array($0.toName))
+            }
+            rows.append((row.uid, row.sentDate, k))
+        }
+        #expect(rows.map(\.uid) == [1, 2, 3])
+        #expect(rows.map(\.keys) == [keys, nil, nil])
+        #expect(rows.map(\.sent) == [1000, nil, nil])
+        #expect(try store.sortKeysBacklog(limit: 10).isEmpty, "only mail stored before keys were kept waits for them")
+    }
+
     @Test(arguments: StoreKind.allCases)
     func mailStoredWithoutItsMetadataGetsItFromTheIndexer(_ kind: StoreKind) throws {
         let (store, inbox) = try Self.store(kind)
