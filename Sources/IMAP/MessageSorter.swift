@@ -54,8 +54,42 @@ public enum MessageSorter {
 
     /// The indices of `records` in SORT order.
     public static func order(_ records: [SortRecord], by criteria: [SortCriterion]) -> [Int] {
+        guard let first = criteria.first else { return Array(records.indices) }
+        // Each record's first key as an integer in the same order (the first 8 bytes of a
+        // string): most comparisons are settled by it, in an array that sorts in cache, and
+        // only ties read the records. Comparing the records alone took 30% of a first SORT.
+        var keyed = records.map { (prefix: prefix($0, first), index: 0) }
+        for i in keyed.indices { keyed[i].index = i }
         // Indices into a buffer, so that a comparison copies no record (and retains no array).
-        records.withUnsafeBufferPointer { r in r.indices.sorted { precedes(r, $0, $1, criteria) } }
+        records.withUnsafeBufferPointer { r in
+            keyed.sort { a, b in a.prefix != b.prefix ? a.prefix < b.prefix : precedes(r, a.index, b.index, criteria) }
+        }
+        return keyed.map(\.index)
+    }
+
+    /// An integer that orders records as `criterion` does where they differ, and is equal
+    /// where the criterion may still tell them apart (strings that share 8 bytes).
+    static func prefix(_ r: SortRecord, _ criterion: SortCriterion) -> UInt64 {
+        func ordered(_ d: Double) -> UInt64 {
+            // IEEE 754 bits, the sign flipped (negative: all bits), order as the numbers do;
+            // -0 is 0 first, as `<` has them equal.
+            let bits = (d == 0 ? 0 : d).bitPattern
+            return bits >> 63 == 1 ? ~bits : bits | 1 << 63
+        }
+        let p: UInt64
+        switch criterion.key {
+        case .arrival: p = ordered(r.arrival)
+        case .date: p = ordered(r.date)
+        case .size: p = UInt64(bitPattern: Int64(r.size)) ^ 1 << 63
+        case .subject, .from, .to, .cc, .displayFrom, .displayTo:
+            // Shorter strings are padded with zero bytes: a NUL in a key makes a tie, which
+            // the records then settle.
+            var q: UInt64 = 0
+            let key = r[criterion.key]
+            for i in 0..<8 { q = q << 8 | (i < key.count ? UInt64(key[i]) : 0) }
+            p = q
+        }
+        return criterion.reverse ? ~p : p
     }
 
     /// `order` (indices in SORT order) with the indices `others` sorted in among them: new mail
@@ -133,8 +167,39 @@ public enum MessageSorter {
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 let n = Swift.min(a.count, b.count)
-                for i in 0..<n where a[i] != b[i] { return a[i] < b[i] ? -1 : 1 }
+                if n > 0, let x = a.baseAddress, let y = b.baseAddress {
+                    let d = memcmp(x, y, n)
+                    if d != 0 { return d < 0 ? -1 : 1 }
+                }
                 return a.count < b.count ? -1 : a.count > b.count ? 1 : 0
+            }
+        }
+    }
+}
+
+extension SortRecord {
+    /// The string key a criterion compares.
+    public subscript(key: SortCriterion.Key) -> [UInt8] {
+        get {
+            switch key {
+            case .subject: return subject
+            case .from: return from
+            case .to: return to
+            case .cc: return cc
+            case .displayFrom: return displayFrom
+            case .displayTo: return displayTo
+            case .arrival, .date, .size: return []
+            }
+        }
+        set {
+            switch key {
+            case .subject: subject = newValue
+            case .from: from = newValue
+            case .to: to = newValue
+            case .cc: cc = newValue
+            case .displayFrom: displayFrom = newValue
+            case .displayTo: displayTo = newValue
+            case .arrival, .date, .size: break
             }
         }
     }

@@ -128,10 +128,17 @@ final class SortKeyCache: Sendable {
     func store(_ records: [SortRecord], uids: [Int64], indices: [Int], mailbox: Int64, keys: Set<SortCriterion.Key>) {
         let wanted = Self.stringKeys.filter(keys.contains)
         update(mailbox) { m, _ in
+            // Table by table, room made first: a first SORT stores a key per message.
+            m.basics.reserveCapacity(m.basics.count + indices.count)
             for i in indices {
                 let r = records[i]
                 m.basics[uids[i]] = Basics(arrival: r.arrival, date: r.date, size: r.size)
-                for key in wanted { m.strings[key, default: [:]][uids[i]] = r[key] }
+            }
+            for key in wanted {
+                var table = m.strings.removeValue(forKey: key) ?? [:]
+                table.reserveCapacity(table.count + indices.count)
+                for i in indices { table[uids[i]] = records[i][key] }
+                m.strings[key] = table
             }
         }
     }
@@ -261,33 +268,5 @@ struct UIDPositions {
         let offset = uid - low
         guard offset >= 0, offset < dense.count, dense[Int(offset)] >= 0 else { return nil }
         return Int(dense[Int(offset)])
-    }
-}
-
-extension SortRecord {
-    /// The string key a criterion compares.
-    subscript(key: SortCriterion.Key) -> [UInt8] {
-        get {
-            switch key {
-            case .subject: return subject
-            case .from: return from
-            case .to: return to
-            case .cc: return cc
-            case .displayFrom: return displayFrom
-            case .displayTo: return displayTo
-            case .arrival, .date, .size: return []
-            }
-        }
-        set {
-            switch key {
-            case .subject: subject = newValue
-            case .from: from = newValue
-            case .to: to = newValue
-            case .cc: cc = newValue
-            case .displayFrom: displayFrom = newValue
-            case .displayTo: displayTo = newValue
-            case .arrival, .date, .size: break
-            }
-        }
     }
 }

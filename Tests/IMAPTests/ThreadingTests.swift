@@ -206,6 +206,41 @@ struct ThreadingTests {
         }
     }
 
+    /// The order settles most comparisons by an integer made of the first key (the first 8
+    /// bytes of a string); it must be the order the comparison of records alone gives, with
+    /// strings that share 8 bytes or more, NUL bytes, negative and zero dates, reversed and
+    /// combined criteria.
+    @Test func theFirstKeysIntegerOrdersAsTheRecords() {
+        var seed: UInt64 = 11
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        let strings = [
+            "", "A", "AB", "AB\u{0}", "AB\u{0}\u{0}", "ABCDEFGH", "ABCDEFGHI", "ABCDEFGHJ", "ABCDEFGG", "\u{0}", "ZZ",
+            "ÜBER", "UBER",
+        ]
+        let dates = [-86400.0, -0.0, 0.0, 0.5, 1e9, -1e-300, 1e-300]
+        let records = (0..<300).map { n -> SortRecord in
+            var r = SortRecord(number: UInt32(n + 1))
+            r.date = dates[next(dates.count)]
+            r.arrival = dates[next(dates.count)]
+            r.size = [-1, 0, 1, Int.max, Int.min][next(5)]
+            r.subject = SortRecord.casemap(strings[next(strings.count)])
+            r.from = Array(strings[next(strings.count)].utf8)
+            return r
+        }
+        for key in SortCriterion.Key.allCases {
+            for reverse in [false, true] {
+                for then in [[], [SortCriterion(.subject, reverse: true)], [SortCriterion(.date), SortCriterion(.from)]] {
+                    let criteria = [SortCriterion(key, reverse: reverse)] + then
+                    let expected = records.indices.sorted { MessageSorter.precedes(records[$0], $0, records[$1], $1, criteria) }
+                    #expect(MessageSorter.order(records, by: criteria) == expected, "\(criteria)")
+                }
+            }
+        }
+    }
+
     @Test func aMergeWithoutARecordAtHandIsNoAnswer() {
         let records = (0..<10).map { Self.record(UInt32($0 + 1), date: Double($0)) }
         let merged = MessageSorter.merge(Array(0..<9), with: [9], by: [SortCriterion(.date)]) { $0 == 4 ? nil : records[$0] }
