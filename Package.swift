@@ -99,6 +99,7 @@ let package = Package(
         // IMAP protocol grammar without I/O: command framing and parsing, response strings.
         .target(
             name: "IMAP",
+            dependencies: ["MailCore"],
             swiftSettings: swiftSettings
         ),
         // DNS: the message codec (RFC 1035, EDNS0) and the stub resolver (UDP, TCP on

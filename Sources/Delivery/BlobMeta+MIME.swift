@@ -1,4 +1,5 @@
 import MIME
+import MailCore
 import Storage
 
 extension BlobMeta {
@@ -20,14 +21,20 @@ extension BlobMeta {
 }
 
 extension SortKeys {
-    /// The keys SORT compares, from a stored ENVELOPE (nil when the bytes are not one): what
-    /// SORT computed from the envelope of each message it sorted, before the keys were kept.
+    /// The keys SORT compares, from a stored ENVELOPE (nil when the bytes are not one).
     public init?(envelope: [UInt8]) {
         guard let e = EnvelopeFields(imap: envelope, parts: [.subject, .from, .to, .cc]) else { return nil }
+        self.init(e)
+    }
+
+    /// The keys of an envelope read back (the fields it was not read for are empty).
+    public init(_ e: EnvelopeFields) {
+        // RFC 5256 §3: FROM, TO and CC compare the first address's addr-mailbox.
         self.init(
-            subject: Array(BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self)).text.utf8),
-            from: e.from?.mailbox ?? [], to: e.to?.mailbox ?? [], cc: e.cc?.mailbox ?? [],
-            fromName: Array((e.from?.displayName ?? "").utf8), toName: Array((e.to?.displayName ?? "").utf8))
+            subject: Casemap.key(BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self)).text),
+            from: Casemap.key(e.from?.mailbox ?? []), to: Casemap.key(e.to?.mailbox ?? []),
+            cc: Casemap.key(e.cc?.mailbox ?? []), fromName: Casemap.key(e.from?.displayName ?? ""),
+            toName: Casemap.key(e.to?.displayName ?? ""))
     }
 }
 

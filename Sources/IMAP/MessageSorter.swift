@@ -1,9 +1,10 @@
 import Foundation
+import MailCore
 
 /// SORT's ordering (RFC 5256 §3, RFC 5957), over keys the session has gathered per message.
 ///
-/// Strings compare by the keys ``SortRecord/casemap(_:)`` makes once per message (not per
-/// comparison): i;ascii-casemap (RFC 5256 §3's default) on US-ASCII, i;unicode-casemap beyond.
+/// Strings compare by the keys ``Casemap`` makes once per message (not per comparison):
+/// i;ascii-casemap (RFC 5256 §3's default) on US-ASCII, i;unicode-casemap beyond.
 /// Messages equal under every criterion keep mailbox order (sequence numbers).
 public struct SortRecord: Hashable, Sendable {
     /// What the response names the message by: its sequence number or its UID.
@@ -23,26 +24,6 @@ public struct SortRecord: Hashable, Sendable {
     public var displayTo: [UInt8] = []
 
     public init(number: UInt32) { self.number = number }
-
-    /// The comparison key of a string: i;unicode-casemap (RFC 5051 §2: each character
-    /// titlecased, then NFKD), compared octet by octet. On US-ASCII text this is exactly
-    /// RFC 5256's default i;ascii-casemap (a-z uppercased), and that text takes a fast path;
-    /// beyond it, "Über" sorts beside "Uber" rather than after "Zed", as Dovecot sorts it too.
-    public static func casemap(_ s: String) -> [UInt8] {
-        if s.utf8.allSatisfy({ $0 < 0x80 }) { return s.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 } }
-        var titled = ""
-        for scalar in s.unicodeScalars { titled += scalar.properties.titlecaseMapping }
-        return Array(titled.decomposedStringWithCompatibilityMapping.utf8)
-    }
-
-    public static func casemap(_ bytes: [UInt8]) -> [UInt8] {
-        bytes.withUnsafeBytes { casemap($0) }
-    }
-
-    public static func casemap(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        if bytes.allSatisfy({ $0 < 0x80 }) { return bytes.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 } }
-        return casemap(String(decoding: bytes, as: UTF8.self))
-    }
 }
 
 public enum MessageSorter {

@@ -6,7 +6,7 @@ public struct ThreadMessage: Hashable, Sendable {
     public var messageID: String?
     /// The References IDs, oldest first; when there are none, the first In-Reply-To ID.
     public var references: [String]
-    /// The base subject (RFC 5256 §2.1), as ``SortRecord/casemap(_:)`` maps it.
+    /// The base subject (RFC 5256 §2.1), as ``Casemap`` maps it.
     public var baseSubject: String
     /// The subject had a reply or forward marker ("Re:", "Fwd:", "(fwd)", "[fwd: ...]").
     public var isReplyOrForward: Bool

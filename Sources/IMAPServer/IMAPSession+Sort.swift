@@ -2,6 +2,7 @@ import Delivery
 import Foundation
 import IMAP
 import MIME
+import MailCore
 import Storage
 
 /// SORT and THREAD (RFC 5256), ESORT's answers (RFC 5267), SORT=DISPLAY (RFC 5957). Both run
@@ -95,18 +96,8 @@ extension IMAPSession {
                 records[i].date = f.sentDate ?? f.internalDate
                 records[i].size = f.size
                 guard let e = f.envelope else { return }
-                if keys.contains(.subject) {
-                    records[i].subject = SortRecord.casemap(
-                        BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self)).text)
-                }
-                // RFC 5256 §3: FROM, TO and CC compare the first address's addr-mailbox.
-                if keys.contains(.from) { records[i].from = SortRecord.casemap(e.from?.mailbox ?? []) }
-                if keys.contains(.to) { records[i].to = SortRecord.casemap(e.to?.mailbox ?? []) }
-                if keys.contains(.cc) { records[i].cc = SortRecord.casemap(e.cc?.mailbox ?? []) }
-                if keys.contains(.displayFrom) {
-                    records[i].displayFrom = SortRecord.casemap(e.from?.displayName ?? "")
-                }
-                if keys.contains(.displayTo) { records[i].displayTo = SortRecord.casemap(e.to?.displayName ?? "") }
+                let k = SortKeys(e)
+                for key in keys { records[i][key] = k[key] }
             }
             env.sortKeys.store(records, uids: uids, indices: missing, mailbox: mailbox, keys: keys)
         }
@@ -133,12 +124,12 @@ extension IMAPSession {
             records[i].size = Int(row.size)
             for key in keys {
                 switch key {
-                case .subject: records[i].subject = SortRecord.casemap(k.subject)
-                case .from: records[i].from = SortRecord.casemap(k.from)
-                case .to: records[i].to = SortRecord.casemap(k.to)
-                case .cc: records[i].cc = SortRecord.casemap(k.cc)
-                case .displayFrom: records[i].displayFrom = SortRecord.casemap(k.fromName)
-                case .displayTo: records[i].displayTo = SortRecord.casemap(k.toName)
+                case .subject: records[i].subject = Array(k.subject)
+                case .from: records[i].from = Array(k.from)
+                case .to: records[i].to = Array(k.to)
+                case .cc: records[i].cc = Array(k.cc)
+                case .displayFrom: records[i].displayFrom = Array(k.fromName)
+                case .displayTo: records[i].displayTo = Array(k.toName)
                 case .arrival, .date, .size: break
                 }
             }
@@ -201,7 +192,7 @@ extension IMAPSession {
             messages[i].date = f.sentDate ?? f.internalDate
             guard let e = f.envelope else { return }
             let subject = BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self))
-            messages[i].baseSubject = String(decoding: SortRecord.casemap(subject.text), as: UTF8.self)
+            messages[i].baseSubject = String(decoding: Casemap.key(subject.text), as: UTF8.self)
             messages[i].isReplyOrForward = subject.isReplyOrForward
             messages[i].messageID = e.messageID.flatMap { MessageIDs.first(in: $0) }
         }
@@ -286,6 +277,21 @@ extension IMAPSession {
                     internalDate: d.internalDate.timeIntervalSince1970, size: d.size,
                     sentDate: parsed.sentDate?.timeIntervalSince1970, envelope: EnvelopeFields(imap: parsed.envelope()))
             )
+        }
+    }
+}
+
+extension SortKeys {
+    /// The key a string criterion compares; nothing for the others.
+    subscript(key: SortCriterion.Key) -> [UInt8] {
+        switch key {
+        case .subject: subject
+        case .from: from
+        case .to: to
+        case .cc: cc
+        case .displayFrom: fromName
+        case .displayTo: toName
+        case .arrival, .date, .size: []
         }
     }
 }

@@ -28,17 +28,17 @@ public struct BlobMeta: Sendable {
     }
 }
 
-/// The strings SORT compares (RFC 5256 §3, RFC 5957), as the message has them: SORT casemaps
-/// them. Kept apart from the envelope (table sort_keys, see v26-sort-keys) so that a mailbox's
+/// The strings SORT compares (RFC 5256 §3, RFC 5957), casemapped as it compares them
+/// (``Casemap``). Kept apart from the envelope (table sort_keys, see v26-sort-keys) so that a mailbox's
 /// first SORT reads about 100 bytes per message and parses no envelope.
 public struct SortKeys: Sendable, Hashable {
-    /// The base subject (RFC 5256 §2.1), decoded.
+    /// The base subject (RFC 5256 §2.1), decoded and casemapped.
     public var subject: [UInt8]
-    /// The first From, To and Cc address's addr-mailbox.
+    /// The first From, To and Cc address's addr-mailbox, casemapped.
     public var from: [UInt8]
     public var to: [UInt8]
     public var cc: [UInt8]
-    /// The first From and To address's display name (RFC 5957 §2), decoded.
+    /// The first From and To address's display name (RFC 5957 §2), decoded and casemapped.
     public var fromName: [UInt8]
     public var toName: [UInt8]
 

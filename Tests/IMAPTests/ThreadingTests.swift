@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import IMAP
+import MailCore
 
 /// THREAD's two algorithms and its response (RFC 5256 §3, §4, §5), and SORT's ordering.
 struct ThreadingTests {
@@ -138,8 +139,8 @@ struct ThreadingTests {
         r.date = date
         r.arrival = Double(n)
         r.size = size
-        r.subject = SortRecord.casemap(subject)
-        r.from = SortRecord.casemap(from)
+        r.subject = Casemap.key(subject)
+        r.from = Casemap.key(from)
         return r
     }
 
@@ -168,7 +169,7 @@ struct ThreadingTests {
         let order = MessageSorter.sort(records, by: [SortCriterion(.subject)]).map { words[Int($0.number) - 1] }
         #expect(order == ["abd", "Ábc", "uber", "urgent", "Überprüfung", "Weekly"])
         // Titlecase, not uppercase: the digraph "dž" maps to its titlecase form "Dž", as "Dž" does.
-        #expect(SortRecord.casemap("ǆ") == SortRecord.casemap("ǅ"))
+        #expect(Casemap.key("ǆ") == Casemap.key("ǅ"))
     }
 
     /// A kept order with new messages merged in is the order a full sort gives, for every
@@ -226,7 +227,7 @@ struct ThreadingTests {
             r.date = dates[next(dates.count)]
             r.arrival = dates[next(dates.count)]
             r.size = [-1, 0, 1, Int.max, Int.min][next(5)]
-            r.subject = SortRecord.casemap(strings[next(strings.count)])
+            r.subject = Casemap.key(strings[next(strings.count)])
             r.from = Array(strings[next(strings.count)].utf8)
             return r
         }
