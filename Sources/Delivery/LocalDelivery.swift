@@ -151,6 +151,10 @@ public final class LocalDelivery: Sendable {
     /// (the background indexer does the same in its own time).
     public func indexWaitingMessages() throws { try indexer.drain() }
 
+    /// A reader went through many messages not in the search index yet: the background indexer
+    /// stops waiting for a pause in the mail.
+    public func indexSoon() { indexer.urge() }
+
     public var commitStats: (batches: Int, messages: Int) { committer.batchStats }
 
     /// Bytes stored for an account.

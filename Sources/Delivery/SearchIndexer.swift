@@ -13,7 +13,8 @@ import Synchronization
 /// commit): indexing took a third of the CPU a message costs and held the database's writer
 /// while deliveries waited, so a burst is stored first and indexed in larger batches after it.
 /// It waits no longer than ``Activity/patience``, and not once ``Activity/maximumBacklog``
-/// messages wait, which bounds what a SEARCH reads directly.
+/// messages wait, which bounds what a SEARCH reads directly; a SEARCH that read many ends the
+/// wait (``urge()``), as the next one would read them again.
 final class SearchIndexer: Sendable {
     private let store: any SearchIndexStore
     private let blobs: BlobStore
@@ -25,7 +26,7 @@ final class SearchIndexer: Sendable {
     /// How long the indexer lets new mail gather after it is woken: one commit per message (a
     /// single sending session) would otherwise get an indexing transaction, and its fsync, each.
     static let gather: Duration = .milliseconds(200)
-    private let activity = Activity()
+    let activity = Activity()
 
     init(store: any SearchIndexStore, blobs: BlobStore, logger: Logger = Logger(label: "mailroom.indexer")) {
         self.store = store
@@ -65,16 +66,31 @@ final class SearchIndexer: Sendable {
         worker.wake()
     }
 
+    /// Indexes what waits without waiting for a pause in the mail: a reader paid for it.
+    func urge() {
+        activity.urged()
+        worker.wake()
+    }
+
     /// When mail last arrived and since when messages wait: whether indexing should wait for a
     /// pause.
     final class Activity: Sendable {
         /// No commit for this long is a pause in the mail.
         static let quiet: Duration = .milliseconds(100)
         static let patience: Duration = .seconds(10)
-        static let maximumBacklog = 1000
+        /// Indexing alongside deliveries cost a single sending session a third of its rate
+        /// (bench/accept-latency: 517 messages a second where 759 without), and 6% more CPU
+        /// per message than indexing after the burst, in larger batches. A SEARCH reads each
+        /// message waiting at about 0.1 ms (364 ms with 3,200 waiting, in the same bench).
+        static let maximumBacklog = 5000
 
-        private let state = Mutex<(lastCommit: ContinuousClock.Instant, waitingSince: ContinuousClock.Instant?)>(
-            (.now, nil))
+        private struct State {
+            var lastCommit: ContinuousClock.Instant
+            var waitingSince: ContinuousClock.Instant?
+            var urged = false
+        }
+
+        private let state = Mutex(State(lastCommit: .now))
 
         func committed(at now: ContinuousClock.Instant = .now) {
             state.withLock { s in
@@ -83,15 +99,25 @@ final class SearchIndexer: Sendable {
             }
         }
 
+        /// Waiting for a pause ends until everything waiting is indexed.
+        func urged() { state.withLock { $0.urged = true } }
+
+        var isUrged: Bool { state.withLock { $0.urged } }
+
         /// Everything waiting was indexed.
-        func drained() { state.withLock { $0.waitingSince = nil } }
+        func drained() {
+            state.withLock { s in
+                s.waitingSince = nil
+                s.urged = false
+            }
+        }
 
         /// How much longer to wait for a pause before indexing; nil to index now. `backlog`
         /// counts the messages waiting (asked only while mail keeps arriving).
         func postponement(now: ContinuousClock.Instant = .now, backlog: () throws -> Int) -> Duration? {
-            let (last, since) = state.withLock { ($0.lastCommit, $0.waitingSince) }
+            let (last, since, urged) = state.withLock { ($0.lastCommit, $0.waitingSince, $0.urged) }
             let calm = now - last
-            guard calm < Self.quiet, let since, now - since < Self.patience else { return nil }
+            guard !urged, calm < Self.quiet, let since, now - since < Self.patience else { return nil }
             guard let waiting = try? backlog(), waiting < Self.maximumBacklog else { return nil }
             return Self.quiet - calm
         }

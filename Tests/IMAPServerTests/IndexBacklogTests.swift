@@ -92,6 +92,25 @@ import Testing
         #expect(try h.env.store.textSearch(mailboxID: inbox.id, fields: [.body], needle: "numbat").count == 100)
     }
 
+    /// A SEARCH that had to read many messages for want of their words makes the indexer
+    /// stop waiting for a pause in the mail; one that read a few does not.
+    @Test func aSearchThatReadManyUnindexedMessagesUrgesTheIndexer() async throws {
+        let h = try IMAPHarness()
+        h.delivery.indexer.stop()
+        let s = h.session()
+        for i in 0..<SearchEvaluator.unindexedBeforeUrging {
+            _ = try await h.delivery.deliver(Self.delivered("bilby \(i)", subject: "b\(i)"))
+            if i == 10 {
+                h.send(s, "a SELECT INBOX")
+                #expect(h.send(s, "s SEARCH BODY wombat").contains("* SEARCH\r\n"))
+                #expect(!h.delivery.indexer.activity.isUrged)
+            }
+        }
+        h.send(s, "a SELECT INBOX")
+        #expect(h.send(s, "s SEARCH BODY bilby").contains("* SEARCH 1 2 3 "))
+        #expect(h.delivery.indexer.activity.isUrged)
+    }
+
     /// SORT by the keys the indexer keeps answers as SORT by the envelopes did, for mail with
     /// them, for mail from before they were kept, and once the indexer has kept them for that
     /// mail too. Each answer comes from a new environment: the shared key cache would

@@ -37,6 +37,16 @@ import Testing
         #expect(a.postponement(now: t0 + .seconds(20), backlog: { throw CancellationError() }) == nil)
     }
 
+    @Test func aSearchThatReadTheBacklogEndsTheWaitUntilItIsIndexed() {
+        let a = Activity()
+        a.committed(at: t0)
+        a.urged()
+        #expect(a.postponement(now: t0 + .milliseconds(30), backlog: { 5 }) == nil)
+        a.drained()
+        a.committed(at: t0 + .seconds(1))
+        #expect(a.postponement(now: t0 + .seconds(1) + .milliseconds(30), backlog: { 5 }) != nil)
+    }
+
     @Test func drainedMeansThePatienceStartsAgain() {
         let a = Activity()
         a.committed(at: t0)
