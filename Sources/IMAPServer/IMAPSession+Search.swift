@@ -177,14 +177,14 @@ struct SearchEvaluator {
         return out
     }
 
-    /// Reads and parses each message of the mailbox (or only those of `only`, sorted UIDs).
+    /// Reads and parses each message of the mailbox (or only those of `only`, sorted UIDs), a
+    /// few hundred read at a time: the mail the indexer has not reached can be thousands.
     func forEachParsed(only: [Int64]? = nil, _ body: (Int64, ParsedMessage) throws -> Void) throws {
-        guard let lo = (only ?? selected.uids).first, let hi = (only ?? selected.uids).last else { return }
-        let known = only.map { Set($0).intersection(selected.uids) } ?? Set(selected.uids)
-        for d in try session.env.store.messageDetails(mailboxID: selected.id, uids: lo, hi, only: only, parts: .data, include: { known.contains($0) }) {
-            let bytes = d.headerPrefix + (try d.inlineData ?? session.env.delivery.readBlob(d.blobHash))
-            try body(d.uid, ParsedMessage(parsing: bytes))
+        let uids = only.map { o in
+            let known = Set(selected.uids)
+            return o.filter { known.contains($0) }
         }
+        try session.forEachMessage(uids ?? selected.uids) { d, bytes in try body(d.uid, ParsedMessage(parsing: bytes)) }
     }
 
     func matches(_ key: SearchKey, msn: Int, uid: Int64) -> Bool {

@@ -225,7 +225,7 @@ extension IMAPSession {
 
     /// Calls `body` with each message of `uids` (ascending) and its bytes, a few hundred
     /// messages read at a time so that a large mailbox is never in memory at once.
-    private func forEachMessage(_ uids: [Int64], _ body: (MessageDetail, [UInt8]) throws -> Void) throws {
+    func forEachMessage(_ uids: [Int64], _ body: (MessageDetail, [UInt8]) throws -> Void) throws {
         for start in stride(from: 0, to: uids.count, by: 500) {
             let chunk = Array(uids[start..<min(uids.count, start + 500)])
             let wanted = Set(chunk)
