@@ -494,12 +494,7 @@ extension SQLiteStore {
             ).filter { wanted.contains($0["uid"]) }
             guard !rows.isEmpty else { return (validity, []) }
             if quota > 0, !move || source == target {
-                let used =
-                    try Int64.fetchOne(
-                        db,
-                        sql:
-                            "SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
-                        arguments: [accountID]) ?? 0
+                let used = try Self.usage(accountID: accountID, db)
                 let adding = rows.reduce(Int64(0)) { $0 + ($1["size"] as Int64) }
                 if used + adding > quota { throw MailboxError.overQuota }
             }
@@ -538,6 +533,14 @@ extension SQLiteStore {
         return result
     }
 
+    /// Bytes an account's mailboxes hold, read in the caller's transaction (quota checks).
+    static func usage(accountID: Int64, _ db: Database) throws -> Int64 {
+        try Int64.fetchOne(
+            db,
+            sql: "SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
+            arguments: [accountID]) ?? 0
+    }
+
     /// Adds one message to a mailbox (APPEND), checking the quota (0: none) in the same
     /// transaction. Returns the mailbox's UIDVALIDITY and the new UID. A message a migration
     /// copied records its `origin` in the same transaction.
@@ -546,12 +549,7 @@ extension SQLiteStore {
     ) throws -> (uidValidity: Int64, uid: Int64) {
         let result: (Int64, Int64) = try deliveryWrite { db in
             if quota > 0 {
-                let used =
-                    try Int64.fetchOne(
-                        db,
-                        sql:
-                            "SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
-                        arguments: [accountID]) ?? 0
+                let used = try Self.usage(accountID: accountID, db)
                 if used + Int64(m.blobSize) > quota { throw MailboxError.overQuota }
             }
             let blobID = try Self.insertBlob(

@@ -445,13 +445,7 @@ extension SQLiteStore {
 
     /// Bytes stored for an account (for quotas).
     public func mailboxUsage(accountID: Int64) throws -> Int64 {
-        try writer.read { db in
-            try Int64.fetchOne(
-                db,
-                sql:
-                    "SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ?",
-                arguments: [accountID]) ?? 0
-        }
+        try writer.read { db in try Self.usage(accountID: accountID, db) }
     }
 
     /// Messages and bytes stored for an account, over all its mailboxes.
