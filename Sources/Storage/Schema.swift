@@ -644,9 +644,9 @@ enum Schema {
         m.registerMigration("v26-sort-keys") { db in
             // What SORT compares, per stored message (see SortKeys, and blob_meta's sent_date
             // for DATE): a first SORT of a large mailbox read and parsed every ~600-byte
-            // envelope for one of its strings. A row goes with its blob_meta row. The indexer writes them with blob_meta, and works
-            // off sort_keys_backlog (messages stored before) from their envelopes; until then
-            // SORT reads the envelope, as before.
+            // envelope for one of its strings. A row goes with its blob_meta row. The indexer
+            // writes them with blob_meta, and works off sort_keys_backlog (messages stored
+            // before) from their envelopes; until then SORT reads the envelope, as before.
             try db.execute(
                 sql: """
                     CREATE TABLE sort_keys (
