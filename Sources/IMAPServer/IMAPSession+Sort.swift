@@ -122,17 +122,7 @@ extension IMAPSession {
             records[i].arrival = row.internalDate
             records[i].date = row.sentDate ?? row.internalDate
             records[i].size = Int(row.size)
-            for key in keys {
-                switch key {
-                case .subject: records[i].subject = Array(k.subject)
-                case .from: records[i].from = Array(k.from)
-                case .to: records[i].to = Array(k.to)
-                case .cc: records[i].cc = Array(k.cc)
-                case .displayFrom: records[i].displayFrom = Array(k.fromName)
-                case .displayTo: records[i].displayTo = Array(k.toName)
-                case .arrival, .date, .size: break
-                }
-            }
+            for key in keys { records[i][key] = Array(k[key]) }
         }
         return unkept
     }
@@ -292,6 +282,22 @@ extension SortKeys {
         case .displayFrom: fromName
         case .displayTo: toName
         case .arrival, .date, .size: []
+        }
+    }
+}
+
+extension SortKeyRow.Keys {
+    /// The kept key a string criterion compares, as ``SortKeys`` names them; nothing for the
+    /// others.
+    subscript(key: SortCriterion.Key) -> UnsafeRawBufferPointer {
+        switch key {
+        case .subject: subject
+        case .from: from
+        case .to: to
+        case .cc: cc
+        case .displayFrom: fromName
+        case .displayTo: toName
+        case .arrival, .date, .size: UnsafeRawBufferPointer(start: nil, count: 0)
         }
     }
 }
