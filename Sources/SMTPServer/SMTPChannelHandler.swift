@@ -40,6 +40,7 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var busy = false
     /// SPF for the current transaction, started at MAIL FROM.
     private var senderCheck: Task<SPFOutcome?, Never>?
+    private var loopExecutor: LoopExecutor?
 
     /// Ask the connection-time checks (DNS blocklists) before greeting: MX connections.
     private let screen: Bool
@@ -168,7 +169,8 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             case .transactionStarted(let sender, let helo):
                 senderCheck?.cancel()
-                senderCheck = env.startSenderCheck(sender, helo: helo, connection: connection, authenticated: session.authenticatedUser != nil)
+                senderCheck = env.startSenderCheck(
+                    sender, helo: helo, connection: connection, authenticated: session.authenticatedUser != nil, on: executor(context))
             case .deliver(let envelope, let data):
                 let env = self.env
                 let info = connection
@@ -210,17 +212,22 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         busy = true
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         let bound = NIOLoopBound((self, context, resume), eventLoop: context.eventLoop)
-        let loop = context.eventLoop
-        Task {
+        Task(executorPreference: executor(context)) {
             let result = await work()
-            loop.execute {
-                let (handler, context, resume) = bound.value
-                handler.busy = false
-                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-                handler.perform(resume(handler, result), context: context)
-                handler.resetTimer(context: context)
-            }
+            let (handler, context, resume) = bound.value
+            handler.busy = false
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            handler.perform(resume(handler, result), context: context)
+            handler.resetTimer(context: context)
         }
+    }
+
+    /// The connection's loop, for the tasks it starts (see ``LoopExecutor``).
+    private func executor(_ context: ChannelHandlerContext) -> LoopExecutor {
+        if let loopExecutor { return loopExecutor }
+        let made = LoopExecutor(context.eventLoop)
+        loopExecutor = made
+        return made
     }
 
     private func startTLS(context: ChannelHandlerContext) {

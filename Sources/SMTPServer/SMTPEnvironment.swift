@@ -71,10 +71,12 @@ public struct SMTPEnvironment: Sendable {
 
     /// Starts SPF for a transaction from an unauthenticated client, to run while the client
     /// sends its recipients and data.
-    func startSenderCheck(_ sender: SMTPMailbox?, helo: String, connection: ConnectionInfo, authenticated: Bool) -> Task<SPFOutcome?, Never>? {
+    func startSenderCheck(
+        _ sender: SMTPMailbox?, helo: String, connection: ConnectionInfo, authenticated: Bool, on executor: (any TaskExecutor)? = nil
+    ) -> Task<SPFOutcome?, Never>? {
         guard !authenticated, let inbound else { return nil }
         let ip = connection.clientIP
-        return Task { await inbound.checkSender(ip: ip, sender: sender, helo: helo) }
+        return Task(executorPreference: executor) { await inbound.checkSender(ip: ip, sender: sender, helo: helo) }
     }
 
     var policy: DirectoryPolicy { DirectoryPolicy(directory: directory, delivery: delivery, hostname: hostname) }
