@@ -408,6 +408,13 @@ let package = Package(
         ),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"], swiftSettings: swiftSettings),
         .testTarget(name: "OffloadTests", dependencies: ["Offload"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ServerKitTests",
+            dependencies: [
+                "ServerKit", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "DNSTests", dependencies: ["DNS"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DNSResolverTests",
