@@ -37,24 +37,26 @@ public struct JunkTotals: Hashable, Sendable {
     }
 }
 
-/// Each account's junk totals as last read through this store. Every message received asks
-/// whether its recipients' classifiers have learned enough, and most never do: answered from
-/// here, that costs no read and no trip off the async threads.
+/// Something of each account's as last read through this store, which every message received
+/// asks for and which seldom changes: the junk totals (whether the recipients' classifiers have
+/// learned enough; most never do), the active Sieve script (most accounts have none). Answered
+/// from here, that costs no read transaction on the delivery's path.
 ///
 /// Writes forget the account's entry after they commit and move the generation on; a read
 /// only keeps what it found if no write committed since it began, so an entry is never older
-/// than the database.
-final class JunkTotalsCache: Sendable {
-    private let state = Mutex<(generation: UInt64, totals: [Int64: JunkTotals])>((0, [:]))
+/// than the database. Every write of what is kept goes through this store (the admin API,
+/// ManageSieve and the CLI all reach the server's); account ids are never reused.
+final class AccountCache<Value: Sendable>: Sendable {
+    private let state = Mutex<(generation: UInt64, values: [Int64: Value])>((0, [:]))
 
-    func known(_ accountID: Int64) -> JunkTotals? { state.withLock { $0.totals[accountID] } }
+    func known(_ accountID: Int64) -> Value? { state.withLock { $0.values[accountID] } }
 
     /// Taken before a read, for ``remember(_:for:readSince:)``.
     var generation: UInt64 { state.withLock { $0.generation } }
 
-    func remember(_ totals: JunkTotals, for accountID: Int64, readSince generation: UInt64) {
+    func remember(_ value: Value, for accountID: Int64, readSince generation: UInt64) {
         state.withLock { s in
-            if s.generation == generation { s.totals[accountID] = totals }
+            if s.generation == generation { s.values[accountID] = value }
         }
     }
 
@@ -62,7 +64,7 @@ final class JunkTotalsCache: Sendable {
     func forget(_ accountID: Int64) {
         state.withLock { s in
             s.generation &+= 1
-            s.totals[accountID] = nil
+            s.values[accountID] = nil
         }
     }
 }
@@ -125,7 +127,7 @@ extension SQLiteStore {
         }
     }
 
-    /// The account's totals, if known without reading the database (see ``JunkTotalsCache``).
+    /// The account's totals, if known without reading the database (see ``AccountCache``).
     public func knownJunkTotals(accountID: Int64) -> JunkTotals? { junkTotals.known(accountID) }
 
     /// The account's totals and the counts of those of `tokens` it has seen.

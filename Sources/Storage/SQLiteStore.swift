@@ -12,7 +12,10 @@ public final class SQLiteStore: Sendable {
     /// Wakes the outbound queue runner when a commit added remote recipients.
     public let outbound = Wakeup()
     /// Junk totals per account, as last read (asked for every message received).
-    let junkTotals = JunkTotalsCache()
+    let junkTotals = AccountCache<JunkTotals>()
+    /// Each account's active Sieve script (nil: none), as last read (asked for every message
+    /// delivered to the account).
+    let activeSieveScripts = AccountCache<SieveScriptRecord?>()
     /// Deliveries waiting for the writer: the search indexer ends its transaction for them.
     let deliveriesWaiting = Atomic<Int>(0)
     /// Checkpoints the WAL off the commits' path (file stores; nil in memory).

@@ -103,9 +103,9 @@ import TestSupport
 }
 
 /// SQLite's cache of the totals, which the contract above only allows.
-@Suite struct JunkTotalsCacheTests {
+@Suite struct AccountCacheTests {
     @Test func aReadKeepsWhatItFoundOnlyWhenNoWriteCommittedSinceItBegan() throws {
-        let cache = JunkTotalsCache()
+        let cache = AccountCache<JunkTotals>()
         let before = cache.generation
         cache.remember(JunkTotals(ham: 0, spam: 0), for: 1, readSince: before)
         #expect(cache.known(1) == JunkTotals(ham: 0, spam: 0))

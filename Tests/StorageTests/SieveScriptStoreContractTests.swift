@@ -45,7 +45,11 @@ import TestSupport
         let store = try Self.store(kind)
         try store.putSieveScript(accountID: 1, name: "a", text: "keep;", activate: true, at: Mail.t0, audit: [])
         try store.putSieveScript(accountID: 1, name: "b", text: "discard;", activate: false, at: Mail.t0, audit: [])
+        // Each change shows in the next read of the active script, which an earlier read may
+        // have made known without the database.
+        #expect(try store.activeSieveScript(accountID: 1)?.name == "a")
         try store.renameSieveScript(accountID: 1, from: "a", to: "c", audit: [])
+        #expect(try store.activeSieveScript(accountID: 1)?.name == "c")
         let c = try #require(try store.sieveScript(accountID: 1, name: "c"))
         #expect(c.text == "keep;" && c.active)
         #expect(try store.sieveScript(accountID: 1, name: "a") == nil)
@@ -60,6 +64,8 @@ import TestSupport
             try store.deleteSieveScript(accountID: 1, name: "b", audit: [])
         }
         #expect(try store.sieveScripts(accountID: 1).map(\.name) == ["c"])
+        try store.deleteSieveScript(accountID: 1, name: "c", audit: [])
+        #expect(try store.activeSieveScript(accountID: 1) == nil)
     }
 
     @Test(arguments: StoreKind.allCases)
