@@ -13,6 +13,8 @@ import Testing
         let loops = Mutex<[ObjectIdentifier]>([])
         /// Connections handed from the loop that accepted them to another.
         let handedOver = Mutex(0)
+        /// Connections without TCP_NODELAY (a reply would wait for the client's delayed ACK).
+        let nagled = Mutex(0)
     }
 
     static func group() -> ListenerGroup {
@@ -31,6 +33,8 @@ import Testing
                 ) { channel, _, _ in
                     accepted.loops.withLock { $0.append(ObjectIdentifier(channel.eventLoop)) }
                     if channel.parent?.eventLoop !== channel.eventLoop { accepted.handedOver.withLock { $0 += 1 } }
+                    let noDelay = try channel.syncOptions?.getOption(.tcpOption(.tcp_nodelay))
+                    if noDelay != 1 { accepted.nagled.withLock { $0 += 1 } }
                     _ = channel.close()
                 }
             } catch {
@@ -61,6 +65,7 @@ import Testing
         let used = accepted.loops.withLock { $0 }
         #expect(used.count == 40)
         #expect(accepted.handedOver.withLock { $0 } == 0, "each connection stays on the loop that accepted it")
+        #expect(accepted.nagled.withLock { $0 } == 0)
         // The kernel picks the socket by the connection's addresses: 40 connections on one
         // loop of two would be a chance of one in 2^39.
         #expect(Set(used).count == loops)
