@@ -126,9 +126,12 @@ extension SQLiteStore {
     public func addSortKeys(_ keys: [Int64: SortKeys], done: [Int64]) throws {
         try withoutFsync { db in
             let take = try db.makeStatement(sql: "DELETE FROM sort_keys_backlog WHERE blob_id = ?")
+            let meta = try db.makeStatement(sql: "SELECT sent_date FROM blob_meta WHERE blob_id = ?")
             for blob in done {
                 try take.execute(arguments: [blob])
-                if let k = keys[blob] { try Self.insertSortKeys(k, blob: blob, db) }
+                // Nothing for a message swept meanwhile: its blob_meta row is gone.
+                guard let k = keys[blob], let row = try Row.fetchOne(meta, arguments: [blob]) else { continue }
+                try Self.insertSortKeys(k, blob: blob, sentDate: row[0], db)
             }
         }
     }

@@ -173,4 +173,25 @@ import Testing
         try await h.store.writer.write { db in try db.execute(sql: "DELETE FROM blob_meta") }
         #expect(try keptRows() == 0)
     }
+
+    /// One indexing transaction writes one segment of the search index, however many messages
+    /// it holds. A statement in it that opened a savepoint (an INSERT … SELECT of the SORT
+    /// keys did) made FTS5 write a segment per message, and merging them doubled the
+    /// indexer's CPU.
+    @Test func aBatchOfMessagesIsOneSegmentOfTheIndex() async throws {
+        let h = try IMAPHarness()
+        h.delivery.indexer.stop()
+        for n in 0..<20 {
+            _ = try await h.delivery.deliver(Self.delivered("message number \(n)", subject: "batch \(n)", date: "Mon, 2 Mar 2026 10:00:00 +0000"))
+        }
+        #expect(try h.delivery.indexer.indexBatch() == 20)
+        // Each segment is at least one row of the index's data table, with its structure and
+        // averages records beside them.
+        let rows = try await h.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blob_text_data") ?? 0 }
+        #expect(rows < 10, "\(rows) rows of index data for 20 messages indexed together")
+        // And the keys SORT compares were kept for every one.
+        #expect(try h.store.sortKeysBacklog(limit: 30).isEmpty)
+        let kept = try await h.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sort_keys WHERE sent_date IS NOT NULL") ?? 0 }
+        #expect(kept == 20)
+    }
 }
