@@ -87,8 +87,8 @@ public final class ListenerGroup: Sendable {
     /// Binds a listening socket per event loop, all on the same port (SO_REUSEPORT): the kernel
     /// spreads new connections over them, and each loop keeps the connections it accepted.
     /// With one server channel, every connection was accepted on one loop and handed to the
-    /// other: three wake-ups between the two loops before its greeting, about a tenth of a
-    /// millisecond, a tenth of what a one-message SMTP connection took.
+    /// other: three wake-ups between the two loops before its greeting (a one-message SMTP
+    /// connection went from 8.8 to 6.7 context switches in the server).
     ///
     /// SO_REUSEPORT would also let a second server of the same user bind the port and take half
     /// the connections; a plain socket bound first makes that fail as it always did.
@@ -122,28 +122,28 @@ public final class ListenerGroup: Sendable {
         let refusal = self.refusal
         let (stats, labels): (Stats, KeyValuePairs<String, String>) = (self.stats, ["protocol": protocolName, "listener": l.name])
         return try await ServerBootstrap(group: loop)
-                .childChannelOption(.socketOption(.so_keepalive), value: 1)
-                .childChannelInitializer { [self] channel in
-                    let ip = channel.remoteAddress?.ipAddress ?? "unknown"
-                    guard limiter.acquire(ip, exempt: exceptions.contains { $0.contains(ip) }) else {
-                        stats.add(MetricCatalog.connectionsRefused, labels)
-                        channel.writeAndFlush(ByteBuffer(bytes: refusal)).whenComplete { _ in channel.close(promise: nil) }
-                        return channel.eventLoop.makeSucceededVoidFuture()
-                    }
-                    track(channel)
-                    stats.add(MetricCatalog.connections, labels)
-                    stats.add(MetricCatalog.connectionsOpen, labels)
-                    channel.closeFuture.whenComplete { [self] _ in
-                        limiter.release(ip)
-                        untrack(channel)
-                        stats.add(MetricCatalog.connectionsOpen, labels, -1)
-                    }
-                    let loopback = isLoopbackAddress(ip) && isLoopbackAddress(channel.localAddress?.ipAddress)
-                    let client = AdmittedConnection(ip: ip, loopback: loopback)
-                    return channel.eventLoop.makeCompletedFuture { try setUp(channel, index, client) }
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelInitializer { [self] channel in
+                let ip = channel.remoteAddress?.ipAddress ?? "unknown"
+                guard limiter.acquire(ip, exempt: exceptions.contains { $0.contains(ip) }) else {
+                    stats.add(MetricCatalog.connectionsRefused, labels)
+                    channel.writeAndFlush(ByteBuffer(bytes: refusal)).whenComplete { _ in channel.close(promise: nil) }
+                    return channel.eventLoop.makeSucceededVoidFuture()
                 }
-                .withBoundSocket(descriptor)
-                .get()
+                track(channel)
+                stats.add(MetricCatalog.connections, labels)
+                stats.add(MetricCatalog.connectionsOpen, labels)
+                channel.closeFuture.whenComplete { [self] _ in
+                    limiter.release(ip)
+                    untrack(channel)
+                    stats.add(MetricCatalog.connectionsOpen, labels, -1)
+                }
+                let loopback = isLoopbackAddress(ip) && isLoopbackAddress(channel.localAddress?.ipAddress)
+                let client = AdmittedConnection(ip: ip, loopback: loopback)
+                return channel.eventLoop.makeCompletedFuture { try setUp(channel, index, client) }
+            }
+            .withBoundSocket(descriptor)
+            .get()
     }
 
     private func track(_ c: any Channel) { connections.withLock { $0[ObjectIdentifier(c)] = c } }
