@@ -173,13 +173,6 @@ extension SQLiteStore {
 
     /// Keeps a stored message's SORT keys, with its blob_meta row's Date: instant; the caller
     /// knows that row is there (the keys go with it).
-    ///
-    /// One row by VALUES, not INSERT … SELECT from blob_meta: a statement that may write
-    /// several rows opens a statement savepoint, and FTS5 writes out its pending terms as a
-    /// segment at every savepoint. In the indexer's transactions, between the messages' search
-    /// text, that made a segment per message instead of per transaction, and merging them
-    /// doubled the indexer's CPU (APPEND of 20,000 messages: 1.78 ms of CPU per message against
-    /// 1.29–1.34 without the keys).
     static func insertSortKeys(_ k: SortKeys, blob rowid: Int64, sentDate: Double?, _ db: Database) throws {
         try db.cachedStatement(
             sql: """

@@ -176,8 +176,8 @@ import Testing
 
     /// One indexing transaction writes one segment of the search index, however many messages
     /// it holds. A statement in it that opened a savepoint (an INSERT … SELECT of the SORT
-    /// keys did) made FTS5 write a segment per message, and merging them doubled the
-    /// indexer's CPU.
+    /// keys did) between the messages' texts made FTS5 write a segment per message, and
+    /// merging them doubled the indexer's CPU.
     @Test func aBatchOfMessagesIsOneSegmentOfTheIndex() async throws {
         let h = try IMAPHarness()
         h.delivery.indexer.stop()
