@@ -37,6 +37,7 @@ public struct ARCVerifier: Sendable {
         var sets: [Int: (aar: [DKIMHeaderField], ams: [DKIMHeaderField], seal: [DKIMHeaderField])] = [:]
         var outcome = ARCVerification(result: .fail, instances: 0, sealers: [], reason: "")
         for field in message.headerFields {
+            guard field.name?.first.map({ $0.asciiLowercased == UInt8(ascii: "a") }) == true else { continue }  // most are not ARC
             let name = field.lowercasedName
             guard name == "arc-seal" || name == "arc-message-signature" || name == "arc-authentication-results" else { continue }
             guard let i = ARCSealer.instance(of: field), (1...50).contains(i) else {
@@ -97,12 +98,12 @@ public struct ARCVerifier: Sendable {
                 return outcome
             }
             let keyName = "\(s)._domainkey.\(d)"
-            guard case .found(let record) = await dkim.key(at: keyName), record.keyType == a.keyType, !record.publicKey.isEmpty else {
+            guard case .found(let record, let key) = await dkim.key(at: keyName), record.keyType == a.keyType, !record.publicKey.isEmpty else {
                 outcome.reason = "no usable key for the ARC-Seal of i=\(i) at \(keyName)"
                 return outcome
             }
             let digest = SHA256.hash(data: ARCSealer.sealInput(sets: (1...i).map { (sets[$0]!.aar[0], sets[$0]!.ams[0], sets[$0]!.seal[0]) }, emptyingLast: true))
-            guard case .success((true, _)) = DKIMVerifier.check(Array(b), digest: digest, algorithm: a, key: record.publicKey, keyName: keyName) else {
+            guard case .success((true, _)) = DKIMVerifier.check(Array(b), digest: digest, algorithm: a, key: key, keyName: keyName) else {
                 outcome.reason = "the ARC-Seal of i=\(i) by \(d) did not verify"
                 return outcome
             }

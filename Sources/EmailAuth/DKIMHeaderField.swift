@@ -23,6 +23,13 @@ public struct DKIMHeaderField: Hashable, Sendable {
         name.map { String(decoding: $0.map(\.asciiLowercased), as: UTF8.self) }
     }
 
+    /// Whether the name is `lowercased` (given in lower case), in any case. Every message's
+    /// checks look for a few names among all its fields: no string is made per field.
+    public func isNamed(_ lowercased: String) -> Bool {
+        guard let name, name.count == lowercased.utf8.count else { return false }
+        return zip(name, lowercased.utf8).allSatisfy { $0.asciiLowercased == $1 }
+    }
+
     init(raw: [UInt8]) {
         self.raw = raw
         // field-name = 1*ftext; ftext = %d33-57 / %d59-126; obs-optional allows WSP before ":".

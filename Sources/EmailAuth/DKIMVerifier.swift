@@ -60,7 +60,7 @@ public struct DKIMVerifier: Sendable {
     }
 
     public func verify(_ message: DKIMMessage) async -> [DKIMVerification] {
-        let fields = message.headerFields.filter { $0.lowercasedName == "dkim-signature" }
+        let fields = message.headerFields.filter { $0.isNamed("dkim-signature") }
         var results: [DKIMVerification] = []
         for field in fields.prefix(maxSignatures) {
             results.append(await verify(field, in: message))
@@ -106,13 +106,14 @@ public struct DKIMVerifier: Sendable {
         }
 
         let record: DKIMPublicKeyRecord
+        let publicKey: DKIMPublicKey?
         switch await key(at: signature.keyName) {
         case .failed(let result, let why):
             outcome.result = result
             outcome.reason = why
             return outcome
-        case .found(let r):
-            record = r
+        case .found(let r, let k):
+            (record, publicKey) = (r, k)
         }
         outcome.testing = record.testing
         if let why = Self.refusal(of: record, for: signature) {
@@ -151,7 +152,7 @@ public struct DKIMVerifier: Sendable {
 
         let verified: Bool
         let keyText: String
-        switch Self.check(signature.signature, digest: digest, algorithm: signature.algorithm, key: record.publicKey, keyName: signature.keyName) {
+        switch Self.check(signature.signature, digest: digest, algorithm: signature.algorithm, key: publicKey, keyName: signature.keyName) {
         case .failure(let refusal):
             outcome.reason = refusal.why
             return outcome
@@ -173,8 +174,13 @@ public struct DKIMVerifier: Sendable {
         return outcome
     }
 
+    /// Key records already read, by their text.
+    static let keys = ParsedRecords<Result<(DKIMPublicKeyRecord, DKIMPublicKey?), DKIMVerifyError>>()
+
     enum KeyLookup {
-        case found(DKIMPublicKeyRecord)
+        /// The record, and its key ready to check signatures (nil when `p=` is not a key of
+        /// the record's `k=` type).
+        case found(DKIMPublicKeyRecord, DKIMPublicKey?)
         case failed(DKIMResult, String)
     }
 
@@ -193,10 +199,15 @@ public struct DKIMVerifier: Sendable {
         guard !texts.isEmpty else { return .failed(.permerror, "no key published at \(name)") }
         var lastError: DKIMVerifyError?
         for text in texts {
-            do {
-                return .found(try DKIMPublicKeyRecord(text))
-            } catch {
-                lastError = error
+            let parsed = Self.keys.value(for: text) { text in
+                Result { () throws(DKIMVerifyError) in
+                    let record = try DKIMPublicKeyRecord(text)
+                    return (record, DKIMPublicKey(record))
+                }
+            }
+            switch parsed {
+            case .success(let (record, key)): return .found(record, key)
+            case .failure(let error): lastError = error
             }
         }
         return .failed(.permerror, "the key record at \(name) cannot be read: \(lastError.map { "\($0)" } ?? "")")
@@ -209,24 +220,22 @@ public struct DKIMVerifier: Sendable {
     /// Checks `signature` over `digest` with the public key: whether it verified, and the key
     /// in words ("2048-bit key"); a key that cannot be used is a ``KeyRefusal``.
     static func check(
-        _ signature: [UInt8], digest: SHA256Digest, algorithm: DKIMSigningAlgorithm, key: [UInt8], keyName: String
+        _ signature: [UInt8], digest: SHA256Digest, algorithm: DKIMSigningAlgorithm, key: DKIMPublicKey?, keyName: String
     ) -> Result<(Bool, String), KeyRefusal> {
-        switch algorithm {
-        case .ed25519SHA256:
-            guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: key) else {
-                return .failure(KeyRefusal(why: "the key at \(keyName) is not an Ed25519 public key"))
-            }
+        switch (algorithm, key) {
+        case (.ed25519SHA256, .ed25519(let key)):
             return .success((key.isValidSignature(signature, for: Array(digest)), "Ed25519 key"))
-        case .rsaSHA256, .rsaSHA1:
-            // swift-crypto refuses RSA keys under 1024 bits here, as RFC 8301 §3.2 asks.
-            guard let key = try? _RSA.Signing.PublicKey(unsafeDERRepresentation: key), key.keySizeInBits >= 1024 else {
-                return .failure(KeyRefusal(why: "the key at \(keyName) is not an RSA public key of at least 1024 bits (RFC 8301)"))
-            }
+        case (.ed25519SHA256, _):
+            return .failure(KeyRefusal(why: "the key at \(keyName) is not an Ed25519 public key"))
+        // swift-crypto refuses RSA keys under 1024 bits (the key is nil), as RFC 8301 §3.2 asks.
+        case (.rsaSHA256, .rsa(let key)) where key.keySizeInBits >= 1024, (.rsaSHA1, .rsa(let key)) where key.keySizeInBits >= 1024:
             guard key.keySizeInBits <= 8192 else {
                 return .failure(KeyRefusal(why: "the RSA key at \(keyName) has \(key.keySizeInBits) bits, more than this server checks"))
             }
             let ok = key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: digest, padding: .insecurePKCS1v1_5)
             return .success((ok, "\(key.keySizeInBits)-bit key"))
+        case (.rsaSHA256, _), (.rsaSHA1, _):
+            return .failure(KeyRefusal(why: "the key at \(keyName) is not an RSA public key of at least 1024 bits (RFC 8301)"))
         }
     }
 
@@ -273,5 +282,25 @@ public struct DKIMVerifier: Sendable {
             start = semicolon + 1
         }
         return raw
+    }
+}
+
+/// A DKIM public key ready to check signatures.
+enum DKIMPublicKey: Sendable {
+    case rsa(_RSA.Signing.PublicKey)
+    case ed25519(Curve25519.Signing.PublicKey)
+
+    /// The key of `record` for its `k=` type; nil when `p=` is not such a key (or is empty).
+    init?(_ record: DKIMPublicKeyRecord) {
+        switch record.keyType {
+        case "rsa":
+            guard let key = try? _RSA.Signing.PublicKey(unsafeDERRepresentation: record.publicKey) else { return nil }
+            self = .rsa(key)
+        case "ed25519":
+            guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: record.publicKey) else { return nil }
+            self = .ed25519(key)
+        default:
+            return nil
+        }
     }
 }

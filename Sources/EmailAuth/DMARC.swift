@@ -185,14 +185,16 @@ public struct DMARCVerifier: Sendable {
             let candidates = texts.filter { $0.hasPrefix("v=DMARC1") }
             if candidates.count > 1 { return .none("\(domain) publishes \(candidates.count) DMARC records, so none applies") }
             guard let text = candidates.first else { continue }
-            do {
-                return .found(try DMARCRecord(text), domain)
-            } catch {
-                return .invalid(domain, "\(error)")
+            switch Self.records.value(for: text, parse: { text in Result { () throws(DKIMVerifyError) in try DMARCRecord(text) } }) {
+            case .success(let record): return .found(record, domain)
+            case .failure(let error): return .invalid(domain, "\(error)")
             }
         }
         return .none("no DMARC record at \(tried.joined(separator: " or "))")
     }
+
+    /// DMARC records already read, by their text.
+    static let records = ParsedRecords<Result<DMARCRecord, DKIMVerifyError>>()
 
     static func lower(_ policy: DMARCRecord.Policy) -> DMARCRecord.Policy {
         switch policy {

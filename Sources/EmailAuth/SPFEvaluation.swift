@@ -45,10 +45,10 @@ struct SPFEvaluation {
 
     /// A multi-label ASCII domain name with labels of 1 to 63 characters (§4.3).
     static func isValidDomain(_ name: String) -> Bool {
-        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        let labels = name.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         return labels.count >= 2 && name.utf8.count <= SPFLimits.maxDomainLength
-            && labels.allSatisfy { (1...63).contains($0.utf8.count) }
-            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) || $0 == "." }
+            && labels.allSatisfy { (1...63).contains($0.count) }
+            && labels.allSatisfy { $0.allSatisfy { $0.isLetterOrDigit || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") } }
     }
 
     /// The SPF record of `domain` (§4.4, §4.5): nil for none, or the reason it is an error.
@@ -68,12 +68,14 @@ struct SPFEvaluation {
                 "\(domain) publishes \(spf.count) SPF records; it must publish exactly one (RFC 7208 §4.5)")
         }
         guard let text = spf.first else { return nil }
-        do {
-            return try SPFRecord(parsing: text)
-        } catch {
-            throw .permerror("\(domain)'s SPF record is malformed: \(error)")
+        switch Self.records.value(for: text, parse: { text in Result { () throws(SPFSyntaxError) in try SPFRecord(parsing: text) } }) {
+        case .success(let record): return record
+        case .failure(let error): throw .permerror("\(domain)'s SPF record is malformed: \(error)")
         }
     }
+
+    /// SPF records already read, by their text.
+    static let records = ParsedRecords<Result<SPFRecord, SPFSyntaxError>>()
 
     /// Evaluates `domain`'s record left to right (§4.6), then `redirect=` (§6.1).
     mutating func check(_ domain: String) async -> SPFConclusion {

@@ -8,5 +8,7 @@ extension UInt8 {
 
     var isWSP: Bool { self == .space || self == .tab }
 
+    var isLetterOrDigit: Bool { (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self) }
+
     var asciiLowercased: UInt8 { (0x41...0x5A).contains(self) ? self | 0x20 : self }
 }

@@ -119,6 +119,18 @@ struct DKIMVerifierTests {
 
     static let rsa2 = DKIMKey.generate(.rsa2048)
 
+    /// Keys are kept parsed by their record's text: a domain that rotates the key behind a
+    /// selector is checked against the new key as soon as DNS serves it.
+    @Test func aChangedKeyRecordIsReadAnew() async {
+        let name = "sel._domainkey.football.example.com"
+        let signed = Self.signed(Self.rsa)
+        for (record, result) in [(Self.rsa.dnsRecord, DKIMResult.pass), (Self.rsa2.dnsRecord, .fail), (Self.rsa.dnsRecord, .pass)] {
+            #expect(await Self.verify(signed, Self.dns([name: record])).first?.result == result)
+        }
+        let revoked = await Self.verify(signed, Self.dns([name: "v=DKIM1; k=rsa; p="]))
+        #expect(revoked.first?.reason == "the key at \(name) was revoked (empty p=)")
+    }
+
     /// RSA keys under 1024 bits never verify (RFC 8301 §3.2); the RFC 8463 key has 1024 and does.
     @Test func rsaKeyOf512BitsIsRefused() async throws {
         // A 512-bit SubjectPublicKeyInfo (the shape of an old key record).
