@@ -18,7 +18,8 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
             labels = []
             return
         }
-        labels = trimmed.split(separator: ".", omittingEmptySubsequences: false).map { Array($0.utf8) }
+        // Octets, not Characters: a name is ASCII, and this runs for every lookup, cached or not.
+        labels = trimmed.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map(Array.init)
         for l in labels where l.isEmpty || l.count > 63 { throw .badName("label of \(l.count) octets in \(text)") }
         guard wireLength <= Self.maxLength else { throw .badName("\(text) is longer than 255 octets") }
     }
@@ -30,7 +31,9 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var lowercased: DNSName {
-        DNSName(labels: labels.map { $0.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 } })
+        // Names are nearly always lower case already: no copy then.
+        guard labels.contains(where: { $0.contains { (0x41...0x5A).contains($0) } }) else { return self }
+        return DNSName(labels: labels.map { $0.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 } })
     }
 }
 

@@ -30,11 +30,22 @@ public struct AuthenticationResults: Hashable, Sendable {
             hasher.combine(result)
         }
 
-        var text: String {
-            var s = "\(method)=\(result)"
-            if let comment { s += " (\(AuthenticationResults.commentText(comment)))" }
-            for p in properties { s += " \(p.name)=\(AuthenticationResults.value(p.value))" }
-            return s
+        /// Appends `method=result (comment) name=value…` to the field being written.
+        func write(to s: inout String) {
+            s += method
+            s += "="
+            s += result
+            if let comment {
+                s += " ("
+                s += AuthenticationResults.commentText(comment)
+                s += ")"
+            }
+            for p in properties {
+                s += " "
+                s += p.name
+                s += "="
+                s += AuthenticationResults.value(p.value)
+            }
         }
     }
 
@@ -49,21 +60,23 @@ public struct AuthenticationResults: Hashable, Sendable {
     /// The whole field, folded one method per line, ending in CRLF. With no entries it says
     /// `none` (RFC 8601 §2.2).
     public var field: String {
-        var lines = ["Authentication-Results: \(authservID);"]
-        if entries.isEmpty {
-            lines[0] += " none"
-        } else {
-            for (i, entry) in entries.enumerated() {
-                lines.append("\t" + entry.text + (i < entries.count - 1 ? ";" : ""))
-            }
+        var s = "Authentication-Results: "
+        s.reserveCapacity(64 + 96 * entries.count)
+        s += authservID
+        s += ";"
+        if entries.isEmpty { s += " none" }
+        for (i, entry) in entries.enumerated() {
+            s += "\r\n\t"
+            entry.write(to: &s)
+            if i < entries.count - 1 { s += ";" }
         }
-        return lines.joined(separator: "\r\n") + "\r\n"
+        return s + "\r\n"
     }
 
     /// A property value: a token as it is, anything else as a quoted-string (RFC 8601 §2.2,
     /// RFC 2045 `value`); an address's `@` is allowed bare (RFC 8601 `pvalue`).
     static func value(_ s: String) -> String {
-        if !s.isEmpty && s.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !specials.contains($0) }) { return s }
+        if !s.isEmpty && s.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !isSpecial($0) }) { return s }
         var quoted = String.UnicodeScalarView()
         quoted.append("\"")
         for u in s.unicodeScalars where u.value >= 0x20 && u.value != 0x7F {
@@ -75,10 +88,28 @@ public struct AuthenticationResults: Hashable, Sendable {
     }
 
     /// tspecials (RFC 2045 §5.1) but `@`, and white space: what makes a value a quoted-string.
-    private static let specials = Set("()<>,;:\\\"/[]?= \t".utf8)
+    private static func isSpecial(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: ","), UInt8(ascii: ";"),
+            UInt8(ascii: ":"), UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "/"), UInt8(ascii: "["), UInt8(ascii: "]"),
+            UInt8(ascii: "?"), UInt8(ascii: "="), UInt8(ascii: " "), UInt8(ascii: "\t"):
+            true
+        default: false
+        }
+    }
 
     /// Comment text without parentheses, backslashes or control characters, at most 200 characters.
     static func commentText(_ s: String) -> String {
+        // Almost every comment is ASCII: filter its bytes.
+        if s.utf8.allSatisfy({ $0 < 0x80 }) {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(min(s.utf8.count, 200))
+            for byte in s.utf8 where byte >= 0x20 && byte != 0x7F && byte != UInt8(ascii: "(") && byte != UInt8(ascii: ")") && byte != UInt8(ascii: "\\") {
+                guard bytes.count < 200 else { break }
+                bytes.append(byte)
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
         var text = String.UnicodeScalarView()
         var count = 0
         for u in s.unicodeScalars where u.value >= 0x20 && u.value != 0x7F && u != "(" && u != ")" && u != "\\" {
@@ -125,7 +156,7 @@ public struct AuthenticationResults: Hashable, Sendable {
     }
 
     static func isOurs(_ field: DKIMHeaderField, _ authservID: String) -> Bool {
-        guard field.lowercasedName == "authentication-results" else { return false }
+        guard field.isNamed("authentication-results") else { return false }
         // authserv-id is the first token of the value, after optional CFWS, before ";" or CFWS.
         var value = String(decoding: field.value, as: UTF8.self)
         value = stripComments(value)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// DKIM canonicalisation (RFC 6376 §3.4), shared by signing and (later) verification.
 /// All functions take and return bytes; none of them fails on any input.
 public enum DKIMCanonical {
@@ -11,20 +13,35 @@ public enum DKIMCanonical {
     }
 
     private static func crlfLineEnds(buffer: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        var previous: UInt8 = 0
-        guard let firstBare = buffer.indices.first(where: { i in
-            defer { previous = buffer[i] }
-            return buffer[i] == .lf && previous != .cr
-        }) else { return Array(buffer) }  // mail over SMTP has CRLF already
+        guard let firstBare = firstBareLF(buffer) else { return Array(buffer) }  // mail over SMTP has CRLF already
         var out = Array(buffer[..<firstBare])
         out.reserveCapacity(buffer.count + 64)
-        previous = 0
+        var previous: UInt8 = 0
         for byte in buffer[firstBare...] {
             if byte == .lf, previous != .cr { out.append(.cr) }
             out.append(byte)
             previous = byte
         }
         return out
+    }
+
+    /// The offset of the first LF without a CR before it. memchr finds the line ends: this runs
+    /// over every message received, twice, and a loop over each byte cost as much as hashing it.
+    static func firstBareLF(_ buffer: UnsafeBufferPointer<UInt8>) -> Int? {
+        var from = 0
+        while let at = nextLF(in: buffer, from: from) {
+            if at == 0 || buffer[at - 1] != .cr { return at }
+            from = at + 1
+        }
+        return nil
+    }
+
+    /// The offset of the next LF at or after `from`.
+    static func nextLF(in buffer: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        guard let base = buffer.baseAddress, from < buffer.count, let found = memchr(base + from, 0x0A, buffer.count - from) else {
+            return nil
+        }
+        return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
     }
 
     /// "relaxed" header canonicalisation (RFC 6376 §3.4.2) of one field, CRLF-terminated:

@@ -12,33 +12,29 @@ public struct DKIMMessage: Sendable {
     public init(_ bytes: some Collection<UInt8>) {
         let message = DKIMCanonical.crlfLineEnds(bytes)
         var fields: [DKIMHeaderField] = []
-        var current: [UInt8]? = nil
-        var index = 0
         var bodyStart = message.count
-        while index < message.count {
-            // A line runs to the next CRLF (included) or to the end of the message.
-            var lineEnd = index
-            while lineEnd < message.count,
-                !(message[lineEnd] == .cr && lineEnd + 1 < message.count
-                    && message[lineEnd + 1] == .lf)
-            {
-                lineEnd += 1
+        message.withUnsafeBufferPointer { buffer in
+            var current: [UInt8]? = nil
+            var index = 0
+            while index < buffer.count {
+                // With CRLF line ends every LF ends a line: a line runs to the next LF (included),
+                // or to the end of the message. memchr finds it; every message is read so.
+                let next = DKIMCanonical.nextLF(in: buffer, from: index).map { $0 + 1 } ?? buffer.count
+                if next - index == 2, buffer[index] == .cr {
+                    bodyStart = next  // the empty line: the body follows it
+                    break
+                }
+                let line = buffer[index..<next]
+                if buffer[index].isWSP, current != nil {
+                    current?.append(contentsOf: line)  // a continuation line (obs-FWS / folding)
+                } else {
+                    if let field = current { fields.append(DKIMHeaderField(raw: field)) }
+                    current = Array(line)
+                }
+                index = next
             }
-            let next = min(lineEnd + 2, message.count)
-            if lineEnd == index, lineEnd < message.count {
-                bodyStart = next  // the empty line: the body follows it
-                break
-            }
-            let line = message[index..<next]
-            if message[index].isWSP, current != nil {
-                current?.append(contentsOf: line)  // a continuation line (obs-FWS / folding)
-            } else {
-                if let field = current { fields.append(DKIMHeaderField(raw: field)) }
-                current = Array(line)
-            }
-            index = next
+            if let field = current { fields.append(DKIMHeaderField(raw: field)) }
         }
-        if let field = current { fields.append(DKIMHeaderField(raw: field)) }
         self.headerFields = fields
         self.body = bodyStart < message.count ? Array(message[bodyStart...]) : []
     }
@@ -47,14 +43,19 @@ public struct DKIMMessage: Sendable {
     /// takes the k-th instance counted from the bottom of the header (RFC 6376 §5.4.2). An entry
     /// with no instance left signs nothing (the "absence" an oversigned name protects).
     public func fields(forSignedHeaders names: [String]) -> [DKIMHeaderField] {
-        var byName: [String: [Int]] = [:]
-        for (position, field) in headerFields.enumerated() {
-            if let name = field.lowercasedName { byName[name, default: []].append(position) }
-        }
+        var taken: [String: Int] = [:]
         var result: [DKIMHeaderField] = []
         for name in names {
             let key = name.lowercased()
-            if let position = byName[key]?.popLast() { result.append(headerFields[position]) }
+            var skip = taken[key, default: 0]
+            taken[key] = skip + 1
+            for field in headerFields.reversed() where field.isNamed(key) {
+                if skip == 0 {
+                    result.append(field)
+                    break
+                }
+                skip -= 1
+            }
         }
         return result
     }
@@ -62,6 +63,6 @@ public struct DKIMMessage: Sendable {
     /// How many times a field name occurs (case-insensitive).
     public func count(of name: String) -> Int {
         let key = name.lowercased()
-        return headerFields.count { $0.lowercasedName == key }
+        return headerFields.count { $0.isNamed(key) }
     }
 }

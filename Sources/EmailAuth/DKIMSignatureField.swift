@@ -65,9 +65,10 @@ public struct DKIMSignatureField: Sendable {
             throw .syntax("bh= is not base64")
         }
         self.bodyHash = Array(bh)
-        let c = (tags["c"] ?? "simple/simple").lowercased().split(separator: "/", omittingEmptySubsequences: false)
-        guard (1...2).contains(c.count), let header = DKIMCanonicalization(rawValue: String(c[0])),
-            let body = DKIMCanonicalization(rawValue: c.count == 2 ? String(c[1]) : "simple")
+        let c = (tags["c"] ?? "simple/simple").lowercased().utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
+        guard (1...2).contains(c.count), let header = DKIMCanonicalization(rawValue: c[0]),
+            let body = DKIMCanonicalization(rawValue: c.count == 2 ? c[1] : "simple")
         else { throw .syntax("c=\(tags["c"] ?? "") is not a canonicalization") }
         self.headerCanonicalization = header
         self.bodyCanonicalization = body
@@ -78,13 +79,13 @@ public struct DKIMSignatureField: Sendable {
         let s = try required("s").lowercased()
         guard DKIMSigner.isValidDNSName(s) else { throw .syntax("s=\(s) is not a selector") }
         self.selector = s
-        self.signedHeaders = DKIMTagList.withoutFWS(try required("h")).split(separator: ":").map(String.init)
-        guard signedHeaders.contains(where: { $0.lowercased() == "from" }) else {
+        self.signedHeaders = DKIMTagList.withoutFWS(try required("h")).utf8.split(separator: .colon).map { String(decoding: $0, as: UTF8.self) }
+        guard signedHeaders.contains(where: { $0.utf8.count == 4 && $0.lowercased() == "from" }) else {
             throw .syntax("h= does not sign From (RFC 6376 §5.4)")
         }
         self.identity = arc ? "@\(d)" : tags["i"] ?? "@\(d)"
-        if let at = identity.lastIndex(of: "@") {
-            let idDomain = identity[identity.index(after: at)...].lowercased()
+        if let at = identity.utf8.lastIndex(of: UInt8(ascii: "@")) {
+            let idDomain = String(decoding: identity.utf8[identity.utf8.index(after: at)...], as: UTF8.self).lowercased()
             guard idDomain == d || idDomain.hasSuffix("." + d) else {
                 throw .syntax("i=\(identity) is not in d=\(d) or a subdomain of it")
             }

@@ -152,12 +152,9 @@ public struct DKIMSigner: Sendable {
 
     static func isValidDNSName(_ name: String) -> Bool {
         guard !name.isEmpty, name.utf8.count <= 253 else { return false }
-        return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
-            !label.isEmpty && label.utf8.count <= 63 && label.first != "-" && label.last != "-"
-                && label.utf8.allSatisfy { byte in
-                    (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                        || byte == 0x2D || byte == 0x5F
-                }
+        return name.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && label.first != 0x2D && label.last != 0x2D
+                && label.allSatisfy { $0.isLetterOrDigit || $0 == 0x2D || $0 == 0x5F }
         }
     }
 }

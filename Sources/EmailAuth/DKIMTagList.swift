@@ -15,6 +15,7 @@ public struct DKIMTagList: Sendable {
     /// signatures and seals, each parsed on every delivery.
     public init(_ text: some StringProtocol) throws(DKIMVerifyError) {
         let b = Array(text.utf8)
+        tags.reserveCapacity(16)
         var i = 0
         repeat {
             var end = i
@@ -57,9 +58,14 @@ public struct DKIMTagList: Sendable {
 
     /// The value with all folding white space removed (base64 values such as `b=`, `bh=`, `p=`).
     static func withoutFWS(_ value: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(value.utf8.count)
-        for c in value.utf8 where !isFWS(c) { out.append(c) }
-        return String(decoding: out, as: UTF8.self)
+        guard value.utf8.contains(where: isFWS) else { return value }
+        return String(unsafeUninitializedCapacity: value.utf8.count) { out in
+            var count = 0
+            for c in value.utf8 where !isFWS(c) {
+                out[count] = c
+                count += 1
+            }
+            return count
+        }
     }
 }

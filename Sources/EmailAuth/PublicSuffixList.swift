@@ -39,27 +39,54 @@ public struct PublicSuffixList: Sendable {
     /// The public suffix of `domain` (lower case, no trailing dot): the longest matching rule,
     /// an exception rule taking one label off, and `*` (the last label) when nothing matches.
     public func publicSuffix(of domain: String) -> String {
-        let labels = Self.labels(domain)
-        guard !labels.isEmpty else { return "" }
-        var longest = 1
-        for count in 1...labels.count {
-            let candidate = labels.suffix(count).joined(separator: ".")
-            if exceptions.contains(candidate) {
-                return labels.suffix(count - 1).joined(separator: ".")
-            }
-            if rules.contains(candidate) { longest = max(longest, count) }
-            if count < labels.count, wildcards.contains(candidate) { longest = max(longest, count + 1) }
-        }
-        return labels.suffix(longest).joined(separator: ".")
+        let name = Self.normalized(domain)
+        let starts = Self.labelStarts(name)
+        let count = suffixLabels(name, starts)
+        return count == 0 ? "" : String(name[starts[starts.count - count]...])
     }
 
     /// The organizational domain (RFC 7489 §3.2): the public suffix and one more label; a domain
     /// that is itself a public suffix is its own organizational domain.
     public func organizationalDomain(of domain: String) -> String {
-        let labels = Self.labels(domain)
-        let suffixCount = Self.labels(publicSuffix(of: domain)).count
-        guard labels.count > suffixCount else { return labels.joined(separator: ".") }
-        return labels.suffix(suffixCount + 1).joined(separator: ".")
+        let name = Self.normalized(domain)
+        let starts = Self.labelStarts(name)
+        let count = suffixLabels(name, starts)
+        guard starts.count > count else { return name }
+        return String(name[starts[starts.count - count - 1]...])
+    }
+
+    /// How many labels at the end of `name` (normalized) are its public suffix. Every DMARC
+    /// check asks several times, so the candidates are suffixes of the name, not joined labels.
+    private func suffixLabels(_ name: String, _ starts: [String.Index]) -> Int {
+        guard !starts.isEmpty else { return 0 }
+        var longest = 1
+        for count in 1...starts.count {
+            let candidate = String(name[starts[starts.count - count]...])
+            if exceptions.contains(candidate) { return count - 1 }
+            if rules.contains(candidate) { longest = max(longest, count) }
+            if count < starts.count, wildcards.contains(candidate) { longest = max(longest, count + 1) }
+        }
+        return longest
+    }
+
+    /// Where each label of `name` starts.
+    private static func labelStarts(_ name: String) -> [String.Index] {
+        guard !name.isEmpty else { return [] }
+        var starts = [name.startIndex]
+        for i in name.utf8.indices where name.utf8[i] == UInt8(ascii: ".") { starts.append(name.utf8.index(after: i)) }
+        return starts
+    }
+
+    /// The domain in lower case, without empty labels or a final dot; as it is when it already is.
+    static func normalized(_ domain: String) -> String {
+        var previous = UInt8(ascii: ".")
+        for byte in domain.utf8 {
+            if (0x41...0x5A).contains(byte) || byte >= 0x80 || (byte == UInt8(ascii: ".") && previous == byte) {
+                return labels(domain).joined(separator: ".")
+            }
+            previous = byte
+        }
+        return previous == UInt8(ascii: ".") ? labels(domain).joined(separator: ".") : domain
     }
 
     static func labels(_ domain: String) -> [String] {

@@ -156,7 +156,7 @@ struct InboundChecks: Sendable {
             if arcChain.result != .none { report.story.append("ARC \(arcChain.result.rawValue) (\(arcChain.reason))") }
         }
 
-        let fromFields = parsed.headerFields.filter { $0.lowercasedName == "from" }
+        let fromFields = parsed.headerFields.filter { $0.isNamed("from") }
         let fromDomains = Array(Set(fromFields.flatMap { HeaderMailboxes.parse($0.value).map(\.domain) })).sorted()
         var decision = InboundVerdict.Decision.deliver
         var dmarcResult: DMARCResult?

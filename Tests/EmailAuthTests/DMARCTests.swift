@@ -11,6 +11,8 @@ struct PublicSuffixListTests {
         ("example.co.uk", "example.co.uk"),
         ("co.uk", "co.uk"),  // a public suffix is its own organizational domain
         ("MAIL.Example.ORG.", "example.org"),
+        ("a..mail.example.org", "example.org"),  // empty labels do not count
+        ("", ""),
         ("foo.bar.kawasaki.jp", "foo.bar.kawasaki.jp"),  // *.kawasaki.jp
         ("city.kawasaki.jp", "city.kawasaki.jp"),  // !city.kawasaki.jp
         ("www.city.kawasaki.jp", "city.kawasaki.jp"),
@@ -140,6 +142,17 @@ struct AuthenticationResultsTests {
 
             """)
         #expect(AuthenticationResults(authservID: "mx.example.org", entries: []).field == "Authentication-Results: mx.example.org; none\r\n")
+        // Comments lose parentheses, backslashes and control characters, ASCII or not, and
+        // stop at 200 characters.
+        for (comment, expected) in [
+            ("caf\u{E9} (\u{1}x\u{7F})", "caf\u{E9} x"), ("tab\there", "tabhere"),
+            (String(repeating: "a(", count: 150), String(repeating: "a", count: 150)),
+            (String(repeating: "é", count: 250), String(repeating: "é", count: 200)),
+            (String(repeating: "b", count: 250), String(repeating: "b", count: 200)),
+        ] {
+            let field = AuthenticationResults(authservID: "mx", entries: [.init(method: "dkim", result: "none", comment: comment)]).field
+            #expect(field == "Authentication-Results: mx;\r\n\tdkim=none (\(expected))\r\n")
+        }
     }
 
     /// RFC 8601 §5: fields claiming our authserv-id are removed; other servers' stay.
