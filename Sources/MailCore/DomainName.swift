@@ -14,7 +14,11 @@ public struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertibl
     public static let maxLabelLength = 63
 
     public init(_ text: String) throws(AddressError) {
-        // The common case, plain ASCII without spaces, skips the Foundation string work.
+        if let ascii = Self.plainName(text) {
+            self.ascii = ascii
+            return
+        }
+        // Plain ASCII without spaces still skips the Foundation string work.
         let plain = !text.isEmpty && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
         let trimmed = plain ? text : text.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { throw .domainInvalid(text, reason: "it is empty") }
@@ -40,6 +44,41 @@ public struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertibl
             throw .domainInvalid(text, reason: "the last label is numeric; IP addresses are not domains")
         }
         self.ascii = ascii
+    }
+
+    /// `text` in lower case when it is an ASCII name that needs no IDNA work and breaks none
+    /// of the rules below: one pass over its bytes. Every recipient and every checked sender
+    /// domain is parsed; nil sends the rest (A-labels, U-labels, errors) the long way.
+    private static func plainName(_ text: String) -> String? {
+        guard !text.isEmpty, text.utf8.count <= maxLength else { return nil }
+        var labels = 0
+        var length = 0
+        var digitsOnly = true
+        var previous = UInt8(ascii: ".")
+        var upper = false
+        for var byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard length > 0, previous != UInt8(ascii: "-") else { return nil }
+                labels += 1
+                (length, digitsOnly) = (0, true)
+            } else {
+                if (0x41...0x5A).contains(byte) {
+                    upper = true
+                    byte |= 0x20
+                }
+                let letter = (0x61...0x7A).contains(byte)
+                let digit = (0x30...0x39).contains(byte)
+                guard letter || digit || byte == UInt8(ascii: "-") else { return nil }
+                // A leading hyphen, or hyphens 3 and 4 (A-labels, and U-label look-alikes).
+                guard byte != UInt8(ascii: "-") || (length != 0 && !(length == 3 && previous == UInt8(ascii: "-"))) else { return nil }
+                digitsOnly = digitsOnly && digit
+                length += 1
+                guard length <= maxLabelLength else { return nil }
+            }
+            previous = byte
+        }
+        guard length > 0, previous != UInt8(ascii: "-"), !digitsOnly, labels >= 1 else { return nil }
+        return upper ? text.lowercased() : text
     }
 
     private static func aLabel(_ label: String, whole: String) throws(AddressError) -> String {

@@ -48,7 +48,7 @@ public final class Stats: Sendable {
     public func add(_ metric: Metric, _ labels: KeyValuePairs<String, String> = [:], _ delta: Double = 1) {
         let series = Self.series(metric, labels)
         state.withLock {
-            $0.metrics[metric.name] = metric
+            if $0.metrics[metric.name] == nil { $0.metrics[metric.name] = metric }  // most adds are to a known metric
             $0.values[series, default: 0] += delta
         }
     }
@@ -113,7 +113,10 @@ public final class Stats: Sendable {
     }
 
     static func series(_ metric: Metric, _ labels: KeyValuePairs<String, String>) -> Series {
-        Series(metric: metric.name, labels: labels.flatMap { [$0.key, $0.value] })
+        var flat: [String] = []
+        flat.reserveCapacity(labels.count * 2)
+        for (key, value) in labels { flat += [key, value] }
+        return Series(metric: metric.name, labels: flat)
     }
 
     static func order(_ a: Series, _ b: Series) -> Bool { a.labels.lexicographicallyPrecedes(b.labels) }

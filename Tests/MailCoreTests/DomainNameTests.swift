@@ -15,6 +15,8 @@ import Testing
         ("例え。jp", "xn--r8jz45g.jp", "例え.jp"),
         ("a-b.c-d.example", "a-b.c-d.example", "a-b.c-d.example"),
         ("1.2.3.example", "1.2.3.example", "1.2.3.example"),
+        ("x.y", "x.y", "x.y"), ("ab-c.d--e.org", "ab-c.d--e.org", "ab-c.d--e.org"), ("MIXED-case9.Org", "mixed-case9.org", "mixed-case9.org"),
+        (String(repeating: "a", count: 63) + ".org", String(repeating: "a", count: 63) + ".org", String(repeating: "a", count: 63) + ".org"),
         // NFC: "u" + combining diaeresis is the same domain as precomposed ü.
         ("bu\u{0308}cher.example", "xn--bcher-kva.example", "bücher.example"),
     ]
@@ -31,7 +33,7 @@ import Testing
 
     static let invalid: [String] = [
         "", "   ", "example", "example.org.", ".example.org", "exa..mple.org", "-example.org", "example-.org",
-        "exa_mple.org", "exa mple.org", "example.org:25", "[192.0.2.1]", "192.0.2.1", "ab--cd.org",
+        "exa_mple.org", "exa mple.org", "example.123", "example.a-", "AB--cd.org", "a.-b", "a..", "example.org:25", "[192.0.2.1]", "192.0.2.1", "ab--cd.org",
         "xn--zz.example", "xn--abc-.example",
         // Valid Punycode of symbols no domain name may hold (found by fuzzing: its Unicode
         // spelling was refused while the A-label was taken).
