@@ -26,6 +26,15 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
 
     var wireLength: Int { labels.reduce(1) { $0 + 1 + $1.count } }
 
+    /// Each label's bytes at once: the synthesized hash fed them to the hasher one by one, and
+    /// every lookup, cached or not, hashes its name.
+    public func hash(into hasher: inout Hasher) {
+        for label in labels {
+            hasher.combine(label.count)
+            label.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
+
     public var description: String {
         labels.isEmpty ? "." : labels.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".")
     }
