@@ -103,32 +103,38 @@ public enum DKIMCanonical {
         let body = crlfLineEnds(body)
         var out: [UInt8] = []
         out.reserveCapacity(body.count)
-        var pendingEmptyLines = 0
-        var line: [UInt8] = []
-        var index = 0
-        while index < body.count {
-            var end = index
-            while end < body.count, !(body[end] == .cr && end + 1 < body.count && body[end + 1] == .lf) { end += 1 }
-            line.removeAll(keepingCapacity: true)
-            var pendingSpace = false
-            for byte in body[index..<end] {
-                if byte.isWSP {
-                    pendingSpace = true
-                } else {
-                    if pendingSpace { line.append(.space) }
+        // Every signed message and most verified ones go through here: straight into `out`,
+        // a line at a time, its end found by memchr.
+        body.withUnsafeBufferPointer { buffer in
+            var pendingEmptyLines = 0
+            var index = 0
+            while index < buffer.count {
+                // After crlfLineEnds every LF has its CR: a line's content ends before it.
+                let lf = nextLF(in: buffer, from: index)
+                let end = lf.map { $0 - 1 } ?? buffer.count
+                var pendingSpace = false
+                var hasContent = false
+                for byte in buffer[index..<end] {
+                    if byte.isWSP {
+                        pendingSpace = true
+                        continue
+                    }
+                    if !hasContent {
+                        for _ in 0..<pendingEmptyLines { out.append(contentsOf: [.cr, .lf]) }
+                        pendingEmptyLines = 0
+                        hasContent = true
+                    }
+                    if pendingSpace { out.append(.space) }
                     pendingSpace = false
-                    line.append(byte)
+                    out.append(byte)
                 }
+                if hasContent {
+                    out.append(contentsOf: [.cr, .lf])
+                } else {
+                    pendingEmptyLines += 1
+                }
+                index = lf.map { $0 + 1 } ?? buffer.count
             }
-            if line.isEmpty {
-                pendingEmptyLines += 1
-            } else {
-                for _ in 0..<pendingEmptyLines { out.append(contentsOf: [.cr, .lf]) }
-                pendingEmptyLines = 0
-                out.append(contentsOf: line)
-                out.append(contentsOf: [.cr, .lf])
-            }
-            index = end + 2
         }
         return out
     }
