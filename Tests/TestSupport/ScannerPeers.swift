@@ -81,6 +81,17 @@ public final class RspamdPeer: Sendable {
 
     public static func start() throws -> RspamdPeer {
         guard let rspamd = rspamdPath else { throw PeerError("rspamd is required when CI=true: apt-get install rspamd") }
+        // rspamd binds its three ports only after loading its rules, up to a minute later on a
+        // loaded machine; a parallel test may take one of them meanwhile. Then rspamd exits,
+        // and it is started again on other ports.
+        for _ in 1...3 {
+            if let peer = try start(rspamd) { return peer }
+        }
+        throw PeerError("rspamd found one of its ports taken at each of 3 starts")
+    }
+
+    /// nil when one of the ports was taken before rspamd bound it.
+    private static func start(_ rspamd: String) throws -> RspamdPeer? {
         let folder = try Peers.temporaryDirectory("mailroom-rspamd")
         for dir in ["local.d", "override.d", "db", "run"] {
             try FileManager.default.createDirectory(at: folder.appendingPathComponent(dir), withIntermediateDirectories: true)
@@ -129,8 +140,13 @@ public final class RspamdPeer: Sendable {
             Thread.sleep(forTimeInterval: 0.2)
         }
         process.stop()
-        let log = (try? String(contentsOf: folder.appendingPathComponent("stderr.log"), encoding: .utf8)) ?? ""
-        throw PeerError("rspamd did not start on port \(normal): \(log.suffix(2000))")
+        let log = (try? String(contentsOf: folder.appendingPathComponent("rspamd.log"), encoding: .utf8)) ?? ""
+        if log.contains("Address already in use") {
+            try? FileManager.default.removeItem(at: folder)
+            return nil
+        }
+        let stderr = (try? String(contentsOf: folder.appendingPathComponent("stderr.log"), encoding: .utf8)) ?? ""
+        throw PeerError("rspamd did not start on port \(normal): \(stderr.suffix(1000)) \(log.suffix(1000))")
     }
 
     public func stop() {
