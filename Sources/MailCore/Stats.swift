@@ -115,7 +115,10 @@ public final class Stats: Sendable {
     static func series(_ metric: Metric, _ labels: KeyValuePairs<String, String>) -> Series {
         var flat: [String] = []
         flat.reserveCapacity(labels.count * 2)
-        for (key, value) in labels { flat += [key, value] }
+        for (key, value) in labels {
+            flat.append(key)
+            flat.append(value)
+        }
         return Series(metric: metric.name, labels: flat)
     }
 
