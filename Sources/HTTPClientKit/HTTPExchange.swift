@@ -73,9 +73,15 @@ public enum HTTPExchange {
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
         let response = try await withDeadline(timeout, closing: channel.channel) {
             try await channel.executeThenClose { inbound, outbound in
-                try await outbound.write(.head(head))
-                if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-                try await outbound.write(.end(nil))
+                // One write. With `Connection: close` a server may answer and close as soon as it
+                // has the head; a second write after that failed on the closed channel ("I/O on
+                // closed channel") though the answer was there. And an answer that came is read
+                // even when the write failed.
+                var parts: [HTTPClientRequestPart] = [.head(head)]
+                if let body { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+                parts.append(.end(nil))
+                var writeError: (any Error)?
+                do { try await outbound.write(contentsOf: parts) } catch { writeError = error }
                 var response = Response(status: 0, headers: [], body: [])
                 for try await part in inbound {
                     switch part {
@@ -88,7 +94,7 @@ public enum HTTPExchange {
                         return response
                     }
                 }
-                throw Failure.protocolError("the server closed the connection before the response was complete")
+                throw writeError ?? Failure.protocolError("the server closed the connection before the response was complete")
             }
         }
         guard let response else {
