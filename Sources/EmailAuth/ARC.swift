@@ -33,15 +33,15 @@ public struct ARCVerifier: Sendable {
         self.dkim = DKIMVerifier(dns: dns, now: now)
     }
 
+    static let fieldNames = ["arc-seal", "arc-message-signature", "arc-authentication-results"]
+
     public func verify(_ message: DKIMMessage) async -> ARCVerification {
         var sets: [Int: (aar: [DKIMHeaderField], ams: [DKIMHeaderField], seal: [DKIMHeaderField])] = [:]
         var outcome = ARCVerification(result: .fail, instances: 0, sealers: [], reason: "")
         for field in message.headerFields {
-            guard field.name?.first.map({ $0.asciiLowercased == UInt8(ascii: "a") }) == true else { continue }  // most are not ARC
-            let name = field.lowercasedName
-            guard name == "arc-seal" || name == "arc-message-signature" || name == "arc-authentication-results" else { continue }
+            guard let name = Self.fieldNames.first(where: field.isNamed) else { continue }
             guard let i = ARCSealer.instance(of: field), (1...50).contains(i) else {
-                outcome.reason = "an \(name ?? "ARC") field has no valid i= instance"
+                outcome.reason = "an \(name) field has no valid i= instance"
                 return outcome
             }
             var set = sets[i] ?? ([], [], [])

@@ -227,8 +227,7 @@ public struct DKIMVerifier: Sendable {
             return .success((key.isValidSignature(signature, for: Array(digest)), "Ed25519 key"))
         case (.ed25519SHA256, _):
             return .failure(KeyRefusal(why: "the key at \(keyName) is not an Ed25519 public key"))
-        // swift-crypto refuses RSA keys under 1024 bits (the key is nil), as RFC 8301 §3.2 asks.
-        case (.rsaSHA256, .rsa(let key)) where key.keySizeInBits >= 1024, (.rsaSHA1, .rsa(let key)) where key.keySizeInBits >= 1024:
+        case (.rsaSHA256, .rsa(let key)), (.rsaSHA1, .rsa(let key)):
             guard key.keySizeInBits <= 8192 else {
                 return .failure(KeyRefusal(why: "the RSA key at \(keyName) has \(key.keySizeInBits) bits, more than this server checks"))
             }
@@ -290,11 +289,14 @@ enum DKIMPublicKey: Sendable {
     case rsa(_RSA.Signing.PublicKey)
     case ed25519(Curve25519.Signing.PublicKey)
 
-    /// The key of `record` for its `k=` type; nil when `p=` is not such a key (or is empty).
+    /// The key of `record` for its `k=` type; nil when `p=` is not such a key (or is empty), or
+    /// is an RSA key under 1024 bits (RFC 8301 §3.2; swift-crypto refuses those already).
     init?(_ record: DKIMPublicKeyRecord) {
         switch record.keyType {
         case "rsa":
-            guard let key = try? _RSA.Signing.PublicKey(unsafeDERRepresentation: record.publicKey) else { return nil }
+            guard let key = try? _RSA.Signing.PublicKey(unsafeDERRepresentation: record.publicKey), key.keySizeInBits >= 1024 else {
+                return nil
+            }
             self = .rsa(key)
         case "ed25519":
             guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: record.publicKey) else { return nil }

@@ -38,21 +38,18 @@ public struct PublicSuffixList: Sendable {
 
     /// The public suffix of `domain` (lower case, no trailing dot): the longest matching rule,
     /// an exception rule taking one label off, and `*` (the last label) when nothing matches.
-    public func publicSuffix(of domain: String) -> String {
-        let name = Self.normalized(domain)
-        let starts = Self.labelStarts(name)
-        let count = suffixLabels(name, starts)
-        return count == 0 ? "" : String(name[starts[starts.count - count]...])
-    }
+    public func publicSuffix(of domain: String) -> String { lastLabels(of: domain, beyondSuffix: 0) }
 
     /// The organizational domain (RFC 7489 §3.2): the public suffix and one more label; a domain
     /// that is itself a public suffix is its own organizational domain.
-    public func organizationalDomain(of domain: String) -> String {
+    public func organizationalDomain(of domain: String) -> String { lastLabels(of: domain, beyondSuffix: 1) }
+
+    /// The public suffix of `domain` (normalized) and `extra` labels more, as far as it has them.
+    private func lastLabels(of domain: String, beyondSuffix extra: Int) -> String {
         let name = Self.normalized(domain)
         let starts = Self.labelStarts(name)
-        let count = suffixLabels(name, starts)
-        guard starts.count > count else { return name }
-        return String(name[starts[starts.count - count - 1]...])
+        let take = min(suffixLabels(name, starts) + extra, starts.count)
+        return take == 0 ? "" : String(name[starts[starts.count - take]...])
     }
 
     /// How many labels at the end of `name` (normalized) are its public suffix. Every DMARC

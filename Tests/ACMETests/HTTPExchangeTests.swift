@@ -2,6 +2,8 @@ import Foundation
 import HTTPClientKit
 import NIOCore
 import NIOHTTP1
+import TestSupport
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -12,19 +14,22 @@ import Glibc
 /// says `Connection: close`.
 struct HTTPExchangeTests {
     /// A loopback server that answers as soon as it has read a request's head, then half-closes
-    /// and drains what the client sends (no reset), for `connections` connections.
-    static func earlyAnswerServer(connections: Int) throws -> (port: Int, thread: Thread) {
+    /// and drains what the client sends (no reset), until `stop` is called (or, should the test
+    /// die first, no connection comes for 10 minutes). The descriptor is closed once, by whoever
+    /// is last, so that `stop` never shuts down a number the process has reused.
+    static func earlyAnswerServer() throws -> (port: Int, stop: @Sendable () -> Void) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        guard bound == 0, listen(fd, 64) == 0 else { throw PeerFailure("bind/listen: \(errno)") }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let port = Peers.freePort()
+        guard Peers.onLoopback(port, { bind(fd, $0, $1) }) == 0, listen(fd, 64) == 0 else {
+            close(fd)
+            throw PeerError("cannot listen on 127.0.0.1:\(port): errno \(errno)")
+        }
+        var acceptTimeout = timeval(tv_sec: 600, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &acceptTimeout, socklen_t(MemoryLayout<timeval>.size))
         let answer = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy".utf8)
+        let open = Mutex(true)
         let thread = Thread {
-            for _ in 0..<connections {
+            while true {
                 let client = accept(fd, nil, nil)
                 guard client >= 0 else { break }
                 var head = [UInt8](repeating: 0, count: 4096)
@@ -37,15 +42,14 @@ struct HTTPExchangeTests {
                 while recv(client, &buffer, buffer.count, 0) > 0 {}
                 close(client)
             }
-            close(fd)
+            open.withLock {
+                $0 = false
+                close(fd)
+            }
         }
         thread.start()
-        return (Int(UInt16(bigEndian: address.sin_port)), thread)
-    }
-
-    struct PeerFailure: Error, CustomStringConvertible {
-        var description: String
-        init(_ d: String) { description = d }
+        // shutdown() wakes the blocked accept(); the thread then closes the descriptor.
+        return (port, { open.withLock { if $0 { _ = shutdown(fd, Int32(SHUT_RDWR)) } } })
     }
 
     /// Before, the request went in two or three writes; one made after the answer and the close
@@ -54,7 +58,8 @@ struct HTTPExchangeTests {
     /// 400 exchanges), and CI's load made it happen in PebbleTests' admin polls twice.
     @Test func anAnswerThatArrivesWithTheCloseIsRead() async throws {
         let count = 400
-        let port = try Self.earlyAnswerServer(connections: count).port
+        let (port, stop) = try Self.earlyAnswerServer()
+        defer { stop() }
         // Eight at a time: the client's tasks wait for threads, which widens the gap between
         // two writes as a loaded machine does.
         let failures = await withTaskGroup(of: [String].self) { group in
