@@ -32,15 +32,19 @@ struct HTTPExchangeTests {
             while true {
                 let client = accept(fd, nil, nil)
                 guard client >= 0 else { break }
-                var head = [UInt8](repeating: 0, count: 4096)
-                _ = recv(client, &head, head.count, 0)  // the whole head comes in one segment on loopback
-                _ = answer.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                shutdown(client, Int32(SHUT_WR))
-                var timeout = timeval(tv_sec: 2, tv_usec: 0)
-                setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                while recv(client, &buffer, buffer.count, 0) > 0 {}
-                close(client)
+                // Each client on its own thread: one served after another, a slow drain would
+                // hold the next clients past their timeout on a loaded machine (as CI's was).
+                Thread {
+                    var head = [UInt8](repeating: 0, count: 4096)
+                    _ = recv(client, &head, head.count, 0)  // the whole head comes in one segment on loopback
+                    _ = answer.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    shutdown(client, Int32(SHUT_WR))
+                    var timeout = timeval(tv_sec: 2, tv_usec: 0)
+                    setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                    var buffer = [UInt8](repeating: 0, count: 4096)
+                    while recv(client, &buffer, buffer.count, 0) > 0 {}
+                    close(client)
+                }.start()
             }
             open.withLock {
                 $0 = false
@@ -68,7 +72,7 @@ struct HTTPExchangeTests {
                     var failures: [String] = []
                     for _ in 0..<(count / 8) {
                         do {
-                            let r = try await HTTPExchange.send(host: "127.0.0.1", port: port, method: .GET, path: "/", timeout: .seconds(5))
+                            let r = try await HTTPExchange.send(host: "127.0.0.1", port: port, method: .GET, path: "/")
                             if r.status != 503 || r.body != Array("busy".utf8) { failures.append("status \(r.status)") }
                         } catch {
                             failures.append("\(error)")
