@@ -24,7 +24,8 @@ public struct IMAPFramer: Sendable {
         /// ``literalData(_:)`` events, then the rest of the command as ``command(_:)``. For a
         /// synchronizing literal send `+` first, or refuse and call ``skipLiteral()``.
         case literalBegin(command: [UInt8], size: Int, synchronizing: Bool)
-        /// The next octets of the literal announced by ``literalBegin(command:size:synchronizing:)``.
+        /// The next octets of the literal announced by ``literalBegin(command:size:synchronizing:)``:
+        /// at least 64 KiB, or the rest of the literal.
         case literalData([UInt8])
     }
 
@@ -76,10 +77,18 @@ public struct IMAPFramer: Sendable {
     private mutating func frame() -> Event? {
         while true {
             if streamRemaining > 0 {
-                guard !buffer.isEmpty else { return nil }
+                // Pieces of at least streamPiece octets (or the rest): each piece is a trip to
+                // the thread that writes it to disk, and a read brings 16 KiB at most.
+                guard !buffer.isEmpty, buffer.count >= min(streamRemaining, Self.streamPiece) else { return nil }
                 let n = min(buffer.count, streamRemaining)
-                let piece = Array(buffer[..<n])
-                buffer.removeFirst(n)
+                let piece: [UInt8]
+                if n == buffer.count {
+                    piece = buffer
+                    buffer = []
+                } else {
+                    piece = Array(buffer[..<n])
+                    removeFirst(n)
+                }
                 streamRemaining -= n
                 scanned = 0
                 lineStart = 0
@@ -135,11 +144,30 @@ public struct IMAPFramer: Sendable {
     }
 
     private mutating func drop(upTo end: Int) {
-        buffer.removeFirst(end)
+        removeFirst(end)
         scanned = 0
         lineStart = 0
         lineOctets = 0
     }
+
+    /// The least a ``Event/literalData(_:)`` carries, unless it ends the literal.
+    static let streamPiece = 64 * 1024
+
+    /// What the buffer keeps when it has been emptied: enough for the commands of a connection
+    /// at rest. An upload grows it; most connections then idle for hours, and would each keep
+    /// the largest upload's memory.
+    static let keptCapacity = 4096
+
+    private mutating func removeFirst(_ n: Int) {
+        if n == buffer.count && buffer.capacity > Self.keptCapacity {
+            buffer = []
+        } else {
+            buffer.removeFirst(n)
+        }
+    }
+
+    /// Memory the buffer holds, for tests.
+    var bufferCapacity: Int { buffer.capacity }
 
     /// `{n}` / `{n+}` / `{n-}` right before the line end.
     private func literalAnnouncement(endingAt lf: Int) -> (UInt64, Bool)? {

@@ -195,9 +195,22 @@ struct IMAPFramerTests {
         limits.streamAppendAbove = 4
         #expect(events(["a APPEND INBOX (\\Seen) {11}\r\n", "hello", " worl", "d\r\nb NOOP\r\n"], limits: limits) == [
             .literalBegin(command: Array("a APPEND INBOX (\\Seen) {11}\r\n".utf8), size: 11, synchronizing: true),
-            .literalData(Array("hello".utf8)), .literalData(Array(" worl".utf8)), .literalData(Array("d".utf8)),
-            .command(Array("\r\n".utf8)), .command(Array("b NOOP\r\n".utf8)),
+            .literalData(Array("hello world".utf8)), .command(Array("\r\n".utf8)), .command(Array("b NOOP\r\n".utf8)),
         ])
+        // Pieces of 64 KiB at least, whatever the reads bring, then the rest.
+        let big = (0..<150_000).map { UInt8(truncatingIfNeeded: $0) }
+        var f = IMAPFramer(limits: limits)
+        var pieces: [[UInt8]] = []
+        f.append(Array("a APPEND INBOX {150000}\r\n".utf8))
+        _ = f.next()
+        for start in stride(from: 0, to: big.count, by: 16_384) {
+            f.append(big[start..<min(big.count, start + 16_384)])
+            while let event = f.next() {
+                if case .literalData(let piece) = event { pieces.append(piece) }
+            }
+        }
+        #expect(pieces.map(\.count) == [65_536, 65_536, 18_928])
+        #expect(Array(pieces.joined()) == big)
         // Non-synchronizing, and in one piece with what follows.
         #expect(events(["a APPEND INBOX {6+}\r\nabcdef\r\n"], limits: limits) == [
             .literalBegin(command: Array("a APPEND INBOX {6+}\r\n".utf8), size: 6, synchronizing: false),
@@ -229,6 +242,33 @@ struct IMAPFramerTests {
         // APPEND gets the larger limit.
         #expect(events(["a APPEND INBOX {500}\r\n"], limits: limits) == [.continuationNeeded])
         #expect(events(["a APPEND INBOX {5000+}\r\n"], limits: limits) == [.fatal("Literal too large (the limit is 1000 octets)")])
+    }
+
+    /// A connection idles for hours after its last command: what an upload grew is given back
+    /// once it has been framed, whether it was framed whole or streamed.
+    @Test func anEmptiedBufferGivesBackWhatAnUploadGrew() {
+        let literal = [UInt8](repeating: 0x61, count: 200_000)
+        let announce = Array("a APPEND INBOX {200000+}\r\n".utf8)
+        var streaming = IMAPLimits()
+        streaming.streamAppendAbove = 1000
+        var f = IMAPFramer(limits: streaming)
+        f.append(announce + literal + Array("\r\n".utf8))
+        var octets = 0
+        while let event = f.next() {
+            if case .literalData(let piece) = event { octets += piece.count }
+        }
+        #expect(octets == literal.count)
+        #expect(f.bufferCapacity <= IMAPFramer.keptCapacity)
+        var whole = IMAPFramer(limits: IMAPLimits())
+        whole.append(announce + literal + Array("\r\nb NOOP\r\n".utf8))
+        #expect(whole.next() == .command(announce + literal + Array("\r\n".utf8)))
+        #expect(whole.next() == .command(Array("b NOOP\r\n".utf8)))
+        #expect(whole.bufferCapacity <= IMAPFramer.keptCapacity)
+        // A connection at work keeps its buffer: the next short command needs no allocation.
+        whole.append(Array("c NOOP\r\nd NO".utf8))
+        let kept = whole.bufferCapacity
+        #expect(whole.next() == .command(Array("c NOOP\r\n".utf8)))
+        #expect(whole.bufferCapacity == kept)
     }
 
     @Test func overlongLineIsFatal() {
