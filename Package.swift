@@ -412,6 +412,7 @@ let package = Package(
             name: "ServerKitTests",
             dependencies: [
                 "ServerKit", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -51,14 +51,15 @@ public final class IMAPServerService: Service, Sendable {
             let session = IMAPSession(env: env, clientIP: client.ip, tlsActive: implicitTLS, loopback: client.loopback)
             // Every connection keeps a receive buffer between reads, and most are idle: start
             // it small (an IMAP command or a TLS record of one fits in 512 octets); reads that
-            // fill it grow it, up to 64 KiB for an upload.
-            try channel.syncOptions?.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
+            // fill it grow it, up to 16 KiB for an upload. It never shrinks while the connection
+            // idles, so its largest size is what each connection that once uploaded keeps.
+            try channel.syncOptions?.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 16 * 1024))
             // What a session may have written that the client has not read yet before it stops
             // (a FETCH pauses, file literals wait): a client that stops reading costs this much
             // memory, and no thread.
             try channel.syncOptions?.setOption(.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: 64 * 1024, high: 512 * 1024))
             if implicitTLS, let tls = env.tls {
-                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                try ServerTLS.add(tls, to: channel)
             }
             try channel.pipeline.syncOperations.addHandler(IMAPChannelHandler(session: session, env: env, lane: env.pool.lane()))
         }

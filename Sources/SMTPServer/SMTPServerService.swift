@@ -69,7 +69,7 @@ public final class SMTPServerService: Service, Sendable {
                 plaintextAuthAllowed: env.plaintextAuthOnLoopback && client.loopback, limits: env.limits)
             config.trustedClient = env.trustedNetworks.contains { $0.contains(client.ip) }
             if implicit, let tls = env.tls {
-                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                try ServerTLS.add(tls, to: channel)
             }
             try channel.pipeline.syncOperations.addHandler(
                 SMTPChannelHandler(

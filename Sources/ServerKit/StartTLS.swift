@@ -3,8 +3,9 @@ import NIOSSL
 
 /// Puts TLS in front of a connection whose handler has just queued its clear-text go-ahead
 /// (SMTP's `220`, IMAP's `OK Begin TLS`): reading stops, the go-ahead is flushed, the TLS
-/// handler goes first in the pipeline, `upgraded` runs, and reading resumes, so the next bytes
-/// read are the client's handshake. A failure at any step closes the connection.
+/// handler goes first in the pipeline (set up by ``ServerTLS``), `upgraded` runs, and reading
+/// resumes, so the next bytes read are the client's handshake. A failure at any step closes the
+/// connection.
 public func startTLS(
     context: ChannelHandlerContext, tls: NIOSSLContext, upgraded: @escaping (ChannelHandlerContext) -> Void
 ) {
@@ -17,7 +18,7 @@ public func startTLS(
             return
         }
         do {
-            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
+            try ServerTLS.add(tls, to: context.channel, first: true)
         } catch {
             context.close(promise: nil)
             return

@@ -1,0 +1,59 @@
+import NIOCore
+import NIOSSL
+
+/// TLS on a server connection, set up so that a connection at rest keeps little memory.
+///
+/// swift-nio-ssl (2.37) keeps two buffers for the life of a connection, and never shrinks them:
+/// the clear text it decrypted between two read completions, and the cipher text it encrypted in
+/// one flush. Mail clients idle for hours after they sync, so one FETCH and one APPEND of 256 KiB
+/// left an IMAPS connection holding about half a megabyte. Here a read completion brings at most
+/// one read of 16 KiB, and writes are flushed at least every ``TLSWriteSplitter/limit`` octets, so
+/// both buffers keep their first sizes (32 KiB and 16 KiB, mostly untouched) whatever passed.
+public enum ServerTLS {
+    /// Adds TLS to `channel`: last in the pipeline for a connection being set up, `first` for
+    /// STARTTLS (then the clear-text handlers are already there). Call it on the channel's loop.
+    public static func add(_ tls: NIOSSLContext, to channel: any Channel, first: Bool = false) throws {
+        try channel.syncOptions?.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 16 * 1024))
+        try channel.syncOptions?.setOption(.maxMessagesPerRead, value: 1)
+        let handlers: [any ChannelHandler] = [NIOSSLServerHandler(context: tls), TLSWriteSplitter()]
+        try channel.pipeline.syncOperations.addHandlers(handlers, position: first ? .first : .last)
+    }
+}
+
+/// Between the protocol's handler and TLS: flushes before what waits for one flush would encrypt
+/// to more than one full TLS record, cutting a large write into pieces. A write's promise is
+/// completed with its last piece.
+public final class TLSWriteSplitter: ChannelOutboundHandler, RemovableChannelHandler {
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    /// Clear text per flush, counting each write's record framing: what encrypts into swift-nio-ssl's
+    /// 16 KiB write buffer, with room for what TLS itself may add to a flush (session tickets).
+    public static let limit = 16_000
+    /// What a record adds to the clear text it carries (22 octets in TLS 1.3, 29 in 1.2 with
+    /// AES-GCM), counted for every write: each write becomes a record of its own.
+    static let recordOverhead = 32
+
+    private var unflushed = 0
+
+    public init() {}
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        var buffer = unwrapOutboundIn(data)
+        while unflushed + buffer.readableBytes + Self.recordOverhead > Self.limit {
+            let room = Self.limit - unflushed - Self.recordOverhead
+            if room > 0 {
+                context.write(wrapOutboundOut(buffer.readSlice(length: room)!), promise: nil)
+            }
+            context.flush()
+            unflushed = 0
+        }
+        unflushed += buffer.readableBytes + Self.recordOverhead
+        context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    public func flush(context: ChannelHandlerContext) {
+        unflushed = 0
+        context.flush()
+    }
+}
