@@ -476,6 +476,7 @@ let package = Package(
             name: "ManageSieveServerTests",
             dependencies: [
                 "ManageSieveServer", "ManageSieve", "LoginKit", "Delivery", "Directory", "Storage", "MailCore", "AdminModels",
+                "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -507,6 +508,7 @@ let package = Package(
             name: "AdminAPITests",
             dependencies: [
                 "AdminAPI", "AdminModels", "Directory", "Storage", "MailCore", "Delivery", "LoginKit", "Webhooks", "IMAPMigration",
+                "TestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -159,7 +159,7 @@ struct PebbleTests {
     func withPebble(_ body: (PebblePeer, Int, URL) async throws -> Void) async throws {
         let httpPort = Peers.freePort()
         let pebble = try PebblePeer.start(httpPort: httpPort)
-        let folder = try Peers.temporaryDirectory("mailroom-acme")
+        let folder = try Scratch.folder("mailroom-acme")
         defer {
             pebble.stop()
             try? FileManager.default.removeItem(at: folder)

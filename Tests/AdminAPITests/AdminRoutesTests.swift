@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import AdminAPI
@@ -50,7 +51,7 @@ struct Harness {
         // One message held for a moderated list of example.org (id 1).
         _ = try dir.createList("mod@example.org", members: ["alice@example.org"], actor: admin)
         _ = try dir.updateList("mod@example.org", postingPolicy: "moderated", moderators: ["alice@example.org"], actor: admin)
-        let blobs = BlobStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-api-\(UUID().uuidString)").path)
+        let blobs = BlobStore(root: Scratch.url("mailroom-api").path)
         let hash = try blobs.put(Array("Subject: held\r\n\r\nx\r\n".utf8))
         try store.commit([
             MessageCommit(
@@ -131,11 +132,11 @@ struct Harness {
     ]
 
     static let mboxFile: String = {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-api-\(UUID().uuidString).mbox").path
+        let path = Scratch.url("mailroom-api", extension: "mbox").path
         FileManager.default.createFile(atPath: path, contents: Data("From a@b Thu Dec  3 14:55:24 2026\nSubject: x\n\nx\n".utf8))
         return path
     }()
-    static let exportPath = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-api-\(UUID().uuidString).mbox").path
+    static let exportPath = Scratch.url("mailroom-api", extension: "mbox").path
 
     @Test(arguments: routes)
     func refusesMissingAndBadTokens(_ route: Route) async throws {

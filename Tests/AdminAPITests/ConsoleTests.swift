@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import AdminAPI
@@ -335,7 +336,7 @@ func consoleHarness(_ settings: ConsoleSettings = ConsoleSettings(failureDelay: 
 
     @Test func theServerPages() async throws {
         let h = try consoleHarness()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-console-\(UUID().uuidString)").path
+        let dir = Scratch.url("mailroom-console").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try await h.app.test(.router) { client in
             var b = Browser(client)

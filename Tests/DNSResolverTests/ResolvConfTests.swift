@@ -38,7 +38,7 @@ import Testing
             DNSResolver.systemServers(resolvConf: "/nonexistent/resolv.conf") == [
                 DNSServerAddress(host: "127.0.0.1", port: 53)
             ])
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("resolv-\(UUID().uuidString).conf")
+        let url = Scratch.url("resolv", extension: "conf")
         defer { try? FileManager.default.removeItem(at: url) }
         try "# nothing\n".write(to: url, atomically: true, encoding: .utf8)
         #expect(DNSResolver.systemServers(resolvConf: url.path) == [.loopback])

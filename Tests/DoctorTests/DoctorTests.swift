@@ -139,7 +139,7 @@ import Testing
     @Test(.enabled(if: Peers.shouldRun(python != nil), "needs openssl"))
     func certificates() async throws {
         let openssl = try #require(Self.python)
-        let dir = try Peers.temporaryDirectory("doctor-cert")
+        let dir = try Scratch.folder("doctor-cert")
         defer { try? FileManager.default.removeItem(at: dir) }
         func cert(_ name: String, days: Int) throws -> String {
             let path = dir.appendingPathComponent("\(name)-\(days).pem").path

@@ -92,7 +92,7 @@ struct ARCTests {
     func dkimpyInBothDirections() async throws {
         let python = try #require(Self.python, "CI=true but python3 is missing")
         try #require(Self.hasDkimpyARC, "CI=true but python3 cannot import dkim, authres, nacl: pip install dkimpy authres pynacl")
-        let dir = try Peers.temporaryDirectory("arc")
+        let dir = try Scratch.folder("arc")
         defer { try? FileManager.default.removeItem(at: dir) }
         let script = dir.appendingPathComponent("arc.py").path
         try Self.script.write(toFile: script, atomically: true, encoding: .utf8)

@@ -4,6 +4,7 @@ import GRDB
 import Logging
 import Synchronization
 import LoginKit
+import TestSupport
 import Testing
 
 @testable import Delivery
@@ -29,7 +30,7 @@ struct IMAPHarness {
         for a in ["alice", "bob"] {
             _ = try dir.addAccount("\(a)@example.org", password: "Correct-Horse-42", actor: admin)
         }
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-imap-\(UUID().uuidString)")
+        let root = Scratch.url("mailroom-imap")
             .path
         delivery = LocalDelivery(store: store, directory: dir, blobs: BlobStore(root: root))
         env = Self.environment(dir, delivery)

@@ -7,7 +7,7 @@ import TestSupport
 struct AlertTests {
     @Test func anExpiringCertificateIsMailedOnceAndShownInStatus() async throws {
         try await blocking {
-            let folder = try Peers.temporaryDirectory("alerts")
+            let folder = try Scratch.folder("alerts")
             defer { try? FileManager.default.removeItem(at: folder) }
             let (cert, key) = (folder.appendingPathComponent("cert.pem").path, folder.appendingPathComponent("key.pem").path)
             let made = try Peers.run(

@@ -96,7 +96,7 @@ import TestSupport
     /// files only pruned backups named go too, and what is kept verifies whole.
     @Test func scheduledBackupsKeepTheNewest() async throws {
         try await blocking {
-            let folder = try Peers.temporaryDirectory("scheduled-backups")
+            let folder = try Scratch.folder("scheduled-backups")
             defer { try? FileManager.default.removeItem(at: folder) }
             let dir = folder.path
             let s = try ServerProcess(config: "\n[backup]\ndir = \"\(dir)\"\ninterval = \"1s\"\nkeep = 2\n")

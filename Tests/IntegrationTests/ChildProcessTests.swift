@@ -11,7 +11,7 @@ struct ChildProcessTests {
             var fds: [Int32] = [0, 0]
             #expect(pipe(&fds) == 0)
             defer { close(fds[0]); close(fds[1]) }
-            let folder = try Peers.temporaryDirectory("child-fds")
+            let folder = try Scratch.folder("child-fds")
             defer { try? FileManager.default.removeItem(at: folder) }
             let listing = folder.appendingPathComponent("fds").path
             let child = try ChildProcess(

@@ -31,12 +31,13 @@ struct ConsoleBrowserTests {
             #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
             #expect(try s.cli(["account", "add", "admin@example.org", "--password", "admin-password-1"]).status == 0)
             #expect(try s.cli(["account", "set", "admin@example.org", "--role", "server-admin"]).status == 0)
-            // Kept after the test (the server's folder is not), for whoever reads a failure.
+            // Kept after a failure (the server's folder is not), for whoever reads it.
             let shots = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-console-screenshots-\(UUID().uuidString)").path
             let run = try Peers.run(
                 python, [Self.script, adminURL, String(ports[0]), String(ports[1]), String(ports[2]), shots], timeout: 300)
             #expect(run.status == 0, "browser flows failed (screenshots in \(shots)):\n\(run.stdout)\n\(run.stderr)\nserver log:\n\(s.log.suffix(3000))")
             #expect(run.stdout.contains("all flows passed"), "\(run.stdout)")
+            if run.status == 0 { try? FileManager.default.removeItem(atPath: shots) }
         }
     }
 }

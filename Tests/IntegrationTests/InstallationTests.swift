@@ -36,7 +36,7 @@ import TestSupport
     func checkConfigFindsWhatStartingWouldRefuse(config: String, message: String) async throws {
         try await blocking {
             // A certificate with the key of another.
-            let folder = try Peers.temporaryDirectory("check-config")
+            let folder = try Scratch.folder("check-config")
             defer { try? FileManager.default.removeItem(at: folder) }
             let (cert, other) = (folder.appendingPathComponent("cert.pem").path, folder.appendingPathComponent("other.pem").path)
             for args in [
@@ -114,7 +114,7 @@ import TestSupport
                 #expect(text.contains("\n\(line)\n"), "\(line)")
             }
             // verify checks that the programs exist: point it at the one just built.
-            let folder = try Peers.temporaryDirectory("unit")
+            let folder = try Scratch.folder("unit")
             defer { try? FileManager.default.removeItem(at: folder) }
             let copy = folder.appendingPathComponent("mailroom.service").path
             try text.replacingOccurrences(of: "/usr/local/bin/mailroom", with: ServerProcess.binary)

@@ -46,8 +46,7 @@ struct ManageSieveTests {
             #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
             #expect(try s.cli(["account", "add", "alice@example.org", "--password", "alice-password-1"]).status == 0)
 
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "managesieve-\(UUID().uuidString).py")
+            let dir = Scratch.url("managesieve", extension: "py")
             try Self.client.write(to: dir, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: dir) }
             let r = try Peers.run("/usr/bin/env", ["python3", dir.path, String(sieve)], timeout: 60)
@@ -147,8 +146,7 @@ struct ManageSieveTests {
             let port = try s.waitForPorts(["ManageSieve"])[0]
             #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
             #expect(try s.cli(["account", "add", "alice@example.org", "--password", "alice-password-1"]).status == 0)
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "managesieve-tls-\(UUID().uuidString).py")
+            let file = Scratch.url("managesieve-tls", extension: "py")
             try Self.tlsClient.write(to: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: file) }
             let r = try Peers.run("/usr/bin/env", ["python3", file.path, String(port)], timeout: 60)
@@ -184,7 +182,7 @@ struct ManageSieveTests {
             let port = try s.waitForPorts(["ManageSieve"])[0]
             #expect(try s.cli(["domain", "add", "example.org"]).status == 0)
             #expect(try s.cli(["account", "add", "alice@example.org", "--password", "alice-password-1"]).status == 0)
-            let dir = try Peers.temporaryDirectory("sieve-connect")
+            let dir = try Scratch.folder("sieve-connect")
             defer { try? FileManager.default.removeItem(at: dir) }
             let script = "require \"fileinto\";\nif header :contains \"subject\" \"report\" { fileinto \"Reports\"; }\n"
             let local = dir.appendingPathComponent("reports.sieve").path

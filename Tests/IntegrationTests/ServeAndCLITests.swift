@@ -332,7 +332,7 @@ import Testing
     @Test(arguments: badConfigs)
     func configErrorsNameKeyAndLine(body: String, message: String) async throws {
         try await blocking {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-cfg-\(UUID().uuidString)")
+            let dir = Scratch.url("mailroom-cfg")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
             let path = dir.appendingPathComponent("mailroom.toml").path

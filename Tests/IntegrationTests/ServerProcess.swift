@@ -32,7 +32,7 @@ final class ServerProcess: @unchecked Sendable {
     /// `extra` is appended to the config; `smtp` lines go into its `[smtp]` table; `listeners`
     /// add to or replace the default ``listeners`` (like `["web": "[\"127.0.0.1:0\"]", "imaps": "[]"]`).
     init(config extra: String = "", smtp: String = "", listeners overrides: [String: String] = [:]) throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-it-\(UUID().uuidString)")
+        root = Scratch.url("mailroom-it")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         dataDir = root.appendingPathComponent("data").path
         configPath = root.appendingPathComponent("mailroom.toml").path

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import LoginKit
 import ManageSieve
+import TestSupport
 import Testing
 
 @testable import Delivery
@@ -23,7 +24,7 @@ struct ManageSieveHarness {
         let admin = AdminActor(name: "t", role: .serverAdmin)
         _ = try dir.addDomain("example.org", actor: admin)
         _ = try dir.addAccount("alice@example.org", password: "Correct-Horse-42", actor: admin)
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-ms-\(UUID().uuidString)")
+        let root = Scratch.url("mailroom-ms")
             .path
         let delivery = LocalDelivery(store: store, directory: dir, blobs: BlobStore(root: root))
         env = ManageSieveEnvironment(

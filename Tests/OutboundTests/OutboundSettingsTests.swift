@@ -1,5 +1,6 @@
 import DNS
 import Foundation
+import TestSupport
 import Testing
 
 @testable import LoginKit
@@ -106,7 +107,7 @@ import Testing
         #expect(verified.policy == .verify && verified.configuration == nil)
         #expect(SMTPClientHandler.verifyingConfiguration.certificateVerification == .fullVerification)
         // With a relay, everything takes the relay's policy and its CA file.
-        let ca = FileManager.default.temporaryDirectory.appendingPathComponent("ca-\(UUID().uuidString).pem").path
+        let ca = Scratch.url("ca", extension: "pem").path
         try Self.selfSignedPEM.write(toFile: ca, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: ca) }
         s = try ServerConfig.parse("[relay]\nhost = \"smtp.provider.example\"\nca_file = \"\(ca)\"", file: "t.toml").outbound

@@ -28,7 +28,7 @@ struct OutboundHarness {
         for a in ["alice@example.org", "bob@example.org", "olga@other.org"] {
             _ = try dir.addAccount(a, actor: Self.admin)
         }
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-outbound-\(UUID().uuidString)").path
+        let root = Scratch.url("mailroom-outbound").path
         delivery = LocalDelivery(store: store, directory: dir, blobs: BlobStore(root: root))
     }
 

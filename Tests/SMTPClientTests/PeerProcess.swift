@@ -67,8 +67,7 @@ final class PeerProcess: @unchecked Sendable {
     let outputURL: URL
 
     init(_ path: String, _ arguments: [String]) throws {
-        outputURL = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "smtpclient-peer-\(UUID().uuidString).out")
+        outputURL = Scratch.url("smtpclient-peer", extension: "out")
         _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments

@@ -1,5 +1,6 @@
 import AdminModels
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Delivery
@@ -36,7 +37,7 @@ struct PolicyHarness {
         _ = try dir.updateList("staff@example.org", postingPolicy: "organisation", actor: admin)
         _ = try dir.createList("news@example.org", members: ["carol@example.org"], actor: admin)
         _ = try dir.updateList("news@example.org", postingPolicy: "senders", allowedSenders: ["boss@partner.test"], owners: ["bob@example.org"], actor: admin)
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-policy-\(UUID().uuidString)").path
+        let root = Scratch.url("mailroom-policy").path
         delivery = LocalDelivery(store: store, directory: dir, blobs: BlobStore(root: root))
         policy = DirectoryPolicy(directory: dir, delivery: delivery, hostname: "mx.example.org")
     }

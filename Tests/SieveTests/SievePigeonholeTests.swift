@@ -312,7 +312,7 @@ struct SievePigeonholeTests {
 
     @Test(arguments: cases)
     func sameActions(_ c: Case) throws {
-        let dir = try Peers.temporaryDirectory("sieve-diff")
+        let dir = try Scratch.folder("sieve-diff")
         defer { try? FileManager.default.removeItem(at: dir) }
         let theirs = try Self.pigeonhole(c, dir: dir)
         let ours = Self.mailroom(c)

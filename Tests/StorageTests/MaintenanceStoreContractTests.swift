@@ -24,8 +24,7 @@ import TestSupport
         #expect(usage.indexBacklog == 1 && usage.awaitingRemoval == 0)
         #expect(usage.databaseBytes > 0)
 
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "mailroom-backup-\(UUID().uuidString)")
+        let folder = Scratch.url("mailroom-backup")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let copy = folder.appendingPathComponent("copy").path

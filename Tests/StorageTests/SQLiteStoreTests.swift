@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @testable import MailCore
@@ -7,7 +8,7 @@ import Testing
 
 @Suite struct SQLiteStoreTests {
     func tempDB() -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-store-\(UUID().uuidString)")
+        let dir = Scratch.url("mailroom-store")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir.appendingPathComponent("mailroom.db").path
     }

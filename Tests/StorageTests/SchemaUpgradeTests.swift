@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @testable import Storage
@@ -11,7 +12,7 @@ import Testing
     static let steps = Schema.migrator.migrations
 
     func tempDB() -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-schema-\(UUID().uuidString)")
+        let dir = Scratch.url("mailroom-schema")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir.appendingPathComponent("mailroom.db").path
     }

@@ -53,7 +53,7 @@ public final class DNSPeer: Sendable {
         guard let nsd = nsdPath, let unbound = unboundPath else {
             throw PeerError("nsd and unbound are required when CI=true: apt-get install nsd unbound")
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-dns-\(UUID().uuidString)")
+        let folder = Scratch.url("mailroom-dns")
         try FileManager.default.createDirectory(
             at: folder.appendingPathComponent("zones"), withIntermediateDirectories: true)
         let nsdPort = try await freePort()

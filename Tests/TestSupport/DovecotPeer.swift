@@ -39,7 +39,7 @@ public final class DovecotPeer: @unchecked Sendable {
         self.port = port
         self.tlsPort = tlsPort
         self.base =
-            FileManager.default.temporaryDirectory.appendingPathComponent("mr-dovecot-\(UUID().uuidString.prefix(8))")
+            Scratch.root.appendingPathComponent("mr-dovecot-\(UUID().uuidString.prefix(8))")
             .path
     }
 

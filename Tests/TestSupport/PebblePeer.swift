@@ -64,7 +64,7 @@ public final class PebblePeer: Sendable {
         guard let pebble = pebblePath, let challtestsrv = challtestsrvPath, let openssl = Peers.find("openssl") else {
             throw PeerError("pebble is required when CI=true: apt-get install pebble")
         }
-        let folder = try Peers.temporaryDirectory("mailroom-pebble")
+        let folder = try Scratch.folder("mailroom-pebble")
         func file(_ name: String) -> String { folder.appendingPathComponent(name).path }
         // Pebble's own HTTPS certificate, for 127.0.0.1, from a CA of our own.
         try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(

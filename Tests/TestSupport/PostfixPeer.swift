@@ -67,12 +67,6 @@ public enum Peers {
     /// it fails there when the peer is missing), otherwise only when the peer is installed.
     public static func shouldRun(_ available: Bool) -> Bool { available || underCI }
 
-    /// A fresh temporary directory for one test's files.
-    public static func temporaryDirectory(_ prefix: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
 
     public struct RunResult: Sendable {
         public var status: Int32
@@ -90,7 +84,7 @@ public enum Peers {
     /// the test process's signal mask).
     @discardableResult
     public static func run(_ path: String, _ args: [String], input: String? = nil, timeout: TimeInterval = 60) throws -> RunResult {
-        let scratch = try temporaryDirectory("run")
+        let scratch = try Scratch.folder("run")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let files = ["in", "out", "err"].map { scratch.appendingPathComponent($0) }
         try Data((input ?? "").utf8).write(to: files[0])
@@ -162,7 +156,7 @@ public final class PostfixPeer: @unchecked Sendable {
 
     init(domain: String, port: Int, plainPort: Int? = nil) {
         self.plainPort = plainPort
-        self.base = FileManager.default.temporaryDirectory.appendingPathComponent("mr-postfix-\(UUID().uuidString.prefix(8))").path
+        self.base = Scratch.root.appendingPathComponent("mr-postfix-\(UUID().uuidString.prefix(8))").path
         self.port = port
         self.domain = domain
     }

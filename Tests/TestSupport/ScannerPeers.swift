@@ -21,7 +21,7 @@ public final class ClamdPeer: Sendable {
 
     public static func start() throws -> ClamdPeer {
         guard let clamd = clamdPath else { throw PeerError("clamd is required when CI=true: apt-get install clamav-daemon") }
-        let folder = try Peers.temporaryDirectory("mailroom-clamd")
+        let folder = try Scratch.folder("mailroom-clamd")
         let db = folder.appendingPathComponent("db")
         try FileManager.default.createDirectory(at: db, withIntermediateDirectories: true)
         // An .hdb line: MD5, size, name (sigtool --md5 writes the same).
@@ -92,7 +92,7 @@ public final class RspamdPeer: Sendable {
 
     /// nil when one of the ports was taken before rspamd bound it.
     private static func start(_ rspamd: String) throws -> RspamdPeer? {
-        let folder = try Peers.temporaryDirectory("mailroom-rspamd")
+        let folder = try Scratch.folder("mailroom-rspamd")
         for dir in ["local.d", "override.d", "db", "run"] {
             try FileManager.default.createDirectory(at: folder.appendingPathComponent(dir), withIntermediateDirectories: true)
         }

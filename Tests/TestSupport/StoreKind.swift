@@ -12,7 +12,7 @@ public enum StoreKind: CaseIterable, Sendable {
         switch self {
         case .memory: return try SQLiteStore.inMemory()
         case .file:
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mailroom-store-\(UUID().uuidString)")
+            let folder = Scratch.url("mailroom-store")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             return try SQLiteStore(path: folder.appendingPathComponent("mailroom.sqlite").path)
         }

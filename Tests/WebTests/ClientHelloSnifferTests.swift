@@ -59,7 +59,7 @@ struct ClientHelloSnifferTests {
     }
 
     @Test func acmeTLS1GetsTheChallengeCertificateAndEveryoneElseTheSite() async throws {
-        let folder = try Peers.temporaryDirectory("web-alpn")
+        let folder = try Scratch.folder("web-alpn")
         defer { try? FileManager.default.removeItem(at: folder) }
         let (pem, key) = try Self.ordinaryCertificate(["mta-sts.example.org", "mail.example.org"])
         let rootFile = folder.appendingPathComponent("root.pem").path

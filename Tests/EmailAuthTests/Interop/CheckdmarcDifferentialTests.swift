@@ -176,7 +176,7 @@ struct CheckdmarcDifferentialTests {
         let theirs = try await blocking { () throws -> Output in
             let python = try #require(DkimpyInteropTests.python, "CI=true but python3 is not on PATH")
             try #require(Self.hasCheckdmarc, "CI=true but python3 cannot `import checkdmarc`: pip install checkdmarc")
-            let directory = try Peers.temporaryDirectory("checkdmarc")
+            let directory = try Scratch.folder("checkdmarc")
             defer { try? FileManager.default.removeItem(at: directory) }
             let inputURL = directory.appendingPathComponent("input.json")
             try JSONSerialization.data(withJSONObject: ["records": records.map(\.text), "domains": domains]).write(

@@ -44,7 +44,7 @@ struct DkimpyInteropTests {
                 "CI=true but the python3 on PATH cannot `import dkim, nacl`: pip install dkimpy pynacl (PyNaCl is what dkimpy verifies Ed25519 with)"
             )
             let fixture = InteropFixture.shared
-            let directory = try Peers.temporaryDirectory("dkimpy")
+            let directory = try Scratch.folder("dkimpy")
             defer { try? FileManager.default.removeItem(at: directory) }
 
             var records: [String: String] = [:]

@@ -101,7 +101,7 @@ struct DkimpySignedTests {
                 DkimpyInteropTests.hasDkimpy,
                 "CI=true but python3 cannot `import dkim, nacl`: pip install dkimpy pynacl")
             try #require(Self.openssl != nil, "CI=true but openssl is missing: apt-get install openssl")
-            let directory = try Peers.temporaryDirectory("dkimpy-sign")
+            let directory = try Scratch.folder("dkimpy-sign")
             defer { try? FileManager.default.removeItem(at: directory) }
             let messageURL = directory.appendingPathComponent("message")
             try Data(PeerSignedMessage.message).write(to: messageURL)

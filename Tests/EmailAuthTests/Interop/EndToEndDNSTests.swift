@@ -78,7 +78,7 @@ struct EndToEndDNSTests {
             try #require(
                 DkimpyInteropTests.hasDkimpy,
                 "CI=true but python3 cannot `import dkim, nacl`: pip install dkimpy pynacl")
-            let directory = try Peers.temporaryDirectory("e2e-dkim")
+            let directory = try Scratch.folder("e2e-dkim")
             defer { try? FileManager.default.removeItem(at: directory) }
             var paths: [String] = []
             for (i, from) in ["ann@sender.example", "ceo@reject.example"].enumerated() {

@@ -71,7 +71,7 @@ struct OpenDKIMInteropTests {
             try #require(Self.canUnshare, "CI=true but `unshare --net --mount` is refused: run the tests as root")
 
             let fixture = InteropFixture.shared
-            let work = try Peers.temporaryDirectory("opendkim")
+            let work = try Scratch.folder("opendkim")
             defer {
                 // MAILROOM_KEEP_TEST_FILES=1 keeps the zone, messages and tool outputs for a look.
                 if ProcessInfo.processInfo.environment["MAILROOM_KEEP_TEST_FILES"] == nil {

@@ -90,7 +90,7 @@ struct OpenDKIMSignedTests {
         let (messages, records) = try await blocking { () throws -> ([PeerSignedMessage], [String: String]) in
             let opendkim = try #require(Self.opendkim, "CI=true but opendkim is missing: apt-get install opendkim")
             let openssl = try #require(Self.openssl, "CI=true but openssl is missing: apt-get install openssl")
-            let directory = try Peers.temporaryDirectory("opendkim-sign")
+            let directory = try Scratch.folder("opendkim-sign")
             defer { try? FileManager.default.removeItem(at: directory) }
             let keys = try [("rsa1024", 1024), ("rsa2048", 2048), ("rsa4096", 4096), ("ed25519", nil)].map {
                 try Self.makeKey($0.0, bits: $0.1, in: directory, openssl: openssl)

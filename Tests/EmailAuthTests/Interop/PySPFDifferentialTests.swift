@@ -86,7 +86,7 @@ struct PySPFDifferentialTests {
         let theirs = try await blocking { () throws -> [Int: String] in
             let python = try #require(DkimpyInteropTests.python, "CI=true but python3 is not on PATH")
             try #require(Self.hasPySPF, "CI=true but python3 cannot `import spf`: pip install pyspf dnspython")
-            let directory = try Peers.temporaryDirectory("pyspf")
+            let directory = try Scratch.folder("pyspf")
             defer { try? FileManager.default.removeItem(at: directory) }
             let input: [String: Any] = [
                 "zone": generator.zone,
