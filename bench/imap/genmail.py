@@ -210,6 +210,10 @@ def write_maildir(maildir, count, seed=1, uid=None, gid=None, procs=2):
     chunks = [(lo, min(lo + step, count), seed, maildir, uid, gid) for lo in range(0, count, step)]
     with Pool(max(1, procs)) as pool:
         res = list(pool.imap_unordered(write_chunk, chunks))
+        # Workers leave on their own before the with-block's terminate(), which can otherwise
+        # catch one holding the result queue's lock and hang the bench (seen once in idle-memory).
+        pool.close()
+        pool.join()
     return tuple(sum(x[k] for x in res) for k in range(3))
 
 
