@@ -3,7 +3,8 @@ import NIOEmbedded
 import ServerKit
 import Testing
 
-/// What TLS would encrypt at each flush: the splitter keeps it within one 16 KiB buffer's worth.
+/// What TLS would encrypt at each flush: the splitter keeps it within one 16 KiB buffer's worth,
+/// and the gate still sends it to the socket at the protocol's flush only.
 struct TLSWriteSplitterTests {
     /// Stands where TLS stands: records each write, and what each flush would encrypt.
     final class FlushRecorder: ChannelOutboundHandler, @unchecked Sendable {
@@ -27,11 +28,12 @@ struct TLSWriteSplitterTests {
         }
     }
 
-    static func channel() throws -> (EmbeddedChannel, FlushRecorder) {
-        let recorder = FlushRecorder()
+    /// The pipeline of a TLS connection, a recorder standing in for TLS, and one for the socket.
+    static func channel() throws -> (EmbeddedChannel, tls: FlushRecorder, socket: FlushRecorder) {
+        let (tls, socket, gate) = (FlushRecorder(), FlushRecorder(), TLSFlushGate())
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandlers([recorder, TLSWriteSplitter()])
-        return (channel, recorder)
+        try channel.pipeline.syncOperations.addHandlers([socket, gate, tls, TLSWriteSplitter(gate: gate)])
+        return (channel, tls, socket)
     }
 
     /// The write buffer of swift-nio-ssl is 16 KiB and keeps the largest size it ever grew to.
@@ -44,7 +46,7 @@ struct TLSWriteSplitterTests {
         [15_950, 60],
     ])
     func noFlushEncryptsMoreThanOneBuffer(writes: [Int]) throws {
-        let (channel, recorder) = try Self.channel()
+        let (channel, recorder, socket) = try Self.channel()
         var sent: [UInt8] = []
         var promises: [EventLoopFuture<Void>] = []
         for (k, size) in writes.enumerated() {
@@ -59,13 +61,16 @@ struct TLSWriteSplitterTests {
         // Nothing is cut finer than it must be: a flush is added only when the next write would not fit.
         let needed = Self.encrypted(writes) / TLSWriteSplitter.limit
         #expect(recorder.flushes.count <= needed + 2)
+        // The pieces reach the socket together, at the one flush the protocol made.
+        #expect(socket.bytes == sent)
+        #expect(socket.flushes.count == 1)
         for promise in promises { #expect(throws: Never.self) { try promise.wait() } }
         _ = try channel.finish()
     }
 
     /// Small answers pass as they are: one write, flushed when the handler flushes.
     @Test func smallWritesAreNotFlushedEarly() throws {
-        let (channel, recorder) = try Self.channel()
+        let (channel, recorder, _) = try Self.channel()
         channel.write(ByteBuffer(string: "* 1 EXISTS\r\n"), promise: nil)
         channel.write(ByteBuffer(string: "a OK done\r\n"), promise: nil)
         #expect(recorder.flushes.isEmpty)
