@@ -25,7 +25,7 @@ public struct IMAPFramer: Sendable {
         /// synchronizing literal send `+` first, or refuse and call ``skipLiteral()``.
         case literalBegin(command: [UInt8], size: Int, synchronizing: Bool)
         /// The next octets of the literal announced by ``literalBegin(command:size:synchronizing:)``:
-        /// at least 64 KiB, or the rest of the literal.
+        /// at least 256 KiB, or the rest of the literal.
         case literalData([UInt8])
     }
 
@@ -151,7 +151,7 @@ public struct IMAPFramer: Sendable {
     }
 
     /// The least a ``Event/literalData(_:)`` carries, unless it ends the literal.
-    static let streamPiece = 64 * 1024
+    static let streamPiece = 256 * 1024
 
     /// What the buffer keeps when it has been emptied: enough for the commands of a connection
     /// at rest. An upload grows it; most connections then idle for hours, and would each keep

@@ -197,11 +197,11 @@ struct IMAPFramerTests {
             .literalBegin(command: Array("a APPEND INBOX (\\Seen) {11}\r\n".utf8), size: 11, synchronizing: true),
             .literalData(Array("hello world".utf8)), .command(Array("\r\n".utf8)), .command(Array("b NOOP\r\n".utf8)),
         ])
-        // Pieces of 64 KiB at least, whatever the reads bring, then the rest.
-        let big = (0..<150_000).map { UInt8(truncatingIfNeeded: $0) }
+        // Pieces of 256 KiB at least, whatever the reads bring, then the rest.
+        let big = (0..<600_000).map { UInt8(truncatingIfNeeded: $0) }
         var f = IMAPFramer(limits: limits)
         var pieces: [[UInt8]] = []
-        f.append(Array("a APPEND INBOX {150000}\r\n".utf8))
+        f.append(Array("a APPEND INBOX {600000}\r\n".utf8))
         _ = f.next()
         for start in stride(from: 0, to: big.count, by: 16_384) {
             f.append(big[start..<min(big.count, start + 16_384)])
@@ -209,7 +209,7 @@ struct IMAPFramerTests {
                 if case .literalData(let piece) = event { pieces.append(piece) }
             }
         }
-        #expect(pieces.map(\.count) == [65_536, 65_536, 18_928])
+        #expect(pieces.map(\.count) == [262_144, 262_144, 75_712])
         #expect(Array(pieces.joined()) == big)
         // Non-synchronizing, and in one piece with what follows.
         #expect(events(["a APPEND INBOX {6+}\r\nabcdef\r\n"], limits: limits) == [
