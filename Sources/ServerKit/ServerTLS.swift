@@ -37,11 +37,10 @@ public final class TLSWriteSplitter: ChannelOutboundHandler, RemovableChannelHan
     static let recordOverhead = 32
 
     private var unflushed = 0
-    private let gate: TLSFlushGate?
+    private let gate: TLSFlushGate
 
-    /// `gate`: the connection's ``TLSFlushGate``, between TLS and the socket; without one, each
-    /// piece is written to the socket by itself.
-    public init(gate: TLSFlushGate? = nil) {
+    /// `gate`: the connection's ``TLSFlushGate``, between TLS and the socket.
+    public init(gate: TLSFlushGate) {
         self.gate = gate
     }
 
@@ -52,9 +51,9 @@ public final class TLSWriteSplitter: ChannelOutboundHandler, RemovableChannelHan
             if room > 0 {
                 context.write(wrapOutboundOut(buffer.readSlice(length: room)!), promise: nil)
             }
-            gate?.holding = true
+            gate.holding = true
             context.flush()
-            gate?.holding = false
+            gate.holding = false
             unflushed = 0
         }
         unflushed += buffer.readableBytes + Self.recordOverhead

@@ -67,7 +67,6 @@ public enum Peers {
     /// it fails there when the peer is missing), otherwise only when the peer is installed.
     public static func shouldRun(_ available: Bool) -> Bool { available || underCI }
 
-
     public struct RunResult: Sendable {
         public var status: Int32
         public var stdout: String
