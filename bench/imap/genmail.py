@@ -105,6 +105,17 @@ def text_part(text, r, subtype="plain"):
     return (f"Content-Type: text/{subtype}; charset=\"utf-8\"\nContent-Transfer-Encoding: {cte}\n").encode(), body
 
 
+def large_message(size, to, subject):
+    """A message of about `size` octets, CRLF line ends: a short text part and a base64
+    attachment, as a client APPENDs or sends one (the benches that move large messages)."""
+    line = b"TWFpbHJvb20gYmVuY2gsIGEgbGFyZ2UgYXR0YWNobWVudCwgb25lIGxpbmUgb2YgYmFzZTY0LiBBQkNERUZH\r\n"
+    return (b"From: a@example.org\r\nTo: " + to.encode() + b"\r\nSubject: " + subject.encode()
+            + b"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n"
+            b"--b1\r\nContent-Type: text/plain\r\n\r\nThe attachment.\r\n"
+            b"--b1\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + line * (size // len(line)) + b"--b1--\r\n")
+
+
 def make_message(i, seed):
     """Message i: (bytes with LF line ends, unix time of its Date, maildir flag letters,
     (has the subject marker, has the body marker))."""
