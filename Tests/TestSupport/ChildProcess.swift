@@ -1,17 +1,25 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
 
-/// A server the tests start and stop by PID. Spawned with posix_spawn and an empty signal mask:
+/// A program the tests start and stop by PID. Spawned with posix_spawn and an empty signal mask:
 /// the test process blocks most signals on its threads, and a child inheriting that mask (as
-/// with Foundation's `Process`) ignores SIGTERM — NSD does not reset it.
+/// with Foundation's `Process`) ignores SIGTERM — NSD does not reset it. Its end is seen by
+/// `waitpid`. Foundation sees it by a socket pair closing, and a process started at the same
+/// moment elsewhere can inherit that socket and hold it open: a program that has ended then
+/// looks alive while the other one runs (swift-corelibs-foundation issue 4795).
 public final class ChildProcess: Sendable {
     public let path: String
     public let pid: pid_t
+    /// How it ended, once reaped: its exit code, or 128 + the signal that ended it.
+    private let ended = Mutex<Int32?>(nil)
 
-    public init(_ path: String, _ arguments: [String], stderr: String) throws {
+    /// `stdin`, `stdout` and `stderr` are files (`stderr` is appended to).
+    public init(_ path: String, _ arguments: [String], stdin: String = "/dev/null", stdout: String = "/dev/null", stderr: String) throws {
         self.path = path
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -28,8 +36,8 @@ public final class ChildProcess: Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         // Nothing else of ours: a daemon holding a pipe of the test runner open would keep
         // whoever reads it (swift test, CI) waiting after the tests end.
@@ -49,8 +57,23 @@ public final class ChildProcess: Sendable {
 
     /// Still running (reaps it if it has exited).
     public func isRunning() -> Bool {
-        var status: Int32 = 0
-        return waitpid(pid, &status, WNOHANG) == 0
+        reap(blocking: false) == nil
+    }
+
+    /// Its exit code, or 128 + the signal that ended it; nil while it runs.
+    public var status: Int32? { ended.withLock { $0 } }
+
+    @discardableResult
+    private func reap(blocking: Bool) -> Int32? {
+        ended.withLock { ended in
+            if ended != nil { return ended }
+            var status: Int32 = 0
+            let rc = waitpid(pid, &status, blocking ? 0 : WNOHANG)
+            guard rc != 0 else { return nil }
+            // -1: reaped elsewhere; how it ended is not known.
+            ended = rc < 0 ? 255 : (status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + status & 0x7f)
+            return ended
+        }
     }
 
     /// SIGTERM, then SIGKILL after 5 s; always reaped.
@@ -62,7 +85,6 @@ public final class ChildProcess: Sendable {
             usleep(10_000)
         }
         kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        reap(blocking: true)
     }
 }
