@@ -49,11 +49,8 @@ public final class IMAPServerService: Service, Sendable {
         ) { channel, index, client in
             let implicitTLS = listeners[index].implicitTLS
             let session = IMAPSession(env: env, clientIP: client.ip, tlsActive: implicitTLS, loopback: client.loopback)
-            // Every connection keeps a receive buffer between reads, and most are idle: start
-            // it small (an IMAP command or a TLS record of one fits in 512 octets); reads that
-            // fill it grow it, up to 16 KiB for an upload. It never shrinks while the connection
-            // idles, so its largest size is what each connection that once uploaded keeps.
-            try channel.syncOptions?.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 16 * 1024))
+            // Every connection keeps a receive buffer between reads, and most are idle.
+            try channel.syncOptions?.setOption(.recvAllocator, value: smallReceiveBuffers)
             // What a session may have written that the client has not read yet before it stops
             // (a FETCH pauses, file literals wait): a client that stops reading costs this much
             // memory, and no thread.

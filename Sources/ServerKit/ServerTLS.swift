@@ -10,11 +10,16 @@ import NIOSSL
 /// one read of 16 KiB, and TLS encrypts at most ``TLSWriteSplitter/limit`` octets at a time, so the
 /// buffers stay at 32 KiB (64 KiB at most) and 16 KiB, whatever passed. The pieces of a large
 /// answer still leave together, in one system call, when the protocol's handler flushes.
+/// Reads into a buffer that starts at 512 octets (a command, or a TLS record of one) and grows
+/// to 16 KiB at most: it never shrinks while a connection idles, so its largest size is what
+/// each connection that once uploaded keeps.
+public let smallReceiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 16 * 1024)
+
 public enum ServerTLS {
     /// Adds TLS to `channel`: last in the pipeline for a connection being set up, `first` for
     /// STARTTLS (then the clear-text handlers are already there). Call it on the channel's loop.
     public static func add(_ tls: NIOSSLContext, to channel: any Channel, first: Bool = false) throws {
-        try channel.syncOptions?.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 16 * 1024))
+        try channel.syncOptions?.setOption(.recvAllocator, value: smallReceiveBuffers)
         try channel.syncOptions?.setOption(.maxMessagesPerRead, value: 1)
         let gate = TLSFlushGate()
         let handlers: [any ChannelHandler] = [gate, NIOSSLServerHandler(context: tls), TLSWriteSplitter(gate: gate)]

@@ -15,16 +15,21 @@ def quote(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def unverified_tls():
+    """A TLS client context that accepts the server's self-signed certificate (loopback benches)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 class Conn:
     def __init__(self, host, port, timeout=600, tls=False):
         """`tls`: implicit TLS (IMAPS), the server's certificate not checked (loopback benches)."""
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if tls:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            self.sock = context.wrap_socket(self.sock)
+            self.sock = unverified_tls().wrap_socket(self.sock)
         self.buf = bytearray()
         self.n = 0
         self.greeting = self._read_line()
