@@ -49,7 +49,7 @@ struct ConfigReloadTests {
             try original.replacingOccurrences(
                 of: "max_message_size = 1000000", with: "max_message_size = 2000000\ntrusted_networks = [\"127.0.0.1/32\"]"
             ).write(toFile: s.configPath, atomically: true, encoding: .utf8)
-            kill(s.process!.processIdentifier, SIGHUP)
+            kill(s.process!.pid, SIGHUP)
             #expect(Peers.eventually(10) { s.log.contains("configuration reload: applied SMTP limits and trusted networks") }, "\(s.log)")
 
             let ehlo = Peers.converse(port: smtp, "EHLO c.test\r\nQUIT\r\n")
@@ -59,14 +59,14 @@ struct ConfigReloadTests {
 
             // A file that does not load changes nothing.
             try "hostname = \"not a host\"\n".write(toFile: s.configPath, atomically: true, encoding: .utf8)
-            kill(s.process!.processIdentifier, SIGHUP)
+            kill(s.process!.pid, SIGHUP)
             #expect(Peers.eventually(10) { s.log.contains("kept the running configuration") }, "\(s.log)")
             #expect(Peers.converse(port: smtp, "EHLO c.test\r\nQUIT\r\n").contains("SIZE 2000000"))
 
             // Listeners need a restart, and the reload says so.
             try original.replacingOccurrences(of: "imaps = [\"127.0.0.1:0\"]", with: "imaps = []")
                 .write(toFile: s.configPath, atomically: true, encoding: .utf8)
-            kill(s.process!.processIdentifier, SIGHUP)
+            kill(s.process!.pid, SIGHUP)
             #expect(Peers.eventually(10) { s.log.contains("restart to apply listeners") }, "\(s.log)")
             #expect(Peers.converse(port: smtp, "EHLO c.test\r\nQUIT\r\n").contains("SIZE 1000000"), "back to the first limits")
         }

@@ -23,7 +23,7 @@ import TestSupport
             defer { s.stop() }
             let running = try s.cli(["serve", "--check-config"])
             #expect(running.status == 0, "\(running.err)")
-            #expect(running.out.contains("in use by the running server, pid \(s.process!.processIdentifier)"), "\(running.out)")
+            #expect(running.out.contains("in use by the running server, pid \(s.process!.pid)"), "\(running.out)")
             #expect(try s.cli(["domain", "add", "example.org"]).status == 0, "the server still works")
         }
     }
@@ -71,7 +71,7 @@ import TestSupport
             try s.start()
             defer { s.stop() }
             #expect(try s.waitForPorts(["SMTP (MX)"]) == [low])
-            let status = try String(contentsOfFile: "/proc/\(s.process!.processIdentifier)/status", encoding: .utf8)
+            let status = try String(contentsOfFile: "/proc/\(s.process!.pid)/status", encoding: .utf8)
             let nobody = try #require(getpwnam("nobody")).pointee.pw_uid
             #expect(status.contains("Uid:\t\(nobody)\t\(nobody)\t\(nobody)\t\(nobody)"), "\(status)")
             #expect(status.contains("CapEff:\t0000000000000400"), "only CAP_NET_BIND_SERVICE: \(status)")

@@ -199,7 +199,7 @@ struct OutboundInteropTests {
             }
             // The peer is down: everything waits. Then the server dies without warning.
             #expect(Peers.eventually { ((try? s.cli(["queue", "list", "--status", "deferred"]).out) ?? "").split(separator: "\n").count == 21 })
-            kill(s.process!.processIdentifier, SIGKILL)
+            kill(s.process!.pid, SIGKILL)
             s.process!.waitUntilExit()
             let peer = try #require(try PostfixPeer.start(domain: "remote.test", port: port))
             defer { peer.destroy() }

@@ -8,7 +8,7 @@ final class ServerProcess: @unchecked Sendable {
     let root: URL
     let configPath: String
     let dataDir: String
-    private(set) var process: Process?
+    private(set) var process: ChildProcess?
     private(set) var output = URL(fileURLWithPath: "/dev/null")
 
     static var binary: String {
@@ -64,27 +64,20 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     deinit {
-        if let p = process, p.isRunning { p.terminate() }
+        process?.stop()
         try? FileManager.default.removeItem(at: root)
     }
 
     /// Starts the server and waits until its admin API listens.
     func start() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = ["serve", "--config", configPath]
         output = root.appendingPathComponent("serve-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        p.standardOutput = handle
-        p.standardError = handle
         try? FileManager.default.removeItem(atPath: dataDir + "/admin-url")
-        try p.run()
+        let p = try ChildProcess(Self.binary, ["serve", "--config", configPath], stdout: output.path, stderr: output.path)
         process = p
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if FileManager.default.fileExists(atPath: dataDir + "/admin-url") { return }
-            if !p.isRunning { throw ProcessFailure(message: "server exited: \(log)") }
+            if !p.isRunning() { throw ProcessFailure(message: "server exited: \(log)") }
             Thread.sleep(forTimeInterval: 0.05)
         }
         throw ProcessFailure(message: "server did not start within 30 s: \(log)")
@@ -115,12 +108,7 @@ final class ServerProcess: @unchecked Sendable {
     @discardableResult
     func stop() -> Int32 {
         guard let p = process else { return -1 }
-        p.terminate()
-        let deadline = Date().addingTimeInterval(20)
-        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        p.waitUntilExit()
-        return p.terminationStatus
+        return p.stop(grace: .seconds(20))
     }
 
     struct Result {

@@ -267,7 +267,7 @@ struct WebListenerTests {
                 if c.status == 404 { #expect(answer.body == "not found\n") }
             }
             #expect(answers[12].headers["allow"] == "POST")
-            #expect(s.process?.isRunning == true)
+            #expect(s.process?.isRunning() == true)
         }
     }
 }

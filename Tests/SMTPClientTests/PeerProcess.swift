@@ -62,29 +62,19 @@ enum Peer {
 }
 
 /// A running program started by a test, stopped by its PID.
-final class PeerProcess: @unchecked Sendable {
-    let process = Process()
+final class PeerProcess: Sendable {
+    let process: ChildProcess
     let outputURL: URL
 
     init(_ path: String, _ arguments: [String]) throws {
         outputURL = Scratch.url("smtpclient-peer", extension: "out")
-        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let handle = try FileHandle(forWritingTo: outputURL)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        process = try ChildProcess(path, arguments, stdout: outputURL.path, stderr: outputURL.path)
     }
 
     var output: String { (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "" }
 
     func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            for _ in 0..<100 where process.isRunning { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
+        process.stop(grace: .seconds(2))
         try? FileManager.default.removeItem(at: outputURL)
     }
 }

@@ -18,7 +18,7 @@ public final class ChildProcess: Sendable {
     /// How it ended, once reaped: its exit code, or 128 + the signal that ended it.
     private let ended = Mutex<Int32?>(nil)
 
-    /// `stdin`, `stdout` and `stderr` are files (`stderr` is appended to).
+    /// `stdin`, `stdout` and `stderr` are files; output is appended, so both may name one file.
     public init(_ path: String, _ arguments: [String], stdin: String = "/dev/null", stdout: String = "/dev/null", stderr: String) throws {
         self.path = path
         var attributes = posix_spawnattr_t()
@@ -37,7 +37,7 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         // Nothing else of ours: a daemon holding a pipe of the test runner open would keep
         // whoever reads it (swift test, CI) waiting after the tests end.
@@ -76,15 +76,21 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    /// SIGTERM, then SIGKILL after 5 s; always reaped.
-    public func stop() {
-        guard isRunning() else { return }
-        kill(pid, SIGTERM)
-        for _ in 0..<500 {
-            guard isRunning() else { return }
-            usleep(10_000)
+    /// SIGTERM, then SIGKILL after `grace`; always reaped. Returns how it ended (see ``status``).
+    @discardableResult
+    public func stop(grace: Duration = .seconds(5)) -> Int32 {
+        if isRunning() {
+            kill(pid, SIGTERM)
+            let deadline = ContinuousClock.now + grace
+            while isRunning(), ContinuousClock.now < deadline { usleep(10_000) }
+            if isRunning() { kill(pid, SIGKILL) }
         }
-        kill(pid, SIGKILL)
-        reap(blocking: true)
+        return waitUntilExit()
+    }
+
+    /// Waits for it to end; returns how it ended (see ``status``).
+    @discardableResult
+    public func waitUntilExit() -> Int32 {
+        reap(blocking: true) ?? 255
     }
 }
