@@ -23,7 +23,10 @@ public enum ServerTLS {
         try channel.syncOptions?.setOption(.maxMessagesPerRead, value: 1)
         let gate = TLSFlushGate()
         let handlers: [any ChannelHandler] = [gate, NIOSSLServerHandler(context: tls), TLSWriteSplitter(gate: gate)]
-        try channel.pipeline.syncOperations.addHandlers(handlers, position: first ? .first : .last)
+        // swift-nio-ssl takes its two lasting buffers from the channel's allocator as it is added.
+        try PagedBuffers.lent(to: channel) {
+            try channel.pipeline.syncOperations.addHandlers(handlers, position: first ? .first : .last)
+        }
     }
 }
 
