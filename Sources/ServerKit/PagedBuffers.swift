@@ -62,14 +62,16 @@ enum PagedBuffers {
                 base.storeBytes(of: 0, as: Int.self)
                 return base + header
             }
-            guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED
-            else { return nil }
+            let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            guard let base, base != MAP_FAILED else { return nil }
             base.storeBytes(of: length, as: Int.self)
             return base + header
         }
 
         /// Rare (the clear-text buffer grows for a large read): a new block and a copy.
-        static func reallocate(_ pointer: UnsafeMutableRawPointer?, from old: Int, to size: Int) -> UnsafeMutableRawPointer? {
+        static func reallocate(
+            _ pointer: UnsafeMutableRawPointer?, from old: Int, to size: Int
+        ) -> UnsafeMutableRawPointer? {
             guard let pointer else { return allocate(size) }
             guard let moved = allocate(size) else { return nil }
             moved.copyMemory(from: pointer, byteCount: min(old, size))

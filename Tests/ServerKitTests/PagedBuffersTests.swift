@@ -27,9 +27,8 @@ struct PagedBuffersTests {
 
     @Test(arguments: [true, false])
     func bytesSurviveGrowthAndCopies(madeWhileAdding: Bool) {
-        var buffer =
-            madeWhileAdding
-            ? PagedBuffers.whileAdding { pagedBuffers.buffer(capacity: 32 * 1024) } : pagedBuffers.buffer(capacity: 16 * 1024)
+        let make = { pagedBuffers.buffer(capacity: 32 * 1024) }
+        var buffer = madeWhileAdding ? PagedBuffers.whileAdding(make) : make()
         let first = Self.bytes(20_000, seed: 1)
         buffer.writeBytes(first)
         let copy = buffer
