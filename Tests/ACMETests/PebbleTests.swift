@@ -18,7 +18,7 @@ import X509
 /// Mailroom's ACME against Pebble: real HTTP-01 validation of our `acme_http` listener,
 /// certificates that chain to Pebble's root, a failed validation retried, a forced renewal
 /// seen by a new TLS connection.
-@Suite(.serialized, .offTheSharedPool, .enabled(if: Peers.shouldRun(PebblePeer.available)))
+@Suite(.serialized, .enabled(if: Peers.shouldRun(PebblePeer.available)))
 struct PebbleTests {
     /// A whole Mailroom in this process with `[acme]` pointing at `pebble`, its IMAPS on a free port.
     final class Server: Sendable {

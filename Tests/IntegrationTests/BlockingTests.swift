@@ -12,11 +12,4 @@ struct BlockingTests {
         }
         #expect(!ThreadPerJobExecutor.isCurrent, "back on the shared pool afterwards")
     }
-
-    /// `.offTheSharedPool`: the whole test, before and after each await, runs off the shared pool.
-    @Test(.offTheSharedPool, .timeLimit(.minutes(1))) func aMarkedTestRunsOffTheSharedPoolThroughout() async throws {
-        #expect(ThreadPerJobExecutor.isCurrent)
-        try await Task.sleep(for: .milliseconds(10))
-        #expect(ThreadPerJobExecutor.isCurrent)
-    }
 }

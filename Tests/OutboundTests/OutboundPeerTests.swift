@@ -72,8 +72,7 @@ final class RunnerHarness: Sendable {
     }
 }
 
-@Suite(.serialized, .offTheSharedPool, .enabled(if: Peers.shouldRun(Peers.find("postfix") != nil)))
-struct OutboundPeerTests {
+@Suite(.serialized, .enabled(if: Peers.shouldRun(Peers.find("postfix") != nil))) struct OutboundPeerTests {
     /// A Postfix for remote.test. The suite is skipped outside CI when Postfix is missing; one
     /// that is found but does not start fails the test (never a silent pass).
     func peer(port: Int = Peers.freePort(), access: [String: String] = [:], mainCF: String = "") throws -> PostfixPeer {

@@ -3,7 +3,7 @@ import TestSupport
 import SMTPClient
 import Testing
 
-@Suite(.serialized, .offTheSharedPool) struct PostfixInteropTests {
+@Suite(.serialized) struct PostfixInteropTests {
     static let tools = ["/usr/sbin/postfix", "/usr/bin/openssl"]
     static let domain = "test.example"
 

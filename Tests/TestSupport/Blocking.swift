@@ -1,5 +1,4 @@
 import Foundation
-import Testing
 
 /// Runs blocking test code (child processes, sockets read to the end, sleeps) on a thread of its
 /// own instead of one of the few threads all async tests share. With two cores the shared pool
@@ -11,27 +10,6 @@ import Testing
 /// the test's task-local context).
 public func blocking<T>(_ body: () throws -> T) async throws -> T {
     try await withTaskExecutorPreference(ThreadPerJobExecutor.shared) { try body() }
-}
-
-/// Runs each test it marks (every test, on a suite) wholly as ``blocking`` code, awaits and all:
-/// for tests that start and stop peers (Postfix, Pebble) synchronously between their awaits.
-/// On the shared pool each such start or stop held one of its two threads for seconds; other
-/// tests, and the test's own time limit, waited (a Postfix test took 216 s under a 1-minute limit).
-public struct OffTheSharedPool: TestTrait, SuiteTrait, TestScoping {
-    public var isRecursive: Bool { true }
-
-    public func provideScope(
-        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
-    ) async throws {
-        // Called for the suite too (without a test case): its tests get their own scope.
-        guard testCase != nil else { return try await function() }
-        try await withTaskExecutorPreference(ThreadPerJobExecutor.shared) { try await function() }
-    }
-}
-
-extension Trait where Self == OffTheSharedPool {
-    /// See ``OffTheSharedPool``.
-    public static var offTheSharedPool: Self { Self() }
 }
 
 /// Each job gets a fresh thread: the jobs are the stretches of a blocking test between its
