@@ -1,6 +1,11 @@
 import NIOCore
 import NIOSSL
 
+/// Reads into a buffer that starts at 512 octets (a command, or a TLS record of one) and grows
+/// to 16 KiB at most: it never shrinks while a connection idles, so its largest size is what
+/// each connection that once uploaded keeps.
+public let smallReceiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 16 * 1024)
+
 /// TLS on a server connection, set up so that a connection at rest keeps little memory.
 ///
 /// swift-nio-ssl (2.37) keeps two buffers for the life of a connection, and never shrinks them:
@@ -9,12 +14,9 @@ import NIOSSL
 /// left an IMAPS connection holding about half a megabyte. Here a read completion brings at most
 /// one read of 16 KiB, and TLS encrypts at most ``TLSWriteSplitter/limit`` octets at a time, so the
 /// buffers stay at 32 KiB (64 KiB at most) and 16 KiB, whatever passed. The pieces of a large
-/// answer still leave together, in one system call, when the protocol's handler flushes.
-/// Reads into a buffer that starts at 512 octets (a command, or a TLS record of one) and grows
-/// to 16 KiB at most: it never shrinks while a connection idles, so its largest size is what
-/// each connection that once uploaded keeps.
-public let smallReceiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 16 * 1024)
-
+/// answer still leave together, in one system call, when the protocol's handler flushes. The two
+/// buffers start in pages of their own (``pagedBuffers``), so a fresh connection holds only what
+/// it wrote of them.
 public enum ServerTLS {
     /// Adds TLS to `channel`: last in the pipeline for a connection being set up, `first` for
     /// STARTTLS (then the clear-text handlers are already there). Call it on the channel's loop.

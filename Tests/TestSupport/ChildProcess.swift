@@ -76,14 +76,19 @@ public final class ChildProcess: Sendable {
         }
     }
 
+    /// Waits at most `limit` for it to end; returns how it ended (see ``status``), nil if it runs on.
+    public func wait(for limit: Duration) -> Int32? {
+        let deadline = ContinuousClock.now + limit
+        while isRunning(), ContinuousClock.now < deadline { usleep(10_000) }
+        return status
+    }
+
     /// SIGTERM, then SIGKILL after `grace`; always reaped. Returns how it ended (see ``status``).
     @discardableResult
     public func stop(grace: Duration = .seconds(5)) -> Int32 {
         if isRunning() {
             kill(pid, SIGTERM)
-            let deadline = ContinuousClock.now + grace
-            while isRunning(), ContinuousClock.now < deadline { usleep(10_000) }
-            if isRunning() { kill(pid, SIGKILL) }
+            if wait(for: grace) == nil { kill(pid, SIGKILL) }
         }
         return waitUntilExit()
     }

@@ -87,16 +87,16 @@ public enum Peers {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let files = ["in", "out", "err"].map { scratch.appendingPathComponent($0) }
         try Data((input ?? "").utf8).write(to: files[0])
-        for file in files.dropFirst() { FileManager.default.createFile(atPath: file.path, contents: nil) }
         let child = try ChildProcess(path, args, stdin: files[0].path, stdout: files[1].path, stderr: files[2].path)
-        let deadline = Date().addingTimeInterval(timeout)
-        while child.isRunning(), Date() < deadline { usleep(10_000) }
-        if child.isRunning() {
+        let status: Int32
+        if let ended = child.wait(for: .milliseconds(Int(timeout * 1000))) {
+            status = ended
+        } else {
             Issue.record("\(path) \(args.joined(separator: " ")) ran longer than \(timeout) s and was stopped")
-            child.stop()
+            status = child.stop()
         }
         return RunResult(
-            status: child.status ?? 255, stdout: String(decoding: try Data(contentsOf: files[1]), as: UTF8.self),
+            status: status, stdout: String(decoding: try Data(contentsOf: files[1]), as: UTF8.self),
             stderr: String(decoding: try Data(contentsOf: files[2]), as: UTF8.self))
     }
 
