@@ -15,20 +15,115 @@ public let smallReceiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, in
 /// one read of 16 KiB, and TLS encrypts at most ``TLSWriteSplitter/limit`` octets at a time, so the
 /// buffers stay at 32 KiB (64 KiB at most) and 16 KiB, whatever passed. The pieces of a large
 /// answer still leave together, in one system call, when the protocol's handler flushes. The two
-/// buffers start in pages of their own (``pagedBuffers``), so a fresh connection holds only what
-/// it wrote of them.
+/// buffers start in pages of their own (``pagedBuffers``), so a connection holds only what it wrote
+/// of them, and nothing once it has been quiet for a moment (``TLSRest``).
 public enum ServerTLS {
     /// Adds TLS to `channel`: last in the pipeline for a connection being set up, `first` for
     /// STARTTLS (then the clear-text handlers are already there). Call it on the channel's loop.
-    public static func add(_ tls: NIOSSLContext, to channel: any Channel, first: Bool = false) throws {
+    /// `quiet`: see ``TLSRest/quiet``.
+    public static func add(
+        _ tls: NIOSSLContext, to channel: any Channel, first: Bool = false, quiet: TimeAmount = TLSRest.quiet
+    ) throws {
         try channel.syncOptions?.setOption(.recvAllocator, value: smallReceiveBuffers)
         try channel.syncOptions?.setOption(.maxMessagesPerRead, value: 1)
         let gate = TLSFlushGate()
         let handlers: [any ChannelHandler] = [gate, NIOSSLServerHandler(context: tls), TLSWriteSplitter(gate: gate)]
         // swift-nio-ssl takes its two lasting buffers from the channel's allocator as it is added.
-        try PagedBuffers.lent(to: channel) {
+        let buffers = try PagedBuffers.lent(to: channel) {
             try channel.pipeline.syncOperations.addHandlers(handlers, position: first ? .first : .last)
         }
+        try channel.pipeline.syncOperations.addHandler(
+            TLSRest(buffers: buffers, quiet: quiet), position: .before(handlers[0]))
+    }
+}
+
+/// Next to the socket, before TLS: once the connection has been quiet for ``quiet`` (nothing read,
+/// nothing written, nothing waiting to be sent), gives the pages of swift-nio-ssl's two lasting
+/// buffers back to the system. Most connections are mail clients that idle for hours after they
+/// sync, and those pages were most of what TLS added to one (8 of 22 KB).
+///
+/// At that moment nothing in those buffers is still to be read: swift-nio-ssl hands on all the
+/// clear text it decrypted when a read completes, and all the cipher text it encrypted when it
+/// flushes; the protocol's handler copies what it reads (the handlers of IMAP, SMTP and
+/// ManageSieve all do); and the socket holds no write that could still refer to them. The next
+/// read or write finds zeroed pages, and takes them back.
+public final class TLSRest: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    /// How long a connection is quiet before it gives its buffers' pages back: it does so between
+    /// once and twice this after the last read or write. Taking them back costs two page faults.
+    public static let quiet = TimeAmount.seconds(1)
+
+    let buffers: [Int]
+    private let quiet: TimeAmount
+    /// Reads and writes since the last look.
+    private var traffic = 0
+    private var nextLook: Scheduled<Void>?
+
+    /// `buffers`: the mappings ``PagedBuffers/lent(to:_:)`` made as TLS was added.
+    init(buffers: [Int], quiet: TimeAmount = TLSRest.quiet) {
+        self.buffers = buffers
+        self.quiet = quiet
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        lookLater(context: context)
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        lookLater(context: context)
+        context.fireChannelActive()
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        traffic += 1
+        lookLater(context: context)
+        context.fireChannelRead(data)
+    }
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        traffic += 1
+        lookLater(context: context)
+        context.write(data, promise: promise)
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        stopLooking()
+        context.fireChannelInactive()
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        stopLooking()
+    }
+
+    private func lookLater(context: ChannelHandlerContext) {
+        // Never for a closed connection: the task would keep the handler until it ran.
+        guard nextLook == nil, !buffers.isEmpty, context.channel.isActive else { return }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        nextLook = context.eventLoop.scheduleTask(in: quiet) {
+            let (handler, context) = bound.value
+            handler.nextLook = nil
+            handler.look(context: context)
+        }
+    }
+
+    private func look(context: ChannelHandlerContext) {
+        let unsent = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? nil
+        if traffic == 0, unsent == 0 {
+            // Until the next read or write, which looks again.
+            PagedBuffers.release(buffers)
+        } else {
+            traffic = 0
+            lookLater(context: context)
+        }
+    }
+
+    private func stopLooking() {
+        nextLook?.cancel()
+        nextLook = nil
     }
 }
 
