@@ -28,6 +28,8 @@ struct PebbleTests {
         let imapsPort: Int
         let adminURL = URLBox()
         let dataDir: DataDirectory
+        /// What ``status(within:_:)`` last saw, for a test that waited in vain.
+        let lastSeen = Mutex("nothing")
 
         /// The web listener's port, when `web` asked for one.
         let webPort: Int?
@@ -104,13 +106,19 @@ struct PebbleTests {
             return try AdminJSON.decoder().decode(TLSStatusView.self, from: Data(r.body))
         }
 
-        /// Waits (up to `seconds`) for the status to satisfy `condition`, returning it.
+        /// Waits (up to `seconds`) for the status to satisfy `condition`, returning it. Counts
+        /// tries as well as time, up to twice as long: while other tests hold the shared threads,
+        /// neither this task nor the server's ACME client may run for many seconds.
         func status(within seconds: Double = 180, _ condition: (TLSCertificateView) -> Bool) async throws
             -> TLSCertificateView?
         {
-            let deadline = Date().addingTimeInterval(seconds)
-            while Date() < deadline {
-                if let c = try await admin(.GET, "/api/v1/tls").certificates.first, condition(c) { return c }
+            let (deadline, last) = (Date().addingTimeInterval(seconds), Date().addingTimeInterval(2 * seconds))
+            var tries = 0
+            while Date() < deadline || (tries < Int(seconds * 5) && Date() < last) {
+                tries += 1
+                let c = try await admin(.GET, "/api/v1/tls").certificates.first
+                lastSeen.withLock { $0 = "\(Date()): \(c.map { "\($0)" } ?? "no certificate")" }
+                if let c, condition(c) { return c }
                 try await Task.sleep(for: .milliseconds(200))
             }
             return nil
@@ -158,16 +166,20 @@ struct PebbleTests {
 
     func withPebble(_ body: (PebblePeer, Int, URL) async throws -> Void) async throws {
         let httpPort = Peers.freePort()
-        let pebble = try PebblePeer.start(httpPort: httpPort)
+        // Pebble starts and stops off the threads all async tests share: each takes seconds, and
+        // meanwhile the in-process server and this test's waits need those threads.
+        let pebble = try await blocking { try PebblePeer.start(httpPort: httpPort) }
         let folder = try Scratch.folder("mailroom-acme")
-        defer {
-            pebble.stop()
+        func cleanUp() async {
+            _ = try? await blocking { pebble.stop() }
             try? FileManager.default.removeItem(at: folder)
         }
         do { try await body(pebble, httpPort, folder) } catch {
             Issue.record("pebble's log: \(pebble.log.suffix(3000))")
+            await cleanUp()
             throw error
         }
+        await cleanUp()
     }
 
     @Test func obtainsACertificateForTwoNamesByHTTP01() async throws {
@@ -176,14 +188,14 @@ struct PebbleTests {
             let data = folder.appendingPathComponent("data")
             // In a function of its own, so that the server (and its hold on the data folder) is
             // gone before the restart below.
-            func firstRun() async throws -> (TLSCertificateView?, DataDirectory) {
+            func firstRun() async throws -> (TLSCertificateView?, DataDirectory, String) {
                 let server = try Server(pebble: pebble, httpPort: httpPort, names: names, folder: data)
                 let status = try await server.status { $0.source == "acme" }
                 await server.stop()
-                return (status, server.dataDir)
+                return (status, server.dataDir, server.lastSeen.withLock { $0 })
             }
-            let (status, dataDir) = try await firstRun()
-            let got = try #require(status, "no ACME certificate within 60 s")
+            let (status, dataDir, lastSeen) = try await firstRun()
+            let got = try #require(status, "no ACME certificate within 180 s; last seen at \(lastSeen)")
             #expect(Set(got.names) == Set(names))
             #expect(got.lastError == nil)
             #expect(got.issuer.contains("Pebble"))
