@@ -35,7 +35,7 @@ struct PagedBuffersTests {
         @Test func releasedPagesGoBackAndComeBackOnUse() {
             var (buffer, mappings) = PagedBuffers.mapping { pagedBuffers.buffer(capacity: 32 * 1024) }
             buffer.writeBytes(Self.bytes(20_000, seed: 1))
-            #expect(PagedBuffers.residentPages(mappings) == 5)
+            #expect(PagedBuffers.residentPages(mappings) == (20_000 + PagedBuffers.page - 1) / PagedBuffers.page)
             PagedBuffers.release(mappings)
             #expect(PagedBuffers.residentPages(mappings) == 0)
             buffer.clear()
@@ -53,7 +53,7 @@ struct PagedBuffersTests {
             #expect(buffer.capacity >= 50_000)
             #expect(Self.address(buffer) % Int(getpagesize()) == 0)
             #expect(Array(buffer.readableBytesView) == Self.bytes(50_000, seed: 3))
-            #expect(PagedBuffers.residentPages(mappings) >= 12)
+            #expect(PagedBuffers.residentPages(mappings) >= 50_000 / PagedBuffers.page)
             PagedBuffers.release(mappings)
             #expect(PagedBuffers.residentPages(mappings) == 0)
         }
