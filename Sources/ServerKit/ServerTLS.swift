@@ -40,7 +40,7 @@ public enum ServerTLS {
 /// Next to the socket, before TLS: once the connection has been quiet for ``quiet`` (nothing read,
 /// nothing written, nothing waiting to be sent), gives the pages of swift-nio-ssl's two lasting
 /// buffers back to the system. Most connections are mail clients that idle for hours after they
-/// sync, and those pages were most of what TLS added to one (8 of 22 KB).
+/// sync, and those pages were almost half of what TLS added to an idle one (8 of 18 KB).
 ///
 /// At that moment nothing in those buffers is still to be read: swift-nio-ssl hands on all the
 /// clear text it decrypted when a read completes, and all the cipher text it encrypted when it
