@@ -11,62 +11,56 @@ import Testing
 /// back, and reads and writes as before when it wakes.
 struct TLSRestTests {
     #if os(Linux)
-        /// A mapping with `pages` pages written, as swift-nio-ssl's buffers are after a handshake.
-        static func touchedMapping(pages: Int) -> (ByteBuffer, [Int]) {
+        /// Runs `body` with a connected channel whose ``TLSRest`` holds one mapping with two pages
+        /// written, as swift-nio-ssl's buffers are after a handshake.
+        static func withQuietChannel(_ body: (EmbeddedChannel, [Int]) throws -> Void) throws {
             var (buffer, mappings) = PagedBuffers.mapping { pagedBuffers.buffer(capacity: 32 * 1024) }
-            buffer.writeBytes([UInt8](repeating: 7, count: pages * PagedBuffers.page))
+            buffer.writeBytes([UInt8](repeating: 7, count: 2 * PagedBuffers.page))
             buffer.clear()
-            return (buffer, mappings)
-        }
-
-        static func quietChannel() throws -> (EmbeddedChannel, ByteBuffer, [Int]) {
-            let (buffer, mappings) = touchedMapping(pages: 2)
             let channel = EmbeddedChannel(handler: TLSRest(buffers: mappings, quiet: .seconds(1)))
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-            return (channel, buffer, mappings)
+            try withExtendedLifetime(buffer) { try body(channel, mappings) }
+            _ = try channel.finish()
         }
 
         @Test func aQuietConnectionGivesThePagesBackAfterAMoment() throws {
-            let (channel, buffer, mappings) = try Self.quietChannel()
-            channel.embeddedEventLoop.advanceTime(by: .milliseconds(999))
-            #expect(PagedBuffers.residentPages(mappings) == 2)
-            channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
-            #expect(PagedBuffers.residentPages(mappings) == 0)
-            withExtendedLifetime(buffer) {}
-            _ = try channel.finish()
+            try Self.withQuietChannel { channel, mappings in
+                channel.embeddedEventLoop.advanceTime(by: .milliseconds(999))
+                #expect(PagedBuffers.residentPages(mappings) == 2)
+                channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+                #expect(PagedBuffers.residentPages(mappings) == 0)
+            }
         }
 
         @Test func readsAndWritesPutItOff() throws {
-            let (channel, buffer, mappings) = try Self.quietChannel()
-            for step in 0..<4 {
-                channel.embeddedEventLoop.advanceTime(by: .milliseconds(700))
-                if step % 2 == 0 {
-                    try channel.writeInbound(ByteBuffer(string: "a NOOP\r\n"))
-                } else {
-                    try channel.writeOutbound(ByteBuffer(string: "a OK\r\n"))
+            try Self.withQuietChannel { channel, mappings in
+                for step in 0..<4 {
+                    channel.embeddedEventLoop.advanceTime(by: .milliseconds(700))
+                    if step % 2 == 0 {
+                        try channel.writeInbound(ByteBuffer(string: "a NOOP\r\n"))
+                    } else {
+                        try channel.writeOutbound(ByteBuffer(string: "a OK\r\n"))
+                    }
+                    #expect(PagedBuffers.residentPages(mappings) == 2, "step \(step)")
                 }
-                #expect(PagedBuffers.residentPages(mappings) == 2, "step \(step)")
+                // Quiet from here: released between one and two moments after the last write.
+                channel.embeddedEventLoop.advanceTime(by: .milliseconds(999))
+                #expect(PagedBuffers.residentPages(mappings) == 2)
+                channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+                #expect(PagedBuffers.residentPages(mappings) == 0)
             }
-            // Quiet from here: released between one and two moments after the last write.
-            channel.embeddedEventLoop.advanceTime(by: .milliseconds(999))
-            #expect(PagedBuffers.residentPages(mappings) == 2)
-            channel.embeddedEventLoop.advanceTime(by: .seconds(1))
-            #expect(PagedBuffers.residentPages(mappings) == 0)
-            withExtendedLifetime(buffer) {}
-            _ = try channel.finish()
         }
 
         /// A write the socket has not sent may still refer to the cipher-text buffer.
         @Test func notWhileAWriteWaitsToBeSent() throws {
-            let (channel, buffer, mappings) = try Self.quietChannel()
-            channel.write(ByteBuffer(string: "* 1 EXISTS\r\n"), promise: nil)
-            channel.embeddedEventLoop.advanceTime(by: .seconds(5))
-            #expect(PagedBuffers.residentPages(mappings) == 2)
-            channel.flush()
-            channel.embeddedEventLoop.advanceTime(by: .seconds(1))
-            #expect(PagedBuffers.residentPages(mappings) == 0)
-            withExtendedLifetime(buffer) {}
-            _ = try channel.finish()
+            try Self.withQuietChannel { channel, mappings in
+                channel.write(ByteBuffer(string: "* 1 EXISTS\r\n"), promise: nil)
+                channel.embeddedEventLoop.advanceTime(by: .seconds(5))
+                #expect(PagedBuffers.residentPages(mappings) == 2)
+                channel.flush()
+                channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+                #expect(PagedBuffers.residentPages(mappings) == 0)
+            }
         }
 
         /// Answers each line with `n` octets when the line is a number `n`, else echoes it; copies
