@@ -48,7 +48,7 @@ extension IMAPSession {
     func fetch(_ set: SequenceSet, _ items: [FetchAttribute], _ modifiers: FetchModifiers, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
         let sel = try selectedMailbox()
         let list = try targets(set, uid: uid, in: sel)
-        if modifiers.changedSince != nil || items.contains(.modseq) { enabled.insert("CONDSTORE") }
+        if modifiers.changedSince != nil || items.contains(.modseq) { enableCondstore(out: out) }
         if modifiers.vanished, let since = modifiers.changedSince {
             guard qresync else { throw IMAPError.bad("ENABLE QRESYNC first") }
             let largest = UInt32(clamping: sel.uids.last ?? 0)
@@ -58,9 +58,28 @@ extension IMAPSession {
         }
         guard let lo = list.first?.uid, let hi = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
         if items.allSatisfy(Self.isStored), list.count * 8 >= Int(hi - lo + 1) {
-            return try fetchStored(list, from: 0, missed: [], items, modifiers, tag: tag, out: out)
+            return try fetchStored(list, from: 0, missed: [], expunged: false, items, modifiers, tag: tag, out: out)
         }
-        return try fetchDetails(list, items, modifiers, tag: tag, out: out)
+        return try fetchDetails(list, expunged: false, items, modifiers, tag: tag, out: out)
+    }
+
+    /// The end of a FETCH: `NO [EXPUNGEISSUED]` (RFC 5530) when some of its messages had been
+    /// expunged by another session, before this one was told, and could not be answered.
+    func fetchCompleted(_ tag: String, expunged: Bool, out: ResponseWriter) -> Next {
+        guard expunged else { return ok(tag, "FETCH completed", out: out) }
+        out.write(.tagged(tag, .no, code: "EXPUNGEISSUED", "Some of the messages were expunged meanwhile"))
+        return .read
+    }
+
+    /// Messages of a FETCH that another session expunged while this one still shows them (it
+    /// learns of it at its next NOOP or IDLE). Their UIDs are known here, so a FETCH of UIDs
+    /// alone is answered (RFC 2180 §4.1.1, as Dovecot does); anything else is not, and the
+    /// FETCH ends `NO [EXPUNGEISSUED]`. Returns whether some could not be answered.
+    func answerExpunged(_ gone: [(msn: Int, uid: Int64)], _ items: [FetchAttribute], out: ResponseWriter) -> Bool {
+        guard !gone.isEmpty else { return false }
+        guard !condstore, items.allSatisfy({ $0 == .uid }) else { return true }
+        for g in gone { out.write(.flagUpdate(g.msn, uid: g.uid, flags: nil, modseq: nil)) }
+        return false
     }
 
     /// Messages per step of a stored-items FETCH: the most that is answered before the
@@ -70,36 +89,44 @@ extension IMAPSession {
     /// The stored-items FETCH of `list[start...]`, a window at a time; `missed` are earlier
     /// messages that need the long way (stored before their ENVELOPE was kept).
     func fetchStored(
-        _ list: [(msn: Int, uid: Int64)], from start: Int, missed: [(msn: Int, uid: Int64)], _ items: [FetchAttribute],
-        _ modifiers: FetchModifiers, tag: String, out: ResponseWriter
+        _ list: [(msn: Int, uid: Int64)], from start: Int, missed: [(msn: Int, uid: Int64)], expunged: Bool,
+        _ items: [FetchAttribute], _ modifiers: FetchModifiers, tag: String, out: ResponseWriter
     ) throws -> Next {
         let sel = try selectedMailbox()
         var missed = missed
+        var expunged = expunged
         var start = start
         while start < list.count {
             let end = min(list.count, start + Self.fetchWindow)
-            missed += try fetchStored(Array(list[start..<end]), items, changedSince: modifiers.changedSince.map { Int64($0) }, in: sel, out: out)
+            let window = try fetchStored(
+                Array(list[start..<end]), items, changedSince: modifiers.changedSince.map { Int64($0) }, in: sel, out: out)
+            missed += window.missed
+            expunged = answerExpunged(window.gone, items, out: out) || expunged
             start = end
             if start < list.count, out.shouldPause {
-                let (from, sofar) = (start, missed)
+                let (from, sofar, gone) = (start, missed, expunged)
                 return .more(
                     Resume { session, out in
                         session.resuming(tag: tag, out: out) {
-                            try session.fetchStored(list, from: from, missed: sofar, items, modifiers, tag: tag, out: out)
+                            try session.fetchStored(
+                                list, from: from, missed: sofar, expunged: gone, items, modifiers, tag: tag, out: out)
                         }
                     })
             }
         }
-        guard !missed.isEmpty else { return ok(tag, "FETCH completed", out: out) }
-        return try fetchDetails(missed, items, modifiers, tag: tag, out: out)
+        guard !missed.isEmpty else { return fetchCompleted(tag, expunged: expunged, out: out) }
+        return try fetchDetails(missed, expunged: expunged, items, modifiers, tag: tag, out: out)
     }
 
     /// FETCH of `list` from the messages' details (and bytes, for body items).
     func fetchDetails(
-        _ list: [(msn: Int, uid: Int64)], _ items: [FetchAttribute], _ modifiers: FetchModifiers, tag: String, out: ResponseWriter
+        _ list: [(msn: Int, uid: Int64)], expunged: Bool, _ items: [FetchAttribute], _ modifiers: FetchModifiers,
+        tag: String, out: ResponseWriter
     ) throws -> Next {
         let sel = try selectedMailbox()
-        guard let lo = list.first?.uid, let hi = list.last?.uid else { return ok(tag, "FETCH completed", out: out) }
+        guard let lo = list.first?.uid, let hi = list.last?.uid else {
+            return fetchCompleted(tag, expunged: expunged, out: out)
+        }
         let wanted = Set(list.map(\.uid))
         var parts: DetailParts = []
         for item in items {
@@ -113,6 +140,11 @@ extension IMAPSession {
             }
         }
         var details = try env.store.messageDetails(mailboxID: sel.id, uids: lo, hi, only: list.map(\.uid), parts: parts) { wanted.contains($0) }
+        var expunged = expunged
+        if details.count < list.count {
+            let found = Set(details.map(\.uid))
+            expunged = answerExpunged(list.filter { !found.contains($0.uid) }, items, out: out) || expunged
+        }
         if let since = modifiers.changedSince { details = details.filter { $0.modseq > Int64(since) } }
         // Reading a body marks the message \Seen, unless PEEK or read-only (RFC 9051 §6.4.5).
         let setsSeen = !sel.readOnly && items.contains { item in
@@ -137,13 +169,15 @@ extension IMAPSession {
                 }
             }
         }
-        return try fetchMessages(details, from: 0, items, flagsChanged: flagsChanged, tag: tag, out: out)
+        return try fetchMessages(
+            details, from: 0, items, flagsChanged: flagsChanged, expunged: expunged, tag: tag, out: out)
     }
 
     /// The FETCH responses for `details[start...]`, stopping between messages when the client
     /// is behind.
     func fetchMessages(
-        _ details: [MessageDetail], from start: Int, _ items: [FetchAttribute], flagsChanged: Set<Int64>, tag: String, out: ResponseWriter
+        _ details: [MessageDetail], from start: Int, _ items: [FetchAttribute], flagsChanged: Set<Int64>, expunged: Bool,
+        tag: String, out: ResponseWriter
     ) throws -> Next {
         let sel = try selectedMailbox()
         let withModseq = condstore
@@ -152,7 +186,8 @@ extension IMAPSession {
                 return .more(
                     Resume { session, out in
                         session.resuming(tag: tag, out: out) {
-                            try session.fetchMessages(details, from: index, items, flagsChanged: flagsChanged, tag: tag, out: out)
+                            try session.fetchMessages(
+                                details, from: index, items, flagsChanged: flagsChanged, expunged: expunged, tag: tag, out: out)
                         }
                     })
             }
@@ -291,7 +326,7 @@ extension IMAPSession {
             if withModseq, !items.contains(.modseq) { line.item("MODSEQ (\(d.modseq))") }
             out.write(line.finished())
         }
-        return ok(tag, "FETCH completed", out: out)
+        return fetchCompleted(tag, expunged: expunged, out: out)
     }
 
     /// What FETCH can answer from stored columns alone, without the message's bytes.
@@ -308,7 +343,7 @@ extension IMAPSession {
     func fetchStored(
         _ list: [(msn: Int, uid: Int64)], _ items: [FetchAttribute], changedSince: Int64?, in sel: SelectedMailbox,
         out: ResponseWriter
-    ) throws -> [(msn: Int, uid: Int64)] {
+    ) throws -> (missed: [(msn: Int, uid: Int64)], gone: [(msn: Int, uid: Int64)]) {
         /// The items as a plain enum, so that the loop per message copies no payloads.
         enum Field { case uid, flags, modseq, internalDate, size, envelope, bodyStructure, body }
         let fields: [Field] = (items + (condstore && !items.contains(.modseq) ? [.modseq] : [])).map {
@@ -327,16 +362,24 @@ extension IMAPSession {
         let basics = fields.contains { $0 == .internalDate || $0 == .size }
         let showRecent = !rev2 && !sel.recent.isEmpty
         var missed: [(msn: Int, uid: Int64)] = []
+        // The scan meets every stored message of the range in UID order, so one of the list it
+        // passes over is no longer stored.
+        var gone: [(msn: Int, uid: Int64)] = []
         var k = 0
         try env.store.scanMessages(mailboxID: sel.id, uids: list[0].uid, list[list.count - 1].uid, basics: basics, meta: meta) { m in
-            while k < list.count && list[k].uid < m.uid { k += 1 }
+            while k < list.count && list[k].uid < m.uid {
+                gone.append(list[k])
+                k += 1
+            }
             guard k < list.count, list[k].uid == m.uid else { return }
+            let entry = list[k]
+            k += 1
             if let changedSince, m.modseq <= changedSince { return }
             if meta && (m.envelope == nil || m.bodyStructure == nil || m.bodySimple == nil) {
-                missed.append(list[k])
+                missed.append(entry)
                 return
             }
-            let msn = list[k].msn
+            let msn = entry.msn
             out.write { b in
                 b.append(contentsOf: FlagsText.star)
                 b.appendDecimal(Int64(msn))
@@ -378,7 +421,7 @@ extension IMAPSession {
                 b.append(contentsOf: FlagsText.end)
             }
         }
-        return missed
+        return (missed, gone + list[k...])
     }
 
     static func literal(_ bytes: [UInt8], binary: Bool = false) -> [UInt8] {
@@ -442,7 +485,7 @@ extension IMAPSession {
     func store(_ set: SequenceSet, _ flags: StoreFlags, unchangedSince: UInt64?, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
         let sel = try selectedMailbox()
         guard !sel.readOnly else { throw IMAPError.no("READ-ONLY", "The mailbox is read-only (EXAMINE)") }
-        if unchangedSince != nil { enabled.insert("CONDSTORE") }
+        if unchangedSince != nil { enableCondstore(out: out) }
         let list = try targets(set, uid: uid, in: sel)
         let change: FlagChange = flags.mode == .add ? .add : flags.mode == .remove ? .remove : .replace
         let r = try env.store.storeFlags(

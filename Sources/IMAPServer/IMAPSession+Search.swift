@@ -15,6 +15,7 @@ extension IMAPSession {
         }
         var evaluator = SearchEvaluator(session: self, selected: sel)
         let matches = try evaluator.run(cmd.key)
+        if evaluator.usesModseq { enableCondstore(out: out) }
         let numbers = matches.map { uid ? UInt32(clamping: $0.uid) : UInt32($0.msn) }
         func modseq(of found: ArraySlice<(msn: Int, uid: Int64)>) -> Int64? { evaluator.highestModseq(of: found) }
         let options = cmd.returnOptions ?? (rev2 ? ["ALL"] : nil)
@@ -85,8 +86,6 @@ struct SearchEvaluator {
             }
         }
         usesModseq = IMAPSession.uses(key) { if case .modseq = $0 { return true } else { return false } }
-        // A MODSEQ criterion turns CONDSTORE on (RFC 7162 §3.1), for SEARCH, SORT and THREAD alike.
-        if usesModseq { session.enabled.insert("CONDSTORE") }
         if needsRows {
             let sentDates = IMAPSession.uses(key) { k in
                 switch k {
@@ -125,7 +124,13 @@ struct SearchEvaluator {
         case .subject(let s), .from(let s), .to(let s), .cc(let s), .bcc(let s), .body(let s), .text(let s):
             guard textMatches[key] == nil else { return }
             let fields = Self.fields(key)
-            if s.unicodeScalars.count >= 3 {
+            if s.isEmpty, let name = Self.headerName(key) {
+                // An empty string finds the messages that have the field (as RFC 3501 §6.4.4
+                // says of HEADER): a message without a Subject: has no subject to contain it.
+                textMatches[key] = try scan { parsed, _ in
+                    parsed.headerFields.contains { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+                }
+            } else if s.unicodeScalars.count >= 3 {
                 // Messages the background indexer has not reached yet are read directly. Asked
                 // first: one indexed in between is then found one way or the other.
                 let unindexed = try session.env.store.unindexedUIDs(mailboxID: selected.id)
@@ -160,6 +165,18 @@ struct SearchEvaluator {
         case .bcc: return [.bcc]
         case .body: return [.body]
         default: return [.headers, .body]
+        }
+    }
+
+    /// The header field an address or subject criterion searches.
+    static func headerName(_ key: SearchKey) -> String? {
+        switch key {
+        case .subject: return "Subject"
+        case .from: return "From"
+        case .to: return "To"
+        case .cc: return "Cc"
+        case .bcc: return "Bcc"
+        default: return nil
         }
     }
 

@@ -11,7 +11,7 @@ import Storage
 /// the headers, for References).
 extension IMAPSession {
     func sort(_ cmd: SortCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
-        let (matches, modseq) = try sortAndThreadMatches(cmd.key, charset: cmd.charset)
+        let (matches, modseq) = try sortAndThreadMatches(cmd.key, charset: cmd.charset, out: out)
         let mailbox = try selectedMailbox().id
         let order = try sortOrder(matches, by: cmd.criteria, mailbox: mailbox)
         let sorted = order.map { uid ? UInt32(clamping: matches[$0].uid) : UInt32(matches[$0].msn) }
@@ -144,7 +144,7 @@ extension IMAPSession {
     }
 
     func thread(_ cmd: ThreadCommand, uid: Bool, tag: String, out: ResponseWriter) throws -> Next {
-        let matches = try sortAndThreadMatches(cmd.key, charset: cmd.charset).matches
+        let matches = try sortAndThreadMatches(cmd.key, charset: cmd.charset, out: out).matches
         let mailbox = try selectedMailbox().id
         let uids = matches.map(\.uid)
         // Threads are computed numbered by UID, the numbering they are kept in.
@@ -203,13 +203,14 @@ extension IMAPSession {
     /// The messages a SORT or THREAD program selects, in mailbox order, and with a MODSEQ
     /// criterion the highest MODSEQ among them (as SEARCH does).
     private func sortAndThreadMatches(
-        _ key: SearchKey, charset: String
+        _ key: SearchKey, charset: String, out: ResponseWriter
     ) throws -> (matches: [(msn: Int, uid: Int64)], modseq: Int64?) {
         guard ["UTF-8", "US-ASCII"].contains(charset) else {
             throw IMAPError.no("BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset \(charset)")
         }
         var evaluator = SearchEvaluator(session: self, selected: try selectedMailbox())
         let matches = try evaluator.run(key)
+        if evaluator.usesModseq { enableCondstore(out: out) }
         return (matches, evaluator.highestModseq(of: matches))
     }
 

@@ -110,6 +110,15 @@ final class IMAPSession: @unchecked Sendable {
     var utf8Names: Bool { enabled.contains("UTF8=ACCEPT") || enabled.contains("IMAP4REV2") }
     var condstore: Bool { enabled.contains("CONDSTORE") || enabled.contains("QRESYNC") }
     var qresync: Bool { enabled.contains("QRESYNC") }
+
+    /// A CONDSTORE-enabling command (RFC 7162 §3.1: FETCH or SEARCH with MODSEQ, STORE with
+    /// UNCHANGEDSINCE, …): the first one while a mailbox is selected is answered with the
+    /// mailbox's HIGHESTMODSEQ, which the client uses as its starting point.
+    func enableCondstore(out: ResponseWriter) {
+        guard !condstore else { return }
+        enabled.insert("CONDSTORE")
+        if let sel = selected { out.write(.untagged(.ok, code: "HIGHESTMODSEQ \(sel.modseq)", "Highest")) }
+    }
     var rev2: Bool { enabled.contains("IMAP4REV2") }
 
     var capabilities: [String] {

@@ -208,6 +208,64 @@ import Testing
         #expect(h.send(s, "b STATUS foo&bar (MESSAGES)").hasPrefix("b NO"))
     }
 
+    // MARK: FETCH of messages another session expunged (RFC 2180 §4.1, RFC 5530)
+
+    @Test func aFetchOfMessagesExpungedElsewhereAnswersWhatTheSessionKnows() throws {
+        let h = try IMAPHarness()
+        let a = h.session(), b = h.session()
+        for i in 1...3 { h.append(a, "Subject: \(i)\r\n\r\nx\r\n") }
+        h.send(a, "a1 SELECT INBOX")
+        h.send(b, "b1 SELECT INBOX")
+        h.send(a, "a2 STORE 2:3 +FLAGS (\\Deleted)")
+        h.send(a, "a3 EXPUNGE")
+        // b has not been told: messages 2 and 3 are still there for it, and their UIDs known.
+        let uids = h.send(b, "b2 FETCH 1:3 UID")
+        #expect(Self.lines(uids) == ["* 1 FETCH (UID 1)", "* 2 FETCH (UID 2)", "* 3 FETCH (UID 3)"], "\(uids)")
+        #expect(uids.hasSuffix("b2 OK FETCH completed\r\n"), "\(uids)")
+        // Their flags and bytes are gone: what can be answered is, and the FETCH says the rest was expunged.
+        for (tag, items) in [("b3", "FLAGS"), ("b4", "(UID BODY.PEEK[])"), ("b5", "RFC822.SIZE")] {
+            let r = h.send(b, "\(tag) FETCH 1:3 \(items)")
+            #expect(Self.lines(r).count == 1 && Self.lines(r)[0].hasPrefix("* 1 FETCH"), "\(r)")
+            #expect(r.contains("\(tag) NO [EXPUNGEISSUED]"), "\(r)")
+        }
+        let noop = h.send(b, "b6 NOOP")
+        #expect(Self.lines(noop).filter { $0.hasSuffix("EXPUNGE") } == ["* 3 EXPUNGE", "* 2 EXPUNGE"], "\(noop)")
+        #expect(h.send(b, "b7 FETCH 1 UID").contains("b7 OK"))
+    }
+
+    // MARK: CONDSTORE enabled by a command (RFC 7162 §3.1)
+
+    @Test(arguments: [
+        "FETCH 1 (MODSEQ)", "SEARCH MODSEQ 1", "STORE 1 (UNCHANGEDSINCE 100) +FLAGS (\\Seen)", "SORT (DATE) UTF-8 MODSEQ 1",
+    ])
+    func aCommandThatEnablesCondstoreGivesTheHighestModseq(command: String) throws {
+        let h = try IMAPHarness()
+        let s = h.session()
+        h.append(s, "Subject: 1\r\n\r\nx\r\n")
+        let select = h.send(s, "a SELECT INBOX")
+        let highest = try #require(select.firstMatch(of: /HIGHESTMODSEQ (\d+)/)).1
+        let first = h.send(s, "b \(command)")
+        #expect(Self.lines(first).contains("* OK [HIGHESTMODSEQ \(highest)] Highest"), "\(first)")
+        #expect(first.contains("b OK"), "\(first)")
+        // Once only: CONDSTORE is on now.
+        #expect(!h.send(s, "c \(command)").contains("HIGHESTMODSEQ"))
+    }
+
+    // MARK: SEARCH of an empty string (RFC 3501 §6.4.4)
+
+    @Test func anEmptySubjectFindsTheMessagesThatHaveOne() throws {
+        let h = try IMAPHarness()
+        let s = h.session()
+        h.append(s, "Subject: hello beautiful world\r\n\r\nbody\r\n")
+        h.append(s, "X-Extra: hello beautiful header\r\n\r\nbody\r\n")
+        h.append(s, "Subject:\r\nFrom: a@example.com\r\n\r\nbody\r\n")
+        h.send(s, "a SELECT INBOX")
+        #expect(Self.lines(h.send(s, "b SEARCH SUBJECT \"\"")) == ["* SEARCH 1 3"])
+        #expect(Self.lines(h.send(s, "c SEARCH NOT SUBJECT \"\"")) == ["* SEARCH 2"])
+        #expect(Self.lines(h.send(s, "d SEARCH FROM \"\"")) == ["* SEARCH 3"])
+        #expect(Self.lines(h.send(s, "e SEARCH BODY \"\"")) == ["* SEARCH 1 2 3"])
+    }
+
     // MARK: Empty parts
 
     @Test func anEmptyPartIsAnEmptyLiteral() throws {
