@@ -1,6 +1,6 @@
 """servers.py -- start and stop the private Dovecot and Mailroom that bench/imap uses (loopback
 only, temp directories), and load messages into Mailroom with pipelined APPEND."""
-import os, re, shutil, signal, socket, subprocess, sys, threading, time
+import os, re, shutil, signal, socket, sqlite3, subprocess, sys, threading, time
 from datetime import datetime, timezone
 
 from imapraw import Conn
@@ -11,6 +11,9 @@ PASSWORD = "Correct-Horse-42"
 VUSER = "vmail"
 
 cleanups = []
+# The data folder of each Mailroom start_mailroom started, by pid: wait_idle also waits for its
+# background indexer's backlogs to drain.
+data_folders = {}
 
 
 def cleanup():
@@ -170,6 +173,7 @@ max_connections_per_user = 10000
     logf = open(os.path.join(work, "mailroom.log"), "w+")
     p = subprocess.Popen([binary, "serve", "--config", conf], stdout=logf, stderr=subprocess.STDOUT,
                          start_new_session=True)
+    data_folders[p.pid] = data
 
     def stop():
         if p.poll() is None:
@@ -286,13 +290,34 @@ def thread_cpu_seconds(pid):
     return total / 1e9
 
 
+def backlog(data):
+    """Messages a Mailroom's background indexer has still to index or to key for SORT."""
+    try:
+        db = sqlite3.connect(f"file:{os.path.join(data, 'mailroom.db')}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return 0
+    try:
+        total = 0
+        for table in ("index_backlog", "sort_keys_backlog"):
+            try:
+                total += db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            except sqlite3.Error:
+                pass  # a schema without it
+        return total
+    finally:
+        db.close()
+
+
 def wait_idle(pid, limit=120):
-    """Waits (at most `limit` seconds) until the process used under 2% of a core for half a second."""
+    """Waits (at most `limit` seconds) until the process used under 2% of a core for half a second
+    and, for a Mailroom, its indexer has nothing waiting: a quiet half second alone can fall before
+    the indexer starts on what a load left."""
     end = time.perf_counter() + limit
+    data = data_folders.get(pid)
     while time.perf_counter() < end:
         before = cpu_seconds(pid)
         time.sleep(0.5)
-        if cpu_seconds(pid) - before < 0.01:
+        if cpu_seconds(pid) - before < 0.01 and (data is None or backlog(data) == 0):
             return
 
 
