@@ -16,25 +16,32 @@ extension BlobMeta {
             envelope: envelope, bodyStructure: parsed.bodyStructure(extensible: true),
             bodySimple: parsed.bodyStructure(extensible: false), sentDate: sent?.date, sentZone: sent?.zoneMinutes,
             text: nil,
-            sortKeys: SortKeys(envelope: envelope))
+            sortKeys: SortKeys(
+                envelope: envelope, thread: MessageIDs.threadIDs(parsed.bytes, header: parsed.root.headerRange)))
     }
 }
 
 extension SortKeys {
-    /// The keys SORT compares, from a stored ENVELOPE (nil when the bytes are not one).
-    public init?(envelope: [UInt8]) {
+    /// The keys SORT compares, from a stored ENVELOPE (nil when the bytes are not one), and
+    /// THREAD's, given the IDs of the message's header (``MessageIDs/threadIDs(_:header:)``).
+    public init?(envelope: [UInt8], thread ids: (messageID: String?, references: [String])? = nil) {
         guard let e = EnvelopeFields(imap: envelope, parts: [.subject, .from, .to, .cc]) else { return nil }
-        self.init(e)
+        self.init(e, thread: ids)
     }
 
     /// The keys of an envelope read back (the fields it was not read for are empty).
-    public init(_ e: EnvelopeFields) {
+    public init(_ e: EnvelopeFields, thread ids: (messageID: String?, references: [String])? = nil) {
+        let subject = BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self))
         // RFC 5256 §3: FROM, TO and CC compare the first address's addr-mailbox.
         self.init(
-            subject: Casemap.key(BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self)).text),
+            subject: Casemap.key(subject.text),
             from: Casemap.key(e.from?.mailbox ?? []), to: Casemap.key(e.to?.mailbox ?? []),
             cc: Casemap.key(e.cc?.mailbox ?? []), fromName: Casemap.key(e.from?.displayName ?? ""),
-            toName: Casemap.key(e.to?.displayName ?? ""))
+            toName: Casemap.key(e.to?.displayName ?? ""),
+            thread: ids.map {
+                ThreadKeys(
+                    messageID: $0.messageID, references: $0.references, isReplyOrForward: subject.isReplyOrForward)
+            })
     }
 }
 
@@ -48,7 +55,8 @@ extension BlobMeta {
             envelope: envelope, bodyStructure: outline.bodyStructure(extensible: true),
             bodySimple: outline.bodyStructure(extensible: false), sentDate: sent?.date, sentZone: sent?.zoneMinutes,
             text: nil,
-            sortKeys: SortKeys(envelope: envelope))
+            sortKeys: SortKeys(
+                envelope: envelope, thread: MessageIDs.threadIDs(outline.bytes, header: outline.root.headerRange)))
     }
 }
 

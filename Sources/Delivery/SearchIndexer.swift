@@ -44,6 +44,7 @@ final class SearchIndexer: Sendable {
                 }
                 try Self.merge(store: store, until: { worker.isStopping })
                 try Self.keepSortKeys(store: store, until: { worker.isStopping })
+                try Self.keepThreadKeys(store: store, blobs: blobs, until: { worker.isStopping })
                 activity.drained()
             } catch {
                 logger.error(
@@ -192,11 +193,36 @@ final class SearchIndexer: Sendable {
         }
     }
 
+    /// Computes THREAD's keys of messages stored before they were kept, from their headers and
+    /// stored subjects, until none is left (or `until`). Reads only as far as each header ends.
+    static func keepThreadKeys(store: any SearchIndexStore, blobs: BlobStore, until stop: () -> Bool) throws {
+        while !stop() {
+            let pending = try store.threadKeysBacklog(limit: sortKeysBatch)
+            if pending.isEmpty { return }
+            var keys: [Int64: ThreadKeys] = [:]
+            for p in pending where !p.gone {
+                guard let envelope = p.envelope, let hash = p.hash else { continue }
+                let ids: (messageID: String?, references: [String])
+                if let bytes = p.inline {
+                    ids = MessageIDs.threadIDs(message: bytes)
+                } else if let file = try? blobs.file(hash) {
+                    ids = MessageIDs.threadIDs(message: file)
+                    if file.error != nil { continue }
+                } else {
+                    continue
+                }
+                keys[p.blobID] = SortKeys(envelope: envelope, thread: ids)?.thread
+            }
+            try store.addThreadKeys(keys, done: pending.map(\.blobID))
+        }
+    }
+
     /// Indexes everything waiting and merges, on the caller's thread (tests; tools with the
     /// server stopped).
     func drain() throws {
         while try indexBatch() > 0 {}
         try Self.merge(store: store, until: { false })
         try Self.keepSortKeys(store: store, until: { false })
+        try Self.keepThreadKeys(store: store, blobs: blobs, until: { false })
     }
 }

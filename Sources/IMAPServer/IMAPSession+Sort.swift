@@ -109,6 +109,21 @@ extension IMAPSession {
     private func readKeptSortKeys(
         into records: inout [SortRecord], at indices: [Int], of uids: [Int64], keys: Set<SortCriterion.Key>
     ) throws -> [Int] {
+        try scanKeptKeys(at: indices, of: uids) { i, row, k in
+            records[i].arrival = row.internalDate
+            records[i].date = row.sentDate ?? row.internalDate
+            records[i].size = Int(row.size)
+            for key in keys { records[i][key] = Array(k[key]) }
+            return true
+        }
+    }
+
+    /// Calls `fill` with each of `indices` (ascending; `uids` holds each one's UID) whose
+    /// message has kept keys, and returns the indices of those without, or that `fill` could
+    /// not fill (false). A UID no longer stored is neither.
+    private func scanKeptKeys(
+        at indices: [Int], of uids: [Int64], _ fill: (Int, SortKeyRow, SortKeyRow.Keys) -> Bool
+    ) throws -> [Int] {
         guard let first = indices.first, let last = indices.last else { return [] }
         var unkept: [Int] = []
         var next = 0
@@ -118,11 +133,7 @@ extension IMAPSession {
             guard next < indices.count, uids[indices[next]] == row.uid else { return }
             let i = indices[next]
             next += 1
-            guard let k = row.keys else { return unkept.append(i) }
-            records[i].arrival = row.internalDate
-            records[i].date = row.sentDate ?? row.internalDate
-            records[i].size = Int(row.size)
-            for key in keys { records[i][key] = Array(k[key]) }
+            guard let k = row.keys, fill(i, row, k) else { return unkept.append(i) }
         }
         return unkept
     }
@@ -177,8 +188,9 @@ extension IMAPSession {
                 date: 0)
         }
         let missing = env.sortKeys.fillThreadKeys(&messages, uids: uids, mailbox: mailbox, references: references)
-        try readSortFields(missing.map { matches[$0] }, envelopes: [.subject, .ids]) { j, f in
-            let i = missing[j]
+        let unkept = try readKeptThreadKeys(into: &messages, at: missing, of: uids, references: references)
+        try readSortFields(unkept.map { matches[$0] }, envelopes: [.subject, .ids]) { j, f in
+            let i = unkept[j]
             messages[i].date = f.sentDate ?? f.internalDate
             guard let e = f.envelope else { return }
             let subject = BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self))
@@ -186,11 +198,12 @@ extension IMAPSession {
             messages[i].isReplyOrForward = subject.isReplyOrForward
             messages[i].messageID = e.messageID.flatMap { MessageIDs.first(in: $0) }
         }
-        if references && !missing.isEmpty {
-            // References is not among the stored fields: read each message's header.
+        if references && !unkept.isEmpty {
+            // Mail whose thread keys the indexer has not kept yet: read each message's header.
             let positions = UIDPositions(uids)
-            try forEachMessage(missing.map { uids[$0] }) { d, bytes in
-                if let i = positions[d.uid] { messages[i].references = MessageIDs.threadReferences(message: bytes) }
+            try forEachMessage(unkept.map { uids[$0] }) { d, bytes in
+                guard let i = positions[d.uid] else { return }
+                (messages[i].messageID, messages[i].references) = MessageIDs.threadIDs(message: bytes)
             }
         }
         let threads = references ? Threader.references(messages) : Threader.orderedSubject(messages)
@@ -198,6 +211,26 @@ extension IMAPSession {
             messages, uids: uids, indices: missing, references: references, mailbox: mailbox,
             answer: (algorithm, threads))
         return threads
+    }
+
+    /// Fills the messages at `indices` (ascending) with the keys kept for them (`uids` holds
+    /// each one's UID), and returns the indices of those without: ORDEREDSUBJECT needs the
+    /// SORT keys, REFERENCES also THREAD's (``ThreadKeys``).
+    private func readKeptThreadKeys(
+        into messages: inout [ThreadMessage], at indices: [Int], of uids: [Int64], references: Bool
+    ) throws -> [Int] {
+        try scanKeptKeys(at: indices, of: uids) { i, row, k in
+            let thread = k.thread.flatMap(ThreadKeys.init(encoded:))
+            if references && thread == nil { return false }
+            messages[i].date = row.sentDate ?? row.internalDate
+            messages[i].baseSubject = String(decoding: k.subject, as: UTF8.self)
+            if let thread {
+                messages[i].messageID = thread.messageID
+                messages[i].references = thread.references
+                messages[i].isReplyOrForward = thread.isReplyOrForward
+            }
+            return true
+        }
     }
 
     /// The messages a SORT or THREAD program selects, in mailbox order, and with a MODSEQ

@@ -44,10 +44,23 @@ extension MessageIDs {
     /// What THREAD=REFERENCES links a message to, reading only its header: the References IDs,
     /// or when there are none, the first valid In-Reply-To ID (RFC 5256 §3, REFERENCES 1.A).
     public static func threadReferences(message bytes: [UInt8]) -> [String] {
-        let header = MIMEParser.splitHeader(bytes, 0..<bytes.count).header
+        threadIDs(message: bytes).references
+    }
+
+    /// The message's own Message-ID (nil when missing or invalid) and ``threadReferences(message:)``.
+    public static func threadIDs<Bytes: MIMEBytes>(message bytes: Bytes) -> (messageID: String?, references: [String]) {
+        threadIDs(bytes, header: MIMEParser.splitHeader(bytes, 0..<bytes.count).header)
+    }
+
+    /// The same, of a header parsed already (`header`: its range in `bytes`).
+    public static func threadIDs<Bytes: MIMEBytes>(_ bytes: Bytes, header: Range<Int>) -> (
+        messageID: String?, references: [String]
+    ) {
         let fields = MIMEParser.headerFields(bytes, header)
+        let messageID = MIMEParser.firstValue(bytes, fields, "message-id").flatMap { first(in: $0) }
         let references = MIMEParser.firstValue(bytes, fields, "references").map { all(in: $0) } ?? []
-        if !references.isEmpty { return references }
-        return MIMEParser.firstValue(bytes, fields, "in-reply-to").flatMap { first(in: $0) }.map { [$0] } ?? []
+        if !references.isEmpty { return (messageID, references) }
+        let inReplyTo = MIMEParser.firstValue(bytes, fields, "in-reply-to").flatMap { first(in: $0) }
+        return (messageID, inReplyTo.map { [$0] } ?? [])
     }
 }

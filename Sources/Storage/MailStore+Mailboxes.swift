@@ -41,11 +41,58 @@ public struct SortKeys: Sendable, Hashable {
     /// The first From and To address's display name (RFC 5957 §2), decoded and casemapped.
     public var fromName: [UInt8]
     public var toName: [UInt8]
+    /// What THREAD=REFERENCES links the message by (v28-thread-keys); nil when only the
+    /// envelope was at hand (the indexer adds them later from the header).
+    public var thread: ThreadKeys?
 
-    public init(subject: [UInt8], from: [UInt8], to: [UInt8], cc: [UInt8], fromName: [UInt8], toName: [UInt8]) {
+    public init(
+        subject: [UInt8], from: [UInt8], to: [UInt8], cc: [UInt8], fromName: [UInt8], toName: [UInt8],
+        thread: ThreadKeys? = nil
+    ) {
         (self.subject, self.from, self.to, self.cc, self.fromName, self.toName) = (
             subject, from, to, cc, fromName, toName
         )
+        self.thread = thread
+    }
+}
+
+/// What THREAD (RFC 5256 §3) reads of a message beyond its SORT keys: its Message-ID and
+/// References (or In-Reply-To) IDs from the header, and whether its subject was a reply or a
+/// forward. Kept with the SORT keys, so that a mailbox's first THREAD=REFERENCES reads no
+/// message (it read every message's header: 5.4 s of 100,000 messages).
+public struct ThreadKeys: Sendable, Hashable {
+    /// The Message-ID without angle brackets; nil when missing or invalid.
+    public var messageID: String?
+    /// The References IDs, oldest first; when there are none, the first In-Reply-To ID.
+    public var references: [String]
+    public var isReplyOrForward: Bool
+
+    public init(messageID: String?, references: [String], isReplyOrForward: Bool) {
+        self.messageID = messageID
+        self.references = references
+        self.isReplyOrForward = isReplyOrForward
+    }
+
+    /// As kept: a byte 1 (reply or forward) or 0, the Message-ID (nothing when nil), then each
+    /// reference after a space. IDs never hold white space (``MessageIDs``).
+    public var encoded: [UInt8] {
+        var out: [UInt8] = [isReplyOrForward ? 1 : 0]
+        out += Array((messageID ?? "").utf8)
+        for r in references {
+            out.append(0x20)
+            out += Array(r.utf8)
+        }
+        return out
+    }
+
+    /// Reads ``encoded``; nil for bytes that are not (an empty column).
+    public init?(encoded bytes: UnsafeRawBufferPointer) {
+        guard let flag = bytes.first, flag <= 1 else { return nil }
+        let ids = bytes.dropFirst().split(separator: 0x20, omittingEmptySubsequences: false)
+        let first = ids.first.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        self.init(
+            messageID: first.isEmpty ? nil : first,
+            references: ids.dropFirst().map { String(decoding: $0, as: UTF8.self) }, isReplyOrForward: flag == 1)
     }
 }
 

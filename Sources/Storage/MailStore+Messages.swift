@@ -176,11 +176,13 @@ extension SQLiteStore {
     static func insertSortKeys(_ k: SortKeys, blob rowid: Int64, sentDate: Double?, _ db: Database) throws {
         try db.cachedStatement(
             sql: """
-                INSERT OR IGNORE INTO sort_keys (blob_id, sent_date, subject, from_addr, to_addr, cc_addr, from_name, to_name)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR IGNORE INTO sort_keys (blob_id, sent_date, subject, from_addr, to_addr, cc_addr, from_name, to_name,
+                    thread)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             rowid, sentDate, Data(k.subject), Data(k.from), Data(k.to), Data(k.cc), Data(k.fromName), Data(k.toName),
+            k.thread.map { Data($0.encoded) },
         ])
     }
 

@@ -31,7 +31,7 @@ extension SQLiteStore {
     public func scanSortKeys(mailboxID: Int64, uids lo: Int64, _ hi: Int64, _ body: (SortKeyRow) -> Void) throws {
         let sql = """
             SELECT m.uid, m.internal_date, m.size, sk.sent_date, sk.blob_id IS NOT NULL,
-                sk.subject, sk.from_addr, sk.to_addr, sk.cc_addr, sk.from_name, sk.to_name
+                sk.subject, sk.from_addr, sk.to_addr, sk.cc_addr, sk.from_name, sk.to_name, sk.thread
             FROM messages m LEFT JOIN sort_keys sk ON sk.blob_id = m.blob_id
             WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid
             """
@@ -46,7 +46,8 @@ extension SQLiteStore {
                     sentDate: sqlite3_column_type(s, 3) == SQLITE_NULL ? nil : sqlite3_column_double(s, 3),
                     keys: kept
                         ? SortKeyRow.Keys(
-                            subject: key(5), from: key(6), to: key(7), cc: key(8), fromName: key(9), toName: key(10))
+                            subject: key(5), from: key(6), to: key(7), cc: key(8), fromName: key(9), toName: key(10),
+                            thread: Self.bytes(s, 11))
                         : nil))
         }
     }

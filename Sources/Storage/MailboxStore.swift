@@ -160,6 +160,8 @@ public struct SortKeyRow {
 
     public struct Keys {
         public var subject, from, to, cc, fromName, toName: UnsafeRawBufferPointer
+        /// ``ThreadKeys/encoded``; nil until known (mail stored before they were kept).
+        public var thread: UnsafeRawBufferPointer?
     }
 }
 

@@ -674,6 +674,18 @@ enum Schema {
                     UPDATE messages SET blob_id = (SELECT rowid FROM blobs WHERE hash = messages.blob_hash);
                     """)
         }
+        m.registerMigration("v28-thread-keys") { db in
+            // What THREAD=REFERENCES links messages by (see ThreadKeys), kept with the SORT
+            // keys: a first THREAD of 100,000 messages read every message's header for its
+            // References (5.4 s). NULL until known; the indexer reads the headers of messages
+            // stored before, off thread_keys_backlog, and THREAD reads those it has not reached.
+            try db.execute(
+                sql: """
+                    ALTER TABLE sort_keys ADD COLUMN thread BLOB;
+                    CREATE TABLE thread_keys_backlog (blob_id INTEGER PRIMARY KEY);
+                    INSERT INTO thread_keys_backlog (blob_id) SELECT blob_id FROM blob_meta;
+                    """)
+        }
         return m
     }
 

@@ -14,6 +14,18 @@ public struct PendingIndex: Sendable {
     public let needsMeta: Bool
 }
 
+/// A message waiting for its THREAD keys (``SQLiteStore/threadKeysBacklog(limit:)``).
+public struct PendingThreadKeys: Sendable {
+    public let blobID: Int64
+    /// Nil when the blob's row is gone.
+    public let hash: String?
+    public let inline: [UInt8]?
+    /// Swept since it was stored, or its row is gone: nothing to keep.
+    public let gone: Bool
+    /// The stored ENVELOPE, for the subject; nil once its metadata is gone.
+    public let envelope: [UInt8]?
+}
+
 /// The search-index backlog: delivery commits a message without its words (writing the
 /// trigram index is the costliest part of storing one), and the indexer adds them in batches
 /// afterwards. SEARCH stays exact meanwhile: messages in the backlog are read directly.
@@ -141,6 +153,42 @@ extension SQLiteStore {
                 // Nothing for a message swept meanwhile: its blob_meta row is gone.
                 guard let k = keys[blob], let row = try Row.fetchOne(meta, arguments: [blob]) else { continue }
                 try Self.insertSortKeys(k, blob: blob, sentDate: row[0], db)
+            }
+        }
+    }
+
+    /// Up to `limit` messages stored before THREAD's keys were kept (v28-thread-keys), with
+    /// what the indexer reads them from: the message (its bytes when kept in the database, else
+    /// its file's hash) and the stored envelope, for the subject. Messages whose SORT keys wait
+    /// (sort_keys_backlog) wait too: their keys' row is not there yet.
+    public func threadKeysBacklog(limit: Int) throws -> [PendingThreadKeys] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT q.blob_id, b.hash, b.data, b.gone, bm.envelope FROM thread_keys_backlog q
+                    LEFT JOIN blobs b ON b.rowid = q.blob_id LEFT JOIN blob_meta bm ON bm.blob_id = q.blob_id
+                    WHERE NOT EXISTS (SELECT 1 FROM sort_keys_backlog s WHERE s.blob_id = q.blob_id)
+                    ORDER BY q.blob_id LIMIT ?
+                    """,
+                arguments: [limit]
+            ).map {
+                PendingThreadKeys(
+                    blobID: $0[0], hash: $0[1], inline: ($0[2] as Data?).map { Array($0) },
+                    gone: ($0[3] as Int?).map { $0 != 0 } ?? true, envelope: ($0[4] as Data?).map { Array($0) })
+            }
+        }
+    }
+
+    /// Keeps `keys` with the SORT keys of those of `done` still stored, and takes every one of
+    /// `done` off the thread keys' backlog, in one transaction (not fsynced, as ``addSortKeys(_:done:)``).
+    public func addThreadKeys(_ keys: [Int64: ThreadKeys], done: [Int64]) throws {
+        try withoutFsync { db in
+            let take = try db.makeStatement(sql: "DELETE FROM thread_keys_backlog WHERE blob_id = ?")
+            let keep = try db.makeStatement(sql: "UPDATE sort_keys SET thread = ? WHERE blob_id = ? AND thread IS NULL")
+            for blob in done {
+                try take.execute(arguments: [blob])
+                if let k = keys[blob] { try keep.execute(arguments: [Data(k.encoded), blob]) }
             }
         }
     }

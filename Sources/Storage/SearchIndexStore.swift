@@ -32,6 +32,11 @@ public protocol SearchIndexStore: Sendable {
     /// Keeps `keys` for those of `done` that are still stored, and takes every one of `done`
     /// off that backlog.
     func addSortKeys(_ keys: [Int64: SortKeys], done: [Int64]) throws
+    /// Up to `limit` messages whose THREAD keys were never kept, once their SORT keys are.
+    func threadKeysBacklog(limit: Int) throws -> [PendingThreadKeys]
+    /// Keeps `keys` with the SORT keys of those of `done` that are still stored, and takes
+    /// every one of `done` off that backlog.
+    func addThreadKeys(_ keys: [Int64: ThreadKeys], done: [Int64]) throws
 
     // MARK: Rebuild
 

@@ -194,4 +194,71 @@ import Testing
         let kept = try await h.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sort_keys WHERE sent_date IS NOT NULL") ?? 0 }
         #expect(kept == 20)
     }
+
+    /// THREAD=REFERENCES by the IDs the indexer keeps (ThreadKeys, v28-thread-keys) answers as
+    /// THREAD by each message's header did: for mail with them, for mail from before they were
+    /// kept (the header is read), and once the indexer has kept them from the headers.
+    @Test func threadByKeptKeysAnswersAsByHeaders() async throws {
+        let h = try IMAPHarness()
+        h.delivery.indexer.stop()
+        let messages = [
+            "Subject: topic\r\nMessage-ID: <a@x>\r\nDate: Sun, 1 Mar 2026 10:00:00 +0000",
+            "Subject: Re: topic\r\nMessage-ID: <b@x>\r\nIn-Reply-To: Ann's note <a@x>\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000",
+            "Subject: Re: topic\r\nMessage-ID:\r\n <c@x>\r\nReferences: <a@x>\r\n <b@x>\r\nDate: Tue, 3 Mar 2026 10:00:00 +0000",
+            "Subject: other\r\nMessage-ID: <d@x>\r\nReferences: <gone@x>\r\nDate: Wed, 4 Mar 2026 10:00:00 +0000",
+            "Subject: other\r\nMessage-ID: <e@x>\r\nReferences: <gone@x>\r\nDate: Thu, 5 Mar 2026 10:00:00 +0000",
+            "Subject: Fwd: lone\r\nDate: Fri, 6 Mar 2026 10:00:00 +0000",
+        ]
+        for m in messages {
+            _ = try await h.delivery.deliver(
+                InboundMessage(
+                    sender: "s@elsewhere.com", recipients: ["alice@example.org"],
+                    data: Array("\(m)\r\nFrom: s@elsewhere.com\r\n\r\nbody\r\n".utf8),
+                    receivedHeader: "Received: from test\r\n", clientIP: "192.0.2.1", helo: "client", tls: nil,
+                    authenticatedUser: nil))
+        }
+        try h.delivery.indexWaitingMessages()
+        let inbox = try #require(try h.env.store.mailbox(accountID: 1, name: "INBOX"))
+        func kept() throws -> [ThreadKeys?] {
+            var keys: [ThreadKeys?] = []
+            try h.store.scanSortKeys(mailboxID: inbox.id, uids: 1, 6) {
+                keys.append($0.keys?.thread.flatMap(ThreadKeys.init(encoded:)))
+            }
+            return keys
+        }
+        #expect(
+            try kept() == [
+                ThreadKeys(messageID: "a@x", references: [], isReplyOrForward: false),
+                ThreadKeys(messageID: "b@x", references: ["a@x"], isReplyOrForward: true),
+                ThreadKeys(messageID: "c@x", references: ["a@x", "b@x"], isReplyOrForward: true),
+                ThreadKeys(messageID: "d@x", references: ["gone@x"], isReplyOrForward: false),
+                ThreadKeys(messageID: "e@x", references: ["gone@x"], isReplyOrForward: false),
+                ThreadKeys(messageID: nil, references: [], isReplyOrForward: true),
+            ])
+        func answers() -> [String] {
+            let s = h.session(in: h.freshEnvironment())
+            h.send(s, "a SELECT INBOX")
+            return ["THREAD REFERENCES", "UID THREAD REFERENCES", "THREAD ORDEREDSUBJECT"].map { c in
+                h.send(s, "t \(c) UTF-8 ALL").split(separator: "\r\n").first { $0.hasPrefix("* THREAD") }.map(
+                    String.init) ?? ""
+            }
+        }
+        let answer = answers()
+        // 4 and 5 reply to the same missing message: a dummy parent holds them.
+        #expect(answer[0] == "* THREAD (1 2 3)((4)(5))(6)", "\(answer)")
+        #expect(answer[2] == "* THREAD (1 (2)(3))(4 5)(6)", "\(answer)")
+        // As stored before v28-thread-keys: none kept, the headers waiting in the backlog.
+        try await h.store.writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE sort_keys SET thread = NULL;
+                    INSERT INTO thread_keys_backlog (blob_id) SELECT blob_id FROM blob_meta;
+                    """)
+        }
+        #expect(try kept() == Array(repeating: nil, count: 6))
+        #expect(answers() == answer)
+        try h.delivery.indexWaitingMessages()
+        #expect(try kept().compactMap { $0 }.count == 6 && h.store.threadKeysBacklog(limit: 10).isEmpty)
+        #expect(answers() == answer)
+    }
 }

@@ -113,6 +113,22 @@ import Testing
         #expect(structures == [Array("(B".utf8), nil])
         // v26-sort-keys: the message with an envelope waits for its SORT keys.
         #expect(try store.sortKeysBacklog(limit: 10).map(\.envelope) == [Array("(E".utf8)])
+        // v28-thread-keys: it waits for THREAD's keys too, once its SORT keys are kept.
+        #expect(try store.threadKeysBacklog(limit: 10).isEmpty)
+        let blob = try #require(try store.sortKeysBacklog(limit: 10).first?.blobID)
+        let none = SortKeys(subject: [], from: [], to: [], cc: [], fromName: [], toName: [])
+        try store.addSortKeys([blob: none], done: [blob])
+        let waiting = try store.threadKeysBacklog(limit: 10)
+        #expect(waiting.map(\.blobID) == [blob] && waiting.map(\.inline) == [Array("hi".utf8)])
+        #expect(waiting.map(\.envelope) == [Array("(E".utf8)] && waiting.map(\.gone) == [false])
+        let keys = ThreadKeys(messageID: "m@x", references: [], isReplyOrForward: false)
+        try store.addThreadKeys([blob: keys], done: [blob])
+        #expect(try store.threadKeysBacklog(limit: 10).isEmpty)
+        var thread: [ThreadKeys?] = []
+        try store.scanSortKeys(mailboxID: 100, uids: 1, 1) {
+            thread.append($0.keys?.thread.flatMap(ThreadKeys.init(encoded:)))
+        }
+        #expect(thread == [keys])
     }
 
     /// v5-blob-sweep as it first landed, before `recent_uid` was added to it: a database that

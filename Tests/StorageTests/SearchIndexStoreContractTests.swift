@@ -57,7 +57,7 @@ import TestSupport
         let keys = SortKeys(
             subject: Array("Zebra".utf8), from: Array("ann".utf8), to: Array("bob".utf8), cc: [],
             fromName: Array("Ann Ö".utf8),
-            toName: [])
+            toName: [], thread: ThreadKeys(messageID: "m@x", references: ["a@x", "b@x"], isReplyOrForward: true))
         var meta = Mail.meta(1, indexed: true)
         meta.sortKeys = keys
         meta.sentDate = Date(timeIntervalSince1970: 1000)
@@ -69,7 +69,8 @@ import TestSupport
             let k = row.keys.map {
                 SortKeys(
                     subject: Array($0.subject), from: Array($0.from), to: Array($0.to), cc: Array($0.cc),
-                    fromName: Array($0.fromName), toName: Array($0.toName))
+                    fromName: Array($0.fromName), toName: Array($0.toName),
+                    thread: $0.thread.flatMap(ThreadKeys.init(encoded:)))
             }
             rows.append((row.uid, row.sentDate, k))
         }
@@ -77,6 +78,25 @@ import TestSupport
         #expect(rows.map(\.keys) == [keys, nil, nil])
         #expect(rows.map(\.sent) == [1000, nil, nil])
         #expect(try store.sortKeysBacklog(limit: 10).isEmpty, "only mail stored before keys were kept waits for them")
+        #expect(try store.threadKeysBacklog(limit: 10).isEmpty)
+    }
+
+    /// THREAD's keys as kept: every form reads back the same, and bytes that are not one read
+    /// as none (the header is then read again).
+    @Test(arguments: [
+        ThreadKeys(messageID: "m@x", references: ["a@x", "b@x"], isReplyOrForward: true),
+        ThreadKeys(messageID: nil, references: ["a@x"], isReplyOrForward: false),
+        ThreadKeys(messageID: "m@x", references: [], isReplyOrForward: false),
+        ThreadKeys(messageID: nil, references: [], isReplyOrForward: true),
+        ThreadKeys(messageID: "ü@例え.jp", references: ["\"q\"@[1.2.3.4]"], isReplyOrForward: false),
+    ])
+    func threadKeysRoundTrip(_ keys: ThreadKeys) {
+        #expect(keys.encoded.withUnsafeBytes { ThreadKeys(encoded: $0) } == keys)
+    }
+
+    @Test(arguments: [[], [2], [0xFF, 0x61], Array("xm@x".utf8)])
+    func bytesThatAreNoThreadKeysReadAsNone(_ bytes: [UInt8]) {
+        #expect(bytes.withUnsafeBytes { ThreadKeys(encoded: $0) } == nil)
     }
 
     @Test(arguments: StoreKind.allCases)

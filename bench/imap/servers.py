@@ -291,14 +291,14 @@ def thread_cpu_seconds(pid):
 
 
 def backlog(data):
-    """Messages a Mailroom's background indexer has still to index or to key for SORT."""
+    """Messages a Mailroom's background indexer has still to index or to key for SORT and THREAD."""
     try:
         db = sqlite3.connect(f"file:{os.path.join(data, 'mailroom.db')}?mode=ro", uri=True, timeout=5)
     except sqlite3.Error:
         return 0
     try:
         total = 0
-        for table in ("index_backlog", "sort_keys_backlog"):
+        for table in ("index_backlog", "sort_keys_backlog", "thread_keys_backlog"):
             try:
                 total += db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             except sqlite3.Error:
