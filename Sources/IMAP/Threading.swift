@@ -157,6 +157,8 @@ struct ReferenceThreader {
 
     mutating func run() -> ThreadForest {
         // (1) Link by references.
+        containers.reserveCapacity(messages.count + messages.count / 4)
+        byID.reserveCapacity(messages.count + messages.count / 4)
         for (m, message) in messages.enumerated() {
             let own: Int
             if let id = message.messageID, let c = byID[id], containers[c].message == nil {
@@ -190,17 +192,26 @@ struct ReferenceThreader {
         // leaves the order open, and the answer depends on it (a reply joins the original
         // under it if it comes before a second original makes a dummy of both). By date, it
         // does not depend on mailbox order, and Dovecot goes this way too.
-        roots = gatherBySubject(roots.sorted(by: precedes))
+        roots = gatherBySubject(byDate(roots))
         // (6) Siblings by sent date (a dummy, only ever a root, by its first child).
         for c in containers.indices where containers[c].children.count > 1 {
-            let sorted = containers[c].children.sorted(by: precedes)
+            let sorted = byDate(containers[c].children)
             containers[c].children = sorted
         }
         var forest = ThreadForest()
         forest.numbers = containers.map { $0.message.map { messages[$0].number } }
         forest.children = containers.map(\.children)
-        forest.roots = roots.sorted(by: precedes)
+        forest.roots = byDate(roots)
         return forest
+    }
+
+    /// Containers in ``precedes(_:_:)`` order, each one's key found once (a dummy's is a walk
+    /// over its children).
+    func byDate(_ cs: [Int]) -> [Int] {
+        let keyed = cs.map { (key: key($0), container: $0) }
+        return keyed.sorted { a, b in
+            a.key.date != b.key.date ? a.key.date < b.key.date : a.key.index < b.key.index
+        }.map(\.container)
     }
 
     mutating func container(for id: String) -> Int {
@@ -276,6 +287,7 @@ struct ReferenceThreader {
     /// (5) The subject table: one root per base subject, the others merged into it.
     mutating func gatherBySubject(_ roots: [Int]) -> [Int] {
         var table: [String: Int] = [:]
+        table.reserveCapacity(roots.count)
         func isDummy(_ c: Int) -> Bool { containers[c].message == nil }
         func isReply(_ c: Int) -> Bool { containers[c].message.map { messages[$0].isReplyOrForward } ?? false }
         // (5.B)
@@ -288,11 +300,12 @@ struct ReferenceThreader {
             if !isDummy(old) && (isDummy(c) || (isReply(old) && !isReply(c))) { table[s] = c }
         }
         // (5.C)
-        var removed: Set<Int> = []
+        // By container; dummies added here are never removed (each takes over its subject).
+        var removed = [Bool](repeating: false, count: containers.count)
         var added: [Int] = []
         for c in roots {
             // Asked again here: merging two dummies can change the earlier one's first child.
-            guard !removed.contains(c), let s = baseSubject(c), !s.isEmpty, let t = table[s], t != c else { continue }
+            guard !removed[c], let s = baseSubject(c), !s.isEmpty, let t = table[s], t != c else { continue }
             if isDummy(t) && isDummy(c) {
                 for child in containers[c].children { link(parent: t, child: child) }
                 containers[c].children = []
@@ -304,12 +317,12 @@ struct ReferenceThreader {
                 link(parent: dummy, child: t)
                 link(parent: dummy, child: c)
                 table[s] = dummy
-                removed.insert(t)
+                removed[t] = true
                 added.append(dummy)
             }
-            removed.insert(c)
+            removed[c] = true
         }
-        return roots.filter { !removed.contains($0) } + added.filter { !removed.contains($0) }
+        return roots.filter { !removed[$0] } + added
     }
 
     /// The sort key of a container: its message's, or a dummy's earliest child's (a dummy's
