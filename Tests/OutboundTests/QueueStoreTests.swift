@@ -182,9 +182,15 @@ struct OutboundHarness {
         let h = try OutboundHarness()
         try await h.send(to: ["a@remote.test", "b@remote.test"])
         try await h.send(to: ["c@far.test"])
-        let s = try h.queue.summary(actor: OutboundHarness.admin)
+        let queued = try #require(try h.store.queueEntries(QueueSelection()).map(\.createdAt).max())
+        let s = try h.queue.summary(actor: OutboundHarness.admin, now: queued.addingTimeInterval(60))
         #expect(s.rows.map(\.domain) == ["remote.test", "far.test"])
-        #expect(s.rows[0].counts.first == 2)
+        #expect(s.rows.map(\.counts) == [[2, 0, 0, 0, 0, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]])
         #expect(s.byStatus == ["queued": 3])
+        // Seven minutes on, they are in the 5–10 minute bucket; a day on, in the last.
+        let later = try h.queue.summary(actor: OutboundHarness.admin, now: queued.addingTimeInterval(7 * 60))
+        #expect(later.rows[0].counts[0...1] == [0, 2])
+        let dayOn = try h.queue.summary(actor: OutboundHarness.admin, now: queued.addingTimeInterval(86_400))
+        #expect(dayOn.rows.map { $0.counts.last } == [2, 1])
     }
 }
