@@ -677,8 +677,9 @@ enum Schema {
         m.registerMigration("v28-thread-keys") { db in
             // What THREAD=REFERENCES links messages by (see ThreadKeys), kept with the SORT
             // keys: a first THREAD of 100,000 messages read every message's header for its
-            // References (5.4 s). NULL until known; the indexer reads the headers of messages
-            // stored before, off thread_keys_backlog, and THREAD reads those it has not reached.
+            // References (about 3 s of CPU). NULL until known; the indexer reads the headers
+            // of messages stored before, off thread_keys_backlog, and THREAD reads those it
+            // has not reached.
             try db.execute(
                 sql: """
                     ALTER TABLE sort_keys ADD COLUMN thread BLOB;
