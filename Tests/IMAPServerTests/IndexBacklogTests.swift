@@ -212,7 +212,8 @@ import Testing
             "Subject: big\r\nMessage-ID: <g@x>\r\nReferences: <a@x>\r\nDate: Sat, 7 Mar 2026 10:00:00 +0000",
         ]
         for m in messages {
-            let body = m.hasPrefix("Subject: big") ? String(repeating: "0123456789abcdef\r\n", count: 20_000) : "body\r\n"
+            let big = m.hasPrefix("Subject: big")
+            let body = big ? String(repeating: "0123456789abcdef\r\n", count: 20_000) : "body\r\n"
             _ = try await h.delivery.deliver(
                 InboundMessage(
                     sender: "s@elsewhere.com", recipients: ["alice@example.org"],
