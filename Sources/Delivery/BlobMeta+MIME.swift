@@ -38,10 +38,21 @@ extension SortKeys {
             from: Casemap.key(e.from?.mailbox ?? []), to: Casemap.key(e.to?.mailbox ?? []),
             cc: Casemap.key(e.cc?.mailbox ?? []), fromName: Casemap.key(e.from?.displayName ?? ""),
             toName: Casemap.key(e.to?.displayName ?? ""),
-            thread: ids.map {
-                ThreadKeys(
-                    messageID: $0.messageID, references: $0.references, isReplyOrForward: subject.isReplyOrForward)
-            })
+            thread: ids.map { ThreadKeys($0, subject: subject) })
+    }
+}
+
+extension ThreadKeys {
+    /// THREAD's keys from a header's IDs (``MessageIDs/threadIDs(_:header:)``) and the subject
+    /// of the stored ENVELOPE (nil when the bytes are not one): what the indexer keeps for mail
+    /// stored before they were kept, without computing its SORT keys again.
+    public init?(envelope: [UInt8], ids: (messageID: String?, references: [String])) {
+        guard let e = EnvelopeFields(imap: envelope, parts: [.subject]) else { return nil }
+        self.init(ids, subject: BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self)))
+    }
+
+    init(_ ids: (messageID: String?, references: [String]), subject: BaseSubject) {
+        self.init(messageID: ids.messageID, references: ids.references, isReplyOrForward: subject.isReplyOrForward)
     }
 }
 

@@ -211,7 +211,7 @@ final class SearchIndexer: Sendable {
                 } else {
                     continue
                 }
-                keys[p.blobID] = SortKeys(envelope: envelope, thread: ids)?.thread
+                keys[p.blobID] = ThreadKeys(envelope: envelope, ids: ids)
             }
             try store.addThreadKeys(keys, done: pending.map(\.blobID))
         }

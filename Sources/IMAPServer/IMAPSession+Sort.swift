@@ -189,17 +189,18 @@ extension IMAPSession {
         }
         let missing = env.sortKeys.fillThreadKeys(&messages, uids: uids, mailbox: mailbox, references: references)
         let unkept = try readKeptThreadKeys(into: &messages, at: missing, of: uids, references: references)
-        try readSortFields(unkept.map { matches[$0] }, envelopes: [.subject, .ids]) { j, f in
+        try readSortFields(unkept.map { matches[$0] }, envelopes: [.subject]) { j, f in
             let i = unkept[j]
             messages[i].date = f.sentDate ?? f.internalDate
             guard let e = f.envelope else { return }
             let subject = BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self))
             messages[i].baseSubject = String(decoding: Casemap.key(subject.text), as: UTF8.self)
             messages[i].isReplyOrForward = subject.isReplyOrForward
-            messages[i].messageID = e.messageID.flatMap { MessageIDs.first(in: $0) }
         }
         if references && !unkept.isEmpty {
             // Mail whose thread keys the indexer has not kept yet: read each message's header.
+            // Only REFERENCES links by Message-ID, so only it reads them (ORDEREDSUBJECT's keys
+            // are kept without, and REFERENCES reads those again).
             let positions = UIDPositions(uids)
             try forEachMessage(unkept.map { uids[$0] }) { d, bytes in
                 guard let i = positions[d.uid] else { return }
