@@ -228,7 +228,9 @@ import IMAP
     /// goes first, so the lists a client keeps asking for stay however many others come by.
     @Test func theOrdersUsedLongestAgoGoFirst() {
         let cache = SortKeyCache()
-        let lists = SortCriterion.Key.allCases.flatMap { [[SortCriterion($0)], [SortCriterion($0, reverse: true)]] }
+        let lists = SortCriterion.Key.allCases.flatMap {
+            [[SortCriterion($0)], [SortCriterion($0, reverse: true)], [SortCriterion($0), SortCriterion(.arrival)]]
+        }
         #expect(lists.count > SortKeyCache.ordersPerMailbox + 2)
         for (i, criteria) in lists.enumerated() {
             cache.storeOrder([Int64(i)], mailbox: 1, criteria: criteria)
