@@ -159,17 +159,22 @@ struct DNSResolverPeerTests {
         #expect(r.tcpQueriesSent >= 1, "the truncated UDP answer was retried over TCP")
     }
 
+    /// The clock moves by the TTL the first answer gave, not by the zone's 300 s: Unbound
+    /// counts its cache's TTLs down in real time, and under a slow, loaded run a name other
+    /// tests asked for earlier came back with less than 200 s left (a name of its own, too).
     @Test func cacheHonoursTTL() async throws {
         let r = resolver()
-        _ = try await r.lookup("host.mailroom.example", .a)
+        let first = try await r.lookup("cached.mailroom.example", .a)
         #expect(r.questionsAsked == 1)
-        clock.advance(seconds: 200)
-        let cached = try await r.lookup("Host.mailroom.example.", .a)
-        #expect(r.questionsAsked == 1, "within the TTL of 300 s")
-        #expect(cached.records.allSatisfy { $0.ttl <= 100 }, "TTLs count down in the cache")
-        clock.advance(seconds: 101)
-        _ = try await r.lookup("host.mailroom.example", .a)
-        #expect(r.questionsAsked == 2, "expired after 300 s")
+        let ttl = try #require(first.records.map(\.ttl).min())
+        try #require(ttl >= 10, "Unbound's answer is about to expire (\(ttl) s): nothing to test")
+        clock.advance(seconds: Double(ttl / 2))
+        let cached = try await r.lookup("Cached.mailroom.example.", .a)
+        #expect(r.questionsAsked == 1, "within the TTL of \(ttl) s")
+        #expect(cached.records.allSatisfy { $0.ttl <= ttl - ttl / 2 }, "TTLs count down in the cache")
+        clock.advance(seconds: Double(ttl - ttl / 2 + 1))
+        _ = try await r.lookup("cached.mailroom.example", .a)
+        #expect(r.questionsAsked == 2, "expired after \(ttl) s")
     }
 
     @Test func negativeAnswersAreCachedForTheSOAMinimum() async throws {

@@ -34,6 +34,7 @@ public enum DNSPeerZones {
             host IN AAAA 2001:db8::1
             v6only IN AAAA 2001:db8::6
             nomx IN A 192.0.2.3
+            cached IN A 192.0.2.4
             nullmx IN MX 0 .
             mx1a IN A 127.0.0.11
             mx1b IN A 127.0.0.12
