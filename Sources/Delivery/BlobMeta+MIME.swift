@@ -46,7 +46,7 @@ extension ThreadKeys {
     /// THREAD's keys from a header's IDs (``MessageIDs/threadIDs(_:header:)``) and the subject
     /// of the stored ENVELOPE (nil when the bytes are not one): what the indexer keeps for mail
     /// stored before they were kept, without computing its SORT keys again.
-    public init?(envelope: [UInt8], ids: (messageID: String?, references: [String])) {
+    init?(envelope: [UInt8], ids: (messageID: String?, references: [String])) {
         guard let e = EnvelopeFields(imap: envelope, parts: [.subject]) else { return nil }
         self.init(ids, subject: BaseSubject(String(decoding: e.subject ?? [], as: UTF8.self)))
     }

@@ -446,3 +446,42 @@ zone:
     cleanups.append(p.terminate)
     wait_port(port)
     return port
+
+
+def prefill_corpus(corpus, count):
+    """The generated Maildir at `corpus` with `count` messages, made again when it has another number."""
+    import genmail
+    if not os.path.isdir(os.path.join(corpus, "cur")) or len(os.listdir(os.path.join(corpus, "cur"))) != count:
+        shutil.rmtree(corpus, ignore_errors=True)
+        log(f"generating {count} messages into {corpus}")
+        genmail.write_maildir(corpus, count)
+    return genmail.maildir_messages(corpus)
+
+
+def closest_message(items, size):
+    """The path of the corpus message (among its first 2,000) whose size is closest to `size`."""
+    return min(items[:2000], key=lambda it: abs(os.path.getsize(it[0]) - size))[0]
+
+
+def start_sender_dns(work, sender):
+    """A loopback DNS server for mail from `sender` on 127.0.0.1: its domain's SPF passes, and
+    127.0.0.1's reverse name (mail.DOMAIN) resolves back to it. Returns the port."""
+    domain = sender.split("@")[1]
+    return start_root_dns(work, [f'{domain}. IN TXT "v=spf1 ip4:127.0.0.0/8 -all"', f'mail.{domain}. IN A 127.0.0.1',
+                                 f'1.0.0.127.in-addr.arpa. IN PTR mail.{domain}.'])
+
+
+def start_postfix_prefilled(work, items):
+    """A private Postfix (``start_postfix``) whose Maildir for USER already holds `items`, as
+    hard links. Returns (port, its folder)."""
+    subprocess.run("id vmail >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin vmail",
+                   shell=True, check=True)
+    vmail = os.path.join(work, "vmail")
+    box = os.path.join(vmail, USER.split("@")[1], USER.split("@")[0])
+    for sub in ("new", "cur", "tmp"):
+        os.makedirs(os.path.join(box, sub), exist_ok=True)
+    for path, _, _ in items:
+        os.link(path, os.path.join(box, "cur", os.path.basename(path)))
+    subprocess.run(["chown", "-R", "vmail:vmail", vmail], check=True)
+    port = free_port()
+    return port, start_postfix(work, port, vmail)
