@@ -14,14 +14,15 @@ public struct HeaderSummary: Sendable, Hashable {
     public var references: String?
 
     public init(_ message: [UInt8]) {
-        var fields: [(String, String)] = []
-        var current: (String, [UInt8])?
+        // Only the fields kept here are decoded: a signed message's header section has a
+        // dozen more (DKIM-Signature, ARC-*, Received…), and making a String of each was most
+        // of what this cost on the path to 250.
+        var current: Field?
+        var value: [UInt8] = []
         var lineStart = 0
         var i = 0
         func flush() {
-            if let (name, value) = current {
-                fields.append((name, String(decoding: value, as: UTF8.self).trimmingASCIISpaces()))
-            }
+            if let field = current { keep(field, String(decoding: value, as: UTF8.self).trimmingASCIISpaces()) }
             current = nil
         }
         while i <= message.count {
@@ -32,12 +33,16 @@ public struct HeaderSummary: Sendable, Hashable {
                 let line = message[lineStart..<end]
                 if line.isEmpty { break }  // end of the header section
                 if line.first == UInt8(ascii: " ") || line.first == UInt8(ascii: "\t") {
-                    current?.1.append(contentsOf: line)  // folded continuation
+                    if current != nil { value.append(contentsOf: line) }  // folded continuation
                 } else {
                     flush()
-                    if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
-                        let name = String(decoding: line[line.startIndex..<colon], as: UTF8.self).lowercased()
-                        current = (name, Array(line[(colon + 1)...]))
+                    if let colon = line.firstIndex(of: UInt8(ascii: ":")), let field = Field(name: line[..<colon]) {
+                        if field == .received {
+                            receivedCount += 1
+                        } else {
+                            current = field
+                            value = Array(line[(colon + 1)...])
+                        }
                     }
                 }
                 lineStart = i + 1
@@ -46,24 +51,40 @@ public struct HeaderSummary: Sendable, Hashable {
             i += 1
         }
         flush()
-        for (name, value) in fields {
-            switch name {
-            case "message-id" where messageID == nil:
-                let v = value.trimmingASCIISpaces()
-                messageID = v.hasPrefix("<") && v.hasSuffix(">") ? String(v.dropFirst().dropLast()) : v
-            case "subject" where subject == nil:
-                subject = value
-            case "from" where from == nil:
-                from = value
-            case "references" where references == nil:
-                references = value
-            case "received":
-                receivedCount += 1
-            case "delivered-to":
-                deliveredTo.append(value.lowercased())
-            default:
-                break
+    }
+
+    /// The fields this reads.
+    private enum Field {
+        case messageID, subject, from, references, received, deliveredTo
+
+        init?(name: ArraySlice<UInt8>) {
+            func named(_ n: StaticString) -> Bool {
+                n.utf8CodeUnitCount == name.count
+                    && zip(UnsafeBufferPointer(start: n.utf8Start, count: n.utf8CodeUnitCount), name).allSatisfy {
+                        $0 == $1 | ($1 >= UInt8(ascii: "A") && $1 <= UInt8(ascii: "Z") ? 0x20 : 0)
+                    }
             }
+            switch name.count {
+            case 10 where named("message-id"): self = .messageID
+            case 7 where named("subject"): self = .subject
+            case 4 where named("from"): self = .from
+            case 10 where named("references"): self = .references
+            case 8 where named("received"): self = .received
+            case 12 where named("delivered-to"): self = .deliveredTo
+            default: return nil
+            }
+        }
+    }
+
+    private mutating func keep(_ field: Field, _ value: String) {
+        switch field {
+        case .messageID where messageID == nil:
+            messageID = value.hasPrefix("<") && value.hasSuffix(">") ? String(value.dropFirst().dropLast()) : value
+        case .subject where subject == nil: subject = value
+        case .from where from == nil: from = value
+        case .references where references == nil: references = value
+        case .deliveredTo: deliveredTo.append(value.lowercased())
+        default: break
         }
     }
 }
