@@ -4,20 +4,24 @@ import MailCore
 /// Parses one command line (without its CRLF). Throws ``SMTPError`` with the reply to give.
 public enum SMTPCommandParser {
     public static func parse(_ line: [UInt8]) throws(SMTPError) -> SMTPCommand {
-        guard let text = String(validating: line, as: UTF8.self) else {
+        // Bytes, not Characters, up to the verb: a UTF-8 sequence never holds a byte below 0x80,
+        // and a verb is ASCII (a non-ASCII one is an unknown command either way).
+        guard String(validating: line, as: UTF8.self) != nil else {
             throw SMTPError(500, "5.5.2", "command is not valid UTF-8")
         }
-        guard !text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" }) else {
+        guard !line.contains(where: { $0 < 0x20 && $0 != UInt8(ascii: "\t") }) else {
             throw SMTPError(500, "5.5.2", "command contains control characters")
         }
-        let verbEnd = text.firstIndex(of: " ") ?? text.endIndex
-        let verb = text[..<verbEnd].uppercased()
-        let rest = verbEnd < text.endIndex ? String(text[text.index(after: verbEnd)...]) : ""
+        let verbEnd = line.firstIndex(of: UInt8(ascii: " ")) ?? line.endIndex
+        let verb = String(decoding: line[..<verbEnd].map(asciiUppercased), as: UTF8.self)
+        let rest = verbEnd < line.endIndex ? String(decoding: line[(verbEnd + 1)...], as: UTF8.self) : ""
         switch verb {
         case "EHLO", "HELO":
             // ehlo = "EHLO" SP ( Domain / address-literal ) CRLF
             let name = rest.trimmingASCIISpaces()
-            guard !name.isEmpty, !name.contains(" ") else { throw SMTPError(501, "5.5.4", "\(verb) needs your host name") }
+            guard !name.isEmpty, !name.utf8.contains(UInt8(ascii: " ")) else {
+                throw SMTPError(501, "5.5.4", "\(verb) needs your host name")
+            }
             return verb == "EHLO" ? .ehlo(name) : .helo(name)
         case "MAIL":
             // mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF
@@ -33,7 +37,7 @@ public enum SMTPCommandParser {
             // rcpt = "RCPT TO:" ( "<Postmaster@" Domain ">" / "<Postmaster>" / Forward-path ) [SP Rcpt-parameters] CRLF
             let (path, params) = try splitPath(rest, prefix: "TO:", verb: "RCPT TO")
             guard params.isEmpty else { throw SMTPError(555, "5.5.4", "RCPT TO parameters are not supported") }
-            if path.lowercased() == "<postmaster>" { return .rcpt(nil) }
+            if path.utf8.count == 12 && hasASCIIPrefix(path, "<POSTMASTER>") { return .rcpt(nil) }
             return .rcpt(try parsePath(path))
         case "DATA": return try noArgument(.data, rest, verb)
         case "RSET": return try noArgument(.rset, rest, verb)
@@ -61,15 +65,25 @@ public enum SMTPCommandParser {
         }
     }
 
+    private static func asciiUppercased(_ b: UInt8) -> UInt8 {
+        b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") ? b - 0x20 : b
+    }
+
+    /// Whether `s` starts with `prefix` (upper-case ASCII), ignoring ASCII case.
+    private static func hasASCIIPrefix(_ s: String, _ prefix: StaticString) -> Bool {
+        let p = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+        return s.utf8.count >= p.count && zip(s.utf8, p).allSatisfy { asciiUppercased($0) == $1 }
+    }
+
     private static func noArgument(_ c: SMTPCommand, _ rest: String, _ verb: String) throws(SMTPError) -> SMTPCommand {
         guard rest.trimmingASCIISpaces().isEmpty else { throw SMTPError(501, "5.5.4", "\(verb) takes no argument") }
         return c
     }
 
     /// Splits `FROM:<path> params`. Tolerates a space after the colon, as many clients send.
-    private static func splitPath(_ rest: String, prefix: String, verb: String) throws(SMTPError) -> (String, String) {
-        guard rest.uppercased().hasPrefix(prefix) else { throw SMTPError(501, "5.5.4", "syntax: \(verb):<address>") }
-        var s = Substring(rest.dropFirst(prefix.count))
+    private static func splitPath(_ rest: String, prefix: StaticString, verb: String) throws(SMTPError) -> (String, String) {
+        guard hasASCIIPrefix(rest, prefix) else { throw SMTPError(501, "5.5.4", "syntax: \(verb):<address>") }
+        var s = Substring(rest.utf8.dropFirst(prefix.utf8CodeUnitCount))
         while s.first == " " { s = s.dropFirst() }
         guard s.first == "<" else { throw SMTPError(501, "5.5.4", "syntax: \(verb):<address> (the address must be in angle brackets)") }
         // The path ends at the first '>' outside a quoted string.
@@ -162,7 +176,9 @@ public enum SMTPCommandParser {
 
     /// Dot-string = Atom *("." Atom), with UTF-8 allowed in atoms (RFC 6531 §3.3).
     static func isDotString(_ s: String) -> Bool {
-        guard !s.hasPrefix("."), !s.hasSuffix("."), !s.contains("..") else { return false }
+        guard !s.hasPrefix("."), !s.hasSuffix("."),
+            !zip(s.utf8, s.utf8.dropFirst()).contains(where: { $0 == UInt8(ascii: ".") && $1 == $0 })
+        else { return false }
         return s.unicodeScalars.allSatisfy { c in
             if c == "." || c.value >= 0x80 { return c.value != 0x85 && c.value != 0x2028 && c.value != 0x2029 }
             switch c {
