@@ -20,8 +20,15 @@ struct DataReader {
     mutating func consume(_ input: inout [UInt8], from start: inout Int, limits: SMTPLimits) -> Outcome? {
         var lineStart = start
         var i = start + scanOffset
-        while i < input.count {
-            if input[i] == UInt8(ascii: "\n") {
+        // Line by line through the buffer's memory, with memchr: a 10 KB body byte by byte
+        // through the array's checked subscript cost more than the rest of reading it.
+        let ended: Outcome?? = input.withUnsafeBufferPointer { input in
+            while i < input.count {
+                guard let lf = memchr(input.baseAddress! + i, 0x0A, input.count - i) else {
+                    i = input.count
+                    break
+                }
+                i = UnsafeRawPointer(input.baseAddress!).distance(to: UnsafeRawPointer(lf))
                 if i == lineStart || input[i - 1] != UInt8(ascii: "\r") {
                     if failure == nil { failure = .bareCRLFInData }
                     i += 1
@@ -33,11 +40,11 @@ struct DataReader {
                 if length == 1 && input[lineStart] == UInt8(ascii: ".") {
                     start = i + 1
                     scanOffset = 0
-                    if let failure { return .failed(failure) }
-                    return .complete(message)
+                    if let failure { return .some(.failed(failure)) }
+                    return .some(.complete(message))
                 }
                 if failure == nil {
-                    if input[lineStart..<contentEnd].contains(UInt8(ascii: "\r")) {
+                    if memchr(input.baseAddress! + lineStart, 0x0D, length) != nil {
                         failure = .bareCRLFInData
                     } else if length > limits.textLineOctets - 2 {
                         failure = .dataLineTooLong
@@ -46,13 +53,15 @@ struct DataReader {
                         message = []
                     } else {
                         let from = input[lineStart] == UInt8(ascii: ".") ? lineStart + 1 : lineStart
-                        message.append(contentsOf: input[from...i])
+                        message.append(contentsOf: UnsafeBufferPointer(rebasing: input[from...i]))
                     }
                 }
                 lineStart = i + 1
+                i += 1
             }
-            i += 1
+            return .none
         }
+        if let ended { return ended }
         start = lineStart
         scanOffset = i - lineStart
         // A line without its end yet: once it is far too long, fail the message and stop

@@ -86,16 +86,17 @@ public enum SMTPCommandParser {
         var s = Substring(rest.utf8.dropFirst(prefix.utf8CodeUnitCount))
         while s.first == " " { s = s.dropFirst() }
         guard s.first == "<" else { throw SMTPError(501, "5.5.4", "syntax: \(verb):<address> (the address must be in angle brackets)") }
-        // The path ends at the first '>' outside a quoted string.
+        // The path ends at the first '>' outside a quoted string. The marks are ASCII, so the
+        // scan is of bytes (a UTF-8 sequence never holds one), not of Characters.
         var inQuotes = false
         var escaped = false
         var end: Substring.Index?
-        for i in s.indices {
-            let c = s[i]
+        for i in s.utf8.indices {
+            let c = s.utf8[i]
             if escaped { escaped = false; continue }
-            if c == "\\" && inQuotes { escaped = true; continue }
-            if c == "\"" { inQuotes.toggle() }
-            if c == ">" && !inQuotes { end = i; break }
+            if c == UInt8(ascii: "\\") && inQuotes { escaped = true; continue }
+            if c == UInt8(ascii: "\"") { inQuotes.toggle() }
+            if c == UInt8(ascii: ">") && !inQuotes { end = i; break }
         }
         guard let end else { throw SMTPError(501, "5.5.4", "syntax: the address is missing its closing '>'") }
         let path = String(s[...end])
@@ -115,7 +116,7 @@ public enum SMTPCommandParser {
     /// Local-part     = Dot-string / Quoted-string
     /// ```
     static func parsePath(_ path: String) throws(SMTPError) -> SMTPMailbox {
-        guard path.hasPrefix("<"), path.hasSuffix(">"), path.count >= 2 else {
+        guard path.hasPrefix("<"), path.hasSuffix(">"), path.utf8.count >= 2 else {
             throw SMTPError(501, "5.1.3", "syntax: the address must be in angle brackets")
         }
         var inner = String(path.dropFirst().dropLast())
@@ -164,12 +165,12 @@ public enum SMTPCommandParser {
         var inQuotes = false
         var escaped = false
         var last: String.Index?
-        for i in s.indices {
-            let c = s[i]
+        for i in s.utf8.indices {  // bytes: the marks are ASCII
+            let c = s.utf8[i]
             if escaped { escaped = false; continue }
-            if c == "\\" && inQuotes { escaped = true; continue }
-            if c == "\"" { inQuotes.toggle(); continue }
-            if c == "@" && !inQuotes { last = i }
+            if c == UInt8(ascii: "\\") && inQuotes { escaped = true; continue }
+            if c == UInt8(ascii: "\"") { inQuotes.toggle(); continue }
+            if c == UInt8(ascii: "@") && !inQuotes { last = i }
         }
         return last
     }

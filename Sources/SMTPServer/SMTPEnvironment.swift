@@ -229,7 +229,10 @@ public struct SMTPEnvironment: Sendable {
     }
 
     static func sanitize(_ s: String) -> String {
-        String(s.unicodeScalars.filter { $0.value >= 0x21 && $0.value != 0x7F && $0 != "(" && $0 != ")" }.prefix(255).map(Character.init))
+        // Almost every name and address is printable ASCII already: then it is kept as it is.
+        let plain = s.utf8.allSatisfy { $0 >= 0x21 && $0 < 0x7F && $0 != UInt8(ascii: "(") && $0 != UInt8(ascii: ")") }
+        if plain && s.utf8.count <= 255 { return s }
+        return String(s.unicodeScalars.filter { $0.value >= 0x21 && $0.value != 0x7F && $0 != "(" && $0 != ")" }.prefix(255).map(Character.init))
     }
 }
 
