@@ -99,8 +99,9 @@ public enum SMTPCommandParser {
             if c == UInt8(ascii: ">") && !inQuotes { end = i; break }
         }
         guard let end else { throw SMTPError(501, "5.5.4", "syntax: the address is missing its closing '>'") }
-        let path = String(s[...end])
-        let params = s[s.index(after: end)...].trimmingASCIISpaces()
+        // Cut at the byte: a Character could join a combining mark to the '>' and take it along.
+        let path = String(decoding: s.utf8[...end], as: UTF8.self)
+        let params = String(decoding: s.utf8[s.utf8.index(after: end)...], as: UTF8.self).trimmingASCIISpaces()
         return (path, params)
     }
 
@@ -126,9 +127,12 @@ public enum SMTPCommandParser {
             guard let colon = inner.firstIndex(of: ":") else { throw SMTPError(501, "5.1.3", "bad source route") }
             inner = String(inner[inner.index(after: colon)...])
         }
-        guard let at = lastAtOutsideQuotes(inner) else { throw SMTPError(501, "5.1.3", "address needs an @domain") }
-        let localRaw = String(inner[..<at])
-        let domain = String(inner[inner.index(after: at)...])
+        // An '@' that a combining mark joins to the domain's first letter does not divide them.
+        guard let at = lastAtOutsideQuotes(inner), String.Index(inner.utf8.index(after: at), within: inner) != nil else {
+            throw SMTPError(501, "5.1.3", "address needs an @domain")
+        }
+        let localRaw = String(decoding: inner.utf8[..<at], as: UTF8.self)  // cut at the byte, as found
+        let domain = String(decoding: inner.utf8[inner.utf8.index(after: at)...], as: UTF8.self)
         guard !localRaw.isEmpty, localRaw.utf8.count <= 64 + 2 else { throw SMTPError(501, "5.1.3", "bad local part") }
         guard !domain.isEmpty, domain.utf8.count <= 255 else { throw SMTPError(501, "5.1.3", "bad domain") }
         if domain.hasPrefix("[") {

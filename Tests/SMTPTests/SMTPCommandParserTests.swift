@@ -19,7 +19,8 @@ import Testing
         ("MAIL FROM:<用户@例え.jp> SMTPUTF8", .mail(mb("用户", "例え.jp"), MailParameters(smtpUTF8: true))),
         ("MAIL FROM:<a@b.org> AUTH=<>", .mail(mb("a", "b.org"), MailParameters(auth: "<>"))),
         ("RCPT TO:<bob@example.org>", .rcpt(mb("bob", "example.org"))),
-        ("RCPT TO:<Postmaster>", .rcpt(nil)),
+        ("RCPT TO:<Postmaster>", .rcpt(nil)), ("rcpt to:<POSTMASTER>", .rcpt(nil)),
+        ("Rcpt To:<postmaster@example.org>", .rcpt(mb("postmaster", "example.org"))),
         ("RCPT TO:<\"john smith\"@example.org>", .rcpt(mb("john smith", "example.org", quoted: true))),
         ("RCPT TO:<\"a>b\"@example.org>", .rcpt(mb("a>b", "example.org", quoted: true))),
         ("RCPT TO:<\"user@other.com\"@example.org>", .rcpt(mb("user@other.com", "example.org", quoted: true))),
@@ -58,6 +59,9 @@ import Testing
         ("MAIL FROM:<a\u{1}b@example.org>", 500),
         // Found by the fuzzer: a lone "=" crashed the parameter parser.
         ("MAIL FROM:<a@b.org> =", 501), ("MAIL FROM:<a@b.org> =x", 501), ("MAIL FROM:<a@b.org> SIZE=1 ==", 501),
+        // A combining mark after '>' or '@' (the parser scans bytes; these must not be cut off).
+        ("RCPT TO:<a@b.org>\u{301}", 555), ("MAIL FROM:<a@b.org>\u{301}", 501), ("RCPT TO:<a@\u{301}b.org>", 501),
+        ("RCPT TO:<Postmaster>x", 555), ("RCPT TO:<postmaste>", 501), ("MAIL FROM <a@b.org>", 501),
     ]
 
     @Test(arguments: malformed)
