@@ -471,9 +471,9 @@ def start_sender_dns(work, sender):
                                  f'1.0.0.127.in-addr.arpa. IN PTR mail.{domain}.'])
 
 
-def start_postfix_prefilled(work, items):
-    """A private Postfix (``start_postfix``) whose Maildir for USER already holds `items`, as
-    hard links (copies on another file system). Returns (port, its folder)."""
+def start_postfix_prefilled(work, items, milter=None):
+    """A private Postfix (``start_postfix``, with `milter` if given) whose Maildir for USER already
+    holds `items`, as hard links (copies on another file system). Returns (port, its folder)."""
     subprocess.run("id vmail >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin vmail",
                    shell=True, check=True)
     vmail = os.path.join(work, "vmail")
@@ -488,4 +488,4 @@ def start_postfix_prefilled(work, items):
             shutil.copyfile(path, target)
     subprocess.run(["chown", "-R", "vmail:vmail", vmail], check=True)
     port = free_port()
-    return port, start_postfix(work, port, vmail)
+    return port, start_postfix(work, port, vmail, milter=milter)
