@@ -58,12 +58,7 @@ public struct HeaderSummary: Sendable, Hashable {
         case messageID, subject, from, references, received, deliveredTo
 
         init?(name: ArraySlice<UInt8>) {
-            func named(_ n: StaticString) -> Bool {
-                n.utf8CodeUnitCount == name.count
-                    && zip(UnsafeBufferPointer(start: n.utf8Start, count: n.utf8CodeUnitCount), name).allSatisfy {
-                        $0 == $1 | ($1 >= UInt8(ascii: "A") && $1 <= UInt8(ascii: "Z") ? 0x20 : 0)
-                    }
-            }
+            func named(_ n: StaticString) -> Bool { name.hasASCIIPrefix(lowercased: n) }
             switch name.count {
             case 10 where named("message-id"): self = .messageID
             case 7 where named("subject"): self = .subject

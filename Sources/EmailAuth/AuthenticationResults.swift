@@ -1,3 +1,5 @@
+import MailCore
+
 /// The `Authentication-Results` header field (RFC 8601): one per message, written by the server
 /// that checked it, named by its authserv-id (our `hostname`).
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 
 /// DKIM canonicalisation (RFC 6376 §3.4), shared by signing and (later) verification.
 /// All functions take and return bytes; none of them fails on any input.

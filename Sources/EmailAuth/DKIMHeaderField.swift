@@ -1,3 +1,5 @@
+import MailCore
+
 /// One header field of a message as DKIM sees it (RFC 6376 §3.4, RFC 5322 §2.2).
 ///
 /// `raw` is the field exactly as it appears, continuation lines and final CRLF included — what

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MailCore
 
 /// Signs messages for one domain and selector with `c=relaxed/relaxed` (RFC 6376, RFC 8463).
 ///

@@ -1,4 +1,4 @@
-/// The bytes DKIM's grammar names (RFC 5234 core rules).
+/// The bytes DKIM's grammar names (RFC 5234 core rules); `asciiLowercased` is MailCore's.
 extension UInt8 {
     static let cr: UInt8 = 0x0D
     static let lf: UInt8 = 0x0A
@@ -9,6 +9,4 @@ extension UInt8 {
     var isWSP: Bool { self == .space || self == .tab }
 
     var isLetterOrDigit: Bool { (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self) }
-
-    var asciiLowercased: UInt8 { (0x41...0x5A).contains(self) ? self | 0x20 : self }
 }

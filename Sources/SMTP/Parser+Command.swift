@@ -6,15 +6,15 @@ public enum SMTPCommandParser {
     public static func parse(_ line: [UInt8]) throws(SMTPError) -> SMTPCommand {
         // Bytes, not Characters, up to the verb: a UTF-8 sequence never holds a byte below 0x80,
         // and a verb is ASCII (a non-ASCII one is an unknown command either way).
-        guard String(validating: line, as: UTF8.self) != nil else {
+        guard let text = String(validating: line, as: UTF8.self) else {
             throw SMTPError(500, "5.5.2", "command is not valid UTF-8")
         }
         guard !line.contains(where: { $0 < 0x20 && $0 != UInt8(ascii: "\t") }) else {
             throw SMTPError(500, "5.5.2", "command contains control characters")
         }
         let verbEnd = line.firstIndex(of: UInt8(ascii: " ")) ?? line.endIndex
-        let verb = String(decoding: line[..<verbEnd].map(asciiUppercased), as: UTF8.self)
-        let rest = verbEnd < line.endIndex ? String(decoding: line[(verbEnd + 1)...], as: UTF8.self) : ""
+        let verb = String(decoding: line[..<verbEnd].map(\.asciiUppercased), as: UTF8.self)
+        let rest = String(Substring(text.utf8.dropFirst(verbEnd + 1)))  // after the space: a scalar boundary
         switch verb {
         case "EHLO", "HELO":
             // ehlo = "EHLO" SP ( Domain / address-literal ) CRLF
@@ -25,7 +25,7 @@ public enum SMTPCommandParser {
             return verb == "EHLO" ? .ehlo(name) : .helo(name)
         case "MAIL":
             // mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF
-            let (path, params) = try splitPath(rest, prefix: "FROM:", verb: "MAIL FROM")
+            let (path, params) = try splitPath(rest, prefix: "from:", verb: "MAIL FROM")
             let mailbox: SMTPMailbox?
             if path == "<>" {
                 mailbox = nil
@@ -35,9 +35,9 @@ public enum SMTPCommandParser {
             return .mail(mailbox, try parseMailParameters(params))
         case "RCPT":
             // rcpt = "RCPT TO:" ( "<Postmaster@" Domain ">" / "<Postmaster>" / Forward-path ) [SP Rcpt-parameters] CRLF
-            let (path, params) = try splitPath(rest, prefix: "TO:", verb: "RCPT TO")
+            let (path, params) = try splitPath(rest, prefix: "to:", verb: "RCPT TO")
             guard params.isEmpty else { throw SMTPError(555, "5.5.4", "RCPT TO parameters are not supported") }
-            if path.utf8.count == 12 && hasASCIIPrefix(path, "<POSTMASTER>") { return .rcpt(nil) }
+            if path.utf8.count == 12 && path.utf8.hasASCIIPrefix(lowercased: "<postmaster>") { return .rcpt(nil) }
             return .rcpt(try parsePath(path))
         case "DATA": return try noArgument(.data, rest, verb)
         case "RSET": return try noArgument(.rset, rest, verb)
@@ -65,16 +65,6 @@ public enum SMTPCommandParser {
         }
     }
 
-    private static func asciiUppercased(_ b: UInt8) -> UInt8 {
-        b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") ? b - 0x20 : b
-    }
-
-    /// Whether `s` starts with `prefix` (upper-case ASCII), ignoring ASCII case.
-    private static func hasASCIIPrefix(_ s: String, _ prefix: StaticString) -> Bool {
-        let p = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
-        return s.utf8.count >= p.count && zip(s.utf8, p).allSatisfy { asciiUppercased($0) == $1 }
-    }
-
     private static func noArgument(_ c: SMTPCommand, _ rest: String, _ verb: String) throws(SMTPError) -> SMTPCommand {
         guard rest.trimmingASCIISpaces().isEmpty else { throw SMTPError(501, "5.5.4", "\(verb) takes no argument") }
         return c
@@ -82,7 +72,7 @@ public enum SMTPCommandParser {
 
     /// Splits `FROM:<path> params`. Tolerates a space after the colon, as many clients send.
     private static func splitPath(_ rest: String, prefix: StaticString, verb: String) throws(SMTPError) -> (String, String) {
-        guard hasASCIIPrefix(rest, prefix) else { throw SMTPError(501, "5.5.4", "syntax: \(verb):<address>") }
+        guard rest.utf8.hasASCIIPrefix(lowercased: prefix) else { throw SMTPError(501, "5.5.4", "syntax: \(verb):<address>") }
         var s = Substring(rest.utf8.dropFirst(prefix.utf8CodeUnitCount))
         while s.first == " " { s = s.dropFirst() }
         guard s.first == "<" else { throw SMTPError(501, "5.5.4", "syntax: \(verb):<address> (the address must be in angle brackets)") }

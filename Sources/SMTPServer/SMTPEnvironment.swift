@@ -229,10 +229,10 @@ public struct SMTPEnvironment: Sendable {
     }
 
     static func sanitize(_ s: String) -> String {
+        func kept(_ v: UInt32) -> Bool { v >= 0x21 && v != 0x7F && v != 0x28 && v != 0x29 }  // not "(" or ")"
         // Almost every name and address is printable ASCII already: then it is kept as it is.
-        let plain = s.utf8.allSatisfy { $0 >= 0x21 && $0 < 0x7F && $0 != UInt8(ascii: "(") && $0 != UInt8(ascii: ")") }
-        if plain && s.utf8.count <= 255 { return s }
-        return String(s.unicodeScalars.filter { $0.value >= 0x21 && $0.value != 0x7F && $0 != "(" && $0 != ")" }.prefix(255).map(Character.init))
+        if s.utf8.count <= 255 && s.utf8.allSatisfy({ $0 < 0x80 && kept(UInt32($0)) }) { return s }
+        return String(s.unicodeScalars.filter { kept($0.value) }.prefix(255).map(Character.init))
     }
 }
 
