@@ -471,13 +471,18 @@ def start_sender_dns(work, sender):
                                  f'1.0.0.127.in-addr.arpa. IN PTR mail.{domain}.'])
 
 
+def postfix_maildir(work):
+    """USER's Maildir under ``start_postfix_prefilled``'s Postfix in `work`."""
+    return os.path.join(work, "vmail", USER.split("@")[1], USER.split("@")[0])
+
+
 def start_postfix_prefilled(work, items, milter=None):
     """A private Postfix (``start_postfix``, with `milter` if given) whose Maildir for USER already
     holds `items`, as hard links (copies on another file system). Returns (port, its folder)."""
     subprocess.run("id vmail >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin vmail",
                    shell=True, check=True)
     vmail = os.path.join(work, "vmail")
-    box = os.path.join(vmail, USER.split("@")[1], USER.split("@")[0])
+    box = postfix_maildir(work)
     for sub in ("new", "cur", "tmp"):
         os.makedirs(os.path.join(box, sub), exist_ok=True)
     for path, _, _ in items:
