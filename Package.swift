@@ -88,7 +88,7 @@ let package = Package(
         // Sieve (RFC 5228 and extensions) without I/O: parser, printer, validator, interpreter.
         .target(
             name: "Sieve",
-            dependencies: ["MIME"],
+            dependencies: ["MIME", "MailCore"],
             swiftSettings: swiftSettings
         ),
         // ManageSieve (RFC 5804) without I/O: command framing and parsing, responses, limits.
@@ -107,6 +107,7 @@ let package = Package(
         .target(
             name: "DNS",
             dependencies: [
+                "MailCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -1,3 +1,5 @@
+import MailCore
+
 /// DNS messages (RFC 1035 §4) with EDNS0 (RFC 6891): a codec without I/O, for the stub
 /// resolver the outbound queue will use. Parsing is strict and bounded: compression pointers
 /// must point backwards, names stay within 255 octets, and every length is checked.
@@ -41,8 +43,8 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
 
     public var lowercased: DNSName {
         // Names are nearly always lower case already: no copy then.
-        guard labels.contains(where: { $0.contains { (0x41...0x5A).contains($0) } }) else { return self }
-        return DNSName(labels: labels.map { $0.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 } })
+        guard labels.contains(where: { $0.contains { $0.asciiLowercased != $0 } }) else { return self }
+        return DNSName(labels: labels.map { $0.map(\.asciiLowercased) })
     }
 }
 

@@ -1,3 +1,5 @@
+import MailCore
+
 /// Cuts the client's byte stream into complete commands: a line, and when it ends in a literal
 /// announcement (`{n}`, `{n+}`, `~{n}`), that many octets and the rest of the command after
 /// them (RFC 9051 §4.3, RFC 7888). Lines end in CRLF; a bare LF is accepted as clients'
@@ -207,7 +209,6 @@ public struct IMAPFramer: Sendable {
     /// Whether the command being framed is APPEND (whose literal may be a whole message).
     private var isAppend: Bool {
         guard let sp = firstLine.firstIndex(of: 0x20) else { return false }
-        let word = buffer[(sp + 1)...].prefix(7).map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
-        return word == Array("APPEND ".utf8)
+        return buffer[(sp + 1)...].hasASCIIPrefix(lowercased: "append ")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 
 /// Why a command could not be parsed: answered `tag BAD text` (or untagged when the tag itself
 /// is unreadable).
@@ -73,13 +74,11 @@ struct IMAPParser {
     mutating func skipKeyword(_ word: String) -> Bool {
         let w = Array(word.utf8)
         guard i + w.count <= bytes.count else { return false }
-        for (k, c) in w.enumerated() where Self.upper(bytes[i + k]) != c { return false }
+        for (k, c) in w.enumerated() where bytes[i + k].asciiUppercased != c { return false }
         if i + w.count < bytes.count, Self.isAtomChar(bytes[i + w.count]), bytes[i + w.count] != 0x5B { return false }
         i += w.count
         return true
     }
-
-    static func upper(_ c: UInt8) -> UInt8 { c >= 0x61 && c <= 0x7A ? c - 0x20 : c }
 
     /// number = 1*DIGIT (32 bits); number64 for MODSEQ.
     mutating func number() throws -> UInt32 {
@@ -239,7 +238,7 @@ struct IMAPParser {
 
     mutating func monthName() throws -> Int {
         guard i + 3 <= bytes.count else { throw fail("expected a month") }
-        let m = String(decoding: bytes[i..<(i + 3)].map(Self.upper), as: UTF8.self)
+        let m = String(decoding: bytes[i..<(i + 3)].map(\.asciiUppercased), as: UTF8.self)
         guard let n = Self.months.firstIndex(of: m) else { throw fail("expected a month like Jan") }
         i += 3
         return n + 1

@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 
 /// One message of an mbox file: the envelope sender and date of its `From ` line, its flags
 /// (from `Status:`/`X-Status:`, which are mbox bookkeeping and are taken out of the message),
@@ -116,7 +117,7 @@ public enum Mbox {
             position = lf + 1
             lines.append(line)
             if line.isEmpty { break }
-            if line.prefix(15).map({ $0 | 0x20 }) == Array("content-length:".utf8) {
+            if line.hasASCIIPrefix(lowercased: "content-length:") {
                 let value = String(decoding: line.dropFirst(15), as: UTF8.self).trimmingCharacters(in: .whitespaces)
                 guard value.count <= 12, let n = Int(value), n >= 0 else { return nil }
                 length = n
@@ -201,8 +202,7 @@ public enum Mbox {
     }
 
     static func isStatusField(_ line: ArraySlice<UInt8>) -> Bool {
-        let lower = line.prefix(9).map { $0 | 0x20 }
-        return lower.starts(with: Array("status:".utf8)) || lower.starts(with: Array("x-status:".utf8))
+        line.hasASCIIPrefix(lowercased: "status:") || line.hasASCIIPrefix(lowercased: "x-status:")
     }
 
     /// Takes the `Status:`/`X-Status:` fields (and their continuation lines) out of the
@@ -223,7 +223,7 @@ public enum Mbox {
             if skipping {
                 let value = line.drop { $0 != UInt8(ascii: ":") }.dropFirst()
                 // `R` in Status means read; in X-Status, letters other than R keep their meaning.
-                if line.first.map({ $0 | 0x20 }) == UInt8(ascii: "s") {
+                if line.first?.asciiLowercased == UInt8(ascii: "s") {
                     if value.contains(UInt8(ascii: "R")) { letters.insert(UInt8(ascii: "R")) }
                 } else {
                     letters.formUnion(value.filter { $0 != UInt8(ascii: "R") })

@@ -7,7 +7,7 @@ import Foundation
 /// Dovecot sorts it too.
 public enum Casemap {
     public static func key(_ s: String) -> [UInt8] {
-        if s.utf8.allSatisfy({ $0 < 0x80 }) { return s.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 } }
+        if s.utf8.allSatisfy({ $0 < 0x80 }) { return s.utf8.map(\.asciiUppercased) }
         var titled = ""
         for scalar in s.unicodeScalars { titled += scalar.properties.titlecaseMapping }
         return Array(titled.decomposedStringWithCompatibilityMapping.utf8)
@@ -19,7 +19,7 @@ public enum Casemap {
     }
 
     public static func key(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        if bytes.allSatisfy({ $0 < 0x80 }) { return bytes.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 } }
+        if bytes.allSatisfy({ $0 < 0x80 }) { return bytes.map(\.asciiUppercased) }
         return key(String(decoding: bytes, as: UTF8.self))
     }
 }

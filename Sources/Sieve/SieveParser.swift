@@ -1,3 +1,5 @@
+import MailCore
+
 /// The RFC 5228 §8 grammar: text → `SieveScript`. Purely syntactic: which commands exist and
 /// what arguments they take is `SieveValidator`'s business.
 ///
@@ -205,7 +207,7 @@ public struct SieveParser {
         }
         if pos < bytes.count {
             let shift: Int64? =
-                switch bytes[pos] | 0x20 {
+                switch bytes[pos].asciiLowercased {
                 case UInt8(ascii: "k"): 10
                 case UInt8(ascii: "m"): 20
                 case UInt8(ascii: "g"): 30
@@ -266,8 +268,7 @@ public struct SieveParser {
     }
 
     func isMultiLineStart() -> Bool {
-        pos + 5 <= bytes.count && bytes[pos..<(pos + 5)].map { $0 | 0x20 } == Array("text:".utf8).map { $0 | 0x20 }
-            && (pos == 0 || !isIdentifierStart(bytes[pos - 1]))
+        bytes[pos...].hasASCIIPrefix(lowercased: "text:") && (pos == 0 || !isIdentifierStart(bytes[pos - 1]))
     }
 
     // multi-line = "text:" *(SP / HTAB) (hash-comment / CRLF)
