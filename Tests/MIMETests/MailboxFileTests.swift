@@ -75,6 +75,10 @@ import Testing
             file: "From alice@example.org Thu Dec  3 14:55:24 2026\nContent-Length: 3\n\nFrom inside\nend\n",
             messages: [msg("Content-Length: 3\r\n"), msg("end\r\n", sender: "inside", date: nil)]),
         Case(
+            name: "a field that is Content-Length only with its bytes ORed with 0x20 is not one (CR for -)",
+            file: "From alice@example.org Thu Dec  3 14:55:24 2026\nContent\rLength: 16\n\nFrom inside\nend\n",
+            messages: [msg("Content\rLength: 16\r\n"), msg("end\r\n", sender: "inside", date: nil)]),
+        Case(
             name: "a Content-Length past the end of the file is not followed",
             file: "From alice@example.org Thu Dec  3 14:55:24 2026\nContent-Length: 999\n\n>From x\n",
             messages: [msg("Content-Length: 999\r\n\r\nFrom x\r\n")]),
