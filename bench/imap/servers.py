@@ -397,7 +397,7 @@ def queued(pf):
 def smtp_source(port, sessions, count, message, sender="bench@elsewhere.example"):
     # What the last server wrote without syncing (Postfix's Maildir files above all) would
     # otherwise be flushed during this run, and this server's fdatasyncs would wait behind it:
-    # whichever server ran after Postfix was measured slower.
+    # a run that followed Postfix's paid for Postfix's writes.
     os.sync()
     t = time.perf_counter()
     subprocess.run(["smtp-source", "-s", str(sessions), "-m", str(count), "-F", message, "-f", sender,
