@@ -363,8 +363,12 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 struct Replayer {
     static func main() throws {
         let args = CommandLine.arguments.dropFirst()
+        if args.first == "--list" {  // one target a line: what .ci/run replays
+            print(FuzzTargets.names.joined(separator: "\n"))
+            return
+        }
         guard let target = args.first, FuzzTargets.names.contains(target) else {
-            print("usage: mailroom-fuzz \(FuzzTargets.names.joined(separator: "|")) FILE…")
+            print("usage: mailroom-fuzz \(FuzzTargets.names.joined(separator: "|")) FILE…, or --list")
             exit(2)
         }
         var count = 0
