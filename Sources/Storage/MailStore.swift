@@ -188,10 +188,29 @@ extension SQLiteStore {
         deliveriesWaiting.add(1, ordering: .relaxed)
         var counted = true
         defer { if counted { deliveriesWaiting.subtract(1, ordering: .relaxed) } }
-        return try writer.write { db in
+        return try writer.writeWithoutTransaction { db in
             deliveriesWaiting.subtract(1, ordering: .relaxed)
             counted = false
-            return try body(db)
+            return try Self.immediateTransaction(db, body)
+        }
+    }
+
+    /// Runs `body` in an IMMEDIATE transaction, as `writer.write` does, but with the BEGIN and
+    /// COMMIT statements prepared once per connection: GRDB parses both again for every
+    /// transaction, and for a message received from one session that took about 40 µs, half as
+    /// long as the nine statements that store it. On an error it rolls back, as GRDB does.
+    /// `body` must not catch an error of a statement and go on: SQLite may have rolled the
+    /// transaction back already, and the statements after it would each commit on their own.
+    static func immediateTransaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+        try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+        do {
+            let result = try body(db)
+            try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+            return result
+        } catch {
+            // Only when SQLite has not rolled back already; the first error is the one to tell.
+            try? db.rollback()
+            throw error
         }
     }
 

@@ -154,6 +154,36 @@ import Testing
         #expect(try store.loadDirectory().accounts.map(\.address) == [a.address])
     }
 
+    /// A delivery's transaction (its BEGIN and COMMIT kept prepared on the connection) keeps
+    /// nothing of a write that failed half-way, and the writes after it commit.
+    @Test func aDeliveryWriteThatFailsKeepsNothing() throws {
+        let store = try SQLiteStore(path: tempDB())
+        try store.writer.write { db in try db.execute(sql: "CREATE TABLE t (x INTEGER UNIQUE)") }
+        let count = { try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t") } }
+        for _ in 0..<3 {
+            #expect(throws: DatabaseError.self) {
+                try store.deliveryWrite { db in
+                    try db.execute(sql: "INSERT INTO t VALUES (1)")
+                    try db.execute(sql: "INSERT INTO t VALUES (1)")  // not unique
+                }
+            }
+            #expect(try count() == 0)
+        }
+        struct Refused: Error {}
+        #expect(throws: Refused.self) {
+            try store.deliveryWrite { db in
+                try db.execute(sql: "INSERT INTO t VALUES (2)")
+                throw Refused()
+            }
+        }
+        #expect(try count() == 0)
+        for x in 3...5 {
+            try store.deliveryWrite { db in try db.execute(sql: "INSERT INTO t VALUES (?)", arguments: [x]) }
+        }
+        #expect(try store.writer.read { db in try Int.fetchAll(db, sql: "SELECT x FROM t ORDER BY x") } == [3, 4, 5])
+        #expect(try store.writer.writeWithoutTransaction { db in db.isInsideTransaction } == false)
+    }
+
     @Test func dataSurvivesReopening() throws {
         let path = tempDB()
         do {
