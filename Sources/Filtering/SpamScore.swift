@@ -1,4 +1,5 @@
 import EmailAuth
+import Glibc
 
 /// What the built-in score looks at, gathered by the SMTP server for one message.
 public struct SpamFacts: Sendable {
@@ -106,14 +107,22 @@ public struct SpamScore: Hashable, Sendable, CustomStringConvertible {
 public enum GTUBE {
     public static let pattern = Array("XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X".utf8)
 
+    /// Searched for in every message received: memchr finds each place the pattern could start
+    /// and memcmp compares, where a loop over each byte cost a tenth of the inbound checks.
     public static func contains(_ message: [UInt8]) -> Bool {
-        guard message.count >= pattern.count, let first = pattern.first else { return false }
-        var i = 0
-        let last = message.count - pattern.count
-        while i <= last {
-            if message[i] == first, message[i..<(i + pattern.count)].elementsEqual(pattern) { return true }
-            i += 1
+        guard message.count >= pattern.count else { return false }
+        return message.withUnsafeBufferPointer { m in
+            pattern.withUnsafeBufferPointer { p in
+                guard let base = m.baseAddress, let needle = p.baseAddress else { return false }
+                let last = m.count - p.count  // the last offset the pattern fits at
+                var from = 0
+                while from <= last, let hit = memchr(base + from, Int32(needle[0]), last - from + 1) {
+                    let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    if memcmp(base + at, needle, p.count) == 0 { return true }
+                    from = at + 1
+                }
+                return false
+            }
         }
-        return false
     }
 }

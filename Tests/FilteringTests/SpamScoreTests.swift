@@ -50,6 +50,15 @@ struct SpamScoreTests {
         #expect(GTUBE.contains(message))
         #expect(!GTUBE.contains(Array("Subject: test\r\n\r\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE".utf8)))
         #expect(!GTUBE.contains([]))
+        // At the very start and the very end, and nothing but the pattern.
+        #expect(GTUBE.contains(GTUBE.pattern))
+        #expect(GTUBE.contains(GTUBE.pattern + Array(" trailing".utf8)))
+        #expect(GTUBE.contains(Array("leading ".utf8) + GTUBE.pattern))
+        #expect(!GTUBE.contains(Array(GTUBE.pattern.dropLast())))
+        // Starts of the pattern that go nowhere, before it and instead of it.
+        let falseStarts = Array(String(repeating: "XJS*C4JDBQ XX ", count: 50).utf8)
+        #expect(GTUBE.contains(falseStarts + GTUBE.pattern + falseStarts))
+        #expect(!GTUBE.contains(falseStarts + GTUBE.pattern.dropLast() + Array(" ".utf8) + falseStarts))
     }
 }
 
