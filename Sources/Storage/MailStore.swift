@@ -195,26 +195,6 @@ extension SQLiteStore {
         }
     }
 
-    /// Runs `body` in an IMMEDIATE transaction, as `writer.write` does, but with the BEGIN and
-    /// COMMIT statements prepared once per connection: GRDB parses both again for every
-    /// transaction (28 and 18 µs per message received from one session, timed with bpftrace
-    /// beside 87 µs for the nine statements that store it; the commit took about 20 µs less
-    /// once they were cached). On an error it rolls back, as GRDB does.
-    /// `body` must not catch an error of a statement and go on: SQLite may have rolled the
-    /// transaction back already, and the statements after it would each commit on their own.
-    static func immediateTransaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
-        try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
-        do {
-            let result = try body(db)
-            try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
-            return result
-        } catch {
-            // Only when SQLite has not rolled back already; the first error is the one to tell.
-            try? db.rollback()
-            throw error
-        }
-    }
-
     /// Stores a batch in the caller's transaction; returns the mailboxes it delivered into, for
     /// the sessions watching them (known here, so no second read is needed to tell them).
     static func commit(_ batch: [MessageCommit], _ db: Database) throws -> Set<Int64> {
