@@ -35,12 +35,19 @@ let package = Package(
             name: "MailCore",
             swiftSettings: swiftSettings
         ),
+        // SQLite's unix VFS with one change: a delivery's WAL frames are written with one call
+        // (see WALWrites.c). C, because a VFS is a table of C functions over C structs.
+        .target(
+            name: "WALWrites",
+            linkerSettings: [.linkedLibrary("sqlite3")]
+        ),
         // Metadata store (SQLite via GRDB): schema, migrations, directory records, audit.
         .target(
             name: "Storage",
             dependencies: [
                 "MailCore",
                 "Offload",
+                "WALWrites",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-import Synchronization
 import MailCore
+import Synchronization
+import WALWrites
 
 /// The metadata store on SQLite (GRDB), in WAL mode with `synchronous = FULL`, so that a
 /// committed transaction is on stable storage when the commit returns.
@@ -35,6 +36,9 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "PRAGMA mmap_size = 0")
         }
         config.busyMode = .timeout(5)
+        // Before the first connection: the VFS that lets a delivery write its WAL frames with
+        // one call (see immediateTransaction). Should it fail, SQLite's own VFS does it all.
+        _ = mailroom_wal_install()
         let pool = try DatabasePool(path: path, configuration: config)
         // Every commit fsyncs the WAL before it returns (FULL): a 250 is only said for mail on
         // stable storage. With NORMAL a power cut loses what was committed since the last
@@ -96,8 +100,18 @@ public final class SQLiteStore: Sendable {
     /// once they were cached). On an error it rolls back, as GRDB does.
     /// `body` must not catch an error of a statement and go on: SQLite may have rolled the
     /// transaction back already, and the statements after it would each commit on their own.
+    ///
+    /// When the connection syncs its commits (`synchronous = FULL`, as the writer's are), the
+    /// transaction's WAL writes are gathered and written with one call where SQLite makes two
+    /// per page (see WALWrites.c): a message received wrote 17 pages with 34 pwrite calls,
+    /// about 2.3 µs each.
     static func immediateTransaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
         try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+        let coalesce = try Int.fetchOne(db.cachedStatement(sql: "PRAGMA synchronous")) ?? 0 >= 2
+        if coalesce { _ = mailroom_wal_coalesce(UnsafeMutableRawPointer(db.sqliteConnection), 1) }
+        // After a commit that synced, nothing is held (the sync wrote it first); after a
+        // failure, what is held is frames no connection will read, rewritten by the next.
+        defer { if coalesce { _ = mailroom_wal_coalesce(UnsafeMutableRawPointer(db.sqliteConnection), 0) } }
         do {
             let result = try body(db)
             try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
