@@ -126,6 +126,17 @@ struct InboundChecks: Sendable {
 
     /// SPF for a new transaction (RFC 7208 §2.4: MAIL FROM, or the HELO name for `<>`); nil
     /// when SPF is off or the client address is not an IP address.
+    /// Forward-confirmed reverse DNS of a client, for the built-in score.
+    func checkReverseDNS(ip: String) async -> ReverseDNS.Result {
+        await ReverseDNS.check(ip, dns: dns)
+    }
+
+    /// The check the connection started, or one made now.
+    private func reverseDNS(of client: Client) async -> ReverseDNS.Result {
+        if let started = client.reverseDNS { return await started.value }
+        return await checkReverseDNS(ip: client.ip)
+    }
+
     func checkSender(ip: String, sender: SMTPMailbox?, helo: String) async -> SPFOutcome? {
         guard settings.spf, let address = SPFAddress(ip) else { return nil }
         return await spf.verify(ip: address, mailFrom: sender.map { "\($0.localPart)@\($0.domain)" } ?? "", helo: helo)
@@ -141,7 +152,7 @@ struct InboundChecks: Sendable {
     ) async -> InboundVerdict {
         let message = AuthenticationResults.removingOurs(from: data, authservID: hostname)
         let parsed = DKIMMessage(message)
-        async let reverse = trusted ? ReverseDNS.Result.unknown : ReverseDNS.check(client.ip, dns: dns)
+        async let reverse = trusted ? ReverseDNS.Result.unknown : reverseDNS(of: client)
         let signatures = settings.dkim ? await dkim.verify(parsed) : []
         let arcChain = settings.dkim ? await ARCVerifier(dns: dns).verify(parsed) : nil
         var report = Report(hostname: hostname)
@@ -255,6 +266,8 @@ struct InboundChecks: Sendable {
         var ip: String
         var helo: String
         var queueID: String
+        /// The reverse DNS check, when the connection started it (see ``checkReverseDNS(ip:)``).
+        var reverseDNS: Task<ReverseDNS.Result, Never>? = nil
     }
 
     /// The recipients' junk classifiers: the verdict of each that has learned enough. Asked

@@ -56,6 +56,7 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        if screen { connection.reverseDNS = env.startReverseCheck(ip: connection.clientIP, on: executor(context)) }
         if screen, env.screens(ip: connection.clientIP) {
             let env = self.env
             let ip = connection.clientIP
@@ -75,6 +76,7 @@ final class SMTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         inactive = true
         senderCheck?.cancel()
+        connection.reverseDNS?.cancel()
         idleTimer?.cancel()
         context.fireChannelInactive()
     }

@@ -71,6 +71,14 @@ public struct SMTPEnvironment: Sendable {
 
     /// Starts SPF for a transaction from an unauthenticated client, to run while the client
     /// sends its recipients and data.
+    /// Starts the client's reverse DNS check when it connects to the MX, as SPF starts at MAIL
+    /// FROM: its lookups (a PTR and the names' addresses) are done while the client greets and
+    /// sends the envelope, not after the message, when its 250 waits for them.
+    func startReverseCheck(ip: String, on executor: (any TaskExecutor)? = nil) -> Task<ReverseDNS.Result, Never>? {
+        guard let inbound, !trustedNetworks.contains(where: { $0.contains(ip) }) else { return nil }
+        return Task(executorPreference: executor) { await inbound.checkReverseDNS(ip: ip) }
+    }
+
     func startSenderCheck(
         _ sender: SMTPMailbox?, helo: String, connection: ConnectionInfo, authenticated: Bool, on executor: (any TaskExecutor)? = nil
     ) -> Task<SPFOutcome?, Never>? {
@@ -190,7 +198,9 @@ public struct SMTPEnvironment: Sendable {
         let recipients = envelope.recipients.map(\.address)
         return await inbound.judge(
             data, sender: envelope.sender, recipients: recipients,
-            client: InboundChecks.Client(ip: connection.clientIP, helo: envelope.helo, queueID: queueID), spf: spf,
+            client: InboundChecks.Client(
+                ip: connection.clientIP, helo: envelope.helo, queueID: queueID, reverseDNS: connection.reverseDNS),
+            spf: spf,
             trusted: trustedNetworks.contains { $0.contains(connection.clientIP) },
             isOurs: { (try? DomainName($0)).map(snapshot.isLocal) ?? false }, junk: junkLookup(data, recipients: recipients),
             dryRun: dryRun)
@@ -240,6 +250,8 @@ public struct SMTPEnvironment: Sendable {
 struct ConnectionInfo: Sendable {
     var clientIP: String
     var tls: String?
+    /// The client's reverse DNS check, started when it connected to the MX.
+    var reverseDNS: Task<ReverseDNS.Result, Never>? = nil
 }
 
 /// What a reload may change for SMTP.

@@ -35,6 +35,8 @@ import Testing
         "sel._domainkey.example.org": [.txt(ourKey.dnsRecord)],
         "9.113.0.203.bl.test": [.a("127.0.0.2")],
         "arc._domainkey.lists.partner.test": [.txt(listKey.dnsRecord)],
+        "77.2.0.192.in-addr.arpa": [.ptr("mail.relaxed.test")],
+        "mail.relaxed.test": [.a("192.0.2.77")],
     ])
 
     struct Setup {
@@ -51,12 +53,15 @@ import Testing
             env.checkInbound(settings, dns: InboundChecksTests.dns)
         }
 
-        /// Sends one message as the MX receives it: SPF started at MAIL FROM, the rest at the end of DATA.
+        /// Sends one message as the MX receives it: reverse DNS started at the connection, SPF at
+        /// MAIL FROM, the rest at the end of DATA. `reverseDNS` stands for the connection's check.
         func send(
-            from sender: String, _ message: String, to recipient: String = "alice@example.org", also: [String] = [], ip: String = client, user: String? = nil
+            from sender: String, _ message: String, to recipient: String = "alice@example.org", also: [String] = [], ip: String = client, user: String? = nil,
+            reverseDNS: Task<ReverseDNS.Result, Never>? = nil
         ) async -> SMTPReply {
             let mailbox = sender.isEmpty ? nil : try? SMTPCommandParser.parsePath("<\(sender)>")
-            let connection = ConnectionInfo(clientIP: ip, tls: nil)
+            var connection = ConnectionInfo(clientIP: ip, tls: nil)
+            connection.reverseDNS = reverseDNS ?? env.startReverseCheck(ip: ip)
             let check = env.startSenderCheck(mailbox, helo: "client.partner.test", connection: connection, authenticated: user != nil)
             let envelope = SMTPEnvelope(
                 sender: mailbox, recipients: ([recipient] + also).map { SMTPRecipient(address: $0, isLocal: true) }, parameters: MailParameters(),
@@ -155,6 +160,25 @@ import Testing
         // A broken chain from the same sealer does not count.
         let broken = sealed.replacingOccurrences(of: "Hi Alice.", with: "Hi Alice!")
         #expect(await trusted.send(from: "ceo@bank.test", broken).code == 550)
+    }
+
+    /// The client's reverse DNS is looked up from the moment it connects to the MX, and the
+    /// message's score counts what that lookup found; clients in trusted networks get none.
+    @Test func reverseDNSIsCheckedFromTheConnection() async throws {
+        let s = try Setup(trusted: [try #require(IPNetwork("198.51.100.0/24"))])
+        let named = "192.0.2.77"
+        #expect(await s.env.startReverseCheck(ip: named)?.value == .confirmed("mail.relaxed.test"))
+        #expect(await s.env.startReverseCheck(ip: Self.client)?.value == ReverseDNS.Result.none)
+        #expect(s.env.startReverseCheck(ip: "198.51.100.7") == nil)
+
+        // What the connection's check found is what counts, not a lookup made after the message.
+        let message = Self.message(from: "ann@relaxed.test")
+        #expect(await s.send(from: "ann@relaxed.test", message, ip: named).code == 250)
+        #expect(await s.send(from: "ann@relaxed.test", message, ip: named, reverseDNS: Task { ReverseDNS.Result.none }).code == 250)
+        let stories = try s.trace().filter { $0.event == .checked }.map { $0.detail ?? "" }
+        #expect(stories.count == 2)
+        #expect(stories.first?.contains("RDNS_NONE") == false, "\(stories)")
+        #expect(stories.last?.contains("RDNS_NONE 1.5") == true, "\(stories)")
     }
 
     @Test func dmarcRejectRefusesAtTheEndOfData() async throws {
