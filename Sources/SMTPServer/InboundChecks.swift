@@ -124,8 +124,6 @@ struct InboundChecks: Sendable {
         self.dmarc = DMARCVerifier(dns: dns, suffixes: suffixes)
     }
 
-    /// SPF for a new transaction (RFC 7208 §2.4: MAIL FROM, or the HELO name for `<>`); nil
-    /// when SPF is off or the client address is not an IP address.
     /// Forward-confirmed reverse DNS of a client, for the built-in score.
     func checkReverseDNS(ip: String) async -> ReverseDNS.Result {
         await ReverseDNS.check(ip, dns: dns)
@@ -137,6 +135,8 @@ struct InboundChecks: Sendable {
         return await checkReverseDNS(ip: client.ip)
     }
 
+    /// SPF for a new transaction (RFC 7208 §2.4: MAIL FROM, or the HELO name for `<>`); nil
+    /// when SPF is off or the client address is not an IP address.
     func checkSender(ip: String, sender: SMTPMailbox?, helo: String) async -> SPFOutcome? {
         guard settings.spf, let address = SPFAddress(ip) else { return nil }
         return await spf.verify(ip: address, mailFrom: sender.map { "\($0.localPart)@\($0.domain)" } ?? "", helo: helo)

@@ -69,8 +69,6 @@ public struct SMTPEnvironment: Sendable {
         inbound = InboundChecks(hostname: hostname, settings: settings, dns: dns, stats: stats)
     }
 
-    /// Starts SPF for a transaction from an unauthenticated client, to run while the client
-    /// sends its recipients and data.
     /// Starts the client's reverse DNS check when it connects to the MX, as SPF starts at MAIL
     /// FROM: its lookups (a PTR and the names' addresses) are done while the client greets and
     /// sends the envelope, not after the message, when its 250 waits for them.
@@ -79,6 +77,8 @@ public struct SMTPEnvironment: Sendable {
         return Task(executorPreference: executor) { await inbound.checkReverseDNS(ip: ip) }
     }
 
+    /// Starts SPF for a transaction from an unauthenticated client, to run while the client
+    /// sends its recipients and data.
     func startSenderCheck(
         _ sender: SMTPMailbox?, helo: String, connection: ConnectionInfo, authenticated: Bool, on executor: (any TaskExecutor)? = nil
     ) -> Task<SPFOutcome?, Never>? {

@@ -184,6 +184,13 @@ static const sqlite3_io_methods walMethods = {
     walCheckReservedLock, walFileControl, walSectorSize, walDeviceCharacteristics,
     walShmMap, walShmLock, walShmBarrier, walShmUnmap, walFetch, walUnfetch,
 };
+// For a file whose unix methods have no shared memory or memory map (the "nolock" kind): SQLite
+// asks the version and the methods it has, and must see the same lack here.
+static const sqlite3_io_methods walMethodsWithoutShm = {
+    1, walClose, walRead, walWrite, walTruncate, walSync, walFileSize, walLock, walUnlock,
+    walCheckReservedLock, walFileControl, walSectorSize, walDeviceCharacteristics,
+    NULL, NULL, NULL, NULL, NULL, NULL,
+};
 
 static int vfsOpen(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags, int *outFlags) {
     (void)vfs;
@@ -195,9 +202,11 @@ static int vfsOpen(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int f
         f->base.pMethods = NULL;
         return rc;
     }
-    // The unix VFS's own methods are version 3, as these are.
+    const sqlite3_io_methods *real = f->real->pMethods;
+    int full = real->iVersion >= 3 && real->xShmMap && real->xShmLock && real->xShmBarrier && real->xShmUnmap
+        && real->xFetch && real->xUnfetch;
     f->isWAL = (flags & SQLITE_OPEN_WAL) != 0;
-    f->base.pMethods = &walMethods;
+    f->base.pMethods = full ? &walMethods : &walMethodsWithoutShm;
     return SQLITE_OK;
 }
 
@@ -258,7 +267,8 @@ int mailroom_wal_install(void) {
 int mailroom_wal_coalesce(void *db, int on) {
     sqlite3_file *file = NULL;
     int rc = sqlite3_file_control((sqlite3 *)db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file);
-    if (rc != SQLITE_OK || file == NULL || file->pMethods != &walMethods) return SQLITE_OK;
+    if (rc != SQLITE_OK || file == NULL) return SQLITE_OK;
+    if (file->pMethods != &walMethods && file->pMethods != &walMethodsWithoutShm) return SQLITE_OK;
     WALFile *f = (WALFile *)file;
     if (!f->isWAL) return SQLITE_OK;
     if (on) {
