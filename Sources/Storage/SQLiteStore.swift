@@ -108,10 +108,11 @@ public final class SQLiteStore: Sendable {
     static func immediateTransaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
         try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
         let coalesce = try Int.fetchOne(db.cachedStatement(sql: "PRAGMA synchronous")) ?? 0 >= 2
-        if coalesce { _ = mailroom_wal_coalesce(UnsafeMutableRawPointer(db.sqliteConnection), 1) }
+        let connection = UnsafeMutableRawPointer(db.sqliteConnection)
+        if coalesce { _ = mailroom_wal_coalesce(connection, 1) }
         // After a commit that synced, nothing is held (the sync wrote it first); after a
         // failure, what is held is frames no connection will read, rewritten by the next.
-        defer { if coalesce { _ = mailroom_wal_coalesce(UnsafeMutableRawPointer(db.sqliteConnection), 0) } }
+        defer { if coalesce { _ = mailroom_wal_coalesce(connection, 0) } }
         do {
             let result = try body(db)
             try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()

@@ -9,10 +9,8 @@ import Testing
 /// and every committed byte where other connections, a checkpoint and a reopened database
 /// read it.
 @Suite struct WALWritesTests {
-    func tempDB() -> String {
-        let dir = Scratch.url("mailroom-wal")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent("mailroom.db").path
+    func tempDB() throws -> String {
+        try Scratch.folder("mailroom-wal").appendingPathComponent("mailroom.db").path
     }
 
     /// Write system calls made by this thread so far (`syscw` counts write, pwrite and writev).
@@ -32,7 +30,7 @@ import Testing
     }
 
     @Test func aDeliveryWritesItsWALFramesWithOneCall() throws {
-        let store = try SQLiteStore(path: tempDB())
+        let store = try SQLiteStore(path: try tempDB())
         try store.writer.write { db in try db.execute(sql: "CREATE TABLE t (i INTEGER PRIMARY KEY, v BLOB)") }
         // The same 20 rows (about 20 pages) stored the way deliveries are, then the way other
         // writes are (GRDB's transaction, SQLite's own two writes a page), on one thread.
@@ -52,10 +50,10 @@ import Testing
     }
 
     /// Readers on other connections, the checkpoints and a reopened database see every commit
-    /// whole, including transactions larger than what the VFS holds (4 MiB) and deliveries
+    /// whole, including transactions larger than what the VFS holds (1 MiB) and deliveries
     /// beside writes that are not fsynced (which it passes straight on).
     @Test func everyCommitIsReadWholeElsewhere() throws {
-        let path = tempDB()
+        let path = try tempDB()
         var rows = 0
         var checkpoints = 0
         do {
