@@ -117,34 +117,26 @@ extension SQLiteStore {
     static func insertBlob(
         hash: String, size: Int, refs: Int, inlineData: [UInt8]?, meta: BlobMeta?, mailbox: Bool, _ db: Database
     ) throws -> Int64 {
-        let existing = try Row.fetchOne(
-            db.cachedStatement(
-                sql:
-                    "SELECT rowid, EXISTS (SELECT 1 FROM blob_meta WHERE blob_id = blobs.rowid) AS indexed FROM blobs WHERE hash = ?"
-            ),
-            arguments: [hash])
+        let existing = try db.fetchFirstBound(
+            "SELECT rowid, EXISTS (SELECT 1 FROM blob_meta WHERE blob_id = blobs.rowid) FROM blobs WHERE hash = ?",
+            hash, row: { (rowid: sqlite3_column_int64($0, 0), indexed: sqlite3_column_int($0, 1) != 0) })
         if let existing {
-            try db.cachedStatement(
-                sql: "UPDATE blobs SET refs = refs + ?, data = COALESCE(data, ?), gone = 0 WHERE hash = ?"
-            ).execute(
-                arguments: [refs, inlineData.map { Data($0) }, hash])
-            if existing["indexed"] as Bool { return existing["rowid"] }
+            try db.executeBound(
+                "UPDATE blobs SET refs = refs + ?, data = COALESCE(data, ?), gone = 0 WHERE hash = ?",
+                refs, inlineData, hash)
+            if existing.indexed { return existing.rowid }
         } else {
-            try db.cachedStatement(sql: "INSERT INTO blobs (hash, size, refs, data) VALUES (?, ?, ?, ?)").execute(
-                arguments: [hash, size, refs, inlineData.map { Data($0) }])
+            try db.executeBound(
+                "INSERT INTO blobs (hash, size, refs, data) VALUES (?, ?, ?, ?)", hash, size, refs, inlineData)
         }
-        let rowid = existing?["rowid"] as Int64? ?? db.lastInsertedRowID
+        let rowid = existing?.rowid ?? db.lastInsertedRowID
         guard let meta else {
-            if mailbox {
-                try db.cachedStatement(sql: "INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)").execute(
-                    arguments: [rowid])
-            }
+            if mailbox { try db.executeBound("INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)", rowid) }
             return rowid
         }
         try insertMeta(meta, blob: rowid, db)
         guard let t = meta.text else {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)").execute(
-                arguments: [rowid])
+            try db.executeBound("INSERT OR IGNORE INTO index_backlog (blob_rowid) VALUES (?)", rowid)
             return rowid
         }
         try db.cachedStatement(
@@ -158,14 +150,13 @@ extension SQLiteStore {
     /// Keeps a blob's IMAP metadata, unless it has some already (the indexer's copy of what an
     /// APPEND stored meanwhile is the same).
     static func insertMeta(_ meta: BlobMeta, blob rowid: Int64, _ db: Database) throws {
-        try db.cachedStatement(
-            sql:
-                "INSERT OR IGNORE INTO blob_meta (blob_id, envelope, bodystructure, body_simple, sent_date, sent_zone) VALUES (?, ?, ?, ?, ?, ?)"
-        ).execute(
-            arguments: [
-                rowid, Data(meta.envelope), Data(meta.bodyStructure), Data(meta.bodySimple),
-                meta.sentDate?.timeIntervalSince1970, meta.sentZone,
-            ])
+        try db.executeBound(
+            """
+            INSERT OR IGNORE INTO blob_meta (blob_id, envelope, bodystructure, body_simple, sent_date, sent_zone)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """,
+            rowid, meta.envelope, meta.bodyStructure, meta.bodySimple, meta.sentDate?.timeIntervalSince1970,
+            meta.sentZone)
         if db.changesCount == 1, let keys = meta.sortKeys {
             try insertSortKeys(keys, blob: rowid, sentDate: meta.sentDate?.timeIntervalSince1970, db)
         }
@@ -174,16 +165,13 @@ extension SQLiteStore {
     /// Keeps a stored message's SORT keys, with its blob_meta row's Date: instant; the caller
     /// knows that row is there (the keys go with it).
     static func insertSortKeys(_ k: SortKeys, blob rowid: Int64, sentDate: Double?, _ db: Database) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT OR IGNORE INTO sort_keys (blob_id, sent_date, subject, from_addr, to_addr, cc_addr, from_name, to_name,
-                    thread)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            rowid, sentDate, Data(k.subject), Data(k.from), Data(k.to), Data(k.cc), Data(k.fromName), Data(k.toName),
-            k.thread.map { Data($0.encoded) },
-        ])
+        try db.executeBound(
+            """
+            INSERT OR IGNORE INTO sort_keys
+                (blob_id, sent_date, subject, from_addr, to_addr, cc_addr, from_name, to_name, thread)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            rowid, sentDate, k.subject, k.from, k.to, k.cc, k.fromName, k.toName, k.thread?.encoded)
     }
 
     /// UID, MODSEQ and flags of every message, by UID (what SELECT loads).

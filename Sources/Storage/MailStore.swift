@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 
 /// One stage in a message's life, as `mailroom trace` tells it.
@@ -220,23 +221,21 @@ extension SQLiteStore {
             touched.append(mailbox)
             // UID and MODSEQ come from the mailbox row, bumped in the same transaction.
             guard
-                let row = try Row.fetchOne(
-                    db.cachedStatement(
-                        sql:
-                            "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING uidnext - 1 AS uid, highestmodseq AS modseq"
-                    ),
-                    arguments: [mailbox])
-            else { throw StoreError.notFound("mailbox \(mailbox)") }
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, blob_id, header_prefix, size, internal_date, queue_id, message_id, flags)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                let (uid, modseq) = try db.fetchFirstBound(
                     """
-            ).execute(
-                arguments: [
-                    mailbox, row["uid"] as Int64, row["modseq"] as Int64, m.blobHash, blobID, Data(copy.headerPrefix),
-                    m.blobSize + copy.headerPrefix.count, at, m.queueID, m.messageID, copy.flags.joined(separator: " "),
-                ])
+                    UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
+                    WHERE id = ? RETURNING uidnext - 1, highestmodseq
+                    """,
+                    mailbox, row: { (sqlite3_column_int64($0, 0), sqlite3_column_int64($0, 1)) })
+            else { throw StoreError.notFound("mailbox \(mailbox)") }
+            try db.executeBound(
+                """
+                INSERT INTO messages
+                    (mailbox_id, uid, modseq, blob_hash, blob_id, header_prefix, size, internal_date, queue_id, message_id, flags)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                mailbox, uid, modseq, m.blobHash, blobID, copy.headerPrefix, m.blobSize + copy.headerPrefix.count, at,
+                m.queueID, m.messageID, copy.flags.joined(separator: " "))
             if !copy.flags.isEmpty { try noteKeywords(copy.flags, mailboxID: mailbox, db) }
         }
         for copy in m.remote {
@@ -302,9 +301,9 @@ extension SQLiteStore {
 
     /// The account's INBOX (made with the other standard mailboxes if it is missing).
     static func inbox(of accountID: Int64, _ db: Database) throws -> Int64 {
-        if let id = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'"),
-            arguments: [accountID])
+        if let id = try db.fetchFirstBound(
+            "SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'", accountID,
+            row: { sqlite3_column_int64($0, 0) })
         {
             return id
         }
@@ -319,17 +318,14 @@ extension SQLiteStore {
     /// trace looks) took a page each, a quarter of what a delivery wrote. ``fileStagedEvents(limit:)``
     /// moves them there in batches; every reader of `delivery_events` files them first.
     static func insertEvent(_ e: DeliveryEvent, _ db: Database) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO event_staging (at, queue_id, message_id, event, sender, recipient, client_ip, helo, tls, auth_user, detail, reply)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                e.at.timeIntervalSince1970, e.queueID, e.messageID, e.event.rawValue, e.sender, e.recipient, e.clientIP,
-                e.helo,
-                e.tls, e.authUser, e.detail, e.reply,
-            ])
+        try db.executeBound(
+            """
+            INSERT INTO event_staging
+                (at, queue_id, message_id, event, sender, recipient, client_ip, helo, tls, auth_user, detail, reply)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            e.at.timeIntervalSince1970, e.queueID, e.messageID, e.event.rawValue, e.sender, e.recipient, e.clientIP,
+            e.helo, e.tls, e.authUser, e.detail, e.reply)
     }
 
     /// Records events that belong to no stored message (refused recipients and messages).

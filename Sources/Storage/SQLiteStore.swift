@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import MailCore
 import Synchronization
 import WALWrites
@@ -107,7 +108,7 @@ public final class SQLiteStore: Sendable {
     /// about 2.3 µs each.
     static func immediateTransaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
         try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
-        let coalesce = try Int.fetchOne(db.cachedStatement(sql: "PRAGMA synchronous")) ?? 0 >= 2
+        let coalesce = try db.fetchFirstBound("PRAGMA synchronous", row: { sqlite3_column_int($0, 0) }) ?? 0 >= 2
         let connection = UnsafeMutableRawPointer(db.sqliteConnection)
         if coalesce { _ = mailroom_wal_coalesce(connection, 1) }
         // After a commit that synced, nothing is held (the sync wrote it first); after a
