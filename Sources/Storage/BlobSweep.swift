@@ -25,7 +25,7 @@ extension SQLiteStore {
                     sql: """
                         SELECT rowid, length(data) FROM blobs
                         WHERE gone = 0 AND rowid > ? AND rowid <= ?
-                        AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_hash = blobs.hash)
+                        AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = blobs.rowid)
                         AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.blob_hash = blobs.hash)
                         AND NOT EXISTS (SELECT 1 FROM held h WHERE h.blob_hash = blobs.hash)
                         AND NOT EXISTS (SELECT 1 FROM quarantine qq WHERE qq.blob_hash = blobs.hash)

@@ -20,7 +20,7 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT b.rowid, b.hash, b.data FROM blobs b
-                    WHERE b.gone = 0 AND b.rowid > ? AND EXISTS (SELECT 1 FROM messages m WHERE m.blob_hash = b.hash)
+                    WHERE b.gone = 0 AND b.rowid > ? AND EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = b.rowid)
                     ORDER BY b.rowid LIMIT ?
                     """,
                 arguments: [rowid, limit]

@@ -291,8 +291,8 @@ extension SQLiteStore {
             }
             try db.execute(
                 sql: """
-                    UPDATE blobs SET refs = refs - (SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = ? AND m.blob_hash = blobs.hash)
-                    WHERE hash IN (SELECT blob_hash FROM messages WHERE mailbox_id = ?)
+                    UPDATE blobs SET refs = refs - (SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = ? AND m.blob_id = blobs.rowid)
+                    WHERE rowid IN (SELECT blob_id FROM messages WHERE mailbox_id = ?)
                     """,
                 arguments: [id, id])
             try db.execute(sql: "DELETE FROM messages WHERE mailbox_id = ?", arguments: [id])

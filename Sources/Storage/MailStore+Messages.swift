@@ -330,8 +330,8 @@ extension SQLiteStore {
                     try Int64.fetchAll(
                         db,
                         sql: """
-                            SELECT m.uid FROM blobs b CROSS JOIN messages m INDEXED BY messages_blob ON m.blob_hash = b.hash
-                            WHERE b.rowid IN (\(blobs.map(String.init).joined(separator: ","))) AND m.mailbox_id = ?
+                            SELECT m.uid FROM messages m INDEXED BY messages_blob_id
+                            WHERE m.blob_id IN (\(blobs.map(String.init).joined(separator: ","))) AND m.mailbox_id = ?
                             """,
                         arguments: [mailboxID]))
             }

@@ -131,6 +131,38 @@ import Testing
         #expect(thread == [keys])
     }
 
+    /// v29-messages-by-blob-id: the blob sweep and mailbox deletion find a message by its
+    /// blob's rowid; a message row that has none (written without it) gets it in the step, so
+    /// its blob is not taken for unused.
+    @Test func aMessageWithoutBlobIDKeepsItsBlob() throws {
+        let path = try database(upTo: "v28-thread-keys") { db in
+            try Self.storeSomeMail(db)
+            try db.execute(
+                sql: """
+                    INSERT INTO mailboxes (id, account_id, name, uidvalidity, uidnext) VALUES (101, 1, 'Old', 8, 3);
+                    INSERT INTO blobs (hash, size, refs, data) VALUES ('h1', 2, 1, X'6869'), ('h2', 2, 2, X'6869'),
+                        ('unused', 2, 0, X'6869');
+                    INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, blob_id, size, internal_date)
+                        VALUES (100, 1, 1, 'h1', NULL, 2, 10), (100, 2, 1, 'h2', 2, 2, 20), (101, 1, 1, 'h2', NULL, 2, 30);
+                    """)
+        }
+        let store = try SQLiteStore(path: path)
+        #expect(try store.writer.read(Self.shape) == (try Self.newestShape))
+        let ids = try store.writer.read { db in
+            try Int64?.fetchAll(db, sql: "SELECT blob_id FROM messages ORDER BY id")
+        }
+        #expect(ids == [1, 2, 2])
+        // Only the blob no message refers to is marked.
+        #expect(try store.markUnreferencedBlobs().count == 1)
+        // Deleting a mailbox lowers the count of the blobs its messages used, found by rowid.
+        try store.deleteMailbox(accountID: 1, name: "Old", separator: "/")
+        let refs = try store.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT hash, refs, gone FROM blobs ORDER BY rowid")
+                .map { "\($0[0] as String) \($0[1] as Int) \($0[2] as Int)" }
+        }
+        #expect(refs == ["h1 1 0", "h2 1 0", "unused 0 1"])
+    }
+
     /// v5-blob-sweep as it first landed, before `recent_uid` was added to it: a database that
     /// ran this text is repaired by v7-repair-recent-uid.
     static let firstV5 = """
