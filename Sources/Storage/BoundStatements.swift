@@ -2,7 +2,7 @@ import GRDB
 import GRDBSQLite
 
 /// A value a statement of the delivery path binds straight into SQLite (see
-/// ``GRDB/Database/executeBound(_:_:)``).
+/// `Database.executeBound`).
 protocol DirectBindable {
     /// Binds the value to parameter `index` (from 1); SQLite's result code.
     func bind(to statement: OpaquePointer, at index: Int32) -> Int32
@@ -70,9 +70,9 @@ extension Database {
 
     /// Runs the cached statement `sql` with `values` bound straight into SQLite (see
     /// ``executeBound(_:_:)``) and reads its first row with `row`; nil when it has none.
-    func fetchFirstBound<each V: DirectBindable, Result>(
-        _ sql: String, _ values: repeat each V, row: (OpaquePointer) -> Result
-    ) throws -> Result? {
+    func fetchFirstBound<each V: DirectBindable, Value>(
+        _ sql: String, _ values: repeat each V, row: (OpaquePointer) -> Value
+    ) throws -> Value? {
         let statement = try bound(sql, repeat each values)
         defer { sqlite3_reset(statement) }
         let code = sqlite3_step(statement)

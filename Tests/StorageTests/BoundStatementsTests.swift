@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import GRDBSQLite
-import TestSupport
 import Testing
 
 @testable import Storage
@@ -97,14 +96,24 @@ import Testing
         }
     }
 
-    @Test func aStatementLeftAtItsFirstRowDoesNotHoldUpTheCommit() throws {
-        let path = try Scratch.folder("mailroom-bound").appendingPathComponent("t.db").path
-        let pool = try DatabasePool(path: path)
-        try pool.write { db in try db.execute(sql: "CREATE TABLE t (n INTEGER)") }
-        try pool.write { db in
-            for n in 1...3 { try db.executeBound("INSERT INTO t (n) VALUES (?)", n) }
-            _ = try db.fetchFirstBound("SELECT n FROM t ORDER BY n") { sqlite3_column_int64($0, 0) }
+    /// A statement read only to its first row is reset: none is left running (one would keep a
+    /// read transaction open on the writer's connection), and an `UPDATE … RETURNING` read so
+    /// has made all its changes.
+    @Test func noStatementIsLeftRunning() throws {
+        let queue = try Self.database()
+        try queue.writeWithoutTransaction { db in
+            for n in 1...3 { try db.executeBound(Self.insert, n, 0.0, "s", [UInt8](), String?.none, "u\(n)") }
+            _ = try db.fetchFirstBound("SELECT i FROM t ORDER BY i") { sqlite3_column_int64($0, 0) }
+            _ = try db.fetchFirstBound("UPDATE t SET i = i + 10 RETURNING i") { sqlite3_column_int64($0, 0) }
+            var running = 0
+            var statement = sqlite3_next_stmt(db.sqliteConnection, nil)
+            while let s = statement {
+                if sqlite3_stmt_busy(s) != 0 { running += 1 }
+                statement = sqlite3_next_stmt(db.sqliteConnection, s)
+            }
+            #expect(running == 0)
+            #expect(sqlite3_get_autocommit(db.sqliteConnection) != 0)
+            #expect(try Int.fetchAll(db, sql: "SELECT i FROM t ORDER BY i") == [11, 12, 13])
         }
-        #expect(try pool.read { db in try Int.fetchAll(db, sql: "SELECT n FROM t ORDER BY n") } == [1, 2, 3])
     }
 }
