@@ -94,7 +94,8 @@ extension Database {
         return statement
     }
 
-    private func failure(_ code: Int32, _ sql: String) -> DatabaseError {
+    /// SQLite's error `code` from a statement stepped or bound outside GRDB, as GRDB reports it.
+    func failure(_ code: Int32, _ sql: String) -> DatabaseError {
         DatabaseError(
             resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqliteConnection)),
             sql: sql)

@@ -63,11 +63,7 @@ extension SQLiteStore {
             while true {
                 let rc = sqlite3_step(s)
                 if rc == SQLITE_DONE { return }
-                guard rc == SQLITE_ROW else {
-                    throw DatabaseError(
-                        resultCode: ResultCode(rawValue: rc),
-                        message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                }
+                guard rc == SQLITE_ROW else { throw db.failure(rc, sql) }
                 row(s)
             }
         }

@@ -207,7 +207,8 @@ extension SQLiteStore {
             try Int64.fetchAll(
                 db,
                 sql: """
-                    SELECT m.uid FROM index_backlog q CROSS JOIN messages m INDEXED BY messages_blob_id ON m.blob_id = q.blob_rowid
+                    SELECT m.uid FROM index_backlog q
+                    CROSS JOIN messages m INDEXED BY messages_blob_id ON m.blob_id = q.blob_rowid
                     WHERE m.mailbox_id = ? ORDER BY m.uid
                     """,
                 arguments: [mailboxID])
