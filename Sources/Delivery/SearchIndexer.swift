@@ -38,7 +38,9 @@ final class SearchIndexer: Sendable {
                 return worker.wake(after: wait)
             }
             do {
-                while try Self.indexBatch(store: store, blobs: blobs, logger: logger) == Self.batch, !worker.isStopping
+                let stopping = { worker.isStopping }
+                while try Self.indexBatch(store: store, blobs: blobs, logger: logger, until: stopping) == Self.batch,
+                    !worker.isStopping
                 {
                     try Self.merge(store: store, until: { worker.isStopping })
                 }
@@ -124,18 +126,30 @@ final class SearchIndexer: Sendable {
         }
     }
 
-    /// Finishes the batch under way and stops the worker (what waits stays in the backlog).
+    /// Finishes the message under way, indexes what the batch has read so far, and stops the
+    /// worker (what waits stays in the backlog).
     func stop() { worker.stop() }
 
-    /// Indexes the oldest waiting messages; returns how many it took off the backlog.
+    /// Indexes the oldest waiting messages, or those read before `until` says stop; returns how
+    /// many it took off the backlog.
     @discardableResult
-    func indexBatch() throws -> Int { try Self.indexBatch(store: store, blobs: blobs, logger: logger) }
+    func indexBatch(until stop: () -> Bool = { false }) throws -> Int {
+        try Self.indexBatch(store: store, blobs: blobs, logger: logger, until: stop)
+    }
 
-    static func indexBatch(store: any SearchIndexStore, blobs: BlobStore, logger: Logger) throws -> Int {
+    /// `until` is asked before each message: a batch of large messages takes seconds (a minute
+    /// in a debug build under load), and a server being stopped should not wait for it all.
+    static func indexBatch(store: any SearchIndexStore, blobs: BlobStore, logger: Logger, until stop: () -> Bool) throws
+        -> Int
+    {
         let pending = try store.indexBacklog(limit: Self.batch)
         var rows: [(rowid: Int64, text: SearchText)] = []
         var metas: [Int64: BlobMeta] = [:]
-        for p in pending where !p.gone {
+        var read = 0
+        for p in pending {
+            if stop() { break }
+            read += 1
+            if p.gone { continue }
             if let bytes = p.inline {
                 let parsed = ParsedMessage(parsing: bytes)
                 rows.append((p.rowid, SearchText(parsed)))
@@ -161,9 +175,9 @@ final class SearchIndexer: Sendable {
         }
         // The store may end a transaction early for a delivery waiting to write; the rest
         // follow in the next.
-        var done = pending.map(\.rowid)[...]
+        var done = pending.prefix(read).map(\.rowid)[...]
         while !done.isEmpty { done = done.dropFirst(try store.finishIndexing(rows, metas: metas, done: Array(done))) }
-        return pending.count
+        return read
     }
 
     /// Pages of merging per step: a step holds the writer for a millisecond or two, so that a

@@ -174,6 +174,22 @@ import Testing
         #expect(try keptRows() == 0)
     }
 
+    /// A server being stopped does not wait for a whole batch: the indexer stops after the
+    /// message under way, indexes what it read, and leaves the rest waiting (a batch of 64
+    /// large messages once held a stop past its 20 s in CI).
+    @Test func aBatchStopsAfterTheMessageUnderWay() async throws {
+        let h = try IMAPHarness()
+        h.delivery.indexer.stop()
+        for n in 0..<5 {
+            _ = try await h.delivery.deliver(Self.delivered("message number \(n)", subject: "stop \(n)", date: "Mon, 2 Mar 2026 10:00:00 +0000"))
+        }
+        var asked = 0
+        #expect(try h.delivery.indexer.indexBatch(until: { asked += 1; return asked > 2 }) == 2)
+        #expect(try h.store.indexBacklogCount() == 3)
+        #expect(try h.delivery.indexer.indexBatch() == 3)
+        #expect(try h.store.indexBacklogCount() == 0)
+    }
+
     /// One indexing transaction writes one segment of the search index, however many messages
     /// it holds. A statement in it that opened a savepoint (an INSERT … SELECT of the SORT
     /// keys did) between the messages' texts made FTS5 write a segment per message, and

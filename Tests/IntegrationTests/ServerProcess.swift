@@ -108,7 +108,11 @@ final class ServerProcess: @unchecked Sendable {
     @discardableResult
     func stop() -> Int32 {
         guard let p = process else { return -1 }
-        return p.stop(grace: .seconds(20))
+        let status = p.stop(grace: .seconds(20))
+        if status == 128 + SIGKILL {
+            print("[mailroom serve] did not stop within 20 s of SIGTERM; its log ends:\n\(log.suffix(3000))")
+        }
+        return status
     }
 
     struct Result {
