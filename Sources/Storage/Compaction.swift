@@ -56,7 +56,12 @@ extension SQLiteStore {
     public func finishSearchIndexRebuild() throws -> Int {
         try writer.write { db in
             try db.execute(sql: "DELETE FROM blob_meta WHERE blob_id IN (SELECT rowid FROM blobs WHERE gone != 0)")
-            try db.execute(sql: "DELETE FROM blobs WHERE gone = 2")
+            // A swept blob is one no message uses; asked again all the same, as no foreign key
+            // does since v30.
+            try db.execute(
+                sql: """
+                    DELETE FROM blobs WHERE gone = 2 AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = blobs.rowid)
+                    """)
             let removed = db.changesCount
             // The copies v24-blob-meta left behind in databases from before it.
             try db.execute(

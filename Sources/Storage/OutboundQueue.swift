@@ -203,8 +203,8 @@ extension SQLiteStore {
     }
 
     /// Deletes a queue entry and drops its reference to the blob; a blob nobody refers to any
-    /// more, and that no mailbox ever indexed, is deleted with it (file blobs: the caller
-    /// removes the file, see ``orphanedBlobFiles``).
+    /// more, that no mailbox ever indexed and that no message uses, is deleted with it (file
+    /// blobs: the caller removes the file, see ``orphanedBlobFiles``).
     static func removeQueueEntry(_ id: Int64, _ db: Database) throws {
         guard let hash = try String.fetchOne(db, sql: "DELETE FROM queue WHERE id = ? RETURNING blob_hash", arguments: [id]) else { return }
         try db.execute(sql: "UPDATE blobs SET refs = refs - 1 WHERE hash = ?", arguments: [hash])
@@ -212,6 +212,7 @@ extension SQLiteStore {
             sql: """
                 DELETE FROM blobs WHERE hash = ? AND refs <= 0 AND data IS NOT NULL
                 AND NOT EXISTS (SELECT 1 FROM blob_meta WHERE blob_id = blobs.rowid)
+                AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = blobs.rowid)
                 """,
             arguments: [hash])
     }

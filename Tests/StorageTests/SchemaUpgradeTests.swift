@@ -163,6 +163,43 @@ import Testing
         #expect(refs == ["h1 1 0", "h2 1 0", "unused 0 1"])
     }
 
+    /// v30-messages-without-blob-foreign-key: a blob being deleted is no longer checked against
+    /// every message (the foreign key from messages.blob_hash lost its index in v29), in a
+    /// database upgraded to it and in a new one; rows stay as they were, and a blob a message
+    /// uses is still never deleted by the statements that delete blobs.
+    @Test func deletingABlobReadsNoMessage() throws {
+        let path = try database(upTo: "v29-messages-by-blob-id") { db in
+            try Self.storeSomeMail(db)
+            try db.execute(
+                sql: """
+                    INSERT INTO blobs (hash, size, refs, data) VALUES ('used', 2, 0, X'6869'), ('queued', 2, 0, X'6869');
+                    INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, blob_id, size, internal_date)
+                        VALUES (100, 1, 1, 'used', 1, 2, 10);
+                    INSERT INTO queue (queue_id, sender, recipient, domain, blob_hash, size, created_at, next_attempt)
+                        VALUES ('Q1', 'a@example.org', 'b@elsewhere.test', 'elsewhere.test', 'used', 2, 0, 0),
+                            ('Q2', 'a@example.org', 'b@elsewhere.test', 'elsewhere.test', 'queued', 2, 0, 0);
+                    """)
+        }
+        let upgraded = try SQLiteStore(path: path)
+        for store in [upgraded, try SQLiteStore(path: tempDB())] {
+            try store.writer.read { db in
+                #expect(try String.fetchAll(db, sql: "SELECT \"table\" FROM pragma_foreign_key_list('messages')") == ["mailboxes"])
+                // The program SQLite runs for a deletion opens no cursor on the messages table.
+                let messagesRoot = try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_schema WHERE name = 'messages'")
+                let opened = try Row.fetchAll(db, sql: "EXPLAIN DELETE FROM blobs WHERE hash = 'x'")
+                    .filter { ($0["opcode"] as String).hasPrefix("Open") }.map { $0["p2"] as Int }
+                #expect(!opened.contains(messagesRoot ?? -1), "\(opened)")
+                #expect(try String.fetchAll(db, sql: "PRAGMA integrity_check") == ["ok"])
+            }
+        }
+        try upgraded.writer.write { db in
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages WHERE blob_hash = 'used'") == 1)
+            // Both queue entries go; the blob a message uses stays, the other goes with its entry.
+            for id in try Int64.fetchAll(db, sql: "SELECT id FROM queue") { try SQLiteStore.removeQueueEntry(id, db) }
+            #expect(try String.fetchAll(db, sql: "SELECT hash FROM blobs ORDER BY rowid") == ["used"])
+        }
+    }
+
     /// v5-blob-sweep as it first landed, before `recent_uid` was added to it: a database that
     /// ran this text is repaired by v7-repair-recent-uid.
     static let firstV5 = """
