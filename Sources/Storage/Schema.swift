@@ -705,10 +705,11 @@ enum Schema {
         m.registerMigration("v30-messages-without-blob-foreign-key") { db in
             // v29 dropped the index on messages(blob_hash), but the foreign key from that column
             // to blobs(hash) stayed, and SQLite checks a blob being deleted against it by reading
-            // every message: 17 ms per blob at 100,000 messages where the index made it 0.04 ms
-            // (bench/blob-delete), for the blob of each outbound message once it is delivered
-            // and each one `mailroom storage compact` removes. The statements that delete blobs
-            // ask messages_blob_id themselves whether a message still uses one.
+            // every message: 15 ms per blob (its transaction included) at 100,000 messages, where
+            // it was 0.26 ms with the index (bench/blob-delete), for the blob of each outbound
+            // message once it is delivered and each one `mailroom storage compact` removes. The
+            // statements that delete blobs ask messages_blob_id themselves whether a message
+            // still uses one.
             //
             // The clause goes by SQLite's own procedure for removing a constraint, which changes
             // no stored row ("Making Other Kinds Of Table Schema Changes", lang_altertable.html):
