@@ -24,7 +24,7 @@ import Testing
                 "v16-event-client-index", "v17-sieve", "v18-console", "v19-imap-migration", "v20-imap-migration-uids",
                 "v21-search-index-merging", "v22-event-staging", "v23-trace-indexes-nocase", "v24-blob-meta",
                 "v25-search-index-merge-steps", "v26-sort-keys", "v27-messages-blob-id", "v28-thread-keys",
-                "v29-messages-by-blob-id", "v30-messages-without-blob-foreign-key",
+                "v29-messages-by-blob-id", "v30-messages-without-blob-foreign-key", "v31-messages-without-queue-index",
             ])
         // Asked of the connection that commits (a reader's setting would say nothing of it).
         let (mode, sync) = try store.writer.writeWithoutTransaction { db in
