@@ -40,13 +40,13 @@ final class SearchIndexer: Sendable {
             do {
                 let stopping = { worker.isStopping }
                 while try Self.indexBatch(store: store, blobs: blobs, logger: logger, until: stopping) == Self.batch,
-                    !worker.isStopping
+                    !stopping()
                 {
-                    try Self.merge(store: store, until: { worker.isStopping })
+                    try Self.merge(store: store, until: stopping)
                 }
-                try Self.merge(store: store, until: { worker.isStopping })
-                try Self.keepSortKeys(store: store, until: { worker.isStopping })
-                try Self.keepThreadKeys(store: store, blobs: blobs, until: { worker.isStopping })
+                try Self.merge(store: store, until: stopping)
+                try Self.keepSortKeys(store: store, until: stopping)
+                try Self.keepThreadKeys(store: store, blobs: blobs, until: stopping)
                 activity.drained()
             } catch {
                 logger.error(

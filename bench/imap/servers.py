@@ -308,6 +308,20 @@ def backlog(data):
         db.close()
 
 
+def stored_and_stopped(work, binary, items):
+    """A Mailroom (``start_mailroom`` in `work`) that stored `items` through IMAP APPEND, was let
+    finish its background work, and was stopped: its data folder and config stay for a copy or a
+    later start. Returns what ``start_mailroom`` returned."""
+    m = start_mailroom(work, binary)
+    stop = cleanups.pop()
+    try:
+        append_all(m["imap"], items)
+        wait_idle(m["pid"], 900)
+    finally:
+        stop()
+    return m
+
+
 def wait_idle(pid, limit=120):
     """Waits (at most `limit` seconds) until the process used under 2% of a core for half a second
     and, for a Mailroom, its indexer has nothing waiting: a quiet half second alone can fall before
