@@ -1,6 +1,6 @@
 """servers.py -- start and stop the private Dovecot and Mailroom that bench/imap uses (loopback
 only, temp directories), and load messages into Mailroom with pipelined APPEND."""
-import os, re, shutil, signal, socket, sqlite3, subprocess, sys, threading, time
+import os, re, shutil, signal, socket, sqlite3, statistics, subprocess, sys, threading, time
 from datetime import datetime, timezone
 
 from imapraw import Conn
@@ -512,3 +512,15 @@ def start_postfix_prefilled(work, items, milter=None):
     subprocess.run(["chown", "-R", "vmail:vmail", vmail], check=True)
     port = free_port()
     return port, start_postfix(work, port, vmail, milter=milter)
+
+
+def spread(values, unit="x", scale=1, digits=2):
+    """The values' lowest, quartiles and highest (each times `scale`, then `unit`): how far one
+    invocation's median can be trusted."""
+    v = [x * scale for x in values]
+    f = lambda x: f"{x:.{digits}f}{unit}"  # noqa: E731
+    if len(v) < 4:
+        return f"runs {f(min(v))} to {f(max(v))}"
+    q1, _, q3 = statistics.quantiles(v, n=4)
+    return f"runs {f(min(v))}, quartiles {f(q1)} to {f(q3)}, {f(max(v))}"
+
