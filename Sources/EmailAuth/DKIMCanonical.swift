@@ -141,9 +141,7 @@ public enum DKIMCanonical {
         // The last line keeps or gets its CRLF; the empty lines after it go, and a body of
         // nothing else is empty.
         if let last = out.last, last != .lf { out.append(contentsOf: [.cr, .lf]) }
-        while out.count >= 4, out[out.count - 4] == .cr, out[out.count - 3] == .lf, out[out.count - 2] == .cr, out[out.count - 1] == .lf {
-            out.removeLast(2)
-        }
+        while out.count >= 4, out.suffix(4).elementsEqual([.cr, .lf, .cr, .lf]) { out.removeLast(2) }
         if out == [.cr, .lf] { out = [] }
         return out
     }

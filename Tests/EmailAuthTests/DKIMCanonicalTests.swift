@@ -72,7 +72,9 @@ struct DKIMCanonicalTests {
     /// relaxedBody copies the lines it need not change whole and relaxes the others byte by
     /// byte; the RFC's rules applied to every line of every body must give the same bytes.
     @Test func relaxedBodyAgreesWithTheRulesLineByLine() {
-        let pieces = ["a", "b", " ", "  ", "\t", " \t", "\r\n", "\r", "\n", " \r\n", "\r\n\r\n", "-- \r\n"].map { Array($0.utf8) }
+        let pieces = ["a", "b", " ", "  ", "\t", " \t", "\r\n", "\r", "\n", " \r\n", "\r\n\r\n", "-- \r\n"].map {
+            Array($0.utf8)
+        }
         var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
         func next(_ bound: Int) -> Int {
             seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
