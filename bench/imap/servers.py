@@ -523,4 +523,3 @@ def spread(values, unit="x", scale=1, digits=2):
         return f"runs {f(min(v))} to {f(max(v))}"
     q1, _, q3 = statistics.quantiles(v, n=4)
     return f"runs {f(min(v))}, quartiles {f(q1)} to {f(q3)}, {f(max(v))}"
-
