@@ -14,7 +14,14 @@ public enum DKIMCanonical {
     }
 
     private static func crlfLineEnds(buffer: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        guard let firstBare = firstBareLF(buffer) else { return Array(buffer) }  // mail over SMTP has CRLF already
+        guard let firstBare = firstBareLF(buffer) else {
+            // Mail over SMTP has CRLF already. Room for the CRLF simpleBody may add, so that
+            // adding it does not copy the body again.
+            var out: [UInt8] = []
+            out.reserveCapacity(buffer.count + 2)
+            out.append(contentsOf: buffer)
+            return out
+        }
         var out = Array(buffer[..<firstBare])
         out.reserveCapacity(buffer.count + 64)
         var previous: UInt8 = 0

@@ -58,17 +58,16 @@ public struct DKIMSignatureField: Sendable {
         let a = try required("a").lowercased()
         guard let algorithm = DKIMSigningAlgorithm(rawValue: a) else { throw .unsupported("the algorithm a=\(a)") }
         self.algorithm = algorithm
-        self.signatureText = DKIMTagList.withoutFWS(try required("b"))
-        guard let b = Data(base64Encoded: signatureText), !b.isEmpty else { throw .syntax("b= is not base64") }
-        self.signature = Array(b)
-        guard let bh = Data(base64Encoded: DKIMTagList.withoutFWS(try required("bh"))) else {
-            throw .syntax("bh= is not base64")
-        }
-        self.bodyHash = Array(bh)
-        let c = (tags["c"] ?? "simple/simple").lowercased().utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-            .map { String(decoding: $0, as: UTF8.self) }
-        guard (1...2).contains(c.count), let header = DKIMCanonicalization(rawValue: c[0]),
-            let body = DKIMCanonicalization(rawValue: c.count == 2 ? c[1] : "simple")
+        let b = try required("b")
+        self.signatureText = DKIMTagList.withoutFWS(b)
+        guard let signature = DKIMTagList.base64(b), !signature.isEmpty else { throw .syntax("b= is not base64") }
+        self.signature = signature
+        guard let bodyHash = DKIMTagList.base64(try required("bh")) else { throw .syntax("bh= is not base64") }
+        self.bodyHash = bodyHash
+        let c = (tags["c"] ?? "simple/simple").lowercased()
+        let slash = c.utf8.firstIndex(of: UInt8(ascii: "/"))
+        guard let header = DKIMCanonicalization(rawValue: String(c[..<(slash ?? c.endIndex)])),
+            let body = DKIMCanonicalization(rawValue: slash.map { String(c[c.utf8.index(after: $0)...]) } ?? "simple")
         else { throw .syntax("c=\(tags["c"] ?? "") is not a canonicalization") }
         self.headerCanonicalization = header
         self.bodyCanonicalization = body
@@ -96,7 +95,8 @@ public struct DKIMSignatureField: Sendable {
             guard let n = Int(l), n >= 0, l.count <= 76 else { throw .syntax("l=\(l) is not a length") }
             self.bodyLength = n
         }
-        if let q = tags["q"], !q.lowercased().split(separator: ":").contains(where: { $0.hasPrefix("dns/txt") }) {
+        let methods = tags["q"]?.lowercased().utf8.split(separator: .colon)
+        if let q = tags["q"], let methods, !methods.contains(where: { $0.starts(with: "dns/txt".utf8) }) {
             throw .unsupported("the query method q=\(q)")
         }
         if let t = tags["t"] {
@@ -134,9 +134,8 @@ public struct DKIMPublicKeyRecord: Sendable {
         }
         self.keyType = (tags["k"] ?? "rsa").lowercased()
         guard let p = tags["p"] else { throw .syntax("the key record has no p=") }
-        let base64 = DKIMTagList.withoutFWS(p)
-        guard let key = Data(base64Encoded: base64) else { throw .syntax("p= is not base64") }
-        self.publicKey = Array(key)
+        guard let key = DKIMTagList.base64(p) else { throw .syntax("p= is not base64") }
+        self.publicKey = key
         self.hashAlgorithms = tags["h"].map { DKIMTagList.withoutFWS($0).lowercased().split(separator: ":").map(String.init) }
         let flags = (tags["t"] ?? "").lowercased().split(separator: ":").map { DKIMTagList.trimFWS($0) }
         self.testing = flags.contains("y")

@@ -153,10 +153,24 @@ public struct DKIMSigner: Sendable {
 
     static func isValidDNSName(_ name: String) -> Bool {
         guard !name.isEmpty, name.utf8.count <= 253 else { return false }
-        return name.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { label in
-            !label.isEmpty && label.count <= 63 && label.first != 0x2D && label.last != 0x2D
-                && label.allSatisfy { $0.isLetterOrDigit || $0 == 0x2D || $0 == 0x5F }
+        // One pass over the bytes, label by label (every signature checked asks twice).
+        var labelStart = true
+        var labelLength = 0
+        var previous: UInt8 = 0
+        for byte in name.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard labelLength > 0, previous != 0x2D else { return false }
+                labelStart = true
+                labelLength = 0
+            } else {
+                let allowed = byte.isLetterOrDigit || byte == 0x5F || (byte == 0x2D && !labelStart)  // _, - inside
+                guard allowed, labelLength < 63 else { return false }
+                labelStart = false
+                labelLength += 1
+            }
+            previous = byte
         }
+        return labelLength > 0 && previous != 0x2D
     }
 }
 

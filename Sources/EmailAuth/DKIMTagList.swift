@@ -12,36 +12,63 @@ public struct DKIMTagList: Sendable {
     public subscript(name: String) -> String? { tags.first { $0.name == name }?.value }
 
     /// Parsed over the text's UTF-8 octets: the grammar is ASCII, and a message carries several
-    /// signatures and seals, each parsed on every delivery.
+    /// signatures and seals, each parsed on every delivery. Plain index loops over the bytes:
+    /// generic slice algorithms with closures were most of a signature's parse.
     public init(_ text: some StringProtocol) throws(DKIMVerifyError) {
-        let b = Array(text.utf8)
+        var text = String(text)
+        tags = try text.withUTF8 { Self.parse($0) }.get()
+    }
+
+    private static func parse(
+        _ b: UnsafeBufferPointer<UInt8>
+    ) -> Result<[(name: String, value: String)], DKIMVerifyError> {
+        var tags: [(name: String, value: String)] = []
         tags.reserveCapacity(16)
         var i = 0
         repeat {
             var end = i
             while end < b.count, b[end] != UInt8(ascii: ";") { end += 1 }
-            let spec = Self.trimFWS(b[i..<end])
+            let (specStart, specEnd) = trimmedFWS(b, i, end)
             i = end + 1
-            if spec.isEmpty { continue }  // the optional final ";" (and tolerated empty specs)
-            guard let equals = spec.firstIndex(of: UInt8(ascii: "=")) else {
-                throw .syntax("\"\(Self.text(spec.prefix(40)))\" is not tag=value")
+            if specStart == specEnd { continue }  // the optional final ";" (and tolerated empty specs)
+            var equals = specStart
+            while equals < specEnd, b[equals] != UInt8(ascii: "=") { equals += 1 }
+            guard equals < specEnd else {
+                return .failure(.syntax("\"\(text(b, specStart, min(specEnd, specStart + 40)))\" is not tag=value"))
             }
-            let name = Self.trimFWS(spec[..<equals])
-            let value = Self.trimFWS(spec[(equals + 1)...])
-            guard let first = name.first, Self.isLetter(first),
-                name.allSatisfy({ Self.isLetter($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "_") })
-            else { throw .syntax("\"\(Self.text(name.prefix(40)))\" is not a tag name") }
-            let nameText = Self.text(name)
-            guard value.allSatisfy({ (0x21...0x7E).contains($0) || Self.isFWS($0) })
-            else { throw .syntax("the value of \(nameText)= has characters a tag value cannot hold") }
-            guard !tags.contains(where: { $0.name == nameText }) else { throw .syntax("the tag \(nameText)= appears twice") }
-            tags.append((nameText, Self.text(value)))
+            let (nameStart, nameEnd) = trimmedFWS(b, specStart, equals)
+            let (valueStart, valueEnd) = trimmedFWS(b, equals + 1, specEnd)
+            var nameOK = nameStart < nameEnd && isLetter(b[nameStart])
+            for k in nameStart..<nameEnd where !(isLetter(b[k]) || (0x30...0x39).contains(b[k]) || b[k] == 0x5F) {  // _
+                nameOK = false
+            }
+            guard nameOK else {
+                return .failure(.syntax("\"\(text(b, nameStart, min(nameEnd, nameStart + 40)))\" is not a tag name"))
+            }
+            let name = text(b, nameStart, nameEnd)
+            for k in valueStart..<valueEnd where !((0x21...0x7E).contains(b[k]) || isFWS(b[k])) {
+                return .failure(.syntax("the value of \(name)= has characters a tag value cannot hold"))
+            }
+            for tag in tags where tag.name == name { return .failure(.syntax("the tag \(name)= appears twice")) }
+            tags.append((name, text(b, valueStart, valueEnd)))
         } while i <= b.count
+        return .success(tags)
+    }
+
+    /// The bounds of `b[start..<end]` without folding white space at either end.
+    private static func trimmedFWS(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (Int, Int) {
+        var start = start, end = end
+        while start < end, isFWS(b[start]) { start += 1 }
+        while end > start, isFWS(b[end - 1]) { end -= 1 }
+        return (start, end)
+    }
+
+    private static func text(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
     }
 
     static func isFWS(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A }
     static func isLetter(_ c: UInt8) -> Bool { (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) }
-    static func text(_ bytes: ArraySlice<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
 
     /// `s` without folding white space at either end (tag values that are lists: `t=y:s`).
     static func trimFWS(_ s: some StringProtocol) -> Substring {
@@ -51,21 +78,71 @@ public struct DKIMTagList: Sendable {
         return sub[start...end]
     }
 
-    static func trimFWS(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        guard let start = s.firstIndex(where: { !isFWS($0) }), let end = s.lastIndex(where: { !isFWS($0) }) else { return [] }
-        return s[start...end]
+    /// The bytes of a base64 value (`b=`, `bh=`, `p=`), its folding white space skipped; nil
+    /// when it is not base64 (a character outside the alphabet, data after `=`, a length no
+    /// encoding gives). Decoded in one pass, without a copy of the text first.
+    static func base64(_ value: String) -> [UInt8]? {
+        var value = value
+        return value.withUTF8 { text in
+            base64Sextets.withUnsafeBufferPointer { sextets -> [UInt8]? in
+                var out: [UInt8] = []
+                out.reserveCapacity(text.count / 4 * 3)
+                var accumulator: UInt32 = 0
+                var bits: UInt32 = 0
+                var count = 0
+                var padding = 0
+                for c in text {
+                    let sextet = sextets[Int(c)]
+                    if sextet < 64 {
+                        guard padding == 0 else { return nil }
+                        accumulator = accumulator << 6 | UInt32(sextet)
+                        bits += 6
+                        if bits >= 8 {
+                            bits -= 8
+                            out.append(UInt8(truncatingIfNeeded: accumulator >> bits))
+                        }
+                        count += 1
+                    } else if sextet == Self.pad {
+                        padding += 1
+                    } else if sextet != Self.fws {
+                        return nil
+                    }
+                }
+                // At most two "=", after some data; padding is optional (RFC 6376 §2.4 grammar),
+                // but one character alone cannot end the data (it holds 6 of a byte's 8 bits).
+                guard count % 4 != 1, padding <= 2, padding == 0 || count > 0 else { return nil }
+                return out
+            }
+        }
+    }
+
+    private static let pad: UInt8 = 0xFE
+    private static let fws: UInt8 = 0xFD
+
+    /// Each byte's base64 value, or `pad` (`=`), `fws` (folding white space), 0xFF (neither).
+    private static let base64Sextets: [UInt8] = (0...255).map { (byte: Int) -> UInt8 in
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        if let sextet = alphabet.firstIndex(of: UInt8(byte)) { return UInt8(sextet) }
+        if byte == Int(UInt8(ascii: "=")) { return pad }
+        return isFWS(UInt8(byte)) ? fws : 0xFF
     }
 
     /// The value with all folding white space removed (base64 values such as `b=`, `bh=`, `p=`).
     static func withoutFWS(_ value: String) -> String {
-        guard value.utf8.contains(where: isFWS) else { return value }
-        return String(unsafeUninitializedCapacity: value.utf8.count) { out in
-            var count = 0
-            for c in value.utf8 where !isFWS(c) {
-                out[count] = c
-                count += 1
+        var value = value
+        let without: String? = value.withUTF8 { bytes in
+            var first = 0
+            while first < bytes.count, !isFWS(bytes[first]) { first += 1 }
+            guard first < bytes.count else { return nil }
+            return String(unsafeUninitializedCapacity: bytes.count) { out in
+                var count = 0
+                for c in bytes where !isFWS(c) {
+                    out[count] = c
+                    count += 1
+                }
+                return count
             }
-            return count
         }
+        return without ?? value
     }
 }

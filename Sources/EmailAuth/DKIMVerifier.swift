@@ -134,21 +134,21 @@ public struct DKIMVerifier: Sendable {
             unsigned = body.count - length
             body.removeLast(unsigned)
         }
-        guard Array(SHA256.hash(data: body)) == signature.bodyHash else {
+        guard SHA256.hash(data: body).elementsEqual(signature.bodyHash) else {
             outcome.result = .fail
             outcome.reason = "the body hash did not verify: the body was changed after signing"
             return outcome
         }
 
         // Header hash: the h= fields, then this field with an empty b= and without its CRLF.
-        var data: [UInt8] = []
+        var hasher = SHA256()
         for signed in message.fields(forSignedHeaders: signature.signedHeaders) {
-            data += canonical(signed, signature.headerCanonicalization)
+            hasher.update(data: canonical(signed, signature.headerCanonicalization))
         }
-        var own = canonical(DKIMHeaderField(raw: Self.emptyingB(field.raw)), signature.headerCanonicalization)
-        if own.suffix(2) == [.cr, .lf] { own.removeLast(2) }
-        data += own
-        let digest = SHA256.hash(data: data)
+        let own = canonical(DKIMHeaderField(raw: Self.emptyingB(field.raw)), signature.headerCanonicalization)
+        let endsInCRLF = own.count >= 2 && own[own.count - 2] == .cr && own[own.count - 1] == .lf
+        hasher.update(data: endsInCRLF ? own[..<(own.count - 2)] : own[...])
+        let digest = hasher.finalize()
 
         let verified: Bool
         let keyText: String
@@ -273,9 +273,14 @@ public struct DKIMVerifier: Sendable {
         while start <= end {
             let semicolon = raw[start..<end].firstIndex(of: 0x3B) ?? end
             if let equals = raw[start..<semicolon].firstIndex(of: 0x3D) {
-                let name = raw[start..<equals].filter { !($0.isWSP || $0 == .cr || $0 == .lf) }
-                if name == [0x62] {  // "b"
-                    return Array(raw[...equals]) + Array(raw[semicolon...])
+                // The tag name is "b" when that is all it holds besides folding white space.
+                let name = raw[start..<equals].lazy.filter { !($0.isWSP || $0 == .cr || $0 == .lf) }
+                if name.first == 0x62, name.dropFirst().isEmpty {
+                    var out: [UInt8] = []
+                    out.reserveCapacity(equals + 1 + raw.count - semicolon)
+                    out += raw[...equals]
+                    out += raw[semicolon...]
+                    return out
                 }
             }
             start = semicolon + 1

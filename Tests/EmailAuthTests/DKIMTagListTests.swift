@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import EmailAuth
@@ -32,6 +33,49 @@ struct DKIMTagListTests {
     @Test func base64ValuesLoseAllFoldingWhiteSpace() {
         #expect(DKIMTagList.withoutFWS("ab c\r\n\td=") == "abcd=")
         #expect(DKIMTagList.withoutFWS("") == "")
+    }
+
+    /// Base64 values decoded as they are written: folded anywhere, padding optional (RFC 6376
+    /// §2.4); every length of data, each cut and folded, gives back its bytes.
+    @Test func base64ValuesDecodeFoldedAndUnpadded() {
+        for length in 0..<40 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 73 &+ 11) }
+            let text = Data(bytes).base64EncodedString()
+            #expect(DKIMTagList.base64(text) == bytes)
+            #expect(DKIMTagList.base64(text.replacingOccurrences(of: "=", with: "")) == bytes)
+            var folded = ""
+            for (i, c) in text.enumerated() { folded += (i % 5 == 4 ? "\r\n\t" : i % 3 == 2 ? " " : "") + String(c) }
+            #expect(DKIMTagList.base64(folded + " ") == bytes, "\(folded)")
+        }
+    }
+
+    @Test(arguments: ["a", "ab=c", "abc==d", "ab===", "ab*d", "ab\u{E9}d", "abcde", "=", "ab=\r\n c"])
+    func base64RefusesWhatIsNotBase64(_ text: String) {
+        #expect(DKIMTagList.base64(text) == nil)
+    }
+
+    /// The signature's own field as it is hashed (RFC 6376 §3.7): b= empty, everything else,
+    /// folding included, byte for byte; bh= is not b=.
+    @Test(arguments: [
+        ("DKIM-Signature: v=1; bh=xyz; b=abc\r\n de; d=x\r\n", "DKIM-Signature: v=1; bh=xyz; b=; d=x\r\n"),
+        ("DKIM-Signature: b\r\n = abc;a=1\r\n", "DKIM-Signature: b\r\n =;a=1\r\n"),
+        ("DKIM-Signature: a=1; b=abc\r\n", "DKIM-Signature: a=1; b=\r\n"),
+        ("DKIM-Signature: a=1; bb=2\r\n", "DKIM-Signature: a=1; bb=2\r\n"),
+        ("no colon", "no colon"),
+    ])
+    func emptyingBKeepsEverythingElse(_ field: String, _ expected: String) {
+        #expect(String(decoding: DKIMVerifier.emptyingB(Array(field.utf8)), as: UTF8.self) == expected)
+    }
+
+    @Test(arguments: [
+        ("example.org", true), ("a.b-c.d_e", true), ("x", true), ("1.2", true),
+        (String(repeating: "a", count: 63) + ".org", true), (String(repeating: "a", count: 64) + ".org", false),
+        ("", false), ("example..org", false), (".example", false), ("example.", false), ("-a.org", false),
+        ("a-.org", false), ("a.org-", false), ("a b.org", false), ("caf\u{E9}.org", false),
+        (Array(repeating: "abcdefghi", count: 26).joined(separator: "."), false),
+    ])
+    func dnsNamesInSignatures(_ name: String, _ valid: Bool) {
+        #expect(DKIMSigner.isValidDNSName(name) == valid)
     }
 
     /// Found by fuzz/run dkim-key: an empty s= across folded lines is an empty service list.
