@@ -13,7 +13,7 @@ public struct DKIMTagList: Sendable {
 
     /// Parsed over the text's UTF-8 octets: the grammar is ASCII, and a message carries several
     /// signatures and seals, each parsed on every delivery. Plain index loops over the bytes:
-    /// generic slice algorithms with closures were most of a signature's parse.
+    /// generic slice algorithms with closures took a quarter of a signature's parse.
     public init(_ text: some StringProtocol) throws(DKIMVerifyError) {
         var text = String(text)
         tags = try text.withUTF8 { Self.parse($0) }.get()
