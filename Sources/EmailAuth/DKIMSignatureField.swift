@@ -95,9 +95,11 @@ public struct DKIMSignatureField: Sendable {
             guard let n = Int(l), n >= 0, l.count <= 76 else { throw .syntax("l=\(l) is not a length") }
             self.bodyLength = n
         }
-        let methods = tags["q"]?.lowercased().utf8.split(separator: .colon)
-        if let q = tags["q"], let methods, !methods.contains(where: { $0.starts(with: "dns/txt".utf8) }) {
-            throw .unsupported("the query method q=\(q)")
+        if let q = tags["q"] {
+            let methods = q.lowercased().utf8.split(separator: .colon)
+            guard methods.contains(where: { $0.starts(with: "dns/txt".utf8) }) else {
+                throw .unsupported("the query method q=\(q)")
+            }
         }
         if let t = tags["t"] {
             guard let n = Int64(t), n >= 0 else { throw .syntax("t=\(t) is not a time") }
