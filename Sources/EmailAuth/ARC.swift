@@ -92,7 +92,7 @@ public struct ARCVerifier: Sendable {
         for i in stride(from: n, through: 1, by: -1) {
             let tags = seals[i - 1]
             guard let d = tags["d"]?.lowercased(), let s = tags["s"]?.lowercased(), let a = tags["a"].flatMap({ DKIMSigningAlgorithm(rawValue: $0.lowercased()) }),
-                a != .rsaSHA1, let b = tags["b"].flatMap({ Data(base64Encoded: DKIMTagList.withoutFWS($0)) })
+                a != .rsaSHA1, let b = tags["b"].flatMap(DKIMTagList.base64)
             else {
                 outcome.reason = "the ARC-Seal of i=\(i) lacks a=, b=, d= or s=, or uses rsa-sha1"
                 return outcome
@@ -103,7 +103,7 @@ public struct ARCVerifier: Sendable {
                 return outcome
             }
             let digest = SHA256.hash(data: ARCSealer.sealInput(sets: (1...i).map { (sets[$0]!.aar[0], sets[$0]!.ams[0], sets[$0]!.seal[0]) }, emptyingLast: true))
-            guard case .success((true, _)) = DKIMVerifier.check(Array(b), digest: digest, algorithm: a, key: key, keyName: keyName) else {
+            guard case .success((true, _)) = DKIMVerifier.check(b, digest: digest, algorithm: a, key: key, keyName: keyName) else {
                 outcome.reason = "the ARC-Seal of i=\(i) by \(d) did not verify"
                 return outcome
             }
