@@ -102,11 +102,17 @@ public struct AuthenticationResults: Hashable, Sendable {
 
     /// Comment text without parentheses, backslashes or control characters, at most 200 characters.
     static func commentText(_ s: String) -> String {
-        // Almost every comment is ASCII: filter its bytes.
+        func allowed(_ byte: UInt8) -> Bool {
+            byte >= 0x20 && byte < 0x7F
+                && byte != UInt8(ascii: "(") && byte != UInt8(ascii: ")") && byte != UInt8(ascii: "\\")
+        }
+        // Almost every comment is a reason we wrote, short and clean: kept as it is, uncopied.
+        if s.utf8.count <= 200 && s.utf8.allSatisfy(allowed) { return s }
+        // Otherwise most are ASCII: filter their bytes.
         if s.utf8.allSatisfy({ $0 < 0x80 }) {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(min(s.utf8.count, 200))
-            for byte in s.utf8 where byte >= 0x20 && byte != 0x7F && byte != UInt8(ascii: "(") && byte != UInt8(ascii: ")") && byte != UInt8(ascii: "\\") {
+            for byte in s.utf8 where allowed(byte) {
                 guard bytes.count < 200 else { break }
                 bytes.append(byte)
             }
