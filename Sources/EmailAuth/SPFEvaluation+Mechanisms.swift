@@ -3,7 +3,8 @@ extension SPFEvaluation {
     /// A conclusion (result still to be set from the qualifier) if `mechanism` matches, nil if not.
     mutating func matches(_ mechanism: SPFRecord.Mechanism, domain: String) async throws(Stop) -> SPFConclusion? {
         let hit = SPFConclusion(result: .pass, reason: "")
-        let term = mechanism.description
+        // Its text, for what an error says: built only then (most matches are ip4, ip6 or all).
+        var term: String { mechanism.description }
         switch mechanism {
         case .all:
             return hit

@@ -87,10 +87,11 @@ struct SPFEvaluation {
                 guard case .directive(let qualifier, let mechanism) = term else { continue }
                 guard var match = try await matches(mechanism, domain: domain) else { continue }
                 match.result = qualifier.result
-                match.mechanism = term.description
+                let text = term.description
+                match.mechanism = text
                 match.mechanismDomain = domain
                 match.reason =
-                    "matched \(term) in \(domain)'s record" + (match.reason.isEmpty ? "" : " (\(match.reason))")
+                    "matched \(text) in \(domain)'s record" + (match.reason.isEmpty ? "" : " (\(match.reason))")
                 if match.result == .fail, let exp = record.explanation {
                     match.explanation = await explanation(exp, domain: domain)
                 }
