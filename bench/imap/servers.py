@@ -277,6 +277,12 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLOCK
 
 
+def write_calls(pid):
+    """The write, pwrite and writev calls a process and its threads made so far (syscw)."""
+    with open(f"/proc/{pid}/io") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("syscw:"))
+
+
 def thread_cpu_seconds(pid, name_prefix=""):
     """The process's CPU time so far in seconds, from its threads' nanosecond counters (/proc's
     clock ticks, 10 ms, are too coarse for work that takes a tenth of a second of CPU); with
