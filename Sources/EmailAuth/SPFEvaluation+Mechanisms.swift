@@ -3,8 +3,9 @@ extension SPFEvaluation {
     /// A conclusion (result still to be set from the qualifier) if `mechanism` matches, nil if not.
     mutating func matches(_ mechanism: SPFRecord.Mechanism, domain: String) async throws(Stop) -> SPFConclusion? {
         let hit = SPFConclusion(result: .pass, reason: "")
-        // Its text, for what an error says: built only then (most matches are ip4, ip6 or all).
-        var term: String { mechanism.description }
+        // Its text, for what a lookup may have to say: built (once) by the mechanisms that look
+        // something up, not by ip4, ip6 and all, most of what is matched.
+        lazy var term = mechanism.description
         switch mechanism {
         case .all:
             return hit
