@@ -39,9 +39,11 @@ public final class DirectoryService: Sendable {
     }
 
     /// The time in whole milliseconds since 1970, the form the store keeps, so that a record in
-    /// the snapshot equals the same record read back from the store.
+    /// the snapshot equals the same record read back from the store. Rounded down, never to
+    /// the nearest: a time that is still to come would make mail queued now not yet due when
+    /// the queue is asked at once (a test failed so, under load).
     public static func now() -> Date {
-        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
+        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
     }
 
     /// The current directory; a cheap copy that never changes under the caller.

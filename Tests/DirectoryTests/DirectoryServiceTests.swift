@@ -26,6 +26,13 @@ import Testing
         } catch let e as AdminError { return e.code } catch { return "\(error)" }
     }
 
+    /// The store's time (whole milliseconds) is never ahead of the clock: what is recorded
+    /// "now" is due at any moment after. (A microsecond allows for the conversion's own
+    /// rounding; rounding to the nearest millisecond was ahead by up to 500.)
+    @Test func nowIsNeverAheadOfTheClock() {
+        for _ in 0..<2000 { #expect(DirectoryService.now() <= Date().addingTimeInterval(0.000_001)) }
+    }
+
     @Test func oneAddressSpace() {
         #expect(code { _ = try dir.addAccount("ALICE@example.org", actor: admin) } == "address_taken")
         // alias add on an account's address is a conflict, not an extension
