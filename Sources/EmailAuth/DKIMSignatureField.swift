@@ -35,8 +35,9 @@ public struct DKIMSignatureField: Sendable {
     public var selector: String
     public var timestamp: Int64?
     public var expiration: Int64?
-    /// The `b=` value as written (for `header.b` in Authentication-Results).
-    public var signatureText: String
+    /// The first 8 characters of the `b=` value (`header.b` in Authentication-Results, RFC 6008
+    /// §4: enough to tell two signatures apart), without its folding white space.
+    public var signaturePrefix: String
 
     /// `i=` of an ARC-Message-Signature: its ARC instance (RFC 8617 §4.1.2).
     public var arcInstance: Int?
@@ -59,7 +60,7 @@ public struct DKIMSignatureField: Sendable {
         guard let algorithm = DKIMSigningAlgorithm(rawValue: a) else { throw .unsupported("the algorithm a=\(a)") }
         self.algorithm = algorithm
         let b = try required("b")
-        self.signatureText = DKIMTagList.withoutFWS(b)
+        self.signaturePrefix = String(decoding: b.utf8.lazy.filter { !DKIMTagList.isFWS($0) }.prefix(8), as: UTF8.self)
         guard let signature = DKIMTagList.base64(b), !signature.isEmpty else { throw .syntax("b= is not base64") }
         self.signature = signature
         guard let bodyHash = DKIMTagList.base64(try required("bh")) else { throw .syntax("bh= is not base64") }

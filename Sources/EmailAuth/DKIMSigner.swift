@@ -154,18 +154,15 @@ public struct DKIMSigner: Sendable {
     static func isValidDNSName(_ name: String) -> Bool {
         guard !name.isEmpty, name.utf8.count <= 253 else { return false }
         // One pass over the bytes, label by label (every signature checked asks twice).
-        var labelStart = true
         var labelLength = 0
         var previous: UInt8 = 0
         for byte in name.utf8 {
             if byte == UInt8(ascii: ".") {
                 guard labelLength > 0, previous != 0x2D else { return false }
-                labelStart = true
                 labelLength = 0
             } else {
-                let allowed = byte.isLetterOrDigit || byte == 0x5F || (byte == 0x2D && !labelStart)  // _, - inside
+                let allowed = byte.isLetterOrDigit || byte == 0x5F || (byte == 0x2D && labelLength > 0)  // _, - inside
                 guard allowed, labelLength < 63 else { return false }
-                labelStart = false
                 labelLength += 1
             }
             previous = byte

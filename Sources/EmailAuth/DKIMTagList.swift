@@ -120,12 +120,14 @@ public struct DKIMTagList: Sendable {
     private static let fws: UInt8 = 0xFD
 
     /// Each byte's base64 value, or `pad` (`=`), `fws` (folding white space), 0xFF (neither).
-    private static let base64Sextets: [UInt8] = (0...255).map { (byte: Int) -> UInt8 in
+    private static let base64Sextets: [UInt8] = {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        if let sextet = alphabet.firstIndex(of: UInt8(byte)) { return UInt8(sextet) }
-        if byte == Int(UInt8(ascii: "=")) { return pad }
-        return isFWS(UInt8(byte)) ? fws : 0xFF
-    }
+        return (0...255).map { (byte: Int) -> UInt8 in
+            if let sextet = alphabet.firstIndex(of: UInt8(byte)) { return UInt8(sextet) }
+            if byte == Int(UInt8(ascii: "=")) { return pad }
+            return isFWS(UInt8(byte)) ? fws : 0xFF
+        }
+    }()
 
     /// The value with all folding white space removed (base64 values such as `b=`, `bh=`, `p=`).
     static func withoutFWS(_ value: String) -> String {

@@ -94,7 +94,7 @@ public struct DKIMVerifier: Sendable {
         outcome.selector = signature.selector
         outcome.identity = signature.identity
         outcome.algorithm = signature.algorithm.rawValue
-        outcome.headerB = String(signature.signatureText.prefix(8))
+        outcome.headerB = signature.signaturePrefix
 
         if signature.algorithm == .rsaSHA1 {
             outcome.reason = "rsa-sha1 signatures are not accepted (RFC 8301)"
