@@ -129,22 +129,16 @@ public struct DKIMTagList: Sendable {
         }
     }()
 
-    /// The value with all folding white space removed (base64 values such as `b=`, `bh=`, `p=`).
+    /// The value with all folding white space removed (lists such as `h=`).
     static func withoutFWS(_ value: String) -> String {
-        var value = value
-        let without: String? = value.withUTF8 { bytes in
-            var first = 0
-            while first < bytes.count, !isFWS(bytes[first]) { first += 1 }
-            guard first < bytes.count else { return nil }
-            return String(unsafeUninitializedCapacity: bytes.count) { out in
-                var count = 0
-                for c in bytes where !isFWS(c) {
-                    out[count] = c
-                    count += 1
-                }
-                return count
+        guard value.utf8.contains(where: isFWS) else { return value }
+        return String(unsafeUninitializedCapacity: value.utf8.count) { out in
+            var count = 0
+            for c in value.utf8 where !isFWS(c) {
+                out[count] = c
+                count += 1
             }
+            return count
         }
-        return without ?? value
     }
 }
